@@ -1,0 +1,125 @@
+#include "common/config/config.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/eventlog/embedded_event_log.h"
+#include "common/eventlog/kafka_event_log.h"
+#include "common/status/status_macros.h"
+
+namespace crm::config {
+
+void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
+  app.add_option("--listen", c.listen, "host:port to serve gRPC on (port 0 picks a free port)")
+      ->envname("CRM_LISTEN")
+      ->capture_default_str();
+  app.add_option("--data-dir", c.data_dir, "directory for the RocksDB data")
+      ->envname("CRM_DATA_DIR")
+      ->capture_default_str();
+  app.add_option("--log", c.log, "event log backend: embedded or kafka")
+      ->envname("CRM_LOG")
+      ->capture_default_str();
+  app.add_option("--kafka-brokers", c.kafka_brokers, "Kafka bootstrap servers (host:port,...)")
+      ->envname("CRM_KAFKA_BROKERS");
+  app.add_option("--tenant", c.tenant, "the default tenant")
+      ->envname("CRM_TENANT")
+      ->capture_default_str();
+  app.add_option("--log-partitions", c.log_partitions,
+                 "partitions per topic of the embedded log (fixed once data exists)")
+      ->envname("CRM_LOG_PARTITIONS")
+      ->capture_default_str();
+  app.add_flag("--rebuild", c.rebuild, "wipe the projections and replay the log at start")
+      ->envname("CRM_REBUILD");
+  app.add_option("--shutdown-grace", c.shutdown_grace_seconds,
+                 "seconds in-flight calls get to finish at shutdown")
+      ->envname("CRM_SHUTDOWN_GRACE")
+      ->capture_default_str();
+  app.add_option("--log-level", c.log_level, "trace, debug, info, warn or error")
+      ->envname("CRM_LOG_LEVEL")
+      ->capture_default_str();
+}
+
+absl::Status Validate(const ServiceConfig& c) {
+  if (c.listen.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen/CRM_LISTEN \"", c.listen, "\" must be host:port"));
+  }
+  if (c.data_dir.empty()) {
+    return absl::InvalidArgumentError("--data-dir/CRM_DATA_DIR must not be empty");
+  }
+  if (c.log != "embedded" && c.log != "kafka") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log/CRM_LOG is \"", c.log, "\"; it must be embedded or kafka"));
+  }
+  if (c.log == "kafka" && c.kafka_brokers.empty()) {
+    return absl::InvalidArgumentError(
+        "--kafka-brokers/CRM_KAFKA_BROKERS must be set when --log is kafka");
+  }
+  if (c.tenant.empty() || c.tenant.size() > 64) {
+    return absl::InvalidArgumentError("--tenant/CRM_TENANT must be 1 to 64 characters");
+  }
+  for (char ch : c.tenant) {
+    if (!absl::ascii_islower(ch) && !absl::ascii_isdigit(ch) && ch != '-') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--tenant/CRM_TENANT \"", c.tenant, "\" may hold only a-z, 0-9 and -"));
+    }
+  }
+  if (c.log_partitions < 1 || c.log_partitions > 1024) {
+    return absl::InvalidArgumentError("--log-partitions/CRM_LOG_PARTITIONS must be 1 to 1024");
+  }
+  if (c.shutdown_grace_seconds < 0 || c.shutdown_grace_seconds > 3600) {
+    return absl::InvalidArgumentError("--shutdown-grace/CRM_SHUTDOWN_GRACE must be 0 to 3600");
+  }
+  if (spdlog::level::from_str(c.log_level) == spdlog::level::off && c.log_level != "off") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--log-level/CRM_LOG_LEVEL \"", c.log_level, "\" must be trace, debug, info, warn or error"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceConfig& c,
+                                                                  const std::string& client_id) {
+  if (c.log == "kafka") {
+    eventlog::KafkaEventLogOptions options;
+    options.brokers = c.kafka_brokers;
+    options.client_id = client_id;
+    ASSIGN_OR_RETURN(auto log, eventlog::KafkaEventLog::Open(options));
+    return std::unique_ptr<eventlog::EventLog>(std::move(log));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat("--data-dir/CRM_DATA_DIR \"", c.data_dir,
+                                                   "\" cannot be created: ", ec.message()));
+  }
+  eventlog::EmbeddedEventLogOptions options;
+  options.path = (std::filesystem::path(c.data_dir) / "log").string();
+  options.partitions = c.log_partitions;
+  ASSIGN_OR_RETURN(auto log, eventlog::EmbeddedEventLog::Open(options));
+  return std::unique_ptr<eventlog::EventLog>(std::move(log));
+}
+
+void ConfigureLogging(const ServiceConfig& c) {
+  auto logger = spdlog::stderr_color_mt("crm");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(c.log_level));
+}
+
+void ParseOrExit(CLI::App& app, ServiceConfig& config, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
+  }
+  if (absl::Status s = Validate(config); !s.ok()) {
+    std::fprintf(stderr, "configuration error: %s\n", std::string(s.message()).c_str());
+    std::exit(2);
+  }
+  ConfigureLogging(config);
+}
+
+}  // namespace crm::config

@@ -1,0 +1,55 @@
+// Configuration every service binary shares. Each setting is a flag and an environment variable
+// (the flag wins):
+//
+//   --listen / CRM_LISTEN                 host:port to serve gRPC on
+//   --data-dir / CRM_DATA_DIR             where the RocksDB data lives
+//   --log / CRM_LOG                       event log backend: embedded | kafka
+//   --kafka-brokers / CRM_KAFKA_BROKERS   Kafka bootstrap servers (with --log kafka)
+//   --tenant / CRM_TENANT                 the default tenant
+//   --log-partitions / CRM_LOG_PARTITIONS partitions per topic of the embedded log
+//   --rebuild / CRM_REBUILD               wipe the projections and replay the log at start
+//   --shutdown-grace / CRM_SHUTDOWN_GRACE seconds in-flight calls get at shutdown
+//   --log-level / CRM_LOG_LEVEL           trace | debug | info | warn | error
+//
+// Bad configuration fails fast at start-up with a sentence naming the setting.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "common/eventlog/event_log.h"
+
+namespace crm::config {
+
+struct ServiceConfig {
+  std::string listen = "127.0.0.1:7070";
+  std::string data_dir = ".crm-data";
+  std::string log = "embedded";
+  std::string kafka_brokers;
+  std::string tenant = "default";
+  int log_partitions = 8;
+  bool rebuild = false;
+  int shutdown_grace_seconds = 10;
+  std::string log_level = "info";
+};
+
+// Registers the flags above on `app`, writing into `config` (whose values are the defaults).
+void AddServiceFlags(CLI::App& app, ServiceConfig& config);
+
+// Checks the settings together. INVALID_ARGUMENT names the setting and what is wrong.
+absl::Status Validate(const ServiceConfig& config);
+
+// Opens the configured event log: the embedded log under <data-dir>/log, or Kafka.
+absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceConfig& config,
+                                                                  const std::string& client_id);
+
+// Applies --log-level to the process logger (spdlog, on stderr).
+void ConfigureLogging(const ServiceConfig& config);
+
+// Parses argv into `config` and validates it; on error prints the reason and exits with 2.
+// Returns normally only with a valid configuration (or exits 0 for --help).
+void ParseOrExit(CLI::App& app, ServiceConfig& config, int argc, char** argv);
+
+}  // namespace crm::config

@@ -1,0 +1,299 @@
+#include "common/eventlog/embedded_event_log.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "rocksdb/write_batch.h"
+
+namespace crm::eventlog {
+namespace {
+
+// Key layout:
+//   "r" topic \0 partition(BE32) offset(BE64)  -> u32 key length (BE), key, value
+//   "e" topic \0 partition(BE32)               -> end offset (BE64), written with the records
+//   "m" "partitions"                           -> partition count (BE32)
+void PutBigEndian(std::string& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t GetBigEndian(std::string_view in, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+
+std::string PartitionPrefix(char kind, std::string_view topic, int32_t partition) {
+  std::string k(1, kind);
+  k.append(topic);
+  k.push_back('\0');
+  PutBigEndian(k, static_cast<uint32_t>(partition), 4);
+  return k;
+}
+
+std::string RecordKey(std::string_view topic, int32_t partition, int64_t offset) {
+  std::string k = PartitionPrefix('r', topic, partition);
+  PutBigEndian(k, static_cast<uint64_t>(offset), 8);
+  return k;
+}
+
+constexpr char kPartitionsKey[] = "mpartitions";
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("embedded log: ", std::string(what), ": ", s.ToString()));
+}
+
+}  // namespace
+
+class EmbeddedEventLog::Reader final : public LogReader {
+ public:
+  Reader(EmbeddedEventLog* log, std::map<TopicPartition, int64_t> next)
+      : log_(log), next_(std::move(next)) {}
+
+  absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records,
+                                              absl::Duration timeout) override {
+    std::vector<LogRecord> out;
+    log_->WaitForRecords(next_, absl::Now() + timeout);
+    std::map<TopicPartition, int64_t> ends;
+    {
+      absl::MutexLock lock(&log_->mu_);
+      for (const auto& [tp, _] : next_) ends[tp] = log_->EndLocked(tp);
+    }
+    // Visit partitions round-robin from a rotating start so no partition starves.
+    const size_t n = next_.size();
+    if (n == 0) return out;
+    auto it = next_.begin();
+    std::advance(it, static_cast<long>(rotation_++ % n));
+    for (size_t visited = 0; visited < n && out.size() < max_records; ++visited) {
+      auto& [tp, next] = *it;
+      const int64_t end = ends[tp];
+      if (next < end) {
+        std::unique_ptr<rocksdb::Iterator> iter(log_->db_->NewIterator(rocksdb::ReadOptions()));
+        const std::string prefix = PartitionPrefix('r', tp.first, tp.second);
+        for (iter->Seek(RecordKey(tp.first, tp.second, next));
+             iter->Valid() && out.size() < max_records && next < end; iter->Next()) {
+          const rocksdb::Slice k = iter->key();
+          if (!k.starts_with(prefix)) break;
+          const int64_t offset = static_cast<int64_t>(
+              GetBigEndian(std::string_view(k.data() + prefix.size(), 8), 8));
+          const std::string_view v(iter->value().data(), iter->value().size());
+          const auto key_len = static_cast<size_t>(GetBigEndian(v, 4));
+          out.push_back(LogRecord{tp.first, tp.second, offset, std::string(v.substr(4, key_len)),
+                                  std::string(v.substr(4 + key_len))});
+          next = offset + 1;
+        }
+        if (!iter->status().ok()) return FromRocks(iter->status(), "read");
+      }
+      if (++it == next_.end()) it = next_.begin();
+    }
+    return out;
+  }
+
+ private:
+  EmbeddedEventLog* const log_;
+  std::map<TopicPartition, int64_t> next_;
+  size_t rotation_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<EmbeddedEventLog>> EmbeddedEventLog::Open(
+    const EmbeddedEventLogOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("embedded log: path is empty");
+  if (options.partitions < 1 || options.partitions > 1024) {
+    return absl::InvalidArgumentError("embedded log: partitions must be 1 to 1024");
+  }
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
+                            absl::StrCat("open ", options.path)));
+  std::unique_ptr<rocksdb::DB> db(raw);
+
+  std::string stored;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), kPartitionsKey, &stored);
+  if (s.IsNotFound()) {
+    std::string v;
+    PutBigEndian(v, static_cast<uint32_t>(options.partitions), 4);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    RETURN_IF_ERROR(FromRocks(db->Put(wo, kPartitionsKey, v), "write partition count"));
+  } else {
+    RETURN_IF_ERROR(FromRocks(s, "read partition count"));
+    const auto existing = static_cast<int32_t>(GetBigEndian(stored, 4));
+    if (existing != options.partitions) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("embedded log at ", options.path, " has ", existing,
+                       " partitions per topic, but ", options.partitions,
+                       " were configured; the partition count cannot change"));
+    }
+  }
+
+  std::map<TopicPartition, int64_t> ends;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("e"); it->Valid() && it->key().starts_with("e"); it->Next()) {
+    const std::string_view k(it->key().data() + 1, it->key().size() - 1);
+    const size_t nul = k.find('\0');
+    const std::string topic(k.substr(0, nul));
+    const auto partition = static_cast<int32_t>(GetBigEndian(k.substr(nul + 1), 4));
+    ends[{topic, partition}] =
+        static_cast<int64_t>(GetBigEndian(std::string_view(it->value().data(), 8), 8));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan end offsets"));
+  it.reset();
+  return std::unique_ptr<EmbeddedEventLog>(
+      new EmbeddedEventLog(std::move(db), options.partitions, std::move(ends)));
+}
+
+EmbeddedEventLog::EmbeddedEventLog(std::unique_ptr<rocksdb::DB> db, int32_t partitions,
+                                   std::map<TopicPartition, int64_t> ends)
+    : db_(std::move(db)), partitions_(partitions), ends_(std::move(ends)) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+EmbeddedEventLog::~EmbeddedEventLog() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  writer_.join();
+  (void)db_->SyncWAL();
+  (void)db_->Close();
+}
+
+int32_t EmbeddedEventLog::PartitionFor(std::string_view key, int32_t partitions) {
+  // FNV-1a: stable across processes, platforms and releases.
+  uint32_t h = 2166136261u;
+  for (char c : key) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 16777619u;
+  }
+  return static_cast<int32_t>(h % static_cast<uint32_t>(partitions));
+}
+
+void EmbeddedEventLog::AppendRaw(std::string_view topic, std::string_view key,
+                                 std::string_view value, AppendCallback done) {
+  if (topic.empty()) {
+    done(absl::InvalidArgumentError("embedded log: topic is empty"));
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      ++appends_in_flight_;
+      queue_.push_back(Pending{std::string(topic), PartitionFor(key, partitions_),
+                               std::string(key), std::string(value), std::move(done)});
+      return;
+    }
+  }
+  done(absl::UnavailableError("embedded log is shutting down"));
+}
+
+void EmbeddedEventLog::WriterLoop() {
+  for (;;) {
+    std::deque<Pending> batch;
+    std::map<TopicPartition, int64_t> ends;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](EmbeddedEventLog* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->stopping_ || !self->queue_.empty();
+          },
+          this));
+      if (queue_.empty() && stopping_) return;
+      batch.swap(queue_);
+      for (const Pending& p : batch) ends.emplace(TopicPartition{p.topic, p.partition}, 0);
+      for (auto& [tp, end] : ends) end = EndLocked(tp);
+    }
+    rocksdb::WriteBatch wb;
+    std::vector<LogPosition> positions;
+    positions.reserve(batch.size());
+    for (const Pending& p : batch) {
+      int64_t& end = ends[{p.topic, p.partition}];
+      std::string v;
+      v.reserve(4 + p.key.size() + p.value.size());
+      PutBigEndian(v, p.key.size(), 4);
+      v.append(p.key);
+      v.append(p.value);
+      wb.Put(RecordKey(p.topic, p.partition, end), v);
+      positions.push_back(LogPosition{p.topic, p.partition, end});
+      ++end;
+    }
+    for (const auto& [tp, end] : ends) {
+      std::string v;
+      PutBigEndian(v, static_cast<uint64_t>(end), 8);
+      wb.Put(PartitionPrefix('e', tp.first, tp.second), v);
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    const absl::Status written = FromRocks(db_->Write(wo, &wb), "append");
+    if (written.ok()) {
+      absl::MutexLock lock(&mu_);
+      for (const auto& [tp, end] : ends) ends_[tp] = end;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (written.ok()) {
+        batch[i].done(positions[i]);
+      } else {
+        batch[i].done(absl::UnavailableError(written.message()));
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    appends_in_flight_ -= static_cast<int64_t>(batch.size());
+  }
+}
+
+int64_t EmbeddedEventLog::EndLocked(const TopicPartition& tp) const {
+  auto it = ends_.find(tp);
+  return it == ends_.end() ? 0 : it->second;
+}
+
+void EmbeddedEventLog::WaitForRecords(const std::map<TopicPartition, int64_t>& next,
+                                      absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto has_records = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (stopping_) return true;
+    for (const auto& [tp, offset] : next) {
+      if (EndLocked(tp) > offset) return true;
+    }
+    return false;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&has_records), deadline);
+}
+
+absl::StatusOr<int32_t> EmbeddedEventLog::PartitionCount(std::string_view topic) {
+  if (topic.empty()) return absl::InvalidArgumentError("embedded log: topic is empty");
+  return partitions_;
+}
+
+absl::StatusOr<int64_t> EmbeddedEventLog::EndOffset(std::string_view topic, int32_t partition) {
+  if (partition < 0 || partition >= partitions_) {
+    return absl::InvalidArgumentError(absl::StrCat("embedded log: partition ", partition,
+                                                   " is outside 0..", partitions_ - 1));
+  }
+  absl::MutexLock lock(&mu_);
+  return EndLocked({std::string(topic), partition});
+}
+
+absl::StatusOr<std::unique_ptr<LogReader>> EmbeddedEventLog::OpenReader(
+    std::vector<PartitionStart> starts) {
+  std::map<TopicPartition, int64_t> next;
+  for (PartitionStart& s : starts) {
+    if (s.partition < 0 || s.partition >= partitions_ || s.offset < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("embedded log: bad start ", s.topic, "/",
+                                                     s.partition, "@", s.offset));
+    }
+    next[{std::move(s.topic), s.partition}] = s.offset;
+  }
+  return std::make_unique<Reader>(this, std::move(next));
+}
+
+absl::Status EmbeddedEventLog::Flush(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return appends_in_flight_ == 0; };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&idle), timeout)) {
+    return absl::DeadlineExceededError("embedded log: appends still in flight");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace crm::eventlog

@@ -1,0 +1,84 @@
+// EmbeddedEventLog: a durable event log inside one process, stored in its own RocksDB.
+//
+// Used by the single-process node (crm-node), the zero-dependency default. Appends are
+// group-committed: one writer thread takes every append queued since its last write, writes
+// them in one WriteBatch with sync=true, and only then runs their callbacks. Readers in the same
+// process are woken as soon as records are durable, so a projection applies its own writes
+// within microseconds.
+//
+// Every topic has `partitions` partitions, created on first use; the partition is chosen by a
+// stable hash of the key. Lifecycle: Open() -> use from any thread -> destroy (drains appends).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "common/eventlog/event_log.h"
+#include "rocksdb/db.h"
+
+namespace crm::eventlog {
+
+struct EmbeddedEventLogOptions {
+  // Directory of the log's RocksDB; created if missing.
+  std::string path;
+  // Partitions per topic. Must stay the same for the life of the data directory.
+  int32_t partitions = 8;
+};
+
+class EmbeddedEventLog final : public EventLog {
+ public:
+  // Opens (or creates) the log at options.path. INVALID_ARGUMENT for a bad option, INTERNAL
+  // if RocksDB cannot open it, FAILED_PRECONDITION if the directory was made with another
+  // partition count.
+  static absl::StatusOr<std::unique_ptr<EmbeddedEventLog>> Open(
+      const EmbeddedEventLogOptions& options);
+  ~EmbeddedEventLog() override;
+
+  void AppendRaw(std::string_view topic, std::string_view key, std::string_view value,
+                 AppendCallback done) override;
+  absl::StatusOr<int32_t> PartitionCount(std::string_view topic) override;
+  absl::StatusOr<int64_t> EndOffset(std::string_view topic, int32_t partition) override;
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
+      std::vector<PartitionStart> starts) override;
+  absl::Status Flush(absl::Duration timeout) override;
+
+  // Returns the partition `key` maps to for a topic of `partitions` partitions.
+  static int32_t PartitionFor(std::string_view key, int32_t partitions);
+
+ private:
+  class Reader;
+  struct Pending {
+    std::string topic;
+    int32_t partition;
+    std::string key;
+    std::string value;
+    AppendCallback done;
+  };
+  using TopicPartition = std::pair<std::string, int32_t>;
+
+  EmbeddedEventLog(std::unique_ptr<rocksdb::DB> db, int32_t partitions,
+                   std::map<TopicPartition, int64_t> ends);
+  void WriterLoop();
+  // Blocks until some partition in `starts` has records past its position, or `deadline`.
+  void WaitForRecords(const std::map<TopicPartition, int64_t>& next, absl::Time deadline);
+  int64_t EndLocked(const TopicPartition& tp) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::unique_ptr<rocksdb::DB> db_;
+  const int32_t partitions_;
+
+  absl::Mutex mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  // Offsets of the next record per partition, for durable records only.
+  std::map<TopicPartition, int64_t> ends_ ABSL_GUARDED_BY(mu_);
+  int64_t appends_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread writer_;
+};
+
+}  // namespace crm::eventlog

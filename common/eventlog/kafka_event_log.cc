@@ -1,0 +1,240 @@
+#include "common/eventlog/kafka_event_log.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace crm::eventlog {
+namespace {
+
+int Millis(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
+
+// Translates a librdkafka error once, here. Errors the caller may retry become UNAVAILABLE.
+absl::Status FromKafka(rd_kafka_resp_err_t err, std::string_view what) {
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  const std::string msg = absl::StrCat("kafka: ", std::string(what), ": ", rd_kafka_err2str(err));
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+      return absl::DeadlineExceededError(msg);
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+      return absl::NotFoundError(msg);
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return absl::InvalidArgumentError(msg);
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+      return absl::ResourceExhaustedError(msg);
+    default:
+      return absl::UnavailableError(msg);
+  }
+}
+
+absl::Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& props) {
+  char err[512];
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("kafka property ", k, "=", v, ": ", err));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
+  std::unique_ptr<AppendCallback> done(static_cast<AppendCallback*>(msg->_private));
+  if (!done) return;
+  if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    (*done)(FromKafka(msg->err, "append"));
+    return;
+  }
+  (*done)(LogPosition{rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset});
+}
+
+void Quiet(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  // librdkafka's own log; warnings and worse go to stderr.
+  if (level <= 4) fprintf(stderr, "rdkafka %s: %s\n", fac, buf);
+}
+
+}  // namespace
+
+class KafkaEventLog::Reader final : public LogReader {
+ public:
+  explicit Reader(rd_kafka_t* consumer) : consumer_(consumer) {}
+  ~Reader() override {
+    rd_kafka_consumer_close(consumer_);
+    rd_kafka_destroy(consumer_);
+  }
+
+  absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records,
+                                              absl::Duration timeout) override {
+    std::vector<LogRecord> out;
+    absl::Status error;
+    int wait_ms = Millis(timeout);
+    while (out.size() < max_records) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, wait_ms);
+      if (m == nullptr) break;
+      wait_ms = 0;  // Only the first record is waited for; then take what is buffered.
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        out.push_back(LogRecord{
+            rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+            std::string(static_cast<const char*>(m->key), m->key_len),
+            std::string(static_cast<const char*>(m->payload), m->len)});
+      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        error = FromKafka(m->err, "fetch");
+      }
+      rd_kafka_message_destroy(m);
+    }
+    if (out.empty() && !error.ok()) return error;
+    return out;
+  }
+
+ private:
+  rd_kafka_t* const consumer_;
+};
+
+absl::StatusOr<std::unique_ptr<KafkaEventLog>> KafkaEventLog::Open(
+    const KafkaEventLogOptions& options) {
+  if (options.brokers.empty()) {
+    return absl::InvalidArgumentError("kafka: no bootstrap servers configured");
+  }
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", options.brokers},
+      {"client.id", options.client_id},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      // A short linger groups concurrent appends into one produce request.
+      {"linger.ms", "1"},
+      {"message.timeout.ms", std::to_string(absl::ToInt64Milliseconds(options.delivery_timeout))},
+      {"socket.connection.setup.timeout.ms", "5000"},
+      {"reconnect.backoff.max.ms", "1000"},
+  };
+  for (const auto& [k, v] : options.properties) props[k] = v;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (absl::Status s = SetAll(conf, props); !s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf, &OnDelivery);
+  rd_kafka_conf_set_log_cb(conf, &Quiet);
+  char err[512];
+  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (producer == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("kafka: ", err));
+  }
+  return std::unique_ptr<KafkaEventLog>(new KafkaEventLog(options, producer));
+}
+
+KafkaEventLog::KafkaEventLog(KafkaEventLogOptions options, rd_kafka_s* producer)
+    : options_(std::move(options)), producer_(producer) {
+  poller_ = std::thread([this] { PollLoop(); });
+}
+
+KafkaEventLog::~KafkaEventLog() {
+  rd_kafka_flush(producer_, Millis(options_.delivery_timeout));
+  stopping_ = true;
+  poller_.join();
+  // Anything still queued fails now; rd_kafka_destroy runs the remaining delivery callbacks.
+  rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_poll(producer_, 0);
+  rd_kafka_destroy(producer_);
+}
+
+void KafkaEventLog::PollLoop() {
+  while (!stopping_) rd_kafka_poll(producer_, 50);
+}
+
+void KafkaEventLog::AppendRaw(std::string_view topic, std::string_view key,
+                              std::string_view value, AppendCallback done) {
+  auto* owned = new AppendCallback(std::move(done));
+  const std::string topic_name(topic);
+  const rd_kafka_resp_err_t err = rd_kafka_producev(
+      producer_, RD_KAFKA_V_TOPIC(topic_name.c_str()),
+      RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(owned), RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    std::unique_ptr<AppendCallback> cb(owned);
+    (*cb)(FromKafka(err, "append"));
+  }
+}
+
+absl::StatusOr<int32_t> KafkaEventLog::PartitionCount(std::string_view topic) {
+  const std::string name(topic);
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_, name.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(producer_, 0, rkt, &md, Millis(options_.request_timeout));
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(err, "metadata");
+  absl::StatusOr<int32_t> result = absl::NotFoundError(absl::StrCat("kafka: no topic ", name));
+  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      md->topics[0].partition_cnt > 0) {
+    result = md->topics[0].partition_cnt;
+  } else if (md->topic_cnt == 1 && md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    result = FromKafka(md->topics[0].err, absl::StrCat("metadata of ", name));
+  }
+  rd_kafka_metadata_destroy(md);
+  return result;
+}
+
+absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic, int32_t partition) {
+  int64_t low = 0;
+  int64_t high = 0;
+  const std::string name(topic);
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      producer_, name.c_str(), partition, &low, &high, Millis(options_.request_timeout));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(err, "end offset");
+  return high;
+}
+
+absl::StatusOr<std::unique_ptr<LogReader>> KafkaEventLog::OpenReader(
+    std::vector<PartitionStart> starts) {
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", options_.brokers},
+      {"client.id", options_.client_id},
+      // Required by librdkafka for a consumer handle; nothing is committed to it.
+      {"group.id", "crm-projection"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      // Latency over batching: a writer waits for its projection to apply its event.
+      {"fetch.wait.max.ms", "10"},
+      {"fetch.min.bytes", "1"},
+      {"fetch.error.backoff.ms", "20"},
+      {"socket.connection.setup.timeout.ms", "5000"},
+      {"reconnect.backoff.max.ms", "1000"},
+  };
+  for (const auto& [k, v] : options_.properties) props[k] = v;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (absl::Status s = SetAll(conf, props); !s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  rd_kafka_conf_set_log_cb(conf, &Quiet);
+  char err[512];
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (consumer == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("kafka: ", err));
+  }
+  auto reader = std::make_unique<Reader>(consumer);
+  rd_kafka_poll_set_consumer(consumer);
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(starts.size()));
+  for (const PartitionStart& s : starts) {
+    rd_kafka_topic_partition_list_add(list, s.topic.c_str(), s.partition)->offset = s.offset;
+  }
+  const rd_kafka_resp_err_t e = rd_kafka_assign(consumer, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(e, "assign");
+  return reader;
+}
+
+absl::Status KafkaEventLog::Flush(absl::Duration timeout) {
+  return FromKafka(rd_kafka_flush(producer_, Millis(timeout)), "flush");
+}
+
+}  // namespace crm::eventlog

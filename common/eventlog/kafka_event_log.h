@@ -1,0 +1,71 @@
+// KafkaEventLog: the event log on a Kafka cluster, through librdkafka.
+//
+// The producer is idempotent (enable.idempotence=true, acks=all): an append completes only with
+// the broker's delivery report, so an acknowledged append is replicated to the in-sync
+// replicas. Partitioning uses librdkafka's default partitioner on the record key, so every
+// producer puts one aggregate's events in the same partition.
+//
+// Readers are plain assigned consumers: no consumer group and no offset commits. A projection
+// keeps its positions in its own RocksDB, committed atomically with what it applied, and
+// opens its reader at those positions. Fetch settings favour latency (a write waits for its own
+// projection to apply it).
+//
+// A lost produce acknowledgement makes librdkafka resend; a broker that does not de-duplicate
+// (librdkafka's mock cluster does not) then holds the record twice. Projections de-duplicate by
+// event id.
+//
+// Lifecycle: Open() -> use from any thread -> destroy (flushes, up to the delivery timeout).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/eventlog/event_log.h"
+
+struct rd_kafka_s;
+
+namespace crm::eventlog {
+
+struct KafkaEventLogOptions {
+  // bootstrap.servers, e.g. "127.0.0.1:9092".
+  std::string brokers;
+  // client.id reported to the brokers.
+  std::string client_id = "crm";
+  // How long an append may take before it fails (librdkafka's message.timeout.ms).
+  absl::Duration delivery_timeout = absl::Seconds(10);
+  // Timeout for metadata and offset queries.
+  absl::Duration request_timeout = absl::Seconds(5);
+  // Extra librdkafka properties for producer and consumers (security.protocol, sasl.*, ...).
+  std::map<std::string, std::string> properties;
+};
+
+class KafkaEventLog final : public EventLog {
+ public:
+  // Creates the producer. INVALID_ARGUMENT names a librdkafka property it refused. Does not
+  // wait for the brokers: an unreachable cluster shows as failing appends.
+  static absl::StatusOr<std::unique_ptr<KafkaEventLog>> Open(const KafkaEventLogOptions& options);
+  ~KafkaEventLog() override;
+
+  void AppendRaw(std::string_view topic, std::string_view key, std::string_view value,
+                 AppendCallback done) override;
+  absl::StatusOr<int32_t> PartitionCount(std::string_view topic) override;
+  absl::StatusOr<int64_t> EndOffset(std::string_view topic, int32_t partition) override;
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
+      std::vector<PartitionStart> starts) override;
+  absl::Status Flush(absl::Duration timeout) override;
+
+ private:
+  class Reader;
+  KafkaEventLog(KafkaEventLogOptions options, rd_kafka_s* producer);
+  void PollLoop();
+
+  const KafkaEventLogOptions options_;
+  rd_kafka_s* const producer_;
+  std::atomic<bool> stopping_{false};
+  std::thread poller_;
+};
+
+}  // namespace crm::eventlog

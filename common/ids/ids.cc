@@ -1,0 +1,52 @@
+#include "common/ids/ids.h"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+
+namespace crm::ids {
+namespace {
+
+constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+}  // namespace
+
+std::string NewId(absl::Time now) {
+  std::array<uint8_t, 16> bytes{};
+  const uint64_t millis = static_cast<uint64_t>(absl::ToUnixMillis(now));
+  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<uint8_t>(millis >> (8 * (5 - i)));
+  if (RAND_bytes(bytes.data() + 6, 10) != 1) {
+    // The CSPRNG failing is not something a caller can handle.
+    std::abort();
+  }
+  // 128 bits -> 26 base32 digits, most significant first (the first digit carries 3 bits).
+  auto bit = [&bytes](int n) { return (bytes[15 - n / 8] >> (n % 8)) & 1; };
+  std::string out(26, '0');
+  for (int digit = 0; digit < 26; ++digit) {
+    const int low = (25 - digit) * 5;
+    int value = 0;
+    for (int b = 4; b >= 0; --b) value = (value << 1) | (low + b < 128 ? bit(low + b) : 0);
+    out[digit] = kAlphabet[value];
+  }
+  return out;
+}
+
+bool IsWellFormed(std::string_view id) {
+  if (id.size() != 26) return false;
+  if (id[0] > '7') return false;
+  for (char c : id) {
+    bool found = false;
+    for (const char* p = kAlphabet; *p != '\0'; ++p) {
+      if (*p == c) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+}  // namespace crm::ids

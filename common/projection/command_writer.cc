@@ -1,0 +1,63 @@
+#include "common/projection/command_writer.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/ids/ids.h"
+#include "common/status/status_macros.h"
+
+namespace crm::projection {
+
+absl::Status OutcomeStatus(const crm::common::v1::CommandOutcome& outcome) {
+  if (outcome.code() == 0) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(outcome.code()), outcome.message());
+}
+
+void CommandWriter::Write(const Command& command, const google::protobuf::Message& payload,
+                          Projector::OutcomeCallback done) {
+  crm::common::v1::EventEnvelope event;
+  event.set_event_id(ids::NewId(command.now));
+  event.set_tenant(command.tenant);
+  event.set_aggregate_type(aggregate_type_);
+  event.set_aggregate_id(command.aggregate_id);
+  event.set_expected_version(command.expected_version);
+  event.set_aggregate_version(command.expected_version + 1);
+  event.set_event_type(payload.GetDescriptor()->full_name());
+  const int64_t nanos = absl::ToUnixNanos(command.now);
+  event.mutable_occurred_at()->set_seconds(nanos / 1000000000);
+  event.mutable_occurred_at()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  event.set_actor(command.actor);
+  event.set_request_id(command.request_id);
+  event.set_correlation_id(command.correlation_id.empty() ? event.event_id()
+                                                          : command.correlation_id);
+  event.set_causation_id(command.request_id);
+  event.set_command(command.command);
+  event.mutable_payload()->PackFrom(payload);
+
+  Projector* projector = projector_;
+  std::string event_id = event.event_id();
+  const absl::Time deadline = command.deadline;
+  log_->Append(topic_, event,
+               [projector, event_id = std::move(event_id), deadline,
+                done = std::move(done)](absl::StatusOr<eventlog::LogPosition> position) mutable {
+                 if (!position.ok()) {
+                   done(position.status());
+                   return;
+                 }
+                 projector->WhenApplied(*position, std::move(event_id), deadline,
+                                        std::move(done));
+               });
+}
+
+absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> CommandWriter::FindEarlier(
+    std::string_view tenant, std::string_view request_id, std::string_view command) const {
+  if (request_id.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::optional<crm::common::v1::CommandOutcome> earlier,
+                   projector_->FindRequest(tenant, request_id));
+  if (earlier && earlier->command() != command) {
+    return absl::InvalidArgumentError(absl::StrCat("request_id: \"", std::string(request_id),
+                                                   "\" was already used for ", earlier->command(),
+                                                   "; use a new request id"));
+  }
+  return earlier;
+}
+
+}  // namespace crm::projection

@@ -1,0 +1,406 @@
+#include "common/projection/projector.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+
+namespace crm::projection {
+
+using crm::common::v1::CommandOutcome;
+using crm::common::v1::EventEnvelope;
+using store::Cf;
+
+namespace keys {
+namespace {
+void PutBigEndian(std::string& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+}  // namespace
+
+std::string EventOutcome(std::string_view event_id) {
+  std::string k = "o/e/";
+  k.append(event_id);
+  return k;
+}
+
+std::string RequestOutcome(std::string_view tenant, std::string_view request_id) {
+  std::string k = "o/r/";
+  k.append(tenant);
+  k.push_back('\0');
+  k.append(request_id);
+  return k;
+}
+
+std::string Position(std::string_view topic, int32_t partition) {
+  std::string k = "p/";
+  k.append(topic);
+  k.push_back('\0');
+  PutBigEndian(k, static_cast<uint32_t>(partition), 4);
+  return k;
+}
+
+std::string Counter(std::string_view name) {
+  std::string k = "k/";
+  k.append(name);
+  return k;
+}
+
+std::string DeadLetter(std::string_view topic, int32_t partition, int64_t offset) {
+  std::string k = "d/";
+  k.append(topic);
+  k.push_back('\0');
+  PutBigEndian(k, static_cast<uint32_t>(partition), 4);
+  PutBigEndian(k, static_cast<uint64_t>(offset), 8);
+  return k;
+}
+}  // namespace keys
+
+namespace {
+
+std::string EncodeInt(int64_t v) {
+  std::string s;
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
+  return s;
+}
+
+int64_t DecodeInt(std::string_view s) {
+  if (s.size() != 8) return 0;
+  uint64_t v = 0;
+  for (char c : s) v = (v << 8) | static_cast<uint8_t>(c);
+  return static_cast<int64_t>(v);
+}
+
+constexpr char kEventsSeen[] = "events_seen";
+constexpr char kUnknownEvents[] = "unknown_events";
+constexpr char kDeadLetters[] = "dead_letters";
+
+}  // namespace
+
+std::string SerializeDeterministic(const google::protobuf::Message& message) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+Projector::Projector(ProjectorOptions options, eventlog::EventLog* log,
+                     store::ProjectionStore* store, EventApplier* applier)
+    : options_(std::move(options)), log_(log), store_(store), applier_(applier) {}
+
+Projector::~Projector() { Stop(); }
+
+absl::Status Projector::Start() {
+  std::vector<eventlog::PartitionStart> starts;
+  std::map<TopicPartition, int64_t> next;
+  const absl::Time deadline = absl::Now() + options_.start_timeout;
+  for (const std::string& topic : options_.topics) {
+    absl::StatusOr<int32_t> partitions = log_->PartitionCount(topic);
+    while (absl::IsUnavailable(partitions.status()) && absl::Now() < deadline) {
+      spdlog::warn("projection {}: log not reachable yet ({}); retrying", options_.name,
+                   partitions.status().ToString());
+      absl::SleepFor(absl::Milliseconds(200));  // Retry back-off, not synchronisation.
+      partitions = log_->PartitionCount(topic);
+    }
+    if (!partitions.ok()) {
+      return absl::Status(partitions.status().code(),
+                          absl::StrCat("projection ", options_.name, ": topic ", topic, ": ",
+                                       partitions.status().message()));
+    }
+    for (int32_t p = 0; p < *partitions; ++p) {
+      ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                       store_->Get(Cf::kLog, keys::Position(topic, p)));
+      const int64_t offset = stored ? DecodeInt(*stored) : 0;
+      starts.push_back({topic, p, offset});
+      next[{topic, p}] = offset;
+    }
+  }
+  ASSIGN_OR_RETURN(reader_, log_->OpenReader(std::move(starts)));
+  {
+    absl::MutexLock lock(&mu_);
+    next_ = std::move(next);
+    started_ = true;
+  }
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void Projector::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  NotifyWaiters(/*stopping=*/true);
+  reader_.reset();
+}
+
+void Projector::Run() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    absl::StatusOr<std::vector<eventlog::LogRecord>> records =
+        reader_->Poll(options_.max_batch, absl::Milliseconds(50));
+    if (!records.ok()) {
+      spdlog::warn("projection {}: reading the log failed: {}", options_.name,
+                   records.status().ToString());
+      NotifyWaiters(false);
+      continue;
+    }
+    if (!records->empty()) {
+      if (absl::Status s = ApplyBatch(*records); !s.ok()) {
+        // The projection's own storage failed: continuing could only diverge from the log.
+        spdlog::critical("projection {}: {}; stopping the process", options_.name,
+                         s.ToString());
+        std::abort();
+      }
+    }
+    NotifyWaiters(false);
+  }
+}
+
+absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& records) {
+  store::ProjectionStore::Batch batch = store_->NewBatch();
+  std::map<std::string, int64_t> counters;
+  std::map<TopicPartition, int64_t> advanced;
+  for (const eventlog::LogRecord& r : records) {
+    RETURN_IF_ERROR(ApplyOne(r, batch, counters));
+    advanced[{r.topic, r.partition}] = r.offset + 1;
+    batch.Put(Cf::kLog, keys::Position(r.topic, r.partition), EncodeInt(r.offset + 1));
+  }
+  for (const auto& [name, delta] : counters) {
+    ASSIGN_OR_RETURN(std::optional<std::string> old, batch.Get(Cf::kLog, keys::Counter(name)));
+    batch.Put(Cf::kLog, keys::Counter(name), EncodeInt((old ? DecodeInt(*old) : 0) + delta));
+  }
+  RETURN_IF_ERROR(store_->Commit(batch));
+  absl::MutexLock lock(&mu_);
+  for (const auto& [tp, offset] : advanced) next_[tp] = offset;
+  return absl::OkStatus();
+}
+
+absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
+                                 store::ProjectionStore::Batch& batch,
+                                 std::map<std::string, int64_t>& counters) {
+  EventEnvelope event;
+  if (!event.ParseFromString(record.value) || event.event_id().empty()) {
+    crm::common::v1::DeadLetter dl;
+    dl.set_topic(record.topic);
+    dl.set_partition(record.partition);
+    dl.set_offset(record.offset);
+    dl.set_key(record.key);
+    dl.set_value(record.value);
+    dl.set_error(event.event_id().empty() ? "not an event envelope (no event id)"
+                                          : "not an event envelope");
+    batch.Put(Cf::kLog, keys::DeadLetter(record.topic, record.partition, record.offset),
+              SerializeDeterministic(dl));
+    ++counters[kDeadLetters];
+    spdlog::warn("projection {}: record {}/{}@{} is not an event; set aside as a dead letter",
+                 options_.name, record.topic, record.partition, record.offset);
+    return absl::OkStatus();
+  }
+  const std::string event_key = keys::EventOutcome(event.event_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> seen, batch.Get(Cf::kIndex, event_key));
+  if (seen) return absl::OkStatus();  // A second copy of an event: already applied.
+  ++counters[kEventsSeen];
+
+  CommandOutcome outcome;
+  outcome.set_event_id(event.event_id());
+  outcome.set_command(event.command());
+  outcome.set_aggregate_id(event.aggregate_id());
+
+  std::string request_key;
+  if (!event.request_id().empty()) {
+    request_key = keys::RequestOutcome(event.tenant(), event.request_id());
+    ASSIGN_OR_RETURN(std::optional<std::string> first, batch.Get(Cf::kIndex, request_key));
+    if (first) {
+      CommandOutcome earlier;
+      if (!earlier.ParseFromString(*first)) {
+        return absl::DataLossError(absl::StrCat("corrupt outcome for request ", event.request_id()));
+      }
+      if (earlier.command() == event.command()) {
+        outcome = earlier;  // The first outcome stands; this event takes no effect.
+      } else {
+        outcome.set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
+        outcome.set_message(absl::StrCat("request_id: \"", event.request_id(),
+                                         "\" was already used for ", earlier.command(),
+                                         "; use a new request id"));
+      }
+      batch.Put(Cf::kIndex, event_key, SerializeDeterministic(outcome));
+      return absl::OkStatus();
+    }
+  }
+
+  if (!applier_->Handles(event.event_type())) {
+    ++counters[kUnknownEvents];
+    outcome.set_code(static_cast<int>(absl::StatusCode::kUnimplemented));
+    outcome.set_message(absl::StrCat("event type ", event.event_type(), " is not known here"));
+    batch.Put(Cf::kIndex, event_key, SerializeDeterministic(outcome));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(absl::Status decision, applier_->Apply(event, batch));
+  outcome.set_code(static_cast<int>(decision.code()));
+  outcome.set_message(std::string(decision.message()));
+  outcome.set_version(decision.ok() ? event.aggregate_version() : event.expected_version());
+  const std::string value = SerializeDeterministic(outcome);
+  batch.Put(Cf::kIndex, event_key, value);
+  if (!request_key.empty()) batch.Put(Cf::kIndex, request_key, value);
+  return absl::OkStatus();
+}
+
+void Projector::NotifyWaiters(bool stopping) {
+  struct Ready {
+    std::string event_id;
+    OutcomeCallback done;
+    absl::Status status;
+  };
+  std::vector<Ready> ready;
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [tp, list] : waiters_) {
+      const auto it = next_.find(tp);
+      const int64_t next = it == next_.end() ? 0 : it->second;
+      std::vector<Waiter> keep;
+      for (Waiter& w : list) {
+        if (w.offset < next) {
+          ready.push_back({std::move(w.event_id), std::move(w.done), absl::OkStatus()});
+        } else if (stopping) {
+          ready.push_back({std::move(w.event_id), std::move(w.done),
+                           absl::UnavailableError("the service is shutting down; the write is in "
+                                                  "the log and takes effect on restart")});
+        } else if (w.deadline <= now) {
+          ready.push_back(
+              {std::move(w.event_id), std::move(w.done),
+               absl::DeadlineExceededError("the write is in the log but the projection had not "
+                                           "applied it by the deadline; read it back later")});
+        } else {
+          keep.push_back(std::move(w));
+        }
+      }
+      list = std::move(keep);
+    }
+  }
+  for (Ready& r : ready) {
+    if (r.status.ok()) {
+      r.done(ReadOutcome(r.event_id));
+    } else {
+      r.done(r.status);
+    }
+  }
+}
+
+void Projector::WhenApplied(const eventlog::LogPosition& position, std::string event_id,
+                            absl::Time deadline, OutcomeCallback done) {
+  absl::Status refused;
+  {
+    absl::MutexLock lock(&mu_);
+    const TopicPartition tp{position.topic, position.partition};
+    const auto it = next_.find(tp);
+    if (stopping_) {
+      refused = absl::UnavailableError("the service is shutting down");
+    } else if (it == next_.end()) {
+      refused = absl::InternalError(absl::StrCat("projection ", options_.name,
+                                                 " does not read ", position.topic, "/",
+                                                 position.partition));
+    } else if (position.offset >= it->second) {
+      waiters_[tp].push_back(
+          Waiter{position.offset, std::move(event_id), deadline, std::move(done)});
+      return;
+    }
+  }
+  if (!refused.ok()) {
+    done(refused);
+    return;
+  }
+  // Already applied: answer on the caller's thread.
+  done(ReadOutcome(event_id));
+}
+
+absl::StatusOr<CommandOutcome> Projector::ReadOutcome(std::string_view event_id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   store_->Get(Cf::kIndex, keys::EventOutcome(event_id)));
+  if (!value) {
+    return absl::UnavailableError(
+        absl::StrCat("projection ", options_.name, " has not applied event ", std::string(event_id)));
+  }
+  CommandOutcome outcome;
+  if (!outcome.ParseFromString(*value)) return absl::DataLossError("corrupt command outcome");
+  return outcome;
+}
+
+absl::StatusOr<std::optional<CommandOutcome>> Projector::FindRequest(
+    std::string_view tenant, std::string_view request_id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   store_->Get(Cf::kIndex, keys::RequestOutcome(tenant, request_id)));
+  if (!value) return std::nullopt;
+  CommandOutcome outcome;
+  if (!outcome.ParseFromString(*value)) return absl::DataLossError("corrupt command outcome");
+  return outcome;
+}
+
+absl::Status Projector::WaitUntilCaughtUp(absl::Time deadline) {
+  std::map<TopicPartition, int64_t> targets;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [tp, _] : next_) targets[tp] = 0;
+  }
+  for (auto& [tp, end] : targets) {
+    ASSIGN_OR_RETURN(end, log_->EndOffset(tp.first, tp.second));
+  }
+  absl::MutexLock lock(&mu_);
+  auto caught_up = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const auto& [tp, end] : targets) {
+      if (next_[tp] < end) return false;
+    }
+    return true;
+  };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&caught_up), deadline)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("projection ", options_.name, " has not caught up with the log"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Status() {
+  crm::admin::v1::GetProjectionStatusResponse out;
+  out.set_projection(options_.name);
+  const store::ReadView view = store_->Snapshot();
+  ASSIGN_OR_RETURN(std::string checksum, view.Checksum());
+  out.set_checksum(checksum);
+  std::vector<TopicPartition> partitions;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [tp, _] : next_) partitions.push_back(tp);
+  }
+  for (const TopicPartition& tp : partitions) {
+    auto* p = out.add_partitions();
+    p->set_topic(tp.first);
+    p->set_partition(tp.second);
+    ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                     view.Get(Cf::kLog, keys::Position(tp.first, tp.second)));
+    p->set_next_offset(stored ? DecodeInt(*stored) : 0);
+    absl::StatusOr<int64_t> end = log_->EndOffset(tp.first, tp.second);
+    p->set_end_offset(end.ok() ? *end : -1);
+  }
+  for (const auto& [name, field] :
+       std::vector<std::pair<const char*, void (crm::admin::v1::GetProjectionStatusResponse::*)(
+                                              int64_t)>>{
+           {kEventsSeen, &crm::admin::v1::GetProjectionStatusResponse::set_events_seen},
+           {kUnknownEvents, &crm::admin::v1::GetProjectionStatusResponse::set_unknown_events},
+           {kDeadLetters, &crm::admin::v1::GetProjectionStatusResponse::set_dead_letters}}) {
+    ASSIGN_OR_RETURN(std::optional<std::string> v, view.Get(Cf::kLog, keys::Counter(name)));
+    (out.*field)(v ? DecodeInt(*v) : 0);
+  }
+  return out;
+}
+
+}  // namespace crm::projection

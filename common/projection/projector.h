@@ -1,0 +1,143 @@
+// Projector: keeps one projection up to date with the log.
+//
+// A projector owns one thread. It reads the partitions of its topics from the positions stored
+// in the projection, and for every record, in one ProjectionStore batch:
+//   - decodes the envelope; a record that cannot be decoded becomes a dead letter;
+//   - skips an event id it has seen before (the log may hold an event twice);
+//   - recognises a repeated request id and records the first outcome for the new event;
+//   - skips and counts an event type the applier does not handle;
+//   - otherwise asks the EventApplier to decide and apply, and records the outcome under the
+//     event id and the request id;
+//   - advances the partition's stored position.
+// A batch of up to `max_batch` records commits atomically with its positions, so a crash at
+// any point loses nothing and applies nothing twice. Only after the commit are the waiters of
+// those positions told (read-your-writes for the command that appended them).
+//
+// Lifecycle: construct -> Start() -> Stop() (or destroy). Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/eventlog/event_log.h"
+#include "common/store/projection_store.h"
+#include "crm/admin/v1/admin_service.pb.h"
+#include "crm/common/v1/envelope.pb.h"
+#include "crm/common/v1/outcome.pb.h"
+
+namespace crm::projection {
+
+// A service's rules for turning its events into projection state. Implementations read and
+// write only through the batch and the event: no clock, no randomness, no I/O (determinism).
+class EventApplier {
+ public:
+  virtual ~EventApplier() = default;
+
+  // Returns true if this applier knows `event_type` (e.g. "crm.contact.v1.ContactCreated").
+  virtual bool Handles(std::string_view event_type) const = 0;
+
+  // Decides whether `event` takes effect and, if so, writes its effect into `batch`. Returns
+  // the decision: OK if applied; ABORTED, NOT_FOUND or FAILED_PRECONDITION if refused (then it
+  // must have written nothing). The outer status is a storage failure, which stops the
+  // projector.
+  virtual absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
+                                             store::ProjectionStore::Batch& batch) = 0;
+};
+
+struct ProjectorOptions {
+  // Projection name, e.g. "contact"; used in logs and the admin API.
+  std::string name;
+  // Topics to consume, every partition of each.
+  std::vector<std::string> topics;
+  // Records per atomic batch.
+  size_t max_batch = 512;
+  // How long Start() retries a log that cannot be reached.
+  absl::Duration start_timeout = absl::Seconds(30);
+};
+
+class Projector {
+ public:
+  using OutcomeCallback = std::function<void(absl::StatusOr<crm::common::v1::CommandOutcome>)>;
+
+  Projector(ProjectorOptions options, eventlog::EventLog* log, store::ProjectionStore* store,
+            EventApplier* applier);
+  ~Projector();
+
+  // Loads positions, opens the reader and starts applying. NOT_FOUND if a topic does not
+  // exist; UNAVAILABLE if the log cannot be reached within start_timeout.
+  absl::Status Start();
+  // Stops applying; waiters still pending get UNAVAILABLE. Idempotent.
+  void Stop();
+
+  // Runs `done` once the record at `position` is applied, with the outcome recorded for
+  // `event_id`; or with DEADLINE_EXCEEDED at `deadline`; or UNAVAILABLE on Stop(). Runs on
+  // the projector thread or, if already applied, on the caller's; must not block.
+  void WhenApplied(const eventlog::LogPosition& position, std::string event_id,
+                   absl::Time deadline, OutcomeCallback done);
+
+  // Returns the outcome recorded for a request id in `tenant`, if any.
+  absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> FindRequest(
+      std::string_view tenant, std::string_view request_id) const;
+
+  // Blocks until the projection has applied everything the log held when called.
+  // DEADLINE_EXCEEDED at `deadline`.
+  absl::Status WaitUntilCaughtUp(absl::Time deadline);
+
+  // Checksum, positions and counters, taken from one snapshot.
+  absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Status();
+
+  const std::string& name() const { return options_.name; }
+
+ private:
+  using TopicPartition = std::pair<std::string, int32_t>;
+  struct Waiter {
+    int64_t offset;
+    std::string event_id;
+    absl::Time deadline;
+    OutcomeCallback done;
+  };
+
+  void Run();
+  // Applies `records` in one batch and commits. Returns a storage failure.
+  absl::Status ApplyBatch(const std::vector<eventlog::LogRecord>& records);
+  absl::Status ApplyOne(const eventlog::LogRecord& record, store::ProjectionStore::Batch& batch,
+                        std::map<std::string, int64_t>& counters);
+  void NotifyWaiters(bool stopping);
+  absl::StatusOr<crm::common::v1::CommandOutcome> ReadOutcome(std::string_view event_id) const;
+
+  const ProjectorOptions options_;
+  eventlog::EventLog* const log_;
+  store::ProjectionStore* const store_;
+  EventApplier* const applier_;
+  std::unique_ptr<eventlog::LogReader> reader_;
+  std::thread thread_;
+
+  mutable absl::Mutex mu_;
+  std::map<TopicPartition, int64_t> next_ ABSL_GUARDED_BY(mu_);
+  std::map<TopicPartition, std::vector<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Serialises `message` with deterministic map order, so equal messages give equal bytes: what
+// the projection checksum and rebuild-equality rely on.
+std::string SerializeDeterministic(const google::protobuf::Message& message);
+
+// Key helpers shared by the projector and its tests.
+namespace keys {
+std::string EventOutcome(std::string_view event_id);
+std::string RequestOutcome(std::string_view tenant, std::string_view request_id);
+std::string Position(std::string_view topic, int32_t partition);
+std::string Counter(std::string_view name);
+std::string DeadLetter(std::string_view topic, int32_t partition, int64_t offset);
+}  // namespace keys
+
+}  // namespace crm::projection

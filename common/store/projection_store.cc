@@ -1,0 +1,159 @@
+#include "common/store/projection_store.h"
+
+#include <openssl/evp.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+
+namespace crm::store {
+namespace {
+
+// The column family names as stored; index = Cf value. "default" is RocksDB's own and unused.
+const char* const kCfNames[] = {"state", "index", "log"};
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("projection store: ", std::string(what), ": ", s.ToString()));
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+rocksdb::ColumnFamilyOptions CfOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  // Point lookups dominate reads: a bloom filter saves a block read on a miss.
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+}  // namespace
+
+ReadView::ReadView(const ProjectionStore* store, const rocksdb::Snapshot* snapshot) : store_(store) {
+  if (snapshot != nullptr) {
+    rocksdb::DB* db = store->db_;
+    snapshot_.reset(snapshot, [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+  }
+}
+
+rocksdb::ReadOptions ReadView::Options() const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot_.get();
+  return ro;
+}
+
+absl::StatusOr<std::optional<std::string>> ReadView::Get(Cf cf, std::string_view key) const {
+  std::string value;
+  const rocksdb::Status s = store_->db_->Get(Options(), store_->Handle(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocks(s, "get"));
+  return value;
+}
+
+absl::Status ReadView::Scan(Cf cf, std::string_view prefix, std::string_view start,
+                            const ScanFn& fn) const {
+  rocksdb::ReadOptions ro = Options();
+  std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(ro, store_->Handle(cf)));
+  const std::string_view seek = start.empty() || start < prefix ? prefix : start;
+  for (it->Seek(ToSlice(seek)); it->Valid(); it->Next()) {
+    const std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+absl::StatusOr<std::string> ReadView::Checksum() const {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  for (Cf cf : {Cf::kState, Cf::kIndex}) {
+    const uint8_t tag = static_cast<uint8_t>(cf);
+    EVP_DigestUpdate(ctx.get(), &tag, 1);
+    rocksdb::ReadOptions ro = Options();
+    std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(ro, store_->Handle(cf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      // Length-prefix both parts so ("ab","c") and ("a","bc") hash differently.
+      for (const rocksdb::Slice& part : {it->key(), it->value()}) {
+        const uint64_t n = part.size();
+        EVP_DigestUpdate(ctx.get(), &n, sizeof(n));
+        EVP_DigestUpdate(ctx.get(), part.data(), part.size());
+      }
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "checksum scan"));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), static_cast<size_t>(len)));
+}
+
+ProjectionStore::Batch::Batch(ProjectionStore* store)
+    : store_(store), wb_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
+
+absl::StatusOr<std::optional<std::string>> ProjectionStore::Batch::Get(Cf cf,
+                                                                       std::string_view key) {
+  std::string value;
+  const rocksdb::Status s = wb_.GetFromBatchAndDB(store_->db_, rocksdb::ReadOptions(),
+                                                  store_->Handle(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocks(s, "batch get"));
+  return value;
+}
+
+void ProjectionStore::Batch::Put(Cf cf, std::string_view key, std::string_view value) {
+  // WriteBatchWithIndex only fails on a column family mismatch, a bug.
+  const rocksdb::Status s = wb_.Put(store_->Handle(cf), ToSlice(key), ToSlice(value));
+  if (!s.ok()) std::abort();
+}
+
+void ProjectionStore::Batch::Delete(Cf cf, std::string_view key) {
+  const rocksdb::Status s = wb_.Delete(store_->Handle(cf), ToSlice(key));
+  if (!s.ok()) std::abort();
+}
+
+absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string& path) {
+  rocksdb::DBOptions options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
+  for (const char* name : kCfNames) cfs.emplace_back(name, CfOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(options, path, cfs, &handles, &db), absl::StrCat("open ", path)));
+  return std::unique_ptr<ProjectionStore>(new ProjectionStore(path, db, std::move(handles)));
+}
+
+absl::Status ProjectionStore::Destroy(const std::string& path) {
+  rocksdb::Options options;
+  return FromRocks(rocksdb::DestroyDB(path, options), absl::StrCat("destroy ", path));
+}
+
+ProjectionStore::ProjectionStore(std::string path, rocksdb::DB* db,
+                                 std::vector<rocksdb::ColumnFamilyHandle*> handles)
+    : path_(std::move(path)), db_(db) {
+  // handles[0] is "default"; keep ours in Cf order.
+  for (size_t i = 1; i < handles.size(); ++i) handles_.push_back(handles[i]);
+  default_handle_ = handles[0];
+}
+
+ProjectionStore::~ProjectionStore() {
+  (void)db_->FlushWAL(/*sync=*/true);
+  for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+  (void)db_->DestroyColumnFamilyHandle(default_handle_);
+  (void)db_->Close();
+  delete db_;
+}
+
+absl::Status ProjectionStore::Commit(Batch& batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocks(db_->Write(wo, batch.wb_.GetWriteBatch()), "commit");
+}
+
+}  // namespace crm::store

@@ -1,0 +1,120 @@
+// ProjectionStore: a service's own RocksDB, holding the projection it builds from the log.
+//
+// Three column families:
+//   kState  the aggregates (one record per aggregate);
+//   kIndex  secondary indexes and command outcomes (by event id and by request id);
+//   kLog    log positions, counters and dead letters: bookkeeping about the log itself.
+// The checksum covers kState and kIndex: what a rebuild from the log must reproduce byte for
+// byte.
+//
+// Writes go through a Batch: reads through the batch see its own uncommitted writes, so many
+// events can be applied in one batch; Commit writes everything, positions included, in one
+// atomic WriteBatch.
+//
+//   ProjectionStore::Batch batch = store->NewBatch();
+//   ASSIGN_OR_RETURN(auto old, batch.Get(Cf::kState, key));
+//   batch.Put(Cf::kState, key, value);
+//   RETURN_IF_ERROR(store->Commit(batch));
+//
+// Thread-safety: reads and Commit may run concurrently from any thread; a Batch belongs to one
+// thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "rocksdb/db.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
+
+namespace crm::store {
+
+enum class Cf { kState = 0, kIndex = 1, kLog = 2 };
+
+// Called for each entry of a scan; return false to stop.
+using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+
+class ProjectionStore;
+
+// A consistent read view: either the latest state or a snapshot.
+class ReadView {
+ public:
+  // Returns the value at `key`, or nullopt if absent. INTERNAL on a storage error.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
+  // Visits entries whose key starts with `prefix`, from the first key >= `start` (or the
+  // prefix itself when `start` is empty), in key order.
+  absl::Status Scan(Cf cf, std::string_view prefix, std::string_view start,
+                    const ScanFn& fn) const;
+  // Returns the hex SHA-256 over every key and value of kState and kIndex, in order.
+  absl::StatusOr<std::string> Checksum() const;
+
+ private:
+  friend class ProjectionStore;
+  ReadView(const ProjectionStore* store, const rocksdb::Snapshot* snapshot);
+  rocksdb::ReadOptions Options() const;
+  const ProjectionStore* store_;
+  std::shared_ptr<const rocksdb::Snapshot> snapshot_;
+};
+
+class ProjectionStore {
+ public:
+  class Batch {
+   public:
+    // Reads through the batch: its own writes first, then the database.
+    absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
+    void Put(Cf cf, std::string_view key, std::string_view value);
+    void Delete(Cf cf, std::string_view key);
+    // Number of writes in the batch.
+    size_t Count() { return static_cast<size_t>(wb_.GetWriteBatch()->Count()); }
+
+   private:
+    friend class ProjectionStore;
+    explicit Batch(ProjectionStore* store);
+    ProjectionStore* store_;
+    rocksdb::WriteBatchWithIndex wb_;
+  };
+
+  // Opens (or creates) the store at `path`. INTERNAL with RocksDB's reason if it cannot.
+  static absl::StatusOr<std::unique_ptr<ProjectionStore>> Open(const std::string& path);
+  // Deletes the store at `path` (for a rebuild). OK if there is none.
+  static absl::Status Destroy(const std::string& path);
+  ~ProjectionStore();
+
+  Batch NewBatch() { return Batch(this); }
+  // Writes the batch atomically. `sync` forces an fsync; projections leave it off because
+  // the log already holds every event durably and a replay restores anything lost.
+  absl::Status Commit(Batch& batch, bool sync = false);
+
+  // The latest committed state.
+  ReadView Latest() const { return ReadView(this, nullptr); }
+  // A snapshot: every read through it sees the same committed state.
+  ReadView Snapshot() const { return ReadView(this, db_->GetSnapshot()); }
+
+  // Convenience for Latest().Get / Latest().Scan.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const {
+    return Latest().Get(cf, key);
+  }
+  absl::Status Scan(Cf cf, std::string_view prefix, std::string_view start,
+                    const ScanFn& fn) const {
+    return Latest().Scan(cf, prefix, start, fn);
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  friend class ReadView;
+  ProjectionStore(std::string path, rocksdb::DB* db,
+                  std::vector<rocksdb::ColumnFamilyHandle*> handles);
+  rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
+
+  const std::string path_;
+  rocksdb::DB* db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
+};
+
+}  // namespace crm::store

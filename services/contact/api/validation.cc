@@ -1,0 +1,438 @@
+#include "services/contact/api/validation.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/ids/ids.h"
+#include "common/validation/normalize.h"
+#include "services/contact/domain/contact.h"
+
+namespace crm::contact {
+
+using crm::contact::v1::ConsentChannel_IsValid;
+using crm::contact::v1::ConsentStatus_IsValid;
+using crm::contact::v1::LifecycleStage_IsValid;
+
+namespace {
+
+absl::Status Invalid(const std::string& field, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", std::string(what)));
+}
+
+absl::Status CheckText(const std::string& field, const std::string& value, size_t max_chars,
+                       bool required = false) {
+  if (required && value.empty()) return Invalid(field, "is required");
+  if (!validation::IsCleanUtf8(value)) {
+    return Invalid(field, "must be UTF-8 text without control characters");
+  }
+  if (validation::CodePointCount(value) > max_chars) {
+    return Invalid(field, absl::StrCat("must be at most ", max_chars, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTimestamp(const std::string& field, const google::protobuf::Timestamp& t) {
+  // The range google.protobuf.Timestamp allows: years 1 to 9999.
+  if (t.seconds() < -62135596800 || t.seconds() > 253402300799 || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
+    return Invalid(field, "is not a valid timestamp");
+  }
+  return absl::OkStatus();
+}
+
+bool IsIdentifierChar(char c) {
+  return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.' || c == '@';
+}
+
+absl::Status CheckId(const std::string& field, const std::string& id) {
+  if (id.empty()) return Invalid(field, "is required");
+  if (!ids::IsWellFormed(id)) return Invalid(field, "is not a contact id (26 characters)");
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequestId(const std::string& id) {
+  if (id.size() > 128) return Invalid("request_id", "must be at most 128 characters");
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return Invalid("request_id", "must be printable ASCII without spaces");
+  }
+  return absl::OkStatus();
+}
+
+// Per-field checks; each normalises its field of `c` in place. `f` is the field path prefix
+// ("contact.").
+using FieldCheck = absl::Status (*)(Contact& c, const std::string& f);
+
+absl::Status CheckGivenName(Contact& c, const std::string& f) {
+  auto* v = c.mutable_personal()->mutable_given_name();
+  *v = std::string(absl::StripAsciiWhitespace(*v));
+  return CheckText(f + "personal.given_name", *v, kMaxNameChars);
+}
+
+absl::Status CheckFamilyName(Contact& c, const std::string& f) {
+  auto* v = c.mutable_personal()->mutable_family_name();
+  *v = std::string(absl::StripAsciiWhitespace(*v));
+  return CheckText(f + "personal.family_name", *v, kMaxNameChars);
+}
+
+// Normalises a list of contact points (emails or phones) that have address/number, primary
+// and label.
+template <typename Points, typename Getter, typename Normalizer>
+absl::Status CheckPoints(Points* points, const std::string& field, const char* value_name,
+                         size_t max, Getter get, Normalizer normalize) {
+  if (static_cast<size_t>(points->size()) > max) {
+    return Invalid(field, absl::StrCat("at most ", max, " are allowed"));
+  }
+  std::map<std::string, int> seen;
+  int primary = -1;
+  for (int i = 0; i < points->size(); ++i) {
+    auto* p = points->Mutable(i);
+    const std::string item = absl::StrCat(field, "[", i, "]");
+    absl::StatusOr<std::string> normal = normalize(*get(p));
+    if (!normal.ok()) return Invalid(absl::StrCat(item, ".", value_name), std::string(normal.status().message()));
+    *get(p) = *normal;
+    if (auto [it, inserted] = seen.emplace(*normal, i); !inserted) {
+      return Invalid(absl::StrCat(item, ".", value_name),
+                     absl::StrCat("duplicates ", field, "[", it->second, "]"));
+    }
+    if (absl::Status s = CheckText(item + ".label", p->label(), kMaxLabelChars); !s.ok()) return s;
+    if (p->primary()) {
+      if (primary >= 0) {
+        return Invalid(absl::StrCat(item, ".primary"),
+                       absl::StrCat("only one may be primary; ", field, "[", primary, "] is"));
+      }
+      primary = i;
+    }
+  }
+  if (primary < 0 && !points->empty()) points->Mutable(0)->set_primary(true);
+  return absl::OkStatus();
+}
+
+absl::Status CheckEmails(Contact& c, const std::string& f) {
+  return CheckPoints(
+      c.mutable_personal()->mutable_emails(), f + "personal.emails", "address", kMaxEmails,
+      [](crm::contact::v1::EmailAddress* e) { return e->mutable_address(); },
+      [](const std::string& v) { return validation::NormalizeEmail(v); });
+}
+
+absl::Status CheckPhones(Contact& c, const std::string& f) {
+  return CheckPoints(
+      c.mutable_personal()->mutable_phones(), f + "personal.phones", "number", kMaxPhones,
+      [](crm::contact::v1::PhoneNumber* p) { return p->mutable_number(); },
+      [](const std::string& v) { return validation::NormalizePhone(v); });
+}
+
+absl::Status CheckAddresses(Contact& c, const std::string& f) {
+  auto* addresses = c.mutable_personal()->mutable_addresses();
+  const std::string field = f + "personal.addresses";
+  if (static_cast<size_t>(addresses->size()) > kMaxAddresses) {
+    return Invalid(field, absl::StrCat("at most ", kMaxAddresses, " are allowed"));
+  }
+  for (int i = 0; i < addresses->size(); ++i) {
+    auto* a = addresses->Mutable(i);
+    const std::string item = absl::StrCat(field, "[", i, "]");
+    if (static_cast<size_t>(a->lines_size()) > kMaxAddressLines) {
+      return Invalid(item + ".lines", absl::StrCat("at most ", kMaxAddressLines, " are allowed"));
+    }
+    for (int l = 0; l < a->lines_size(); ++l) {
+      if (absl::Status s = CheckText(absl::StrCat(item, ".lines[", l, "]"), a->lines(l), 200);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = CheckText(item + ".label", a->label(), kMaxLabelChars); !s.ok()) return s;
+    if (absl::Status s = CheckText(item + ".locality", a->locality(), 200); !s.ok()) return s;
+    if (absl::Status s = CheckText(item + ".region", a->region(), 200); !s.ok()) return s;
+    if (absl::Status s = CheckText(item + ".postal_code", a->postal_code(), 32); !s.ok()) return s;
+    a->set_country_code(absl::AsciiStrToUpper(a->country_code()));
+    const std::string& cc = a->country_code();
+    if (cc.size() != 2 || !absl::ascii_isalpha(cc[0]) || !absl::ascii_isalpha(cc[1])) {
+      return Invalid(item + ".country_code", "must be an ISO 3166-1 alpha-2 code such as \"DE\"");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckJobTitle(Contact& c, const std::string& f) {
+  return CheckText(f + "job_title", c.job_title(), kMaxNameChars);
+}
+
+absl::Status CheckOwner(Contact& c, const std::string& f) {
+  if (c.owner().size() > kMaxOwnerChars) {
+    return Invalid(f + "owner", absl::StrCat("must be at most ", kMaxOwnerChars, " characters"));
+  }
+  for (char ch : c.owner()) {
+    if (!IsIdentifierChar(ch)) {
+      return Invalid(f + "owner", "may hold only letters, digits and _ - . @");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckLifecycle(Contact& c, const std::string& f) {
+  if (!LifecycleStage_IsValid(c.lifecycle_stage())) {
+    return Invalid(f + "lifecycle_stage", absl::StrCat("unknown value ", c.lifecycle_stage()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTags(Contact& c, const std::string& f) {
+  const std::string field = f + "tags";
+  if (static_cast<size_t>(c.tags_size()) > kMaxTags) {
+    return Invalid(field, absl::StrCat("at most ", kMaxTags, " are allowed"));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < c.tags_size(); ++i) {
+    std::string tag = absl::AsciiStrToLower(absl::StripAsciiWhitespace(c.tags(i)));
+    const std::string item = absl::StrCat(field, "[", i, "]");
+    if (absl::Status s = CheckText(item, tag, kMaxTagChars, /*required=*/true); !s.ok()) return s;
+    if (!seen.insert(tag).second) return Invalid(item, absl::StrCat("duplicate tag \"", tag, "\""));
+    c.set_tags(i, tag);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAttributes(Contact& c, const std::string& f) {
+  const std::string field = f + "attributes";
+  if (static_cast<size_t>(c.attributes_size()) > kMaxAttributes) {
+    return Invalid(field, absl::StrCat("at most ", kMaxAttributes, " entries are allowed"));
+  }
+  for (const auto& [key, value] : c.attributes()) {
+    if (key.empty() || key.size() > kMaxAttributeKeyChars) {
+      return Invalid(field, absl::StrCat("key \"", key, "\" must be 1 to ", kMaxAttributeKeyChars,
+                                         " characters"));
+    }
+    for (char ch : key) {
+      if (!absl::ascii_isalnum(ch) && ch != '_' && ch != '-' && ch != '.') {
+        return Invalid(field, absl::StrCat("key \"", key, "\" may hold only A-Z a-z 0-9 _ - ."));
+      }
+    }
+    if (absl::Status s =
+            CheckText(absl::StrCat(field, "[\"", key, "\"]"), value, kMaxAttributeValueChars);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckConsents(Contact& c, const std::string& f) {
+  const std::string field = f + "consents";
+  std::set<int> channels;
+  for (int i = 0; i < c.consents_size(); ++i) {
+    const auto& consent = c.consents(i);
+    const std::string item = absl::StrCat(field, "[", i, "]");
+    if (consent.channel() == crm::contact::v1::CONSENT_CHANNEL_UNSPECIFIED ||
+        !ConsentChannel_IsValid(consent.channel())) {
+      return Invalid(item + ".channel", "must be EMAIL, SMS, PHONE or POST");
+    }
+    if (consent.status() == crm::contact::v1::CONSENT_STATUS_UNSPECIFIED ||
+        !ConsentStatus_IsValid(consent.status())) {
+      return Invalid(item + ".status", "must be GRANTED or DENIED");
+    }
+    if (!channels.insert(consent.channel()).second) {
+      return Invalid(item + ".channel", "appears twice; give one consent per channel");
+    }
+    if (consent.has_recorded_at()) {
+      if (absl::Status s = CheckTimestamp(item + ".recorded_at", consent.recorded_at()); !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = CheckText(item + ".source", consent.source(), 200); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+const std::map<std::string, FieldCheck>& FieldChecks() {
+  static const auto* checks = new std::map<std::string, FieldCheck>{
+      {"personal.given_name", &CheckGivenName},
+      {"personal.family_name", &CheckFamilyName},
+      {"personal.emails", &CheckEmails},
+      {"personal.phones", &CheckPhones},
+      {"personal.addresses", &CheckAddresses},
+      {"job_title", &CheckJobTitle},
+      {"owner", &CheckOwner},
+      {"lifecycle_stage", &CheckLifecycle},
+      {"tags", &CheckTags},
+      {"attributes", &CheckAttributes},
+      {"consents", &CheckConsents},
+  };
+  return *checks;
+}
+
+uint64_t Fingerprint(const google::protobuf::Message& m) {
+  std::string bytes;
+  m.SerializeToString(&bytes);
+  uint64_t h = 1469598103934665603ull;
+  for (char c : bytes) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string MakeToken(char kind, uint64_t fingerprint, const std::string& position) {
+  return absl::WebSafeBase64Escape(absl::StrCat(std::string(1, kind), "|", fingerprint, "|", position));
+}
+
+// Returns the position stored in `token`, checking it belongs to a request of `fingerprint`.
+absl::StatusOr<std::string> ReadToken(const std::string& token, char kind, uint64_t fingerprint) {
+  std::string raw;
+  if (token.size() > 512 || !absl::WebSafeBase64Unescape(token, &raw)) {
+    return Invalid("page_token", "is not a token this service issued");
+  }
+  std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 2));
+  uint64_t fp = 0;
+  if (parts.size() != 3 || parts[0] != std::string(1, kind) || !absl::SimpleAtoi(parts[1], &fp)) {
+    return Invalid("page_token", "is not a token this service issued");
+  }
+  if (fp != fingerprint) {
+    return Invalid("page_token", "belongs to a request with other filters or query");
+  }
+  return parts[2];
+}
+
+crm::contact::v1::ListContactsRequest ListIdentity(const crm::contact::v1::ListContactsRequest& r) {
+  crm::contact::v1::ListContactsRequest copy = r;
+  copy.clear_page_token();
+  copy.clear_page_size();
+  return copy;
+}
+
+crm::contact::v1::SearchContactsRequest SearchIdentity(
+    const crm::contact::v1::SearchContactsRequest& r) {
+  crm::contact::v1::SearchContactsRequest copy = r;
+  copy.clear_page_token();
+  copy.clear_page_size();
+  return copy;
+}
+
+}  // namespace
+
+absl::StatusOr<Contact> ValidateCreate(const crm::contact::v1::CreateContactRequest& request) {
+  if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
+  if (!request.has_contact()) return Invalid("contact", "is required");
+  Contact c = request.contact();
+  if (!c.id().empty()) return Invalid("contact.id", "must be empty; the service assigns ids");
+  for (const auto& [path, check] : FieldChecks()) {
+    if (absl::Status s = check(c, "contact."); !s.ok()) return s;
+  }
+  return c;
+}
+
+absl::StatusOr<ValidUpdate> ValidateUpdate(const crm::contact::v1::UpdateContactRequest& request) {
+  if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
+  if (!request.has_contact()) return Invalid("contact", "is required");
+  if (absl::Status s = CheckId("contact.id", request.contact().id()); !s.ok()) return s;
+  if (request.expected_version() < 0) return Invalid("expected_version", "must not be negative");
+  if (request.update_mask().paths().empty()) {
+    return Invalid("update_mask", "must name at least one field to change");
+  }
+  ValidUpdate out;
+  out.values = request.contact();
+  std::set<std::string> paths;
+  for (const std::string& path : request.update_mask().paths()) {
+    if (path == "personal") {
+      for (const char* p : {"personal.given_name", "personal.family_name", "personal.emails",
+                            "personal.phones", "personal.addresses"}) {
+        paths.insert(p);
+      }
+    } else if (FieldChecks().contains(path)) {
+      paths.insert(path);
+    } else {
+      return Invalid("update_mask", absl::StrCat("\"", path,
+                                                 "\" is not a field that can be updated; use "
+                                                 "personal, personal.given_name, "
+                                                 "personal.family_name, personal.emails, "
+                                                 "personal.phones, personal.addresses, job_title, "
+                                                 "owner, lifecycle_stage, tags, attributes or "
+                                                 "consents"));
+    }
+  }
+  for (const std::string& path : paths) {
+    if (absl::Status s = FieldChecks().at(path)(out.values, "contact."); !s.ok()) return s;
+    out.mask.add_paths(path);
+  }
+  return out;
+}
+
+absl::Status ValidateGet(const crm::contact::v1::GetContactRequest& request) {
+  return CheckId("id", request.id());
+}
+
+absl::Status ValidateDelete(const crm::contact::v1::DeleteContactRequest& request) {
+  if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
+  if (request.expected_version() < 0) return Invalid("expected_version", "must not be negative");
+  return CheckId("id", request.id());
+}
+
+absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsRequest& request) {
+  ValidList out;
+  if (request.page_size() < 0 || request.page_size() > 1000) {
+    return Invalid("page_size", "must be 0 to 1000");
+  }
+  out.page_size = request.page_size() == 0 ? 50 : static_cast<size_t>(request.page_size());
+  if (request.owner().size() > kMaxOwnerChars) {
+    return Invalid("owner", absl::StrCat("must be at most ", kMaxOwnerChars, " characters"));
+  }
+  out.filter.owner = request.owner();
+  const std::string tag = absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.tag()));
+  if (absl::Status s = CheckText("tag", tag, kMaxTagChars); !s.ok()) return s;
+  out.filter.tag = tag;
+  if (!LifecycleStage_IsValid(request.lifecycle_stage())) {
+    return Invalid("lifecycle_stage", absl::StrCat("unknown value ", request.lifecycle_stage()));
+  }
+  out.filter.lifecycle_stage = request.lifecycle_stage();
+  if (request.has_updated_since()) {
+    if (absl::Status s = CheckTimestamp("updated_since", request.updated_since()); !s.ok()) {
+      return s;
+    }
+    out.filter.updated_since = request.updated_since();
+  }
+  out.filter.show_archived = request.show_archived();
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> after =
+        ReadToken(request.page_token(), 'L', Fingerprint(ListIdentity(request)));
+    if (!after.ok()) return after.status();
+    if (!ids::IsWellFormed(*after)) return Invalid("page_token", "is not a token this service issued");
+    out.resume_after = *after;
+  }
+  return out;
+}
+
+std::string ListPageToken(const crm::contact::v1::ListContactsRequest& request,
+                          const std::string& resume_after) {
+  return MakeToken('L', Fingerprint(ListIdentity(request)), resume_after);
+}
+
+absl::StatusOr<ValidSearch> ValidateSearch(const crm::contact::v1::SearchContactsRequest& request) {
+  ValidSearch out;
+  const std::string query(absl::StripAsciiWhitespace(request.query()));
+  if (absl::Status s = CheckText("query", query, 200, /*required=*/true); !s.ok()) return s;
+  out.words = QueryWords(query);
+  if (out.words.empty()) return Invalid("query", "must contain a letter or digit");
+  if (request.page_size() < 0 || request.page_size() > 100) {
+    return Invalid("page_size", "must be 0 to 100");
+  }
+  out.page_size = request.page_size() == 0 ? 20 : static_cast<size_t>(request.page_size());
+  out.show_archived = request.show_archived();
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> offset =
+        ReadToken(request.page_token(), 'S', Fingerprint(SearchIdentity(request)));
+    if (!offset.ok()) return offset.status();
+    if (!absl::SimpleAtoi(*offset, &out.offset)) {
+      return Invalid("page_token", "is not a token this service issued");
+    }
+  }
+  return out;
+}
+
+std::string SearchPageToken(const crm::contact::v1::SearchContactsRequest& request,
+                            size_t offset) {
+  return MakeToken('S', Fingerprint(SearchIdentity(request)), std::to_string(offset));
+}
+
+}  // namespace crm::contact

@@ -1,0 +1,101 @@
+#include "services/node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "common/config/config.h"
+#include "common/grpc/admin_service.h"
+#include "common/grpc/server.h"
+#include "services/contact/api/contact_grpc.h"
+#include "services/contact/contact_service.h"
+
+namespace crm::node {
+
+int RunNode(int argc, char** argv, const NodeOptions& options) {
+  grpcutil::BlockTerminationSignals();
+  CLI::App app(options.description, options.program);
+  config::ServiceConfig cfg;
+  cfg.listen = options.default_listen;
+  config::AddServiceFlags(app, cfg);
+  config::ParseOrExit(app, cfg, argc, argv);
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) {
+    spdlog::critical("--data-dir/CRM_DATA_DIR {}: {}", cfg.data_dir, ec.message());
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<eventlog::EventLog>> log =
+      config::OpenEventLog(cfg, options.program);
+  if (!log.ok()) {
+    spdlog::critical("cannot open the event log: {}", log.status().ToString());
+    return 1;
+  }
+  if (cfg.log == "embedded") {
+    spdlog::info("event log: embedded, durable under {}/log", cfg.data_dir);
+  } else {
+    spdlog::info("event log: kafka at {}", cfg.kafka_brokers);
+  }
+
+  grpcutil::AdminServiceImpl admin;
+  std::vector<grpc::Service*> services = {&admin};
+  std::unique_ptr<contact::ContactService> contact_service;
+  std::unique_ptr<contact::ContactGrpc> contact_grpc;
+  if (options.contact) {
+    const std::string dir = (std::filesystem::path(cfg.data_dir) / "contact").string();
+    absl::StatusOr<std::unique_ptr<contact::ContactService>> opened =
+        contact::ContactService::Open(dir, log->get(), cfg.rebuild);
+    if (!opened.ok()) {
+      spdlog::critical("contact projection: {}", opened.status().ToString());
+      return 1;
+    }
+    contact_service = std::move(*opened);
+    if (absl::Status s = contact_service->projector()->Start(); !s.ok()) {
+      spdlog::critical("contact projection: {}", s.ToString());
+      return 1;
+    }
+    if (cfg.rebuild) spdlog::info("contact projection: rebuilding from the start of the log");
+    contact_grpc = std::make_unique<contact::ContactGrpc>(contact_service.get(), cfg.tenant);
+    admin.Register(contact_service->projector());
+    services.push_back(contact_grpc.get());
+  }
+
+  absl::StatusOr<grpcutil::RunningServer> server = grpcutil::StartServer(cfg.listen, services);
+  if (!server.ok()) {
+    spdlog::critical("--listen/CRM_LISTEN: {}", std::string(server.status().message()));
+    return 2;
+  }
+  std::cout << "listening on " << server->address << std::endl;
+  spdlog::info("{} serving gRPC on {} (tenant {})", options.program, server->address, cfg.tenant);
+
+  // Become SERVING once every projection has caught up with the log as it was at start.
+  std::thread catch_up([&] {
+    if (contact_service) {
+      absl::Status s = contact_service->projector()->WaitUntilCaughtUp(absl::InfiniteFuture());
+      if (!s.ok()) {
+        spdlog::error("contact projection did not catch up: {}", s.ToString());
+        return;
+      }
+    }
+    server->SetServing(true);
+    spdlog::info("projections caught up; health is SERVING");
+  });
+
+  const int sig = grpcutil::WaitForTerminationSignal();
+  spdlog::info("signal {}: draining", sig);
+  server->Shutdown(absl::Seconds(cfg.shutdown_grace_seconds));
+  if (contact_service) contact_service->Stop();
+  catch_up.join();
+  if (absl::Status s = (*log)->Flush(absl::Seconds(10)); !s.ok()) {
+    spdlog::warn("event log flush: {}", s.ToString());
+  }
+  contact_service.reset();
+  log->reset();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace crm::node

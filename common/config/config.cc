@@ -64,8 +64,8 @@ absl::Status Validate(const ServiceConfig& c) {
   }
   for (char ch : c.tenant) {
     if (!absl::ascii_islower(ch) && !absl::ascii_isdigit(ch) && ch != '-') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tenant/CRM_TENANT \"", c.tenant, "\" may hold only a-z, 0-9 and -"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tenant/CRM_TENANT \"", c.tenant, "\" may hold only a-z, 0-9 and -"));
     }
   }
   if (c.log_partitions < 1 || c.log_partitions > 1024) {
@@ -75,14 +75,14 @@ absl::Status Validate(const ServiceConfig& c) {
     return absl::InvalidArgumentError("--shutdown-grace/CRM_SHUTDOWN_GRACE must be 0 to 3600");
   }
   if (spdlog::level::from_str(c.log_level) == spdlog::level::off && c.log_level != "off") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--log-level/CRM_LOG_LEVEL \"", c.log_level, "\" must be trace, debug, info, warn or error"));
+    return absl::InvalidArgumentError(absl::StrCat("--log-level/CRM_LOG_LEVEL \"", c.log_level,
+                                                   "\" must be trace, debug, info, warn or error"));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceConfig& c,
-                                                                  const std::string& client_id) {
+                                                                 const std::string& client_id) {
   if (c.log == "kafka") {
     eventlog::KafkaEventLogOptions options;
     options.brokers = c.kafka_brokers;

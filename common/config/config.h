@@ -43,7 +43,7 @@ absl::Status Validate(const ServiceConfig& config);
 
 // Opens the configured event log: the embedded log under <data-dir>/log, or Kafka.
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceConfig& config,
-                                                                  const std::string& client_id);
+                                                                 const std::string& client_id);
 
 // Applies --log-level to the process logger (spdlog, on stderr).
 void ConfigureLogging(const ServiceConfig& config);

@@ -51,8 +51,7 @@ class EmbeddedEventLog::Reader final : public LogReader {
   Reader(EmbeddedEventLog* log, std::map<TopicPartition, int64_t> next)
       : log_(log), next_(std::move(next)) {}
 
-  absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records,
-                                              absl::Duration timeout) override {
+  absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records, absl::Duration timeout) override {
     std::vector<LogRecord> out;
     log_->WaitForRecords(next_, absl::Now() + timeout);
     std::map<TopicPartition, int64_t> ends;
@@ -75,8 +74,8 @@ class EmbeddedEventLog::Reader final : public LogReader {
              iter->Valid() && out.size() < max_records && next < end; iter->Next()) {
           const rocksdb::Slice k = iter->key();
           if (!k.starts_with(prefix)) break;
-          const int64_t offset = static_cast<int64_t>(
-              GetBigEndian(std::string_view(k.data() + prefix.size(), 8), 8));
+          const int64_t offset =
+              static_cast<int64_t>(GetBigEndian(std::string_view(k.data() + prefix.size(), 8), 8));
           const std::string_view v(iter->value().data(), iter->value().size());
           const auto key_len = static_cast<size_t>(GetBigEndian(v, 4));
           out.push_back(LogRecord{tp.first, tp.second, offset, std::string(v.substr(4, key_len)),
@@ -121,10 +120,9 @@ absl::StatusOr<std::unique_ptr<EmbeddedEventLog>> EmbeddedEventLog::Open(
     RETURN_IF_ERROR(FromRocks(s, "read partition count"));
     const auto existing = static_cast<int32_t>(GetBigEndian(stored, 4));
     if (existing != options.partitions) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("embedded log at ", options.path, " has ", existing,
-                       " partitions per topic, but ", options.partitions,
-                       " were configured; the partition count cannot change"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "embedded log at ", options.path, " has ", existing, " partitions per topic, but ",
+          options.partitions, " were configured; the partition count cannot change"));
     }
   }
 
@@ -180,8 +178,8 @@ void EmbeddedEventLog::AppendRaw(std::string_view topic, std::string_view key,
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
       ++appends_in_flight_;
-      queue_.push_back(Pending{std::string(topic), PartitionFor(key, partitions_),
-                               std::string(key), std::string(value), std::move(done)});
+      queue_.push_back(Pending{std::string(topic), PartitionFor(key, partitions_), std::string(key),
+                               std::string(value), std::move(done)});
       return;
     }
   }
@@ -267,8 +265,8 @@ absl::StatusOr<int32_t> EmbeddedEventLog::PartitionCount(std::string_view topic)
 
 absl::StatusOr<int64_t> EmbeddedEventLog::EndOffset(std::string_view topic, int32_t partition) {
   if (partition < 0 || partition >= partitions_) {
-    return absl::InvalidArgumentError(absl::StrCat("embedded log: partition ", partition,
-                                                   " is outside 0..", partitions_ - 1));
+    return absl::InvalidArgumentError(
+        absl::StrCat("embedded log: partition ", partition, " is outside 0..", partitions_ - 1));
   }
   absl::MutexLock lock(&mu_);
   return EndLocked({std::string(topic), partition});
@@ -279,8 +277,8 @@ absl::StatusOr<std::unique_ptr<LogReader>> EmbeddedEventLog::OpenReader(
   std::map<TopicPartition, int64_t> next;
   for (PartitionStart& s : starts) {
     if (s.partition < 0 || s.partition >= partitions_ || s.offset < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("embedded log: bad start ", s.topic, "/",
-                                                     s.partition, "@", s.offset));
+      return absl::InvalidArgumentError(
+          absl::StrCat("embedded log: bad start ", s.topic, "/", s.partition, "@", s.offset));
     }
     next[{std::move(s.topic), s.partition}] = s.offset;
   }

@@ -67,8 +67,7 @@ class KafkaEventLog::Reader final : public LogReader {
     rd_kafka_destroy(consumer_);
   }
 
-  absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records,
-                                              absl::Duration timeout) override {
+  absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records, absl::Duration timeout) override {
     std::vector<LogRecord> out;
     absl::Status error;
     int wait_ms = Millis(timeout);
@@ -77,10 +76,9 @@ class KafkaEventLog::Reader final : public LogReader {
       if (m == nullptr) break;
       wait_ms = 0;  // Only the first record is waited for; then take what is buffered.
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        out.push_back(LogRecord{
-            rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-            std::string(static_cast<const char*>(m->key), m->key_len),
-            std::string(static_cast<const char*>(m->payload), m->len)});
+        out.push_back(LogRecord{rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                                std::string(static_cast<const char*>(m->key), m->key_len),
+                                std::string(static_cast<const char*>(m->payload), m->len)});
       } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         error = FromKafka(m->err, "fetch");
       }
@@ -146,8 +144,8 @@ void KafkaEventLog::PollLoop() {
   while (!stopping_) rd_kafka_poll(producer_, 50);
 }
 
-void KafkaEventLog::AppendRaw(std::string_view topic, std::string_view key,
-                              std::string_view value, AppendCallback done) {
+void KafkaEventLog::AppendRaw(std::string_view topic, std::string_view key, std::string_view value,
+                              AppendCallback done) {
   auto* owned = new AppendCallback(std::move(done));
   const std::string topic_name(topic);
   const rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -162,19 +160,22 @@ void KafkaEventLog::AppendRaw(std::string_view topic, std::string_view key,
 }
 
 absl::StatusOr<int32_t> KafkaEventLog::PartitionCount(std::string_view topic) {
-  const std::string name(topic);
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer_, name.c_str(), nullptr);
+  // Ask for every topic: a metadata request naming the topic would let a broker with
+  // auto.create.topics.enable create it, with the broker's default partition count.
   const rd_kafka_metadata_t* md = nullptr;
   const rd_kafka_resp_err_t err =
-      rd_kafka_metadata(producer_, 0, rkt, &md, Millis(options_.request_timeout));
-  rd_kafka_topic_destroy(rkt);
+      rd_kafka_metadata(producer_, 1, nullptr, &md, Millis(options_.request_timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(err, "metadata");
-  absl::StatusOr<int32_t> result = absl::NotFoundError(absl::StrCat("kafka: no topic ", name));
-  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-      md->topics[0].partition_cnt > 0) {
-    result = md->topics[0].partition_cnt;
-  } else if (md->topic_cnt == 1 && md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    result = FromKafka(md->topics[0].err, absl::StrCat("metadata of ", name));
+  absl::StatusOr<int32_t> result = absl::NotFoundError(
+      absl::StrCat("kafka: topic ", std::string(topic),
+                   " does not exist; create it (deploy/kafka) or start crm-devbroker"));
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic != md->topics[i].topic) continue;
+    if (md->topics[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      result = FromKafka(md->topics[i].err, absl::StrCat("metadata of ", std::string(topic)));
+    } else if (md->topics[i].partition_cnt > 0) {
+      result = md->topics[i].partition_cnt;
+    }
   }
   rd_kafka_metadata_destroy(md);
   return result;

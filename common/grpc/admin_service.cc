@@ -15,8 +15,8 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetProjectionStatus(
     std::vector<std::string> names;
     for (const auto& [name, _] : projectors_) names.push_back(name);
     reactor->Finish(ToGrpcStatus(absl::NotFoundError(
-        absl::StrCat("projection: \"", request->projection(), "\" is not held here; known: ",
-                     absl::StrJoin(names, ", ")))));
+        absl::StrCat("projection: \"", request->projection(),
+                     "\" is not held here; known: ", absl::StrJoin(names, ", ")))));
     return reactor;
   }
   absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> status = it->second->Status();

@@ -42,8 +42,7 @@ void CommandWriter::Write(const Command& command, const google::protobuf::Messag
                    done(position.status());
                    return;
                  }
-                 projector->WhenApplied(*position, std::move(event_id), deadline,
-                                        std::move(done));
+                 projector->WhenApplied(*position, std::move(event_id), deadline, std::move(done));
                });
 }
 

@@ -37,7 +37,9 @@ class CommandWriter {
 
   CommandWriter(eventlog::EventLog* log, Projector* projector, std::string topic,
                 std::string aggregate_type)
-      : log_(log), projector_(projector), topic_(std::move(topic)),
+      : log_(log),
+        projector_(projector),
+        topic_(std::move(topic)),
         aggregate_type_(std::move(aggregate_type)) {}
 
   // Appends `payload` as the event of `command` and runs `done` with the outcome recorded at

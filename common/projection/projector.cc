@@ -62,7 +62,8 @@ namespace {
 
 std::string EncodeInt(int64_t v) {
   std::string s;
-  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
+  for (int i = 7; i >= 0; --i)
+    s.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
   return s;
 }
 
@@ -159,8 +160,7 @@ void Projector::Run() {
     if (!records->empty()) {
       if (absl::Status s = ApplyBatch(*records); !s.ok()) {
         // The projection's own storage failed: continuing could only diverge from the log.
-        spdlog::critical("projection {}: {}; stopping the process", options_.name,
-                         s.ToString());
+        spdlog::critical("projection {}: {}; stopping the process", options_.name, s.ToString());
         std::abort();
       }
     }
@@ -224,7 +224,8 @@ absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
     if (first) {
       CommandOutcome earlier;
       if (!earlier.ParseFromString(*first)) {
-        return absl::DataLossError(absl::StrCat("corrupt outcome for request ", event.request_id()));
+        return absl::DataLossError(
+            absl::StrCat("corrupt outcome for request ", event.request_id()));
       }
       if (earlier.command() == event.command()) {
         outcome = earlier;  // The first outcome stands; this event takes no effect.
@@ -308,9 +309,8 @@ void Projector::WhenApplied(const eventlog::LogPosition& position, std::string e
     if (stopping_) {
       refused = absl::UnavailableError("the service is shutting down");
     } else if (it == next_.end()) {
-      refused = absl::InternalError(absl::StrCat("projection ", options_.name,
-                                                 " does not read ", position.topic, "/",
-                                                 position.partition));
+      refused = absl::InternalError(absl::StrCat("projection ", options_.name, " does not read ",
+                                                 position.topic, "/", position.partition));
     } else if (position.offset >= it->second) {
       waiters_[tp].push_back(
           Waiter{position.offset, std::move(event_id), deadline, std::move(done)});
@@ -329,8 +329,8 @@ absl::StatusOr<CommandOutcome> Projector::ReadOutcome(std::string_view event_id)
   ASSIGN_OR_RETURN(std::optional<std::string> value,
                    store_->Get(Cf::kIndex, keys::EventOutcome(event_id)));
   if (!value) {
-    return absl::UnavailableError(
-        absl::StrCat("projection ", options_.name, " has not applied event ", std::string(event_id)));
+    return absl::UnavailableError(absl::StrCat("projection ", options_.name,
+                                               " has not applied event ", std::string(event_id)));
   }
   CommandOutcome outcome;
   if (!outcome.ParseFromString(*value)) return absl::DataLossError("corrupt command outcome");
@@ -391,9 +391,8 @@ absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Status() 
     absl::StatusOr<int64_t> end = log_->EndOffset(tp.first, tp.second);
     p->set_end_offset(end.ok() ? *end : -1);
   }
-  for (const auto& [name, field] :
-       std::vector<std::pair<const char*, void (crm::admin::v1::GetProjectionStatusResponse::*)(
-                                              int64_t)>>{
+  for (const auto& [name, field] : std::vector<
+           std::pair<const char*, void (crm::admin::v1::GetProjectionStatusResponse::*)(int64_t)>>{
            {kEventsSeen, &crm::admin::v1::GetProjectionStatusResponse::set_events_seen},
            {kUnknownEvents, &crm::admin::v1::GetProjectionStatusResponse::set_unknown_events},
            {kDeadLetters, &crm::admin::v1::GetProjectionStatusResponse::set_dead_letters}}) {

@@ -80,8 +80,8 @@ class Projector {
   // Runs `done` once the record at `position` is applied, with the outcome recorded for
   // `event_id`; or with DEADLINE_EXCEEDED at `deadline`; or UNAVAILABLE on Stop(). Runs on
   // the projector thread or, if already applied, on the caller's; must not block.
-  void WhenApplied(const eventlog::LogPosition& position, std::string event_id,
-                   absl::Time deadline, OutcomeCallback done);
+  void WhenApplied(const eventlog::LogPosition& position, std::string event_id, absl::Time deadline,
+                   OutcomeCallback done);
 
   // Returns the outcome recorded for a request id in `tenant`, if any.
   absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> FindRequest(

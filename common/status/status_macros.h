@@ -11,10 +11,10 @@
 #define CRM_STATUS_CONCAT(a, b) CRM_STATUS_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                       \
-  do {                                              \
-    ::absl::Status crm_status_ = (expr);            \
-    if (!crm_status_.ok()) return crm_status_;      \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::absl::Status crm_status_ = (expr);       \
+    if (!crm_status_.ok()) return crm_status_; \
   } while (false)
 
 #define CRM_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

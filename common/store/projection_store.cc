@@ -16,7 +16,8 @@ const char* const kCfNames[] = {"state", "index", "log"};
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("projection store: ", std::string(what), ": ", s.ToString()));
+  return absl::InternalError(
+      absl::StrCat("projection store: ", std::string(what), ": ", s.ToString()));
 }
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
@@ -32,7 +33,8 @@ rocksdb::ColumnFamilyOptions CfOptions() {
 
 }  // namespace
 
-ReadView::ReadView(const ProjectionStore* store, const rocksdb::Snapshot* snapshot) : store_(store) {
+ReadView::ReadView(const ProjectionStore* store, const rocksdb::Snapshot* snapshot)
+    : store_(store) {
   if (snapshot != nullptr) {
     rocksdb::DB* db = store->db_;
     snapshot_.reset(snapshot, [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });

@@ -47,8 +47,7 @@ class ReadView {
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
   // Visits entries whose key starts with `prefix`, from the first key >= `start` (or the
   // prefix itself when `start` is empty), in key order.
-  absl::Status Scan(Cf cf, std::string_view prefix, std::string_view start,
-                    const ScanFn& fn) const;
+  absl::Status Scan(Cf cf, std::string_view prefix, std::string_view start, const ScanFn& fn) const;
   // Returns the hex SHA-256 over every key and value of kState and kIndex, in order.
   absl::StatusOr<std::string> Checksum() const;
 

@@ -119,9 +119,8 @@ void ContactService::Update(const CallContext& ctx, const Contact& values,
          std::move(done));
 }
 
-void ContactService::Delete(const CallContext& ctx, const std::string& id,
-                            int64_t expected_version, const std::string& request_id,
-                            Done<Contact> done) {
+void ContactService::Delete(const CallContext& ctx, const std::string& id, int64_t expected_version,
+                            const std::string& request_id, Done<Contact> done) {
   if (AnswerEarlier(ctx, request_id, "DeleteContact", done)) return;
   absl::StatusOr<std::optional<Contact>> current = projection_.Get(ctx.tenant, id);
   if (!current.ok()) {
@@ -149,8 +148,9 @@ absl::StatusOr<ListPage> ContactService::List(const CallContext& ctx, const List
   return projection_.List(ctx.tenant, filter, resume_after, page_size, kMaxListScan);
 }
 
-absl::StatusOr<std::vector<SearchHit>> ContactService::Search(
-    const CallContext& ctx, const std::vector<std::string>& words, bool show_archived) const {
+absl::StatusOr<std::vector<SearchHit>> ContactService::Search(const CallContext& ctx,
+                                                              const std::vector<std::string>& words,
+                                                              bool show_archived) const {
   return projection_.Search(ctx.tenant, words, show_archived, kMaxSearchCandidates);
 }
 

@@ -132,10 +132,12 @@ std::vector<std::string> FillContact(CLI::App* cmd, const ContactFlags& f, Conta
         {"phone", crm::contact::v1::CONSENT_CHANNEL_PHONE},
         {"post", crm::contact::v1::CONSENT_CHANNEL_POST}};
     for (const auto& s : f.consents) {
-      std::vector<std::string> kv = absl::StrSplit(absl::AsciiStrToLower(s), absl::MaxSplits('=', 1));
+      std::vector<std::string> kv =
+          absl::StrSplit(absl::AsciiStrToLower(s), absl::MaxSplits('=', 1));
       if (kv.size() != 2 || !channels.contains(kv[0]) ||
           (kv[1] != "granted" && kv[1] != "denied")) {
-        UsageError("--consent must be channel=granted|denied, channel one of email, sms, phone, post");
+        UsageError(
+            "--consent must be channel=granted|denied, channel one of email, sms, phone, post");
       }
       auto* consent = c.add_consents();
       consent->set_channel(channels.at(kv[0]));
@@ -178,8 +180,10 @@ void PrintContact(const Contact& c) {
   row("id", c.id());
   row("name", absl::StrJoin({c.personal().given_name(), c.personal().family_name()}, " "));
   std::vector<std::string> emails, phones;
-  for (const auto& e : c.personal().emails()) emails.push_back(e.address() + (e.primary() ? "*" : ""));
-  for (const auto& p : c.personal().phones()) phones.push_back(p.number() + (p.primary() ? "*" : ""));
+  for (const auto& e : c.personal().emails())
+    emails.push_back(e.address() + (e.primary() ? "*" : ""));
+  for (const auto& p : c.personal().phones())
+    phones.push_back(p.number() + (p.primary() ? "*" : ""));
   row("emails", absl::StrJoin(emails, ", "));
   row("phones", absl::StrJoin(phones, ", "));
   row("job title", c.job_title());
@@ -196,10 +200,11 @@ void PrintContact(const Contact& c) {
   std::cout << std::flush;
 }
 
-void PrintContactRows(const std::vector<const Contact*>& contacts, const std::vector<double>* scores) {
+void PrintContactRows(const std::vector<const Contact*>& contacts,
+                      const std::vector<double>* scores) {
   std::cout << std::left << std::setw(28) << "ID" << std::setw(28) << "NAME" << std::setw(30)
-            << "EMAIL" << std::setw(18) << "PHONE" << std::setw(11) << "STAGE" << "VERSION"
-            << (scores ? "  SCORE" : "") << "\n";
+            << "EMAIL" << std::setw(18) << "PHONE" << std::setw(11) << "STAGE"
+            << "VERSION" << (scores ? "  SCORE" : "") << "\n";
   for (size_t i = 0; i < contacts.size(); ++i) {
     const Contact& c = *contacts[i];
     std::string name = absl::StrJoin({c.personal().given_name(), c.personal().family_name()}, " ");
@@ -214,11 +219,22 @@ void PrintContactRows(const std::vector<const Contact*>& contacts, const std::ve
 }
 
 int Fail(const grpc::Status& s) {
-  static const char* const kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
                                        "UNAUTHENTICATED"};
   const int code = static_cast<int>(s.error_code());
   std::cerr << "crmctl: " << (code >= 0 && code <= 16 ? kNames[code] : "ERROR") << ": "
@@ -237,7 +253,8 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", g.timeout_seconds, "seconds to wait for an answer")
       ->capture_default_str();
 
-  CLI::App* contact = app.add_subcommand("contact", "contacts: create, get, update, delete, list, search");
+  CLI::App* contact =
+      app.add_subcommand("contact", "contacts: create, get, update, delete, list, search");
   contact->require_subcommand(1);
 
   ContactFlags create_flags;
@@ -356,7 +373,8 @@ int main(int argc, char** argv) {
     req.set_tag(list_tag);
     if (!list_stage.empty()) {
       auto it = Stages().find(absl::AsciiStrToLower(list_stage));
-      if (it == Stages().end()) UsageError("--stage must be subscriber, lead, prospect, customer or churned");
+      if (it == Stages().end())
+        UsageError("--stage must be subscriber, lead, prospect, customer or churned");
       req.set_lifecycle_stage(it->second);
     }
     if (!updated_since.empty() &&
@@ -376,7 +394,8 @@ int main(int argc, char** argv) {
       std::vector<const Contact*> rows;
       for (const auto& c : out.contacts()) rows.push_back(&c);
       PrintContactRows(rows, nullptr);
-      if (!out.next_page_token().empty()) std::cout << "next page: --page-token " << out.next_page_token() << "\n";
+      if (!out.next_page_token().empty())
+        std::cout << "next page: --page-token " << out.next_page_token() << "\n";
     }
   } else if (search->parsed()) {
     crm::contact::v1::SearchContactsRequest req;
@@ -398,7 +417,8 @@ int main(int argc, char** argv) {
         scores.push_back(m.score());
       }
       PrintContactRows(rows, &scores);
-      if (!out.next_page_token().empty()) std::cout << "next page: --page-token " << out.next_page_token() << "\n";
+      if (!out.next_page_token().empty())
+        std::cout << "next page: --page-token " << out.next_page_token() << "\n";
     }
   } else if (status->parsed()) {
     auto admin_stub = crm::admin::v1::AdminService::NewStub(channel);
@@ -415,8 +435,8 @@ int main(int argc, char** argv) {
                 << "\nevents seen   " << out.events_seen() << "\nunknown       "
                 << out.unknown_events() << "\ndead letters  " << out.dead_letters() << "\n";
       for (const auto& p : out.partitions()) {
-        std::cout << "  " << p.topic() << "/" << p.partition() << "  applied to "
-                  << p.next_offset() << " of " << p.end_offset() << "\n";
+        std::cout << "  " << p.topic() << "/" << p.partition() << "  applied to " << p.next_offset()
+                  << " of " << p.end_offset() << "\n";
       }
     }
   }

@@ -39,8 +39,7 @@ grpc::ServerUnaryReactor* ContactGrpc::CreateContact(
     reactor->Finish(ToGrpcStatus(contact.status()));
     return reactor;
   }
-  service_->Create(Context(context), *contact, request->request_id(),
-                   Finisher(reactor, response));
+  service_->Create(Context(context), *contact, request->request_id(), Finisher(reactor, response));
   return reactor;
 }
 

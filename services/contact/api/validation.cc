@@ -57,7 +57,8 @@ absl::Status CheckId(const std::string& field, const std::string& id) {
 absl::Status CheckRequestId(const std::string& id) {
   if (id.size() > 128) return Invalid("request_id", "must be at most 128 characters");
   for (char c : id) {
-    if (c < 0x21 || c > 0x7e) return Invalid("request_id", "must be printable ASCII without spaces");
+    if (c < 0x21 || c > 0x7e)
+      return Invalid("request_id", "must be printable ASCII without spaces");
   }
   return absl::OkStatus();
 }
@@ -92,7 +93,8 @@ absl::Status CheckPoints(Points* points, const std::string& field, const char* v
     auto* p = points->Mutable(i);
     const std::string item = absl::StrCat(field, "[", i, "]");
     absl::StatusOr<std::string> normal = normalize(*get(p));
-    if (!normal.ok()) return Invalid(absl::StrCat(item, ".", value_name), std::string(normal.status().message()));
+    if (!normal.ok())
+      return Invalid(absl::StrCat(item, ".", value_name), std::string(normal.status().message()));
     *get(p) = *normal;
     if (auto [it, inserted] = seen.emplace(*normal, i); !inserted) {
       return Invalid(absl::StrCat(item, ".", value_name),
@@ -275,7 +277,8 @@ uint64_t Fingerprint(const google::protobuf::Message& m) {
 }
 
 std::string MakeToken(char kind, uint64_t fingerprint, const std::string& position) {
-  return absl::WebSafeBase64Escape(absl::StrCat(std::string(1, kind), "|", fingerprint, "|", position));
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(std::string(1, kind), "|", fingerprint, "|", position));
 }
 
 // Returns the position stored in `token`, checking it belongs to a request of `fingerprint`.
@@ -397,7 +400,8 @@ absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsReque
     absl::StatusOr<std::string> after =
         ReadToken(request.page_token(), 'L', Fingerprint(ListIdentity(request)));
     if (!after.ok()) return after.status();
-    if (!ids::IsWellFormed(*after)) return Invalid("page_token", "is not a token this service issued");
+    if (!ids::IsWellFormed(*after))
+      return Invalid("page_token", "is not a token this service issued");
     out.resume_after = *after;
   }
   return out;
@@ -430,8 +434,7 @@ absl::StatusOr<ValidSearch> ValidateSearch(const crm::contact::v1::SearchContact
   return out;
 }
 
-std::string SearchPageToken(const crm::contact::v1::SearchContactsRequest& request,
-                            size_t offset) {
+std::string SearchPageToken(const crm::contact::v1::SearchContactsRequest& request, size_t offset) {
   return MakeToken('S', Fingerprint(SearchIdentity(request)), std::to_string(offset));
 }
 

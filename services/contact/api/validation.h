@@ -17,8 +17,8 @@ namespace crm::contact {
 absl::StatusOr<Contact> ValidateCreate(const crm::contact::v1::CreateContactRequest& request);
 
 struct ValidUpdate {
-  Contact values;                     // normalised values of the masked fields, id set
-  google::protobuf::FieldMask mask;   // canonical: "personal" expanded to its fields
+  Contact values;                    // normalised values of the masked fields, id set
+  google::protobuf::FieldMask mask;  // canonical: "personal" expanded to its fields
 };
 absl::StatusOr<ValidUpdate> ValidateUpdate(const crm::contact::v1::UpdateContactRequest& request);
 

@@ -21,10 +21,9 @@ Contact ApplyUpdate(const Contact& current, const ContactUpdated& update) {
 absl::StatusOr<Contact> Apply(const std::optional<Contact>& current, const EventEnvelope& event) {
   const int64_t at = current ? current->version() : 0;
   if (at != event.expected_version()) {
-    return absl::AbortedError(absl::StrCat("contact ", event.aggregate_id(), " is at version ", at,
-                                           ", the change expected version ",
-                                           event.expected_version(),
-                                           "; another change won the race"));
+    return absl::AbortedError(absl::StrCat(
+        "contact ", event.aggregate_id(), " is at version ", at, ", the change expected version ",
+        event.expected_version(), "; another change won the race"));
   }
   const std::string& type = event.event_type();
   Contact next;

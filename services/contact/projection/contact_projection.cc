@@ -79,7 +79,8 @@ std::vector<std::string> QueryWords(std::string_view query) {
     if (digits.size() > 2 && digits[0] == '0' && digits[1] == '0') digits.erase(0, 2);
     return {digits};
   }
-  std::vector<std::string> words = validation::SplitWords(absl::string_view(query.data(), query.size()));
+  std::vector<std::string> words =
+      validation::SplitWords(absl::string_view(query.data(), query.size()));
   std::sort(words.begin(), words.end());
   words.erase(std::unique(words.begin(), words.end()), words.end());
   return words;
@@ -119,7 +120,8 @@ absl::StatusOr<absl::Status> ContactProjection::Apply(const crm::common::v1::Eve
 
 absl::StatusOr<std::optional<Contact>> ContactProjection::Get(std::string_view tenant,
                                                               std::string_view id) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Cf::kState, keys::Contact(tenant, id)));
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, keys::Contact(tenant, id)));
   return Decode(raw);
 }
 
@@ -137,8 +139,8 @@ absl::StatusOr<ListPage> ContactProjection::List(std::string_view tenant, const 
   absl::Status decode_error;
   std::string last_id;
   bool more = false;
-  RETURN_IF_ERROR(store_->Scan(
-      Cf::kState, prefix, start, [&](std::string_view key, std::string_view value) {
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kState, prefix, start, [&](std::string_view key, std::string_view value) {
         if (page.contacts.size() >= page_size || scanned >= max_scan) {
           more = true;
           return false;
@@ -175,9 +177,9 @@ absl::StatusOr<std::vector<SearchHit>> ContactProjection::Search(
   std::vector<SearchHit> hits;
   if (words.empty()) return hits;
   // The longest word is the most selective: it drives the candidate scan.
-  const std::string& driver =
-      *std::max_element(words.begin(), words.end(),
-                        [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  const std::string& driver = *std::max_element(
+      words.begin(), words.end(),
+      [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
   std::set<std::string> candidates;
   const std::string prefix = keys::SearchTermPrefix(tenant, driver);
   RETURN_IF_ERROR(store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
@@ -187,7 +189,8 @@ absl::StatusOr<std::vector<SearchHit>> ContactProjection::Search(
   }));
   const store::ReadView view = store_->Snapshot();
   for (const std::string& id : candidates) {
-    ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(Cf::kState, keys::Contact(tenant, id)));
+    ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                     view.Get(Cf::kState, keys::Contact(tenant, id)));
     ASSIGN_OR_RETURN(std::optional<Contact> c, Decode(raw));
     if (!c || (c->archived() && !show_archived)) continue;
     const std::map<std::string, char> terms = SearchTerms(*c);

@@ -1,0 +1,98 @@
+#include "tests/integration/contact_client.h"
+
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
+
+#include <future>
+
+namespace crm::testing {
+
+Server StartServer(const std::string& binary, std::vector<std::string> args,
+                   const std::string& log_dir) {
+  Server s;
+  s.process = std::make_unique<Process>(BinaryPath(binary), std::move(args),
+                                        std::vector<std::string>{}, log_dir);
+  s.addr = ReadListenAddress(*s.process);
+  EXPECT_FALSE(s.addr.empty()) << binary << " did not start:\n" << s.process->Log();
+  if (s.addr.empty()) return s;
+  s.channel = grpc::CreateChannel(s.addr, grpc::InsecureChannelCredentials());
+  s.contacts = crm::contact::v1::ContactService::NewStub(s.channel);
+  s.admin = crm::admin::v1::AdminService::NewStub(s.channel);
+  EXPECT_TRUE(WaitFor([&] { return HealthStatus(*s.channel) == 1; }))
+      << binary << " never became SERVING:\n"
+      << s.process->Log();
+  return s;
+}
+
+int HealthStatus(grpc::Channel& channel) {
+  // HealthCheckRequest{service: ""} encodes as no bytes; the response's field 1 is the status.
+  grpc::GenericStub stub(channel.shared_from_this());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::ByteBuffer request(nullptr, 0);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status st) { done.set_value(std::move(st)); });
+  if (!done.get_future().get().ok()) return -1;
+  grpc::Slice slice;
+  if (!response.TrySingleSlice(&slice).ok()) {
+    if (!response.DumpToSingleSlice(&slice).ok()) return -1;
+  }
+  if (slice.size() == 2 && slice.begin()[0] == 0x08) return slice.begin()[1];
+  return slice.size() == 0 ? 0 : -1;
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  return ctx;
+}
+
+grpc::Status ProjectionStatus(Server& server, crm::admin::v1::GetProjectionStatusResponse* out) {
+  crm::admin::v1::GetProjectionStatusRequest req;
+  req.set_projection("contact");
+  return server.admin->GetProjectionStatus(Ctx().get(), req, out);
+}
+
+bool WaitCaughtUp(Server& server, absl::Duration timeout) {
+  return WaitFor(
+      [&] {
+        crm::admin::v1::GetProjectionStatusResponse status;
+        if (!ProjectionStatus(server, &status).ok()) return false;
+        for (const auto& p : status.partitions()) {
+          if (p.end_offset() < 0 || p.next_offset() < p.end_offset()) return false;
+        }
+        return true;
+      },
+      timeout);
+}
+
+grpc::Status CreateContact(Server& s, const std::string& given, const std::string& family,
+                           const std::string& email, Contact* out, const std::string& request_id) {
+  crm::contact::v1::CreateContactRequest req;
+  req.mutable_contact()->mutable_personal()->set_given_name(given);
+  req.mutable_contact()->mutable_personal()->set_family_name(family);
+  if (!email.empty()) req.mutable_contact()->mutable_personal()->add_emails()->set_address(email);
+  req.set_request_id(request_id);
+  return s.contacts->CreateContact(Ctx().get(), req, out);
+}
+
+grpc::Status UpdateJobTitle(Server& s, const std::string& id, const std::string& title,
+                            int64_t expected_version, Contact* out, const std::string& request_id) {
+  crm::contact::v1::UpdateContactRequest req;
+  req.mutable_contact()->set_id(id);
+  req.mutable_contact()->set_job_title(title);
+  req.mutable_update_mask()->add_paths("job_title");
+  req.set_expected_version(expected_version);
+  req.set_request_id(request_id);
+  return s.contacts->UpdateContact(Ctx().get(), req, out);
+}
+
+grpc::Status GetContact(Server& s, const std::string& id, Contact* out) {
+  crm::contact::v1::GetContactRequest req;
+  req.set_id(id);
+  return s.contacts->GetContact(Ctx().get(), req, out);
+}
+
+}  // namespace crm::testing

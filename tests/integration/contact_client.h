@@ -1,0 +1,53 @@
+// Helpers for the integration tests: start the real binaries and talk to them over gRPC.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crm/admin/v1/admin_service.grpc.pb.h"
+#include "crm/contact/v1/contact_service.grpc.pb.h"
+#include "tests/testing/testing.h"
+
+namespace crm::testing {
+
+using crm::contact::v1::Contact;
+
+// A running server binary and a client for it.
+struct Server {
+  std::unique_ptr<Process> process;
+  std::string addr;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<crm::contact::v1::ContactService::Stub> contacts;
+  std::unique_ptr<crm::admin::v1::AdminService::Stub> admin;
+};
+
+// Starts `binary` with `args` (which must include --listen 127.0.0.1:0) and waits until its
+// health check is SERVING. ASSERTs inside; check HasFatalFailure() after.
+Server StartServer(const std::string& binary, std::vector<std::string> args,
+                   const std::string& log_dir);
+
+// grpc.health.v1.Health/Check for the overall server: 1 SERVING, 2 NOT_SERVING, -1 error.
+int HealthStatus(grpc::Channel& channel);
+
+// The admin status of the contact projection, or an error status.
+grpc::Status ProjectionStatus(Server& server, crm::admin::v1::GetProjectionStatusResponse* out);
+
+// Waits until the contact projection has applied everything its log holds.
+bool WaitCaughtUp(Server& server, absl::Duration timeout = absl::Seconds(30));
+
+// A client context with a deadline.
+std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout = absl::Seconds(20));
+
+// Convenience calls; each returns the status and fills `out`.
+grpc::Status CreateContact(Server& s, const std::string& given, const std::string& family,
+                           const std::string& email, Contact* out,
+                           const std::string& request_id = "");
+grpc::Status UpdateJobTitle(Server& s, const std::string& id, const std::string& title,
+                            int64_t expected_version, Contact* out,
+                            const std::string& request_id = "");
+grpc::Status GetContact(Server& s, const std::string& id, Contact* out);
+
+}  // namespace crm::testing

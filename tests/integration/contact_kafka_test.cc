@@ -1,0 +1,137 @@
+// crm-contact on the Kafka protocol: the real service binary against crm-devbroker (librdkafka's
+// mock cluster), over loopback.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "tests/integration/contact_client.h"
+
+namespace crm::testing {
+namespace {
+
+using crm::contact::v1::Contact;
+
+class KafkaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_ = std::make_unique<Process>(BinaryPath("crm-devbroker"), std::vector<std::string>{},
+                                        std::vector<std::string>{}, dir_.path());
+    brokers_ = broker_->ReadLine();
+    ASSERT_FALSE(brokers_.empty()) << broker_->Log();
+  }
+
+  Server StartContact(const std::string& data, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir",      dir_.Sub(data),
+                                     "--log",    "kafka",       "--kafka-brokers", brokers_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return StartServer("crm-contact", args, dir_.path());
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Process> broker_;
+  std::string brokers_;
+};
+
+TEST_F(KafkaTest, DevbrokerPrintsItsAddressFirst) {
+  EXPECT_EQ(brokers_.rfind("127.0.0.1:", 0), 0u) << brokers_;
+}
+
+TEST_F(KafkaTest, ContactServiceWorksEndToEndAndSurvivesRestartAndRebuild) {
+  Server a = StartContact("a");
+  ASSERT_FALSE(a.addr.empty());
+  Contact c;
+  ASSERT_TRUE(CreateContact(a, "Kafka", "Franz", "franz@example.cz", &c).ok());
+  Contact read;
+  ASSERT_TRUE(GetContact(a, c.id(), &read).ok());  // Read-your-writes through Kafka.
+  EXPECT_EQ(read.personal().family_name(), "Franz");
+  Contact updated;
+  ASSERT_TRUE(UpdateJobTitle(a, c.id(), "Clerk", 1, &updated).ok());
+  crm::contact::v1::SearchContactsRequest search;
+  search.set_query("franz");
+  crm::contact::v1::SearchContactsResponse found;
+  ASSERT_TRUE(a.contacts->SearchContacts(Ctx().get(), search, &found).ok());
+  ASSERT_EQ(found.matches_size(), 1);
+
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(ProjectionStatus(a, &before).ok());
+  ASSERT_EQ(a.process->Stop(SIGTERM), 0) << a.process->Log();
+
+  a = StartContact("a");
+  ASSERT_TRUE(GetContact(a, c.id(), &read).ok());
+  EXPECT_EQ(read.job_title(), "Clerk");
+  ASSERT_EQ(a.process->Stop(SIGTERM), 0);
+
+  a = StartContact("a", {"--rebuild"});
+  ASSERT_TRUE(WaitCaughtUp(a));
+  ASSERT_TRUE(ProjectionStatus(a, &after).ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+}
+
+TEST_F(KafkaTest, TwoReplicasConvergeAfterConcurrentConflictingUpdates) {
+  Server a = StartContact("a");
+  Server b = StartContact("b");
+  ASSERT_FALSE(a.addr.empty());
+  ASSERT_FALSE(b.addr.empty());
+  std::vector<Contact> contacts(3);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(CreateContact(a, "Shared" + std::to_string(i), "Z", "", &contacts[i]).ok());
+  }
+  // Replica b learns the contacts from the log.
+  for (const Contact& c : contacts) {
+    ASSERT_TRUE(WaitFor([&] {
+      Contact read;
+      return GetContact(b, c.id(), &read).ok();
+    }));
+  }
+  // Both replicas race to update every contact from version 1; exactly one write per contact
+  // may win, and whoever lost is told ABORTED.
+  for (const Contact& c : contacts) {
+    std::promise<grpc::Status> from_a, from_b;
+    std::thread ta([&] {
+      Contact out;
+      from_a.set_value(UpdateJobTitle(a, c.id(), "from-a", 1, &out));
+    });
+    std::thread tb([&] {
+      Contact out;
+      from_b.set_value(UpdateJobTitle(b, c.id(), "from-b", 1, &out));
+    });
+    const grpc::Status sa = from_a.get_future().get();
+    const grpc::Status sb = from_b.get_future().get();
+    ta.join();
+    tb.join();
+    const int wins = (sa.ok() ? 1 : 0) + (sb.ok() ? 1 : 0);
+    EXPECT_EQ(wins, 1) << sa.error_message() << " / " << sb.error_message();
+    for (const grpc::Status& s : {sa, sb}) {
+      if (!s.ok()) {
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+      }
+    }
+    Contact ra, rb;
+    ASSERT_TRUE(WaitCaughtUp(a));
+    ASSERT_TRUE(WaitCaughtUp(b));
+    ASSERT_TRUE(GetContact(a, c.id(), &ra).ok());
+    ASSERT_TRUE(GetContact(b, c.id(), &rb).ok());
+    EXPECT_EQ(ra.job_title(), sa.ok() ? "from-a" : "from-b");
+    EXPECT_EQ(ra.SerializeAsString(), rb.SerializeAsString());
+  }
+  crm::admin::v1::GetProjectionStatusResponse status_a, status_b;
+  ASSERT_TRUE(ProjectionStatus(a, &status_a).ok());
+  ASSERT_TRUE(ProjectionStatus(b, &status_b).ok());
+  EXPECT_EQ(status_a.checksum(), status_b.checksum());
+}
+
+TEST_F(KafkaTest, MissingTopicFailsFastWithAClearMessage) {
+  Process bare(BinaryPath("crm-devbroker"), {"--topics", "crm.other.v1"}, {}, dir_.path());
+  const std::string other = bare.ReadLine();
+  ASSERT_FALSE(other.empty());
+  Process contact(BinaryPath("crm-contact"),
+                  {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("m"), "--log", "kafka",
+                   "--kafka-brokers", other},
+                  {}, dir_.path());
+  contact.Stop(0, absl::Seconds(40));
+  EXPECT_NE(contact.Log().find("crm.contact.v1"), std::string::npos) << contact.Log();
+}
+
+}  // namespace
+}  // namespace crm::testing

@@ -1,0 +1,267 @@
+// crm-node, the real binary, on loopback: the contact API end to end on the embedded log.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <set>
+
+#include "tests/integration/contact_client.h"
+
+namespace crm::testing {
+namespace {
+
+using crm::contact::v1::Contact;
+
+class NodeTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    node_ = StartServer("crm-node", args, dir_.path());
+    ASSERT_FALSE(node_.addr.empty());
+  }
+  void Restart(std::vector<std::string> extra = {}) {
+    ASSERT_EQ(node_.process->Stop(SIGTERM), 0) << node_.process->Log();
+    Start(std::move(extra));
+  }
+  int64_t EventsSeen() {
+    crm::admin::v1::GetProjectionStatusResponse status;
+    EXPECT_TRUE(ProjectionStatus(node_, &status).ok());
+    return status.events_seen();
+  }
+
+  TempDir dir_;
+  Server node_;
+};
+
+TEST_F(NodeTest, CreateReadUpdateSearchDelete) {
+  Start();
+  Contact jose;
+  ASSERT_TRUE(CreateContact(node_, "José", "Núñez", "Jose.Nunez@Example.com", &jose).ok());
+  EXPECT_EQ(jose.version(), 1);
+  EXPECT_EQ(jose.personal().emails(0).address(), "jose.nunez@example.com");
+  Contact ada;
+  ASSERT_TRUE(CreateContact(node_, "Ada", "Lovelace", "ada@example.org", &ada).ok());
+
+  // Read-your-writes: the answer came after the projection applied the event.
+  Contact read;
+  ASSERT_TRUE(GetContact(node_, jose.id(), &read).ok());
+  EXPECT_EQ(read.SerializeAsString(), jose.SerializeAsString());
+
+  Contact updated;
+  ASSERT_TRUE(UpdateJobTitle(node_, jose.id(), "Buyer", 1, &updated).ok());
+  EXPECT_EQ(updated.version(), 2);
+  EXPECT_EQ(updated.job_title(), "Buyer");
+  grpc::Status stale = UpdateJobTitle(node_, jose.id(), "Other", 1, &updated);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::ABORTED) << stale.error_message();
+
+  // Case- and accent-insensitive prefix search, best match first.
+  crm::contact::v1::SearchContactsRequest search;
+  search.set_query("jose nun");
+  crm::contact::v1::SearchContactsResponse found;
+  ASSERT_TRUE(node_.contacts->SearchContacts(Ctx().get(), search, &found).ok());
+  ASSERT_EQ(found.matches_size(), 1);
+  EXPECT_EQ(found.matches(0).contact().id(), jose.id());
+  search.set_query("EXAMPLE");
+  ASSERT_TRUE(node_.contacts->SearchContacts(Ctx().get(), search, &found).ok());
+  EXPECT_EQ(found.matches_size(), 2);
+
+  crm::contact::v1::DeleteContactRequest del;
+  del.set_id(jose.id());
+  Contact archived;
+  ASSERT_TRUE(node_.contacts->DeleteContact(Ctx().get(), del, &archived).ok());
+  EXPECT_TRUE(archived.archived());
+  ASSERT_TRUE(GetContact(node_, jose.id(), &read).ok());
+  EXPECT_TRUE(read.archived());
+
+  crm::contact::v1::ListContactsRequest list;
+  crm::contact::v1::ListContactsResponse page;
+  ASSERT_TRUE(node_.contacts->ListContacts(Ctx().get(), list, &page).ok());
+  ASSERT_EQ(page.contacts_size(), 1);
+  EXPECT_EQ(page.contacts(0).id(), ada.id());
+  list.set_show_archived(true);
+  ASSERT_TRUE(node_.contacts->ListContacts(Ctx().get(), list, &page).ok());
+  EXPECT_EQ(page.contacts_size(), 2);
+  search.set_query("jose");
+  ASSERT_TRUE(node_.contacts->SearchContacts(Ctx().get(), search, &found).ok());
+  EXPECT_EQ(found.matches_size(), 0);
+  search.set_show_archived(true);
+  ASSERT_TRUE(node_.contacts->SearchContacts(Ctx().get(), search, &found).ok());
+  EXPECT_EQ(found.matches_size(), 1);
+}
+
+TEST_F(NodeTest, ListFiltersAndPagesThroughEveryContactOnce) {
+  Start();
+  for (int i = 0; i < 7; ++i) {
+    crm::contact::v1::CreateContactRequest req;
+    req.mutable_contact()->mutable_personal()->set_given_name("P" + std::to_string(i));
+    req.mutable_contact()->set_owner(i % 2 == 0 ? "sam" : "kim");
+    req.mutable_contact()->add_tags(i < 3 ? "vip" : "regular");
+    Contact out;
+    ASSERT_TRUE(node_.contacts->CreateContact(Ctx().get(), req, &out).ok());
+  }
+  crm::contact::v1::ListContactsRequest list;
+  list.set_page_size(2);
+  std::set<std::string> seen;
+  for (int pages = 0; pages < 10; ++pages) {
+    crm::contact::v1::ListContactsResponse page;
+    ASSERT_TRUE(node_.contacts->ListContacts(Ctx().get(), list, &page).ok());
+    for (const auto& c : page.contacts()) EXPECT_TRUE(seen.insert(c.id()).second);
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 7u);
+
+  crm::contact::v1::ListContactsRequest filtered;
+  filtered.set_owner("sam");
+  filtered.set_tag("VIP");
+  crm::contact::v1::ListContactsResponse page;
+  ASSERT_TRUE(node_.contacts->ListContacts(Ctx().get(), filtered, &page).ok());
+  EXPECT_EQ(page.contacts_size(), 2);  // P0 and P2.
+}
+
+TEST_F(NodeTest, RepeatedRequestIdCreatesOnce) {
+  Start();
+  Contact first, second;
+  ASSERT_TRUE(CreateContact(node_, "Grace", "Hopper", "", &first, "req-grace").ok());
+  ASSERT_TRUE(CreateContact(node_, "Grace", "Hopper", "", &second, "req-grace").ok());
+  EXPECT_EQ(first.id(), second.id());
+  EXPECT_EQ(EventsSeen(), 1);
+  // The same key for another command is a caller bug, said plainly.
+  Contact out;
+  grpc::Status reused = UpdateJobTitle(node_, first.id(), "Admiral", 0, &out, "req-grace");
+  EXPECT_EQ(reused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(reused.error_message().find("request_id"), std::string::npos);
+}
+
+TEST_F(NodeTest, EverythingSurvivesRestartAndCrash) {
+  Start();
+  std::vector<Contact> created(5);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(CreateContact(node_, "C" + std::to_string(i), "X", "", &created[i]).ok());
+  }
+  Restart();
+  for (const Contact& c : created) {
+    Contact read;
+    ASSERT_TRUE(GetContact(node_, c.id(), &read).ok());
+    EXPECT_EQ(read.SerializeAsString(), c.SerializeAsString());
+  }
+  // An acknowledged write survives kill -9.
+  Contact last;
+  ASSERT_TRUE(CreateContact(node_, "Last", "Write", "", &last).ok());
+  node_.process->Kill();
+  Start();
+  Contact read;
+  ASSERT_TRUE(GetContact(node_, last.id(), &read).ok());
+  EXPECT_EQ(read.personal().given_name(), "Last");
+  EXPECT_EQ(EventsSeen(), 6);
+}
+
+TEST_F(NodeTest, RebuildFromTheLogReproducesTheChecksum) {
+  Start();
+  Contact c;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(
+        CreateContact(node_, "R" + std::to_string(i), "Y", "r" + std::to_string(i) + "@x.io", &c)
+            .ok());
+    Contact out;
+    ASSERT_TRUE(UpdateJobTitle(node_, c.id(), "T", 0, &out).ok());
+  }
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(ProjectionStatus(node_, &before).ok());
+  Restart({"--rebuild"});
+  ASSERT_TRUE(WaitCaughtUp(node_));
+  ASSERT_TRUE(ProjectionStatus(node_, &after).ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+  EXPECT_EQ(after.events_seen(), 20);
+}
+
+TEST_F(NodeTest, UnknownIdsAreNotFound) {
+  Start();
+  const std::string missing = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  Contact out;
+  EXPECT_EQ(GetContact(node_, missing, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(UpdateJobTitle(node_, missing, "x", 0, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  crm::contact::v1::DeleteContactRequest del;
+  del.set_id(missing);
+  EXPECT_EQ(node_.contacts->DeleteContact(Ctx().get(), del, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(EventsSeen(), 0);
+}
+
+// One bad input per RPC over the wire: INVALID_ARGUMENT naming the field, nothing written.
+TEST_F(NodeTest, BadInputIsRefusedForEveryRpcAndWritesNothing) {
+  Start();
+  Contact out;
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  };
+  crm::contact::v1::CreateContactRequest create;
+  create.mutable_contact()->mutable_personal()->add_phones()->set_number("555-1234");
+  expect_invalid(node_.contacts->CreateContact(Ctx().get(), create, &out),
+                 "contact.personal.phones[0].number");
+  create.Clear();
+  create.mutable_contact();
+  expect_invalid(node_.contacts->CreateContact(Ctx().get(), create, &out), "contact.personal");
+
+  crm::contact::v1::GetContactRequest get;
+  get.set_id("nope");
+  expect_invalid(node_.contacts->GetContact(Ctx().get(), get, &out), "id");
+
+  crm::contact::v1::UpdateContactRequest update;
+  update.mutable_contact()->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  update.mutable_update_mask()->add_paths("archived");
+  expect_invalid(node_.contacts->UpdateContact(Ctx().get(), update, &out), "update_mask");
+
+  crm::contact::v1::DeleteContactRequest del;
+  expect_invalid(node_.contacts->DeleteContact(Ctx().get(), del, &out), "id");
+
+  crm::contact::v1::ListContactsRequest list;
+  list.set_page_size(5000);
+  crm::contact::v1::ListContactsResponse list_out;
+  expect_invalid(node_.contacts->ListContacts(Ctx().get(), list, &list_out), "page_size");
+
+  crm::contact::v1::SearchContactsRequest search;
+  crm::contact::v1::SearchContactsResponse search_out;
+  expect_invalid(node_.contacts->SearchContacts(Ctx().get(), search, &search_out), "query");
+
+  // Bounded message size.
+  create.Clear();
+  create.mutable_contact()->mutable_personal()->set_given_name(std::string(5 << 20, 'a'));
+  EXPECT_EQ(node_.contacts->CreateContact(Ctx().get(), create, &out).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(EventsSeen(), 0);
+}
+
+TEST_F(NodeTest, AdminStatusNamesUnknownProjections) {
+  Start();
+  crm::admin::v1::GetProjectionStatusRequest req;
+  req.set_projection("nothing");
+  crm::admin::v1::GetProjectionStatusResponse out;
+  grpc::Status s = node_.admin->GetProjectionStatus(Ctx().get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(s.error_message().find("contact"), std::string::npos);
+}
+
+TEST_F(NodeTest, SigtermExitsCleanly) {
+  Start();
+  Contact c;
+  ASSERT_TRUE(CreateContact(node_, "Bye", "Now", "", &c).ok());
+  const int status = node_.process->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST_F(NodeTest, BadConfigurationFailsFastNamingTheSetting) {
+  Process bad(BinaryPath("crm-node"), {"--listen", "127.0.0.1:0", "--log", "bogus"}, {},
+              dir_.path());
+  const int status = bad.Stop(0, absl::Seconds(10));  // Signal 0: just wait for the exit.
+  (void)status;
+  EXPECT_NE(bad.Log().find("--log"), std::string::npos) << bad.Log();
+  Process env_bad(BinaryPath("crm-node"), {"--data-dir", dir_.Sub("d2")},
+                  {"CRM_LISTEN=127.0.0.1:0", "CRM_TENANT=Not Valid"}, dir_.path());
+  env_bad.Stop(0, absl::Seconds(10));
+  EXPECT_NE(env_bad.Log().find("CRM_TENANT"), std::string::npos) << env_bad.Log();
+}
+
+}  // namespace
+}  // namespace crm::testing

@@ -1,0 +1,258 @@
+// One contract, both implementations: every EventLog behaves the same to its users.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+#include <set>
+
+#include "common/eventlog/embedded_event_log.h"
+#include "common/eventlog/event_log.h"
+#include "common/eventlog/kafka_event_log.h"
+#include "common/eventlog/mock_cluster.h"
+#include "tests/testing/testing.h"
+
+namespace crm::eventlog {
+namespace {
+
+constexpr char kTopic[] = "crm.test.v1";
+constexpr int kPartitions = 4;
+
+// Creates the log under test; Reopen() simulates a process restart on the same data.
+class LogFactory {
+ public:
+  virtual ~LogFactory() = default;
+  virtual std::unique_ptr<EventLog> Open() = 0;
+};
+
+class EmbeddedFactory : public LogFactory {
+ public:
+  std::unique_ptr<EventLog> Open() override {
+    auto log = EmbeddedEventLog::Open({dir_.Sub("log"), kPartitions});
+    EXPECT_TRUE(log.ok()) << log.status();
+    return std::move(*log);
+  }
+
+ private:
+  testing::TempDir dir_;
+};
+
+class KafkaFactory : public LogFactory {
+ public:
+  KafkaFactory() {
+    auto cluster = MockKafkaCluster::Start(1);
+    EXPECT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = std::move(*cluster);
+    EXPECT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
+  }
+  std::unique_ptr<EventLog> Open() override {
+    KafkaEventLogOptions options;
+    options.brokers = cluster_->bootstrap_servers();
+    auto log = KafkaEventLog::Open(options);
+    EXPECT_TRUE(log.ok()) << log.status();
+    return std::move(*log);
+  }
+
+ private:
+  std::unique_ptr<MockKafkaCluster> cluster_;
+};
+
+crm::common::v1::EventEnvelope Event(const std::string& aggregate, int version) {
+  crm::common::v1::EventEnvelope e;
+  e.set_event_id(aggregate + "-" + std::to_string(version));
+  e.set_tenant("t");
+  e.set_aggregate_type("thing");
+  e.set_aggregate_id(aggregate);
+  e.set_expected_version(version - 1);
+  e.set_aggregate_version(version);
+  e.set_request_id("req-" + std::to_string(version));
+  return e;
+}
+
+std::vector<LogRecord> ReadAll(EventLog& log, size_t want, std::vector<PartitionStart> starts) {
+  auto reader = log.OpenReader(std::move(starts));
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  std::vector<LogRecord> out;
+  testing::WaitFor([&] {
+    auto batch = (*reader)->Poll(100, absl::Milliseconds(50));
+    if (batch.ok()) out.insert(out.end(), batch->begin(), batch->end());
+    return out.size() >= want;
+  });
+  return out;
+}
+
+std::vector<PartitionStart> AllFromStart() {
+  std::vector<PartitionStart> s;
+  for (int p = 0; p < kPartitions; ++p) s.push_back({kTopic, p, 0});
+  return s;
+}
+
+class EventLogContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "embedded") {
+      factory_ = std::make_unique<EmbeddedFactory>();
+    } else {
+      factory_ = std::make_unique<KafkaFactory>();
+    }
+    log_ = factory_->Open();
+    ASSERT_NE(log_, nullptr);
+  }
+  std::unique_ptr<LogFactory> factory_;
+  std::unique_ptr<EventLog> log_;
+};
+
+TEST_P(EventLogContract, ReportsPartitionsAndEmptyEnds) {
+  auto partitions = log_->PartitionCount(kTopic);
+  ASSERT_TRUE(partitions.ok()) << partitions.status();
+  EXPECT_EQ(*partitions, kPartitions);
+  for (int p = 0; p < kPartitions; ++p) {
+    auto end = log_->EndOffset(kTopic, p);
+    ASSERT_TRUE(end.ok()) << end.status();
+    EXPECT_EQ(*end, 0);
+  }
+}
+
+TEST_P(EventLogContract, AppendAcknowledgesPositionAndEnvelopeReadsBack) {
+  const auto event = Event("a1", 1);
+  auto pos = AppendAndWait(*log_, kTopic, event);
+  ASSERT_TRUE(pos.ok()) << pos.status();
+  EXPECT_EQ(pos->topic, kTopic);
+  EXPECT_EQ(pos->offset, 0);
+  auto end = log_->EndOffset(kTopic, pos->partition);
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(*end, 1);
+
+  auto records = ReadAll(*log_, 1, AllFromStart());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].key, "a1");
+  EXPECT_EQ(records[0].partition, pos->partition);
+  crm::common::v1::EventEnvelope read;
+  ASSERT_TRUE(read.ParseFromString(records[0].value));
+  EXPECT_EQ(read.event_id(), "a1-1");
+  EXPECT_EQ(read.expected_version(), 0);
+  EXPECT_EQ(read.request_id(), "req-1");
+}
+
+TEST_P(EventLogContract, OneKeyStaysInOnePartitionInOrder) {
+  std::vector<std::future<absl::StatusOr<LogPosition>>> acks;
+  for (int v = 1; v <= 50; ++v) {
+    auto promise = std::make_shared<std::promise<absl::StatusOr<LogPosition>>>();
+    acks.push_back(promise->get_future());
+    log_->Append(kTopic, Event("same", v),
+                 [promise](absl::StatusOr<LogPosition> p) { promise->set_value(std::move(p)); });
+  }
+  std::set<int32_t> partitions;
+  int64_t last = -1;
+  for (auto& f : acks) {
+    auto pos = f.get();
+    ASSERT_TRUE(pos.ok()) << pos.status();
+    partitions.insert(pos->partition);
+    EXPECT_GT(pos->offset, last);
+    last = pos->offset;
+  }
+  EXPECT_EQ(partitions.size(), 1u);
+  auto records = ReadAll(*log_, 50, AllFromStart());
+  ASSERT_EQ(records.size(), 50u);
+  for (int i = 0; i < 50; ++i) {
+    crm::common::v1::EventEnvelope e;
+    ASSERT_TRUE(e.ParseFromString(records[i].value));
+    EXPECT_EQ(e.aggregate_version(), i + 1);
+  }
+}
+
+TEST_P(EventLogContract, ReaderStartsAtTheGivenOffset) {
+  LogPosition first;
+  for (int v = 1; v <= 5; ++v) {
+    auto pos = AppendAndWait(*log_, kTopic, Event("k", v));
+    ASSERT_TRUE(pos.ok());
+    if (v == 1) first = *pos;
+  }
+  auto records = ReadAll(*log_, 2, {{kTopic, first.partition, first.offset + 3}});
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].offset, first.offset + 3);
+  EXPECT_EQ(records[1].offset, first.offset + 4);
+}
+
+TEST_P(EventLogContract, ReaderSeesRecordsAppendedAfterItOpened) {
+  auto reader = log_->OpenReader(AllFromStart());
+  ASSERT_TRUE(reader.ok());
+  auto empty = (*reader)->Poll(10, absl::Milliseconds(20));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+  ASSERT_TRUE(AppendAndWait(*log_, kTopic, Event("late", 1)).ok());
+  std::vector<LogRecord> got;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    auto batch = (*reader)->Poll(10, absl::Milliseconds(50));
+    if (batch.ok()) got.insert(got.end(), batch->begin(), batch->end());
+    return !got.empty();
+  }));
+  EXPECT_EQ(got[0].key, "late");
+}
+
+TEST_P(EventLogContract, RawRecordsAreKeptAsWritten) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<LogPosition>>>();
+  auto future = promise->get_future();
+  log_->AppendRaw(kTopic, "raw", std::string("\xff\x00garbage", 9),
+                  [promise](absl::StatusOr<LogPosition> p) { promise->set_value(std::move(p)); });
+  auto pos = future.get();
+  ASSERT_TRUE(pos.ok()) << pos.status();
+  auto records = ReadAll(*log_, 1, AllFromStart());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].value, std::string("\xff\x00garbage", 9));
+}
+
+TEST_P(EventLogContract, AcknowledgedAppendsSurviveReopen) {
+  for (int v = 1; v <= 3; ++v) ASSERT_TRUE(AppendAndWait(*log_, kTopic, Event("d", v)).ok());
+  ASSERT_TRUE(log_->Flush(absl::Seconds(5)).ok());
+  log_.reset();
+  log_ = factory_->Open();
+  auto records = ReadAll(*log_, 3, AllFromStart());
+  EXPECT_EQ(records.size(), 3u);
+  // Appends continue after the existing records, never over them.
+  auto pos = AppendAndWait(*log_, kTopic, Event("d", 4));
+  ASSERT_TRUE(pos.ok());
+  EXPECT_EQ(pos->offset, 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EventLogContract, ::testing::Values("embedded", "kafka"),
+                         [](const auto& info) { return info.param; });
+
+TEST(EmbeddedEventLog, RefusesAChangedPartitionCount) {
+  testing::TempDir dir;
+  ASSERT_TRUE(EmbeddedEventLog::Open({dir.Sub("log"), 4}).ok());
+  auto again = EmbeddedEventLog::Open({dir.Sub("log"), 8});
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(KafkaEventLog, UnknownTopicIsNotFound) {
+  auto cluster = MockKafkaCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  KafkaEventLogOptions options;
+  options.brokers = (*cluster)->bootstrap_servers();
+  auto log = KafkaEventLog::Open(options);
+  ASSERT_TRUE(log.ok());
+  auto count = (*log)->PartitionCount("crm.nothing.v1");
+  EXPECT_EQ(count.status().code(), absl::StatusCode::kNotFound) << count.status();
+}
+
+TEST(KafkaEventLog, AppendFailsWithinTheDeliveryTimeoutWhenTheBrokerIsDown) {
+  auto cluster = MockKafkaCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  ASSERT_TRUE((*cluster)->CreateTopic(kTopic, 1).ok());
+  KafkaEventLogOptions options;
+  options.brokers = (*cluster)->bootstrap_servers();
+  options.delivery_timeout = absl::Seconds(2);
+  auto log = KafkaEventLog::Open(options);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE(AppendAndWait(**log, kTopic, Event("x", 1)).ok());
+  ASSERT_TRUE((*cluster)->BrokerDown(1).ok());
+  const absl::Time start = absl::Now();
+  auto pos = AppendAndWait(**log, kTopic, Event("x", 2));
+  EXPECT_FALSE(pos.ok());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(pos.status()) || absl::IsUnavailable(pos.status()))
+      << pos.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+}  // namespace
+}  // namespace crm::eventlog

@@ -1,0 +1,236 @@
+// The projector's guarantees, on the real embedded log and a real RocksDB store, with a tiny
+// applier: a "note" aggregate whose events set its text (google.protobuf.StringValue).
+#include "common/projection/projector.h"
+
+#include <google/protobuf/wrappers.pb.h>
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "common/eventlog/embedded_event_log.h"
+#include "common/projection/command_writer.h"
+#include "tests/testing/testing.h"
+
+namespace crm::projection {
+namespace {
+
+using crm::common::v1::CommandOutcome;
+using crm::common::v1::EventEnvelope;
+using store::Cf;
+
+constexpr char kTopic[] = "crm.note.v1";
+
+// State: "n/<id>" -> "<version>:<text>".
+class NoteApplier : public EventApplier {
+ public:
+  bool Handles(std::string_view type) const override {
+    return type == "google.protobuf.StringValue";
+  }
+  absl::StatusOr<absl::Status> Apply(const EventEnvelope& e,
+                                     store::ProjectionStore::Batch& batch) override {
+    auto current = batch.Get(Cf::kState, "n/" + e.aggregate_id());
+    if (!current.ok()) return current.status();
+    const int64_t version =
+        *current ? std::stoll(current->value().substr(0, current->value().find(':'))) : 0;
+    if (version != e.expected_version()) return absl::AbortedError("stale");
+    google::protobuf::StringValue text;
+    e.payload().UnpackTo(&text);
+    batch.Put(Cf::kState, "n/" + e.aggregate_id(),
+              std::to_string(e.aggregate_version()) + ":" + text.value());
+    return absl::OkStatus();
+  }
+};
+
+EventEnvelope Note(const std::string& event_id, const std::string& id, int64_t expected,
+                   const std::string& text, const std::string& request_id = "",
+                   const std::string& command = "SetNote") {
+  EventEnvelope e;
+  e.set_event_id(event_id);
+  e.set_tenant("t");
+  e.set_aggregate_id(id);
+  e.set_expected_version(expected);
+  e.set_aggregate_version(expected + 1);
+  e.set_request_id(request_id);
+  e.set_command(command);
+  google::protobuf::StringValue v;
+  v.set_value(text);
+  e.mutable_payload()->PackFrom(v);
+  e.set_event_type("google.protobuf.StringValue");
+  return e;
+}
+
+class ProjectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log_ = std::move(*eventlog::EmbeddedEventLog::Open({dir_.Sub("log"), 2}));
+    OpenProjection();
+  }
+
+  void OpenProjection() {
+    projector_.reset();
+    store_.reset();
+    store_ = std::move(*store::ProjectionStore::Open(dir_.Sub("projection")));
+    projector_ = std::make_unique<Projector>(ProjectorOptions{.name = "note", .topics = {kTopic}},
+                                             log_.get(), store_.get(), &applier_);
+    ASSERT_TRUE(projector_->Start().ok());
+  }
+
+  // Appends and waits for the projection to apply; returns the outcome.
+  absl::StatusOr<CommandOutcome> AppendApplied(const EventEnvelope& e) {
+    auto pos = eventlog::AppendAndWait(*log_, kTopic, e);
+    if (!pos.ok()) return pos.status();
+    return WaitApplied(*pos, e.event_id());
+  }
+
+  absl::StatusOr<CommandOutcome> WaitApplied(const eventlog::LogPosition& pos,
+                                             const std::string& event_id) {
+    auto promise = std::make_shared<std::promise<absl::StatusOr<CommandOutcome>>>();
+    auto future = promise->get_future();
+    projector_->WhenApplied(pos, event_id, absl::Now() + absl::Seconds(10),
+                            [promise](absl::StatusOr<CommandOutcome> o) { promise->set_value(o); });
+    return future.get();
+  }
+
+  std::optional<std::string> Note(const std::string& id) {
+    return *store_->Get(Cf::kState, "n/" + id);
+  }
+
+  crm::admin::v1::GetProjectionStatusResponse Status() { return *projector_->Status(); }
+
+  testing::TempDir dir_;
+  NoteApplier applier_;
+  std::unique_ptr<eventlog::EmbeddedEventLog> log_;
+  std::unique_ptr<store::ProjectionStore> store_;
+  std::unique_ptr<Projector> projector_;
+};
+
+TEST_F(ProjectorTest, AppliesAndAnswersWaitersAfterTheCommit) {
+  auto outcome = AppendApplied(projection::Note("e1", "a", 0, "hello", "r1"));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->code(), 0);
+  EXPECT_EQ(outcome->version(), 1);
+  EXPECT_EQ(Note("a"), std::optional<std::string>("1:hello"));
+}
+
+TEST_F(ProjectorTest, StaleExpectedVersionIsRejectedAndChangesNothing) {
+  ASSERT_TRUE(AppendApplied(projection::Note("e1", "a", 0, "one")).ok());
+  auto outcome = AppendApplied(projection::Note("e2", "a", 0, "racer"));
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->code(), static_cast<int>(absl::StatusCode::kAborted));
+  EXPECT_EQ(Note("a"), std::optional<std::string>("1:one"));
+}
+
+TEST_F(ProjectorTest, AnEventInTheLogTwiceIsAppliedOnce) {
+  const auto e = projection::Note("dup", "a", 0, "once");
+  ASSERT_TRUE(AppendApplied(e).ok());
+  auto second = AppendApplied(e);  // What a producer retry after a lost ack leaves behind.
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->code(), 0);
+  EXPECT_EQ(Note("a"), std::optional<std::string>("1:once"));
+  EXPECT_EQ(Status().events_seen(), 1);
+}
+
+TEST_F(ProjectorTest, RepeatedRequestIdGetsTheFirstOutcomeAndNoEffect) {
+  auto first = AppendApplied(projection::Note("e1", "a", 0, "first", "req"));
+  ASSERT_TRUE(first.ok());
+  auto repeat = AppendApplied(projection::Note("e2", "b", 0, "second", "req"));
+  ASSERT_TRUE(repeat.ok());
+  EXPECT_EQ(repeat->event_id(), "e1");
+  EXPECT_EQ(repeat->aggregate_id(), "a");
+  EXPECT_EQ(Note("b"), std::nullopt);
+  auto found = projector_->FindRequest("t", "req");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->event_id(), "e1");
+}
+
+TEST_F(ProjectorTest, RequestIdReusedForAnotherCommandIsRefused) {
+  ASSERT_TRUE(AppendApplied(projection::Note("e1", "a", 0, "x", "req", "SetNote")).ok());
+  auto other = AppendApplied(projection::Note("e2", "b", 0, "y", "req", "OtherCommand"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(other->message().find("request_id"), std::string::npos);
+  EXPECT_EQ(Note("b"), std::nullopt);
+}
+
+TEST_F(ProjectorTest, UndecodableRecordBecomesADeadLetterAndTheProjectionMovesOn) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<eventlog::LogPosition>>>();
+  auto future = promise->get_future();
+  log_->AppendRaw(kTopic, "a", "\x0a\xff\xff not a protobuf",
+                  [promise](absl::StatusOr<eventlog::LogPosition> p) { promise->set_value(p); });
+  ASSERT_TRUE(future.get().ok());
+  ASSERT_TRUE(AppendApplied(projection::Note("e1", "a", 0, "after")).ok());
+  EXPECT_EQ(Note("a"), std::optional<std::string>("1:after"));
+  EXPECT_EQ(Status().dead_letters(), 1);
+}
+
+TEST_F(ProjectorTest, UnknownEventTypeIsSkippedAndCounted) {
+  auto e = projection::Note("e1", "a", 0, "x");
+  e.set_event_type("crm.future.v9.SomethingNew");
+  auto outcome = AppendApplied(e);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->code(), static_cast<int>(absl::StatusCode::kUnimplemented));
+  EXPECT_EQ(Note("a"), std::nullopt);
+  EXPECT_EQ(Status().unknown_events(), 1);
+}
+
+TEST_F(ProjectorTest, RestartResumesWithoutApplyingTwice) {
+  for (int v = 0; v < 20; ++v) {
+    ASSERT_TRUE(AppendApplied(projection::Note("e" + std::to_string(v), "a", v, "v")).ok());
+  }
+  const auto before = Status();
+  OpenProjection();
+  ASSERT_TRUE(projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
+  const auto after = Status();
+  EXPECT_EQ(after.events_seen(), 20);
+  EXPECT_EQ(after.checksum(), before.checksum());
+  EXPECT_EQ(Note("a"), std::optional<std::string>("20:v"));
+}
+
+TEST_F(ProjectorTest, RebuildFromTheLogGivesTheSameChecksum) {
+  for (int v = 0; v < 10; ++v) {
+    ASSERT_TRUE(AppendApplied(projection::Note("a" + std::to_string(v), "a", v, "x")).ok());
+    ASSERT_TRUE(AppendApplied(projection::Note("b" + std::to_string(v), "b", 0, "race")).ok());
+  }
+  const std::string before = Status().checksum();
+  projector_.reset();
+  store_.reset();
+  ASSERT_TRUE(store::ProjectionStore::Destroy(dir_.Sub("projection")).ok());
+  OpenProjection();
+  ASSERT_TRUE(projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(Status().checksum(), before);
+}
+
+TEST_F(ProjectorTest, WaiterGetsDeadlineExceededWhenTheEventIsNotApplied) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<CommandOutcome>>>();
+  auto future = promise->get_future();
+  projector_->WhenApplied({kTopic, 0, 1000}, "never", absl::Now() + absl::Milliseconds(100),
+                          [promise](absl::StatusOr<CommandOutcome> o) { promise->set_value(o); });
+  EXPECT_EQ(future.get().status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(ProjectorTest, CommandWriterWritesAndReportsTheAppliedOutcome) {
+  CommandWriter writer(log_.get(), projector_.get(), kTopic, "note");
+  CommandWriter::Command cmd;
+  cmd.tenant = "t";
+  cmd.command = "SetNote";
+  cmd.aggregate_id = "w";
+  cmd.request_id = "rw";
+  cmd.now = absl::Now();
+  cmd.deadline = absl::Now() + absl::Seconds(10);
+  google::protobuf::StringValue text;
+  text.set_value("written");
+  auto promise = std::make_shared<std::promise<absl::StatusOr<CommandOutcome>>>();
+  auto future = promise->get_future();
+  writer.Write(cmd, text, [promise](absl::StatusOr<CommandOutcome> o) { promise->set_value(o); });
+  auto outcome = future.get();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_TRUE(OutcomeStatus(*outcome).ok());
+  EXPECT_EQ(Note("w"), std::optional<std::string>("1:written"));
+  auto earlier = writer.FindEarlier("t", "rw", "SetNote");
+  ASSERT_TRUE(earlier.ok() && earlier->has_value());
+  EXPECT_EQ(writer.FindEarlier("t", "rw", "Other").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace crm::projection

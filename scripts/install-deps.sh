@@ -35,5 +35,7 @@ fi
 
 if [[ ! -x node_modules/.bin/buf ]]; then
   echo "install-deps: installing buf from npm"
-  npm ci --no-audit --no-fund --loglevel=error
+  # The exact version is pinned in package.json; npm install (not ci) tolerates a lock file that
+  # lists only the platform packages the last machine saw.
+  npm install --no-audit --no-fund --loglevel=error
 fi

@@ -107,6 +107,34 @@ std::string Process::ReadLine(absl::Duration timeout) {
   }
 }
 
+std::string Process::ReadAll(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
+    if (left <= 0) break;
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    char buf[4096];
+    const ssize_t n = read(stdout_fd_, buf, sizeof(buf));
+    if (n <= 0) break;
+    buffer_.append(buf, static_cast<size_t>(n));
+  }
+  std::string all = std::move(buffer_);
+  buffer_.clear();
+  return all;
+}
+
+CommandResult RunCommand(const std::string& binary, std::vector<std::string> args,
+                         std::vector<std::string> env, absl::Duration timeout) {
+  Process p(binary, std::move(args), std::move(env));
+  CommandResult r;
+  r.out = p.ReadAll(timeout);
+  const int status = p.Stop(0, timeout);
+  if (status >= 0 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  r.err = p.Log();
+  return r;
+}
+
 int Process::Stop(int signal, absl::Duration timeout) {
   if (pid_ <= 0) return -1;
   kill(pid_, signal);

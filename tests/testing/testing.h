@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <functional>
@@ -46,6 +47,8 @@ class Process {
 
   // The next line of standard output, or "" if none came within `timeout`.
   std::string ReadLine(absl::Duration timeout = absl::Seconds(30));
+  // Everything the process writes to stdout until it closes it (or `timeout`).
+  std::string ReadAll(absl::Duration timeout = absl::Seconds(30));
   // Sends `signal` and waits for exit; returns the exit status as from waitpid, or -1 on
   // timeout (then the process is killed with SIGKILL).
   int Stop(int signal = 15, absl::Duration timeout = absl::Seconds(20));
@@ -62,6 +65,17 @@ class Process {
   std::string buffer_;
   std::string log_path_;
 };
+
+struct CommandResult {
+  int exit_code = -1;  // -1 if it did not exit normally in time
+  std::string out;     // standard output
+  std::string err;     // standard error
+};
+
+// Runs `binary` to completion (bounded by `timeout`).
+CommandResult RunCommand(const std::string& binary, std::vector<std::string> args,
+                         std::vector<std::string> env = {},
+                         absl::Duration timeout = absl::Seconds(30));
 
 // Starts a server binary and reads its "listening on HOST:PORT" line. Returns "" on failure.
 std::string ReadListenAddress(Process& process);

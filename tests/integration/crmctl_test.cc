@@ -1,0 +1,98 @@
+// crmctl, the real binary, against a real crm-node: what operators and scripts rely on.
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "tests/integration/contact_client.h"
+
+namespace crm::testing {
+namespace {
+
+class CrmctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node_ = StartServer("crm-node", {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")},
+                        dir_.path());
+    ASSERT_FALSE(node_.addr.empty());
+  }
+  CommandResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--addr", node_.addr});
+    return RunCommand(BinaryPath("crmctl"), std::move(args));
+  }
+  // The value of a "key   value" line in crmctl's table output.
+  static std::string Field(const std::string& out, const std::string& key) {
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+      if (absl::StartsWith(line, key + " ")) {
+        const size_t v = line.find_first_not_of(' ', key.size());
+        return v == std::string::npos ? "" : line.substr(v);
+      }
+    }
+    return "";
+  }
+
+  TempDir dir_;
+  Server node_;
+};
+
+TEST_F(CrmctlTest, CreateGetUpdateSearchDeleteAsTablesAndJson) {
+  CommandResult created =
+      Ctl({"contact", "create", "--given-name", "Marie", "--family-name", "Curie", "--email",
+           "Marie@Example.fr", "--phone", "+33 1 23 45 67 89", "--stage", "customer", "--tag",
+           "Nobel", "--attr", "field=physics", "--consent", "email=granted"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string id = Field(created.out, "id");
+  ASSERT_EQ(id.size(), 26u) << created.out;
+  EXPECT_EQ(Field(created.out, "emails"), "marie@example.fr*");
+  EXPECT_EQ(Field(created.out, "phones"), "+33123456789*");
+  EXPECT_EQ(Field(created.out, "stage"), "customer");
+
+  CommandResult json = Ctl({"--json", "contact", "get", id});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_TRUE(absl::StrContains(json.out, "\"given_name\":\"Marie\"")) << json.out;
+  EXPECT_TRUE(absl::StrContains(json.out, "\"LIFECYCLE_STAGE_CUSTOMER\"")) << json.out;
+
+  CommandResult updated =
+      Ctl({"contact", "update", id, "--job-title", "Professor", "--expected-version", "1"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_EQ(Field(updated.out, "job title"), "Professor");
+  EXPECT_EQ(Field(updated.out, "version"), "2");
+
+  CommandResult found = Ctl({"contact", "search", "curie"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_TRUE(absl::StrContains(found.out, id)) << found.out;
+
+  CommandResult deleted = Ctl({"contact", "delete", id});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(Field(deleted.out, "archived"), "yes");
+  CommandResult listed = Ctl({"contact", "list"});
+  EXPECT_FALSE(absl::StrContains(listed.out, id));
+  listed = Ctl({"contact", "list", "--show-archived"});
+  EXPECT_TRUE(absl::StrContains(listed.out, id));
+
+  CommandResult status = Ctl({"--json", "admin", "status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_TRUE(absl::StrContains(status.out, "\"events_seen\":\"3\"")) << status.out;
+}
+
+TEST_F(CrmctlTest, RefusalsExitOneWithTheServersReasonAndUsageErrorsExitTwo) {
+  CommandResult bad = Ctl({"contact", "create", "--email", "not-an-email"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad.err, "INVALID_ARGUMENT: contact.personal.emails[0].address"))
+      << bad.err;
+  CommandResult stale = Ctl({"contact", "get", "01ARZ3NDEKTSV4RRFFQ69G5FAV"});
+  EXPECT_EQ(stale.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(stale.err, "NOT_FOUND")) << stale.err;
+  CommandResult usage = Ctl({"contact", "create", "--stage", "royalty"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(usage.err, "--stage")) << usage.err;
+}
+
+TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {
+  CommandResult r =
+      RunCommand(BinaryPath("crmctl"), {"contact", "list"}, {"CRM_ADDR=" + node_.addr});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "ID")) << r.out;
+}
+
+}  // namespace
+}  // namespace crm::testing

@@ -4,6 +4,6 @@
 # address it listens on; stop it with Ctrl-C. Flags are passed on to crm-node (see --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
-./scripts/build.sh
+./scripts/install-deps.sh >&2
+./scripts/build.sh >&2
 exec ./build/bin/crm-node --data-dir "${CRM_DATA_DIR:-.crm-data}" "$@"

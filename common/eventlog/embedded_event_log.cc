@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/store/big_endian.h"
 #include "rocksdb/write_batch.h"
 
 namespace crm::eventlog {
@@ -13,15 +14,8 @@ namespace {
 //   "r" topic \0 partition(BE32) offset(BE64)  -> u32 key length (BE), key, value
 //   "e" topic \0 partition(BE32)               -> end offset (BE64), written with the records
 //   "m" "partitions"                           -> partition count (BE32)
-void PutBigEndian(std::string& out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t GetBigEndian(std::string_view in, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
+using store::GetBigEndian;
+using store::PutBigEndian;
 
 std::string PartitionPrefix(char kind, std::string_view topic, int32_t partition) {
   std::string k(1, kind);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/store/big_endian.h"
 
 namespace crm::projection {
 
@@ -13,12 +14,11 @@ using crm::common::v1::CommandOutcome;
 using crm::common::v1::EventEnvelope;
 using store::Cf;
 
+using store::DecodeInt64;
+using store::EncodeInt64;
+using store::PutBigEndian;
+
 namespace keys {
-namespace {
-void PutBigEndian(std::string& out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-}  // namespace
 
 std::string EventOutcome(std::string_view event_id) {
   std::string k = "o/e/";
@@ -59,20 +59,6 @@ std::string DeadLetter(std::string_view topic, int32_t partition, int64_t offset
 }  // namespace keys
 
 namespace {
-
-std::string EncodeInt(int64_t v) {
-  std::string s;
-  for (int i = 7; i >= 0; --i)
-    s.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
-  return s;
-}
-
-int64_t DecodeInt(std::string_view s) {
-  if (s.size() != 8) return 0;
-  uint64_t v = 0;
-  for (char c : s) v = (v << 8) | static_cast<uint8_t>(c);
-  return static_cast<int64_t>(v);
-}
 
 constexpr char kEventsSeen[] = "events_seen";
 constexpr char kUnknownEvents[] = "unknown_events";
@@ -117,7 +103,7 @@ absl::Status Projector::Start() {
     for (int32_t p = 0; p < *partitions; ++p) {
       ASSIGN_OR_RETURN(std::optional<std::string> stored,
                        store_->Get(Cf::kLog, keys::Position(topic, p)));
-      const int64_t offset = stored ? DecodeInt(*stored) : 0;
+      const int64_t offset = stored ? DecodeInt64(*stored) : 0;
       starts.push_back({topic, p, offset});
       next[{topic, p}] = offset;
     }
@@ -175,11 +161,11 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
   for (const eventlog::LogRecord& r : records) {
     RETURN_IF_ERROR(ApplyOne(r, batch, counters));
     advanced[{r.topic, r.partition}] = r.offset + 1;
-    batch.Put(Cf::kLog, keys::Position(r.topic, r.partition), EncodeInt(r.offset + 1));
+    batch.Put(Cf::kLog, keys::Position(r.topic, r.partition), EncodeInt64(r.offset + 1));
   }
   for (const auto& [name, delta] : counters) {
     ASSIGN_OR_RETURN(std::optional<std::string> old, batch.Get(Cf::kLog, keys::Counter(name)));
-    batch.Put(Cf::kLog, keys::Counter(name), EncodeInt((old ? DecodeInt(*old) : 0) + delta));
+    batch.Put(Cf::kLog, keys::Counter(name), EncodeInt64((old ? DecodeInt64(*old) : 0) + delta));
   }
   RETURN_IF_ERROR(store_->Commit(batch));
   absl::MutexLock lock(&mu_);
@@ -387,7 +373,7 @@ absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Status() 
     p->set_partition(tp.second);
     ASSIGN_OR_RETURN(std::optional<std::string> stored,
                      view.Get(Cf::kLog, keys::Position(tp.first, tp.second)));
-    p->set_next_offset(stored ? DecodeInt(*stored) : 0);
+    p->set_next_offset(stored ? DecodeInt64(*stored) : 0);
     absl::StatusOr<int64_t> end = log_->EndOffset(tp.first, tp.second);
     p->set_end_offset(end.ok() ? *end : -1);
   }
@@ -397,7 +383,7 @@ absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Status() 
            {kUnknownEvents, &crm::admin::v1::GetProjectionStatusResponse::set_unknown_events},
            {kDeadLetters, &crm::admin::v1::GetProjectionStatusResponse::set_dead_letters}}) {
     ASSIGN_OR_RETURN(std::optional<std::string> v, view.Get(Cf::kLog, keys::Counter(name)));
-    (out.*field)(v ? DecodeInt(*v) : 0);
+    (out.*field)(v ? DecodeInt64(*v) : 0);
   }
   return out;
 }

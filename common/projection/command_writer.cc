@@ -16,7 +16,8 @@ void CommandWriter::Write(const Command& command, const google::protobuf::Messag
   crm::common::v1::EventEnvelope event;
   event.set_event_id(ids::NewId(command.now));
   event.set_tenant(command.tenant);
-  event.set_aggregate_type(aggregate_type_);
+  event.set_aggregate_type(command.aggregate_type.empty() ? aggregate_type_
+                                                          : command.aggregate_type);
   event.set_aggregate_id(command.aggregate_id);
   event.set_expected_version(command.expected_version);
   event.set_aggregate_version(command.expected_version + 1);
@@ -30,6 +31,7 @@ void CommandWriter::Write(const Command& command, const google::protobuf::Messag
                                                           : command.correlation_id);
   event.set_causation_id(command.request_id);
   event.set_command(command.command);
+  event.set_source(command.source);
   event.mutable_payload()->PackFrom(payload);
 
   Projector* projector = projector_;

@@ -28,11 +28,15 @@ class CommandWriter {
     std::string correlation_id;
     // Command name, e.g. "CreateContact".
     std::string command;
+    // Aggregate type; empty means the writer's default.
+    std::string aggregate_type;
     std::string aggregate_id;
     int64_t expected_version = 0;
     absl::Time now;
     // When the caller stops waiting.
     absl::Time deadline;
+    // Where the command came from: "api", "import", "merge", "integration".
+    std::string source = "api";
   };
 
   CommandWriter(eventlog::EventLog* log, Projector* projector, std::string topic,

@@ -68,6 +68,18 @@ absl::Status ReadView::Scan(Cf cf, std::string_view prefix, std::string_view sta
   return FromRocks(it->status(), "scan");
 }
 
+absl::StatusOr<std::optional<std::pair<std::string, std::string>>> ReadView::FindLastAtOrBefore(
+    Cf cf, std::string_view prefix, std::string_view target) const {
+  rocksdb::ReadOptions ro = Options();
+  std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(ro, store_->Handle(cf)));
+  it->SeekForPrev(ToSlice(target));
+  RETURN_IF_ERROR(FromRocks(it->status(), "seek"));
+  if (!it->Valid()) return std::nullopt;
+  const std::string_view k(it->key().data(), it->key().size());
+  if (k.substr(0, prefix.size()) != prefix) return std::nullopt;
+  return std::make_pair(std::string(k), it->value().ToString());
+}
+
 absl::StatusOr<std::string> ReadView::Checksum() const {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);

@@ -48,6 +48,10 @@ class ReadView {
   // Visits entries whose key starts with `prefix`, from the first key >= `start` (or the
   // prefix itself when `start` is empty), in key order.
   absl::Status Scan(Cf cf, std::string_view prefix, std::string_view start, const ScanFn& fn) const;
+  // Returns the last entry whose key starts with `prefix` and is <= `target`, or nullopt.
+  // One seek: what "as of" reads over time-ordered keys use.
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> FindLastAtOrBefore(
+      Cf cf, std::string_view prefix, std::string_view target) const;
   // Returns the hex SHA-256 over every key and value of kState and kIndex, in order.
   absl::StatusOr<std::string> Checksum() const;
 

@@ -58,6 +58,33 @@ absl::StatusOr<std::string> NormalizeEmail(absl::string_view raw) {
   return email;
 }
 
+absl::StatusOr<std::string> NormalizeDomain(absl::string_view raw) {
+  std::string d = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
+  if (const size_t scheme = d.find("://"); scheme != std::string::npos) d.erase(0, scheme + 3);
+  if (const size_t slash = d.find('/'); slash != std::string::npos) d.erase(slash);
+  if (d.rfind("www.", 0) == 0) d.erase(0, 4);
+  if (!d.empty() && d.back() == '.') d.pop_back();
+  if (d.empty()) return absl::InvalidArgumentError("must not be empty");
+  if (d.size() > 253) return absl::InvalidArgumentError("must be at most 253 characters");
+  if (d.find('.') == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", d, "\" needs a dot, e.g. example.com"));
+  }
+  size_t label_start = 0;
+  for (size_t i = 0; i <= d.size(); ++i) {
+    if (i == d.size() || d[i] == '.') {
+      const absl::string_view label(d.data() + label_start, i - label_start);
+      if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+        return absl::InvalidArgumentError(absl::StrCat("\"", d, "\" is not a valid domain"));
+      }
+      label_start = i + 1;
+    } else if (!IsDomainLabelChar(d[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", d, "\" may hold only letters, digits, hyphens and dots"));
+    }
+  }
+  return d;
+}
+
 absl::StatusOr<std::string> NormalizePhone(absl::string_view raw) {
   absl::string_view s = absl::StripAsciiWhitespace(raw);
   if (s.empty()) return absl::InvalidArgumentError("must not be empty");

@@ -24,6 +24,11 @@ absl::StatusOr<std::string> NormalizeEmail(absl::string_view raw);
 // country code are refused (there is no default region).
 absl::StatusOr<std::string> NormalizePhone(absl::string_view raw);
 
+// Normalises an internet domain: trims, lower-cases, drops a scheme ("https://"), a leading
+// "www.", a path and a trailing dot; then checks dot-separated labels of letters, digits and
+// hyphens (at least two labels, at most 253 characters).
+absl::StatusOr<std::string> NormalizeDomain(absl::string_view raw);
+
 // Returns true if `s` is valid UTF-8 with no control characters other than tab and newline.
 bool IsCleanUtf8(absl::string_view s);
 

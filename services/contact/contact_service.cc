@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/status/status_macros.h"
-#include "services/contact/domain/decide.h"
+#include "services/contact/domain/contact.h"
 
 namespace crm::contact {
 namespace {
@@ -11,6 +11,28 @@ namespace {
 // Candidate bounds keep every read O(page), whatever the data size.
 constexpr size_t kMaxListScan = 10000;
 constexpr size_t kMaxSearchCandidates = 5000;
+
+using Decided = absl::StatusOr<std::pair<std::string, int64_t>>;
+using Payload = std::unique_ptr<google::protobuf::Message>;
+
+// Moves a decided event into `payload` and returns (aggregate id, expected version).
+template <typename Event>
+Decided Take(absl::StatusOr<Event> event, Payload& payload, std::string id, int64_t expected) {
+  if (!event.ok()) return event.status();
+  payload = std::make_unique<Event>(std::move(*event));
+  return std::make_pair(std::move(id), expected);
+}
+
+template <typename T>
+absl::StatusOr<T> Found(absl::StatusOr<std::optional<T>> record, const char* kind,
+                        const std::string& id, bool as_of) {
+  if (!record.ok()) return record.status();
+  if (!*record) {
+    return absl::NotFoundError(
+        absl::StrCat("id: ", kind, " ", id, as_of ? " did not exist at as_of" : " does not exist"));
+  }
+  return **std::move(record);
+}
 
 }  // namespace
 
@@ -39,119 +61,227 @@ absl::Status ContactService::Start(absl::Time catch_up_deadline) {
 
 void ContactService::Stop() { projector_.Stop(); }
 
-void ContactService::Finish(const CallContext& ctx,
-                            absl::StatusOr<crm::common::v1::CommandOutcome> outcome,
-                            Done<Contact>& done) const {
-  if (!outcome.ok()) {
-    done(outcome.status());
-    return;
-  }
-  if (absl::Status s = projection::OutcomeStatus(*outcome); !s.ok()) {
-    done(s);
-    return;
-  }
-  done(Get(ctx, outcome->aggregate_id()));
+Facts ContactService::CurrentFacts(const CallContext& ctx) const {
+  Facts facts;
+  facts.company_exists = [this, tenant = ctx.tenant](const std::string& id) {
+    absl::StatusOr<std::optional<Company>> c = projection_.GetCompany(tenant, id);
+    return c.ok() && c->has_value() && !(*c)->archived();
+  };
+  return facts;
 }
 
-bool ContactService::AnswerEarlier(const CallContext& ctx, const std::string& request_id,
-                                   const std::string& command, Done<Contact>& done) {
+template <typename T>
+void ContactService::Write(const CallContext& ctx, const std::string& command,
+                           const std::string& request_id, const std::string& aggregate_type,
+                           const std::function<Decided(absl::Time now, Payload& payload)>& decide,
+                           std::function<absl::StatusOr<T>(const std::string& id)> read,
+                           Done<T> done) {
+  auto finish = [read = std::move(read), done = std::move(done)](
+                    absl::StatusOr<crm::common::v1::CommandOutcome> outcome) mutable {
+    if (!outcome.ok()) {
+      done(outcome.status());
+    } else if (absl::Status s = projection::OutcomeStatus(*outcome); !s.ok()) {
+      done(s);
+    } else {
+      done(read(outcome->aggregate_id()));
+    }
+  };
   absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> earlier =
       writer_.FindEarlier(ctx.tenant, request_id, command);
   if (!earlier.ok()) {
-    done(earlier.status());
-    return true;
+    finish(earlier.status());
+    return;
   }
-  if (!*earlier) return false;
-  Finish(ctx, **earlier, done);
-  return true;
-}
-
-void ContactService::Submit(const CallContext& ctx, const std::string& command,
-                            const std::string& request_id, const std::string& id,
-                            int64_t expected_version, absl::Time now,
-                            const google::protobuf::Message& payload, Done<Contact> done) {
+  if (*earlier) {
+    finish(**earlier);  // A repeated request: its first outcome, nothing written again.
+    return;
+  }
+  const absl::Time now = absl::Now();
+  Payload payload;
+  Decided decided = decide(now, payload);
+  if (!decided.ok()) {
+    finish(decided.status());
+    return;
+  }
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
   cmd.request_id = request_id;
   cmd.command = command;
-  cmd.aggregate_id = id;
-  cmd.expected_version = expected_version;
+  cmd.aggregate_type = aggregate_type;
+  cmd.aggregate_id = decided->first;
+  cmd.expected_version = decided->second;
   cmd.now = now;
   cmd.deadline = ctx.deadline;
-  writer_.Write(cmd, payload,
-                [this, ctx, done = std::move(done)](
-                    absl::StatusOr<crm::common::v1::CommandOutcome> outcome) mutable {
-                  Finish(ctx, std::move(outcome), done);
-                });
+  writer_.Write(cmd, *payload, std::move(finish));
 }
+
+// --- Contacts ---------------------------------------------------------------------------------
 
 void ContactService::Create(const CallContext& ctx, const Contact& contact,
                             const std::string& request_id, Done<Contact> done) {
-  if (AnswerEarlier(ctx, request_id, "CreateContact", done)) return;
-  const absl::Time now = absl::Now();
-  const std::string id = ids::NewId(now);
-  absl::StatusOr<ContactCreated> event = DecideCreate(contact, id, now);
-  if (!event.ok()) {
-    done(event.status());
-    return;
-  }
-  Submit(ctx, "CreateContact", request_id, id, 0, now, *event, std::move(done));
+  Write<Contact>(
+      ctx, "CreateContact", request_id, kAggregateType,
+      [&](absl::Time now, Payload& payload) {
+        const std::string id = ids::NewId(now);
+        return Take(DecideCreate(contact, id, now, CurrentFacts(ctx)), payload, id, 0);
+      },
+      [this, ctx](const std::string& id) { return Get(ctx, id); }, std::move(done));
 }
 
 void ContactService::Update(const CallContext& ctx, const Contact& values,
                             const google::protobuf::FieldMask& mask, int64_t expected_version,
                             const std::string& request_id, Done<Contact> done) {
-  if (AnswerEarlier(ctx, request_id, "UpdateContact", done)) return;
-  absl::StatusOr<std::optional<Contact>> current = projection_.Get(ctx.tenant, values.id());
-  if (!current.ok()) {
-    done(current.status());
-    return;
-  }
-  const absl::Time now = absl::Now();
-  absl::StatusOr<ContactUpdated> event =
-      DecideUpdate(*current, values, mask, expected_version, now);
-  if (!event.ok()) {
-    done(event.status());
-    return;
-  }
-  Submit(ctx, "UpdateContact", request_id, values.id(), (*current)->version(), now, *event,
-         std::move(done));
+  Write<Contact>(
+      ctx, "UpdateContact", request_id, kAggregateType,
+      [&](absl::Time now, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Contact> current,
+                         projection_.GetContact(ctx.tenant, values.id()));
+        const int64_t at = current ? current->version() : 0;
+        return Take(DecideUpdate(current, values, mask, expected_version, now, CurrentFacts(ctx)),
+                    payload, values.id(), at);
+      },
+      [this, ctx](const std::string& id) { return Get(ctx, id); }, std::move(done));
 }
 
 void ContactService::Delete(const CallContext& ctx, const std::string& id, int64_t expected_version,
                             const std::string& request_id, Done<Contact> done) {
-  if (AnswerEarlier(ctx, request_id, "DeleteContact", done)) return;
-  absl::StatusOr<std::optional<Contact>> current = projection_.Get(ctx.tenant, id);
-  if (!current.ok()) {
-    done(current.status());
-    return;
+  Write<Contact>(
+      ctx, "DeleteContact", request_id, kAggregateType,
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Contact> current, projection_.GetContact(ctx.tenant, id));
+        const int64_t at = current ? current->version() : 0;
+        return Take(DecideArchive(current, id, expected_version), payload, id, at);
+      },
+      [this, ctx](const std::string& read_id) { return Get(ctx, read_id); }, std::move(done));
+}
+
+absl::StatusOr<Contact> ContactService::Get(const CallContext& ctx, const std::string& id,
+                                            const OptionalTime& as_of) const {
+  return Found(projection_.GetContact(ctx.tenant, id, as_of), "contact", id, as_of.has_value());
+}
+
+absl::StatusOr<Page<Contact>> ContactService::List(const CallContext& ctx, const ListFilter& filter,
+                                                   const std::string& resume_after,
+                                                   size_t page_size) const {
+  return projection_.ListContacts(ctx.tenant, filter, resume_after, page_size, kMaxListScan);
+}
+
+absl::StatusOr<std::vector<Hit<Contact>>> ContactService::Search(
+    const CallContext& ctx, const std::vector<std::string>& words, bool show_archived) const {
+  return projection_.SearchContacts(ctx.tenant, words, show_archived, kMaxSearchCandidates);
+}
+
+absl::StatusOr<Page<HistoryEntry>> ContactService::History(const CallContext& ctx,
+                                                           const std::string& id, bool company,
+                                                           int64_t after_version,
+                                                           size_t page_size) const {
+  if (company) {
+    RETURN_IF_ERROR(GetCompany(ctx, id).status());
+  } else {
+    RETURN_IF_ERROR(Get(ctx, id).status());
   }
-  absl::StatusOr<ContactArchived> event = DecideArchive(*current, id, expected_version);
-  if (!event.ok()) {
-    done(event.status());
-    return;
-  }
-  Submit(ctx, "DeleteContact", request_id, id, (*current)->version(), absl::Now(), *event,
-         std::move(done));
+  return projection_.History(ctx.tenant, id, after_version, page_size);
 }
 
-absl::StatusOr<Contact> ContactService::Get(const CallContext& ctx, const std::string& id) const {
-  ASSIGN_OR_RETURN(std::optional<Contact> contact, projection_.Get(ctx.tenant, id));
-  if (!contact) return absl::NotFoundError(absl::StrCat("id: contact ", id, " does not exist"));
-  return *std::move(contact);
+// --- Companies --------------------------------------------------------------------------------
+
+void ContactService::CreateCompany(const CallContext& ctx, const Company& company,
+                                   const std::string& request_id, Done<Company> done) {
+  Write<Company>(
+      ctx, "CreateCompany", request_id, kCompanyAggregateType,
+      [&](absl::Time now, Payload& payload) {
+        const std::string id = ids::NewId(now);
+        return Take(DecideCreateCompany(company, id), payload, id, 0);
+      },
+      [this, ctx](const std::string& id) { return GetCompany(ctx, id); }, std::move(done));
 }
 
-absl::StatusOr<ListPage> ContactService::List(const CallContext& ctx, const ListFilter& filter,
-                                              const std::string& resume_after,
-                                              size_t page_size) const {
-  return projection_.List(ctx.tenant, filter, resume_after, page_size, kMaxListScan);
+void ContactService::UpdateCompany(const CallContext& ctx, const Company& values,
+                                   const google::protobuf::FieldMask& mask,
+                                   int64_t expected_version, const std::string& request_id,
+                                   Done<Company> done) {
+  Write<Company>(
+      ctx, "UpdateCompany", request_id, kCompanyAggregateType,
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Company> current,
+                         projection_.GetCompany(ctx.tenant, values.id()));
+        const int64_t at = current ? current->version() : 0;
+        return Take(DecideUpdateCompany(current, values, mask, expected_version), payload,
+                    values.id(), at);
+      },
+      [this, ctx](const std::string& id) { return GetCompany(ctx, id); }, std::move(done));
 }
 
-absl::StatusOr<std::vector<SearchHit>> ContactService::Search(const CallContext& ctx,
-                                                              const std::vector<std::string>& words,
-                                                              bool show_archived) const {
-  return projection_.Search(ctx.tenant, words, show_archived, kMaxSearchCandidates);
+void ContactService::DeleteCompany(const CallContext& ctx, const std::string& id,
+                                   int64_t expected_version, const std::string& request_id,
+                                   Done<Company> done) {
+  Write<Company>(
+      ctx, "DeleteCompany", request_id, kCompanyAggregateType,
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Company> current, projection_.GetCompany(ctx.tenant, id));
+        const int64_t at = current ? current->version() : 0;
+        return Take(DecideArchiveCompany(current, id, expected_version), payload, id, at);
+      },
+      [this, ctx](const std::string& read_id) { return GetCompany(ctx, read_id); },
+      std::move(done));
+}
+
+void ContactService::AddRelationship(const CallContext& ctx, const Relationship& relationship,
+                                     int64_t expected_version, const std::string& request_id,
+                                     Done<Company> done) {
+  Write<Company>(
+      ctx, "AddRelationship", request_id, kCompanyAggregateType,
+      [&](absl::Time, Payload& payload) -> Decided {
+        const std::string& id = relationship.company_id();
+        ASSIGN_OR_RETURN(std::optional<Company> current, projection_.GetCompany(ctx.tenant, id));
+        const int64_t at = current ? current->version() : 0;
+        return Take(
+            DecideAddRelationship(current, relationship, expected_version, CurrentFacts(ctx)),
+            payload, id, at);
+      },
+      [this, ctx](const std::string& id) { return GetCompany(ctx, id); }, std::move(done));
+}
+
+void ContactService::RemoveRelationship(const CallContext& ctx, const Relationship& relationship,
+                                        int64_t expected_version, const std::string& request_id,
+                                        Done<Company> done) {
+  Write<Company>(
+      ctx, "RemoveRelationship", request_id, kCompanyAggregateType,
+      [&](absl::Time, Payload& payload) -> Decided {
+        const std::string& id = relationship.company_id();
+        ASSIGN_OR_RETURN(std::optional<Company> current, projection_.GetCompany(ctx.tenant, id));
+        const int64_t at = current ? current->version() : 0;
+        return Take(DecideRemoveRelationship(current, relationship, expected_version), payload, id,
+                    at);
+      },
+      [this, ctx](const std::string& id) { return GetCompany(ctx, id); }, std::move(done));
+}
+
+absl::StatusOr<Company> ContactService::GetCompany(const CallContext& ctx, const std::string& id,
+                                                   const OptionalTime& as_of) const {
+  return Found(projection_.GetCompany(ctx.tenant, id, as_of), "company", id, as_of.has_value());
+}
+
+absl::StatusOr<Page<Company>> ContactService::ListCompanies(const CallContext& ctx,
+                                                            const ListFilter& filter,
+                                                            const std::string& resume_after,
+                                                            size_t page_size) const {
+  return projection_.ListCompanies(ctx.tenant, filter, resume_after, page_size, kMaxListScan);
+}
+
+absl::StatusOr<std::vector<Hit<Company>>> ContactService::SearchCompanies(
+    const CallContext& ctx, const std::vector<std::string>& words, bool show_archived) const {
+  return projection_.SearchCompanies(ctx.tenant, words, show_archived, kMaxSearchCandidates);
+}
+
+absl::StatusOr<Relationships> ContactService::ListRelationships(
+    const CallContext& ctx, const std::string& company_id) const {
+  ASSIGN_OR_RETURN(Company company, GetCompany(ctx, company_id));
+  Relationships out;
+  out.outgoing.assign(company.relationships().begin(), company.relationships().end());
+  ASSIGN_OR_RETURN(out.incoming, projection_.IncomingRelationships(ctx.tenant, company_id));
+  return out;
 }
 
 }  // namespace crm::contact

@@ -18,6 +18,7 @@
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "services/contact/domain/decide.h"
 #include "services/contact/projection/contact_projection.h"
 
 namespace crm::contact {
@@ -32,6 +33,13 @@ struct CallContext {
 template <typename T>
 using Done = std::function<void(absl::StatusOr<T>)>;
 
+using OptionalTime = std::optional<google::protobuf::Timestamp>;
+
+struct Relationships {
+  std::vector<Relationship> outgoing;
+  std::vector<Relationship> incoming;
+};
+
 class ContactService {
  public:
   // Opens the projection under `projection_dir` (wiping it first if `rebuild`). `log` must
@@ -42,12 +50,11 @@ class ContactService {
   ~ContactService();
 
   // Starts applying the log; then waits until the projection has caught up with the log as it
-  // was at the call, up to `catch_up_deadline` (DEADLINE_EXCEEDED past it; the projection keeps
-  // applying).
+  // was at the call, up to `catch_up_deadline`.
   absl::Status Start(absl::Time catch_up_deadline);
   void Stop();
 
-  // Writes. `done` runs once, possibly on another thread, and must not block.
+  // Contact writes. `done` runs once, possibly on another thread, and must not block.
   void Create(const CallContext& ctx, const Contact& contact, const std::string& request_id,
               Done<Contact> done);
   void Update(const CallContext& ctx, const Contact& values,
@@ -56,27 +63,59 @@ class ContactService {
   void Delete(const CallContext& ctx, const std::string& id, int64_t expected_version,
               const std::string& request_id, Done<Contact> done);
 
-  // Reads. NOT_FOUND for an unknown id.
-  absl::StatusOr<Contact> Get(const CallContext& ctx, const std::string& id) const;
-  absl::StatusOr<ListPage> List(const CallContext& ctx, const ListFilter& filter,
-                                const std::string& resume_after, size_t page_size) const;
-  absl::StatusOr<std::vector<SearchHit>> Search(const CallContext& ctx,
-                                                const std::vector<std::string>& words,
-                                                bool show_archived) const;
+  // Contact reads. NOT_FOUND for an unknown id (or one that did not exist at `as_of`).
+  absl::StatusOr<Contact> Get(const CallContext& ctx, const std::string& id,
+                              const OptionalTime& as_of = std::nullopt) const;
+  absl::StatusOr<Page<Contact>> List(const CallContext& ctx, const ListFilter& filter,
+                                     const std::string& resume_after, size_t page_size) const;
+  absl::StatusOr<std::vector<Hit<Contact>>> Search(const CallContext& ctx,
+                                                   const std::vector<std::string>& words,
+                                                   bool show_archived) const;
+  // History of a contact or company (NOT_FOUND if neither exists).
+  absl::StatusOr<Page<HistoryEntry>> History(const CallContext& ctx, const std::string& id,
+                                             bool company, int64_t after_version,
+                                             size_t page_size) const;
+
+  // Companies.
+  void CreateCompany(const CallContext& ctx, const Company& company, const std::string& request_id,
+                     Done<Company> done);
+  void UpdateCompany(const CallContext& ctx, const Company& values,
+                     const google::protobuf::FieldMask& mask, int64_t expected_version,
+                     const std::string& request_id, Done<Company> done);
+  void DeleteCompany(const CallContext& ctx, const std::string& id, int64_t expected_version,
+                     const std::string& request_id, Done<Company> done);
+  void AddRelationship(const CallContext& ctx, const Relationship& relationship,
+                       int64_t expected_version, const std::string& request_id, Done<Company> done);
+  void RemoveRelationship(const CallContext& ctx, const Relationship& relationship,
+                          int64_t expected_version, const std::string& request_id,
+                          Done<Company> done);
+  absl::StatusOr<Company> GetCompany(const CallContext& ctx, const std::string& id,
+                                     const OptionalTime& as_of = std::nullopt) const;
+  absl::StatusOr<Page<Company>> ListCompanies(const CallContext& ctx, const ListFilter& filter,
+                                              const std::string& resume_after,
+                                              size_t page_size) const;
+  absl::StatusOr<std::vector<Hit<Company>>> SearchCompanies(const CallContext& ctx,
+                                                            const std::vector<std::string>& words,
+                                                            bool show_archived) const;
+  absl::StatusOr<Relationships> ListRelationships(const CallContext& ctx,
+                                                  const std::string& company_id) const;
 
   projection::Projector* projector() { return &projector_; }
 
  private:
   ContactService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
-  // Answers a repeated request id with its first outcome. Returns true if it did.
-  bool AnswerEarlier(const CallContext& ctx, const std::string& request_id,
-                     const std::string& command, Done<Contact>& done);
-  // Turns a recorded outcome into the caller's answer: the contact as it is now, or the error.
-  void Finish(const CallContext& ctx, absl::StatusOr<crm::common::v1::CommandOutcome> outcome,
-              Done<Contact>& done) const;
-  void Submit(const CallContext& ctx, const std::string& command, const std::string& request_id,
-              const std::string& id, int64_t expected_version, absl::Time now,
-              const google::protobuf::Message& payload, Done<Contact> done);
+
+  // The write path shared by every command: answer a repeated request id with its first
+  // outcome; otherwise decide (which may refuse) and submit the event, then answer with the
+  // record read back through `read`.
+  template <typename T>
+  void Write(const CallContext& ctx, const std::string& command, const std::string& request_id,
+             const std::string& aggregate_type,
+             const std::function<absl::StatusOr<std::pair<std::string, int64_t>>(
+                 absl::Time now, std::unique_ptr<google::protobuf::Message>& payload)>& decide,
+             std::function<absl::StatusOr<T>(const std::string& id)> read, Done<T> done);
+
+  Facts CurrentFacts(const CallContext& ctx) const;
 
   std::unique_ptr<store::ProjectionStore> store_;
   ContactProjection projection_;

@@ -6,18 +6,38 @@
 namespace crm::contact {
 
 using grpcutil::ToGrpcStatus;
+namespace v1 = crm::contact::v1;
 
 namespace {
 
 // A write with no deadline still gives up waiting for its projection after this long.
 constexpr absl::Duration kMaxWait = absl::Seconds(30);
 
-// Finishes `reactor` with `result`, copying the contact into `response` on success.
-Done<Contact> Finisher(grpc::ServerUnaryReactor* reactor, Contact* response) {
-  return [reactor, response](absl::StatusOr<Contact> result) {
+// Finishes `reactor` with `result`, moving the record into `response` on success.
+template <typename T>
+Done<T> Finisher(grpc::ServerUnaryReactor* reactor, T* response) {
+  return [reactor, response](absl::StatusOr<T> result) {
     if (result.ok()) *response = std::move(*result);
     reactor->Finish(ToGrpcStatus(result.status()));
   };
+}
+
+grpc::ServerUnaryReactor* Refuse(grpc::ServerUnaryReactor* reactor, const absl::Status& s) {
+  reactor->Finish(ToGrpcStatus(s));
+  return reactor;
+}
+
+OptionalTime AsOf(bool has, const google::protobuf::Timestamp& t) {
+  return has ? OptionalTime(t) : std::nullopt;
+}
+
+// Fills a page of `hits` (best first) from `offset`, and the token for what follows.
+template <typename T, typename Add>
+std::optional<size_t> FillHits(std::vector<Hit<T>>& hits, const ValidSearch& search, Add add) {
+  const size_t end = std::min(hits.size(), search.offset + search.page_size);
+  for (size_t i = search.offset; i < end; ++i) add(std::move(hits[i].record), hits[i].score);
+  if (end < hits.size()) return end;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -30,101 +50,234 @@ CallContext ContactGrpc::Context(grpc::CallbackServerContext* context) const {
   return ctx;
 }
 
-grpc::ServerUnaryReactor* ContactGrpc::CreateContact(
-    grpc::CallbackServerContext* context, const crm::contact::v1::CreateContactRequest* request,
-    Contact* response) {
+// --- Contacts ---------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* ContactGrpc::CreateContact(grpc::CallbackServerContext* context,
+                                                     const v1::CreateContactRequest* request,
+                                                     Contact* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Contact> contact = ValidateCreate(*request);
-  if (!contact.ok()) {
-    reactor->Finish(ToGrpcStatus(contact.status()));
-    return reactor;
-  }
+  if (!contact.ok()) return Refuse(reactor, contact.status());
   service_->Create(Context(context), *contact, request->request_id(), Finisher(reactor, response));
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ContactGrpc::GetContact(
-    grpc::CallbackServerContext* context, const crm::contact::v1::GetContactRequest* request,
-    Contact* response) {
+grpc::ServerUnaryReactor* ContactGrpc::GetContact(grpc::CallbackServerContext* context,
+                                                  const v1::GetContactRequest* request,
+                                                  Contact* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateGet(*request); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  Finisher(reactor, response)(service_->Get(Context(context), request->id()));
+  if (absl::Status s = ValidateGet(*request); !s.ok()) return Refuse(reactor, s);
+  Finisher(reactor, response)(
+      service_->Get(Context(context), request->id(), AsOf(request->has_as_of(), request->as_of())));
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ContactGrpc::UpdateContact(
-    grpc::CallbackServerContext* context, const crm::contact::v1::UpdateContactRequest* request,
-    Contact* response) {
+grpc::ServerUnaryReactor* ContactGrpc::UpdateContact(grpc::CallbackServerContext* context,
+                                                     const v1::UpdateContactRequest* request,
+                                                     Contact* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<ValidUpdate> update = ValidateUpdate(*request);
-  if (!update.ok()) {
-    reactor->Finish(ToGrpcStatus(update.status()));
-    return reactor;
-  }
+  absl::StatusOr<ValidUpdate<Contact>> update = ValidateUpdate(*request);
+  if (!update.ok()) return Refuse(reactor, update.status());
   service_->Update(Context(context), update->values, update->mask, request->expected_version(),
                    request->request_id(), Finisher(reactor, response));
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ContactGrpc::DeleteContact(
-    grpc::CallbackServerContext* context, const crm::contact::v1::DeleteContactRequest* request,
-    Contact* response) {
+grpc::ServerUnaryReactor* ContactGrpc::DeleteContact(grpc::CallbackServerContext* context,
+                                                     const v1::DeleteContactRequest* request,
+                                                     Contact* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateDelete(*request); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
+  if (absl::Status s = ValidateDelete(*request); !s.ok()) return Refuse(reactor, s);
   service_->Delete(Context(context), request->id(), request->expected_version(),
                    request->request_id(), Finisher(reactor, response));
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ContactGrpc::ListContacts(
-    grpc::CallbackServerContext* context, const crm::contact::v1::ListContactsRequest* request,
-    crm::contact::v1::ListContactsResponse* response) {
+grpc::ServerUnaryReactor* ContactGrpc::ListContacts(grpc::CallbackServerContext* context,
+                                                    const v1::ListContactsRequest* request,
+                                                    v1::ListContactsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidList> list = ValidateList(*request);
-  if (!list.ok()) {
-    reactor->Finish(ToGrpcStatus(list.status()));
-    return reactor;
-  }
-  absl::StatusOr<ListPage> page =
+  if (!list.ok()) return Refuse(reactor, list.status());
+  absl::StatusOr<Page<Contact>> page =
       service_->List(Context(context), list->filter, list->resume_after, list->page_size);
   if (page.ok()) {
-    for (Contact& c : page->contacts) *response->add_contacts() = std::move(c);
+    for (Contact& c : page->items) *response->add_contacts() = std::move(c);
     if (!page->resume_after.empty()) {
       response->set_next_page_token(ListPageToken(*request, page->resume_after));
     }
   }
-  reactor->Finish(ToGrpcStatus(page.status()));
+  return Refuse(reactor, page.status());
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::SearchContacts(grpc::CallbackServerContext* context,
+                                                      const v1::SearchContactsRequest* request,
+                                                      v1::SearchContactsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidSearch> search = ValidateSearch(*request);
+  if (!search.ok()) return Refuse(reactor, search.status());
+  absl::StatusOr<std::vector<Hit<Contact>>> hits =
+      service_->Search(Context(context), search->words, search->show_archived);
+  if (hits.ok()) {
+    std::optional<size_t> next = FillHits(*hits, *search, [&](Contact&& c, double score) {
+      auto* match = response->add_matches();
+      *match->mutable_contact() = std::move(c);
+      match->set_score(score);
+    });
+    if (next) response->set_next_page_token(SearchPageToken(*request, *next));
+  }
+  return Refuse(reactor, hits.status());
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::GetContactHistory(
+    grpc::CallbackServerContext* context, const v1::GetContactHistoryRequest* request,
+    v1::GetContactHistoryResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidHistory> valid = ValidateHistory(*request);
+  if (!valid.ok()) return Refuse(reactor, valid.status());
+  absl::StatusOr<Page<HistoryEntry>> page = service_->History(
+      Context(context), request->id(), /*company=*/false, valid->after_version, valid->page_size);
+  if (page.ok()) {
+    for (HistoryEntry& e : page->items) *response->add_entries() = std::move(e);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(HistoryPageToken(*request, std::stoll(page->resume_after)));
+    }
+  }
+  return Refuse(reactor, page.status());
+}
+
+// --- Companies --------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* ContactGrpc::CreateCompany(grpc::CallbackServerContext* context,
+                                                     const v1::CreateCompanyRequest* request,
+                                                     Company* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Company> company = ValidateCreateCompany(*request);
+  if (!company.ok()) return Refuse(reactor, company.status());
+  service_->CreateCompany(Context(context), *company, request->request_id(),
+                          Finisher(reactor, response));
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ContactGrpc::SearchContacts(
-    grpc::CallbackServerContext* context, const crm::contact::v1::SearchContactsRequest* request,
-    crm::contact::v1::SearchContactsResponse* response) {
+grpc::ServerUnaryReactor* ContactGrpc::GetCompany(grpc::CallbackServerContext* context,
+                                                  const v1::GetCompanyRequest* request,
+                                                  Company* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<ValidSearch> search = ValidateSearch(*request);
-  if (!search.ok()) {
-    reactor->Finish(ToGrpcStatus(search.status()));
-    return reactor;
-  }
-  absl::StatusOr<std::vector<SearchHit>> hits =
-      service_->Search(Context(context), search->words, search->show_archived);
-  if (hits.ok()) {
-    const size_t end = std::min(hits->size(), search->offset + search->page_size);
-    for (size_t i = search->offset; i < end; ++i) {
-      auto* match = response->add_matches();
-      *match->mutable_contact() = std::move((*hits)[i].contact);
-      match->set_score((*hits)[i].score);
-    }
-    if (end < hits->size()) response->set_next_page_token(SearchPageToken(*request, end));
-  }
-  reactor->Finish(ToGrpcStatus(hits.status()));
+  if (absl::Status s = ValidateGetCompany(*request); !s.ok()) return Refuse(reactor, s);
+  Finisher(reactor, response)(service_->GetCompany(Context(context), request->id(),
+                                                   AsOf(request->has_as_of(), request->as_of())));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::UpdateCompany(grpc::CallbackServerContext* context,
+                                                     const v1::UpdateCompanyRequest* request,
+                                                     Company* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidUpdate<Company>> update = ValidateUpdateCompany(*request);
+  if (!update.ok()) return Refuse(reactor, update.status());
+  service_->UpdateCompany(Context(context), update->values, update->mask,
+                          request->expected_version(), request->request_id(),
+                          Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::DeleteCompany(grpc::CallbackServerContext* context,
+                                                     const v1::DeleteCompanyRequest* request,
+                                                     Company* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateDeleteCompany(*request); !s.ok()) return Refuse(reactor, s);
+  service_->DeleteCompany(Context(context), request->id(), request->expected_version(),
+                          request->request_id(), Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::ListCompanies(grpc::CallbackServerContext* context,
+                                                     const v1::ListCompaniesRequest* request,
+                                                     v1::ListCompaniesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidList> list = ValidateListCompanies(*request);
+  if (!list.ok()) return Refuse(reactor, list.status());
+  absl::StatusOr<Page<Company>> page =
+      service_->ListCompanies(Context(context), list->filter, list->resume_after, list->page_size);
+  if (page.ok()) {
+    for (Company& c : page->items) *response->add_companies() = std::move(c);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(ListCompaniesPageToken(*request, page->resume_after));
+    }
+  }
+  return Refuse(reactor, page.status());
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::SearchCompanies(grpc::CallbackServerContext* context,
+                                                       const v1::SearchCompaniesRequest* request,
+                                                       v1::SearchCompaniesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidSearch> search = ValidateSearchCompanies(*request);
+  if (!search.ok()) return Refuse(reactor, search.status());
+  absl::StatusOr<std::vector<Hit<Company>>> hits =
+      service_->SearchCompanies(Context(context), search->words, search->show_archived);
+  if (hits.ok()) {
+    std::optional<size_t> next = FillHits(*hits, *search, [&](Company&& c, double score) {
+      auto* match = response->add_matches();
+      *match->mutable_company() = std::move(c);
+      match->set_score(score);
+    });
+    if (next) response->set_next_page_token(SearchCompaniesPageToken(*request, *next));
+  }
+  return Refuse(reactor, hits.status());
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::GetCompanyHistory(
+    grpc::CallbackServerContext* context, const v1::GetCompanyHistoryRequest* request,
+    v1::GetCompanyHistoryResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidHistory> valid = ValidateCompanyHistory(*request);
+  if (!valid.ok()) return Refuse(reactor, valid.status());
+  absl::StatusOr<Page<HistoryEntry>> page = service_->History(
+      Context(context), request->id(), /*company=*/true, valid->after_version, valid->page_size);
+  if (page.ok()) {
+    for (HistoryEntry& e : page->items) *response->add_entries() = std::move(e);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(
+          CompanyHistoryPageToken(*request, std::stoll(page->resume_after)));
+    }
+  }
+  return Refuse(reactor, page.status());
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::AddRelationship(grpc::CallbackServerContext* context,
+                                                       const v1::AddRelationshipRequest* request,
+                                                       Company* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateAddRelationship(*request); !s.ok()) return Refuse(reactor, s);
+  service_->AddRelationship(Context(context), request->relationship(), request->expected_version(),
+                            request->request_id(), Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::RemoveRelationship(
+    grpc::CallbackServerContext* context, const v1::RemoveRelationshipRequest* request,
+    Company* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateRemoveRelationship(*request); !s.ok()) return Refuse(reactor, s);
+  service_->RemoveRelationship(Context(context), request->relationship(),
+                               request->expected_version(), request->request_id(),
+                               Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::ListRelationships(
+    grpc::CallbackServerContext* context, const v1::ListRelationshipsRequest* request,
+    v1::ListRelationshipsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateListRelationships(*request); !s.ok()) return Refuse(reactor, s);
+  absl::StatusOr<Relationships> rels =
+      service_->ListRelationships(Context(context), request->company_id());
+  if (rels.ok()) {
+    for (auto& r : rels->outgoing) *response->add_outgoing() = std::move(r);
+    for (auto& r : rels->incoming) *response->add_incoming() = std::move(r);
+  }
+  return Refuse(reactor, rels.status());
 }
 
 }  // namespace crm::contact

@@ -35,6 +35,42 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
   grpc::ServerUnaryReactor* SearchContacts(
       grpc::CallbackServerContext* context, const crm::contact::v1::SearchContactsRequest* request,
       crm::contact::v1::SearchContactsResponse* response) override;
+  grpc::ServerUnaryReactor* GetContactHistory(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::GetContactHistoryRequest* request,
+      crm::contact::v1::GetContactHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* CreateCompany(grpc::CallbackServerContext* context,
+                                          const crm::contact::v1::CreateCompanyRequest* request,
+                                          Company* response) override;
+  grpc::ServerUnaryReactor* GetCompany(grpc::CallbackServerContext* context,
+                                       const crm::contact::v1::GetCompanyRequest* request,
+                                       Company* response) override;
+  grpc::ServerUnaryReactor* UpdateCompany(grpc::CallbackServerContext* context,
+                                          const crm::contact::v1::UpdateCompanyRequest* request,
+                                          Company* response) override;
+  grpc::ServerUnaryReactor* DeleteCompany(grpc::CallbackServerContext* context,
+                                          const crm::contact::v1::DeleteCompanyRequest* request,
+                                          Company* response) override;
+  grpc::ServerUnaryReactor* ListCompanies(
+      grpc::CallbackServerContext* context, const crm::contact::v1::ListCompaniesRequest* request,
+      crm::contact::v1::ListCompaniesResponse* response) override;
+  grpc::ServerUnaryReactor* SearchCompanies(
+      grpc::CallbackServerContext* context, const crm::contact::v1::SearchCompaniesRequest* request,
+      crm::contact::v1::SearchCompaniesResponse* response) override;
+  grpc::ServerUnaryReactor* GetCompanyHistory(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::GetCompanyHistoryRequest* request,
+      crm::contact::v1::GetCompanyHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* AddRelationship(grpc::CallbackServerContext* context,
+                                            const crm::contact::v1::AddRelationshipRequest* request,
+                                            Company* response) override;
+  grpc::ServerUnaryReactor* RemoveRelationship(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::RemoveRelationshipRequest* request, Company* response) override;
+  grpc::ServerUnaryReactor* ListRelationships(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::ListRelationshipsRequest* request,
+      crm::contact::v1::ListRelationshipsResponse* response) override;
 
  private:
   CallContext Context(grpc::CallbackServerContext* context) const;

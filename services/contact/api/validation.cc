@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/ids/ids.h"
+#include "common/status/status_macros.h"
 #include "common/validation/normalize.h"
 #include "services/contact/domain/contact.h"
 
@@ -127,6 +128,28 @@ absl::Status CheckPhones(Contact& c, const std::string& f) {
       [](const std::string& v) { return validation::NormalizePhone(v); });
 }
 
+absl::Status CheckAddress(crm::contact::v1::PostalAddress* a, const std::string& item) {
+  if (static_cast<size_t>(a->lines_size()) > kMaxAddressLines) {
+    return Invalid(item + ".lines", absl::StrCat("at most ", kMaxAddressLines, " are allowed"));
+  }
+  for (int l = 0; l < a->lines_size(); ++l) {
+    if (absl::Status s = CheckText(absl::StrCat(item, ".lines[", l, "]"), a->lines(l), 200);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = CheckText(item + ".label", a->label(), kMaxLabelChars); !s.ok()) return s;
+  if (absl::Status s = CheckText(item + ".locality", a->locality(), 200); !s.ok()) return s;
+  if (absl::Status s = CheckText(item + ".region", a->region(), 200); !s.ok()) return s;
+  if (absl::Status s = CheckText(item + ".postal_code", a->postal_code(), 32); !s.ok()) return s;
+  a->set_country_code(absl::AsciiStrToUpper(a->country_code()));
+  const std::string& cc = a->country_code();
+  if (cc.size() != 2 || !absl::ascii_isalpha(cc[0]) || !absl::ascii_isalpha(cc[1])) {
+    return Invalid(item + ".country_code", "must be an ISO 3166-1 alpha-2 code such as \"DE\"");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckAddresses(Contact& c, const std::string& f) {
   auto* addresses = c.mutable_personal()->mutable_addresses();
   const std::string field = f + "personal.addresses";
@@ -134,27 +157,42 @@ absl::Status CheckAddresses(Contact& c, const std::string& f) {
     return Invalid(field, absl::StrCat("at most ", kMaxAddresses, " are allowed"));
   }
   for (int i = 0; i < addresses->size(); ++i) {
-    auto* a = addresses->Mutable(i);
-    const std::string item = absl::StrCat(field, "[", i, "]");
-    if (static_cast<size_t>(a->lines_size()) > kMaxAddressLines) {
-      return Invalid(item + ".lines", absl::StrCat("at most ", kMaxAddressLines, " are allowed"));
-    }
-    for (int l = 0; l < a->lines_size(); ++l) {
-      if (absl::Status s = CheckText(absl::StrCat(item, ".lines[", l, "]"), a->lines(l), 200);
-          !s.ok()) {
-        return s;
-      }
-    }
-    if (absl::Status s = CheckText(item + ".label", a->label(), kMaxLabelChars); !s.ok()) return s;
-    if (absl::Status s = CheckText(item + ".locality", a->locality(), 200); !s.ok()) return s;
-    if (absl::Status s = CheckText(item + ".region", a->region(), 200); !s.ok()) return s;
-    if (absl::Status s = CheckText(item + ".postal_code", a->postal_code(), 32); !s.ok()) return s;
-    a->set_country_code(absl::AsciiStrToUpper(a->country_code()));
-    const std::string& cc = a->country_code();
-    if (cc.size() != 2 || !absl::ascii_isalpha(cc[0]) || !absl::ascii_isalpha(cc[1])) {
-      return Invalid(item + ".country_code", "must be an ISO 3166-1 alpha-2 code such as \"DE\"");
+    if (absl::Status s = CheckAddress(addresses->Mutable(i), absl::StrCat(field, "[", i, "]"));
+        !s.ok()) {
+      return s;
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAffiliations(Contact& c, const std::string& f) {
+  const std::string field = f + "affiliations";
+  if (static_cast<size_t>(c.affiliations_size()) > kMaxAffiliations) {
+    return Invalid(field, absl::StrCat("at most ", kMaxAffiliations, " are allowed"));
+  }
+  std::map<std::string, int> seen;
+  int primary = -1;
+  for (int i = 0; i < c.affiliations_size(); ++i) {
+    auto* a = c.mutable_affiliations(i);
+    const std::string item = absl::StrCat(field, "[", i, "]");
+    if (!ids::IsWellFormed(a->company_id())) {
+      return Invalid(item + ".company_id", "must be a company id (26 characters)");
+    }
+    if (auto [it, inserted] = seen.emplace(a->company_id(), i); !inserted) {
+      return Invalid(item + ".company_id",
+                     absl::StrCat("duplicates ", field, "[", it->second, "]"));
+    }
+    a->set_role(std::string(absl::StripAsciiWhitespace(a->role())));
+    if (absl::Status s = CheckText(item + ".role", a->role(), kMaxRoleChars); !s.ok()) return s;
+    if (a->primary()) {
+      if (primary >= 0) {
+        return Invalid(item + ".primary",
+                       absl::StrCat("only one may be primary; ", field, "[", primary, "] is"));
+      }
+      primary = i;
+    }
+  }
+  if (primary < 0 && c.affiliations_size() > 0) c.mutable_affiliations(0)->set_primary(true);
   return absl::OkStatus();
 }
 
@@ -162,7 +200,8 @@ absl::Status CheckJobTitle(Contact& c, const std::string& f) {
   return CheckText(f + "job_title", c.job_title(), kMaxNameChars);
 }
 
-absl::Status CheckOwner(Contact& c, const std::string& f) {
+template <typename T>
+absl::Status CheckOwner(T& c, const std::string& f) {
   if (c.owner().size() > kMaxOwnerChars) {
     return Invalid(f + "owner", absl::StrCat("must be at most ", kMaxOwnerChars, " characters"));
   }
@@ -181,7 +220,8 @@ absl::Status CheckLifecycle(Contact& c, const std::string& f) {
   return absl::OkStatus();
 }
 
-absl::Status CheckTags(Contact& c, const std::string& f) {
+template <typename T>
+absl::Status CheckTags(T& c, const std::string& f) {
   const std::string field = f + "tags";
   if (static_cast<size_t>(c.tags_size()) > kMaxTags) {
     return Invalid(field, absl::StrCat("at most ", kMaxTags, " are allowed"));
@@ -197,7 +237,8 @@ absl::Status CheckTags(Contact& c, const std::string& f) {
   return absl::OkStatus();
 }
 
-absl::Status CheckAttributes(Contact& c, const std::string& f) {
+template <typename T>
+absl::Status CheckAttributes(T& c, const std::string& f) {
   const std::string field = f + "attributes";
   if (static_cast<size_t>(c.attributes_size()) > kMaxAttributes) {
     return Invalid(field, absl::StrCat("at most ", kMaxAttributes, " entries are allowed"));
@@ -256,11 +297,55 @@ const std::map<std::string, FieldCheck>& FieldChecks() {
       {"personal.phones", &CheckPhones},
       {"personal.addresses", &CheckAddresses},
       {"job_title", &CheckJobTitle},
-      {"owner", &CheckOwner},
+      {"owner", &CheckOwner<Contact>},
       {"lifecycle_stage", &CheckLifecycle},
-      {"tags", &CheckTags},
-      {"attributes", &CheckAttributes},
+      {"tags", &CheckTags<Contact>},
+      {"attributes", &CheckAttributes<Contact>},
       {"consents", &CheckConsents},
+      {"affiliations", &CheckAffiliations},
+  };
+  return *checks;
+}
+
+// Company fields.
+using CompanyCheck = absl::Status (*)(Company& c, const std::string& f);
+
+absl::Status CheckCompanyName(Company& c, const std::string& f) {
+  c.set_name(std::string(absl::StripAsciiWhitespace(c.name())));
+  return CheckText(f + "name", c.name(), kMaxNameChars, /*required=*/true);
+}
+
+absl::Status CheckDomain(Company& c, const std::string& f) {
+  if (c.domain().empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> d = validation::NormalizeDomain(c.domain());
+  if (!d.ok()) return Invalid(f + "domain", std::string(d.status().message()));
+  c.set_domain(*d);
+  return absl::OkStatus();
+}
+
+absl::Status CheckIndustry(Company& c, const std::string& f) {
+  c.set_industry(std::string(absl::StripAsciiWhitespace(c.industry())));
+  return CheckText(f + "industry", c.industry(), kMaxIndustryChars);
+}
+
+absl::Status CheckEmployees(Company& c, const std::string& f) {
+  if (c.employee_count() < 0 || c.employee_count() > 10000000) {
+    return Invalid(f + "employee_count", "must be 0 to 10000000");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCompanyAddress(Company& c, const std::string& f) {
+  if (!c.has_address()) return absl::OkStatus();
+  return CheckAddress(c.mutable_address(), f + "address");
+}
+
+const std::map<std::string, CompanyCheck>& CompanyChecks() {
+  static const auto* checks = new std::map<std::string, CompanyCheck>{
+      {"name", &CheckCompanyName},       {"domain", &CheckDomain},
+      {"industry", &CheckIndustry},      {"employee_count", &CheckEmployees},
+      {"address", &CheckCompanyAddress}, {"owner", &CheckOwner<Company>},
+      {"tags", &CheckTags<Company>},     {"attributes", &CheckAttributes<Company>},
   };
   return *checks;
 }
@@ -298,86 +383,55 @@ absl::StatusOr<std::string> ReadToken(const std::string& token, char kind, uint6
   return parts[2];
 }
 
-crm::contact::v1::ListContactsRequest ListIdentity(const crm::contact::v1::ListContactsRequest& r) {
-  crm::contact::v1::ListContactsRequest copy = r;
+// The request without its paging fields: what a page token is bound to.
+template <typename Request>
+Request Identity(const Request& r) {
+  Request copy = r;
   copy.clear_page_token();
   copy.clear_page_size();
   return copy;
 }
 
-crm::contact::v1::SearchContactsRequest SearchIdentity(
-    const crm::contact::v1::SearchContactsRequest& r) {
-  crm::contact::v1::SearchContactsRequest copy = r;
-  copy.clear_page_token();
-  copy.clear_page_size();
-  return copy;
+absl::Status CheckAsOf(const google::protobuf::Timestamp& as_of) {
+  return CheckTimestamp("as_of", as_of);
 }
 
-}  // namespace
-
-absl::StatusOr<Contact> ValidateCreate(const crm::contact::v1::CreateContactRequest& request) {
-  if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
-  if (!request.has_contact()) return Invalid("contact", "is required");
-  Contact c = request.contact();
-  if (!c.id().empty()) return Invalid("contact.id", "must be empty; the service assigns ids");
-  for (const auto& [path, check] : FieldChecks()) {
-    if (absl::Status s = check(c, "contact."); !s.ok()) return s;
-  }
-  return c;
+absl::Status CheckWriteCommon(const std::string& request_id, int64_t expected_version) {
+  if (absl::Status s = CheckRequestId(request_id); !s.ok()) return s;
+  if (expected_version < 0) return Invalid("expected_version", "must not be negative");
+  return absl::OkStatus();
 }
 
-absl::StatusOr<ValidUpdate> ValidateUpdate(const crm::contact::v1::UpdateContactRequest& request) {
-  if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
-  if (!request.has_contact()) return Invalid("contact", "is required");
-  if (absl::Status s = CheckId("contact.id", request.contact().id()); !s.ok()) return s;
-  if (request.expected_version() < 0) return Invalid("expected_version", "must not be negative");
-  if (request.update_mask().paths().empty()) {
-    return Invalid("update_mask", "must name at least one field to change");
+absl::StatusOr<size_t> PageSize(int32_t requested, int32_t max, size_t fallback) {
+  if (requested < 0 || requested > max) {
+    return Invalid("page_size", absl::StrCat("must be 0 to ", max));
   }
-  ValidUpdate out;
-  out.values = request.contact();
-  std::set<std::string> paths;
-  for (const std::string& path : request.update_mask().paths()) {
-    if (path == "personal") {
-      for (const char* p : {"personal.given_name", "personal.family_name", "personal.emails",
-                            "personal.phones", "personal.addresses"}) {
-        paths.insert(p);
-      }
-    } else if (FieldChecks().contains(path)) {
-      paths.insert(path);
-    } else {
-      return Invalid("update_mask", absl::StrCat("\"", path,
-                                                 "\" is not a field that can be updated; use "
-                                                 "personal, personal.given_name, "
-                                                 "personal.family_name, personal.emails, "
-                                                 "personal.phones, personal.addresses, job_title, "
-                                                 "owner, lifecycle_stage, tags, attributes or "
-                                                 "consents"));
+  return requested == 0 ? fallback : static_cast<size_t>(requested);
+}
+
+template <typename Request>
+absl::StatusOr<ValidSearch> SearchRequest(const Request& request, char kind) {
+  ValidSearch out;
+  const std::string query(absl::StripAsciiWhitespace(request.query()));
+  if (absl::Status s = CheckText("query", query, 200, /*required=*/true); !s.ok()) return s;
+  out.words = QueryWords(query);
+  if (out.words.empty()) return Invalid("query", "must contain a letter or digit");
+  ASSIGN_OR_RETURN(out.page_size, PageSize(request.page_size(), 100, 20));
+  out.show_archived = request.show_archived();
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(std::string offset,
+                     ReadToken(request.page_token(), kind, Fingerprint(Identity(request))));
+    if (!absl::SimpleAtoi(offset, &out.offset)) {
+      return Invalid("page_token", "is not a token this service issued");
     }
-  }
-  for (const std::string& path : paths) {
-    if (absl::Status s = FieldChecks().at(path)(out.values, "contact."); !s.ok()) return s;
-    out.mask.add_paths(path);
   }
   return out;
 }
 
-absl::Status ValidateGet(const crm::contact::v1::GetContactRequest& request) {
-  return CheckId("id", request.id());
-}
-
-absl::Status ValidateDelete(const crm::contact::v1::DeleteContactRequest& request) {
-  if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
-  if (request.expected_version() < 0) return Invalid("expected_version", "must not be negative");
-  return CheckId("id", request.id());
-}
-
-absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsRequest& request) {
+template <typename Request>
+absl::StatusOr<ValidList> ListRequest(const Request& request, char kind) {
   ValidList out;
-  if (request.page_size() < 0 || request.page_size() > 1000) {
-    return Invalid("page_size", "must be 0 to 1000");
-  }
-  out.page_size = request.page_size() == 0 ? 50 : static_cast<size_t>(request.page_size());
+  ASSIGN_OR_RETURN(out.page_size, PageSize(request.page_size(), 1000, 50));
   if (request.owner().size() > kMaxOwnerChars) {
     return Invalid("owner", absl::StrCat("must be at most ", kMaxOwnerChars, " characters"));
   }
@@ -385,57 +439,239 @@ absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsReque
   const std::string tag = absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.tag()));
   if (absl::Status s = CheckText("tag", tag, kMaxTagChars); !s.ok()) return s;
   out.filter.tag = tag;
+  out.filter.show_archived = request.show_archived();
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(std::string after,
+                     ReadToken(request.page_token(), kind, Fingerprint(Identity(request))));
+    if (!ids::IsWellFormed(after))
+      return Invalid("page_token", "is not a token this service issued");
+    out.resume_after = after;
+  }
+  return out;
+}
+
+template <typename Request>
+absl::StatusOr<ValidHistory> HistoryRequest(const Request& request, char kind) {
+  ValidHistory out;
+  RETURN_IF_ERROR(CheckId("id", request.id()));
+  ASSIGN_OR_RETURN(out.page_size, PageSize(request.page_size(), 1000, 100));
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(std::string after,
+                     ReadToken(request.page_token(), kind, Fingerprint(Identity(request))));
+    if (!absl::SimpleAtoi(after, &out.after_version) || out.after_version < 0) {
+      return Invalid("page_token", "is not a token this service issued");
+    }
+  }
+  return out;
+}
+
+// Validates and normalises the fields named in `mask` (with "personal" expanded for contacts).
+template <typename T, typename Checks>
+absl::StatusOr<ValidUpdate<T>> UpdateFields(const T& values,
+                                            const google::protobuf::FieldMask& mask,
+                                            const Checks& checks, const std::string& prefix,
+                                            bool contact) {
+  if (mask.paths().empty()) return Invalid("update_mask", "must name at least one field to change");
+  ValidUpdate<T> out;
+  out.values = values;
+  std::set<std::string> paths;
+  for (const std::string& path : mask.paths()) {
+    if (contact && path == "personal") {
+      for (const char* p : {"personal.given_name", "personal.family_name", "personal.emails",
+                            "personal.phones", "personal.addresses"}) {
+        paths.insert(p);
+      }
+    } else if (checks.contains(path)) {
+      paths.insert(path);
+    } else {
+      std::string allowed = contact ? "personal, " : "";
+      for (const auto& [name, check] : checks) absl::StrAppend(&allowed, name, " ");
+      return Invalid(
+          "update_mask",
+          absl::StrCat("\"", path, "\" is not a field that can be updated; use one of: ", allowed));
+    }
+  }
+  for (const std::string& path : paths) {
+    RETURN_IF_ERROR(checks.at(path)(out.values, prefix));
+    out.mask.add_paths(path);
+  }
+  return out;
+}
+
+absl::Status CheckRelationship(const Relationship& r) {
+  RETURN_IF_ERROR(CheckId("relationship.company_id", r.company_id()));
+  RETURN_IF_ERROR(CheckId("relationship.related_company_id", r.related_company_id()));
+  if (r.company_id() == r.related_company_id()) {
+    return Invalid("relationship.related_company_id", "must differ from company_id");
+  }
+  if (r.type() == crm::contact::v1::RELATIONSHIP_TYPE_UNSPECIFIED ||
+      !crm::contact::v1::RelationshipType_IsValid(r.type())) {
+    return Invalid("relationship.type",
+                   "must be CUSTOMER, VENDOR, SUPPLIER, PARTNER, DISTRIBUTOR or RESELLER");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// --- Contacts ---------------------------------------------------------------------------------
+
+absl::StatusOr<Contact> ValidateCreate(const crm::contact::v1::CreateContactRequest& request) {
+  RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  if (!request.has_contact()) return Invalid("contact", "is required");
+  Contact c = request.contact();
+  if (!c.id().empty()) return Invalid("contact.id", "must be empty; the service assigns ids");
+  for (const auto& [path, check] : FieldChecks()) RETURN_IF_ERROR(check(c, "contact."));
+  return c;
+}
+
+absl::StatusOr<ValidUpdate<Contact>> ValidateUpdate(
+    const crm::contact::v1::UpdateContactRequest& request) {
+  RETURN_IF_ERROR(CheckWriteCommon(request.request_id(), request.expected_version()));
+  if (!request.has_contact()) return Invalid("contact", "is required");
+  RETURN_IF_ERROR(CheckId("contact.id", request.contact().id()));
+  return UpdateFields(request.contact(), request.update_mask(), FieldChecks(), "contact.", true);
+}
+
+absl::Status ValidateGet(const crm::contact::v1::GetContactRequest& request) {
+  RETURN_IF_ERROR(CheckId("id", request.id()));
+  return request.has_as_of() ? CheckAsOf(request.as_of()) : absl::OkStatus();
+}
+
+absl::Status ValidateDelete(const crm::contact::v1::DeleteContactRequest& request) {
+  RETURN_IF_ERROR(CheckWriteCommon(request.request_id(), request.expected_version()));
+  return CheckId("id", request.id());
+}
+
+absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsRequest& request) {
+  ASSIGN_OR_RETURN(ValidList out, ListRequest(request, 'L'));
   if (!LifecycleStage_IsValid(request.lifecycle_stage())) {
     return Invalid("lifecycle_stage", absl::StrCat("unknown value ", request.lifecycle_stage()));
   }
   out.filter.lifecycle_stage = request.lifecycle_stage();
   if (request.has_updated_since()) {
-    if (absl::Status s = CheckTimestamp("updated_since", request.updated_since()); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CheckTimestamp("updated_since", request.updated_since()));
     out.filter.updated_since = request.updated_since();
   }
-  out.filter.show_archived = request.show_archived();
-  if (!request.page_token().empty()) {
-    absl::StatusOr<std::string> after =
-        ReadToken(request.page_token(), 'L', Fingerprint(ListIdentity(request)));
-    if (!after.ok()) return after.status();
-    if (!ids::IsWellFormed(*after))
-      return Invalid("page_token", "is not a token this service issued");
-    out.resume_after = *after;
+  if (!request.company_id().empty()) {
+    if (!ids::IsWellFormed(request.company_id())) {
+      return Invalid("company_id", "must be a company id (26 characters)");
+    }
+    out.filter.company_id = request.company_id();
   }
   return out;
 }
 
 std::string ListPageToken(const crm::contact::v1::ListContactsRequest& request,
                           const std::string& resume_after) {
-  return MakeToken('L', Fingerprint(ListIdentity(request)), resume_after);
+  return MakeToken('L', Fingerprint(Identity(request)), resume_after);
 }
 
 absl::StatusOr<ValidSearch> ValidateSearch(const crm::contact::v1::SearchContactsRequest& request) {
-  ValidSearch out;
-  const std::string query(absl::StripAsciiWhitespace(request.query()));
-  if (absl::Status s = CheckText("query", query, 200, /*required=*/true); !s.ok()) return s;
-  out.words = QueryWords(query);
-  if (out.words.empty()) return Invalid("query", "must contain a letter or digit");
-  if (request.page_size() < 0 || request.page_size() > 100) {
-    return Invalid("page_size", "must be 0 to 100");
-  }
-  out.page_size = request.page_size() == 0 ? 20 : static_cast<size_t>(request.page_size());
-  out.show_archived = request.show_archived();
-  if (!request.page_token().empty()) {
-    absl::StatusOr<std::string> offset =
-        ReadToken(request.page_token(), 'S', Fingerprint(SearchIdentity(request)));
-    if (!offset.ok()) return offset.status();
-    if (!absl::SimpleAtoi(*offset, &out.offset)) {
-      return Invalid("page_token", "is not a token this service issued");
-    }
-  }
-  return out;
+  return SearchRequest(request, 'S');
 }
 
 std::string SearchPageToken(const crm::contact::v1::SearchContactsRequest& request, size_t offset) {
-  return MakeToken('S', Fingerprint(SearchIdentity(request)), std::to_string(offset));
+  return MakeToken('S', Fingerprint(Identity(request)), std::to_string(offset));
+}
+
+absl::StatusOr<ValidHistory> ValidateHistory(
+    const crm::contact::v1::GetContactHistoryRequest& request) {
+  return HistoryRequest(request, 'H');
+}
+
+std::string HistoryPageToken(const crm::contact::v1::GetContactHistoryRequest& request,
+                             int64_t after_version) {
+  return MakeToken('H', Fingerprint(Identity(request)), std::to_string(after_version));
+}
+
+// --- Companies --------------------------------------------------------------------------------
+
+absl::StatusOr<Company> ValidateCreateCompany(
+    const crm::contact::v1::CreateCompanyRequest& request) {
+  RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  if (!request.has_company()) return Invalid("company", "is required");
+  Company c = request.company();
+  if (!c.id().empty()) return Invalid("company.id", "must be empty; the service assigns ids");
+  if (c.relationships_size() > 0) {
+    return Invalid("company.relationships", "must be empty; use AddRelationship");
+  }
+  for (const auto& [path, check] : CompanyChecks()) RETURN_IF_ERROR(check(c, "company."));
+  return c;
+}
+
+absl::StatusOr<ValidUpdate<Company>> ValidateUpdateCompany(
+    const crm::contact::v1::UpdateCompanyRequest& request) {
+  RETURN_IF_ERROR(CheckWriteCommon(request.request_id(), request.expected_version()));
+  if (!request.has_company()) return Invalid("company", "is required");
+  RETURN_IF_ERROR(CheckId("company.id", request.company().id()));
+  return UpdateFields(request.company(), request.update_mask(), CompanyChecks(), "company.", false);
+}
+
+absl::Status ValidateGetCompany(const crm::contact::v1::GetCompanyRequest& request) {
+  RETURN_IF_ERROR(CheckId("id", request.id()));
+  return request.has_as_of() ? CheckAsOf(request.as_of()) : absl::OkStatus();
+}
+
+absl::Status ValidateDeleteCompany(const crm::contact::v1::DeleteCompanyRequest& request) {
+  RETURN_IF_ERROR(CheckWriteCommon(request.request_id(), request.expected_version()));
+  return CheckId("id", request.id());
+}
+
+absl::StatusOr<ValidList> ValidateListCompanies(
+    const crm::contact::v1::ListCompaniesRequest& request) {
+  ASSIGN_OR_RETURN(ValidList out, ListRequest(request, 'l'));
+  const std::string industry(absl::StripAsciiWhitespace(request.industry()));
+  RETURN_IF_ERROR(CheckText("industry", industry, kMaxIndustryChars));
+  out.filter.industry = industry;
+  return out;
+}
+
+std::string ListCompaniesPageToken(const crm::contact::v1::ListCompaniesRequest& request,
+                                   const std::string& resume_after) {
+  return MakeToken('l', Fingerprint(Identity(request)), resume_after);
+}
+
+absl::StatusOr<ValidSearch> ValidateSearchCompanies(
+    const crm::contact::v1::SearchCompaniesRequest& request) {
+  return SearchRequest(request, 's');
+}
+
+std::string SearchCompaniesPageToken(const crm::contact::v1::SearchCompaniesRequest& request,
+                                     size_t offset) {
+  return MakeToken('s', Fingerprint(Identity(request)), std::to_string(offset));
+}
+
+absl::StatusOr<ValidHistory> ValidateCompanyHistory(
+    const crm::contact::v1::GetCompanyHistoryRequest& request) {
+  return HistoryRequest(request, 'h');
+}
+
+std::string CompanyHistoryPageToken(const crm::contact::v1::GetCompanyHistoryRequest& request,
+                                    int64_t after_version) {
+  return MakeToken('h', Fingerprint(Identity(request)), std::to_string(after_version));
+}
+
+absl::Status ValidateAddRelationship(const crm::contact::v1::AddRelationshipRequest& request) {
+  RETURN_IF_ERROR(CheckWriteCommon(request.request_id(), request.expected_version()));
+  if (!request.has_relationship()) return Invalid("relationship", "is required");
+  return CheckRelationship(request.relationship());
+}
+
+absl::Status ValidateRemoveRelationship(
+    const crm::contact::v1::RemoveRelationshipRequest& request) {
+  RETURN_IF_ERROR(CheckWriteCommon(request.request_id(), request.expected_version()));
+  if (!request.has_relationship()) return Invalid("relationship", "is required");
+  return CheckRelationship(request.relationship());
+}
+
+absl::Status ValidateListRelationships(const crm::contact::v1::ListRelationshipsRequest& request) {
+  if (!ids::IsWellFormed(request.company_id())) {
+    return Invalid("company_id", request.company_id().empty()
+                                     ? "is required"
+                                     : "must be a company id (26 characters)");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace crm::contact

@@ -13,27 +13,17 @@
 
 namespace crm::contact {
 
-// Returns the normalised contact to create.
-absl::StatusOr<Contact> ValidateCreate(const crm::contact::v1::CreateContactRequest& request);
-
+template <typename T>
 struct ValidUpdate {
-  Contact values;                    // normalised values of the masked fields, id set
+  T values;                          // normalised values of the masked fields, id set
   google::protobuf::FieldMask mask;  // canonical: "personal" expanded to its fields
 };
-absl::StatusOr<ValidUpdate> ValidateUpdate(const crm::contact::v1::UpdateContactRequest& request);
-
-absl::Status ValidateGet(const crm::contact::v1::GetContactRequest& request);
-absl::Status ValidateDelete(const crm::contact::v1::DeleteContactRequest& request);
 
 struct ValidList {
   ListFilter filter;
   std::string resume_after;
   size_t page_size = 0;
 };
-absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsRequest& request);
-// The token that continues `request` after contact `resume_after`.
-std::string ListPageToken(const crm::contact::v1::ListContactsRequest& request,
-                          const std::string& resume_after);
 
 struct ValidSearch {
   std::vector<std::string> words;
@@ -41,8 +31,50 @@ struct ValidSearch {
   size_t offset = 0;
   bool show_archived = false;
 };
+
+struct ValidHistory {
+  int64_t after_version = 0;
+  size_t page_size = 0;
+};
+
+// Contacts. Page tokens are bound to the request's other fields: a token used with other
+// filters or another query is refused.
+absl::StatusOr<Contact> ValidateCreate(const crm::contact::v1::CreateContactRequest& request);
+absl::StatusOr<ValidUpdate<Contact>> ValidateUpdate(
+    const crm::contact::v1::UpdateContactRequest& request);
+absl::Status ValidateGet(const crm::contact::v1::GetContactRequest& request);
+absl::Status ValidateDelete(const crm::contact::v1::DeleteContactRequest& request);
+absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsRequest& request);
+std::string ListPageToken(const crm::contact::v1::ListContactsRequest& request,
+                          const std::string& resume_after);
 absl::StatusOr<ValidSearch> ValidateSearch(const crm::contact::v1::SearchContactsRequest& request);
-// The token that continues `request` at result `offset`.
 std::string SearchPageToken(const crm::contact::v1::SearchContactsRequest& request, size_t offset);
+absl::StatusOr<ValidHistory> ValidateHistory(
+    const crm::contact::v1::GetContactHistoryRequest& request);
+std::string HistoryPageToken(const crm::contact::v1::GetContactHistoryRequest& request,
+                             int64_t after_version);
+
+// Companies.
+absl::StatusOr<Company> ValidateCreateCompany(
+    const crm::contact::v1::CreateCompanyRequest& request);
+absl::StatusOr<ValidUpdate<Company>> ValidateUpdateCompany(
+    const crm::contact::v1::UpdateCompanyRequest& request);
+absl::Status ValidateGetCompany(const crm::contact::v1::GetCompanyRequest& request);
+absl::Status ValidateDeleteCompany(const crm::contact::v1::DeleteCompanyRequest& request);
+absl::StatusOr<ValidList> ValidateListCompanies(
+    const crm::contact::v1::ListCompaniesRequest& request);
+std::string ListCompaniesPageToken(const crm::contact::v1::ListCompaniesRequest& request,
+                                   const std::string& resume_after);
+absl::StatusOr<ValidSearch> ValidateSearchCompanies(
+    const crm::contact::v1::SearchCompaniesRequest& request);
+std::string SearchCompaniesPageToken(const crm::contact::v1::SearchCompaniesRequest& request,
+                                     size_t offset);
+absl::StatusOr<ValidHistory> ValidateCompanyHistory(
+    const crm::contact::v1::GetCompanyHistoryRequest& request);
+std::string CompanyHistoryPageToken(const crm::contact::v1::GetCompanyHistoryRequest& request,
+                                    int64_t after_version);
+absl::Status ValidateAddRelationship(const crm::contact::v1::AddRelationshipRequest& request);
+absl::Status ValidateRemoveRelationship(const crm::contact::v1::RemoveRelationshipRequest& request);
+absl::Status ValidateListRelationships(const crm::contact::v1::ListRelationshipsRequest& request);
 
 }  // namespace crm::contact

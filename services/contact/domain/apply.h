@@ -1,6 +1,9 @@
-// Apply: the contact after an event. Deterministic: it reads only the current state and the
-// event (its time is the envelope's occurred_at), so every replica and every rebuild reaches the
-// same state.
+// Apply: an aggregate after an event. Deterministic: it reads only the current state and the
+// event, so every replica and every rebuild reaches the same state.
+//
+// Times: a change takes effect at the envelope's occurred_at, or at the previous change's time
+// if that is later (clocks of two writers may disagree), so update_time never goes backwards and
+// "as of" reads have one timeline per record.
 #pragma once
 
 #include <optional>
@@ -18,12 +21,24 @@ namespace crm::contact {
 absl::StatusOr<Contact> Apply(const std::optional<Contact>& current,
                               const crm::common::v1::EventEnvelope& event);
 
+// The same for a company.
+absl::StatusOr<Company> ApplyCompany(const std::optional<Company>& current,
+                                     const crm::common::v1::EventEnvelope& event);
+
 // The fields of `update` (by its mask) applied onto `current`; no version or time changes.
 Contact ApplyUpdate(const Contact& current, const ContactUpdated& update);
 
-// The event type names this aggregate produces.
+// The event type names of the two aggregates.
 inline constexpr char kContactCreatedType[] = "crm.contact.v1.ContactCreated";
 inline constexpr char kContactUpdatedType[] = "crm.contact.v1.ContactUpdated";
 inline constexpr char kContactArchivedType[] = "crm.contact.v1.ContactArchived";
+inline constexpr char kCompanyCreatedType[] = "crm.contact.v1.CompanyCreated";
+inline constexpr char kCompanyUpdatedType[] = "crm.contact.v1.CompanyUpdated";
+inline constexpr char kCompanyArchivedType[] = "crm.contact.v1.CompanyArchived";
+inline constexpr char kRelationshipAddedType[] = "crm.contact.v1.CompanyRelationshipAdded";
+inline constexpr char kRelationshipRemovedType[] = "crm.contact.v1.CompanyRelationshipRemoved";
+
+// Whether `event_type` belongs to the company aggregate.
+bool IsCompanyEvent(std::string_view event_type);
 
 }  // namespace crm::contact

@@ -19,21 +19,54 @@ void StampConsents(Contact& c, absl::Time now) {
   }
 }
 
-absl::Status CheckVersion(const Contact& current, int64_t expected_version) {
+template <typename T>
+absl::Status CheckVersion(const T& current, int64_t expected_version, const char* kind) {
   if (expected_version != 0 && expected_version != current.version()) {
-    return absl::AbortedError(absl::StrCat("contact ", current.id(), " is at version ",
+    return absl::AbortedError(absl::StrCat(kind, " ", current.id(), " is at version ",
                                            current.version(), ", not expected_version ",
                                            expected_version, "; read it again and retry"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckExists(const std::optional<Contact>& current, const std::string& id) {
-  if (!current) return absl::NotFoundError(absl::StrCat("contact ", id, " does not exist"));
+template <typename T>
+absl::Status CheckExists(const std::optional<T>& current, const std::string& id, const char* kind) {
+  if (!current) return absl::NotFoundError(absl::StrCat(kind, " ", id, " does not exist"));
   if (current->archived()) {
-    return absl::FailedPreconditionError(absl::StrCat("contact ", id, " is archived"));
+    return absl::FailedPreconditionError(absl::StrCat(kind, " ", id, " is archived"));
   }
   return absl::OkStatus();
+}
+
+template <typename T>
+absl::Status CheckWritable(const std::optional<T>& current, const std::string& id,
+                           int64_t expected_version, const char* kind) {
+  if (absl::Status s = CheckExists(current, id, kind); !s.ok()) return s;
+  return CheckVersion(*current, expected_version, kind);
+}
+
+absl::Status CheckAffiliations(const Contact& c, const Facts& facts) {
+  for (int i = 0; i < c.affiliations_size(); ++i) {
+    const std::string& company = c.affiliations(i).company_id();
+    if (!facts.company_exists || !facts.company_exists(company)) {
+      return absl::NotFoundError(absl::StrCat("contact.affiliations[", i, "].company_id: company ",
+                                              company, " does not exist"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+void ClearOutputOnly(T& r) {
+  r.clear_archived();
+  r.clear_version();
+  r.clear_create_time();
+  r.clear_update_time();
+  r.clear_archive_time();
+}
+
+bool SameRelationship(const Relationship& a, const Relationship& b) {
+  return a.related_company_id() == b.related_company_id() && a.type() == b.type();
 }
 
 }  // namespace
@@ -49,18 +82,14 @@ absl::Status CheckIdentifiable(const Contact& c, const std::string& field) {
 }
 
 absl::StatusOr<ContactCreated> DecideCreate(const Contact& requested, const std::string& new_id,
-                                            absl::Time now) {
+                                            absl::Time now, const Facts& facts) {
   if (absl::Status s = CheckIdentifiable(requested, "contact.personal"); !s.ok()) return s;
+  if (absl::Status s = CheckAffiliations(requested, facts); !s.ok()) return s;
   ContactCreated event;
   Contact* c = event.mutable_contact();
   *c = requested;
   c->set_id(new_id);
-  // Output-only fields are derived at apply.
-  c->clear_archived();
-  c->clear_version();
-  c->clear_create_time();
-  c->clear_update_time();
-  c->clear_archive_time();
+  ClearOutputOnly(*c);  // Derived at apply.
   StampConsents(*c, now);
   return event;
 }
@@ -68,9 +97,11 @@ absl::StatusOr<ContactCreated> DecideCreate(const Contact& requested, const std:
 absl::StatusOr<ContactUpdated> DecideUpdate(const std::optional<Contact>& current,
                                             const Contact& values,
                                             const google::protobuf::FieldMask& mask,
-                                            int64_t expected_version, absl::Time now) {
-  if (absl::Status s = CheckExists(current, values.id()); !s.ok()) return s;
-  if (absl::Status s = CheckVersion(*current, expected_version); !s.ok()) return s;
+                                            int64_t expected_version, absl::Time now,
+                                            const Facts& facts) {
+  if (absl::Status s = CheckWritable(current, values.id(), expected_version, "contact"); !s.ok()) {
+    return s;
+  }
   ContactUpdated event;
   event.set_contact_id(current->id());
   *event.mutable_update_mask() = mask;
@@ -80,16 +111,100 @@ absl::StatusOr<ContactUpdated> DecideUpdate(const std::optional<Contact>& curren
   // The contact as it would be after the update must still be identifiable.
   const Contact after = ApplyUpdate(*current, event);
   if (absl::Status s = CheckIdentifiable(after, "update_mask"); !s.ok()) return s;
+  for (const std::string& path : mask.paths()) {
+    if (path == "affiliations") {
+      if (absl::Status s = CheckAffiliations(values, facts); !s.ok()) return s;
+    }
+  }
   return event;
 }
 
 absl::StatusOr<ContactArchived> DecideArchive(const std::optional<Contact>& current,
                                               const std::string& id, int64_t expected_version) {
-  if (absl::Status s = CheckExists(current, id); !s.ok()) return s;
-  if (absl::Status s = CheckVersion(*current, expected_version); !s.ok()) return s;
+  if (absl::Status s = CheckWritable(current, id, expected_version, "contact"); !s.ok()) return s;
   ContactArchived event;
   event.set_contact_id(id);
   return event;
+}
+
+absl::StatusOr<CompanyCreated> DecideCreateCompany(const Company& requested,
+                                                   const std::string& new_id) {
+  CompanyCreated event;
+  Company* c = event.mutable_company();
+  *c = requested;
+  c->set_id(new_id);
+  c->clear_relationships();
+  ClearOutputOnly(*c);
+  return event;
+}
+
+absl::StatusOr<CompanyUpdated> DecideUpdateCompany(const std::optional<Company>& current,
+                                                   const Company& values,
+                                                   const google::protobuf::FieldMask& mask,
+                                                   int64_t expected_version) {
+  if (absl::Status s = CheckWritable(current, values.id(), expected_version, "company"); !s.ok()) {
+    return s;
+  }
+  CompanyUpdated event;
+  event.set_company_id(current->id());
+  *event.mutable_company() = values;
+  *event.mutable_update_mask() = mask;
+  return event;
+}
+
+absl::StatusOr<CompanyArchived> DecideArchiveCompany(const std::optional<Company>& current,
+                                                     const std::string& id,
+                                                     int64_t expected_version) {
+  if (absl::Status s = CheckWritable(current, id, expected_version, "company"); !s.ok()) return s;
+  CompanyArchived event;
+  event.set_company_id(id);
+  return event;
+}
+
+absl::StatusOr<CompanyRelationshipAdded> DecideAddRelationship(
+    const std::optional<Company>& current, const Relationship& relationship,
+    int64_t expected_version, const Facts& facts) {
+  if (absl::Status s =
+          CheckWritable(current, relationship.company_id(), expected_version, "company");
+      !s.ok()) {
+    return s;
+  }
+  if (!facts.company_exists || !facts.company_exists(relationship.related_company_id())) {
+    return absl::NotFoundError(absl::StrCat("relationship.related_company_id: company ",
+                                            relationship.related_company_id(), " does not exist"));
+  }
+  for (const Relationship& r : current->relationships()) {
+    if (SameRelationship(r, relationship)) {
+      return absl::AlreadyExistsError("relationship: this relationship already exists");
+    }
+  }
+  if (static_cast<size_t>(current->relationships_size()) >= kMaxRelationships) {
+    return absl::FailedPreconditionError(absl::StrCat("company ", current->id(), " already has ",
+                                                      kMaxRelationships,
+                                                      " relationships, the most allowed"));
+  }
+  CompanyRelationshipAdded event;
+  *event.mutable_relationship() = relationship;
+  event.mutable_relationship()->clear_create_time();
+  return event;
+}
+
+absl::StatusOr<CompanyRelationshipRemoved> DecideRemoveRelationship(
+    const std::optional<Company>& current, const Relationship& relationship,
+    int64_t expected_version) {
+  if (absl::Status s =
+          CheckWritable(current, relationship.company_id(), expected_version, "company");
+      !s.ok()) {
+    return s;
+  }
+  for (const Relationship& r : current->relationships()) {
+    if (SameRelationship(r, relationship)) {
+      CompanyRelationshipRemoved event;
+      *event.mutable_relationship() = r;
+      return event;
+    }
+  }
+  return absl::NotFoundError("relationship: no such relationship on this company");
 }
 
 }  // namespace crm::contact

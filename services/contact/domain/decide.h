@@ -1,10 +1,12 @@
-// Decide: from a contact's current state and a validated command, the event to append, or the
-// reason the command is refused. Pure functions: no I/O, the time is passed in.
+// Decide: from an aggregate's current state and a validated command, the event to append, or
+// the reason the command is refused. Pure functions: no I/O; the time and any facts about other
+// aggregates (does this company exist?) are passed in.
 //
-// Refusals: NOT_FOUND (no such contact), FAILED_PRECONDITION (archived), ABORTED (the caller's
-// expected version is stale), INVALID_ARGUMENT (the result would be an invalid contact).
+// Refusals: NOT_FOUND (no such record), FAILED_PRECONDITION (archived), ABORTED (the caller's
+// expected version is stale), ALREADY_EXISTS, INVALID_ARGUMENT (the result would be invalid).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -15,16 +17,23 @@
 
 namespace crm::contact {
 
+// Facts about other aggregates a decision may need, read by the caller from the projection.
+struct Facts {
+  // Whether a (non-archived) company exists.
+  std::function<bool(const std::string& company_id)> company_exists;
+};
+
 // Decides CreateContact for an already validated and normalised `requested` contact.
 absl::StatusOr<ContactCreated> DecideCreate(const Contact& requested, const std::string& new_id,
-                                            absl::Time now);
+                                            absl::Time now, const Facts& facts);
 
 // Decides UpdateContact: `values` holds the new values of the fields in the (validated) `mask`.
 // `expected_version` 0 means "the current version".
 absl::StatusOr<ContactUpdated> DecideUpdate(const std::optional<Contact>& current,
                                             const Contact& values,
                                             const google::protobuf::FieldMask& mask,
-                                            int64_t expected_version, absl::Time now);
+                                            int64_t expected_version, absl::Time now,
+                                            const Facts& facts);
 
 // Decides DeleteContact (archive).
 absl::StatusOr<ContactArchived> DecideArchive(const std::optional<Contact>& current,
@@ -32,5 +41,23 @@ absl::StatusOr<ContactArchived> DecideArchive(const std::optional<Contact>& curr
 
 // Returns OK if `contact` can be told apart from nobody: it has a name, an email or a phone.
 absl::Status CheckIdentifiable(const Contact& contact, const std::string& field);
+
+// Companies.
+absl::StatusOr<CompanyCreated> DecideCreateCompany(const Company& requested,
+                                                   const std::string& new_id);
+absl::StatusOr<CompanyUpdated> DecideUpdateCompany(const std::optional<Company>& current,
+                                                   const Company& values,
+                                                   const google::protobuf::FieldMask& mask,
+                                                   int64_t expected_version);
+absl::StatusOr<CompanyArchived> DecideArchiveCompany(const std::optional<Company>& current,
+                                                     const std::string& id,
+                                                     int64_t expected_version);
+// `relationship.company_id` is `current`; the related company must exist per `facts`.
+absl::StatusOr<CompanyRelationshipAdded> DecideAddRelationship(
+    const std::optional<Company>& current, const Relationship& relationship,
+    int64_t expected_version, const Facts& facts);
+absl::StatusOr<CompanyRelationshipRemoved> DecideRemoveRelationship(
+    const std::optional<Company>& current, const Relationship& relationship,
+    int64_t expected_version);
 
 }  // namespace crm::contact

@@ -7,21 +7,28 @@
 #include "common/status/status_macros.h"
 #include "common/validation/text_fold.h"
 #include "services/contact/domain/apply.h"
+#include "services/contact/projection/history.h"
 #include "services/contact/projection/keys.h"
 
 namespace crm::contact {
 
+using crm::common::v1::EventEnvelope;
+using google::protobuf::Timestamp;
 using store::Cf;
 
 namespace {
 
 // Lower is better when a term comes from several fields.
-int KindRank(char kind) { return kind == 'n' ? 0 : kind == 'e' ? 1 : 2; }
+int KindRank(char kind) { return kind == 'n' ? 0 : kind == 'e' || kind == 'd' ? 1 : 2; }
 
 void AddTerm(std::map<std::string, char>& terms, std::string term, char kind) {
   if (term.empty()) return;
   auto [it, inserted] = terms.emplace(std::move(term), kind);
   if (!inserted && KindRank(kind) < KindRank(it->second)) it->second = kind;
+}
+
+void AddWords(std::map<std::string, char>& terms, const std::string& text, char kind) {
+  for (std::string& w : validation::SplitWords(text)) AddTerm(terms, std::move(w), kind);
 }
 
 bool LooksLikePhone(std::string_view q) {
@@ -36,30 +43,159 @@ bool LooksLikePhone(std::string_view q) {
   return digit;
 }
 
-bool Before(const google::protobuf::Timestamp& a, const google::protobuf::Timestamp& b) {
+bool Before(const Timestamp& a, const Timestamp& b) {
   return a.seconds() < b.seconds() || (a.seconds() == b.seconds() && a.nanos() < b.nanos());
 }
 
-absl::StatusOr<std::optional<Contact>> Decode(const std::optional<std::string>& raw) {
+int64_t Nanos(const Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
+
+template <typename T>
+absl::StatusOr<std::optional<T>> Decode(const std::optional<std::string>& raw) {
   if (!raw) return std::nullopt;
-  Contact c;
-  if (!c.ParseFromString(*raw)) return absl::DataLossError("corrupt contact record");
-  return c;
+  T record;
+  if (!record.ParseFromString(*raw)) return absl::DataLossError("corrupt record in projection");
+  return record;
+}
+
+// Replaces the search entries of `id` from `old_terms` with `new_terms`.
+void UpdateTerms(store::ProjectionStore::Batch& batch, char kind, std::string_view tenant,
+                 std::string_view id, const std::map<std::string, char>& old_terms,
+                 const std::map<std::string, char>& new_terms) {
+  for (const auto& [term, k] : old_terms) {
+    if (!new_terms.contains(term))
+      batch.Delete(Cf::kIndex, keys::SearchEntry(kind, tenant, term, id));
+  }
+  for (const auto& [term, k] : new_terms) {
+    const auto old = old_terms.find(term);
+    if (old == old_terms.end() || old->second != k) {
+      batch.Put(Cf::kIndex, keys::SearchEntry(kind, tenant, term, id), std::string(1, k));
+    }
+  }
+}
+
+// What every record change writes: the state, its version for as_of reads and its history.
+template <typename T>
+void WriteRecord(store::ProjectionStore::Batch& batch, const EventEnvelope& event,
+                 const std::string& state_key, const std::optional<T>& current, const T& next) {
+  const std::string bytes = projection::SerializeDeterministic(next);
+  batch.Put(Cf::kState, state_key, bytes);
+  batch.Put(Cf::kIndex,
+            keys::Version(event.tenant(), next.id(), Nanos(next.update_time()), next.version()),
+            bytes);
+  const HistoryEntry entry = MakeHistoryEntry(event, current ? &*current : nullptr, next,
+                                              next.version(), next.update_time());
+  batch.Put(Cf::kIndex, keys::History(event.tenant(), next.id(), next.version()),
+            projection::SerializeDeterministic(entry));
+}
+
+std::set<std::string> AffiliatedCompanies(const std::optional<Contact>& c) {
+  std::set<std::string> ids;
+  if (c) {
+    for (const auto& a : c->affiliations()) ids.insert(a.company_id());
+  }
+  return ids;
+}
+
+// Reads a record now, or its version at `as_of`.
+template <typename T>
+absl::StatusOr<std::optional<T>> ReadRecord(const store::ProjectionStore& store,
+                                            std::string_view tenant, std::string_view id,
+                                            const std::string& state_key,
+                                            const std::optional<Timestamp>& as_of) {
+  if (!as_of) {
+    ASSIGN_OR_RETURN(std::optional<std::string> raw, store.Get(Cf::kState, state_key));
+    return Decode<T>(raw);
+  }
+  const std::string prefix = keys::Prefix2('v', tenant, id);
+  const std::string target = keys::Version(tenant, id, Nanos(*as_of), INT64_MAX);
+  ASSIGN_OR_RETURN(auto found, store.Latest().FindLastAtOrBefore(Cf::kIndex, prefix, target));
+  if (!found) return std::nullopt;
+  return Decode<T>(found->second);
+}
+
+// Scores `words` against `terms`: every word must prefix-match a term. 0 if one does not.
+double Score(const std::vector<std::string>& words, const std::map<std::string, char>& terms) {
+  double score = 0;
+  for (const std::string& w : words) {
+    double best = 0;
+    for (auto it = terms.lower_bound(w); it != terms.end() && it->first.starts_with(w); ++it) {
+      const bool exact = it->first.size() == w.size();
+      const double s = it->second == 'n' ? (exact ? 4 : 3) : (exact ? 2 : 1);
+      best = std::max(best, s);
+    }
+    if (best == 0) return 0;
+    score += best;
+  }
+  return score;
+}
+
+// Collects the ids under search-index prefix `kind/tenant\0driver...`, up to `max`.
+absl::Status CollectCandidates(const store::ProjectionStore& store, char kind,
+                               std::string_view tenant, const std::string& driver, size_t max,
+                               std::set<std::string>& out) {
+  return store.Scan(Cf::kIndex, keys::SearchTermPrefix(kind, tenant, driver), "",
+                    [&](std::string_view key, std::string_view) {
+                      out.emplace(key.substr(key.rfind('\0') + 1));
+                      return out.size() < max;
+                    });
+}
+
+const std::string& Driver(const std::vector<std::string>& words) {
+  return *std::max_element(
+      words.begin(), words.end(),
+      [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+}
+
+template <typename T>
+void SortHits(std::vector<Hit<T>>& hits) {
+  std::sort(hits.begin(), hits.end(), [](const Hit<T>& a, const Hit<T>& b) {
+    return a.score != b.score ? a.score > b.score : a.record.id() < b.record.id();
+  });
+}
+
+// Generic filtered scan over ids from `prefix` (keys ending in the record id).
+template <typename T, typename Load, typename Keep>
+absl::StatusOr<Page<T>> ScanPage(const store::ProjectionStore& store, Cf cf,
+                                 const std::string& prefix, std::string_view resume_after,
+                                 size_t page_size, size_t max_scan, Load load, Keep keep) {
+  Page<T> page;
+  std::string start;
+  if (!resume_after.empty()) {
+    start = prefix;
+    start.append(resume_after);
+    start.push_back('\0');  // Strictly after.
+  }
+  size_t scanned = 0;
+  absl::Status error;
+  std::string last_id;
+  bool more = false;
+  RETURN_IF_ERROR(store.Scan(cf, prefix, start, [&](std::string_view key, std::string_view value) {
+    if (page.items.size() >= page_size || scanned >= max_scan) {
+      more = true;
+      return false;
+    }
+    ++scanned;
+    last_id = std::string(key.substr(prefix.size()));
+    absl::StatusOr<std::optional<T>> record = load(last_id, value);
+    if (!record.ok()) {
+      error = record.status();
+      return false;
+    }
+    if (*record && keep(**record)) page.items.push_back(std::move(**record));
+    return true;
+  }));
+  RETURN_IF_ERROR(error);
+  if (more) page.resume_after = last_id;
+  return page;
 }
 
 }  // namespace
 
 std::map<std::string, char> SearchTerms(const Contact& c) {
   std::map<std::string, char> terms;
-  for (std::string& w : validation::SplitWords(c.personal().given_name())) {
-    AddTerm(terms, std::move(w), 'n');
-  }
-  for (std::string& w : validation::SplitWords(c.personal().family_name())) {
-    AddTerm(terms, std::move(w), 'n');
-  }
-  for (const auto& e : c.personal().emails()) {
-    for (std::string& w : validation::SplitWords(e.address())) AddTerm(terms, std::move(w), 'e');
-  }
+  AddWords(terms, c.personal().given_name(), 'n');
+  AddWords(terms, c.personal().family_name(), 'n');
+  for (const auto& e : c.personal().emails()) AddWords(terms, e.address(), 'e');
   for (const auto& p : c.personal().phones()) {
     std::string digits;
     for (char ch : p.number()) {
@@ -67,6 +203,13 @@ std::map<std::string, char> SearchTerms(const Contact& c) {
     }
     AddTerm(terms, std::move(digits), 'p');
   }
+  return terms;
+}
+
+std::map<std::string, char> CompanySearchTerms(const Company& c) {
+  std::map<std::string, char> terms;
+  AddWords(terms, c.name(), 'n');
+  AddWords(terms, c.domain(), 'd');
   return terms;
 }
 
@@ -88,133 +231,238 @@ std::vector<std::string> QueryWords(std::string_view query) {
 
 bool ContactProjection::Handles(std::string_view event_type) const {
   return event_type == kContactCreatedType || event_type == kContactUpdatedType ||
-         event_type == kContactArchivedType;
+         event_type == kContactArchivedType || IsCompanyEvent(event_type);
 }
 
-absl::StatusOr<absl::Status> ContactProjection::Apply(const crm::common::v1::EventEnvelope& event,
+absl::StatusOr<absl::Status> ContactProjection::Apply(const EventEnvelope& event,
                                                       store::ProjectionStore::Batch& batch) {
-  const std::string key = keys::Contact(event.tenant(), event.aggregate_id());
+  if (IsCompanyEvent(event.event_type())) return ApplyCompany(event, batch);
+  return ApplyContact(event, batch);
+}
+
+absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope& event,
+                                                             store::ProjectionStore::Batch& batch) {
+  const std::string& tenant = event.tenant();
+  const std::string key = keys::Contact(tenant, event.aggregate_id());
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
-  ASSIGN_OR_RETURN(std::optional<Contact> current, Decode(raw));
+  ASSIGN_OR_RETURN(std::optional<Contact> current, Decode<Contact>(raw));
   absl::StatusOr<Contact> next = contact::Apply(current, event);
   if (!next.ok()) return next.status();  // Refused: nothing written.
 
-  const std::map<std::string, char> old_terms =
-      current ? SearchTerms(*current) : std::map<std::string, char>{};
-  const std::map<std::string, char> new_terms = SearchTerms(*next);
-  for (const auto& [term, kind] : old_terms) {
-    if (!new_terms.contains(term)) {
-      batch.Delete(Cf::kIndex, keys::SearchEntry(event.tenant(), term, event.aggregate_id()));
+  UpdateTerms(batch, 's', tenant, next->id(),
+              current ? SearchTerms(*current) : std::map<std::string, char>{}, SearchTerms(*next));
+  const std::set<std::string> old_companies = AffiliatedCompanies(current);
+  const std::set<std::string> new_companies = AffiliatedCompanies(*next);
+  for (const std::string& company : old_companies) {
+    if (!new_companies.contains(company)) {
+      batch.Delete(Cf::kIndex, keys::Affiliation(tenant, company, next->id()));
     }
   }
-  for (const auto& [term, kind] : new_terms) {
-    auto old = old_terms.find(term);
-    if (old == old_terms.end() || old->second != kind) {
-      batch.Put(Cf::kIndex, keys::SearchEntry(event.tenant(), term, event.aggregate_id()),
-                std::string(1, kind));
+  for (const std::string& company : new_companies) {
+    if (!old_companies.contains(company)) {
+      batch.Put(Cf::kIndex, keys::Affiliation(tenant, company, next->id()), "");
     }
   }
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  WriteRecord(batch, event, key, current, *next);
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<Contact>> ContactProjection::Get(std::string_view tenant,
-                                                              std::string_view id) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                   store_->Get(Cf::kState, keys::Contact(tenant, id)));
-  return Decode(raw);
+absl::StatusOr<absl::Status> ContactProjection::ApplyCompany(const EventEnvelope& event,
+                                                             store::ProjectionStore::Batch& batch) {
+  const std::string& tenant = event.tenant();
+  const std::string key = keys::Company(tenant, event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  ASSIGN_OR_RETURN(std::optional<Company> current, Decode<Company>(raw));
+  absl::StatusOr<Company> next = contact::ApplyCompany(current, event);
+  if (!next.ok()) return next.status();
+
+  UpdateTerms(batch, 'n', tenant, next->id(),
+              current ? CompanySearchTerms(*current) : std::map<std::string, char>{},
+              CompanySearchTerms(*next));
+  // Incoming-relationship index: the difference between the old and new outgoing lists.
+  auto rel_key = [&](const Relationship& r) {
+    return keys::IncomingRelationship(tenant, r.related_company_id(), next->id(), r.type());
+  };
+  std::map<std::string, const Relationship*> old_rels, new_rels;
+  if (current) {
+    for (const auto& r : current->relationships()) old_rels[rel_key(r)] = &r;
+  }
+  for (const auto& r : next->relationships()) new_rels[rel_key(r)] = &r;
+  for (const auto& [k, r] : old_rels) {
+    if (!new_rels.contains(k)) batch.Delete(Cf::kIndex, k);
+  }
+  for (const auto& [k, r] : new_rels) {
+    if (!old_rels.contains(k)) batch.Put(Cf::kIndex, k, projection::SerializeDeterministic(*r));
+  }
+  WriteRecord(batch, event, key, current, *next);
+  return absl::OkStatus();
 }
 
-absl::StatusOr<ListPage> ContactProjection::List(std::string_view tenant, const ListFilter& filter,
-                                                 std::string_view resume_after, size_t page_size,
-                                                 size_t max_scan) const {
-  ListPage page;
-  const std::string prefix = keys::TenantPrefix('c', tenant);
-  std::string start;
-  if (!resume_after.empty()) {
-    start = keys::Contact(tenant, resume_after);
-    start.push_back('\0');  // Strictly after.
+absl::StatusOr<std::optional<Contact>> ContactProjection::GetContact(
+    std::string_view tenant, std::string_view id, const std::optional<Timestamp>& as_of) const {
+  return ReadRecord<Contact>(*store_, tenant, id, keys::Contact(tenant, id), as_of);
+}
+
+absl::StatusOr<std::optional<Company>> ContactProjection::GetCompany(
+    std::string_view tenant, std::string_view id, const std::optional<Timestamp>& as_of) const {
+  return ReadRecord<Company>(*store_, tenant, id, keys::Company(tenant, id), as_of);
+}
+
+absl::StatusOr<Page<Contact>> ContactProjection::ListContacts(std::string_view tenant,
+                                                              const ListFilter& filter,
+                                                              std::string_view resume_after,
+                                                              size_t page_size,
+                                                              size_t max_scan) const {
+  auto keep = [&filter](const Contact& c) {
+    if (c.archived() && !filter.show_archived) return false;
+    if (!filter.owner.empty() && c.owner() != filter.owner) return false;
+    if (filter.lifecycle_stage != crm::contact::v1::LIFECYCLE_STAGE_UNSPECIFIED &&
+        c.lifecycle_stage() != filter.lifecycle_stage) {
+      return false;
+    }
+    if (!filter.tag.empty() &&
+        std::find(c.tags().begin(), c.tags().end(), filter.tag) == c.tags().end()) {
+      return false;
+    }
+    return !(filter.updated_since && Before(c.update_time(), *filter.updated_since));
+  };
+  if (!filter.company_id.empty()) {
+    // Walk the affiliation index of the company; load each contact.
+    return ScanPage<Contact>(
+        *store_, Cf::kIndex, keys::Prefix2('a', tenant, filter.company_id), resume_after, page_size,
+        max_scan, [&](const std::string& id, std::string_view) { return GetContact(tenant, id); },
+        keep);
   }
-  size_t scanned = 0;
-  absl::Status decode_error;
-  std::string last_id;
-  bool more = false;
+  return ScanPage<Contact>(
+      *store_, Cf::kState, keys::TenantPrefix('c', tenant), resume_after, page_size, max_scan,
+      [](const std::string&, std::string_view value) {
+        return Decode<Contact>(std::string(value));
+      },
+      keep);
+}
+
+absl::StatusOr<Page<Company>> ContactProjection::ListCompanies(std::string_view tenant,
+                                                               const ListFilter& filter,
+                                                               std::string_view resume_after,
+                                                               size_t page_size,
+                                                               size_t max_scan) const {
+  const std::string industry = absl::AsciiStrToLower(filter.industry);
+  return ScanPage<Company>(
+      *store_, Cf::kState, keys::TenantPrefix('m', tenant), resume_after, page_size, max_scan,
+      [](const std::string&, std::string_view value) {
+        return Decode<Company>(std::string(value));
+      },
+      [&](const Company& c) {
+        if (c.archived() && !filter.show_archived) return false;
+        if (!filter.owner.empty() && c.owner() != filter.owner) return false;
+        if (!industry.empty() && absl::AsciiStrToLower(c.industry()) != industry) return false;
+        return filter.tag.empty() ||
+               std::find(c.tags().begin(), c.tags().end(), filter.tag) != c.tags().end();
+      });
+}
+
+absl::StatusOr<std::vector<Hit<Contact>>> ContactProjection::SearchContacts(
+    std::string_view tenant, const std::vector<std::string>& words, bool show_archived,
+    size_t max_candidates) const {
+  std::vector<Hit<Contact>> hits;
+  if (words.empty()) return hits;
+  const std::string& driver = Driver(words);
+  std::set<std::string> candidates;
+  RETURN_IF_ERROR(CollectCandidates(*store_, 's', tenant, driver, max_candidates, candidates));
+  // Contacts of companies whose name matches the driver word are candidates too.
+  std::set<std::string> companies;
+  RETURN_IF_ERROR(CollectCandidates(*store_, 'n', tenant, driver, max_candidates, companies));
+  for (const std::string& company : companies) {
+    if (candidates.size() >= max_candidates) break;
+    RETURN_IF_ERROR(store_->Scan(Cf::kIndex, keys::Prefix2('a', tenant, company), "",
+                                 [&](std::string_view key, std::string_view) {
+                                   candidates.emplace(key.substr(key.rfind('\0') + 1));
+                                   return candidates.size() < max_candidates;
+                                 }));
+  }
+  std::map<std::string, std::string> company_names;  // Cache per query.
+  for (const std::string& id : candidates) {
+    ASSIGN_OR_RETURN(std::optional<Contact> c, GetContact(tenant, id));
+    if (!c || (c->archived() && !show_archived)) continue;
+    std::map<std::string, char> terms = SearchTerms(*c);
+    for (const auto& a : c->affiliations()) {
+      auto it = company_names.find(a.company_id());
+      if (it == company_names.end()) {
+        ASSIGN_OR_RETURN(std::optional<Company> company, GetCompany(tenant, a.company_id()));
+        it = company_names.emplace(a.company_id(), company ? company->name() : "").first;
+      }
+      AddWords(terms, it->second, 'c');
+    }
+    if (const double score = Score(words, terms); score > 0) {
+      hits.push_back(Hit<Contact>{std::move(*c), score});
+    }
+  }
+  SortHits(hits);
+  return hits;
+}
+
+absl::StatusOr<std::vector<Hit<Company>>> ContactProjection::SearchCompanies(
+    std::string_view tenant, const std::vector<std::string>& words, bool show_archived,
+    size_t max_candidates) const {
+  std::vector<Hit<Company>> hits;
+  if (words.empty()) return hits;
+  std::set<std::string> candidates;
   RETURN_IF_ERROR(
-      store_->Scan(Cf::kState, prefix, start, [&](std::string_view key, std::string_view value) {
-        if (page.contacts.size() >= page_size || scanned >= max_scan) {
-          more = true;
-          return false;
-        }
-        ++scanned;
-        Contact c;
-        if (!c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          decode_error = absl::DataLossError("corrupt contact record");
-          return false;
-        }
-        last_id = c.id();
-        if (c.archived() && !filter.show_archived) return true;
-        if (!filter.owner.empty() && c.owner() != filter.owner) return true;
-        if (filter.lifecycle_stage != crm::contact::v1::LIFECYCLE_STAGE_UNSPECIFIED &&
-            c.lifecycle_stage() != filter.lifecycle_stage) {
-          return true;
-        }
-        if (!filter.tag.empty() &&
-            std::find(c.tags().begin(), c.tags().end(), filter.tag) == c.tags().end()) {
-          return true;
-        }
-        if (filter.updated_since && Before(c.update_time(), *filter.updated_since)) return true;
-        page.contacts.push_back(std::move(c));
-        return true;
-      }));
-  RETURN_IF_ERROR(decode_error);
-  if (more) page.resume_after = last_id;
+      CollectCandidates(*store_, 'n', tenant, Driver(words), max_candidates, candidates));
+  for (const std::string& id : candidates) {
+    ASSIGN_OR_RETURN(std::optional<Company> c, GetCompany(tenant, id));
+    if (!c || (c->archived() && !show_archived)) continue;
+    if (const double score = Score(words, CompanySearchTerms(*c)); score > 0) {
+      hits.push_back(Hit<Company>{std::move(*c), score});
+    }
+  }
+  SortHits(hits);
+  return hits;
+}
+
+absl::StatusOr<Page<HistoryEntry>> ContactProjection::History(std::string_view tenant,
+                                                              std::string_view id,
+                                                              int64_t after_version,
+                                                              size_t page_size) const {
+  Page<HistoryEntry> page;
+  const std::string prefix = keys::Prefix2('h', tenant, id);
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kIndex, prefix, keys::History(tenant, id, after_version + 1),
+                   [&](std::string_view, std::string_view value) {
+                     if (page.items.size() >= page_size) {
+                       page.resume_after = std::to_string(page.items.back().version());
+                       return false;
+                     }
+                     HistoryEntry entry;
+                     if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                       error = absl::DataLossError("corrupt history entry");
+                       return false;
+                     }
+                     page.items.push_back(std::move(entry));
+                     return true;
+                   }));
+  RETURN_IF_ERROR(error);
   return page;
 }
 
-absl::StatusOr<std::vector<SearchHit>> ContactProjection::Search(
-    std::string_view tenant, const std::vector<std::string>& words, bool show_archived,
-    size_t max_candidates) const {
-  std::vector<SearchHit> hits;
-  if (words.empty()) return hits;
-  // The longest word is the most selective: it drives the candidate scan.
-  const std::string& driver = *std::max_element(
-      words.begin(), words.end(),
-      [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
-  std::set<std::string> candidates;
-  const std::string prefix = keys::SearchTermPrefix(tenant, driver);
-  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
-    const size_t nul = key.rfind('\0');
-    candidates.emplace(key.substr(nul + 1));
-    return candidates.size() < max_candidates;
-  }));
-  const store::ReadView view = store_->Snapshot();
-  for (const std::string& id : candidates) {
-    ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                     view.Get(Cf::kState, keys::Contact(tenant, id)));
-    ASSIGN_OR_RETURN(std::optional<Contact> c, Decode(raw));
-    if (!c || (c->archived() && !show_archived)) continue;
-    const std::map<std::string, char> terms = SearchTerms(*c);
-    double score = 0;
-    bool all = true;
-    for (const std::string& w : words) {
-      double best = 0;
-      for (auto it = terms.lower_bound(w); it != terms.end() && it->first.starts_with(w); ++it) {
-        const bool exact = it->first.size() == w.size();
-        const double s = it->second == 'n' ? (exact ? 4 : 3) : (exact ? 2 : 1);
-        best = std::max(best, s);
-      }
-      if (best == 0) {
-        all = false;
-        break;
-      }
-      score += best;
-    }
-    if (all) hits.push_back(SearchHit{std::move(*c), score});
-  }
-  std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
-    return a.score != b.score ? a.score > b.score : a.contact.id() < b.contact.id();
-  });
-  return hits;
+absl::StatusOr<std::vector<Relationship>> ContactProjection::IncomingRelationships(
+    std::string_view tenant, std::string_view company_id) const {
+  std::vector<Relationship> out;
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kIndex, keys::Prefix2('r', tenant, company_id), "",
+                   [&](std::string_view, std::string_view value) {
+                     Relationship r;
+                     if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                       error = absl::DataLossError("corrupt relationship");
+                       return false;
+                     }
+                     out.push_back(std::move(r));
+                     return true;
+                   }));
+  RETURN_IF_ERROR(error);
+  return out;
 }
 
 }  // namespace crm::contact

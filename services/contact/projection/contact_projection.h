@@ -1,5 +1,7 @@
-// ContactProjection: the contact service's RocksDB projection: contacts by id and a search
-// index, built only from contact events, plus the queries the API serves from it.
+// ContactProjection: the contact service's RocksDB projection — contacts, companies, their
+// search indexes, affiliations, relationships, and every version of every record with its
+// history entry (for audit trails and "as of" reads) — built only from the service's events,
+// plus the queries the API serves from it.
 //
 // Apply runs on the projector thread; queries run on any thread and read committed state.
 #pragma once
@@ -16,8 +18,12 @@
 
 namespace crm::contact {
 
+using crm::contact::v1::HistoryEntry;
+
 // The search terms of a contact with the kind of field each came from ('n', 'e' or 'p').
 std::map<std::string, char> SearchTerms(const Contact& contact);
+// The search terms of a company ('n' name, 'd' domain).
+std::map<std::string, char> CompanySearchTerms(const Company& company);
 
 // Query words of a search string: one digit string if the whole query looks like a phone
 // number, else its folded words.
@@ -25,20 +31,24 @@ std::vector<std::string> QueryWords(std::string_view query);
 
 struct ListFilter {
   std::string owner;
-  std::string tag;  // lower case
+  std::string tag;         // lower case
+  std::string industry;    // companies only; compared case-insensitively
+  std::string company_id;  // contacts only: affiliated with this company
   crm::contact::v1::LifecycleStage lifecycle_stage = crm::contact::v1::LIFECYCLE_STAGE_UNSPECIFIED;
   std::optional<google::protobuf::Timestamp> updated_since;
   bool show_archived = false;
 };
 
-struct ListPage {
-  std::vector<Contact> contacts;
-  // Id of the last contact examined, when more may follow; empty at the end.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  // Where the next page starts after (an id or a version), when more may follow; empty at the end.
   std::string resume_after;
 };
 
-struct SearchHit {
-  Contact contact;
+template <typename T>
+struct Hit {
+  T record;
   double score = 0;
 };
 
@@ -50,22 +60,47 @@ class ContactProjection final : public projection::EventApplier {
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
 
-  // Returns the contact, or nullopt if it does not exist.
-  absl::StatusOr<std::optional<Contact>> Get(std::string_view tenant, std::string_view id) const;
+  // The record now, or as it was at `as_of` (nullopt: did not exist then / at all).
+  absl::StatusOr<std::optional<Contact>> GetContact(
+      std::string_view tenant, std::string_view id,
+      const std::optional<google::protobuf::Timestamp>& as_of = std::nullopt) const;
+  absl::StatusOr<std::optional<Company>> GetCompany(
+      std::string_view tenant, std::string_view id,
+      const std::optional<google::protobuf::Timestamp>& as_of = std::nullopt) const;
 
-  // Lists contacts after `resume_after` (exclusive) in id order, examining at most
-  // `max_scan` contacts so one call stays bounded even when the filter matches few.
-  absl::StatusOr<ListPage> List(std::string_view tenant, const ListFilter& filter,
-                                std::string_view resume_after, size_t page_size,
-                                size_t max_scan) const;
+  // Lists after `resume_after` (exclusive) in id order, examining at most `max_scan` records so
+  // a call stays bounded even when the filter matches few.
+  absl::StatusOr<Page<Contact>> ListContacts(std::string_view tenant, const ListFilter& filter,
+                                             std::string_view resume_after, size_t page_size,
+                                             size_t max_scan) const;
+  absl::StatusOr<Page<Company>> ListCompanies(std::string_view tenant, const ListFilter& filter,
+                                              std::string_view resume_after, size_t page_size,
+                                              size_t max_scan) const;
 
-  // Every contact matching all `words`, best first (ties by id); at most `max_candidates`
-  // are examined.
-  absl::StatusOr<std::vector<SearchHit>> Search(std::string_view tenant,
-                                                const std::vector<std::string>& words,
-                                                bool show_archived, size_t max_candidates) const;
+  // Records matching all `words`, best first (ties by id); at most `max_candidates` examined.
+  absl::StatusOr<std::vector<Hit<Contact>>> SearchContacts(std::string_view tenant,
+                                                           const std::vector<std::string>& words,
+                                                           bool show_archived,
+                                                           size_t max_candidates) const;
+  absl::StatusOr<std::vector<Hit<Company>>> SearchCompanies(std::string_view tenant,
+                                                            const std::vector<std::string>& words,
+                                                            bool show_archived,
+                                                            size_t max_candidates) const;
+
+  // History entries of a record after version `after_version`, oldest first.
+  absl::StatusOr<Page<HistoryEntry>> History(std::string_view tenant, std::string_view id,
+                                             int64_t after_version, size_t page_size) const;
+
+  // Relationships where `company_id` is the object.
+  absl::StatusOr<std::vector<Relationship>> IncomingRelationships(
+      std::string_view tenant, std::string_view company_id) const;
 
  private:
+  absl::StatusOr<absl::Status> ApplyContact(const crm::common::v1::EventEnvelope& event,
+                                            store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyCompany(const crm::common::v1::EventEnvelope& event,
+                                            store::ProjectionStore::Batch& batch);
+
   store::ProjectionStore* const store_;
 };
 

@@ -1,15 +1,26 @@
-// The contact projection's key schema, in one place. Every key starts with the tenant.
+// The contact service projection's key schema, in one place. Every key starts with a kind
+// letter and the tenant.
 //
-//   kState  "c/" tenant \0 contact_id                -> Contact (deterministic protobuf)
-//   kIndex  "s/" tenant \0 term \0 contact_id        -> field kind ('n' name, 'e' email,
-//                                                       'p' phone): the search index
+// kState
+//   "c/" tenant \0 contact_id                     -> Contact (deterministic protobuf)
+//   "m/" tenant \0 company_id                     -> Company
+// kIndex
+//   "s/" tenant \0 term \0 contact_id             -> field kind ('n' name, 'e' email, 'p' phone)
+//   "n/" tenant \0 term \0 company_id             -> field kind ('n' name, 'd' domain)
+//   "a/" tenant \0 company_id \0 contact_id       -> "" (affiliation: contacts by company)
+//   "r/" tenant \0 related_id \0 company_id \0 t  -> Relationship (incoming, t = type byte)
+//   "v/" tenant \0 id \0 time(BE64 ns) version(BE64) -> the record after that change (as_of)
+//   "h/" tenant \0 id \0 version(BE64)            -> HistoryEntry
+// (The projector's own keys, "o/..." in kIndex and "p/", "k/", "d/" in kLog, do not collide.)
 //
-// Terms are folded words (see common/validation/text_fold.h); phone terms are the E.164 digits
-// without "+". Contact ids sort by creation time, so a state scan lists oldest first.
+// Ids sort by creation time, so a state scan lists oldest first.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "common/store/big_endian.h"
 
 namespace crm::contact::keys {
 
@@ -20,23 +31,69 @@ inline std::string TenantPrefix(char kind, std::string_view tenant) {
   return k;
 }
 
+// kind/tenant\0a\0
+inline std::string Prefix2(char kind, std::string_view tenant, std::string_view a) {
+  std::string k = TenantPrefix(kind, tenant);
+  k.append(a);
+  k.push_back('\0');
+  return k;
+}
+
 inline std::string Contact(std::string_view tenant, std::string_view id) {
   std::string k = TenantPrefix('c', tenant);
   k.append(id);
   return k;
 }
 
-inline std::string SearchTermPrefix(std::string_view tenant, std::string_view term_prefix) {
-  std::string k = TenantPrefix('s', tenant);
+inline std::string Company(std::string_view tenant, std::string_view id) {
+  std::string k = TenantPrefix('m', tenant);
+  k.append(id);
+  return k;
+}
+
+// Search entries: kind 's' for contacts, 'n' for companies.
+inline std::string SearchTermPrefix(char kind, std::string_view tenant,
+                                    std::string_view term_prefix) {
+  std::string k = TenantPrefix(kind, tenant);
   k.append(term_prefix);
   return k;
 }
 
-inline std::string SearchEntry(std::string_view tenant, std::string_view term,
+inline std::string SearchEntry(char kind, std::string_view tenant, std::string_view term,
                                std::string_view id) {
-  std::string k = SearchTermPrefix(tenant, term);
+  std::string k = SearchTermPrefix(kind, tenant, term);
   k.push_back('\0');
   k.append(id);
+  return k;
+}
+
+inline std::string Affiliation(std::string_view tenant, std::string_view company_id,
+                               std::string_view contact_id) {
+  std::string k = Prefix2('a', tenant, company_id);
+  k.append(contact_id);
+  return k;
+}
+
+inline std::string IncomingRelationship(std::string_view tenant, std::string_view related_id,
+                                        std::string_view company_id, int type) {
+  std::string k = Prefix2('r', tenant, related_id);
+  k.append(company_id);
+  k.push_back('\0');
+  k.push_back(static_cast<char>(type));
+  return k;
+}
+
+inline std::string Version(std::string_view tenant, std::string_view id, int64_t time_nanos,
+                           int64_t version) {
+  std::string k = Prefix2('v', tenant, id);
+  store::PutBigEndian(k, static_cast<uint64_t>(time_nanos));
+  store::PutBigEndian(k, static_cast<uint64_t>(version));
+  return k;
+}
+
+inline std::string History(std::string_view tenant, std::string_view id, int64_t version) {
+  std::string k = Prefix2('h', tenant, id);
+  store::PutBigEndian(k, static_cast<uint64_t>(version));
   return k;
 }
 

@@ -30,12 +30,12 @@ EventEnvelope Envelope(const google::protobuf::Message& payload, const std::stri
 }
 
 Contact Created() {
-  auto event = DecideCreate(Ada(), "ID1", kNow);
+  auto event = DecideCreate(Ada(), "ID1", kNow, Facts{});
   return *Apply(std::nullopt, Envelope(*event, "ID1", 0, 100));
 }
 
 TEST(DecideCreate, NeedsSomethingToIdentifyTheContact) {
-  auto event = DecideCreate(Contact(), "ID1", kNow);
+  auto event = DecideCreate(Contact(), "ID1", kNow, Facts{});
   EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(event.status().message().find("contact.personal"), std::string::npos);
 }
@@ -45,7 +45,7 @@ TEST(DecideCreate, StampsConsentTimesAndIgnoresOutputOnlyFields) {
   c.set_version(42);
   c.set_archived(true);
   c.add_consents()->set_channel(crm::contact::v1::CONSENT_CHANNEL_EMAIL);
-  auto event = DecideCreate(c, "ID1", kNow);
+  auto event = DecideCreate(c, "ID1", kNow, Facts{});
   ASSERT_TRUE(event.ok());
   EXPECT_EQ(event->contact().id(), "ID1");
   EXPECT_EQ(event->contact().version(), 0);
@@ -62,14 +62,14 @@ TEST(Apply, CreateSetsVersionAndTimesFromTheEnvelope) {
 }
 
 TEST(Apply, IsDeterministic) {
-  auto event = DecideCreate(Ada(), "ID1", kNow);
+  auto event = DecideCreate(Ada(), "ID1", kNow, Facts{});
   const auto e = Envelope(*event, "ID1", 0, 100);
   EXPECT_EQ(Apply(std::nullopt, e)->SerializeAsString(),
             Apply(std::nullopt, e)->SerializeAsString());
 }
 
 TEST(Apply, CreateOverAnExistingContactIsAborted) {
-  auto event = DecideCreate(Ada(), "ID1", kNow);
+  auto event = DecideCreate(Ada(), "ID1", kNow, Facts{});
   EXPECT_EQ(Apply(Created(), Envelope(*event, "ID1", 0, 100)).status().code(),
             absl::StatusCode::kAborted);
 }
@@ -82,7 +82,7 @@ TEST(DecideUpdate, ChangesOnlyMaskedFields) {
   values.mutable_personal()->set_given_name("IGNORED");
   google::protobuf::FieldMask mask;
   mask.add_paths("personal.family_name");
-  auto event = DecideUpdate(current, values, mask, 1, kNow);
+  auto event = DecideUpdate(current, values, mask, 1, kNow, Facts{});
   ASSERT_TRUE(event.ok()) << event.status();
   auto next = Apply(current, Envelope(*event, "ID1", 1, 200));
   ASSERT_TRUE(next.ok()) << next.status();
@@ -100,7 +100,7 @@ TEST(DecideUpdate, ReplacesListsWhole) {
   values.mutable_personal()->add_emails()->set_address("new@example.com");
   google::protobuf::FieldMask mask;
   mask.add_paths("personal.emails");
-  auto event = DecideUpdate(current, values, mask, 0, kNow);
+  auto event = DecideUpdate(current, values, mask, 0, kNow, Facts{});
   auto next = Apply(current, Envelope(*event, "ID1", 1, 200));
   ASSERT_EQ(next->personal().emails_size(), 1);
   EXPECT_EQ(next->personal().emails(0).address(), "new@example.com");
@@ -112,18 +112,18 @@ TEST(DecideUpdate, Refusals) {
   values.set_id("ID1");
   google::protobuf::FieldMask mask;
   mask.add_paths("job_title");
-  EXPECT_EQ(DecideUpdate(std::nullopt, values, mask, 0, kNow).status().code(),
+  EXPECT_EQ(DecideUpdate(std::nullopt, values, mask, 0, kNow, Facts{}).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(DecideUpdate(current, values, mask, 7, kNow).status().code(),
+  EXPECT_EQ(DecideUpdate(current, values, mask, 7, kNow, Facts{}).status().code(),
             absl::StatusCode::kAborted);
   Contact archived = current;
   archived.set_archived(true);
-  EXPECT_EQ(DecideUpdate(archived, values, mask, 0, kNow).status().code(),
+  EXPECT_EQ(DecideUpdate(archived, values, mask, 0, kNow, Facts{}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   google::protobuf::FieldMask wipe;
   wipe.add_paths("personal.given_name");
   wipe.add_paths("personal.emails");
-  EXPECT_EQ(DecideUpdate(current, values, wipe, 0, kNow).status().code(),
+  EXPECT_EQ(DecideUpdate(current, values, wipe, 0, kNow, Facts{}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -134,8 +134,8 @@ TEST(Apply, UpdateRacedByAnotherWriterIsAborted) {
   values.set_job_title("Engineer");
   google::protobuf::FieldMask mask;
   mask.add_paths("job_title");
-  auto first = DecideUpdate(current, values, mask, 1, kNow);
-  auto second = DecideUpdate(current, values, mask, 1, kNow);
+  auto first = DecideUpdate(current, values, mask, 1, kNow, Facts{});
+  auto second = DecideUpdate(current, values, mask, 1, kNow, Facts{});
   auto after_first = Apply(current, Envelope(*first, "ID1", 1, 200));
   ASSERT_TRUE(after_first.ok());
   EXPECT_EQ(Apply(*after_first, Envelope(*second, "ID1", 1, 201)).status().code(),

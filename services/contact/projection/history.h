@@ -1,0 +1,27 @@
+// History: the audit-trail entry of one change, computed at apply from the record before and
+// after. Deterministic (JSON is rendered from deterministic bytes), so entries are part of the
+// projection's checksum like everything else.
+#pragma once
+
+#include <vector>
+
+#include "crm/common/v1/envelope.pb.h"
+#include "crm/contact/v1/resources.pb.h"
+#include "google/protobuf/message.h"
+
+namespace crm::contact {
+
+// The fields that differ between `before` (null: nothing existed) and `after`, as paths with
+// JSON values. Nested crm.* messages are compared field by field ("personal.given_name");
+// version and update_time are left out (every change moves them).
+std::vector<crm::contact::v1::FieldChange> Diff(const google::protobuf::Message* before,
+                                                const google::protobuf::Message& after);
+
+// The history entry for `event`, which turned `before` into `after` (a Contact or Company).
+crm::contact::v1::HistoryEntry MakeHistoryEntry(const crm::common::v1::EventEnvelope& event,
+                                                const google::protobuf::Message* before,
+                                                const google::protobuf::Message& after,
+                                                int64_t version,
+                                                const google::protobuf::Timestamp& time);
+
+}  // namespace crm::contact

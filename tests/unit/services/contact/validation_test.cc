@@ -235,3 +235,131 @@ TEST(ValidateSearch, ChecksQueryAndPaging) {
 
 }  // namespace
 }  // namespace crm::contact
+
+namespace crm::contact {
+namespace {
+
+constexpr char kId[] = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+constexpr char kOther[] = "01ARZ3NDEKTSV4RRFFQ69G5FAW";
+
+void ExpectInvalidField(const absl::Status& s, const std::string& field) {
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message().substr(0, field.size()), field) << s;
+}
+
+TEST(ValidateCreateCompany, NormalisesAndNamesBadFields) {
+  crm::contact::v1::CreateCompanyRequest r;
+  ExpectInvalidField(ValidateCreateCompany(r).status(), "company");
+  r.mutable_company()->set_name("  ");
+  ExpectInvalidField(ValidateCreateCompany(r).status(), "company.name");
+  r.mutable_company()->set_name("Acme");
+  r.mutable_company()->set_domain("https://WWW.Acme.Example/about");
+  auto ok = ValidateCreateCompany(r);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->domain(), "acme.example");
+  r.mutable_company()->set_domain("not a domain");
+  ExpectInvalidField(ValidateCreateCompany(r).status(), "company.domain");
+  r.mutable_company()->set_domain("");
+  r.mutable_company()->set_employee_count(-1);
+  ExpectInvalidField(ValidateCreateCompany(r).status(), "company.employee_count");
+  r.mutable_company()->set_employee_count(10);
+  r.mutable_company()->mutable_address()->set_country_code("Germany");
+  ExpectInvalidField(ValidateCreateCompany(r).status(), "company.address.country_code");
+  r.mutable_company()->clear_address();
+  r.mutable_company()->add_relationships();
+  ExpectInvalidField(ValidateCreateCompany(r).status(), "company.relationships");
+  r.mutable_company()->clear_relationships();
+  r.mutable_company()->set_id(kId);
+  ExpectInvalidField(ValidateCreateCompany(r).status(), "company.id");
+}
+
+TEST(ValidateUpdateCompany, ChecksMaskAndValues) {
+  crm::contact::v1::UpdateCompanyRequest r;
+  r.mutable_company()->set_id(kId);
+  ExpectInvalidField(ValidateUpdateCompany(r).status(), "update_mask");
+  r.mutable_update_mask()->add_paths("relationships");
+  ExpectInvalidField(ValidateUpdateCompany(r).status(), "update_mask");
+  r.mutable_update_mask()->set_paths(0, "name");
+  ExpectInvalidField(ValidateUpdateCompany(r).status(), "company.name");
+  r.mutable_company()->set_name("New");
+  EXPECT_TRUE(ValidateUpdateCompany(r).ok());
+}
+
+TEST(ValidateRelationship, RefusesSelfUnknownTypeAndBadIds) {
+  crm::contact::v1::AddRelationshipRequest r;
+  ExpectInvalidField(ValidateAddRelationship(r), "relationship");
+  auto* rel = r.mutable_relationship();
+  rel->set_company_id(kId);
+  rel->set_related_company_id("x");
+  ExpectInvalidField(ValidateAddRelationship(r), "relationship.related_company_id");
+  rel->set_related_company_id(kId);
+  ExpectInvalidField(ValidateAddRelationship(r), "relationship.related_company_id");
+  rel->set_related_company_id(kOther);
+  ExpectInvalidField(ValidateAddRelationship(r), "relationship.type");
+  rel->set_type(crm::contact::v1::RELATIONSHIP_TYPE_VENDOR);
+  EXPECT_TRUE(ValidateAddRelationship(r).ok());
+  crm::contact::v1::RemoveRelationshipRequest remove;
+  *remove.mutable_relationship() = *rel;
+  remove.set_expected_version(-1);
+  ExpectInvalidField(ValidateRemoveRelationship(remove), "expected_version");
+  crm::contact::v1::ListRelationshipsRequest list;
+  ExpectInvalidField(ValidateListRelationships(list), "company_id");
+}
+
+TEST(ValidateHistoryAndAsOf, ChecksIdsPagingAndTimes) {
+  crm::contact::v1::GetContactHistoryRequest h;
+  ExpectInvalidField(ValidateHistory(h).status(), "id");
+  h.set_id(kId);
+  h.set_page_size(5000);
+  ExpectInvalidField(ValidateHistory(h).status(), "page_size");
+  h.set_page_size(0);
+  h.set_page_token(HistoryPageToken(h, 7));
+  auto ok = ValidateHistory(h);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->after_version, 7);
+  h.set_id(kOther);
+  ExpectInvalidField(ValidateHistory(h).status(), "page_token");
+
+  crm::contact::v1::GetContactRequest get;
+  get.set_id(kId);
+  get.mutable_as_of()->set_seconds(-70000000000);
+  ExpectInvalidField(ValidateGet(get), "as_of");
+  crm::contact::v1::GetCompanyRequest get_company;
+  get_company.set_id(kId);
+  get_company.mutable_as_of()->set_nanos(2000000000);
+  ExpectInvalidField(ValidateGetCompany(get_company), "as_of");
+}
+
+TEST(ValidateAffiliations, NamesTheBadEntry) {
+  crm::contact::v1::CreateContactRequest r;
+  r.mutable_contact()->mutable_personal()->set_given_name("A");
+  r.mutable_contact()->add_affiliations()->set_company_id("bad");
+  ExpectInvalidField(ValidateCreate(r).status(), "contact.affiliations[0].company_id");
+  r.mutable_contact()->mutable_affiliations(0)->set_company_id(kId);
+  r.mutable_contact()->add_affiliations()->set_company_id(kId);
+  ExpectInvalidField(ValidateCreate(r).status(), "contact.affiliations[1].company_id");
+  r.mutable_contact()->mutable_affiliations(1)->set_company_id(kOther);
+  auto ok = ValidateCreate(r);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ok->affiliations(0).primary());
+  crm::contact::v1::ListContactsRequest list;
+  list.set_company_id("x");
+  ExpectInvalidField(ValidateList(list).status(), "company_id");
+}
+
+TEST(ValidateListAndSearchCompanies, ChecksPaging) {
+  crm::contact::v1::ListCompaniesRequest list;
+  list.set_page_size(-2);
+  ExpectInvalidField(ValidateListCompanies(list).status(), "page_size");
+  list.set_page_size(1);
+  list.set_page_token(ListCompaniesPageToken(list, kId));
+  EXPECT_EQ(ValidateListCompanies(list)->resume_after, kId);
+  crm::contact::v1::SearchCompaniesRequest search;
+  ExpectInvalidField(ValidateSearchCompanies(search).status(), "query");
+  search.set_query("acme");
+  search.set_page_token("zzz");
+  ExpectInvalidField(ValidateSearchCompanies(search).status(), "page_token");
+}
+
+}  // namespace
+}  // namespace crm::contact

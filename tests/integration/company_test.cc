@@ -1,0 +1,250 @@
+// Companies, affiliations, relationships, history and as_of over gRPC on the real crm-node, and
+// on crm-contact over the dev broker: restart and rebuild keep all of it.
+#include <gtest/gtest.h>
+
+#include "tests/integration/contact_client.h"
+
+namespace crm::testing {
+namespace {
+
+namespace v1 = crm::contact::v1;
+using v1::Company;
+using v1::Contact;
+
+class CompanyTest : public ::testing::Test {
+ protected:
+  void StartNode(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = StartServer("crm-node", args, dir_.path());
+    ASSERT_FALSE(server_.addr.empty());
+  }
+
+  Company CreateCompany(const std::string& name, const std::string& domain) {
+    v1::CreateCompanyRequest req;
+    req.mutable_company()->set_name(name);
+    req.mutable_company()->set_domain(domain);
+    Company out;
+    grpc::Status s = server_.contacts->CreateCompany(Ctx().get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  Contact CreateAffiliated(const std::string& given, const std::string& company_id) {
+    v1::CreateContactRequest req;
+    req.mutable_contact()->mutable_personal()->set_given_name(given);
+    auto* a = req.mutable_contact()->add_affiliations();
+    a->set_company_id(company_id);
+    a->set_role("Buyer");
+    Contact out;
+    grpc::Status s = server_.contacts->CreateContact(Ctx().get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  // Exercises every new RPC; returns the company and contact ids for later checks.
+  std::pair<std::string, std::string> Scenario() {
+    Company acme = CreateCompany("Acme Rockets", "https://www.acme.example");
+    EXPECT_EQ(acme.domain(), "acme.example");
+    Company beta = CreateCompany("Beta Labs", "beta.example");
+    Contact wile = CreateAffiliated("Wile", acme.id());
+
+    v1::AddRelationshipRequest add;
+    add.mutable_relationship()->set_company_id(acme.id());
+    add.mutable_relationship()->set_related_company_id(beta.id());
+    add.mutable_relationship()->set_type(v1::RELATIONSHIP_TYPE_CUSTOMER);
+    Company after;
+    EXPECT_TRUE(server_.contacts->AddRelationship(Ctx().get(), add, &after).ok());
+    EXPECT_EQ(after.relationships_size(), 1);
+    EXPECT_EQ(server_.contacts->AddRelationship(Ctx().get(), add, &after).error_code(),
+              grpc::StatusCode::ALREADY_EXISTS);
+
+    v1::UpdateCompanyRequest update;
+    update.mutable_company()->set_id(acme.id());
+    update.mutable_company()->set_industry("Aerospace");
+    update.mutable_update_mask()->add_paths("industry");
+    EXPECT_TRUE(server_.contacts->UpdateCompany(Ctx().get(), update, &after).ok());
+    EXPECT_EQ(after.version(), 3);
+    return {acme.id(), wile.id()};
+  }
+
+  TempDir dir_;
+  Server server_;
+};
+
+TEST_F(CompanyTest, CompaniesAffiliationsRelationshipsHistoryAndAsOf) {
+  StartNode();
+  auto [acme, wile] = Scenario();
+
+  v1::ListRelationshipsRequest rels;
+  rels.set_company_id(acme);
+  v1::ListRelationshipsResponse rel_out;
+  ASSERT_TRUE(server_.contacts->ListRelationships(Ctx().get(), rels, &rel_out).ok());
+  ASSERT_EQ(rel_out.outgoing_size(), 1);
+  const std::string beta = rel_out.outgoing(0).related_company_id();
+  rels.set_company_id(beta);
+  ASSERT_TRUE(server_.contacts->ListRelationships(Ctx().get(), rels, &rel_out).ok());
+  ASSERT_EQ(rel_out.incoming_size(), 1);
+  EXPECT_EQ(rel_out.incoming(0).company_id(), acme);
+
+  // Contacts by company, and found by the company's name.
+  v1::ListContactsRequest list;
+  list.set_company_id(acme);
+  v1::ListContactsResponse listed;
+  ASSERT_TRUE(server_.contacts->ListContacts(Ctx().get(), list, &listed).ok());
+  ASSERT_EQ(listed.contacts_size(), 1);
+  EXPECT_EQ(listed.contacts(0).id(), wile);
+  v1::SearchContactsRequest search;
+  search.set_query("rocket");
+  v1::SearchContactsResponse found;
+  ASSERT_TRUE(server_.contacts->SearchContacts(Ctx().get(), search, &found).ok());
+  ASSERT_EQ(found.matches_size(), 1);
+  v1::SearchCompaniesRequest company_search;
+  company_search.set_query("acme");
+  v1::SearchCompaniesResponse company_found;
+  ASSERT_TRUE(server_.contacts->SearchCompanies(Ctx().get(), company_search, &company_found).ok());
+  ASSERT_EQ(company_found.matches_size(), 1);
+  v1::ListCompaniesRequest list_companies;
+  list_companies.set_industry("aerospace");
+  v1::ListCompaniesResponse companies;
+  ASSERT_TRUE(server_.contacts->ListCompanies(Ctx().get(), list_companies, &companies).ok());
+  ASSERT_EQ(companies.companies_size(), 1);
+
+  // The audit trail and time travel.
+  v1::GetCompanyHistoryRequest history;
+  history.set_id(acme);
+  v1::GetCompanyHistoryResponse trail;
+  ASSERT_TRUE(server_.contacts->GetCompanyHistory(Ctx().get(), history, &trail).ok());
+  ASSERT_EQ(trail.entries_size(), 3);
+  EXPECT_EQ(trail.entries(2).changes(0).path(), "industry");
+  EXPECT_EQ(trail.entries(2).changes(0).after(), "\"Aerospace\"");
+  EXPECT_EQ(trail.entries(2).source(), v1::CHANGE_SOURCE_API);
+
+  v1::GetCompanyRequest get;
+  get.set_id(acme);
+  *get.mutable_as_of() = trail.entries(1).time();
+  Company then;
+  ASSERT_TRUE(server_.contacts->GetCompany(Ctx().get(), get, &then).ok());
+  EXPECT_EQ(then.version(), 2);
+  EXPECT_EQ(then.industry(), "");
+  get.mutable_as_of()->set_seconds(trail.entries(0).time().seconds() - 1);
+  EXPECT_EQ(server_.contacts->GetCompany(Ctx().get(), get, &then).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::GetContactHistoryRequest contact_history;
+  contact_history.set_id(wile);
+  v1::GetContactHistoryResponse contact_trail;
+  ASSERT_TRUE(
+      server_.contacts->GetContactHistory(Ctx().get(), contact_history, &contact_trail).ok());
+  EXPECT_EQ(contact_trail.entries_size(), 1);
+}
+
+TEST_F(CompanyTest, RestartAndRebuildKeepEverything) {
+  StartNode();
+  auto [acme, wile] = Scenario();
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(ProjectionStatus(server_, &before).ok());
+  ASSERT_EQ(server_.process->Stop(SIGTERM), 0);
+  StartNode({"--rebuild"});
+  ASSERT_TRUE(WaitCaughtUp(server_));
+  ASSERT_TRUE(ProjectionStatus(server_, &after).ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+  v1::GetCompanyHistoryRequest history;
+  history.set_id(acme);
+  v1::GetCompanyHistoryResponse trail;
+  ASSERT_TRUE(server_.contacts->GetCompanyHistory(Ctx().get(), history, &trail).ok());
+  EXPECT_EQ(trail.entries_size(), 3);
+}
+
+TEST_F(CompanyTest, ContactServiceOnTheDevBrokerRebuildsCompaniesIdentically) {
+  Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
+  const std::string brokers = broker.ReadLine();
+  ASSERT_FALSE(brokers.empty());
+  const std::vector<std::string> args = {"--listen",        "127.0.0.1:0", "--data-dir",
+                                         dir_.Sub("kafka"), "--log",       "kafka",
+                                         "--kafka-brokers", brokers};
+  server_ = StartServer("crm-contact", args, dir_.path());
+  ASSERT_FALSE(server_.addr.empty());
+  Scenario();
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(ProjectionStatus(server_, &before).ok());
+  ASSERT_EQ(server_.process->Stop(SIGTERM), 0);
+  std::vector<std::string> rebuild = args;
+  rebuild.push_back("--rebuild");
+  server_ = StartServer("crm-contact", rebuild, dir_.path());
+  ASSERT_TRUE(WaitCaughtUp(server_));
+  ASSERT_TRUE(ProjectionStatus(server_, &after).ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+}
+
+// One bad input for every new RPC: INVALID_ARGUMENT naming the field; unknown ids: NOT_FOUND.
+TEST_F(CompanyTest, BadInputForEveryCompanyRpc) {
+  StartNode();
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  };
+  Company company;
+  v1::CreateCompanyRequest create;
+  create.mutable_company()->set_domain("acme.example");
+  expect_invalid(server_.contacts->CreateCompany(Ctx().get(), create, &company), "company.name");
+  v1::GetCompanyRequest get;
+  get.set_id("x");
+  expect_invalid(server_.contacts->GetCompany(Ctx().get(), get, &company), "id");
+  v1::UpdateCompanyRequest update;
+  update.mutable_company()->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  expect_invalid(server_.contacts->UpdateCompany(Ctx().get(), update, &company), "update_mask");
+  v1::DeleteCompanyRequest del;
+  expect_invalid(server_.contacts->DeleteCompany(Ctx().get(), del, &company), "id");
+  v1::ListCompaniesRequest list;
+  list.set_page_token("nope");
+  v1::ListCompaniesResponse list_out;
+  expect_invalid(server_.contacts->ListCompanies(Ctx().get(), list, &list_out), "page_token");
+  v1::SearchCompaniesRequest search;
+  v1::SearchCompaniesResponse search_out;
+  expect_invalid(server_.contacts->SearchCompanies(Ctx().get(), search, &search_out), "query");
+  v1::GetCompanyHistoryRequest history;
+  v1::GetCompanyHistoryResponse history_out;
+  expect_invalid(server_.contacts->GetCompanyHistory(Ctx().get(), history, &history_out), "id");
+  v1::GetContactHistoryRequest contact_history;
+  contact_history.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  contact_history.set_page_size(-1);
+  v1::GetContactHistoryResponse contact_history_out;
+  expect_invalid(
+      server_.contacts->GetContactHistory(Ctx().get(), contact_history, &contact_history_out),
+      "page_size");
+  v1::AddRelationshipRequest add;
+  add.mutable_relationship()->set_company_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  add.mutable_relationship()->set_related_company_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  expect_invalid(server_.contacts->AddRelationship(Ctx().get(), add, &company),
+                 "relationship.related_company_id");
+  v1::RemoveRelationshipRequest remove;
+  expect_invalid(server_.contacts->RemoveRelationship(Ctx().get(), remove, &company),
+                 "relationship");
+  v1::ListRelationshipsRequest rels;
+  v1::ListRelationshipsResponse rels_out;
+  expect_invalid(server_.contacts->ListRelationships(Ctx().get(), rels, &rels_out), "company_id");
+
+  // Well-formed but unknown.
+  get.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  EXPECT_EQ(server_.contacts->GetCompany(Ctx().get(), get, &company).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  contact_history.set_page_size(0);
+  EXPECT_EQ(server_.contacts->GetContactHistory(Ctx().get(), contact_history, &contact_history_out)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // A contact cannot be affiliated with a company that does not exist; nothing is written.
+  v1::CreateContactRequest contact;
+  contact.mutable_contact()->mutable_personal()->set_given_name("Orphan");
+  contact.mutable_contact()->add_affiliations()->set_company_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  Contact out;
+  grpc::Status orphan = server_.contacts->CreateContact(Ctx().get(), contact, &out);
+  EXPECT_EQ(orphan.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(orphan.error_message().find("contact.affiliations[0].company_id"), std::string::npos);
+  crm::admin::v1::GetProjectionStatusResponse status;
+  ASSERT_TRUE(ProjectionStatus(server_, &status).ok());
+  EXPECT_EQ(status.events_seen(), 0);
+}
+
+}  // namespace
+}  // namespace crm::testing

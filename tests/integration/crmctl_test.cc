@@ -87,6 +87,44 @@ TEST_F(CrmctlTest, RefusalsExitOneWithTheServersReasonAndUsageErrorsExitTwo) {
   EXPECT_TRUE(absl::StrContains(usage.err, "--stage")) << usage.err;
 }
 
+TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
+  CommandResult acme = Ctl({"company", "create", "--name", "Acme", "--domain", "www.acme.example",
+                            "--industry", "Rockets"});
+  ASSERT_EQ(acme.exit_code, 0) << acme.err;
+  const std::string acme_id = Field(acme.out, "id");
+  EXPECT_EQ(Field(acme.out, "domain"), "acme.example");
+  CommandResult beta = Ctl({"company", "create", "--name", "Beta"});
+  const std::string beta_id = Field(beta.out, "id");
+  CommandResult rel = Ctl({"relationship", "add", acme_id, beta_id, "--type", "supplier"});
+  ASSERT_EQ(rel.exit_code, 0) << rel.err;
+  EXPECT_EQ(Field(rel.out, "relationships"), "supplier of " + beta_id);
+  CommandResult rels = Ctl({"relationship", "list", beta_id});
+  EXPECT_TRUE(absl::StrContains(rels.out, acme_id + " is supplier of it")) << rels.out;
+
+  CommandResult wile =
+      Ctl({"contact", "create", "--given-name", "Wile", "--company", acme_id + ":Engineer"});
+  ASSERT_EQ(wile.exit_code, 0) << wile.err;
+  const std::string wile_id = Field(wile.out, "id");
+  EXPECT_EQ(Field(wile.out, "companies"), acme_id + " (Engineer)*");
+  CommandResult by_company = Ctl({"contact", "list", "--company", acme_id});
+  EXPECT_TRUE(absl::StrContains(by_company.out, wile_id));
+  const std::string created_at = Field(wile.out, "updated");
+  ASSERT_EQ(Ctl({"contact", "update", wile_id, "--job-title", "Genius"}).exit_code, 0);
+  CommandResult then = Ctl({"contact", "get", wile_id, "--as-of", created_at});
+  ASSERT_EQ(then.exit_code, 0) << then.err;
+  EXPECT_EQ(Field(then.out, "version"), "1");
+  EXPECT_EQ(Field(then.out, "job title"), "");
+  CommandResult history = Ctl({"contact", "history", wile_id});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_TRUE(absl::StrContains(history.out, "job_title")) << history.out;
+  EXPECT_TRUE(absl::StrContains(history.out, "\"Genius\"")) << history.out;
+  CommandResult company_history = Ctl({"--json", "company", "history", acme_id});
+  EXPECT_TRUE(absl::StrContains(company_history.out, "CompanyRelationshipAdded"));
+  CommandResult search = Ctl({"company", "search", "acme"});
+  EXPECT_TRUE(absl::StrContains(search.out, acme_id));
+  EXPECT_EQ(Ctl({"company", "get"}).exit_code, 2);  // Missing id: usage error.
+}
+
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {
   CommandResult r =
       RunCommand(BinaryPath("crmctl"), {"contact", "list"}, {"CRM_ADDR=" + node_.addr});

@@ -1,0 +1,105 @@
+#include "tools/crmctl/cli.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <iomanip>
+#include <iostream>
+
+namespace crm::ctl {
+
+void Client::Connect() {
+  if (channel_) return;
+  channel_ = grpc::CreateChannel(globals_.addr, grpc::InsecureChannelCredentials());
+  contacts_ = crm::contact::v1::ContactService::NewStub(channel_);
+  admin_ = crm::admin::v1::AdminService::NewStub(channel_);
+}
+
+crm::contact::v1::ContactService::Stub& Client::contacts() {
+  Connect();
+  return *contacts_;
+}
+
+crm::admin::v1::AdminService::Stub& Client::admin() {
+  Connect();
+  return *admin_;
+}
+
+std::unique_ptr<grpc::ClientContext> Client::Context() const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(globals_.timeout_seconds * 1000)));
+  return ctx;
+}
+
+void UsageError(const std::string& message) {
+  std::cerr << "crmctl: " << message << std::endl;
+  std::exit(2);
+}
+
+int Fail(const grpc::Status& s) {
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  const int code = static_cast<int>(s.error_code());
+  std::cerr << "crmctl: " << (code >= 0 && code <= 16 ? kNames[code] : "ERROR") << ": "
+            << s.error_message() << std::endl;
+  return 1;
+}
+
+void PrintJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  std::cout << out << std::endl;
+}
+
+google::protobuf::Timestamp ParseTime(const std::string& flag, const std::string& value) {
+  google::protobuf::Timestamp t;
+  if (!google::protobuf::util::TimeUtil::FromString(value, &t)) {
+    UsageError(flag + " must be an RFC 3339 time such as 2026-01-01T00:00:00Z");
+  }
+  return t;
+}
+
+void PrintRow(const std::string& key, const std::string& value) {
+  if (!value.empty()) std::cout << std::left << std::setw(14) << key << value << "\n";
+}
+
+void PrintHistory(
+    const google::protobuf::RepeatedPtrField<crm::contact::v1::HistoryEntry>& entries) {
+  for (const auto& e : entries) {
+    std::string type = e.event_type();
+    if (const size_t dot = type.rfind('.'); dot != std::string::npos) type = type.substr(dot + 1);
+    std::cout << "v" << e.version() << "  " << google::protobuf::util::TimeUtil::ToString(e.time())
+              << "  " << type << (e.actor().empty() ? "" : "  by " + e.actor()) << "\n";
+    for (const auto& c : e.changes()) {
+      std::cout << "    " << std::left << std::setw(24) << c.path() << " "
+                << (c.before().empty() ? "-" : c.before()) << " -> "
+                << (c.after().empty() ? "-" : c.after()) << "\n";
+    }
+  }
+  std::cout << std::flush;
+}
+
+void PrintNextPage(const std::string& token) {
+  if (!token.empty()) std::cout << "next page: --page-token " << token << "\n";
+}
+
+}  // namespace crm::ctl

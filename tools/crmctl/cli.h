@@ -1,0 +1,63 @@
+// crmctl's shared pieces: the connection, output in tables or JSON, and errors.
+//
+// Each command group (contact_commands.cc, company_commands.cc, admin_commands.cc) registers
+// its subcommands on the CLI11 app with a callback that runs the call and sets the exit code:
+// 0 success, 1 the server refused (code and message on stderr), 2 bad usage.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "crm/admin/v1/admin_service.grpc.pb.h"
+#include "crm/contact/v1/contact_service.grpc.pb.h"
+
+namespace crm::ctl {
+
+struct Globals {
+  std::string addr = "127.0.0.1:7070";
+  bool json = false;
+  double timeout_seconds = 30;
+};
+
+// The server connection, made on first use (after the flags are parsed).
+class Client {
+ public:
+  explicit Client(const Globals& globals) : globals_(globals) {}
+  crm::contact::v1::ContactService::Stub& contacts();
+  crm::admin::v1::AdminService::Stub& admin();
+  // A context with the --timeout deadline.
+  std::unique_ptr<grpc::ClientContext> Context() const;
+  bool json() const { return globals_.json; }
+
+ private:
+  void Connect();
+  const Globals& globals_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<crm::contact::v1::ContactService::Stub> contacts_;
+  std::unique_ptr<crm::admin::v1::AdminService::Stub> admin_;
+};
+
+// Prints the message and exits with 2.
+[[noreturn]] void UsageError(const std::string& message);
+// Prints the status to stderr; returns 1.
+int Fail(const grpc::Status& status);
+// One JSON object per line, proto field names.
+void PrintJson(const google::protobuf::Message& message);
+// Parses an RFC 3339 time given to `flag`, or exits with a usage error.
+google::protobuf::Timestamp ParseTime(const std::string& flag, const std::string& value);
+// "key      value" rows; empty values are skipped.
+void PrintRow(const std::string& key, const std::string& value);
+// An audit trail as a table.
+void PrintHistory(
+    const google::protobuf::RepeatedPtrField<crm::contact::v1::HistoryEntry>& entries);
+// A "next page" hint when there is one.
+void PrintNextPage(const std::string& token);
+
+void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code);
+
+}  // namespace crm::ctl

@@ -118,6 +118,19 @@ absl::StatusOr<std::optional<std::string>> ProjectionStore::Batch::Get(Cf cf,
   return value;
 }
 
+absl::Status ProjectionStore::Batch::Scan(Cf cf, std::string_view prefix, const ScanFn& fn) {
+  rocksdb::ReadOptions ro;
+  // The batch iterator takes ownership of the base iterator.
+  std::unique_ptr<rocksdb::Iterator> it(wb_.NewIteratorWithBase(
+      store_->Handle(cf), store_->db_->NewIterator(ro, store_->Handle(cf))));
+  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+    const std::string_view k(it->key().data(), it->key().size());
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromRocks(it->status(), "batch scan");
+}
+
 void ProjectionStore::Batch::Put(Cf cf, std::string_view key, std::string_view value) {
   // WriteBatchWithIndex only fails on a column family mismatch, a bug.
   const rocksdb::Status s = wb_.Put(store_->Handle(cf), ToSlice(key), ToSlice(value));

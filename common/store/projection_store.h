@@ -69,6 +69,8 @@ class ProjectionStore {
    public:
     // Reads through the batch: its own writes first, then the database.
     absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
+    // Scans through the batch: its own writes merged over the database, in key order.
+    absl::Status Scan(Cf cf, std::string_view prefix, const ScanFn& fn);
     void Put(Cf cf, std::string_view key, std::string_view value);
     void Delete(Cf cf, std::string_view key);
     // Number of writes in the batch.

@@ -172,6 +172,32 @@ absl::StatusOr<std::vector<Hit<Contact>>> ContactService::Search(
   return projection_.SearchContacts(ctx.tenant, words, show_archived, kMaxSearchCandidates);
 }
 
+absl::StatusOr<std::vector<crm::contact::v1::DuplicateMatch>> ContactService::FindDuplicates(
+    const CallContext& ctx, const std::string& id, size_t limit) const {
+  RETURN_IF_ERROR(Get(ctx, id).status());
+  ASSIGN_OR_RETURN(std::vector<crm::contact::v1::DuplicatePair> pairs,
+                   projection_.DuplicatesOf(ctx.tenant, id));
+  std::vector<crm::contact::v1::DuplicateMatch> out;
+  for (const auto& pair : pairs) {
+    if (out.size() >= limit) break;
+    ASSIGN_OR_RETURN(std::optional<Contact> other,
+                     projection_.GetContact(ctx.tenant, pair.other_contact_id()));
+    if (!other) continue;
+    crm::contact::v1::DuplicateMatch match;
+    *match.mutable_contact() = std::move(*other);
+    match.set_score(pair.score());
+    *match.mutable_reasons() = pair.reasons();
+    out.push_back(std::move(match));
+  }
+  return out;
+}
+
+absl::StatusOr<Page<crm::contact::v1::DuplicatePair>> ContactService::ListDuplicateCandidates(
+    const CallContext& ctx, const std::string& resume_after, double min_score,
+    size_t page_size) const {
+  return projection_.DuplicatePairs(ctx.tenant, resume_after, min_score, page_size);
+}
+
 absl::StatusOr<Page<HistoryEntry>> ContactService::History(const CallContext& ctx,
                                                            const std::string& id, bool company,
                                                            int64_t after_version,

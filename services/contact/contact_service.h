@@ -71,6 +71,12 @@ class ContactService {
   absl::StatusOr<std::vector<Hit<Contact>>> Search(const CallContext& ctx,
                                                    const std::vector<std::string>& words,
                                                    bool show_archived) const;
+  // Likely duplicates of a contact, best first, at most `limit`. NOT_FOUND for an unknown id.
+  absl::StatusOr<std::vector<crm::contact::v1::DuplicateMatch>> FindDuplicates(
+      const CallContext& ctx, const std::string& id, size_t limit) const;
+  absl::StatusOr<Page<crm::contact::v1::DuplicatePair>> ListDuplicateCandidates(
+      const CallContext& ctx, const std::string& resume_after, double min_score,
+      size_t page_size) const;
   // History of a contact or company (NOT_FOUND if neither exists).
   absl::StatusOr<Page<HistoryEntry>> History(const CallContext& ctx, const std::string& id,
                                              bool company, int64_t after_version,

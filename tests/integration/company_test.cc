@@ -36,10 +36,10 @@ class CompanyTest : public ::testing::Test {
     auto* a = req.mutable_contact()->add_affiliations();
     a->set_company_id(company_id);
     a->set_role("Buyer");
-    Contact out;
-    grpc::Status s = server_.contacts->CreateContact(Ctx().get(), req, &out);
+    v1::CreateContactResponse created;
+    grpc::Status s = server_.contacts->CreateContact(Ctx().get(), req, &created);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return out;
+    return created.contact();
   }
 
   // Exercises every new RPC; returns the company and contact ids for later checks.
@@ -237,8 +237,8 @@ TEST_F(CompanyTest, BadInputForEveryCompanyRpc) {
   v1::CreateContactRequest contact;
   contact.mutable_contact()->mutable_personal()->set_given_name("Orphan");
   contact.mutable_contact()->add_affiliations()->set_company_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
-  Contact out;
-  grpc::Status orphan = server_.contacts->CreateContact(Ctx().get(), contact, &out);
+  v1::CreateContactResponse created;
+  grpc::Status orphan = server_.contacts->CreateContact(Ctx().get(), contact, &created);
   EXPECT_EQ(orphan.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(orphan.error_message().find("contact.affiliations[0].company_id"), std::string::npos);
   crm::admin::v1::GetProjectionStatusResponse status;

@@ -75,7 +75,10 @@ grpc::Status CreateContact(Server& s, const std::string& given, const std::strin
   req.mutable_contact()->mutable_personal()->set_family_name(family);
   if (!email.empty()) req.mutable_contact()->mutable_personal()->add_emails()->set_address(email);
   req.set_request_id(request_id);
-  return s.contacts->CreateContact(Ctx().get(), req, out);
+  crm::contact::v1::CreateContactResponse response;
+  grpc::Status status = s.contacts->CreateContact(Ctx().get(), req, &response);
+  *out = response.contact();
+  return status;
 }
 
 grpc::Status UpdateJobTitle(Server& s, const std::string& id, const std::string& title,

@@ -96,8 +96,8 @@ TEST_F(NodeTest, ListFiltersAndPagesThroughEveryContactOnce) {
     req.mutable_contact()->mutable_personal()->set_given_name("P" + std::to_string(i));
     req.mutable_contact()->set_owner(i % 2 == 0 ? "sam" : "kim");
     req.mutable_contact()->add_tags(i < 3 ? "vip" : "regular");
-    Contact out;
-    ASSERT_TRUE(node_.contacts->CreateContact(Ctx().get(), req, &out).ok());
+    crm::contact::v1::CreateContactResponse created;
+    ASSERT_TRUE(node_.contacts->CreateContact(Ctx().get(), req, &created).ok());
   }
   crm::contact::v1::ListContactsRequest list;
   list.set_page_size(2);
@@ -192,17 +192,18 @@ TEST_F(NodeTest, UnknownIdsAreNotFound) {
 TEST_F(NodeTest, BadInputIsRefusedForEveryRpcAndWritesNothing) {
   Start();
   Contact out;
+  crm::contact::v1::CreateContactResponse created;
   auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
     EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
   };
   crm::contact::v1::CreateContactRequest create;
   create.mutable_contact()->mutable_personal()->add_phones()->set_number("555-1234");
-  expect_invalid(node_.contacts->CreateContact(Ctx().get(), create, &out),
+  expect_invalid(node_.contacts->CreateContact(Ctx().get(), create, &created),
                  "contact.personal.phones[0].number");
   create.Clear();
   create.mutable_contact();
-  expect_invalid(node_.contacts->CreateContact(Ctx().get(), create, &out), "contact.personal");
+  expect_invalid(node_.contacts->CreateContact(Ctx().get(), create, &created), "contact.personal");
 
   crm::contact::v1::GetContactRequest get;
   get.set_id("nope");
@@ -228,7 +229,7 @@ TEST_F(NodeTest, BadInputIsRefusedForEveryRpcAndWritesNothing) {
   // Bounded message size.
   create.Clear();
   create.mutable_contact()->mutable_personal()->set_given_name(std::string(5 << 20, 'a'));
-  EXPECT_EQ(node_.contacts->CreateContact(Ctx().get(), create, &out).error_code(),
+  EXPECT_EQ(node_.contacts->CreateContact(Ctx().get(), create, &created).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(EventsSeen(), 0);
 }

@@ -209,6 +209,30 @@ void PrintContactRows(const std::vector<const Contact*>& contacts,
   std::cout << std::flush;
 }
 
+std::string ReasonNames(const google::protobuf::RepeatedField<int>& reasons) {
+  std::vector<std::string> names;
+  for (int r : reasons) {
+    std::string name = v1::DuplicateReason_Name(static_cast<v1::DuplicateReason>(r));
+    names.push_back(absl::AsciiStrToLower(name.substr(std::string("DUPLICATE_REASON_").size())));
+  }
+  return absl::StrJoin(names, ",");
+}
+
+void PrintDuplicates(const google::protobuf::RepeatedPtrField<v1::DuplicateMatch>& matches,
+                     const std::string& title) {
+  if (matches.empty()) return;
+  std::cout << title << ":\n";
+  for (const auto& m : matches) {
+    std::cout << "  " << m.contact().id() << "  " << std::fixed << std::setprecision(2) << m.score()
+              << "  "
+              << absl::StrJoin(
+                     {m.contact().personal().given_name(), m.contact().personal().family_name()},
+                     " ")
+              << "  (" << ReasonNames(m.reasons()) << ")\n";
+  }
+  std::cout << std::flush;
+}
+
 }  // namespace
 
 void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
@@ -226,17 +250,22 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
   auto create_flags = std::make_shared<ContactFlags>();
   CLI::App* create = contact->add_subcommand("create", "create a contact");
   AddContactFlags(create, *create_flags);
-  create->callback([&client, &exit_code, show, create, create_flags] {
+  create->callback([&client, &exit_code, create, create_flags] {
     v1::CreateContactRequest req;
     FillContact(create, *create_flags, *req.mutable_contact());
     req.set_request_id(create_flags->request_id);
-    Contact out;
+    v1::CreateContactResponse out;
     grpc::Status s = client.contacts().CreateContact(client.Context().get(), req, &out);
     if (!s.ok()) {
       exit_code = Fail(s);
       return;
     }
-    show(out);
+    if (client.json()) {
+      PrintJson(out);
+      return;
+    }
+    PrintContact(out.contact());
+    PrintDuplicates(out.likely_duplicates(), "likely duplicates");
   });
 
   auto get_id = std::make_shared<std::string>();
@@ -380,6 +409,53 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
       scores.push_back(m.score());
     }
     PrintContactRows(rows, &scores);
+    PrintNextPage(out.next_page_token());
+  });
+
+  auto dup_req = std::make_shared<v1::FindDuplicatesRequest>();
+  CLI::App* dups = contact->add_subcommand("duplicates", "likely duplicates of a contact");
+  dups->add_option("id", *dup_req->mutable_contact_id(), "contact id")->required();
+  dups->callback([&client, &exit_code, dup_req] {
+    v1::FindDuplicatesResponse out;
+    grpc::Status s = client.contacts().FindDuplicates(client.Context().get(), *dup_req, &out);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    if (client.json()) {
+      PrintJson(out);
+      return;
+    }
+    PrintDuplicates(out.matches(), "likely duplicates");
+  });
+
+  auto pairs_req = std::make_shared<v1::ListDuplicateCandidatesRequest>();
+  CLI::App* pairs = contact->add_subcommand(
+      "duplicate-candidates", "every likely duplicate pair of the tenant, best first");
+  pairs->add_option(
+      "--min-score",
+      [pairs_req](const std::vector<std::string>& v) {
+        pairs_req->set_min_score(std::stod(v[0]));
+        return true;
+      },
+      "only pairs scoring at least this (0.5-1)");
+  pairs->add_option("--page-token", *pairs_req->mutable_page_token(), "continue");
+  pairs->callback([&client, &exit_code, pairs_req] {
+    v1::ListDuplicateCandidatesResponse out;
+    grpc::Status s =
+        client.contacts().ListDuplicateCandidates(client.Context().get(), *pairs_req, &out);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    if (client.json()) {
+      PrintJson(out);
+      return;
+    }
+    for (const auto& p : out.pairs()) {
+      std::cout << p.contact_id() << "  " << p.other_contact_id() << "  " << std::fixed
+                << std::setprecision(2) << p.score() << "  " << ReasonNames(p.reasons()) << "\n";
+    }
     PrintNextPage(out.next_page_token());
   });
 

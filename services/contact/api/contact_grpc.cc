@@ -12,6 +12,9 @@ namespace {
 
 // A write with no deadline still gives up waiting for its projection after this long.
 constexpr absl::Duration kMaxWait = absl::Seconds(30);
+// Likely duplicates a create reports, and the most FindDuplicates returns.
+constexpr size_t kMaxLikelyDuplicates = 10;
+constexpr size_t kMaxDuplicates = 100;
 
 // Finishes `reactor` with `result`, moving the record into `response` on success.
 template <typename T>
@@ -54,12 +57,57 @@ CallContext ContactGrpc::Context(grpc::CallbackServerContext* context) const {
 
 grpc::ServerUnaryReactor* ContactGrpc::CreateContact(grpc::CallbackServerContext* context,
                                                      const v1::CreateContactRequest* request,
-                                                     Contact* response) {
+                                                     v1::CreateContactResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Contact> contact = ValidateCreate(*request);
   if (!contact.ok()) return Refuse(reactor, contact.status());
-  service_->Create(Context(context), *contact, request->request_id(), Finisher(reactor, response));
+  const CallContext ctx = Context(context);
+  service_->Create(ctx, *contact, request->request_id(),
+                   [this, ctx, reactor, response](absl::StatusOr<Contact> created) {
+                     if (!created.ok()) {
+                       reactor->Finish(ToGrpcStatus(created.status()));
+                       return;
+                     }
+                     // The projection has applied the create, duplicates included.
+                     absl::StatusOr<std::vector<v1::DuplicateMatch>> likely =
+                         service_->FindDuplicates(ctx, created->id(), kMaxLikelyDuplicates);
+                     *response->mutable_contact() = std::move(*created);
+                     if (likely.ok()) {
+                       for (auto& m : *likely) *response->add_likely_duplicates() = std::move(m);
+                     }
+                     reactor->Finish(ToGrpcStatus(likely.status()));
+                   });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::FindDuplicates(grpc::CallbackServerContext* context,
+                                                      const v1::FindDuplicatesRequest* request,
+                                                      v1::FindDuplicatesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateFindDuplicates(*request); !s.ok()) return Refuse(reactor, s);
+  absl::StatusOr<std::vector<v1::DuplicateMatch>> matches =
+      service_->FindDuplicates(Context(context), request->contact_id(), kMaxDuplicates);
+  if (matches.ok()) {
+    for (auto& m : *matches) *response->add_matches() = std::move(m);
+  }
+  return Refuse(reactor, matches.status());
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::ListDuplicateCandidates(
+    grpc::CallbackServerContext* context, const v1::ListDuplicateCandidatesRequest* request,
+    v1::ListDuplicateCandidatesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidDuplicateList> valid = ValidateListDuplicates(*request);
+  if (!valid.ok()) return Refuse(reactor, valid.status());
+  absl::StatusOr<Page<v1::DuplicatePair>> page = service_->ListDuplicateCandidates(
+      Context(context), valid->resume_after, valid->min_score, valid->page_size);
+  if (page.ok()) {
+    for (auto& p : page->items) *response->add_pairs() = std::move(p);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(DuplicatesPageToken(*request, page->resume_after));
+    }
+  }
+  return Refuse(reactor, page.status());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::GetContact(grpc::CallbackServerContext* context,

@@ -17,9 +17,16 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
   ContactGrpc(ContactService* service, std::string tenant)
       : service_(service), tenant_(std::move(tenant)) {}
 
-  grpc::ServerUnaryReactor* CreateContact(grpc::CallbackServerContext* context,
-                                          const crm::contact::v1::CreateContactRequest* request,
-                                          Contact* response) override;
+  grpc::ServerUnaryReactor* CreateContact(
+      grpc::CallbackServerContext* context, const crm::contact::v1::CreateContactRequest* request,
+      crm::contact::v1::CreateContactResponse* response) override;
+  grpc::ServerUnaryReactor* FindDuplicates(
+      grpc::CallbackServerContext* context, const crm::contact::v1::FindDuplicatesRequest* request,
+      crm::contact::v1::FindDuplicatesResponse* response) override;
+  grpc::ServerUnaryReactor* ListDuplicateCandidates(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::ListDuplicateCandidatesRequest* request,
+      crm::contact::v1::ListDuplicateCandidatesResponse* response) override;
   grpc::ServerUnaryReactor* GetContact(grpc::CallbackServerContext* context,
                                        const crm::contact::v1::GetContactRequest* request,
                                        Contact* response) override;

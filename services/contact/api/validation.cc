@@ -585,6 +585,34 @@ std::string HistoryPageToken(const crm::contact::v1::GetContactHistoryRequest& r
   return MakeToken('H', Fingerprint(Identity(request)), std::to_string(after_version));
 }
 
+absl::Status ValidateFindDuplicates(const crm::contact::v1::FindDuplicatesRequest& request) {
+  return CheckId("contact_id", request.contact_id());
+}
+
+absl::StatusOr<ValidDuplicateList> ValidateListDuplicates(
+    const crm::contact::v1::ListDuplicateCandidatesRequest& request) {
+  ValidDuplicateList out;
+  ASSIGN_OR_RETURN(out.page_size, PageSize(request.page_size(), 1000, 100));
+  if (request.min_score() != 0 && !(request.min_score() >= 0.5 && request.min_score() <= 1)) {
+    return Invalid("min_score", "must be 0 (meaning 0.5) or between 0.5 and 1");
+  }
+  if (request.min_score() != 0) out.min_score = request.min_score();
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(std::string raw,
+                     ReadToken(request.page_token(), 'D', Fingerprint(Identity(request))));
+    if (!absl::WebSafeBase64Unescape(raw, &out.resume_after)) {
+      return Invalid("page_token", "is not a token this service issued");
+    }
+  }
+  return out;
+}
+
+std::string DuplicatesPageToken(const crm::contact::v1::ListDuplicateCandidatesRequest& request,
+                                const std::string& resume_after) {
+  // The position is binary: encode it before it goes into the token.
+  return MakeToken('D', Fingerprint(Identity(request)), absl::WebSafeBase64Escape(resume_after));
+}
+
 // --- Companies --------------------------------------------------------------------------------
 
 absl::StatusOr<Company> ValidateCreateCompany(

@@ -54,6 +54,17 @@ absl::StatusOr<ValidHistory> ValidateHistory(
 std::string HistoryPageToken(const crm::contact::v1::GetContactHistoryRequest& request,
                              int64_t after_version);
 
+absl::Status ValidateFindDuplicates(const crm::contact::v1::FindDuplicatesRequest& request);
+struct ValidDuplicateList {
+  std::string resume_after;
+  double min_score = 0.5;
+  size_t page_size = 0;
+};
+absl::StatusOr<ValidDuplicateList> ValidateListDuplicates(
+    const crm::contact::v1::ListDuplicateCandidatesRequest& request);
+std::string DuplicatesPageToken(const crm::contact::v1::ListDuplicateCandidatesRequest& request,
+                                const std::string& resume_after);
+
 // Companies.
 absl::StatusOr<Company> ValidateCreateCompany(
     const crm::contact::v1::CreateCompanyRequest& request);

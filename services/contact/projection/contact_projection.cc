@@ -1,12 +1,14 @@
 #include "services/contact/projection/contact_projection.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "common/status/status_macros.h"
 #include "common/validation/text_fold.h"
 #include "services/contact/domain/apply.h"
+#include "services/contact/domain/duplicates.h"
 #include "services/contact/projection/history.h"
 #include "services/contact/projection/keys.h"
 
@@ -264,6 +266,90 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope
     }
   }
   WriteRecord(batch, event, key, current, *next);
+  RETURN_IF_ERROR(UpdateDuplicates(batch, tenant, current, *next));
+  return absl::OkStatus();
+}
+
+// Pairs are a function of the two contacts' current states only: whenever a contact changes,
+// all its pairs are dropped and recomputed against the current state of every contact sharing a
+// blocking key. So the final pairs do not depend on the order in which partitions interleave,
+// and a rebuild reproduces them.
+absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& batch,
+                                                 std::string_view tenant,
+                                                 const std::optional<Contact>& current,
+                                                 const Contact& next) {
+  auto live_keys = [](const std::optional<Contact>& c) {
+    std::set<std::string> keys;
+    if (c && !c->archived()) {
+      for (std::string& k : BlockingKeys(*c)) keys.insert(std::move(k));
+    }
+    return keys;
+  };
+  const std::set<std::string> old_keys = live_keys(current);
+  const std::set<std::string> new_keys = live_keys(next);
+  for (const std::string& k : old_keys) {
+    if (!new_keys.contains(k)) batch.Delete(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()));
+  }
+  for (const std::string& k : new_keys) {
+    if (!old_keys.contains(k))
+      batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), "");
+  }
+
+  // Drop every pair of this contact.
+  std::vector<crm::contact::v1::DuplicatePair> old_pairs;
+  absl::Status error;
+  RETURN_IF_ERROR(
+      batch.Scan(Cf::kIndex, keys::Prefix2('q', tenant, next.id()),
+                 [&](std::string_view, std::string_view value) {
+                   crm::contact::v1::DuplicatePair pair;
+                   if (!pair.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                     error = absl::DataLossError("corrupt duplicate pair");
+                     return false;
+                   }
+                   old_pairs.push_back(std::move(pair));
+                   return true;
+                 }));
+  RETURN_IF_ERROR(error);
+  for (const auto& pair : old_pairs) {
+    batch.Delete(Cf::kIndex, keys::DuplicateOf(tenant, next.id(), pair.other_contact_id()));
+    batch.Delete(Cf::kIndex, keys::DuplicateOf(tenant, pair.other_contact_id(), next.id()));
+    batch.Delete(Cf::kIndex,
+                 keys::DuplicateRanking(tenant, pair.score(), next.id(), pair.other_contact_id()));
+  }
+
+  // Recompute against everyone sharing a blocking key.
+  std::set<std::string> candidates;
+  for (const std::string& k : new_keys) {
+    RETURN_IF_ERROR(batch.Scan(Cf::kIndex, keys::Prefix2('x', tenant, k),
+                               [&](std::string_view key, std::string_view) {
+                                 candidates.emplace(key.substr(key.rfind('\0') + 1));
+                                 return true;
+                               }));
+  }
+  candidates.erase(next.id());
+  for (const std::string& other_id : candidates) {
+    ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                     batch.Get(Cf::kState, keys::Contact(tenant, other_id)));
+    ASSIGN_OR_RETURN(std::optional<Contact> other, Decode<Contact>(raw));
+    if (!other || other->archived()) continue;
+    const DuplicateScore score = ScoreDuplicate(next, *other);
+    if (score.score < kDuplicateThreshold) continue;
+    crm::contact::v1::DuplicatePair pair;
+    pair.set_score(std::round(score.score * 1000000.0) / 1000000.0);
+    for (auto r : score.reasons) pair.add_reasons(r);
+    pair.set_contact_id(next.id());
+    pair.set_other_contact_id(other_id);
+    batch.Put(Cf::kIndex, keys::DuplicateOf(tenant, next.id(), other_id),
+              projection::SerializeDeterministic(pair));
+    pair.set_contact_id(other_id);
+    pair.set_other_contact_id(next.id());
+    batch.Put(Cf::kIndex, keys::DuplicateOf(tenant, other_id, next.id()),
+              projection::SerializeDeterministic(pair));
+    pair.set_contact_id(std::min(other_id, next.id()));
+    pair.set_other_contact_id(std::max(other_id, next.id()));
+    batch.Put(Cf::kIndex, keys::DuplicateRanking(tenant, pair.score(), next.id(), other_id),
+              projection::SerializeDeterministic(pair));
+  }
   return absl::OkStatus();
 }
 
@@ -442,6 +528,62 @@ absl::StatusOr<Page<HistoryEntry>> ContactProjection::History(std::string_view t
                      page.items.push_back(std::move(entry));
                      return true;
                    }));
+  RETURN_IF_ERROR(error);
+  return page;
+}
+
+absl::StatusOr<std::vector<crm::contact::v1::DuplicatePair>> ContactProjection::DuplicatesOf(
+    std::string_view tenant, std::string_view contact_id) const {
+  std::vector<crm::contact::v1::DuplicatePair> out;
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kIndex, keys::Prefix2('q', tenant, contact_id), "",
+                   [&](std::string_view, std::string_view value) {
+                     crm::contact::v1::DuplicatePair pair;
+                     if (!pair.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                       error = absl::DataLossError("corrupt duplicate pair");
+                       return false;
+                     }
+                     out.push_back(std::move(pair));
+                     return true;
+                   }));
+  RETURN_IF_ERROR(error);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.score() != b.score() ? a.score() > b.score()
+                                  : a.other_contact_id() < b.other_contact_id();
+  });
+  return out;
+}
+
+absl::StatusOr<Page<crm::contact::v1::DuplicatePair>> ContactProjection::DuplicatePairs(
+    std::string_view tenant, std::string_view resume_after, double min_score,
+    size_t page_size) const {
+  Page<crm::contact::v1::DuplicatePair> page;
+  const std::string prefix = keys::TenantPrefix('w', tenant);
+  std::string start;
+  if (!resume_after.empty()) {
+    start = prefix;
+    start.append(resume_after);
+    start.push_back('\0');
+  }
+  absl::Status error;
+  std::string last_position;
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kIndex, prefix, start, [&](std::string_view key, std::string_view value) {
+        crm::contact::v1::DuplicatePair pair;
+        if (!pair.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          error = absl::DataLossError("corrupt duplicate pair");
+          return false;
+        }
+        if (pair.score() < min_score) return false;  // Best first: the rest score lower.
+        if (page.items.size() >= page_size) {
+          page.resume_after = last_position;
+          return false;
+        }
+        last_position = std::string(key.substr(prefix.size()));
+        page.items.push_back(std::move(pair));
+        return true;
+      }));
   RETURN_IF_ERROR(error);
   return page;
 }

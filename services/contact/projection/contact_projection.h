@@ -91,6 +91,15 @@ class ContactProjection final : public projection::EventApplier {
   absl::StatusOr<Page<HistoryEntry>> History(std::string_view tenant, std::string_view id,
                                              int64_t after_version, size_t page_size) const;
 
+  // Likely duplicates of a contact, best first.
+  absl::StatusOr<std::vector<crm::contact::v1::DuplicatePair>> DuplicatesOf(
+      std::string_view tenant, std::string_view contact_id) const;
+  // All likely duplicate pairs of the tenant, best first, after `resume_after` (an opaque
+  // position from a previous page), scoring at least `min_score`.
+  absl::StatusOr<Page<crm::contact::v1::DuplicatePair>> DuplicatePairs(
+      std::string_view tenant, std::string_view resume_after, double min_score,
+      size_t page_size) const;
+
   // Relationships where `company_id` is the object.
   absl::StatusOr<std::vector<Relationship>> IncomingRelationships(
       std::string_view tenant, std::string_view company_id) const;
@@ -98,6 +107,9 @@ class ContactProjection final : public projection::EventApplier {
  private:
   absl::StatusOr<absl::Status> ApplyContact(const crm::common::v1::EventEnvelope& event,
                                             store::ProjectionStore::Batch& batch);
+  // Re-derives the duplicate pairs of the contact that changed from `current` to `next`.
+  absl::Status UpdateDuplicates(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                                const std::optional<Contact>& current, const Contact& next);
   absl::StatusOr<absl::Status> ApplyCompany(const crm::common::v1::EventEnvelope& event,
                                             store::ProjectionStore::Batch& batch);
 

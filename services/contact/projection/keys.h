@@ -11,6 +11,9 @@
 //   "r/" tenant \0 related_id \0 company_id \0 t  -> Relationship (incoming, t = type byte)
 //   "v/" tenant \0 id \0 time(BE64 ns) version(BE64) -> the record after that change (as_of)
 //   "h/" tenant \0 id \0 version(BE64)            -> HistoryEntry
+//   "x/" tenant \0 block key \0 contact_id        -> "" (duplicate blocking: who to compare)
+//   "q/" tenant \0 contact_id \0 other_id          -> DuplicatePair (likely duplicates of one)
+//   "w/" tenant \0 ~score(BE32) \0 low_id \0 high_id -> DuplicatePair (all pairs, best first)
 // (The projector's own keys, "o/..." in kIndex and "p/", "k/", "d/" in kLog, do not collide.)
 //
 // Ids sort by creation time, so a state scan lists oldest first.
@@ -94,6 +97,36 @@ inline std::string Version(std::string_view tenant, std::string_view id, int64_t
 inline std::string History(std::string_view tenant, std::string_view id, int64_t version) {
   std::string k = Prefix2('h', tenant, id);
   store::PutBigEndian(k, static_cast<uint64_t>(version));
+  return k;
+}
+
+inline std::string DuplicateBlock(std::string_view tenant, std::string_view block,
+                                  std::string_view id) {
+  std::string k = Prefix2('x', tenant, block);
+  k.append(id);
+  return k;
+}
+
+inline std::string DuplicateOf(std::string_view tenant, std::string_view id,
+                               std::string_view other) {
+  std::string k = Prefix2('q', tenant, id);
+  k.append(other);
+  return k;
+}
+
+// Scores are kept to 6 decimals; the complement makes the best pair sort first.
+inline uint32_t ScoreRank(double score) {
+  return 0xFFFFFFFFu - static_cast<uint32_t>(score * 1000000.0 + 0.5);
+}
+
+inline std::string DuplicateRanking(std::string_view tenant, double score, std::string_view a,
+                                    std::string_view b) {
+  std::string k = TenantPrefix('w', tenant);
+  store::PutBigEndian(k, ScoreRank(score), 4);
+  k.push_back('\0');
+  k.append(a < b ? a : b);
+  k.push_back('\0');
+  k.append(a < b ? b : a);
   return k;
 }
 

@@ -95,3 +95,31 @@ TEST(ProjectionStore, SurvivesReopenAndDestroyWipes) {
 
 }  // namespace
 }  // namespace crm::store
+
+namespace crm::store {
+namespace {
+
+TEST(ProjectionStoreBatch, ScanSeesCommittedAndPendingWritesMerged) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto b = store->NewBatch();
+  b.Put(Cf::kIndex, "x/1", "db");
+  b.Put(Cf::kIndex, "x/3", "db");
+  ASSERT_TRUE(store->Commit(b).ok());
+  auto pending = store->NewBatch();
+  pending.Put(Cf::kIndex, "x/2", "batch");
+  pending.Delete(Cf::kIndex, "x/3");
+  pending.Put(Cf::kIndex, "x/1", "overwritten");
+  std::vector<std::string> seen;
+  ASSERT_TRUE(pending
+                  .Scan(Cf::kIndex, "x/",
+                        [&](std::string_view k, std::string_view v) {
+                          seen.push_back(std::string(k) + "=" + std::string(v));
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"x/1=overwritten", "x/2=batch"}));
+}
+
+}  // namespace
+}  // namespace crm::store

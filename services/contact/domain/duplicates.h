@@ -1,0 +1,45 @@
+// Duplicate detection: how alike two contacts are, and the blocking keys that find candidates
+// without comparing every pair. Pure functions.
+//
+// Reasons and their weights (combined as independent evidence, 1 - prod(1 - w)):
+//   SAME_EMAIL              a normalised email in common                          0.95
+//   SAME_PHONE              an E.164 phone in common                              0.90
+//   SAME_NAME_SAME_COMPANY  the same folded full name and a company in common     0.85
+//   SIMILAR_NAME            names alike despite typos, transposed letters, swapped
+//                           given/family names, nicknames (Bob/Robert) or accents:
+//                           0.6 x similarity, counted when similarity >= 0.85
+// A pair is a candidate at score >= kDuplicateThreshold.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crm/contact/v1/contact_service.pb.h"
+#include "services/contact/domain/contact.h"
+
+namespace crm::contact {
+
+inline constexpr double kDuplicateThreshold = 0.5;
+
+struct DuplicateScore {
+  double score = 0;
+  std::vector<crm::contact::v1::DuplicateReason> reasons;
+};
+
+// How likely `a` and `b` are the same person.
+DuplicateScore ScoreDuplicate(const Contact& a, const Contact& b);
+
+// Keys that two likely duplicates share at least one of: "e:<email>", "p:<phone>", and name
+// blocks "n:<first 3 letters of one name>|<initial of the other>" (both orders, nicknames
+// resolved), so typos after the third letter and swapped names still meet.
+std::vector<std::string> BlockingKeys(const Contact& contact);
+
+// Similarity of two names in [0, 1]: 1 - Damerau-Levenshtein distance / longer length, on
+// folded names with nicknames resolved.
+double NameSimilarity(std::string_view a, std::string_view b);
+
+// The formal given name for a nickname ("bob" -> "robert"), else the folded name itself.
+std::string CanonicalGivenName(std::string_view given);
+
+}  // namespace crm::contact

@@ -227,3 +227,119 @@ TEST_F(ProjectionTest, CompanySearchMatchesNameAndDomain) {
 
 }  // namespace
 }  // namespace crm::contact
+
+namespace crm::contact {
+namespace {
+
+// Builds the envelope of `payload` for aggregate `id`.
+EventEnvelope Event(const google::protobuf::Message& payload, const std::string& id,
+                    int64_t expected, int64_t seconds, int n) {
+  EventEnvelope e;
+  e.set_event_id("ev" + std::to_string(n));
+  e.set_tenant("t");
+  e.set_aggregate_id(id);
+  e.set_expected_version(expected);
+  e.set_aggregate_version(expected + 1);
+  e.set_event_type(payload.GetDescriptor()->full_name());
+  e.mutable_payload()->PackFrom(payload);
+  e.mutable_occurred_at()->set_seconds(seconds);
+  return e;
+}
+
+Contact Person(const std::string& given, const std::string& family, const std::string& email) {
+  Contact c;
+  c.mutable_personal()->set_given_name(given);
+  c.mutable_personal()->set_family_name(family);
+  if (!email.empty()) c.mutable_personal()->add_emails()->set_address(email);
+  return c;
+}
+
+// Per-aggregate event lists: the order within one list is fixed (one partition), the
+// interleaving between lists is free.
+std::vector<std::vector<EventEnvelope>> DuplicateScenario() {
+  std::vector<std::vector<EventEnvelope>> lists;
+  int n = 0;
+  auto create = [&](const std::string& id, const Contact& c) {
+    const int k = n++;
+    lists.push_back({Event(*DecideCreate(c, id, absl::Now(), Facts{}), id, 0, 100 + k, k)});
+  };
+  create("A", Person("John", "Smith", "john@x.io"));
+  create("B", Person("Jon", "Smith", ""));
+  create("C", Person("Johnny", "Smiht", "j.smith@y.io"));
+  create("D", Person("Ann", "Lee", "john@x.io"));
+  create("E", Person("Zed", "Zulu", ""));
+  // B changes its email to C's; D is archived.
+  ContactUpdated b_update;
+  b_update.set_contact_id("B");
+  b_update.mutable_contact()->mutable_personal()->add_emails()->set_address("j.smith@y.io");
+  b_update.mutable_update_mask()->add_paths("personal.emails");
+  lists[1].push_back(Event(b_update, "B", 1, 500, n++));
+  ContactArchived d_archive;
+  d_archive.set_contact_id("D");
+  lists[3].push_back(Event(d_archive, "D", 1, 600, n++));
+  return lists;
+}
+
+std::string ApplyInterleaved(const std::string& dir, std::vector<std::vector<EventEnvelope>> lists,
+                             unsigned seed) {
+  auto store = std::move(*store::ProjectionStore::Open(dir));
+  ContactProjection projection(store.get());
+  std::mt19937 rng(seed);
+  std::vector<size_t> next(lists.size(), 0);
+  for (;;) {
+    std::vector<size_t> ready;
+    for (size_t i = 0; i < lists.size(); ++i) {
+      if (next[i] < lists[i].size()) ready.push_back(i);
+    }
+    if (ready.empty()) break;
+    const size_t pick = ready[rng() % ready.size()];
+    auto batch = store->NewBatch();
+    EXPECT_TRUE(projection.Apply(lists[pick][next[pick]++], batch).ok());
+    EXPECT_TRUE(store->Commit(batch).ok());
+  }
+  return *store->Latest().Checksum();
+}
+
+TEST(DuplicatePairsInTheProjection, DoNotDependOnHowPartitionsInterleave) {
+  testing::TempDir dir;
+  const std::string first = ApplyInterleaved(dir.Sub("0"), DuplicateScenario(), 0);
+  for (unsigned seed = 1; seed <= 10; ++seed) {
+    EXPECT_EQ(ApplyInterleaved(dir.Sub(std::to_string(seed)), DuplicateScenario(), seed), first)
+        << "seed " << seed;
+  }
+}
+
+TEST(DuplicatePairsInTheProjection, FollowChangesAndArchiving) {
+  testing::TempDir dir;
+  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
+  ContactProjection projection(store.get());
+  for (const auto& list : DuplicateScenario()) {
+    for (const auto& e : list) {
+      auto batch = store->NewBatch();
+      ASSERT_TRUE(projection.Apply(e, batch).ok());
+      ASSERT_TRUE(store->Commit(batch).ok());
+    }
+  }
+  auto of_a = *projection.DuplicatesOf("t", "A");
+  std::set<std::string> others;
+  for (const auto& p : of_a) others.insert(p.other_contact_id());
+  // D shared A's email but is archived; B and C have similar names.
+  EXPECT_EQ(others, (std::set<std::string>{"B", "C"}));
+  auto of_b = *projection.DuplicatesOf("t", "B");
+  ASSERT_FALSE(of_b.empty());
+  EXPECT_EQ(of_b[0].other_contact_id(), "C");  // Same email now: the best match.
+  EXPECT_TRUE(projection.DuplicatesOf("t", "E")->empty());
+  EXPECT_TRUE(projection.DuplicatesOf("t", "D")->empty());
+
+  auto page = *projection.DuplicatePairs("t", "", 0.5, 2);
+  ASSERT_EQ(page.items.size(), 2u);
+  EXPECT_GE(page.items[0].score(), page.items[1].score());
+  ASSERT_FALSE(page.resume_after.empty());
+  auto rest = *projection.DuplicatePairs("t", page.resume_after, 0.5, 10);
+  EXPECT_EQ(page.items.size() + rest.items.size(), 3u);  // A-B, A-C, B-C.
+  EXPECT_TRUE(rest.resume_after.empty());
+  EXPECT_TRUE(projection.DuplicatePairs("t", "", 0.99, 10)->items.empty());
+}
+
+}  // namespace
+}  // namespace crm::contact

@@ -177,6 +177,49 @@ TEST_F(CompanyTest, ContactServiceOnTheDevBrokerRebuildsCompaniesIdentically) {
   EXPECT_EQ(after.checksum(), before.checksum());
 }
 
+TEST_F(CompanyTest, DuplicatesAreReportedOnCreateFoundAndListed) {
+  StartNode();
+  v1::CreateContactRequest first;
+  first.mutable_contact()->mutable_personal()->set_given_name("Robert");
+  first.mutable_contact()->mutable_personal()->set_family_name("Marley");
+  v1::CreateContactResponse a;
+  ASSERT_TRUE(server_.contacts->CreateContact(Ctx().get(), first, &a).ok());
+  EXPECT_EQ(a.likely_duplicates_size(), 0);
+  v1::CreateContactRequest second;
+  second.mutable_contact()->mutable_personal()->set_given_name("Bob");
+  second.mutable_contact()->mutable_personal()->set_family_name("Marly");
+  v1::CreateContactResponse b;
+  ASSERT_TRUE(server_.contacts->CreateContact(Ctx().get(), second, &b).ok());
+  ASSERT_EQ(b.likely_duplicates_size(), 1);
+  EXPECT_EQ(b.likely_duplicates(0).contact().id(), a.contact().id());
+  EXPECT_EQ(b.likely_duplicates(0).reasons(0), v1::DUPLICATE_REASON_SIMILAR_NAME);
+
+  v1::FindDuplicatesRequest find;
+  find.set_contact_id(a.contact().id());
+  v1::FindDuplicatesResponse found;
+  ASSERT_TRUE(server_.contacts->FindDuplicates(Ctx().get(), find, &found).ok());
+  ASSERT_EQ(found.matches_size(), 1);
+  EXPECT_EQ(found.matches(0).contact().id(), b.contact().id());
+
+  v1::ListDuplicateCandidatesRequest list;
+  v1::ListDuplicateCandidatesResponse pairs;
+  ASSERT_TRUE(server_.contacts->ListDuplicateCandidates(Ctx().get(), list, &pairs).ok());
+  ASSERT_EQ(pairs.pairs_size(), 1);
+  EXPECT_GE(pairs.pairs(0).score(), 0.5);
+
+  // Bad input for both RPCs.
+  find.set_contact_id("nope");
+  EXPECT_EQ(server_.contacts->FindDuplicates(Ctx().get(), find, &found).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  find.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  EXPECT_EQ(server_.contacts->FindDuplicates(Ctx().get(), find, &found).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  list.set_min_score(0.2);
+  grpc::Status bad = server_.contacts->ListDuplicateCandidates(Ctx().get(), list, &pairs);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message().rfind("min_score", 0), 0u) << bad.error_message();
+}
+
 // One bad input for every new RPC: INVALID_ARGUMENT naming the field; unknown ids: NOT_FOUND.
 TEST_F(CompanyTest, BadInputForEveryCompanyRpc) {
   StartNode();

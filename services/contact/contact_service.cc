@@ -8,6 +8,14 @@
 namespace crm::contact {
 namespace {
 
+// Merge and unmerge retry their survivor step this many times when the survivor moved on.
+constexpr int kSurvivorAttempts = 3;
+
+// The request id of one step of a two-event command (empty stays empty: no idempotency asked).
+std::string StepId(const std::string& request_id, const std::string& step) {
+  return request_id.empty() ? "" : request_id + "#" + step;
+}
+
 // Candidate bounds keep every read O(page), whatever the data size.
 constexpr size_t kMaxListScan = 10000;
 constexpr size_t kMaxSearchCandidates = 5000;
@@ -113,6 +121,7 @@ void ContactService::Write(const CallContext& ctx, const std::string& command,
   cmd.expected_version = decided->second;
   cmd.now = now;
   cmd.deadline = ctx.deadline;
+  cmd.source = command == "MergeContacts" || command == "UnmergeContacts" ? "merge" : "api";
   writer_.Write(cmd, *payload, std::move(finish));
 }
 
@@ -200,14 +209,201 @@ absl::StatusOr<Page<crm::contact::v1::DuplicatePair>> ContactService::ListDuplic
 
 absl::StatusOr<Page<HistoryEntry>> ContactService::History(const CallContext& ctx,
                                                            const std::string& id, bool company,
-                                                           int64_t after_version,
-                                                           size_t page_size) const {
+                                                           int64_t offset, size_t page_size) const {
+  std::vector<std::string> ids = {id};
   if (company) {
     RETURN_IF_ERROR(GetCompany(ctx, id).status());
   } else {
     RETURN_IF_ERROR(Get(ctx, id).status());
+    // The trail of a survivor includes its merged records, and theirs.
+    for (size_t i = 0; i < ids.size() && ids.size() < 1000; ++i) {
+      ASSIGN_OR_RETURN(std::optional<Contact> c, projection_.GetContact(ctx.tenant, ids[i]));
+      if (c) ids.insert(ids.end(), c->merged_ids().begin(), c->merged_ids().end());
+    }
   }
-  return projection_.History(ctx.tenant, id, after_version, page_size);
+  return projection_.History(ctx.tenant, ids, static_cast<size_t>(offset), page_size);
+}
+
+void ContactService::Merge(const CallContext& ctx, const std::string& survivor_id,
+                           const std::string& merged_id, const google::protobuf::FieldMask& mask,
+                           int64_t survivor_expected_version, int64_t merged_expected_version,
+                           const std::string& request_id, Done<Contact> done) {
+  Write<Contact>(
+      ctx, "MergeContacts", request_id, kAggregateType,
+      [&](absl::Time now, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Contact> merged,
+                         projection_.GetContact(ctx.tenant, merged_id));
+        ASSIGN_OR_RETURN(std::optional<Contact> survivor,
+                         projection_.GetContact(ctx.tenant, survivor_id));
+        const int64_t at = merged ? merged->version() : 0;
+        return Take(DecideMergeInto(merged, survivor, merged_id, survivor_id,
+                                    merged_expected_version, ids::NewId(now)),
+                    payload, merged_id, at);
+      },
+      [this, ctx](const std::string& id) { return Get(ctx, id); },
+      [this, ctx, survivor_id, merged_id, mask, survivor_expected_version, request_id,
+       done = std::move(done)](absl::StatusOr<Contact> frozen) mutable {
+        if (!frozen.ok()) {
+          done(frozen.status());
+          return;
+        }
+        Absorb(ctx, survivor_id, merged_id, mask, survivor_expected_version, request_id, 1,
+               std::move(done));
+      });
+}
+
+void ContactService::Absorb(const CallContext& ctx, const std::string& survivor_id,
+                            const std::string& merged_id, const google::protobuf::FieldMask& mask,
+                            int64_t survivor_expected_version, const std::string& request_id,
+                            int attempt, Done<Contact> done) {
+  Write<Contact>(
+      ctx, "MergeContacts", StepId(request_id, "absorb" + std::to_string(attempt)), kAggregateType,
+      [&](absl::Time now, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Contact> survivor,
+                         projection_.GetContact(ctx.tenant, survivor_id));
+        ASSIGN_OR_RETURN(std::optional<Contact> merged,
+                         projection_.GetContact(ctx.tenant, merged_id));
+        if (!merged) return absl::NotFoundError(absl::StrCat("contact ", merged_id, " vanished"));
+        const int64_t at = survivor ? survivor->version() : 0;
+        return Take(
+            DecideAbsorb(survivor, *merged, mask, survivor_expected_version, ids::NewId(now)),
+            payload, survivor_id, at);
+      },
+      [this, ctx](const std::string& id) { return Get(ctx, id); },
+      [this, ctx, survivor_id, merged_id, mask, survivor_expected_version, request_id, attempt,
+       done = std::move(done)](absl::StatusOr<Contact> survivor) mutable {
+        if (survivor.ok()) {
+          done(std::move(survivor));
+          return;
+        }
+        if (absl::IsAborted(survivor.status()) && survivor_expected_version == 0 &&
+            attempt < kSurvivorAttempts) {
+          // The survivor changed between decide and apply; its new state is as good.
+          Absorb(ctx, survivor_id, merged_id, mask, 0, request_id, attempt + 1, std::move(done));
+          return;
+        }
+        // Compensate step 1 so the merged contact stands on its own again.
+        const absl::Status failure = survivor.status();
+        Write<Contact>(
+            ctx, "MergeContacts", StepId(request_id, "undo"), kAggregateType,
+            [&](absl::Time now, Payload& payload) -> Decided {
+              ASSIGN_OR_RETURN(std::optional<Contact> merged,
+                               projection_.GetContact(ctx.tenant, merged_id));
+              const int64_t at = merged ? merged->version() : 0;
+              return Take(DecideRestore(merged, merged_id, ids::NewId(now)), payload, merged_id,
+                          at);
+            },
+            [this, ctx](const std::string& id) { return Get(ctx, id); },
+            [failure, done = std::move(done)](absl::StatusOr<Contact> restored) mutable {
+              if (!restored.ok()) {
+                done(absl::Status(
+                    failure.code(),
+                    absl::StrCat(failure.message(), "; undoing the first step also failed (",
+                                 restored.status().message(),
+                                 "): retry the merge with the same request_id")));
+                return;
+              }
+              done(failure);
+            });
+      });
+}
+
+void ContactService::Unmerge(const CallContext& ctx, const std::string& merged_id,
+                             const std::string& request_id,
+                             Done<std::pair<Contact, Contact>> done) {
+  absl::StatusOr<Contact> merged = Get(ctx, merged_id);
+  if (!merged.ok()) {
+    done(merged.status());
+    return;
+  }
+  std::string survivor_id = merged->merged_into();
+  if (survivor_id.empty()) {
+    // Either never merged, or a retry of an unmerge that completed: its trail says which.
+    absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> earlier =
+        writer_.FindEarlier(ctx.tenant, StepId(request_id, "restore"), "UnmergeContacts");
+    if (!request_id.empty() && earlier.ok() && *earlier) {
+      absl::StatusOr<Page<HistoryEntry>> trail =
+          projection_.History(ctx.tenant, {merged_id}, 0, 100000);
+      if (trail.ok()) {
+        for (const HistoryEntry& e : trail->items) {
+          for (const auto& change : e.changes()) {
+            if (change.path() == "merged_into" && change.before().size() > 2) {
+              survivor_id = change.before().substr(1, change.before().size() - 2);
+            }
+          }
+        }
+      }
+      absl::StatusOr<Contact> survivor = Get(ctx, survivor_id);
+      if (!survivor.ok()) {
+        done(survivor.status());
+      } else {
+        done(std::make_pair(*std::move(survivor), *std::move(merged)));
+      }
+      return;
+    }
+    done(absl::FailedPreconditionError(
+        absl::StrCat("merged_id: contact ", merged_id, " is not merged into another")));
+    return;
+  }
+  UnmergeSurvivor(
+      ctx, survivor_id, merged_id, request_id, 1,
+      [this, ctx, merged_id, request_id,
+       done = std::move(done)](absl::StatusOr<Contact> survivor) mutable {
+        if (!survivor.ok()) {
+          done(survivor.status());
+          return;
+        }
+        Write<Contact>(
+            ctx, "UnmergeContacts", StepId(request_id, "restore"), kAggregateType,
+            [&](absl::Time now, Payload& payload) -> Decided {
+              ASSIGN_OR_RETURN(std::optional<Contact> m,
+                               projection_.GetContact(ctx.tenant, merged_id));
+              const int64_t at = m ? m->version() : 0;
+              return Take(DecideRestore(m, merged_id, ids::NewId(now)), payload, merged_id, at);
+            },
+            [this, ctx](const std::string& id) { return Get(ctx, id); },
+            [this, ctx, survivor_id = survivor->id(),
+             done = std::move(done)](absl::StatusOr<Contact> restored) mutable {
+              if (!restored.ok()) {
+                done(absl::Status(restored.status().code(),
+                                  absl::StrCat("the survivor was recomputed but restoring the "
+                                               "merged contact failed (",
+                                               restored.status().message(),
+                                               "): retry with the same request_id")));
+                return;
+              }
+              absl::StatusOr<Contact> s = Get(ctx, survivor_id);
+              if (!s.ok()) {
+                done(s.status());
+              } else {
+                done(std::make_pair(*std::move(s), *std::move(restored)));
+              }
+            });
+      });
+}
+
+void ContactService::UnmergeSurvivor(const CallContext& ctx, const std::string& survivor_id,
+                                     const std::string& merged_id, const std::string& request_id,
+                                     int attempt, Done<Contact> done) {
+  Write<Contact>(
+      ctx, "UnmergeContacts", StepId(request_id, "survivor" + std::to_string(attempt)),
+      kAggregateType,
+      [&](absl::Time now, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Contact> survivor,
+                         projection_.GetContact(ctx.tenant, survivor_id));
+        const int64_t at = survivor ? survivor->version() : 0;
+        return Take(DecideUnmergeSurvivor(survivor, merged_id, ids::NewId(now)), payload,
+                    survivor_id, at);
+      },
+      [this, ctx](const std::string& id) { return Get(ctx, id); },
+      [this, ctx, survivor_id, merged_id, request_id, attempt,
+       done = std::move(done)](absl::StatusOr<Contact> survivor) mutable {
+        if (absl::IsAborted(survivor.status()) && attempt < kSurvivorAttempts) {
+          UnmergeSurvivor(ctx, survivor_id, merged_id, request_id, attempt + 1, std::move(done));
+          return;
+        }
+        done(std::move(survivor));
+      });
 }
 
 // --- Companies --------------------------------------------------------------------------------

@@ -78,9 +78,19 @@ class ContactService {
       const CallContext& ctx, const std::string& resume_after, double min_score,
       size_t page_size) const;
   // History of a contact or company (NOT_FOUND if neither exists).
+  // A contact's history includes the records merged into it (and into those).
   absl::StatusOr<Page<HistoryEntry>> History(const CallContext& ctx, const std::string& id,
-                                             bool company, int64_t after_version,
-                                             size_t page_size) const;
+                                             bool company, int64_t offset, size_t page_size) const;
+
+  // Merge: two events (freeze the merged contact, then absorb it into the survivor). If the
+  // second is refused, the first is compensated. A retry with the same request id completes a
+  // merge that was interrupted. Answers with the survivor.
+  void Merge(const CallContext& ctx, const std::string& survivor_id, const std::string& merged_id,
+             const google::protobuf::FieldMask& mask, int64_t survivor_expected_version,
+             int64_t merged_expected_version, const std::string& request_id, Done<Contact> done);
+  // Unmerge: recompute the survivor, then restore the merged contact. Answers with both.
+  void Unmerge(const CallContext& ctx, const std::string& merged_id, const std::string& request_id,
+               Done<std::pair<Contact, Contact>> done);
 
   // Companies.
   void CreateCompany(const CallContext& ctx, const Company& company, const std::string& request_id,
@@ -122,6 +132,13 @@ class ContactService {
              std::function<absl::StatusOr<T>(const std::string& id)> read, Done<T> done);
 
   Facts CurrentFacts(const CallContext& ctx) const;
+  // Merge step 2 with retries on a survivor that moved on (when the caller did not pin it).
+  void Absorb(const CallContext& ctx, const std::string& survivor_id, const std::string& merged_id,
+              const google::protobuf::FieldMask& mask, int64_t survivor_expected_version,
+              const std::string& request_id, int attempts, Done<Contact> done);
+  void UnmergeSurvivor(const CallContext& ctx, const std::string& survivor_id,
+                       const std::string& merged_id, const std::string& request_id, int attempts,
+                       Done<Contact> done);
 
   std::unique_ptr<store::ProjectionStore> store_;
   ContactProjection projection_;

@@ -80,6 +80,34 @@ grpc::ServerUnaryReactor* ContactGrpc::CreateContact(grpc::CallbackServerContext
   return reactor;
 }
 
+grpc::ServerUnaryReactor* ContactGrpc::MergeContacts(grpc::CallbackServerContext* context,
+                                                     const v1::MergeContactsRequest* request,
+                                                     Contact* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidMerge> merge = ValidateMerge(*request);
+  if (!merge.ok()) return Refuse(reactor, merge.status());
+  service_->Merge(Context(context), request->survivor_id(), request->merged_id(), merge->mask,
+                  request->survivor_expected_version(), request->merged_expected_version(),
+                  request->request_id(), Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::UnmergeContacts(grpc::CallbackServerContext* context,
+                                                       const v1::UnmergeContactsRequest* request,
+                                                       v1::UnmergeContactsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateUnmerge(*request); !s.ok()) return Refuse(reactor, s);
+  service_->Unmerge(Context(context), request->merged_id(), request->request_id(),
+                    [reactor, response](absl::StatusOr<std::pair<Contact, Contact>> result) {
+                      if (result.ok()) {
+                        *response->mutable_survivor() = std::move(result->first);
+                        *response->mutable_restored() = std::move(result->second);
+                      }
+                      reactor->Finish(ToGrpcStatus(result.status()));
+                    });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* ContactGrpc::FindDuplicates(grpc::CallbackServerContext* context,
                                                       const v1::FindDuplicatesRequest* request,
                                                       v1::FindDuplicatesResponse* response) {
@@ -184,7 +212,7 @@ grpc::ServerUnaryReactor* ContactGrpc::GetContactHistory(
   absl::StatusOr<ValidHistory> valid = ValidateHistory(*request);
   if (!valid.ok()) return Refuse(reactor, valid.status());
   absl::StatusOr<Page<HistoryEntry>> page = service_->History(
-      Context(context), request->id(), /*company=*/false, valid->after_version, valid->page_size);
+      Context(context), request->id(), /*company=*/false, valid->offset, valid->page_size);
   if (page.ok()) {
     for (HistoryEntry& e : page->items) *response->add_entries() = std::move(e);
     if (!page->resume_after.empty()) {
@@ -282,7 +310,7 @@ grpc::ServerUnaryReactor* ContactGrpc::GetCompanyHistory(
   absl::StatusOr<ValidHistory> valid = ValidateCompanyHistory(*request);
   if (!valid.ok()) return Refuse(reactor, valid.status());
   absl::StatusOr<Page<HistoryEntry>> page = service_->History(
-      Context(context), request->id(), /*company=*/true, valid->after_version, valid->page_size);
+      Context(context), request->id(), /*company=*/true, valid->offset, valid->page_size);
   if (page.ok()) {
     for (HistoryEntry& e : page->items) *response->add_entries() = std::move(e);
     if (!page->resume_after.empty()) {

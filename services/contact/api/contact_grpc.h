@@ -20,6 +20,12 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
   grpc::ServerUnaryReactor* CreateContact(
       grpc::CallbackServerContext* context, const crm::contact::v1::CreateContactRequest* request,
       crm::contact::v1::CreateContactResponse* response) override;
+  grpc::ServerUnaryReactor* MergeContacts(grpc::CallbackServerContext* context,
+                                          const crm::contact::v1::MergeContactsRequest* request,
+                                          Contact* response) override;
+  grpc::ServerUnaryReactor* UnmergeContacts(
+      grpc::CallbackServerContext* context, const crm::contact::v1::UnmergeContactsRequest* request,
+      crm::contact::v1::UnmergeContactsResponse* response) override;
   grpc::ServerUnaryReactor* FindDuplicates(
       grpc::CallbackServerContext* context, const crm::contact::v1::FindDuplicatesRequest* request,
       crm::contact::v1::FindDuplicatesResponse* response) override;

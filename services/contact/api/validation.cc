@@ -458,7 +458,7 @@ absl::StatusOr<ValidHistory> HistoryRequest(const Request& request, char kind) {
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(std::string after,
                      ReadToken(request.page_token(), kind, Fingerprint(Identity(request))));
-    if (!absl::SimpleAtoi(after, &out.after_version) || out.after_version < 0) {
+    if (!absl::SimpleAtoi(after, &out.offset) || out.offset < 0) {
       return Invalid("page_token", "is not a token this service issued");
     }
   }
@@ -581,8 +581,49 @@ absl::StatusOr<ValidHistory> ValidateHistory(
 }
 
 std::string HistoryPageToken(const crm::contact::v1::GetContactHistoryRequest& request,
-                             int64_t after_version) {
-  return MakeToken('H', Fingerprint(Identity(request)), std::to_string(after_version));
+                             int64_t offset) {
+  return MakeToken('H', Fingerprint(Identity(request)), std::to_string(offset));
+}
+
+absl::StatusOr<ValidMerge> ValidateMerge(const crm::contact::v1::MergeContactsRequest& request) {
+  RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  RETURN_IF_ERROR(CheckId("survivor_id", request.survivor_id()));
+  RETURN_IF_ERROR(CheckId("merged_id", request.merged_id()));
+  if (request.survivor_id() == request.merged_id()) {
+    return Invalid("merged_id", "must differ from survivor_id");
+  }
+  if (request.survivor_expected_version() < 0) {
+    return Invalid("survivor_expected_version", "must not be negative");
+  }
+  if (request.merged_expected_version() < 0) {
+    return Invalid("merged_expected_version", "must not be negative");
+  }
+  static const std::set<std::string> kTakeable = {
+      "personal.given_name", "personal.family_name", "job_title", "owner",
+      "lifecycle_stage",     "attributes",           "consents"};
+  ValidMerge out;
+  std::set<std::string> paths;
+  for (const std::string& path : request.update_mask().paths()) {
+    if (path == "personal") {
+      paths.insert("personal.given_name");
+      paths.insert("personal.family_name");
+    } else if (kTakeable.contains(path)) {
+      paths.insert(path);
+    } else {
+      return Invalid("update_mask",
+                     absl::StrCat("\"", path,
+                                  "\" cannot be taken from the merged contact; use "
+                                  "personal.given_name, personal.family_name, job_title, owner, "
+                                  "lifecycle_stage, attributes or consents (lists are unioned)"));
+    }
+  }
+  for (const std::string& p : paths) out.mask.add_paths(p);
+  return out;
+}
+
+absl::Status ValidateUnmerge(const crm::contact::v1::UnmergeContactsRequest& request) {
+  RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  return CheckId("merged_id", request.merged_id());
 }
 
 absl::Status ValidateFindDuplicates(const crm::contact::v1::FindDuplicatesRequest& request) {
@@ -676,8 +717,8 @@ absl::StatusOr<ValidHistory> ValidateCompanyHistory(
 }
 
 std::string CompanyHistoryPageToken(const crm::contact::v1::GetCompanyHistoryRequest& request,
-                                    int64_t after_version) {
-  return MakeToken('h', Fingerprint(Identity(request)), std::to_string(after_version));
+                                    int64_t offset) {
+  return MakeToken('h', Fingerprint(Identity(request)), std::to_string(offset));
 }
 
 absl::Status ValidateAddRelationship(const crm::contact::v1::AddRelationshipRequest& request) {

@@ -33,7 +33,7 @@ struct ValidSearch {
 };
 
 struct ValidHistory {
-  int64_t after_version = 0;
+  int64_t offset = 0;  // Entries to skip.
   size_t page_size = 0;
 };
 
@@ -52,8 +52,13 @@ std::string SearchPageToken(const crm::contact::v1::SearchContactsRequest& reque
 absl::StatusOr<ValidHistory> ValidateHistory(
     const crm::contact::v1::GetContactHistoryRequest& request);
 std::string HistoryPageToken(const crm::contact::v1::GetContactHistoryRequest& request,
-                             int64_t after_version);
+                             int64_t offset);
 
+struct ValidMerge {
+  google::protobuf::FieldMask mask;
+};
+absl::StatusOr<ValidMerge> ValidateMerge(const crm::contact::v1::MergeContactsRequest& request);
+absl::Status ValidateUnmerge(const crm::contact::v1::UnmergeContactsRequest& request);
 absl::Status ValidateFindDuplicates(const crm::contact::v1::FindDuplicatesRequest& request);
 struct ValidDuplicateList {
   std::string resume_after;
@@ -83,7 +88,7 @@ std::string SearchCompaniesPageToken(const crm::contact::v1::SearchCompaniesRequ
 absl::StatusOr<ValidHistory> ValidateCompanyHistory(
     const crm::contact::v1::GetCompanyHistoryRequest& request);
 std::string CompanyHistoryPageToken(const crm::contact::v1::GetCompanyHistoryRequest& request,
-                                    int64_t after_version);
+                                    int64_t offset);
 absl::Status ValidateAddRelationship(const crm::contact::v1::AddRelationshipRequest& request);
 absl::Status ValidateRemoveRelationship(const crm::contact::v1::RemoveRelationshipRequest& request);
 absl::Status ValidateListRelationships(const crm::contact::v1::ListRelationshipsRequest& request);

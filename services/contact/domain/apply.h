@@ -7,6 +7,7 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "crm/common/v1/envelope.pb.h"
@@ -21,6 +22,19 @@ namespace crm::contact {
 absl::StatusOr<Contact> Apply(const std::optional<Contact>& current,
                               const crm::common::v1::EventEnvelope& event);
 
+// The survivor after a ContactsUnmerged `event`: its own events (`history`, oldest first, all
+// before `event`) folded again without the merges that were reversed (this one and earlier
+// ones), then without what those merges contributed to the unioned lists — so it is what it
+// would be had the merges never happened, with every other change kept.
+absl::StatusOr<Contact> ApplyUnmerge(const std::optional<Contact>& current,
+                                     const crm::common::v1::EventEnvelope& event,
+                                     const std::vector<crm::common::v1::EventEnvelope>& history);
+
+// `survivor` with `merged` absorbed: unions of emails, phones, addresses, tags, affiliations
+// and attributes; the merged values of the fields in `mask`; blanks filled from `merged`.
+Contact MergeInto(const Contact& survivor, const Contact& merged,
+                  const google::protobuf::FieldMask& mask);
+
 // The same for a company.
 absl::StatusOr<Company> ApplyCompany(const std::optional<Company>& current,
                                      const crm::common::v1::EventEnvelope& event);
@@ -32,6 +46,10 @@ Contact ApplyUpdate(const Contact& current, const ContactUpdated& update);
 inline constexpr char kContactCreatedType[] = "crm.contact.v1.ContactCreated";
 inline constexpr char kContactUpdatedType[] = "crm.contact.v1.ContactUpdated";
 inline constexpr char kContactArchivedType[] = "crm.contact.v1.ContactArchived";
+inline constexpr char kContactMergedIntoType[] = "crm.contact.v1.ContactMergedInto";
+inline constexpr char kContactsMergedType[] = "crm.contact.v1.ContactsMerged";
+inline constexpr char kContactsUnmergedType[] = "crm.contact.v1.ContactsUnmerged";
+inline constexpr char kContactUnmergedType[] = "crm.contact.v1.ContactUnmerged";
 inline constexpr char kCompanyCreatedType[] = "crm.contact.v1.CompanyCreated";
 inline constexpr char kCompanyUpdatedType[] = "crm.contact.v1.CompanyUpdated";
 inline constexpr char kCompanyArchivedType[] = "crm.contact.v1.CompanyArchived";

@@ -20,6 +20,10 @@ using crm::contact::v1::CompanyUpdated;
 using crm::contact::v1::Contact;
 using crm::contact::v1::ContactArchived;
 using crm::contact::v1::ContactCreated;
+using crm::contact::v1::ContactMergedInto;
+using crm::contact::v1::ContactsMerged;
+using crm::contact::v1::ContactsUnmerged;
+using crm::contact::v1::ContactUnmerged;
 using crm::contact::v1::ContactUpdated;
 using crm::contact::v1::Relationship;
 

@@ -1,5 +1,7 @@
 #include "services/contact/domain/decide.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "services/contact/domain/apply.h"
 
@@ -29,13 +31,22 @@ absl::Status CheckVersion(const T& current, int64_t expected_version, const char
   return absl::OkStatus();
 }
 
+absl::Status CheckNotMerged(const Company&) { return absl::OkStatus(); }
+absl::Status CheckNotMerged(const Contact& c) {
+  if (!c.merged_into().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("contact ", c.id(), " was merged into ", c.merged_into()));
+  }
+  return absl::OkStatus();
+}
+
 template <typename T>
 absl::Status CheckExists(const std::optional<T>& current, const std::string& id, const char* kind) {
   if (!current) return absl::NotFoundError(absl::StrCat(kind, " ", id, " does not exist"));
   if (current->archived()) {
     return absl::FailedPreconditionError(absl::StrCat(kind, " ", id, " is archived"));
   }
-  return absl::OkStatus();
+  return CheckNotMerged(*current);
 }
 
 template <typename T>
@@ -124,6 +135,79 @@ absl::StatusOr<ContactArchived> DecideArchive(const std::optional<Contact>& curr
   if (absl::Status s = CheckWritable(current, id, expected_version, "contact"); !s.ok()) return s;
   ContactArchived event;
   event.set_contact_id(id);
+  return event;
+}
+
+absl::StatusOr<ContactMergedInto> DecideMergeInto(const std::optional<Contact>& merged,
+                                                  const std::optional<Contact>& survivor,
+                                                  const std::string& merged_id,
+                                                  const std::string& survivor_id,
+                                                  int64_t merged_expected_version,
+                                                  const std::string& merge_id) {
+  if (absl::Status s = CheckWritable(merged, merged_id, merged_expected_version, "contact");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckExists(survivor, survivor_id, "contact"); !s.ok()) return s;
+  ContactMergedInto event;
+  event.set_survivor_id(survivor_id);
+  event.set_merge_id(merge_id);
+  return event;
+}
+
+absl::StatusOr<ContactsMerged> DecideAbsorb(const std::optional<Contact>& survivor,
+                                            const Contact& merged,
+                                            const google::protobuf::FieldMask& mask,
+                                            int64_t survivor_expected_version,
+                                            const std::string& merge_id) {
+  if (absl::Status s =
+          CheckWritable(survivor, merged.merged_into(), survivor_expected_version, "contact");
+      !s.ok()) {
+    return s;
+  }
+  if (merged.merged_into() != survivor->id()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("contact ", merged.id(), " is not frozen for a merge into ", survivor->id()));
+  }
+  ContactsMerged event;
+  event.set_merged_id(merged.id());
+  event.set_merge_id(merge_id);
+  *event.mutable_merged() = merged;
+  event.mutable_merged()->clear_merged_into();
+  *event.mutable_update_mask() = mask;
+  return event;
+}
+
+absl::StatusOr<ContactsUnmerged> DecideUnmergeSurvivor(const std::optional<Contact>& survivor,
+                                                       const std::string& merged_id,
+                                                       const std::string& unmerge_id) {
+  if (!survivor) return absl::NotFoundError("the survivor of this merge does not exist");
+  if (absl::Status s = CheckExists(survivor, survivor->id(), "contact"); !s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(s.message(), "; unmerge or restore it first"));
+  }
+  if (std::find(survivor->merged_ids().begin(), survivor->merged_ids().end(), merged_id) ==
+      survivor->merged_ids().end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("contact ", survivor->id(), " has not absorbed ", merged_id));
+  }
+  ContactsUnmerged event;
+  event.set_merged_id(merged_id);
+  event.set_merge_id(unmerge_id);
+  return event;
+}
+
+absl::StatusOr<ContactUnmerged> DecideRestore(const std::optional<Contact>& merged,
+                                              const std::string& merged_id,
+                                              const std::string& unmerge_id) {
+  if (!merged) return absl::NotFoundError(absl::StrCat("contact ", merged_id, " does not exist"));
+  if (merged->merged_into().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("merged_id: contact ", merged_id, " is not merged into another"));
+  }
+  ContactUnmerged event;
+  event.set_survivor_id(merged->merged_into());
+  event.set_merge_id(unmerge_id);
   return event;
 }
 

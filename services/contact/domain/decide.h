@@ -42,6 +42,28 @@ absl::StatusOr<ContactArchived> DecideArchive(const std::optional<Contact>& curr
 // Returns OK if `contact` can be told apart from nobody: it has a name, an email or a phone.
 absl::Status CheckIdentifiable(const Contact& contact, const std::string& field);
 
+// Merge, step 1 (on the merged contact): freeze `merged` as a pointer to the survivor.
+absl::StatusOr<ContactMergedInto> DecideMergeInto(const std::optional<Contact>& merged,
+                                                  const std::optional<Contact>& survivor,
+                                                  const std::string& merged_id,
+                                                  const std::string& survivor_id,
+                                                  int64_t merged_expected_version,
+                                                  const std::string& merge_id);
+// Merge, step 2 (on the survivor): absorb the frozen `merged` contact.
+absl::StatusOr<ContactsMerged> DecideAbsorb(const std::optional<Contact>& survivor,
+                                            const Contact& merged,
+                                            const google::protobuf::FieldMask& mask,
+                                            int64_t survivor_expected_version,
+                                            const std::string& merge_id);
+// Unmerge, step 1 (on the survivor).
+absl::StatusOr<ContactsUnmerged> DecideUnmergeSurvivor(const std::optional<Contact>& survivor,
+                                                       const std::string& merged_id,
+                                                       const std::string& unmerge_id);
+// Unmerge, step 2 (on the merged contact); also the compensation of a merge whose step 2 failed.
+absl::StatusOr<ContactUnmerged> DecideRestore(const std::optional<Contact>& merged,
+                                              const std::string& merged_id,
+                                              const std::string& unmerge_id);
+
 // Companies.
 absl::StatusOr<CompanyCreated> DecideCreateCompany(const Company& requested,
                                                    const std::string& new_id);

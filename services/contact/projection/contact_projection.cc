@@ -233,7 +233,9 @@ std::vector<std::string> QueryWords(std::string_view query) {
 
 bool ContactProjection::Handles(std::string_view event_type) const {
   return event_type == kContactCreatedType || event_type == kContactUpdatedType ||
-         event_type == kContactArchivedType || IsCompanyEvent(event_type);
+         event_type == kContactArchivedType || event_type == kContactMergedIntoType ||
+         event_type == kContactsMergedType || event_type == kContactsUnmergedType ||
+         event_type == kContactUnmergedType || IsCompanyEvent(event_type);
 }
 
 absl::StatusOr<absl::Status> ContactProjection::Apply(const EventEnvelope& event,
@@ -248,8 +250,30 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope
   const std::string key = keys::Contact(tenant, event.aggregate_id());
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Contact> current, Decode<Contact>(raw));
-  absl::StatusOr<Contact> next = contact::Apply(current, event);
+  absl::StatusOr<Contact> next = absl::InternalError("unset");
+  if (event.event_type() == kContactsUnmergedType) {
+    // Unmerge folds the survivor's own events again.
+    std::vector<EventEnvelope> history;
+    absl::Status error;
+    RETURN_IF_ERROR(
+        batch.Scan(Cf::kIndex, keys::Prefix2('g', tenant, event.aggregate_id()),
+                   [&](std::string_view, std::string_view value) {
+                     EventEnvelope e;
+                     if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                       error = absl::DataLossError("corrupt contact event");
+                       return false;
+                     }
+                     history.push_back(std::move(e));
+                     return true;
+                   }));
+    RETURN_IF_ERROR(error);
+    next = ApplyUnmerge(current, event, history);
+  } else {
+    next = contact::Apply(current, event);
+  }
   if (!next.ok()) return next.status();  // Refused: nothing written.
+  batch.Put(Cf::kIndex, keys::ContactEvent(tenant, next->id(), next->version()),
+            projection::SerializeDeterministic(event));
 
   UpdateTerms(batch, 's', tenant, next->id(),
               current ? SearchTerms(*current) : std::map<std::string, char>{}, SearchTerms(*next));
@@ -280,7 +304,7 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
                                                  const Contact& next) {
   auto live_keys = [](const std::optional<Contact>& c) {
     std::set<std::string> keys;
-    if (c && !c->archived()) {
+    if (c && !c->archived() && c->merged_into().empty()) {
       for (std::string& k : BlockingKeys(*c)) keys.insert(std::move(k));
     }
     return keys;
@@ -331,7 +355,7 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
     ASSIGN_OR_RETURN(std::optional<std::string> raw,
                      batch.Get(Cf::kState, keys::Contact(tenant, other_id)));
     ASSIGN_OR_RETURN(std::optional<Contact> other, Decode<Contact>(raw));
-    if (!other || other->archived()) continue;
+    if (!other || other->archived() || !other->merged_into().empty()) continue;
     const DuplicateScore score = ScoreDuplicate(next, *other);
     if (score.score < kDuplicateThreshold) continue;
     crm::contact::v1::DuplicatePair pair;
@@ -400,6 +424,7 @@ absl::StatusOr<Page<Contact>> ContactProjection::ListContacts(std::string_view t
                                                               size_t page_size,
                                                               size_t max_scan) const {
   auto keep = [&filter](const Contact& c) {
+    if (!c.merged_into().empty()) return false;  // A pointer to its survivor, not a contact.
     if (c.archived() && !filter.show_archived) return false;
     if (!filter.owner.empty() && c.owner() != filter.owner) return false;
     if (filter.lifecycle_stage != crm::contact::v1::LIFECYCLE_STAGE_UNSPECIFIED &&
@@ -469,7 +494,7 @@ absl::StatusOr<std::vector<Hit<Contact>>> ContactProjection::SearchContacts(
   std::map<std::string, std::string> company_names;  // Cache per query.
   for (const std::string& id : candidates) {
     ASSIGN_OR_RETURN(std::optional<Contact> c, GetContact(tenant, id));
-    if (!c || (c->archived() && !show_archived)) continue;
+    if (!c || !c->merged_into().empty() || (c->archived() && !show_archived)) continue;
     std::map<std::string, char> terms = SearchTerms(*c);
     for (const auto& a : c->affiliations()) {
       auto it = company_names.find(a.company_id());
@@ -507,28 +532,40 @@ absl::StatusOr<std::vector<Hit<Company>>> ContactProjection::SearchCompanies(
 }
 
 absl::StatusOr<Page<HistoryEntry>> ContactProjection::History(std::string_view tenant,
-                                                              std::string_view id,
-                                                              int64_t after_version,
+                                                              const std::vector<std::string>& ids,
+                                                              size_t offset,
                                                               size_t page_size) const {
-  Page<HistoryEntry> page;
-  const std::string prefix = keys::Prefix2('h', tenant, id);
+  // A record's trail is short next to its data; a survivor's includes its merged records'.
+  constexpr size_t kMaxEntries = 100000;
+  std::vector<HistoryEntry> all;
   absl::Status error;
-  RETURN_IF_ERROR(
-      store_->Scan(Cf::kIndex, prefix, keys::History(tenant, id, after_version + 1),
-                   [&](std::string_view, std::string_view value) {
-                     if (page.items.size() >= page_size) {
-                       page.resume_after = std::to_string(page.items.back().version());
-                       return false;
-                     }
-                     HistoryEntry entry;
-                     if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-                       error = absl::DataLossError("corrupt history entry");
-                       return false;
-                     }
-                     page.items.push_back(std::move(entry));
-                     return true;
-                   }));
-  RETURN_IF_ERROR(error);
+  for (const std::string& id : ids) {
+    RETURN_IF_ERROR(
+        store_->Scan(Cf::kIndex, keys::Prefix2('h', tenant, id), "",
+                     [&](std::string_view, std::string_view value) {
+                       HistoryEntry entry;
+                       if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                         error = absl::DataLossError("corrupt history entry");
+                         return false;
+                       }
+                       entry.set_record_id(id);
+                       all.push_back(std::move(entry));
+                       return all.size() < kMaxEntries;
+                     }));
+    RETURN_IF_ERROR(error);
+  }
+  std::stable_sort(all.begin(), all.end(), [](const HistoryEntry& a, const HistoryEntry& b) {
+    if (Nanos(a.time()) != Nanos(b.time())) return Nanos(a.time()) < Nanos(b.time());
+    if (a.record_id() != b.record_id()) return a.record_id() < b.record_id();
+    return a.version() < b.version();
+  });
+  Page<HistoryEntry> page;
+  for (size_t i = offset; i < all.size() && page.items.size() < page_size; ++i) {
+    page.items.push_back(std::move(all[i]));
+  }
+  if (offset + page.items.size() < all.size()) {
+    page.resume_after = std::to_string(offset + page.items.size());
+  }
   return page;
 }
 

@@ -87,9 +87,11 @@ class ContactProjection final : public projection::EventApplier {
                                                             bool show_archived,
                                                             size_t max_candidates) const;
 
-  // History entries of a record after version `after_version`, oldest first.
-  absl::StatusOr<Page<HistoryEntry>> History(std::string_view tenant, std::string_view id,
-                                             int64_t after_version, size_t page_size) const;
+  // History entries of the records `ids` (a survivor and everything merged into it), oldest
+  // first, from position `offset`; resume_after holds the next offset.
+  absl::StatusOr<Page<HistoryEntry>> History(std::string_view tenant,
+                                             const std::vector<std::string>& ids, size_t offset,
+                                             size_t page_size) const;
 
   // Likely duplicates of a contact, best first.
   absl::StatusOr<std::vector<crm::contact::v1::DuplicatePair>> DuplicatesOf(

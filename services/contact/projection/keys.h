@@ -11,6 +11,8 @@
 //   "r/" tenant \0 related_id \0 company_id \0 t  -> Relationship (incoming, t = type byte)
 //   "v/" tenant \0 id \0 time(BE64 ns) version(BE64) -> the record after that change (as_of)
 //   "h/" tenant \0 id \0 version(BE64)            -> HistoryEntry
+//   "g/" tenant \0 contact_id \0 version(BE64)    -> EventEnvelope (a contact's own events, for
+//                                                   unmerge to fold again)
 //   "x/" tenant \0 block key \0 contact_id        -> "" (duplicate blocking: who to compare)
 //   "q/" tenant \0 contact_id \0 other_id          -> DuplicatePair (likely duplicates of one)
 //   "w/" tenant \0 ~score(BE32) \0 low_id \0 high_id -> DuplicatePair (all pairs, best first)
@@ -96,6 +98,12 @@ inline std::string Version(std::string_view tenant, std::string_view id, int64_t
 
 inline std::string History(std::string_view tenant, std::string_view id, int64_t version) {
   std::string k = Prefix2('h', tenant, id);
+  store::PutBigEndian(k, static_cast<uint64_t>(version));
+  return k;
+}
+
+inline std::string ContactEvent(std::string_view tenant, std::string_view id, int64_t version) {
+  std::string k = Prefix2('g', tenant, id);
   store::PutBigEndian(k, static_cast<uint64_t>(version));
   return k;
 }

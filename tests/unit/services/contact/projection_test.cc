@@ -118,7 +118,7 @@ TEST_F(ProjectionTest, HistoryRecordsEveryChangeWithBeforeAndAfter) {
   ASSERT_TRUE(
       Apply(*DecideUpdate(**current, values, mask, 1, absl::Now(), Facts{}), "C1", 1, 200, "import")
           .ok());
-  auto page = projection_->History("t", "C1", 0, 10);
+  auto page = projection_->History("t", {"C1"}, 0, 10);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->items.size(), 2u);
   const HistoryEntry& created = page->items[0];
@@ -133,10 +133,10 @@ TEST_F(ProjectionTest, HistoryRecordsEveryChangeWithBeforeAndAfter) {
   EXPECT_EQ(renamed.changes(0).before(), "\"Ada\"");
   EXPECT_EQ(renamed.changes(0).after(), "\"Augusta\"");
   // Paging: one at a time.
-  auto first = projection_->History("t", "C1", 0, 1);
+  auto first = projection_->History("t", {"C1"}, 0, 1);
   EXPECT_EQ(first->items.size(), 1u);
   EXPECT_EQ(first->resume_after, "1");
-  auto second = projection_->History("t", "C1", 1, 1);
+  auto second = projection_->History("t", {"C1"}, 1, 1);
   ASSERT_EQ(second->items.size(), 1u);
   EXPECT_EQ(second->items[0].version(), 2);
   EXPECT_TRUE(second->resume_after.empty());

@@ -316,7 +316,7 @@ TEST(ValidateHistoryAndAsOf, ChecksIdsPagingAndTimes) {
   h.set_page_token(HistoryPageToken(h, 7));
   auto ok = ValidateHistory(h);
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->after_version, 7);
+  EXPECT_EQ(ok->offset, 7);
   h.set_id(kOther);
   ExpectInvalidField(ValidateHistory(h).status(), "page_token");
 

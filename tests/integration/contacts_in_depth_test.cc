@@ -2,6 +2,8 @@
 // on crm-contact over the dev broker: restart and rebuild keep all of it.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/integration/contact_client.h"
 
 namespace crm::testing {
@@ -65,6 +67,23 @@ class CompanyTest : public ::testing::Test {
     update.mutable_update_mask()->add_paths("industry");
     EXPECT_TRUE(server_.contacts->UpdateCompany(Ctx().get(), update, &after).ok());
     EXPECT_EQ(after.version(), 3);
+
+    // A duplicate of Wile, merged into him and out again, and another merged for good.
+    Contact twin = CreateAffiliated("Wyle", beta.id());
+    Contact other = CreateAffiliated("Wiley", beta.id());
+    v1::MergeContactsRequest merge;
+    merge.set_survivor_id(wile.id());
+    merge.set_merged_id(twin.id());
+    merge.set_request_id("merge-twin");
+    Contact survivor;
+    EXPECT_TRUE(server_.contacts->MergeContacts(Ctx().get(), merge, &survivor).ok());
+    v1::UnmergeContactsRequest unmerge;
+    unmerge.set_merged_id(twin.id());
+    v1::UnmergeContactsResponse unmerged;
+    EXPECT_TRUE(server_.contacts->UnmergeContacts(Ctx().get(), unmerge, &unmerged).ok());
+    merge.set_merged_id(other.id());
+    merge.set_request_id("merge-other");
+    EXPECT_TRUE(server_.contacts->MergeContacts(Ctx().get(), merge, &survivor).ok());
     return {acme.id(), wile.id()};
   }
 
@@ -136,7 +155,9 @@ TEST_F(CompanyTest, CompaniesAffiliationsRelationshipsHistoryAndAsOf) {
   v1::GetContactHistoryResponse contact_trail;
   ASSERT_TRUE(
       server_.contacts->GetContactHistory(Ctx().get(), contact_history, &contact_trail).ok());
-  EXPECT_EQ(contact_trail.entries_size(), 1);
+  // Wile: created, absorbed the twin, gave it back, absorbed the other; the other: created,
+  // merged into Wile. The twin's own trail left with it.
+  EXPECT_EQ(contact_trail.entries_size(), 6);
 }
 
 TEST_F(CompanyTest, RestartAndRebuildKeepEverything) {
@@ -218,6 +239,92 @@ TEST_F(CompanyTest, DuplicatesAreReportedOnCreateFoundAndListed) {
   grpc::Status bad = server_.contacts->ListDuplicateCandidates(Ctx().get(), list, &pairs);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(bad.error_message().rfind("min_score", 0), 0u) << bad.error_message();
+}
+
+TEST_F(CompanyTest, MergeAndUnmergeOverGrpc) {
+  StartNode();
+  Company acme = CreateCompany("Acme", "acme.example");
+  Company beta = CreateCompany("Beta", "beta.example");
+  Contact s = CreateAffiliated("Sam", acme.id());
+  Contact m = CreateAffiliated("Samuel", beta.id());
+  v1::UpdateContactRequest job;
+  job.mutable_contact()->set_id(m.id());
+  job.mutable_contact()->set_job_title("Director");
+  job.mutable_update_mask()->add_paths("job_title");
+  Contact updated;
+  ASSERT_TRUE(server_.contacts->UpdateContact(Ctx().get(), job, &updated).ok());
+
+  v1::MergeContactsRequest merge;
+  merge.set_survivor_id(s.id());
+  merge.set_merged_id(m.id());
+  merge.mutable_update_mask()->add_paths("job_title");
+  merge.set_request_id("merge-1");
+  Contact survivor;
+  ASSERT_TRUE(server_.contacts->MergeContacts(Ctx().get(), merge, &survivor).ok());
+  EXPECT_EQ(survivor.job_title(), "Director");
+  EXPECT_EQ(survivor.affiliations_size(), 2);
+  ASSERT_EQ(survivor.merged_ids_size(), 1);
+  // Repeating the request changes nothing.
+  Contact again;
+  ASSERT_TRUE(server_.contacts->MergeContacts(Ctx().get(), merge, &again).ok());
+  EXPECT_EQ(again.version(), survivor.version());
+
+  // The merged id says where it went.
+  Contact pointer;
+  ASSERT_TRUE(GetContact(server_, m.id(), &pointer).ok());
+  EXPECT_EQ(pointer.merged_into(), s.id());
+  // The survivor's trail holds both records'.
+  v1::GetContactHistoryRequest history;
+  history.set_id(s.id());
+  v1::GetContactHistoryResponse trail;
+  ASSERT_TRUE(server_.contacts->GetContactHistory(Ctx().get(), history, &trail).ok());
+  std::set<std::string> records;
+  bool merge_source = false;
+  for (const auto& e : trail.entries()) {
+    records.insert(e.record_id());
+    merge_source |= e.source() == v1::CHANGE_SOURCE_MERGE;
+  }
+  EXPECT_EQ(records, (std::set<std::string>{s.id(), m.id()}));
+  EXPECT_TRUE(merge_source);
+  // Search and lists show only the survivor.
+  v1::ListContactsRequest list;
+  list.set_company_id(beta.id());
+  v1::ListContactsResponse listed;
+  ASSERT_TRUE(server_.contacts->ListContacts(Ctx().get(), list, &listed).ok());
+  ASSERT_EQ(listed.contacts_size(), 1);
+  EXPECT_EQ(listed.contacts(0).id(), s.id());
+
+  v1::UnmergeContactsRequest unmerge;
+  unmerge.set_merged_id(m.id());
+  unmerge.set_request_id("unmerge-1");
+  v1::UnmergeContactsResponse unmerged;
+  ASSERT_TRUE(server_.contacts->UnmergeContacts(Ctx().get(), unmerge, &unmerged).ok());
+  EXPECT_EQ(unmerged.survivor().job_title(), "");
+  EXPECT_EQ(unmerged.survivor().affiliations_size(), 1);
+  EXPECT_TRUE(unmerged.restored().merged_into().empty());
+  EXPECT_EQ(unmerged.restored().job_title(), "Director");
+  v1::UnmergeContactsResponse repeated;
+  ASSERT_TRUE(server_.contacts->UnmergeContacts(Ctx().get(), unmerge, &repeated).ok());
+  EXPECT_EQ(repeated.survivor().id(), s.id());
+
+  // Bad input and refusals.
+  merge.set_merged_id(s.id());
+  merge.set_request_id("");
+  grpc::Status self = server_.contacts->MergeContacts(Ctx().get(), merge, &survivor);
+  EXPECT_EQ(self.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(self.error_message().rfind("merged_id", 0), 0u);
+  merge.set_merged_id(m.id());
+  merge.mutable_update_mask()->add_paths("personal.emails");
+  grpc::Status mask = server_.contacts->MergeContacts(Ctx().get(), merge, &survivor);
+  EXPECT_EQ(mask.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(mask.error_message().rfind("update_mask", 0), 0u);
+  unmerge.set_merged_id("bad");
+  EXPECT_EQ(server_.contacts->UnmergeContacts(Ctx().get(), unmerge, &unmerged).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  unmerge.set_merged_id(s.id());
+  unmerge.set_request_id("");
+  EXPECT_EQ(server_.contacts->UnmergeContacts(Ctx().get(), unmerge, &unmerged).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 // One bad input for every new RPC: INVALID_ARGUMENT naming the field; unknown ids: NOT_FOUND.

@@ -101,8 +101,8 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   CommandResult rels = Ctl({"relationship", "list", beta_id});
   EXPECT_TRUE(absl::StrContains(rels.out, acme_id + " is supplier of it")) << rels.out;
 
-  CommandResult wile =
-      Ctl({"contact", "create", "--given-name", "Wile", "--company", acme_id + ":Engineer"});
+  CommandResult wile = Ctl({"contact", "create", "--given-name", "Wile", "--family-name", "Coyote",
+                            "--company", acme_id + ":Engineer"});
   ASSERT_EQ(wile.exit_code, 0) << wile.err;
   const std::string wile_id = Field(wile.out, "id");
   EXPECT_EQ(Field(wile.out, "companies"), acme_id + " (Engineer)*");
@@ -123,6 +123,20 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   CommandResult search = Ctl({"company", "search", "acme"});
   EXPECT_TRUE(absl::StrContains(search.out, acme_id));
   EXPECT_EQ(Ctl({"company", "get"}).exit_code, 2);  // Missing id: usage error.
+
+  CommandResult twin = Ctl({"contact", "create", "--given-name", "Wile", "--family-name", "Coyotte",
+                            "--company", acme_id});
+  ASSERT_EQ(twin.exit_code, 0) << twin.err;
+  EXPECT_TRUE(absl::StrContains(twin.out, "likely duplicates")) << twin.out;
+  const std::string twin_id = Field(twin.out, "id");
+  CommandResult merged = Ctl({"contact", "merge", wile_id, twin_id, "--request-id", "m1"});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(Field(merged.out, "absorbed"), twin_id);
+  EXPECT_EQ(Field(Ctl({"contact", "get", twin_id}).out, "merged into"), wile_id);
+  CommandResult unmerged = Ctl({"contact", "unmerge", twin_id});
+  ASSERT_EQ(unmerged.exit_code, 0) << unmerged.err;
+  EXPECT_TRUE(absl::StrContains(unmerged.out, "restored:")) << unmerged.out;
+  EXPECT_EQ(Field(Ctl({"contact", "get", twin_id}).out, "merged into"), "");
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

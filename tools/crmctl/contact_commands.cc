@@ -184,6 +184,8 @@ void PrintContact(const Contact& c) {
   PrintRow("tags", absl::StrJoin(c.tags(), ", "));
   PrintRow("attributes", absl::StrJoin(attrs, ", "));
   PrintRow("archived", c.archived() ? "yes" : "");
+  PrintRow("merged into", c.merged_into());
+  PrintRow("absorbed", absl::StrJoin(c.merged_ids(), ", "));
   PrintRow("version", std::to_string(c.version()));
   if (c.has_update_time()) {
     PrintRow("updated", google::protobuf::util::TimeUtil::ToString(c.update_time()));
@@ -410,6 +412,51 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
     }
     PrintContactRows(rows, &scores);
     PrintNextPage(out.next_page_token());
+  });
+
+  auto merge_req = std::make_shared<v1::MergeContactsRequest>();
+  auto merge_take = std::make_shared<std::vector<std::string>>();
+  CLI::App* merge = contact->add_subcommand("merge", "merge MERGED into SURVIVOR");
+  merge->add_option("survivor", *merge_req->mutable_survivor_id(), "the contact that remains")
+      ->required();
+  merge->add_option("merged", *merge_req->mutable_merged_id(), "the contact absorbed")->required();
+  merge->add_option("--take", *merge_take,
+                    "field whose value comes from MERGED (repeatable): personal.given_name, "
+                    "personal.family_name, job_title, owner, lifecycle_stage, attributes, "
+                    "consents");
+  merge->add_option("--request-id", *merge_req->mutable_request_id(),
+                    "idempotency key; repeat it to complete an interrupted merge");
+  merge->callback([&client, &exit_code, show, merge_req, merge_take] {
+    for (const auto& p : *merge_take) merge_req->mutable_update_mask()->add_paths(p);
+    Contact out;
+    grpc::Status s = client.contacts().MergeContacts(client.Context().get(), *merge_req, &out);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    show(out);
+  });
+
+  auto unmerge_req = std::make_shared<v1::UnmergeContactsRequest>();
+  CLI::App* unmerge = contact->add_subcommand("unmerge", "give a merged contact back");
+  unmerge->add_option("merged", *unmerge_req->mutable_merged_id(), "the merged contact")
+      ->required();
+  unmerge->add_option("--request-id", *unmerge_req->mutable_request_id(), "idempotency key");
+  unmerge->callback([&client, &exit_code, show, unmerge_req] {
+    v1::UnmergeContactsResponse out;
+    grpc::Status s = client.contacts().UnmergeContacts(client.Context().get(), *unmerge_req, &out);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    if (client.json()) {
+      PrintJson(out);
+      return;
+    }
+    std::cout << "survivor:\n";
+    show(out.survivor());
+    std::cout << "restored:\n";
+    show(out.restored());
   });
 
   auto dup_req = std::make_shared<v1::FindDuplicatesRequest>();

@@ -4,6 +4,7 @@
 #include "common/ids/ids.h"
 #include "common/status/status_macros.h"
 #include "services/contact/domain/contact.h"
+#include "services/contact/domain/quality.h"
 
 namespace crm::contact {
 namespace {
@@ -495,6 +496,62 @@ absl::StatusOr<Page<Company>> ContactService::ListCompanies(const CallContext& c
 absl::StatusOr<std::vector<Hit<Company>>> ContactService::SearchCompanies(
     const CallContext& ctx, const std::vector<std::string>& words, bool show_archived) const {
   return projection_.SearchCompanies(ctx.tenant, words, show_archived, kMaxSearchCandidates);
+}
+
+// --- Data quality -----------------------------------------------------------------------------
+
+absl::StatusOr<crm::contact::v1::DataQualityRules> ContactService::QualityRules(
+    const CallContext& ctx) const {
+  ASSIGN_OR_RETURN(std::optional<crm::contact::v1::DataQualityRules> rules,
+                   projection_.QualityRules(ctx.tenant));
+  return rules ? *std::move(rules) : DefaultRules();
+}
+
+void ContactService::UpdateQualityRules(const CallContext& ctx,
+                                        const crm::contact::v1::DataQualityRules& rules,
+                                        const std::string& request_id,
+                                        Done<crm::contact::v1::DataQualityRules> done) {
+  Write<crm::contact::v1::DataQualityRules>(
+      ctx, "UpdateDataQualityRules", request_id, "settings",
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(int64_t version, projection_.QualityRulesVersion(ctx.tenant));
+        crm::contact::v1::DataQualityRulesSet set;
+        *set.mutable_rules() = rules;
+        return Take(absl::StatusOr<crm::contact::v1::DataQualityRulesSet>(std::move(set)), payload,
+                    "data-quality", version);
+      },
+      [this, ctx](const std::string&) { return QualityRules(ctx); }, std::move(done));
+}
+
+absl::StatusOr<crm::contact::v1::DataQuality> ContactService::ContactQuality(
+    const CallContext& ctx, const std::string& id) const {
+  ASSIGN_OR_RETURN(Contact contact, Get(ctx, id));
+  ASSIGN_OR_RETURN(crm::contact::v1::DataQualityRules rules, QualityRules(ctx));
+  return Assess(ContactChecks(contact), rules, contact.update_time(), absl::Now());
+}
+
+absl::StatusOr<crm::contact::v1::DataQuality> ContactService::CompanyQuality(
+    const CallContext& ctx, const std::string& id) const {
+  ASSIGN_OR_RETURN(Company company, GetCompany(ctx, id));
+  ASSIGN_OR_RETURN(crm::contact::v1::DataQualityRules rules, QualityRules(ctx));
+  return Assess(CompanyChecks(company), rules, company.update_time(), absl::Now());
+}
+
+absl::StatusOr<Page<crm::contact::v1::IncompleteContact>> ContactService::IncompleteContacts(
+    const CallContext& ctx, int below, const std::string& resume_after, size_t page_size) const {
+  ASSIGN_OR_RETURN(crm::contact::v1::DataQualityRules rules, QualityRules(ctx));
+  ASSIGN_OR_RETURN(Page<Contact> contacts, projection_.IncompleteContacts(ctx.tenant, rules, below,
+                                                                          resume_after, page_size));
+  Page<crm::contact::v1::IncompleteContact> out;
+  out.resume_after = std::move(contacts.resume_after);
+  const absl::Time now = absl::Now();
+  for (Contact& c : contacts.items) {
+    crm::contact::v1::IncompleteContact item;
+    *item.mutable_quality() = Assess(ContactChecks(c), rules, c.update_time(), now);
+    *item.mutable_contact() = std::move(c);
+    out.items.push_back(std::move(item));
+  }
+  return out;
 }
 
 absl::StatusOr<Relationships> ContactService::ListRelationships(

@@ -116,6 +116,18 @@ class ContactService {
   absl::StatusOr<Relationships> ListRelationships(const CallContext& ctx,
                                                   const std::string& company_id) const;
 
+  // Data quality.
+  absl::StatusOr<crm::contact::v1::DataQualityRules> QualityRules(const CallContext& ctx) const;
+  void UpdateQualityRules(const CallContext& ctx, const crm::contact::v1::DataQualityRules& rules,
+                          const std::string& request_id,
+                          Done<crm::contact::v1::DataQualityRules> done);
+  absl::StatusOr<crm::contact::v1::DataQuality> ContactQuality(const CallContext& ctx,
+                                                               const std::string& id) const;
+  absl::StatusOr<crm::contact::v1::DataQuality> CompanyQuality(const CallContext& ctx,
+                                                               const std::string& id) const;
+  absl::StatusOr<Page<crm::contact::v1::IncompleteContact>> IncompleteContacts(
+      const CallContext& ctx, int below, const std::string& resume_after, size_t page_size) const;
+
   projection::Projector* projector() { return &projector_; }
 
  private:

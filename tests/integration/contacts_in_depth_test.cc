@@ -327,6 +327,74 @@ TEST_F(CompanyTest, MergeAndUnmergeOverGrpc) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_F(CompanyTest, DataQualityViewsAndTheWorkList) {
+  StartNode();
+  v1::CreateContactRequest bare;
+  bare.mutable_contact()->mutable_personal()->set_given_name("Bare");
+  v1::CreateContactResponse created;
+  ASSERT_TRUE(server_.contacts->CreateContact(Ctx().get(), bare, &created).ok());
+  const std::string bare_id = created.contact().id();
+  v1::CreateContactRequest fuller;
+  fuller.mutable_contact()->mutable_personal()->set_given_name("Fuller");
+  fuller.mutable_contact()->mutable_personal()->add_emails()->set_address("f@x.io");
+  ASSERT_TRUE(server_.contacts->CreateContact(Ctx().get(), fuller, &created).ok());
+
+  v1::GetContactQualityRequest get;
+  get.set_contact_id(bare_id);
+  v1::DataQuality quality;
+  ASSERT_TRUE(server_.contacts->GetContactQuality(Ctx().get(), get, &quality).ok());
+  EXPECT_EQ(quality.completeness(), 33);
+  EXPECT_FALSE(quality.stale());
+  EXPECT_EQ(quality.issues_size(), 3);
+
+  v1::ListIncompleteContactsRequest list;
+  v1::ListIncompleteContactsResponse incomplete;
+  ASSERT_TRUE(server_.contacts->ListIncompleteContacts(Ctx().get(), list, &incomplete).ok());
+  ASSERT_EQ(incomplete.contacts_size(), 2);
+  EXPECT_EQ(incomplete.contacts(0).contact().id(), bare_id);
+  EXPECT_LT(incomplete.contacts(0).quality().completeness(),
+            incomplete.contacts(1).quality().completeness());
+
+  // Expect only a name: both become complete.
+  v1::UpdateDataQualityRulesRequest update;
+  for (auto check :
+       {v1::QUALITY_CHECK_REACHABLE, v1::QUALITY_CHECK_CONSENT, v1::QUALITY_CHECK_OWNER}) {
+    auto* w = update.mutable_rules()->add_weights();
+    w->set_check(check);
+    w->set_weight(0);
+  }
+  v1::DataQualityRules rules;
+  ASSERT_TRUE(server_.contacts->UpdateDataQualityRules(Ctx().get(), update, &rules).ok());
+  ASSERT_TRUE(server_.contacts->ListIncompleteContacts(Ctx().get(), list, &incomplete).ok());
+  EXPECT_EQ(incomplete.contacts_size(), 0);
+  v1::GetDataQualityRulesRequest get_rules;
+  ASSERT_TRUE(server_.contacts->GetDataQualityRules(Ctx().get(), get_rules, &rules).ok());
+  EXPECT_EQ(rules.weights_size(), 3);
+
+  Company acme = CreateCompany("Acme", "acme.example");
+  v1::GetCompanyQualityRequest company;
+  company.set_company_id(acme.id());
+  ASSERT_TRUE(server_.contacts->GetCompanyQuality(Ctx().get(), company, &quality).ok());
+  // Domain 2 of 3 (industry 1 missing; owners count 0 under the new rules).
+  EXPECT_EQ(quality.completeness(), 66);
+
+  // Bad input for each quality RPC.
+  get.set_contact_id("x");
+  EXPECT_EQ(server_.contacts->GetContactQuality(Ctx().get(), get, &quality).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  company.set_company_id("");
+  EXPECT_EQ(server_.contacts->GetCompanyQuality(Ctx().get(), company, &quality).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  list.set_below(101);
+  grpc::Status below = server_.contacts->ListIncompleteContacts(Ctx().get(), list, &incomplete);
+  EXPECT_EQ(below.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(below.error_message().rfind("below", 0), 0u);
+  update.mutable_rules()->mutable_weights(0)->set_weight(11);
+  grpc::Status weight = server_.contacts->UpdateDataQualityRules(Ctx().get(), update, &rules);
+  EXPECT_EQ(weight.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(weight.error_message().rfind("rules.weights[0].weight", 0), 0u);
+}
+
 // One bad input for every new RPC: INVALID_ARGUMENT naming the field; unknown ids: NOT_FOUND.
 TEST_F(CompanyTest, BadInputForEveryCompanyRpc) {
   StartNode();

@@ -137,6 +137,13 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   ASSERT_EQ(unmerged.exit_code, 0) << unmerged.err;
   EXPECT_TRUE(absl::StrContains(unmerged.out, "restored:")) << unmerged.out;
   EXPECT_EQ(Field(Ctl({"contact", "get", twin_id}).out, "merged into"), "");
+  CommandResult quality = Ctl({"contact", "quality", twin_id});
+  ASSERT_EQ(quality.exit_code, 0) << quality.err;
+  EXPECT_TRUE(absl::StrContains(quality.out, "no way to reach them")) << quality.out;
+  CommandResult work = Ctl({"contact", "incomplete", "--below", "90"});
+  ASSERT_EQ(work.exit_code, 0) << work.err;
+  EXPECT_TRUE(absl::StrContains(work.out, twin_id)) << work.out;
+  EXPECT_EQ(Ctl({"company", "quality", acme_id}).exit_code, 0);
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

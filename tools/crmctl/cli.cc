@@ -98,6 +98,13 @@ void PrintHistory(
   std::cout << std::flush;
 }
 
+void PrintQuality(const crm::contact::v1::DataQuality& q) {
+  PrintRow("completeness", std::to_string(q.completeness()));
+  PrintRow("stale", q.stale() ? "yes" : "");
+  for (const auto& i : q.issues()) std::cout << "  - " << i.message() << "\n";
+  std::cout << std::flush;
+}
+
 void PrintNextPage(const std::string& token) {
   if (!token.empty()) std::cout << "next page: --page-token " << token << "\n";
 }

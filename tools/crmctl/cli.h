@@ -53,6 +53,8 @@ void PrintRow(const std::string& key, const std::string& value);
 // An audit trail as a table.
 void PrintHistory(
     const google::protobuf::RepeatedPtrField<crm::contact::v1::HistoryEntry>& entries);
+// A data-quality view as rows.
+void PrintQuality(const crm::contact::v1::DataQuality& quality);
 // A "next page" hint when there is one.
 void PrintNextPage(const std::string& token);
 

@@ -259,6 +259,24 @@ void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code) {
     PrintNextPage(out.next_page_token());
   });
 
+  auto quality_req = std::make_shared<v1::GetCompanyQualityRequest>();
+  CLI::App* quality = company->add_subcommand("quality", "what a company's record lacks");
+  quality->add_option("id", *quality_req->mutable_company_id(), "company id")->required();
+  quality->callback([&client, &exit_code, quality_req] {
+    v1::DataQuality out;
+    grpc::Status s =
+        client.contacts().GetCompanyQuality(client.Context().get(), *quality_req, &out);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    if (client.json()) {
+      PrintJson(out);
+      return;
+    }
+    PrintQuality(out);
+  });
+
   auto history_req = std::make_shared<v1::GetCompanyHistoryRequest>();
   CLI::App* history = company->add_subcommand("history", "a company's audit trail");
   history->add_option("id", *history_req->mutable_id(), "company id")->required();

@@ -459,6 +459,56 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
     show(out.restored());
   });
 
+  auto quality_req = std::make_shared<v1::GetContactQualityRequest>();
+  CLI::App* quality = contact->add_subcommand("quality", "what a contact's record lacks");
+  quality->add_option("id", *quality_req->mutable_contact_id(), "contact id")->required();
+  quality->callback([&client, &exit_code, quality_req] {
+    v1::DataQuality out;
+    grpc::Status s =
+        client.contacts().GetContactQuality(client.Context().get(), *quality_req, &out);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    if (client.json()) {
+      PrintJson(out);
+      return;
+    }
+    PrintQuality(out);
+  });
+
+  auto incomplete_req = std::make_shared<v1::ListIncompleteContactsRequest>();
+  CLI::App* incomplete =
+      contact->add_subcommand("incomplete", "contacts least complete first (the work list)");
+  incomplete->add_option(
+      "--below",
+      [incomplete_req](const std::vector<std::string>& v) {
+        incomplete_req->set_below(std::stoi(v[0]));
+        return true;
+      },
+      "only contacts with completeness below this (1-100)");
+  incomplete->add_option("--page-token", *incomplete_req->mutable_page_token(), "continue");
+  incomplete->callback([&client, &exit_code, incomplete_req] {
+    v1::ListIncompleteContactsResponse out;
+    grpc::Status s =
+        client.contacts().ListIncompleteContacts(client.Context().get(), *incomplete_req, &out);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    if (client.json()) {
+      PrintJson(out);
+      return;
+    }
+    for (const auto& c : out.contacts()) {
+      std::vector<std::string> issues;
+      for (const auto& i : c.quality().issues()) issues.push_back(i.message());
+      std::cout << std::left << std::setw(28) << c.contact().id() << std::setw(5)
+                << c.quality().completeness() << absl::StrJoin(issues, "; ") << "\n";
+    }
+    PrintNextPage(out.next_page_token());
+  });
+
   auto dup_req = std::make_shared<v1::FindDuplicatesRequest>();
   CLI::App* dups = contact->add_subcommand("duplicates", "likely duplicates of a contact");
   dups->add_option("id", *dup_req->mutable_contact_id(), "contact id")->required();

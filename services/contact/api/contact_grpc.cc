@@ -108,6 +108,59 @@ grpc::ServerUnaryReactor* ContactGrpc::UnmergeContacts(grpc::CallbackServerConte
   return reactor;
 }
 
+grpc::ServerUnaryReactor* ContactGrpc::GetContactQuality(
+    grpc::CallbackServerContext* context, const v1::GetContactQualityRequest* request,
+    v1::DataQuality* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateContactQuality(*request); !s.ok()) return Refuse(reactor, s);
+  Finisher(reactor, response)(service_->ContactQuality(Context(context), request->contact_id()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::GetCompanyQuality(
+    grpc::CallbackServerContext* context, const v1::GetCompanyQualityRequest* request,
+    v1::DataQuality* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateCompanyQuality(*request); !s.ok()) return Refuse(reactor, s);
+  Finisher(reactor, response)(service_->CompanyQuality(Context(context), request->company_id()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::ListIncompleteContacts(
+    grpc::CallbackServerContext* context, const v1::ListIncompleteContactsRequest* request,
+    v1::ListIncompleteContactsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidIncomplete> valid = ValidateListIncomplete(*request);
+  if (!valid.ok()) return Refuse(reactor, valid.status());
+  absl::StatusOr<Page<v1::IncompleteContact>> page = service_->IncompleteContacts(
+      Context(context), valid->below, valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& c : page->items) *response->add_contacts() = std::move(c);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(IncompletePageToken(*request, page->resume_after));
+    }
+  }
+  return Refuse(reactor, page.status());
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::GetDataQualityRules(grpc::CallbackServerContext* context,
+                                                           const v1::GetDataQualityRulesRequest*,
+                                                           v1::DataQualityRules* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Finisher(reactor, response)(service_->QualityRules(Context(context)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::UpdateDataQualityRules(
+    grpc::CallbackServerContext* context, const v1::UpdateDataQualityRulesRequest* request,
+    v1::DataQualityRules* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateQualityRules(*request); !s.ok()) return Refuse(reactor, s);
+  service_->UpdateQualityRules(Context(context), request->rules(), request->request_id(),
+                               Finisher(reactor, response));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* ContactGrpc::FindDuplicates(grpc::CallbackServerContext* context,
                                                       const v1::FindDuplicatesRequest* request,
                                                       v1::FindDuplicatesResponse* response) {

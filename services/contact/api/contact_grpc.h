@@ -26,6 +26,26 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
   grpc::ServerUnaryReactor* UnmergeContacts(
       grpc::CallbackServerContext* context, const crm::contact::v1::UnmergeContactsRequest* request,
       crm::contact::v1::UnmergeContactsResponse* response) override;
+  grpc::ServerUnaryReactor* GetContactQuality(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::GetContactQualityRequest* request,
+      crm::contact::v1::DataQuality* response) override;
+  grpc::ServerUnaryReactor* GetCompanyQuality(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::GetCompanyQualityRequest* request,
+      crm::contact::v1::DataQuality* response) override;
+  grpc::ServerUnaryReactor* ListIncompleteContacts(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::ListIncompleteContactsRequest* request,
+      crm::contact::v1::ListIncompleteContactsResponse* response) override;
+  grpc::ServerUnaryReactor* GetDataQualityRules(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::GetDataQualityRulesRequest* request,
+      crm::contact::v1::DataQualityRules* response) override;
+  grpc::ServerUnaryReactor* UpdateDataQualityRules(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::UpdateDataQualityRulesRequest* request,
+      crm::contact::v1::DataQualityRules* response) override;
   grpc::ServerUnaryReactor* FindDuplicates(
       grpc::CallbackServerContext* context, const crm::contact::v1::FindDuplicatesRequest* request,
       crm::contact::v1::FindDuplicatesResponse* response) override;

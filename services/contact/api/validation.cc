@@ -626,6 +626,56 @@ absl::Status ValidateUnmerge(const crm::contact::v1::UnmergeContactsRequest& req
   return CheckId("merged_id", request.merged_id());
 }
 
+absl::Status ValidateContactQuality(const crm::contact::v1::GetContactQualityRequest& request) {
+  return CheckId("contact_id", request.contact_id());
+}
+
+absl::Status ValidateCompanyQuality(const crm::contact::v1::GetCompanyQualityRequest& request) {
+  return CheckId("company_id", request.company_id());
+}
+
+absl::StatusOr<ValidIncomplete> ValidateListIncomplete(
+    const crm::contact::v1::ListIncompleteContactsRequest& request) {
+  ValidIncomplete out;
+  ASSIGN_OR_RETURN(out.page_size, PageSize(request.page_size(), 1000, 50));
+  if (request.below() < 0 || request.below() > 100) return Invalid("below", "must be 0 to 100");
+  if (request.below() != 0) out.below = request.below();
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(std::string raw,
+                     ReadToken(request.page_token(), 'Q', Fingerprint(Identity(request))));
+    if (!absl::WebSafeBase64Unescape(raw, &out.resume_after) || out.resume_after.size() < 6) {
+      return Invalid("page_token", "is not a token this service issued");
+    }
+  }
+  return out;
+}
+
+std::string IncompletePageToken(const crm::contact::v1::ListIncompleteContactsRequest& request,
+                                const std::string& resume_after) {
+  return MakeToken('Q', Fingerprint(Identity(request)), absl::WebSafeBase64Escape(resume_after));
+}
+
+absl::Status ValidateQualityRules(const crm::contact::v1::UpdateDataQualityRulesRequest& request) {
+  RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  if (!request.has_rules()) return Invalid("rules", "is required");
+  const auto& rules = request.rules();
+  std::set<int> seen;
+  for (int i = 0; i < rules.weights_size(); ++i) {
+    const auto& w = rules.weights(i);
+    const std::string item = absl::StrCat("rules.weights[", i, "]");
+    if (w.check() == crm::contact::v1::QUALITY_CHECK_UNSPECIFIED ||
+        !crm::contact::v1::QualityCheck_IsValid(w.check())) {
+      return Invalid(item + ".check", "must name a check such as NAME or REACHABLE");
+    }
+    if (!seen.insert(w.check()).second) return Invalid(item + ".check", "appears twice");
+    if (w.weight() < 0 || w.weight() > 10) return Invalid(item + ".weight", "must be 0 to 10");
+  }
+  if (rules.stale_after_days() < 0 || rules.stale_after_days() > 3650) {
+    return Invalid("rules.stale_after_days", "must be 0 (off) to 3650");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateFindDuplicates(const crm::contact::v1::FindDuplicatesRequest& request) {
   return CheckId("contact_id", request.contact_id());
 }

@@ -59,6 +59,18 @@ struct ValidMerge {
 };
 absl::StatusOr<ValidMerge> ValidateMerge(const crm::contact::v1::MergeContactsRequest& request);
 absl::Status ValidateUnmerge(const crm::contact::v1::UnmergeContactsRequest& request);
+absl::Status ValidateContactQuality(const crm::contact::v1::GetContactQualityRequest& request);
+absl::Status ValidateCompanyQuality(const crm::contact::v1::GetCompanyQualityRequest& request);
+struct ValidIncomplete {
+  int below = 100;
+  std::string resume_after;
+  size_t page_size = 0;
+};
+absl::StatusOr<ValidIncomplete> ValidateListIncomplete(
+    const crm::contact::v1::ListIncompleteContactsRequest& request);
+std::string IncompletePageToken(const crm::contact::v1::ListIncompleteContactsRequest& request,
+                                const std::string& resume_after);
+absl::Status ValidateQualityRules(const crm::contact::v1::UpdateDataQualityRulesRequest& request);
 absl::Status ValidateFindDuplicates(const crm::contact::v1::FindDuplicatesRequest& request);
 struct ValidDuplicateList {
   std::string resume_after;

@@ -56,6 +56,9 @@ inline constexpr char kCompanyArchivedType[] = "crm.contact.v1.CompanyArchived";
 inline constexpr char kRelationshipAddedType[] = "crm.contact.v1.CompanyRelationshipAdded";
 inline constexpr char kRelationshipRemovedType[] = "crm.contact.v1.CompanyRelationshipRemoved";
 
+// The tenant's data-quality rules (aggregate type "settings", id "data-quality").
+inline constexpr char kDataQualityRulesSetType[] = "crm.contact.v1.DataQualityRulesSet";
+
 // Whether `event_type` belongs to the company aggregate.
 bool IsCompanyEvent(std::string_view event_type);
 

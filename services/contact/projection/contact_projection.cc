@@ -9,6 +9,7 @@
 #include "common/validation/text_fold.h"
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/duplicates.h"
+#include "services/contact/domain/quality.h"
 #include "services/contact/projection/history.h"
 #include "services/contact/projection/keys.h"
 
@@ -235,12 +236,14 @@ bool ContactProjection::Handles(std::string_view event_type) const {
   return event_type == kContactCreatedType || event_type == kContactUpdatedType ||
          event_type == kContactArchivedType || event_type == kContactMergedIntoType ||
          event_type == kContactsMergedType || event_type == kContactsUnmergedType ||
-         event_type == kContactUnmergedType || IsCompanyEvent(event_type);
+         event_type == kContactUnmergedType || event_type == kDataQualityRulesSetType ||
+         IsCompanyEvent(event_type);
 }
 
 absl::StatusOr<absl::Status> ContactProjection::Apply(const EventEnvelope& event,
                                                       store::ProjectionStore::Batch& batch) {
   if (IsCompanyEvent(event.event_type())) return ApplyCompany(event, batch);
+  if (event.event_type() == kDataQualityRulesSetType) return ApplySettings(event, batch);
   return ApplyContact(event, batch);
 }
 
@@ -291,6 +294,18 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope
   }
   WriteRecord(batch, event, key, current, *next);
   RETURN_IF_ERROR(UpdateDuplicates(batch, tenant, current, *next));
+  // Quality group: live contacts only (archived and merged ones are not work to do).
+  auto live = [](const Contact& c) { return !c.archived() && c.merged_into().empty(); };
+  if (current && live(*current)) {
+    const CheckBits bits = ContactChecks(*current);
+    batch.Delete(Cf::kIndex,
+                 keys::QualityGroup(tenant, bits.applicable, bits.missing) + current->id());
+  }
+  if (live(*next)) {
+    const CheckBits bits = ContactChecks(*next);
+    batch.Put(Cf::kIndex, keys::QualityGroup(tenant, bits.applicable, bits.missing) + next->id(),
+              "");
+  }
   return absl::OkStatus();
 }
 
@@ -374,6 +389,25 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
     batch.Put(Cf::kIndex, keys::DuplicateRanking(tenant, pair.score(), next.id(), other_id),
               projection::SerializeDeterministic(pair));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> ContactProjection::ApplySettings(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string version_key = keys::Settings(event.tenant(), "version");
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, version_key));
+  const int64_t at = raw ? store::DecodeInt64(*raw) : 0;
+  if (at != event.expected_version()) {
+    return absl::AbortedError(absl::StrCat("data-quality rules are at version ", at,
+                                           ", the change expected ", event.expected_version()));
+  }
+  crm::contact::v1::DataQualityRulesSet set;
+  if (!event.payload().UnpackTo(&set)) {
+    return absl::InvalidArgumentError("DataQualityRulesSet payload does not decode");
+  }
+  batch.Put(Cf::kState, keys::Settings(event.tenant(), "rules"),
+            projection::SerializeDeterministic(set.rules()));
+  batch.Put(Cf::kState, version_key, store::EncodeInt64(event.aggregate_version()));
   return absl::OkStatus();
 }
 
@@ -622,6 +656,87 @@ absl::StatusOr<Page<crm::contact::v1::DuplicatePair>> ContactProjection::Duplica
         return true;
       }));
   RETURN_IF_ERROR(error);
+  return page;
+}
+
+absl::StatusOr<std::optional<crm::contact::v1::DataQualityRules>> ContactProjection::QualityRules(
+    std::string_view tenant) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, keys::Settings(tenant, "rules")));
+  return Decode<crm::contact::v1::DataQualityRules>(raw);
+}
+
+absl::StatusOr<int64_t> ContactProjection::QualityRulesVersion(std::string_view tenant) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, keys::Settings(tenant, "version")));
+  return raw ? store::DecodeInt64(*raw) : 0;
+}
+
+absl::StatusOr<Page<Contact>> ContactProjection::IncompleteContacts(
+    std::string_view tenant, const crm::contact::v1::DataQualityRules& rules, int below,
+    std::string_view resume_after, size_t page_size) const {
+  // The groups that exist, each with its completeness under the current rules.
+  struct Group {
+    int completeness;
+    std::string prefix;
+  };
+  std::vector<Group> groups;
+  const std::string root = keys::TenantPrefix('y', tenant);
+  std::string seek = root;
+  for (;;) {
+    std::optional<std::string> found;
+    RETURN_IF_ERROR(
+        store_->Scan(Cf::kIndex, root, seek, [&](std::string_view key, std::string_view) {
+          found = std::string(key.substr(0, root.size() + 5));  // root + 4 bytes of bits + \0
+          return false;
+        }));
+    if (!found) break;
+    CheckBits bits;
+    bits.applicable = static_cast<uint16_t>(store::GetBigEndian(found->substr(root.size()), 2));
+    bits.missing = static_cast<uint16_t>(store::GetBigEndian(found->substr(root.size() + 2), 2));
+    const int completeness = Completeness(bits, rules);
+    if (completeness < below) groups.push_back({completeness, *found});
+    seek = *found;
+    seek.back() = '\x01';  // Past every key of this group.
+  }
+  std::sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    return a.completeness != b.completeness ? a.completeness < b.completeness : a.prefix < b.prefix;
+  });
+  // resume_after = group prefix (without root) + contact id of the last one returned.
+  size_t first = 0;
+  std::string start;
+  if (!resume_after.empty()) {
+    const std::string resume_prefix = root + std::string(resume_after.substr(0, 5));
+    while (first < groups.size() && groups[first].prefix != resume_prefix) ++first;
+    start = root + std::string(resume_after);
+    start.push_back('\0');
+  }
+  Page<Contact> page;
+  absl::Status error;
+  std::string last_group;
+  for (size_t g = first; g < groups.size() && page.resume_after.empty(); ++g) {
+    const std::string& prefix = groups[g].prefix;
+    RETURN_IF_ERROR(store_->Scan(
+        Cf::kIndex, prefix, g == first ? start : "", [&](std::string_view key, std::string_view) {
+          if (page.items.size() >= page_size) {
+            const Contact& last = page.items.back();
+            page.resume_after = last_group.substr(root.size()) + last.id();
+            return false;
+          }
+          const std::string id(key.substr(prefix.size()));
+          absl::StatusOr<std::optional<Contact>> c = GetContact(tenant, id);
+          if (!c.ok()) {
+            error = c.status();
+            return false;
+          }
+          if (*c) {
+            page.items.push_back(std::move(**c));
+            last_group = prefix;
+          }
+          return true;
+        }));
+    RETURN_IF_ERROR(error);
+  }
   return page;
 }
 

@@ -102,6 +102,18 @@ class ContactProjection final : public projection::EventApplier {
       std::string_view tenant, std::string_view resume_after, double min_score,
       size_t page_size) const;
 
+  // The tenant's data-quality rules and their version; nullopt until set.
+  absl::StatusOr<std::optional<crm::contact::v1::DataQualityRules>> QualityRules(
+      std::string_view tenant) const;
+  absl::StatusOr<int64_t> QualityRulesVersion(std::string_view tenant) const;
+
+  // Contacts with completeness below `below` under `rules`, least complete first (ties by id),
+  // after `resume_after` (an opaque position from a previous page).
+  absl::StatusOr<Page<Contact>> IncompleteContacts(std::string_view tenant,
+                                                   const crm::contact::v1::DataQualityRules& rules,
+                                                   int below, std::string_view resume_after,
+                                                   size_t page_size) const;
+
   // Relationships where `company_id` is the object.
   absl::StatusOr<std::vector<Relationship>> IncomingRelationships(
       std::string_view tenant, std::string_view company_id) const;
@@ -112,6 +124,8 @@ class ContactProjection final : public projection::EventApplier {
   // Re-derives the duplicate pairs of the contact that changed from `current` to `next`.
   absl::Status UpdateDuplicates(store::ProjectionStore::Batch& batch, std::string_view tenant,
                                 const std::optional<Contact>& current, const Contact& next);
+  absl::StatusOr<absl::Status> ApplySettings(const crm::common::v1::EventEnvelope& event,
+                                             store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyCompany(const crm::common::v1::EventEnvelope& event,
                                             store::ProjectionStore::Batch& batch);
 

@@ -4,6 +4,7 @@
 // kState
 //   "c/" tenant \0 contact_id                     -> Contact (deterministic protobuf)
 //   "m/" tenant \0 company_id                     -> Company
+//   "d/" tenant \0 "rules" | "version"            -> DataQualityRules | its version (BE64)
 // kIndex
 //   "s/" tenant \0 term \0 contact_id             -> field kind ('n' name, 'e' email, 'p' phone)
 //   "n/" tenant \0 term \0 company_id             -> field kind ('n' name, 'd' domain)
@@ -13,6 +14,7 @@
 //   "h/" tenant \0 id \0 version(BE64)            -> HistoryEntry
 //   "g/" tenant \0 contact_id \0 version(BE64)    -> EventEnvelope (a contact's own events, for
 //                                                   unmerge to fold again)
+//   "y/" tenant \0 applicable(BE16) missing(BE16) \0 contact_id -> "" (contacts by quality checks)
 //   "x/" tenant \0 block key \0 contact_id        -> "" (duplicate blocking: who to compare)
 //   "q/" tenant \0 contact_id \0 other_id          -> DuplicatePair (likely duplicates of one)
 //   "w/" tenant \0 ~score(BE32) \0 low_id \0 high_id -> DuplicatePair (all pairs, best first)
@@ -105,6 +107,20 @@ inline std::string History(std::string_view tenant, std::string_view id, int64_t
 inline std::string ContactEvent(std::string_view tenant, std::string_view id, int64_t version) {
   std::string k = Prefix2('g', tenant, id);
   store::PutBigEndian(k, static_cast<uint64_t>(version));
+  return k;
+}
+
+inline std::string Settings(std::string_view tenant, std::string_view name) {
+  std::string k = TenantPrefix('d', tenant);
+  k.append(name);
+  return k;
+}
+
+inline std::string QualityGroup(std::string_view tenant, uint16_t applicable, uint16_t missing) {
+  std::string k = TenantPrefix('y', tenant);
+  store::PutBigEndian(k, applicable, 2);
+  store::PutBigEndian(k, missing, 2);
+  k.push_back('\0');
   return k;
 }
 

@@ -15,26 +15,23 @@ void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code) {
   status->add_option("--projection", *req->mutable_projection(), "projection name")
       ->capture_default_str();
   status->callback([&client, &exit_code, req] {
-    crm::admin::v1::GetProjectionStatusResponse out;
-    grpc::Status s = client.admin().GetProjectionStatus(client.Context().get(), *req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    PrintRow("projection", out.projection());
-    PrintRow("checksum", out.checksum());
-    PrintRow("events seen", std::to_string(out.events_seen()));
-    PrintRow("unknown", std::to_string(out.unknown_events()));
-    PrintRow("dead letters", std::to_string(out.dead_letters()));
-    for (const auto& p : out.partitions()) {
-      std::cout << "  " << p.topic() << "/" << p.partition() << "  applied to " << p.next_offset()
-                << " of " << p.end_offset() << "\n";
-    }
-    std::cout << std::flush;
+    Run<crm::admin::v1::GetProjectionStatusResponse>(
+        client, exit_code,
+        [&](crm::admin::v1::GetProjectionStatusResponse& out) {
+          return client.admin().GetProjectionStatus(client.Context().get(), *req, &out);
+        },
+        [&](const crm::admin::v1::GetProjectionStatusResponse& out) {
+          PrintRow("projection", out.projection());
+          PrintRow("checksum", out.checksum());
+          PrintRow("events seen", std::to_string(out.events_seen()));
+          PrintRow("unknown", std::to_string(out.unknown_events()));
+          PrintRow("dead letters", std::to_string(out.dead_letters()));
+          for (const auto& p : out.partitions()) {
+            std::cout << "  " << p.topic() << "/" << p.partition() << "  applied to "
+                      << p.next_offset() << " of " << p.end_offset() << "\n";
+          }
+          std::cout << std::flush;
+        });
   });
 }
 

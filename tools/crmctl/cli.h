@@ -58,6 +58,21 @@ void PrintQuality(const crm::contact::v1::DataQuality& quality);
 // A "next page" hint when there is one.
 void PrintNextPage(const std::string& token);
 
+// Runs one call: on failure prints the status and sets exit_code to 1; on success prints the
+// response as JSON (--json) or with `print`.
+template <typename Response, typename Call, typename Print>
+void Run(Client& client, int& exit_code, Call call, Print print) {
+  Response out;
+  grpc::Status s = call(out);
+  if (!s.ok()) {
+    exit_code = Fail(s);
+  } else if (client.json()) {
+    PrintJson(out);
+  } else {
+    print(out);
+  }
+}
+
 void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code);

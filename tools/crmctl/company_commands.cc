@@ -218,20 +218,17 @@ void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code) {
       "--show-archived", [list_req](int64_t n) { list_req->set_show_archived(n > 0); },
       "include archived companies");
   list->callback([&client, &exit_code, list_req] {
-    v1::ListCompaniesResponse out;
-    grpc::Status s = client.contacts().ListCompanies(client.Context().get(), *list_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    std::vector<const Company*> rows;
-    for (const auto& c : out.companies()) rows.push_back(&c);
-    PrintCompanyRows(rows, nullptr);
-    PrintNextPage(out.next_page_token());
+    Run<v1::ListCompaniesResponse>(
+        client, exit_code,
+        [&](v1::ListCompaniesResponse& out) {
+          return client.contacts().ListCompanies(client.Context().get(), *list_req, &out);
+        },
+        [&](const v1::ListCompaniesResponse& out) {
+          std::vector<const Company*> rows;
+          for (const auto& c : out.companies()) rows.push_back(&c);
+          PrintCompanyRows(rows, nullptr);
+          PrintNextPage(out.next_page_token());
+        });
   });
 
   auto search_req = std::make_shared<v1::SearchCompaniesRequest>();
@@ -239,42 +236,33 @@ void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code) {
   search->add_option("query", *search_req->mutable_query(), "words to find")->required();
   search->add_option("--page-token", *search_req->mutable_page_token(), "continue");
   search->callback([&client, &exit_code, search_req] {
-    v1::SearchCompaniesResponse out;
-    grpc::Status s = client.contacts().SearchCompanies(client.Context().get(), *search_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    std::vector<const Company*> rows;
-    std::vector<double> scores;
-    for (const auto& m : out.matches()) {
-      rows.push_back(&m.company());
-      scores.push_back(m.score());
-    }
-    PrintCompanyRows(rows, &scores);
-    PrintNextPage(out.next_page_token());
+    Run<v1::SearchCompaniesResponse>(
+        client, exit_code,
+        [&](v1::SearchCompaniesResponse& out) {
+          return client.contacts().SearchCompanies(client.Context().get(), *search_req, &out);
+        },
+        [&](const v1::SearchCompaniesResponse& out) {
+          std::vector<const Company*> rows;
+          std::vector<double> scores;
+          for (const auto& m : out.matches()) {
+            rows.push_back(&m.company());
+            scores.push_back(m.score());
+          }
+          PrintCompanyRows(rows, &scores);
+          PrintNextPage(out.next_page_token());
+        });
   });
 
   auto quality_req = std::make_shared<v1::GetCompanyQualityRequest>();
   CLI::App* quality = company->add_subcommand("quality", "what a company's record lacks");
   quality->add_option("id", *quality_req->mutable_company_id(), "company id")->required();
   quality->callback([&client, &exit_code, quality_req] {
-    v1::DataQuality out;
-    grpc::Status s =
-        client.contacts().GetCompanyQuality(client.Context().get(), *quality_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    PrintQuality(out);
+    Run<v1::DataQuality>(
+        client, exit_code,
+        [&](v1::DataQuality& out) {
+          return client.contacts().GetCompanyQuality(client.Context().get(), *quality_req, &out);
+        },
+        [&](const v1::DataQuality& out) { PrintQuality(out); });
   });
 
   auto history_req = std::make_shared<v1::GetCompanyHistoryRequest>();
@@ -282,19 +270,15 @@ void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code) {
   history->add_option("id", *history_req->mutable_id(), "company id")->required();
   history->add_option("--page-token", *history_req->mutable_page_token(), "continue");
   history->callback([&client, &exit_code, history_req] {
-    v1::GetCompanyHistoryResponse out;
-    grpc::Status s =
-        client.contacts().GetCompanyHistory(client.Context().get(), *history_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    PrintHistory(out.entries());
-    PrintNextPage(out.next_page_token());
+    Run<v1::GetCompanyHistoryResponse>(
+        client, exit_code,
+        [&](v1::GetCompanyHistoryResponse& out) {
+          return client.contacts().GetCompanyHistory(client.Context().get(), *history_req, &out);
+        },
+        [&](const v1::GetCompanyHistoryResponse& out) {
+          PrintHistory(out.entries());
+          PrintNextPage(out.next_page_token());
+        });
   });
 
   // crmctl relationship add|remove FROM TO --type T, crmctl relationship list COMPANY
@@ -340,23 +324,20 @@ void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code) {
   CLI::App* rlist = rel->add_subcommand("list", "relationships of a company, both directions");
   rlist->add_option("company", *rel_list->mutable_company_id(), "company id")->required();
   rlist->callback([&client, &exit_code, rel_list] {
-    v1::ListRelationshipsResponse out;
-    grpc::Status s = client.contacts().ListRelationships(client.Context().get(), *rel_list, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    for (const auto& r : out.outgoing()) {
-      std::cout << "is " << TypeName(r.type()) << " of " << r.related_company_id() << "\n";
-    }
-    for (const auto& r : out.incoming()) {
-      std::cout << r.company_id() << " is " << TypeName(r.type()) << " of it\n";
-    }
-    std::cout << std::flush;
+    Run<v1::ListRelationshipsResponse>(
+        client, exit_code,
+        [&](v1::ListRelationshipsResponse& out) {
+          return client.contacts().ListRelationships(client.Context().get(), *rel_list, &out);
+        },
+        [&](const v1::ListRelationshipsResponse& out) {
+          for (const auto& r : out.outgoing()) {
+            std::cout << "is " << TypeName(r.type()) << " of " << r.related_company_id() << "\n";
+          }
+          for (const auto& r : out.incoming()) {
+            std::cout << r.company_id() << " is " << TypeName(r.type()) << " of it\n";
+          }
+          std::cout << std::flush;
+        });
   });
 }
 

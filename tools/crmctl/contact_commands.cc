@@ -256,18 +256,15 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
     v1::CreateContactRequest req;
     FillContact(create, *create_flags, *req.mutable_contact());
     req.set_request_id(create_flags->request_id);
-    v1::CreateContactResponse out;
-    grpc::Status s = client.contacts().CreateContact(client.Context().get(), req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    PrintContact(out.contact());
-    PrintDuplicates(out.likely_duplicates(), "likely duplicates");
+    Run<v1::CreateContactResponse>(
+        client, exit_code,
+        [&](v1::CreateContactResponse& out) {
+          return client.contacts().CreateContact(client.Context().get(), req, &out);
+        },
+        [&](const v1::CreateContactResponse& out) {
+          PrintContact(out.contact());
+          PrintDuplicates(out.likely_duplicates(), "likely duplicates");
+        });
   });
 
   auto get_id = std::make_shared<std::string>();
@@ -360,20 +357,17 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
     req.set_page_size(lf->page_size);
     req.set_page_token(lf->token);
     req.set_show_archived(lf->archived);
-    v1::ListContactsResponse out;
-    grpc::Status s = client.contacts().ListContacts(client.Context().get(), req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    std::vector<const Contact*> rows;
-    for (const auto& c : out.contacts()) rows.push_back(&c);
-    PrintContactRows(rows, nullptr);
-    PrintNextPage(out.next_page_token());
+    Run<v1::ListContactsResponse>(
+        client, exit_code,
+        [&](v1::ListContactsResponse& out) {
+          return client.contacts().ListContacts(client.Context().get(), req, &out);
+        },
+        [&](const v1::ListContactsResponse& out) {
+          std::vector<const Contact*> rows;
+          for (const auto& c : out.contacts()) rows.push_back(&c);
+          PrintContactRows(rows, nullptr);
+          PrintNextPage(out.next_page_token());
+        });
   });
 
   struct SearchFlags {
@@ -394,24 +388,21 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
     req.set_page_size(sf->page_size);
     req.set_page_token(sf->token);
     req.set_show_archived(sf->archived);
-    v1::SearchContactsResponse out;
-    grpc::Status s = client.contacts().SearchContacts(client.Context().get(), req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    std::vector<const Contact*> rows;
-    std::vector<double> scores;
-    for (const auto& m : out.matches()) {
-      rows.push_back(&m.contact());
-      scores.push_back(m.score());
-    }
-    PrintContactRows(rows, &scores);
-    PrintNextPage(out.next_page_token());
+    Run<v1::SearchContactsResponse>(
+        client, exit_code,
+        [&](v1::SearchContactsResponse& out) {
+          return client.contacts().SearchContacts(client.Context().get(), req, &out);
+        },
+        [&](const v1::SearchContactsResponse& out) {
+          std::vector<const Contact*> rows;
+          std::vector<double> scores;
+          for (const auto& m : out.matches()) {
+            rows.push_back(&m.contact());
+            scores.push_back(m.score());
+          }
+          PrintContactRows(rows, &scores);
+          PrintNextPage(out.next_page_token());
+        });
   });
 
   auto merge_req = std::make_shared<v1::MergeContactsRequest>();
@@ -443,38 +434,29 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
       ->required();
   unmerge->add_option("--request-id", *unmerge_req->mutable_request_id(), "idempotency key");
   unmerge->callback([&client, &exit_code, show, unmerge_req] {
-    v1::UnmergeContactsResponse out;
-    grpc::Status s = client.contacts().UnmergeContacts(client.Context().get(), *unmerge_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    std::cout << "survivor:\n";
-    show(out.survivor());
-    std::cout << "restored:\n";
-    show(out.restored());
+    Run<v1::UnmergeContactsResponse>(
+        client, exit_code,
+        [&](v1::UnmergeContactsResponse& out) {
+          return client.contacts().UnmergeContacts(client.Context().get(), *unmerge_req, &out);
+        },
+        [&](const v1::UnmergeContactsResponse& out) {
+          std::cout << "survivor:\n";
+          show(out.survivor());
+          std::cout << "restored:\n";
+          show(out.restored());
+        });
   });
 
   auto quality_req = std::make_shared<v1::GetContactQualityRequest>();
   CLI::App* quality = contact->add_subcommand("quality", "what a contact's record lacks");
   quality->add_option("id", *quality_req->mutable_contact_id(), "contact id")->required();
   quality->callback([&client, &exit_code, quality_req] {
-    v1::DataQuality out;
-    grpc::Status s =
-        client.contacts().GetContactQuality(client.Context().get(), *quality_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    PrintQuality(out);
+    Run<v1::DataQuality>(
+        client, exit_code,
+        [&](v1::DataQuality& out) {
+          return client.contacts().GetContactQuality(client.Context().get(), *quality_req, &out);
+        },
+        [&](const v1::DataQuality& out) { PrintQuality(out); });
   });
 
   auto incomplete_req = std::make_shared<v1::ListIncompleteContactsRequest>();
@@ -489,41 +471,35 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
       "only contacts with completeness below this (1-100)");
   incomplete->add_option("--page-token", *incomplete_req->mutable_page_token(), "continue");
   incomplete->callback([&client, &exit_code, incomplete_req] {
-    v1::ListIncompleteContactsResponse out;
-    grpc::Status s =
-        client.contacts().ListIncompleteContacts(client.Context().get(), *incomplete_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    for (const auto& c : out.contacts()) {
-      std::vector<std::string> issues;
-      for (const auto& i : c.quality().issues()) issues.push_back(i.message());
-      std::cout << std::left << std::setw(28) << c.contact().id() << std::setw(5)
-                << c.quality().completeness() << absl::StrJoin(issues, "; ") << "\n";
-    }
-    PrintNextPage(out.next_page_token());
+    Run<v1::ListIncompleteContactsResponse>(
+        client, exit_code,
+        [&](v1::ListIncompleteContactsResponse& out) {
+          return client.contacts().ListIncompleteContacts(client.Context().get(), *incomplete_req,
+                                                          &out);
+        },
+        [&](const v1::ListIncompleteContactsResponse& out) {
+          for (const auto& c : out.contacts()) {
+            std::vector<std::string> issues;
+            for (const auto& i : c.quality().issues()) issues.push_back(i.message());
+            std::cout << std::left << std::setw(28) << c.contact().id() << std::setw(5)
+                      << c.quality().completeness() << absl::StrJoin(issues, "; ") << "\n";
+          }
+          PrintNextPage(out.next_page_token());
+        });
   });
 
   auto dup_req = std::make_shared<v1::FindDuplicatesRequest>();
   CLI::App* dups = contact->add_subcommand("duplicates", "likely duplicates of a contact");
   dups->add_option("id", *dup_req->mutable_contact_id(), "contact id")->required();
   dups->callback([&client, &exit_code, dup_req] {
-    v1::FindDuplicatesResponse out;
-    grpc::Status s = client.contacts().FindDuplicates(client.Context().get(), *dup_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    PrintDuplicates(out.matches(), "likely duplicates");
+    Run<v1::FindDuplicatesResponse>(
+        client, exit_code,
+        [&](v1::FindDuplicatesResponse& out) {
+          return client.contacts().FindDuplicates(client.Context().get(), *dup_req, &out);
+        },
+        [&](const v1::FindDuplicatesResponse& out) {
+          PrintDuplicates(out.matches(), "likely duplicates");
+        });
   });
 
   auto pairs_req = std::make_shared<v1::ListDuplicateCandidatesRequest>();
@@ -538,22 +514,20 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
       "only pairs scoring at least this (0.5-1)");
   pairs->add_option("--page-token", *pairs_req->mutable_page_token(), "continue");
   pairs->callback([&client, &exit_code, pairs_req] {
-    v1::ListDuplicateCandidatesResponse out;
-    grpc::Status s =
-        client.contacts().ListDuplicateCandidates(client.Context().get(), *pairs_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    for (const auto& p : out.pairs()) {
-      std::cout << p.contact_id() << "  " << p.other_contact_id() << "  " << std::fixed
-                << std::setprecision(2) << p.score() << "  " << ReasonNames(p.reasons()) << "\n";
-    }
-    PrintNextPage(out.next_page_token());
+    Run<v1::ListDuplicateCandidatesResponse>(
+        client, exit_code,
+        [&](v1::ListDuplicateCandidatesResponse& out) {
+          return client.contacts().ListDuplicateCandidates(client.Context().get(), *pairs_req,
+                                                           &out);
+        },
+        [&](const v1::ListDuplicateCandidatesResponse& out) {
+          for (const auto& p : out.pairs()) {
+            std::cout << p.contact_id() << "  " << p.other_contact_id() << "  " << std::fixed
+                      << std::setprecision(2) << p.score() << "  " << ReasonNames(p.reasons())
+                      << "\n";
+          }
+          PrintNextPage(out.next_page_token());
+        });
   });
 
   auto history_req = std::make_shared<v1::GetContactHistoryRequest>();
@@ -561,19 +535,15 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code) {
   history->add_option("id", *history_req->mutable_id(), "contact id")->required();
   history->add_option("--page-token", *history_req->mutable_page_token(), "continue");
   history->callback([&client, &exit_code, history_req] {
-    v1::GetContactHistoryResponse out;
-    grpc::Status s =
-        client.contacts().GetContactHistory(client.Context().get(), *history_req, &out);
-    if (!s.ok()) {
-      exit_code = Fail(s);
-      return;
-    }
-    if (client.json()) {
-      PrintJson(out);
-      return;
-    }
-    PrintHistory(out.entries());
-    PrintNextPage(out.next_page_token());
+    Run<v1::GetContactHistoryResponse>(
+        client, exit_code,
+        [&](v1::GetContactHistoryResponse& out) {
+          return client.contacts().GetContactHistory(client.Context().get(), *history_req, &out);
+        },
+        [&](const v1::GetContactHistoryResponse& out) {
+          PrintHistory(out.entries());
+          PrintNextPage(out.next_page_token());
+        });
   });
 }
 

@@ -3,30 +3,19 @@
 
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/decide.h"
+#include "tests/unit/services/contact/test_events.h"
 
 namespace crm::contact {
 namespace {
 
 using crm::common::v1::EventEnvelope;
 
-EventEnvelope Envelope(const google::protobuf::Message& payload, const std::string& id,
-                       int64_t expected, int64_t seconds) {
-  EventEnvelope e;
-  e.set_aggregate_id(id);
-  e.set_expected_version(expected);
-  e.set_aggregate_version(expected + 1);
-  e.set_event_type(payload.GetDescriptor()->full_name());
-  e.mutable_payload()->PackFrom(payload);
-  e.mutable_occurred_at()->set_seconds(seconds);
-  return e;
-}
-
 Company Acme() {
   Company c;
   c.set_name("Acme");
   c.set_domain("acme.example");
   auto created = DecideCreateCompany(c, "ACME");
-  return *ApplyCompany(std::nullopt, Envelope(*created, "ACME", 0, 100));
+  return *ApplyCompany(std::nullopt, MakeTestEvent(*created, "ACME", 0, 100));
 }
 
 Facts Exists(std::set<std::string> ids) {
@@ -55,11 +44,11 @@ TEST(Company, CreateUpdateArchive) {
   mask.add_paths("industry");
   auto updated = DecideUpdateCompany(acme, values, mask, 1);
   ASSERT_TRUE(updated.ok());
-  acme = *ApplyCompany(acme, Envelope(*updated, "ACME", 1, 200));
+  acme = *ApplyCompany(acme, MakeTestEvent(*updated, "ACME", 1, 200));
   EXPECT_EQ(acme.industry(), "Rockets");
   EXPECT_EQ(acme.name(), "Acme");
   auto archived = DecideArchiveCompany(acme, "ACME", 2);
-  acme = *ApplyCompany(acme, Envelope(*archived, "ACME", 2, 300));
+  acme = *ApplyCompany(acme, MakeTestEvent(*archived, "ACME", 2, 300));
   EXPECT_TRUE(acme.archived());
   EXPECT_EQ(DecideUpdateCompany(acme, values, mask, 0).status().code(),
             absl::StatusCode::kFailedPrecondition);
@@ -72,7 +61,7 @@ TEST(Company, RelationshipsAddAndRemove) {
             absl::StatusCode::kNotFound);
   auto added = DecideAddRelationship(acme, rel, 0, Exists({"BETA"}));
   ASSERT_TRUE(added.ok()) << added.status();
-  acme = *ApplyCompany(acme, Envelope(*added, "ACME", 1, 200));
+  acme = *ApplyCompany(acme, MakeTestEvent(*added, "ACME", 1, 200));
   ASSERT_EQ(acme.relationships_size(), 1);
   EXPECT_EQ(acme.relationships(0).company_id(), "ACME");
   EXPECT_EQ(acme.relationships(0).create_time().seconds(), 200);
@@ -85,7 +74,7 @@ TEST(Company, RelationshipsAddAndRemove) {
           .ok());
   auto removed = DecideRemoveRelationship(acme, rel, 2);
   ASSERT_TRUE(removed.ok());
-  acme = *ApplyCompany(acme, Envelope(*removed, "ACME", 2, 300));
+  acme = *ApplyCompany(acme, MakeTestEvent(*removed, "ACME", 2, 300));
   EXPECT_EQ(acme.relationships_size(), 0);
   EXPECT_EQ(DecideRemoveRelationship(acme, rel, 0).status().code(), absl::StatusCode::kNotFound);
 }
@@ -110,7 +99,7 @@ TEST(Apply, TimeNeverGoesBackwards) {
   mask.add_paths("industry");
   // A writer whose clock is behind.
   auto updated = DecideUpdateCompany(acme, values, mask, 1);
-  const Company next = *ApplyCompany(acme, Envelope(*updated, "ACME", 1, 50));
+  const Company next = *ApplyCompany(acme, MakeTestEvent(*updated, "ACME", 1, 50));
   EXPECT_EQ(next.update_time().seconds(), 100);
 }
 

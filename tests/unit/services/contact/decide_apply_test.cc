@@ -2,6 +2,7 @@
 
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/decide.h"
+#include "tests/unit/services/contact/test_events.h"
 
 namespace crm::contact {
 namespace {
@@ -17,21 +18,9 @@ Contact Ada() {
   return c;
 }
 
-EventEnvelope Envelope(const google::protobuf::Message& payload, const std::string& id,
-                       int64_t expected, int64_t seconds) {
-  EventEnvelope e;
-  e.set_aggregate_id(id);
-  e.set_expected_version(expected);
-  e.set_aggregate_version(expected + 1);
-  e.set_event_type(payload.GetDescriptor()->full_name());
-  e.mutable_payload()->PackFrom(payload);
-  e.mutable_occurred_at()->set_seconds(seconds);
-  return e;
-}
-
 Contact Created() {
   auto event = DecideCreate(Ada(), "ID1", kNow, Facts{});
-  return *Apply(std::nullopt, Envelope(*event, "ID1", 0, 100));
+  return *Apply(std::nullopt, MakeTestEvent(*event, "ID1", 0, 100));
 }
 
 TEST(DecideCreate, NeedsSomethingToIdentifyTheContact) {
@@ -63,14 +52,14 @@ TEST(Apply, CreateSetsVersionAndTimesFromTheEnvelope) {
 
 TEST(Apply, IsDeterministic) {
   auto event = DecideCreate(Ada(), "ID1", kNow, Facts{});
-  const auto e = Envelope(*event, "ID1", 0, 100);
+  const auto e = MakeTestEvent(*event, "ID1", 0, 100);
   EXPECT_EQ(Apply(std::nullopt, e)->SerializeAsString(),
             Apply(std::nullopt, e)->SerializeAsString());
 }
 
 TEST(Apply, CreateOverAnExistingContactIsAborted) {
   auto event = DecideCreate(Ada(), "ID1", kNow, Facts{});
-  EXPECT_EQ(Apply(Created(), Envelope(*event, "ID1", 0, 100)).status().code(),
+  EXPECT_EQ(Apply(Created(), MakeTestEvent(*event, "ID1", 0, 100)).status().code(),
             absl::StatusCode::kAborted);
 }
 
@@ -84,7 +73,7 @@ TEST(DecideUpdate, ChangesOnlyMaskedFields) {
   mask.add_paths("personal.family_name");
   auto event = DecideUpdate(current, values, mask, 1, kNow, Facts{});
   ASSERT_TRUE(event.ok()) << event.status();
-  auto next = Apply(current, Envelope(*event, "ID1", 1, 200));
+  auto next = Apply(current, MakeTestEvent(*event, "ID1", 1, 200));
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->personal().family_name(), "Lovelace");
   EXPECT_EQ(next->personal().given_name(), "Ada");
@@ -101,7 +90,7 @@ TEST(DecideUpdate, ReplacesListsWhole) {
   google::protobuf::FieldMask mask;
   mask.add_paths("personal.emails");
   auto event = DecideUpdate(current, values, mask, 0, kNow, Facts{});
-  auto next = Apply(current, Envelope(*event, "ID1", 1, 200));
+  auto next = Apply(current, MakeTestEvent(*event, "ID1", 1, 200));
   ASSERT_EQ(next->personal().emails_size(), 1);
   EXPECT_EQ(next->personal().emails(0).address(), "new@example.com");
 }
@@ -136,9 +125,9 @@ TEST(Apply, UpdateRacedByAnotherWriterIsAborted) {
   mask.add_paths("job_title");
   auto first = DecideUpdate(current, values, mask, 1, kNow, Facts{});
   auto second = DecideUpdate(current, values, mask, 1, kNow, Facts{});
-  auto after_first = Apply(current, Envelope(*first, "ID1", 1, 200));
+  auto after_first = Apply(current, MakeTestEvent(*first, "ID1", 1, 200));
   ASSERT_TRUE(after_first.ok());
-  EXPECT_EQ(Apply(*after_first, Envelope(*second, "ID1", 1, 201)).status().code(),
+  EXPECT_EQ(Apply(*after_first, MakeTestEvent(*second, "ID1", 1, 201)).status().code(),
             absl::StatusCode::kAborted);
 }
 
@@ -146,7 +135,7 @@ TEST(DecideArchive, ArchivesOnceAndKeepsTheData) {
   const Contact current = Created();
   auto event = DecideArchive(current, "ID1", 1);
   ASSERT_TRUE(event.ok());
-  auto next = Apply(current, Envelope(*event, "ID1", 1, 300));
+  auto next = Apply(current, MakeTestEvent(*event, "ID1", 1, 300));
   ASSERT_TRUE(next.ok());
   EXPECT_TRUE(next->archived());
   EXPECT_EQ(next->archive_time().seconds(), 300);
@@ -158,7 +147,7 @@ TEST(DecideArchive, ArchivesOnceAndKeepsTheData) {
 TEST(Apply, UpdateOfAMissingContactIsNotFound) {
   ContactArchived archived;
   archived.set_contact_id("X");
-  EXPECT_EQ(Apply(std::nullopt, Envelope(archived, "X", 0, 1)).status().code(),
+  EXPECT_EQ(Apply(std::nullopt, MakeTestEvent(archived, "X", 0, 1)).status().code(),
             absl::StatusCode::kNotFound);
 }
 

@@ -10,6 +10,7 @@
 #include "services/contact/projection/contact_projection.h"
 #include "services/contact/projection/history.h"
 #include "tests/testing/testing.h"
+#include "tests/unit/services/contact/test_events.h"
 
 namespace crm::contact {
 namespace {
@@ -231,21 +232,6 @@ TEST_F(ProjectionTest, CompanySearchMatchesNameAndDomain) {
 namespace crm::contact {
 namespace {
 
-// Builds the envelope of `payload` for aggregate `id`.
-EventEnvelope Event(const google::protobuf::Message& payload, const std::string& id,
-                    int64_t expected, int64_t seconds, int n) {
-  EventEnvelope e;
-  e.set_event_id("ev" + std::to_string(n));
-  e.set_tenant("t");
-  e.set_aggregate_id(id);
-  e.set_expected_version(expected);
-  e.set_aggregate_version(expected + 1);
-  e.set_event_type(payload.GetDescriptor()->full_name());
-  e.mutable_payload()->PackFrom(payload);
-  e.mutable_occurred_at()->set_seconds(seconds);
-  return e;
-}
-
 Contact Person(const std::string& given, const std::string& family, const std::string& email) {
   Contact c;
   c.mutable_personal()->set_given_name(given);
@@ -261,7 +247,8 @@ std::vector<std::vector<EventEnvelope>> DuplicateScenario() {
   int n = 0;
   auto create = [&](const std::string& id, const Contact& c) {
     const int k = n++;
-    lists.push_back({Event(*DecideCreate(c, id, absl::Now(), Facts{}), id, 0, 100 + k, k)});
+    lists.push_back({MakeTestEvent(*DecideCreate(c, id, absl::Now(), Facts{}), id, 0, 100 + k,
+                                   "ev" + std::to_string(k))});
   };
   create("A", Person("John", "Smith", "john@x.io"));
   create("B", Person("Jon", "Smith", ""));
@@ -273,10 +260,10 @@ std::vector<std::vector<EventEnvelope>> DuplicateScenario() {
   b_update.set_contact_id("B");
   b_update.mutable_contact()->mutable_personal()->add_emails()->set_address("j.smith@y.io");
   b_update.mutable_update_mask()->add_paths("personal.emails");
-  lists[1].push_back(Event(b_update, "B", 1, 500, n++));
+  lists[1].push_back(MakeTestEvent(b_update, "B", 1, 500, "ev" + std::to_string(n++)));
   ContactArchived d_archive;
   d_archive.set_contact_id("D");
-  lists[3].push_back(Event(d_archive, "D", 1, 600, n++));
+  lists[3].push_back(MakeTestEvent(d_archive, "D", 1, 600, "ev" + std::to_string(n++)));
   return lists;
 }
 

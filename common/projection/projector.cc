@@ -204,7 +204,7 @@ absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
   outcome.set_aggregate_id(event.aggregate_id());
 
   std::string request_key;
-  if (!event.request_id().empty()) {
+  if (!event.request_id().empty() && record.topic == options_.own_topic) {
     request_key = keys::RequestOutcome(event.tenant(), event.request_id());
     ASSIGN_OR_RETURN(std::optional<std::string> first, batch.Get(Cf::kIndex, request_key));
     if (first) {

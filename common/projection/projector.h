@@ -4,7 +4,8 @@
 // in the projection, and for every record, in one ProjectionStore batch:
 //   - decodes the envelope; a record that cannot be decoded becomes a dead letter;
 //   - skips an event id it has seen before (the log may hold an event twice);
-//   - recognises a repeated request id and records the first outcome for the new event;
+//   - recognises a repeated request id (on the service's own topic) and records the first
+//     outcome for the new event;
 //   - skips and counts an event type the applier does not handle;
 //   - otherwise asks the EventApplier to decide and apply, and records the outcome under the
 //     event id and the request id;
@@ -57,6 +58,9 @@ struct ProjectorOptions {
   std::string name;
   // Topics to consume, every partition of each.
   std::vector<std::string> topics;
+  // The topic this service writes its own commands to. Request ids are recognised only on it:
+  // other services' request ids are theirs, not this service's.
+  std::string own_topic;
   // Records per atomic batch.
   size_t max_batch = 512;
   // How long Start() retries a log that cannot be reached.

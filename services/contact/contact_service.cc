@@ -57,7 +57,8 @@ ContactService::ContactService(std::unique_ptr<store::ProjectionStore> store,
                                eventlog::EventLog* log)
     : store_(std::move(store)),
       projection_(store_.get()),
-      projector_(projection::ProjectorOptions{.name = "contact", .topics = {kTopic}}, log,
+      projector_(projection::ProjectorOptions{
+                     .name = "contact", .topics = {kTopic}, .own_topic = kTopic}, log,
                  store_.get(), &projection_),
       writer_(log, &projector_, kTopic, kAggregateType) {}
 

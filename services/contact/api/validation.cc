@@ -10,6 +10,7 @@
 #include "common/ids/ids.h"
 #include "common/status/status_macros.h"
 #include "common/validation/normalize.h"
+#include "common/validation/request_fields.h"
 #include "services/contact/domain/contact.h"
 
 namespace crm::contact {
@@ -20,48 +21,15 @@ using crm::contact::v1::LifecycleStage_IsValid;
 
 namespace {
 
-absl::Status Invalid(const std::string& field, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", std::string(what)));
-}
-
-absl::Status CheckText(const std::string& field, const std::string& value, size_t max_chars,
-                       bool required = false) {
-  if (required && value.empty()) return Invalid(field, "is required");
-  if (!validation::IsCleanUtf8(value)) {
-    return Invalid(field, "must be UTF-8 text without control characters");
-  }
-  if (validation::CodePointCount(value) > max_chars) {
-    return Invalid(field, absl::StrCat("must be at most ", max_chars, " characters"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckTimestamp(const std::string& field, const google::protobuf::Timestamp& t) {
-  // The range google.protobuf.Timestamp allows: years 1 to 9999.
-  if (t.seconds() < -62135596800 || t.seconds() > 253402300799 || t.nanos() < 0 ||
-      t.nanos() > 999999999) {
-    return Invalid(field, "is not a valid timestamp");
-  }
-  return absl::OkStatus();
-}
-
-bool IsIdentifierChar(char c) {
-  return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.' || c == '@';
-}
+using validation::CheckRequestId;
+using validation::CheckText;
+using validation::CheckTimestamp;
+using validation::CheckWriteCommon;
+using validation::Invalid;
+using validation::PageSize;
 
 absl::Status CheckId(const std::string& field, const std::string& id) {
-  if (id.empty()) return Invalid(field, "is required");
-  if (!ids::IsWellFormed(id)) return Invalid(field, "is not a contact id (26 characters)");
-  return absl::OkStatus();
-}
-
-absl::Status CheckRequestId(const std::string& id) {
-  if (id.size() > 128) return Invalid("request_id", "must be at most 128 characters");
-  for (char c : id) {
-    if (c < 0x21 || c > 0x7e)
-      return Invalid("request_id", "must be printable ASCII without spaces");
-  }
-  return absl::OkStatus();
+  return validation::CheckId(field, id, "contact");
 }
 
 // Per-field checks; each normalises its field of `c` in place. `f` is the field path prefix
@@ -202,15 +170,7 @@ absl::Status CheckJobTitle(Contact& c, const std::string& f) {
 
 template <typename T>
 absl::Status CheckOwner(T& c, const std::string& f) {
-  if (c.owner().size() > kMaxOwnerChars) {
-    return Invalid(f + "owner", absl::StrCat("must be at most ", kMaxOwnerChars, " characters"));
-  }
-  for (char ch : c.owner()) {
-    if (!IsIdentifierChar(ch)) {
-      return Invalid(f + "owner", "may hold only letters, digits and _ - . @");
-    }
-  }
-  return absl::OkStatus();
+  return validation::CheckPrincipal(f + "owner", c.owner(), kMaxOwnerChars);
 }
 
 absl::Status CheckLifecycle(Contact& c, const std::string& f) {
@@ -350,63 +310,19 @@ const std::map<std::string, CompanyCheck>& CompanyChecks() {
   return *checks;
 }
 
-uint64_t Fingerprint(const google::protobuf::Message& m) {
-  std::string bytes;
-  m.SerializeToString(&bytes);
-  uint64_t h = 1469598103934665603ull;
-  for (char c : bytes) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-std::string MakeToken(char kind, uint64_t fingerprint, const std::string& position) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(std::string(1, kind), "|", fingerprint, "|", position));
-}
-
-// Returns the position stored in `token`, checking it belongs to a request of `fingerprint`.
-absl::StatusOr<std::string> ReadToken(const std::string& token, char kind, uint64_t fingerprint) {
-  std::string raw;
-  if (token.size() > 512 || !absl::WebSafeBase64Unescape(token, &raw)) {
-    return Invalid("page_token", "is not a token this service issued");
-  }
-  std::vector<std::string> parts = absl::StrSplit(raw, absl::MaxSplits('|', 2));
-  uint64_t fp = 0;
-  if (parts.size() != 3 || parts[0] != std::string(1, kind) || !absl::SimpleAtoi(parts[1], &fp)) {
-    return Invalid("page_token", "is not a token this service issued");
-  }
-  if (fp != fingerprint) {
-    return Invalid("page_token", "belongs to a request with other filters or query");
-  }
-  return parts[2];
-}
-
-// The request without its paging fields: what a page token is bound to.
+// Page tokens, bound to the request without its paging fields.
 template <typename Request>
-Request Identity(const Request& r) {
-  Request copy = r;
-  copy.clear_page_token();
-  copy.clear_page_size();
-  return copy;
+std::string MakeToken(char kind, const Request& request, const std::string& position) {
+  return validation::MakePageToken(kind, validation::PagingIdentity(request), position);
+}
+
+template <typename Request>
+absl::StatusOr<std::string> ReadToken(const Request& request, char kind) {
+  return validation::ReadPageToken(request.page_token(), kind, validation::PagingIdentity(request));
 }
 
 absl::Status CheckAsOf(const google::protobuf::Timestamp& as_of) {
   return CheckTimestamp("as_of", as_of);
-}
-
-absl::Status CheckWriteCommon(const std::string& request_id, int64_t expected_version) {
-  if (absl::Status s = CheckRequestId(request_id); !s.ok()) return s;
-  if (expected_version < 0) return Invalid("expected_version", "must not be negative");
-  return absl::OkStatus();
-}
-
-absl::StatusOr<size_t> PageSize(int32_t requested, int32_t max, size_t fallback) {
-  if (requested < 0 || requested > max) {
-    return Invalid("page_size", absl::StrCat("must be 0 to ", max));
-  }
-  return requested == 0 ? fallback : static_cast<size_t>(requested);
 }
 
 template <typename Request>
@@ -419,8 +335,7 @@ absl::StatusOr<ValidSearch> SearchRequest(const Request& request, char kind) {
   ASSIGN_OR_RETURN(out.page_size, PageSize(request.page_size(), 100, 20));
   out.show_archived = request.show_archived();
   if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(std::string offset,
-                     ReadToken(request.page_token(), kind, Fingerprint(Identity(request))));
+    ASSIGN_OR_RETURN(std::string offset, ReadToken(request, kind));
     if (!absl::SimpleAtoi(offset, &out.offset)) {
       return Invalid("page_token", "is not a token this service issued");
     }
@@ -441,8 +356,7 @@ absl::StatusOr<ValidList> ListRequest(const Request& request, char kind) {
   out.filter.tag = tag;
   out.filter.show_archived = request.show_archived();
   if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(std::string after,
-                     ReadToken(request.page_token(), kind, Fingerprint(Identity(request))));
+    ASSIGN_OR_RETURN(std::string after, ReadToken(request, kind));
     if (!ids::IsWellFormed(after))
       return Invalid("page_token", "is not a token this service issued");
     out.resume_after = after;
@@ -456,8 +370,7 @@ absl::StatusOr<ValidHistory> HistoryRequest(const Request& request, char kind) {
   RETURN_IF_ERROR(CheckId("id", request.id()));
   ASSIGN_OR_RETURN(out.page_size, PageSize(request.page_size(), 1000, 100));
   if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(std::string after,
-                     ReadToken(request.page_token(), kind, Fingerprint(Identity(request))));
+    ASSIGN_OR_RETURN(std::string after, ReadToken(request, kind));
     if (!absl::SimpleAtoi(after, &out.offset) || out.offset < 0) {
       return Invalid("page_token", "is not a token this service issued");
     }
@@ -564,7 +477,7 @@ absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsReque
 
 std::string ListPageToken(const crm::contact::v1::ListContactsRequest& request,
                           const std::string& resume_after) {
-  return MakeToken('L', Fingerprint(Identity(request)), resume_after);
+  return MakeToken('L', request, resume_after);
 }
 
 absl::StatusOr<ValidSearch> ValidateSearch(const crm::contact::v1::SearchContactsRequest& request) {
@@ -572,7 +485,7 @@ absl::StatusOr<ValidSearch> ValidateSearch(const crm::contact::v1::SearchContact
 }
 
 std::string SearchPageToken(const crm::contact::v1::SearchContactsRequest& request, size_t offset) {
-  return MakeToken('S', Fingerprint(Identity(request)), std::to_string(offset));
+  return MakeToken('S', request, std::to_string(offset));
 }
 
 absl::StatusOr<ValidHistory> ValidateHistory(
@@ -582,7 +495,7 @@ absl::StatusOr<ValidHistory> ValidateHistory(
 
 std::string HistoryPageToken(const crm::contact::v1::GetContactHistoryRequest& request,
                              int64_t offset) {
-  return MakeToken('H', Fingerprint(Identity(request)), std::to_string(offset));
+  return MakeToken('H', request, std::to_string(offset));
 }
 
 absl::StatusOr<ValidMerge> ValidateMerge(const crm::contact::v1::MergeContactsRequest& request) {
@@ -641,8 +554,7 @@ absl::StatusOr<ValidIncomplete> ValidateListIncomplete(
   if (request.below() < 0 || request.below() > 100) return Invalid("below", "must be 0 to 100");
   if (request.below() != 0) out.below = request.below();
   if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(std::string raw,
-                     ReadToken(request.page_token(), 'Q', Fingerprint(Identity(request))));
+    ASSIGN_OR_RETURN(std::string raw, ReadToken(request, 'Q'));
     if (!absl::WebSafeBase64Unescape(raw, &out.resume_after) || out.resume_after.size() < 6) {
       return Invalid("page_token", "is not a token this service issued");
     }
@@ -652,7 +564,7 @@ absl::StatusOr<ValidIncomplete> ValidateListIncomplete(
 
 std::string IncompletePageToken(const crm::contact::v1::ListIncompleteContactsRequest& request,
                                 const std::string& resume_after) {
-  return MakeToken('Q', Fingerprint(Identity(request)), absl::WebSafeBase64Escape(resume_after));
+  return MakeToken('Q', request, absl::WebSafeBase64Escape(resume_after));
 }
 
 absl::Status ValidateQualityRules(const crm::contact::v1::UpdateDataQualityRulesRequest& request) {
@@ -689,8 +601,7 @@ absl::StatusOr<ValidDuplicateList> ValidateListDuplicates(
   }
   if (request.min_score() != 0) out.min_score = request.min_score();
   if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(std::string raw,
-                     ReadToken(request.page_token(), 'D', Fingerprint(Identity(request))));
+    ASSIGN_OR_RETURN(std::string raw, ReadToken(request, 'D'));
     if (!absl::WebSafeBase64Unescape(raw, &out.resume_after)) {
       return Invalid("page_token", "is not a token this service issued");
     }
@@ -701,7 +612,7 @@ absl::StatusOr<ValidDuplicateList> ValidateListDuplicates(
 std::string DuplicatesPageToken(const crm::contact::v1::ListDuplicateCandidatesRequest& request,
                                 const std::string& resume_after) {
   // The position is binary: encode it before it goes into the token.
-  return MakeToken('D', Fingerprint(Identity(request)), absl::WebSafeBase64Escape(resume_after));
+  return MakeToken('D', request, absl::WebSafeBase64Escape(resume_after));
 }
 
 // --- Companies --------------------------------------------------------------------------------
@@ -748,7 +659,7 @@ absl::StatusOr<ValidList> ValidateListCompanies(
 
 std::string ListCompaniesPageToken(const crm::contact::v1::ListCompaniesRequest& request,
                                    const std::string& resume_after) {
-  return MakeToken('l', Fingerprint(Identity(request)), resume_after);
+  return MakeToken('l', request, resume_after);
 }
 
 absl::StatusOr<ValidSearch> ValidateSearchCompanies(
@@ -758,7 +669,7 @@ absl::StatusOr<ValidSearch> ValidateSearchCompanies(
 
 std::string SearchCompaniesPageToken(const crm::contact::v1::SearchCompaniesRequest& request,
                                      size_t offset) {
-  return MakeToken('s', Fingerprint(Identity(request)), std::to_string(offset));
+  return MakeToken('s', request, std::to_string(offset));
 }
 
 absl::StatusOr<ValidHistory> ValidateCompanyHistory(
@@ -768,7 +679,7 @@ absl::StatusOr<ValidHistory> ValidateCompanyHistory(
 
 std::string CompanyHistoryPageToken(const crm::contact::v1::GetCompanyHistoryRequest& request,
                                     int64_t offset) {
-  return MakeToken('h', Fingerprint(Identity(request)), std::to_string(offset));
+  return MakeToken('h', request, std::to_string(offset));
 }
 
 absl::Status ValidateAddRelationship(const crm::contact::v1::AddRelationshipRequest& request) {

@@ -70,7 +70,7 @@ class ProjectorTest : public ::testing::Test {
     projector_.reset();
     store_.reset();
     store_ = std::move(*store::ProjectionStore::Open(dir_.Sub("projection")));
-    projector_ = std::make_unique<Projector>(ProjectorOptions{.name = "note", .topics = {kTopic}},
+    projector_ = std::make_unique<Projector>(ProjectorOptions{.name = "note", .topics = {kTopic}, .own_topic = kTopic},
                                              log_.get(), store_.get(), &applier_);
     ASSERT_TRUE(projector_->Start().ok());
   }

@@ -9,8 +9,11 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "common/eventlog/event_log.h"
@@ -18,6 +21,9 @@
 #include "google/protobuf/message.h"
 
 namespace crm::projection {
+
+// OK if the outcome says the command took effect, else its recorded status.
+absl::Status OutcomeStatus(const crm::common::v1::CommandOutcome& outcome);
 
 class CommandWriter {
  public:
@@ -52,6 +58,52 @@ class CommandWriter {
   void Write(const Command& command, const google::protobuf::Message& payload,
              Projector::OutcomeCallback done);
 
+  // (aggregate id, expected version) chosen by a decision, or why the command is refused.
+  using Decision = absl::StatusOr<std::pair<std::string, int64_t>>;
+  using Payload = std::unique_ptr<google::protobuf::Message>;
+
+  // The write path every command shares. A repeated request id is answered with its first
+  // outcome. Otherwise `decide` (run now, on the caller's thread) returns the aggregate and the
+  // version it expects and fills `payload` with the event, or refuses; the event is written and,
+  // once applied, `done` gets `read(aggregate id)` — or the refusal recorded at apply.
+  // `command` supplies tenant, actor, request id, command name, aggregate type, deadline and
+  // source; its aggregate id, expected version and time are filled here.
+  template <typename T>
+  void Run(Command command, const std::function<Decision(absl::Time now, Payload& payload)>& decide,
+           std::function<absl::StatusOr<T>(const std::string& id)> read,
+           std::function<void(absl::StatusOr<T>)> done) {
+    auto finish = [read = std::move(read), done = std::move(done)](
+                      absl::StatusOr<crm::common::v1::CommandOutcome> outcome) mutable {
+      if (!outcome.ok()) {
+        done(outcome.status());
+      } else if (absl::Status s = OutcomeStatus(*outcome); !s.ok()) {
+        done(s);
+      } else {
+        done(read(outcome->aggregate_id()));
+      }
+    };
+    absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> earlier =
+        FindEarlier(command.tenant, command.request_id, command.command);
+    if (!earlier.ok()) {
+      finish(earlier.status());
+      return;
+    }
+    if (*earlier) {
+      finish(**earlier);  // A repeated request: its first outcome, nothing written again.
+      return;
+    }
+    command.now = absl::Now();
+    Payload payload;
+    Decision decided = decide(command.now, payload);
+    if (!decided.ok()) {
+      finish(decided.status());
+      return;
+    }
+    command.aggregate_id = decided->first;
+    command.expected_version = decided->second;
+    Write(command, *payload, std::move(finish));
+  }
+
   // Returns the first outcome of `request_id` if the request was seen before. INVALID_ARGUMENT
   // if it was used for a different command.
   absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> FindEarlier(
@@ -64,7 +116,13 @@ class CommandWriter {
   const std::string aggregate_type_;
 };
 
-// OK if the outcome says the command took effect, else its recorded status.
-absl::Status OutcomeStatus(const crm::common::v1::CommandOutcome& outcome);
+// Moves a decided event into `payload` and returns (aggregate id, expected version).
+template <typename Event>
+CommandWriter::Decision Take(absl::StatusOr<Event> event, CommandWriter::Payload& payload,
+                             std::string aggregate_id, int64_t expected_version) {
+  if (!event.ok()) return event.status();
+  payload = std::make_unique<Event>(std::move(*event));
+  return std::make_pair(std::move(aggregate_id), expected_version);
+}
 
 }  // namespace crm::projection

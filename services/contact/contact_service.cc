@@ -21,16 +21,9 @@ std::string StepId(const std::string& request_id, const std::string& step) {
 constexpr size_t kMaxListScan = 10000;
 constexpr size_t kMaxSearchCandidates = 5000;
 
-using Decided = absl::StatusOr<std::pair<std::string, int64_t>>;
-using Payload = std::unique_ptr<google::protobuf::Message>;
-
-// Moves a decided event into `payload` and returns (aggregate id, expected version).
-template <typename Event>
-Decided Take(absl::StatusOr<Event> event, Payload& payload, std::string id, int64_t expected) {
-  if (!event.ok()) return event.status();
-  payload = std::make_unique<Event>(std::move(*event));
-  return std::make_pair(std::move(id), expected);
-}
+using Decided = projection::CommandWriter::Decision;
+using Payload = projection::CommandWriter::Payload;
+using projection::Take;
 
 template <typename T>
 absl::StatusOr<T> Found(absl::StatusOr<std::optional<T>> record, const char* kind,
@@ -57,9 +50,9 @@ ContactService::ContactService(std::unique_ptr<store::ProjectionStore> store,
                                eventlog::EventLog* log)
     : store_(std::move(store)),
       projection_(store_.get()),
-      projector_(projection::ProjectorOptions{
-                     .name = "contact", .topics = {kTopic}, .own_topic = kTopic}, log,
-                 store_.get(), &projection_),
+      projector_(
+          projection::ProjectorOptions{.name = "contact", .topics = {kTopic}, .own_topic = kTopic},
+          log, store_.get(), &projection_),
       writer_(log, &projector_, kTopic, kAggregateType) {}
 
 ContactService::~ContactService() { Stop(); }
@@ -86,45 +79,15 @@ void ContactService::Write(const CallContext& ctx, const std::string& command,
                            const std::function<Decided(absl::Time now, Payload& payload)>& decide,
                            std::function<absl::StatusOr<T>(const std::string& id)> read,
                            Done<T> done) {
-  auto finish = [read = std::move(read), done = std::move(done)](
-                    absl::StatusOr<crm::common::v1::CommandOutcome> outcome) mutable {
-    if (!outcome.ok()) {
-      done(outcome.status());
-    } else if (absl::Status s = projection::OutcomeStatus(*outcome); !s.ok()) {
-      done(s);
-    } else {
-      done(read(outcome->aggregate_id()));
-    }
-  };
-  absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> earlier =
-      writer_.FindEarlier(ctx.tenant, request_id, command);
-  if (!earlier.ok()) {
-    finish(earlier.status());
-    return;
-  }
-  if (*earlier) {
-    finish(**earlier);  // A repeated request: its first outcome, nothing written again.
-    return;
-  }
-  const absl::Time now = absl::Now();
-  Payload payload;
-  Decided decided = decide(now, payload);
-  if (!decided.ok()) {
-    finish(decided.status());
-    return;
-  }
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
   cmd.request_id = request_id;
   cmd.command = command;
   cmd.aggregate_type = aggregate_type;
-  cmd.aggregate_id = decided->first;
-  cmd.expected_version = decided->second;
-  cmd.now = now;
   cmd.deadline = ctx.deadline;
   cmd.source = command == "MergeContacts" || command == "UnmergeContacts" ? "merge" : "api";
-  writer_.Write(cmd, *payload, std::move(finish));
+  writer_.Run<T>(std::move(cmd), decide, std::move(read), std::move(done));
 }
 
 // --- Contacts ---------------------------------------------------------------------------------

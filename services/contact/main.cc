@@ -7,5 +7,6 @@ int main(int argc, char** argv) {
       {.program = "crm-contact",
        .description = "The CRM contact service (crm.contact.v1.ContactService).",
        .default_listen = "127.0.0.1:7071",
-       .contact = true});
+       .contact = true,
+       .interaction = false});
 }

@@ -11,6 +11,8 @@
 #include "common/grpc/server.h"
 #include "services/contact/api/contact_grpc.h"
 #include "services/contact/contact_service.h"
+#include "services/interaction/api/interaction_grpc.h"
+#include "services/interaction/interaction_service.h"
 
 namespace crm::node {
 
@@ -63,6 +65,27 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     services.push_back(contact_grpc.get());
   }
 
+  std::unique_ptr<interaction::InteractionService> interaction_service;
+  std::unique_ptr<interaction::InteractionGrpc> interaction_grpc;
+  if (options.interaction) {
+    const std::string dir = (std::filesystem::path(cfg.data_dir) / "interaction").string();
+    absl::StatusOr<std::unique_ptr<interaction::InteractionService>> opened =
+        interaction::InteractionService::Open(dir, log->get(), cfg.rebuild);
+    if (!opened.ok()) {
+      spdlog::critical("interaction projection: {}", opened.status().ToString());
+      return 1;
+    }
+    interaction_service = std::move(*opened);
+    if (absl::Status s = interaction_service->projector()->Start(); !s.ok()) {
+      spdlog::critical("interaction projection: {}", s.ToString());
+      return 1;
+    }
+    interaction_grpc =
+        std::make_unique<interaction::InteractionGrpc>(interaction_service.get(), cfg.tenant);
+    admin.Register(interaction_service->projector());
+    services.push_back(interaction_grpc.get());
+  }
+
   absl::StatusOr<grpcutil::RunningServer> server = grpcutil::StartServer(cfg.listen, services);
   if (!server.ok()) {
     spdlog::critical("--listen/CRM_LISTEN: {}", std::string(server.status().message()));
@@ -73,10 +96,13 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
 
   // Become SERVING once every projection has caught up with the log as it was at start.
   std::thread catch_up([&] {
-    if (contact_service) {
-      absl::Status s = contact_service->projector()->WaitUntilCaughtUp(absl::InfiniteFuture());
+    for (projection::Projector* p :
+         {contact_service ? contact_service->projector() : nullptr,
+          interaction_service ? interaction_service->projector() : nullptr}) {
+      if (p == nullptr) continue;
+      absl::Status s = p->WaitUntilCaughtUp(absl::InfiniteFuture());
       if (!s.ok()) {
-        spdlog::error("contact projection did not catch up: {}", s.ToString());
+        spdlog::error("{} projection did not catch up: {}", p->name(), s.ToString());
         return;
       }
     }
@@ -88,11 +114,13 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   spdlog::info("signal {}: draining", sig);
   server->Shutdown(absl::Seconds(cfg.shutdown_grace_seconds));
   if (contact_service) contact_service->Stop();
+  if (interaction_service) interaction_service->Stop();
   catch_up.join();
   if (absl::Status s = (*log)->Flush(absl::Seconds(10)); !s.ok()) {
     spdlog::warn("event log flush: {}", s.ToString());
   }
   contact_service.reset();
+  interaction_service.reset();
   log->reset();
   spdlog::info("stopped");
   return 0;

@@ -6,7 +6,8 @@
 // Start-up prints "listening on HOST:PORT" as the first line on standard output. Health is
 // NOT_SERVING until every projection has caught up with the log.
 //
-// Data layout under --data-dir: log/ (the embedded log), contact/ (the contact projection).
+// Data layout under --data-dir: log/ (the embedded log), contact/ and interaction/ (the
+// projections).
 #pragma once
 
 #include <string>
@@ -22,6 +23,7 @@ struct NodeOptions {
   std::string default_listen = "127.0.0.1:7070";
   // Which services to run.
   bool contact = true;
+  bool interaction = true;
 };
 
 // Runs until SIGTERM or SIGINT; returns the process exit code.

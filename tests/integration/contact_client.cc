@@ -18,6 +18,7 @@ Server StartServer(const std::string& binary, std::vector<std::string> args,
   s.channel = grpc::CreateChannel(s.addr, grpc::InsecureChannelCredentials());
   s.contacts = crm::contact::v1::ContactService::NewStub(s.channel);
   s.admin = crm::admin::v1::AdminService::NewStub(s.channel);
+  s.interactions = crm::interaction::v1::InteractionService::NewStub(s.channel);
   EXPECT_TRUE(WaitFor([&] { return HealthStatus(*s.channel) == 1; }))
       << binary << " never became SERVING:\n"
       << s.process->Log();
@@ -49,17 +50,18 @@ std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout) {
   return ctx;
 }
 
-grpc::Status ProjectionStatus(Server& server, crm::admin::v1::GetProjectionStatusResponse* out) {
+grpc::Status ProjectionStatus(Server& server, crm::admin::v1::GetProjectionStatusResponse* out,
+                              const std::string& projection) {
   crm::admin::v1::GetProjectionStatusRequest req;
-  req.set_projection("contact");
+  req.set_projection(projection);
   return server.admin->GetProjectionStatus(Ctx().get(), req, out);
 }
 
-bool WaitCaughtUp(Server& server, absl::Duration timeout) {
+bool WaitCaughtUp(Server& server, absl::Duration timeout, const std::string& projection) {
   return WaitFor(
       [&] {
         crm::admin::v1::GetProjectionStatusResponse status;
-        if (!ProjectionStatus(server, &status).ok()) return false;
+        if (!ProjectionStatus(server, &status, projection).ok()) return false;
         for (const auto& p : status.partitions()) {
           if (p.end_offset() < 0 || p.next_offset() < p.end_offset()) return false;
         }

@@ -9,6 +9,7 @@
 
 #include "crm/admin/v1/admin_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
+#include "crm/interaction/v1/interaction_service.grpc.pb.h"
 #include "tests/testing/testing.h"
 
 namespace crm::testing {
@@ -22,6 +23,7 @@ struct Server {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<crm::contact::v1::ContactService::Stub> contacts;
   std::unique_ptr<crm::admin::v1::AdminService::Stub> admin;
+  std::unique_ptr<crm::interaction::v1::InteractionService::Stub> interactions;
 };
 
 // Starts `binary` with `args` (which must include --listen 127.0.0.1:0) and waits until its
@@ -32,11 +34,13 @@ Server StartServer(const std::string& binary, std::vector<std::string> args,
 // grpc.health.v1.Health/Check for the overall server: 1 SERVING, 2 NOT_SERVING, -1 error.
 int HealthStatus(grpc::Channel& channel);
 
-// The admin status of the contact projection, or an error status.
-grpc::Status ProjectionStatus(Server& server, crm::admin::v1::GetProjectionStatusResponse* out);
+// The admin status of a projection ("contact" unless named), or an error status.
+grpc::Status ProjectionStatus(Server& server, crm::admin::v1::GetProjectionStatusResponse* out,
+                              const std::string& projection = "contact");
 
-// Waits until the contact projection has applied everything its log holds.
-bool WaitCaughtUp(Server& server, absl::Duration timeout = absl::Seconds(30));
+// Waits until the projection has applied everything its log holds.
+bool WaitCaughtUp(Server& server, absl::Duration timeout = absl::Seconds(30),
+                  const std::string& projection = "contact");
 
 // A client context with a deadline.
 std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout = absl::Seconds(20));

@@ -1,0 +1,42 @@
+// InteractionGrpc: crm.interaction.v1.InteractionService over gRPC's callback API.
+#pragma once
+
+#include <string>
+
+#include "crm/interaction/v1/interaction_service.grpc.pb.h"
+#include "services/interaction/interaction_service.h"
+
+namespace crm::interaction {
+
+class InteractionGrpc final : public crm::interaction::v1::InteractionService::CallbackService {
+ public:
+  InteractionGrpc(InteractionService* service, std::string tenant)
+      : service_(service), tenant_(std::move(tenant)) {}
+
+  grpc::ServerUnaryReactor* LogInteraction(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::LogInteractionRequest* request, Interaction* response) override;
+  grpc::ServerUnaryReactor* GetInteraction(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::GetInteractionRequest* request, Interaction* response) override;
+  grpc::ServerUnaryReactor* UpdateInteraction(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::UpdateInteractionRequest* request,
+      Interaction* response) override;
+  grpc::ServerUnaryReactor* DeleteInteraction(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::DeleteInteractionRequest* request,
+      Interaction* response) override;
+  grpc::ServerUnaryReactor* ListTimeline(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::ListTimelineRequest* request,
+      crm::interaction::v1::ListTimelineResponse* response) override;
+
+ private:
+  CallContext Context(grpc::CallbackServerContext* context) const;
+
+  InteractionService* const service_;
+  const std::string tenant_;
+};
+
+}  // namespace crm::interaction

@@ -1,0 +1,216 @@
+#include "services/interaction/api/validation.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "common/validation/normalize.h"
+#include "common/validation/request_fields.h"
+
+namespace crm::interaction {
+
+namespace v1 = crm::interaction::v1;
+using validation::CheckText;
+using validation::CheckTimestamp;
+using validation::Invalid;
+
+namespace {
+
+int64_t Nanos(const google::protobuf::Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
+
+// An id from another service (case, deal): printable, at most 128 characters.
+absl::Status CheckForeignId(const std::string& field, const std::string& id) {
+  if (id.size() > 128) return Invalid(field, "must be at most 128 characters");
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return Invalid(field, "must be printable ASCII without spaces");
+  }
+  return absl::OkStatus();
+}
+
+using FieldCheck = std::function<absl::Status(Interaction&, absl::Time now)>;
+
+const std::map<std::string, FieldCheck>& Checks() {
+  static const auto* checks = new std::map<std::string, FieldCheck>{
+      {"channel",
+       [](Interaction& i, absl::Time) {
+         if (i.channel() == v1::CHANNEL_UNSPECIFIED || !v1::Channel_IsValid(i.channel())) {
+           return Invalid("interaction.channel",
+                          "must be CALL, EMAIL, MEETING, CHAT, SMS, WEB_VISIT, SOCIAL, VISIT or "
+                          "NOTE");
+         }
+         return absl::OkStatus();
+       }},
+      {"direction",
+       [](Interaction& i, absl::Time) {
+         if (!v1::Direction_IsValid(i.direction())) {
+           return Invalid("interaction.direction", "must be INBOUND or OUTBOUND");
+         }
+         return absl::OkStatus();
+       }},
+      {"subject",
+       [](Interaction& i, absl::Time) {
+         return CheckText("interaction.subject", i.subject(), kMaxSubjectChars);
+       }},
+      {"body",
+       [](Interaction& i, absl::Time) {
+         if (i.body().size() > kMaxBodyBytes) {
+           return Invalid("interaction.body",
+                          absl::StrCat("must be at most ", kMaxBodyBytes, " bytes"));
+         }
+         return CheckText("interaction.body", i.body(), kMaxBodyBytes);
+       }},
+      {"occurred_at",
+       [](Interaction& i, absl::Time now) {
+         if (!i.has_occurred_at()) return Invalid("interaction.occurred_at", "is required");
+         RETURN_IF_ERROR(CheckTimestamp("interaction.occurred_at", i.occurred_at()));
+         if (i.occurred_at().seconds() < 0) {
+           return Invalid("interaction.occurred_at", "must not be before 1970");
+         }
+         if (absl::FromUnixNanos(Nanos(i.occurred_at())) > now + absl::Hours(24)) {
+           return Invalid("interaction.occurred_at", "must not be more than a day ahead");
+         }
+         return absl::OkStatus();
+       }},
+      {"duration_seconds",
+       [](Interaction& i, absl::Time) {
+         if (i.duration_seconds() < 0 || i.duration_seconds() > kMaxDurationSeconds) {
+           return Invalid("interaction.duration_seconds",
+                          absl::StrCat("must be 0 to ", kMaxDurationSeconds));
+         }
+         return absl::OkStatus();
+       }},
+      {"contact_ids",
+       [](Interaction& i, absl::Time) {
+         if (i.contact_ids().empty()) return Invalid("interaction.contact_ids", "needs a contact");
+         if (static_cast<size_t>(i.contact_ids_size()) > kMaxContacts) {
+           return Invalid("interaction.contact_ids",
+                          absl::StrCat("at most ", kMaxContacts, " are allowed"));
+         }
+         std::set<std::string> seen;
+         for (int k = 0; k < i.contact_ids_size(); ++k) {
+           const std::string field = absl::StrCat("interaction.contact_ids[", k, "]");
+           RETURN_IF_ERROR(validation::CheckId(field, i.contact_ids(k), "contact"));
+           if (!seen.insert(i.contact_ids(k)).second) return Invalid(field, "appears twice");
+         }
+         return absl::OkStatus();
+       }},
+      {"company_id",
+       [](Interaction& i, absl::Time) {
+         if (i.company_id().empty()) return absl::OkStatus();
+         return validation::CheckId("interaction.company_id", i.company_id(), "company");
+       }},
+      {"owner",
+       [](Interaction& i, absl::Time) {
+         return validation::CheckPrincipal("interaction.owner", i.owner(), 128);
+       }},
+      {"outcome", [](Interaction& i,
+                     absl::Time) { return CheckText("interaction.outcome", i.outcome(), 200); }},
+      {"case_id", [](Interaction& i,
+                     absl::Time) { return CheckForeignId("interaction.case_id", i.case_id()); }},
+      {"deal_id", [](Interaction& i,
+                     absl::Time) { return CheckForeignId("interaction.deal_id", i.deal_id()); }},
+  };
+  return *checks;
+}
+
+}  // namespace
+
+absl::StatusOr<Interaction> ValidateLog(const v1::LogInteractionRequest& request, absl::Time now) {
+  RETURN_IF_ERROR(validation::CheckRequestId(request.request_id()));
+  if (!request.has_interaction()) return Invalid("interaction", "is required");
+  Interaction i = request.interaction();
+  if (!i.id().empty()) return Invalid("interaction.id", "must be empty; the service assigns ids");
+  for (const auto& [path, check] : Checks()) RETURN_IF_ERROR(check(i, now));
+  return i;
+}
+
+absl::StatusOr<ValidUpdate> ValidateUpdate(const v1::UpdateInteractionRequest& request,
+                                           absl::Time now) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request.request_id(), request.expected_version()));
+  if (!request.has_interaction()) return Invalid("interaction", "is required");
+  RETURN_IF_ERROR(validation::CheckId("interaction.id", request.interaction().id(), "interaction"));
+  if (request.update_mask().paths().empty()) {
+    return Invalid("update_mask", "must name at least one field to change");
+  }
+  ValidUpdate out;
+  out.values = request.interaction();
+  std::set<std::string> paths(request.update_mask().paths().begin(),
+                              request.update_mask().paths().end());
+  for (const std::string& path : paths) {
+    const auto it = Checks().find(path);
+    if (it == Checks().end()) {
+      return Invalid("update_mask",
+                     absl::StrCat("\"", path, "\" is not a field that can be updated"));
+    }
+    RETURN_IF_ERROR(it->second(out.values, now));
+    out.mask.add_paths(path);
+  }
+  return out;
+}
+
+absl::Status ValidateGet(const v1::GetInteractionRequest& request) {
+  return validation::CheckId("id", request.id(), "interaction");
+}
+
+absl::Status ValidateDelete(const v1::DeleteInteractionRequest& request) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request.request_id(), request.expected_version()));
+  return validation::CheckId("id", request.id(), "interaction");
+}
+
+absl::StatusOr<ValidTimeline> ValidateTimeline(const v1::ListTimelineRequest& request) {
+  ValidTimeline out;
+  if (request.contact_id().empty() == request.company_id().empty()) {
+    return Invalid("contact_id", "give exactly one of contact_id and company_id");
+  }
+  if (!request.contact_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("contact_id", request.contact_id(), "contact"));
+  } else {
+    RETURN_IF_ERROR(validation::CheckId("company_id", request.company_id(), "company"));
+  }
+  ASSIGN_OR_RETURN(out.page_size, validation::PageSize(request.page_size(), 500, 50));
+  for (int k = 0; k < request.channels_size(); ++k) {
+    if (request.channels(k) == v1::CHANNEL_UNSPECIFIED ||
+        !v1::Channel_IsValid(request.channels(k))) {
+      return Invalid(absl::StrCat("channels[", k, "]"), "is not a channel");
+    }
+    out.filter.channels.insert(request.channels(k));
+  }
+  for (int k = 0; k < request.kinds_size(); ++k) {
+    if (request.kinds(k) == v1::TIMELINE_KIND_UNSPECIFIED ||
+        !v1::TimelineKind_IsValid(request.kinds(k))) {
+      return Invalid(absl::StrCat("kinds[", k, "]"), "is not a timeline kind");
+    }
+    out.filter.kinds.insert(request.kinds(k));
+  }
+  if (request.has_start_time()) {
+    RETURN_IF_ERROR(CheckTimestamp("start_time", request.start_time()));
+    out.filter.start_nanos = Nanos(request.start_time());
+  }
+  if (request.has_end_time()) {
+    RETURN_IF_ERROR(CheckTimestamp("end_time", request.end_time()));
+    out.filter.end_nanos = Nanos(request.end_time());
+  }
+  if (out.filter.start_nanos && out.filter.end_nanos &&
+      *out.filter.start_nanos >= *out.filter.end_nanos) {
+    return Invalid("end_time", "must be after start_time");
+  }
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(
+        std::string raw,
+        validation::ReadPageToken(request.page_token(), 'T', validation::PagingIdentity(request)));
+    if (!absl::WebSafeBase64Unescape(raw, &out.resume_after) || out.resume_after.size() < 8) {
+      return Invalid("page_token", "is not a token this service issued");
+    }
+  }
+  return out;
+}
+
+std::string TimelinePageToken(const v1::ListTimelineRequest& request,
+                              const std::string& resume_after) {
+  return validation::MakePageToken('T', validation::PagingIdentity(request),
+                                   absl::WebSafeBase64Escape(resume_after));
+}
+
+}  // namespace crm::interaction

@@ -1,0 +1,147 @@
+#include "services/interaction/interaction_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/ids/ids.h"
+#include "common/status/status_macros.h"
+#include "services/interaction/domain/decide.h"
+
+namespace crm::interaction {
+namespace {
+
+using Decided = projection::CommandWriter::Decision;
+using Payload = projection::CommandWriter::Payload;
+using projection::Take;
+
+// How long a write may wait for the directory to learn of a contact just created.
+constexpr absl::Duration kDirectoryWait = absl::Seconds(5);
+constexpr size_t kMaxTimelineScan = 20000;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<InteractionService>> InteractionService::Open(
+    const std::string& projection_dir, eventlog::EventLog* log, bool rebuild) {
+  if (rebuild) RETURN_IF_ERROR(store::ProjectionStore::Destroy(projection_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<store::ProjectionStore> store,
+                   store::ProjectionStore::Open(projection_dir));
+  return std::unique_ptr<InteractionService>(new InteractionService(std::move(store), log));
+}
+
+InteractionService::InteractionService(std::unique_ptr<store::ProjectionStore> store,
+                                       eventlog::EventLog* log)
+    : store_(std::move(store)),
+      projection_(store_.get()),
+      projector_(
+          projection::ProjectorOptions{
+              .name = "interaction", .topics = {kTopic, kContactTopic}, .own_topic = kTopic},
+          log, store_.get(), &projection_),
+      writer_(log, &projector_, kTopic, kAggregateType) {}
+
+InteractionService::~InteractionService() { Stop(); }
+
+void InteractionService::Stop() { projector_.Stop(); }
+
+absl::Status InteractionService::CheckContact(const CallContext& ctx, const std::string& field,
+                                              const std::string& contact_id) {
+  ASSIGN_OR_RETURN(std::optional<DirectoryEntry> entry,
+                   projection_.GetDirectoryEntry(ctx.tenant, contact_id));
+  if (!entry) {
+    // Perhaps created a moment ago: wait for the directory to catch up, then look again.
+    const absl::Time deadline = std::min(ctx.deadline, absl::Now() + kDirectoryWait);
+    if (absl::Status s = projector_.WaitUntilCaughtUp(deadline); !s.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat(field, ": contact ", contact_id,
+                       " is not known yet and the contact directory is behind "
+                       "the contact log; retry"));
+    }
+    ASSIGN_OR_RETURN(entry, projection_.GetDirectoryEntry(ctx.tenant, contact_id));
+  }
+  return CheckDirectoryEntry(entry, field, contact_id);
+}
+
+template <typename T>
+void InteractionService::Write(const CallContext& ctx, const std::string& command,
+                               const std::string& request_id,
+                               const std::function<Decided(absl::Time, Payload&)>& decide,
+                               Done<T> done) {
+  projection::CommandWriter::Command cmd;
+  cmd.tenant = ctx.tenant;
+  cmd.actor = ctx.actor;
+  cmd.request_id = request_id;
+  cmd.command = command;
+  cmd.deadline = ctx.deadline;
+  writer_.Run<T>(
+      std::move(cmd), decide, [this, ctx](const std::string& id) { return Get(ctx, id); },
+      std::move(done));
+}
+
+void InteractionService::Log(const CallContext& ctx, const Interaction& interaction,
+                             const std::string& request_id, Done<Interaction> done) {
+  Write<Interaction>(
+      ctx, "LogInteraction", request_id,
+      [&](absl::Time now, Payload& payload) {
+        const std::string id = ids::NewId(now);
+        ContactCheck check = [this, &ctx](const std::string& field, const std::string& contact) {
+          return CheckContact(ctx, field, contact);
+        };
+        return Take(DecideLog(interaction, id, check), payload, id, 0);
+      },
+      std::move(done));
+}
+
+void InteractionService::Update(const CallContext& ctx, const Interaction& values,
+                                const google::protobuf::FieldMask& mask, int64_t expected_version,
+                                const std::string& request_id, Done<Interaction> done) {
+  Write<Interaction>(
+      ctx, "UpdateInteraction", request_id,
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Interaction> current,
+                         projection_.GetInteraction(ctx.tenant, values.id()));
+        ContactCheck check = [this, &ctx](const std::string& field, const std::string& contact) {
+          return CheckContact(ctx, field, contact);
+        };
+        return Take(DecideUpdate(current, values, mask, expected_version, check), payload,
+                    values.id(), current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void InteractionService::Delete(const CallContext& ctx, const std::string& id,
+                                int64_t expected_version, const std::string& request_id,
+                                Done<Interaction> done) {
+  Write<Interaction>(
+      ctx, "DeleteInteraction", request_id,
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Interaction> current,
+                         projection_.GetInteraction(ctx.tenant, id));
+        return Take(DecideDelete(current, id, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+absl::StatusOr<Interaction> InteractionService::Get(const CallContext& ctx,
+                                                    const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<Interaction> i, projection_.GetInteraction(ctx.tenant, id));
+  if (!i) return absl::NotFoundError(absl::StrCat("id: interaction ", id, " does not exist"));
+  return *std::move(i);
+}
+
+absl::StatusOr<TimelinePage> InteractionService::Timeline(
+    const CallContext& ctx, const std::string& contact_id, const std::string& company_id,
+    const TimelineFilter& filter, const std::string& resume_after, size_t page_size) const {
+  if (!contact_id.empty()) {
+    ASSIGN_OR_RETURN(std::optional<DirectoryEntry> entry,
+                     projection_.GetDirectoryEntry(ctx.tenant, contact_id));
+    if (!entry) {
+      return absl::NotFoundError(
+          absl::StrCat("contact_id: contact ", contact_id, " does not exist"));
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, projection_.WithMerged(ctx.tenant, contact_id));
+    return projection_.Timeline(ctx.tenant, 't', ids, filter, resume_after, page_size,
+                                kMaxTimelineScan);
+  }
+  return projection_.Timeline(ctx.tenant, 'u', {company_id}, filter, resume_after, page_size,
+                              kMaxTimelineScan);
+}
+
+}  // namespace crm::interaction

@@ -1,0 +1,72 @@
+// InteractionService: the interaction service's application layer, what crm-interaction and
+// crm-node embed. Its projection reads this service's topic and the contact service's (for the
+// contact directory).
+//
+// Lifecycle: Open() -> projector()->Start() -> serve -> Stop(). Thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/eventlog/event_log.h"
+#include "common/projection/command_writer.h"
+#include "common/projection/projector.h"
+#include "common/store/projection_store.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "services/interaction/projection/interaction_projection.h"
+
+namespace crm::interaction {
+
+struct CallContext {
+  std::string tenant;
+  std::string actor;
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+template <typename T>
+using Done = std::function<void(absl::StatusOr<T>)>;
+
+class InteractionService {
+ public:
+  static absl::StatusOr<std::unique_ptr<InteractionService>> Open(const std::string& projection_dir,
+                                                                  eventlog::EventLog* log,
+                                                                  bool rebuild);
+  ~InteractionService();
+  void Stop();
+
+  void Log(const CallContext& ctx, const Interaction& interaction, const std::string& request_id,
+           Done<Interaction> done);
+  void Update(const CallContext& ctx, const Interaction& values,
+              const google::protobuf::FieldMask& mask, int64_t expected_version,
+              const std::string& request_id, Done<Interaction> done);
+  void Delete(const CallContext& ctx, const std::string& id, int64_t expected_version,
+              const std::string& request_id, Done<Interaction> done);
+  absl::StatusOr<Interaction> Get(const CallContext& ctx, const std::string& id) const;
+
+  // A contact's timeline (with the contacts merged into it) or a company's.
+  absl::StatusOr<TimelinePage> Timeline(const CallContext& ctx, const std::string& contact_id,
+                                        const std::string& company_id, const TimelineFilter& filter,
+                                        const std::string& resume_after, size_t page_size) const;
+
+  projection::Projector* projector() { return &projector_; }
+
+ private:
+  InteractionService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
+  // The directory check: a contact unknown here is looked for again once the directory has
+  // caught up with the contact log (bounded by the call's deadline).
+  absl::Status CheckContact(const CallContext& ctx, const std::string& field,
+                            const std::string& contact_id);
+  template <typename T>
+  void Write(const CallContext& ctx, const std::string& command, const std::string& request_id,
+             const std::function<projection::CommandWriter::Decision(
+                 absl::Time, projection::CommandWriter::Payload&)>& decide,
+             Done<T> done);
+
+  std::unique_ptr<store::ProjectionStore> store_;
+  InteractionProjection projection_;
+  projection::Projector projector_;
+  projection::CommandWriter writer_;
+};
+
+}  // namespace crm::interaction

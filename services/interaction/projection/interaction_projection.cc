@@ -1,0 +1,212 @@
+#include "services/interaction/projection/interaction_projection.h"
+
+#include <algorithm>
+#include <map>
+
+#include "common/status/status_macros.h"
+#include "services/interaction/domain/apply.h"
+#include "services/interaction/projection/keys.h"
+
+namespace crm::interaction {
+
+using crm::common::v1::EventEnvelope;
+using store::Cf;
+
+namespace {
+
+int64_t Nanos(const google::protobuf::Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
+
+template <typename T>
+absl::StatusOr<std::optional<T>> Decode(const std::optional<std::string>& raw) {
+  if (!raw) return std::nullopt;
+  T value;
+  if (!value.ParseFromString(*raw)) return absl::DataLossError("corrupt record in projection");
+  return value;
+}
+
+// The timeline entries an interaction contributes: key -> item.
+std::map<std::string, TimelineItem> TimelineEntries(std::string_view tenant,
+                                                    const std::optional<Interaction>& i) {
+  std::map<std::string, TimelineItem> out;
+  if (!i || i->deleted()) return out;
+  TimelineItem item;
+  item.set_kind(crm::interaction::v1::TIMELINE_KIND_INTERACTION);
+  item.set_id(i->id());
+  *item.mutable_occurred_at() = i->occurred_at();
+  item.set_channel(i->channel());
+  item.set_direction(i->direction());
+  item.set_subject(i->subject());
+  item.set_owner(i->owner());
+  const int64_t nanos = Nanos(i->occurred_at());
+  for (const std::string& contact : i->contact_ids()) {
+    item.set_contact_id(contact);
+    out[keys::Timeline('t', tenant, contact, nanos, i->id())] = item;
+  }
+  if (!i->company_id().empty()) {
+    item.clear_contact_id();
+    out[keys::Timeline('u', tenant, i->company_id(), nanos, i->id())] = item;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool InteractionProjection::Handles(std::string_view event_type) const {
+  // Every contact event is known: the directory takes what it needs and ignores the rest.
+  return event_type == kInteractionLoggedType || event_type == kInteractionUpdatedType ||
+         event_type == kInteractionDeletedType || event_type.starts_with("crm.contact.v1.");
+}
+
+absl::StatusOr<absl::Status> InteractionProjection::Apply(const EventEnvelope& event,
+                                                          store::ProjectionStore::Batch& batch) {
+  if (event.event_type().starts_with("crm.contact.v1.")) {
+    RETURN_IF_ERROR(ApplyContactEvent(event, batch));
+    return absl::OkStatus();
+  }
+  return ApplyInteraction(event, batch);
+}
+
+absl::StatusOr<absl::Status> InteractionProjection::ApplyInteraction(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = keys::Interaction(event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  ASSIGN_OR_RETURN(std::optional<Interaction> current, Decode<Interaction>(raw));
+  absl::StatusOr<Interaction> next = interaction::Apply(current, event);
+  if (!next.ok()) return next.status();
+  const auto old_entries = TimelineEntries(event.tenant(), current);
+  const auto new_entries = TimelineEntries(event.tenant(), *next);
+  for (const auto& [k, item] : old_entries) {
+    if (!new_entries.contains(k)) batch.Delete(Cf::kIndex, k);
+  }
+  for (const auto& [k, item] : new_entries) {
+    batch.Put(Cf::kIndex, k, projection::SerializeDeterministic(item));
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::Status InteractionProjection::ApplyContactEvent(const EventEnvelope& event,
+                                                      store::ProjectionStore::Batch& batch) {
+  const std::string key = keys::Directory(event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  ASSIGN_OR_RETURN(std::optional<DirectoryEntry> current, Decode<DirectoryEntry>(raw));
+  std::optional<DirectoryEntry> next = ApplyDirectory(current, event);
+  if (!next) return absl::OkStatus();
+  const std::string old_survivor = current ? current->merged_into() : "";
+  if (old_survivor != next->merged_into()) {
+    if (!old_survivor.empty()) {
+      batch.Delete(Cf::kIndex, keys::Merged(event.tenant(), old_survivor, next->contact_id()));
+    }
+    if (!next->merged_into().empty()) {
+      batch.Put(Cf::kIndex, keys::Merged(event.tenant(), next->merged_into(), next->contact_id()),
+                "");
+    }
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Interaction>> InteractionProjection::GetInteraction(
+    std::string_view tenant, std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, keys::Interaction(tenant, id)));
+  return Decode<Interaction>(raw);
+}
+
+absl::StatusOr<std::optional<DirectoryEntry>> InteractionProjection::GetDirectoryEntry(
+    std::string_view tenant, std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, keys::Directory(tenant, id)));
+  return Decode<DirectoryEntry>(raw);
+}
+
+absl::StatusOr<std::vector<std::string>> InteractionProjection::WithMerged(
+    std::string_view tenant, std::string_view contact_id) const {
+  std::vector<std::string> ids = {std::string(contact_id)};
+  for (size_t i = 0; i < ids.size() && ids.size() < 1000; ++i) {
+    const std::string prefix = keys::Prefix2('z', tenant, ids[i]);
+    RETURN_IF_ERROR(
+        store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
+          ids.emplace_back(key.substr(prefix.size()));
+          return ids.size() < 1000;
+        }));
+  }
+  return ids;
+}
+
+absl::StatusOr<TimelinePage> InteractionProjection::Timeline(std::string_view tenant, char kind,
+                                                             const std::vector<std::string>& owners,
+                                                             const TimelineFilter& filter,
+                                                             std::string_view resume_after,
+                                                             size_t page_size,
+                                                             size_t max_scan) const {
+  // Each owner's timeline is already newest first; take up to a page from each, then merge.
+  struct Entry {
+    std::string position;
+    TimelineItem item;
+  };
+  std::vector<Entry> entries;
+  bool truncated = false;
+  // When a scan is cut short: the last position examined there. Everything up to it was seen
+  // in every timeline, nothing after it can be trusted yet.
+  std::string scan_limit;
+  for (const std::string& owner : owners) {
+    const std::string prefix = keys::Prefix2(kind, tenant, owner);
+    std::string start = prefix;
+    if (!resume_after.empty()) {
+      start.append(resume_after);
+      start.push_back('\0');  // Strictly after.
+    } else if (filter.end_nanos) {
+      start.append(keys::TimelinePosition(*filter.end_nanos - 1, ""));
+    }
+    size_t scanned = 0;
+    size_t taken = 0;
+    std::string last_examined;
+    absl::Status error;
+    RETURN_IF_ERROR(
+        store_->Scan(Cf::kIndex, prefix, start, [&](std::string_view key, std::string_view value) {
+          if (taken > page_size) return false;
+          if (++scanned > max_scan) {
+            if (!last_examined.empty() && (!truncated || last_examined < scan_limit)) {
+              scan_limit = last_examined;
+            }
+            truncated = true;
+            return false;
+          }
+          last_examined = std::string(key.substr(prefix.size()));
+          TimelineItem item;
+          if (!item.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            error = absl::DataLossError("corrupt timeline item");
+            return false;
+          }
+          const int64_t nanos = Nanos(item.occurred_at());
+          if (filter.end_nanos && nanos >= *filter.end_nanos) return true;
+          if (filter.start_nanos && nanos < *filter.start_nanos) return false;  // Older: done.
+          if (!filter.channels.empty() && !filter.channels.contains(item.channel())) return true;
+          if (!filter.kinds.empty() && !filter.kinds.contains(item.kind())) return true;
+          entries.push_back({std::string(key.substr(prefix.size())), std::move(item)});
+          ++taken;
+          return true;
+        }));
+    RETURN_IF_ERROR(error);
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.position < b.position; });
+  TimelinePage page;
+  std::set<std::string> seen;  // One interaction with two merged contacts shows once.
+  std::string last;
+  for (Entry& e : entries) {
+    if (truncated && e.position > scan_limit) break;
+    if (page.items.size() >= page_size) {
+      page.resume_after = last;
+      break;
+    }
+    last = e.position;
+    if (!seen.insert(e.item.id()).second) continue;
+    page.items.push_back(std::move(e.item));
+  }
+  if (page.resume_after.empty() && truncated) page.resume_after = scan_limit;
+  return page;
+}
+
+}  // namespace crm::interaction

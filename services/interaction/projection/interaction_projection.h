@@ -1,0 +1,62 @@
+// InteractionProjection: interactions, the customer timelines and the contact directory, built
+// from this service's events and the contact service's.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/projection/projector.h"
+#include "common/store/projection_store.h"
+#include "services/interaction/domain/interaction.h"
+
+namespace crm::interaction {
+
+struct TimelineFilter {
+  std::set<int> channels;              // empty: all
+  std::set<int> kinds;                 // empty: all
+  std::optional<int64_t> start_nanos;  // inclusive
+  std::optional<int64_t> end_nanos;    // exclusive
+};
+
+struct TimelinePage {
+  std::vector<TimelineItem> items;
+  // The position after which the next page starts; empty at the end.
+  std::string resume_after;
+};
+
+class InteractionProjection final : public projection::EventApplier {
+ public:
+  explicit InteractionProjection(store::ProjectionStore* store) : store_(store) {}
+
+  bool Handles(std::string_view event_type) const override;
+  absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
+                                     store::ProjectionStore::Batch& batch) override;
+
+  absl::StatusOr<std::optional<Interaction>> GetInteraction(std::string_view tenant,
+                                                            std::string_view id) const;
+  absl::StatusOr<std::optional<DirectoryEntry>> GetDirectoryEntry(std::string_view tenant,
+                                                                  std::string_view id) const;
+
+  // The contact and every contact merged into it (transitively), at most 1000.
+  absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,
+                                                      std::string_view contact_id) const;
+
+  // Items of the timelines of `owners` (contacts with kind 't', a company with 'u'), newest
+  // first, after position `resume_after`; at most `max_scan` entries examined per owner.
+  absl::StatusOr<TimelinePage> Timeline(std::string_view tenant, char kind,
+                                        const std::vector<std::string>& owners,
+                                        const TimelineFilter& filter, std::string_view resume_after,
+                                        size_t page_size, size_t max_scan) const;
+
+ private:
+  absl::StatusOr<absl::Status> ApplyInteraction(const crm::common::v1::EventEnvelope& event,
+                                                store::ProjectionStore::Batch& batch);
+  absl::Status ApplyContactEvent(const crm::common::v1::EventEnvelope& event,
+                                 store::ProjectionStore::Batch& batch);
+
+  store::ProjectionStore* const store_;
+};
+
+}  // namespace crm::interaction

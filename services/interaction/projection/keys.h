@@ -1,0 +1,62 @@
+// The interaction service projection's key schema. Every key starts with a kind and the tenant.
+//
+// kState
+//   "i/" tenant \0 interaction_id                      -> Interaction
+//   "k/" tenant \0 contact_id                          -> DirectoryEntry (from contact events)
+// kIndex
+//   "t/" tenant \0 contact_id \0 ~time(BE64) id        -> TimelineItem (newest first)
+//   "u/" tenant \0 company_id \0 ~time(BE64) id        -> TimelineItem
+//   "z/" tenant \0 survivor_id \0 merged_id            -> "" (contacts merged into a survivor)
+// ~time is 2^64-1 minus the nanoseconds since 1970, so a forward scan is newest first.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/store/big_endian.h"
+
+namespace crm::interaction::keys {
+
+inline std::string Prefix(char kind, std::string_view tenant) {
+  std::string k{kind, '/'};
+  k.append(tenant);
+  k.push_back('\0');
+  return k;
+}
+
+inline std::string Prefix2(char kind, std::string_view tenant, std::string_view a) {
+  std::string k = Prefix(kind, tenant);
+  k.append(a);
+  k.push_back('\0');
+  return k;
+}
+
+inline std::string Interaction(std::string_view tenant, std::string_view id) {
+  return Prefix('i', tenant).append(id);
+}
+
+inline std::string Directory(std::string_view tenant, std::string_view contact_id) {
+  return Prefix('k', tenant).append(contact_id);
+}
+
+inline std::string Merged(std::string_view tenant, std::string_view survivor,
+                          std::string_view merged) {
+  return Prefix2('z', tenant, survivor).append(merged);
+}
+
+// The position of an item in a timeline: newest first, then by id.
+inline std::string TimelinePosition(int64_t nanos, std::string_view id) {
+  std::string k;
+  store::PutBigEndian(k, UINT64_MAX - static_cast<uint64_t>(nanos));
+  k.append(id);
+  return k;
+}
+
+// `kind` is 't' (contact) or 'u' (company).
+inline std::string Timeline(char kind, std::string_view tenant, std::string_view owner_id,
+                            int64_t nanos, std::string_view id) {
+  return Prefix2(kind, tenant, owner_id).append(TimelinePosition(nanos, id));
+}
+
+}  // namespace crm::interaction::keys

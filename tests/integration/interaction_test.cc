@@ -1,0 +1,224 @@
+// The interaction service over gRPC: in the node, and as its own process beside crm-contact on
+// the dev broker.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tests/integration/contact_client.h"
+
+namespace crm::testing {
+namespace {
+
+namespace iv1 = crm::interaction::v1;
+namespace cv1 = crm::contact::v1;
+
+google::protobuf::Timestamp Seconds(int64_t s) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(s);
+  return t;
+}
+
+class InteractionTest : public ::testing::Test {
+ protected:
+  void StartNode(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    node_ = StartServer("crm-node", args, dir_.path());
+    ASSERT_FALSE(node_.addr.empty());
+  }
+
+  static grpc::Status Log(Server& server, const std::vector<std::string>& contacts, int64_t seconds,
+                          iv1::Channel channel, const std::string& subject, iv1::Interaction* out,
+                          const std::string& company = "") {
+    iv1::LogInteractionRequest req;
+    auto* i = req.mutable_interaction();
+    for (const auto& c : contacts) i->add_contact_ids(c);
+    *i->mutable_occurred_at() = Seconds(seconds);
+    i->set_channel(channel);
+    i->set_direction(iv1::DIRECTION_INBOUND);
+    i->set_subject(subject);
+    i->set_company_id(company);
+    return server.interactions->LogInteraction(Ctx().get(), req, out);
+  }
+
+  static std::vector<std::string> Subjects(Server& server, iv1::ListTimelineRequest req) {
+    std::vector<std::string> out;
+    for (int pages = 0; pages < 20; ++pages) {
+      iv1::ListTimelineResponse page;
+      grpc::Status s = server.interactions->ListTimeline(Ctx().get(), req, &page);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      for (const auto& item : page.items()) out.push_back(item.subject());
+      if (page.next_page_token().empty()) break;
+      req.set_page_token(page.next_page_token());
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  Server node_;
+};
+
+TEST_F(InteractionTest, TimelineNewestFirstPagedFilteredAndFollowingMerges) {
+  StartNode();
+  Contact ann, bob;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "ann@x.io", &ann).ok());
+  ASSERT_TRUE(CreateContact(node_, "Bob", "Ray", "bob@x.io", &bob).ok());
+  iv1::Interaction out;
+  for (int k = 0; k < 5; ++k) {
+    ASSERT_TRUE(Log(node_, {ann.id()}, 1000 + k, k % 2 ? iv1::CHANNEL_EMAIL : iv1::CHANNEL_CALL,
+                    "ann-" + std::to_string(k), &out)
+                    .ok());
+  }
+  ASSERT_TRUE(Log(node_, {bob.id()}, 1002, iv1::CHANNEL_CALL, "bob-0", &out).ok());
+  ASSERT_TRUE(Log(node_, {ann.id(), bob.id()}, 2000, iv1::CHANNEL_MEETING, "both", &out).ok());
+  EXPECT_EQ(out.version(), 1);
+  iv1::Interaction read;
+  iv1::GetInteractionRequest get;
+  get.set_id(out.id());
+  ASSERT_TRUE(node_.interactions->GetInteraction(Ctx().get(), get, &read).ok());
+  EXPECT_EQ(read.contact_ids_size(), 2);
+
+  iv1::ListTimelineRequest timeline;
+  timeline.set_contact_id(ann.id());
+  timeline.set_page_size(2);
+  EXPECT_EQ(Subjects(node_, timeline),
+            (std::vector<std::string>{"both", "ann-4", "ann-3", "ann-2", "ann-1", "ann-0"}));
+  timeline.add_channels(iv1::CHANNEL_EMAIL);
+  EXPECT_EQ(Subjects(node_, timeline), (std::vector<std::string>{"ann-3", "ann-1"}));
+  timeline.clear_channels();
+  *timeline.mutable_start_time() = Seconds(1001);
+  *timeline.mutable_end_time() = Seconds(1004);
+  EXPECT_EQ(Subjects(node_, timeline), (std::vector<std::string>{"ann-3", "ann-2", "ann-1"}));
+
+  // Delete leaves the timeline; update moves an item in it.
+  iv1::DeleteInteractionRequest del;
+  del.set_id(out.id());
+  ASSERT_TRUE(node_.interactions->DeleteInteraction(Ctx().get(), del, &read).ok());
+  EXPECT_TRUE(read.deleted());
+  iv1::ListTimelineRequest bobs;
+  bobs.set_contact_id(bob.id());
+  EXPECT_EQ(Subjects(node_, bobs), (std::vector<std::string>{"bob-0"}));
+
+  // Merge Bob into Ann in the contact service: Bob's timeline shows under Ann.
+  cv1::MergeContactsRequest merge;
+  merge.set_survivor_id(ann.id());
+  merge.set_merged_id(bob.id());
+  Contact survivor;
+  ASSERT_TRUE(node_.contacts->MergeContacts(Ctx().get(), merge, &survivor).ok());
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "interaction"));
+  iv1::ListTimelineRequest merged;
+  merged.set_contact_id(ann.id());
+  const auto subjects = Subjects(node_, merged);
+  // bob-0 and ann-2 happened at the same second: ties go by id (the earlier logged first).
+  EXPECT_EQ(subjects,
+            (std::vector<std::string>{"ann-4", "ann-3", "ann-2", "bob-0", "ann-1", "ann-0"}));
+  // And a merged contact takes no new interactions.
+  grpc::Status refused = Log(node_, {bob.id()}, 3000, iv1::CHANNEL_CALL, "late", &out);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find(ann.id()), std::string::npos);
+}
+
+TEST_F(InteractionTest, UnknownContactsAreRefusedAndNothingIsWritten) {
+  StartNode();
+  iv1::Interaction out;
+  grpc::Status s =
+      Log(node_, {"01ARZ3NDEKTSV4RRFFQ69G5FAV"}, 1000, iv1::CHANNEL_CALL, "ghost", &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message().rfind("interaction.contact_ids[0]", 0), 0u) << s.error_message();
+  crm::admin::v1::GetProjectionStatusResponse status;
+  ASSERT_TRUE(ProjectionStatus(node_, &status, "interaction").ok());
+  EXPECT_EQ(status.events_seen(), 0);
+}
+
+TEST_F(InteractionTest, RestartAndRebuildKeepEverything) {
+  StartNode();
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  iv1::Interaction out;
+  for (int k = 0; k < 4; ++k) {
+    ASSERT_TRUE(
+        Log(node_, {ann.id()}, 100 + k, iv1::CHANNEL_SMS, "m" + std::to_string(k), &out).ok());
+  }
+  iv1::UpdateInteractionRequest update;
+  update.mutable_interaction()->set_id(out.id());
+  update.mutable_interaction()->set_subject("edited");
+  update.mutable_update_mask()->add_paths("subject");
+  ASSERT_TRUE(node_.interactions->UpdateInteraction(Ctx().get(), update, &out).ok());
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(ProjectionStatus(node_, &before, "interaction").ok());
+  ASSERT_EQ(node_.process->Stop(SIGTERM), 0);
+  StartNode({"--rebuild"});
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "interaction"));
+  ASSERT_TRUE(ProjectionStatus(node_, &after, "interaction").ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+  iv1::ListTimelineRequest timeline;
+  timeline.set_contact_id(ann.id());
+  EXPECT_EQ(Subjects(node_, timeline), (std::vector<std::string>{"edited", "m2", "m1", "m0"}));
+}
+
+TEST_F(InteractionTest, SeparateProcessesOnTheDevBroker) {
+  Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
+  const std::string brokers = broker.ReadLine();
+  ASSERT_FALSE(brokers.empty());
+  auto args = [&](const std::string& data) {
+    return std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir",      dir_.Sub(data),
+                                    "--log",    "kafka",       "--kafka-brokers", brokers};
+  };
+  Server contacts = StartServer("crm-contact", args("c"), dir_.path());
+  Server interactions = StartServer("crm-interaction", args("i"), dir_.path());
+  ASSERT_FALSE(contacts.addr.empty());
+  ASSERT_FALSE(interactions.addr.empty());
+  Contact ann;
+  ASSERT_TRUE(CreateContact(contacts, "Ann", "Lee", "", &ann).ok());
+  // Logged right away on the other service: it waits for its directory to learn of Ann.
+  iv1::Interaction out;
+  grpc::Status s = Log(interactions, {ann.id()}, 500, iv1::CHANNEL_VISIT, "store visit", &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  iv1::ListTimelineRequest timeline;
+  timeline.set_contact_id(ann.id());
+  EXPECT_EQ(Subjects(interactions, timeline), (std::vector<std::string>{"store visit"}));
+}
+
+// One bad input for every RPC: INVALID_ARGUMENT naming the field.
+TEST_F(InteractionTest, BadInputForEveryRpc) {
+  StartNode();
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  };
+  iv1::Interaction out;
+  expect_invalid(Log(node_, {}, 100, iv1::CHANNEL_CALL, "x", &out), "interaction.contact_ids");
+  expect_invalid(
+      Log(node_, {"01ARZ3NDEKTSV4RRFFQ69G5FAV"}, 100, iv1::CHANNEL_UNSPECIFIED, "x", &out),
+      "interaction.channel");
+  expect_invalid(
+      Log(node_, {"01ARZ3NDEKTSV4RRFFQ69G5FAV"}, 4102444800, iv1::CHANNEL_CALL, "x", &out),
+      "interaction.occurred_at");
+  iv1::GetInteractionRequest get;
+  get.set_id("nope");
+  expect_invalid(node_.interactions->GetInteraction(Ctx().get(), get, &out), "id");
+  iv1::UpdateInteractionRequest update;
+  update.mutable_interaction()->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  update.mutable_update_mask()->add_paths("version");
+  expect_invalid(node_.interactions->UpdateInteraction(Ctx().get(), update, &out), "update_mask");
+  iv1::DeleteInteractionRequest del;
+  del.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  del.set_expected_version(-1);
+  expect_invalid(node_.interactions->DeleteInteraction(Ctx().get(), del, &out), "expected_version");
+  iv1::ListTimelineRequest timeline;
+  iv1::ListTimelineResponse page;
+  expect_invalid(node_.interactions->ListTimeline(Ctx().get(), timeline, &page), "contact_id");
+  timeline.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  timeline.set_page_size(501);
+  expect_invalid(node_.interactions->ListTimeline(Ctx().get(), timeline, &page), "page_size");
+  // Well-formed but unknown.
+  get.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  EXPECT_EQ(node_.interactions->GetInteraction(Ctx().get(), get, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  timeline.set_page_size(0);
+  EXPECT_EQ(node_.interactions->ListTimeline(Ctx().get(), timeline, &page).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace crm::testing

@@ -144,6 +144,16 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   ASSERT_EQ(work.exit_code, 0) << work.err;
   EXPECT_TRUE(absl::StrContains(work.out, twin_id)) << work.out;
   EXPECT_EQ(Ctl({"company", "quality", acme_id}).exit_code, 0);
+
+  CommandResult logged =
+      Ctl({"interaction", "log", "--contact", wile_id, "--channel", "call", "--direction",
+           "inbound", "--subject", "Asked about rockets", "--at", "2026-01-02T03:04:05Z"});
+  ASSERT_EQ(logged.exit_code, 0) << logged.err;
+  EXPECT_EQ(Field(logged.out, "channel"), "call");
+  CommandResult timeline = Ctl({"timeline", "--contact", wile_id});
+  ASSERT_EQ(timeline.exit_code, 0) << timeline.err;
+  EXPECT_TRUE(absl::StrContains(timeline.out, "Asked about rockets")) << timeline.out;
+  EXPECT_EQ(Ctl({"interaction", "log", "--contact", wile_id, "--channel", "pigeon"}).exit_code, 2);
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

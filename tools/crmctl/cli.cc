@@ -13,6 +13,7 @@ void Client::Connect() {
   channel_ = grpc::CreateChannel(globals_.addr, grpc::InsecureChannelCredentials());
   contacts_ = crm::contact::v1::ContactService::NewStub(channel_);
   admin_ = crm::admin::v1::AdminService::NewStub(channel_);
+  interactions_ = crm::interaction::v1::InteractionService::NewStub(channel_);
 }
 
 crm::contact::v1::ContactService::Stub& Client::contacts() {
@@ -23,6 +24,11 @@ crm::contact::v1::ContactService::Stub& Client::contacts() {
 crm::admin::v1::AdminService::Stub& Client::admin() {
   Connect();
   return *admin_;
+}
+
+crm::interaction::v1::InteractionService::Stub& Client::interactions() {
+  Connect();
+  return *interactions_;
 }
 
 std::unique_ptr<grpc::ClientContext> Client::Context() const {

@@ -13,6 +13,7 @@
 #include "CLI/CLI.hpp"
 #include "crm/admin/v1/admin_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
+#include "crm/interaction/v1/interaction_service.grpc.pb.h"
 
 namespace crm::ctl {
 
@@ -28,6 +29,7 @@ class Client {
   explicit Client(const Globals& globals) : globals_(globals) {}
   crm::contact::v1::ContactService::Stub& contacts();
   crm::admin::v1::AdminService::Stub& admin();
+  crm::interaction::v1::InteractionService::Stub& interactions();
   // A context with the --timeout deadline.
   std::unique_ptr<grpc::ClientContext> Context() const;
   bool json() const { return globals_.json; }
@@ -38,6 +40,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<crm::contact::v1::ContactService::Stub> contacts_;
   std::unique_ptr<crm::admin::v1::AdminService::Stub> admin_;
+  std::unique_ptr<crm::interaction::v1::InteractionService::Stub> interactions_;
 };
 
 // Prints the message and exits with 2.
@@ -76,5 +79,6 @@ void Run(Client& client, int& exit_code, Call call, Print print) {
 void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterInteractionCommands(CLI::App& app, Client& client, int& exit_code);
 
 }  // namespace crm::ctl

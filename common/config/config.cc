@@ -41,6 +41,14 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn or error")
       ->envname("CRM_LOG_LEVEL")
       ->capture_default_str();
+  app.add_option("--sla-first-response", c.sla_first_response,
+                 "support-case first-response targets by priority, e.g. urgent=1h,high=4h "
+                 "(defaults: urgent 1h, high 4h, normal 8h, low 24h)")
+      ->envname("CRM_SLA_FIRST_RESPONSE");
+  app.add_option("--sla-resolution", c.sla_resolution,
+                 "support-case resolution targets by priority, e.g. urgent=8h,high=24h "
+                 "(defaults: urgent 8h, high 24h, normal 72h, low 168h)")
+      ->envname("CRM_SLA_RESOLUTION");
 }
 
 absl::Status Validate(const ServiceConfig& c) {

@@ -10,6 +10,8 @@
 //   --rebuild / CRM_REBUILD               wipe the projections and replay the log at start
 //   --shutdown-grace / CRM_SHUTDOWN_GRACE seconds in-flight calls get at shutdown
 //   --log-level / CRM_LOG_LEVEL           trace | debug | info | warn | error
+//   --sla-first-response / CRM_SLA_FIRST_RESPONSE  case first-response targets, "urgent=1h,..."
+//   --sla-resolution / CRM_SLA_RESOLUTION          case resolution targets, "urgent=8h,..."
 //
 // Bad configuration fails fast at start-up with a sentence naming the setting.
 #pragma once
@@ -33,6 +35,8 @@ struct ServiceConfig {
   bool rebuild = false;
   int shutdown_grace_seconds = 10;
   std::string log_level = "info";
+  std::string sla_first_response;
+  std::string sla_resolution;
 };
 
 // Registers the flags above on `app`, writing into `config` (whose values are the defaults).

@@ -15,20 +15,23 @@ using projection::Take;
 // How long a write may wait for the directory to learn of a contact just created.
 constexpr absl::Duration kDirectoryWait = absl::Seconds(5);
 constexpr size_t kMaxTimelineScan = 20000;
+constexpr size_t kMaxCaseScan = 10000;
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<InteractionService>> InteractionService::Open(
-    const std::string& projection_dir, eventlog::EventLog* log, bool rebuild) {
+    const std::string& projection_dir, eventlog::EventLog* log, bool rebuild, SlaPolicy sla) {
   if (rebuild) RETURN_IF_ERROR(store::ProjectionStore::Destroy(projection_dir));
   ASSIGN_OR_RETURN(std::unique_ptr<store::ProjectionStore> store,
                    store::ProjectionStore::Open(projection_dir));
-  return std::unique_ptr<InteractionService>(new InteractionService(std::move(store), log));
+  return std::unique_ptr<InteractionService>(
+      new InteractionService(std::move(store), log, std::move(sla)));
 }
 
 InteractionService::InteractionService(std::unique_ptr<store::ProjectionStore> store,
-                                       eventlog::EventLog* log)
+                                       eventlog::EventLog* log, SlaPolicy sla)
     : store_(std::move(store)),
+      sla_(std::move(sla)),
       projection_(store_.get()),
       projector_(
           projection::ProjectorOptions{
@@ -124,6 +127,105 @@ absl::StatusOr<Interaction> InteractionService::Get(const CallContext& ctx,
   ASSIGN_OR_RETURN(std::optional<Interaction> i, projection_.GetInteraction(ctx.tenant, id));
   if (!i) return absl::NotFoundError(absl::StrCat("id: interaction ", id, " does not exist"));
   return *std::move(i);
+}
+
+void InteractionService::WriteCase(
+    const CallContext& ctx, const std::string& command, const std::string& id,
+    const std::string& request_id,
+    const std::function<Decided(const std::optional<Case>&, Payload&)>& decide, Done<Case> done) {
+  projection::CommandWriter::Command cmd;
+  cmd.tenant = ctx.tenant;
+  cmd.actor = ctx.actor;
+  cmd.request_id = request_id;
+  cmd.command = command;
+  cmd.aggregate_type = kCaseAggregateType;
+  cmd.deadline = ctx.deadline;
+  writer_.Run<Case>(
+      std::move(cmd),
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Case> current, projection_.GetCase(ctx.tenant, id));
+        return decide(current, payload);
+      },
+      [this, ctx](const std::string& case_id) { return GetCase(ctx, case_id); }, std::move(done));
+}
+
+void InteractionService::OpenCase(const CallContext& ctx, const Case& requested,
+                                  const std::string& request_id, Done<Case> done) {
+  const std::string id = ids::NewId();
+  WriteCase(
+      ctx, "OpenCase", id, request_id,
+      [&](const std::optional<Case>&, Payload& payload) {
+        auto check = [this, &ctx](const std::string& field, const std::string& contact) {
+          return CheckContact(ctx, field, contact);
+        };
+        return Take(DecideOpenCase(requested, id, sla_, check), payload, id, 0);
+      },
+      std::move(done));
+}
+
+void InteractionService::AssignCase(const CallContext& ctx, const std::string& id,
+                                    const std::string& owner, int64_t expected_version,
+                                    const std::string& request_id, Done<Case> done) {
+  WriteCase(
+      ctx, "AssignCase", id, request_id,
+      [&](const std::optional<Case>& current, Payload& payload) {
+        return Take(DecideAssign(current, id, owner, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void InteractionService::CommentOnCase(const CallContext& ctx, const std::string& id,
+                                       const crm::interaction::v1::CaseComment& comment,
+                                       int64_t expected_version, const std::string& request_id,
+                                       Done<Case> done) {
+  WriteCase(
+      ctx, "CommentOnCase", id, request_id,
+      [&](const std::optional<Case>& current, Payload& payload) {
+        return Take(DecideComment(current, id, comment, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void InteractionService::ChangeCasePriority(const CallContext& ctx, const std::string& id,
+                                            Priority priority, int64_t expected_version,
+                                            const std::string& request_id, Done<Case> done) {
+  WriteCase(
+      ctx, "ChangeCasePriority", id, request_id,
+      [&](const std::optional<Case>& current, Payload& payload) {
+        return Take(DecidePriority(current, id, priority, sla_, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void InteractionService::ChangeCaseStatus(const CallContext& ctx, const std::string& id,
+                                          CaseStatus status, int64_t expected_version,
+                                          const std::string& request_id, Done<Case> done) {
+  WriteCase(
+      ctx, "ChangeCaseStatus", id, request_id,
+      [&](const std::optional<Case>& current, Payload& payload) {
+        return Take(DecideStatus(current, id, status, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+absl::StatusOr<Case> InteractionService::GetCase(const CallContext& ctx,
+                                                 const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<Case> c, projection_.GetCase(ctx.tenant, id));
+  if (!c) return absl::NotFoundError(absl::StrCat("id: case ", id, " does not exist"));
+  MarkBreaches(*c, absl::Now());
+  return *std::move(c);
+}
+
+absl::StatusOr<CasePage> InteractionService::ListCases(const CallContext& ctx,
+                                                       const CaseFilter& filter,
+                                                       const std::string& resume_after,
+                                                       size_t page_size) const {
+  return projection_.ListCases(ctx.tenant, filter, resume_after, page_size, kMaxCaseScan,
+                               absl::Now());
 }
 
 absl::StatusOr<TimelinePage> InteractionService::Timeline(

@@ -29,9 +29,10 @@ using Done = std::function<void(absl::StatusOr<T>)>;
 
 class InteractionService {
  public:
-  static absl::StatusOr<std::unique_ptr<InteractionService>> Open(const std::string& projection_dir,
-                                                                  eventlog::EventLog* log,
-                                                                  bool rebuild);
+  // `sla` gives the targets stamped into cases when they are opened or change priority.
+  static absl::StatusOr<std::unique_ptr<InteractionService>> Open(
+      const std::string& projection_dir, eventlog::EventLog* log, bool rebuild,
+      SlaPolicy sla = SlaPolicy::Default());
   ~InteractionService();
   void Stop();
 
@@ -44,6 +45,23 @@ class InteractionService {
               const std::string& request_id, Done<Interaction> done);
   absl::StatusOr<Interaction> Get(const CallContext& ctx, const std::string& id) const;
 
+  // Support cases.
+  void OpenCase(const CallContext& ctx, const Case& requested, const std::string& request_id,
+                Done<Case> done);
+  void AssignCase(const CallContext& ctx, const std::string& id, const std::string& owner,
+                  int64_t expected_version, const std::string& request_id, Done<Case> done);
+  void CommentOnCase(const CallContext& ctx, const std::string& id,
+                     const crm::interaction::v1::CaseComment& comment, int64_t expected_version,
+                     const std::string& request_id, Done<Case> done);
+  void ChangeCasePriority(const CallContext& ctx, const std::string& id, Priority priority,
+                          int64_t expected_version, const std::string& request_id, Done<Case> done);
+  void ChangeCaseStatus(const CallContext& ctx, const std::string& id, CaseStatus status,
+                        int64_t expected_version, const std::string& request_id, Done<Case> done);
+  // With breach flags as of now.
+  absl::StatusOr<Case> GetCase(const CallContext& ctx, const std::string& id) const;
+  absl::StatusOr<CasePage> ListCases(const CallContext& ctx, const CaseFilter& filter,
+                                     const std::string& resume_after, size_t page_size) const;
+
   // A contact's timeline (with the contacts merged into it) or a company's.
   absl::StatusOr<TimelinePage> Timeline(const CallContext& ctx, const std::string& contact_id,
                                         const std::string& company_id, const TimelineFilter& filter,
@@ -52,7 +70,8 @@ class InteractionService {
   projection::Projector* projector() { return &projector_; }
 
  private:
-  InteractionService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
+  InteractionService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log,
+                     SlaPolicy sla);
   // The directory check: a contact unknown here is looked for again once the directory has
   // caught up with the contact log (bounded by the call's deadline).
   absl::Status CheckContact(const CallContext& ctx, const std::string& field,
@@ -62,8 +81,16 @@ class InteractionService {
              const std::function<projection::CommandWriter::Decision(
                  absl::Time, projection::CommandWriter::Payload&)>& decide,
              Done<T> done);
+  // A case command: decide against the current case, answer with the case.
+  void WriteCase(
+      const CallContext& ctx, const std::string& command, const std::string& id,
+      const std::string& request_id,
+      const std::function<projection::CommandWriter::Decision(
+          const std::optional<Case>& current, projection::CommandWriter::Payload&)>& decide,
+      Done<Case> done);
 
   std::unique_ptr<store::ProjectionStore> store_;
+  const SlaPolicy sla_;
   InteractionProjection projection_;
   projection::Projector projector_;
   projection::CommandWriter writer_;

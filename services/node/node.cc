@@ -69,8 +69,15 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   std::unique_ptr<interaction::InteractionGrpc> interaction_grpc;
   if (options.interaction) {
     const std::string dir = (std::filesystem::path(cfg.data_dir) / "interaction").string();
+    absl::StatusOr<interaction::SlaPolicy> sla = interaction::SlaPolicy::Parse(
+        cfg.sla_first_response, cfg.sla_resolution, "--sla-first-response/CRM_SLA_FIRST_RESPONSE",
+        "--sla-resolution/CRM_SLA_RESOLUTION");
+    if (!sla.ok()) {
+      spdlog::critical("configuration error: {}", std::string(sla.status().message()));
+      return 2;
+    }
     absl::StatusOr<std::unique_ptr<interaction::InteractionService>> opened =
-        interaction::InteractionService::Open(dir, log->get(), cfg.rebuild);
+        interaction::InteractionService::Open(dir, log->get(), cfg.rebuild, *std::move(sla));
     if (!opened.ok()) {
       spdlog::critical("interaction projection: {}", opened.status().ToString());
       return 1;

@@ -179,6 +179,121 @@ TEST_F(InteractionTest, SeparateProcessesOnTheDevBroker) {
   EXPECT_EQ(Subjects(interactions, timeline), (std::vector<std::string>{"store visit"}));
 }
 
+TEST_F(InteractionTest, SupportCasesWithSlaStatusesListsAndTimeline) {
+  // Urgent cases must be answered within a second: a breach the test can wait for.
+  StartNode({"--sla-first-response", "urgent=1s"});
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  iv1::OpenCaseRequest open;
+  open.mutable_case_()->set_subject("Printer on fire");
+  open.mutable_case_()->set_contact_id(ann.id());
+  open.mutable_case_()->set_priority(iv1::PRIORITY_URGENT);
+  open.set_request_id("case-1");
+  iv1::Case c;
+  ASSERT_TRUE(node_.interactions->OpenCase(Ctx().get(), open, &c).ok());
+  EXPECT_EQ(c.status(), iv1::CASE_STATUS_NEW);
+  EXPECT_EQ(c.sla().first_response_seconds(), 1);
+  iv1::Case again;
+  ASSERT_TRUE(node_.interactions->OpenCase(Ctx().get(), open, &again).ok());
+  EXPECT_EQ(again.id(), c.id());  // Idempotent.
+
+  // Nobody answered: once the target passes, the case reports the breach.
+  iv1::GetCaseRequest get;
+  get.set_id(c.id());
+  ASSERT_TRUE(WaitFor([&] {
+    iv1::Case read;
+    return node_.interactions->GetCase(Ctx().get(), get, &read).ok() &&
+           read.first_response_breached();
+  }));
+  iv1::ListCasesRequest breached;
+  breached.set_breached(true);
+  iv1::ListCasesResponse listed;
+  ASSERT_TRUE(node_.interactions->ListCases(Ctx().get(), breached, &listed).ok());
+  ASSERT_EQ(listed.cases_size(), 1);
+
+  iv1::AssignCaseRequest assign;
+  assign.set_id(c.id());
+  assign.set_owner("sam");
+  ASSERT_TRUE(node_.interactions->AssignCase(Ctx().get(), assign, &c).ok());
+  iv1::CommentOnCaseRequest comment;
+  comment.set_id(c.id());
+  comment.mutable_comment()->set_author("sam");
+  comment.mutable_comment()->set_body("On it");
+  comment.mutable_comment()->set_public_(true);
+  ASSERT_TRUE(node_.interactions->CommentOnCase(Ctx().get(), comment, &c).ok());
+  EXPECT_TRUE(c.has_first_response_time());
+  EXPECT_TRUE(c.first_response_breached());  // Answered late: it stays a breach.
+  iv1::ChangeCaseStatusRequest status;
+  status.set_id(c.id());
+  status.set_status(iv1::CASE_STATUS_RESOLVED);
+  ASSERT_TRUE(node_.interactions->ChangeCaseStatus(Ctx().get(), status, &c).ok());
+  status.set_status(iv1::CASE_STATUS_OPEN);
+  grpc::Status illegal = node_.interactions->ChangeCaseStatus(Ctx().get(), status, &c);
+  EXPECT_EQ(illegal.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  iv1::ChangeCasePriorityRequest priority;
+  priority.set_id(c.id());
+  priority.set_priority(iv1::PRIORITY_LOW);
+  ASSERT_TRUE(node_.interactions->ChangeCasePriority(Ctx().get(), priority, &c).ok());
+  EXPECT_EQ(c.sla().first_response_seconds(), 24 * 3600);
+
+  iv1::ListCasesRequest by;
+  by.set_owner("sam");
+  by.add_statuses(iv1::CASE_STATUS_RESOLVED);
+  by.set_contact_id(ann.id());
+  ASSERT_TRUE(node_.interactions->ListCases(Ctx().get(), by, &listed).ok());
+  ASSERT_EQ(listed.cases_size(), 1);
+  by.clear_statuses();
+  by.add_statuses(iv1::CASE_STATUS_CLOSED);
+  ASSERT_TRUE(node_.interactions->ListCases(Ctx().get(), by, &listed).ok());
+  EXPECT_EQ(listed.cases_size(), 0);
+
+  // The case's life is in Ann's timeline.
+  iv1::ListTimelineRequest timeline;
+  timeline.set_contact_id(ann.id());
+  timeline.add_kinds(iv1::TIMELINE_KIND_CASE);
+  const auto subjects = Subjects(node_, timeline);
+  ASSERT_EQ(subjects.size(), 5u);
+  EXPECT_EQ(subjects.back(), "Case opened: Printer on fire");
+  EXPECT_EQ(subjects[1], "Case resolved: Printer on fire");
+
+  // Bad input for every case RPC.
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  };
+  open.mutable_case_()->clear_subject();
+  open.set_request_id("");
+  expect_invalid(node_.interactions->OpenCase(Ctx().get(), open, &c), "case.subject");
+  get.set_id("x");
+  expect_invalid(node_.interactions->GetCase(Ctx().get(), get, &c), "id");
+  assign.set_owner("two words");
+  expect_invalid(node_.interactions->AssignCase(Ctx().get(), assign, &c), "owner");
+  comment.mutable_comment()->clear_body();
+  expect_invalid(node_.interactions->CommentOnCase(Ctx().get(), comment, &c), "comment.body");
+  priority.set_priority(iv1::PRIORITY_UNSPECIFIED);
+  expect_invalid(node_.interactions->ChangeCasePriority(Ctx().get(), priority, &c), "priority");
+  status.set_status(iv1::CASE_STATUS_NEW);
+  expect_invalid(node_.interactions->ChangeCaseStatus(Ctx().get(), status, &c), "status");
+  iv1::ListCasesRequest bad_list;
+  bad_list.add_statuses(static_cast<iv1::CaseStatus>(42));
+  expect_invalid(node_.interactions->ListCases(Ctx().get(), bad_list, &listed), "statuses[0]");
+  // A case for an unknown contact.
+  iv1::OpenCaseRequest ghost;
+  ghost.mutable_case_()->set_subject("?");
+  ghost.mutable_case_()->set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  EXPECT_EQ(node_.interactions->OpenCase(Ctx().get(), ghost, &c).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(InteractionTest, BadSlaConfigurationFailsFast) {
+  Process bad(
+      BinaryPath("crm-node"),
+      {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("bad"), "--sla-resolution", "urgent=soon"},
+      {}, dir_.path());
+  bad.Stop(0, absl::Seconds(10));
+  EXPECT_NE(bad.Log().find("--sla-resolution"), std::string::npos) << bad.Log();
+}
+
 // One bad input for every RPC: INVALID_ARGUMENT naming the field.
 TEST_F(InteractionTest, BadInputForEveryRpc) {
   StartNode();

@@ -12,8 +12,9 @@ namespace {
 
 constexpr absl::Duration kMaxWait = absl::Seconds(30);
 
-Done<Interaction> Finisher(grpc::ServerUnaryReactor* reactor, Interaction* response) {
-  return [reactor, response](absl::StatusOr<Interaction> result) {
+template <typename T>
+Done<T> Finisher(grpc::ServerUnaryReactor* reactor, T* response) {
+  return [reactor, response](absl::StatusOr<T> result) {
     if (result.ok()) *response = std::move(*result);
     reactor->Finish(ToGrpcStatus(result.status()));
   };
@@ -86,6 +87,88 @@ grpc::ServerUnaryReactor* InteractionGrpc::ListTimeline(grpc::CallbackServerCont
     for (auto& item : page->items) *response->add_items() = std::move(item);
     if (!page->resume_after.empty()) {
       response->set_next_page_token(TimelinePageToken(*request, page->resume_after));
+    }
+  }
+  return Refuse(reactor, page.status());
+}
+
+// --- Cases ------------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* InteractionGrpc::OpenCase(grpc::CallbackServerContext* context,
+                                                    const v1::OpenCaseRequest* request,
+                                                    Case* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Case> valid = ValidateOpenCase(*request);
+  if (!valid.ok()) return Refuse(reactor, valid.status());
+  service_->OpenCase(Context(context), *valid, request->request_id(), Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::GetCase(grpc::CallbackServerContext* context,
+                                                   const v1::GetCaseRequest* request,
+                                                   Case* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetCase(*request); !s.ok()) return Refuse(reactor, s);
+  Finisher(reactor, response)(service_->GetCase(Context(context), request->id()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::AssignCase(grpc::CallbackServerContext* context,
+                                                      const v1::AssignCaseRequest* request,
+                                                      Case* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateAssignCase(*request); !s.ok()) return Refuse(reactor, s);
+  service_->AssignCase(Context(context), request->id(), request->owner(),
+                       request->expected_version(), request->request_id(),
+                       Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::CommentOnCase(grpc::CallbackServerContext* context,
+                                                         const v1::CommentOnCaseRequest* request,
+                                                         Case* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateCommentOnCase(*request); !s.ok()) return Refuse(reactor, s);
+  service_->CommentOnCase(Context(context), request->id(), request->comment(),
+                          request->expected_version(), request->request_id(),
+                          Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::ChangeCasePriority(
+    grpc::CallbackServerContext* context, const v1::ChangeCasePriorityRequest* request,
+    Case* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateChangeCasePriority(*request); !s.ok()) return Refuse(reactor, s);
+  service_->ChangeCasePriority(Context(context), request->id(), request->priority(),
+                               request->expected_version(), request->request_id(),
+                               Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::ChangeCaseStatus(
+    grpc::CallbackServerContext* context, const v1::ChangeCaseStatusRequest* request,
+    Case* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateChangeCaseStatus(*request); !s.ok()) return Refuse(reactor, s);
+  service_->ChangeCaseStatus(Context(context), request->id(), request->status(),
+                             request->expected_version(), request->request_id(),
+                             Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::ListCases(grpc::CallbackServerContext* context,
+                                                     const v1::ListCasesRequest* request,
+                                                     v1::ListCasesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidCaseList> valid = ValidateListCases(*request);
+  if (!valid.ok()) return Refuse(reactor, valid.status());
+  absl::StatusOr<CasePage> page =
+      service_->ListCases(Context(context), valid->filter, valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& c : page->cases) *response->add_cases() = std::move(c);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(CasesPageToken(*request, page->resume_after));
     }
   }
   return Refuse(reactor, page.status());

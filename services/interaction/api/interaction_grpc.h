@@ -32,6 +32,28 @@ class InteractionGrpc final : public crm::interaction::v1::InteractionService::C
       const crm::interaction::v1::ListTimelineRequest* request,
       crm::interaction::v1::ListTimelineResponse* response) override;
 
+  grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* context,
+                                     const crm::interaction::v1::OpenCaseRequest* request,
+                                     Case* response) override;
+  grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* context,
+                                    const crm::interaction::v1::GetCaseRequest* request,
+                                    Case* response) override;
+  grpc::ServerUnaryReactor* AssignCase(grpc::CallbackServerContext* context,
+                                       const crm::interaction::v1::AssignCaseRequest* request,
+                                       Case* response) override;
+  grpc::ServerUnaryReactor* CommentOnCase(grpc::CallbackServerContext* context,
+                                          const crm::interaction::v1::CommentOnCaseRequest* request,
+                                          Case* response) override;
+  grpc::ServerUnaryReactor* ChangeCasePriority(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::ChangeCasePriorityRequest* request, Case* response) override;
+  grpc::ServerUnaryReactor* ChangeCaseStatus(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::ChangeCaseStatusRequest* request, Case* response) override;
+  grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* context,
+                                      const crm::interaction::v1::ListCasesRequest* request,
+                                      crm::interaction::v1::ListCasesResponse* response) override;
+
  private:
   CallContext Context(grpc::CallbackServerContext* context) const;
 

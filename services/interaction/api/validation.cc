@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids/ids.h"
 #include "common/status/status_macros.h"
 #include "common/validation/normalize.h"
 #include "common/validation/request_fields.h"
@@ -205,6 +206,115 @@ absl::StatusOr<ValidTimeline> ValidateTimeline(const v1::ListTimelineRequest& re
     }
   }
   return out;
+}
+
+// --- Cases ------------------------------------------------------------------------------------
+
+namespace {
+
+absl::Status CheckPriority(const std::string& field, v1::Priority p, bool required) {
+  if (!v1::Priority_IsValid(p) || (required && p == v1::PRIORITY_UNSPECIFIED)) {
+    return Invalid(field, "must be LOW, NORMAL, HIGH or URGENT");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCaseWrite(const std::string& id, const std::string& request_id,
+                            int64_t expected_version) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request_id, expected_version));
+  return validation::CheckId("id", id, "case");
+}
+
+}  // namespace
+
+absl::StatusOr<Case> ValidateOpenCase(const v1::OpenCaseRequest& request) {
+  RETURN_IF_ERROR(validation::CheckRequestId(request.request_id()));
+  if (!request.has_case_()) return Invalid("case", "is required");
+  Case c = request.case_();
+  if (!c.id().empty()) return Invalid("case.id", "must be empty; the service assigns ids");
+  RETURN_IF_ERROR(CheckText("case.subject", c.subject(), kMaxSubjectChars, /*required=*/true));
+  if (c.description().size() > kMaxBodyBytes) {
+    return Invalid("case.description", absl::StrCat("must be at most ", kMaxBodyBytes, " bytes"));
+  }
+  RETURN_IF_ERROR(CheckText("case.description", c.description(), kMaxBodyBytes));
+  RETURN_IF_ERROR(validation::CheckId("case.contact_id", c.contact_id(), "contact"));
+  if (!c.company_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("case.company_id", c.company_id(), "company"));
+  }
+  RETURN_IF_ERROR(validation::CheckPrincipal("case.owner", c.owner(), 128));
+  RETURN_IF_ERROR(CheckPriority("case.priority", c.priority(), false));
+  if (c.status() != v1::CASE_STATUS_UNSPECIFIED || c.comments_size() > 0 || c.has_sla()) {
+    return Invalid("case.status", "status, comments and sla are output only");
+  }
+  return c;
+}
+
+absl::Status ValidateGetCase(const v1::GetCaseRequest& request) {
+  return validation::CheckId("id", request.id(), "case");
+}
+
+absl::Status ValidateAssignCase(const v1::AssignCaseRequest& request) {
+  RETURN_IF_ERROR(CheckCaseWrite(request.id(), request.request_id(), request.expected_version()));
+  return validation::CheckPrincipal("owner", request.owner(), 128);
+}
+
+absl::Status ValidateCommentOnCase(const v1::CommentOnCaseRequest& request) {
+  RETURN_IF_ERROR(CheckCaseWrite(request.id(), request.request_id(), request.expected_version()));
+  if (!request.has_comment()) return Invalid("comment", "is required");
+  RETURN_IF_ERROR(CheckText("comment.body", request.comment().body(), kMaxBodyBytes, true));
+  if (request.comment().body().size() > kMaxBodyBytes) {
+    return Invalid("comment.body", absl::StrCat("must be at most ", kMaxBodyBytes, " bytes"));
+  }
+  if (request.comment().author().empty()) return Invalid("comment.author", "is required");
+  return validation::CheckPrincipal("comment.author", request.comment().author(), 128);
+}
+
+absl::Status ValidateChangeCasePriority(const v1::ChangeCasePriorityRequest& request) {
+  RETURN_IF_ERROR(CheckCaseWrite(request.id(), request.request_id(), request.expected_version()));
+  return CheckPriority("priority", request.priority(), true);
+}
+
+absl::Status ValidateChangeCaseStatus(const v1::ChangeCaseStatusRequest& request) {
+  RETURN_IF_ERROR(CheckCaseWrite(request.id(), request.request_id(), request.expected_version()));
+  if (request.status() == v1::CASE_STATUS_UNSPECIFIED || request.status() == v1::CASE_STATUS_NEW ||
+      !v1::CaseStatus_IsValid(request.status())) {
+    return Invalid("status", "must be OPEN, WAITING_ON_CUSTOMER, RESOLVED, CLOSED or REOPENED");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ValidCaseList> ValidateListCases(const v1::ListCasesRequest& request) {
+  ValidCaseList out;
+  ASSIGN_OR_RETURN(out.page_size, validation::PageSize(request.page_size(), 1000, 50));
+  for (int k = 0; k < request.statuses_size(); ++k) {
+    if (request.statuses(k) == v1::CASE_STATUS_UNSPECIFIED ||
+        !v1::CaseStatus_IsValid(request.statuses(k))) {
+      return Invalid(absl::StrCat("statuses[", k, "]"), "is not a case status");
+    }
+    out.filter.statuses.insert(request.statuses(k));
+  }
+  RETURN_IF_ERROR(validation::CheckPrincipal("owner", request.owner(), 128));
+  out.filter.owner = request.owner();
+  RETURN_IF_ERROR(CheckPriority("priority", request.priority(), false));
+  out.filter.priority = request.priority();
+  if (request.has_breached()) out.filter.breached = request.breached();
+  if (!request.contact_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("contact_id", request.contact_id(), "contact"));
+    out.filter.contact_id = request.contact_id();
+  }
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(
+        out.resume_after,
+        validation::ReadPageToken(request.page_token(), 'C', validation::PagingIdentity(request)));
+    if (!ids::IsWellFormed(out.resume_after)) {
+      return Invalid("page_token", "is not a token this service issued");
+    }
+  }
+  return out;
+}
+
+std::string CasesPageToken(const v1::ListCasesRequest& request, const std::string& resume_after) {
+  return validation::MakePageToken('C', validation::PagingIdentity(request), resume_after);
 }
 
 std::string TimelinePageToken(const v1::ListTimelineRequest& request,

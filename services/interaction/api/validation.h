@@ -33,4 +33,22 @@ absl::StatusOr<ValidTimeline> ValidateTimeline(
 std::string TimelinePageToken(const crm::interaction::v1::ListTimelineRequest& request,
                               const std::string& resume_after);
 
+// Cases.
+absl::StatusOr<Case> ValidateOpenCase(const crm::interaction::v1::OpenCaseRequest& request);
+absl::Status ValidateGetCase(const crm::interaction::v1::GetCaseRequest& request);
+absl::Status ValidateAssignCase(const crm::interaction::v1::AssignCaseRequest& request);
+absl::Status ValidateCommentOnCase(const crm::interaction::v1::CommentOnCaseRequest& request);
+absl::Status ValidateChangeCasePriority(
+    const crm::interaction::v1::ChangeCasePriorityRequest& request);
+absl::Status ValidateChangeCaseStatus(const crm::interaction::v1::ChangeCaseStatusRequest& request);
+struct ValidCaseList {
+  CaseFilter filter;
+  std::string resume_after;
+  size_t page_size = 0;
+};
+absl::StatusOr<ValidCaseList> ValidateListCases(
+    const crm::interaction::v1::ListCasesRequest& request);
+std::string CasesPageToken(const crm::interaction::v1::ListCasesRequest& request,
+                           const std::string& resume_after);
+
 }  // namespace crm::interaction

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "common/status/status_macros.h"
 #include "services/interaction/domain/apply.h"
 #include "services/interaction/projection/keys.h"
@@ -54,7 +55,8 @@ std::map<std::string, TimelineItem> TimelineEntries(std::string_view tenant,
 bool InteractionProjection::Handles(std::string_view event_type) const {
   // Every contact event is known: the directory takes what it needs and ignores the rest.
   return event_type == kInteractionLoggedType || event_type == kInteractionUpdatedType ||
-         event_type == kInteractionDeletedType || event_type.starts_with("crm.contact.v1.");
+         event_type == kInteractionDeletedType || IsCaseEvent(event_type) ||
+         event_type.starts_with("crm.contact.v1.");
 }
 
 absl::StatusOr<absl::Status> InteractionProjection::Apply(const EventEnvelope& event,
@@ -63,7 +65,53 @@ absl::StatusOr<absl::Status> InteractionProjection::Apply(const EventEnvelope& e
     RETURN_IF_ERROR(ApplyContactEvent(event, batch));
     return absl::OkStatus();
   }
+  if (IsCaseEvent(event.event_type())) return ApplyCaseEvent(event, batch);
   return ApplyInteraction(event, batch);
+}
+
+absl::StatusOr<absl::Status> InteractionProjection::ApplyCaseEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string& tenant = event.tenant();
+  const std::string key = keys::CaseKey(tenant, event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  ASSIGN_OR_RETURN(std::optional<Case> current, Decode<Case>(raw));
+  absl::StatusOr<Case> next = ApplyCase(current, event);
+  if (!next.ok()) return next.status();
+  if (!current)
+    batch.Put(Cf::kIndex, keys::CaseOfContact(tenant, next->contact_id(), next->id()), "");
+  // Every case event is a line in the customer's (and the company's) timeline.
+  const std::string& type = event.event_type();
+  std::string what = "Case updated";
+  if (type == "crm.interaction.v1.CaseOpened") {
+    what = "Case opened";
+  } else if (type == "crm.interaction.v1.CaseCommented") {
+    what = "Comment on case";
+  } else if (type == "crm.interaction.v1.CaseAssigned") {
+    what = "Case assigned";
+  } else if (type == "crm.interaction.v1.CaseStatusChanged") {
+    what = "Case " +
+           absl::AsciiStrToLower(crm::interaction::v1::CaseStatus_Name(next->status()).substr(12));
+  } else if (type == "crm.interaction.v1.CasePriorityChanged") {
+    what = "Case priority changed";
+  }
+  TimelineItem item;
+  item.set_kind(crm::interaction::v1::TIMELINE_KIND_CASE);
+  item.set_id(next->id());
+  *item.mutable_occurred_at() = next->update_time();
+  item.set_subject(what + ": " + next->subject());
+  item.set_owner(next->owner());
+  item.set_contact_id(next->contact_id());
+  const std::string position_id = next->id() + "#" + std::to_string(next->version());
+  const int64_t nanos = Nanos(next->update_time());
+  batch.Put(Cf::kIndex, keys::Timeline('t', tenant, next->contact_id(), nanos, position_id),
+            projection::SerializeDeterministic(item));
+  if (!next->company_id().empty()) {
+    item.clear_contact_id();
+    batch.Put(Cf::kIndex, keys::Timeline('u', tenant, next->company_id(), nanos, position_id),
+              projection::SerializeDeterministic(item));
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<absl::Status> InteractionProjection::ApplyInteraction(
@@ -118,6 +166,62 @@ absl::StatusOr<std::optional<DirectoryEntry>> InteractionProjection::GetDirector
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, keys::Directory(tenant, id)));
   return Decode<DirectoryEntry>(raw);
+}
+
+absl::StatusOr<std::optional<Case>> InteractionProjection::GetCase(std::string_view tenant,
+                                                                   std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, keys::CaseKey(tenant, id)));
+  return Decode<Case>(raw);
+}
+
+absl::StatusOr<CasePage> InteractionProjection::ListCases(std::string_view tenant,
+                                                          const CaseFilter& filter,
+                                                          std::string_view resume_after,
+                                                          size_t page_size, size_t max_scan,
+                                                          absl::Time now) const {
+  CasePage page;
+  // By contact: that contact's cases; otherwise every case of the tenant.
+  const bool by_contact = !filter.contact_id.empty();
+  const std::string prefix =
+      by_contact ? keys::Prefix2('e', tenant, filter.contact_id) : keys::Prefix('c', tenant);
+  std::string start;
+  if (!resume_after.empty()) {
+    start = prefix + std::string(resume_after);
+    start.push_back('\0');
+  }
+  size_t scanned = 0;
+  std::string last;
+  absl::Status error;
+  RETURN_IF_ERROR(store_->Scan(
+      by_contact ? Cf::kIndex : Cf::kState, prefix, start,
+      [&](std::string_view key, std::string_view) {
+        if (page.cases.size() >= page_size || scanned >= max_scan) {
+          page.resume_after = last;
+          return false;
+        }
+        ++scanned;
+        last = std::string(key.substr(prefix.size()));
+        absl::StatusOr<std::optional<Case>> c = GetCase(tenant, last);
+        if (!c.ok()) {
+          error = c.status();
+          return false;
+        }
+        if (!*c) return true;
+        Case& k = **c;
+        MarkBreaches(k, now);
+        if (!filter.statuses.empty() && !filter.statuses.contains(k.status())) return true;
+        if (!filter.owner.empty() && k.owner() != filter.owner) return true;
+        if (filter.priority != 0 && k.priority() != filter.priority) return true;
+        if (filter.breached &&
+            (k.first_response_breached() || k.resolution_breached()) != *filter.breached) {
+          return true;
+        }
+        page.cases.push_back(std::move(k));
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  return page;
 }
 
 absl::StatusOr<std::vector<std::string>> InteractionProjection::WithMerged(
@@ -193,7 +297,8 @@ absl::StatusOr<TimelinePage> InteractionProjection::Timeline(std::string_view te
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return a.position < b.position; });
   TimelinePage page;
-  std::set<std::string> seen;  // One interaction with two merged contacts shows once.
+  // An item in the timelines of two contacts merged into one shows once (same position).
+  std::set<std::string> seen;
   std::string last;
   for (Entry& e : entries) {
     if (truncated && e.position > scan_limit) break;
@@ -202,7 +307,7 @@ absl::StatusOr<TimelinePage> InteractionProjection::Timeline(std::string_view te
       break;
     }
     last = e.position;
-    if (!seen.insert(e.item.id()).second) continue;
+    if (!seen.insert(e.position).second) continue;
     page.items.push_back(std::move(e.item));
   }
   if (page.resume_after.empty() && truncated) page.resume_after = scan_limit;

@@ -9,6 +9,7 @@
 
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
+#include "services/interaction/domain/case.h"
 #include "services/interaction/domain/interaction.h"
 
 namespace crm::interaction {
@@ -18,6 +19,19 @@ struct TimelineFilter {
   std::set<int> kinds;                 // empty: all
   std::optional<int64_t> start_nanos;  // inclusive
   std::optional<int64_t> end_nanos;    // exclusive
+};
+
+struct CaseFilter {
+  std::set<int> statuses;  // empty: all
+  std::string owner;
+  int priority = 0;  // 0: all
+  std::optional<bool> breached;
+  std::string contact_id;
+};
+
+struct CasePage {
+  std::vector<Case> cases;
+  std::string resume_after;  // a case id; empty at the end
 };
 
 struct TimelinePage {
@@ -39,6 +53,14 @@ class InteractionProjection final : public projection::EventApplier {
   absl::StatusOr<std::optional<DirectoryEntry>> GetDirectoryEntry(std::string_view tenant,
                                                                   std::string_view id) const;
 
+  // A case as stored (breach flags as of its last event).
+  absl::StatusOr<std::optional<Case>> GetCase(std::string_view tenant, std::string_view id) const;
+  // Cases after `resume_after` in id order matching `filter`, breach flags as of `now`; at most
+  // `max_scan` examined.
+  absl::StatusOr<CasePage> ListCases(std::string_view tenant, const CaseFilter& filter,
+                                     std::string_view resume_after, size_t page_size,
+                                     size_t max_scan, absl::Time now) const;
+
   // The contact and every contact merged into it (transitively), at most 1000.
   absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,
                                                       std::string_view contact_id) const;
@@ -53,6 +75,8 @@ class InteractionProjection final : public projection::EventApplier {
  private:
   absl::StatusOr<absl::Status> ApplyInteraction(const crm::common::v1::EventEnvelope& event,
                                                 store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyCaseEvent(const crm::common::v1::EventEnvelope& event,
+                                              store::ProjectionStore::Batch& batch);
   absl::Status ApplyContactEvent(const crm::common::v1::EventEnvelope& event,
                                  store::ProjectionStore::Batch& batch);
 

@@ -3,10 +3,13 @@
 // kState
 //   "i/" tenant \0 interaction_id                      -> Interaction
 //   "k/" tenant \0 contact_id                          -> DirectoryEntry (from contact events)
+//   "c/" tenant \0 case_id                             -> Case
 // kIndex
 //   "t/" tenant \0 contact_id \0 ~time(BE64) id        -> TimelineItem (newest first)
 //   "u/" tenant \0 company_id \0 ~time(BE64) id        -> TimelineItem
 //   "z/" tenant \0 survivor_id \0 merged_id            -> "" (contacts merged into a survivor)
+//   "e/" tenant \0 contact_id \0 case_id              -> "" (cases by contact)
+// A case's events show in timelines as "<case id>#<version>" entries.
 // ~time is 2^64-1 minus the nanoseconds since 1970, so a forward scan is newest first.
 #pragma once
 
@@ -34,6 +37,15 @@ inline std::string Prefix2(char kind, std::string_view tenant, std::string_view 
 
 inline std::string Interaction(std::string_view tenant, std::string_view id) {
   return Prefix('i', tenant).append(id);
+}
+
+inline std::string CaseKey(std::string_view tenant, std::string_view id) {
+  return Prefix('c', tenant).append(id);
+}
+
+inline std::string CaseOfContact(std::string_view tenant, std::string_view contact,
+                                 std::string_view case_id) {
+  return Prefix2('e', tenant, contact).append(case_id);
 }
 
 inline std::string Directory(std::string_view tenant, std::string_view contact_id) {

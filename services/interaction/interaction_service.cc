@@ -228,6 +228,89 @@ absl::StatusOr<CasePage> InteractionService::ListCases(const CallContext& ctx,
                                absl::Now());
 }
 
+void InteractionService::WriteTask(
+    const CallContext& ctx, const std::string& command, const std::string& id,
+    const std::string& request_id,
+    const std::function<Decided(const std::optional<Task>&, Payload&)>& decide, Done<Task> done) {
+  projection::CommandWriter::Command cmd;
+  cmd.tenant = ctx.tenant;
+  cmd.actor = ctx.actor;
+  cmd.request_id = request_id;
+  cmd.command = command;
+  cmd.aggregate_type = kTaskAggregateType;
+  cmd.deadline = ctx.deadline;
+  writer_.Run<Task>(
+      std::move(cmd),
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Task> current, projection_.GetTask(ctx.tenant, id));
+        return decide(current, payload);
+      },
+      [this, ctx](const std::string& task_id) { return GetTask(ctx, task_id); }, std::move(done));
+}
+
+void InteractionService::CreateTask(const CallContext& ctx, const Task& requested,
+                                    const std::string& request_id, Done<Task> done) {
+  const std::string id = ids::NewId();
+  WriteTask(
+      ctx, "CreateTask", id, request_id,
+      [&](const std::optional<Task>&, Payload& payload) {
+        auto check = [this, &ctx](const std::string& field, const std::string& contact) {
+          return CheckContact(ctx, field, contact);
+        };
+        return Take(DecideCreateTask(requested, id, check), payload, id, 0);
+      },
+      std::move(done));
+}
+
+void InteractionService::CompleteTask(const CallContext& ctx, const std::string& id,
+                                      int64_t expected_version, const std::string& request_id,
+                                      Done<Task> done) {
+  WriteTask(
+      ctx, "CompleteTask", id, request_id,
+      [&](const std::optional<Task>& current, Payload& payload) {
+        return Take(DecideComplete(current, id, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void InteractionService::CancelTask(const CallContext& ctx, const std::string& id,
+                                    int64_t expected_version, const std::string& request_id,
+                                    Done<Task> done) {
+  WriteTask(
+      ctx, "CancelTask", id, request_id,
+      [&](const std::optional<Task>& current, Payload& payload) {
+        return Take(DecideCancel(current, id, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void InteractionService::RescheduleTask(const CallContext& ctx, const std::string& id,
+                                        const TaskRescheduled& reschedule, int64_t expected_version,
+                                        const std::string& request_id, Done<Task> done) {
+  WriteTask(
+      ctx, "RescheduleTask", id, request_id,
+      [&](const std::optional<Task>& current, Payload& payload) {
+        return Take(DecideReschedule(current, id, reschedule, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+absl::StatusOr<Task> InteractionService::GetTask(const CallContext& ctx,
+                                                 const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<Task> t, projection_.GetTask(ctx.tenant, id));
+  if (!t) return absl::NotFoundError(absl::StrCat("id: task ", id, " does not exist"));
+  return *std::move(t);
+}
+
+absl::StatusOr<TaskPage> InteractionService::ListTasks(
+    const CallContext& ctx, const std::string& assignee, std::optional<int64_t> from_nanos,
+    std::optional<int64_t> to_nanos, const std::string& resume_after, size_t page_size) const {
+  return projection_.OpenTasks(ctx.tenant, assignee, from_nanos, to_nanos, resume_after, page_size);
+}
+
 absl::StatusOr<TimelinePage> InteractionService::Timeline(
     const CallContext& ctx, const std::string& contact_id, const std::string& company_id,
     const TimelineFilter& filter, const std::string& resume_after, size_t page_size) const {

@@ -62,6 +62,22 @@ class InteractionService {
   absl::StatusOr<CasePage> ListCases(const CallContext& ctx, const CaseFilter& filter,
                                      const std::string& resume_after, size_t page_size) const;
 
+  // Tasks and appointments.
+  void CreateTask(const CallContext& ctx, const Task& requested, const std::string& request_id,
+                  Done<Task> done);
+  void CompleteTask(const CallContext& ctx, const std::string& id, int64_t expected_version,
+                    const std::string& request_id, Done<Task> done);
+  void CancelTask(const CallContext& ctx, const std::string& id, int64_t expected_version,
+                  const std::string& request_id, Done<Task> done);
+  void RescheduleTask(const CallContext& ctx, const std::string& id,
+                      const TaskRescheduled& reschedule, int64_t expected_version,
+                      const std::string& request_id, Done<Task> done);
+  absl::StatusOr<Task> GetTask(const CallContext& ctx, const std::string& id) const;
+  absl::StatusOr<TaskPage> ListTasks(const CallContext& ctx, const std::string& assignee,
+                                     std::optional<int64_t> from_nanos,
+                                     std::optional<int64_t> to_nanos,
+                                     const std::string& resume_after, size_t page_size) const;
+
   // A contact's timeline (with the contacts merged into it) or a company's.
   absl::StatusOr<TimelinePage> Timeline(const CallContext& ctx, const std::string& contact_id,
                                         const std::string& company_id, const TimelineFilter& filter,
@@ -81,6 +97,13 @@ class InteractionService {
              const std::function<projection::CommandWriter::Decision(
                  absl::Time, projection::CommandWriter::Payload&)>& decide,
              Done<T> done);
+  // A task command: decide against the current task, answer with the task.
+  void WriteTask(
+      const CallContext& ctx, const std::string& command, const std::string& id,
+      const std::string& request_id,
+      const std::function<projection::CommandWriter::Decision(
+          const std::optional<Task>& current, projection::CommandWriter::Payload&)>& decide,
+      Done<Task> done);
   // A case command: decide against the current case, answer with the case.
   void WriteCase(
       const CallContext& ctx, const std::string& command, const std::string& id,

@@ -285,6 +285,101 @@ TEST_F(InteractionTest, SupportCasesWithSlaStatusesListsAndTimeline) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(InteractionTest, TasksAndAppointmentsByAssigneeAndInTheTimeline) {
+  StartNode();
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  auto create = [&](const std::string& title, int64_t due, iv1::Task* out) {
+    iv1::CreateTaskRequest req;
+    req.mutable_task()->set_title(title);
+    req.mutable_task()->set_assignee("sam");
+    req.mutable_task()->set_contact_id(ann.id());
+    *req.mutable_task()->mutable_due_time() = Seconds(due);
+    return node_.interactions->CreateTask(Ctx().get(), req, out);
+  };
+  iv1::Task late, today, later;
+  ASSERT_TRUE(create("late", 1000, &late).ok());
+  ASSERT_TRUE(create("today", 100000, &today).ok());
+  ASSERT_TRUE(create("later", 1000000, &later).ok());
+  iv1::CreateTaskRequest visit;
+  visit.mutable_task()->set_kind(iv1::TASK_KIND_APPOINTMENT);
+  visit.mutable_task()->set_title("service visit");
+  visit.mutable_task()->set_assignee("sam");
+  visit.mutable_task()->set_contact_id(ann.id());
+  *visit.mutable_task()->mutable_start_time() = Seconds(120000);
+  *visit.mutable_task()->mutable_end_time() = Seconds(123600);
+  iv1::Task appointment;
+  ASSERT_TRUE(node_.interactions->CreateTask(Ctx().get(), visit, &appointment).ok());
+
+  auto titles = [&](iv1::TaskView view) {
+    iv1::ListTasksRequest req;
+    req.set_assignee("sam");
+    req.set_view(view);
+    *req.mutable_at() = Seconds(90000);
+    iv1::ListTasksResponse out;
+    EXPECT_TRUE(node_.interactions->ListTasks(Ctx().get(), req, &out).ok());
+    std::vector<std::string> t;
+    for (const auto& task : out.tasks()) t.push_back(task.title());
+    return t;
+  };
+  EXPECT_EQ(titles(iv1::TASK_VIEW_OVERDUE), (std::vector<std::string>{"late"}));
+  EXPECT_EQ(titles(iv1::TASK_VIEW_DUE), (std::vector<std::string>{"today", "service visit"}));
+  EXPECT_EQ(titles(iv1::TASK_VIEW_UPCOMING),
+            (std::vector<std::string>{"today", "service visit", "later"}));
+
+  iv1::CompleteTaskRequest complete;
+  complete.set_id(late.id());
+  ASSERT_TRUE(node_.interactions->CompleteTask(Ctx().get(), complete, &late).ok());
+  EXPECT_EQ(late.status(), iv1::TASK_STATUS_COMPLETED);
+  EXPECT_TRUE(titles(iv1::TASK_VIEW_OVERDUE).empty());
+  iv1::RescheduleTaskRequest move;
+  move.set_id(later.id());
+  *move.mutable_due_time() = Seconds(500);
+  ASSERT_TRUE(node_.interactions->RescheduleTask(Ctx().get(), move, &later).ok());
+  EXPECT_EQ(titles(iv1::TASK_VIEW_OVERDUE), (std::vector<std::string>{"later"}));
+  iv1::CancelTaskRequest cancel;
+  cancel.set_id(today.id());
+  ASSERT_TRUE(node_.interactions->CancelTask(Ctx().get(), cancel, &today).ok());
+  // Without a request id a second cancel is a new command, refused: the task is not open.
+  EXPECT_EQ(node_.interactions->CancelTask(Ctx().get(), cancel, &today).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  iv1::ListTimelineRequest timeline;
+  timeline.set_contact_id(ann.id());
+  timeline.add_kinds(iv1::TIMELINE_KIND_TASK);
+  EXPECT_EQ(
+      Subjects(node_, timeline),
+      (std::vector<std::string>{"Appointment: service visit", "Done: Task: late", "Task: later"}));
+
+  // Bad input for every task RPC.
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  };
+  iv1::Task out;
+  iv1::CreateTaskRequest no_due;
+  no_due.mutable_task()->set_title("x");
+  no_due.mutable_task()->set_assignee("sam");
+  expect_invalid(node_.interactions->CreateTask(Ctx().get(), no_due, &out), "task.due_time");
+  visit.mutable_task()->mutable_end_time()->set_seconds(1);
+  expect_invalid(node_.interactions->CreateTask(Ctx().get(), visit, &out), "task.end_time");
+  iv1::GetTaskRequest get;
+  get.set_id("?");
+  expect_invalid(node_.interactions->GetTask(Ctx().get(), get, &out), "id");
+  complete.set_id("");
+  expect_invalid(node_.interactions->CompleteTask(Ctx().get(), complete, &out), "id");
+  move.clear_due_time();
+  expect_invalid(node_.interactions->RescheduleTask(Ctx().get(), move, &out), "due_time");
+  cancel.set_expected_version(-2);
+  expect_invalid(node_.interactions->CancelTask(Ctx().get(), cancel, &out), "expected_version");
+  iv1::ListTasksRequest list;
+  iv1::ListTasksResponse listed;
+  expect_invalid(node_.interactions->ListTasks(Ctx().get(), list, &listed), "assignee");
+  list.set_assignee("sam");
+  list.set_view(iv1::TASK_VIEW_OVERDUE);
+  expect_invalid(node_.interactions->ListTasks(Ctx().get(), list, &listed), "at");
+}
+
 TEST_F(InteractionTest, BadSlaConfigurationFailsFast) {
   Process bad(
       BinaryPath("crm-node"),

@@ -92,6 +92,85 @@ grpc::ServerUnaryReactor* InteractionGrpc::ListTimeline(grpc::CallbackServerCont
   return Refuse(reactor, page.status());
 }
 
+// --- Tasks ------------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* InteractionGrpc::CreateTask(grpc::CallbackServerContext* context,
+                                                      const v1::CreateTaskRequest* request,
+                                                      Task* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Task> valid = ValidateCreateTask(*request);
+  if (!valid.ok()) return Refuse(reactor, valid.status());
+  service_->CreateTask(Context(context), *valid, request->request_id(),
+                       Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::GetTask(grpc::CallbackServerContext* context,
+                                                   const v1::GetTaskRequest* request,
+                                                   Task* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetTask(*request); !s.ok()) return Refuse(reactor, s);
+  Finisher(reactor, response)(service_->GetTask(Context(context), request->id()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::CompleteTask(grpc::CallbackServerContext* context,
+                                                        const v1::CompleteTaskRequest* request,
+                                                        Task* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s =
+          ValidateTaskChange(request->id(), request->expected_version(), request->request_id());
+      !s.ok()) {
+    return Refuse(reactor, s);
+  }
+  service_->CompleteTask(Context(context), request->id(), request->expected_version(),
+                         request->request_id(), Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::RescheduleTask(grpc::CallbackServerContext* context,
+                                                          const v1::RescheduleTaskRequest* request,
+                                                          Task* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<TaskRescheduled> valid = ValidateReschedule(*request);
+  if (!valid.ok()) return Refuse(reactor, valid.status());
+  service_->RescheduleTask(Context(context), request->id(), *valid, request->expected_version(),
+                           request->request_id(), Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::CancelTask(grpc::CallbackServerContext* context,
+                                                      const v1::CancelTaskRequest* request,
+                                                      Task* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s =
+          ValidateTaskChange(request->id(), request->expected_version(), request->request_id());
+      !s.ok()) {
+    return Refuse(reactor, s);
+  }
+  service_->CancelTask(Context(context), request->id(), request->expected_version(),
+                       request->request_id(), Finisher(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InteractionGrpc::ListTasks(grpc::CallbackServerContext* context,
+                                                     const v1::ListTasksRequest* request,
+                                                     v1::ListTasksResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidTaskList> valid = ValidateListTasks(*request);
+  if (!valid.ok()) return Refuse(reactor, valid.status());
+  absl::StatusOr<TaskPage> page =
+      service_->ListTasks(Context(context), request->assignee(), valid->from_nanos, valid->to_nanos,
+                          valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& t : page->tasks) *response->add_tasks() = std::move(t);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(TasksPageToken(*request, page->resume_after));
+    }
+  }
+  return Refuse(reactor, page.status());
+}
+
 // --- Cases ------------------------------------------------------------------------------------
 
 grpc::ServerUnaryReactor* InteractionGrpc::OpenCase(grpc::CallbackServerContext* context,

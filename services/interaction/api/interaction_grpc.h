@@ -54,6 +54,25 @@ class InteractionGrpc final : public crm::interaction::v1::InteractionService::C
                                       const crm::interaction::v1::ListCasesRequest* request,
                                       crm::interaction::v1::ListCasesResponse* response) override;
 
+  grpc::ServerUnaryReactor* CreateTask(grpc::CallbackServerContext* context,
+                                       const crm::interaction::v1::CreateTaskRequest* request,
+                                       Task* response) override;
+  grpc::ServerUnaryReactor* GetTask(grpc::CallbackServerContext* context,
+                                    const crm::interaction::v1::GetTaskRequest* request,
+                                    Task* response) override;
+  grpc::ServerUnaryReactor* CompleteTask(grpc::CallbackServerContext* context,
+                                         const crm::interaction::v1::CompleteTaskRequest* request,
+                                         Task* response) override;
+  grpc::ServerUnaryReactor* RescheduleTask(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::RescheduleTaskRequest* request, Task* response) override;
+  grpc::ServerUnaryReactor* CancelTask(grpc::CallbackServerContext* context,
+                                       const crm::interaction::v1::CancelTaskRequest* request,
+                                       Task* response) override;
+  grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* context,
+                                      const crm::interaction::v1::ListTasksRequest* request,
+                                      crm::interaction::v1::ListTasksResponse* response) override;
+
  private:
   CallContext Context(grpc::CallbackServerContext* context) const;
 

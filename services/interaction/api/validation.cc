@@ -317,6 +317,114 @@ std::string CasesPageToken(const v1::ListCasesRequest& request, const std::strin
   return validation::MakePageToken('C', validation::PagingIdentity(request), resume_after);
 }
 
+// --- Tasks ------------------------------------------------------------------------------------
+
+absl::StatusOr<Task> ValidateCreateTask(const v1::CreateTaskRequest& request) {
+  RETURN_IF_ERROR(validation::CheckRequestId(request.request_id()));
+  if (!request.has_task()) return Invalid("task", "is required");
+  Task t = request.task();
+  if (!t.id().empty()) return Invalid("task.id", "must be empty; the service assigns ids");
+  if (!v1::TaskKind_IsValid(t.kind())) return Invalid("task.kind", "must be TASK or APPOINTMENT");
+  RETURN_IF_ERROR(CheckText("task.title", t.title(), kMaxSubjectChars, /*required=*/true));
+  if (t.description().size() > kMaxBodyBytes) {
+    return Invalid("task.description", absl::StrCat("must be at most ", kMaxBodyBytes, " bytes"));
+  }
+  RETURN_IF_ERROR(CheckText("task.description", t.description(), kMaxBodyBytes));
+  if (t.kind() == v1::TASK_KIND_APPOINTMENT) {
+    if (!t.has_start_time()) return Invalid("task.start_time", "is required for an appointment");
+    if (!t.has_end_time()) return Invalid("task.end_time", "is required for an appointment");
+    RETURN_IF_ERROR(CheckTimestamp("task.start_time", t.start_time()));
+    RETURN_IF_ERROR(CheckTimestamp("task.end_time", t.end_time()));
+    if (t.start_time().seconds() < 0) return Invalid("task.start_time", "must not be before 1970");
+    if (Nanos(t.end_time()) <= Nanos(t.start_time())) {
+      return Invalid("task.end_time", "must be after start_time");
+    }
+  } else {
+    if (!t.has_due_time()) return Invalid("task.due_time", "is required for a task");
+    RETURN_IF_ERROR(CheckTimestamp("task.due_time", t.due_time()));
+    if (t.due_time().seconds() < 0) return Invalid("task.due_time", "must not be before 1970");
+  }
+  if (t.assignee().empty()) return Invalid("task.assignee", "is required");
+  RETURN_IF_ERROR(validation::CheckPrincipal("task.assignee", t.assignee(), 128));
+  if (!t.contact_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("task.contact_id", t.contact_id(), "contact"));
+  }
+  RETURN_IF_ERROR(CheckForeignId("task.case_id", t.case_id()));
+  RETURN_IF_ERROR(CheckForeignId("task.deal_id", t.deal_id()));
+  if (t.status() != v1::TASK_STATUS_UNSPECIFIED) return Invalid("task.status", "is output only");
+  return t;
+}
+
+absl::Status ValidateGetTask(const v1::GetTaskRequest& request) {
+  return validation::CheckId("id", request.id(), "task");
+}
+
+absl::Status ValidateTaskChange(const std::string& id, int64_t expected_version,
+                                const std::string& request_id) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request_id, expected_version));
+  return validation::CheckId("id", id, "task");
+}
+
+absl::StatusOr<TaskRescheduled> ValidateReschedule(const v1::RescheduleTaskRequest& request) {
+  RETURN_IF_ERROR(
+      ValidateTaskChange(request.id(), request.expected_version(), request.request_id()));
+  TaskRescheduled out;
+  for (const auto& [field, has, t] :
+       {std::tuple{"due_time", request.has_due_time(), &request.due_time()},
+        {"start_time", request.has_start_time(), &request.start_time()},
+        {"end_time", request.has_end_time(), &request.end_time()}}) {
+    if (!has) continue;
+    RETURN_IF_ERROR(CheckTimestamp(field, *t));
+    if (t->seconds() < 0) return Invalid(field, "must not be before 1970");
+  }
+  if (!request.has_due_time() && !request.has_start_time()) {
+    return Invalid("due_time", "give due_time (tasks) or start_time and end_time (appointments)");
+  }
+  if (request.has_due_time()) *out.mutable_due_time() = request.due_time();
+  if (request.has_start_time()) *out.mutable_start_time() = request.start_time();
+  if (request.has_end_time()) *out.mutable_end_time() = request.end_time();
+  return out;
+}
+
+absl::StatusOr<ValidTaskList> ValidateListTasks(const v1::ListTasksRequest& request) {
+  ValidTaskList out;
+  if (request.assignee().empty()) return Invalid("assignee", "is required");
+  RETURN_IF_ERROR(validation::CheckPrincipal("assignee", request.assignee(), 128));
+  if (!v1::TaskView_IsValid(request.view())) return Invalid("view", "is not a task view");
+  ASSIGN_OR_RETURN(out.page_size, validation::PageSize(request.page_size(), 1000, 50));
+  if (request.view() != v1::TASK_VIEW_UNSPECIFIED) {
+    if (!request.has_at()) return Invalid("at", "is required for this view");
+    RETURN_IF_ERROR(CheckTimestamp("at", request.at()));
+    const int64_t at = Nanos(request.at());
+    switch (request.view()) {
+      case v1::TASK_VIEW_OVERDUE:
+        out.to_nanos = at;
+        break;
+      case v1::TASK_VIEW_DUE:
+        out.from_nanos = at;
+        out.to_nanos = at + int64_t{86400} * 1000000000;
+        break;
+      default:
+        out.from_nanos = at;
+        break;
+    }
+  }
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(
+        std::string raw,
+        validation::ReadPageToken(request.page_token(), 'K', validation::PagingIdentity(request)));
+    if (!absl::WebSafeBase64Unescape(raw, &out.resume_after) || out.resume_after.size() < 9) {
+      return Invalid("page_token", "is not a token this service issued");
+    }
+  }
+  return out;
+}
+
+std::string TasksPageToken(const v1::ListTasksRequest& request, const std::string& resume_after) {
+  return validation::MakePageToken('K', validation::PagingIdentity(request),
+                                   absl::WebSafeBase64Escape(resume_after));
+}
+
 std::string TimelinePageToken(const v1::ListTimelineRequest& request,
                               const std::string& resume_after) {
   return validation::MakePageToken('T', validation::PagingIdentity(request),

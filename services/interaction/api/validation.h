@@ -51,4 +51,22 @@ absl::StatusOr<ValidCaseList> ValidateListCases(
 std::string CasesPageToken(const crm::interaction::v1::ListCasesRequest& request,
                            const std::string& resume_after);
 
+// Tasks.
+absl::StatusOr<Task> ValidateCreateTask(const crm::interaction::v1::CreateTaskRequest& request);
+absl::Status ValidateGetTask(const crm::interaction::v1::GetTaskRequest& request);
+absl::Status ValidateTaskChange(const std::string& id, int64_t expected_version,
+                                const std::string& request_id);
+absl::StatusOr<TaskRescheduled> ValidateReschedule(
+    const crm::interaction::v1::RescheduleTaskRequest& request);
+struct ValidTaskList {
+  std::optional<int64_t> from_nanos;
+  std::optional<int64_t> to_nanos;
+  std::string resume_after;
+  size_t page_size = 0;
+};
+absl::StatusOr<ValidTaskList> ValidateListTasks(
+    const crm::interaction::v1::ListTasksRequest& request);
+std::string TasksPageToken(const crm::interaction::v1::ListTasksRequest& request,
+                           const std::string& resume_after);
+
 }  // namespace crm::interaction

@@ -56,7 +56,7 @@ bool InteractionProjection::Handles(std::string_view event_type) const {
   // Every contact event is known: the directory takes what it needs and ignores the rest.
   return event_type == kInteractionLoggedType || event_type == kInteractionUpdatedType ||
          event_type == kInteractionDeletedType || IsCaseEvent(event_type) ||
-         event_type.starts_with("crm.contact.v1.");
+         IsTaskEvent(event_type) || event_type.starts_with("crm.contact.v1.");
 }
 
 absl::StatusOr<absl::Status> InteractionProjection::Apply(const EventEnvelope& event,
@@ -66,7 +66,55 @@ absl::StatusOr<absl::Status> InteractionProjection::Apply(const EventEnvelope& e
     return absl::OkStatus();
   }
   if (IsCaseEvent(event.event_type())) return ApplyCaseEvent(event, batch);
+  if (IsTaskEvent(event.event_type())) return ApplyTaskEvent(event, batch);
   return ApplyInteraction(event, batch);
+}
+
+namespace {
+
+// The index and timeline entries a task contributes: key -> value.
+std::map<std::string, std::string> TaskEntries(std::string_view tenant,
+                                               const std::optional<Task>& t) {
+  std::map<std::string, std::string> out;
+  if (!t || t->status() == crm::interaction::v1::TASK_STATUS_CANCELLED) return out;
+  const int64_t nanos = Nanos(When(*t));
+  if (t->status() == crm::interaction::v1::TASK_STATUS_OPEN) {
+    out[keys::OpenTask(tenant, t->assignee(), nanos, t->id())] = "";
+  }
+  if (!t->contact_id().empty()) {
+    TimelineItem item;
+    item.set_kind(crm::interaction::v1::TIMELINE_KIND_TASK);
+    item.set_id(t->id());
+    *item.mutable_occurred_at() = When(*t);
+    const bool done = t->status() == crm::interaction::v1::TASK_STATUS_COMPLETED;
+    const bool appointment = t->kind() == crm::interaction::v1::TASK_KIND_APPOINTMENT;
+    item.set_subject(std::string(done ? "Done: " : "") +
+                     (appointment ? "Appointment: " : "Task: ") + t->title());
+    item.set_owner(t->assignee());
+    item.set_contact_id(t->contact_id());
+    out[keys::Timeline('t', tenant, t->contact_id(), nanos, t->id())] =
+        projection::SerializeDeterministic(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Status> InteractionProjection::ApplyTaskEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = keys::TaskKey(event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  ASSIGN_OR_RETURN(std::optional<Task> current, Decode<Task>(raw));
+  absl::StatusOr<Task> next = ApplyTask(current, event);
+  if (!next.ok()) return next.status();
+  const auto old_entries = TaskEntries(event.tenant(), current);
+  const auto new_entries = TaskEntries(event.tenant(), *next);
+  for (const auto& [k, v] : old_entries) {
+    if (!new_entries.contains(k)) batch.Delete(Cf::kIndex, k);
+  }
+  for (const auto& [k, v] : new_entries) batch.Put(Cf::kIndex, k, v);
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<absl::Status> InteractionProjection::ApplyCaseEvent(
@@ -218,6 +266,49 @@ absl::StatusOr<CasePage> InteractionProjection::ListCases(std::string_view tenan
           return true;
         }
         page.cases.push_back(std::move(k));
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  return page;
+}
+
+absl::StatusOr<std::optional<Task>> InteractionProjection::GetTask(std::string_view tenant,
+                                                                   std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, keys::TaskKey(tenant, id)));
+  return Decode<Task>(raw);
+}
+
+absl::StatusOr<TaskPage> InteractionProjection::OpenTasks(
+    std::string_view tenant, std::string_view assignee, std::optional<int64_t> from_nanos,
+    std::optional<int64_t> to_nanos, std::string_view resume_after, size_t page_size) const {
+  TaskPage page;
+  const std::string prefix = keys::Prefix2('a', tenant, assignee);
+  std::string start = prefix;
+  if (!resume_after.empty()) {
+    start.append(resume_after);
+    start.push_back('\0');
+  } else if (from_nanos) {
+    store::PutBigEndian(start, static_cast<uint64_t>(std::max<int64_t>(*from_nanos, 0)));
+  }
+  std::string last;
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kIndex, prefix, start, [&](std::string_view key, std::string_view) {
+        const std::string_view position = key.substr(prefix.size());
+        const auto nanos = static_cast<int64_t>(store::GetBigEndian(position));
+        if (to_nanos && nanos >= *to_nanos) return false;
+        if (page.tasks.size() >= page_size) {
+          page.resume_after = last;
+          return false;
+        }
+        absl::StatusOr<std::optional<Task>> task = GetTask(tenant, position.substr(8));
+        if (!task.ok()) {
+          error = task.status();
+          return false;
+        }
+        if (*task) page.tasks.push_back(std::move(**task));
+        last = std::string(position);
         return true;
       }));
   RETURN_IF_ERROR(error);

@@ -11,6 +11,7 @@
 #include "common/store/projection_store.h"
 #include "services/interaction/domain/case.h"
 #include "services/interaction/domain/interaction.h"
+#include "services/interaction/domain/task.h"
 
 namespace crm::interaction {
 
@@ -32,6 +33,11 @@ struct CaseFilter {
 struct CasePage {
   std::vector<Case> cases;
   std::string resume_after;  // a case id; empty at the end
+};
+
+struct TaskPage {
+  std::vector<Task> tasks;
+  std::string resume_after;  // opaque position; empty at the end
 };
 
 struct TimelinePage {
@@ -61,6 +67,14 @@ class InteractionProjection final : public projection::EventApplier {
                                      std::string_view resume_after, size_t page_size,
                                      size_t max_scan, absl::Time now) const;
 
+  absl::StatusOr<std::optional<Task>> GetTask(std::string_view tenant, std::string_view id) const;
+  // Open tasks of `assignee` whose time is in [from, to) (either may be unset), soonest first,
+  // after `resume_after`.
+  absl::StatusOr<TaskPage> OpenTasks(std::string_view tenant, std::string_view assignee,
+                                     std::optional<int64_t> from_nanos,
+                                     std::optional<int64_t> to_nanos, std::string_view resume_after,
+                                     size_t page_size) const;
+
   // The contact and every contact merged into it (transitively), at most 1000.
   absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,
                                                       std::string_view contact_id) const;
@@ -76,6 +90,8 @@ class InteractionProjection final : public projection::EventApplier {
   absl::StatusOr<absl::Status> ApplyInteraction(const crm::common::v1::EventEnvelope& event,
                                                 store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyCaseEvent(const crm::common::v1::EventEnvelope& event,
+                                              store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyTaskEvent(const crm::common::v1::EventEnvelope& event,
                                               store::ProjectionStore::Batch& batch);
   absl::Status ApplyContactEvent(const crm::common::v1::EventEnvelope& event,
                                  store::ProjectionStore::Batch& batch);

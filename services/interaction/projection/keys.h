@@ -4,11 +4,13 @@
 //   "i/" tenant \0 interaction_id                      -> Interaction
 //   "k/" tenant \0 contact_id                          -> DirectoryEntry (from contact events)
 //   "c/" tenant \0 case_id                             -> Case
+//   "j/" tenant \0 task_id                             -> Task
 // kIndex
 //   "t/" tenant \0 contact_id \0 ~time(BE64) id        -> TimelineItem (newest first)
 //   "u/" tenant \0 company_id \0 ~time(BE64) id        -> TimelineItem
 //   "z/" tenant \0 survivor_id \0 merged_id            -> "" (contacts merged into a survivor)
 //   "e/" tenant \0 contact_id \0 case_id              -> "" (cases by contact)
+//   "a/" tenant \0 assignee \0 when(BE64) task_id     -> "" (open tasks by due time)
 // A case's events show in timelines as "<case id>#<version>" entries.
 // ~time is 2^64-1 minus the nanoseconds since 1970, so a forward scan is newest first.
 #pragma once
@@ -46,6 +48,17 @@ inline std::string CaseKey(std::string_view tenant, std::string_view id) {
 inline std::string CaseOfContact(std::string_view tenant, std::string_view contact,
                                  std::string_view case_id) {
   return Prefix2('e', tenant, contact).append(case_id);
+}
+
+inline std::string TaskKey(std::string_view tenant, std::string_view id) {
+  return Prefix('j', tenant).append(id);
+}
+
+inline std::string OpenTask(std::string_view tenant, std::string_view assignee, int64_t nanos,
+                            std::string_view id) {
+  std::string k = Prefix2('a', tenant, assignee);
+  store::PutBigEndian(k, static_cast<uint64_t>(nanos));
+  return k.append(id);
 }
 
 inline std::string Directory(std::string_view tenant, std::string_view contact_id) {

@@ -154,6 +154,29 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   ASSERT_EQ(timeline.exit_code, 0) << timeline.err;
   EXPECT_TRUE(absl::StrContains(timeline.out, "Asked about rockets")) << timeline.out;
   EXPECT_EQ(Ctl({"interaction", "log", "--contact", wile_id, "--channel", "pigeon"}).exit_code, 2);
+
+  CommandResult opened =
+      Ctl({"case", "open", "--contact", wile_id, "--subject", "Anvil broke", "--priority", "high"});
+  ASSERT_EQ(opened.exit_code, 0) << opened.err;
+  const std::string case_id = Field(opened.out, "id");
+  EXPECT_EQ(Field(opened.out, "status"), "new");
+  ASSERT_EQ(
+      Ctl({"case", "comment", case_id, "--author", "sam", "--body", "On it", "--public"}).exit_code,
+      0);
+  CommandResult resolved = Ctl({"case", "status", case_id, "resolved"});
+  ASSERT_EQ(resolved.exit_code, 0) << resolved.err;
+  EXPECT_EQ(Field(resolved.out, "status"), "resolved");
+  EXPECT_EQ(Ctl({"case", "status", case_id, "new"}).exit_code, 1);  // Refused by the server.
+  EXPECT_TRUE(absl::StrContains(Ctl({"case", "list", "--contact", wile_id}).out, case_id));
+
+  CommandResult task = Ctl({"task", "create", "--title", "Send new anvil", "--assignee", "sam",
+                            "--contact", wile_id, "--due", "2026-01-05T09:00:00Z"});
+  ASSERT_EQ(task.exit_code, 0) << task.err;
+  const std::string task_id = Field(task.out, "id");
+  CommandResult overdue =
+      Ctl({"task", "list", "sam", "--view", "overdue", "--at", "2026-02-01T00:00:00Z"});
+  EXPECT_TRUE(absl::StrContains(overdue.out, task_id)) << overdue.out;
+  EXPECT_EQ(Field(Ctl({"task", "complete", task_id}).out, "status"), "completed");
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

@@ -144,6 +144,22 @@ TEST_F(InteractionTest, RestartAndRebuildKeepEverything) {
   update.mutable_interaction()->set_subject("edited");
   update.mutable_update_mask()->add_paths("subject");
   ASSERT_TRUE(node_.interactions->UpdateInteraction(Ctx().get(), update, &out).ok());
+  iv1::OpenCaseRequest open;
+  open.mutable_case_()->set_subject("help");
+  open.mutable_case_()->set_contact_id(ann.id());
+  iv1::Case c;
+  ASSERT_TRUE(node_.interactions->OpenCase(Ctx().get(), open, &c).ok());
+  iv1::ChangeCaseStatusRequest status;
+  status.set_id(c.id());
+  status.set_status(iv1::CASE_STATUS_OPEN);
+  ASSERT_TRUE(node_.interactions->ChangeCaseStatus(Ctx().get(), status, &c).ok());
+  iv1::CreateTaskRequest task;
+  task.mutable_task()->set_title("follow up");
+  task.mutable_task()->set_assignee("sam");
+  task.mutable_task()->set_contact_id(ann.id());
+  *task.mutable_task()->mutable_due_time() = Seconds(50);
+  iv1::Task t;
+  ASSERT_TRUE(node_.interactions->CreateTask(Ctx().get(), task, &t).ok());
   crm::admin::v1::GetProjectionStatusResponse before, after;
   ASSERT_TRUE(ProjectionStatus(node_, &before, "interaction").ok());
   ASSERT_EQ(node_.process->Stop(SIGTERM), 0);
@@ -153,7 +169,12 @@ TEST_F(InteractionTest, RestartAndRebuildKeepEverything) {
   EXPECT_EQ(after.checksum(), before.checksum());
   iv1::ListTimelineRequest timeline;
   timeline.set_contact_id(ann.id());
+  timeline.add_kinds(iv1::TIMELINE_KIND_INTERACTION);
   EXPECT_EQ(Subjects(node_, timeline), (std::vector<std::string>{"edited", "m2", "m1", "m0"}));
+  iv1::GetCaseRequest get_case;
+  get_case.set_id(c.id());
+  ASSERT_TRUE(node_.interactions->GetCase(Ctx().get(), get_case, &c).ok());
+  EXPECT_EQ(c.status(), iv1::CASE_STATUS_OPEN);
 }
 
 TEST_F(InteractionTest, SeparateProcessesOnTheDevBroker) {

@@ -80,5 +80,6 @@ void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterInteractionCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterCaseAndTaskCommands(CLI::App& app, Client& client, int& exit_code);
 
 }  // namespace crm::ctl

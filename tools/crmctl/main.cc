@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   crm::ctl::RegisterContactCommands(app, client, exit_code);
   crm::ctl::RegisterCompanyCommands(app, client, exit_code);
   crm::ctl::RegisterInteractionCommands(app, client, exit_code);
+  crm::ctl::RegisterCaseAndTaskCommands(app, client, exit_code);
   crm::ctl::RegisterAdminCommands(app, client, exit_code);
   try {
     app.parse(argc, argv);

@@ -1,10 +1,13 @@
 #include "services/contact/api/contact_grpc.h"
 
+#include "common/grpc/reactor.h"
 #include "common/grpc/status.h"
 #include "services/contact/api/validation.h"
 
 namespace crm::contact {
 
+using grpcutil::FinishNow;
+using grpcutil::FinishWith;
 using grpcutil::ToGrpcStatus;
 namespace v1 = crm::contact::v1;
 
@@ -15,20 +18,6 @@ constexpr absl::Duration kMaxWait = absl::Seconds(30);
 // Likely duplicates a create reports, and the most FindDuplicates returns.
 constexpr size_t kMaxLikelyDuplicates = 10;
 constexpr size_t kMaxDuplicates = 100;
-
-// Finishes `reactor` with `result`, moving the record into `response` on success.
-template <typename T>
-Done<T> Finisher(grpc::ServerUnaryReactor* reactor, T* response) {
-  return [reactor, response](absl::StatusOr<T> result) {
-    if (result.ok()) *response = std::move(*result);
-    reactor->Finish(ToGrpcStatus(result.status()));
-  };
-}
-
-grpc::ServerUnaryReactor* Refuse(grpc::ServerUnaryReactor* reactor, const absl::Status& s) {
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
-}
 
 OptionalTime AsOf(bool has, const google::protobuf::Timestamp& t) {
   return has ? OptionalTime(t) : std::nullopt;
@@ -48,8 +37,7 @@ std::optional<size_t> FillHits(std::vector<Hit<T>>& hits, const ValidSearch& sea
 CallContext ContactGrpc::Context(grpc::CallbackServerContext* context) const {
   CallContext ctx;
   ctx.tenant = tenant_;
-  const absl::Time deadline = absl::FromChrono(context->deadline());
-  ctx.deadline = std::min(deadline, absl::Now() + kMaxWait);
+  ctx.deadline = grpcutil::CallDeadline(context, kMaxWait);
   return ctx;
 }
 
@@ -60,7 +48,7 @@ grpc::ServerUnaryReactor* ContactGrpc::CreateContact(grpc::CallbackServerContext
                                                      v1::CreateContactResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Contact> contact = ValidateCreate(*request);
-  if (!contact.ok()) return Refuse(reactor, contact.status());
+  if (!contact.ok()) return FinishNow(reactor, contact.status());
   const CallContext ctx = Context(context);
   service_->Create(ctx, *contact, request->request_id(),
                    [this, ctx, reactor, response](absl::StatusOr<Contact> created) {
@@ -85,10 +73,10 @@ grpc::ServerUnaryReactor* ContactGrpc::MergeContacts(grpc::CallbackServerContext
                                                      Contact* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidMerge> merge = ValidateMerge(*request);
-  if (!merge.ok()) return Refuse(reactor, merge.status());
+  if (!merge.ok()) return FinishNow(reactor, merge.status());
   service_->Merge(Context(context), request->survivor_id(), request->merged_id(), merge->mask,
                   request->survivor_expected_version(), request->merged_expected_version(),
-                  request->request_id(), Finisher(reactor, response));
+                  request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -96,7 +84,7 @@ grpc::ServerUnaryReactor* ContactGrpc::UnmergeContacts(grpc::CallbackServerConte
                                                        const v1::UnmergeContactsRequest* request,
                                                        v1::UnmergeContactsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateUnmerge(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateUnmerge(*request); !s.ok()) return FinishNow(reactor, s);
   service_->Unmerge(Context(context), request->merged_id(), request->request_id(),
                     [reactor, response](absl::StatusOr<std::pair<Contact, Contact>> result) {
                       if (result.ok()) {
@@ -112,8 +100,8 @@ grpc::ServerUnaryReactor* ContactGrpc::GetContactQuality(
     grpc::CallbackServerContext* context, const v1::GetContactQualityRequest* request,
     v1::DataQuality* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateContactQuality(*request); !s.ok()) return Refuse(reactor, s);
-  Finisher(reactor, response)(service_->ContactQuality(Context(context), request->contact_id()));
+  if (absl::Status s = ValidateContactQuality(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->ContactQuality(Context(context), request->contact_id()));
   return reactor;
 }
 
@@ -121,8 +109,8 @@ grpc::ServerUnaryReactor* ContactGrpc::GetCompanyQuality(
     grpc::CallbackServerContext* context, const v1::GetCompanyQualityRequest* request,
     v1::DataQuality* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateCompanyQuality(*request); !s.ok()) return Refuse(reactor, s);
-  Finisher(reactor, response)(service_->CompanyQuality(Context(context), request->company_id()));
+  if (absl::Status s = ValidateCompanyQuality(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->CompanyQuality(Context(context), request->company_id()));
   return reactor;
 }
 
@@ -131,7 +119,7 @@ grpc::ServerUnaryReactor* ContactGrpc::ListIncompleteContacts(
     v1::ListIncompleteContactsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidIncomplete> valid = ValidateListIncomplete(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   absl::StatusOr<Page<v1::IncompleteContact>> page = service_->IncompleteContacts(
       Context(context), valid->below, valid->resume_after, valid->page_size);
   if (page.ok()) {
@@ -140,14 +128,14 @@ grpc::ServerUnaryReactor* ContactGrpc::ListIncompleteContacts(
       response->set_next_page_token(IncompletePageToken(*request, page->resume_after));
     }
   }
-  return Refuse(reactor, page.status());
+  return FinishNow(reactor, page.status());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::GetDataQualityRules(grpc::CallbackServerContext* context,
                                                            const v1::GetDataQualityRulesRequest*,
                                                            v1::DataQualityRules* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Finisher(reactor, response)(service_->QualityRules(Context(context)));
+  FinishWith(reactor, response)(service_->QualityRules(Context(context)));
   return reactor;
 }
 
@@ -155,9 +143,9 @@ grpc::ServerUnaryReactor* ContactGrpc::UpdateDataQualityRules(
     grpc::CallbackServerContext* context, const v1::UpdateDataQualityRulesRequest* request,
     v1::DataQualityRules* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateQualityRules(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateQualityRules(*request); !s.ok()) return FinishNow(reactor, s);
   service_->UpdateQualityRules(Context(context), request->rules(), request->request_id(),
-                               Finisher(reactor, response));
+                               FinishWith(reactor, response));
   return reactor;
 }
 
@@ -165,13 +153,13 @@ grpc::ServerUnaryReactor* ContactGrpc::FindDuplicates(grpc::CallbackServerContex
                                                       const v1::FindDuplicatesRequest* request,
                                                       v1::FindDuplicatesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateFindDuplicates(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateFindDuplicates(*request); !s.ok()) return FinishNow(reactor, s);
   absl::StatusOr<std::vector<v1::DuplicateMatch>> matches =
       service_->FindDuplicates(Context(context), request->contact_id(), kMaxDuplicates);
   if (matches.ok()) {
     for (auto& m : *matches) *response->add_matches() = std::move(m);
   }
-  return Refuse(reactor, matches.status());
+  return FinishNow(reactor, matches.status());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::ListDuplicateCandidates(
@@ -179,7 +167,7 @@ grpc::ServerUnaryReactor* ContactGrpc::ListDuplicateCandidates(
     v1::ListDuplicateCandidatesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidDuplicateList> valid = ValidateListDuplicates(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   absl::StatusOr<Page<v1::DuplicatePair>> page = service_->ListDuplicateCandidates(
       Context(context), valid->resume_after, valid->min_score, valid->page_size);
   if (page.ok()) {
@@ -188,15 +176,15 @@ grpc::ServerUnaryReactor* ContactGrpc::ListDuplicateCandidates(
       response->set_next_page_token(DuplicatesPageToken(*request, page->resume_after));
     }
   }
-  return Refuse(reactor, page.status());
+  return FinishNow(reactor, page.status());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::GetContact(grpc::CallbackServerContext* context,
                                                   const v1::GetContactRequest* request,
                                                   Contact* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateGet(*request); !s.ok()) return Refuse(reactor, s);
-  Finisher(reactor, response)(
+  if (absl::Status s = ValidateGet(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(
       service_->Get(Context(context), request->id(), AsOf(request->has_as_of(), request->as_of())));
   return reactor;
 }
@@ -206,9 +194,9 @@ grpc::ServerUnaryReactor* ContactGrpc::UpdateContact(grpc::CallbackServerContext
                                                      Contact* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidUpdate<Contact>> update = ValidateUpdate(*request);
-  if (!update.ok()) return Refuse(reactor, update.status());
+  if (!update.ok()) return FinishNow(reactor, update.status());
   service_->Update(Context(context), update->values, update->mask, request->expected_version(),
-                   request->request_id(), Finisher(reactor, response));
+                   request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -216,9 +204,9 @@ grpc::ServerUnaryReactor* ContactGrpc::DeleteContact(grpc::CallbackServerContext
                                                      const v1::DeleteContactRequest* request,
                                                      Contact* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateDelete(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateDelete(*request); !s.ok()) return FinishNow(reactor, s);
   service_->Delete(Context(context), request->id(), request->expected_version(),
-                   request->request_id(), Finisher(reactor, response));
+                   request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -227,7 +215,7 @@ grpc::ServerUnaryReactor* ContactGrpc::ListContacts(grpc::CallbackServerContext*
                                                     v1::ListContactsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidList> list = ValidateList(*request);
-  if (!list.ok()) return Refuse(reactor, list.status());
+  if (!list.ok()) return FinishNow(reactor, list.status());
   absl::StatusOr<Page<Contact>> page =
       service_->List(Context(context), list->filter, list->resume_after, list->page_size);
   if (page.ok()) {
@@ -236,7 +224,7 @@ grpc::ServerUnaryReactor* ContactGrpc::ListContacts(grpc::CallbackServerContext*
       response->set_next_page_token(ListPageToken(*request, page->resume_after));
     }
   }
-  return Refuse(reactor, page.status());
+  return FinishNow(reactor, page.status());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::SearchContacts(grpc::CallbackServerContext* context,
@@ -244,7 +232,7 @@ grpc::ServerUnaryReactor* ContactGrpc::SearchContacts(grpc::CallbackServerContex
                                                       v1::SearchContactsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidSearch> search = ValidateSearch(*request);
-  if (!search.ok()) return Refuse(reactor, search.status());
+  if (!search.ok()) return FinishNow(reactor, search.status());
   absl::StatusOr<std::vector<Hit<Contact>>> hits =
       service_->Search(Context(context), search->words, search->show_archived);
   if (hits.ok()) {
@@ -255,7 +243,7 @@ grpc::ServerUnaryReactor* ContactGrpc::SearchContacts(grpc::CallbackServerContex
     });
     if (next) response->set_next_page_token(SearchPageToken(*request, *next));
   }
-  return Refuse(reactor, hits.status());
+  return FinishNow(reactor, hits.status());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::GetContactHistory(
@@ -263,7 +251,7 @@ grpc::ServerUnaryReactor* ContactGrpc::GetContactHistory(
     v1::GetContactHistoryResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidHistory> valid = ValidateHistory(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   absl::StatusOr<Page<HistoryEntry>> page = service_->History(
       Context(context), request->id(), /*company=*/false, valid->offset, valid->page_size);
   if (page.ok()) {
@@ -272,7 +260,7 @@ grpc::ServerUnaryReactor* ContactGrpc::GetContactHistory(
       response->set_next_page_token(HistoryPageToken(*request, std::stoll(page->resume_after)));
     }
   }
-  return Refuse(reactor, page.status());
+  return FinishNow(reactor, page.status());
 }
 
 // --- Companies --------------------------------------------------------------------------------
@@ -282,9 +270,9 @@ grpc::ServerUnaryReactor* ContactGrpc::CreateCompany(grpc::CallbackServerContext
                                                      Company* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Company> company = ValidateCreateCompany(*request);
-  if (!company.ok()) return Refuse(reactor, company.status());
+  if (!company.ok()) return FinishNow(reactor, company.status());
   service_->CreateCompany(Context(context), *company, request->request_id(),
-                          Finisher(reactor, response));
+                          FinishWith(reactor, response));
   return reactor;
 }
 
@@ -292,9 +280,9 @@ grpc::ServerUnaryReactor* ContactGrpc::GetCompany(grpc::CallbackServerContext* c
                                                   const v1::GetCompanyRequest* request,
                                                   Company* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateGetCompany(*request); !s.ok()) return Refuse(reactor, s);
-  Finisher(reactor, response)(service_->GetCompany(Context(context), request->id(),
-                                                   AsOf(request->has_as_of(), request->as_of())));
+  if (absl::Status s = ValidateGetCompany(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->GetCompany(Context(context), request->id(),
+                                                     AsOf(request->has_as_of(), request->as_of())));
   return reactor;
 }
 
@@ -303,10 +291,10 @@ grpc::ServerUnaryReactor* ContactGrpc::UpdateCompany(grpc::CallbackServerContext
                                                      Company* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidUpdate<Company>> update = ValidateUpdateCompany(*request);
-  if (!update.ok()) return Refuse(reactor, update.status());
+  if (!update.ok()) return FinishNow(reactor, update.status());
   service_->UpdateCompany(Context(context), update->values, update->mask,
                           request->expected_version(), request->request_id(),
-                          Finisher(reactor, response));
+                          FinishWith(reactor, response));
   return reactor;
 }
 
@@ -314,9 +302,9 @@ grpc::ServerUnaryReactor* ContactGrpc::DeleteCompany(grpc::CallbackServerContext
                                                      const v1::DeleteCompanyRequest* request,
                                                      Company* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateDeleteCompany(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateDeleteCompany(*request); !s.ok()) return FinishNow(reactor, s);
   service_->DeleteCompany(Context(context), request->id(), request->expected_version(),
-                          request->request_id(), Finisher(reactor, response));
+                          request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -325,7 +313,7 @@ grpc::ServerUnaryReactor* ContactGrpc::ListCompanies(grpc::CallbackServerContext
                                                      v1::ListCompaniesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidList> list = ValidateListCompanies(*request);
-  if (!list.ok()) return Refuse(reactor, list.status());
+  if (!list.ok()) return FinishNow(reactor, list.status());
   absl::StatusOr<Page<Company>> page =
       service_->ListCompanies(Context(context), list->filter, list->resume_after, list->page_size);
   if (page.ok()) {
@@ -334,7 +322,7 @@ grpc::ServerUnaryReactor* ContactGrpc::ListCompanies(grpc::CallbackServerContext
       response->set_next_page_token(ListCompaniesPageToken(*request, page->resume_after));
     }
   }
-  return Refuse(reactor, page.status());
+  return FinishNow(reactor, page.status());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::SearchCompanies(grpc::CallbackServerContext* context,
@@ -342,7 +330,7 @@ grpc::ServerUnaryReactor* ContactGrpc::SearchCompanies(grpc::CallbackServerConte
                                                        v1::SearchCompaniesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidSearch> search = ValidateSearchCompanies(*request);
-  if (!search.ok()) return Refuse(reactor, search.status());
+  if (!search.ok()) return FinishNow(reactor, search.status());
   absl::StatusOr<std::vector<Hit<Company>>> hits =
       service_->SearchCompanies(Context(context), search->words, search->show_archived);
   if (hits.ok()) {
@@ -353,7 +341,7 @@ grpc::ServerUnaryReactor* ContactGrpc::SearchCompanies(grpc::CallbackServerConte
     });
     if (next) response->set_next_page_token(SearchCompaniesPageToken(*request, *next));
   }
-  return Refuse(reactor, hits.status());
+  return FinishNow(reactor, hits.status());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::GetCompanyHistory(
@@ -361,7 +349,7 @@ grpc::ServerUnaryReactor* ContactGrpc::GetCompanyHistory(
     v1::GetCompanyHistoryResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidHistory> valid = ValidateCompanyHistory(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   absl::StatusOr<Page<HistoryEntry>> page = service_->History(
       Context(context), request->id(), /*company=*/true, valid->offset, valid->page_size);
   if (page.ok()) {
@@ -371,16 +359,16 @@ grpc::ServerUnaryReactor* ContactGrpc::GetCompanyHistory(
           CompanyHistoryPageToken(*request, std::stoll(page->resume_after)));
     }
   }
-  return Refuse(reactor, page.status());
+  return FinishNow(reactor, page.status());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::AddRelationship(grpc::CallbackServerContext* context,
                                                        const v1::AddRelationshipRequest* request,
                                                        Company* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateAddRelationship(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateAddRelationship(*request); !s.ok()) return FinishNow(reactor, s);
   service_->AddRelationship(Context(context), request->relationship(), request->expected_version(),
-                            request->request_id(), Finisher(reactor, response));
+                            request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -388,10 +376,10 @@ grpc::ServerUnaryReactor* ContactGrpc::RemoveRelationship(
     grpc::CallbackServerContext* context, const v1::RemoveRelationshipRequest* request,
     Company* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateRemoveRelationship(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateRemoveRelationship(*request); !s.ok()) return FinishNow(reactor, s);
   service_->RemoveRelationship(Context(context), request->relationship(),
                                request->expected_version(), request->request_id(),
-                               Finisher(reactor, response));
+                               FinishWith(reactor, response));
   return reactor;
 }
 
@@ -399,14 +387,14 @@ grpc::ServerUnaryReactor* ContactGrpc::ListRelationships(
     grpc::CallbackServerContext* context, const v1::ListRelationshipsRequest* request,
     v1::ListRelationshipsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateListRelationships(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateListRelationships(*request); !s.ok()) return FinishNow(reactor, s);
   absl::StatusOr<Relationships> rels =
       service_->ListRelationships(Context(context), request->company_id());
   if (rels.ok()) {
     for (auto& r : rels->outgoing) *response->add_outgoing() = std::move(r);
     for (auto& r : rels->incoming) *response->add_incoming() = std::move(r);
   }
-  return Refuse(reactor, rels.status());
+  return FinishNow(reactor, rels.status());
 }
 
 }  // namespace crm::contact

@@ -1,10 +1,13 @@
 #include "services/interaction/api/interaction_grpc.h"
 
+#include "common/grpc/reactor.h"
 #include "common/grpc/status.h"
 #include "services/interaction/api/validation.h"
 
 namespace crm::interaction {
 
+using grpcutil::FinishNow;
+using grpcutil::FinishWith;
 using grpcutil::ToGrpcStatus;
 namespace v1 = crm::interaction::v1;
 
@@ -12,25 +15,12 @@ namespace {
 
 constexpr absl::Duration kMaxWait = absl::Seconds(30);
 
-template <typename T>
-Done<T> Finisher(grpc::ServerUnaryReactor* reactor, T* response) {
-  return [reactor, response](absl::StatusOr<T> result) {
-    if (result.ok()) *response = std::move(*result);
-    reactor->Finish(ToGrpcStatus(result.status()));
-  };
-}
-
-grpc::ServerUnaryReactor* Refuse(grpc::ServerUnaryReactor* reactor, const absl::Status& s) {
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
-}
-
 }  // namespace
 
 CallContext InteractionGrpc::Context(grpc::CallbackServerContext* context) const {
   CallContext ctx;
   ctx.tenant = tenant_;
-  ctx.deadline = std::min(absl::FromChrono(context->deadline()), absl::Now() + kMaxWait);
+  ctx.deadline = grpcutil::CallDeadline(context, kMaxWait);
   return ctx;
 }
 
@@ -39,8 +29,8 @@ grpc::ServerUnaryReactor* InteractionGrpc::LogInteraction(grpc::CallbackServerCo
                                                           Interaction* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Interaction> valid = ValidateLog(*request, absl::Now());
-  if (!valid.ok()) return Refuse(reactor, valid.status());
-  service_->Log(Context(context), *valid, request->request_id(), Finisher(reactor, response));
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  service_->Log(Context(context), *valid, request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -48,8 +38,8 @@ grpc::ServerUnaryReactor* InteractionGrpc::GetInteraction(grpc::CallbackServerCo
                                                           const v1::GetInteractionRequest* request,
                                                           Interaction* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateGet(*request); !s.ok()) return Refuse(reactor, s);
-  Finisher(reactor, response)(service_->Get(Context(context), request->id()));
+  if (absl::Status s = ValidateGet(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->Get(Context(context), request->id()));
   return reactor;
 }
 
@@ -58,9 +48,9 @@ grpc::ServerUnaryReactor* InteractionGrpc::UpdateInteraction(
     Interaction* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidUpdate> valid = ValidateUpdate(*request, absl::Now());
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   service_->Update(Context(context), valid->values, valid->mask, request->expected_version(),
-                   request->request_id(), Finisher(reactor, response));
+                   request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -68,9 +58,9 @@ grpc::ServerUnaryReactor* InteractionGrpc::DeleteInteraction(
     grpc::CallbackServerContext* context, const v1::DeleteInteractionRequest* request,
     Interaction* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateDelete(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateDelete(*request); !s.ok()) return FinishNow(reactor, s);
   service_->Delete(Context(context), request->id(), request->expected_version(),
-                   request->request_id(), Finisher(reactor, response));
+                   request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -79,7 +69,7 @@ grpc::ServerUnaryReactor* InteractionGrpc::ListTimeline(grpc::CallbackServerCont
                                                         v1::ListTimelineResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidTimeline> valid = ValidateTimeline(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   absl::StatusOr<TimelinePage> page =
       service_->Timeline(Context(context), request->contact_id(), request->company_id(),
                          valid->filter, valid->resume_after, valid->page_size);
@@ -89,7 +79,7 @@ grpc::ServerUnaryReactor* InteractionGrpc::ListTimeline(grpc::CallbackServerCont
       response->set_next_page_token(TimelinePageToken(*request, page->resume_after));
     }
   }
-  return Refuse(reactor, page.status());
+  return FinishNow(reactor, page.status());
 }
 
 // --- Tasks ------------------------------------------------------------------------------------
@@ -99,9 +89,9 @@ grpc::ServerUnaryReactor* InteractionGrpc::CreateTask(grpc::CallbackServerContex
                                                       Task* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Task> valid = ValidateCreateTask(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   service_->CreateTask(Context(context), *valid, request->request_id(),
-                       Finisher(reactor, response));
+                       FinishWith(reactor, response));
   return reactor;
 }
 
@@ -109,8 +99,8 @@ grpc::ServerUnaryReactor* InteractionGrpc::GetTask(grpc::CallbackServerContext* 
                                                    const v1::GetTaskRequest* request,
                                                    Task* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateGetTask(*request); !s.ok()) return Refuse(reactor, s);
-  Finisher(reactor, response)(service_->GetTask(Context(context), request->id()));
+  if (absl::Status s = ValidateGetTask(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->GetTask(Context(context), request->id()));
   return reactor;
 }
 
@@ -121,10 +111,10 @@ grpc::ServerUnaryReactor* InteractionGrpc::CompleteTask(grpc::CallbackServerCont
   if (absl::Status s =
           ValidateTaskChange(request->id(), request->expected_version(), request->request_id());
       !s.ok()) {
-    return Refuse(reactor, s);
+    return FinishNow(reactor, s);
   }
   service_->CompleteTask(Context(context), request->id(), request->expected_version(),
-                         request->request_id(), Finisher(reactor, response));
+                         request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -133,9 +123,9 @@ grpc::ServerUnaryReactor* InteractionGrpc::RescheduleTask(grpc::CallbackServerCo
                                                           Task* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<TaskRescheduled> valid = ValidateReschedule(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   service_->RescheduleTask(Context(context), request->id(), *valid, request->expected_version(),
-                           request->request_id(), Finisher(reactor, response));
+                           request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -146,10 +136,10 @@ grpc::ServerUnaryReactor* InteractionGrpc::CancelTask(grpc::CallbackServerContex
   if (absl::Status s =
           ValidateTaskChange(request->id(), request->expected_version(), request->request_id());
       !s.ok()) {
-    return Refuse(reactor, s);
+    return FinishNow(reactor, s);
   }
   service_->CancelTask(Context(context), request->id(), request->expected_version(),
-                       request->request_id(), Finisher(reactor, response));
+                       request->request_id(), FinishWith(reactor, response));
   return reactor;
 }
 
@@ -158,7 +148,7 @@ grpc::ServerUnaryReactor* InteractionGrpc::ListTasks(grpc::CallbackServerContext
                                                      v1::ListTasksResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidTaskList> valid = ValidateListTasks(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   absl::StatusOr<TaskPage> page =
       service_->ListTasks(Context(context), request->assignee(), valid->from_nanos, valid->to_nanos,
                           valid->resume_after, valid->page_size);
@@ -168,7 +158,7 @@ grpc::ServerUnaryReactor* InteractionGrpc::ListTasks(grpc::CallbackServerContext
       response->set_next_page_token(TasksPageToken(*request, page->resume_after));
     }
   }
-  return Refuse(reactor, page.status());
+  return FinishNow(reactor, page.status());
 }
 
 // --- Cases ------------------------------------------------------------------------------------
@@ -178,8 +168,9 @@ grpc::ServerUnaryReactor* InteractionGrpc::OpenCase(grpc::CallbackServerContext*
                                                     Case* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Case> valid = ValidateOpenCase(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
-  service_->OpenCase(Context(context), *valid, request->request_id(), Finisher(reactor, response));
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  service_->OpenCase(Context(context), *valid, request->request_id(),
+                     FinishWith(reactor, response));
   return reactor;
 }
 
@@ -187,8 +178,8 @@ grpc::ServerUnaryReactor* InteractionGrpc::GetCase(grpc::CallbackServerContext* 
                                                    const v1::GetCaseRequest* request,
                                                    Case* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateGetCase(*request); !s.ok()) return Refuse(reactor, s);
-  Finisher(reactor, response)(service_->GetCase(Context(context), request->id()));
+  if (absl::Status s = ValidateGetCase(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->GetCase(Context(context), request->id()));
   return reactor;
 }
 
@@ -196,10 +187,10 @@ grpc::ServerUnaryReactor* InteractionGrpc::AssignCase(grpc::CallbackServerContex
                                                       const v1::AssignCaseRequest* request,
                                                       Case* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateAssignCase(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateAssignCase(*request); !s.ok()) return FinishNow(reactor, s);
   service_->AssignCase(Context(context), request->id(), request->owner(),
                        request->expected_version(), request->request_id(),
-                       Finisher(reactor, response));
+                       FinishWith(reactor, response));
   return reactor;
 }
 
@@ -207,10 +198,10 @@ grpc::ServerUnaryReactor* InteractionGrpc::CommentOnCase(grpc::CallbackServerCon
                                                          const v1::CommentOnCaseRequest* request,
                                                          Case* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateCommentOnCase(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateCommentOnCase(*request); !s.ok()) return FinishNow(reactor, s);
   service_->CommentOnCase(Context(context), request->id(), request->comment(),
                           request->expected_version(), request->request_id(),
-                          Finisher(reactor, response));
+                          FinishWith(reactor, response));
   return reactor;
 }
 
@@ -218,10 +209,10 @@ grpc::ServerUnaryReactor* InteractionGrpc::ChangeCasePriority(
     grpc::CallbackServerContext* context, const v1::ChangeCasePriorityRequest* request,
     Case* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateChangeCasePriority(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateChangeCasePriority(*request); !s.ok()) return FinishNow(reactor, s);
   service_->ChangeCasePriority(Context(context), request->id(), request->priority(),
                                request->expected_version(), request->request_id(),
-                               Finisher(reactor, response));
+                               FinishWith(reactor, response));
   return reactor;
 }
 
@@ -229,10 +220,10 @@ grpc::ServerUnaryReactor* InteractionGrpc::ChangeCaseStatus(
     grpc::CallbackServerContext* context, const v1::ChangeCaseStatusRequest* request,
     Case* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status s = ValidateChangeCaseStatus(*request); !s.ok()) return Refuse(reactor, s);
+  if (absl::Status s = ValidateChangeCaseStatus(*request); !s.ok()) return FinishNow(reactor, s);
   service_->ChangeCaseStatus(Context(context), request->id(), request->status(),
                              request->expected_version(), request->request_id(),
-                             Finisher(reactor, response));
+                             FinishWith(reactor, response));
   return reactor;
 }
 
@@ -241,7 +232,7 @@ grpc::ServerUnaryReactor* InteractionGrpc::ListCases(grpc::CallbackServerContext
                                                      v1::ListCasesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ValidCaseList> valid = ValidateListCases(*request);
-  if (!valid.ok()) return Refuse(reactor, valid.status());
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
   absl::StatusOr<CasePage> page =
       service_->ListCases(Context(context), valid->filter, valid->resume_after, valid->page_size);
   if (page.ok()) {
@@ -250,7 +241,7 @@ grpc::ServerUnaryReactor* InteractionGrpc::ListCases(grpc::CallbackServerContext
       response->set_next_page_token(CasesPageToken(*request, page->resume_after));
     }
   }
-  return Refuse(reactor, page.status());
+  return FinishNow(reactor, page.status());
 }
 
 }  // namespace crm::interaction

@@ -1,0 +1,43 @@
+// Helpers for callback-API handlers: finish a unary reactor from a result, and the deadline a
+// handler works to.
+//
+//   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+//   if (absl::Status s = Validate(*request); !s.ok()) return FinishNow(reactor, s);
+//   service_->Do(..., FinishWith(reactor, response));
+//   return reactor;
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/grpc/status.h"
+
+namespace crm::grpcutil {
+
+// Finishes `reactor` with `status`; returns it, for `return FinishNow(...)` in a handler.
+inline grpc::ServerUnaryReactor* FinishNow(grpc::ServerUnaryReactor* reactor,
+                                           const absl::Status& status) {
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// A completion that moves the result into `response` and finishes `reactor`.
+template <typename T>
+std::function<void(absl::StatusOr<T>)> FinishWith(grpc::ServerUnaryReactor* reactor, T* response) {
+  return [reactor, response](absl::StatusOr<T> result) {
+    if (result.ok()) *response = std::move(*result);
+    reactor->Finish(ToGrpcStatus(result.status()));
+  };
+}
+
+// The call's deadline, but no later than `max_wait` from now: a write with no deadline still
+// stops waiting for its projection.
+inline absl::Time CallDeadline(grpc::CallbackServerContext* context, absl::Duration max_wait) {
+  return std::min(absl::FromChrono(context->deadline()), absl::Now() + max_wait);
+}
+
+}  // namespace crm::grpcutil

@@ -45,8 +45,8 @@ void InteractionService::Stop() { projector_.Stop(); }
 
 absl::Status InteractionService::CheckContact(const CallContext& ctx, const std::string& field,
                                               const std::string& contact_id) {
-  ASSIGN_OR_RETURN(std::optional<DirectoryEntry> entry,
-                   projection_.GetDirectoryEntry(ctx.tenant, contact_id));
+  ASSIGN_OR_RETURN(std::optional<directory::ContactDirectoryEntry> entry,
+                   projection_.directory().Get(ctx.tenant, contact_id));
   if (!entry) {
     // Perhaps created a moment ago: wait for the directory to catch up, then look again.
     const absl::Time deadline = std::min(ctx.deadline, absl::Now() + kDirectoryWait);
@@ -56,9 +56,9 @@ absl::Status InteractionService::CheckContact(const CallContext& ctx, const std:
                        " is not known yet and the contact directory is behind "
                        "the contact log; retry"));
     }
-    ASSIGN_OR_RETURN(entry, projection_.GetDirectoryEntry(ctx.tenant, contact_id));
+    ASSIGN_OR_RETURN(entry, projection_.directory().Get(ctx.tenant, contact_id));
   }
-  return CheckDirectoryEntry(entry, field, contact_id);
+  return directory::CheckLinkable(entry, field, contact_id);
 }
 
 template <typename T>
@@ -315,13 +315,14 @@ absl::StatusOr<TimelinePage> InteractionService::Timeline(
     const CallContext& ctx, const std::string& contact_id, const std::string& company_id,
     const TimelineFilter& filter, const std::string& resume_after, size_t page_size) const {
   if (!contact_id.empty()) {
-    ASSIGN_OR_RETURN(std::optional<DirectoryEntry> entry,
-                     projection_.GetDirectoryEntry(ctx.tenant, contact_id));
+    ASSIGN_OR_RETURN(std::optional<directory::ContactDirectoryEntry> entry,
+                     projection_.directory().Get(ctx.tenant, contact_id));
     if (!entry) {
       return absl::NotFoundError(
           absl::StrCat("contact_id: contact ", contact_id, " does not exist"));
     }
-    ASSIGN_OR_RETURN(std::vector<std::string> ids, projection_.WithMerged(ctx.tenant, contact_id));
+    ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                     projection_.directory().WithMerged(ctx.tenant, contact_id));
     return projection_.Timeline(ctx.tenant, 't', ids, filter, resume_after, page_size,
                                 kMaxTimelineScan);
   }

@@ -1,7 +1,6 @@
 #include "services/interaction/domain/apply.h"
 
 #include "absl/strings/str_cat.h"
-#include "crm/contact/v1/events.pb.h"
 #include "google/protobuf/util/field_mask_util.h"
 
 namespace crm::interaction {
@@ -12,13 +11,6 @@ namespace {
 
 bool Before(const google::protobuf::Timestamp& a, const google::protobuf::Timestamp& b) {
   return a.seconds() < b.seconds() || (a.seconds() == b.seconds() && a.nanos() < b.nanos());
-}
-
-std::string DisplayName(const crm::contact::v1::Contact& c) {
-  const auto& p = c.personal();
-  if (p.given_name().empty()) return p.family_name();
-  if (p.family_name().empty()) return p.given_name();
-  return absl::StrCat(p.given_name(), " ", p.family_name());
 }
 
 }  // namespace
@@ -70,53 +62,6 @@ absl::StatusOr<Interaction> Apply(const std::optional<Interaction>& current,
   next.set_version(event.aggregate_version());
   *next.mutable_update_time() = effective;
   *next.mutable_create_time() = current ? current->create_time() : effective;
-  return next;
-}
-
-std::optional<DirectoryEntry> ApplyDirectory(const std::optional<DirectoryEntry>& current,
-                                             const EventEnvelope& event) {
-  const std::string& type = event.event_type();
-  DirectoryEntry next = current.value_or(DirectoryEntry());
-  next.set_contact_id(event.aggregate_id());
-  if (type == "crm.contact.v1.ContactCreated") {
-    crm::contact::v1::ContactCreated created;
-    if (!event.payload().UnpackTo(&created)) return std::nullopt;
-    next.set_given_name(created.contact().personal().given_name());
-    next.set_family_name(created.contact().personal().family_name());
-    next.set_display_name(DisplayName(created.contact()));
-  } else if (type == "crm.contact.v1.ContactUpdated") {
-    crm::contact::v1::ContactUpdated updated;
-    if (!current || !event.payload().UnpackTo(&updated)) return std::nullopt;
-    // Only a name change matters here.
-    bool touched = false;
-    for (const std::string& path : updated.update_mask().paths()) {
-      if (path == "personal.given_name" || path == "personal") {
-        next.set_given_name(updated.contact().personal().given_name());
-        touched = true;
-      }
-      if (path == "personal.family_name" || path == "personal") {
-        next.set_family_name(updated.contact().personal().family_name());
-        touched = true;
-      }
-    }
-    if (!touched) return std::nullopt;
-    crm::contact::v1::Contact names;
-    names.mutable_personal()->set_given_name(next.given_name());
-    names.mutable_personal()->set_family_name(next.family_name());
-    next.set_display_name(DisplayName(names));
-  } else if (type == "crm.contact.v1.ContactArchived") {
-    if (!current) return std::nullopt;
-    next.set_archived(true);
-  } else if (type == "crm.contact.v1.ContactMergedInto") {
-    crm::contact::v1::ContactMergedInto into;
-    if (!current || !event.payload().UnpackTo(&into)) return std::nullopt;
-    next.set_merged_into(into.survivor_id());
-  } else if (type == "crm.contact.v1.ContactUnmerged") {
-    if (!current) return std::nullopt;
-    next.clear_merged_into();
-  } else {
-    return std::nullopt;
-  }
   return next;
 }
 

@@ -1,4 +1,4 @@
-// Apply for interactions, and the contact directory kept from the contact service's events.
+// Apply for interactions.
 // Deterministic: only the current state and the event.
 #pragma once
 
@@ -14,10 +14,5 @@ namespace crm::interaction {
 // NOT_FOUND, FAILED_PRECONDITION when deleted).
 absl::StatusOr<Interaction> Apply(const std::optional<Interaction>& current,
                                   const crm::common::v1::EventEnvelope& event);
-
-// The directory entry after a contact-service event (nullopt: the event does not concern the
-// directory). Never refuses: the contact service already decided.
-std::optional<DirectoryEntry> ApplyDirectory(const std::optional<DirectoryEntry>& current,
-                                             const crm::common::v1::EventEnvelope& event);
 
 }  // namespace crm::interaction

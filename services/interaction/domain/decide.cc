@@ -31,23 +31,6 @@ absl::Status CheckContacts(const Interaction& i, const ContactCheck& check) {
 
 }  // namespace
 
-absl::Status CheckDirectoryEntry(const std::optional<DirectoryEntry>& entry,
-                                 const std::string& field, const std::string& contact_id) {
-  if (!entry) {
-    return absl::NotFoundError(absl::StrCat(field, ": contact ", contact_id, " does not exist"));
-  }
-  if (!entry->merged_into().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(field, ": contact ", contact_id,
-                                                      " was merged into ", entry->merged_into(),
-                                                      "; use that contact"));
-  }
-  if (entry->archived()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(field, ": contact ", contact_id, " is archived"));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<InteractionLogged> DecideLog(const Interaction& requested, const std::string& id,
                                             const ContactCheck& check) {
   if (absl::Status s = CheckContacts(requested, check); !s.ok()) return s;

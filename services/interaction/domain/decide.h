@@ -25,8 +25,4 @@ absl::StatusOr<InteractionUpdated> DecideUpdate(const std::optional<Interaction>
 absl::StatusOr<InteractionDeleted> DecideDelete(const std::optional<Interaction>& current,
                                                 const std::string& id, int64_t expected_version);
 
-// Whether a directory entry allows linking; the status names `field`.
-absl::Status CheckDirectoryEntry(const std::optional<DirectoryEntry>& entry,
-                                 const std::string& field, const std::string& contact_id);
-
 }  // namespace crm::interaction

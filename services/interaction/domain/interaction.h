@@ -2,12 +2,12 @@
 // service's domain, projection and API.
 #pragma once
 
+#include "common/directory/contact_directory.h"
 #include "crm/interaction/v1/events.pb.h"
 #include "crm/interaction/v1/resources.pb.h"
 
 namespace crm::interaction {
 
-using crm::interaction::v1::DirectoryEntry;
 using crm::interaction::v1::Interaction;
 using crm::interaction::v1::InteractionDeleted;
 using crm::interaction::v1::InteractionLogged;
@@ -16,7 +16,7 @@ using crm::interaction::v1::TimelineItem;
 
 // This service's topic, and the contact service's, which it reads for its directory.
 inline constexpr char kTopic[] = "crm.interaction.v1";
-inline constexpr char kContactTopic[] = "crm.contact.v1";
+using directory::kContactTopic;
 inline constexpr char kAggregateType[] = "interaction";
 
 inline constexpr char kInteractionLoggedType[] = "crm.interaction.v1.InteractionLogged";

@@ -61,8 +61,8 @@ bool InteractionProjection::Handles(std::string_view event_type) const {
 
 absl::StatusOr<absl::Status> InteractionProjection::Apply(const EventEnvelope& event,
                                                           store::ProjectionStore::Batch& batch) {
-  if (event.event_type().starts_with("crm.contact.v1.")) {
-    RETURN_IF_ERROR(ApplyContactEvent(event, batch));
+  if (directory::IsContactEvent(event.event_type())) {
+    RETURN_IF_ERROR(directory_.Apply(event, batch));
     return absl::OkStatus();
   }
   if (IsCaseEvent(event.event_type())) return ApplyCaseEvent(event, batch);
@@ -181,39 +181,11 @@ absl::StatusOr<absl::Status> InteractionProjection::ApplyInteraction(
   return absl::OkStatus();
 }
 
-absl::Status InteractionProjection::ApplyContactEvent(const EventEnvelope& event,
-                                                      store::ProjectionStore::Batch& batch) {
-  const std::string key = keys::Directory(event.tenant(), event.aggregate_id());
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
-  ASSIGN_OR_RETURN(std::optional<DirectoryEntry> current, Decode<DirectoryEntry>(raw));
-  std::optional<DirectoryEntry> next = ApplyDirectory(current, event);
-  if (!next) return absl::OkStatus();
-  const std::string old_survivor = current ? current->merged_into() : "";
-  if (old_survivor != next->merged_into()) {
-    if (!old_survivor.empty()) {
-      batch.Delete(Cf::kIndex, keys::Merged(event.tenant(), old_survivor, next->contact_id()));
-    }
-    if (!next->merged_into().empty()) {
-      batch.Put(Cf::kIndex, keys::Merged(event.tenant(), next->merged_into(), next->contact_id()),
-                "");
-    }
-  }
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::optional<Interaction>> InteractionProjection::GetInteraction(
     std::string_view tenant, std::string_view id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, keys::Interaction(tenant, id)));
   return Decode<Interaction>(raw);
-}
-
-absl::StatusOr<std::optional<DirectoryEntry>> InteractionProjection::GetDirectoryEntry(
-    std::string_view tenant, std::string_view id) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                   store_->Get(Cf::kState, keys::Directory(tenant, id)));
-  return Decode<DirectoryEntry>(raw);
 }
 
 absl::StatusOr<std::optional<Case>> InteractionProjection::GetCase(std::string_view tenant,
@@ -313,20 +285,6 @@ absl::StatusOr<TaskPage> InteractionProjection::OpenTasks(
       }));
   RETURN_IF_ERROR(error);
   return page;
-}
-
-absl::StatusOr<std::vector<std::string>> InteractionProjection::WithMerged(
-    std::string_view tenant, std::string_view contact_id) const {
-  std::vector<std::string> ids = {std::string(contact_id)};
-  for (size_t i = 0; i < ids.size() && ids.size() < 1000; ++i) {
-    const std::string prefix = keys::Prefix2('z', tenant, ids[i]);
-    RETURN_IF_ERROR(
-        store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
-          ids.emplace_back(key.substr(prefix.size()));
-          return ids.size() < 1000;
-        }));
-  }
-  return ids;
 }
 
 absl::StatusOr<TimelinePage> InteractionProjection::Timeline(std::string_view tenant, char kind,

@@ -48,7 +48,8 @@ struct TimelinePage {
 
 class InteractionProjection final : public projection::EventApplier {
  public:
-  explicit InteractionProjection(store::ProjectionStore* store) : store_(store) {}
+  explicit InteractionProjection(store::ProjectionStore* store)
+      : store_(store), directory_(store) {}
 
   bool Handles(std::string_view event_type) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
@@ -56,8 +57,8 @@ class InteractionProjection final : public projection::EventApplier {
 
   absl::StatusOr<std::optional<Interaction>> GetInteraction(std::string_view tenant,
                                                             std::string_view id) const;
-  absl::StatusOr<std::optional<DirectoryEntry>> GetDirectoryEntry(std::string_view tenant,
-                                                                  std::string_view id) const;
+  // The contact directory kept from the contact service's events.
+  const directory::ContactDirectory& directory() const { return directory_; }
 
   // A case as stored (breach flags as of its last event).
   absl::StatusOr<std::optional<Case>> GetCase(std::string_view tenant, std::string_view id) const;
@@ -75,10 +76,6 @@ class InteractionProjection final : public projection::EventApplier {
                                      std::optional<int64_t> to_nanos, std::string_view resume_after,
                                      size_t page_size) const;
 
-  // The contact and every contact merged into it (transitively), at most 1000.
-  absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,
-                                                      std::string_view contact_id) const;
-
   // Items of the timelines of `owners` (contacts with kind 't', a company with 'u'), newest
   // first, after position `resume_after`; at most `max_scan` entries examined per owner.
   absl::StatusOr<TimelinePage> Timeline(std::string_view tenant, char kind,
@@ -93,10 +90,8 @@ class InteractionProjection final : public projection::EventApplier {
                                               store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyTaskEvent(const crm::common::v1::EventEnvelope& event,
                                               store::ProjectionStore::Batch& batch);
-  absl::Status ApplyContactEvent(const crm::common::v1::EventEnvelope& event,
-                                 store::ProjectionStore::Batch& batch);
-
   store::ProjectionStore* const store_;
+  const directory::ContactDirectory directory_;
 };
 
 }  // namespace crm::interaction

@@ -2,16 +2,15 @@
 //
 // kState
 //   "i/" tenant \0 interaction_id                      -> Interaction
-//   "k/" tenant \0 contact_id                          -> DirectoryEntry (from contact events)
 //   "c/" tenant \0 case_id                             -> Case
 //   "j/" tenant \0 task_id                             -> Task
 // kIndex
 //   "t/" tenant \0 contact_id \0 ~time(BE64) id        -> TimelineItem (newest first)
 //   "u/" tenant \0 company_id \0 ~time(BE64) id        -> TimelineItem
-//   "z/" tenant \0 survivor_id \0 merged_id            -> "" (contacts merged into a survivor)
 //   "e/" tenant \0 contact_id \0 case_id              -> "" (cases by contact)
 //   "a/" tenant \0 assignee \0 when(BE64) task_id     -> "" (open tasks by due time)
 // A case's events show in timelines as "<case id>#<version>" entries.
+// "k/" (kState) and "z/" (kIndex) belong to the contact directory (common/directory).
 // ~time is 2^64-1 minus the nanoseconds since 1970, so a forward scan is newest first.
 #pragma once
 
@@ -59,15 +58,6 @@ inline std::string OpenTask(std::string_view tenant, std::string_view assignee, 
   std::string k = Prefix2('a', tenant, assignee);
   store::PutBigEndian(k, static_cast<uint64_t>(nanos));
   return k.append(id);
-}
-
-inline std::string Directory(std::string_view tenant, std::string_view contact_id) {
-  return Prefix('k', tenant).append(contact_id);
-}
-
-inline std::string Merged(std::string_view tenant, std::string_view survivor,
-                          std::string_view merged) {
-  return Prefix2('z', tenant, survivor).append(merged);
 }
 
 // The position of an item in a timeline: newest first, then by id.

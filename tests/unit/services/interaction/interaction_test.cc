@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include "common/store/projection_store.h"
-#include "crm/contact/v1/events.pb.h"
 #include "services/interaction/api/validation.h"
 #include "services/interaction/domain/apply.h"
 #include "services/interaction/domain/decide.h"
@@ -69,19 +68,12 @@ TEST(Validation, LogChecksEveryField) {
   expect([](Interaction& i) { i.set_case_id("has space"); }, "interaction.case_id");
 }
 
-TEST(Decide, RefusesArchivedMergedAndUnknownContacts) {
-  DirectoryEntry merged;
-  merged.set_merged_into(kBob);
-  EXPECT_EQ(CheckDirectoryEntry(merged, "f", kAnn).code(), absl::StatusCode::kFailedPrecondition);
-  DirectoryEntry archived;
-  archived.set_archived(true);
-  EXPECT_EQ(CheckDirectoryEntry(archived, "f", kAnn).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(CheckDirectoryEntry(std::nullopt, "f", kAnn).code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(CheckDirectoryEntry(DirectoryEntry(), "f", kAnn).ok());
+TEST(Decide, NamesTheContactTheDirectoryRefuses) {
   const ContactCheck unknown = [](const std::string& field, const std::string& id) {
-    return CheckDirectoryEntry(std::nullopt, field, id);
+    return directory::CheckLinkable(std::nullopt, field, id);
   };
   auto refused = DecideLog(Call({kAnn}, 1), "I1", unknown);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(refused.status().message().find("interaction.contact_ids[0]"), std::string::npos);
 }
 
@@ -106,31 +98,6 @@ TEST(Apply, UpdateDeleteAndVersions) {
   auto gone = Apply(*next, Event(*deleted, "I1", 2, 4));
   EXPECT_TRUE(gone->deleted());
   EXPECT_EQ(DecideDelete(*gone, "I1", 0).status().code(), absl::StatusCode::kFailedPrecondition);
-}
-
-TEST(ApplyDirectory, FollowsTheContactsLifecycle) {
-  crm::contact::v1::ContactCreated created;
-  created.mutable_contact()->mutable_personal()->set_given_name("Mary Ann");
-  created.mutable_contact()->mutable_personal()->set_family_name("Evans");
-  auto entry = ApplyDirectory(std::nullopt, Event(created, kAnn, 0, 1));
-  ASSERT_TRUE(entry);
-  EXPECT_EQ(entry->display_name(), "Mary Ann Evans");
-  crm::contact::v1::ContactUpdated renamed;
-  renamed.mutable_contact()->mutable_personal()->set_family_name("Cross");
-  renamed.mutable_update_mask()->add_paths("personal.family_name");
-  entry = ApplyDirectory(entry, Event(renamed, kAnn, 1, 2));
-  EXPECT_EQ(entry->display_name(), "Mary Ann Cross");
-  crm::contact::v1::ContactUpdated job;
-  job.mutable_update_mask()->add_paths("job_title");
-  EXPECT_FALSE(ApplyDirectory(entry, Event(job, kAnn, 2, 3)));
-  crm::contact::v1::ContactMergedInto into;
-  into.set_survivor_id(kBob);
-  entry = ApplyDirectory(entry, Event(into, kAnn, 3, 4));
-  EXPECT_EQ(entry->merged_into(), kBob);
-  entry = ApplyDirectory(entry, Event(crm::contact::v1::ContactUnmerged(), kAnn, 4, 5));
-  EXPECT_TRUE(entry->merged_into().empty());
-  entry = ApplyDirectory(entry, Event(crm::contact::v1::ContactArchived(), kAnn, 5, 6));
-  EXPECT_TRUE(entry->archived());
 }
 
 TEST(Timeline, MergesOwnersDedupesAndResumesAfterATruncatedScan) {

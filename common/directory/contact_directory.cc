@@ -1,0 +1,152 @@
+#include "common/directory/contact_directory.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/projection/projector.h"
+#include "common/status/status_macros.h"
+#include "crm/contact/v1/events.pb.h"
+
+namespace crm::directory {
+
+using crm::common::v1::EventEnvelope;
+using store::Cf;
+
+namespace {
+
+std::string Prefix(char kind, std::string_view tenant) {
+  std::string k{kind, '/'};
+  k.append(tenant);
+  k.push_back('\0');
+  return k;
+}
+
+std::string EntryKey(std::string_view tenant, std::string_view id) {
+  return Prefix('k', tenant).append(id);
+}
+
+std::string MergedPrefix(std::string_view tenant, std::string_view survivor) {
+  std::string k = Prefix('z', tenant).append(survivor);
+  k.push_back('\0');
+  return k;
+}
+
+std::string DisplayName(const std::string& given, const std::string& family) {
+  if (given.empty()) return family;
+  if (family.empty()) return given;
+  return absl::StrCat(given, " ", family);
+}
+
+}  // namespace
+
+bool IsContactEvent(std::string_view event_type) {
+  return event_type.starts_with("crm.contact.v1.");
+}
+
+std::optional<ContactDirectoryEntry> ApplyContactEvent(
+    const std::optional<ContactDirectoryEntry>& current, const EventEnvelope& event) {
+  const std::string& type = event.event_type();
+  ContactDirectoryEntry next = current.value_or(ContactDirectoryEntry());
+  next.set_contact_id(event.aggregate_id());
+  if (type == "crm.contact.v1.ContactCreated") {
+    crm::contact::v1::ContactCreated created;
+    if (!event.payload().UnpackTo(&created)) return std::nullopt;
+    next.set_given_name(created.contact().personal().given_name());
+    next.set_family_name(created.contact().personal().family_name());
+  } else if (type == "crm.contact.v1.ContactUpdated") {
+    crm::contact::v1::ContactUpdated updated;
+    if (!current || !event.payload().UnpackTo(&updated)) return std::nullopt;
+    bool touched = false;  // Only a name change matters here.
+    for (const std::string& path : updated.update_mask().paths()) {
+      if (path == "personal.given_name" || path == "personal") {
+        next.set_given_name(updated.contact().personal().given_name());
+        touched = true;
+      }
+      if (path == "personal.family_name" || path == "personal") {
+        next.set_family_name(updated.contact().personal().family_name());
+        touched = true;
+      }
+    }
+    if (!touched) return std::nullopt;
+  } else if (type == "crm.contact.v1.ContactArchived") {
+    if (!current) return std::nullopt;
+    next.set_archived(true);
+  } else if (type == "crm.contact.v1.ContactMergedInto") {
+    crm::contact::v1::ContactMergedInto into;
+    if (!current || !event.payload().UnpackTo(&into)) return std::nullopt;
+    next.set_merged_into(into.survivor_id());
+  } else if (type == "crm.contact.v1.ContactUnmerged") {
+    if (!current) return std::nullopt;
+    next.clear_merged_into();
+  } else {
+    return std::nullopt;
+  }
+  next.set_display_name(DisplayName(next.given_name(), next.family_name()));
+  return next;
+}
+
+absl::Status CheckLinkable(const std::optional<ContactDirectoryEntry>& entry,
+                           const std::string& field, const std::string& contact_id) {
+  if (!entry) {
+    return absl::NotFoundError(absl::StrCat(field, ": contact ", contact_id, " does not exist"));
+  }
+  if (!entry->merged_into().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(field, ": contact ", contact_id,
+                                                      " was merged into ", entry->merged_into(),
+                                                      "; use that contact"));
+  }
+  if (entry->archived()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": contact ", contact_id, " is archived"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ContactDirectory::Apply(const EventEnvelope& event,
+                                     store::ProjectionStore::Batch& batch) const {
+  const std::string key = EntryKey(event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  std::optional<ContactDirectoryEntry> current;
+  if (raw) {
+    current.emplace();
+    if (!current->ParseFromString(*raw)) return absl::DataLossError("corrupt directory entry");
+  }
+  std::optional<ContactDirectoryEntry> next = ApplyContactEvent(current, event);
+  if (!next) return absl::OkStatus();
+  const std::string old_survivor = current ? current->merged_into() : "";
+  if (old_survivor != next->merged_into()) {
+    if (!old_survivor.empty()) {
+      batch.Delete(Cf::kIndex, MergedPrefix(event.tenant(), old_survivor) + next->contact_id());
+    }
+    if (!next->merged_into().empty()) {
+      batch.Put(Cf::kIndex, MergedPrefix(event.tenant(), next->merged_into()) + next->contact_id(),
+                "");
+    }
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Get(
+    std::string_view tenant, std::string_view contact_id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, EntryKey(tenant, contact_id)));
+  if (!raw) return std::nullopt;
+  ContactDirectoryEntry entry;
+  if (!entry.ParseFromString(*raw)) return absl::DataLossError("corrupt directory entry");
+  return entry;
+}
+
+absl::StatusOr<std::vector<std::string>> ContactDirectory::WithMerged(
+    std::string_view tenant, std::string_view contact_id) const {
+  std::vector<std::string> ids = {std::string(contact_id)};
+  for (size_t i = 0; i < ids.size() && ids.size() < 1000; ++i) {
+    const std::string prefix = MergedPrefix(tenant, ids[i]);
+    RETURN_IF_ERROR(
+        store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
+          ids.emplace_back(key.substr(prefix.size()));
+          return ids.size() < 1000;
+        }));
+  }
+  return ids;
+}
+
+}  // namespace crm::directory

@@ -1,0 +1,62 @@
+// ContactDirectory: a service's local knowledge of contacts, kept from the contact service's
+// events in that service's own projection (ARCHITECTURE: reads use other services' events kept
+// locally). Services that link records to contacts (interactions, cases, deals, orders) check
+// them here and follow merges with it.
+//
+// Keys it owns in the service's store (the service must not use these kinds):
+//   kState "k/" tenant \0 contact_id              -> crm.common.v1.ContactDirectoryEntry
+//   kIndex "z/" tenant \0 survivor_id \0 merged_id -> "" (contacts merged into a survivor)
+//
+// Apply is deterministic: an entry depends only on its own contact's events.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/store/projection_store.h"
+#include "crm/common/v1/directory.pb.h"
+#include "crm/common/v1/envelope.pb.h"
+
+namespace crm::directory {
+
+using crm::common::v1::ContactDirectoryEntry;
+
+// The contact service's topic.
+inline constexpr char kContactTopic[] = "crm.contact.v1";
+
+// True for every event type of the contact service (the directory takes what it needs).
+bool IsContactEvent(std::string_view event_type);
+
+// The entry after a contact-service event; nullopt when the event does not concern the
+// directory. Never refuses: the contact service already decided.
+std::optional<ContactDirectoryEntry> ApplyContactEvent(
+    const std::optional<ContactDirectoryEntry>& current,
+    const crm::common::v1::EventEnvelope& event);
+
+// OK if a record may be linked to the contact; NOT_FOUND (unknown) or FAILED_PRECONDITION
+// (archived; merged, naming the survivor), the message starting with `field`.
+absl::Status CheckLinkable(const std::optional<ContactDirectoryEntry>& entry,
+                           const std::string& field, const std::string& contact_id);
+
+class ContactDirectory {
+ public:
+  explicit ContactDirectory(store::ProjectionStore* store) : store_(store) {}
+
+  // Applies a contact-service event into `batch`.
+  absl::Status Apply(const crm::common::v1::EventEnvelope& event,
+                     store::ProjectionStore::Batch& batch) const;
+
+  absl::StatusOr<std::optional<ContactDirectoryEntry>> Get(std::string_view tenant,
+                                                           std::string_view contact_id) const;
+
+  // The contact and every contact merged into it, transitively (at most 1000).
+  absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,
+                                                      std::string_view contact_id) const;
+
+ private:
+  store::ProjectionStore* const store_;
+};
+
+}  // namespace crm::directory

@@ -1,0 +1,95 @@
+#include "common/directory/contact_directory.h"
+
+#include <gtest/gtest.h>
+
+#include "crm/contact/v1/events.pb.h"
+#include "tests/testing/testing.h"
+
+namespace crm::directory {
+namespace {
+
+using crm::common::v1::EventEnvelope;
+
+constexpr char kAnn[] = "ANN";
+constexpr char kBob[] = "BOB";
+constexpr char kCid[] = "CID";
+
+EventEnvelope Event(const google::protobuf::Message& payload, const std::string& id, int n) {
+  EventEnvelope e;
+  e.set_event_id("e" + std::to_string(n));
+  e.set_tenant("t");
+  e.set_aggregate_id(id);
+  e.set_event_type(payload.GetDescriptor()->full_name());
+  e.mutable_payload()->PackFrom(payload);
+  return e;
+}
+
+TEST(ApplyContactEvent, FollowsTheContactsLifecycle) {
+  crm::contact::v1::ContactCreated created;
+  created.mutable_contact()->mutable_personal()->set_given_name("Mary Ann");
+  created.mutable_contact()->mutable_personal()->set_family_name("Evans");
+  auto entry = ApplyContactEvent(std::nullopt, Event(created, kAnn, 1));
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->display_name(), "Mary Ann Evans");
+  crm::contact::v1::ContactUpdated renamed;
+  renamed.mutable_contact()->mutable_personal()->set_family_name("Cross");
+  renamed.mutable_update_mask()->add_paths("personal.family_name");
+  entry = ApplyContactEvent(entry, Event(renamed, kAnn, 2));
+  EXPECT_EQ(entry->display_name(), "Mary Ann Cross");
+  crm::contact::v1::ContactUpdated job;
+  job.mutable_update_mask()->add_paths("job_title");
+  EXPECT_FALSE(ApplyContactEvent(entry, Event(job, kAnn, 3)));
+  crm::contact::v1::ContactMergedInto into;
+  into.set_survivor_id(kBob);
+  entry = ApplyContactEvent(entry, Event(into, kAnn, 4));
+  EXPECT_EQ(entry->merged_into(), kBob);
+  entry = ApplyContactEvent(entry, Event(crm::contact::v1::ContactUnmerged(), kAnn, 5));
+  EXPECT_TRUE(entry->merged_into().empty());
+  entry = ApplyContactEvent(entry, Event(crm::contact::v1::ContactArchived(), kAnn, 6));
+  EXPECT_TRUE(entry->archived());
+  // Company events are not the directory's business.
+  EXPECT_FALSE(ApplyContactEvent(std::nullopt, Event(crm::contact::v1::CompanyCreated(), kCid, 7)));
+}
+
+TEST(CheckLinkable, RefusesUnknownArchivedAndMerged) {
+  ContactDirectoryEntry merged;
+  merged.set_merged_into(kBob);
+  const absl::Status m = CheckLinkable(merged, "deal.contact_id", kAnn);
+  EXPECT_EQ(m.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(m.message().find(kBob), std::string::npos);
+  ContactDirectoryEntry archived;
+  archived.set_archived(true);
+  EXPECT_EQ(CheckLinkable(archived, "f", kAnn).code(), absl::StatusCode::kFailedPrecondition);
+  const absl::Status unknown = CheckLinkable(std::nullopt, "f", kAnn);
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(unknown.message().substr(0, 2), "f:");
+  EXPECT_TRUE(CheckLinkable(ContactDirectoryEntry(), "f", kAnn).ok());
+}
+
+TEST(ContactDirectory, KeepsEntriesAndMergesInTheStore) {
+  testing::TempDir dir;
+  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
+  ContactDirectory directory(store.get());
+  int n = 0;
+  auto apply = [&](const google::protobuf::Message& payload, const std::string& id) {
+    auto batch = store->NewBatch();
+    ASSERT_TRUE(directory.Apply(Event(payload, id, ++n), batch).ok());
+    ASSERT_TRUE(store->Commit(batch).ok());
+  };
+  crm::contact::v1::ContactCreated created;
+  for (const char* id : {kAnn, kBob, kCid}) apply(created, id);
+  crm::contact::v1::ContactMergedInto into;
+  into.set_survivor_id(kAnn);
+  apply(into, kBob);
+  into.set_survivor_id(kBob);
+  apply(into, kCid);  // A merge of a merge: CID -> BOB -> ANN.
+  auto ids = *directory.WithMerged("t", kAnn);
+  EXPECT_EQ(ids, (std::vector<std::string>{kAnn, kBob, kCid}));
+  apply(crm::contact::v1::ContactUnmerged(), kBob);
+  EXPECT_EQ(*directory.WithMerged("t", kAnn), (std::vector<std::string>{kAnn}));
+  EXPECT_TRUE(directory.Get("t", kBob)->has_value());
+  EXPECT_FALSE(directory.Get("t", "NOBODY")->has_value());
+}
+
+}  // namespace
+}  // namespace crm::directory

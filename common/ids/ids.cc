@@ -1,6 +1,7 @@
 #include "common/ids/ids.h"
 
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <array>
 #include <cstdint>
@@ -10,6 +11,20 @@ namespace crm::ids {
 namespace {
 
 constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+// Encodes 128 bits as 26 Crockford base32 digits.
+std::string Encode(const std::array<uint8_t, 16>& bytes) {
+  // 128 bits -> 26 base32 digits, most significant first (the first digit carries 3 bits).
+  auto bit = [&bytes](int n) { return (bytes[15 - n / 8] >> (n % 8)) & 1; };
+  std::string out(26, '0');
+  for (int digit = 0; digit < 26; ++digit) {
+    const int low = (25 - digit) * 5;
+    int value = 0;
+    for (int b = 4; b >= 0; --b) value = (value << 1) | (low + b < 128 ? bit(low + b) : 0);
+    out[digit] = kAlphabet[value];
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -21,16 +36,15 @@ std::string NewId(absl::Time now) {
     // The CSPRNG failing is not something a caller can handle.
     std::abort();
   }
-  // 128 bits -> 26 base32 digits, most significant first (the first digit carries 3 bits).
-  auto bit = [&bytes](int n) { return (bytes[15 - n / 8] >> (n % 8)) & 1; };
-  std::string out(26, '0');
-  for (int digit = 0; digit < 26; ++digit) {
-    const int low = (25 - digit) * 5;
-    int value = 0;
-    for (int b = 4; b >= 0; --b) value = (value << 1) | (low + b < 128 ? bit(low + b) : 0);
-    out[digit] = kAlphabet[value];
-  }
-  return out;
+  return Encode(bytes);
+}
+
+std::string IdFor(std::string_view seed) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest);
+  std::array<uint8_t, 16> bytes{};
+  for (int i = 0; i < 16; ++i) bytes[i] = digest[i];
+  return Encode(bytes);
 }
 
 bool IsWellFormed(std::string_view id) {

@@ -8,5 +8,6 @@ int main(int argc, char** argv) {
        .description = "The CRM contact service (crm.contact.v1.ContactService).",
        .default_listen = "127.0.0.1:7071",
        .contact = true,
-       .interaction = false});
+       .interaction = false,
+       .sales = false});
 }

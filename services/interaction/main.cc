@@ -9,5 +9,6 @@ int main(int argc, char** argv) {
        .description = "The CRM interaction service (crm.interaction.v1.InteractionService).",
        .default_listen = "127.0.0.1:7072",
        .contact = false,
-       .interaction = true});
+       .interaction = true,
+       .sales = false});
 }

@@ -13,6 +13,8 @@
 #include "services/contact/contact_service.h"
 #include "services/interaction/api/interaction_grpc.h"
 #include "services/interaction/interaction_service.h"
+#include "services/sales/api/sales_grpc.h"
+#include "services/sales/sales_service.h"
 
 namespace crm::node {
 
@@ -93,6 +95,26 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     services.push_back(interaction_grpc.get());
   }
 
+  std::unique_ptr<sales::SalesService> sales_service;
+  std::unique_ptr<sales::SalesGrpc> sales_grpc;
+  if (options.sales) {
+    const std::string dir = (std::filesystem::path(cfg.data_dir) / "sales").string();
+    absl::StatusOr<std::unique_ptr<sales::SalesService>> opened =
+        sales::SalesService::Open(dir, log->get(), cfg.rebuild);
+    if (!opened.ok()) {
+      spdlog::critical("sales projection: {}", opened.status().ToString());
+      return 1;
+    }
+    sales_service = std::move(*opened);
+    if (absl::Status s = sales_service->projector()->Start(); !s.ok()) {
+      spdlog::critical("sales projection: {}", s.ToString());
+      return 1;
+    }
+    sales_grpc = std::make_unique<sales::SalesGrpc>(sales_service.get(), cfg.tenant);
+    admin.Register(sales_service->projector());
+    services.push_back(sales_grpc.get());
+  }
+
   absl::StatusOr<grpcutil::RunningServer> server = grpcutil::StartServer(cfg.listen, services);
   if (!server.ok()) {
     spdlog::critical("--listen/CRM_LISTEN: {}", std::string(server.status().message()));
@@ -105,7 +127,8 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   std::thread catch_up([&] {
     for (projection::Projector* p :
          {contact_service ? contact_service->projector() : nullptr,
-          interaction_service ? interaction_service->projector() : nullptr}) {
+          interaction_service ? interaction_service->projector() : nullptr,
+          sales_service ? sales_service->projector() : nullptr}) {
       if (p == nullptr) continue;
       absl::Status s = p->WaitUntilCaughtUp(absl::InfiniteFuture());
       if (!s.ok()) {
@@ -122,12 +145,14 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   server->Shutdown(absl::Seconds(cfg.shutdown_grace_seconds));
   if (contact_service) contact_service->Stop();
   if (interaction_service) interaction_service->Stop();
+  if (sales_service) sales_service->Stop();
   catch_up.join();
   if (absl::Status s = (*log)->Flush(absl::Seconds(10)); !s.ok()) {
     spdlog::warn("event log flush: {}", s.ToString());
   }
   contact_service.reset();
   interaction_service.reset();
+  sales_service.reset();
   log->reset();
   spdlog::info("stopped");
   return 0;

@@ -6,8 +6,8 @@
 // Start-up prints "listening on HOST:PORT" as the first line on standard output. Health is
 // NOT_SERVING until every projection has caught up with the log.
 //
-// Data layout under --data-dir: log/ (the embedded log), contact/ and interaction/ (the
-// projections).
+// Data layout under --data-dir: log/ (the embedded log), contact/, interaction/ and sales/
+// (the projections).
 #pragma once
 
 #include <string>
@@ -24,6 +24,7 @@ struct NodeOptions {
   // Which services to run.
   bool contact = true;
   bool interaction = true;
+  bool sales = true;
 };
 
 // Runs until SIGTERM or SIGINT; returns the process exit code.

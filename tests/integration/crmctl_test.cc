@@ -177,6 +177,15 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
       Ctl({"task", "list", "sam", "--view", "overdue", "--at", "2026-02-01T00:00:00Z"});
   EXPECT_TRUE(absl::StrContains(overdue.out, task_id)) << overdue.out;
   EXPECT_EQ(Field(Ctl({"task", "complete", task_id}).out, "status"), "completed");
+
+  CommandResult product = Ctl({"product", "create", "--sku", "anvil-1", "--name", "Anvil",
+                               "--category", "Heavy", "--price", "EUR 19.99"});
+  ASSERT_EQ(product.exit_code, 0) << product.err;
+  EXPECT_EQ(Field(product.out, "sku"), "ANVIL-1");
+  EXPECT_EQ(Field(product.out, "price"), "EUR 1999 (minor units)");
+  EXPECT_TRUE(absl::StrContains(Ctl({"product", "list", "--category", "heavy"}).out, "ANVIL-1"));
+  EXPECT_EQ(Ctl({"product", "create", "--sku", "x", "--name", "x", "--price", "EUR 1.5"}).exit_code,
+            2);
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

@@ -26,6 +26,11 @@ crm::admin::v1::AdminService::Stub& Client::admin() {
   return *admin_;
 }
 
+std::shared_ptr<grpc::Channel> Client::channel() {
+  Connect();
+  return channel_;
+}
+
 crm::interaction::v1::InteractionService::Stub& Client::interactions() {
   Connect();
   return *interactions_;

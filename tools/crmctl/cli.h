@@ -33,6 +33,8 @@ class Client {
   // A context with the --timeout deadline.
   std::unique_ptr<grpc::ClientContext> Context() const;
   bool json() const { return globals_.json; }
+  // The channel, for services without a dedicated accessor.
+  std::shared_ptr<grpc::Channel> channel();
 
  private:
   void Connect();
@@ -81,5 +83,6 @@ void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterInteractionCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterCaseAndTaskCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code);
 
 }  // namespace crm::ctl

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   crm::ctl::RegisterCompanyCommands(app, client, exit_code);
   crm::ctl::RegisterInteractionCommands(app, client, exit_code);
   crm::ctl::RegisterCaseAndTaskCommands(app, client, exit_code);
+  crm::ctl::RegisterSalesCommands(app, client, exit_code);
   crm::ctl::RegisterAdminCommands(app, client, exit_code);
   try {
     app.parse(argc, argv);

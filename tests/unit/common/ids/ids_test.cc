@@ -30,3 +30,15 @@ TEST(Ids, RejectsOtherShapes) {
 
 }  // namespace
 }  // namespace crm::ids
+
+namespace crm::ids {
+namespace {
+
+TEST(IdFor, IsStableWellFormedAndDistinct) {
+  EXPECT_EQ(IdFor("t\0SKU-1"), IdFor("t\0SKU-1"));
+  EXPECT_NE(IdFor("t/SKU-1"), IdFor("t/SKU-2"));
+  EXPECT_TRUE(IsWellFormed(IdFor("anything")));
+}
+
+}  // namespace
+}  // namespace crm::ids

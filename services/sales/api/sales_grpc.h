@@ -1,0 +1,39 @@
+// SalesGrpc: crm.sales.v1.SalesService over gRPC's callback API.
+#pragma once
+
+#include <string>
+
+#include "crm/sales/v1/sales_service.grpc.pb.h"
+#include "services/sales/sales_service.h"
+
+namespace crm::sales {
+
+class SalesGrpc final : public crm::sales::v1::SalesService::CallbackService {
+ public:
+  SalesGrpc(SalesService* service, std::string tenant)
+      : service_(service), tenant_(std::move(tenant)) {}
+
+  grpc::ServerUnaryReactor* CreateProduct(grpc::CallbackServerContext* context,
+                                          const crm::sales::v1::CreateProductRequest* request,
+                                          Product* response) override;
+  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* context,
+                                       const crm::sales::v1::GetProductRequest* request,
+                                       Product* response) override;
+  grpc::ServerUnaryReactor* UpdateProduct(grpc::CallbackServerContext* context,
+                                          const crm::sales::v1::UpdateProductRequest* request,
+                                          Product* response) override;
+  grpc::ServerUnaryReactor* DeactivateProduct(
+      grpc::CallbackServerContext* context, const crm::sales::v1::DeactivateProductRequest* request,
+      Product* response) override;
+  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* context,
+                                         const crm::sales::v1::ListProductsRequest* request,
+                                         crm::sales::v1::ListProductsResponse* response) override;
+
+ private:
+  CallContext Context(grpc::CallbackServerContext* context) const;
+
+  SalesService* const service_;
+  const std::string tenant_;
+};
+
+}  // namespace crm::sales

@@ -1,0 +1,46 @@
+// SalesProjection: the catalog (and, as the sales service grows, deals and orders) built from
+// this service's events, plus the contact directory from the contact service's.
+//
+// Keys: kState "p/" tenant \0 product_id -> Product; kIndex "g/" tenant \0 category (lower
+// case) \0 product_id -> "". The contact directory owns "k/" and "z/".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/directory/contact_directory.h"
+#include "common/projection/projector.h"
+#include "common/store/projection_store.h"
+#include "services/sales/domain/product.h"
+
+namespace crm::sales {
+
+struct ProductPage {
+  std::vector<Product> products;
+  std::string resume_after;  // a product id; empty at the end
+};
+
+class SalesProjection final : public projection::EventApplier {
+ public:
+  explicit SalesProjection(store::ProjectionStore* store) : store_(store), directory_(store) {}
+
+  bool Handles(std::string_view event_type) const override;
+  absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
+                                     store::ProjectionStore::Batch& batch) override;
+
+  absl::StatusOr<std::optional<Product>> GetProduct(std::string_view tenant,
+                                                    std::string_view id) const;
+  // Products after `resume_after` in id order (one category's when `category` is set).
+  absl::StatusOr<ProductPage> ListProducts(std::string_view tenant, const std::string& category,
+                                           bool show_inactive, std::string_view resume_after,
+                                           size_t page_size, size_t max_scan) const;
+
+  const directory::ContactDirectory& directory() const { return directory_; }
+
+ private:
+  store::ProjectionStore* const store_;
+  const directory::ContactDirectory directory_;
+};
+
+}  // namespace crm::sales

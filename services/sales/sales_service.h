@@ -1,0 +1,66 @@
+// SalesService: the sales service's application layer (this version: the product catalog).
+// Its projection reads this service's topic and the contact service's (the contact directory
+// the coming deals and orders are checked against).
+//
+// Lifecycle: Open() -> projector()->Start() -> serve -> Stop(). Thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/eventlog/event_log.h"
+#include "common/projection/command_writer.h"
+#include "common/projection/projector.h"
+#include "common/store/projection_store.h"
+#include "services/sales/projection/sales_projection.h"
+
+namespace crm::sales {
+
+struct CallContext {
+  std::string tenant;
+  std::string actor;
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+template <typename T>
+using Done = std::function<void(absl::StatusOr<T>)>;
+
+class SalesService {
+ public:
+  static absl::StatusOr<std::unique_ptr<SalesService>> Open(const std::string& projection_dir,
+                                                            eventlog::EventLog* log, bool rebuild);
+  ~SalesService();
+  void Stop();
+
+  void CreateProduct(const CallContext& ctx, const Product& product, const std::string& request_id,
+                     Done<Product> done);
+  void UpdateProduct(const CallContext& ctx, const Product& values,
+                     const google::protobuf::FieldMask& mask, int64_t expected_version,
+                     const std::string& request_id, Done<Product> done);
+  void DeactivateProduct(const CallContext& ctx, const std::string& id, int64_t expected_version,
+                         const std::string& request_id, Done<Product> done);
+  absl::StatusOr<Product> GetProduct(const CallContext& ctx, const std::string& id) const;
+  absl::StatusOr<ProductPage> ListProducts(const CallContext& ctx, const std::string& category,
+                                           bool show_inactive, const std::string& resume_after,
+                                           size_t page_size) const;
+
+  projection::Projector* projector() { return &projector_; }
+
+ private:
+  SalesService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
+  // A product command: decide against the current product, answer with the product.
+  void WriteProduct(
+      const CallContext& ctx, const std::string& command, const std::string& id,
+      const std::string& request_id,
+      const std::function<projection::CommandWriter::Decision(
+          const std::optional<Product>&, projection::CommandWriter::Payload&)>& decide,
+      Done<Product> done);
+
+  std::unique_ptr<store::ProjectionStore> store_;
+  SalesProjection projection_;
+  projection::Projector projector_;
+  projection::CommandWriter writer_;
+};
+
+}  // namespace crm::sales

@@ -1,0 +1,128 @@
+// The sales service's catalog over gRPC: in the node and as crm-sales on the dev broker.
+#include <gtest/gtest.h>
+
+#include "crm/sales/v1/sales_service.grpc.pb.h"
+#include "tests/integration/contact_client.h"
+
+namespace crm::testing {
+namespace {
+
+namespace sv1 = crm::sales::v1;
+
+class SalesTest : public ::testing::Test {
+ protected:
+  void StartNode(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    node_ = StartServer("crm-node", args, dir_.path());
+    ASSERT_FALSE(node_.addr.empty());
+    sales_ = sv1::SalesService::NewStub(node_.channel);
+  }
+
+  grpc::Status Create(const std::string& sku, const std::string& category, int64_t cents,
+                      sv1::Product* out, const std::string& request_id = "") {
+    sv1::CreateProductRequest req;
+    req.mutable_product()->set_sku(sku);
+    req.mutable_product()->set_name("Product " + sku);
+    req.mutable_product()->set_category(category);
+    req.mutable_product()->mutable_unit_price()->set_currency_code("EUR");
+    req.mutable_product()->mutable_unit_price()->set_minor_units(cents);
+    req.set_request_id(request_id);
+    return sales_->CreateProduct(Ctx().get(), req, out);
+  }
+
+  TempDir dir_;
+  Server node_;
+  std::unique_ptr<sv1::SalesService::Stub> sales_;
+};
+
+TEST_F(SalesTest, CatalogCreateUpdateDeactivateListAndRebuild) {
+  StartNode();
+  sv1::Product a, b, c;
+  ASSERT_TRUE(Create("a-1", "Tools", 1999, &a, "req-a").ok());
+  EXPECT_EQ(a.sku(), "A-1");
+  EXPECT_TRUE(a.active());
+  sv1::Product again;
+  ASSERT_TRUE(Create("a-1", "Tools", 1999, &again, "req-a").ok());  // Repeated request.
+  EXPECT_EQ(again.id(), a.id());
+  grpc::Status taken = Create("A-1", "Other", 5, &again);
+  EXPECT_EQ(taken.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(taken.error_message().rfind("product.sku", 0), 0u);
+  ASSERT_TRUE(Create("b-1", "tools", 500, &b).ok());
+  ASSERT_TRUE(Create("c-1", "Garden", 700, &c).ok());
+
+  sv1::UpdateProductRequest update;
+  update.mutable_product()->set_id(b.id());
+  update.mutable_product()->mutable_unit_price()->set_currency_code("EUR");
+  update.mutable_product()->mutable_unit_price()->set_minor_units(650);
+  update.mutable_update_mask()->add_paths("unit_price");
+  ASSERT_TRUE(sales_->UpdateProduct(Ctx().get(), update, &b).ok());
+  EXPECT_EQ(b.unit_price().minor_units(), 650);
+  sv1::DeactivateProductRequest deactivate;
+  deactivate.set_id(a.id());
+  ASSERT_TRUE(sales_->DeactivateProduct(Ctx().get(), deactivate, &a).ok());
+  EXPECT_FALSE(a.active());
+
+  sv1::ListProductsRequest list;
+  list.set_category("TOOLS");
+  sv1::ListProductsResponse tools;
+  ASSERT_TRUE(sales_->ListProducts(Ctx().get(), list, &tools).ok());
+  ASSERT_EQ(tools.products_size(), 1);  // A-1 is deactivated.
+  EXPECT_EQ(tools.products(0).sku(), "B-1");
+  list.set_show_inactive(true);
+  ASSERT_TRUE(sales_->ListProducts(Ctx().get(), list, &tools).ok());
+  EXPECT_EQ(tools.products_size(), 2);
+
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(ProjectionStatus(node_, &before, "sales").ok());
+  ASSERT_EQ(node_.process->Stop(SIGTERM), 0);
+  StartNode({"--rebuild"});
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "sales"));
+  ASSERT_TRUE(ProjectionStatus(node_, &after, "sales").ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+}
+
+TEST_F(SalesTest, BadInputForEveryRpc) {
+  StartNode();
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  };
+  sv1::Product out;
+  expect_invalid(Create("bad sku", "x", 1, &out), "product.sku");
+  sv1::GetProductRequest get;
+  get.set_id("x");
+  expect_invalid(sales_->GetProduct(Ctx().get(), get, &out), "id");
+  sv1::UpdateProductRequest update;
+  update.mutable_product()->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  expect_invalid(sales_->UpdateProduct(Ctx().get(), update, &out), "update_mask");
+  sv1::DeactivateProductRequest deactivate;
+  expect_invalid(sales_->DeactivateProduct(Ctx().get(), deactivate, &out), "id");
+  sv1::ListProductsRequest list;
+  list.set_page_size(-1);
+  sv1::ListProductsResponse listed;
+  expect_invalid(sales_->ListProducts(Ctx().get(), list, &listed), "page_size");
+  get.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  EXPECT_EQ(sales_->GetProduct(Ctx().get(), get, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(SalesTest, CrmSalesOnTheDevBroker) {
+  Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
+  const std::string brokers = broker.ReadLine();
+  ASSERT_FALSE(brokers.empty());
+  node_ = StartServer("crm-sales",
+                      {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("s"), "--log", "kafka",
+                       "--kafka-brokers", brokers},
+                      dir_.path());
+  ASSERT_FALSE(node_.addr.empty());
+  sales_ = sv1::SalesService::NewStub(node_.channel);
+  sv1::Product p;
+  ASSERT_TRUE(Create("k-1", "Kafka", 100, &p).ok());
+  sv1::GetProductRequest get;
+  get.set_id(p.id());
+  ASSERT_TRUE(sales_->GetProduct(Ctx().get(), get, &p).ok());
+  EXPECT_EQ(p.sku(), "K-1");
+}
+
+}  // namespace
+}  // namespace crm::testing

@@ -135,6 +135,24 @@ absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Get(
   return entry;
 }
 
+absl::Status ContactDirectory::CheckLinkableWaiting(projection::Projector& projector,
+                                                    std::string_view tenant,
+                                                    const std::string& field,
+                                                    const std::string& contact_id,
+                                                    absl::Time deadline) const {
+  ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, Get(tenant, contact_id));
+  if (!entry) {
+    // Perhaps created a moment ago: wait for the directory to catch up, then look again.
+    if (absl::Status s = projector.WaitUntilCaughtUp(deadline); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat(field, ": contact ", contact_id,
+                                                 " is not known yet and the contact directory is "
+                                                 "behind the contact log; retry"));
+    }
+    ASSIGN_OR_RETURN(entry, Get(tenant, contact_id));
+  }
+  return CheckLinkable(entry, field, contact_id);
+}
+
 absl::StatusOr<std::vector<std::string>> ContactDirectory::WithMerged(
     std::string_view tenant, std::string_view contact_id) const {
   std::vector<std::string> ids = {std::string(contact_id)};

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "crm/common/v1/directory.pb.h"
 #include "crm/common/v1/envelope.pb.h"
@@ -50,6 +51,13 @@ class ContactDirectory {
 
   absl::StatusOr<std::optional<ContactDirectoryEntry>> Get(std::string_view tenant,
                                                            std::string_view contact_id) const;
+
+  // CheckLinkable on the entry; a contact not known yet is looked for again once `projector`
+  // (the one applying this directory) has caught up with the log, waiting until `deadline`
+  // (UNAVAILABLE if it cannot). Blocks the calling thread on that rare path.
+  absl::Status CheckLinkableWaiting(projection::Projector& projector, std::string_view tenant,
+                                    const std::string& field, const std::string& contact_id,
+                                    absl::Time deadline) const;
 
   // The contact and every contact merged into it, transitively (at most 1000).
   absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,

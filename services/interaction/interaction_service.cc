@@ -45,20 +45,9 @@ void InteractionService::Stop() { projector_.Stop(); }
 
 absl::Status InteractionService::CheckContact(const CallContext& ctx, const std::string& field,
                                               const std::string& contact_id) {
-  ASSIGN_OR_RETURN(std::optional<directory::ContactDirectoryEntry> entry,
-                   projection_.directory().Get(ctx.tenant, contact_id));
-  if (!entry) {
-    // Perhaps created a moment ago: wait for the directory to catch up, then look again.
-    const absl::Time deadline = std::min(ctx.deadline, absl::Now() + kDirectoryWait);
-    if (absl::Status s = projector_.WaitUntilCaughtUp(deadline); !s.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat(field, ": contact ", contact_id,
-                       " is not known yet and the contact directory is behind "
-                       "the contact log; retry"));
-    }
-    ASSIGN_OR_RETURN(entry, projection_.directory().Get(ctx.tenant, contact_id));
-  }
-  return directory::CheckLinkable(entry, field, contact_id);
+  return projection_.directory().CheckLinkableWaiting(
+      projector_, ctx.tenant, field, contact_id,
+      std::min(ctx.deadline, absl::Now() + kDirectoryWait));
 }
 
 template <typename T>

@@ -1,6 +1,7 @@
 #include "services/sales/sales_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/ids/ids.h"
 #include "common/status/status_macros.h"
 
 namespace crm::sales {
@@ -11,6 +12,8 @@ using Payload = projection::CommandWriter::Payload;
 using projection::Take;
 
 constexpr size_t kMaxListScan = 10000;
+// How long a write may wait for the directory to learn of a contact just created.
+constexpr absl::Duration kDirectoryWait = absl::Seconds(5);
 
 }  // namespace
 
@@ -107,6 +110,119 @@ absl::StatusOr<ProductPage> SalesService::ListProducts(const CallContext& ctx,
                                                        size_t page_size) const {
   return projection_.ListProducts(ctx.tenant, category, show_inactive, resume_after, page_size,
                                   kMaxListScan);
+}
+
+void SalesService::WriteDeal(
+    const CallContext& ctx, const std::string& command, const std::string& id,
+    const std::string& request_id,
+    const std::function<Decided(const std::optional<Deal>&, Payload&)>& decide, Done<Deal> done) {
+  projection::CommandWriter::Command cmd;
+  cmd.tenant = ctx.tenant;
+  cmd.actor = ctx.actor;
+  cmd.request_id = request_id;
+  cmd.command = command;
+  cmd.aggregate_type = kDealAggregateType;
+  cmd.deadline = ctx.deadline;
+  writer_.Run<Deal>(
+      std::move(cmd),
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Deal> current, projection_.GetDeal(ctx.tenant, id));
+        return decide(current, payload);
+      },
+      [this, ctx](const std::string& deal_id) { return GetDeal(ctx, deal_id); }, std::move(done));
+}
+
+void SalesService::CreateDeal(const CallContext& ctx, const Deal& deal,
+                              const std::string& request_id, Done<Deal> done) {
+  const std::string id = ids::NewId();
+  WriteDeal(
+      ctx, "CreateDeal", id, request_id,
+      [&](const std::optional<Deal>&, Payload& payload) {
+        ContactCheck check = [this, &ctx](const std::string& field, const std::string& contact) {
+          return projection_.directory().CheckLinkableWaiting(
+              projector_, ctx.tenant, field, contact,
+              std::min(ctx.deadline, absl::Now() + kDirectoryWait));
+        };
+        return Take(DecideCreateDeal(deal, id, check), payload, id, 0);
+      },
+      std::move(done));
+}
+
+void SalesService::UpdateDeal(const CallContext& ctx, const Deal& values,
+                              const google::protobuf::FieldMask& mask, int64_t expected_version,
+                              const std::string& request_id, Done<Deal> done) {
+  WriteDeal(
+      ctx, "UpdateDeal", values.id(), request_id,
+      [&](const std::optional<Deal>& current, Payload& payload) {
+        return Take(DecideUpdateDeal(current, values, mask, expected_version), payload, values.id(),
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void SalesService::MoveDealStage(const CallContext& ctx, const std::string& id,
+                                 const std::string& stage_id, int32_t probability_bp,
+                                 int64_t expected_version, const std::string& request_id,
+                                 Done<Deal> done) {
+  WriteDeal(
+      ctx, "MoveDealStage", id, request_id,
+      [&](const std::optional<Deal>& current, Payload& payload) {
+        return Take(DecideMoveStage(current, id, stage_id, probability_bp, expected_version),
+                    payload, id, current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void SalesService::WinDeal(const CallContext& ctx, const std::string& id, int64_t expected_version,
+                           const std::string& request_id, Done<Deal> done) {
+  WriteDeal(
+      ctx, "WinDeal", id, request_id,
+      [&](const std::optional<Deal>& current, Payload& payload) {
+        return Take(DecideWin(current, id, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void SalesService::LoseDeal(const CallContext& ctx, const std::string& id,
+                            const std::string& reason, int64_t expected_version,
+                            const std::string& request_id, Done<Deal> done) {
+  WriteDeal(
+      ctx, "LoseDeal", id, request_id,
+      [&](const std::optional<Deal>& current, Payload& payload) {
+        return Take(DecideLose(current, id, reason, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void SalesService::ReopenDeal(const CallContext& ctx, const std::string& id,
+                              const std::string& stage_id, int64_t expected_version,
+                              const std::string& request_id, Done<Deal> done) {
+  WriteDeal(
+      ctx, "ReopenDeal", id, request_id,
+      [&](const std::optional<Deal>& current, Payload& payload) {
+        return Take(DecideReopen(current, id, stage_id, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+absl::StatusOr<Deal> SalesService::GetDeal(const CallContext& ctx, const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<Deal> d, projection_.GetDeal(ctx.tenant, id));
+  if (!d) return absl::NotFoundError(absl::StrCat("id: deal ", id, " does not exist"));
+  return *std::move(d);
+}
+
+absl::StatusOr<DealPage> SalesService::ListDeals(const CallContext& ctx, DealFilter filter,
+                                                 const std::string& contact_id,
+                                                 const std::string& resume_after,
+                                                 size_t page_size) const {
+  if (!contact_id.empty()) {
+    ASSIGN_OR_RETURN(filter.contact_ids,
+                     projection_.directory().WithMerged(ctx.tenant, contact_id));
+  }
+  return projection_.ListDeals(ctx.tenant, filter, resume_after, page_size, kMaxListScan);
 }
 
 }  // namespace crm::sales

@@ -45,6 +45,27 @@ class SalesService {
                                            bool show_inactive, const std::string& resume_after,
                                            size_t page_size) const;
 
+  // Deals.
+  void CreateDeal(const CallContext& ctx, const Deal& deal, const std::string& request_id,
+                  Done<Deal> done);
+  void UpdateDeal(const CallContext& ctx, const Deal& values,
+                  const google::protobuf::FieldMask& mask, int64_t expected_version,
+                  const std::string& request_id, Done<Deal> done);
+  void MoveDealStage(const CallContext& ctx, const std::string& id, const std::string& stage_id,
+                     int32_t probability_bp, int64_t expected_version,
+                     const std::string& request_id, Done<Deal> done);
+  void WinDeal(const CallContext& ctx, const std::string& id, int64_t expected_version,
+               const std::string& request_id, Done<Deal> done);
+  void LoseDeal(const CallContext& ctx, const std::string& id, const std::string& reason,
+                int64_t expected_version, const std::string& request_id, Done<Deal> done);
+  void ReopenDeal(const CallContext& ctx, const std::string& id, const std::string& stage_id,
+                  int64_t expected_version, const std::string& request_id, Done<Deal> done);
+  absl::StatusOr<Deal> GetDeal(const CallContext& ctx, const std::string& id) const;
+  // By contact: that contact's deals and those of the contacts merged into it.
+  absl::StatusOr<DealPage> ListDeals(const CallContext& ctx, DealFilter filter,
+                                     const std::string& contact_id, const std::string& resume_after,
+                                     size_t page_size) const;
+
   projection::Projector* projector() { return &projector_; }
 
  private:
@@ -56,6 +77,12 @@ class SalesService {
       const std::function<projection::CommandWriter::Decision(
           const std::optional<Product>&, projection::CommandWriter::Payload&)>& decide,
       Done<Product> done);
+
+  void WriteDeal(const CallContext& ctx, const std::string& command, const std::string& id,
+                 const std::string& request_id,
+                 const std::function<projection::CommandWriter::Decision(
+                     const std::optional<Deal>&, projection::CommandWriter::Payload&)>& decide,
+                 Done<Deal> done);
 
   std::unique_ptr<store::ProjectionStore> store_;
   SalesProjection projection_;

@@ -1,6 +1,8 @@
 // The sales service's catalog over gRPC: in the node and as crm-sales on the dev broker.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "tests/integration/contact_client.h"
 
@@ -80,6 +82,133 @@ TEST_F(SalesTest, CatalogCreateUpdateDeactivateListAndRebuild) {
   ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "sales"));
   ASSERT_TRUE(ProjectionStatus(node_, &after, "sales").ok());
   EXPECT_EQ(after.checksum(), before.checksum());
+}
+
+TEST_F(SalesTest, DealsThroughThePipelineFollowingMerges) {
+  StartNode();
+  Contact ann, bob;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  ASSERT_TRUE(CreateContact(node_, "Bob", "Ray", "", &bob).ok());
+  sv1::Product widget;
+  ASSERT_TRUE(Create("w-1", "Tools", 2500, &widget).ok());
+  auto deal_for = [&](const std::string& contact, const std::string& title, sv1::Deal* out) {
+    sv1::CreateDealRequest req;
+    req.mutable_deal()->set_title(title);
+    req.mutable_deal()->set_contact_id(contact);
+    req.mutable_deal()->set_owner("sam");
+    auto* line = req.mutable_deal()->add_line_items();
+    line->set_product_id(widget.id());
+    line->set_quantity(4);
+    *line->mutable_unit_price() = widget.unit_price();
+    return sales_->CreateDeal(Ctx().get(), req, out);
+  };
+  sv1::Deal a, b;
+  ASSERT_TRUE(deal_for(ann.id(), "Ann's widgets", &a).ok());
+  EXPECT_EQ(a.amount().minor_units(), 10000);
+  EXPECT_EQ(a.stage_id(), "qualification");
+  ASSERT_TRUE(deal_for(bob.id(), "Bob's widgets", &b).ok());
+
+  sv1::MoveDealStageRequest move;
+  move.set_id(a.id());
+  move.set_stage_id("proposal");
+  ASSERT_TRUE(sales_->MoveDealStage(Ctx().get(), move, &a).ok());
+  EXPECT_EQ(a.probability_bp(), 5000);
+  sv1::WinDealRequest win;
+  win.set_id(a.id());
+  ASSERT_TRUE(sales_->WinDeal(Ctx().get(), win, &a).ok());
+  EXPECT_EQ(a.status(), sv1::DEAL_STATUS_WON);
+  EXPECT_EQ(a.stage_history_size(), 2);
+  sv1::LoseDealRequest lose;
+  lose.set_id(b.id());
+  lose.set_reason("budget");
+  ASSERT_TRUE(sales_->LoseDeal(Ctx().get(), lose, &b).ok());
+  sv1::ReopenDealRequest reopen;
+  reopen.set_id(b.id());
+  ASSERT_TRUE(sales_->ReopenDeal(Ctx().get(), reopen, &b).ok());
+  EXPECT_EQ(b.status(), sv1::DEAL_STATUS_OPEN);
+
+  sv1::ListDealsRequest won;
+  won.set_status(sv1::DEAL_STATUS_WON);
+  sv1::ListDealsResponse listed;
+  ASSERT_TRUE(sales_->ListDeals(Ctx().get(), won, &listed).ok());
+  ASSERT_EQ(listed.deals_size(), 1);
+  EXPECT_EQ(listed.deals(0).id(), a.id());
+
+  // Merge Bob into Ann: Bob's deal shows under Ann.
+  crm::contact::v1::MergeContactsRequest merge;
+  merge.set_survivor_id(ann.id());
+  merge.set_merged_id(bob.id());
+  Contact survivor;
+  ASSERT_TRUE(node_.contacts->MergeContacts(Ctx().get(), merge, &survivor).ok());
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "sales"));
+  sv1::ListDealsRequest by_ann;
+  by_ann.set_contact_id(ann.id());
+  by_ann.set_page_size(1);
+  std::set<std::string> seen;
+  for (int pages = 0; pages < 5; ++pages) {
+    ASSERT_TRUE(sales_->ListDeals(Ctx().get(), by_ann, &listed).ok());
+    for (const auto& d : listed.deals()) seen.insert(d.id());
+    if (listed.next_page_token().empty()) break;
+    by_ann.set_page_token(listed.next_page_token());
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{a.id(), b.id()}));
+  // A merged contact takes no new deals; an unknown one is NOT_FOUND.
+  EXPECT_EQ(deal_for(bob.id(), "late", &b).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(deal_for("01ARZ3NDEKTSV4RRFFQ69G5FAV", "ghost", &b).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(ProjectionStatus(node_, &before, "sales").ok());
+  ASSERT_EQ(node_.process->Stop(SIGTERM), 0);
+  StartNode({"--rebuild"});
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "sales"));
+  ASSERT_TRUE(ProjectionStatus(node_, &after, "sales").ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+
+  sv1::ListPipelinesRequest pipelines;
+  sv1::ListPipelinesResponse pipes;
+  ASSERT_TRUE(sales_->ListPipelines(Ctx().get(), pipelines, &pipes).ok());
+  ASSERT_EQ(pipes.pipelines_size(), 1);
+  EXPECT_EQ(pipes.pipelines(0).stages_size(), 4);
+}
+
+TEST_F(SalesTest, BadInputForEveryDealRpc) {
+  StartNode();
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  };
+  sv1::Deal out;
+  sv1::CreateDealRequest create;
+  create.mutable_deal()->set_title("t");
+  expect_invalid(sales_->CreateDeal(Ctx().get(), create, &out), "deal.contact_id");
+  create.mutable_deal()->set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  expect_invalid(sales_->CreateDeal(Ctx().get(), create, &out), "deal.amount");
+  sv1::GetDealRequest get;
+  expect_invalid(sales_->GetDeal(Ctx().get(), get, &out), "id");
+  sv1::UpdateDealRequest update;
+  update.mutable_deal()->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  update.mutable_update_mask()->add_paths("status");
+  expect_invalid(sales_->UpdateDeal(Ctx().get(), update, &out), "update_mask");
+  sv1::MoveDealStageRequest move;
+  move.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  expect_invalid(sales_->MoveDealStage(Ctx().get(), move, &out), "stage_id");
+  sv1::WinDealRequest win;
+  win.set_id("x");
+  expect_invalid(sales_->WinDeal(Ctx().get(), win, &out), "id");
+  sv1::LoseDealRequest lose;
+  lose.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  expect_invalid(sales_->LoseDeal(Ctx().get(), lose, &out), "reason");
+  sv1::ReopenDealRequest reopen;
+  reopen.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  reopen.set_expected_version(-1);
+  expect_invalid(sales_->ReopenDeal(Ctx().get(), reopen, &out), "expected_version");
+  sv1::ListDealsRequest list;
+  list.set_status(static_cast<sv1::DealStatus>(9));
+  sv1::ListDealsResponse listed;
+  expect_invalid(sales_->ListDeals(Ctx().get(), list, &listed), "status");
+  get.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  EXPECT_EQ(sales_->GetDeal(Ctx().get(), get, &out).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(SalesTest, BadInputForEveryRpc) {

@@ -79,4 +79,107 @@ grpc::ServerUnaryReactor* SalesGrpc::ListProducts(grpc::CallbackServerContext* c
   return FinishNow(reactor, page.status());
 }
 
+grpc::ServerUnaryReactor* SalesGrpc::ListPipelines(grpc::CallbackServerContext* context,
+                                                   const v1::ListPipelinesRequest*,
+                                                   v1::ListPipelinesResponse* response) {
+  *response->add_pipelines() = DefaultPipeline();
+  return FinishNow(context->DefaultReactor(), absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::CreateDeal(grpc::CallbackServerContext* context,
+                                                const v1::CreateDealRequest* request,
+                                                Deal* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Deal> valid = ValidateCreateDeal(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  service_->CreateDeal(Context(context), *valid, request->request_id(),
+                       FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::GetDeal(grpc::CallbackServerContext* context,
+                                             const v1::GetDealRequest* request, Deal* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetDeal(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->GetDeal(Context(context), request->id()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::UpdateDeal(grpc::CallbackServerContext* context,
+                                                const v1::UpdateDealRequest* request,
+                                                Deal* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidDealUpdate> valid = ValidateUpdateDeal(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  service_->UpdateDeal(Context(context), valid->values, valid->mask, request->expected_version(),
+                       request->request_id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::MoveDealStage(grpc::CallbackServerContext* context,
+                                                   const v1::MoveDealStageRequest* request,
+                                                   Deal* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateMoveDealStage(*request); !s.ok()) return FinishNow(reactor, s);
+  service_->MoveDealStage(Context(context), request->id(), request->stage_id(),
+                          request->probability_bp(), request->expected_version(),
+                          request->request_id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::WinDeal(grpc::CallbackServerContext* context,
+                                             const v1::WinDealRequest* request, Deal* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s =
+          ValidateDealChange(request->id(), request->expected_version(), request->request_id());
+      !s.ok()) {
+    return FinishNow(reactor, s);
+  }
+  service_->WinDeal(Context(context), request->id(), request->expected_version(),
+                    request->request_id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::LoseDeal(grpc::CallbackServerContext* context,
+                                              const v1::LoseDealRequest* request, Deal* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateLoseDeal(*request); !s.ok()) return FinishNow(reactor, s);
+  service_->LoseDeal(Context(context), request->id(), request->reason(),
+                     request->expected_version(), request->request_id(),
+                     FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::ReopenDeal(grpc::CallbackServerContext* context,
+                                                const v1::ReopenDealRequest* request,
+                                                Deal* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s =
+          ValidateDealChange(request->id(), request->expected_version(), request->request_id());
+      !s.ok()) {
+    return FinishNow(reactor, s);
+  }
+  service_->ReopenDeal(Context(context), request->id(), request->stage_id(),
+                       request->expected_version(), request->request_id(),
+                       FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::ListDeals(grpc::CallbackServerContext* context,
+                                               const v1::ListDealsRequest* request,
+                                               v1::ListDealsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidDealList> valid = ValidateListDeals(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<DealPage> page = service_->ListDeals(
+      Context(context), valid->filter, valid->contact_id, valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& d : page->deals) *response->add_deals() = std::move(d);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(DealsPageToken(*request, page->resume_after));
+    }
+  }
+  return FinishNow(reactor, page.status());
+}
+
 }  // namespace crm::sales

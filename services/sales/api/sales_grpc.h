@@ -29,6 +29,34 @@ class SalesGrpc final : public crm::sales::v1::SalesService::CallbackService {
                                          const crm::sales::v1::ListProductsRequest* request,
                                          crm::sales::v1::ListProductsResponse* response) override;
 
+  grpc::ServerUnaryReactor* ListPipelines(grpc::CallbackServerContext* context,
+                                          const crm::sales::v1::ListPipelinesRequest* request,
+                                          crm::sales::v1::ListPipelinesResponse* response) override;
+  grpc::ServerUnaryReactor* CreateDeal(grpc::CallbackServerContext* context,
+                                       const crm::sales::v1::CreateDealRequest* request,
+                                       Deal* response) override;
+  grpc::ServerUnaryReactor* GetDeal(grpc::CallbackServerContext* context,
+                                    const crm::sales::v1::GetDealRequest* request,
+                                    Deal* response) override;
+  grpc::ServerUnaryReactor* UpdateDeal(grpc::CallbackServerContext* context,
+                                       const crm::sales::v1::UpdateDealRequest* request,
+                                       Deal* response) override;
+  grpc::ServerUnaryReactor* MoveDealStage(grpc::CallbackServerContext* context,
+                                          const crm::sales::v1::MoveDealStageRequest* request,
+                                          Deal* response) override;
+  grpc::ServerUnaryReactor* WinDeal(grpc::CallbackServerContext* context,
+                                    const crm::sales::v1::WinDealRequest* request,
+                                    Deal* response) override;
+  grpc::ServerUnaryReactor* LoseDeal(grpc::CallbackServerContext* context,
+                                     const crm::sales::v1::LoseDealRequest* request,
+                                     Deal* response) override;
+  grpc::ServerUnaryReactor* ReopenDeal(grpc::CallbackServerContext* context,
+                                       const crm::sales::v1::ReopenDealRequest* request,
+                                       Deal* response) override;
+  grpc::ServerUnaryReactor* ListDeals(grpc::CallbackServerContext* context,
+                                      const crm::sales::v1::ListDealsRequest* request,
+                                      crm::sales::v1::ListDealsResponse* response) override;
+
  private:
   CallContext Context(grpc::CallbackServerContext* context) const;
 

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/money/money.h"
@@ -113,6 +114,202 @@ absl::StatusOr<ValidProductList> ValidateListProducts(const v1::ListProductsRequ
 std::string ProductsPageToken(const v1::ListProductsRequest& request,
                               const std::string& resume_after) {
   return validation::MakePageToken('P', validation::PagingIdentity(request), resume_after);
+}
+
+// --- Deals ------------------------------------------------------------------------------------
+
+namespace {
+
+int64_t Nanos(const google::protobuf::Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
+
+absl::Status CheckShortId(const std::string& field, const std::string& id, size_t max) {
+  if (id.size() > max) return Invalid(field, absl::StrCat("must be at most ", max, " characters"));
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return Invalid(field, "must be printable ASCII without spaces");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckProbability(const std::string& field, int32_t bp) {
+  if (bp < 0 || bp > 10000) return Invalid(field, "must be 0 to 10000 basis points");
+  return absl::OkStatus();
+}
+
+absl::Status CheckLines(const Deal& d) {
+  if (d.line_items_size() > 200) return Invalid("deal.line_items", "at most 200 are allowed");
+  for (int i = 0; i < d.line_items_size(); ++i) {
+    const auto& line = d.line_items(i);
+    const std::string item = absl::StrCat("deal.line_items[", i, "]");
+    if (line.product_id().empty()) return Invalid(item + ".product_id", "is required");
+    RETURN_IF_ERROR(CheckShortId(item + ".product_id", line.product_id(), 128));
+    if (line.quantity() < 1 || line.quantity() > 1000000) {
+      return Invalid(item + ".quantity", "must be 1 to 1000000");
+    }
+    if (!line.has_unit_price()) return Invalid(item + ".unit_price", "is required");
+    RETURN_IF_ERROR(money::Validate(item + ".unit_price", line.unit_price()));
+    if (line.unit_price().minor_units() < 0) {
+      return Invalid(item + ".unit_price.minor_units", "must not be negative");
+    }
+    const std::string& currency = d.has_amount() && !d.amount().currency_code().empty()
+                                      ? d.amount().currency_code()
+                                      : d.line_items(0).unit_price().currency_code();
+    if (line.unit_price().currency_code() != currency) {
+      return Invalid(item + ".unit_price.currency_code",
+                     absl::StrCat("is ", line.unit_price().currency_code(), " but the deal is in ",
+                                  currency, "; one currency per deal"));
+    }
+    RETURN_IF_ERROR(CheckProbability(item + ".discount_bp", line.discount_bp()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDealField(const std::string& path, Deal& d) {
+  if (path == "title") {
+    d.set_title(std::string(absl::StripAsciiWhitespace(d.title())));
+    return CheckText("deal.title", d.title(), 200, /*required=*/true);
+  }
+  if (path == "owner") return validation::CheckPrincipal("deal.owner", d.owner(), 128);
+  if (path == "line_items") return CheckLines(d);
+  if (path == "amount") {
+    if (!d.has_amount()) return Invalid("deal.amount", "is required");
+    RETURN_IF_ERROR(money::Validate("deal.amount", d.amount()));
+    if (d.amount().minor_units() < 0) {
+      return Invalid("deal.amount.minor_units", "must not be negative");
+    }
+    return absl::OkStatus();
+  }
+  if (path == "probability_bp") return CheckProbability("deal.probability_bp", d.probability_bp());
+  if (path == "expected_close_time") {
+    if (!d.has_expected_close_time()) return absl::OkStatus();
+    return validation::CheckTimestamp("deal.expected_close_time", d.expected_close_time());
+  }
+  if (path == "source") return CheckText("deal.source", d.source(), 100);
+  return Invalid("update_mask", absl::StrCat("\"", path,
+                                             "\" is not a field that can be updated; use title, "
+                                             "owner, line_items, amount, probability_bp, "
+                                             "expected_close_time or source"));
+}
+
+}  // namespace
+
+absl::StatusOr<Deal> ValidateCreateDeal(const v1::CreateDealRequest& request) {
+  RETURN_IF_ERROR(validation::CheckRequestId(request.request_id()));
+  if (!request.has_deal()) return Invalid("deal", "is required");
+  Deal d = request.deal();
+  if (!d.id().empty()) return Invalid("deal.id", "must be empty; the service assigns ids");
+  if (d.contact_id().empty() && d.company_id().empty()) {
+    return Invalid("deal.contact_id", "a deal needs a contact_id or a company_id");
+  }
+  if (!d.contact_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("deal.contact_id", d.contact_id(), "contact"));
+  }
+  if (!d.company_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("deal.company_id", d.company_id(), "company"));
+  }
+  RETURN_IF_ERROR(CheckShortId("deal.pipeline_id", d.pipeline_id(), 64));
+  RETURN_IF_ERROR(CheckShortId("deal.stage_id", d.stage_id(), 64));
+  for (const char* path : {"title", "owner", "probability_bp", "expected_close_time", "source"}) {
+    RETURN_IF_ERROR(CheckDealField(path, d));
+  }
+  if (d.line_items().empty()) {
+    RETURN_IF_ERROR(CheckDealField("amount", d));
+  } else {
+    if (d.has_amount() && !d.amount().currency_code().empty()) {
+      RETURN_IF_ERROR(money::Validate("deal.amount", d.amount()));
+    }
+    RETURN_IF_ERROR(CheckLines(d));
+  }
+  if (d.status() != v1::DEAL_STATUS_UNSPECIFIED || d.stage_history_size() > 0 ||
+      !d.lost_reason().empty()) {
+    return Invalid("deal.status", "status, stage_history and lost_reason are output only");
+  }
+  return d;
+}
+
+absl::StatusOr<ValidDealUpdate> ValidateUpdateDeal(const v1::UpdateDealRequest& request) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request.request_id(), request.expected_version()));
+  if (!request.has_deal()) return Invalid("deal", "is required");
+  RETURN_IF_ERROR(validation::CheckId("deal.id", request.deal().id(), "deal"));
+  if (request.update_mask().paths().empty()) {
+    return Invalid("update_mask", "must name at least one field to change");
+  }
+  ValidDealUpdate out;
+  out.values = request.deal();
+  std::set<std::string> paths(request.update_mask().paths().begin(),
+                              request.update_mask().paths().end());
+  for (const std::string& path : paths) {
+    RETURN_IF_ERROR(CheckDealField(path, out.values));
+    out.mask.add_paths(path);
+  }
+  return out;
+}
+
+absl::Status ValidateGetDeal(const v1::GetDealRequest& request) {
+  return validation::CheckId("id", request.id(), "deal");
+}
+
+absl::Status ValidateDealChange(const std::string& id, int64_t expected_version,
+                                const std::string& request_id) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request_id, expected_version));
+  return validation::CheckId("id", id, "deal");
+}
+
+absl::Status ValidateMoveDealStage(const v1::MoveDealStageRequest& request) {
+  RETURN_IF_ERROR(
+      ValidateDealChange(request.id(), request.expected_version(), request.request_id()));
+  if (request.stage_id().empty()) return Invalid("stage_id", "is required");
+  RETURN_IF_ERROR(CheckShortId("stage_id", request.stage_id(), 64));
+  return CheckProbability("probability_bp", request.probability_bp());
+}
+
+absl::Status ValidateLoseDeal(const v1::LoseDealRequest& request) {
+  RETURN_IF_ERROR(
+      ValidateDealChange(request.id(), request.expected_version(), request.request_id()));
+  return CheckText("reason", request.reason(), 500, /*required=*/true);
+}
+
+absl::StatusOr<ValidDealList> ValidateListDeals(const v1::ListDealsRequest& request) {
+  ValidDealList out;
+  ASSIGN_OR_RETURN(out.page_size, validation::PageSize(request.page_size(), 1000, 50));
+  RETURN_IF_ERROR(CheckShortId("pipeline_id", request.pipeline_id(), 64));
+  RETURN_IF_ERROR(CheckShortId("stage_id", request.stage_id(), 64));
+  RETURN_IF_ERROR(validation::CheckPrincipal("owner", request.owner(), 128));
+  out.filter.pipeline_id = request.pipeline_id();
+  out.filter.stage_id = request.stage_id();
+  out.filter.owner = request.owner();
+  if (!request.contact_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("contact_id", request.contact_id(), "contact"));
+    out.contact_id = request.contact_id();
+  }
+  if (!request.company_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("company_id", request.company_id(), "company"));
+    out.filter.company_id = request.company_id();
+  }
+  if (request.has_close_after()) {
+    RETURN_IF_ERROR(validation::CheckTimestamp("close_after", request.close_after()));
+    out.filter.close_after_nanos = Nanos(request.close_after());
+  }
+  if (request.has_close_before()) {
+    RETURN_IF_ERROR(validation::CheckTimestamp("close_before", request.close_before()));
+    out.filter.close_before_nanos = Nanos(request.close_before());
+  }
+  if (!v1::DealStatus_IsValid(request.status())) return Invalid("status", "is not a deal status");
+  out.filter.status = request.status();
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(
+        out.resume_after,
+        validation::ReadPageToken(request.page_token(), 'D', validation::PagingIdentity(request)));
+    const size_t bar = out.resume_after.find('|');
+    size_t scan = 0;
+    if (bar == std::string::npos || !absl::SimpleAtoi(out.resume_after.substr(0, bar), &scan)) {
+      return Invalid("page_token", "is not a token this service issued");
+    }
+  }
+  return out;
+}
+
+std::string DealsPageToken(const v1::ListDealsRequest& request, const std::string& resume_after) {
+  return validation::MakePageToken('D', validation::PagingIdentity(request), resume_after);
 }
 
 }  // namespace crm::sales

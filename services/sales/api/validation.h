@@ -5,7 +5,9 @@
 
 #include "absl/status/statusor.h"
 #include "crm/sales/v1/sales_service.pb.h"
+#include "services/sales/domain/deal.h"
 #include "services/sales/domain/product.h"
+#include "services/sales/projection/sales_projection.h"
 
 namespace crm::sales {
 
@@ -29,5 +31,28 @@ absl::StatusOr<ValidProductList> ValidateListProducts(
     const crm::sales::v1::ListProductsRequest& request);
 std::string ProductsPageToken(const crm::sales::v1::ListProductsRequest& request,
                               const std::string& resume_after);
+
+// Deals.
+absl::StatusOr<Deal> ValidateCreateDeal(const crm::sales::v1::CreateDealRequest& request);
+struct ValidDealUpdate {
+  Deal values;
+  google::protobuf::FieldMask mask;
+};
+absl::StatusOr<ValidDealUpdate> ValidateUpdateDeal(
+    const crm::sales::v1::UpdateDealRequest& request);
+absl::Status ValidateGetDeal(const crm::sales::v1::GetDealRequest& request);
+absl::Status ValidateMoveDealStage(const crm::sales::v1::MoveDealStageRequest& request);
+absl::Status ValidateDealChange(const std::string& id, int64_t expected_version,
+                                const std::string& request_id);
+absl::Status ValidateLoseDeal(const crm::sales::v1::LoseDealRequest& request);
+struct ValidDealList {
+  DealFilter filter;
+  std::string contact_id;
+  std::string resume_after;
+  size_t page_size = 0;
+};
+absl::StatusOr<ValidDealList> ValidateListDeals(const crm::sales::v1::ListDealsRequest& request);
+std::string DealsPageToken(const crm::sales::v1::ListDealsRequest& request,
+                           const std::string& resume_after);
 
 }  // namespace crm::sales

@@ -1,6 +1,7 @@
 #include "services/sales/projection/sales_projection.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 
 namespace crm::sales {
@@ -37,7 +38,8 @@ absl::StatusOr<std::optional<Product>> Decode(const std::optional<std::string>& 
 }  // namespace
 
 bool SalesProjection::Handles(std::string_view event_type) const {
-  return IsProductEvent(event_type) || directory::IsContactEvent(event_type);
+  return IsProductEvent(event_type) || IsDealEvent(event_type) ||
+         directory::IsContactEvent(event_type);
 }
 
 absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
@@ -46,6 +48,7 @@ absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
     RETURN_IF_ERROR(directory_.Apply(event, batch));
     return absl::OkStatus();
   }
+  if (IsDealEvent(event.event_type())) return ApplyDealEvent(event, batch);
   const std::string key = ProductKey(event.tenant(), event.aggregate_id());
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Product> current, Decode(raw));
@@ -57,6 +60,108 @@ absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
   batch.Put(Cf::kIndex, CategoryPrefix(event.tenant(), next->category()) + next->id(), "");
   batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> SalesProjection::ApplyDealEvent(const EventEnvelope& event,
+                                                             store::ProjectionStore::Batch& batch) {
+  const std::string key = Prefix('d', event.tenant()).append(event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  std::optional<Deal> current;
+  if (raw) {
+    current.emplace();
+    if (!current->ParseFromString(*raw)) return absl::DataLossError("corrupt deal");
+  }
+  absl::StatusOr<Deal> next = ApplyDeal(current, event);
+  if (!next.ok()) return next.status();
+  if (!current && !next->contact_id().empty()) {
+    std::string by_contact = Prefix('c', event.tenant()).append(next->contact_id());
+    by_contact.push_back('\0');
+    batch.Put(Cf::kIndex, by_contact + next->id(), "");
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Deal>> SalesProjection::GetDeal(std::string_view tenant,
+                                                             std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, Prefix('d', tenant).append(id)));
+  if (!raw) return std::nullopt;
+  Deal d;
+  if (!d.ParseFromString(*raw)) return absl::DataLossError("corrupt deal");
+  return d;
+}
+
+absl::StatusOr<DealPage> SalesProjection::ListDeals(std::string_view tenant,
+                                                    const DealFilter& filter,
+                                                    std::string_view resume_after, size_t page_size,
+                                                    size_t max_scan) const {
+  DealPage page;
+  auto keep = [&filter](const Deal& d) {
+    auto nanos = [](const google::protobuf::Timestamp& t) {
+      return t.seconds() * 1000000000 + t.nanos();
+    };
+    if (!filter.pipeline_id.empty() && d.pipeline_id() != filter.pipeline_id) return false;
+    if (!filter.stage_id.empty() && d.stage_id() != filter.stage_id) return false;
+    if (!filter.owner.empty() && d.owner() != filter.owner) return false;
+    if (!filter.company_id.empty() && d.company_id() != filter.company_id) return false;
+    if (filter.status != 0 && d.status() != filter.status) return false;
+    if (filter.close_after_nanos && (!d.has_expected_close_time() ||
+                                     nanos(d.expected_close_time()) < *filter.close_after_nanos)) {
+      return false;
+    }
+    return !(filter.close_before_nanos &&
+             (!d.has_expected_close_time() ||
+              nanos(d.expected_close_time()) >= *filter.close_before_nanos));
+  };
+  // One or more scans: every deal, or each contact's deals; the position names the scan.
+  std::vector<std::string> prefixes;
+  if (filter.contact_ids.empty()) {
+    prefixes.push_back(Prefix('d', tenant));
+  } else {
+    for (const std::string& c : filter.contact_ids) {
+      std::string p = Prefix('c', tenant).append(c);
+      p.push_back('\0');
+      prefixes.push_back(p);
+    }
+  }
+  // resume_after = "<scan index>|<last id>".
+  size_t first = 0;
+  std::string after;
+  if (!resume_after.empty()) {
+    const size_t bar = resume_after.find('|');
+    first = static_cast<size_t>(std::stoul(std::string(resume_after.substr(0, bar))));
+    after = std::string(resume_after.substr(bar + 1));
+  }
+  size_t scanned = 0;
+  absl::Status error;
+  for (size_t i = first; i < prefixes.size() && page.resume_after.empty(); ++i) {
+    const std::string& prefix = prefixes[i];
+    std::string start;
+    if (i == first && !after.empty()) {
+      start = prefix + after;
+      start.push_back('\0');
+    }
+    std::string last;
+    RETURN_IF_ERROR(store_->Scan(filter.contact_ids.empty() ? Cf::kState : Cf::kIndex, prefix,
+                                 start, [&](std::string_view key, std::string_view) {
+                                   if (page.deals.size() >= page_size || scanned >= max_scan) {
+                                     page.resume_after = absl::StrCat(i, "|", last);
+                                     return false;
+                                   }
+                                   ++scanned;
+                                   last = std::string(key.substr(prefix.size()));
+                                   absl::StatusOr<std::optional<Deal>> d = GetDeal(tenant, last);
+                                   if (!d.ok()) {
+                                     error = d.status();
+                                     return false;
+                                   }
+                                   if (*d && keep(**d)) page.deals.push_back(std::move(**d));
+                                   return true;
+                                 }));
+    RETURN_IF_ERROR(error);
+  }
+  return page;
 }
 
 absl::StatusOr<std::optional<Product>> SalesProjection::GetProduct(std::string_view tenant,

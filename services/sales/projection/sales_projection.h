@@ -1,8 +1,9 @@
 // SalesProjection: the catalog (and, as the sales service grows, deals and orders) built from
 // this service's events, plus the contact directory from the contact service's.
 //
-// Keys: kState "p/" tenant \0 product_id -> Product; kIndex "g/" tenant \0 category (lower
-// case) \0 product_id -> "". The contact directory owns "k/" and "z/".
+// Keys: kState "p/" tenant \0 product_id -> Product, "d/" tenant \0 deal_id -> Deal;
+// kIndex "g/" tenant \0 category (lower case) \0 product_id -> "", "c/" tenant \0 contact_id
+// \0 deal_id -> "" (deals by contact). The contact directory owns "k/" and "z/".
 #pragma once
 
 #include <optional>
@@ -12,6 +13,7 @@
 #include "common/directory/contact_directory.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
+#include "services/sales/domain/deal.h"
 #include "services/sales/domain/product.h"
 
 namespace crm::sales {
@@ -19,6 +21,22 @@ namespace crm::sales {
 struct ProductPage {
   std::vector<Product> products;
   std::string resume_after;  // a product id; empty at the end
+};
+
+struct DealFilter {
+  std::string pipeline_id;
+  std::string stage_id;
+  std::string owner;
+  std::vector<std::string> contact_ids;  // empty: all; else these contacts' deals
+  std::string company_id;
+  std::optional<int64_t> close_after_nanos;
+  std::optional<int64_t> close_before_nanos;
+  int status = 0;
+};
+
+struct DealPage {
+  std::vector<Deal> deals;
+  std::string resume_after;  // opaque; empty at the end
 };
 
 class SalesProjection final : public projection::EventApplier {
@@ -36,9 +54,18 @@ class SalesProjection final : public projection::EventApplier {
                                            bool show_inactive, std::string_view resume_after,
                                            size_t page_size, size_t max_scan) const;
 
+  absl::StatusOr<std::optional<Deal>> GetDeal(std::string_view tenant, std::string_view id) const;
+  // Deals matching `filter` after `resume_after`, in id order (per contact when by contact).
+  absl::StatusOr<DealPage> ListDeals(std::string_view tenant, const DealFilter& filter,
+                                     std::string_view resume_after, size_t page_size,
+                                     size_t max_scan) const;
+
   const directory::ContactDirectory& directory() const { return directory_; }
 
  private:
+  absl::StatusOr<absl::Status> ApplyDealEvent(const crm::common::v1::EventEnvelope& event,
+                                              store::ProjectionStore::Batch& batch);
+
   store::ProjectionStore* const store_;
   const directory::ContactDirectory directory_;
 };

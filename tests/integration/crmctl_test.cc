@@ -186,6 +186,16 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   EXPECT_TRUE(absl::StrContains(Ctl({"product", "list", "--category", "heavy"}).out, "ANVIL-1"));
   EXPECT_EQ(Ctl({"product", "create", "--sku", "x", "--name", "x", "--price", "EUR 1.5"}).exit_code,
             2);
+
+  const std::string product_id = Field(product.out, "id");
+  CommandResult deal = Ctl({"deal", "create", "--title", "Anvils for Wile", "--contact", wile_id,
+                            "--line", product_id + ":2:EUR 19.99"});
+  ASSERT_EQ(deal.exit_code, 0) << deal.err;
+  EXPECT_EQ(Field(deal.out, "amount"), "EUR 3998 (minor units)");
+  const std::string deal_id = Field(deal.out, "id");
+  EXPECT_EQ(Field(Ctl({"deal", "move", deal_id, "negotiation"}).out, "stage"), "negotiation");
+  EXPECT_EQ(Field(Ctl({"deal", "win", deal_id}).out, "status"), "won");
+  EXPECT_TRUE(absl::StrContains(Ctl({"deal", "list", "--status", "won"}).out, deal_id));
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

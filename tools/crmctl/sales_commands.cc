@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "crm/sales/v1/sales_service.grpc.pb.h"
@@ -42,6 +43,21 @@ void PrintProduct(const v1::Product& p) {
   PrintRow("price", Price(p.unit_price()));
   PrintRow("active", p.active() ? "yes" : "no");
   PrintRow("version", std::to_string(p.version()));
+  std::cout << std::flush;
+}
+
+void PrintDeal(const v1::Deal& d) {
+  PrintRow("id", d.id());
+  PrintRow("title", d.title());
+  PrintRow("contact", d.contact_id());
+  PrintRow("owner", d.owner());
+  PrintRow("amount", Price(d.amount()));
+  PrintRow("stage", d.stage_id());
+  PrintRow("probability", std::to_string(d.probability_bp() / 100) + " %");
+  PrintRow("status", absl::AsciiStrToLower(v1::DealStatus_Name(d.status()).substr(12)));
+  PrintRow("lost reason", d.lost_reason());
+  PrintRow("stages", std::to_string(d.stage_history_size()));
+  PrintRow("version", std::to_string(d.version()));
   std::cout << std::flush;
 }
 
@@ -122,6 +138,128 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
           PrintProduct);
     });
   }
+
+  CLI::App* deal = app.add_subcommand("deal", "deals in the pipeline");
+  deal->require_subcommand(1);
+  struct DealFlags {
+    std::string title, contact, company, owner, amount, source, request_id;
+    std::vector<std::string> lines;
+  };
+  auto df = std::make_shared<DealFlags>();
+  CLI::App* d_create = deal->add_subcommand("create", "create a deal");
+  d_create->add_option("--title", df->title, "title")->required();
+  d_create->add_option("--contact", df->contact, "contact id");
+  d_create->add_option("--company", df->company, "company id");
+  d_create->add_option("--owner", df->owner, "salesperson");
+  d_create->add_option("--amount", df->amount, "amount without line items, e.g. \"EUR 5000.00\"");
+  d_create->add_option("--line", df->lines,
+                       "PRODUCT_ID:QUANTITY:\"CURRENCY AMOUNT\" (repeatable), e.g. "
+                       "01J...:3:\"EUR 19.99\"");
+  d_create->add_option("--request-id", df->request_id, "idempotency key");
+  d_create->callback([&client, &exit_code, df, stub] {
+    v1::CreateDealRequest req;
+    auto* d = req.mutable_deal();
+    d->set_title(df->title);
+    d->set_contact_id(df->contact);
+    d->set_company_id(df->company);
+    d->set_owner(df->owner);
+    if (!df->amount.empty()) *d->mutable_amount() = ParsePrice(df->amount);
+    for (const auto& spec : df->lines) {
+      std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits(':', 2));
+      int64_t qty = 0;
+      if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &qty)) {
+        UsageError("--line must be PRODUCT_ID:QUANTITY:\"CURRENCY AMOUNT\"");
+      }
+      auto* line = d->add_line_items();
+      line->set_product_id(parts[0]);
+      line->set_quantity(qty);
+      *line->mutable_unit_price() = ParsePrice(parts[2]);
+    }
+    req.set_request_id(df->request_id);
+    Run<v1::Deal>(
+        client, exit_code,
+        [&](v1::Deal& out) { return stub()->CreateDeal(client.Context().get(), req, &out); },
+        PrintDeal);
+  });
+
+  struct DealChange {
+    std::string id, stage, reason;
+  };
+  auto dc = std::make_shared<DealChange>();
+  for (const std::string verb : {"get", "move", "win", "lose", "reopen"}) {
+    CLI::App* cmd = deal->add_subcommand(verb, verb + " a deal");
+    cmd->add_option("id", dc->id, "deal id")->required();
+    if (verb == "move") cmd->add_option("stage", dc->stage, "stage id")->required();
+    if (verb == "reopen") cmd->add_option("--stage", dc->stage, "stage id (default: first)");
+    if (verb == "lose") cmd->add_option("--reason", dc->reason, "why")->required();
+    cmd->callback([&client, &exit_code, dc, verb, stub] {
+      Run<v1::Deal>(
+          client, exit_code,
+          [&](v1::Deal& out) {
+            auto ctx = client.Context();
+            if (verb == "get") {
+              v1::GetDealRequest r;
+              r.set_id(dc->id);
+              return stub()->GetDeal(ctx.get(), r, &out);
+            }
+            if (verb == "move") {
+              v1::MoveDealStageRequest r;
+              r.set_id(dc->id);
+              r.set_stage_id(dc->stage);
+              return stub()->MoveDealStage(ctx.get(), r, &out);
+            }
+            if (verb == "win") {
+              v1::WinDealRequest r;
+              r.set_id(dc->id);
+              return stub()->WinDeal(ctx.get(), r, &out);
+            }
+            if (verb == "lose") {
+              v1::LoseDealRequest r;
+              r.set_id(dc->id);
+              r.set_reason(dc->reason);
+              return stub()->LoseDeal(ctx.get(), r, &out);
+            }
+            v1::ReopenDealRequest r;
+            r.set_id(dc->id);
+            r.set_stage_id(dc->stage);
+            return stub()->ReopenDeal(ctx.get(), r, &out);
+          },
+          PrintDeal);
+    });
+  }
+
+  auto dl = std::make_shared<v1::ListDealsRequest>();
+  auto dl_status = std::make_shared<std::string>();
+  CLI::App* d_list = deal->add_subcommand("list", "list deals");
+  d_list->add_option("--contact", *dl->mutable_contact_id(), "only this contact's (with merged)");
+  d_list->add_option("--owner", *dl->mutable_owner(), "only this owner's");
+  d_list->add_option("--stage", *dl->mutable_stage_id(), "only this stage");
+  d_list->add_option("--status", *dl_status, "open, won or lost");
+  d_list->add_option("--page-token", *dl->mutable_page_token(), "continue");
+  d_list->callback([&client, &exit_code, dl, dl_status, stub] {
+    if (!dl_status->empty()) {
+      v1::DealStatus status;
+      if (!v1::DealStatus_Parse("DEAL_STATUS_" + absl::AsciiStrToUpper(*dl_status), &status) ||
+          status == v1::DEAL_STATUS_UNSPECIFIED) {
+        UsageError("--status must be open, won or lost");
+      }
+      dl->set_status(status);
+    }
+    Run<v1::ListDealsResponse>(
+        client, exit_code,
+        [&](v1::ListDealsResponse& out) {
+          return stub()->ListDeals(client.Context().get(), *dl, &out);
+        },
+        [](const v1::ListDealsResponse& out) {
+          for (const auto& d : out.deals()) {
+            std::cout << std::left << std::setw(28) << d.id() << std::setw(15) << d.stage_id()
+                      << std::setw(8)
+                      << absl::AsciiStrToLower(v1::DealStatus_Name(d.status()).substr(12))
+                      << std::setw(32) << Price(d.amount()) << d.title() << "\n";
+          }
+          PrintNextPage(out.next_page_token());
+        });
+  });
 
   auto list = std::make_shared<v1::ListProductsRequest>();
   CLI::App* l = product->add_subcommand("list", "list products");

@@ -3,7 +3,7 @@
 
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/decide.h"
-#include "tests/unit/services/contact/test_events.h"
+#include "tests/testing/events.h"
 
 namespace crm::contact {
 namespace {
@@ -15,7 +15,7 @@ Company Acme() {
   c.set_name("Acme");
   c.set_domain("acme.example");
   auto created = DecideCreateCompany(c, "ACME");
-  return *ApplyCompany(std::nullopt, MakeTestEvent(*created, "ACME", 0, 100));
+  return *ApplyCompany(std::nullopt, crm::testing::MakeTestEvent(*created, "ACME", 0, 100));
 }
 
 Facts Exists(std::set<std::string> ids) {
@@ -44,11 +44,11 @@ TEST(Company, CreateUpdateArchive) {
   mask.add_paths("industry");
   auto updated = DecideUpdateCompany(acme, values, mask, 1);
   ASSERT_TRUE(updated.ok());
-  acme = *ApplyCompany(acme, MakeTestEvent(*updated, "ACME", 1, 200));
+  acme = *ApplyCompany(acme, crm::testing::MakeTestEvent(*updated, "ACME", 1, 200));
   EXPECT_EQ(acme.industry(), "Rockets");
   EXPECT_EQ(acme.name(), "Acme");
   auto archived = DecideArchiveCompany(acme, "ACME", 2);
-  acme = *ApplyCompany(acme, MakeTestEvent(*archived, "ACME", 2, 300));
+  acme = *ApplyCompany(acme, crm::testing::MakeTestEvent(*archived, "ACME", 2, 300));
   EXPECT_TRUE(acme.archived());
   EXPECT_EQ(DecideUpdateCompany(acme, values, mask, 0).status().code(),
             absl::StatusCode::kFailedPrecondition);
@@ -61,7 +61,7 @@ TEST(Company, RelationshipsAddAndRemove) {
             absl::StatusCode::kNotFound);
   auto added = DecideAddRelationship(acme, rel, 0, Exists({"BETA"}));
   ASSERT_TRUE(added.ok()) << added.status();
-  acme = *ApplyCompany(acme, MakeTestEvent(*added, "ACME", 1, 200));
+  acme = *ApplyCompany(acme, crm::testing::MakeTestEvent(*added, "ACME", 1, 200));
   ASSERT_EQ(acme.relationships_size(), 1);
   EXPECT_EQ(acme.relationships(0).company_id(), "ACME");
   EXPECT_EQ(acme.relationships(0).create_time().seconds(), 200);
@@ -74,7 +74,7 @@ TEST(Company, RelationshipsAddAndRemove) {
           .ok());
   auto removed = DecideRemoveRelationship(acme, rel, 2);
   ASSERT_TRUE(removed.ok());
-  acme = *ApplyCompany(acme, MakeTestEvent(*removed, "ACME", 2, 300));
+  acme = *ApplyCompany(acme, crm::testing::MakeTestEvent(*removed, "ACME", 2, 300));
   EXPECT_EQ(acme.relationships_size(), 0);
   EXPECT_EQ(DecideRemoveRelationship(acme, rel, 0).status().code(), absl::StatusCode::kNotFound);
 }
@@ -99,7 +99,7 @@ TEST(Apply, TimeNeverGoesBackwards) {
   mask.add_paths("industry");
   // A writer whose clock is behind.
   auto updated = DecideUpdateCompany(acme, values, mask, 1);
-  const Company next = *ApplyCompany(acme, MakeTestEvent(*updated, "ACME", 1, 50));
+  const Company next = *ApplyCompany(acme, crm::testing::MakeTestEvent(*updated, "ACME", 1, 50));
   EXPECT_EQ(next.update_time().seconds(), 100);
 }
 

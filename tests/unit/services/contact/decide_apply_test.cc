@@ -2,7 +2,7 @@
 
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/decide.h"
-#include "tests/unit/services/contact/test_events.h"
+#include "tests/testing/events.h"
 
 namespace crm::contact {
 namespace {
@@ -20,7 +20,7 @@ Contact Ada() {
 
 Contact Created() {
   auto event = DecideCreate(Ada(), "ID1", kNow, Facts{});
-  return *Apply(std::nullopt, MakeTestEvent(*event, "ID1", 0, 100));
+  return *Apply(std::nullopt, crm::testing::MakeTestEvent(*event, "ID1", 0, 100));
 }
 
 TEST(DecideCreate, NeedsSomethingToIdentifyTheContact) {
@@ -52,14 +52,14 @@ TEST(Apply, CreateSetsVersionAndTimesFromTheEnvelope) {
 
 TEST(Apply, IsDeterministic) {
   auto event = DecideCreate(Ada(), "ID1", kNow, Facts{});
-  const auto e = MakeTestEvent(*event, "ID1", 0, 100);
+  const auto e = crm::testing::MakeTestEvent(*event, "ID1", 0, 100);
   EXPECT_EQ(Apply(std::nullopt, e)->SerializeAsString(),
             Apply(std::nullopt, e)->SerializeAsString());
 }
 
 TEST(Apply, CreateOverAnExistingContactIsAborted) {
   auto event = DecideCreate(Ada(), "ID1", kNow, Facts{});
-  EXPECT_EQ(Apply(Created(), MakeTestEvent(*event, "ID1", 0, 100)).status().code(),
+  EXPECT_EQ(Apply(Created(), crm::testing::MakeTestEvent(*event, "ID1", 0, 100)).status().code(),
             absl::StatusCode::kAborted);
 }
 
@@ -73,7 +73,7 @@ TEST(DecideUpdate, ChangesOnlyMaskedFields) {
   mask.add_paths("personal.family_name");
   auto event = DecideUpdate(current, values, mask, 1, kNow, Facts{});
   ASSERT_TRUE(event.ok()) << event.status();
-  auto next = Apply(current, MakeTestEvent(*event, "ID1", 1, 200));
+  auto next = Apply(current, crm::testing::MakeTestEvent(*event, "ID1", 1, 200));
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->personal().family_name(), "Lovelace");
   EXPECT_EQ(next->personal().given_name(), "Ada");
@@ -90,7 +90,7 @@ TEST(DecideUpdate, ReplacesListsWhole) {
   google::protobuf::FieldMask mask;
   mask.add_paths("personal.emails");
   auto event = DecideUpdate(current, values, mask, 0, kNow, Facts{});
-  auto next = Apply(current, MakeTestEvent(*event, "ID1", 1, 200));
+  auto next = Apply(current, crm::testing::MakeTestEvent(*event, "ID1", 1, 200));
   ASSERT_EQ(next->personal().emails_size(), 1);
   EXPECT_EQ(next->personal().emails(0).address(), "new@example.com");
 }
@@ -125,17 +125,18 @@ TEST(Apply, UpdateRacedByAnotherWriterIsAborted) {
   mask.add_paths("job_title");
   auto first = DecideUpdate(current, values, mask, 1, kNow, Facts{});
   auto second = DecideUpdate(current, values, mask, 1, kNow, Facts{});
-  auto after_first = Apply(current, MakeTestEvent(*first, "ID1", 1, 200));
+  auto after_first = Apply(current, crm::testing::MakeTestEvent(*first, "ID1", 1, 200));
   ASSERT_TRUE(after_first.ok());
-  EXPECT_EQ(Apply(*after_first, MakeTestEvent(*second, "ID1", 1, 201)).status().code(),
-            absl::StatusCode::kAborted);
+  EXPECT_EQ(
+      Apply(*after_first, crm::testing::MakeTestEvent(*second, "ID1", 1, 201)).status().code(),
+      absl::StatusCode::kAborted);
 }
 
 TEST(DecideArchive, ArchivesOnceAndKeepsTheData) {
   const Contact current = Created();
   auto event = DecideArchive(current, "ID1", 1);
   ASSERT_TRUE(event.ok());
-  auto next = Apply(current, MakeTestEvent(*event, "ID1", 1, 300));
+  auto next = Apply(current, crm::testing::MakeTestEvent(*event, "ID1", 1, 300));
   ASSERT_TRUE(next.ok());
   EXPECT_TRUE(next->archived());
   EXPECT_EQ(next->archive_time().seconds(), 300);
@@ -147,7 +148,7 @@ TEST(DecideArchive, ArchivesOnceAndKeepsTheData) {
 TEST(Apply, UpdateOfAMissingContactIsNotFound) {
   ContactArchived archived;
   archived.set_contact_id("X");
-  EXPECT_EQ(Apply(std::nullopt, MakeTestEvent(archived, "X", 0, 1)).status().code(),
+  EXPECT_EQ(Apply(std::nullopt, crm::testing::MakeTestEvent(archived, "X", 0, 1)).status().code(),
             absl::StatusCode::kNotFound);
 }
 

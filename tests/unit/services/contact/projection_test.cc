@@ -9,8 +9,8 @@
 #include "services/contact/domain/decide.h"
 #include "services/contact/projection/contact_projection.h"
 #include "services/contact/projection/history.h"
+#include "tests/testing/events.h"
 #include "tests/testing/testing.h"
-#include "tests/unit/services/contact/test_events.h"
 
 namespace crm::contact {
 namespace {
@@ -247,8 +247,8 @@ std::vector<std::vector<EventEnvelope>> DuplicateScenario() {
   int n = 0;
   auto create = [&](const std::string& id, const Contact& c) {
     const int k = n++;
-    lists.push_back({MakeTestEvent(*DecideCreate(c, id, absl::Now(), Facts{}), id, 0, 100 + k,
-                                   "ev" + std::to_string(k))});
+    lists.push_back({crm::testing::MakeTestEvent(*DecideCreate(c, id, absl::Now(), Facts{}), id, 0,
+                                                 100 + k, "ev" + std::to_string(k))});
   };
   create("A", Person("John", "Smith", "john@x.io"));
   create("B", Person("Jon", "Smith", ""));
@@ -260,10 +260,12 @@ std::vector<std::vector<EventEnvelope>> DuplicateScenario() {
   b_update.set_contact_id("B");
   b_update.mutable_contact()->mutable_personal()->add_emails()->set_address("j.smith@y.io");
   b_update.mutable_update_mask()->add_paths("personal.emails");
-  lists[1].push_back(MakeTestEvent(b_update, "B", 1, 500, "ev" + std::to_string(n++)));
+  lists[1].push_back(
+      crm::testing::MakeTestEvent(b_update, "B", 1, 500, "ev" + std::to_string(n++)));
   ContactArchived d_archive;
   d_archive.set_contact_id("D");
-  lists[3].push_back(MakeTestEvent(d_archive, "D", 1, 600, "ev" + std::to_string(n++)));
+  lists[3].push_back(
+      crm::testing::MakeTestEvent(d_archive, "D", 1, 600, "ev" + std::to_string(n++)));
   return lists;
 }
 

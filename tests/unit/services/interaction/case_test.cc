@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/events.h"
+
 namespace crm::interaction {
 namespace {
 
@@ -10,14 +12,7 @@ namespace v1 = crm::interaction::v1;
 using crm::common::v1::EventEnvelope;
 
 EventEnvelope Event(const google::protobuf::Message& payload, int64_t expected, int64_t seconds) {
-  EventEnvelope e;
-  e.set_aggregate_id("CASE");
-  e.set_expected_version(expected);
-  e.set_aggregate_version(expected + 1);
-  e.set_event_type(payload.GetDescriptor()->full_name());
-  e.mutable_payload()->PackFrom(payload);
-  e.mutable_occurred_at()->set_seconds(seconds);
-  return e;
+  return crm::testing::MakeTestEvent(payload, "CASE", expected, seconds);
 }
 
 const auto kAnyContact = [](const std::string&, const std::string&) { return absl::OkStatus(); };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "services/sales/api/validation.h"
+#include "tests/testing/events.h"
 
 namespace crm::sales {
 namespace {
@@ -12,14 +13,7 @@ using crm::common::v1::EventEnvelope;
 
 EventEnvelope Event(const google::protobuf::Message& payload, const std::string& id,
                     int64_t expected, int64_t seconds) {
-  EventEnvelope e;
-  e.set_aggregate_id(id);
-  e.set_expected_version(expected);
-  e.set_aggregate_version(expected + 1);
-  e.set_event_type(payload.GetDescriptor()->full_name());
-  e.mutable_payload()->PackFrom(payload);
-  e.mutable_occurred_at()->set_seconds(seconds);
-  return e;
+  return crm::testing::MakeTestEvent(payload, id, expected, seconds);
 }
 
 Product Widget() {

@@ -1,4 +1,4 @@
-// Envelopes for the contact service's unit tests.
+// Event envelopes for unit tests of apply and projections.
 #pragma once
 
 #include <string>
@@ -6,7 +6,7 @@
 #include "crm/common/v1/envelope.pb.h"
 #include "google/protobuf/message.h"
 
-namespace crm::contact {
+namespace crm::testing {
 
 // The envelope of `payload` for aggregate `id` at `expected` version, occurring at `seconds`.
 inline crm::common::v1::EventEnvelope MakeTestEvent(const google::protobuf::Message& payload,
@@ -26,4 +26,4 @@ inline crm::common::v1::EventEnvelope MakeTestEvent(const google::protobuf::Mess
   return e;
 }
 
-}  // namespace crm::contact
+}  // namespace crm::testing

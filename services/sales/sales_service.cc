@@ -225,4 +225,83 @@ absl::StatusOr<DealPage> SalesService::ListDeals(const CallContext& ctx, DealFil
   return projection_.ListDeals(ctx.tenant, filter, resume_after, page_size, kMaxListScan);
 }
 
+void SalesService::WriteOrder(
+    const CallContext& ctx, const std::string& command, const std::string& id,
+    const std::string& request_id,
+    const std::function<Decided(const std::optional<Order>&, Payload&)>& decide, Done<Order> done) {
+  projection::CommandWriter::Command cmd;
+  cmd.tenant = ctx.tenant;
+  cmd.actor = ctx.actor;
+  cmd.request_id = request_id;
+  cmd.command = command;
+  cmd.aggregate_type = kOrderAggregateType;
+  cmd.deadline = ctx.deadline;
+  writer_.Run<Order>(
+      std::move(cmd),
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Order> current, projection_.GetOrder(ctx.tenant, id));
+        return decide(current, payload);
+      },
+      [this, ctx](const std::string& order_id) { return GetOrder(ctx, order_id); },
+      std::move(done));
+}
+
+void SalesService::PlaceOrder(const CallContext& ctx, const Order& order,
+                              const std::string& request_id, Done<Order> done) {
+  const std::string id = ids::NewId();
+  WriteOrder(
+      ctx, "PlaceOrder", id, request_id,
+      [&](const std::optional<Order>&, Payload& payload) {
+        auto check = [this, &ctx](const std::string& field, const std::string& contact) {
+          return projection_.directory().CheckLinkableWaiting(
+              projector_, ctx.tenant, field, contact,
+              std::min(ctx.deadline, absl::Now() + kDirectoryWait));
+        };
+        return Take(DecidePlaceOrder(order, id, check), payload, id, 0);
+      },
+      std::move(done));
+}
+
+void SalesService::ActOnOrder(const CallContext& ctx, const std::string& id, OrderAction action,
+                              int64_t expected_version, const std::string& request_id,
+                              Done<Order> done) {
+  const char* command = action == OrderAction::kPay      ? "PayOrder"
+                        : action == OrderAction::kFulfil ? "FulfillOrder"
+                                                         : "CancelOrder";
+  WriteOrder(
+      ctx, command, id, request_id,
+      [&](const std::optional<Order>& current, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(payload, DecideOrderAction(current, id, action, expected_version));
+        return std::make_pair(id, current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+void SalesService::RefundOrder(const CallContext& ctx, const std::string& id,
+                               const crm::common::v1::Money& amount, int64_t expected_version,
+                               const std::string& request_id, Done<Order> done) {
+  WriteOrder(
+      ctx, "RefundOrder", id, request_id,
+      [&](const std::optional<Order>& current, Payload& payload) {
+        return Take(DecideRefund(current, id, amount, expected_version), payload, id,
+                    current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+absl::StatusOr<Order> SalesService::GetOrder(const CallContext& ctx, const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<Order> o, projection_.GetOrder(ctx.tenant, id));
+  if (!o) return absl::NotFoundError(absl::StrCat("id: order ", id, " does not exist"));
+  return *std::move(o);
+}
+
+absl::StatusOr<OrderPage> SalesService::ListOrders(const CallContext& ctx,
+                                                   const std::string& contact_id,
+                                                   const std::string& resume_after,
+                                                   size_t page_size) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> contacts,
+                   projection_.directory().WithMerged(ctx.tenant, contact_id));
+  return projection_.ListOrders(ctx.tenant, contacts, resume_after, page_size);
+}
+
 }  // namespace crm::sales

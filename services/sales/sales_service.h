@@ -66,6 +66,19 @@ class SalesService {
                                      const std::string& contact_id, const std::string& resume_after,
                                      size_t page_size) const;
 
+  // Orders.
+  void PlaceOrder(const CallContext& ctx, const Order& order, const std::string& request_id,
+                  Done<Order> done);
+  void ActOnOrder(const CallContext& ctx, const std::string& id, OrderAction action,
+                  int64_t expected_version, const std::string& request_id, Done<Order> done);
+  void RefundOrder(const CallContext& ctx, const std::string& id,
+                   const crm::common::v1::Money& amount, int64_t expected_version,
+                   const std::string& request_id, Done<Order> done);
+  absl::StatusOr<Order> GetOrder(const CallContext& ctx, const std::string& id) const;
+  // A contact's purchase history with the contacts merged into it, newest first.
+  absl::StatusOr<OrderPage> ListOrders(const CallContext& ctx, const std::string& contact_id,
+                                       const std::string& resume_after, size_t page_size) const;
+
   projection::Projector* projector() { return &projector_; }
 
  private:
@@ -83,6 +96,12 @@ class SalesService {
                  const std::function<projection::CommandWriter::Decision(
                      const std::optional<Deal>&, projection::CommandWriter::Payload&)>& decide,
                  Done<Deal> done);
+
+  void WriteOrder(const CallContext& ctx, const std::string& command, const std::string& id,
+                  const std::string& request_id,
+                  const std::function<projection::CommandWriter::Decision(
+                      const std::optional<Order>&, projection::CommandWriter::Payload&)>& decide,
+                  Done<Order> done);
 
   std::unique_ptr<store::ProjectionStore> store_;
   SalesProjection projection_;

@@ -172,6 +172,92 @@ TEST_F(SalesTest, DealsThroughThePipelineFollowingMerges) {
   EXPECT_EQ(pipes.pipelines(0).stages_size(), 4);
 }
 
+TEST_F(SalesTest, OrdersAndPurchaseHistoryFollowingMerges) {
+  StartNode();
+  Contact ann, bob;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  ASSERT_TRUE(CreateContact(node_, "Bob", "Ray", "", &bob).ok());
+  auto place = [&](const std::string& contact, int64_t when, int64_t cents, sv1::Order* out) {
+    sv1::PlaceOrderRequest req;
+    req.mutable_order()->set_contact_id(contact);
+    req.mutable_order()->mutable_order_time()->set_seconds(when);
+    auto* line = req.mutable_order()->add_line_items();
+    line->set_product_id("P");
+    line->set_quantity(1);
+    line->mutable_unit_price()->set_currency_code("EUR");
+    line->mutable_unit_price()->set_minor_units(cents);
+    return sales_->PlaceOrder(Ctx().get(), req, out);
+  };
+  sv1::Order o1, o2, o3;
+  ASSERT_TRUE(place(ann.id(), 1000, 500, &o1).ok());
+  ASSERT_TRUE(place(ann.id(), 3000, 700, &o2).ok());
+  ASSERT_TRUE(place(bob.id(), 2000, 900, &o3).ok());
+  EXPECT_EQ(o2.total().minor_units(), 700);
+
+  sv1::PayOrderRequest pay;
+  pay.set_id(o2.id());
+  ASSERT_TRUE(sales_->PayOrder(Ctx().get(), pay, &o2).ok());
+  sv1::FulfillOrderRequest fulfil;
+  fulfil.set_id(o2.id());
+  ASSERT_TRUE(sales_->FulfillOrder(Ctx().get(), fulfil, &o2).ok());
+  sv1::RefundOrderRequest refund;
+  refund.set_id(o2.id());
+  refund.mutable_amount()->set_currency_code("EUR");
+  refund.mutable_amount()->set_minor_units(200);
+  ASSERT_TRUE(sales_->RefundOrder(Ctx().get(), refund, &o2).ok());
+  EXPECT_EQ(o2.status(), sv1::ORDER_STATUS_PARTIALLY_REFUNDED);
+  EXPECT_EQ(o2.net().minor_units(), 500);
+  sv1::CancelOrderRequest cancel;
+  cancel.set_id(o2.id());
+  EXPECT_EQ(sales_->CancelOrder(Ctx().get(), cancel, &o2).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  crm::contact::v1::MergeContactsRequest merge;
+  merge.set_survivor_id(ann.id());
+  merge.set_merged_id(bob.id());
+  Contact survivor;
+  ASSERT_TRUE(node_.contacts->MergeContacts(Ctx().get(), merge, &survivor).ok());
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "sales"));
+  sv1::ListOrdersRequest history;
+  history.set_contact_id(ann.id());
+  history.set_page_size(2);
+  std::vector<std::string> ids;
+  for (int pages = 0; pages < 5; ++pages) {
+    sv1::ListOrdersResponse page;
+    ASSERT_TRUE(sales_->ListOrders(Ctx().get(), history, &page).ok());
+    for (const auto& o : page.orders()) ids.push_back(o.id());
+    if (page.next_page_token().empty()) break;
+    history.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{o2.id(), o3.id(), o1.id()}));  // Newest first.
+
+  // Bad input for every order RPC.
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  };
+  sv1::Order out;
+  sv1::PlaceOrderRequest empty;
+  empty.mutable_order()->set_contact_id(ann.id());
+  empty.mutable_order()->mutable_order_time()->set_seconds(1);
+  expect_invalid(sales_->PlaceOrder(Ctx().get(), empty, &out), "order.line_items");
+  sv1::GetOrderRequest get;
+  expect_invalid(sales_->GetOrder(Ctx().get(), get, &out), "id");
+  pay.set_id("x");
+  expect_invalid(sales_->PayOrder(Ctx().get(), pay, &out), "id");
+  fulfil.set_expected_version(-1);
+  expect_invalid(sales_->FulfillOrder(Ctx().get(), fulfil, &out), "expected_version");
+  cancel.set_request_id("has space");
+  expect_invalid(sales_->CancelOrder(Ctx().get(), cancel, &out), "request_id");
+  refund.mutable_amount()->set_minor_units(0);
+  expect_invalid(sales_->RefundOrder(Ctx().get(), refund, &out), "amount.minor_units");
+  sv1::ListOrdersRequest no_contact;
+  sv1::ListOrdersResponse listed;
+  expect_invalid(sales_->ListOrders(Ctx().get(), no_contact, &listed), "contact_id");
+  EXPECT_EQ(place("01ARZ3NDEKTSV4RRFFQ69G5FAV", 1, 1, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(SalesTest, BadInputForEveryDealRpc) {
   StartNode();
   auto expect_invalid = [](const grpc::Status& s, const std::string& field) {

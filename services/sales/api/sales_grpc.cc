@@ -182,4 +182,83 @@ grpc::ServerUnaryReactor* SalesGrpc::ListDeals(grpc::CallbackServerContext* cont
   return FinishNow(reactor, page.status());
 }
 
+grpc::ServerUnaryReactor* SalesGrpc::PlaceOrder(grpc::CallbackServerContext* context,
+                                                const v1::PlaceOrderRequest* request,
+                                                Order* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Order> valid = ValidatePlaceOrder(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  service_->PlaceOrder(Context(context), *valid, request->request_id(),
+                       FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::GetOrder(grpc::CallbackServerContext* context,
+                                              const v1::GetOrderRequest* request, Order* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetOrder(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->GetOrder(Context(context), request->id()));
+  return reactor;
+}
+
+template <typename Request>
+grpc::ServerUnaryReactor* SalesGrpc::Act(grpc::CallbackServerContext* context,
+                                         const Request& request, OrderAction action,
+                                         Order* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s =
+          ValidateOrderChange(request.id(), request.expected_version(), request.request_id());
+      !s.ok()) {
+    return FinishNow(reactor, s);
+  }
+  service_->ActOnOrder(Context(context), request.id(), action, request.expected_version(),
+                       request.request_id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::PayOrder(grpc::CallbackServerContext* context,
+                                              const v1::PayOrderRequest* request, Order* response) {
+  return Act(context, *request, OrderAction::kPay, response);
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::FulfillOrder(grpc::CallbackServerContext* context,
+                                                  const v1::FulfillOrderRequest* request,
+                                                  Order* response) {
+  return Act(context, *request, OrderAction::kFulfil, response);
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::CancelOrder(grpc::CallbackServerContext* context,
+                                                 const v1::CancelOrderRequest* request,
+                                                 Order* response) {
+  return Act(context, *request, OrderAction::kCancel, response);
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::RefundOrder(grpc::CallbackServerContext* context,
+                                                 const v1::RefundOrderRequest* request,
+                                                 Order* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateRefund(*request); !s.ok()) return FinishNow(reactor, s);
+  service_->RefundOrder(Context(context), request->id(), request->amount(),
+                        request->expected_version(), request->request_id(),
+                        FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::ListOrders(grpc::CallbackServerContext* context,
+                                                const v1::ListOrdersRequest* request,
+                                                v1::ListOrdersResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidOrderList> valid = ValidateListOrders(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<OrderPage> page = service_->ListOrders(Context(context), request->contact_id(),
+                                                        valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& o : page->orders) *response->add_orders() = std::move(o);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(OrdersPageToken(*request, page->resume_after));
+    }
+  }
+  return FinishNow(reactor, page.status());
+}
+
 }  // namespace crm::sales

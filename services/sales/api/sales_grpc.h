@@ -57,7 +57,32 @@ class SalesGrpc final : public crm::sales::v1::SalesService::CallbackService {
                                       const crm::sales::v1::ListDealsRequest* request,
                                       crm::sales::v1::ListDealsResponse* response) override;
 
+  grpc::ServerUnaryReactor* PlaceOrder(grpc::CallbackServerContext* context,
+                                       const crm::sales::v1::PlaceOrderRequest* request,
+                                       Order* response) override;
+  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* context,
+                                     const crm::sales::v1::GetOrderRequest* request,
+                                     Order* response) override;
+  grpc::ServerUnaryReactor* PayOrder(grpc::CallbackServerContext* context,
+                                     const crm::sales::v1::PayOrderRequest* request,
+                                     Order* response) override;
+  grpc::ServerUnaryReactor* FulfillOrder(grpc::CallbackServerContext* context,
+                                         const crm::sales::v1::FulfillOrderRequest* request,
+                                         Order* response) override;
+  grpc::ServerUnaryReactor* CancelOrder(grpc::CallbackServerContext* context,
+                                        const crm::sales::v1::CancelOrderRequest* request,
+                                        Order* response) override;
+  grpc::ServerUnaryReactor* RefundOrder(grpc::CallbackServerContext* context,
+                                        const crm::sales::v1::RefundOrderRequest* request,
+                                        Order* response) override;
+  grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* context,
+                                       const crm::sales::v1::ListOrdersRequest* request,
+                                       crm::sales::v1::ListOrdersResponse* response) override;
+
  private:
+  template <typename Request>
+  grpc::ServerUnaryReactor* Act(grpc::CallbackServerContext* context, const Request& request,
+                                OrderAction action, Order* response);
   CallContext Context(grpc::CallbackServerContext* context) const;
 
   SalesService* const service_;

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
@@ -306,6 +307,73 @@ absl::StatusOr<ValidDealList> ValidateListDeals(const v1::ListDealsRequest& requ
     }
   }
   return out;
+}
+
+absl::StatusOr<Order> ValidatePlaceOrder(const v1::PlaceOrderRequest& request) {
+  RETURN_IF_ERROR(validation::CheckRequestId(request.request_id()));
+  if (!request.has_order()) return Invalid("order", "is required");
+  Order o = request.order();
+  if (!o.id().empty()) return Invalid("order.id", "must be empty; the service assigns ids");
+  RETURN_IF_ERROR(validation::CheckId("order.contact_id", o.contact_id(), "contact"));
+  if (!o.company_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("order.company_id", o.company_id(), "company"));
+  }
+  if (o.line_items().empty()) return Invalid("order.line_items", "needs at least one line");
+  Deal lines;  // The same line rules as a deal's.
+  *lines.mutable_line_items() = o.line_items();
+  if (absl::Status s = CheckLines(lines); !s.ok()) {
+    std::string message(s.message());
+    message.replace(0, 4, "order");  // "deal.line_items..." -> "order.line_items..."
+    return absl::InvalidArgumentError(message);
+  }
+  if (!o.has_order_time()) return Invalid("order.order_time", "is required");
+  RETURN_IF_ERROR(validation::CheckTimestamp("order.order_time", o.order_time()));
+  if (o.order_time().seconds() < 0) return Invalid("order.order_time", "must not be before 1970");
+  if (o.status() != v1::ORDER_STATUS_UNSPECIFIED || o.has_total() || o.has_refunded()) {
+    return Invalid("order.status", "status, total, refunded and net are output only");
+  }
+  return o;
+}
+
+absl::Status ValidateGetOrder(const v1::GetOrderRequest& request) {
+  return validation::CheckId("id", request.id(), "order");
+}
+
+absl::Status ValidateOrderChange(const std::string& id, int64_t expected_version,
+                                 const std::string& request_id) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request_id, expected_version));
+  return validation::CheckId("id", id, "order");
+}
+
+absl::Status ValidateRefund(const v1::RefundOrderRequest& request) {
+  RETURN_IF_ERROR(
+      ValidateOrderChange(request.id(), request.expected_version(), request.request_id()));
+  if (!request.has_amount()) return Invalid("amount", "is required");
+  RETURN_IF_ERROR(money::Validate("amount", request.amount()));
+  if (request.amount().minor_units() <= 0) {
+    return Invalid("amount.minor_units", "must be more than zero");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ValidOrderList> ValidateListOrders(const v1::ListOrdersRequest& request) {
+  ValidOrderList out;
+  RETURN_IF_ERROR(validation::CheckId("contact_id", request.contact_id(), "contact"));
+  ASSIGN_OR_RETURN(out.page_size, validation::PageSize(request.page_size(), 1000, 50));
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(
+        std::string raw,
+        validation::ReadPageToken(request.page_token(), 'O', validation::PagingIdentity(request)));
+    if (!absl::WebSafeBase64Unescape(raw, &out.resume_after) || out.resume_after.size() < 9) {
+      return Invalid("page_token", "is not a token this service issued");
+    }
+  }
+  return out;
+}
+
+std::string OrdersPageToken(const v1::ListOrdersRequest& request, const std::string& resume_after) {
+  return validation::MakePageToken('O', validation::PagingIdentity(request),
+                                   absl::WebSafeBase64Escape(resume_after));
 }
 
 std::string DealsPageToken(const v1::ListDealsRequest& request, const std::string& resume_after) {

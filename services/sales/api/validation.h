@@ -55,4 +55,18 @@ absl::StatusOr<ValidDealList> ValidateListDeals(const crm::sales::v1::ListDealsR
 std::string DealsPageToken(const crm::sales::v1::ListDealsRequest& request,
                            const std::string& resume_after);
 
+// Orders.
+absl::StatusOr<Order> ValidatePlaceOrder(const crm::sales::v1::PlaceOrderRequest& request);
+absl::Status ValidateGetOrder(const crm::sales::v1::GetOrderRequest& request);
+absl::Status ValidateOrderChange(const std::string& id, int64_t expected_version,
+                                 const std::string& request_id);
+absl::Status ValidateRefund(const crm::sales::v1::RefundOrderRequest& request);
+struct ValidOrderList {
+  std::string resume_after;
+  size_t page_size = 0;
+};
+absl::StatusOr<ValidOrderList> ValidateListOrders(const crm::sales::v1::ListOrdersRequest& request);
+std::string OrdersPageToken(const crm::sales::v1::ListOrdersRequest& request,
+                            const std::string& resume_after);
+
 }  // namespace crm::sales

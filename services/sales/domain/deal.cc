@@ -101,6 +101,9 @@ const Stage* FindStage(const Pipeline& pipeline, const std::string& stage_id) {
 }
 
 absl::StatusOr<Money> LineTotal(const Deal& deal, const std::string& field) {
+  if (deal.line_items().empty() && deal.amount().currency_code().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": needs at least one line"));
+  }
   Money total = money::Zero(deal.amount().currency_code().empty()
                                 ? deal.line_items(0).unit_price().currency_code()
                                 : deal.amount().currency_code());

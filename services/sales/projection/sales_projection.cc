@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/store/big_endian.h"
 
 namespace crm::sales {
 
@@ -38,7 +39,7 @@ absl::StatusOr<std::optional<Product>> Decode(const std::optional<std::string>& 
 }  // namespace
 
 bool SalesProjection::Handles(std::string_view event_type) const {
-  return IsProductEvent(event_type) || IsDealEvent(event_type) ||
+  return IsProductEvent(event_type) || IsDealEvent(event_type) || IsOrderEvent(event_type) ||
          directory::IsContactEvent(event_type);
 }
 
@@ -49,6 +50,7 @@ absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
     return absl::OkStatus();
   }
   if (IsDealEvent(event.event_type())) return ApplyDealEvent(event, batch);
+  if (IsOrderEvent(event.event_type())) return ApplyOrderEvent(event, batch);
   const std::string key = ProductKey(event.tenant(), event.aggregate_id());
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Product> current, Decode(raw));
@@ -80,6 +82,86 @@ absl::StatusOr<absl::Status> SalesProjection::ApplyDealEvent(const EventEnvelope
   }
   batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   return absl::OkStatus();
+}
+
+namespace {
+
+std::string HistoryPrefix(std::string_view tenant, std::string_view contact) {
+  std::string k = Prefix('h', tenant).append(contact);
+  k.push_back('\0');
+  return k;
+}
+
+std::string HistoryPosition(const Order& o) {
+  std::string k;
+  const int64_t nanos = o.order_time().seconds() * 1000000000 + o.order_time().nanos();
+  store::PutBigEndian(k, UINT64_MAX - static_cast<uint64_t>(nanos));
+  return k.append(o.id());
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Status> SalesProjection::ApplyOrderEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Prefix('r', event.tenant()).append(event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  std::optional<Order> current;
+  if (raw) {
+    current.emplace();
+    if (!current->ParseFromString(*raw)) return absl::DataLossError("corrupt order");
+  }
+  absl::StatusOr<Order> next = ApplyOrder(current, event);
+  if (!next.ok()) return next.status();
+  if (!current) {
+    batch.Put(Cf::kIndex,
+              HistoryPrefix(event.tenant(), next->contact_id()) + HistoryPosition(*next), "");
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Order>> SalesProjection::GetOrder(std::string_view tenant,
+                                                               std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, Prefix('r', tenant).append(id)));
+  if (!raw) return std::nullopt;
+  Order o;
+  if (!o.ParseFromString(*raw)) return absl::DataLossError("corrupt order");
+  return o;
+}
+
+absl::StatusOr<OrderPage> SalesProjection::ListOrders(std::string_view tenant,
+                                                      const std::vector<std::string>& contacts,
+                                                      std::string_view resume_after,
+                                                      size_t page_size) const {
+  // Each contact's history is newest first; take up to a page from each and merge.
+  std::vector<std::pair<std::string, std::string>> entries;  // (position, order id)
+  for (const std::string& contact : contacts) {
+    const std::string prefix = HistoryPrefix(tenant, contact);
+    std::string start;
+    if (!resume_after.empty()) {
+      start = prefix + std::string(resume_after);
+      start.push_back('\0');
+    }
+    size_t taken = 0;
+    RETURN_IF_ERROR(
+        store_->Scan(Cf::kIndex, prefix, start, [&](std::string_view key, std::string_view) {
+          const std::string position(key.substr(prefix.size()));
+          entries.emplace_back(position, position.substr(8));
+          return ++taken <= page_size;
+        }));
+  }
+  std::sort(entries.begin(), entries.end());
+  OrderPage page;
+  for (const auto& [position, id] : entries) {
+    if (page.orders.size() >= page_size) {
+      page.resume_after = HistoryPosition(page.orders.back());
+      break;
+    }
+    ASSIGN_OR_RETURN(std::optional<Order> o, GetOrder(tenant, id));
+    if (o) page.orders.push_back(std::move(*o));
+  }
+  return page;
 }
 
 absl::StatusOr<std::optional<Deal>> SalesProjection::GetDeal(std::string_view tenant,

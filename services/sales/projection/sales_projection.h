@@ -3,7 +3,9 @@
 //
 // Keys: kState "p/" tenant \0 product_id -> Product, "d/" tenant \0 deal_id -> Deal;
 // kIndex "g/" tenant \0 category (lower case) \0 product_id -> "", "c/" tenant \0 contact_id
-// \0 deal_id -> "" (deals by contact). The contact directory owns "k/" and "z/".
+// \0 deal_id -> "" (deals by contact), "r/" tenant \0 order_id -> Order (kState), "h/" tenant
+// \0 contact_id \0 ~order_time(BE64) order_id -> "" (purchase history, newest first).
+// The contact directory owns "k/" and "z/".
 #pragma once
 
 #include <optional>
@@ -14,6 +16,7 @@
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "services/sales/domain/deal.h"
+#include "services/sales/domain/order.h"
 #include "services/sales/domain/product.h"
 
 namespace crm::sales {
@@ -39,6 +42,11 @@ struct DealPage {
   std::string resume_after;  // opaque; empty at the end
 };
 
+struct OrderPage {
+  std::vector<Order> orders;
+  std::string resume_after;  // opaque position; empty at the end
+};
+
 class SalesProjection final : public projection::EventApplier {
  public:
   explicit SalesProjection(store::ProjectionStore* store) : store_(store), directory_(store) {}
@@ -60,9 +68,17 @@ class SalesProjection final : public projection::EventApplier {
                                      std::string_view resume_after, size_t page_size,
                                      size_t max_scan) const;
 
+  absl::StatusOr<std::optional<Order>> GetOrder(std::string_view tenant, std::string_view id) const;
+  // The orders of `contacts`, newest first, after position `resume_after`.
+  absl::StatusOr<OrderPage> ListOrders(std::string_view tenant,
+                                       const std::vector<std::string>& contacts,
+                                       std::string_view resume_after, size_t page_size) const;
+
   const directory::ContactDirectory& directory() const { return directory_; }
 
  private:
+  absl::StatusOr<absl::Status> ApplyOrderEvent(const crm::common::v1::EventEnvelope& event,
+                                               store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyDealEvent(const crm::common::v1::EventEnvelope& event,
                                               store::ProjectionStore::Batch& batch);
 

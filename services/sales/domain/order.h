@@ -1,0 +1,40 @@
+// Orders (purchases): placement with an exact total, payment, fulfilment, cancellation, partial
+// and full refunds. Pure.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "crm/common/v1/envelope.pb.h"
+#include "crm/sales/v1/events.pb.h"
+#include "crm/sales/v1/resources.pb.h"
+
+namespace crm::sales {
+
+using crm::sales::v1::Order;
+
+inline constexpr char kOrderAggregateType[] = "order";
+
+enum class OrderAction { kPay, kFulfil, kCancel };
+
+absl::StatusOr<crm::sales::v1::OrderPlaced> DecidePlaceOrder(
+    const Order& requested, const std::string& id,
+    const std::function<absl::Status(const std::string& field, const std::string& id)>&
+        check_contact);
+// Pay, fulfil or cancel; FAILED_PRECONDITION for a move the order's status does not allow.
+absl::StatusOr<std::unique_ptr<google::protobuf::Message>> DecideOrderAction(
+    const std::optional<Order>& current, const std::string& id, OrderAction action,
+    int64_t expected_version);
+absl::StatusOr<crm::sales::v1::OrderRefunded> DecideRefund(const std::optional<Order>& current,
+                                                           const std::string& id,
+                                                           const crm::common::v1::Money& amount,
+                                                           int64_t expected_version);
+
+absl::StatusOr<Order> ApplyOrder(const std::optional<Order>& current,
+                                 const crm::common::v1::EventEnvelope& event);
+
+bool IsOrderEvent(std::string_view event_type);
+
+}  // namespace crm::sales

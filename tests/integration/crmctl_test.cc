@@ -196,6 +196,16 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   EXPECT_EQ(Field(Ctl({"deal", "move", deal_id, "negotiation"}).out, "stage"), "negotiation");
   EXPECT_EQ(Field(Ctl({"deal", "win", deal_id}).out, "status"), "won");
   EXPECT_TRUE(absl::StrContains(Ctl({"deal", "list", "--status", "won"}).out, deal_id));
+
+  CommandResult order = Ctl({"order", "place", "--contact", wile_id, "--line",
+                             product_id + ":1:EUR 19.99", "--at", "2026-03-01T10:00:00Z"});
+  ASSERT_EQ(order.exit_code, 0) << order.err;
+  const std::string order_id = Field(order.out, "id");
+  EXPECT_EQ(Field(Ctl({"order", "pay", order_id}).out, "status"), "paid");
+  CommandResult refunded = Ctl({"order", "refund", order_id, "--amount", "EUR 5.00"});
+  EXPECT_EQ(Field(refunded.out, "status"), "partially_refunded") << refunded.err;
+  EXPECT_EQ(Field(refunded.out, "net"), "EUR 1499 (minor units)");
+  EXPECT_TRUE(absl::StrContains(Ctl({"order", "list", wile_id}).out, order_id));
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

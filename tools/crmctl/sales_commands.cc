@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "tools/crmctl/cli.h"
 
@@ -59,6 +60,32 @@ void PrintDeal(const v1::Deal& d) {
   PrintRow("stages", std::to_string(d.stage_history_size()));
   PrintRow("version", std::to_string(d.version()));
   std::cout << std::flush;
+}
+
+void PrintOrder(const v1::Order& o) {
+  PrintRow("id", o.id());
+  PrintRow("contact", o.contact_id());
+  PrintRow("status", absl::AsciiStrToLower(v1::OrderStatus_Name(o.status()).substr(13)));
+  PrintRow("total", Price(o.total()));
+  PrintRow("refunded", Price(o.refunded()));
+  PrintRow("net", Price(o.net()));
+  PrintRow("lines", std::to_string(o.line_items_size()));
+  PrintRow("version", std::to_string(o.version()));
+  std::cout << std::flush;
+}
+
+// PRODUCT_ID:QUANTITY:"CURRENCY AMOUNT" -> a line item.
+v1::LineItem ParseLine(const std::string& spec) {
+  std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits(':', 2));
+  int64_t qty = 0;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &qty)) {
+    UsageError("--line must be PRODUCT_ID:QUANTITY:\"CURRENCY AMOUNT\"");
+  }
+  v1::LineItem line;
+  line.set_product_id(parts[0]);
+  line.set_quantity(qty);
+  *line.mutable_unit_price() = ParsePrice(parts[2]);
+  return line;
 }
 
 }  // namespace
@@ -164,17 +191,7 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
     d->set_company_id(df->company);
     d->set_owner(df->owner);
     if (!df->amount.empty()) *d->mutable_amount() = ParsePrice(df->amount);
-    for (const auto& spec : df->lines) {
-      std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits(':', 2));
-      int64_t qty = 0;
-      if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &qty)) {
-        UsageError("--line must be PRODUCT_ID:QUANTITY:\"CURRENCY AMOUNT\"");
-      }
-      auto* line = d->add_line_items();
-      line->set_product_id(parts[0]);
-      line->set_quantity(qty);
-      *line->mutable_unit_price() = ParsePrice(parts[2]);
-    }
+    for (const auto& spec : df->lines) *d->add_line_items() = ParseLine(spec);
     req.set_request_id(df->request_id);
     Run<v1::Deal>(
         client, exit_code,
@@ -256,6 +273,91 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
                       << std::setw(8)
                       << absl::AsciiStrToLower(v1::DealStatus_Name(d.status()).substr(12))
                       << std::setw(32) << Price(d.amount()) << d.title() << "\n";
+          }
+          PrintNextPage(out.next_page_token());
+        });
+  });
+
+  CLI::App* order = app.add_subcommand("order", "orders (purchases)");
+  order->require_subcommand(1);
+  struct OrderFlags {
+    std::string contact, at, amount, id, request_id;
+    std::vector<std::string> lines;
+  };
+  auto of = std::make_shared<OrderFlags>();
+  CLI::App* o_place = order->add_subcommand("place", "record a purchase");
+  o_place->add_option("--contact", of->contact, "buyer")->required();
+  o_place->add_option("--line", of->lines, "PRODUCT_ID:QUANTITY:\"CURRENCY AMOUNT\" (repeatable)")
+      ->required();
+  o_place->add_option("--at", of->at, "order time (RFC 3339; default now)");
+  o_place->add_option("--request-id", of->request_id, "idempotency key");
+  o_place->callback([&client, &exit_code, of, stub] {
+    v1::PlaceOrderRequest req;
+    req.mutable_order()->set_contact_id(of->contact);
+    for (const auto& spec : of->lines) *req.mutable_order()->add_line_items() = ParseLine(spec);
+    if (of->at.empty()) {
+      req.mutable_order()->mutable_order_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    } else {
+      *req.mutable_order()->mutable_order_time() = ParseTime("--at", of->at);
+    }
+    req.set_request_id(of->request_id);
+    Run<v1::Order>(
+        client, exit_code,
+        [&](v1::Order& out) { return stub()->PlaceOrder(client.Context().get(), req, &out); },
+        PrintOrder);
+  });
+  for (const std::string verb : {"get", "pay", "fulfill", "cancel", "refund"}) {
+    CLI::App* cmd = order->add_subcommand(verb, verb + " an order");
+    cmd->add_option("id", of->id, "order id")->required();
+    if (verb == "refund") cmd->add_option("--amount", of->amount, "e.g. \"EUR 5.00\"")->required();
+    cmd->callback([&client, &exit_code, of, verb, stub] {
+      Run<v1::Order>(
+          client, exit_code,
+          [&](v1::Order& out) {
+            auto ctx = client.Context();
+            if (verb == "get") {
+              v1::GetOrderRequest r;
+              r.set_id(of->id);
+              return stub()->GetOrder(ctx.get(), r, &out);
+            }
+            if (verb == "pay") {
+              v1::PayOrderRequest r;
+              r.set_id(of->id);
+              return stub()->PayOrder(ctx.get(), r, &out);
+            }
+            if (verb == "fulfill") {
+              v1::FulfillOrderRequest r;
+              r.set_id(of->id);
+              return stub()->FulfillOrder(ctx.get(), r, &out);
+            }
+            if (verb == "cancel") {
+              v1::CancelOrderRequest r;
+              r.set_id(of->id);
+              return stub()->CancelOrder(ctx.get(), r, &out);
+            }
+            v1::RefundOrderRequest r;
+            r.set_id(of->id);
+            *r.mutable_amount() = ParsePrice(of->amount);
+            return stub()->RefundOrder(ctx.get(), r, &out);
+          },
+          PrintOrder);
+    });
+  }
+  auto ol = std::make_shared<v1::ListOrdersRequest>();
+  CLI::App* o_list = order->add_subcommand("list", "a contact's purchase history, newest first");
+  o_list->add_option("contact", *ol->mutable_contact_id(), "contact id")->required();
+  o_list->add_option("--page-token", *ol->mutable_page_token(), "continue");
+  o_list->callback([&client, &exit_code, ol, stub] {
+    Run<v1::ListOrdersResponse>(
+        client, exit_code,
+        [&](v1::ListOrdersResponse& out) {
+          return stub()->ListOrders(client.Context().get(), *ol, &out);
+        },
+        [](const v1::ListOrdersResponse& out) {
+          for (const auto& o : out.orders()) {
+            std::cout << std::left << std::setw(28) << o.id() << std::setw(20)
+                      << absl::AsciiStrToLower(v1::OrderStatus_Name(o.status()).substr(13))
+                      << Price(o.net()) << "\n";
           }
           PrintNextPage(out.next_page_token());
         });

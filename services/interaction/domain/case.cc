@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/projection/aggregate.h"
 
 namespace crm::interaction {
 
@@ -26,12 +27,7 @@ Priority Effective(Priority p) { return p == v1::PRIORITY_UNSPECIFIED ? v1::PRIO
 
 absl::Status CheckWritable(const std::optional<Case>& current, const std::string& id,
                            int64_t expected_version) {
-  if (!current) return absl::NotFoundError(absl::StrCat("case ", id, " does not exist"));
-  if (expected_version != 0 && expected_version != current->version()) {
-    return absl::AbortedError(absl::StrCat("case ", id, " is at version ", current->version(),
-                                           ", not expected_version ", expected_version));
-  }
-  return absl::OkStatus();
+  return projection::CheckExpectedVersion(current, "case", id, expected_version);
 }
 
 SlaTargets Targets(int64_t first, int64_t resolution) {
@@ -190,11 +186,7 @@ bool IsCaseEvent(std::string_view t) {
 }
 
 absl::StatusOr<Case> ApplyCase(const std::optional<Case>& current, const EventEnvelope& event) {
-  const int64_t at = current ? current->version() : 0;
-  if (at != event.expected_version()) {
-    return absl::AbortedError(absl::StrCat("case ", event.aggregate_id(), " is at version ", at,
-                                           ", the change expected ", event.expected_version()));
-  }
+  if (absl::Status s = projection::CheckEventVersion(current, event, "case"); !s.ok()) return s;
   const std::string& type = event.event_type();
   Timestamp t = event.occurred_at();
   if (current && After(current->update_time(), t)) t = current->update_time();

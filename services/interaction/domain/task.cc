@@ -1,6 +1,7 @@
 #include "services/interaction/domain/task.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/projection/aggregate.h"
 
 namespace crm::interaction {
 
@@ -14,10 +15,9 @@ int64_t Nanos(const Timestamp& t) { return t.seconds() * 1000000000 + t.nanos();
 
 absl::Status CheckOpen(const std::optional<Task>& current, const std::string& id,
                        int64_t expected_version) {
-  if (!current) return absl::NotFoundError(absl::StrCat("task ", id, " does not exist"));
-  if (expected_version != 0 && expected_version != current->version()) {
-    return absl::AbortedError(absl::StrCat("task ", id, " is at version ", current->version(),
-                                           ", not expected_version ", expected_version));
+  if (absl::Status s = projection::CheckExpectedVersion(current, "task", id, expected_version);
+      !s.ok()) {
+    return s;
   }
   if (current->status() != v1::TASK_STATUS_OPEN) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -87,13 +87,8 @@ bool IsTaskEvent(std::string_view t) {
 }
 
 absl::StatusOr<Task> ApplyTask(const std::optional<Task>& current, const EventEnvelope& event) {
-  const int64_t at = current ? current->version() : 0;
-  if (at != event.expected_version()) {
-    return absl::AbortedError(absl::StrCat("task ", event.aggregate_id(), " is at version ", at,
-                                           ", the change expected ", event.expected_version()));
-  }
-  Timestamp t = event.occurred_at();
-  if (current && Nanos(current->update_time()) > Nanos(t)) t = current->update_time();
+  if (absl::Status s = projection::CheckEventVersion(current, event, "task"); !s.ok()) return s;
+  const Timestamp t = projection::EffectiveTime(current, event);
   const std::string& type = event.event_type();
   Task next;
   if (type == "crm.interaction.v1.TaskCreated") {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/money/money.h"
+#include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/util/field_mask_util.h"
 
@@ -14,16 +15,9 @@ using google::protobuf::Timestamp;
 
 namespace {
 
-int64_t Nanos(const Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
-
 absl::Status CheckDeal(const std::optional<Deal>& current, const std::string& id,
                        int64_t expected_version) {
-  if (!current) return absl::NotFoundError(absl::StrCat("deal ", id, " does not exist"));
-  if (expected_version != 0 && expected_version != current->version()) {
-    return absl::AbortedError(absl::StrCat("deal ", id, " is at version ", current->version(),
-                                           ", not expected_version ", expected_version));
-  }
-  return absl::OkStatus();
+  return projection::CheckExpectedVersion(current, "deal", id, expected_version);
 }
 
 absl::Status CheckOpen(const std::optional<Deal>& current, const std::string& id,
@@ -222,13 +216,8 @@ bool IsDealEvent(std::string_view t) {
 }
 
 absl::StatusOr<Deal> ApplyDeal(const std::optional<Deal>& current, const EventEnvelope& event) {
-  const int64_t at = current ? current->version() : 0;
-  if (at != event.expected_version()) {
-    return absl::AbortedError(absl::StrCat("deal ", event.aggregate_id(), " is at version ", at,
-                                           ", the change expected ", event.expected_version()));
-  }
-  Timestamp t = event.occurred_at();
-  if (current && Nanos(current->update_time()) > Nanos(t)) t = current->update_time();
+  RETURN_IF_ERROR(projection::CheckEventVersion(current, event, "deal"));
+  const Timestamp t = projection::EffectiveTime(current, event);
   const std::string& type = event.event_type();
   Deal next;
   if (type == "crm.sales.v1.DealCreated") {

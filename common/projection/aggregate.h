@@ -1,0 +1,63 @@
+// Checks every aggregate's decide and apply share. An aggregate type T has id(), version() and
+// update_time().
+//
+//   RETURN_IF_ERROR(CheckExpectedVersion(current, "deal", id, expected_version));   // decide
+//   RETURN_IF_ERROR(CheckEventVersion(current, event, "deal"));                     // apply
+//   *next.mutable_update_time() = EffectiveTime(current, event);
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "crm/common/v1/envelope.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace crm::projection {
+
+inline int64_t TimestampNanos(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000000 + t.nanos();
+}
+
+// Decide side: NOT_FOUND if the aggregate does not exist; ABORTED if the caller pinned a
+// version (non-zero) and the aggregate has moved on.
+template <typename T>
+absl::Status CheckExpectedVersion(const std::optional<T>& current, const char* kind,
+                                  const std::string& id, int64_t expected_version) {
+  if (!current) return absl::NotFoundError(absl::StrCat(kind, " ", id, " does not exist"));
+  if (expected_version != 0 && expected_version != current->version()) {
+    return absl::AbortedError(absl::StrCat(kind, " ", id, " is at version ", current->version(),
+                                           ", not expected_version ", expected_version,
+                                           "; read it again and retry"));
+  }
+  return absl::OkStatus();
+}
+
+// Apply side: ABORTED unless the aggregate is at the version the event expects (another writer
+// won the race).
+template <typename T>
+absl::Status CheckEventVersion(const std::optional<T>& current,
+                               const crm::common::v1::EventEnvelope& event, const char* kind) {
+  const int64_t at = current ? current->version() : 0;
+  if (at != event.expected_version()) {
+    return absl::AbortedError(absl::StrCat(
+        kind, " ", event.aggregate_id(), " is at version ", at, ", the change expected version ",
+        event.expected_version(), "; another change won the race"));
+  }
+  return absl::OkStatus();
+}
+
+// When a change takes effect: the event's time, or the previous change's if that is later, so a
+// record's time never goes backwards.
+template <typename T>
+google::protobuf::Timestamp EffectiveTime(const std::optional<T>& current,
+                                          const crm::common::v1::EventEnvelope& event) {
+  if (current && TimestampNanos(current->update_time()) > TimestampNanos(event.occurred_at())) {
+    return current->update_time();
+  }
+  return event.occurred_at();
+}
+
+}  // namespace crm::projection

@@ -304,4 +304,27 @@ absl::StatusOr<OrderPage> SalesService::ListOrders(const CallContext& ctx,
   return projection_.ListOrders(ctx.tenant, contacts, resume_after, page_size);
 }
 
+absl::StatusOr<crm::sales::v1::Forecast> SalesService::GetForecast(
+    const CallContext& ctx, const ForecastInput& input, const std::string& owner,
+    const std::string& pipeline_id) const {
+  // Every deal of the owner and pipeline, in pages; bounded so one call stays bounded.
+  constexpr size_t kMaxDeals = 100000;
+  DealFilter filter;
+  filter.owner = owner;
+  filter.pipeline_id = pipeline_id;
+  std::vector<Deal> deals;
+  std::string resume;
+  do {
+    ASSIGN_OR_RETURN(DealPage page,
+                     projection_.ListDeals(ctx.tenant, filter, resume, 1000, kMaxListScan));
+    for (Deal& d : page.deals) deals.push_back(std::move(d));
+    resume = page.resume_after;
+  } while (!resume.empty() && deals.size() < kMaxDeals);
+  if (!resume.empty()) {
+    return absl::ResourceExhaustedError(
+        "owner: more than 100000 deals; narrow the forecast by owner or pipeline");
+  }
+  return ComputeForecast(deals, input);
+}
+
 }  // namespace crm::sales

@@ -13,6 +13,7 @@
 #include "common/projection/command_writer.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
+#include "services/sales/domain/forecast.h"
 #include "services/sales/projection/sales_projection.h"
 
 namespace crm::sales {
@@ -78,6 +79,12 @@ class SalesService {
   // A contact's purchase history with the contacts merged into it, newest first.
   absl::StatusOr<OrderPage> ListOrders(const CallContext& ctx, const std::string& contact_id,
                                        const std::string& resume_after, size_t page_size) const;
+
+  // The forecast over the deals of `owner` and `pipeline_id` (either may be empty).
+  absl::StatusOr<crm::sales::v1::Forecast> GetForecast(const CallContext& ctx,
+                                                       const ForecastInput& input,
+                                                       const std::string& owner,
+                                                       const std::string& pipeline_id) const;
 
   projection::Projector* projector() { return &projector_; }
 

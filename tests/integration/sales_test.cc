@@ -165,6 +165,24 @@ TEST_F(SalesTest, DealsThroughThePipelineFollowingMerges) {
   ASSERT_TRUE(ProjectionStatus(node_, &after, "sales").ok());
   EXPECT_EQ(after.checksum(), before.checksum());
 
+  sv1::GetForecastRequest forecast;
+  forecast.mutable_period_start()->set_seconds(0);
+  forecast.mutable_period_end()->set_seconds(4102444800);  // 2100: too long a period.
+  forecast.set_currency_code("EUR");
+  sv1::Forecast f;
+  grpc::Status too_long = sales_->GetForecast(Ctx().get(), forecast, &f);
+  EXPECT_EQ(too_long.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(too_long.error_message().rfind("period_end", 0), 0u);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  forecast.mutable_period_start()->set_seconds(now - 86400);
+  forecast.mutable_period_end()->set_seconds(now + 86400);
+  ASSERT_TRUE(sales_->GetForecast(Ctx().get(), forecast, &f).ok());
+  EXPECT_EQ(f.closed_won().minor_units(), 10000);  // Ann's widgets, won today.
+  EXPECT_GT(f.stage_win_rates_size(), 0);
+  forecast.set_currency_code("EURO");
+  EXPECT_EQ(sales_->GetForecast(Ctx().get(), forecast, &f).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
   sv1::ListPipelinesRequest pipelines;
   sv1::ListPipelinesResponse pipes;
   ASSERT_TRUE(sales_->ListPipelines(Ctx().get(), pipelines, &pipes).ok());

@@ -261,4 +261,15 @@ grpc::ServerUnaryReactor* SalesGrpc::ListOrders(grpc::CallbackServerContext* con
   return FinishNow(reactor, page.status());
 }
 
+grpc::ServerUnaryReactor* SalesGrpc::GetForecast(grpc::CallbackServerContext* context,
+                                                 const v1::GetForecastRequest* request,
+                                                 v1::Forecast* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ForecastInput> valid = ValidateForecast(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  FinishWith(reactor, response)(
+      service_->GetForecast(Context(context), *valid, request->owner(), request->pipeline_id()));
+  return reactor;
+}
+
 }  // namespace crm::sales

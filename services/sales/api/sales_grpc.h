@@ -79,6 +79,10 @@ class SalesGrpc final : public crm::sales::v1::SalesService::CallbackService {
                                        const crm::sales::v1::ListOrdersRequest* request,
                                        crm::sales::v1::ListOrdersResponse* response) override;
 
+  grpc::ServerUnaryReactor* GetForecast(grpc::CallbackServerContext* context,
+                                        const crm::sales::v1::GetForecastRequest* request,
+                                        crm::sales::v1::Forecast* response) override;
+
  private:
   template <typename Request>
   grpc::ServerUnaryReactor* Act(grpc::CallbackServerContext* context, const Request& request,

@@ -376,6 +376,29 @@ std::string OrdersPageToken(const v1::ListOrdersRequest& request, const std::str
                                    absl::WebSafeBase64Escape(resume_after));
 }
 
+absl::StatusOr<ForecastInput> ValidateForecast(const v1::GetForecastRequest& request) {
+  ForecastInput in;
+  if (!request.has_period_start()) return Invalid("period_start", "is required");
+  if (!request.has_period_end()) return Invalid("period_end", "is required");
+  RETURN_IF_ERROR(validation::CheckTimestamp("period_start", request.period_start()));
+  RETURN_IF_ERROR(validation::CheckTimestamp("period_end", request.period_end()));
+  if (request.period_start().seconds() < 0) {
+    return Invalid("period_start", "must not be before 1970");
+  }
+  const int64_t span = Nanos(request.period_end()) - Nanos(request.period_start());
+  if (span <= 0) return Invalid("period_end", "must be after period_start");
+  if (span > int64_t{5} * 366 * 86400 * 1000000000) {
+    return Invalid("period_end", "the period may span at most 5 years");
+  }
+  RETURN_IF_ERROR(money::MinorDigits("currency_code", request.currency_code()).status());
+  RETURN_IF_ERROR(validation::CheckPrincipal("owner", request.owner(), 128));
+  RETURN_IF_ERROR(CheckShortId("pipeline_id", request.pipeline_id(), 64));
+  in.period_start = request.period_start();
+  in.period_end = request.period_end();
+  in.currency_code = request.currency_code();
+  return in;
+}
+
 std::string DealsPageToken(const v1::ListDealsRequest& request, const std::string& resume_after) {
   return validation::MakePageToken('D', validation::PagingIdentity(request), resume_after);
 }

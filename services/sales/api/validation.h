@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "crm/sales/v1/sales_service.pb.h"
 #include "services/sales/domain/deal.h"
+#include "services/sales/domain/forecast.h"
 #include "services/sales/domain/product.h"
 #include "services/sales/projection/sales_projection.h"
 
@@ -68,5 +69,8 @@ struct ValidOrderList {
 absl::StatusOr<ValidOrderList> ValidateListOrders(const crm::sales::v1::ListOrdersRequest& request);
 std::string OrdersPageToken(const crm::sales::v1::ListOrdersRequest& request,
                             const std::string& resume_after);
+
+// The forecast.
+absl::StatusOr<ForecastInput> ValidateForecast(const crm::sales::v1::GetForecastRequest& request);
 
 }  // namespace crm::sales

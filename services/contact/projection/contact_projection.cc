@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "common/projection/as_of.h"
 #include "common/status/status_macros.h"
 #include "common/validation/text_fold.h"
 #include "services/contact/domain/apply.h"
@@ -83,7 +84,8 @@ void WriteRecord(store::ProjectionStore::Batch& batch, const EventEnvelope& even
   const std::string bytes = projection::SerializeDeterministic(next);
   batch.Put(Cf::kState, state_key, bytes);
   batch.Put(Cf::kIndex,
-            keys::Version(event.tenant(), next.id(), Nanos(next.update_time()), next.version()),
+            projection::AsOfKey(keys::kAsOfKind, event.tenant(), next.id(),
+                                Nanos(next.update_time()), next.version()),
             bytes);
   const HistoryEntry entry = MakeHistoryEntry(event, current ? &*current : nullptr, next,
                                               next.version(), next.update_time());
@@ -109,11 +111,7 @@ absl::StatusOr<std::optional<T>> ReadRecord(const store::ProjectionStore& store,
     ASSIGN_OR_RETURN(std::optional<std::string> raw, store.Get(Cf::kState, state_key));
     return Decode<T>(raw);
   }
-  const std::string prefix = keys::Prefix2('v', tenant, id);
-  const std::string target = keys::Version(tenant, id, Nanos(*as_of), INT64_MAX);
-  ASSIGN_OR_RETURN(auto found, store.Latest().FindLastAtOrBefore(Cf::kIndex, prefix, target));
-  if (!found) return std::nullopt;
-  return Decode<T>(found->second);
+  return projection::ReadAsOf<T>(store, keys::kAsOfKind, tenant, id, *as_of);
 }
 
 // Scores `words` against `terms`: every word must prefix-match a term. 0 if one does not.

@@ -90,13 +90,8 @@ inline std::string IncomingRelationship(std::string_view tenant, std::string_vie
   return k;
 }
 
-inline std::string Version(std::string_view tenant, std::string_view id, int64_t time_nanos,
-                           int64_t version) {
-  std::string k = Prefix2('v', tenant, id);
-  store::PutBigEndian(k, static_cast<uint64_t>(time_nanos));
-  store::PutBigEndian(k, static_cast<uint64_t>(version));
-  return k;
-}
+// Point-in-time states (common/projection/as_of.h) use kind 'v'.
+inline constexpr char kAsOfKind = 'v';
 
 inline std::string History(std::string_view tenant, std::string_view id, int64_t version) {
   std::string k = Prefix2('h', tenant, id);

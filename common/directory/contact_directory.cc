@@ -1,5 +1,7 @@
 #include "common/directory/contact_directory.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/projection/projector.h"
 #include "common/status/status_macros.h"
@@ -66,7 +68,20 @@ std::optional<ContactDirectoryEntry> ApplyContactEvent(
       }
     }
     if (!touched) return std::nullopt;
-  } else if (type == "crm.contact.v1.ContactArchived") {
+  } else if (type == "crm.contact.v1.CompanyCreated") {
+    crm::contact::v1::CompanyCreated created;
+    if (!event.payload().UnpackTo(&created)) return std::nullopt;
+    next.set_company(true);
+    next.set_display_name(created.company().name());
+    return next;
+  } else if (type == "crm.contact.v1.CompanyUpdated") {
+    crm::contact::v1::CompanyUpdated updated;
+    if (!current || !event.payload().UnpackTo(&updated)) return std::nullopt;
+    const auto& paths = updated.update_mask().paths();
+    if (std::find(paths.begin(), paths.end(), "name") == paths.end()) return std::nullopt;
+    next.set_display_name(updated.company().name());
+    return next;
+  } else if (type == "crm.contact.v1.ContactArchived" || type == "crm.contact.v1.CompanyArchived") {
     if (!current) return std::nullopt;
     next.set_archived(true);
   } else if (type == "crm.contact.v1.ContactMergedInto") {
@@ -79,23 +94,22 @@ std::optional<ContactDirectoryEntry> ApplyContactEvent(
   } else {
     return std::nullopt;
   }
-  next.set_display_name(DisplayName(next.given_name(), next.family_name()));
+  if (!next.company()) next.set_display_name(DisplayName(next.given_name(), next.family_name()));
   return next;
 }
 
 absl::Status CheckLinkable(const std::optional<ContactDirectoryEntry>& entry,
-                           const std::string& field, const std::string& contact_id) {
-  if (!entry) {
-    return absl::NotFoundError(absl::StrCat(field, ": contact ", contact_id, " does not exist"));
+                           const std::string& field, const std::string& id, Kind kind) {
+  const char* what = kind == Kind::kCompany ? "company" : "contact";
+  if (!entry || entry->company() != (kind == Kind::kCompany)) {
+    return absl::NotFoundError(absl::StrCat(field, ": ", what, " ", id, " does not exist"));
   }
   if (!entry->merged_into().empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(field, ": contact ", contact_id,
-                                                      " was merged into ", entry->merged_into(),
-                                                      "; use that contact"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        field, ": ", what, " ", id, " was merged into ", entry->merged_into(), "; use that one"));
   }
   if (entry->archived()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(field, ": contact ", contact_id, " is archived"));
+    return absl::FailedPreconditionError(absl::StrCat(field, ": ", what, " ", id, " is archived"));
   }
   return absl::OkStatus();
 }
@@ -137,20 +151,19 @@ absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Get(
 
 absl::Status ContactDirectory::CheckLinkableWaiting(projection::Projector& projector,
                                                     std::string_view tenant,
-                                                    const std::string& field,
-                                                    const std::string& contact_id,
-                                                    absl::Time deadline) const {
-  ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, Get(tenant, contact_id));
+                                                    const std::string& field, const std::string& id,
+                                                    absl::Time deadline, Kind kind) const {
+  ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, Get(tenant, id));
   if (!entry) {
     // Perhaps created a moment ago: wait for the directory to catch up, then look again.
     if (absl::Status s = projector.WaitUntilCaughtUp(deadline); !s.ok()) {
-      return absl::UnavailableError(absl::StrCat(field, ": contact ", contact_id,
-                                                 " is not known yet and the contact directory is "
-                                                 "behind the contact log; retry"));
+      return absl::UnavailableError(absl::StrCat(
+          field, ": ", kind == Kind::kCompany ? "company " : "contact ", id,
+          " is not known yet and the contact directory is behind the contact log; retry"));
     }
-    ASSIGN_OR_RETURN(entry, Get(tenant, contact_id));
+    ASSIGN_OR_RETURN(entry, Get(tenant, id));
   }
-  return CheckLinkable(entry, field, contact_id);
+  return CheckLinkable(entry, field, id, kind);
 }
 
 absl::StatusOr<std::vector<std::string>> ContactDirectory::WithMerged(

@@ -1,10 +1,10 @@
-// ContactDirectory: a service's local knowledge of contacts, kept from the contact service's
-// events in that service's own projection (ARCHITECTURE: reads use other services' events kept
-// locally). Services that link records to contacts (interactions, cases, deals, orders) check
+// ContactDirectory: a service's local knowledge of contacts and companies, kept from the contact
+// service's events in that service's own projection (ARCHITECTURE: reads use other services' events
+// kept locally). Services that link records to contacts (interactions, cases, deals, orders) check
 // them here and follow merges with it.
 //
 // Keys it owns in the service's store (the service must not use these kinds):
-//   kState "k/" tenant \0 contact_id              -> crm.common.v1.ContactDirectoryEntry
+//   kState "k/" tenant \0 contact_or_company_id   -> crm.common.v1.ContactDirectoryEntry
 //   kIndex "z/" tenant \0 survivor_id \0 merged_id -> "" (contacts merged into a survivor)
 //
 // Apply is deterministic: an entry depends only on its own contact's events.
@@ -36,10 +36,15 @@ std::optional<ContactDirectoryEntry> ApplyContactEvent(
     const std::optional<ContactDirectoryEntry>& current,
     const crm::common::v1::EventEnvelope& event);
 
-// OK if a record may be linked to the contact; NOT_FOUND (unknown) or FAILED_PRECONDITION
-// (archived; merged, naming the survivor), the message starting with `field`.
+// What a linked id must name.
+enum class Kind { kContact, kCompany };
+
+// OK if a record may be linked to the contact (or company, by `kind`); NOT_FOUND (unknown, or
+// of the other kind) or FAILED_PRECONDITION (archived; merged, naming the survivor), the message
+// starting with `field`.
 absl::Status CheckLinkable(const std::optional<ContactDirectoryEntry>& entry,
-                           const std::string& field, const std::string& contact_id);
+                           const std::string& field, const std::string& id,
+                           Kind kind = Kind::kContact);
 
 class ContactDirectory {
  public:
@@ -56,8 +61,8 @@ class ContactDirectory {
   // (the one applying this directory) has caught up with the log, waiting until `deadline`
   // (UNAVAILABLE if it cannot). Blocks the calling thread on that rare path.
   absl::Status CheckLinkableWaiting(projection::Projector& projector, std::string_view tenant,
-                                    const std::string& field, const std::string& contact_id,
-                                    absl::Time deadline) const;
+                                    const std::string& field, const std::string& id,
+                                    absl::Time deadline, Kind kind = Kind::kContact) const;
 
   // The contact and every contact merged into it, transitively (at most 1000).
   absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,

@@ -1,8 +1,11 @@
 #include "services/sales/sales_service.h"
 
+#include <type_traits>
+
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/status/status_macros.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace crm::sales {
 namespace {
@@ -14,6 +17,13 @@ using projection::Take;
 constexpr size_t kMaxListScan = 10000;
 // How long a write may wait for the directory to learn of a contact just created.
 constexpr absl::Duration kDirectoryWait = absl::Seconds(5);
+// Pipelines a tenant may have (ListPipelines answers in one page).
+constexpr size_t kMaxPipelines = 200;
+
+// The time stage durations run to: `as_of` for a past read, else now.
+google::protobuf::Timestamp ReadTime(const std::optional<google::protobuf::Timestamp>& as_of) {
+  return as_of ? *as_of : google::protobuf::util::TimeUtil::GetCurrentTime();
+}
 
 }  // namespace
 
@@ -39,32 +49,66 @@ SalesService::~SalesService() { Stop(); }
 
 void SalesService::Stop() { projector_.Stop(); }
 
-void SalesService::WriteProduct(
-    const CallContext& ctx, const std::string& command, const std::string& id,
-    const std::string& request_id,
-    const std::function<Decided(const std::optional<Product>&, Payload&)>& decide,
-    Done<Product> done) {
+template <typename T>
+absl::StatusOr<std::optional<T>> SalesService::Current(std::string_view tenant,
+                                                       const std::string& id) const {
+  if constexpr (std::is_same_v<T, Product>) return projection_.GetProduct(tenant, id);
+  if constexpr (std::is_same_v<T, Pipeline>) return projection_.GetPipeline(tenant, id);
+  if constexpr (std::is_same_v<T, Deal>) return projection_.GetDeal(tenant, id);
+  if constexpr (std::is_same_v<T, Order>) return projection_.GetOrder(tenant, id);
+}
+
+template <typename T>
+void SalesService::Write(const CallContext& ctx, const std::string& command, const std::string& id,
+                         const std::string& request_id,
+                         const std::function<Decided(const std::optional<T>&, Payload&)>& decide,
+                         Done<T> done) {
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
   cmd.request_id = request_id;
   cmd.command = command;
-  cmd.aggregate_type = kProductAggregateType;
+  cmd.aggregate_type = std::is_same_v<T, Product>    ? kProductAggregateType
+                       : std::is_same_v<T, Pipeline> ? kPipelineAggregateType
+                       : std::is_same_v<T, Deal>     ? kDealAggregateType
+                                                     : kOrderAggregateType;
   cmd.deadline = ctx.deadline;
-  writer_.Run<Product>(
+  writer_.Run<T>(
       std::move(cmd),
       [&](absl::Time, Payload& payload) -> Decided {
-        ASSIGN_OR_RETURN(std::optional<Product> current, projection_.GetProduct(ctx.tenant, id));
+        ASSIGN_OR_RETURN(std::optional<T> current, Current<T>(ctx.tenant, id));
         return decide(current, payload);
       },
-      [this, ctx](const std::string& product_id) { return GetProduct(ctx, product_id); },
+      [this, ctx](const std::string& written_id) -> absl::StatusOr<T> {
+        if constexpr (std::is_same_v<T, Product>) return GetProduct(ctx, written_id);
+        if constexpr (std::is_same_v<T, Pipeline>) return GetPipeline(ctx, written_id);
+        if constexpr (std::is_same_v<T, Deal>) return GetDeal(ctx, written_id);
+        if constexpr (std::is_same_v<T, Order>) return GetOrder(ctx, written_id);
+      },
       std::move(done));
+}
+
+LinkCheck SalesService::Links(const CallContext& ctx) {
+  return [this, &ctx](const std::string& field, const std::string& id, Link kind) {
+    return projection_.directory().CheckLinkableWaiting(
+        projector_, ctx.tenant, field, id, std::min(ctx.deadline, absl::Now() + kDirectoryWait),
+        kind == Link::kCompany ? directory::Kind::kCompany : directory::Kind::kContact);
+  };
+}
+
+PipelineLookup SalesService::Pipelines(const CallContext& ctx) const {
+  return [this, &ctx](const std::string& field, const std::string& id) -> absl::StatusOr<Pipeline> {
+    const std::string name = id.empty() ? std::string(kDefaultPipelineId) : id;
+    ASSIGN_OR_RETURN(std::optional<Pipeline> p, projection_.GetPipeline(ctx.tenant, name));
+    if (!p) return absl::NotFoundError(absl::StrCat(field, ": no pipeline \"", name, "\""));
+    return *std::move(p);
+  };
 }
 
 void SalesService::CreateProduct(const CallContext& ctx, const Product& product,
                                  const std::string& request_id, Done<Product> done) {
   const std::string id = ProductId(ctx.tenant, product.sku());
-  WriteProduct(
+  Write<Product>(
       ctx, "CreateProduct", id, request_id,
       [&](const std::optional<Product>& existing, Payload& payload) {
         return Take(DecideCreateProduct(existing, product, id), payload, id, 0);
@@ -75,7 +119,7 @@ void SalesService::CreateProduct(const CallContext& ctx, const Product& product,
 void SalesService::UpdateProduct(const CallContext& ctx, const Product& values,
                                  const google::protobuf::FieldMask& mask, int64_t expected_version,
                                  const std::string& request_id, Done<Product> done) {
-  WriteProduct(
+  Write<Product>(
       ctx, "UpdateProduct", values.id(), request_id,
       [&](const std::optional<Product>& current, Payload& payload) {
         return Take(DecideUpdateProduct(current, values, mask, expected_version), payload,
@@ -87,7 +131,7 @@ void SalesService::UpdateProduct(const CallContext& ctx, const Product& values,
 void SalesService::DeactivateProduct(const CallContext& ctx, const std::string& id,
                                      int64_t expected_version, const std::string& request_id,
                                      Done<Product> done) {
-  WriteProduct(
+  Write<Product>(
       ctx, "DeactivateProduct", id, request_id,
       [&](const std::optional<Product>& current, Payload& payload) {
         return Take(DecideDeactivateProduct(current, id, expected_version), payload, id,
@@ -112,38 +156,13 @@ absl::StatusOr<ProductPage> SalesService::ListProducts(const CallContext& ctx,
                                   kMaxListScan);
 }
 
-void SalesService::WriteDeal(
-    const CallContext& ctx, const std::string& command, const std::string& id,
-    const std::string& request_id,
-    const std::function<Decided(const std::optional<Deal>&, Payload&)>& decide, Done<Deal> done) {
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.request_id = request_id;
-  cmd.command = command;
-  cmd.aggregate_type = kDealAggregateType;
-  cmd.deadline = ctx.deadline;
-  writer_.Run<Deal>(
-      std::move(cmd),
-      [&](absl::Time, Payload& payload) -> Decided {
-        ASSIGN_OR_RETURN(std::optional<Deal> current, projection_.GetDeal(ctx.tenant, id));
-        return decide(current, payload);
-      },
-      [this, ctx](const std::string& deal_id) { return GetDeal(ctx, deal_id); }, std::move(done));
-}
-
 void SalesService::CreateDeal(const CallContext& ctx, const Deal& deal,
                               const std::string& request_id, Done<Deal> done) {
   const std::string id = ids::NewId();
-  WriteDeal(
+  Write<Deal>(
       ctx, "CreateDeal", id, request_id,
       [&](const std::optional<Deal>&, Payload& payload) {
-        ContactCheck check = [this, &ctx](const std::string& field, const std::string& contact) {
-          return projection_.directory().CheckLinkableWaiting(
-              projector_, ctx.tenant, field, contact,
-              std::min(ctx.deadline, absl::Now() + kDirectoryWait));
-        };
-        return Take(DecideCreateDeal(deal, id, check), payload, id, 0);
+        return Take(DecideCreateDeal(deal, id, Pipelines(ctx), Links(ctx)), payload, id, 0);
       },
       std::move(done));
 }
@@ -151,7 +170,7 @@ void SalesService::CreateDeal(const CallContext& ctx, const Deal& deal,
 void SalesService::UpdateDeal(const CallContext& ctx, const Deal& values,
                               const google::protobuf::FieldMask& mask, int64_t expected_version,
                               const std::string& request_id, Done<Deal> done) {
-  WriteDeal(
+  Write<Deal>(
       ctx, "UpdateDeal", values.id(), request_id,
       [&](const std::optional<Deal>& current, Payload& payload) {
         return Take(DecideUpdateDeal(current, values, mask, expected_version), payload, values.id(),
@@ -164,10 +183,11 @@ void SalesService::MoveDealStage(const CallContext& ctx, const std::string& id,
                                  const std::string& stage_id, int32_t probability_bp,
                                  int64_t expected_version, const std::string& request_id,
                                  Done<Deal> done) {
-  WriteDeal(
+  Write<Deal>(
       ctx, "MoveDealStage", id, request_id,
       [&](const std::optional<Deal>& current, Payload& payload) {
-        return Take(DecideMoveStage(current, id, stage_id, probability_bp, expected_version),
+        return Take(DecideMoveStage(current, id, Pipelines(ctx), stage_id, probability_bp,
+                                    expected_version),
                     payload, id, current ? current->version() : 0);
       },
       std::move(done));
@@ -175,7 +195,7 @@ void SalesService::MoveDealStage(const CallContext& ctx, const std::string& id,
 
 void SalesService::WinDeal(const CallContext& ctx, const std::string& id, int64_t expected_version,
                            const std::string& request_id, Done<Deal> done) {
-  WriteDeal(
+  Write<Deal>(
       ctx, "WinDeal", id, request_id,
       [&](const std::optional<Deal>& current, Payload& payload) {
         return Take(DecideWin(current, id, expected_version), payload, id,
@@ -187,7 +207,7 @@ void SalesService::WinDeal(const CallContext& ctx, const std::string& id, int64_
 void SalesService::LoseDeal(const CallContext& ctx, const std::string& id,
                             const std::string& reason, int64_t expected_version,
                             const std::string& request_id, Done<Deal> done) {
-  WriteDeal(
+  Write<Deal>(
       ctx, "LoseDeal", id, request_id,
       [&](const std::optional<Deal>& current, Payload& payload) {
         return Take(DecideLose(current, id, reason, expected_version), payload, id,
@@ -199,18 +219,24 @@ void SalesService::LoseDeal(const CallContext& ctx, const std::string& id,
 void SalesService::ReopenDeal(const CallContext& ctx, const std::string& id,
                               const std::string& stage_id, int64_t expected_version,
                               const std::string& request_id, Done<Deal> done) {
-  WriteDeal(
+  Write<Deal>(
       ctx, "ReopenDeal", id, request_id,
       [&](const std::optional<Deal>& current, Payload& payload) {
-        return Take(DecideReopen(current, id, stage_id, expected_version), payload, id,
-                    current ? current->version() : 0);
+        return Take(DecideReopen(current, id, Pipelines(ctx), stage_id, expected_version), payload,
+                    id, current ? current->version() : 0);
       },
       std::move(done));
 }
 
-absl::StatusOr<Deal> SalesService::GetDeal(const CallContext& ctx, const std::string& id) const {
-  ASSIGN_OR_RETURN(std::optional<Deal> d, projection_.GetDeal(ctx.tenant, id));
-  if (!d) return absl::NotFoundError(absl::StrCat("id: deal ", id, " does not exist"));
+absl::StatusOr<Deal> SalesService::GetDeal(
+    const CallContext& ctx, const std::string& id,
+    const std::optional<google::protobuf::Timestamp>& as_of) const {
+  ASSIGN_OR_RETURN(std::optional<Deal> d, projection_.GetDeal(ctx.tenant, id, as_of));
+  if (!d) {
+    return absl::NotFoundError(
+        absl::StrCat("id: deal ", id, " does not exist", as_of ? " at as_of" : ""));
+  }
+  FillStageDurations(*d, ReadTime(as_of));
   return *std::move(d);
 }
 
@@ -222,42 +248,20 @@ absl::StatusOr<DealPage> SalesService::ListDeals(const CallContext& ctx, DealFil
     ASSIGN_OR_RETURN(filter.contact_ids,
                      projection_.directory().WithMerged(ctx.tenant, contact_id));
   }
-  return projection_.ListDeals(ctx.tenant, filter, resume_after, page_size, kMaxListScan);
-}
-
-void SalesService::WriteOrder(
-    const CallContext& ctx, const std::string& command, const std::string& id,
-    const std::string& request_id,
-    const std::function<Decided(const std::optional<Order>&, Payload&)>& decide, Done<Order> done) {
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.request_id = request_id;
-  cmd.command = command;
-  cmd.aggregate_type = kOrderAggregateType;
-  cmd.deadline = ctx.deadline;
-  writer_.Run<Order>(
-      std::move(cmd),
-      [&](absl::Time, Payload& payload) -> Decided {
-        ASSIGN_OR_RETURN(std::optional<Order> current, projection_.GetOrder(ctx.tenant, id));
-        return decide(current, payload);
-      },
-      [this, ctx](const std::string& order_id) { return GetOrder(ctx, order_id); },
-      std::move(done));
+  ASSIGN_OR_RETURN(DealPage page, projection_.ListDeals(ctx.tenant, filter, resume_after, page_size,
+                                                        kMaxListScan));
+  const google::protobuf::Timestamp now = ReadTime(filter.as_of);
+  for (Deal& d : page.deals) FillStageDurations(d, now);
+  return page;
 }
 
 void SalesService::PlaceOrder(const CallContext& ctx, const Order& order,
                               const std::string& request_id, Done<Order> done) {
   const std::string id = ids::NewId();
-  WriteOrder(
+  Write<Order>(
       ctx, "PlaceOrder", id, request_id,
       [&](const std::optional<Order>&, Payload& payload) {
-        auto check = [this, &ctx](const std::string& field, const std::string& contact) {
-          return projection_.directory().CheckLinkableWaiting(
-              projector_, ctx.tenant, field, contact,
-              std::min(ctx.deadline, absl::Now() + kDirectoryWait));
-        };
-        return Take(DecidePlaceOrder(order, id, check), payload, id, 0);
+        return Take(DecidePlaceOrder(order, id, Links(ctx)), payload, id, 0);
       },
       std::move(done));
 }
@@ -268,7 +272,7 @@ void SalesService::ActOnOrder(const CallContext& ctx, const std::string& id, Ord
   const char* command = action == OrderAction::kPay      ? "PayOrder"
                         : action == OrderAction::kFulfil ? "FulfillOrder"
                                                          : "CancelOrder";
-  WriteOrder(
+  Write<Order>(
       ctx, command, id, request_id,
       [&](const std::optional<Order>& current, Payload& payload) -> Decided {
         ASSIGN_OR_RETURN(payload, DecideOrderAction(current, id, action, expected_version));
@@ -280,7 +284,7 @@ void SalesService::ActOnOrder(const CallContext& ctx, const std::string& id, Ord
 void SalesService::RefundOrder(const CallContext& ctx, const std::string& id,
                                const crm::common::v1::Money& amount, int64_t expected_version,
                                const std::string& request_id, Done<Order> done) {
-  WriteOrder(
+  Write<Order>(
       ctx, "RefundOrder", id, request_id,
       [&](const std::optional<Order>& current, Payload& payload) {
         return Take(DecideRefund(current, id, amount, expected_version), payload, id,
@@ -305,13 +309,14 @@ absl::StatusOr<OrderPage> SalesService::ListOrders(const CallContext& ctx,
 }
 
 absl::StatusOr<crm::sales::v1::Forecast> SalesService::GetForecast(
-    const CallContext& ctx, const ForecastInput& input, const std::string& owner,
-    const std::string& pipeline_id) const {
+    const CallContext& ctx, ForecastInput input, const std::string& owner,
+    const std::string& pipeline_id, const std::optional<google::protobuf::Timestamp>& as_of) const {
   // Every deal of the owner and pipeline, in pages; bounded so one call stays bounded.
   constexpr size_t kMaxDeals = 100000;
   DealFilter filter;
   filter.owner = owner;
   filter.pipeline_id = pipeline_id;
+  filter.as_of = as_of;
   std::vector<Deal> deals;
   std::string resume;
   do {
@@ -324,7 +329,47 @@ absl::StatusOr<crm::sales::v1::Forecast> SalesService::GetForecast(
     return absl::ResourceExhaustedError(
         "owner: more than 100000 deals; narrow the forecast by owner or pipeline");
   }
+  if (pipeline_id.empty()) {
+    ASSIGN_OR_RETURN(input.pipelines, ListPipelines(ctx));
+  } else {
+    ASSIGN_OR_RETURN(Pipeline p, Pipelines(ctx)("pipeline_id", pipeline_id));
+    input.pipelines.push_back(std::move(p));
+  }
   return ComputeForecast(deals, input);
+}
+
+void SalesService::CreatePipeline(const CallContext& ctx, const Pipeline& pipeline,
+                                  const std::string& request_id, Done<Pipeline> done) {
+  Write<Pipeline>(
+      ctx, "CreatePipeline", pipeline.id(), request_id,
+      [&](const std::optional<Pipeline>& existing, Payload& payload) {
+        return Take(DecidePipelineCreate(existing, pipeline), payload, pipeline.id(), 0);
+      },
+      std::move(done));
+}
+
+void SalesService::UpdatePipeline(const CallContext& ctx, const Pipeline& values,
+                                  const google::protobuf::FieldMask& mask, int64_t expected_version,
+                                  const std::string& request_id, Done<Pipeline> done) {
+  Write<Pipeline>(
+      ctx, "UpdatePipeline", values.id(), request_id,
+      [&](const std::optional<Pipeline>& current, Payload& payload) {
+        const StageInUse in_use = [&](const std::string& stage) {
+          return projection_.HasOpenDeals(ctx.tenant, values.id(), stage);
+        };
+        return Take(DecidePipelineUpdate(current, values, mask, expected_version, in_use), payload,
+                    values.id(), current ? current->version() : 0);
+      },
+      std::move(done));
+}
+
+absl::StatusOr<Pipeline> SalesService::GetPipeline(const CallContext& ctx,
+                                                   const std::string& id) const {
+  return Pipelines(ctx)("id", id);
+}
+
+absl::StatusOr<std::vector<Pipeline>> SalesService::ListPipelines(const CallContext& ctx) const {
+  return projection_.ListPipelines(ctx.tenant, kMaxPipelines);
 }
 
 }  // namespace crm::sales

@@ -1,6 +1,6 @@
-// SalesService: the sales service's application layer (this version: the product catalog).
-// Its projection reads this service's topic and the contact service's (the contact directory
-// the coming deals and orders are checked against).
+// SalesService: the sales service's application layer: the catalog, pipelines, deals, orders
+// and the forecast. Its projection reads this service's topic and the contact service's (the
+// contact directory deals and orders are checked against, and whose merges they follow).
 //
 // Lifecycle: Open() -> projector()->Start() -> serve -> Stop(). Thread-safe.
 #pragma once
@@ -46,7 +46,16 @@ class SalesService {
                                            bool show_inactive, const std::string& resume_after,
                                            size_t page_size) const;
 
-  // Deals.
+  // Pipelines.
+  void CreatePipeline(const CallContext& ctx, const Pipeline& pipeline,
+                      const std::string& request_id, Done<Pipeline> done);
+  void UpdatePipeline(const CallContext& ctx, const Pipeline& values,
+                      const google::protobuf::FieldMask& mask, int64_t expected_version,
+                      const std::string& request_id, Done<Pipeline> done);
+  absl::StatusOr<Pipeline> GetPipeline(const CallContext& ctx, const std::string& id) const;
+  absl::StatusOr<std::vector<Pipeline>> ListPipelines(const CallContext& ctx) const;
+
+  // Deals. Deals read back carry each stage visit's duration up to now (or `as_of`).
   void CreateDeal(const CallContext& ctx, const Deal& deal, const std::string& request_id,
                   Done<Deal> done);
   void UpdateDeal(const CallContext& ctx, const Deal& values,
@@ -61,8 +70,12 @@ class SalesService {
                 int64_t expected_version, const std::string& request_id, Done<Deal> done);
   void ReopenDeal(const CallContext& ctx, const std::string& id, const std::string& stage_id,
                   int64_t expected_version, const std::string& request_id, Done<Deal> done);
-  absl::StatusOr<Deal> GetDeal(const CallContext& ctx, const std::string& id) const;
-  // By contact: that contact's deals and those of the contacts merged into it.
+  // The deal now, or as it stood at `as_of` (NOT_FOUND if it did not exist then).
+  absl::StatusOr<Deal> GetDeal(
+      const CallContext& ctx, const std::string& id,
+      const std::optional<google::protobuf::Timestamp>& as_of = std::nullopt) const;
+  // By contact: that contact's deals and those of the contacts merged into it. `filter.as_of`
+  // reads the deals as they stood then.
   absl::StatusOr<DealPage> ListDeals(const CallContext& ctx, DealFilter filter,
                                      const std::string& contact_id, const std::string& resume_after,
                                      size_t page_size) const;
@@ -80,35 +93,33 @@ class SalesService {
   absl::StatusOr<OrderPage> ListOrders(const CallContext& ctx, const std::string& contact_id,
                                        const std::string& resume_after, size_t page_size) const;
 
-  // The forecast over the deals of `owner` and `pipeline_id` (either may be empty).
-  absl::StatusOr<crm::sales::v1::Forecast> GetForecast(const CallContext& ctx,
-                                                       const ForecastInput& input,
-                                                       const std::string& owner,
-                                                       const std::string& pipeline_id) const;
+  // The forecast over the deals of `owner` and `pipeline_id` (either may be empty), now or as
+  // they stood at `as_of`.
+  absl::StatusOr<crm::sales::v1::Forecast> GetForecast(
+      const CallContext& ctx, ForecastInput input, const std::string& owner,
+      const std::string& pipeline_id,
+      const std::optional<google::protobuf::Timestamp>& as_of) const;
 
   projection::Projector* projector() { return &projector_; }
 
  private:
   SalesService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
-  // A product command: decide against the current product, answer with the product.
-  void WriteProduct(
-      const CallContext& ctx, const std::string& command, const std::string& id,
-      const std::string& request_id,
-      const std::function<projection::CommandWriter::Decision(
-          const std::optional<Product>&, projection::CommandWriter::Payload&)>& decide,
-      Done<Product> done);
-
-  void WriteDeal(const CallContext& ctx, const std::string& command, const std::string& id,
-                 const std::string& request_id,
-                 const std::function<projection::CommandWriter::Decision(
-                     const std::optional<Deal>&, projection::CommandWriter::Payload&)>& decide,
-                 Done<Deal> done);
-
-  void WriteOrder(const CallContext& ctx, const std::string& command, const std::string& id,
-                  const std::string& request_id,
-                  const std::function<projection::CommandWriter::Decision(
-                      const std::optional<Order>&, projection::CommandWriter::Payload&)>& decide,
-                  Done<Order> done);
+  // One command on an aggregate of type T (Product, Pipeline, Deal, Order): `decide` against its
+  // current state, append, answer with the aggregate as the projection then shows it.
+  template <typename T>
+  void Write(const CallContext& ctx, const std::string& command, const std::string& id,
+             const std::string& request_id,
+             const std::function<projection::CommandWriter::Decision(
+                 const std::optional<T>&, projection::CommandWriter::Payload&)>& decide,
+             Done<T> done);
+  // The current state of aggregate `id` of type T; nullopt if it does not exist.
+  template <typename T>
+  absl::StatusOr<std::optional<T>> Current(std::string_view tenant, const std::string& id) const;
+  // Checks links from a deal or order to contacts and companies in the directory, waiting
+  // briefly for one created a moment ago. Valid while `ctx` lives.
+  LinkCheck Links(const CallContext& ctx);
+  // Resolves pipeline ids ("" = default) in this tenant. Valid while `ctx` lives.
+  PipelineLookup Pipelines(const CallContext& ctx) const;
 
   std::unique_ptr<store::ProjectionStore> store_;
   SalesProjection projection_;

@@ -339,22 +339,297 @@ TEST_F(SalesTest, BadInputForEveryRpc) {
   EXPECT_EQ(sales_->GetProduct(Ctx().get(), get, &out).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(SalesTest, CrmSalesOnTheDevBroker) {
+TEST_F(SalesTest, PipelinesAsOfAndTimeInStage) {
+  StartNode();
+  sv1::CreatePipelineRequest create;
+  create.set_request_id("lean-1");
+  create.mutable_pipeline()->set_id("lean");
+  create.mutable_pipeline()->set_name("Lean");
+  for (const auto& [id, bp] : {std::pair{"pitch", 3000}, {"close", 9000}}) {
+    auto* stage = create.mutable_pipeline()->add_stages();
+    stage->set_id(id);
+    stage->set_name(id);
+    stage->set_probability_bp(bp);
+  }
+  sv1::Pipeline lean, again;
+  ASSERT_TRUE(sales_->CreatePipeline(Ctx().get(), create, &lean).ok());
+  EXPECT_EQ(lean.version(), 1);
+  ASSERT_TRUE(sales_->CreatePipeline(Ctx().get(), create, &again).ok());  // Repeated request.
+  EXPECT_EQ(again.version(), 1);
+  create.set_request_id("lean-2");
+  EXPECT_EQ(sales_->CreatePipeline(Ctx().get(), create, &again).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  create.mutable_pipeline()->set_id("default");
+  EXPECT_EQ(sales_->CreatePipeline(Ctx().get(), create, &again).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+
+  // A company's deal in the lean pipeline; unknown companies and contacts-as-companies refused.
+  crm::contact::v1::CreateCompanyRequest company;
+  company.mutable_company()->set_name("Acme");
+  crm::contact::v1::Company acme;
+  ASSERT_TRUE(node_.contacts->CreateCompany(Ctx().get(), company, &acme).ok());
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  auto deal_for = [&](const std::string& company_id, sv1::Deal* out) {
+    sv1::CreateDealRequest req;
+    req.mutable_deal()->set_title("Acme rollout");
+    req.mutable_deal()->set_company_id(company_id);
+    req.mutable_deal()->set_pipeline_id("lean");
+    req.mutable_deal()->mutable_amount()->set_currency_code("EUR");
+    req.mutable_deal()->mutable_amount()->set_minor_units(100000);
+    req.mutable_deal()->mutable_expected_close_time()->set_seconds(now + 86400);
+    return sales_->CreateDeal(Ctx().get(), req, out);
+  };
+  sv1::Deal deal, created;
+  ASSERT_TRUE(deal_for(acme.id(), &created).ok());
+  EXPECT_EQ(created.stage_id(), "pitch");
+  EXPECT_EQ(created.probability_bp(), 3000);
+  grpc::Status not_company = deal_for(ann.id(), &deal);
+  EXPECT_EQ(not_company.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(not_company.error_message().rfind("deal.company_id", 0), 0u);
+  EXPECT_EQ(deal_for("01ARZ3NDEKTSV4RRFFQ69G5FAV", &deal).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  sv1::MoveDealStageRequest move;
+  move.set_id(created.id());
+  move.set_stage_id("proposal");  // The default pipeline's, not this one's.
+  EXPECT_EQ(sales_->MoveDealStage(Ctx().get(), move, &deal).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  move.set_stage_id("close");
+  ASSERT_TRUE(sales_->MoveDealStage(Ctx().get(), move, &deal).ok());
+  EXPECT_EQ(deal.probability_bp(), 9000);
+  // Time in each stage: the first visit closed, the current one running to the read.
+  ASSERT_EQ(deal.stage_history_size(), 2);
+  const auto nanos = [](const auto& t) { return t.seconds() * 1000000000 + t.nanos(); };
+  EXPECT_EQ(nanos(deal.stage_history(0).duration()),
+            nanos(deal.stage_history(0).leave_time()) - nanos(deal.stage_history(0).enter_time()));
+  EXPECT_TRUE(deal.stage_history(1).has_duration());
+
+  // A stage holding an open deal cannot be removed; one without can.
+  sv1::UpdatePipelineRequest update;
+  update.mutable_pipeline()->set_id("lean");
+  *update.mutable_pipeline()->add_stages() = lean.stages(0);
+  update.mutable_update_mask()->add_paths("stages");
+  sv1::Pipeline changed;
+  grpc::Status in_use = sales_->UpdatePipeline(Ctx().get(), update, &changed);
+  EXPECT_EQ(in_use.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(in_use.error_message().rfind("pipeline.stages", 0), 0u) << in_use.error_message();
+  update.mutable_pipeline()->clear_stages();
+  *update.mutable_pipeline()->add_stages() = lean.stages(1);
+  ASSERT_TRUE(sales_->UpdatePipeline(Ctx().get(), update, &changed).ok());
+  EXPECT_EQ(changed.version(), 2);
+  ASSERT_EQ(changed.stages_size(), 1);
+  // The built-in default changes like any pipeline; its first change is version 1.
+  sv1::UpdatePipelineRequest rename;
+  rename.mutable_pipeline()->set_id("default");
+  rename.mutable_pipeline()->set_name("Direct sales");
+  rename.mutable_update_mask()->add_paths("name");
+  ASSERT_TRUE(sales_->UpdatePipeline(Ctx().get(), rename, &changed).ok());
+  EXPECT_EQ(changed.version(), 1);
+  EXPECT_EQ(changed.stages_size(), 4);
+  sv1::ListPipelinesResponse pipes;
+  ASSERT_TRUE(sales_->ListPipelines(Ctx().get(), sv1::ListPipelinesRequest(), &pipes).ok());
+  ASSERT_EQ(pipes.pipelines_size(), 2);
+  EXPECT_EQ(pipes.pipelines(0).name(), "Direct sales");
+  EXPECT_EQ(pipes.pipelines(1).id(), "lean");
+
+  // Win it; as of before the win, the deal and the forecast are as they stood then.
+  sv1::WinDealRequest win;
+  win.set_id(created.id());
+  sv1::Deal won;
+  ASSERT_TRUE(sales_->WinDeal(Ctx().get(), win, &won).ok());
+  sv1::GetDealRequest get;
+  get.set_id(created.id());
+  *get.mutable_as_of() = created.update_time();
+  ASSERT_TRUE(sales_->GetDeal(Ctx().get(), get, &deal).ok());
+  EXPECT_EQ(deal.version(), 1);
+  EXPECT_EQ(deal.stage_id(), "pitch");
+  EXPECT_EQ(deal.status(), sv1::DEAL_STATUS_OPEN);
+  get.mutable_as_of()->set_seconds(created.create_time().seconds() - 1);
+  EXPECT_EQ(sales_->GetDeal(Ctx().get(), get, &deal).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  sv1::ListDealsRequest list_won;
+  list_won.set_status(sv1::DEAL_STATUS_WON);
+  sv1::ListDealsResponse listed;
+  ASSERT_TRUE(sales_->ListDeals(Ctx().get(), list_won, &listed).ok());
+  EXPECT_EQ(listed.deals_size(), 1);
+  *list_won.mutable_as_of() = created.update_time();
+  ASSERT_TRUE(sales_->ListDeals(Ctx().get(), list_won, &listed).ok());
+  EXPECT_EQ(listed.deals_size(), 0);
+
+  sv1::GetForecastRequest forecast;
+  forecast.mutable_period_start()->set_seconds(now - 86400);
+  forecast.mutable_period_end()->set_seconds(now + 10 * 86400);
+  forecast.set_currency_code("EUR");
+  forecast.set_pipeline_id("lean");
+  sv1::Forecast today, then;
+  ASSERT_TRUE(sales_->GetForecast(Ctx().get(), forecast, &today).ok());
+  EXPECT_EQ(today.closed_won().minor_units(), 100000);
+  EXPECT_EQ(today.open().minor_units(), 0);
+  ASSERT_EQ(today.stage_win_rates_size(), 2);  // "close", then "pitch" (since removed).
+  EXPECT_EQ(today.stage_win_rates(0).pipeline_id(), "lean");
+  EXPECT_EQ(today.stage_win_rates(0).stage_id(), "close");
+  EXPECT_EQ(today.stage_win_rates(0).win_rate_bp(), 10000);
+  EXPECT_EQ(today.stage_win_rates(1).stage_id(), "pitch");
+  *forecast.mutable_as_of() = created.update_time();
+  ASSERT_TRUE(sales_->GetForecast(Ctx().get(), forecast, &then).ok());
+  EXPECT_EQ(then.closed_won().minor_units(), 0);
+  EXPECT_EQ(then.open().minor_units(), 100000);
+  EXPECT_EQ(then.weighted().minor_units(), 30000);  // 30 % in "pitch" then.
+
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(ProjectionStatus(node_, &before, "sales").ok());
+  ASSERT_EQ(node_.process->Stop(SIGTERM), 0);
+  StartNode({"--rebuild"});
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "sales"));
+  ASSERT_TRUE(ProjectionStatus(node_, &after, "sales").ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+  ASSERT_TRUE(sales_->GetForecast(Ctx().get(), forecast, &today).ok());
+  EXPECT_EQ(today.open().minor_units(), 100000);  // as_of survives the rebuild.
+}
+
+TEST_F(SalesTest, BadInputForEveryPipelineAndAsOfRpc) {
+  StartNode();
+  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
+  };
+  sv1::Pipeline out;
+  sv1::CreatePipelineRequest create;
+  create.mutable_pipeline()->set_id("Big Deals");
+  expect_invalid(sales_->CreatePipeline(Ctx().get(), create, &out), "pipeline.id");
+  create.mutable_pipeline()->set_id("big");
+  create.mutable_pipeline()->set_name("Big");
+  expect_invalid(sales_->CreatePipeline(Ctx().get(), create, &out), "pipeline.stages");
+  for (int i = 0; i < 2; ++i) {
+    auto* stage = create.mutable_pipeline()->add_stages();
+    stage->set_id("same");
+    stage->set_name("Same");
+  }
+  expect_invalid(sales_->CreatePipeline(Ctx().get(), create, &out), "pipeline.stages[1].id");
+  create.mutable_pipeline()->mutable_stages(1)->set_id("other");
+  create.mutable_pipeline()->mutable_stages(1)->set_probability_bp(10001);
+  expect_invalid(sales_->CreatePipeline(Ctx().get(), create, &out),
+                 "pipeline.stages[1].probability_bp");
+  create.mutable_pipeline()->mutable_stages(1)->set_probability_bp(0);
+  create.mutable_pipeline()->mutable_stages(1)->set_name("");
+  expect_invalid(sales_->CreatePipeline(Ctx().get(), create, &out), "pipeline.stages[1].name");
+  sv1::GetPipelineRequest get;
+  expect_invalid(sales_->GetPipeline(Ctx().get(), get, &out), "id");
+  get.set_id("big");  // Nothing was written by the refusals above.
+  EXPECT_EQ(sales_->GetPipeline(Ctx().get(), get, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  sv1::UpdatePipelineRequest update;
+  update.mutable_pipeline()->set_id("default");
+  update.mutable_update_mask()->add_paths("stage");
+  expect_invalid(sales_->UpdatePipeline(Ctx().get(), update, &out), "update_mask");
+  update.mutable_update_mask()->set_paths(0, "stages");
+  expect_invalid(sales_->UpdatePipeline(Ctx().get(), update, &out), "pipeline.stages");
+  update.mutable_pipeline()->set_id("nowhere");
+  update.mutable_update_mask()->set_paths(0, "name");
+  update.mutable_pipeline()->set_name("N");
+  EXPECT_EQ(sales_->UpdatePipeline(Ctx().get(), update, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  const int64_t tomorrow = absl::ToUnixSeconds(absl::Now()) + 86400;
+  sv1::Deal deal;
+  sv1::GetDealRequest get_deal;
+  get_deal.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  get_deal.mutable_as_of()->set_seconds(tomorrow);
+  expect_invalid(sales_->GetDeal(Ctx().get(), get_deal, &deal), "as_of");
+  sv1::ListDealsRequest list;
+  list.mutable_as_of()->set_nanos(-1);
+  sv1::ListDealsResponse listed;
+  expect_invalid(sales_->ListDeals(Ctx().get(), list, &listed), "as_of");
+  sv1::GetForecastRequest forecast;
+  forecast.mutable_period_start()->set_seconds(0);
+  forecast.mutable_period_end()->set_seconds(86400);
+  forecast.set_currency_code("EUR");
+  forecast.mutable_as_of()->set_seconds(tomorrow);
+  sv1::Forecast f;
+  expect_invalid(sales_->GetForecast(Ctx().get(), forecast, &f), "as_of");
+  forecast.clear_as_of();
+  forecast.set_pipeline_id("nowhere");
+  EXPECT_EQ(sales_->GetForecast(Ctx().get(), forecast, &f).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(SalesTest, SeparateProcessesOnTheDevBrokerFollowMergesAndRestarts) {
   Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
   const std::string brokers = broker.ReadLine();
   ASSERT_FALSE(brokers.empty());
-  node_ = StartServer("crm-sales",
-                      {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("s"), "--log", "kafka",
-                       "--kafka-brokers", brokers},
-                      dir_.path());
+  auto args = [&](const std::string& data, std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {"--listen", "127.0.0.1:0", "--data-dir",      dir_.Sub(data),
+                                  "--log",    "kafka",       "--kafka-brokers", brokers};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  Server contacts = StartServer("crm-contact", args("c"), dir_.path());
+  ASSERT_FALSE(contacts.addr.empty());
+  auto start_sales = [&](std::vector<std::string> extra = {}) {
+    node_ = StartServer("crm-sales", args("s", extra), dir_.path());
+    sales_ = sv1::SalesService::NewStub(node_.channel);
+  };
+  start_sales();
   ASSERT_FALSE(node_.addr.empty());
-  sales_ = sv1::SalesService::NewStub(node_.channel);
+
+  Contact ann, bob;
+  ASSERT_TRUE(CreateContact(contacts, "Ann", "Lee", "", &ann).ok());
+  ASSERT_TRUE(CreateContact(contacts, "Bob", "Ray", "", &bob).ok());
   sv1::Product p;
   ASSERT_TRUE(Create("k-1", "Kafka", 100, &p).ok());
-  sv1::GetProductRequest get;
-  get.set_id(p.id());
-  ASSERT_TRUE(sales_->GetProduct(Ctx().get(), get, &p).ok());
-  EXPECT_EQ(p.sku(), "K-1");
+  // Placed right away on the other process: crm-sales waits for its directory to learn of Bob.
+  auto place = [&](const std::string& contact, int64_t when, sv1::Order* out) {
+    sv1::PlaceOrderRequest req;
+    req.mutable_order()->set_contact_id(contact);
+    req.mutable_order()->mutable_order_time()->set_seconds(when);
+    auto* line = req.mutable_order()->add_line_items();
+    line->set_product_id(p.id());
+    line->set_quantity(2);
+    *line->mutable_unit_price() = p.unit_price();
+    return sales_->PlaceOrder(Ctx().get(), req, out);
+  };
+  sv1::Order from_ann, from_bob;
+  grpc::Status placed = place(bob.id(), 2000, &from_bob);
+  ASSERT_TRUE(placed.ok()) << placed.error_message();
+  ASSERT_TRUE(place(ann.id(), 1000, &from_ann).ok());
+  EXPECT_EQ(from_bob.total().minor_units(), 200);
+
+  // Merged in crm-contact; crm-sales follows from the log.
+  crm::contact::v1::MergeContactsRequest merge;
+  merge.set_survivor_id(ann.id());
+  merge.set_merged_id(bob.id());
+  Contact survivor;
+  ASSERT_TRUE(contacts.contacts->MergeContacts(Ctx().get(), merge, &survivor).ok());
+  auto history = [&] {
+    sv1::ListOrdersRequest req;
+    req.set_contact_id(ann.id());
+    sv1::ListOrdersResponse page;
+    std::vector<std::string> ids;
+    if (!sales_->ListOrders(Ctx().get(), req, &page).ok()) return ids;
+    for (const auto& o : page.orders()) ids.push_back(o.id());
+    return ids;
+  };
+  const std::vector<std::string> expected = {from_bob.id(), from_ann.id()};
+  ASSERT_TRUE(WaitFor([&] { return history() == expected; }, absl::Seconds(20)));
+  EXPECT_EQ(place(bob.id(), 3000, &from_bob).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Killed without warning, restarted: everything acknowledged is there; a rebuild from the
+  // log gives the same state.
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "sales"));
+  ASSERT_TRUE(ProjectionStatus(node_, &before, "sales").ok());
+  node_.process->Stop(SIGKILL);
+  start_sales();
+  ASSERT_FALSE(node_.addr.empty());
+  EXPECT_EQ(history(), expected);
+  ASSERT_EQ(node_.process->Stop(SIGTERM), 0);
+  start_sales({"--rebuild"});
+  ASSERT_FALSE(node_.addr.empty());
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "sales"));
+  ASSERT_TRUE(ProjectionStatus(node_, &after, "sales").ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+  EXPECT_EQ(history(), expected);
 }
 
 }  // namespace

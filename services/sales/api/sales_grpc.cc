@@ -79,11 +79,46 @@ grpc::ServerUnaryReactor* SalesGrpc::ListProducts(grpc::CallbackServerContext* c
   return FinishNow(reactor, page.status());
 }
 
+grpc::ServerUnaryReactor* SalesGrpc::CreatePipeline(grpc::CallbackServerContext* context,
+                                                    const v1::CreatePipelineRequest* request,
+                                                    Pipeline* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Pipeline> valid = ValidateCreatePipeline(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  service_->CreatePipeline(Context(context), *valid, request->request_id(),
+                           FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::GetPipeline(grpc::CallbackServerContext* context,
+                                                 const v1::GetPipelineRequest* request,
+                                                 Pipeline* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetPipeline(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->GetPipeline(Context(context), request->id()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::UpdatePipeline(grpc::CallbackServerContext* context,
+                                                    const v1::UpdatePipelineRequest* request,
+                                                    Pipeline* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidPipelineUpdate> valid = ValidateUpdatePipeline(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  service_->UpdatePipeline(Context(context), valid->values, valid->mask,
+                           request->expected_version(), request->request_id(),
+                           FinishWith(reactor, response));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* SalesGrpc::ListPipelines(grpc::CallbackServerContext* context,
                                                    const v1::ListPipelinesRequest*,
                                                    v1::ListPipelinesResponse* response) {
-  *response->add_pipelines() = DefaultPipeline();
-  return FinishNow(context->DefaultReactor(), absl::OkStatus());
+  absl::StatusOr<std::vector<Pipeline>> pipelines = service_->ListPipelines(Context(context));
+  if (pipelines.ok()) {
+    for (Pipeline& p : *pipelines) *response->add_pipelines() = std::move(p);
+  }
+  return FinishNow(context->DefaultReactor(), pipelines.status());
 }
 
 grpc::ServerUnaryReactor* SalesGrpc::CreateDeal(grpc::CallbackServerContext* context,
@@ -101,7 +136,9 @@ grpc::ServerUnaryReactor* SalesGrpc::GetDeal(grpc::CallbackServerContext* contex
                                              const v1::GetDealRequest* request, Deal* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::Status s = ValidateGetDeal(*request); !s.ok()) return FinishNow(reactor, s);
-  FinishWith(reactor, response)(service_->GetDeal(Context(context), request->id()));
+  FinishWith(reactor, response)(
+      service_->GetDeal(Context(context), request->id(),
+                        request->has_as_of() ? std::optional(request->as_of()) : std::nullopt));
   return reactor;
 }
 
@@ -267,8 +304,9 @@ grpc::ServerUnaryReactor* SalesGrpc::GetForecast(grpc::CallbackServerContext* co
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<ForecastInput> valid = ValidateForecast(*request);
   if (!valid.ok()) return FinishNow(reactor, valid.status());
-  FinishWith(reactor, response)(
-      service_->GetForecast(Context(context), *valid, request->owner(), request->pipeline_id()));
+  FinishWith(reactor, response)(service_->GetForecast(
+      Context(context), *std::move(valid), request->owner(), request->pipeline_id(),
+      request->has_as_of() ? std::optional(request->as_of()) : std::nullopt));
   return reactor;
 }
 

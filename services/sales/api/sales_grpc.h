@@ -29,6 +29,15 @@ class SalesGrpc final : public crm::sales::v1::SalesService::CallbackService {
                                          const crm::sales::v1::ListProductsRequest* request,
                                          crm::sales::v1::ListProductsResponse* response) override;
 
+  grpc::ServerUnaryReactor* CreatePipeline(grpc::CallbackServerContext* context,
+                                           const crm::sales::v1::CreatePipelineRequest* request,
+                                           Pipeline* response) override;
+  grpc::ServerUnaryReactor* GetPipeline(grpc::CallbackServerContext* context,
+                                        const crm::sales::v1::GetPipelineRequest* request,
+                                        Pipeline* response) override;
+  grpc::ServerUnaryReactor* UpdatePipeline(grpc::CallbackServerContext* context,
+                                           const crm::sales::v1::UpdatePipelineRequest* request,
+                                           Pipeline* response) override;
   grpc::ServerUnaryReactor* ListPipelines(grpc::CallbackServerContext* context,
                                           const crm::sales::v1::ListPipelinesRequest* request,
                                           crm::sales::v1::ListPipelinesResponse* response) override;

@@ -117,11 +117,104 @@ std::string ProductsPageToken(const v1::ListProductsRequest& request,
   return validation::MakePageToken('P', validation::PagingIdentity(request), resume_after);
 }
 
+// --- Pipelines --------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int kMaxStages = 50;
+
+// 1 to 64 of a-z 0-9 _ -.
+absl::Status CheckSlug(const std::string& field, const std::string& value) {
+  if (value.empty() || value.size() > 64) return Invalid(field, "must be 1 to 64 characters");
+  for (char c : value) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' && c != '-') {
+      return Invalid(field, "may hold only a-z 0-9 _ -");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPipelineField(const std::string& path, Pipeline& p) {
+  if (path == "name") {
+    p.set_name(std::string(absl::StripAsciiWhitespace(p.name())));
+    return CheckText("pipeline.name", p.name(), 200, /*required=*/true);
+  }
+  if (path == "stages") {
+    if (p.stages().empty() || p.stages_size() > kMaxStages) {
+      return Invalid("pipeline.stages", absl::StrCat("must hold 1 to ", kMaxStages, " stages"));
+    }
+    std::set<std::string> ids;
+    for (int i = 0; i < p.stages_size(); ++i) {
+      Stage& stage = *p.mutable_stages(i);
+      const std::string at = absl::StrCat("pipeline.stages[", i, "]");
+      RETURN_IF_ERROR(CheckSlug(at + ".id", stage.id()));
+      if (!ids.insert(stage.id()).second) {
+        return Invalid(at + ".id", absl::StrCat("\"", stage.id(), "\" appears twice"));
+      }
+      stage.set_name(std::string(absl::StripAsciiWhitespace(stage.name())));
+      RETURN_IF_ERROR(CheckText(at + ".name", stage.name(), 100, /*required=*/true));
+      if (stage.probability_bp() < 0 || stage.probability_bp() > 10000) {
+        return Invalid(at + ".probability_bp", "must be 0 to 10000 basis points");
+      }
+    }
+    return absl::OkStatus();
+  }
+  return Invalid(
+      "update_mask",
+      absl::StrCat("\"", path, "\" is not a field that can be updated; use name or stages"));
+}
+
+}  // namespace
+
+absl::StatusOr<Pipeline> ValidateCreatePipeline(const v1::CreatePipelineRequest& request) {
+  RETURN_IF_ERROR(validation::CheckRequestId(request.request_id()));
+  if (!request.has_pipeline()) return Invalid("pipeline", "is required");
+  Pipeline p = request.pipeline();
+  RETURN_IF_ERROR(CheckSlug("pipeline.id", p.id()));
+  for (const char* path : {"name", "stages"}) RETURN_IF_ERROR(CheckPipelineField(path, p));
+  if (p.version() != 0 || p.has_create_time() || p.has_update_time()) {
+    return Invalid("pipeline.version", "version, create_time and update_time are output only");
+  }
+  return p;
+}
+
+absl::StatusOr<ValidPipelineUpdate> ValidateUpdatePipeline(
+    const v1::UpdatePipelineRequest& request) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request.request_id(), request.expected_version()));
+  if (!request.has_pipeline()) return Invalid("pipeline", "is required");
+  RETURN_IF_ERROR(CheckSlug("pipeline.id", request.pipeline().id()));
+  if (request.update_mask().paths().empty()) {
+    return Invalid("update_mask", "must name at least one field to change");
+  }
+  ValidPipelineUpdate out;
+  out.values = request.pipeline();
+  std::set<std::string> paths(request.update_mask().paths().begin(),
+                              request.update_mask().paths().end());
+  for (const std::string& path : paths) {
+    RETURN_IF_ERROR(CheckPipelineField(path, out.values));
+    out.mask.add_paths(path);
+  }
+  return out;
+}
+
+absl::Status ValidateGetPipeline(const v1::GetPipelineRequest& request) {
+  return CheckSlug("id", request.id());
+}
+
 // --- Deals ------------------------------------------------------------------------------------
 
 namespace {
 
 int64_t Nanos(const google::protobuf::Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
+
+// A point-in-time read: a valid time, not in the future (the future is not known yet).
+absl::Status CheckAsOf(const std::string& field, const google::protobuf::Timestamp& as_of) {
+  RETURN_IF_ERROR(validation::CheckTimestamp(field, as_of));
+  if (absl::FromUnixSeconds(as_of.seconds()) > absl::Now() + absl::Seconds(1)) {
+    return Invalid(field, "is in the future; leave it unset to read the present");
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckShortId(const std::string& field, const std::string& id, size_t max) {
   if (id.size() > max) return Invalid(field, absl::StrCat("must be at most ", max, " characters"));
@@ -246,7 +339,8 @@ absl::StatusOr<ValidDealUpdate> ValidateUpdateDeal(const v1::UpdateDealRequest& 
 }
 
 absl::Status ValidateGetDeal(const v1::GetDealRequest& request) {
-  return validation::CheckId("id", request.id(), "deal");
+  RETURN_IF_ERROR(validation::CheckId("id", request.id(), "deal"));
+  return request.has_as_of() ? CheckAsOf("as_of", request.as_of()) : absl::OkStatus();
 }
 
 absl::Status ValidateDealChange(const std::string& id, int64_t expected_version,
@@ -296,6 +390,10 @@ absl::StatusOr<ValidDealList> ValidateListDeals(const v1::ListDealsRequest& requ
   }
   if (!v1::DealStatus_IsValid(request.status())) return Invalid("status", "is not a deal status");
   out.filter.status = request.status();
+  if (request.has_as_of()) {
+    RETURN_IF_ERROR(CheckAsOf("as_of", request.as_of()));
+    out.filter.as_of = request.as_of();
+  }
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(
         out.resume_after,
@@ -393,6 +491,7 @@ absl::StatusOr<ForecastInput> ValidateForecast(const v1::GetForecastRequest& req
   RETURN_IF_ERROR(money::MinorDigits("currency_code", request.currency_code()).status());
   RETURN_IF_ERROR(validation::CheckPrincipal("owner", request.owner(), 128));
   RETURN_IF_ERROR(CheckShortId("pipeline_id", request.pipeline_id(), 64));
+  if (request.has_as_of()) RETURN_IF_ERROR(CheckAsOf("as_of", request.as_of()));
   in.period_start = request.period_start();
   in.period_end = request.period_end();
   in.currency_code = request.currency_code();

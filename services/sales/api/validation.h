@@ -33,6 +33,17 @@ absl::StatusOr<ValidProductList> ValidateListProducts(
 std::string ProductsPageToken(const crm::sales::v1::ListProductsRequest& request,
                               const std::string& resume_after);
 
+// Pipelines.
+absl::StatusOr<Pipeline> ValidateCreatePipeline(
+    const crm::sales::v1::CreatePipelineRequest& request);
+struct ValidPipelineUpdate {
+  Pipeline values;
+  google::protobuf::FieldMask mask;
+};
+absl::StatusOr<ValidPipelineUpdate> ValidateUpdatePipeline(
+    const crm::sales::v1::UpdatePipelineRequest& request);
+absl::Status ValidateGetPipeline(const crm::sales::v1::GetPipelineRequest& request);
+
 // Deals.
 absl::StatusOr<Deal> ValidateCreateDeal(const crm::sales::v1::CreateDealRequest& request);
 struct ValidDealUpdate {

@@ -1,5 +1,7 @@
 #include "services/sales/domain/deal.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/money/money.h"
 #include "common/projection/aggregate.h"
@@ -30,16 +32,16 @@ absl::Status CheckOpen(const std::optional<Deal>& current, const std::string& id
   return absl::OkStatus();
 }
 
-absl::StatusOr<const Stage*> StageOf(const Deal& deal, const std::string& stage_id,
-                                     const std::string& field) {
-  ASSIGN_OR_RETURN(Pipeline pipeline, FindPipeline("deal.pipeline_id", deal.pipeline_id()));
+// The stage `stage_id` of the deal's pipeline (its first when empty).
+absl::StatusOr<Stage> StageOf(const Deal& deal, const PipelineLookup& pipelines,
+                              const std::string& stage_id, const std::string& field) {
+  ASSIGN_OR_RETURN(Pipeline pipeline, pipelines("deal.pipeline_id", deal.pipeline_id()));
   const Stage* stage = stage_id.empty() ? &pipeline.stages(0) : FindStage(pipeline, stage_id);
   if (stage == nullptr) {
     return absl::NotFoundError(
         absl::StrCat(field, ": pipeline ", pipeline.id(), " has no stage \"", stage_id, "\""));
   }
-  // `pipeline` is a copy: return the default's own stage, which outlives this call.
-  return FindStage(DefaultPipeline(), stage->id());
+  return *stage;
 }
 
 void Enter(Deal& deal, const std::string& stage_id, const Timestamp& t) {
@@ -61,38 +63,6 @@ void Leave(Deal& deal, const Timestamp& t) {
 }
 
 }  // namespace
-
-const Pipeline& DefaultPipeline() {
-  static const auto* p = [] {
-    auto* pipeline = new Pipeline();
-    pipeline->set_id("default");
-    pipeline->set_name("Sales");
-    for (const auto& [id, name, bp] : {std::tuple{"qualification", "Qualification", 1000},
-                                       {"discovery", "Discovery", 2000},
-                                       {"proposal", "Proposal", 5000},
-                                       {"negotiation", "Negotiation", 7500}}) {
-      auto* s = pipeline->add_stages();
-      s->set_id(id);
-      s->set_name(name);
-      s->set_probability_bp(bp);
-    }
-    return pipeline;
-  }();
-  return *p;
-}
-
-absl::StatusOr<Pipeline> FindPipeline(const std::string& field, const std::string& id) {
-  if (id.empty() || id == DefaultPipeline().id()) return DefaultPipeline();
-  return absl::NotFoundError(
-      absl::StrCat(field, ": no pipeline \"", id, "\" (there is \"default\")"));
-}
-
-const Stage* FindStage(const Pipeline& pipeline, const std::string& stage_id) {
-  for (const Stage& s : pipeline.stages()) {
-    if (s.id() == stage_id) return &s;
-  }
-  return nullptr;
-}
 
 absl::StatusOr<Money> LineTotal(const Deal& deal, const std::string& field) {
   if (deal.line_items().empty() && deal.amount().currency_code().empty()) {
@@ -116,19 +86,22 @@ absl::StatusOr<Money> LineTotal(const Deal& deal, const std::string& field) {
 }
 
 absl::StatusOr<v1::DealCreated> DecideCreateDeal(const Deal& requested, const std::string& id,
-                                                 const ContactCheck& check_contact) {
+                                                 const PipelineLookup& pipelines,
+                                                 const LinkCheck& check_link) {
   if (!requested.contact_id().empty()) {
-    RETURN_IF_ERROR(check_contact("deal.contact_id", requested.contact_id()));
+    RETURN_IF_ERROR(check_link("deal.contact_id", requested.contact_id(), Link::kContact));
+  }
+  if (!requested.company_id().empty()) {
+    RETURN_IF_ERROR(check_link("deal.company_id", requested.company_id(), Link::kCompany));
   }
   v1::DealCreated event;
   Deal& d = *event.mutable_deal();
   d = requested;
   d.set_id(id);
-  ASSIGN_OR_RETURN(Pipeline pipeline, FindPipeline("deal.pipeline_id", d.pipeline_id()));
-  d.set_pipeline_id(pipeline.id());
-  ASSIGN_OR_RETURN(const Stage* stage, StageOf(d, d.stage_id(), "deal.stage_id"));
-  d.set_stage_id(stage->id());
-  if (d.probability_bp() == 0) d.set_probability_bp(stage->probability_bp());
+  if (d.pipeline_id().empty()) d.set_pipeline_id(kDefaultPipelineId);
+  ASSIGN_OR_RETURN(const Stage stage, StageOf(d, pipelines, d.stage_id(), "deal.stage_id"));
+  d.set_stage_id(stage.id());
+  if (d.probability_bp() == 0) d.set_probability_bp(stage.probability_bp());
   if (!d.line_items().empty()) {
     ASSIGN_OR_RETURN(*d.mutable_amount(), LineTotal(d, "deal.line_items"));
   }
@@ -164,20 +137,18 @@ absl::StatusOr<v1::DealUpdated> DecideUpdateDeal(const std::optional<Deal>& curr
   return event;
 }
 
-absl::StatusOr<v1::DealStageMoved> DecideMoveStage(const std::optional<Deal>& current,
-                                                   const std::string& id,
-                                                   const std::string& stage_id,
-                                                   int32_t probability_bp,
-                                                   int64_t expected_version) {
+absl::StatusOr<v1::DealStageMoved> DecideMoveStage(
+    const std::optional<Deal>& current, const std::string& id, const PipelineLookup& pipelines,
+    const std::string& stage_id, int32_t probability_bp, int64_t expected_version) {
   RETURN_IF_ERROR(CheckOpen(current, id, expected_version));
   if (current->stage_id() == stage_id) {
     return absl::FailedPreconditionError(
         absl::StrCat("stage_id: deal ", id, " is already in ", stage_id));
   }
-  ASSIGN_OR_RETURN(const Stage* stage, StageOf(*current, stage_id, "stage_id"));
+  ASSIGN_OR_RETURN(const Stage stage, StageOf(*current, pipelines, stage_id, "stage_id"));
   v1::DealStageMoved event;
-  event.set_stage_id(stage->id());
-  event.set_probability_bp(probability_bp == 0 ? stage->probability_bp() : probability_bp);
+  event.set_stage_id(stage.id());
+  event.set_probability_bp(probability_bp == 0 ? stage.probability_bp() : probability_bp);
   return event;
 }
 
@@ -196,17 +167,29 @@ absl::StatusOr<v1::DealLost> DecideLose(const std::optional<Deal>& current, cons
 }
 
 absl::StatusOr<v1::DealReopened> DecideReopen(const std::optional<Deal>& current,
-                                              const std::string& id, const std::string& stage_id,
+                                              const std::string& id,
+                                              const PipelineLookup& pipelines,
+                                              const std::string& stage_id,
                                               int64_t expected_version) {
   RETURN_IF_ERROR(CheckDeal(current, id, expected_version));
   if (current->status() == v1::DEAL_STATUS_OPEN) {
     return absl::FailedPreconditionError(absl::StrCat("deal ", id, " is open"));
   }
-  ASSIGN_OR_RETURN(const Stage* stage, StageOf(*current, stage_id, "stage_id"));
+  ASSIGN_OR_RETURN(const Stage stage, StageOf(*current, pipelines, stage_id, "stage_id"));
   v1::DealReopened event;
-  event.set_stage_id(stage->id());
-  event.set_probability_bp(stage->probability_bp());
+  event.set_stage_id(stage.id());
+  event.set_probability_bp(stage.probability_bp());
   return event;
+}
+
+void FillStageDurations(Deal& deal, const Timestamp& now) {
+  for (auto& visit : *deal.mutable_stage_history()) {
+    const Timestamp& end = visit.has_leave_time() ? visit.leave_time() : now;
+    const int64_t nanos = std::max<int64_t>(
+        0, projection::TimestampNanos(end) - projection::TimestampNanos(visit.enter_time()));
+    visit.mutable_duration()->set_seconds(nanos / 1000000000);
+    visit.mutable_duration()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  }
 }
 
 bool IsDealEvent(std::string_view t) {

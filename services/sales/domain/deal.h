@@ -11,40 +11,33 @@
 #include "crm/sales/v1/events.pb.h"
 #include "crm/sales/v1/resources.pb.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "services/sales/domain/pipeline.h"
 
 namespace crm::sales {
 
 using crm::sales::v1::Deal;
-using crm::sales::v1::Pipeline;
-using crm::sales::v1::Stage;
 
 inline constexpr char kDealAggregateType[] = "deal";
-
-// The built-in pipeline "default": qualification 10 %, discovery 20 %, proposal 50 %,
-// negotiation 75 %.
-const Pipeline& DefaultPipeline();
-// The pipeline named `id` ("" = default), or NOT_FOUND naming `field`.
-absl::StatusOr<Pipeline> FindPipeline(const std::string& field, const std::string& id);
-// The stage of `pipeline`, or nullptr.
-const Stage* FindStage(const Pipeline& pipeline, const std::string& stage_id);
 
 // The sum of the line items (quantity × unit price less discount). INVALID_ARGUMENT naming
 // `field` if they mix currencies; OUT_OF_RANGE on overflow.
 absl::StatusOr<crm::common::v1::Money> LineTotal(const Deal& deal, const std::string& field);
 
-using ContactCheck = std::function<absl::Status(const std::string& field, const std::string& id)>;
+// A contact or company check: `kind` says which the id must name.
+enum class Link { kContact, kCompany };
+using LinkCheck =
+    std::function<absl::Status(const std::string& field, const std::string& id, Link kind)>;
 
 absl::StatusOr<crm::sales::v1::DealCreated> DecideCreateDeal(const Deal& requested,
                                                              const std::string& id,
-                                                             const ContactCheck& check_contact);
+                                                             const PipelineLookup& pipelines,
+                                                             const LinkCheck& check_link);
 absl::StatusOr<crm::sales::v1::DealUpdated> DecideUpdateDeal(
     const std::optional<Deal>& current, const Deal& values, const google::protobuf::FieldMask& mask,
     int64_t expected_version);
-absl::StatusOr<crm::sales::v1::DealStageMoved> DecideMoveStage(const std::optional<Deal>& current,
-                                                               const std::string& id,
-                                                               const std::string& stage_id,
-                                                               int32_t probability_bp,
-                                                               int64_t expected_version);
+absl::StatusOr<crm::sales::v1::DealStageMoved> DecideMoveStage(
+    const std::optional<Deal>& current, const std::string& id, const PipelineLookup& pipelines,
+    const std::string& stage_id, int32_t probability_bp, int64_t expected_version);
 absl::StatusOr<crm::sales::v1::DealWon> DecideWin(const std::optional<Deal>& current,
                                                   const std::string& id, int64_t expected_version);
 absl::StatusOr<crm::sales::v1::DealLost> DecideLose(const std::optional<Deal>& current,
@@ -53,6 +46,7 @@ absl::StatusOr<crm::sales::v1::DealLost> DecideLose(const std::optional<Deal>& c
                                                     int64_t expected_version);
 absl::StatusOr<crm::sales::v1::DealReopened> DecideReopen(const std::optional<Deal>& current,
                                                           const std::string& id,
+                                                          const PipelineLookup& pipelines,
                                                           const std::string& stage_id,
                                                           int64_t expected_version);
 
@@ -60,5 +54,9 @@ absl::StatusOr<Deal> ApplyDeal(const std::optional<Deal>& current,
                                const crm::common::v1::EventEnvelope& event);
 
 bool IsDealEvent(std::string_view event_type);
+
+// Sets each stage visit's duration: to its leave time, or to `now` for the stage the deal is in
+// (never negative). A read-time view: apply does not store it, as it depends on the clock.
+void FillStageDurations(Deal& deal, const google::protobuf::Timestamp& now);
 
 }  // namespace crm::sales

@@ -55,7 +55,8 @@ absl::StatusOr<v1::Forecast> ComputeForecast(const std::vector<Deal>& deals,
     *fm.mutable_weighted() = zero;
     *fm.mutable_closed_won() = zero;
   }
-  std::map<std::string, std::pair<int, int>> stage_counts;  // stage -> (closed, won)
+  // (pipeline, stage) -> (closed, won)
+  std::map<std::pair<std::string, std::string>, std::pair<int, int>> stage_counts;
   int64_t cycle_total = 0;
   int64_t won_count = 0;
   for (const Deal& d : deals) {
@@ -67,7 +68,7 @@ absl::StatusOr<v1::Forecast> ComputeForecast(const std::vector<Deal>& deals,
       std::set<std::string> entered;
       for (const auto& visit : d.stage_history()) entered.insert(visit.stage_id());
       for (const std::string& stage : entered) {
-        auto& [closed, won] = stage_counts[stage];
+        auto& [closed, won] = stage_counts[{d.pipeline_id(), stage}];
         ++closed;
         if (d.status() == v1::DEAL_STATUS_WON) ++won;
       }
@@ -100,17 +101,27 @@ absl::StatusOr<v1::Forecast> ComputeForecast(const std::vector<Deal>& deals,
   RETURN_IF_ERROR(AddTo(*out.mutable_commit(), out.closed_won()));
   RETURN_IF_ERROR(AddTo(*out.mutable_best_case(), out.closed_won()));
   for (auto& [month, fm] : months) *out.add_months() = std::move(fm);
-  for (const Stage& stage : DefaultPipeline().stages()) {
+  auto add_rate = [&out](const std::string& pipeline, const std::string& stage,
+                         std::pair<int, int> counts) {
     auto* rate = out.add_stage_win_rates();
-    rate->set_stage_id(stage.id());
-    const auto it = stage_counts.find(stage.id());
-    if (it == stage_counts.end()) continue;
-    rate->set_closed_deals(it->second.first);
-    rate->set_won_deals(it->second.second);
-    rate->set_win_rate_bp(it->second.first == 0 ? 0
-                                                : static_cast<int32_t>(int64_t{it->second.second} *
-                                                                       10000 / it->second.first));
+    rate->set_pipeline_id(pipeline);
+    rate->set_stage_id(stage);
+    rate->set_closed_deals(counts.first);
+    rate->set_won_deals(counts.second);
+    rate->set_win_rate_bp(
+        counts.first == 0 ? 0
+                          : static_cast<int32_t>(int64_t{counts.second} * 10000 / counts.first));
+  };
+  // Each pipeline's stages in its order; then stages deals went through that the pipelines no
+  // longer have.
+  for (const Pipeline& pipeline : in.pipelines) {
+    for (const Stage& stage : pipeline.stages()) {
+      const auto it = stage_counts.find({pipeline.id(), stage.id()});
+      add_rate(pipeline.id(), stage.id(), it == stage_counts.end() ? std::pair{0, 0} : it->second);
+      if (it != stage_counts.end()) stage_counts.erase(it);
+    }
   }
+  for (const auto& [key, counts] : stage_counts) add_rate(key.first, key.second, counts);
   out.set_average_sales_cycle_seconds(won_count == 0 ? 0 : cycle_total / won_count);
   return out;
 }

@@ -18,6 +18,8 @@ struct ForecastInput {
   google::protobuf::Timestamp period_start;  // inclusive
   google::protobuf::Timestamp period_end;    // exclusive
   std::string currency_code;
+  // The pipelines whose stages order the win rates (those the forecast covers).
+  std::vector<Pipeline> pipelines;
 };
 
 // The forecast over `deals` (already filtered by owner and pipeline). OUT_OF_RANGE on overflow.

@@ -40,10 +40,12 @@ absl::Status Refusal(const Order& o, const std::string& what) {
 
 }  // namespace
 
-absl::StatusOr<v1::OrderPlaced> DecidePlaceOrder(
-    const Order& requested, const std::string& id,
-    const std::function<absl::Status(const std::string&, const std::string&)>& check_contact) {
-  RETURN_IF_ERROR(check_contact("order.contact_id", requested.contact_id()));
+absl::StatusOr<v1::OrderPlaced> DecidePlaceOrder(const Order& requested, const std::string& id,
+                                                 const LinkCheck& check_link) {
+  RETURN_IF_ERROR(check_link("order.contact_id", requested.contact_id(), Link::kContact));
+  if (!requested.company_id().empty()) {
+    RETURN_IF_ERROR(check_link("order.company_id", requested.company_id(), Link::kCompany));
+  }
   v1::OrderPlaced event;
   Order& o = *event.mutable_order();
   o = requested;

@@ -10,6 +10,7 @@
 #include "crm/common/v1/envelope.pb.h"
 #include "crm/sales/v1/events.pb.h"
 #include "crm/sales/v1/resources.pb.h"
+#include "services/sales/domain/deal.h"
 
 namespace crm::sales {
 
@@ -19,10 +20,10 @@ inline constexpr char kOrderAggregateType[] = "order";
 
 enum class OrderAction { kPay, kFulfil, kCancel };
 
-absl::StatusOr<crm::sales::v1::OrderPlaced> DecidePlaceOrder(
-    const Order& requested, const std::string& id,
-    const std::function<absl::Status(const std::string& field, const std::string& id)>&
-        check_contact);
+// The buyer (and company, if given) must be linkable.
+absl::StatusOr<crm::sales::v1::OrderPlaced> DecidePlaceOrder(const Order& requested,
+                                                             const std::string& id,
+                                                             const LinkCheck& check_link);
 // Pay, fulfil or cancel; FAILED_PRECONDITION for a move the order's status does not allow.
 absl::StatusOr<std::unique_ptr<google::protobuf::Message>> DecideOrderAction(
     const std::optional<Order>& current, const std::string& id, OrderAction action,

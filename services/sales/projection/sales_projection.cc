@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/projection/as_of.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
 
@@ -17,6 +18,25 @@ std::string Prefix(char kind, std::string_view tenant) {
   k.append(tenant);
   k.push_back('\0');
   return k;
+}
+
+constexpr char kDealAsOfKind = 'v';
+
+// The open-deals-by-stage prefix of a pipeline's stage.
+std::string OpenDealPrefix(std::string_view tenant, std::string_view pipeline,
+                           std::string_view stage) {
+  std::string k = Prefix('s', tenant);
+  k.append(pipeline);
+  k.push_back('\0');
+  k.append(stage);
+  k.push_back('\0');
+  return k;
+}
+
+// The deal's entry in the open-deals index; empty if it is closed.
+std::string OpenDealKey(std::string_view tenant, const Deal& d) {
+  if (d.status() != crm::sales::v1::DEAL_STATUS_OPEN) return "";
+  return OpenDealPrefix(tenant, d.pipeline_id(), d.stage_id()).append(d.id());
 }
 
 std::string ProductKey(std::string_view tenant, std::string_view id) {
@@ -39,8 +59,8 @@ absl::StatusOr<std::optional<Product>> Decode(const std::optional<std::string>& 
 }  // namespace
 
 bool SalesProjection::Handles(std::string_view event_type) const {
-  return IsProductEvent(event_type) || IsDealEvent(event_type) || IsOrderEvent(event_type) ||
-         directory::IsContactEvent(event_type);
+  return IsProductEvent(event_type) || IsPipelineEvent(event_type) || IsDealEvent(event_type) ||
+         IsOrderEvent(event_type) || directory::IsContactEvent(event_type);
 }
 
 absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
@@ -49,6 +69,7 @@ absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
     RETURN_IF_ERROR(directory_.Apply(event, batch));
     return absl::OkStatus();
   }
+  if (IsPipelineEvent(event.event_type())) return ApplyPipelineEvent(event, batch);
   if (IsDealEvent(event.event_type())) return ApplyDealEvent(event, batch);
   if (IsOrderEvent(event.event_type())) return ApplyOrderEvent(event, batch);
   const std::string key = ProductKey(event.tenant(), event.aggregate_id());
@@ -80,8 +101,81 @@ absl::StatusOr<absl::Status> SalesProjection::ApplyDealEvent(const EventEnvelope
     by_contact.push_back('\0');
     batch.Put(Cf::kIndex, by_contact + next->id(), "");
   }
+  const std::string was_open = current ? OpenDealKey(event.tenant(), *current) : "";
+  const std::string is_open = OpenDealKey(event.tenant(), *next);
+  if (was_open != is_open) {
+    if (!was_open.empty()) batch.Delete(Cf::kIndex, was_open);
+    if (!is_open.empty()) batch.Put(Cf::kIndex, is_open, "");
+  }
+  const std::string state = projection::SerializeDeterministic(*next);
+  batch.Put(Cf::kIndex,
+            projection::AsOfKey(kDealAsOfKind, event.tenant(), next->id(),
+                                projection::TimestampNanos(next->update_time()), next->version()),
+            state);
+  batch.Put(Cf::kState, key, state);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> SalesProjection::ApplyPipelineEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Prefix('l', event.tenant()).append(event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  std::optional<Pipeline> current;
+  if (raw) {
+    current.emplace();
+    if (!current->ParseFromString(*raw)) return absl::DataLossError("corrupt pipeline");
+  }
+  absl::StatusOr<Pipeline> next = ApplyPipeline(current, event);
+  if (!next.ok()) return next.status();
   batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Pipeline>> SalesProjection::GetPipeline(std::string_view tenant,
+                                                                     std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, Prefix('l', tenant).append(id)));
+  if (!raw) {
+    if (id == kDefaultPipelineId) return DefaultPipeline();
+    return std::nullopt;
+  }
+  Pipeline p;
+  if (!p.ParseFromString(*raw)) return absl::DataLossError("corrupt pipeline");
+  return p;
+}
+
+absl::StatusOr<std::vector<Pipeline>> SalesProjection::ListPipelines(std::string_view tenant,
+                                                                     size_t max) const {
+  std::vector<Pipeline> out;
+  ASSIGN_OR_RETURN(std::optional<Pipeline> standard, GetPipeline(tenant, kDefaultPipelineId));
+  out.push_back(*std::move(standard));
+  const std::string prefix = Prefix('l', tenant);
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kState, prefix, "", [&](std::string_view key, std::string_view value) {
+        if (key.substr(prefix.size()) == kDefaultPipelineId) return true;
+        Pipeline p;
+        if (!p.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          error = absl::DataLossError("corrupt pipeline");
+          return false;
+        }
+        out.push_back(std::move(p));
+        return out.size() < max;
+      }));
+  RETURN_IF_ERROR(error);
+  return out;
+}
+
+absl::StatusOr<bool> SalesProjection::HasOpenDeals(std::string_view tenant,
+                                                   std::string_view pipeline,
+                                                   std::string_view stage) const {
+  bool found = false;
+  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, OpenDealPrefix(tenant, pipeline, stage), "",
+                               [&](std::string_view, std::string_view) {
+                                 found = true;
+                                 return false;
+                               }));
+  return found;
 }
 
 namespace {
@@ -164,8 +258,10 @@ absl::StatusOr<OrderPage> SalesProjection::ListOrders(std::string_view tenant,
   return page;
 }
 
-absl::StatusOr<std::optional<Deal>> SalesProjection::GetDeal(std::string_view tenant,
-                                                             std::string_view id) const {
+absl::StatusOr<std::optional<Deal>> SalesProjection::GetDeal(
+    std::string_view tenant, std::string_view id,
+    const std::optional<google::protobuf::Timestamp>& as_of) const {
+  if (as_of) return projection::ReadAsOf<Deal>(*store_, kDealAsOfKind, tenant, id, *as_of);
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, Prefix('d', tenant).append(id)));
   if (!raw) return std::nullopt;
@@ -233,7 +329,8 @@ absl::StatusOr<DealPage> SalesProjection::ListDeals(std::string_view tenant,
                                    }
                                    ++scanned;
                                    last = std::string(key.substr(prefix.size()));
-                                   absl::StatusOr<std::optional<Deal>> d = GetDeal(tenant, last);
+                                   absl::StatusOr<std::optional<Deal>> d =
+                                       GetDeal(tenant, last, filter.as_of);
                                    if (!d.ok()) {
                                      error = d.status();
                                      return false;

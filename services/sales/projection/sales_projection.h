@@ -1,10 +1,17 @@
-// SalesProjection: the catalog (and, as the sales service grows, deals and orders) built from
-// this service's events, plus the contact directory from the contact service's.
+// SalesProjection: the catalog, pipelines, deals and orders built from this service's events,
+// plus the contact directory from the contact service's.
 //
-// Keys: kState "p/" tenant \0 product_id -> Product, "d/" tenant \0 deal_id -> Deal;
-// kIndex "g/" tenant \0 category (lower case) \0 product_id -> "", "c/" tenant \0 contact_id
-// \0 deal_id -> "" (deals by contact), "r/" tenant \0 order_id -> Order (kState), "h/" tenant
-// \0 contact_id \0 ~order_time(BE64) order_id -> "" (purchase history, newest first).
+// Keys (every one tenant-prefixed):
+//   kState "p/" tenant \0 product_id                   -> Product
+//   kState "l/" tenant \0 pipeline_id                  -> Pipeline (the default once changed)
+//   kState "d/" tenant \0 deal_id                      -> Deal
+//   kState "r/" tenant \0 order_id                     -> Order
+//   kIndex "g/" tenant \0 category (lower) \0 product_id -> "" (products by category)
+//   kIndex "c/" tenant \0 contact_id \0 deal_id         -> "" (deals by contact)
+//   kIndex "s/" tenant \0 pipeline \0 stage \0 deal_id  -> "" (open deals by stage)
+//   kIndex "v/" tenant \0 deal_id \0 time version       -> Deal (as_of; common/projection/as_of.h)
+//   kIndex "h/" tenant \0 contact_id \0 ~order_time(BE64) order_id -> "" (purchase history,
+//                                                          newest first)
 // The contact directory owns "k/" and "z/".
 #pragma once
 
@@ -35,6 +42,7 @@ struct DealFilter {
   std::optional<int64_t> close_after_nanos;
   std::optional<int64_t> close_before_nanos;
   int status = 0;
+  std::optional<google::protobuf::Timestamp> as_of;  // the deals as they stood then
 };
 
 struct DealPage {
@@ -62,7 +70,19 @@ class SalesProjection final : public projection::EventApplier {
                                            bool show_inactive, std::string_view resume_after,
                                            size_t page_size, size_t max_scan) const;
 
-  absl::StatusOr<std::optional<Deal>> GetDeal(std::string_view tenant, std::string_view id) const;
+  // The pipeline: stored, or the built-in default until its first change; nullopt if unknown.
+  absl::StatusOr<std::optional<Pipeline>> GetPipeline(std::string_view tenant,
+                                                      std::string_view id) const;
+  // "default" first, then the others in id order (at most `max`).
+  absl::StatusOr<std::vector<Pipeline>> ListPipelines(std::string_view tenant, size_t max) const;
+  // Whether any open deal is in `stage` of `pipeline`.
+  absl::StatusOr<bool> HasOpenDeals(std::string_view tenant, std::string_view pipeline,
+                                    std::string_view stage) const;
+
+  // The deal now, or as it stood at `as_of` (nullopt if it did not exist then).
+  absl::StatusOr<std::optional<Deal>> GetDeal(
+      std::string_view tenant, std::string_view id,
+      const std::optional<google::protobuf::Timestamp>& as_of = std::nullopt) const;
   // Deals matching `filter` after `resume_after`, in id order (per contact when by contact).
   absl::StatusOr<DealPage> ListDeals(std::string_view tenant, const DealFilter& filter,
                                      std::string_view resume_after, size_t page_size,
@@ -79,6 +99,8 @@ class SalesProjection final : public projection::EventApplier {
  private:
   absl::StatusOr<absl::Status> ApplyOrderEvent(const crm::common::v1::EventEnvelope& event,
                                                store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyPipelineEvent(const crm::common::v1::EventEnvelope& event,
+                                                  store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyDealEvent(const crm::common::v1::EventEnvelope& event,
                                               store::ProjectionStore::Batch& batch);
 

@@ -47,8 +47,39 @@ TEST(ApplyContactEvent, FollowsTheContactsLifecycle) {
   EXPECT_TRUE(entry->merged_into().empty());
   entry = ApplyContactEvent(entry, Event(crm::contact::v1::ContactArchived(), kAnn, 6));
   EXPECT_TRUE(entry->archived());
-  // Company events are not the directory's business.
-  EXPECT_FALSE(ApplyContactEvent(std::nullopt, Event(crm::contact::v1::CompanyCreated(), kCid, 7)));
+  // Relationship events are not the directory's business.
+  EXPECT_FALSE(
+      ApplyContactEvent(entry, Event(crm::contact::v1::CompanyRelationshipAdded(), kAnn, 7)));
+}
+
+TEST(ApplyContactEvent, KeepsCompaniesByName) {
+  crm::contact::v1::CompanyCreated created;
+  created.mutable_company()->set_name("Acme");
+  auto entry = ApplyContactEvent(std::nullopt, Event(created, kCid, 1));
+  ASSERT_TRUE(entry);
+  EXPECT_TRUE(entry->company());
+  EXPECT_EQ(entry->display_name(), "Acme");
+  crm::contact::v1::CompanyUpdated industry;
+  industry.mutable_update_mask()->add_paths("industry");
+  EXPECT_FALSE(ApplyContactEvent(entry, Event(industry, kCid, 2)));
+  crm::contact::v1::CompanyUpdated renamed;
+  renamed.mutable_company()->set_name("Acme Corp");
+  renamed.mutable_update_mask()->add_paths("name");
+  entry = ApplyContactEvent(entry, Event(renamed, kCid, 2));
+  EXPECT_EQ(entry->display_name(), "Acme Corp");
+  entry = ApplyContactEvent(entry, Event(crm::contact::v1::CompanyArchived(), kCid, 3));
+  EXPECT_TRUE(entry->archived());
+  EXPECT_EQ(entry->display_name(), "Acme Corp");
+  // A company is not a contact, and a contact is not a company.
+  EXPECT_EQ(CheckLinkable(entry, "deal.contact_id", kCid).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(CheckLinkable(ContactDirectoryEntry(), "deal.company_id", kAnn, Kind::kCompany).code(),
+            absl::StatusCode::kNotFound);
+  ContactDirectoryEntry live;
+  live.set_company(true);
+  EXPECT_TRUE(CheckLinkable(live, "deal.company_id", kCid, Kind::kCompany).ok());
+  const absl::Status archived = CheckLinkable(entry, "deal.company_id", kCid, Kind::kCompany);
+  EXPECT_EQ(archived.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(archived.message().find("company"), std::string::npos);
 }
 
 TEST(CheckLinkable, RefusesUnknownArchivedAndMerged) {

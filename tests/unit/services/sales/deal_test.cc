@@ -16,7 +16,26 @@ EventEnvelope Event(const google::protobuf::Message& payload, int64_t expected, 
   return crm::testing::MakeTestEvent(payload, "D", expected, seconds);
 }
 
-const ContactCheck kAny = [](const std::string&, const std::string&) { return absl::OkStatus(); };
+const LinkCheck kAny = [](const std::string&, const std::string&, Link) {
+  return absl::OkStatus();
+};
+
+// "default" and a two-stage "lean" pipeline.
+const PipelineLookup kPipelines = [](const std::string& field,
+                                     const std::string& id) -> absl::StatusOr<Pipeline> {
+  if (id == kDefaultPipelineId) return DefaultPipeline();
+  if (id == "lean") {
+    Pipeline lean;
+    lean.set_id("lean");
+    for (const char* stage : {"pitch", "close"}) {
+      auto* s = lean.add_stages();
+      s->set_id(stage);
+      s->set_probability_bp(stage[0] == 'p' ? 3000 : 9000);
+    }
+    return lean;
+  }
+  return absl::NotFoundError(field + ": no pipeline " + id);
+};
 
 v1::LineItem Line(const std::string& currency, int64_t cents, int64_t qty, int32_t discount) {
   v1::LineItem l;
@@ -38,7 +57,7 @@ Deal Requested() {
 }
 
 TEST(Deal, CreationPutsItInTheFirstStageWithTheLineTotal) {
-  auto created = DecideCreateDeal(Requested(), "D", kAny);
+  auto created = DecideCreateDeal(Requested(), "D", kPipelines, kAny);
   ASSERT_TRUE(created.ok()) << created.status();
   const Deal d = *ApplyDeal(std::nullopt, Event(*created, 0, 100));
   EXPECT_EQ(d.stage_id(), "qualification");
@@ -49,10 +68,44 @@ TEST(Deal, CreationPutsItInTheFirstStageWithTheLineTotal) {
   EXPECT_EQ(d.stage_history(0).enter_time().seconds(), 100);
 }
 
+TEST(Deal, ACustomPipelineGivesItsStagesAndCompaniesAreChecked) {
+  Deal requested = Requested();
+  requested.set_pipeline_id("lean");
+  requested.set_company_id("ACME");
+  std::vector<std::pair<std::string, Link>> checked;
+  const LinkCheck record = [&](const std::string& field, const std::string&, Link kind) {
+    checked.emplace_back(field, kind);
+    return absl::OkStatus();
+  };
+  Deal d = *ApplyDeal(std::nullopt,
+                      Event(*DecideCreateDeal(requested, "D", kPipelines, record), 0, 100));
+  EXPECT_EQ(d.stage_id(), "pitch");
+  EXPECT_EQ(d.probability_bp(), 3000);
+  ASSERT_EQ(checked.size(), 2u);
+  EXPECT_EQ(checked[1], std::make_pair(std::string("deal.company_id"), Link::kCompany));
+  // Stages of another pipeline are not this deal's.
+  const absl::Status s = DecideMoveStage(d, "D", kPipelines, "proposal", 0, 0).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(std::string(s.message()).rfind("stage_id: pipeline lean", 0), 0u) << s;
+  d = *ApplyDeal(d, Event(*DecideMoveStage(d, "D", kPipelines, "close", 0, 0), 1, 200));
+  EXPECT_EQ(d.probability_bp(), 9000);
+  requested.set_pipeline_id("nope");
+  EXPECT_EQ(DecideCreateDeal(requested, "D", kPipelines, kAny).status().code(),
+            absl::StatusCode::kNotFound);
+  const LinkCheck archived_company = [](const std::string& field, const std::string&, Link kind) {
+    return kind == Link::kCompany ? absl::FailedPreconditionError(field + ": archived")
+                                  : absl::OkStatus();
+  };
+  requested.set_pipeline_id("");
+  EXPECT_EQ(DecideCreateDeal(requested, "D", kPipelines, archived_company).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(Deal, MixedCurrenciesAreRefused) {
   Deal mixed = Requested();
   *mixed.add_line_items() = Line("USD", 1, 1, 0);
-  EXPECT_EQ(DecideCreateDeal(mixed, "D", kAny).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecideCreateDeal(mixed, "D", kPipelines, kAny).status().code(),
+            absl::StatusCode::kInvalidArgument);
   v1::CreateDealRequest r;
   *r.mutable_deal() = mixed;
   r.mutable_deal()->set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
@@ -62,21 +115,23 @@ TEST(Deal, MixedCurrenciesAreRefused) {
 }
 
 TEST(Deal, StagesWinLoseReopenWithHistory) {
-  Deal d = *ApplyDeal(std::nullopt, Event(*DecideCreateDeal(Requested(), "D", kAny), 0, 100));
-  d = *ApplyDeal(d, Event(*DecideMoveStage(d, "D", "proposal", 0, 0), 1, 200));
+  Deal d = *ApplyDeal(std::nullopt,
+                      Event(*DecideCreateDeal(Requested(), "D", kPipelines, kAny), 0, 100));
+  d = *ApplyDeal(d, Event(*DecideMoveStage(d, "D", kPipelines, "proposal", 0, 0), 1, 200));
   EXPECT_EQ(d.probability_bp(), 5000);
   ASSERT_EQ(d.stage_history_size(), 2);
   EXPECT_EQ(d.stage_history(0).leave_time().seconds(), 200);
-  EXPECT_EQ(DecideMoveStage(d, "D", "proposal", 0, 0).status().code(),
+  EXPECT_EQ(DecideMoveStage(d, "D", kPipelines, "proposal", 0, 0).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(DecideMoveStage(d, "D", "nowhere", 0, 0).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(DecideMoveStage(d, "D", kPipelines, "nowhere", 0, 0).status().code(),
+            absl::StatusCode::kNotFound);
   d = *ApplyDeal(d, Event(*DecideWin(d, "D", 0), 2, 300));
   EXPECT_EQ(d.status(), v1::DEAL_STATUS_WON);
   EXPECT_EQ(d.probability_bp(), 10000);
   EXPECT_EQ(d.close_time().seconds(), 300);
   EXPECT_EQ(d.stage_history(1).leave_time().seconds(), 300);
   EXPECT_EQ(DecideLose(d, "D", "late", 0).status().code(), absl::StatusCode::kFailedPrecondition);
-  d = *ApplyDeal(d, Event(*DecideReopen(d, "D", "negotiation", 0), 3, 400));
+  d = *ApplyDeal(d, Event(*DecideReopen(d, "D", kPipelines, "negotiation", 0), 3, 400));
   EXPECT_EQ(d.status(), v1::DEAL_STATUS_OPEN);
   EXPECT_EQ(d.stage_id(), "negotiation");
   EXPECT_FALSE(d.has_close_time());
@@ -84,11 +139,13 @@ TEST(Deal, StagesWinLoseReopenWithHistory) {
   EXPECT_EQ(d.status(), v1::DEAL_STATUS_LOST);
   EXPECT_EQ(d.lost_reason(), "budget");
   EXPECT_EQ(d.stage_history_size(), 3);
-  EXPECT_EQ(DecideReopen(std::nullopt, "D", "", 0).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(DecideReopen(std::nullopt, "D", kPipelines, "", 0).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(Deal, UpdatingLinesRecomputesTheAmountAndRacesAbort) {
-  Deal d = *ApplyDeal(std::nullopt, Event(*DecideCreateDeal(Requested(), "D", kAny), 0, 100));
+  Deal d = *ApplyDeal(std::nullopt,
+                      Event(*DecideCreateDeal(Requested(), "D", kPipelines, kAny), 0, 100));
   Deal values;
   values.set_id("D");
   *values.add_line_items() = Line("EUR", 500, 1, 0);

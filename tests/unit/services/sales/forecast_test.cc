@@ -28,6 +28,7 @@ Deal Closed(bool won, int64_t cents, std::vector<std::string> stages, int create
             int closed_month) {
   Deal d;
   d.set_status(won ? v1::DEAL_STATUS_WON : v1::DEAL_STATUS_LOST);
+  d.set_pipeline_id(kDefaultPipelineId);
   d.mutable_amount()->set_currency_code("EUR");
   d.mutable_amount()->set_minor_units(cents);
   for (const auto& s : stages) d.add_stage_history()->set_stage_id(s);
@@ -37,7 +38,7 @@ Deal Closed(bool won, int64_t cents, std::vector<std::string> stages, int create
 }
 
 TEST(Forecast, WeighsTheOpenPipelineByMonthAndSumsExactly) {
-  ForecastInput in{At(2026, 1, 1), At(2026, 4, 1), "EUR"};
+  ForecastInput in{At(2026, 1, 1), At(2026, 4, 1), "EUR", {DefaultPipeline()}};
   const std::vector<Deal> deals = {
       Open(10001, 5000, 1),  // weighted 5000.5 -> 5000 (half to even)
       Open(20000, 7500, 2),  // commit
@@ -71,8 +72,33 @@ TEST(Forecast, WeighsTheOpenPipelineByMonthAndSumsExactly) {
   EXPECT_EQ(f->average_sales_cycle_seconds(), (31 + 28) * 86400);
 }
 
+TEST(Forecast, WinRatesFollowEachPipelineThenStagesSinceRemoved) {
+  Pipeline lean;
+  lean.set_id("lean");
+  lean.add_stages()->set_id("pitch");
+  lean.add_stages()->set_id("close");
+  ForecastInput in{At(2026, 1, 1), At(2026, 2, 1), "EUR", {DefaultPipeline(), lean}};
+  Deal won = Closed(true, 100, {"pitch", "close"}, 1, 1);
+  won.set_pipeline_id("lean");
+  Deal lost = Closed(false, 100, {"pitch", "demo"}, 1, 1);  // "demo" was removed since
+  lost.set_pipeline_id("lean");
+  auto f = ComputeForecast({won, lost}, in);
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_EQ(f->stage_win_rates_size(), 4 + 2 + 1);
+  EXPECT_EQ(f->stage_win_rates(0).pipeline_id(), "default");
+  EXPECT_EQ(f->stage_win_rates(0).closed_deals(), 0);
+  EXPECT_EQ(f->stage_win_rates(4).pipeline_id(), "lean");
+  EXPECT_EQ(f->stage_win_rates(4).stage_id(), "pitch");
+  EXPECT_EQ(f->stage_win_rates(4).closed_deals(), 2);
+  EXPECT_EQ(f->stage_win_rates(4).win_rate_bp(), 5000);
+  EXPECT_EQ(f->stage_win_rates(5).stage_id(), "close");
+  EXPECT_EQ(f->stage_win_rates(5).win_rate_bp(), 10000);
+  EXPECT_EQ(f->stage_win_rates(6).stage_id(), "demo");
+  EXPECT_EQ(f->stage_win_rates(6).win_rate_bp(), 0);
+}
+
 TEST(Forecast, EmptyPeriodHasZeroesInItsCurrency) {
-  ForecastInput in{At(2026, 5, 1), At(2026, 5, 20), "JPY"};
+  ForecastInput in{At(2026, 5, 1), At(2026, 5, 20), "JPY", {}};
   auto f = ComputeForecast({}, in);
   ASSERT_TRUE(f.ok());
   ASSERT_EQ(f->months_size(), 1);

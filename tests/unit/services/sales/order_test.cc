@@ -15,7 +15,9 @@ EventEnvelope Event(const google::protobuf::Message& payload, int64_t expected, 
   return crm::testing::MakeTestEvent(payload, "O", expected, seconds);
 }
 
-const auto kAny = [](const std::string&, const std::string&) { return absl::OkStatus(); };
+const LinkCheck kAny = [](const std::string&, const std::string&, Link) {
+  return absl::OkStatus();
+};
 
 Order Placed() {
   Order o;

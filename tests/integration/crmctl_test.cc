@@ -182,7 +182,7 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
                                "--category", "Heavy", "--price", "EUR 19.99"});
   ASSERT_EQ(product.exit_code, 0) << product.err;
   EXPECT_EQ(Field(product.out, "sku"), "ANVIL-1");
-  EXPECT_EQ(Field(product.out, "price"), "EUR 1999 (minor units)");
+  EXPECT_EQ(Field(product.out, "price"), "EUR 19.99");
   EXPECT_TRUE(absl::StrContains(Ctl({"product", "list", "--category", "heavy"}).out, "ANVIL-1"));
   EXPECT_EQ(Ctl({"product", "create", "--sku", "x", "--name", "x", "--price", "EUR 1.5"}).exit_code,
             2);
@@ -191,7 +191,7 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   CommandResult deal = Ctl({"deal", "create", "--title", "Anvils for Wile", "--contact", wile_id,
                             "--line", product_id + ":2:EUR 19.99"});
   ASSERT_EQ(deal.exit_code, 0) << deal.err;
-  EXPECT_EQ(Field(deal.out, "amount"), "EUR 3998 (minor units)");
+  EXPECT_EQ(Field(deal.out, "amount"), "EUR 39.98");
   const std::string deal_id = Field(deal.out, "id");
   EXPECT_EQ(Field(Ctl({"deal", "move", deal_id, "negotiation"}).out, "stage"), "negotiation");
   EXPECT_EQ(Field(Ctl({"deal", "win", deal_id}).out, "status"), "won");
@@ -204,8 +204,28 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   EXPECT_EQ(Field(Ctl({"order", "pay", order_id}).out, "status"), "paid");
   CommandResult refunded = Ctl({"order", "refund", order_id, "--amount", "EUR 5.00"});
   EXPECT_EQ(Field(refunded.out, "status"), "partially_refunded") << refunded.err;
-  EXPECT_EQ(Field(refunded.out, "net"), "EUR 1499 (minor units)");
+  EXPECT_EQ(Field(refunded.out, "net"), "EUR 14.99");
   EXPECT_TRUE(absl::StrContains(Ctl({"order", "list", wile_id}).out, order_id));
+
+  CommandResult lean = Ctl({"pipeline", "create", "lean", "--name", "Lean", "--stage",
+                            "pitch:Pitch:30", "--stage", "close:Close:90"});
+  ASSERT_EQ(lean.exit_code, 0) << lean.err;
+  EXPECT_EQ(Field(lean.out, "version"), "1");
+  EXPECT_EQ(Ctl({"pipeline", "create", "x", "--name", "X", "--stage", "bad"}).exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(Ctl({"pipeline", "list"}).out, "lean"));
+  CommandResult big = Ctl({"deal", "create", "--title", "Rockets", "--contact", wile_id, "--amount",
+                           "EUR 1000.00", "--pipeline", "lean", "--close", "2026-03-15T00:00:00Z"});
+  ASSERT_EQ(big.exit_code, 0) << big.err;
+  EXPECT_EQ(Field(big.out, "stage"), "pitch");
+  CommandResult forecast = Ctl({"forecast", "--from", "2026-03-01T00:00:00Z", "--to",
+                                "2026-04-01T00:00:00Z", "--currency", "EUR", "--pipeline", "lean"});
+  ASSERT_EQ(forecast.exit_code, 0) << forecast.err;
+  EXPECT_EQ(Field(forecast.out, "open"), "EUR 1000.00") << forecast.out;
+  EXPECT_EQ(Field(forecast.out, "weighted"), "EUR 300.00");
+  CommandResult refused = Ctl({"forecast", "--from", "2026-03-01T00:00:00Z", "--to",
+                               "2026-02-01T00:00:00Z", "--currency", "EUR"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(refused.err, "period_end")) << refused.err;
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

@@ -84,5 +84,6 @@ void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterInteractionCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterCaseAndTaskCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterPipelineCommands(CLI::App& app, Client& client, int& exit_code);
 
 }  // namespace crm::ctl

@@ -1,13 +1,16 @@
-// crmctl product ...: the sales catalog.
+// crmctl product | deal | order ...: the sales catalog, deals and orders.
 #include <iomanip>
 #include <iostream>
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/money/money.h"
 #include "crm/sales/v1/sales_service.grpc.pb.h"
+#include "google/protobuf/util/time_util.h"
 #include "tools/crmctl/cli.h"
 
 namespace crm::ctl {
@@ -15,26 +18,30 @@ namespace {
 
 namespace v1 = crm::sales::v1;
 
-// "EUR 19.99" or "EUR 1999" (minor units when there is no point) -> Money.
+// "EUR 19.99" (as many decimals as the currency has) or "EUR 1999" (minor units) -> Money.
 crm::common::v1::Money ParsePrice(const std::string& s) {
   std::vector<std::string> parts = absl::StrSplit(s, ' ', absl::SkipEmpty());
   crm::common::v1::Money m;
-  if (parts.size() != 2) UsageError("--price must be CURRENCY AMOUNT, e.g. \"EUR 19.99\"");
+  if (parts.size() != 2) UsageError("a price must be CURRENCY AMOUNT, e.g. \"EUR 19.99\"");
   m.set_currency_code(parts[0]);
+  absl::StatusOr<int> digits = money::MinorDigits("currency", parts[0]);
+  if (!digits.ok()) UsageError(std::string(digits.status().message()));
   std::vector<std::string> num = absl::StrSplit(parts[1], '.');
   int64_t whole = 0;
   int64_t frac = 0;
   if (num.empty() || num.size() > 2 || !absl::SimpleAtoi(num[0], &whole) ||
-      (num.size() == 2 && (num[1].size() != 2 || !absl::SimpleAtoi(num[1], &frac)))) {
-    UsageError("--price amount must look like 19.99 (two decimals) or 1999 (minor units)");
+      (num.size() == 2 &&
+       (static_cast<int>(num[1].size()) != *digits || !absl::SimpleAtoi(num[1], &frac)))) {
+    UsageError(absl::StrCat("the amount of a ", parts[0], " price must have ", *digits,
+                            " decimals (e.g. 19.99) or be whole minor units (e.g. 1999)"));
   }
-  m.set_minor_units(num.size() == 2 ? whole * 100 + frac : whole);
+  int64_t scale = 1;
+  for (int i = 0; i < *digits; ++i) scale *= 10;
+  m.set_minor_units(num.size() == 2 ? whole * scale + frac : whole);
   return m;
 }
 
-std::string Price(const crm::common::v1::Money& m) {
-  return m.currency_code() + " " + std::to_string(m.minor_units()) + " (minor units)";
-}
+std::string Price(const crm::common::v1::Money& m) { return money::Format(m); }
 
 void PrintProduct(const v1::Product& p) {
   PrintRow("id", p.id());
@@ -51,13 +58,23 @@ void PrintDeal(const v1::Deal& d) {
   PrintRow("id", d.id());
   PrintRow("title", d.title());
   PrintRow("contact", d.contact_id());
+  PrintRow("company", d.company_id());
   PrintRow("owner", d.owner());
   PrintRow("amount", Price(d.amount()));
+  PrintRow("pipeline", d.pipeline_id());
   PrintRow("stage", d.stage_id());
   PrintRow("probability", std::to_string(d.probability_bp() / 100) + " %");
+  if (d.has_expected_close_time()) {
+    PrintRow("closes", google::protobuf::util::TimeUtil::ToString(d.expected_close_time()));
+  }
   PrintRow("status", absl::AsciiStrToLower(v1::DealStatus_Name(d.status()).substr(12)));
   PrintRow("lost reason", d.lost_reason());
-  PrintRow("stages", std::to_string(d.stage_history_size()));
+  for (const auto& visit : d.stage_history()) {
+    // Whole hours in the stage (durations are exact in --json).
+    PrintRow("in " + visit.stage_id(),
+             std::to_string(visit.duration().seconds() / 3600) + " h since " +
+                 google::protobuf::util::TimeUtil::ToString(visit.enter_time()));
+  }
   PrintRow("version", std::to_string(d.version()));
   std::cout << std::flush;
 }
@@ -169,7 +186,7 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
   CLI::App* deal = app.add_subcommand("deal", "deals in the pipeline");
   deal->require_subcommand(1);
   struct DealFlags {
-    std::string title, contact, company, owner, amount, source, request_id;
+    std::string title, contact, company, owner, amount, source, pipeline, stage, close, request_id;
     std::vector<std::string> lines;
   };
   auto df = std::make_shared<DealFlags>();
@@ -182,6 +199,10 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
   d_create->add_option("--line", df->lines,
                        "PRODUCT_ID:QUANTITY:\"CURRENCY AMOUNT\" (repeatable), e.g. "
                        "01J...:3:\"EUR 19.99\"");
+  d_create->add_option("--pipeline", df->pipeline, "pipeline id (default: \"default\")");
+  d_create->add_option("--stage", df->stage, "first stage (default: the pipeline's first)");
+  d_create->add_option("--close", df->close, "expected close time (RFC 3339)");
+  d_create->add_option("--source", df->source, "where it came from");
   d_create->add_option("--request-id", df->request_id, "idempotency key");
   d_create->callback([&client, &exit_code, df, stub] {
     v1::CreateDealRequest req;
@@ -192,6 +213,10 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
     d->set_owner(df->owner);
     if (!df->amount.empty()) *d->mutable_amount() = ParsePrice(df->amount);
     for (const auto& spec : df->lines) *d->add_line_items() = ParseLine(spec);
+    d->set_pipeline_id(df->pipeline);
+    d->set_stage_id(df->stage);
+    d->set_source(df->source);
+    if (!df->close.empty()) *d->mutable_expected_close_time() = ParseTime("--close", df->close);
     req.set_request_id(df->request_id);
     Run<v1::Deal>(
         client, exit_code,
@@ -200,7 +225,7 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
   });
 
   struct DealChange {
-    std::string id, stage, reason;
+    std::string id, stage, reason, as_of;
   };
   auto dc = std::make_shared<DealChange>();
   for (const std::string verb : {"get", "move", "win", "lose", "reopen"}) {
@@ -209,6 +234,7 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
     if (verb == "move") cmd->add_option("stage", dc->stage, "stage id")->required();
     if (verb == "reopen") cmd->add_option("--stage", dc->stage, "stage id (default: first)");
     if (verb == "lose") cmd->add_option("--reason", dc->reason, "why")->required();
+    if (verb == "get") cmd->add_option("--as-of", dc->as_of, "as it stood then (RFC 3339)");
     cmd->callback([&client, &exit_code, dc, verb, stub] {
       Run<v1::Deal>(
           client, exit_code,
@@ -217,6 +243,7 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
             if (verb == "get") {
               v1::GetDealRequest r;
               r.set_id(dc->id);
+              if (!dc->as_of.empty()) *r.mutable_as_of() = ParseTime("--as-of", dc->as_of);
               return stub()->GetDeal(ctx.get(), r, &out);
             }
             if (verb == "move") {
@@ -247,13 +274,17 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code) {
 
   auto dl = std::make_shared<v1::ListDealsRequest>();
   auto dl_status = std::make_shared<std::string>();
+  auto dl_as_of = std::make_shared<std::string>();
   CLI::App* d_list = deal->add_subcommand("list", "list deals");
   d_list->add_option("--contact", *dl->mutable_contact_id(), "only this contact's (with merged)");
   d_list->add_option("--owner", *dl->mutable_owner(), "only this owner's");
   d_list->add_option("--stage", *dl->mutable_stage_id(), "only this stage");
   d_list->add_option("--status", *dl_status, "open, won or lost");
+  d_list->add_option("--pipeline", *dl->mutable_pipeline_id(), "only this pipeline's");
+  d_list->add_option("--as-of", *dl_as_of, "the deals as they stood then (RFC 3339)");
   d_list->add_option("--page-token", *dl->mutable_page_token(), "continue");
-  d_list->callback([&client, &exit_code, dl, dl_status, stub] {
+  d_list->callback([&client, &exit_code, dl, dl_status, dl_as_of, stub] {
+    if (!dl_as_of->empty()) *dl->mutable_as_of() = ParseTime("--as-of", *dl_as_of);
     if (!dl_status->empty()) {
       v1::DealStatus status;
       if (!v1::DealStatus_Parse("DEAL_STATUS_" + absl::AsciiStrToUpper(*dl_status), &status) ||

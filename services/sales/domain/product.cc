@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
+#include "common/projection/aggregate.h"
 #include "google/protobuf/util/field_mask_util.h"
 
 namespace crm::sales {
@@ -77,17 +78,8 @@ absl::StatusOr<Product> ApplyProduct(const std::optional<Product>& current,
     return absl::AlreadyExistsError(
         absl::StrCat("product.sku: ", current->sku(), " is taken by product ", current->id()));
   }
-  const int64_t at = current ? current->version() : 0;
-  if (at != event.expected_version()) {
-    return absl::AbortedError(absl::StrCat("product ", event.aggregate_id(), " is at version ", at,
-                                           ", the change expected ", event.expected_version()));
-  }
-  google::protobuf::Timestamp t = event.occurred_at();
-  if (current && (current->update_time().seconds() > t.seconds() ||
-                  (current->update_time().seconds() == t.seconds() &&
-                   current->update_time().nanos() > t.nanos()))) {
-    t = current->update_time();
-  }
+  if (absl::Status s = projection::CheckEventVersion(current, event, "product"); !s.ok()) return s;
+  const google::protobuf::Timestamp t = projection::EffectiveTime(current, event);
   Product next;
   if (creates) {
     ProductCreated created;

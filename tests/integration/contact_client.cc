@@ -100,4 +100,9 @@ grpc::Status GetContact(Server& s, const std::string& id, Contact* out) {
   return s.contacts->GetContact(Ctx().get(), req, out);
 }
 
+void ExpectInvalid(const grpc::Status& status, const std::string& field) {
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(status.error_message().rfind(field, 0), 0u) << status.error_message();
+}
+
 }  // namespace crm::testing

@@ -42,6 +42,9 @@ grpc::Status ProjectionStatus(Server& server, crm::admin::v1::GetProjectionStatu
 bool WaitCaughtUp(Server& server, absl::Duration timeout = absl::Seconds(30),
                   const std::string& projection = "contact");
 
+// Expects INVALID_ARGUMENT with a message that starts with `field` (the field it names).
+void ExpectInvalid(const grpc::Status& status, const std::string& field);
+
 // A client context with a deadline.
 std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout = absl::Seconds(20));
 

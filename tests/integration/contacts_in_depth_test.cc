@@ -398,50 +398,46 @@ TEST_F(CompanyTest, DataQualityViewsAndTheWorkList) {
 // One bad input for every new RPC: INVALID_ARGUMENT naming the field; unknown ids: NOT_FOUND.
 TEST_F(CompanyTest, BadInputForEveryCompanyRpc) {
   StartNode();
-  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
-  };
   Company company;
   v1::CreateCompanyRequest create;
   create.mutable_company()->set_domain("acme.example");
-  expect_invalid(server_.contacts->CreateCompany(Ctx().get(), create, &company), "company.name");
+  ExpectInvalid(server_.contacts->CreateCompany(Ctx().get(), create, &company), "company.name");
   v1::GetCompanyRequest get;
   get.set_id("x");
-  expect_invalid(server_.contacts->GetCompany(Ctx().get(), get, &company), "id");
+  ExpectInvalid(server_.contacts->GetCompany(Ctx().get(), get, &company), "id");
   v1::UpdateCompanyRequest update;
   update.mutable_company()->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
-  expect_invalid(server_.contacts->UpdateCompany(Ctx().get(), update, &company), "update_mask");
+  ExpectInvalid(server_.contacts->UpdateCompany(Ctx().get(), update, &company), "update_mask");
   v1::DeleteCompanyRequest del;
-  expect_invalid(server_.contacts->DeleteCompany(Ctx().get(), del, &company), "id");
+  ExpectInvalid(server_.contacts->DeleteCompany(Ctx().get(), del, &company), "id");
   v1::ListCompaniesRequest list;
   list.set_page_token("nope");
   v1::ListCompaniesResponse list_out;
-  expect_invalid(server_.contacts->ListCompanies(Ctx().get(), list, &list_out), "page_token");
+  ExpectInvalid(server_.contacts->ListCompanies(Ctx().get(), list, &list_out), "page_token");
   v1::SearchCompaniesRequest search;
   v1::SearchCompaniesResponse search_out;
-  expect_invalid(server_.contacts->SearchCompanies(Ctx().get(), search, &search_out), "query");
+  ExpectInvalid(server_.contacts->SearchCompanies(Ctx().get(), search, &search_out), "query");
   v1::GetCompanyHistoryRequest history;
   v1::GetCompanyHistoryResponse history_out;
-  expect_invalid(server_.contacts->GetCompanyHistory(Ctx().get(), history, &history_out), "id");
+  ExpectInvalid(server_.contacts->GetCompanyHistory(Ctx().get(), history, &history_out), "id");
   v1::GetContactHistoryRequest contact_history;
   contact_history.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
   contact_history.set_page_size(-1);
   v1::GetContactHistoryResponse contact_history_out;
-  expect_invalid(
+  ExpectInvalid(
       server_.contacts->GetContactHistory(Ctx().get(), contact_history, &contact_history_out),
       "page_size");
   v1::AddRelationshipRequest add;
   add.mutable_relationship()->set_company_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
   add.mutable_relationship()->set_related_company_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
-  expect_invalid(server_.contacts->AddRelationship(Ctx().get(), add, &company),
-                 "relationship.related_company_id");
+  ExpectInvalid(server_.contacts->AddRelationship(Ctx().get(), add, &company),
+                "relationship.related_company_id");
   v1::RemoveRelationshipRequest remove;
-  expect_invalid(server_.contacts->RemoveRelationship(Ctx().get(), remove, &company),
-                 "relationship");
+  ExpectInvalid(server_.contacts->RemoveRelationship(Ctx().get(), remove, &company),
+                "relationship");
   v1::ListRelationshipsRequest rels;
   v1::ListRelationshipsResponse rels_out;
-  expect_invalid(server_.contacts->ListRelationships(Ctx().get(), rels, &rels_out), "company_id");
+  ExpectInvalid(server_.contacts->ListRelationships(Ctx().get(), rels, &rels_out), "company_id");
 
   // Well-formed but unknown.
   get.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");

@@ -278,26 +278,22 @@ TEST_F(InteractionTest, SupportCasesWithSlaStatusesListsAndTimeline) {
   EXPECT_EQ(subjects[1], "Case resolved: Printer on fire");
 
   // Bad input for every case RPC.
-  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
-  };
   open.mutable_case_()->clear_subject();
   open.set_request_id("");
-  expect_invalid(node_.interactions->OpenCase(Ctx().get(), open, &c), "case.subject");
+  ExpectInvalid(node_.interactions->OpenCase(Ctx().get(), open, &c), "case.subject");
   get.set_id("x");
-  expect_invalid(node_.interactions->GetCase(Ctx().get(), get, &c), "id");
+  ExpectInvalid(node_.interactions->GetCase(Ctx().get(), get, &c), "id");
   assign.set_owner("two words");
-  expect_invalid(node_.interactions->AssignCase(Ctx().get(), assign, &c), "owner");
+  ExpectInvalid(node_.interactions->AssignCase(Ctx().get(), assign, &c), "owner");
   comment.mutable_comment()->clear_body();
-  expect_invalid(node_.interactions->CommentOnCase(Ctx().get(), comment, &c), "comment.body");
+  ExpectInvalid(node_.interactions->CommentOnCase(Ctx().get(), comment, &c), "comment.body");
   priority.set_priority(iv1::PRIORITY_UNSPECIFIED);
-  expect_invalid(node_.interactions->ChangeCasePriority(Ctx().get(), priority, &c), "priority");
+  ExpectInvalid(node_.interactions->ChangeCasePriority(Ctx().get(), priority, &c), "priority");
   status.set_status(iv1::CASE_STATUS_NEW);
-  expect_invalid(node_.interactions->ChangeCaseStatus(Ctx().get(), status, &c), "status");
+  ExpectInvalid(node_.interactions->ChangeCaseStatus(Ctx().get(), status, &c), "status");
   iv1::ListCasesRequest bad_list;
   bad_list.add_statuses(static_cast<iv1::CaseStatus>(42));
-  expect_invalid(node_.interactions->ListCases(Ctx().get(), bad_list, &listed), "statuses[0]");
+  ExpectInvalid(node_.interactions->ListCases(Ctx().get(), bad_list, &listed), "statuses[0]");
   // A case for an unknown contact.
   iv1::OpenCaseRequest ghost;
   ghost.mutable_case_()->set_subject("?");
@@ -373,32 +369,28 @@ TEST_F(InteractionTest, TasksAndAppointmentsByAssigneeAndInTheTimeline) {
       (std::vector<std::string>{"Appointment: service visit", "Done: Task: late", "Task: later"}));
 
   // Bad input for every task RPC.
-  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
-  };
   iv1::Task out;
   iv1::CreateTaskRequest no_due;
   no_due.mutable_task()->set_title("x");
   no_due.mutable_task()->set_assignee("sam");
-  expect_invalid(node_.interactions->CreateTask(Ctx().get(), no_due, &out), "task.due_time");
+  ExpectInvalid(node_.interactions->CreateTask(Ctx().get(), no_due, &out), "task.due_time");
   visit.mutable_task()->mutable_end_time()->set_seconds(1);
-  expect_invalid(node_.interactions->CreateTask(Ctx().get(), visit, &out), "task.end_time");
+  ExpectInvalid(node_.interactions->CreateTask(Ctx().get(), visit, &out), "task.end_time");
   iv1::GetTaskRequest get;
   get.set_id("?");
-  expect_invalid(node_.interactions->GetTask(Ctx().get(), get, &out), "id");
+  ExpectInvalid(node_.interactions->GetTask(Ctx().get(), get, &out), "id");
   complete.set_id("");
-  expect_invalid(node_.interactions->CompleteTask(Ctx().get(), complete, &out), "id");
+  ExpectInvalid(node_.interactions->CompleteTask(Ctx().get(), complete, &out), "id");
   move.clear_due_time();
-  expect_invalid(node_.interactions->RescheduleTask(Ctx().get(), move, &out), "due_time");
+  ExpectInvalid(node_.interactions->RescheduleTask(Ctx().get(), move, &out), "due_time");
   cancel.set_expected_version(-2);
-  expect_invalid(node_.interactions->CancelTask(Ctx().get(), cancel, &out), "expected_version");
+  ExpectInvalid(node_.interactions->CancelTask(Ctx().get(), cancel, &out), "expected_version");
   iv1::ListTasksRequest list;
   iv1::ListTasksResponse listed;
-  expect_invalid(node_.interactions->ListTasks(Ctx().get(), list, &listed), "assignee");
+  ExpectInvalid(node_.interactions->ListTasks(Ctx().get(), list, &listed), "assignee");
   list.set_assignee("sam");
   list.set_view(iv1::TASK_VIEW_OVERDUE);
-  expect_invalid(node_.interactions->ListTasks(Ctx().get(), list, &listed), "at");
+  ExpectInvalid(node_.interactions->ListTasks(Ctx().get(), list, &listed), "at");
 }
 
 TEST_F(InteractionTest, BadSlaConfigurationFailsFast) {
@@ -413,35 +405,31 @@ TEST_F(InteractionTest, BadSlaConfigurationFailsFast) {
 // One bad input for every RPC: INVALID_ARGUMENT naming the field.
 TEST_F(InteractionTest, BadInputForEveryRpc) {
   StartNode();
-  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
-  };
   iv1::Interaction out;
-  expect_invalid(Log(node_, {}, 100, iv1::CHANNEL_CALL, "x", &out), "interaction.contact_ids");
-  expect_invalid(
+  ExpectInvalid(Log(node_, {}, 100, iv1::CHANNEL_CALL, "x", &out), "interaction.contact_ids");
+  ExpectInvalid(
       Log(node_, {"01ARZ3NDEKTSV4RRFFQ69G5FAV"}, 100, iv1::CHANNEL_UNSPECIFIED, "x", &out),
       "interaction.channel");
-  expect_invalid(
+  ExpectInvalid(
       Log(node_, {"01ARZ3NDEKTSV4RRFFQ69G5FAV"}, 4102444800, iv1::CHANNEL_CALL, "x", &out),
       "interaction.occurred_at");
   iv1::GetInteractionRequest get;
   get.set_id("nope");
-  expect_invalid(node_.interactions->GetInteraction(Ctx().get(), get, &out), "id");
+  ExpectInvalid(node_.interactions->GetInteraction(Ctx().get(), get, &out), "id");
   iv1::UpdateInteractionRequest update;
   update.mutable_interaction()->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
   update.mutable_update_mask()->add_paths("version");
-  expect_invalid(node_.interactions->UpdateInteraction(Ctx().get(), update, &out), "update_mask");
+  ExpectInvalid(node_.interactions->UpdateInteraction(Ctx().get(), update, &out), "update_mask");
   iv1::DeleteInteractionRequest del;
   del.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
   del.set_expected_version(-1);
-  expect_invalid(node_.interactions->DeleteInteraction(Ctx().get(), del, &out), "expected_version");
+  ExpectInvalid(node_.interactions->DeleteInteraction(Ctx().get(), del, &out), "expected_version");
   iv1::ListTimelineRequest timeline;
   iv1::ListTimelineResponse page;
-  expect_invalid(node_.interactions->ListTimeline(Ctx().get(), timeline, &page), "contact_id");
+  ExpectInvalid(node_.interactions->ListTimeline(Ctx().get(), timeline, &page), "contact_id");
   timeline.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
   timeline.set_page_size(501);
-  expect_invalid(node_.interactions->ListTimeline(Ctx().get(), timeline, &page), "page_size");
+  ExpectInvalid(node_.interactions->ListTimeline(Ctx().get(), timeline, &page), "page_size");
   // Well-formed but unknown.
   get.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
   EXPECT_EQ(node_.interactions->GetInteraction(Ctx().get(), get, &out).error_code(),

@@ -193,38 +193,34 @@ TEST_F(NodeTest, BadInputIsRefusedForEveryRpcAndWritesNothing) {
   Start();
   Contact out;
   crm::contact::v1::CreateContactResponse created;
-  auto expect_invalid = [](const grpc::Status& s, const std::string& field) {
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-    EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
-  };
   crm::contact::v1::CreateContactRequest create;
   create.mutable_contact()->mutable_personal()->add_phones()->set_number("555-1234");
-  expect_invalid(node_.contacts->CreateContact(Ctx().get(), create, &created),
-                 "contact.personal.phones[0].number");
+  ExpectInvalid(node_.contacts->CreateContact(Ctx().get(), create, &created),
+                "contact.personal.phones[0].number");
   create.Clear();
   create.mutable_contact();
-  expect_invalid(node_.contacts->CreateContact(Ctx().get(), create, &created), "contact.personal");
+  ExpectInvalid(node_.contacts->CreateContact(Ctx().get(), create, &created), "contact.personal");
 
   crm::contact::v1::GetContactRequest get;
   get.set_id("nope");
-  expect_invalid(node_.contacts->GetContact(Ctx().get(), get, &out), "id");
+  ExpectInvalid(node_.contacts->GetContact(Ctx().get(), get, &out), "id");
 
   crm::contact::v1::UpdateContactRequest update;
   update.mutable_contact()->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
   update.mutable_update_mask()->add_paths("archived");
-  expect_invalid(node_.contacts->UpdateContact(Ctx().get(), update, &out), "update_mask");
+  ExpectInvalid(node_.contacts->UpdateContact(Ctx().get(), update, &out), "update_mask");
 
   crm::contact::v1::DeleteContactRequest del;
-  expect_invalid(node_.contacts->DeleteContact(Ctx().get(), del, &out), "id");
+  ExpectInvalid(node_.contacts->DeleteContact(Ctx().get(), del, &out), "id");
 
   crm::contact::v1::ListContactsRequest list;
   list.set_page_size(5000);
   crm::contact::v1::ListContactsResponse list_out;
-  expect_invalid(node_.contacts->ListContacts(Ctx().get(), list, &list_out), "page_size");
+  ExpectInvalid(node_.contacts->ListContacts(Ctx().get(), list, &list_out), "page_size");
 
   crm::contact::v1::SearchContactsRequest search;
   crm::contact::v1::SearchContactsResponse search_out;
-  expect_invalid(node_.contacts->SearchContacts(Ctx().get(), search, &search_out), "query");
+  ExpectInvalid(node_.contacts->SearchContacts(Ctx().get(), search, &search_out), "query");
 
   // Bounded message size.
   create.Clear();

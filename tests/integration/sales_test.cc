@@ -578,6 +578,22 @@ TEST_F(SalesTest, SeparateProcessesOnTheDevBrokerFollowMergesAndRestarts) {
   ASSERT_TRUE(placed.ok()) << placed.error_message();
   ASSERT_TRUE(place(ann.id(), 1000, &from_ann).ok());
   EXPECT_EQ(from_bob.total().minor_units(), 200);
+  // Bob's deal through the pipeline.
+  sv1::CreateDealRequest create_deal;
+  create_deal.mutable_deal()->set_title("Bob's renewal");
+  create_deal.mutable_deal()->set_contact_id(bob.id());
+  create_deal.mutable_deal()->mutable_amount()->set_currency_code("EUR");
+  create_deal.mutable_deal()->mutable_amount()->set_minor_units(5000);
+  sv1::Deal deal;
+  ASSERT_TRUE(sales_->CreateDeal(Ctx().get(), create_deal, &deal).ok());
+  sv1::MoveDealStageRequest move;
+  move.set_id(deal.id());
+  move.set_stage_id("negotiation");
+  ASSERT_TRUE(sales_->MoveDealStage(Ctx().get(), move, &deal).ok());
+  sv1::WinDealRequest win;
+  win.set_id(deal.id());
+  ASSERT_TRUE(sales_->WinDeal(Ctx().get(), win, &deal).ok());
+  EXPECT_EQ(deal.status(), sv1::DEAL_STATUS_WON);
 
   // Merged in crm-contact; crm-sales follows from the log.
   crm::contact::v1::MergeContactsRequest merge;
@@ -596,6 +612,12 @@ TEST_F(SalesTest, SeparateProcessesOnTheDevBrokerFollowMergesAndRestarts) {
   };
   const std::vector<std::string> expected = {from_bob.id(), from_ann.id()};
   ASSERT_TRUE(WaitFor([&] { return history() == expected; }, absl::Seconds(20)));
+  sv1::ListDealsRequest anns_deals;
+  anns_deals.set_contact_id(ann.id());
+  sv1::ListDealsResponse listed;
+  ASSERT_TRUE(sales_->ListDeals(Ctx().get(), anns_deals, &listed).ok());
+  ASSERT_EQ(listed.deals_size(), 1);
+  EXPECT_EQ(listed.deals(0).id(), deal.id());
   EXPECT_EQ(place(bob.id(), 3000, &from_bob).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 
   // Killed without warning, restarted: everything acknowledged is there; a rebuild from the
@@ -614,6 +636,10 @@ TEST_F(SalesTest, SeparateProcessesOnTheDevBrokerFollowMergesAndRestarts) {
   ASSERT_TRUE(ProjectionStatus(node_, &after, "sales").ok());
   EXPECT_EQ(after.checksum(), before.checksum());
   EXPECT_EQ(history(), expected);
+  sv1::GetDealRequest get_deal;
+  get_deal.set_id(deal.id());
+  ASSERT_TRUE(sales_->GetDeal(Ctx().get(), get_deal, &deal).ok());
+  EXPECT_EQ(deal.stage_history_size(), 2);
 }
 
 }  // namespace

@@ -49,6 +49,12 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
                  "support-case resolution targets by priority, e.g. urgent=8h,high=24h "
                  "(defaults: urgent 8h, high 24h, normal 72h, low 168h)")
       ->envname("CRM_SLA_RESOLUTION");
+  app.add_option("--model-refit-interval", c.model_refit_seconds,
+                 "seconds between the analytics service's checks whether the purchase models "
+                 "need a refit (they do once the purchase history grew by a tenth)")
+      ->envname("CRM_MODEL_REFIT_INTERVAL")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
 }
 
 absl::Status Validate(const ServiceConfig& c) {

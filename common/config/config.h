@@ -12,6 +12,8 @@
 //   --log-level / CRM_LOG_LEVEL           trace | debug | info | warn | error
 //   --sla-first-response / CRM_SLA_FIRST_RESPONSE  case first-response targets, "urgent=1h,..."
 //   --sla-resolution / CRM_SLA_RESOLUTION          case resolution targets, "urgent=8h,..."
+//   --model-refit-interval / CRM_MODEL_REFIT_INTERVAL  seconds between checks whether the
+//                                                  analytics purchase models need a refit
 //
 // Bad configuration fails fast at start-up with a sentence naming the setting.
 #pragma once
@@ -37,6 +39,7 @@ struct ServiceConfig {
   std::string log_level = "info";
   std::string sla_first_response;
   std::string sla_resolution;
+  int model_refit_seconds = 300;
 };
 
 // Registers the flags above on `app`, writing into `config` (whose values are the defaults).

@@ -9,5 +9,6 @@ int main(int argc, char** argv) {
        .default_listen = "127.0.0.1:7071",
        .contact = true,
        .interaction = false,
-       .sales = false});
+       .sales = false,
+       .analytics = false});
 }

@@ -10,5 +10,6 @@ int main(int argc, char** argv) {
        .default_listen = "127.0.0.1:7072",
        .contact = false,
        .interaction = true,
-       .sales = false});
+       .sales = false,
+       .analytics = false});
 }

@@ -9,6 +9,8 @@
 #include "common/config/config.h"
 #include "common/grpc/admin_service.h"
 #include "common/grpc/server.h"
+#include "services/analytics/analytics_service.h"
+#include "services/analytics/api/analytics_grpc.h"
 #include "services/contact/api/contact_grpc.h"
 #include "services/contact/contact_service.h"
 #include "services/interaction/api/interaction_grpc.h"
@@ -115,6 +117,28 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     services.push_back(sales_grpc.get());
   }
 
+  std::unique_ptr<analytics::AnalyticsService> analytics_service;
+  std::unique_ptr<analytics::AnalyticsGrpc> analytics_grpc;
+  if (options.analytics) {
+    const std::string dir = (std::filesystem::path(cfg.data_dir) / "analytics").string();
+    absl::StatusOr<std::unique_ptr<analytics::AnalyticsService>> opened =
+        analytics::AnalyticsService::Open(dir, log->get(), cfg.rebuild);
+    if (!opened.ok()) {
+      spdlog::critical("analytics projection: {}", opened.status().ToString());
+      return 1;
+    }
+    analytics_service = std::move(*opened);
+    if (absl::Status s = analytics_service->projector()->Start(); !s.ok()) {
+      spdlog::critical("analytics projection: {}", s.ToString());
+      return 1;
+    }
+    analytics_service->StartRefits(cfg.tenant, absl::Seconds(cfg.model_refit_seconds));
+    analytics_grpc =
+        std::make_unique<analytics::AnalyticsGrpc>(analytics_service.get(), cfg.tenant);
+    admin.Register(analytics_service->projector());
+    services.push_back(analytics_grpc.get());
+  }
+
   absl::StatusOr<grpcutil::RunningServer> server = grpcutil::StartServer(cfg.listen, services);
   if (!server.ok()) {
     spdlog::critical("--listen/CRM_LISTEN: {}", std::string(server.status().message()));
@@ -128,7 +152,8 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     for (projection::Projector* p :
          {contact_service ? contact_service->projector() : nullptr,
           interaction_service ? interaction_service->projector() : nullptr,
-          sales_service ? sales_service->projector() : nullptr}) {
+          sales_service ? sales_service->projector() : nullptr,
+          analytics_service ? analytics_service->projector() : nullptr}) {
       if (p == nullptr) continue;
       absl::Status s = p->WaitUntilCaughtUp(absl::InfiniteFuture());
       if (!s.ok()) {
@@ -146,6 +171,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   if (contact_service) contact_service->Stop();
   if (interaction_service) interaction_service->Stop();
   if (sales_service) sales_service->Stop();
+  if (analytics_service) analytics_service->Stop();
   catch_up.join();
   if (absl::Status s = (*log)->Flush(absl::Seconds(10)); !s.ok()) {
     spdlog::warn("event log flush: {}", s.ToString());
@@ -153,6 +179,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   contact_service.reset();
   interaction_service.reset();
   sales_service.reset();
+  analytics_service.reset();
   log->reset();
   spdlog::info("stopped");
   return 0;

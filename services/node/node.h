@@ -6,8 +6,8 @@
 // Start-up prints "listening on HOST:PORT" as the first line on standard output. Health is
 // NOT_SERVING until every projection has caught up with the log.
 //
-// Data layout under --data-dir: log/ (the embedded log), contact/, interaction/ and sales/
-// (the projections).
+// Data layout under --data-dir: log/ (the embedded log), contact/, interaction/, sales/ and
+// analytics/ (the projections).
 #pragma once
 
 #include <string>
@@ -25,6 +25,7 @@ struct NodeOptions {
   bool contact = true;
   bool interaction = true;
   bool sales = true;
+  bool analytics = true;
 };
 
 // Runs until SIGTERM or SIGINT; returns the process exit code.

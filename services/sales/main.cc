@@ -9,5 +9,6 @@ int main(int argc, char** argv) {
                              .default_listen = "127.0.0.1:7073",
                              .contact = false,
                              .interaction = false,
-                             .sales = true});
+                             .sales = true,
+                             .analytics = false});
 }

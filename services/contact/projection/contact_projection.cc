@@ -11,6 +11,7 @@
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/duplicates.h"
 #include "services/contact/domain/quality.h"
+#include "services/contact/projection/contact_fold.h"
 #include "services/contact/projection/history.h"
 #include "services/contact/projection/keys.h"
 
@@ -251,30 +252,8 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope
   const std::string key = keys::Contact(tenant, event.aggregate_id());
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Contact> current, Decode<Contact>(raw));
-  absl::StatusOr<Contact> next = absl::InternalError("unset");
-  if (event.event_type() == kContactsUnmergedType) {
-    // Unmerge folds the survivor's own events again.
-    std::vector<EventEnvelope> history;
-    absl::Status error;
-    RETURN_IF_ERROR(
-        batch.Scan(Cf::kIndex, keys::Prefix2('g', tenant, event.aggregate_id()),
-                   [&](std::string_view, std::string_view value) {
-                     EventEnvelope e;
-                     if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-                       error = absl::DataLossError("corrupt contact event");
-                       return false;
-                     }
-                     history.push_back(std::move(e));
-                     return true;
-                   }));
-    RETURN_IF_ERROR(error);
-    next = ApplyUnmerge(current, event, history);
-  } else {
-    next = contact::Apply(current, event);
-  }
+  ASSIGN_OR_RETURN(absl::StatusOr<Contact> next, FoldContactEvent(current, event, batch, 'g'));
   if (!next.ok()) return next.status();  // Refused: nothing written.
-  batch.Put(Cf::kIndex, keys::ContactEvent(tenant, next->id(), next->version()),
-            projection::SerializeDeterministic(event));
 
   UpdateTerms(batch, 's', tenant, next->id(),
               current ? SearchTerms(*current) : std::map<std::string, char>{}, SearchTerms(*next));

@@ -13,7 +13,7 @@
 //   "v/" tenant \0 id \0 time(BE64 ns) version(BE64) -> the record after that change (as_of)
 //   "h/" tenant \0 id \0 version(BE64)            -> HistoryEntry
 //   "g/" tenant \0 contact_id \0 version(BE64)    -> EventEnvelope (a contact's own events, for
-//                                                   unmerge to fold again)
+//                                                   unmerge to fold again; contact_fold.h)
 //   "y/" tenant \0 applicable(BE16) missing(BE16) \0 contact_id -> "" (contacts by quality checks)
 //   "x/" tenant \0 block key \0 contact_id        -> "" (duplicate blocking: who to compare)
 //   "q/" tenant \0 contact_id \0 other_id          -> DuplicatePair (likely duplicates of one)
@@ -95,12 +95,6 @@ inline constexpr char kAsOfKind = 'v';
 
 inline std::string History(std::string_view tenant, std::string_view id, int64_t version) {
   std::string k = Prefix2('h', tenant, id);
-  store::PutBigEndian(k, static_cast<uint64_t>(version));
-  return k;
-}
-
-inline std::string ContactEvent(std::string_view tenant, std::string_view id, int64_t version) {
-  std::string k = Prefix2('g', tenant, id);
   store::PutBigEndian(k, static_cast<uint64_t>(version));
   return k;
 }

@@ -1,0 +1,338 @@
+#include "services/analytics/analytics_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/projection/aggregate.h"
+#include "common/status/status_macros.h"
+#include "crm/analytics/v1/events.pb.h"
+
+namespace crm::analytics {
+namespace {
+
+namespace av1 = crm::analytics::v1;
+namespace iv1 = crm::interaction::v1;
+namespace sv1 = crm::sales::v1;
+using Decided = projection::CommandWriter::Decision;
+using Payload = projection::CommandWriter::Payload;
+using projection::TimestampNanos;
+
+constexpr size_t kLatest = 10;       // orders and interactions in the 360
+constexpr size_t kOpenItems = 20;    // open deals, cases and tasks in the 360
+constexpr size_t kScanItems = 1000;  // records of one kind read per customer
+constexpr int kMaxMergeDepth = 100;
+
+bool CaseOpen(const iv1::Case& c) {
+  return c.status() != iv1::CASE_STATUS_RESOLVED && c.status() != iv1::CASE_STATUS_CLOSED;
+}
+
+// Breached by `as_of`: flagged, or a target passed without the response or resolution.
+bool CaseBreached(const iv1::Case& c, int64_t as_of) {
+  if (c.first_response_breached() || c.resolution_breached()) return true;
+  if (c.has_first_response_due() && !c.has_first_response_time() &&
+      TimestampNanos(c.first_response_due()) < as_of) {
+    return true;
+  }
+  return c.has_resolution_due() && !c.has_resolution_time() &&
+         TimestampNanos(c.resolution_due()) < as_of;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AnalyticsService>> AnalyticsService::Open(
+    const std::string& projection_dir, eventlog::EventLog* log, bool rebuild) {
+  if (rebuild) RETURN_IF_ERROR(store::ProjectionStore::Destroy(projection_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<store::ProjectionStore> store,
+                   store::ProjectionStore::Open(projection_dir));
+  return std::unique_ptr<AnalyticsService>(new AnalyticsService(std::move(store), log));
+}
+
+AnalyticsService::AnalyticsService(std::unique_ptr<store::ProjectionStore> store,
+                                   eventlog::EventLog* log)
+    : store_(std::move(store)),
+      projection_(store_.get()),
+      projector_(projection::ProjectorOptions{.name = "analytics",
+                                              .topics = {kTopic, directory::kContactTopic,
+                                                         "crm.interaction.v1", "crm.sales.v1"},
+                                              .own_topic = kTopic},
+                 log, store_.get(), &projection_),
+      writer_(log, &projector_, kTopic, kModelAggregateType) {}
+
+AnalyticsService::~AnalyticsService() { Stop(); }
+
+void AnalyticsService::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (refits_.joinable()) refits_.join();
+  projector_.Stop();
+}
+
+void AnalyticsService::StartRefits(const std::string& tenant, absl::Duration interval) {
+  refits_ = std::thread([this, tenant, interval] { RefitLoop(tenant, interval); });
+}
+
+void AnalyticsService::RefitLoop(std::string tenant, absl::Duration interval) {
+  CallContext ctx;
+  ctx.tenant = tenant;
+  ctx.actor = "analytics-refit";
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stop_cv_.wait_for(lock, absl::ToChronoSeconds(interval), [this] { return stopping_; })) {
+        return;
+      }
+    }
+    std::set<std::string> currencies;
+    absl::Status scanned =
+        projection_.ForEachLedger(tenant, [&](std::string_view, const av1::PurchaseLedger& l) {
+          for (const auto& p : l.purchases()) currencies.insert(p.net().currency_code());
+        });
+    if (!scanned.ok()) {
+      spdlog::warn("model refit: {}", scanned.ToString());
+      continue;
+    }
+    const int64_t now = absl::ToUnixNanos(absl::Now());
+    for (const std::string& currency : currencies) {
+      absl::StatusOr<Population> pop = PopulationOf(tenant, currency, now);
+      absl::StatusOr<std::optional<PurchaseModel>> model = projection_.GetModel(tenant, currency);
+      if (!pop.ok() || !model.ok() || pop->contact_ids.size() < 10) continue;
+      if (*model && pop->purchase_days * 10 < (*model)->purchase_days() * 11) continue;
+      // The same request id on every replica: one fit per step of growth takes effect.
+      std::promise<absl::Status> fitted;
+      ctx.deadline = absl::Now() + absl::Minutes(5);
+      FitModel(ctx, currency, now, absl::StrCat("refit-", currency, "-", pop->purchase_days),
+               [&fitted](absl::StatusOr<PurchaseModel> m) { fitted.set_value(m.status()); });
+      const absl::Status s = fitted.get_future().get();
+      if (s.ok()) {
+        spdlog::info("model refit: {} on {} customers, {} purchase days", currency,
+                     pop->contact_ids.size(), pop->purchase_days);
+      } else {
+        spdlog::warn("model refit of {}: {}", currency, s.ToString());
+      }
+    }
+  }
+}
+
+absl::StatusOr<std::string> AnalyticsService::Survivor(std::string_view tenant,
+                                                       const std::string& contact_id) const {
+  std::string id = contact_id;
+  for (int depth = 0; depth < kMaxMergeDepth; ++depth) {
+    ASSIGN_OR_RETURN(std::optional<directory::ContactDirectoryEntry> entry,
+                     projection_.directory().Get(tenant, id));
+    if (!entry || entry->company()) {
+      return absl::NotFoundError(
+          absl::StrCat("contact_id: contact ", contact_id, " does not exist"));
+    }
+    if (entry->merged_into().empty()) return id;
+    id = entry->merged_into();
+  }
+  return absl::InternalError(absl::StrCat("contact ", contact_id, ": merge chain too long"));
+}
+
+absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenant,
+                                                          const std::string& currency_code,
+                                                          int64_t as_of_nanos) const {
+  // Each ledger under its survivor; archived survivors are not customers.
+  std::map<std::string, std::string> survivor_of;  // contact -> survivor ("" = left out)
+  std::map<std::string, std::vector<LedgerPurchase>> by_survivor;
+  absl::Status error;
+  RETURN_IF_ERROR(projection_.ForEachLedger(
+      tenant, [&](std::string_view contact, const av1::PurchaseLedger& ledger) {
+        if (!error.ok()) return;
+        std::string id(contact);
+        for (int depth = 0; depth < kMaxMergeDepth; ++depth) {
+          absl::StatusOr<std::optional<directory::ContactDirectoryEntry>> entry =
+              projection_.directory().Get(tenant, id);
+          if (!entry.ok()) {
+            error = entry.status();
+            return;
+          }
+          if (!*entry) break;  // not known to the directory: on its own
+          if ((*entry)->merged_into().empty()) {
+            if ((*entry)->archived()) id.clear();
+            break;
+          }
+          id = (*entry)->merged_into();
+        }
+        survivor_of[std::string(contact)] = id;
+        if (id.empty()) return;
+        auto& purchases = by_survivor[id];
+        for (const LedgerPurchase& p : ledger.purchases()) purchases.push_back(p);
+      }));
+  RETURN_IF_ERROR(error);
+  Population pop;
+  for (const auto& [id, purchases] : by_survivor) {
+    ASSIGN_OR_RETURN(CustomerFacts facts, FactsOf(purchases, currency_code, as_of_nanos));
+    if (facts.purchases == 0) continue;
+    pop.contact_ids.push_back(id);
+    pop.rfm.push_back(RfmKeyOf(facts, as_of_nanos));
+    pop.histories.push_back(facts.repeat);
+    pop.purchase_days += facts.purchase_days;
+  }
+  return pop;
+}
+
+absl::StatusOr<CustomerMetrics> AnalyticsService::Metrics(
+    std::string_view tenant, const std::string& survivor, const std::vector<std::string>& contacts,
+    int64_t as_of_nanos, std::string currency_code, int horizon_days) const {
+  ASSIGN_OR_RETURN(std::vector<LedgerPurchase> purchases, projection_.Purchases(tenant, contacts));
+  if (currency_code.empty()) currency_code = MainCurrency(purchases);
+  MetricsInput in;
+  in.contact_id = survivor;
+  in.as_of_nanos = as_of_nanos;
+  in.horizon_days = horizon_days;
+  if (!currency_code.empty()) {
+    ASSIGN_OR_RETURN(in.facts, FactsOf(purchases, currency_code, as_of_nanos));
+    ASSIGN_OR_RETURN(in.model, projection_.GetModel(tenant, currency_code));
+  }
+  if (in.facts.purchases > 0) {
+    ASSIGN_OR_RETURN(Population pop, PopulationOf(tenant, currency_code, as_of_nanos));
+    const RfmKey me = RfmKeyOf(in.facts, as_of_nanos);
+    if (std::find(pop.contact_ids.begin(), pop.contact_ids.end(), survivor) ==
+        pop.contact_ids.end()) {
+      pop.rfm.push_back(me);  // an archived customer is scored against the others
+    }
+    in.rfm = ScoreRfm(me, pop.rfm);
+  }
+  ASSIGN_OR_RETURN(std::vector<iv1::Case> cases, projection_.Cases(tenant, contacts, kScanItems));
+  for (const iv1::Case& c : cases) {
+    if (TimestampNanos(c.create_time()) > as_of_nanos) continue;
+    in.engagement.open_cases += CaseOpen(c);
+    in.engagement.breached_cases += CaseBreached(c, as_of_nanos);
+  }
+  ASSIGN_OR_RETURN(std::vector<iv1::Interaction> latest,
+                   projection_.LatestInteractions(tenant, contacts, kScanItems));
+  for (const iv1::Interaction& i : latest) {
+    if (TimestampNanos(i.occurred_at()) <= as_of_nanos) {
+      in.engagement.last_interaction_nanos = TimestampNanos(i.occurred_at());
+      break;
+    }
+  }
+  return BuildMetrics(in);
+}
+
+absl::StatusOr<CustomerMetrics> AnalyticsService::GetCustomerMetrics(
+    const CallContext& ctx, const std::string& contact_id, int64_t as_of_nanos,
+    const std::string& currency_code, int horizon_days) const {
+  ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
+  ASSIGN_OR_RETURN(std::vector<std::string> contacts,
+                   projection_.directory().WithMerged(ctx.tenant, survivor));
+  return Metrics(ctx.tenant, survivor, contacts, as_of_nanos, currency_code, horizon_days);
+}
+
+absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& ctx,
+                                                             const std::string& contact_id,
+                                                             int64_t as_of_nanos) const {
+  ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
+  ASSIGN_OR_RETURN(std::optional<crm::contact::v1::Contact> contact,
+                   projection_.GetContact(ctx.tenant, survivor));
+  if (!contact) {
+    return absl::NotFoundError(absl::StrCat("contact_id: contact ", contact_id, " does not exist"));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> contacts,
+                   projection_.directory().WithMerged(ctx.tenant, survivor));
+  Customer360 out;
+  if (!contact->affiliations().empty()) {
+    ASSIGN_OR_RETURN(std::optional<crm::contact::v1::Company> company,
+                     projection_.GetCompany(ctx.tenant, contact->affiliations(0).company_id()));
+    if (company) *out.mutable_company() = *std::move(company);
+  }
+  *out.mutable_contact() = *std::move(contact);
+  for (size_t i = 1; i < contacts.size(); ++i) out.add_merged_contact_ids(contacts[i]);
+  ASSIGN_OR_RETURN(*out.mutable_metrics(),
+                   Metrics(ctx.tenant, survivor, contacts, as_of_nanos, "", 365));
+  ASSIGN_OR_RETURN(std::vector<sv1::Order> orders,
+                   projection_.LatestOrders(ctx.tenant, contacts, kLatest));
+  for (sv1::Order& o : orders) *out.add_latest_orders() = std::move(o);
+  ASSIGN_OR_RETURN(std::vector<iv1::Interaction> interactions,
+                   projection_.LatestInteractions(ctx.tenant, contacts, kLatest));
+  for (iv1::Interaction& i : interactions) *out.add_latest_interactions() = std::move(i);
+  ASSIGN_OR_RETURN(std::vector<sv1::Deal> deals,
+                   projection_.Deals(ctx.tenant, contacts, kScanItems));
+  for (sv1::Deal& d : deals) {
+    if (d.status() == sv1::DEAL_STATUS_OPEN && out.open_deals_size() < int{kOpenItems}) {
+      *out.add_open_deals() = std::move(d);
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<iv1::Case> cases,
+                   projection_.Cases(ctx.tenant, contacts, kScanItems));
+  for (iv1::Case& c : cases) {
+    if (CaseOpen(c) && out.open_cases_size() < int{kOpenItems})
+      *out.add_open_cases() = std::move(c);
+  }
+  ASSIGN_OR_RETURN(std::vector<iv1::Task> tasks,
+                   projection_.Tasks(ctx.tenant, contacts, kScanItems));
+  for (iv1::Task& t : tasks) {
+    if (t.status() == iv1::TASK_STATUS_OPEN && out.open_tasks_size() < int{kOpenItems}) {
+      *out.add_open_tasks() = std::move(t);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<PurchaseModel> AnalyticsService::GetModel(const CallContext& ctx,
+                                                         const std::string& currency_code) const {
+  ASSIGN_OR_RETURN(std::optional<PurchaseModel> m, projection_.GetModel(ctx.tenant, currency_code));
+  if (!m) {
+    return absl::NotFoundError(
+        absl::StrCat("currency_code: no purchase model for ", currency_code,
+                     " yet; it is fitted once 10 customers have bought in it (or call FitModel)"));
+  }
+  return *std::move(m);
+}
+
+void AnalyticsService::FitModel(const CallContext& ctx, const std::string& currency_code,
+                                int64_t as_of_nanos, const std::string& request_id,
+                                Done<PurchaseModel> done) {
+  projection::CommandWriter::Command cmd;
+  cmd.tenant = ctx.tenant;
+  cmd.actor = ctx.actor;
+  cmd.request_id = request_id;
+  cmd.command = "FitModel";
+  cmd.aggregate_type = kModelAggregateType;
+  cmd.deadline = ctx.deadline;
+  writer_.Run<PurchaseModel>(
+      std::move(cmd),
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<PurchaseModel> current,
+                         projection_.GetModel(ctx.tenant, currency_code));
+        ASSIGN_OR_RETURN(Population pop, PopulationOf(ctx.tenant, currency_code, as_of_nanos));
+        absl::StatusOr<BgNbdFit> bg = FitBgNbd(pop.histories);
+        if (!bg.ok()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("currency_code: ", pop.contact_ids.size(), " customers bought in ",
+                           currency_code, " by as_of; ", bg.status().message()));
+        }
+        av1::ModelFitted event;
+        PurchaseModel& m = *event.mutable_model();
+        m.set_currency_code(currency_code);
+        m.mutable_fit_as_of()->set_seconds(as_of_nanos / 1000000000);
+        m.mutable_fit_as_of()->set_nanos(static_cast<int32_t>(as_of_nanos % 1000000000));
+        m.set_customers(static_cast<int32_t>(pop.contact_ids.size()));
+        m.set_purchase_days(pop.purchase_days);
+        m.set_bgnbd_r(bg->params.r);
+        m.set_bgnbd_alpha(bg->params.alpha);
+        m.set_bgnbd_a(bg->params.a);
+        m.set_bgnbd_b(bg->params.b);
+        m.set_bgnbd_log_likelihood(bg->log_likelihood);
+        if (absl::StatusOr<GammaGammaFit> gg = FitGammaGamma(pop.histories); gg.ok()) {
+          m.set_gamma_gamma_p(gg->params.p);
+          m.set_gamma_gamma_q(gg->params.q);
+          m.set_gamma_gamma_gamma(gg->params.gamma);
+          m.set_gamma_gamma_log_likelihood(gg->log_likelihood);
+        }
+        return projection::Take(absl::StatusOr<av1::ModelFitted>(std::move(event)), payload,
+                                currency_code, current ? current->version() : 0);
+      },
+      [this, ctx](const std::string& currency) { return GetModel(ctx, currency); },
+      std::move(done));
+}
+
+}  // namespace crm::analytics

@@ -1,0 +1,100 @@
+// AnalyticsService: the analytics service's application layer. Reads are answered from the
+// analytics projection alone; the only write is a purchase-model fit, recorded as a ModelFitted
+// event on the service's own topic (so a rebuild reproduces the parameters without refitting).
+// A background loop refits a currency's model once its purchase history has grown by a tenth.
+//
+// Lifecycle: Open() -> projector()->Start() -> StartRefits() -> serve -> Stop(). Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/eventlog/event_log.h"
+#include "common/projection/command_writer.h"
+#include "common/projection/projector.h"
+#include "common/store/projection_store.h"
+#include "crm/analytics/v1/resources.pb.h"
+#include "services/analytics/domain/metrics.h"
+#include "services/analytics/projection/analytics_projection.h"
+
+namespace crm::analytics {
+
+using crm::analytics::v1::Customer360;
+
+struct CallContext {
+  std::string tenant;
+  std::string actor;
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+template <typename T>
+using Done = std::function<void(absl::StatusOr<T>)>;
+
+// Every customer with a purchase in one currency at a time: what RFM ranks and the models fit.
+struct Population {
+  std::vector<std::string> contact_ids;  // survivors, in id order
+  std::vector<RfmKey> rfm;               // parallel to contact_ids
+  std::vector<RepeatHistory> histories;  // parallel to contact_ids
+  int64_t purchase_days = 0;
+};
+
+class AnalyticsService {
+ public:
+  static absl::StatusOr<std::unique_ptr<AnalyticsService>> Open(const std::string& projection_dir,
+                                                                eventlog::EventLog* log,
+                                                                bool rebuild);
+  ~AnalyticsService();
+  void Stop();
+
+  // Starts the loop that refits `tenant`'s models every `interval` when the history has grown.
+  void StartRefits(const std::string& tenant, absl::Duration interval);
+
+  // NOT_FOUND for an unknown contact. A merged contact answers with its survivor.
+  absl::StatusOr<Customer360> GetCustomer360(const CallContext& ctx, const std::string& contact_id,
+                                             int64_t as_of_nanos) const;
+  // `currency_code` empty: the customer's main currency.
+  absl::StatusOr<CustomerMetrics> GetCustomerMetrics(const CallContext& ctx,
+                                                     const std::string& contact_id,
+                                                     int64_t as_of_nanos,
+                                                     const std::string& currency_code,
+                                                     int horizon_days) const;
+  absl::StatusOr<PurchaseModel> GetModel(const CallContext& ctx,
+                                         const std::string& currency_code) const;
+  // Fits on purchases at or before `as_of_nanos` and records the fit. FAILED_PRECONDITION when
+  // there are too few customers.
+  void FitModel(const CallContext& ctx, const std::string& currency_code, int64_t as_of_nanos,
+                const std::string& request_id, Done<PurchaseModel> done);
+
+  // The population of `currency_code` at `as_of_nanos` (exposed for the recomputation test).
+  absl::StatusOr<Population> PopulationOf(std::string_view tenant, const std::string& currency_code,
+                                          int64_t as_of_nanos) const;
+
+  projection::Projector* projector() { return &projector_; }
+
+ private:
+  AnalyticsService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
+  // The surviving contact of `contact_id` (itself unless merged); NOT_FOUND if unknown.
+  absl::StatusOr<std::string> Survivor(std::string_view tenant,
+                                       const std::string& contact_id) const;
+  absl::StatusOr<CustomerMetrics> Metrics(std::string_view tenant, const std::string& survivor,
+                                          const std::vector<std::string>& contacts,
+                                          int64_t as_of_nanos, std::string currency_code,
+                                          int horizon_days) const;
+  void RefitLoop(std::string tenant, absl::Duration interval);
+
+  std::unique_ptr<store::ProjectionStore> store_;
+  AnalyticsProjection projection_;
+  projection::Projector projector_;
+  projection::CommandWriter writer_;
+
+  std::mutex mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread refits_;
+};
+
+}  // namespace crm::analytics

@@ -1,0 +1,66 @@
+#include "services/analytics/api/analytics_grpc.h"
+
+#include "common/grpc/reactor.h"
+#include "services/analytics/api/validation.h"
+
+namespace crm::analytics {
+
+using grpcutil::FinishNow;
+using grpcutil::FinishWith;
+namespace v1 = crm::analytics::v1;
+
+namespace {
+constexpr absl::Duration kMaxWait = absl::Seconds(60);
+}  // namespace
+
+CallContext AnalyticsGrpc::Context(grpc::CallbackServerContext* context) const {
+  CallContext ctx;
+  ctx.tenant = tenant_;
+  ctx.deadline = grpcutil::CallDeadline(context, kMaxWait);
+  return ctx;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::GetCustomer360(grpc::CallbackServerContext* context,
+                                                        const v1::GetCustomer360Request* request,
+                                                        Customer360* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<int64_t> as_of = ValidateGetCustomer360(*request);
+  if (!as_of.ok()) return FinishNow(reactor, as_of.status());
+  FinishWith(reactor,
+             response)(service_->GetCustomer360(Context(context), request->contact_id(), *as_of));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::GetCustomerMetrics(
+    grpc::CallbackServerContext* context, const v1::GetCustomerMetricsRequest* request,
+    CustomerMetrics* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidMetricsRequest> valid = ValidateGetCustomerMetrics(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  FinishWith(reactor, response)(
+      service_->GetCustomerMetrics(Context(context), request->contact_id(), valid->as_of_nanos,
+                                   request->currency_code(), valid->horizon_days));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::GetModel(grpc::CallbackServerContext* context,
+                                                  const v1::GetModelRequest* request,
+                                                  PurchaseModel* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetModel(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(service_->GetModel(Context(context), request->currency_code()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::FitModel(grpc::CallbackServerContext* context,
+                                                  const v1::FitModelRequest* request,
+                                                  PurchaseModel* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<int64_t> as_of = ValidateFitModel(*request);
+  if (!as_of.ok()) return FinishNow(reactor, as_of.status());
+  service_->FitModel(Context(context), request->currency_code(), *as_of, request->request_id(),
+                     FinishWith(reactor, response));
+  return reactor;
+}
+
+}  // namespace crm::analytics

@@ -1,0 +1,37 @@
+// AnalyticsGrpc: crm.analytics.v1.AnalyticsService over gRPC's callback API.
+#pragma once
+
+#include <string>
+
+#include "crm/analytics/v1/analytics_service.grpc.pb.h"
+#include "services/analytics/analytics_service.h"
+
+namespace crm::analytics {
+
+class AnalyticsGrpc final : public crm::analytics::v1::AnalyticsService::CallbackService {
+ public:
+  AnalyticsGrpc(AnalyticsService* service, std::string tenant)
+      : service_(service), tenant_(std::move(tenant)) {}
+
+  grpc::ServerUnaryReactor* GetCustomer360(grpc::CallbackServerContext* context,
+                                           const crm::analytics::v1::GetCustomer360Request* request,
+                                           Customer360* response) override;
+  grpc::ServerUnaryReactor* GetCustomerMetrics(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::GetCustomerMetricsRequest* request,
+      CustomerMetrics* response) override;
+  grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
+                                     const crm::analytics::v1::GetModelRequest* request,
+                                     PurchaseModel* response) override;
+  grpc::ServerUnaryReactor* FitModel(grpc::CallbackServerContext* context,
+                                     const crm::analytics::v1::FitModelRequest* request,
+                                     PurchaseModel* response) override;
+
+ private:
+  CallContext Context(grpc::CallbackServerContext* context) const;
+
+  AnalyticsService* const service_;
+  const std::string tenant_;
+};
+
+}  // namespace crm::analytics

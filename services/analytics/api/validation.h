@@ -1,0 +1,26 @@
+// Request validation for AnalyticsService: every field checked, errors name the field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "crm/analytics/v1/analytics_service.pb.h"
+
+namespace crm::analytics {
+
+// The request's as_of in nanoseconds, or the time of the call when unset.
+absl::StatusOr<int64_t> ValidateAsOf(bool has_as_of, const google::protobuf::Timestamp& as_of);
+
+absl::StatusOr<int64_t> ValidateGetCustomer360(
+    const crm::analytics::v1::GetCustomer360Request& request);
+struct ValidMetricsRequest {
+  int64_t as_of_nanos = 0;
+  int horizon_days = 365;
+};
+absl::StatusOr<ValidMetricsRequest> ValidateGetCustomerMetrics(
+    const crm::analytics::v1::GetCustomerMetricsRequest& request);
+absl::Status ValidateGetModel(const crm::analytics::v1::GetModelRequest& request);
+absl::StatusOr<int64_t> ValidateFitModel(const crm::analytics::v1::FitModelRequest& request);
+
+}  // namespace crm::analytics

@@ -1,0 +1,383 @@
+#include "services/analytics/projection/analytics_projection.h"
+
+#include <algorithm>
+
+#include "common/projection/aggregate.h"
+#include "common/status/status_macros.h"
+#include "common/store/big_endian.h"
+#include "crm/analytics/v1/events.pb.h"
+#include "services/contact/domain/apply.h"
+#include "services/contact/projection/contact_fold.h"
+#include "services/interaction/domain/apply.h"
+#include "services/interaction/domain/case.h"
+#include "services/interaction/domain/interaction.h"
+#include "services/interaction/domain/task.h"
+#include "services/sales/domain/deal.h"
+#include "services/sales/domain/order.h"
+
+namespace crm::analytics {
+
+namespace av1 = crm::analytics::v1;
+namespace cv1 = crm::contact::v1;
+namespace iv1 = crm::interaction::v1;
+namespace sv1 = crm::sales::v1;
+using crm::common::v1::EventEnvelope;
+using projection::TimestampNanos;
+using store::Cf;
+
+namespace {
+
+std::string Key(char kind, std::string_view tenant, std::string_view id) {
+  std::string k{kind, '/'};
+  k.append(tenant);
+  k.push_back('\0');
+  k.append(id);
+  return k;
+}
+
+std::string Prefix(char kind, std::string_view tenant, std::string_view id) {
+  return Key(kind, tenant, id) + '\0';
+}
+
+// Newest first: the inverted time, then the id.
+std::string NewestFirst(int64_t nanos, std::string_view id) {
+  std::string k;
+  store::PutBigEndian(k, UINT64_MAX - static_cast<uint64_t>(nanos));
+  k.append(id);
+  return k;
+}
+
+template <typename T>
+absl::StatusOr<std::optional<T>> Parse(const std::optional<std::string>& raw) {
+  if (!raw) return std::nullopt;
+  T record;
+  if (!record.ParseFromString(*raw)) {
+    return absl::DataLossError("corrupt record in the analytics projection");
+  }
+  return record;
+}
+
+template <typename T>
+absl::StatusOr<std::optional<T>> ReadIn(store::ProjectionStore::Batch& batch,
+                                        const std::string& key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  return Parse<T>(raw);
+}
+
+template <typename T>
+absl::StatusOr<std::optional<T>> ReadFrom(const store::ProjectionStore& store,
+                                          const std::string& key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, store.Get(Cf::kState, key));
+  return Parse<T>(raw);
+}
+
+// Replaces `id`'s entries under the index kind from `old_entries` to `new_entries`
+// (contact -> position suffix).
+void Reindex(store::ProjectionStore::Batch& batch, char kind, std::string_view tenant,
+             const std::vector<std::pair<std::string, std::string>>& old_entries,
+             const std::vector<std::pair<std::string, std::string>>& new_entries) {
+  for (const auto& e : old_entries) {
+    if (std::find(new_entries.begin(), new_entries.end(), e) == new_entries.end()) {
+      batch.Delete(Cf::kIndex, Prefix(kind, tenant, e.first) + e.second);
+    }
+  }
+  for (const auto& e : new_entries) {
+    if (std::find(old_entries.begin(), old_entries.end(), e) == old_entries.end()) {
+      batch.Put(Cf::kIndex, Prefix(kind, tenant, e.first) + e.second, "");
+    }
+  }
+}
+
+bool IsInteractionEvent(std::string_view t) {
+  return t == interaction::kInteractionLoggedType || t == interaction::kInteractionUpdatedType ||
+         t == interaction::kInteractionDeletedType;
+}
+
+bool IsContactRecordEvent(std::string_view t) {
+  return t == contact::kContactCreatedType || t == contact::kContactUpdatedType ||
+         t == contact::kContactArchivedType || t == contact::kContactMergedIntoType ||
+         t == contact::kContactsMergedType || t == contact::kContactsUnmergedType ||
+         t == contact::kContactUnmergedType;
+}
+
+bool Counts(const sv1::Order& o) {
+  return o.status() != sv1::ORDER_STATUS_CANCELLED && o.net().minor_units() > 0;
+}
+
+}  // namespace
+
+bool AnalyticsProjection::Handles(std::string_view t) const {
+  // Every event of the services it follows: what it does not need it passes over.
+  return t.starts_with("crm.contact.v1.") || t.starts_with("crm.interaction.v1.") ||
+         t.starts_with("crm.sales.v1.") || t == "crm.analytics.v1.ModelFitted";
+}
+
+absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& event,
+                                                        store::ProjectionStore::Batch& batch) {
+  const std::string& t = event.event_type();
+  if (directory::IsContactEvent(t)) return ApplyContactEvent(event, batch);
+  if (sales::IsOrderEvent(t)) return ApplyOrderEvent(event, batch);
+  if (sales::IsDealEvent(t)) return ApplyDealEvent(event, batch);
+  if (IsInteractionEvent(t)) return ApplyInteractionEvent(event, batch);
+  if (interaction::IsCaseEvent(t)) return ApplyCaseEvent(event, batch);
+  if (interaction::IsTaskEvent(t)) return ApplyTaskEvent(event, batch);
+  if (t == "crm.analytics.v1.ModelFitted") return ApplyModelEvent(event, batch);
+  return absl::OkStatus();  // products, pipelines: not needed here yet
+}
+
+absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  RETURN_IF_ERROR(directory_.Apply(event, batch));
+  const std::string& t = event.event_type();
+  if (contact::IsCompanyEvent(t)) {
+    const std::string key = Key('m', event.tenant(), event.aggregate_id());
+    ASSIGN_OR_RETURN(std::optional<cv1::Company> current, ReadIn<cv1::Company>(batch, key));
+    absl::StatusOr<cv1::Company> next = contact::ApplyCompany(current, event);
+    if (!next.ok()) return next.status();
+    batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+    return absl::OkStatus();
+  }
+  if (!IsContactRecordEvent(t)) return absl::OkStatus();
+  const std::string key = Key('c', event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<cv1::Contact> current, ReadIn<cv1::Contact>(batch, key));
+  ASSIGN_OR_RETURN(absl::StatusOr<cv1::Contact> next,
+                   contact::FoldContactEvent(current, event, batch, 'g'));
+  if (!next.ok()) return next.status();
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Key('r', event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<sv1::Order> current, ReadIn<sv1::Order>(batch, key));
+  absl::StatusOr<sv1::Order> next = sales::ApplyOrder(current, event);
+  if (!next.ok()) return next.status();
+  if (!current) {
+    batch.Put(Cf::kIndex,
+              Prefix('h', event.tenant(), next->contact_id()) +
+                  NewestFirst(TimestampNanos(next->order_time()), next->id()),
+              "");
+  }
+  // The buyer's ledger: the order is in it while it counts as a purchase.
+  const std::string ledger_key = Key('u', event.tenant(), next->contact_id());
+  ASSIGN_OR_RETURN(std::optional<av1::PurchaseLedger> ledger,
+                   ReadIn<av1::PurchaseLedger>(batch, ledger_key));
+  av1::PurchaseLedger updated;
+  bool placed = false;
+  auto add = [&] {
+    av1::LedgerPurchase* p = updated.add_purchases();
+    p->set_order_id(next->id());
+    *p->mutable_order_time() = next->order_time();
+    *p->mutable_net() = next->net();
+    placed = true;
+  };
+  if (ledger) {
+    for (const av1::LedgerPurchase& p : ledger->purchases()) {
+      if (!placed && p.order_id() >= next->id() && Counts(*next)) add();
+      if (p.order_id() != next->id()) *updated.add_purchases() = p;
+    }
+  }
+  if (!placed && Counts(*next)) add();
+  if (updated.purchases().empty()) {
+    batch.Delete(Cf::kState, ledger_key);
+  } else {
+    batch.Put(Cf::kState, ledger_key, projection::SerializeDeterministic(updated));
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> AnalyticsProjection::ApplyDealEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Key('l', event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<sv1::Deal> current, ReadIn<sv1::Deal>(batch, key));
+  absl::StatusOr<sv1::Deal> next = sales::ApplyDeal(current, event);
+  if (!next.ok()) return next.status();
+  if (!current && !next->contact_id().empty()) {
+    batch.Put(Cf::kIndex, Prefix('e', event.tenant(), next->contact_id()) + next->id(), "");
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> AnalyticsProjection::ApplyInteractionEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Key('n', event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<iv1::Interaction> current, ReadIn<iv1::Interaction>(batch, key));
+  absl::StatusOr<iv1::Interaction> next = interaction::Apply(current, event);
+  if (!next.ok()) return next.status();
+  auto entries = [](const std::optional<iv1::Interaction>& i) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (i && !i->deleted()) {
+      for (const std::string& c : i->contact_ids()) {
+        out.emplace_back(c, NewestFirst(TimestampNanos(i->occurred_at()), i->id()));
+      }
+    }
+    return out;
+  };
+  Reindex(batch, 'i', event.tenant(), entries(current), entries(*next));
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> AnalyticsProjection::ApplyCaseEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Key('s', event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<iv1::Case> current, ReadIn<iv1::Case>(batch, key));
+  absl::StatusOr<iv1::Case> next = interaction::ApplyCase(current, event);
+  if (!next.ok()) return next.status();
+  if (!current && !next->contact_id().empty()) {
+    batch.Put(Cf::kIndex, Prefix('a', event.tenant(), next->contact_id()) + next->id(), "");
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> AnalyticsProjection::ApplyTaskEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Key('t', event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<iv1::Task> current, ReadIn<iv1::Task>(batch, key));
+  absl::StatusOr<iv1::Task> next = interaction::ApplyTask(current, event);
+  if (!next.ok()) return next.status();
+  if (!current && !next->contact_id().empty()) {
+    batch.Put(Cf::kIndex, Prefix('b', event.tenant(), next->contact_id()) + next->id(), "");
+  }
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> AnalyticsProjection::ApplyModelEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Key('f', event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<av1::PurchaseModel> current,
+                   ReadIn<av1::PurchaseModel>(batch, key));
+  if (absl::Status s = projection::CheckEventVersion(current, event, "model"); !s.ok()) return s;
+  av1::ModelFitted fitted;
+  if (!event.payload().UnpackTo(&fitted)) return absl::InvalidArgumentError("bad payload");
+  av1::PurchaseModel next = fitted.model();
+  next.set_currency_code(event.aggregate_id());
+  next.set_version(event.aggregate_version());
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(next));
+  return absl::OkStatus();
+}
+
+// --- Reads ------------------------------------------------------------------------------------
+
+absl::StatusOr<std::optional<cv1::Contact>> AnalyticsProjection::GetContact(
+    std::string_view tenant, std::string_view id) const {
+  return ReadFrom<cv1::Contact>(*store_, Key('c', tenant, id));
+}
+
+absl::StatusOr<std::optional<cv1::Company>> AnalyticsProjection::GetCompany(
+    std::string_view tenant, std::string_view id) const {
+  return ReadFrom<cv1::Company>(*store_, Key('m', tenant, id));
+}
+
+absl::StatusOr<std::optional<av1::PurchaseModel>> AnalyticsProjection::GetModel(
+    std::string_view tenant, std::string_view currency) const {
+  return ReadFrom<av1::PurchaseModel>(*store_, Key('f', tenant, currency));
+}
+
+absl::StatusOr<std::vector<av1::LedgerPurchase>> AnalyticsProjection::Purchases(
+    std::string_view tenant, const std::vector<std::string>& contacts) const {
+  std::vector<av1::LedgerPurchase> out;
+  for (const std::string& c : contacts) {
+    ASSIGN_OR_RETURN(std::optional<av1::PurchaseLedger> ledger,
+                     ReadFrom<av1::PurchaseLedger>(*store_, Key('u', tenant, c)));
+    if (!ledger) continue;
+    for (const av1::LedgerPurchase& p : ledger->purchases()) out.push_back(p);
+  }
+  return out;
+}
+
+absl::Status AnalyticsProjection::ForEachLedger(
+    std::string_view tenant,
+    const std::function<void(std::string_view, const av1::PurchaseLedger&)>& fn) const {
+  const std::string prefix = Key('u', tenant, "");
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kState, prefix, "", [&](std::string_view key, std::string_view value) {
+        av1::PurchaseLedger ledger;
+        if (!ledger.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          error = absl::DataLossError("corrupt purchase ledger");
+          return false;
+        }
+        fn(key.substr(prefix.size()), ledger);
+        return true;
+      }));
+  return error;
+}
+
+namespace {
+
+// The ids under `kind` for each contact: up to `limit` per contact, merged by position.
+absl::StatusOr<std::vector<std::string>> IndexedIds(const store::ProjectionStore& store, char kind,
+                                                    std::string_view tenant,
+                                                    const std::vector<std::string>& contacts,
+                                                    size_t limit, size_t id_offset) {
+  std::vector<std::string> positions;
+  for (const std::string& c : contacts) {
+    const std::string prefix = Prefix(kind, tenant, c);
+    size_t taken = 0;
+    RETURN_IF_ERROR(store.Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
+      positions.emplace_back(key.substr(prefix.size()));
+      return ++taken < limit;
+    }));
+  }
+  std::sort(positions.begin(), positions.end());
+  if (positions.size() > limit) positions.resize(limit);
+  for (std::string& p : positions) p = p.substr(id_offset);
+  return positions;
+}
+
+template <typename T>
+absl::StatusOr<std::vector<T>> Records(const store::ProjectionStore& store, char kind,
+                                       std::string_view tenant,
+                                       const std::vector<std::string>& ids) {
+  std::vector<T> out;
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(std::optional<T> r, ReadFrom<T>(store, Key(kind, tenant, id)));
+    if (r) out.push_back(*std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<sv1::Order>> AnalyticsProjection::LatestOrders(
+    std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   IndexedIds(*store_, 'h', tenant, contacts, limit, 8));
+  return Records<sv1::Order>(*store_, 'r', tenant, ids);
+}
+
+absl::StatusOr<std::vector<iv1::Interaction>> AnalyticsProjection::LatestInteractions(
+    std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   IndexedIds(*store_, 'i', tenant, contacts, limit, 8));
+  return Records<iv1::Interaction>(*store_, 'n', tenant, ids);
+}
+
+absl::StatusOr<std::vector<sv1::Deal>> AnalyticsProjection::Deals(
+    std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   IndexedIds(*store_, 'e', tenant, contacts, limit, 0));
+  return Records<sv1::Deal>(*store_, 'l', tenant, ids);
+}
+
+absl::StatusOr<std::vector<iv1::Case>> AnalyticsProjection::Cases(
+    std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   IndexedIds(*store_, 'a', tenant, contacts, limit, 0));
+  return Records<iv1::Case>(*store_, 's', tenant, ids);
+}
+
+absl::StatusOr<std::vector<iv1::Task>> AnalyticsProjection::Tasks(
+    std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   IndexedIds(*store_, 'b', tenant, contacts, limit, 0));
+  return Records<iv1::Task>(*store_, 't', tenant, ids);
+}
+
+}  // namespace crm::analytics

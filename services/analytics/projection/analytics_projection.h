@@ -1,0 +1,108 @@
+// AnalyticsProjection: every customer's file, built from the events of the contact, interaction
+// and sales services (and the analytics service's own model fits), and the reads the analytics
+// service answers from.
+//
+// Keys (every one tenant-prefixed):
+//   kState "c/" tenant \0 contact_id   -> crm.contact.v1.Contact (folded as the contact service
+//                                         folds it; contact_fold.h)
+//   kState "m/" tenant \0 company_id   -> crm.contact.v1.Company
+//   kState "r/" tenant \0 order_id     -> crm.sales.v1.Order
+//   kState "l/" tenant \0 deal_id      -> crm.sales.v1.Deal
+//   kState "n/" tenant \0 interaction  -> crm.interaction.v1.Interaction
+//   kState "s/" tenant \0 case_id      -> crm.interaction.v1.Case
+//   kState "t/" tenant \0 task_id      -> crm.interaction.v1.Task
+//   kState "u/" tenant \0 contact_id   -> PurchaseLedger (the contact's own purchases)
+//   kState "f/" tenant \0 currency     -> PurchaseModel (the latest fit)
+//   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
+//   kIndex "h/" tenant \0 contact_id \0 ~time id     -> "" (orders, newest first)
+//   kIndex "i/" tenant \0 contact_id \0 ~time id     -> "" (interactions, newest first)
+//   kIndex "e/" tenant \0 contact_id \0 deal_id      -> "" (deals)
+//   kIndex "a/" tenant \0 contact_id \0 case_id      -> "" (cases)
+//   kIndex "b/" tenant \0 contact_id \0 task_id      -> "" (tasks)
+// The contact directory owns "k/" and "z/"; the projector "o/" in kIndex.
+//
+// Merges are followed at read: a customer's records are those of the contact and of every
+// contact merged into it (ContactDirectory::WithMerged), so apply never moves records and an
+// unmerge gives them back exactly.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/directory/contact_directory.h"
+#include "common/projection/projector.h"
+#include "common/store/projection_store.h"
+#include "crm/analytics/v1/projection.pb.h"
+#include "crm/analytics/v1/resources.pb.h"
+#include "crm/contact/v1/resources.pb.h"
+#include "crm/interaction/v1/resources.pb.h"
+#include "crm/sales/v1/resources.pb.h"
+
+namespace crm::analytics {
+
+inline constexpr char kTopic[] = "crm.analytics.v1";
+inline constexpr char kModelAggregateType[] = "model";
+
+class AnalyticsProjection final : public projection::EventApplier {
+ public:
+  explicit AnalyticsProjection(store::ProjectionStore* store) : store_(store), directory_(store) {}
+
+  bool Handles(std::string_view event_type) const override;
+  absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
+                                     store::ProjectionStore::Batch& batch) override;
+
+  const directory::ContactDirectory& directory() const { return directory_; }
+
+  absl::StatusOr<std::optional<crm::contact::v1::Contact>> GetContact(std::string_view tenant,
+                                                                      std::string_view id) const;
+  absl::StatusOr<std::optional<crm::contact::v1::Company>> GetCompany(std::string_view tenant,
+                                                                      std::string_view id) const;
+  // The purchases of `contacts` (their own ledgers, concatenated).
+  absl::StatusOr<std::vector<crm::analytics::v1::LedgerPurchase>> Purchases(
+      std::string_view tenant, const std::vector<std::string>& contacts) const;
+  // Calls `fn(contact_id, ledger)` for every contact with purchases, in contact id order.
+  absl::Status ForEachLedger(
+      std::string_view tenant,
+      const std::function<void(std::string_view, const crm::analytics::v1::PurchaseLedger&)>& fn)
+      const;
+
+  // The newest `limit` orders / interactions of `contacts`, newest first.
+  absl::StatusOr<std::vector<crm::sales::v1::Order>> LatestOrders(
+      std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
+  absl::StatusOr<std::vector<crm::interaction::v1::Interaction>> LatestInteractions(
+      std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
+  // The deals, cases and tasks of `contacts` (at most `limit` each kind), in id order.
+  absl::StatusOr<std::vector<crm::sales::v1::Deal>> Deals(std::string_view tenant,
+                                                          const std::vector<std::string>& contacts,
+                                                          size_t limit) const;
+  absl::StatusOr<std::vector<crm::interaction::v1::Case>> Cases(
+      std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
+  absl::StatusOr<std::vector<crm::interaction::v1::Task>> Tasks(
+      std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
+
+  absl::StatusOr<std::optional<crm::analytics::v1::PurchaseModel>> GetModel(
+      std::string_view tenant, std::string_view currency) const;
+
+ private:
+  absl::StatusOr<absl::Status> ApplyContactEvent(const crm::common::v1::EventEnvelope& event,
+                                                 store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyOrderEvent(const crm::common::v1::EventEnvelope& event,
+                                               store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyDealEvent(const crm::common::v1::EventEnvelope& event,
+                                              store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyInteractionEvent(const crm::common::v1::EventEnvelope& event,
+                                                     store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyCaseEvent(const crm::common::v1::EventEnvelope& event,
+                                              store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyTaskEvent(const crm::common::v1::EventEnvelope& event,
+                                              store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyModelEvent(const crm::common::v1::EventEnvelope& event,
+                                               store::ProjectionStore::Batch& batch);
+
+  store::ProjectionStore* const store_;
+  const directory::ContactDirectory directory_;
+};
+
+}  // namespace crm::analytics

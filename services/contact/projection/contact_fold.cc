@@ -1,0 +1,59 @@
+#include "services/contact/projection/contact_fold.h"
+
+#include <vector>
+
+#include "common/projection/projector.h"
+#include "common/status/status_macros.h"
+#include "common/store/big_endian.h"
+#include "services/contact/domain/apply.h"
+
+namespace crm::contact {
+
+using crm::common::v1::EventEnvelope;
+using store::Cf;
+
+namespace {
+
+std::string HistoryPrefix(char kind, std::string_view tenant, std::string_view id) {
+  std::string k{kind, '/'};
+  k.append(tenant);
+  k.push_back('\0');
+  k.append(id);
+  k.push_back('\0');
+  return k;
+}
+
+}  // namespace
+
+absl::StatusOr<absl::StatusOr<Contact>> FoldContactEvent(const std::optional<Contact>& current,
+                                                         const EventEnvelope& event,
+                                                         store::ProjectionStore::Batch& batch,
+                                                         char history_kind) {
+  const std::string prefix = HistoryPrefix(history_kind, event.tenant(), event.aggregate_id());
+  absl::StatusOr<Contact> next = absl::InternalError("unset");
+  if (event.event_type() == kContactsUnmergedType) {
+    std::vector<EventEnvelope> history;
+    absl::Status error;
+    RETURN_IF_ERROR(batch.Scan(Cf::kIndex, prefix, [&](std::string_view, std::string_view value) {
+      EventEnvelope e;
+      if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        error = absl::DataLossError("corrupt contact event");
+        return false;
+      }
+      history.push_back(std::move(e));
+      return true;
+    }));
+    RETURN_IF_ERROR(error);
+    next = ApplyUnmerge(current, event, history);
+  } else {
+    next = Apply(current, event);
+  }
+  if (next.ok()) {
+    std::string key = prefix;
+    store::PutBigEndian(key, static_cast<uint64_t>(next->version()));
+    batch.Put(Cf::kIndex, key, projection::SerializeDeterministic(event));
+  }
+  return next;
+}
+
+}  // namespace crm::contact

@@ -1,0 +1,240 @@
+// The analytics service over gRPC: an order placed through the sales service shows in the
+// customer's 360 and metrics, in the node and as separate processes on the dev broker; merges,
+// model fits, restart and rebuild; bad input for every RPC.
+#include <gtest/gtest.h>
+
+#include "crm/analytics/v1/analytics_service.grpc.pb.h"
+#include "crm/sales/v1/sales_service.grpc.pb.h"
+#include "tests/integration/contact_client.h"
+
+namespace crm::testing {
+namespace {
+
+namespace av1 = crm::analytics::v1;
+namespace iv1 = crm::interaction::v1;
+namespace sv1 = crm::sales::v1;
+
+constexpr int64_t kJan2026 = 1767225600;
+
+class AnalyticsTest : public ::testing::Test {
+ protected:
+  void StartNode(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    node_ = StartServer("crm-node", args, dir_.path());
+    ASSERT_FALSE(node_.addr.empty());
+    sales_ = sv1::SalesService::NewStub(node_.channel);
+    analytics_ = av1::AnalyticsService::NewStub(node_.channel);
+  }
+
+  static grpc::Status Place(sv1::SalesService::Stub& sales, const std::string& contact,
+                            int64_t seconds, int64_t cents, sv1::Order* out) {
+    sv1::PlaceOrderRequest req;
+    req.mutable_order()->set_contact_id(contact);
+    req.mutable_order()->mutable_order_time()->set_seconds(seconds);
+    auto* line = req.mutable_order()->add_line_items();
+    line->set_product_id("P");
+    line->set_quantity(1);
+    line->mutable_unit_price()->set_currency_code("EUR");
+    line->mutable_unit_price()->set_minor_units(cents);
+    return sales.PlaceOrder(Ctx().get(), req, out);
+  }
+
+  // The customer's EUR metrics at 2026-07-01, once they show `orders` orders.
+  static av1::CustomerMetrics MetricsOnce(av1::AnalyticsService::Stub& analytics,
+                                          const std::string& contact, int orders) {
+    av1::GetCustomerMetricsRequest req;
+    req.set_contact_id(contact);
+    req.mutable_as_of()->set_seconds(kJan2026 + 181 * 86400);
+    req.set_currency_code("EUR");
+    av1::CustomerMetrics m;
+    EXPECT_TRUE(WaitFor([&] {
+      return analytics.GetCustomerMetrics(Ctx().get(), req, &m).ok() && m.order_count() == orders;
+    })) << m.DebugString();
+    return m;
+  }
+
+  TempDir dir_;
+  Server node_;
+  std::unique_ptr<sv1::SalesService::Stub> sales_;
+  std::unique_ptr<av1::AnalyticsService::Stub> analytics_;
+};
+
+TEST_F(AnalyticsTest, OrdersShowInThe360AndMetricsAcrossMergesFitsAndRebuild) {
+  StartNode();
+  Contact ann, bob;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "ann@example.com", &ann).ok());
+  ASSERT_TRUE(CreateContact(node_, "Bob", "Ray", "", &bob).ok());
+  sv1::Order o1, o2, o3;
+  ASSERT_TRUE(Place(*sales_, ann.id(), kJan2026, 1000, &o1).ok());
+  ASSERT_TRUE(Place(*sales_, ann.id(), kJan2026 + 30 * 86400, 3000, &o2).ok());
+  ASSERT_TRUE(Place(*sales_, bob.id(), kJan2026 + 10 * 86400, 500, &o3).ok());
+  iv1::LogInteractionRequest call;
+  call.mutable_interaction()->add_contact_ids(ann.id());
+  call.mutable_interaction()->mutable_occurred_at()->set_seconds(kJan2026 + 40 * 86400);
+  call.mutable_interaction()->set_channel(iv1::CHANNEL_CALL);
+  call.mutable_interaction()->set_direction(iv1::DIRECTION_INBOUND);
+  call.mutable_interaction()->set_subject("Where is my parcel");
+  iv1::Interaction logged;
+  ASSERT_TRUE(node_.interactions->LogInteraction(Ctx().get(), call, &logged).ok());
+  iv1::OpenCaseRequest open;
+  open.mutable_case_()->set_contact_id(ann.id());
+  open.mutable_case_()->set_subject("Parcel lost");
+  iv1::Case opened;
+  ASSERT_TRUE(node_.interactions->OpenCase(Ctx().get(), open, &opened).ok());
+
+  av1::CustomerMetrics m = MetricsOnce(*analytics_, ann.id(), 2);
+  EXPECT_EQ(m.lifetime_revenue().minor_units(), 4000);
+  EXPECT_EQ(m.average_order_value().minor_units(), 2000);
+  EXPECT_EQ(m.typical_interval_seconds(), 30 * 86400);
+  EXPECT_EQ(m.rfm().customers(), 2);
+  EXPECT_FALSE(m.has_model());
+
+  av1::GetCustomer360Request file_req;
+  file_req.set_contact_id(ann.id());
+  av1::Customer360 file;
+  ASSERT_TRUE(WaitFor([&] {
+    return analytics_->GetCustomer360(Ctx().get(), file_req, &file).ok() &&
+           file.open_cases_size() == 1 && file.latest_interactions_size() == 1;
+  })) << file.DebugString();
+  EXPECT_EQ(file.contact().personal().emails(0).address(), "ann@example.com");
+  ASSERT_EQ(file.latest_orders_size(), 2);
+  EXPECT_EQ(file.latest_orders(0).id(), o2.id());  // newest first
+  EXPECT_EQ(file.metrics().order_count(), 2);
+
+  // Bob merged into Ann: his order is hers; asking for Bob answers with Ann.
+  crm::contact::v1::MergeContactsRequest merge;
+  merge.set_survivor_id(ann.id());
+  merge.set_merged_id(bob.id());
+  Contact survivor;
+  ASSERT_TRUE(node_.contacts->MergeContacts(Ctx().get(), merge, &survivor).ok());
+  m = MetricsOnce(*analytics_, bob.id(), 3);
+  EXPECT_EQ(m.contact_id(), ann.id());
+  EXPECT_EQ(m.lifetime_revenue().minor_units(), 4500);
+  file_req.set_contact_id(bob.id());
+  ASSERT_TRUE(analytics_->GetCustomer360(Ctx().get(), file_req, &file).ok());
+  EXPECT_EQ(file.contact().id(), ann.id());
+  ASSERT_EQ(file.merged_contact_ids_size(), 1);
+  EXPECT_EQ(file.merged_contact_ids(0), bob.id());
+  EXPECT_EQ(file.latest_orders_size(), 3);
+
+  // Too few customers for a model; with a dozen repeat buyers, a fit is recorded and used.
+  av1::FitModelRequest fit;
+  fit.set_currency_code("EUR");
+  fit.mutable_as_of()->set_seconds(kJan2026 + 181 * 86400);
+  av1::PurchaseModel model;
+  grpc::Status few = analytics_->FitModel(Ctx().get(), fit, &model);
+  EXPECT_EQ(few.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(few.error_message().rfind("currency_code", 0), 0u) << few.error_message();
+  std::string last;
+  for (int i = 0; i < 12; ++i) {
+    Contact c;
+    ASSERT_TRUE(CreateContact(node_, "Buyer", std::to_string(i), "", &c).ok());
+    for (int k = 0; k <= i % 4; ++k) {
+      sv1::Order o;
+      ASSERT_TRUE(Place(*sales_, c.id(), kJan2026 + (i + 20 * k) * 86400, 700 + 100 * k, &o).ok());
+    }
+    last = c.id();
+  }
+  MetricsOnce(*analytics_, last, 4);
+  fit.set_request_id("fit-1");
+  grpc::Status fitted = analytics_->FitModel(Ctx().get(), fit, &model);
+  ASSERT_TRUE(fitted.ok()) << fitted.error_message();
+  EXPECT_EQ(model.customers(), 13);
+  EXPECT_GT(model.bgnbd_r(), 0);
+  av1::PurchaseModel again;
+  ASSERT_TRUE(analytics_->FitModel(Ctx().get(), fit, &again).ok());  // repeated request
+  EXPECT_EQ(again.version(), model.version());
+  av1::GetModelRequest get_model;
+  get_model.set_currency_code("EUR");
+  ASSERT_TRUE(analytics_->GetModel(Ctx().get(), get_model, &again).ok());
+  EXPECT_EQ(again.bgnbd_alpha(), model.bgnbd_alpha());
+  m = MetricsOnce(*analytics_, ann.id(), 3);
+  EXPECT_TRUE(m.has_model());
+  EXPECT_GT(m.probability_alive(), 0);
+  EXPECT_EQ(m.rfm().customers(), 13);
+
+  // Restart, then rebuild: the same projection and the same answers.
+  crm::admin::v1::GetProjectionStatusResponse before, after;
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "analytics"));
+  ASSERT_TRUE(ProjectionStatus(node_, &before, "analytics").ok());
+  ASSERT_EQ(node_.process->Stop(SIGTERM), 0);
+  StartNode({"--rebuild"});
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "analytics"));
+  ASSERT_TRUE(ProjectionStatus(node_, &after, "analytics").ok());
+  EXPECT_EQ(after.checksum(), before.checksum());
+  av1::CustomerMetrics rebuilt = MetricsOnce(*analytics_, ann.id(), 3);
+  EXPECT_EQ(rebuilt.probability_alive(), m.probability_alive());
+}
+
+TEST_F(AnalyticsTest, BadInputForEveryRpc) {
+  StartNode();
+  av1::Customer360 file;
+  av1::GetCustomer360Request file_req;
+  ExpectInvalid(analytics_->GetCustomer360(Ctx().get(), file_req, &file), "contact_id");
+  file_req.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  file_req.mutable_as_of()->set_nanos(-5);
+  ExpectInvalid(analytics_->GetCustomer360(Ctx().get(), file_req, &file), "as_of");
+  file_req.clear_as_of();
+  EXPECT_EQ(analytics_->GetCustomer360(Ctx().get(), file_req, &file).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  av1::CustomerMetrics m;
+  av1::GetCustomerMetricsRequest metrics;
+  metrics.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  metrics.set_currency_code("EURO");
+  ExpectInvalid(analytics_->GetCustomerMetrics(Ctx().get(), metrics, &m), "currency_code");
+  metrics.set_currency_code("EUR");
+  metrics.set_horizon_days(4000);
+  ExpectInvalid(analytics_->GetCustomerMetrics(Ctx().get(), metrics, &m), "horizon_days");
+  metrics.set_horizon_days(30);
+  EXPECT_EQ(analytics_->GetCustomerMetrics(Ctx().get(), metrics, &m).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  av1::PurchaseModel model;
+  ExpectInvalid(analytics_->GetModel(Ctx().get(), av1::GetModelRequest(), &model), "currency_code");
+  av1::GetModelRequest get_model;
+  get_model.set_currency_code("EUR");
+  EXPECT_EQ(analytics_->GetModel(Ctx().get(), get_model, &model).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  av1::FitModelRequest fit;
+  fit.set_currency_code("EUR");
+  fit.set_request_id("has space");
+  ExpectInvalid(analytics_->FitModel(Ctx().get(), fit, &model), "request_id");
+  fit.set_request_id("");
+  fit.set_currency_code("");
+  ExpectInvalid(analytics_->FitModel(Ctx().get(), fit, &model), "currency_code");
+}
+
+TEST_F(AnalyticsTest, SeparateProcessesOnTheDevBroker) {
+  Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
+  const std::string brokers = broker.ReadLine();
+  ASSERT_FALSE(brokers.empty());
+  auto args = [&](const std::string& data) {
+    return std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir",      dir_.Sub(data),
+                                    "--log",    "kafka",       "--kafka-brokers", brokers};
+  };
+  Server contacts = StartServer("crm-contact", args("c"), dir_.path());
+  Server sales = StartServer("crm-sales", args("s"), dir_.path());
+  Server analytics = StartServer("crm-analytics", args("a"), dir_.path());
+  ASSERT_FALSE(contacts.addr.empty());
+  ASSERT_FALSE(sales.addr.empty());
+  ASSERT_FALSE(analytics.addr.empty());
+  auto sales_stub = sv1::SalesService::NewStub(sales.channel);
+  auto analytics_stub = av1::AnalyticsService::NewStub(analytics.channel);
+  Contact ann;
+  ASSERT_TRUE(CreateContact(contacts, "Ann", "Lee", "", &ann).ok());
+  sv1::Order order;
+  grpc::Status placed = Place(*sales_stub, ann.id(), kJan2026, 2500, &order);
+  ASSERT_TRUE(placed.ok()) << placed.error_message();
+  const av1::CustomerMetrics m = MetricsOnce(*analytics_stub, ann.id(), 1);
+  EXPECT_EQ(m.lifetime_revenue().minor_units(), 2500);
+  av1::GetCustomer360Request file_req;
+  file_req.set_contact_id(ann.id());
+  av1::Customer360 file;
+  ASSERT_TRUE(analytics_stub->GetCustomer360(Ctx().get(), file_req, &file).ok());
+  ASSERT_EQ(file.latest_orders_size(), 1);
+  EXPECT_EQ(file.latest_orders(0).id(), order.id());
+  EXPECT_EQ(file.contact().personal().given_name(), "Ann");
+}
+
+}  // namespace
+}  // namespace crm::testing

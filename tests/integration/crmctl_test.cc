@@ -226,6 +226,20 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
                                "2026-02-01T00:00:00Z", "--currency", "EUR"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(refused.err, "period_end")) << refused.err;
+
+  // The customer's file and figures from the analytics service.
+  ASSERT_TRUE(WaitFor([&] {
+    return Field(Ctl({"customer", "metrics", wile_id, "--as-of", "2026-04-01T00:00:00Z"}).out,
+                 "orders") == "1";
+  }));
+  CommandResult metrics = Ctl({"customer", "metrics", wile_id, "--as-of", "2026-04-01T00:00:00Z"});
+  EXPECT_EQ(Field(metrics.out, "revenue"), "EUR 14.99") << metrics.out;
+  CommandResult file = Ctl({"customer", "360", wile_id});
+  ASSERT_EQ(file.exit_code, 0) << file.err;
+  EXPECT_TRUE(absl::StrContains(file.out, order_id)) << file.out;
+  CommandResult no_model = Ctl({"model", "get", "EUR"});
+  EXPECT_EQ(no_model.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(no_model.err, "NOT_FOUND")) << no_model.err;
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

@@ -85,5 +85,6 @@ void RegisterInteractionCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterCaseAndTaskCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterPipelineCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterAnalyticsCommands(CLI::App& app, Client& client, int& exit_code);
 
 }  // namespace crm::ctl

@@ -25,6 +25,9 @@ constexpr size_t kLatest = 10;       // orders and interactions in the 360
 constexpr size_t kOpenItems = 20;    // open deals, cases and tasks in the 360
 constexpr size_t kScanItems = 1000;  // records of one kind read per customer
 constexpr int kMaxMergeDepth = 100;
+constexpr size_t kMaxPairs = 100000;  // co-purchase pairs read for one answer
+constexpr size_t kOffers = 5;         // recommendations in the 360
+constexpr int64_t kMinPairOrders = 2;
 
 bool CaseOpen(const iv1::Case& c) {
   return c.status() != iv1::CASE_STATUS_RESOLVED && c.status() != iv1::CASE_STATUS_CLOSED;
@@ -267,6 +270,9 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
     if (CaseOpen(c) && out.open_cases_size() < int{kOpenItems})
       *out.add_open_cases() = std::move(c);
   }
+  ASSIGN_OR_RETURN(std::vector<Recommendation> offers,
+                   GetRecommendations(ctx, survivor, kMinPairOrders, kOffers));
+  for (Recommendation& r : offers) *out.add_recommended_offers() = std::move(r);
   ASSIGN_OR_RETURN(std::vector<iv1::Task> tasks,
                    projection_.Tasks(ctx.tenant, contacts, kScanItems));
   for (iv1::Task& t : tasks) {
@@ -275,6 +281,60 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
     }
   }
   return out;
+}
+
+absl::StatusOr<std::vector<ProductAssociation>> AnalyticsService::ListProductAssociations(
+    const CallContext& ctx, const std::string& product_id, int64_t min_orders, size_t limit) const {
+  ASSIGN_OR_RETURN(const int64_t orders, projection_.PurchaseCount(ctx.tenant));
+  ASSIGN_OR_RETURN(const auto counts, projection_.ProductCounts(ctx.tenant));
+  ASSIGN_OR_RETURN(const auto pairs, projection_.PairCounts(ctx.tenant, product_id, kMaxPairs));
+  std::vector<ProductAssociation> out;
+  for (const auto& pair : pairs) {
+    if (pair.n < min_orders) continue;
+    const auto a = counts.find(pair.a);
+    const auto b = counts.find(pair.b);
+    out.push_back(MakeAssociation(pair.a, pair.b, pair.n, a == counts.end() ? 0 : a->second,
+                                  b == counts.end() ? 0 : b->second, orders));
+  }
+  std::sort(out.begin(), out.end(), Stronger);
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+absl::StatusOr<std::vector<Recommendation>> AnalyticsService::GetRecommendations(
+    const CallContext& ctx, const std::string& contact_id, int64_t min_orders, size_t limit) const {
+  ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
+  ASSIGN_OR_RETURN(std::vector<std::string> contacts,
+                   projection_.directory().WithMerged(ctx.tenant, survivor));
+  ASSIGN_OR_RETURN(std::vector<LedgerPurchase> purchases,
+                   projection_.Purchases(ctx.tenant, contacts));
+  std::set<std::string> bought;
+  for (const LedgerPurchase& p : purchases) {
+    for (const auto& line : p.lines()) bought.insert(line.product_id());
+  }
+  std::vector<ProductAssociation> associations;
+  for (const std::string& product : bought) {
+    ASSIGN_OR_RETURN(std::vector<ProductAssociation> of,
+                     ListProductAssociations(ctx, product, min_orders, kMaxPairs));
+    for (ProductAssociation& a : of) associations.push_back(std::move(a));
+  }
+  std::map<std::string, int64_t> popularity;
+  if (bought.empty()) {
+    ASSIGN_OR_RETURN(popularity, projection_.ProductCounts(ctx.tenant));
+  }
+  std::map<std::string, ProductInfo> products;
+  auto know = [&](const std::string& id) -> absl::Status {
+    if (products.contains(id)) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::optional<sv1::Product> p, projection_.GetProduct(ctx.tenant, id));
+    if (p) products[id] = ProductInfo{p->name(), p->category(), p->active()};
+    return absl::OkStatus();
+  };
+  for (const ProductAssociation& a : associations) {
+    RETURN_IF_ERROR(know(a.product_id()));
+    RETURN_IF_ERROR(know(a.associated_product_id()));
+  }
+  for (const auto& [id, n] : popularity) RETURN_IF_ERROR(know(id));
+  return Recommend(bought, associations, popularity, products, limit);
 }
 
 absl::StatusOr<PurchaseModel> AnalyticsService::GetModel(const CallContext& ctx,

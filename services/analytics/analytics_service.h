@@ -18,6 +18,7 @@
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "crm/analytics/v1/resources.pb.h"
+#include "services/analytics/domain/associations.h"
 #include "services/analytics/domain/metrics.h"
 #include "services/analytics/projection/analytics_projection.h"
 
@@ -62,6 +63,16 @@ class AnalyticsService {
                                                      int64_t as_of_nanos,
                                                      const std::string& currency_code,
                                                      int horizon_days) const;
+  // The associations of `product_id` (all when empty) seen in at least `min_orders` orders,
+  // strongest first, at most `limit`.
+  absl::StatusOr<std::vector<ProductAssociation>> ListProductAssociations(
+      const CallContext& ctx, const std::string& product_id, int64_t min_orders,
+      size_t limit) const;
+  // NOT_FOUND for an unknown contact.
+  absl::StatusOr<std::vector<Recommendation>> GetRecommendations(const CallContext& ctx,
+                                                                 const std::string& contact_id,
+                                                                 int64_t min_orders,
+                                                                 size_t limit) const;
   absl::StatusOr<PurchaseModel> GetModel(const CallContext& ctx,
                                          const std::string& currency_code) const;
   // Fits on purchases at or before `as_of_nanos` and records the fit. FAILED_PRECONDITION when

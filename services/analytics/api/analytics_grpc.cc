@@ -43,6 +43,34 @@ grpc::ServerUnaryReactor* AnalyticsGrpc::GetCustomerMetrics(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AnalyticsGrpc::ListProductAssociations(
+    grpc::CallbackServerContext* context, const v1::ListProductAssociationsRequest* request,
+    v1::ListProductAssociationsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidAssociationsRequest> valid = ValidateListProductAssociations(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<std::vector<ProductAssociation>> found = service_->ListProductAssociations(
+      Context(context), request->product_id(), valid->min_orders, valid->limit);
+  if (found.ok()) {
+    for (auto& a : *found) *response->add_associations() = std::move(a);
+  }
+  return FinishNow(reactor, found.status());
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::GetRecommendations(
+    grpc::CallbackServerContext* context, const v1::GetRecommendationsRequest* request,
+    v1::GetRecommendationsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidAssociationsRequest> valid = ValidateGetRecommendations(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<std::vector<Recommendation>> found = service_->GetRecommendations(
+      Context(context), request->contact_id(), valid->min_orders, valid->limit);
+  if (found.ok()) {
+    for (auto& r : *found) *response->add_recommendations() = std::move(r);
+  }
+  return FinishNow(reactor, found.status());
+}
+
 grpc::ServerUnaryReactor* AnalyticsGrpc::GetModel(grpc::CallbackServerContext* context,
                                                   const v1::GetModelRequest* request,
                                                   PurchaseModel* response) {

@@ -20,6 +20,14 @@ class AnalyticsGrpc final : public crm::analytics::v1::AnalyticsService::Callbac
       grpc::CallbackServerContext* context,
       const crm::analytics::v1::GetCustomerMetricsRequest* request,
       CustomerMetrics* response) override;
+  grpc::ServerUnaryReactor* ListProductAssociations(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::ListProductAssociationsRequest* request,
+      crm::analytics::v1::ListProductAssociationsResponse* response) override;
+  grpc::ServerUnaryReactor* GetRecommendations(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::GetRecommendationsRequest* request,
+      crm::analytics::v1::GetRecommendationsResponse* response) override;
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
                                      const crm::analytics::v1::GetModelRequest* request,
                                      PurchaseModel* response) override;

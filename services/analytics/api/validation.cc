@@ -38,6 +38,35 @@ absl::StatusOr<ValidMetricsRequest> ValidateGetCustomerMetrics(
   return out;
 }
 
+namespace {
+
+absl::StatusOr<int64_t> MinOrders(int32_t requested) {
+  if (requested < 0) return Invalid("min_orders", "must not be negative (0 means 2)");
+  return requested == 0 ? 2 : requested;
+}
+
+}  // namespace
+
+absl::StatusOr<ValidAssociationsRequest> ValidateListProductAssociations(
+    const v1::ListProductAssociationsRequest& request) {
+  ValidAssociationsRequest out;
+  if (!request.product_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("product_id", request.product_id(), "product"));
+  }
+  ASSIGN_OR_RETURN(out.min_orders, MinOrders(request.min_orders()));
+  ASSIGN_OR_RETURN(out.limit, validation::PageSize(request.page_size(), 1000, 50));
+  return out;
+}
+
+absl::StatusOr<ValidAssociationsRequest> ValidateGetRecommendations(
+    const v1::GetRecommendationsRequest& request) {
+  ValidAssociationsRequest out;
+  RETURN_IF_ERROR(validation::CheckId("contact_id", request.contact_id(), "contact"));
+  ASSIGN_OR_RETURN(out.min_orders, MinOrders(request.min_orders()));
+  ASSIGN_OR_RETURN(out.limit, validation::PageSize(request.page_size(), 100, 5));
+  return out;
+}
+
 absl::Status ValidateGetModel(const v1::GetModelRequest& request) {
   return money::MinorDigits("currency_code", request.currency_code()).status();
 }

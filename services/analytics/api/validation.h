@@ -20,6 +20,14 @@ struct ValidMetricsRequest {
 };
 absl::StatusOr<ValidMetricsRequest> ValidateGetCustomerMetrics(
     const crm::analytics::v1::GetCustomerMetricsRequest& request);
+struct ValidAssociationsRequest {
+  int64_t min_orders = 2;
+  size_t limit = 50;
+};
+absl::StatusOr<ValidAssociationsRequest> ValidateListProductAssociations(
+    const crm::analytics::v1::ListProductAssociationsRequest& request);
+absl::StatusOr<ValidAssociationsRequest> ValidateGetRecommendations(
+    const crm::analytics::v1::GetRecommendationsRequest& request);
 absl::Status ValidateGetModel(const crm::analytics::v1::GetModelRequest& request);
 absl::StatusOr<int64_t> ValidateFitModel(const crm::analytics::v1::FitModelRequest& request);
 

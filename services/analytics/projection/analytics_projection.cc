@@ -1,6 +1,7 @@
 #include "services/analytics/projection/analytics_projection.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
@@ -14,6 +15,7 @@
 #include "services/interaction/domain/task.h"
 #include "services/sales/domain/deal.h"
 #include "services/sales/domain/order.h"
+#include "services/sales/domain/product.h"
 
 namespace crm::analytics {
 
@@ -100,6 +102,18 @@ bool IsContactRecordEvent(std::string_view t) {
          t == contact::kContactUnmergedType;
 }
 
+// Adds `delta` to the count under `key` (removed at zero, so a rebuild writes the same keys).
+absl::Status AddCount(store::ProjectionStore::Batch& batch, const std::string& key, int64_t delta) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  const int64_t n = (raw ? store::DecodeInt64(*raw) : 0) + delta;
+  if (n == 0) {
+    batch.Delete(Cf::kState, key);
+  } else {
+    batch.Put(Cf::kState, key, store::EncodeInt64(n));
+  }
+  return absl::OkStatus();
+}
+
 bool Counts(const sv1::Order& o) {
   return o.status() != sv1::ORDER_STATUS_CANCELLED && o.net().minor_units() > 0;
 }
@@ -121,8 +135,9 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
   if (IsInteractionEvent(t)) return ApplyInteractionEvent(event, batch);
   if (interaction::IsCaseEvent(t)) return ApplyCaseEvent(event, batch);
   if (interaction::IsTaskEvent(t)) return ApplyTaskEvent(event, batch);
+  if (sales::IsProductEvent(t)) return ApplyProductEvent(event, batch);
   if (t == "crm.analytics.v1.ModelFitted") return ApplyModelEvent(event, batch);
-  return absl::OkStatus();  // products, pipelines: not needed here yet
+  return absl::OkStatus();  // pipelines: not needed here
 }
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(
@@ -165,20 +180,43 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
                    ReadIn<av1::PurchaseLedger>(batch, ledger_key));
   av1::PurchaseLedger updated;
   bool placed = false;
-  auto add = [&] {
+  auto add = [&]() -> absl::Status {
     av1::LedgerPurchase* p = updated.add_purchases();
     p->set_order_id(next->id());
     *p->mutable_order_time() = next->order_time();
     *p->mutable_net() = next->net();
+    for (const sv1::LineItem& line : next->line_items()) {
+      av1::LedgerLine* l = p->add_lines();
+      l->set_product_id(line.product_id());
+      l->set_quantity(line.quantity());
+      sv1::Deal one;  // the order's own line arithmetic (LineTotal works on a deal's lines)
+      *one.add_line_items() = line;
+      ASSIGN_OR_RETURN(*l->mutable_amount(), sales::LineTotal(one, "line"));
+    }
     placed = true;
+    return absl::OkStatus();
   };
   if (ledger) {
     for (const av1::LedgerPurchase& p : ledger->purchases()) {
-      if (!placed && p.order_id() >= next->id() && Counts(*next)) add();
+      if (!placed && p.order_id() >= next->id() && Counts(*next)) RETURN_IF_ERROR(add());
       if (p.order_id() != next->id()) *updated.add_purchases() = p;
     }
   }
-  if (!placed && Counts(*next)) add();
+  if (!placed && Counts(*next)) RETURN_IF_ERROR(add());
+  // Co-purchase counts change when the order starts or stops counting as a purchase.
+  const bool counted = current && Counts(*current);
+  if (counted != Counts(*next)) {
+    const int64_t delta = Counts(*next) ? 1 : -1;
+    std::set<std::string> products;
+    for (const sv1::LineItem& line : next->line_items()) products.insert(line.product_id());
+    RETURN_IF_ERROR(AddCount(batch, Key('x', event.tenant(), ""), delta));
+    for (const std::string& a : products) {
+      RETURN_IF_ERROR(AddCount(batch, Key('q', event.tenant(), a), delta));
+      for (const std::string& b : products) {
+        if (a != b) RETURN_IF_ERROR(AddCount(batch, Prefix('w', event.tenant(), a) + b, delta));
+      }
+    }
+  }
   if (updated.purchases().empty()) {
     batch.Delete(Cf::kState, ledger_key);
   } else {
@@ -247,6 +285,16 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyTaskEvent(
   return absl::OkStatus();
 }
 
+absl::StatusOr<absl::Status> AnalyticsProjection::ApplyProductEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Key('p', event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<sv1::Product> current, ReadIn<sv1::Product>(batch, key));
+  absl::StatusOr<sv1::Product> next = sales::ApplyProduct(current, event);
+  if (!next.ok()) return next.status();
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyModelEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
   const std::string key = Key('f', event.tenant(), event.aggregate_id());
@@ -277,6 +325,43 @@ absl::StatusOr<std::optional<cv1::Company>> AnalyticsProjection::GetCompany(
 absl::StatusOr<std::optional<av1::PurchaseModel>> AnalyticsProjection::GetModel(
     std::string_view tenant, std::string_view currency) const {
   return ReadFrom<av1::PurchaseModel>(*store_, Key('f', tenant, currency));
+}
+
+absl::StatusOr<std::optional<sv1::Product>> AnalyticsProjection::GetProduct(
+    std::string_view tenant, std::string_view id) const {
+  return ReadFrom<sv1::Product>(*store_, Key('p', tenant, id));
+}
+
+absl::StatusOr<int64_t> AnalyticsProjection::PurchaseCount(std::string_view tenant) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Cf::kState, Key('x', tenant, "")));
+  return raw ? store::DecodeInt64(*raw) : 0;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> AnalyticsProjection::ProductCounts(
+    std::string_view tenant) const {
+  std::map<std::string, int64_t> out;
+  const std::string prefix = Key('q', tenant, "");
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kState, prefix, "", [&](std::string_view key, std::string_view value) {
+        out.emplace(key.substr(prefix.size()), store::DecodeInt64(value));
+        return true;
+      }));
+  return out;
+}
+
+absl::StatusOr<std::vector<AnalyticsProjection::PairCount>> AnalyticsProjection::PairCounts(
+    std::string_view tenant, std::string_view a, size_t max) const {
+  std::vector<PairCount> out;
+  const std::string prefix = a.empty() ? Key('w', tenant, "") : Prefix('w', tenant, a);
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kState, prefix, "", [&](std::string_view key, std::string_view value) {
+        const std::string_view rest = key.substr(Key('w', tenant, "").size());
+        const size_t nul = rest.find('\0');
+        out.push_back({std::string(rest.substr(0, nul)), std::string(rest.substr(nul + 1)),
+                       store::DecodeInt64(value)});
+        return out.size() < max;
+      }));
+  return out;
 }
 
 absl::StatusOr<std::vector<av1::LedgerPurchase>> AnalyticsProjection::Purchases(

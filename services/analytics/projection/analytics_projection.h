@@ -13,6 +13,10 @@
 //   kState "t/" tenant \0 task_id      -> crm.interaction.v1.Task
 //   kState "u/" tenant \0 contact_id   -> PurchaseLedger (the contact's own purchases)
 //   kState "f/" tenant \0 currency     -> PurchaseModel (the latest fit)
+//   kState "p/" tenant \0 product_id   -> crm.sales.v1.Product
+//   kState "q/" tenant \0 product_id   -> n(product): purchases holding it (BE64)
+//   kState "w/" tenant \0 a \0 b       -> n(a, b): purchases holding both, both ways (BE64)
+//   kState "x/" tenant                 -> N: purchases (BE64)
 //   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
 //   kIndex "h/" tenant \0 contact_id \0 ~time id     -> "" (orders, newest first)
 //   kIndex "i/" tenant \0 contact_id \0 ~time id     -> "" (interactions, newest first)
@@ -27,6 +31,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +87,20 @@ class AnalyticsProjection final : public projection::EventApplier {
   absl::StatusOr<std::vector<crm::interaction::v1::Task>> Tasks(
       std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
 
+  absl::StatusOr<std::optional<crm::sales::v1::Product>> GetProduct(std::string_view tenant,
+                                                                    std::string_view id) const;
+  // Co-purchase counts: N, n(product) for every product, and the n(a, b) of `a` (every a when
+  // empty) as (a, b, n), at most `max` pairs.
+  absl::StatusOr<int64_t> PurchaseCount(std::string_view tenant) const;
+  absl::StatusOr<std::map<std::string, int64_t>> ProductCounts(std::string_view tenant) const;
+  struct PairCount {
+    std::string a;
+    std::string b;
+    int64_t n = 0;
+  };
+  absl::StatusOr<std::vector<PairCount>> PairCounts(std::string_view tenant, std::string_view a,
+                                                    size_t max) const;
+
   absl::StatusOr<std::optional<crm::analytics::v1::PurchaseModel>> GetModel(
       std::string_view tenant, std::string_view currency) const;
 
@@ -98,6 +117,8 @@ class AnalyticsProjection final : public projection::EventApplier {
                                               store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyTaskEvent(const crm::common::v1::EventEnvelope& event,
                                               store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplyProductEvent(const crm::common::v1::EventEnvelope& event,
+                                                 store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyModelEvent(const crm::common::v1::EventEnvelope& event,
                                                store::ProjectionStore::Batch& batch);
 

@@ -10,6 +10,7 @@
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
+#include "services/analytics/domain/reports.h"
 
 namespace crm::analytics {
 namespace {
@@ -25,23 +26,13 @@ constexpr size_t kLatest = 10;       // orders and interactions in the 360
 constexpr size_t kOpenItems = 20;    // open deals, cases and tasks in the 360
 constexpr size_t kScanItems = 1000;  // records of one kind read per customer
 constexpr int kMaxMergeDepth = 100;
-constexpr size_t kMaxPairs = 100000;  // co-purchase pairs read for one answer
-constexpr size_t kOffers = 5;         // recommendations in the 360
+constexpr size_t kMaxPairs = 100000;          // co-purchase pairs read for one answer
+constexpr size_t kOffers = 5;                 // recommendations in the 360
+constexpr size_t kScanInteractions = 100000;  // a customer's interactions read for a trend
 constexpr int64_t kMinPairOrders = 2;
 
 bool CaseOpen(const iv1::Case& c) {
   return c.status() != iv1::CASE_STATUS_RESOLVED && c.status() != iv1::CASE_STATUS_CLOSED;
-}
-
-// Breached by `as_of`: flagged, or a target passed without the response or resolution.
-bool CaseBreached(const iv1::Case& c, int64_t as_of) {
-  if (c.first_response_breached() || c.resolution_breached()) return true;
-  if (c.has_first_response_due() && !c.has_first_response_time() &&
-      TimestampNanos(c.first_response_due()) < as_of) {
-    return true;
-  }
-  return c.has_resolution_due() && !c.has_resolution_time() &&
-         TimestampNanos(c.resolution_due()) < as_of;
 }
 
 }  // namespace
@@ -139,11 +130,8 @@ absl::StatusOr<std::string> AnalyticsService::Survivor(std::string_view tenant,
   return absl::InternalError(absl::StrCat("contact ", contact_id, ": merge chain too long"));
 }
 
-absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenant,
-                                                          const std::string& currency_code,
-                                                          int64_t as_of_nanos) const {
-  // Each ledger under its survivor; archived survivors are not customers.
-  std::map<std::string, std::string> survivor_of;  // contact -> survivor ("" = left out)
+absl::StatusOr<std::map<std::string, std::vector<LedgerPurchase>>>
+AnalyticsService::PurchasesBySurvivor(std::string_view tenant) const {
   std::map<std::string, std::vector<LedgerPurchase>> by_survivor;
   absl::Status error;
   RETURN_IF_ERROR(projection_.ForEachLedger(
@@ -159,17 +147,22 @@ absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenan
           }
           if (!*entry) break;  // not known to the directory: on its own
           if ((*entry)->merged_into().empty()) {
-            if ((*entry)->archived()) id.clear();
+            if ((*entry)->archived()) return;
             break;
           }
           id = (*entry)->merged_into();
         }
-        survivor_of[std::string(contact)] = id;
-        if (id.empty()) return;
         auto& purchases = by_survivor[id];
         for (const LedgerPurchase& p : ledger.purchases()) purchases.push_back(p);
       }));
   RETURN_IF_ERROR(error);
+  return by_survivor;
+}
+
+absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenant,
+                                                          const std::string& currency_code,
+                                                          int64_t as_of_nanos) const {
+  ASSIGN_OR_RETURN(const auto by_survivor, PurchasesBySurvivor(tenant));
   Population pop;
   for (const auto& [id, purchases] : by_survivor) {
     ASSIGN_OR_RETURN(CustomerFacts facts, FactsOf(purchases, currency_code, as_of_nanos));
@@ -335,6 +328,56 @@ absl::StatusOr<std::vector<Recommendation>> AnalyticsService::GetRecommendations
   }
   for (const auto& [id, n] : popularity) RETURN_IF_ERROR(know(id));
   return Recommend(bought, associations, popularity, products, limit);
+}
+
+absl::StatusOr<av1::GetRetentionResponse> AnalyticsService::GetRetention(
+    const CallContext& ctx, int64_t cohorts_from, int64_t as_of, int inactivity_days) const {
+  ASSIGN_OR_RETURN(const auto by_survivor, PurchasesBySurvivor(ctx.tenant));
+  std::vector<std::vector<int64_t>> customers;
+  for (const auto& [id, purchases] : by_survivor) {
+    std::vector<int64_t>& times = customers.emplace_back();
+    for (const LedgerPurchase& p : purchases) times.push_back(TimestampNanos(p.order_time()));
+  }
+  return ComputeRetention(customers, cohorts_from, as_of, inactivity_days);
+}
+
+absl::StatusOr<av1::SalesReport> AnalyticsService::GetSalesReport(
+    const CallContext& ctx, int64_t period_start, int64_t period_end,
+    const std::string& currency) const {
+  SalesInput in;
+  in.period_start = period_start;
+  in.period_end = period_end;
+  in.currency_code = currency;
+  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Order>(
+      'r', ctx.tenant, [&](const sv1::Order& o) { in.orders.push_back(o); }));
+  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Deal>(
+      'l', ctx.tenant, [&](const sv1::Deal& d) { in.deals.push_back(d); }));
+  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Product>(
+      'p', ctx.tenant, [&](const sv1::Product& p) { in.products[p.id()] = p; }));
+  return ComputeSalesReport(in);
+}
+
+absl::StatusOr<av1::ServiceReport> AnalyticsService::GetServiceReport(const CallContext& ctx,
+                                                                      int64_t period_start,
+                                                                      int64_t period_end,
+                                                                      int64_t as_of) const {
+  std::vector<iv1::Interaction> interactions;
+  std::vector<iv1::Case> cases;
+  RETURN_IF_ERROR(projection_.ForEachRecord<iv1::Interaction>(
+      'n', ctx.tenant, [&](const iv1::Interaction& i) { interactions.push_back(i); }));
+  RETURN_IF_ERROR(projection_.ForEachRecord<iv1::Case>(
+      's', ctx.tenant, [&](const iv1::Case& c) { cases.push_back(c); }));
+  return ComputeServiceReport(interactions, cases, period_start, period_end, as_of);
+}
+
+absl::StatusOr<av1::EngagementTrend> AnalyticsService::GetEngagementTrend(
+    const CallContext& ctx, const std::string& contact_id, int months, int64_t as_of) const {
+  ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
+  ASSIGN_OR_RETURN(std::vector<std::string> contacts,
+                   projection_.directory().WithMerged(ctx.tenant, survivor));
+  ASSIGN_OR_RETURN(std::vector<iv1::Interaction> interactions,
+                   projection_.LatestInteractions(ctx.tenant, contacts, kScanInteractions));
+  return ComputeEngagement(survivor, interactions, months, as_of);
 }
 
 absl::StatusOr<PurchaseModel> AnalyticsService::GetModel(const CallContext& ctx,

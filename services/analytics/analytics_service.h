@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 #include "common/projection/command_writer.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
+#include "crm/analytics/v1/analytics_service.pb.h"
 #include "crm/analytics/v1/resources.pb.h"
 #include "services/analytics/domain/associations.h"
 #include "services/analytics/domain/metrics.h"
@@ -73,6 +75,22 @@ class AnalyticsService {
                                                                  const std::string& contact_id,
                                                                  int64_t min_orders,
                                                                  size_t limit) const;
+  // Reports; times in nanoseconds.
+  absl::StatusOr<crm::analytics::v1::GetRetentionResponse> GetRetention(const CallContext& ctx,
+                                                                        int64_t cohorts_from,
+                                                                        int64_t as_of,
+                                                                        int inactivity_days) const;
+  absl::StatusOr<crm::analytics::v1::SalesReport> GetSalesReport(const CallContext& ctx,
+                                                                 int64_t period_start,
+                                                                 int64_t period_end,
+                                                                 const std::string& currency) const;
+  absl::StatusOr<crm::analytics::v1::ServiceReport> GetServiceReport(const CallContext& ctx,
+                                                                     int64_t period_start,
+                                                                     int64_t period_end,
+                                                                     int64_t as_of) const;
+  absl::StatusOr<crm::analytics::v1::EngagementTrend> GetEngagementTrend(
+      const CallContext& ctx, const std::string& contact_id, int months, int64_t as_of) const;
+
   absl::StatusOr<PurchaseModel> GetModel(const CallContext& ctx,
                                          const std::string& currency_code) const;
   // Fits on purchases at or before `as_of_nanos` and records the fit. FAILED_PRECONDITION when
@@ -91,6 +109,9 @@ class AnalyticsService {
   // The surviving contact of `contact_id` (itself unless merged); NOT_FOUND if unknown.
   absl::StatusOr<std::string> Survivor(std::string_view tenant,
                                        const std::string& contact_id) const;
+  // Every purchase under its surviving contact; archived survivors are left out.
+  absl::StatusOr<std::map<std::string, std::vector<LedgerPurchase>>> PurchasesBySurvivor(
+      std::string_view tenant) const;
   absl::StatusOr<CustomerMetrics> Metrics(std::string_view tenant, const std::string& survivor,
                                           const std::vector<std::string>& contacts,
                                           int64_t as_of_nanos, std::string currency_code,

@@ -118,6 +118,43 @@ TEST_F(AnalyticsTest, OrdersShowInThe360AndMetricsAcrossMergesFitsAndRebuild) {
   EXPECT_EQ(file.merged_contact_ids(0), bob.id());
   EXPECT_EQ(file.latest_orders_size(), 3);
 
+  // Reports: the orders in the sales report, the case and the call in the service report, the
+  // call in Ann's engagement.
+  av1::GetSalesReportRequest sales_req;
+  sales_req.mutable_period_start()->set_seconds(kJan2026);
+  sales_req.mutable_period_end()->set_seconds(kJan2026 + 365 * 86400);
+  sales_req.set_currency_code("EUR");
+  av1::SalesReport sales_report;
+  ASSERT_TRUE(analytics_->GetSalesReport(Ctx().get(), sales_req, &sales_report).ok());
+  EXPECT_EQ(sales_report.revenue().minor_units(), 4500);
+  EXPECT_EQ(sales_report.revenue_by_month_size(), 1);  // all in January
+  av1::GetServiceReportRequest service_req;
+  service_req.mutable_period_start()->set_seconds(kJan2026);
+  service_req.mutable_period_end()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 86400);
+  av1::ServiceReport service_report;
+  ASSERT_TRUE(analytics_->GetServiceReport(Ctx().get(), service_req, &service_report).ok());
+  EXPECT_EQ(service_report.cases_opened(), 1);
+  ASSERT_EQ(service_report.interactions_size(), 1);
+  EXPECT_EQ(service_report.interactions(0).channel(), "call");
+  av1::GetEngagementTrendRequest trend_req;
+  trend_req.set_contact_id(bob.id());  // answers for Ann
+  trend_req.set_months(3);
+  trend_req.mutable_as_of()->set_seconds(kJan2026 + 45 * 86400);  // in February
+  av1::EngagementTrend trend;
+  ASSERT_TRUE(analytics_->GetEngagementTrend(Ctx().get(), trend_req, &trend).ok());
+  EXPECT_EQ(trend.contact_id(), ann.id());
+  EXPECT_EQ(std::vector<int32_t>(trend.interactions_per_month().begin(),
+                                 trend.interactions_per_month().end()),
+            (std::vector<int32_t>{0, 0, 1}));
+  av1::GetRetentionRequest retention_req;
+  retention_req.mutable_cohorts_from()->set_seconds(kJan2026);
+  retention_req.mutable_as_of()->set_seconds(kJan2026 + 40 * 86400);
+  av1::GetRetentionResponse retention;
+  ASSERT_TRUE(analytics_->GetRetention(Ctx().get(), retention_req, &retention).ok());
+  ASSERT_EQ(retention.cohorts_size(), 2);
+  EXPECT_EQ(retention.cohorts(0).customers(), 1);  // Ann (with Bob) first bought in January
+  EXPECT_EQ(retention.cohorts(0).active(1), 0);    // and not again in February
+
   // Too few customers for a model; with a dozen repeat buyers, a fit is recorded and used.
   av1::FitModelRequest fit;
   fit.set_currency_code("EUR");
@@ -202,6 +239,51 @@ TEST_F(AnalyticsTest, BadInputForEveryRpc) {
   fit.set_request_id("");
   fit.set_currency_code("");
   ExpectInvalid(analytics_->FitModel(Ctx().get(), fit, &model), "currency_code");
+
+  av1::ListProductAssociationsRequest pairs;
+  pairs.set_min_orders(-1);
+  av1::ListProductAssociationsResponse listed;
+  ExpectInvalid(analytics_->ListProductAssociations(Ctx().get(), pairs, &listed), "min_orders");
+  pairs.set_min_orders(0);
+  pairs.set_product_id("x");
+  ExpectInvalid(analytics_->ListProductAssociations(Ctx().get(), pairs, &listed), "product_id");
+  av1::GetRecommendationsRequest recommend;
+  recommend.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  recommend.set_page_size(101);
+  av1::GetRecommendationsResponse offers;
+  ExpectInvalid(analytics_->GetRecommendations(Ctx().get(), recommend, &offers), "page_size");
+  recommend.set_page_size(0);
+  EXPECT_EQ(analytics_->GetRecommendations(Ctx().get(), recommend, &offers).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  av1::GetRetentionRequest retention;
+  av1::GetRetentionResponse cohorts;
+  ExpectInvalid(analytics_->GetRetention(Ctx().get(), retention, &cohorts), "cohorts_from");
+  retention.mutable_cohorts_from()->set_seconds(kJan2026);
+  retention.mutable_as_of()->set_seconds(kJan2026 - 1);
+  ExpectInvalid(analytics_->GetRetention(Ctx().get(), retention, &cohorts), "as_of");
+  retention.clear_as_of();
+  retention.set_inactivity_days(-1);
+  ExpectInvalid(analytics_->GetRetention(Ctx().get(), retention, &cohorts), "inactivity_days");
+  av1::GetSalesReportRequest sales;
+  av1::SalesReport sales_report;
+  ExpectInvalid(analytics_->GetSalesReport(Ctx().get(), sales, &sales_report), "period_start");
+  sales.mutable_period_start()->set_seconds(kJan2026);
+  sales.mutable_period_end()->set_seconds(kJan2026);
+  ExpectInvalid(analytics_->GetSalesReport(Ctx().get(), sales, &sales_report), "period_end");
+  sales.mutable_period_end()->set_seconds(kJan2026 + 86400);
+  ExpectInvalid(analytics_->GetSalesReport(Ctx().get(), sales, &sales_report), "currency_code");
+  av1::GetServiceReportRequest service;
+  av1::ServiceReport service_report;
+  service.mutable_period_start()->set_seconds(kJan2026);
+  ExpectInvalid(analytics_->GetServiceReport(Ctx().get(), service, &service_report), "period_end");
+  av1::GetEngagementTrendRequest trend;
+  av1::EngagementTrend engagement;
+  trend.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  trend.set_months(121);
+  ExpectInvalid(analytics_->GetEngagementTrend(Ctx().get(), trend, &engagement), "months");
+  trend.set_months(0);
+  EXPECT_EQ(analytics_->GetEngagementTrend(Ctx().get(), trend, &engagement).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(AnalyticsTest, SeparateProcessesOnTheDevBroker) {

@@ -71,6 +71,50 @@ grpc::ServerUnaryReactor* AnalyticsGrpc::GetRecommendations(
   return FinishNow(reactor, found.status());
 }
 
+grpc::ServerUnaryReactor* AnalyticsGrpc::GetRetention(grpc::CallbackServerContext* context,
+                                                      const v1::GetRetentionRequest* request,
+                                                      v1::GetRetentionResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidRetention> valid = ValidateGetRetention(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  FinishWith(reactor, response)(service_->GetRetention(Context(context), valid->cohorts_from,
+                                                       valid->as_of, valid->inactivity_days));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::GetSalesReport(grpc::CallbackServerContext* context,
+                                                        const v1::GetSalesReportRequest* request,
+                                                        v1::SalesReport* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidPeriod> valid = ValidateGetSalesReport(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  FinishWith(reactor, response)(service_->GetSalesReport(Context(context), valid->start, valid->end,
+                                                         request->currency_code()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::GetServiceReport(
+    grpc::CallbackServerContext* context, const v1::GetServiceReportRequest* request,
+    v1::ServiceReport* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidPeriod> valid = ValidateGetServiceReport(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  FinishWith(reactor, response)(
+      service_->GetServiceReport(Context(context), valid->start, valid->end, valid->as_of));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::GetEngagementTrend(
+    grpc::CallbackServerContext* context, const v1::GetEngagementTrendRequest* request,
+    v1::EngagementTrend* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidEngagement> valid = ValidateGetEngagementTrend(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  FinishWith(reactor, response)(service_->GetEngagementTrend(
+      Context(context), request->contact_id(), valid->months, valid->as_of));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* AnalyticsGrpc::GetModel(grpc::CallbackServerContext* context,
                                                   const v1::GetModelRequest* request,
                                                   PurchaseModel* response) {

@@ -28,6 +28,20 @@ class AnalyticsGrpc final : public crm::analytics::v1::AnalyticsService::Callbac
       grpc::CallbackServerContext* context,
       const crm::analytics::v1::GetRecommendationsRequest* request,
       crm::analytics::v1::GetRecommendationsResponse* response) override;
+  grpc::ServerUnaryReactor* GetRetention(
+      grpc::CallbackServerContext* context, const crm::analytics::v1::GetRetentionRequest* request,
+      crm::analytics::v1::GetRetentionResponse* response) override;
+  grpc::ServerUnaryReactor* GetSalesReport(grpc::CallbackServerContext* context,
+                                           const crm::analytics::v1::GetSalesReportRequest* request,
+                                           crm::analytics::v1::SalesReport* response) override;
+  grpc::ServerUnaryReactor* GetServiceReport(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::GetServiceReportRequest* request,
+      crm::analytics::v1::ServiceReport* response) override;
+  grpc::ServerUnaryReactor* GetEngagementTrend(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::GetEngagementTrendRequest* request,
+      crm::analytics::v1::EngagementTrend* response) override;
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
                                      const crm::analytics::v1::GetModelRequest* request,
                                      PurchaseModel* response) override;

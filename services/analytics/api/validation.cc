@@ -67,6 +67,70 @@ absl::StatusOr<ValidAssociationsRequest> ValidateGetRecommendations(
   return out;
 }
 
+namespace {
+
+absl::StatusOr<ValidPeriod> Period(bool has_start, const google::protobuf::Timestamp& start,
+                                   bool has_end, const google::protobuf::Timestamp& end) {
+  if (!has_start) return Invalid("period_start", "is required");
+  if (!has_end) return Invalid("period_end", "is required");
+  RETURN_IF_ERROR(validation::CheckTimestamp("period_start", start));
+  RETURN_IF_ERROR(validation::CheckTimestamp("period_end", end));
+  if (start.seconds() < 0) return Invalid("period_start", "must not be before 1970");
+  ValidPeriod out;
+  out.start = projection::TimestampNanos(start);
+  out.end = projection::TimestampNanos(end);
+  if (out.end <= out.start) return Invalid("period_end", "must be after period_start");
+  if (out.end - out.start > int64_t{10} * 366 * 86400 * 1000000000) {
+    return Invalid("period_end", "the period may span at most 10 years");
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ValidRetention> ValidateGetRetention(const v1::GetRetentionRequest& request) {
+  ValidRetention out;
+  if (!request.has_cohorts_from()) return Invalid("cohorts_from", "is required");
+  RETURN_IF_ERROR(validation::CheckTimestamp("cohorts_from", request.cohorts_from()));
+  if (request.cohorts_from().seconds() < 0) {
+    return Invalid("cohorts_from", "must not be before 1970");
+  }
+  out.cohorts_from = projection::TimestampNanos(request.cohorts_from());
+  ASSIGN_OR_RETURN(out.as_of, ValidateAsOf(request.has_as_of(), request.as_of()));
+  if (out.as_of < out.cohorts_from) return Invalid("as_of", "must not be before cohorts_from");
+  if (request.inactivity_days() < 0 || request.inactivity_days() > 3650) {
+    return Invalid("inactivity_days", "must be 1 to 3650 (0 means 90)");
+  }
+  if (request.inactivity_days() > 0) out.inactivity_days = request.inactivity_days();
+  return out;
+}
+
+absl::StatusOr<ValidPeriod> ValidateGetSalesReport(const v1::GetSalesReportRequest& request) {
+  ASSIGN_OR_RETURN(ValidPeriod out, Period(request.has_period_start(), request.period_start(),
+                                           request.has_period_end(), request.period_end()));
+  RETURN_IF_ERROR(money::MinorDigits("currency_code", request.currency_code()).status());
+  return out;
+}
+
+absl::StatusOr<ValidPeriod> ValidateGetServiceReport(const v1::GetServiceReportRequest& request) {
+  ASSIGN_OR_RETURN(ValidPeriod out, Period(request.has_period_start(), request.period_start(),
+                                           request.has_period_end(), request.period_end()));
+  ASSIGN_OR_RETURN(out.as_of, ValidateAsOf(request.has_as_of(), request.as_of()));
+  return out;
+}
+
+absl::StatusOr<ValidEngagement> ValidateGetEngagementTrend(
+    const v1::GetEngagementTrendRequest& request) {
+  RETURN_IF_ERROR(validation::CheckId("contact_id", request.contact_id(), "contact"));
+  ValidEngagement out;
+  if (request.months() < 0 || request.months() > 120) {
+    return Invalid("months", "must be 1 to 120 (0 means 12)");
+  }
+  if (request.months() > 0) out.months = request.months();
+  ASSIGN_OR_RETURN(out.as_of, ValidateAsOf(request.has_as_of(), request.as_of()));
+  return out;
+}
+
 absl::Status ValidateGetModel(const v1::GetModelRequest& request) {
   return money::MinorDigits("currency_code", request.currency_code()).status();
 }

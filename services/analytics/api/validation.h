@@ -28,6 +28,28 @@ absl::StatusOr<ValidAssociationsRequest> ValidateListProductAssociations(
     const crm::analytics::v1::ListProductAssociationsRequest& request);
 absl::StatusOr<ValidAssociationsRequest> ValidateGetRecommendations(
     const crm::analytics::v1::GetRecommendationsRequest& request);
+struct ValidPeriod {
+  int64_t start = 0;
+  int64_t end = 0;
+  int64_t as_of = 0;
+};
+struct ValidRetention {
+  int64_t cohorts_from = 0;
+  int64_t as_of = 0;
+  int inactivity_days = 90;
+};
+absl::StatusOr<ValidRetention> ValidateGetRetention(
+    const crm::analytics::v1::GetRetentionRequest& request);
+absl::StatusOr<ValidPeriod> ValidateGetSalesReport(
+    const crm::analytics::v1::GetSalesReportRequest& request);
+absl::StatusOr<ValidPeriod> ValidateGetServiceReport(
+    const crm::analytics::v1::GetServiceReportRequest& request);
+struct ValidEngagement {
+  int months = 12;
+  int64_t as_of = 0;
+};
+absl::StatusOr<ValidEngagement> ValidateGetEngagementTrend(
+    const crm::analytics::v1::GetEngagementTrendRequest& request);
 absl::Status ValidateGetModel(const crm::analytics::v1::GetModelRequest& request);
 absl::StatusOr<int64_t> ValidateFitModel(const crm::analytics::v1::FitModelRequest& request);
 

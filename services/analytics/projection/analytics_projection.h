@@ -87,6 +87,28 @@ class AnalyticsProjection final : public projection::EventApplier {
   absl::StatusOr<std::vector<crm::interaction::v1::Task>> Tasks(
       std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
 
+  // Calls `fn` for every record of a kind in the tenant, in id order: 'r' orders, 'l' deals,
+  // 'n' interactions, 's' cases, 'p' products.
+  template <typename T>
+  absl::Status ForEachRecord(char kind, std::string_view tenant,
+                             const std::function<void(const T&)>& fn) const {
+    std::string prefix{kind, '/'};
+    prefix.append(tenant);
+    prefix.push_back('\0');
+    absl::Status error;
+    absl::Status scanned =
+        store_->Scan(store::Cf::kState, prefix, "", [&](std::string_view, std::string_view value) {
+          T record;
+          if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            error = absl::DataLossError("corrupt record");
+            return false;
+          }
+          fn(record);
+          return true;
+        });
+    return scanned.ok() ? error : scanned;
+  }
+
   absl::StatusOr<std::optional<crm::sales::v1::Product>> GetProduct(std::string_view tenant,
                                                                     std::string_view id) const;
   // Co-purchase counts: N, n(product) for every product, and the n(a, b) of `a` (every a when

@@ -13,6 +13,8 @@
 #include <set>
 #include <tuple>
 
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "common/eventlog/embedded_event_log.h"
 #include "common/ids/ids.h"
 #include "crm/contact/v1/events.pb.h"
@@ -30,6 +32,8 @@ namespace {
 namespace cv1 = crm::contact::v1;
 namespace iv1 = crm::interaction::v1;
 namespace sv1 = crm::sales::v1;
+using crm::analytics::v1::GetRetentionResponse;
+using crm::analytics::v1::SalesReport;
 using crm::common::v1::EventEnvelope;
 
 constexpr int kCustomers = 10000;
@@ -47,6 +51,7 @@ struct TrueOrder {
   int64_t refunded = 0;
   bool cancelled = false;
   std::set<std::string> products;
+  std::map<std::string, int64_t> line_amounts;  // product -> sum of its lines' amounts
 };
 
 // The generated history: what the brute force reads.
@@ -124,6 +129,9 @@ Truth Generate() {
         line->mutable_unit_price()->set_minor_units(100 + static_cast<int64_t>(unit(rng) * 9000));
         line->set_discount_bp(chance(0.2) ? 1500 : 0);
         o.products.insert(line->product_id());
+        sv1::Deal one;
+        *one.add_line_items() = *line;
+        o.line_amounts[line->product_id()] += sales::LineTotal(one, "line")->minor_units();
       }
       auto placed = sales::DecidePlaceOrder(
           requested, o.id,
@@ -430,6 +438,60 @@ TEST_F(RecomputeTest, EveryFigureMatchesABruteForceRecomputation) {
     ASSERT_EQ(r->size(), std::min<size_t>(5, ranked.size()));
     for (size_t k = 0; k < r->size(); ++k) {
       EXPECT_EQ((*r)[k].product_id(), std::get<3>(ranked[k])) << i << " " << k;
+    }
+  }
+
+  // Sales report over the whole history in EUR: revenue by month and by product.
+  std::map<std::string, int64_t> by_month, by_product;
+  int64_t revenue = 0;
+  std::map<std::string, std::vector<int64_t>> purchase_times;  // survivor -> any currency
+  for (const TrueOrder& o : truth_.orders) {
+    if (o.cancelled || o.total - o.refunded <= 0) continue;
+    purchase_times[SurvivorOf(truth_, o.contact)].push_back(o.seconds);
+    if (o.currency != "EUR") continue;
+    revenue += o.total - o.refunded;
+    const absl::CivilMonth month =
+        absl::ToCivilMonth(absl::FromUnixSeconds(o.seconds), absl::UTCTimeZone());
+    by_month[absl::StrFormat("%04d-%02d", month.year(), month.month())] += o.total - o.refunded;
+    for (const auto& [product, amount] : o.line_amounts) by_product[product] += amount;
+  }
+  absl::StatusOr<SalesReport> sales =
+      service_->GetSalesReport(ctx_, kStart * 1000000000, kEnd * 1000000000, "EUR");
+  ASSERT_TRUE(sales.ok()) << sales.status();
+  EXPECT_EQ(sales->revenue().minor_units(), revenue);
+  ASSERT_EQ(sales->revenue_by_month_size(), static_cast<int>(by_month.size()));
+  for (const auto& line : sales->revenue_by_month()) {
+    EXPECT_EQ(line.revenue().minor_units(), by_month[line.key()]) << line.key();
+  }
+  ASSERT_EQ(sales->revenue_by_product_size(), static_cast<int>(by_product.size()));
+  for (const auto& line : sales->revenue_by_product()) {
+    EXPECT_EQ(line.revenue().minor_units(), by_product[line.key()]) << line.key();
+  }
+
+  // Retention: cohorts by first purchase month and who bought again k months later.
+  const int64_t as_of = kEnd - 1;
+  absl::StatusOr<GetRetentionResponse> retention =
+      service_->GetRetention(ctx_, kStart * 1000000000, as_of * 1000000000, 90);
+  ASSERT_TRUE(retention.ok()) << retention.status();
+  auto month_index = [](int64_t seconds) {
+    return absl::ToCivilMonth(absl::FromUnixSeconds(seconds), absl::UTCTimeZone()) -
+           absl::ToCivilMonth(absl::FromUnixSeconds(kStart), absl::UTCTimeZone());
+  };
+  std::map<int64_t, int> cohort_size;
+  std::map<std::pair<int64_t, int64_t>, int> active;
+  for (auto& [id, times] : purchase_times) {
+    std::sort(times.begin(), times.end());
+    const int64_t cohort = month_index(times.front());
+    ++cohort_size[cohort];
+    std::set<int64_t> months;
+    for (int64_t t : times) months.insert(month_index(t));
+    for (int64_t m : months) ++active[{cohort, m - cohort}];
+  }
+  ASSERT_EQ(retention->cohorts_size(), month_index(as_of) + 1);
+  for (int c = 0; c < retention->cohorts_size(); ++c) {
+    EXPECT_EQ(retention->cohorts(c).customers(), cohort_size[c]) << c;
+    for (int k = 0; k < retention->cohorts(c).active_size(); ++k) {
+      EXPECT_EQ(retention->cohorts(c).active(k), (active[{c, k}])) << c << " " << k;
     }
   }
 

@@ -6,7 +6,9 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids/ids.h"
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
@@ -30,6 +32,7 @@ constexpr size_t kMaxPairs = 100000;          // co-purchase pairs read for one 
 constexpr size_t kOffers = 5;                 // recommendations in the 360
 constexpr size_t kScanInteractions = 100000;  // a customer's interactions read for a trend
 constexpr int64_t kMinPairOrders = 2;
+constexpr size_t kMaxSegmentsIn360 = 100;
 
 bool CaseOpen(const iv1::Case& c) {
   return c.status() != iv1::CASE_STATUS_RESOLVED && c.status() != iv1::CASE_STATUS_CLOSED;
@@ -263,6 +266,9 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
     if (CaseOpen(c) && out.open_cases_size() < int{kOpenItems})
       *out.add_open_cases() = std::move(c);
   }
+  ASSIGN_OR_RETURN(std::vector<av1::Segment> segments,
+                   SegmentsOf(ctx.tenant, survivor, as_of_nanos));
+  for (av1::Segment& s : segments) *out.add_segments() = std::move(s);
   ASSIGN_OR_RETURN(std::vector<Recommendation> offers,
                    GetRecommendations(ctx, survivor, kMinPairOrders, kOffers));
   for (Recommendation& r : offers) *out.add_recommended_offers() = std::move(r);
@@ -348,12 +354,19 @@ absl::StatusOr<av1::SalesReport> AnalyticsService::GetSalesReport(
   in.period_start = period_start;
   in.period_end = period_end;
   in.currency_code = currency;
-  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Order>(
-      'r', ctx.tenant, [&](const sv1::Order& o) { in.orders.push_back(o); }));
-  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Deal>(
-      'l', ctx.tenant, [&](const sv1::Deal& d) { in.deals.push_back(d); }));
-  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Product>(
-      'p', ctx.tenant, [&](const sv1::Product& p) { in.products[p.id()] = p; }));
+  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Order>('r', ctx.tenant, [&](const sv1::Order& o) {
+    in.orders.push_back(o);
+    return true;
+  }));
+  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Deal>('l', ctx.tenant, [&](const sv1::Deal& d) {
+    in.deals.push_back(d);
+    return true;
+  }));
+  RETURN_IF_ERROR(
+      projection_.ForEachRecord<sv1::Product>('p', ctx.tenant, [&](const sv1::Product& p) {
+        in.products[p.id()] = p;
+        return true;
+      }));
   return ComputeSalesReport(in);
 }
 
@@ -363,10 +376,15 @@ absl::StatusOr<av1::ServiceReport> AnalyticsService::GetServiceReport(const Call
                                                                       int64_t as_of) const {
   std::vector<iv1::Interaction> interactions;
   std::vector<iv1::Case> cases;
-  RETURN_IF_ERROR(projection_.ForEachRecord<iv1::Interaction>(
-      'n', ctx.tenant, [&](const iv1::Interaction& i) { interactions.push_back(i); }));
-  RETURN_IF_ERROR(projection_.ForEachRecord<iv1::Case>(
-      's', ctx.tenant, [&](const iv1::Case& c) { cases.push_back(c); }));
+  RETURN_IF_ERROR(
+      projection_.ForEachRecord<iv1::Interaction>('n', ctx.tenant, [&](const iv1::Interaction& i) {
+        interactions.push_back(i);
+        return true;
+      }));
+  RETURN_IF_ERROR(projection_.ForEachRecord<iv1::Case>('s', ctx.tenant, [&](const iv1::Case& c) {
+    cases.push_back(c);
+    return true;
+  }));
   return ComputeServiceReport(interactions, cases, period_start, period_end, as_of);
 }
 
@@ -378,6 +396,228 @@ absl::StatusOr<av1::EngagementTrend> AnalyticsService::GetEngagementTrend(
   ASSIGN_OR_RETURN(std::vector<iv1::Interaction> interactions,
                    projection_.LatestInteractions(ctx.tenant, contacts, kScanInteractions));
   return ComputeEngagement(survivor, interactions, months, as_of);
+}
+
+absl::Status AnalyticsService::ForEachMember(
+    std::string_view tenant, const av1::SegmentFilter& filter, int64_t as_of,
+    const std::string& after,
+    const std::function<bool(const crm::contact::v1::Contact&, const CustomerView&)>& fn,
+    const std::string& only) const {
+  ASSIGN_OR_RETURN(const auto by_survivor, PurchasesBySurvivor(tenant));
+  std::optional<RfmScorer> scorer;
+  if (UsesRfm(filter)) {
+    ASSIGN_OR_RETURN(Population pop, PopulationOf(tenant, filter.currency_code(), as_of));
+    scorer.emplace(pop.rfm);
+  }
+  std::map<std::string, std::string> categories;  // product -> lower-case category
+  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Product>('p', tenant, [&](const sv1::Product& p) {
+    categories[p.id()] = absl::AsciiStrToLower(p.category());
+    return true;
+  }));
+  std::map<std::string, std::string> industries;  // company -> lower-case industry
+  const std::vector<LedgerPurchase> none;
+  absl::Status error;
+  auto visit = [&](const crm::contact::v1::Contact& c) -> bool {
+    if (!c.merged_into().empty() || c.archived()) return true;
+    if (!only.empty() && c.id() != only) return true;
+    CustomerView view;
+    view.contact = &c;
+    const auto it = by_survivor.find(c.id());
+    view.purchases = it == by_survivor.end() ? &none : &it->second;
+    view.category_of = [&](const std::string& product) {
+      const auto found = categories.find(product);
+      return found == categories.end() ? std::string() : found->second;
+    };
+    for (const auto& a : c.affiliations()) {
+      if (!industries.contains(a.company_id())) {
+        absl::StatusOr<std::optional<crm::contact::v1::Company>> company =
+            projection_.GetCompany(tenant, a.company_id());
+        if (!company.ok()) {
+          error = company.status();
+          return false;
+        }
+        industries[a.company_id()] =
+            *company ? absl::AsciiStrToLower((*company)->industry()) : std::string();
+      }
+      view.industries.push_back(industries[a.company_id()]);
+    }
+    if (!filter.currency_code().empty()) {
+      absl::StatusOr<CustomerFacts> facts = FactsOf(*view.purchases, filter.currency_code(), as_of);
+      if (!facts.ok()) {
+        error = facts.status();
+        return false;
+      }
+      view.revenue_minor = facts->revenue_minor;
+      if (scorer && facts->purchases > 0) view.rfm = scorer->Score(RfmKeyOf(*facts, as_of));
+    }
+    if (UsesInteractions(filter)) {
+      absl::StatusOr<std::vector<std::string>> contacts =
+          projection_.directory().WithMerged(tenant, c.id());
+      absl::StatusOr<std::vector<iv1::Interaction>> latest =
+          contacts.ok() ? projection_.LatestInteractions(tenant, *contacts, kScanItems)
+                        : absl::StatusOr<std::vector<iv1::Interaction>>(contacts.status());
+      if (!latest.ok()) {
+        error = latest.status();
+        return false;
+      }
+      for (const iv1::Interaction& i : *latest) {
+        if (TimestampNanos(i.occurred_at()) <= as_of) {
+          view.last_interaction_nanos = TimestampNanos(i.occurred_at());
+          break;
+        }
+      }
+    }
+    if (!Matches(filter, view, as_of)) return true;
+    return fn(c, view);
+  };
+  if (!only.empty()) {
+    ASSIGN_OR_RETURN(std::optional<crm::contact::v1::Contact> c,
+                     projection_.GetContact(tenant, only));
+    if (c) visit(*c);
+    return error;
+  }
+  RETURN_IF_ERROR(projection_.ForEachRecord<crm::contact::v1::Contact>('c', tenant, visit, after));
+  return error;
+}
+
+void AnalyticsService::CreateSegment(const CallContext& ctx, const av1::Segment& segment,
+                                     const std::string& request_id, Done<av1::Segment> done) {
+  const std::string id = ids::NewId();
+  projection::CommandWriter::Command cmd;
+  cmd.tenant = ctx.tenant;
+  cmd.actor = ctx.actor;
+  cmd.request_id = request_id;
+  cmd.command = "CreateSegment";
+  cmd.aggregate_type = kSegmentAggregateType;
+  cmd.deadline = ctx.deadline;
+  writer_.Run<av1::Segment>(
+      std::move(cmd),
+      [&](absl::Time, Payload& payload) -> Decided {
+        av1::SegmentCreated event;
+        *event.mutable_segment() = segment;
+        event.mutable_segment()->set_id(id);
+        return projection::Take(absl::StatusOr<av1::SegmentCreated>(std::move(event)), payload, id,
+                                0);
+      },
+      [this, ctx](const std::string& segment_id) -> absl::StatusOr<av1::Segment> {
+        ASSIGN_OR_RETURN(std::optional<av1::Segment> s,
+                         projection_.GetSegment(ctx.tenant, segment_id));
+        if (!s)
+          return absl::NotFoundError(absl::StrCat("id: segment ", segment_id, " does not exist"));
+        return *std::move(s);
+      },
+      std::move(done));
+}
+
+void AnalyticsService::DeleteSegment(const CallContext& ctx, const std::string& id,
+                                     int64_t expected_version, const std::string& request_id,
+                                     Done<google::protobuf::Empty> done) {
+  projection::CommandWriter::Command cmd;
+  cmd.tenant = ctx.tenant;
+  cmd.actor = ctx.actor;
+  cmd.request_id = request_id;
+  cmd.command = "DeleteSegment";
+  cmd.aggregate_type = kSegmentAggregateType;
+  cmd.deadline = ctx.deadline;
+  writer_.Run<google::protobuf::Empty>(
+      std::move(cmd),
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<av1::Segment> current,
+                         projection_.GetSegment(ctx.tenant, id));
+        RETURN_IF_ERROR(projection::CheckExpectedVersion(current, "segment", id, expected_version));
+        return projection::Take(absl::StatusOr<av1::SegmentDeleted>(av1::SegmentDeleted()), payload,
+                                id, current->version());
+      },
+      [](const std::string&) -> absl::StatusOr<google::protobuf::Empty> {
+        return google::protobuf::Empty();
+      },
+      std::move(done));
+}
+
+absl::StatusOr<av1::Segment> AnalyticsService::GetSegment(const CallContext& ctx,
+                                                          const std::string& id,
+                                                          int64_t as_of) const {
+  ASSIGN_OR_RETURN(std::optional<av1::Segment> segment, projection_.GetSegment(ctx.tenant, id));
+  if (!segment) return absl::NotFoundError(absl::StrCat("id: segment ", id, " does not exist"));
+  int32_t size = 0;
+  int64_t revenue = 0;
+  RETURN_IF_ERROR(ForEachMember(ctx.tenant, segment->filter(), as_of, "",
+                                [&](const crm::contact::v1::Contact&, const CustomerView& v) {
+                                  ++size;
+                                  revenue += v.revenue_minor;
+                                  return true;
+                                }));
+  segment->set_size(size);
+  if (!segment->filter().currency_code().empty()) {
+    segment->mutable_revenue()->set_currency_code(segment->filter().currency_code());
+    segment->mutable_revenue()->set_minor_units(revenue);
+  }
+  return *std::move(segment);
+}
+
+absl::StatusOr<AnalyticsService::SegmentPage> AnalyticsService::ListSegments(
+    const CallContext& ctx, const std::string& resume_after, size_t page_size) const {
+  SegmentPage page;
+  RETURN_IF_ERROR(projection_.ForEachRecord<av1::Segment>(
+      'j', ctx.tenant,
+      [&](const av1::Segment& s) {
+        if (page.segments.size() >= page_size) {
+          page.resume_after = page.segments.back().id();
+          return false;
+        }
+        page.segments.push_back(s);
+        return true;
+      },
+      resume_after));
+  return page;
+}
+
+absl::StatusOr<AnalyticsService::MemberPage> AnalyticsService::ListSegmentMembers(
+    const CallContext& ctx, const std::string& id, int64_t as_of, const std::string& resume_after,
+    size_t page_size) const {
+  ASSIGN_OR_RETURN(std::optional<av1::Segment> segment, projection_.GetSegment(ctx.tenant, id));
+  if (!segment) return absl::NotFoundError(absl::StrCat("id: segment ", id, " does not exist"));
+  MemberPage page;
+  RETURN_IF_ERROR(ForEachMember(ctx.tenant, segment->filter(), as_of, resume_after,
+                                [&](const crm::contact::v1::Contact& c, const CustomerView&) {
+                                  if (page.members.size() >= page_size) {
+                                    page.resume_after = page.members.back().contact_id();
+                                    return false;
+                                  }
+                                  av1::SegmentMember& m = page.members.emplace_back();
+                                  m.set_contact_id(c.id());
+                                  m.set_display_name(absl::StrCat(c.personal().given_name(), " ",
+                                                                  c.personal().family_name()));
+                                  return true;
+                                }));
+  return page;
+}
+
+absl::StatusOr<std::vector<av1::Segment>> AnalyticsService::SegmentsOf(std::string_view tenant,
+                                                                       const std::string& survivor,
+                                                                       int64_t as_of) const {
+  std::vector<av1::Segment> segments;
+  RETURN_IF_ERROR(projection_.ForEachRecord<av1::Segment>('j', tenant, [&](const av1::Segment& s) {
+    segments.push_back(s);
+    return segments.size() < kMaxSegmentsIn360;
+  }));
+  std::vector<av1::Segment> out;
+  for (av1::Segment& s : segments) {
+    bool member = false;
+    RETURN_IF_ERROR(ForEachMember(
+        tenant, s.filter(), as_of, "",
+        [&](const crm::contact::v1::Contact&, const CustomerView&) {
+          member = true;
+          return false;
+        },
+        survivor));
+    if (member) {
+      av1::Segment& brief = out.emplace_back();
+      brief.set_id(s.id());
+      brief.set_name(s.name());
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<PurchaseModel> AnalyticsService::GetModel(const CallContext& ctx,

@@ -20,8 +20,10 @@
 #include "common/store/projection_store.h"
 #include "crm/analytics/v1/analytics_service.pb.h"
 #include "crm/analytics/v1/resources.pb.h"
+#include "google/protobuf/empty.pb.h"
 #include "services/analytics/domain/associations.h"
 #include "services/analytics/domain/metrics.h"
+#include "services/analytics/domain/segments.h"
 #include "services/analytics/projection/analytics_projection.h"
 
 namespace crm::analytics {
@@ -91,6 +93,29 @@ class AnalyticsService {
   absl::StatusOr<crm::analytics::v1::EngagementTrend> GetEngagementTrend(
       const CallContext& ctx, const std::string& contact_id, int months, int64_t as_of) const;
 
+  // Segments. GetSegment fills size and revenue at `as_of_nanos`.
+  void CreateSegment(const CallContext& ctx, const crm::analytics::v1::Segment& segment,
+                     const std::string& request_id, Done<crm::analytics::v1::Segment> done);
+  void DeleteSegment(const CallContext& ctx, const std::string& id, int64_t expected_version,
+                     const std::string& request_id, Done<google::protobuf::Empty> done);
+  absl::StatusOr<crm::analytics::v1::Segment> GetSegment(const CallContext& ctx,
+                                                         const std::string& id,
+                                                         int64_t as_of_nanos) const;
+  struct SegmentPage {
+    std::vector<crm::analytics::v1::Segment> segments;
+    std::string resume_after;  // empty at the end
+  };
+  absl::StatusOr<SegmentPage> ListSegments(const CallContext& ctx, const std::string& resume_after,
+                                           size_t page_size) const;
+  struct MemberPage {
+    std::vector<crm::analytics::v1::SegmentMember> members;
+    std::string resume_after;  // a contact id; empty at the end
+  };
+  absl::StatusOr<MemberPage> ListSegmentMembers(const CallContext& ctx, const std::string& id,
+                                                int64_t as_of_nanos,
+                                                const std::string& resume_after,
+                                                size_t page_size) const;
+
   absl::StatusOr<PurchaseModel> GetModel(const CallContext& ctx,
                                          const std::string& currency_code) const;
   // Fits on purchases at or before `as_of_nanos` and records the fit. FAILED_PRECONDITION when
@@ -116,6 +141,17 @@ class AnalyticsService {
                                           const std::vector<std::string>& contacts,
                                           int64_t as_of_nanos, std::string currency_code,
                                           int horizon_days) const;
+  // Calls `fn` for each customer meeting `filter` at `as_of_nanos`, in contact id order after
+  // `after`, until it returns false. `only` limits the scan to one customer.
+  absl::Status ForEachMember(
+      std::string_view tenant, const crm::analytics::v1::SegmentFilter& filter, int64_t as_of_nanos,
+      const std::string& after,
+      const std::function<bool(const crm::contact::v1::Contact&, const CustomerView&)>& fn,
+      const std::string& only = "") const;
+  // The segments `survivor` belongs to at `as_of_nanos`.
+  absl::StatusOr<std::vector<crm::analytics::v1::Segment>> SegmentsOf(std::string_view tenant,
+                                                                      const std::string& survivor,
+                                                                      int64_t as_of_nanos) const;
   void RefitLoop(std::string tenant, absl::Duration interval);
 
   std::unique_ptr<store::ProjectionStore> store_;

@@ -191,6 +191,42 @@ TEST_F(AnalyticsTest, OrdersShowInThe360AndMetricsAcrossMergesFitsAndRebuild) {
   EXPECT_GT(m.probability_alive(), 0);
   EXPECT_EQ(m.rfm().customers(), 13);
 
+  // A segment of big spenders: only Ann (with Bob's order) is in it, and her 360 says so.
+  av1::CreateSegmentRequest create_segment;
+  create_segment.set_request_id("seg-1");
+  create_segment.mutable_segment()->set_name("Big spenders");
+  auto* filter = create_segment.mutable_segment()->mutable_filter();
+  filter->set_currency_code("EUR");
+  filter->mutable_revenue_min()->set_currency_code("EUR");
+  filter->mutable_revenue_min()->set_minor_units(4000);
+  av1::Segment segment;
+  ASSERT_TRUE(analytics_->CreateSegment(Ctx().get(), create_segment, &segment).ok());
+  av1::GetSegmentRequest get_segment;
+  get_segment.set_id(segment.id());
+  ASSERT_TRUE(analytics_->GetSegment(Ctx().get(), get_segment, &segment).ok());
+  EXPECT_EQ(segment.size(), 1);
+  EXPECT_EQ(segment.revenue().minor_units(), 4500);
+  av1::ListSegmentMembersRequest members_req;
+  members_req.set_id(segment.id());
+  av1::ListSegmentMembersResponse members;
+  ASSERT_TRUE(analytics_->ListSegmentMembers(Ctx().get(), members_req, &members).ok());
+  ASSERT_EQ(members.members_size(), 1);
+  EXPECT_EQ(members.members(0).contact_id(), ann.id());
+  file_req.set_contact_id(ann.id());
+  ASSERT_TRUE(analytics_->GetCustomer360(Ctx().get(), file_req, &file).ok());
+  ASSERT_EQ(file.segments_size(), 1);
+  EXPECT_EQ(file.segments(0).name(), "Big spenders");
+  av1::ListSegmentsResponse segments;
+  ASSERT_TRUE(analytics_->ListSegments(Ctx().get(), av1::ListSegmentsRequest(), &segments).ok());
+  EXPECT_EQ(segments.segments_size(), 1);
+  av1::DeleteSegmentRequest delete_segment;
+  delete_segment.set_id(segment.id());
+  delete_segment.set_expected_version(1);
+  google::protobuf::Empty deleted;
+  ASSERT_TRUE(analytics_->DeleteSegment(Ctx().get(), delete_segment, &deleted).ok());
+  EXPECT_EQ(analytics_->GetSegment(Ctx().get(), get_segment, &segment).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
   // Restart, then rebuild: the same projection and the same answers.
   crm::admin::v1::GetProjectionStatusResponse before, after;
   ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "analytics"));
@@ -276,6 +312,51 @@ TEST_F(AnalyticsTest, BadInputForEveryRpc) {
   av1::ServiceReport service_report;
   service.mutable_period_start()->set_seconds(kJan2026);
   ExpectInvalid(analytics_->GetServiceReport(Ctx().get(), service, &service_report), "period_end");
+  av1::CreateSegmentRequest create_segment;
+  av1::Segment segment;
+  create_segment.mutable_segment()->set_name("");
+  ExpectInvalid(analytics_->CreateSegment(Ctx().get(), create_segment, &segment), "segment.name");
+  create_segment.mutable_segment()->set_name("S");
+  create_segment.mutable_segment()->mutable_filter()->mutable_recency()->set_min(0);
+  ExpectInvalid(analytics_->CreateSegment(Ctx().get(), create_segment, &segment),
+                "segment.filter.currency_code");
+  create_segment.mutable_segment()->mutable_filter()->set_currency_code("EUR");
+  ExpectInvalid(analytics_->CreateSegment(Ctx().get(), create_segment, &segment),
+                "segment.filter.recency.min");
+  create_segment.mutable_segment()->mutable_filter()->clear_recency();
+  create_segment.mutable_segment()->mutable_filter()->set_bought_in_month(11);
+  ExpectInvalid(analytics_->CreateSegment(Ctx().get(), create_segment, &segment),
+                "segment.filter.bought_in_month");
+  create_segment.mutable_segment()->mutable_filter()->set_bought_category("fruit");
+  create_segment.mutable_segment()->mutable_filter()->set_interacted_within_days(-1);
+  ExpectInvalid(analytics_->CreateSegment(Ctx().get(), create_segment, &segment),
+                "segment.filter.interacted_within_days");
+  av1::GetSegmentRequest get_segment;
+  ExpectInvalid(analytics_->GetSegment(Ctx().get(), get_segment, &segment), "id");
+  get_segment.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  EXPECT_EQ(analytics_->GetSegment(Ctx().get(), get_segment, &segment).error_code(),
+            grpc::StatusCode::NOT_FOUND);  // nothing was written by the refusals
+  av1::ListSegmentsRequest list_segments;
+  list_segments.set_page_size(-1);
+  av1::ListSegmentsResponse segments;
+  ExpectInvalid(analytics_->ListSegments(Ctx().get(), list_segments, &segments), "page_size");
+  EXPECT_TRUE(analytics_->ListSegments(Ctx().get(), av1::ListSegmentsRequest(), &segments).ok());
+  EXPECT_EQ(segments.segments_size(), 0);
+  av1::DeleteSegmentRequest delete_segment;
+  delete_segment.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  delete_segment.set_expected_version(-1);
+  google::protobuf::Empty empty;
+  ExpectInvalid(analytics_->DeleteSegment(Ctx().get(), delete_segment, &empty), "expected_version");
+  delete_segment.set_expected_version(0);
+  EXPECT_EQ(analytics_->DeleteSegment(Ctx().get(), delete_segment, &empty).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  av1::ListSegmentMembersRequest members;
+  members.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  members.set_page_token("forged");
+  av1::ListSegmentMembersResponse listed_members;
+  ExpectInvalid(analytics_->ListSegmentMembers(Ctx().get(), members, &listed_members),
+                "page_token");
+
   av1::GetEngagementTrendRequest trend;
   av1::EngagementTrend engagement;
   trend.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");

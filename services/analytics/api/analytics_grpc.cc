@@ -115,6 +115,70 @@ grpc::ServerUnaryReactor* AnalyticsGrpc::GetEngagementTrend(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AnalyticsGrpc::CreateSegment(grpc::CallbackServerContext* context,
+                                                       const v1::CreateSegmentRequest* request,
+                                                       v1::Segment* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateCreateSegment(*request); !s.ok()) return FinishNow(reactor, s);
+  service_->CreateSegment(Context(context), request->segment(), request->request_id(),
+                          FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::GetSegment(grpc::CallbackServerContext* context,
+                                                    const v1::GetSegmentRequest* request,
+                                                    v1::Segment* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<int64_t> as_of = ValidateGetSegment(*request);
+  if (!as_of.ok()) return FinishNow(reactor, as_of.status());
+  FinishWith(reactor, response)(service_->GetSegment(Context(context), request->id(), *as_of));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::ListSegments(grpc::CallbackServerContext* context,
+                                                      const v1::ListSegmentsRequest* request,
+                                                      v1::ListSegmentsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidPage> valid = ValidateListSegments(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<AnalyticsService::SegmentPage> page =
+      service_->ListSegments(Context(context), valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& s : page->segments) *response->add_segments() = std::move(s);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(PageToken('G', *request, page->resume_after));
+    }
+  }
+  return FinishNow(reactor, page.status());
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::DeleteSegment(grpc::CallbackServerContext* context,
+                                                       const v1::DeleteSegmentRequest* request,
+                                                       google::protobuf::Empty* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateDeleteSegment(*request); !s.ok()) return FinishNow(reactor, s);
+  service_->DeleteSegment(Context(context), request->id(), request->expected_version(),
+                          request->request_id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::ListSegmentMembers(
+    grpc::CallbackServerContext* context, const v1::ListSegmentMembersRequest* request,
+    v1::ListSegmentMembersResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidPage> valid = ValidateListSegmentMembers(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<AnalyticsService::MemberPage> page = service_->ListSegmentMembers(
+      Context(context), request->id(), valid->as_of, valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& m : page->members) *response->add_members() = std::move(m);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(PageToken('M', *request, page->resume_after));
+    }
+  }
+  return FinishNow(reactor, page.status());
+}
+
 grpc::ServerUnaryReactor* AnalyticsGrpc::GetModel(grpc::CallbackServerContext* context,
                                                   const v1::GetModelRequest* request,
                                                   PurchaseModel* response) {

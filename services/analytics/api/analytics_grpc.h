@@ -42,6 +42,22 @@ class AnalyticsGrpc final : public crm::analytics::v1::AnalyticsService::Callbac
       grpc::CallbackServerContext* context,
       const crm::analytics::v1::GetEngagementTrendRequest* request,
       crm::analytics::v1::EngagementTrend* response) override;
+  grpc::ServerUnaryReactor* CreateSegment(grpc::CallbackServerContext* context,
+                                          const crm::analytics::v1::CreateSegmentRequest* request,
+                                          crm::analytics::v1::Segment* response) override;
+  grpc::ServerUnaryReactor* GetSegment(grpc::CallbackServerContext* context,
+                                       const crm::analytics::v1::GetSegmentRequest* request,
+                                       crm::analytics::v1::Segment* response) override;
+  grpc::ServerUnaryReactor* ListSegments(
+      grpc::CallbackServerContext* context, const crm::analytics::v1::ListSegmentsRequest* request,
+      crm::analytics::v1::ListSegmentsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteSegment(grpc::CallbackServerContext* context,
+                                          const crm::analytics::v1::DeleteSegmentRequest* request,
+                                          google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* ListSegmentMembers(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::ListSegmentMembersRequest* request,
+      crm::analytics::v1::ListSegmentMembersResponse* response) override;
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
                                      const crm::analytics::v1::GetModelRequest* request,
                                      PurchaseModel* response) override;

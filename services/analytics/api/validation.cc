@@ -1,5 +1,6 @@
 #include "services/analytics/api/validation.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/money/money.h"
 #include "common/projection/aggregate.h"
@@ -128,6 +129,128 @@ absl::StatusOr<ValidEngagement> ValidateGetEngagementTrend(
   }
   if (request.months() > 0) out.months = request.months();
   ASSIGN_OR_RETURN(out.as_of, ValidateAsOf(request.has_as_of(), request.as_of()));
+  return out;
+}
+
+namespace {
+
+absl::Status CheckBand(const std::string& field, const v1::RfmBand& band) {
+  if (band.min() < 1 || band.min() > 5) return Invalid(field + ".min", "must be 1 to 5");
+  if (band.max() < band.min() || band.max() > 5) {
+    return Invalid(field + ".max", "must be min to 5");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFilter(const v1::SegmentFilter& f) {
+  const std::string at = "segment.filter.";
+  for (int i = 0; i < f.lifecycle_stages_size(); ++i) {
+    const auto stage = f.lifecycle_stages(i);
+    if (stage == crm::contact::v1::LIFECYCLE_STAGE_UNSPECIFIED ||
+        !crm::contact::v1::LifecycleStage_IsValid(stage)) {
+      return Invalid(absl::StrCat(at, "lifecycle_stages[", i, "]"), "is not a lifecycle stage");
+    }
+  }
+  if (f.tags_size() > 50) return Invalid(at + "tags", "at most 50 are allowed");
+  for (int i = 0; i < f.tags_size(); ++i) {
+    RETURN_IF_ERROR(validation::CheckText(absl::StrCat(at, "tags[", i, "]"), f.tags(i), 100,
+                                          /*required=*/true));
+  }
+  RETURN_IF_ERROR(validation::CheckPrincipal(at + "owner", f.owner(), 128));
+  RETURN_IF_ERROR(validation::CheckText(at + "company_industry", f.company_industry(), 100));
+  const bool needs_currency = f.has_recency() || f.has_frequency() || f.has_monetary() ||
+                              f.has_revenue_min() || f.has_revenue_max();
+  if (needs_currency || !f.currency_code().empty()) {
+    RETURN_IF_ERROR(money::MinorDigits(at + "currency_code", f.currency_code()).status());
+  }
+  if (f.has_recency()) RETURN_IF_ERROR(CheckBand(at + "recency", f.recency()));
+  if (f.has_frequency()) RETURN_IF_ERROR(CheckBand(at + "frequency", f.frequency()));
+  if (f.has_monetary()) RETURN_IF_ERROR(CheckBand(at + "monetary", f.monetary()));
+  for (const auto& [name, m] :
+       {std::pair{"revenue_min", &f.revenue_min()}, {"revenue_max", &f.revenue_max()}}) {
+    if (!(name == std::string("revenue_min") ? f.has_revenue_min() : f.has_revenue_max())) continue;
+    RETURN_IF_ERROR(money::Validate(at + name, *m));
+    if (m->currency_code() != f.currency_code()) {
+      return Invalid(at + name + ".currency_code", "must be the filter's currency_code");
+    }
+  }
+  if (f.has_revenue_min() && f.has_revenue_max() &&
+      f.revenue_max().minor_units() < f.revenue_min().minor_units()) {
+    return Invalid(at + "revenue_max", "must not be below revenue_min");
+  }
+  if (f.has_last_purchase_before()) {
+    RETURN_IF_ERROR(
+        validation::CheckTimestamp(at + "last_purchase_before", f.last_purchase_before()));
+  }
+  if (f.has_last_purchase_after()) {
+    RETURN_IF_ERROR(
+        validation::CheckTimestamp(at + "last_purchase_after", f.last_purchase_after()));
+  }
+  if (!f.bought_product_id().empty()) {
+    RETURN_IF_ERROR(
+        validation::CheckId(at + "bought_product_id", f.bought_product_id(), "product"));
+  }
+  RETURN_IF_ERROR(validation::CheckText(at + "bought_category", f.bought_category(), 100));
+  if (f.bought_in_month() < 0 || f.bought_in_month() > 12) {
+    return Invalid(at + "bought_in_month", "must be 1 to 12 (0: any month)");
+  }
+  if (f.bought_in_month() != 0 && f.bought_product_id().empty() && f.bought_category().empty()) {
+    return Invalid(at + "bought_in_month", "needs bought_product_id or bought_category");
+  }
+  if (f.interacted_within_days() < 0 || f.interacted_within_days() > 3650) {
+    return Invalid(at + "interacted_within_days", "must be 1 to 3650 (0: not a condition)");
+  }
+  if (!crm::contact::v1::ConsentChannel_IsValid(f.consent_channel())) {
+    return Invalid(at + "consent_channel", "is not a consent channel");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateCreateSegment(const v1::CreateSegmentRequest& request) {
+  RETURN_IF_ERROR(validation::CheckRequestId(request.request_id()));
+  if (!request.has_segment()) return Invalid("segment", "is required");
+  const v1::Segment& s = request.segment();
+  if (!s.id().empty()) return Invalid("segment.id", "must be empty; the service assigns ids");
+  RETURN_IF_ERROR(validation::CheckText("segment.name", s.name(), 200, /*required=*/true));
+  if (s.size() != 0 || s.has_revenue() || s.version() != 0 || s.has_create_time()) {
+    return Invalid("segment.size", "size, revenue, version and create_time are output only");
+  }
+  return CheckFilter(s.filter());
+}
+
+absl::StatusOr<int64_t> ValidateGetSegment(const v1::GetSegmentRequest& request) {
+  RETURN_IF_ERROR(validation::CheckId("id", request.id(), "segment"));
+  return ValidateAsOf(request.has_as_of(), request.as_of());
+}
+
+absl::StatusOr<ValidPage> ValidateListSegments(const v1::ListSegmentsRequest& request) {
+  ValidPage out;
+  ASSIGN_OR_RETURN(out.page_size, validation::PageSize(request.page_size(), 1000, 50));
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(
+        out.resume_after,
+        validation::ReadPageToken(request.page_token(), 'G', validation::PagingIdentity(request)));
+  }
+  return out;
+}
+
+absl::Status ValidateDeleteSegment(const v1::DeleteSegmentRequest& request) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request.request_id(), request.expected_version()));
+  return validation::CheckId("id", request.id(), "segment");
+}
+
+absl::StatusOr<ValidPage> ValidateListSegmentMembers(const v1::ListSegmentMembersRequest& request) {
+  RETURN_IF_ERROR(validation::CheckId("id", request.id(), "segment"));
+  ValidPage out;
+  ASSIGN_OR_RETURN(out.page_size, validation::PageSize(request.page_size(), 1000, 100));
+  ASSIGN_OR_RETURN(out.as_of, ValidateAsOf(request.has_as_of(), request.as_of()));
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(
+        out.resume_after,
+        validation::ReadPageToken(request.page_token(), 'M', validation::PagingIdentity(request)));
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/validation/request_fields.h"
 #include "crm/analytics/v1/analytics_service.pb.h"
 
 namespace crm::analytics {
@@ -50,7 +51,27 @@ struct ValidEngagement {
 };
 absl::StatusOr<ValidEngagement> ValidateGetEngagementTrend(
     const crm::analytics::v1::GetEngagementTrendRequest& request);
+// Segments. A valid filter names every bad field with its path under "segment.filter".
+absl::Status ValidateCreateSegment(const crm::analytics::v1::CreateSegmentRequest& request);
+absl::StatusOr<int64_t> ValidateGetSegment(const crm::analytics::v1::GetSegmentRequest& request);
+struct ValidPage {
+  std::string resume_after;
+  size_t page_size = 0;
+  int64_t as_of = 0;
+};
+absl::StatusOr<ValidPage> ValidateListSegments(
+    const crm::analytics::v1::ListSegmentsRequest& request);
+absl::Status ValidateDeleteSegment(const crm::analytics::v1::DeleteSegmentRequest& request);
+absl::StatusOr<ValidPage> ValidateListSegmentMembers(
+    const crm::analytics::v1::ListSegmentMembersRequest& request);
+template <typename Request>
+std::string PageToken(char kind, const Request& request, const std::string& resume_after);
 absl::Status ValidateGetModel(const crm::analytics::v1::GetModelRequest& request);
 absl::StatusOr<int64_t> ValidateFitModel(const crm::analytics::v1::FitModelRequest& request);
+
+template <typename Request>
+std::string PageToken(char kind, const Request& request, const std::string& resume_after) {
+  return validation::MakePageToken(kind, validation::PagingIdentity(request), resume_after);
+}
 
 }  // namespace crm::analytics

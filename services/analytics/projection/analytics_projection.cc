@@ -123,7 +123,7 @@ bool Counts(const sv1::Order& o) {
 bool AnalyticsProjection::Handles(std::string_view t) const {
   // Every event of the services it follows: what it does not need it passes over.
   return t.starts_with("crm.contact.v1.") || t.starts_with("crm.interaction.v1.") ||
-         t.starts_with("crm.sales.v1.") || t == "crm.analytics.v1.ModelFitted";
+         t.starts_with("crm.sales.v1.") || t.starts_with("crm.analytics.v1.");
 }
 
 absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& event,
@@ -137,6 +137,9 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
   if (interaction::IsTaskEvent(t)) return ApplyTaskEvent(event, batch);
   if (sales::IsProductEvent(t)) return ApplyProductEvent(event, batch);
   if (t == "crm.analytics.v1.ModelFitted") return ApplyModelEvent(event, batch);
+  if (t == "crm.analytics.v1.SegmentCreated" || t == "crm.analytics.v1.SegmentDeleted") {
+    return ApplySegmentEvent(event, batch);
+  }
   return absl::OkStatus();  // pipelines: not needed here
 }
 
@@ -293,6 +296,30 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyProductEvent(
   if (!next.ok()) return next.status();
   batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Status> AnalyticsProjection::ApplySegmentEvent(
+    const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
+  const std::string key = Key('j', event.tenant(), event.aggregate_id());
+  ASSIGN_OR_RETURN(std::optional<av1::Segment> current, ReadIn<av1::Segment>(batch, key));
+  if (absl::Status s = projection::CheckEventVersion(current, event, "segment"); !s.ok()) return s;
+  if (event.event_type() == "crm.analytics.v1.SegmentDeleted") {
+    batch.Delete(Cf::kState, key);
+    return absl::OkStatus();
+  }
+  av1::SegmentCreated created;
+  if (!event.payload().UnpackTo(&created)) return absl::InvalidArgumentError("bad payload");
+  av1::Segment next = created.segment();
+  next.set_id(event.aggregate_id());
+  next.set_version(event.aggregate_version());
+  *next.mutable_create_time() = event.occurred_at();
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<av1::Segment>> AnalyticsProjection::GetSegment(
+    std::string_view tenant, std::string_view id) const {
+  return ReadFrom<av1::Segment>(*store_, Key('j', tenant, id));
 }
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyModelEvent(

@@ -17,6 +17,7 @@
 //   kState "q/" tenant \0 product_id   -> n(product): purchases holding it (BE64)
 //   kState "w/" tenant \0 a \0 b       -> n(a, b): purchases holding both, both ways (BE64)
 //   kState "x/" tenant                 -> N: purchases (BE64)
+//   kState "j/" tenant \0 segment_id   -> Segment (its definition)
 //   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
 //   kIndex "h/" tenant \0 contact_id \0 ~time id     -> "" (orders, newest first)
 //   kIndex "i/" tenant \0 contact_id \0 ~time id     -> "" (interactions, newest first)
@@ -49,6 +50,7 @@ namespace crm::analytics {
 
 inline constexpr char kTopic[] = "crm.analytics.v1";
 inline constexpr char kModelAggregateType[] = "model";
+inline constexpr char kSegmentAggregateType[] = "segment";
 
 class AnalyticsProjection final : public projection::EventApplier {
  public:
@@ -89,22 +91,29 @@ class AnalyticsProjection final : public projection::EventApplier {
 
   // Calls `fn` for every record of a kind in the tenant, in id order: 'r' orders, 'l' deals,
   // 'n' interactions, 's' cases, 'p' products.
+  // ('c' contacts, 'j' segments too), starting after id `after`; `fn` returns false to stop.
   template <typename T>
   absl::Status ForEachRecord(char kind, std::string_view tenant,
-                             const std::function<void(const T&)>& fn) const {
+                             const std::function<bool(const T&)>& fn,
+                             std::string_view after = "") const {
     std::string prefix{kind, '/'};
     prefix.append(tenant);
     prefix.push_back('\0');
+    std::string start;
+    if (!after.empty()) {
+      start = prefix;
+      start.append(after);
+      start.push_back('\0');
+    }
     absl::Status error;
-    absl::Status scanned =
-        store_->Scan(store::Cf::kState, prefix, "", [&](std::string_view, std::string_view value) {
+    absl::Status scanned = store_->Scan(
+        store::Cf::kState, prefix, start, [&](std::string_view, std::string_view value) {
           T record;
           if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
             error = absl::DataLossError("corrupt record");
             return false;
           }
-          fn(record);
-          return true;
+          return fn(record);
         });
     return scanned.ok() ? error : scanned;
   }
@@ -123,6 +132,8 @@ class AnalyticsProjection final : public projection::EventApplier {
   absl::StatusOr<std::vector<PairCount>> PairCounts(std::string_view tenant, std::string_view a,
                                                     size_t max) const;
 
+  absl::StatusOr<std::optional<crm::analytics::v1::Segment>> GetSegment(std::string_view tenant,
+                                                                        std::string_view id) const;
   absl::StatusOr<std::optional<crm::analytics::v1::PurchaseModel>> GetModel(
       std::string_view tenant, std::string_view currency) const;
 
@@ -140,6 +151,8 @@ class AnalyticsProjection final : public projection::EventApplier {
   absl::StatusOr<absl::Status> ApplyTaskEvent(const crm::common::v1::EventEnvelope& event,
                                               store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyProductEvent(const crm::common::v1::EventEnvelope& event,
+                                                 store::ProjectionStore::Batch& batch);
+  absl::StatusOr<absl::Status> ApplySegmentEvent(const crm::common::v1::EventEnvelope& event,
                                                  store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyModelEvent(const crm::common::v1::EventEnvelope& event,
                                                store::ProjectionStore::Batch& batch);

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
+#include "common/money/money.h"
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
@@ -398,6 +399,73 @@ absl::StatusOr<av1::EngagementTrend> AnalyticsService::GetEngagementTrend(
   return ComputeEngagement(survivor, interactions, months, as_of);
 }
 
+absl::StatusOr<std::map<std::string, std::string>> AnalyticsService::Categories(
+    std::string_view tenant) const {
+  std::map<std::string, std::string> categories;
+  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Product>('p', tenant, [&](const sv1::Product& p) {
+    categories[p.id()] = absl::AsciiStrToLower(p.category());
+    return true;
+  }));
+  return categories;
+}
+
+absl::Status AnalyticsService::ForEachSeasonal(
+    std::string_view tenant, const std::string& product_id, const std::string& category, int month,
+    const std::string& currency, int64_t as_of,
+    const std::function<void(const crm::contact::v1::Contact&, SeasonalBuyer)>& fn) const {
+  ASSIGN_OR_RETURN(const auto by_survivor, PurchasesBySurvivor(tenant));
+  ASSIGN_OR_RETURN(const auto categories, Categories(tenant));
+  const std::string wanted = absl::AsciiStrToLower(category);
+  auto matches = [&](const av1::LedgerLine& line) {
+    if (!product_id.empty() && line.product_id() != product_id) return false;
+    if (wanted.empty()) return true;
+    const auto it = categories.find(line.product_id());
+    return it != categories.end() && it->second == wanted;
+  };
+  return projection_.ForEachRecord<crm::contact::v1::Contact>(
+      'c', tenant, [&](const crm::contact::v1::Contact& c) {
+        if (!c.merged_into().empty() || c.archived()) return true;
+        const auto it = by_survivor.find(c.id());
+        if (it == by_survivor.end()) return true;
+        std::optional<SeasonalBuyer> b = SeasonalOf(
+            c.id(), absl::StrCat(c.personal().given_name(), " ", c.personal().family_name()),
+            it->second, matches, month, currency, as_of);
+        if (b) fn(c, *std::move(b));
+        return true;
+      });
+}
+
+absl::StatusOr<std::vector<SeasonalBuyer>> AnalyticsService::ListSeasonalBuyers(
+    const CallContext& ctx, const std::string& product_id, const std::string& category, int month,
+    const std::string& currency, int64_t as_of, size_t limit) const {
+  std::vector<SeasonalBuyer> buyers;
+  RETURN_IF_ERROR(ForEachSeasonal(
+      ctx.tenant, product_id, category, month, currency, as_of,
+      [&](const crm::contact::v1::Contact&, SeasonalBuyer b) { buyers.push_back(std::move(b)); }));
+  std::sort(buyers.begin(), buyers.end(), BetterSeasonal);
+  if (buyers.size() > limit) buyers.resize(limit);
+  return buyers;
+}
+
+absl::StatusOr<CampaignSuggestion> AnalyticsService::SuggestCampaign(
+    const CallContext& ctx, const std::string& product_id, const std::string& category, int month,
+    const std::string& currency, crm::contact::v1::ConsentChannel channel, int min_years,
+    int64_t as_of, size_t limit) const {
+  ASSIGN_OR_RETURN(const int digits, money::MinorDigits("currency_code", currency));
+  std::vector<SeasonalBuyer> consenting;
+  int without_consent = 0;
+  RETURN_IF_ERROR(ForEachSeasonal(ctx.tenant, product_id, category, month, currency, as_of,
+                                  [&](const crm::contact::v1::Contact& c, SeasonalBuyer b) {
+                                    if (b.years() < min_years) return;
+                                    if (!ConsentGranted(c, channel)) {
+                                      ++without_consent;
+                                      return;
+                                    }
+                                    consenting.push_back(std::move(b));
+                                  }));
+  return SuggestCampaignFor(std::move(consenting), without_consent, month, as_of, digits, limit);
+}
+
 absl::Status AnalyticsService::ForEachMember(
     std::string_view tenant, const av1::SegmentFilter& filter, int64_t as_of,
     const std::string& after,
@@ -409,11 +477,7 @@ absl::Status AnalyticsService::ForEachMember(
     ASSIGN_OR_RETURN(Population pop, PopulationOf(tenant, filter.currency_code(), as_of));
     scorer.emplace(pop.rfm);
   }
-  std::map<std::string, std::string> categories;  // product -> lower-case category
-  RETURN_IF_ERROR(projection_.ForEachRecord<sv1::Product>('p', tenant, [&](const sv1::Product& p) {
-    categories[p.id()] = absl::AsciiStrToLower(p.category());
-    return true;
-  }));
+  ASSIGN_OR_RETURN(const auto categories, Categories(tenant));
   std::map<std::string, std::string> industries;  // company -> lower-case industry
   const std::vector<LedgerPurchase> none;
   absl::Status error;

@@ -23,6 +23,7 @@
 #include "google/protobuf/empty.pb.h"
 #include "services/analytics/domain/associations.h"
 #include "services/analytics/domain/metrics.h"
+#include "services/analytics/domain/seasonal.h"
 #include "services/analytics/domain/segments.h"
 #include "services/analytics/projection/analytics_projection.h"
 
@@ -116,6 +117,15 @@ class AnalyticsService {
                                                 const std::string& resume_after,
                                                 size_t page_size) const;
 
+  // Seasonal buyers of `product_id` or `category` in `month`, best first, at most `limit`.
+  absl::StatusOr<std::vector<SeasonalBuyer>> ListSeasonalBuyers(
+      const CallContext& ctx, const std::string& product_id, const std::string& category, int month,
+      const std::string& currency, int64_t as_of_nanos, size_t limit) const;
+  absl::StatusOr<CampaignSuggestion> SuggestCampaign(
+      const CallContext& ctx, const std::string& product_id, const std::string& category, int month,
+      const std::string& currency, crm::contact::v1::ConsentChannel channel, int min_years,
+      int64_t as_of_nanos, size_t limit) const;
+
   absl::StatusOr<PurchaseModel> GetModel(const CallContext& ctx,
                                          const std::string& currency_code) const;
   // Fits on purchases at or before `as_of_nanos` and records the fit. FAILED_PRECONDITION when
@@ -148,6 +158,13 @@ class AnalyticsService {
       const std::string& after,
       const std::function<bool(const crm::contact::v1::Contact&, const CustomerView&)>& fn,
       const std::string& only = "") const;
+  // Every product's category, lower case.
+  absl::StatusOr<std::map<std::string, std::string>> Categories(std::string_view tenant) const;
+  // Calls `fn` with each live customer's seasonal record (those who bought it then).
+  absl::Status ForEachSeasonal(
+      std::string_view tenant, const std::string& product_id, const std::string& category,
+      int month, const std::string& currency, int64_t as_of,
+      const std::function<void(const crm::contact::v1::Contact&, SeasonalBuyer)>& fn) const;
   // The segments `survivor` belongs to at `as_of_nanos`.
   absl::StatusOr<std::vector<crm::analytics::v1::Segment>> SegmentsOf(std::string_view tenant,
                                                                       const std::string& survivor,

@@ -357,6 +357,24 @@ TEST_F(AnalyticsTest, BadInputForEveryRpc) {
   ExpectInvalid(analytics_->ListSegmentMembers(Ctx().get(), members, &listed_members),
                 "page_token");
 
+  av1::ListSeasonalBuyersRequest seasonal;
+  av1::ListSeasonalBuyersResponse buyers;
+  seasonal.set_month(11);
+  seasonal.set_currency_code("EUR");
+  ExpectInvalid(analytics_->ListSeasonalBuyers(Ctx().get(), seasonal, &buyers), "product_id");
+  seasonal.set_category("fruit");
+  seasonal.set_month(13);
+  ExpectInvalid(analytics_->ListSeasonalBuyers(Ctx().get(), seasonal, &buyers), "month");
+  av1::SuggestCampaignRequest campaign_req;
+  av1::CampaignSuggestion campaign;
+  campaign_req.set_category("fruit");
+  campaign_req.set_month(11);
+  campaign_req.set_currency_code("EUR");
+  ExpectInvalid(analytics_->SuggestCampaign(Ctx().get(), campaign_req, &campaign), "channel");
+  campaign_req.set_channel(crm::contact::v1::CONSENT_CHANNEL_SMS);
+  campaign_req.set_limit(-3);
+  ExpectInvalid(analytics_->SuggestCampaign(Ctx().get(), campaign_req, &campaign), "limit");
+
   av1::GetEngagementTrendRequest trend;
   av1::EngagementTrend engagement;
   trend.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
@@ -388,14 +406,52 @@ TEST_F(AnalyticsTest, SeparateProcessesOnTheDevBroker) {
   sv1::Order order;
   grpc::Status placed = Place(*sales_stub, ann.id(), kJan2026, 2500, &order);
   ASSERT_TRUE(placed.ok()) << placed.error_message();
-  const av1::CustomerMetrics m = MetricsOnce(*analytics_stub, ann.id(), 1);
-  EXPECT_EQ(m.lifetime_revenue().minor_units(), 2500);
+  // Apples from the catalog, bought last November.
+  sv1::CreateProductRequest apples;
+  apples.mutable_product()->set_sku("APPLES");
+  apples.mutable_product()->set_name("Red apples");
+  apples.mutable_product()->set_category("Fruit");
+  apples.mutable_product()->mutable_unit_price()->set_currency_code("EUR");
+  apples.mutable_product()->mutable_unit_price()->set_minor_units(1500);
+  sv1::Product product;
+  ASSERT_TRUE(sales_stub->CreateProduct(Ctx().get(), apples, &product).ok());
+  sv1::PlaceOrderRequest november;
+  november.mutable_order()->set_contact_id(ann.id());
+  november.mutable_order()->mutable_order_time()->set_seconds(kJan2026 - 46 * 86400);
+  auto* line = november.mutable_order()->add_line_items();
+  line->set_product_id(product.id());
+  line->set_quantity(1);
+  *line->mutable_unit_price() = product.unit_price();
+  sv1::Order apples_order;
+  ASSERT_TRUE(sales_stub->PlaceOrder(Ctx().get(), november, &apples_order).ok());
+  const av1::CustomerMetrics m = MetricsOnce(*analytics_stub, ann.id(), 2);
+  EXPECT_EQ(m.lifetime_revenue().minor_units(), 2500 + 1500);
+  av1::ListSeasonalBuyersRequest seasonal;
+  seasonal.set_category("fruit");
+  seasonal.set_month(11);
+  seasonal.set_currency_code("EUR");
+  av1::ListSeasonalBuyersResponse buyers;
+  ASSERT_TRUE(analytics_stub->ListSeasonalBuyers(Ctx().get(), seasonal, &buyers).ok());
+  ASSERT_EQ(buyers.buyers_size(), 1);
+  EXPECT_EQ(buyers.buyers(0).contact_id(), ann.id());
+  EXPECT_EQ(buyers.buyers(0).typical_spend().minor_units(), 1500);
+  av1::SuggestCampaignRequest campaign_req;
+  campaign_req.set_product_id(product.id());
+  campaign_req.set_month(11);
+  campaign_req.set_currency_code("EUR");
+  campaign_req.set_channel(crm::contact::v1::CONSENT_CHANNEL_EMAIL);
+  av1::CampaignSuggestion campaign;
+  ASSERT_TRUE(analytics_stub->SuggestCampaign(Ctx().get(), campaign_req, &campaign).ok());
+  EXPECT_EQ(campaign.targets_size(), 0);  // Ann never consented to email
+  EXPECT_EQ(campaign.without_consent(), 1);
+  EXPECT_FALSE(campaign.rule().empty());
   av1::GetCustomer360Request file_req;
   file_req.set_contact_id(ann.id());
   av1::Customer360 file;
   ASSERT_TRUE(analytics_stub->GetCustomer360(Ctx().get(), file_req, &file).ok());
-  ASSERT_EQ(file.latest_orders_size(), 1);
-  EXPECT_EQ(file.latest_orders(0).id(), order.id());
+  ASSERT_EQ(file.latest_orders_size(), 2);
+  EXPECT_EQ(file.latest_orders(0).id(), order.id());  // January before November
+  EXPECT_EQ(file.latest_orders(1).id(), apples_order.id());
   EXPECT_EQ(file.contact().personal().given_name(), "Ann");
 }
 

@@ -179,6 +179,33 @@ grpc::ServerUnaryReactor* AnalyticsGrpc::ListSegmentMembers(
   return FinishNow(reactor, page.status());
 }
 
+grpc::ServerUnaryReactor* AnalyticsGrpc::ListSeasonalBuyers(
+    grpc::CallbackServerContext* context, const v1::ListSeasonalBuyersRequest* request,
+    v1::ListSeasonalBuyersResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidSeasonal> valid = ValidateListSeasonalBuyers(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<std::vector<SeasonalBuyer>> buyers = service_->ListSeasonalBuyers(
+      Context(context), request->product_id(), request->category(), request->month(),
+      request->currency_code(), valid->as_of, valid->limit);
+  if (buyers.ok()) {
+    for (auto& b : *buyers) *response->add_buyers() = std::move(b);
+  }
+  return FinishNow(reactor, buyers.status());
+}
+
+grpc::ServerUnaryReactor* AnalyticsGrpc::SuggestCampaign(grpc::CallbackServerContext* context,
+                                                         const v1::SuggestCampaignRequest* request,
+                                                         v1::CampaignSuggestion* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ValidSeasonal> valid = ValidateSuggestCampaign(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  FinishWith(reactor, response)(service_->SuggestCampaign(
+      Context(context), request->product_id(), request->category(), request->month(),
+      request->currency_code(), request->channel(), valid->min_years, valid->as_of, valid->limit));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* AnalyticsGrpc::GetModel(grpc::CallbackServerContext* context,
                                                   const v1::GetModelRequest* request,
                                                   PurchaseModel* response) {

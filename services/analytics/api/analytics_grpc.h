@@ -58,6 +58,14 @@ class AnalyticsGrpc final : public crm::analytics::v1::AnalyticsService::Callbac
       grpc::CallbackServerContext* context,
       const crm::analytics::v1::ListSegmentMembersRequest* request,
       crm::analytics::v1::ListSegmentMembersResponse* response) override;
+  grpc::ServerUnaryReactor* ListSeasonalBuyers(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::ListSeasonalBuyersRequest* request,
+      crm::analytics::v1::ListSeasonalBuyersResponse* response) override;
+  grpc::ServerUnaryReactor* SuggestCampaign(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::SuggestCampaignRequest* request,
+      crm::analytics::v1::CampaignSuggestion* response) override;
   grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* context,
                                      const crm::analytics::v1::GetModelRequest* request,
                                      PurchaseModel* response) override;

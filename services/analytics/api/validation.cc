@@ -254,6 +254,52 @@ absl::StatusOr<ValidPage> ValidateListSegmentMembers(const v1::ListSegmentMember
   return out;
 }
 
+namespace {
+
+// What a seasonal question names: a product or a category, a month, a currency.
+template <typename Request>
+absl::Status CheckSeason(const Request& r) {
+  if (r.product_id().empty() && r.category().empty()) {
+    return Invalid("product_id", "give a product_id or a category");
+  }
+  if (!r.product_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("product_id", r.product_id(), "product"));
+  }
+  RETURN_IF_ERROR(validation::CheckText("category", r.category(), 100));
+  if (r.month() < 1 || r.month() > 12) return Invalid("month", "must be 1 to 12");
+  return money::MinorDigits("currency_code", r.currency_code()).status();
+}
+
+}  // namespace
+
+absl::StatusOr<ValidSeasonal> ValidateListSeasonalBuyers(
+    const v1::ListSeasonalBuyersRequest& request) {
+  RETURN_IF_ERROR(CheckSeason(request));
+  ValidSeasonal out;
+  ASSIGN_OR_RETURN(out.as_of, ValidateAsOf(request.has_as_of(), request.as_of()));
+  ASSIGN_OR_RETURN(out.limit, validation::PageSize(request.page_size(), 10000, 100));
+  return out;
+}
+
+absl::StatusOr<ValidSeasonal> ValidateSuggestCampaign(const v1::SuggestCampaignRequest& request) {
+  RETURN_IF_ERROR(CheckSeason(request));
+  if (request.channel() == crm::contact::v1::CONSENT_CHANNEL_UNSPECIFIED ||
+      !crm::contact::v1::ConsentChannel_IsValid(request.channel())) {
+    return Invalid("channel", "is required: email, sms, phone or post");
+  }
+  if (request.min_years() < 0 || request.min_years() > 100) {
+    return Invalid("min_years", "must be 1 to 100 (0 means 1)");
+  }
+  ValidSeasonal out;
+  if (request.min_years() > 0) out.min_years = request.min_years();
+  ASSIGN_OR_RETURN(out.as_of, ValidateAsOf(request.has_as_of(), request.as_of()));
+  if (request.limit() < 0 || request.limit() > 10000) {
+    return Invalid("limit", "must be 1 to 10000 (0 means 1000)");
+  }
+  out.limit = request.limit() == 0 ? 1000 : static_cast<size_t>(request.limit());
+  return out;
+}
+
 absl::Status ValidateGetModel(const v1::GetModelRequest& request) {
   return money::MinorDigits("currency_code", request.currency_code()).status();
 }

@@ -66,6 +66,15 @@ absl::StatusOr<ValidPage> ValidateListSegmentMembers(
     const crm::analytics::v1::ListSegmentMembersRequest& request);
 template <typename Request>
 std::string PageToken(char kind, const Request& request, const std::string& resume_after);
+struct ValidSeasonal {
+  int64_t as_of = 0;
+  size_t limit = 100;
+  int min_years = 1;
+};
+absl::StatusOr<ValidSeasonal> ValidateListSeasonalBuyers(
+    const crm::analytics::v1::ListSeasonalBuyersRequest& request);
+absl::StatusOr<ValidSeasonal> ValidateSuggestCampaign(
+    const crm::analytics::v1::SuggestCampaignRequest& request);
 absl::Status ValidateGetModel(const crm::analytics::v1::GetModelRequest& request);
 absl::StatusOr<int64_t> ValidateFitModel(const crm::analytics::v1::FitModelRequest& request);
 

@@ -86,6 +86,12 @@ Truth Generate() {
     cv1::ContactCreated created;
     created.mutable_contact()->set_id(id);
     created.mutable_contact()->mutable_personal()->set_given_name("C" + std::to_string(i));
+    if (i % 3 == 0) {  // a third consented to email
+      auto* consent = created.mutable_contact()->add_consents();
+      consent->set_channel(cv1::CONSENT_CHANNEL_EMAIL);
+      consent->set_status(cv1::CONSENT_STATUS_GRANTED);
+      consent->mutable_recorded_at()->set_seconds(kStart - 86400);
+    }
     add("crm.contact.v1", created, id, kStart - 86400);
   }
   for (int i = 0; i < 20; ++i) {
@@ -550,6 +556,61 @@ TEST_F(RecomputeTest, EveryFigureMatchesABruteForceRecomputation) {
     }
     EXPECT_EQ(listed, members);
     EXPECT_GT(members.size(), 100u);  // the test means something
+  }
+
+  // Seasonal buyers of "Category 2" in November (2023, 2024 and 2025 have ended by kEnd), and
+  // the email campaign for them.
+  {
+    std::set<std::string> category2;
+    for (size_t i = 2; i < truth_.products.size(); i += 4) category2.insert(truth_.products[i]);
+    std::map<std::string, std::map<int, int64_t>> spend;  // survivor -> year -> EUR spend
+    for (const TrueOrder& o : truth_.orders) {
+      if (o.cancelled || o.total - o.refunded <= 0 || o.currency != "EUR") continue;
+      const absl::CivilDay day =
+          absl::ToCivilDay(absl::FromUnixSeconds(o.seconds), absl::UTCTimeZone());
+      if (day.month() != 11) continue;
+      bool any = false;
+      int64_t amount = 0;
+      for (const auto& [product, a] : o.line_amounts) {
+        if (category2.contains(product)) {
+          any = true;
+          amount += a;
+        }
+      }
+      if (any) spend[SurvivorOf(truth_, o.contact)][static_cast<int>(day.year())] += amount;
+    }
+    std::map<std::string, std::pair<int, int64_t>> expected_buyers;  // years, typical
+    for (const auto& [id, years] : spend) {
+      std::vector<int64_t> v;
+      for (const auto& [year, a] : years) v.push_back(a);
+      std::sort(v.begin(), v.end());
+      expected_buyers[id] = {static_cast<int>(v.size()), v[(v.size() - 1) / 2]};
+    }
+    absl::StatusOr<std::vector<crm::analytics::v1::SeasonalBuyer>> buyers =
+        service_->ListSeasonalBuyers(ctx_, "", "Category 2", 11, "EUR", kEnd * 1000000000, 10000);
+    ASSERT_TRUE(buyers.ok()) << buyers.status();
+    ASSERT_EQ(buyers->size(), expected_buyers.size());
+    for (const auto& b : *buyers) {
+      ASSERT_TRUE(expected_buyers.contains(b.contact_id()));
+      EXPECT_EQ(b.years(), expected_buyers[b.contact_id()].first);
+      EXPECT_EQ(b.typical_spend().minor_units(), expected_buyers[b.contact_id()].second);
+    }
+    absl::StatusOr<crm::analytics::v1::CampaignSuggestion> campaign = service_->SuggestCampaign(
+        ctx_, "", "category 2", 11, "EUR", cv1::CONSENT_CHANNEL_EMAIL, 1, kEnd * 1000000000, 10000);
+    ASSERT_TRUE(campaign.ok()) << campaign.status();
+    int consenting = 0, without = 0;
+    for (const auto& [id, e] : expected_buyers) {
+      const auto index =
+          std::find(truth_.contacts.begin(), truth_.contacts.end(), id) - truth_.contacts.begin();
+      (index % 3 == 0 ? consenting : without) += 1;
+    }
+    EXPECT_EQ(campaign->targets_size(), consenting);
+    EXPECT_EQ(campaign->without_consent(), without);
+    EXPECT_GT(consenting, 100);
+    for (const auto& t : campaign->targets()) {
+      EXPECT_EQ(t.offer_value().minor_units(),
+                (2 * t.buyer().typical_spend().minor_units() + 99) / 100 * 100);
+    }
   }
 
   // The 360 of a chain's survivor carries the chain and the newest orders first.

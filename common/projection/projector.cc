@@ -168,6 +168,7 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
     batch.Put(Cf::kLog, keys::Counter(name), EncodeInt64((old ? DecodeInt64(*old) : 0) + delta));
   }
   RETURN_IF_ERROR(store_->Commit(batch));
+  applier_->Committed();
   absl::MutexLock lock(&mu_);
   for (const auto& [tp, offset] : advanced) next_[tp] = offset;
   return absl::OkStatus();

@@ -51,6 +51,10 @@ class EventApplier {
   // projector.
   virtual absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                              store::ProjectionStore::Batch& batch) = 0;
+
+  // Called on the projector thread after a batch of applied events is committed: readers see
+  // it from now on (a place to invalidate caches of derived state).
+  virtual void Committed() {}
 };
 
 struct ProjectorOptions {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -163,6 +164,35 @@ AnalyticsService::PurchasesBySurvivor(std::string_view tenant) const {
   return by_survivor;
 }
 
+absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(std::string_view tenant,
+                                                                       const std::string& currency,
+                                                                       int64_t as_of) const {
+  const std::pair<std::string, std::string> key{std::string(tenant), currency};
+  const uint64_t generation = projection_.generation();
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    const auto it = rankings_.find(key);
+    if (it != rankings_.end() && it->second.generation == generation &&
+        as_of >= it->second.latest_purchase) {
+      return it->second.ranking;
+    }
+  }
+  // Far in the future every purchase counts; ranks hold for any as_of after the latest one.
+  constexpr int64_t kFuture = std::numeric_limits<int64_t>::max() / 2;
+  ASSIGN_OR_RETURN(Population everything, PopulationOf(tenant, currency, kFuture));
+  int64_t latest = std::numeric_limits<int64_t>::min();
+  for (const RfmKey& k : everything.rfm) latest = std::max(latest, kFuture - k.recency_nanos);
+  CachedRanking cached{
+      generation, latest, {std::make_shared<const RfmScorer>(everything.rfm), kFuture}};
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    rankings_[key] = cached;
+  }
+  if (as_of >= latest) return cached.ranking;
+  ASSIGN_OR_RETURN(Population then, PopulationOf(tenant, currency, as_of));  // a past as_of
+  return RfmRanking{std::make_shared<const RfmScorer>(then.rfm), as_of};
+}
+
 absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenant,
                                                           const std::string& currency_code,
                                                           int64_t as_of_nanos) const {
@@ -193,13 +223,8 @@ absl::StatusOr<CustomerMetrics> AnalyticsService::Metrics(
     ASSIGN_OR_RETURN(in.model, projection_.GetModel(tenant, currency_code));
   }
   if (in.facts.purchases > 0) {
-    ASSIGN_OR_RETURN(Population pop, PopulationOf(tenant, currency_code, as_of_nanos));
-    const RfmKey me = RfmKeyOf(in.facts, as_of_nanos);
-    if (std::find(pop.contact_ids.begin(), pop.contact_ids.end(), survivor) ==
-        pop.contact_ids.end()) {
-      pop.rfm.push_back(me);  // an archived customer is scored against the others
-    }
-    in.rfm = ScoreRfm(me, pop.rfm);
+    ASSIGN_OR_RETURN(RfmRanking ranking, Ranking(tenant, currency_code, as_of_nanos));
+    in.rfm = ranking.scorer->Score(RfmKeyOf(in.facts, ranking.reference));
   }
   ASSIGN_OR_RETURN(std::vector<iv1::Case> cases, projection_.Cases(tenant, contacts, kScanItems));
   for (const iv1::Case& c : cases) {
@@ -471,11 +496,18 @@ absl::Status AnalyticsService::ForEachMember(
     const std::string& after,
     const std::function<bool(const crm::contact::v1::Contact&, const CustomerView&)>& fn,
     const std::string& only) const {
-  ASSIGN_OR_RETURN(const auto by_survivor, PurchasesBySurvivor(tenant));
-  std::optional<RfmScorer> scorer;
+  // One customer reads only their own purchases; a scan groups every ledger once.
+  std::map<std::string, std::vector<LedgerPurchase>> by_survivor;
+  if (only.empty()) {
+    ASSIGN_OR_RETURN(by_survivor, PurchasesBySurvivor(tenant));
+  } else {
+    ASSIGN_OR_RETURN(std::vector<std::string> contacts,
+                     projection_.directory().WithMerged(tenant, only));
+    ASSIGN_OR_RETURN(by_survivor[only], projection_.Purchases(tenant, contacts));
+  }
+  std::optional<RfmRanking> ranking;
   if (UsesRfm(filter)) {
-    ASSIGN_OR_RETURN(Population pop, PopulationOf(tenant, filter.currency_code(), as_of));
-    scorer.emplace(pop.rfm);
+    ASSIGN_OR_RETURN(ranking, Ranking(tenant, filter.currency_code(), as_of));
   }
   ASSIGN_OR_RETURN(const auto categories, Categories(tenant));
   std::map<std::string, std::string> industries;  // company -> lower-case industry
@@ -512,7 +544,9 @@ absl::Status AnalyticsService::ForEachMember(
         return false;
       }
       view.revenue_minor = facts->revenue_minor;
-      if (scorer && facts->purchases > 0) view.rfm = scorer->Score(RfmKeyOf(*facts, as_of));
+      if (ranking && facts->purchases > 0) {
+        view.rfm = ranking->scorer->Score(RfmKeyOf(*facts, ranking->reference));
+      }
     }
     if (UsesInteractions(filter)) {
       absl::StatusOr<std::vector<std::string>> contacts =

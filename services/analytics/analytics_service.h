@@ -158,6 +158,16 @@ class AnalyticsService {
       const std::string& after,
       const std::function<bool(const crm::contact::v1::Contact&, const CustomerView&)>& fn,
       const std::string& only = "") const;
+  // RFM ranking of a currency's customers at `as_of`: a scorer and the time keys are measured
+  // at (score a customer with RfmKey{reference − last purchase, days, revenue}). When as_of is at
+  // or after the currency's latest purchase, ranks by recency do not depend on it, so one
+  // ranking per projection generation serves every such call.
+  struct RfmRanking {
+    std::shared_ptr<const RfmScorer> scorer;
+    int64_t reference = 0;
+  };
+  absl::StatusOr<RfmRanking> Ranking(std::string_view tenant, const std::string& currency,
+                                     int64_t as_of) const;
   // Every product's category, lower case.
   absl::StatusOr<std::map<std::string, std::string>> Categories(std::string_view tenant) const;
   // Calls `fn` with each live customer's seasonal record (those who bought it then).
@@ -175,6 +185,14 @@ class AnalyticsService {
   AnalyticsProjection projection_;
   projection::Projector projector_;
   projection::CommandWriter writer_;
+
+  struct CachedRanking {
+    uint64_t generation = 0;
+    int64_t latest_purchase = 0;
+    RfmRanking ranking;
+  };
+  mutable std::mutex cache_mu_;
+  mutable std::map<std::pair<std::string, std::string>, CachedRanking> rankings_;
 
   std::mutex mu_;
   std::condition_variable stop_cv_;

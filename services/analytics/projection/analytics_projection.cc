@@ -129,6 +129,7 @@ bool AnalyticsProjection::Handles(std::string_view t) const {
 absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& event,
                                                         store::ProjectionStore::Batch& batch) {
   const std::string& t = event.event_type();
+  if (directory::IsContactEvent(t) || sales::IsOrderEvent(t)) purchases_changed_ = true;
   if (directory::IsContactEvent(t)) return ApplyContactEvent(event, batch);
   if (sales::IsOrderEvent(t)) return ApplyOrderEvent(event, batch);
   if (sales::IsDealEvent(t)) return ApplyDealEvent(event, batch);
@@ -141,6 +142,12 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
     return ApplySegmentEvent(event, batch);
   }
   return absl::OkStatus();  // pipelines: not needed here
+}
+
+void AnalyticsProjection::Committed() {
+  if (!purchases_changed_) return;
+  purchases_changed_ = false;
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(

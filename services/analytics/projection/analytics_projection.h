@@ -31,6 +31,7 @@
 // unmerge gives them back exactly.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -59,6 +60,11 @@ class AnalyticsProjection final : public projection::EventApplier {
   bool Handles(std::string_view event_type) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
+  void Committed() override;
+
+  // Grows after every committed change to purchases or to who is a customer (orders, contacts,
+  // merges): a population derived from the store at generation g is current while it is g.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   const directory::ContactDirectory& directory() const { return directory_; }
 
@@ -159,6 +165,8 @@ class AnalyticsProjection final : public projection::EventApplier {
 
   store::ProjectionStore* const store_;
   const directory::ContactDirectory directory_;
+  bool purchases_changed_ = false;  // in the batch being applied (projector thread)
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace crm::analytics

@@ -237,6 +237,21 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   CommandResult file = Ctl({"customer", "360", wile_id});
   ASSERT_EQ(file.exit_code, 0) << file.err;
   EXPECT_TRUE(absl::StrContains(file.out, order_id)) << file.out;
+  CommandResult segment =
+      Ctl({"segment", "create", "--name", "Spenders", "--currency", "EUR", "--revenue-min", "10"});
+  ASSERT_EQ(segment.exit_code, 0) << segment.err;
+  const std::string segment_id = Field(segment.out, "id");
+  EXPECT_EQ(Field(Ctl({"segment", "get", segment_id}).out, "size"), "1");
+  EXPECT_TRUE(absl::StrContains(Ctl({"segment", "members", segment_id}).out, wile_id));
+  CommandResult sales_report = Ctl({"report", "sales", "--from", "2026-01-01T00:00:00Z", "--to",
+                                    "2026-12-31T00:00:00Z", "--currency", "EUR"});
+  EXPECT_EQ(Field(sales_report.out, "revenue"), "EUR 14.99") << sales_report.out;
+  EXPECT_EQ(Ctl({"recommend", wile_id}).exit_code, 0);
+  CommandResult campaign = Ctl({"campaign", "--category", "heavy", "--month", "3", "--currency",
+                                "EUR", "--channel", "email"});
+  EXPECT_EQ(campaign.exit_code, 0) << campaign.err;
+  EXPECT_EQ(Ctl({"campaign", "--month", "3", "--currency", "EUR", "--channel", "pigeon"}).exit_code,
+            2);
   CommandResult no_model = Ctl({"model", "get", "EUR"});
   EXPECT_EQ(no_model.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(no_model.err, "NOT_FOUND")) << no_model.err;

@@ -86,5 +86,6 @@ void RegisterCaseAndTaskCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterPipelineCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterAnalyticsCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterMarketingCommands(CLI::App& app, Client& client, int& exit_code);
 
 }  // namespace crm::ctl

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   crm::ctl::RegisterSalesCommands(app, client, exit_code);
   crm::ctl::RegisterPipelineCommands(app, client, exit_code);
   crm::ctl::RegisterAnalyticsCommands(app, client, exit_code);
+  crm::ctl::RegisterMarketingCommands(app, client, exit_code);
   crm::ctl::RegisterAdminCommands(app, client, exit_code);
   try {
     app.parse(argc, argv);

@@ -240,6 +240,31 @@ TEST_F(AnalyticsTest, OrdersShowInThe360AndMetricsAcrossMergesFitsAndRebuild) {
   EXPECT_EQ(rebuilt.probability_alive(), m.probability_alive());
 }
 
+TEST_F(AnalyticsTest, TheModelIsRefittedByItselfAsHistoryGrows) {
+  StartNode({"--model-refit-interval", "1"});
+  av1::GetModelRequest get_model;
+  get_model.set_currency_code("EUR");
+  av1::PurchaseModel model;
+  EXPECT_EQ(analytics_->GetModel(Ctx().get(), get_model, &model).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  for (int i = 0; i < 12; ++i) {
+    Contact c;
+    ASSERT_TRUE(CreateContact(node_, "Buyer", std::to_string(i), "", &c).ok());
+    for (int k = 0; k <= i % 3; ++k) {
+      sv1::Order o;
+      ASSERT_TRUE(Place(*sales_, c.id(), kJan2026 + (i + 15 * k) * 86400, 900, &o).ok());
+    }
+  }
+  // (A fit may come while the buyers are still arriving; the growth since triggers the next.)
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return analytics_->GetModel(Ctx().get(), get_model, &model).ok() && model.customers() == 12;
+      },
+      absl::Seconds(30)))
+      << model.DebugString();
+  EXPECT_EQ(model.purchase_days(), 4 * 1 + 4 * 2 + 4 * 3);
+}
+
 TEST_F(AnalyticsTest, BadInputForEveryRpc) {
   StartNode();
   av1::Customer360 file;

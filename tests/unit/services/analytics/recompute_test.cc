@@ -60,7 +60,9 @@ struct Truth {
   std::map<std::string, std::string> merged_into;
   std::vector<TrueOrder> orders;
   std::vector<std::string> products;  // the catalog; the last one is taken off sale
-  std::vector<std::pair<std::string, EventEnvelope>> events;  // (topic, event)
+  std::vector<std::pair<std::string, EventEnvelope>> events;        // (topic, event)
+  std::map<std::pair<std::string, std::string>, int> interactions;  // (month, channel) -> n
+  int cases = 0;
 };
 
 EventEnvelope Envelope(const google::protobuf::Message& payload, const std::string& id,
@@ -163,12 +165,17 @@ Truth Generate() {
       iv1::InteractionLogged logged;
       const std::string id = ids::IdFor("interaction/" + contact + std::to_string(k));
       logged.mutable_interaction()->set_id(id);
-      logged.mutable_interaction()->set_channel(iv1::CHANNEL_CALL);
-      logged.mutable_interaction()->set_subject("call");
+      const bool email = chance(0.5);
+      logged.mutable_interaction()->set_channel(email ? iv1::CHANNEL_EMAIL : iv1::CHANNEL_CALL);
+      logged.mutable_interaction()->set_subject("hello");
       logged.mutable_interaction()->add_contact_ids(contact);
-      logged.mutable_interaction()->mutable_occurred_at()->set_seconds(
-          kStart + static_cast<int64_t>(unit(rng) * static_cast<double>(kSpan)));
+      const int64_t when = kStart + static_cast<int64_t>(unit(rng) * static_cast<double>(kSpan));
+      logged.mutable_interaction()->mutable_occurred_at()->set_seconds(when);
       add("crm.interaction.v1", logged, id, kStart);
+      const absl::CivilMonth month =
+          absl::ToCivilMonth(absl::FromUnixSeconds(when), absl::UTCTimeZone());
+      ++t.interactions[{absl::StrFormat("%04d-%02d", month.year(), month.month()),
+                        email ? "email" : "call"}];
     }
     if (chance(0.05)) {
       iv1::CaseOpened opened;
@@ -177,6 +184,7 @@ Truth Generate() {
       opened.mutable_case_()->set_contact_id(contact);
       opened.mutable_case_()->set_subject("broken");
       add("crm.interaction.v1", opened, id, kEnd - 86400);
+      ++t.cases;
     }
   }
   // Merges: 250 pairs, then 50 of the survivors merged on into others (chains).
@@ -612,6 +620,45 @@ TEST_F(RecomputeTest, EveryFigureMatchesABruteForceRecomputation) {
                 (2 * t.buyer().typical_spend().minor_units() + 99) / 100 * 100);
     }
   }
+
+  // Churn per month with a 90-day window, for the survivors' purchases.
+  {
+    const int64_t window = int64_t{90} * 86400;
+    auto active = [&](const std::vector<int64_t>& times, int64_t t) {
+      for (int64_t p : times) {
+        if (p <= t && p > t - window) return true;
+      }
+      return false;
+    };
+    for (int m : {3, 17, 30}) {
+      const absl::CivilMonth month =
+          absl::ToCivilMonth(absl::FromUnixSeconds(kStart), absl::UTCTimeZone()) + m;
+      const int64_t start = absl::ToUnixSeconds(absl::FromCivil(month, absl::UTCTimeZone()));
+      const int64_t end = absl::ToUnixSeconds(absl::FromCivil(month + 1, absl::UTCTimeZone()));
+      int at_start = 0, churned = 0;
+      for (const auto& [id, times] : purchase_times) {
+        if (!active(times, start)) continue;
+        ++at_start;
+        // The month's last instant: a purchase in its final second still counts.
+        bool still = false;
+        for (int64_t p : times) still |= p < end && p > end - 1 - window;
+        churned += !still;
+      }
+      EXPECT_EQ(retention->churn(m).active_at_start(), at_start) << m;
+      EXPECT_EQ(retention->churn(m).churned(), churned) << m;
+    }
+  }
+
+  // Service: interactions by month and channel, cases opened.
+  absl::StatusOr<crm::analytics::v1::ServiceReport> service = service_->GetServiceReport(
+      ctx_, kStart * 1000000000, (kEnd + 86400) * 1000000000, kEnd * 1000000000);
+  ASSERT_TRUE(service.ok()) << service.status();
+  ASSERT_EQ(service->interactions_size(), static_cast<int>(truth_.interactions.size()));
+  for (const auto& row : service->interactions()) {
+    EXPECT_EQ(row.interactions(), (truth_.interactions[{row.month(), row.channel()}]))
+        << row.month() << " " << row.channel();
+  }
+  EXPECT_EQ(service->cases_opened(), truth_.cases);
 
   // The 360 of a chain's survivor carries the chain and the newest orders first.
   const std::string chain_survivor = truth_.contacts[1000];

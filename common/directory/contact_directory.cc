@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/projection/projector.h"
 #include "common/status/status_macros.h"
+#include "common/store/keys.h"
 #include "crm/contact/v1/events.pb.h"
 
 namespace crm::directory {
@@ -14,12 +15,7 @@ using store::Cf;
 
 namespace {
 
-std::string Prefix(char kind, std::string_view tenant) {
-  std::string k{kind, '/'};
-  k.append(tenant);
-  k.push_back('\0');
-  return k;
-}
+std::string Prefix(char kind, std::string_view tenant) { return store::KindPrefix(kind, tenant); }
 
 std::string EntryKey(std::string_view tenant, std::string_view id) {
   return Prefix('k', tenant).append(id);

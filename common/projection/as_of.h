@@ -19,18 +19,14 @@
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
+#include "common/store/keys.h"
 #include "common/store/projection_store.h"
 
 namespace crm::projection {
 
 // kind/tenant\0id\0: every stored state of one aggregate.
 inline std::string AsOfPrefix(char kind, std::string_view tenant, std::string_view id) {
-  std::string k{kind, '/'};
-  k.append(tenant);
-  k.push_back('\0');
-  k.append(id);
-  k.push_back('\0');
-  return k;
+  return store::KindPrefix(kind, tenant, id);
 }
 
 // The key of the aggregate's state after the change at `time_nanos` that made `version`.

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/eventlog/event_log.h"
+#include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
@@ -31,14 +32,9 @@ namespace crm::analytics {
 
 using crm::analytics::v1::Customer360;
 
-struct CallContext {
-  std::string tenant;
-  std::string actor;
-  absl::Time deadline = absl::InfiniteFuture();
-};
-
+using projection::CallContext;
 template <typename T>
-using Done = std::function<void(absl::StatusOr<T>)>;
+using Done = projection::Done<T>;
 
 // Every customer with a purchase in one currency at a time: what RFM ranks and the models fit.
 struct Population {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/eventlog/event_log.h"
+#include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
@@ -24,14 +25,9 @@
 namespace crm::contact {
 
 // Who is calling, for which tenant, until when.
-struct CallContext {
-  std::string tenant;
-  std::string actor;
-  absl::Time deadline = absl::InfiniteFuture();
-};
-
+using projection::CallContext;
 template <typename T>
-using Done = std::function<void(absl::StatusOr<T>)>;
+using Done = projection::Done<T>;
 
 using OptionalTime = std::optional<google::protobuf::Timestamp>;
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/eventlog/event_log.h"
+#include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
@@ -18,14 +19,9 @@
 
 namespace crm::interaction {
 
-struct CallContext {
-  std::string tenant;
-  std::string actor;
-  absl::Time deadline = absl::InfiniteFuture();
-};
-
+using projection::CallContext;
 template <typename T>
-using Done = std::function<void(absl::StatusOr<T>)>;
+using Done = projection::Done<T>;
 
 class InteractionService {
  public:

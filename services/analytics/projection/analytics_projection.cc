@@ -6,6 +6,7 @@
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
+#include "common/store/keys.h"
 #include "crm/analytics/v1/events.pb.h"
 #include "services/contact/domain/apply.h"
 #include "services/contact/projection/contact_fold.h"
@@ -30,15 +31,11 @@ using store::Cf;
 namespace {
 
 std::string Key(char kind, std::string_view tenant, std::string_view id) {
-  std::string k{kind, '/'};
-  k.append(tenant);
-  k.push_back('\0');
-  k.append(id);
-  return k;
+  return store::KindKey(kind, tenant, id);
 }
 
 std::string Prefix(char kind, std::string_view tenant, std::string_view id) {
-  return Key(kind, tenant, id) + '\0';
+  return store::KindPrefix(kind, tenant, id);
 }
 
 // Newest first: the inverted time, then the id.

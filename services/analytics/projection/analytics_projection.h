@@ -40,6 +40,7 @@
 
 #include "common/directory/contact_directory.h"
 #include "common/projection/projector.h"
+#include "common/store/keys.h"
 #include "common/store/projection_store.h"
 #include "crm/analytics/v1/projection.pb.h"
 #include "crm/analytics/v1/resources.pb.h"
@@ -102,9 +103,7 @@ class AnalyticsProjection final : public projection::EventApplier {
   absl::Status ForEachRecord(char kind, std::string_view tenant,
                              const std::function<bool(const T&)>& fn,
                              std::string_view after = "") const {
-    std::string prefix{kind, '/'};
-    prefix.append(tenant);
-    prefix.push_back('\0');
+    const std::string prefix = store::KindPrefix(kind, tenant);
     std::string start;
     if (!after.empty()) {
       start = prefix;

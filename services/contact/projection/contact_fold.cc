@@ -5,6 +5,7 @@
 #include "common/projection/projector.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
+#include "common/store/keys.h"
 #include "services/contact/domain/apply.h"
 
 namespace crm::contact {
@@ -12,24 +13,11 @@ namespace crm::contact {
 using crm::common::v1::EventEnvelope;
 using store::Cf;
 
-namespace {
-
-std::string HistoryPrefix(char kind, std::string_view tenant, std::string_view id) {
-  std::string k{kind, '/'};
-  k.append(tenant);
-  k.push_back('\0');
-  k.append(id);
-  k.push_back('\0');
-  return k;
-}
-
-}  // namespace
-
 absl::StatusOr<absl::StatusOr<Contact>> FoldContactEvent(const std::optional<Contact>& current,
                                                          const EventEnvelope& event,
                                                          store::ProjectionStore::Batch& batch,
                                                          char history_kind) {
-  const std::string prefix = HistoryPrefix(history_kind, event.tenant(), event.aggregate_id());
+  const std::string prefix = store::KindPrefix(history_kind, event.tenant(), event.aggregate_id());
   absl::StatusOr<Contact> next = absl::InternalError("unset");
   if (event.event_type() == kContactsUnmergedType) {
     std::vector<EventEnvelope> history;

@@ -28,22 +28,17 @@
 #include <string_view>
 
 #include "common/store/big_endian.h"
+#include "common/store/keys.h"
 
 namespace crm::contact::keys {
 
 inline std::string TenantPrefix(char kind, std::string_view tenant) {
-  std::string k{kind, '/'};
-  k.append(tenant);
-  k.push_back('\0');
-  return k;
+  return store::KindPrefix(kind, tenant);
 }
 
 // kind/tenant\0a\0
 inline std::string Prefix2(char kind, std::string_view tenant, std::string_view a) {
-  std::string k = TenantPrefix(kind, tenant);
-  k.append(a);
-  k.push_back('\0');
-  return k;
+  return store::KindPrefix(kind, tenant, a);
 }
 
 inline std::string Contact(std::string_view tenant, std::string_view id) {

@@ -19,21 +19,16 @@
 #include <string_view>
 
 #include "common/store/big_endian.h"
+#include "common/store/keys.h"
 
 namespace crm::interaction::keys {
 
 inline std::string Prefix(char kind, std::string_view tenant) {
-  std::string k{kind, '/'};
-  k.append(tenant);
-  k.push_back('\0');
-  return k;
+  return store::KindPrefix(kind, tenant);
 }
 
 inline std::string Prefix2(char kind, std::string_view tenant, std::string_view a) {
-  std::string k = Prefix(kind, tenant);
-  k.append(a);
-  k.push_back('\0');
-  return k;
+  return store::KindPrefix(kind, tenant, a);
 }
 
 inline std::string Interaction(std::string_view tenant, std::string_view id) {

@@ -5,6 +5,7 @@
 #include "common/projection/as_of.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
+#include "common/store/keys.h"
 
 namespace crm::sales {
 
@@ -13,12 +14,7 @@ using store::Cf;
 
 namespace {
 
-std::string Prefix(char kind, std::string_view tenant) {
-  std::string k{kind, '/'};
-  k.append(tenant);
-  k.push_back('\0');
-  return k;
-}
+std::string Prefix(char kind, std::string_view tenant) { return store::KindPrefix(kind, tenant); }
 
 constexpr char kDealAsOfKind = 'v';
 

@@ -1,0 +1,29 @@
+// What every service call carries from its gRPC handler to the application layer, and the
+// callback a write answers through.
+//
+//   void CreateDeal(const CallContext& ctx, const Deal& deal, const std::string& request_id,
+//                   Done<Deal> done);   // done runs once, with the deal or why not
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace crm::projection {
+
+struct CallContext {
+  // The tenant every read and write of the call is confined to.
+  std::string tenant;
+  // Who is calling (recorded on events).
+  std::string actor;
+  // When the caller stops waiting.
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+// A write's answer: called exactly once, on a thread of the log or the projector.
+template <typename T>
+using Done = std::function<void(absl::StatusOr<T>)>;
+
+}  // namespace crm::projection

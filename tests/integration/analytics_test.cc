@@ -414,10 +414,7 @@ TEST_F(AnalyticsTest, SeparateProcessesOnTheDevBroker) {
   Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
   const std::string brokers = broker.ReadLine();
   ASSERT_FALSE(brokers.empty());
-  auto args = [&](const std::string& data) {
-    return std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir",      dir_.Sub(data),
-                                    "--log",    "kafka",       "--kafka-brokers", brokers};
-  };
+  auto args = [&](const std::string& data) { return KafkaServiceArgs(dir_.Sub(data), brokers); };
   Server contacts = StartServer("crm-contact", args("c"), dir_.path());
   Server sales = StartServer("crm-sales", args("s"), dir_.path());
   Server analytics = StartServer("crm-analytics", args("a"), dir_.path());

@@ -105,4 +105,12 @@ void ExpectInvalid(const grpc::Status& status, const std::string& field) {
   EXPECT_EQ(status.error_message().rfind(field, 0), 0u) << status.error_message();
 }
 
+std::vector<std::string> KafkaServiceArgs(const std::string& data_dir, const std::string& brokers,
+                                          std::vector<std::string> extra) {
+  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir",      data_dir,
+                                   "--log",    "kafka",       "--kafka-brokers", brokers};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 }  // namespace crm::testing

@@ -31,6 +31,11 @@ struct Server {
 Server StartServer(const std::string& binary, std::vector<std::string> args,
                    const std::string& log_dir);
 
+// The arguments of a service binary on the dev broker at `brokers`, with its data under
+// `data_dir`, on a free loopback port; `extra` appended.
+std::vector<std::string> KafkaServiceArgs(const std::string& data_dir, const std::string& brokers,
+                                          std::vector<std::string> extra = {});
+
 // grpc.health.v1.Health/Check for the overall server: 1 SERVING, 2 NOT_SERVING, -1 error.
 int HealthStatus(grpc::Channel& channel);
 

@@ -181,10 +181,7 @@ TEST_F(InteractionTest, SeparateProcessesOnTheDevBroker) {
   Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
   const std::string brokers = broker.ReadLine();
   ASSERT_FALSE(brokers.empty());
-  auto args = [&](const std::string& data) {
-    return std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir",      dir_.Sub(data),
-                                    "--log",    "kafka",       "--kafka-brokers", brokers};
-  };
+  auto args = [&](const std::string& data) { return KafkaServiceArgs(dir_.Sub(data), brokers); };
   Server contacts = StartServer("crm-contact", args("c"), dir_.path());
   Server interactions = StartServer("crm-interaction", args("i"), dir_.path());
   ASSERT_FALSE(contacts.addr.empty());

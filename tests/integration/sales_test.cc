@@ -543,10 +543,7 @@ TEST_F(SalesTest, SeparateProcessesOnTheDevBrokerFollowMergesAndRestarts) {
   const std::string brokers = broker.ReadLine();
   ASSERT_FALSE(brokers.empty());
   auto args = [&](const std::string& data, std::vector<std::string> extra = {}) {
-    std::vector<std::string> a = {"--listen", "127.0.0.1:0", "--data-dir",      dir_.Sub(data),
-                                  "--log",    "kafka",       "--kafka-brokers", brokers};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
+    return KafkaServiceArgs(dir_.Sub(data), brokers, std::move(extra));
   };
   Server contacts = StartServer("crm-contact", args("c"), dir_.path());
   ASSERT_FALSE(contacts.addr.empty());

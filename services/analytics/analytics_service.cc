@@ -35,6 +35,10 @@ constexpr size_t kOffers = 5;                 // recommendations in the 360
 constexpr size_t kScanInteractions = 100000;  // a customer's interactions read for a trend
 constexpr int64_t kMinPairOrders = 2;
 constexpr size_t kMaxSegmentsIn360 = 100;
+// How old the RFM ranking behind a 360 may be: a representative's screen may lag new orders
+// elsewhere in the tenant by this much, so a steady write load does not make every 360 rank
+// the whole tenant again. GetCustomerMetrics and segment listings always rank exactly.
+constexpr absl::Duration k360Staleness = absl::Seconds(5);
 
 bool CaseOpen(const iv1::Case& c) {
   return c.status() != iv1::CASE_STATUS_RESOLVED && c.status() != iv1::CASE_STATUS_CLOSED;
@@ -164,16 +168,16 @@ AnalyticsService::PurchasesBySurvivor(std::string_view tenant) const {
   return by_survivor;
 }
 
-absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(std::string_view tenant,
-                                                                       const std::string& currency,
-                                                                       int64_t as_of) const {
+absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(
+    std::string_view tenant, const std::string& currency, int64_t as_of,
+    absl::Duration max_staleness) const {
   const std::pair<std::string, std::string> key{std::string(tenant), currency};
   const uint64_t generation = projection_.generation();
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     const auto it = rankings_.find(key);
-    if (it != rankings_.end() && it->second.generation == generation &&
-        as_of >= it->second.latest_purchase) {
+    if (it != rankings_.end() && as_of >= it->second.latest_purchase &&
+        (it->second.generation == generation || absl::Now() - it->second.built < max_staleness)) {
       return it->second.ranking;
     }
   }
@@ -182,8 +186,10 @@ absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(std::stri
   ASSIGN_OR_RETURN(Population everything, PopulationOf(tenant, currency, kFuture));
   int64_t latest = std::numeric_limits<int64_t>::min();
   for (const RfmKey& k : everything.rfm) latest = std::max(latest, kFuture - k.recency_nanos);
-  CachedRanking cached{
-      generation, latest, {std::make_shared<const RfmScorer>(everything.rfm), kFuture}};
+  CachedRanking cached{generation,
+                       absl::Now(),
+                       latest,
+                       {std::make_shared<const RfmScorer>(everything.rfm), kFuture}};
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     rankings_[key] = cached;
@@ -211,7 +217,8 @@ absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenan
 
 absl::StatusOr<CustomerMetrics> AnalyticsService::Metrics(
     std::string_view tenant, const std::string& survivor, const std::vector<std::string>& contacts,
-    int64_t as_of_nanos, std::string currency_code, int horizon_days) const {
+    int64_t as_of_nanos, std::string currency_code, int horizon_days,
+    absl::Duration rfm_staleness) const {
   ASSIGN_OR_RETURN(std::vector<LedgerPurchase> purchases, projection_.Purchases(tenant, contacts));
   if (currency_code.empty()) currency_code = MainCurrency(purchases);
   MetricsInput in;
@@ -223,7 +230,8 @@ absl::StatusOr<CustomerMetrics> AnalyticsService::Metrics(
     ASSIGN_OR_RETURN(in.model, projection_.GetModel(tenant, currency_code));
   }
   if (in.facts.purchases > 0) {
-    ASSIGN_OR_RETURN(RfmRanking ranking, Ranking(tenant, currency_code, as_of_nanos));
+    ASSIGN_OR_RETURN(RfmRanking ranking,
+                     Ranking(tenant, currency_code, as_of_nanos, rfm_staleness));
     in.rfm = ranking.scorer->Score(RfmKeyOf(in.facts, ranking.reference));
   }
   ASSIGN_OR_RETURN(std::vector<iv1::Case> cases, projection_.Cases(tenant, contacts, kScanItems));
@@ -249,7 +257,8 @@ absl::StatusOr<CustomerMetrics> AnalyticsService::GetCustomerMetrics(
   ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
   ASSIGN_OR_RETURN(std::vector<std::string> contacts,
                    projection_.directory().WithMerged(ctx.tenant, survivor));
-  return Metrics(ctx.tenant, survivor, contacts, as_of_nanos, currency_code, horizon_days);
+  return Metrics(ctx.tenant, survivor, contacts, as_of_nanos, currency_code, horizon_days,
+                 absl::ZeroDuration());
 }
 
 absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& ctx,
@@ -272,7 +281,7 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
   *out.mutable_contact() = *std::move(contact);
   for (size_t i = 1; i < contacts.size(); ++i) out.add_merged_contact_ids(contacts[i]);
   ASSIGN_OR_RETURN(*out.mutable_metrics(),
-                   Metrics(ctx.tenant, survivor, contacts, as_of_nanos, "", 365));
+                   Metrics(ctx.tenant, survivor, contacts, as_of_nanos, "", 365, k360Staleness));
   ASSIGN_OR_RETURN(std::vector<sv1::Order> orders,
                    projection_.LatestOrders(ctx.tenant, contacts, kLatest));
   for (sv1::Order& o : orders) *out.add_latest_orders() = std::move(o);
@@ -308,12 +317,12 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
   return out;
 }
 
-absl::StatusOr<std::vector<ProductAssociation>> AnalyticsService::ListProductAssociations(
-    const CallContext& ctx, const std::string& product_id, int64_t min_orders, size_t limit) const {
-  ASSIGN_OR_RETURN(const int64_t orders, projection_.PurchaseCount(ctx.tenant));
-  ASSIGN_OR_RETURN(const auto counts, projection_.ProductCounts(ctx.tenant));
-  ASSIGN_OR_RETURN(const auto pairs, projection_.PairCounts(ctx.tenant, product_id, kMaxPairs));
-  std::vector<ProductAssociation> out;
+absl::Status AnalyticsService::AddAssociations(std::string_view tenant,
+                                               const std::string& product_id, int64_t min_orders,
+                                               int64_t orders,
+                                               const std::map<std::string, int64_t>& counts,
+                                               std::vector<ProductAssociation>& out) const {
+  ASSIGN_OR_RETURN(const auto pairs, projection_.PairCounts(tenant, product_id, kMaxPairs));
   for (const auto& pair : pairs) {
     if (pair.n < min_orders) continue;
     const auto a = counts.find(pair.a);
@@ -321,6 +330,15 @@ absl::StatusOr<std::vector<ProductAssociation>> AnalyticsService::ListProductAss
     out.push_back(MakeAssociation(pair.a, pair.b, pair.n, a == counts.end() ? 0 : a->second,
                                   b == counts.end() ? 0 : b->second, orders));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ProductAssociation>> AnalyticsService::ListProductAssociations(
+    const CallContext& ctx, const std::string& product_id, int64_t min_orders, size_t limit) const {
+  ASSIGN_OR_RETURN(const int64_t orders, projection_.PurchaseCount(ctx.tenant));
+  ASSIGN_OR_RETURN(const auto counts, projection_.ProductCounts(ctx.tenant));
+  std::vector<ProductAssociation> out;
+  RETURN_IF_ERROR(AddAssociations(ctx.tenant, product_id, min_orders, orders, counts, out));
   std::sort(out.begin(), out.end(), Stronger);
   if (out.size() > limit) out.resize(limit);
   return out;
@@ -337,16 +355,15 @@ absl::StatusOr<std::vector<Recommendation>> AnalyticsService::GetRecommendations
   for (const LedgerPurchase& p : purchases) {
     for (const auto& line : p.lines()) bought.insert(line.product_id());
   }
+  // The counts once; then each bought product's pairs.
+  ASSIGN_OR_RETURN(const int64_t orders, projection_.PurchaseCount(ctx.tenant));
+  ASSIGN_OR_RETURN(const auto counts, projection_.ProductCounts(ctx.tenant));
   std::vector<ProductAssociation> associations;
   for (const std::string& product : bought) {
-    ASSIGN_OR_RETURN(std::vector<ProductAssociation> of,
-                     ListProductAssociations(ctx, product, min_orders, kMaxPairs));
-    for (ProductAssociation& a : of) associations.push_back(std::move(a));
+    RETURN_IF_ERROR(AddAssociations(ctx.tenant, product, min_orders, orders, counts, associations));
   }
-  std::map<std::string, int64_t> popularity;
-  if (bought.empty()) {
-    ASSIGN_OR_RETURN(popularity, projection_.ProductCounts(ctx.tenant));
-  }
+  const std::map<std::string, int64_t> none;
+  const std::map<std::string, int64_t>& popularity = bought.empty() ? counts : none;
   std::map<std::string, ProductInfo> products;
   auto know = [&](const std::string& id) -> absl::Status {
     if (products.contains(id)) return absl::OkStatus();
@@ -495,7 +512,7 @@ absl::Status AnalyticsService::ForEachMember(
     std::string_view tenant, const av1::SegmentFilter& filter, int64_t as_of,
     const std::string& after,
     const std::function<bool(const crm::contact::v1::Contact&, const CustomerView&)>& fn,
-    const std::string& only) const {
+    const std::string& only, absl::Duration rfm_staleness) const {
   // One customer reads only their own purchases; a scan groups every ledger once.
   std::map<std::string, std::vector<LedgerPurchase>> by_survivor;
   if (only.empty()) {
@@ -507,7 +524,7 @@ absl::Status AnalyticsService::ForEachMember(
   }
   std::optional<RfmRanking> ranking;
   if (UsesRfm(filter)) {
-    ASSIGN_OR_RETURN(ranking, Ranking(tenant, filter.currency_code(), as_of));
+    ASSIGN_OR_RETURN(ranking, Ranking(tenant, filter.currency_code(), as_of, rfm_staleness));
   }
   ASSIGN_OR_RETURN(const auto categories, Categories(tenant));
   std::map<std::string, std::string> industries;  // company -> lower-case industry
@@ -708,7 +725,7 @@ absl::StatusOr<std::vector<av1::Segment>> AnalyticsService::SegmentsOf(std::stri
           member = true;
           return false;
         },
-        survivor));
+        survivor, k360Staleness));
     if (member) {
       av1::Segment& brief = out.emplace_back();
       brief.set_id(s.id());

@@ -146,14 +146,15 @@ class AnalyticsService {
   absl::StatusOr<CustomerMetrics> Metrics(std::string_view tenant, const std::string& survivor,
                                           const std::vector<std::string>& contacts,
                                           int64_t as_of_nanos, std::string currency_code,
-                                          int horizon_days) const;
+                                          int horizon_days, absl::Duration rfm_staleness) const;
   // Calls `fn` for each customer meeting `filter` at `as_of_nanos`, in contact id order after
-  // `after`, until it returns false. `only` limits the scan to one customer.
+  // `after`, until it returns false. `only` limits the scan to one customer; `rfm_staleness` as
+  // for Ranking.
   absl::Status ForEachMember(
       std::string_view tenant, const crm::analytics::v1::SegmentFilter& filter, int64_t as_of_nanos,
       const std::string& after,
       const std::function<bool(const crm::contact::v1::Contact&, const CustomerView&)>& fn,
-      const std::string& only = "") const;
+      const std::string& only = "", absl::Duration rfm_staleness = absl::ZeroDuration()) const;
   // RFM ranking of a currency's customers at `as_of`: a scorer and the time keys are measured
   // at (score a customer with RfmKey{reference − last purchase, days, revenue}). When as_of is at
   // or after the currency's latest purchase, ranks by recency do not depend on it, so one
@@ -162,8 +163,15 @@ class AnalyticsService {
     std::shared_ptr<const RfmScorer> scorer;
     int64_t reference = 0;
   };
+  // `max_staleness`: a cached ranking from an older generation serves if it is this young.
   absl::StatusOr<RfmRanking> Ranking(std::string_view tenant, const std::string& currency,
-                                     int64_t as_of) const;
+                                     int64_t as_of, absl::Duration max_staleness) const;
+  // Appends the associations of `product_id` (every product when empty) seen in at least
+  // `min_orders` orders, given N and every product's count.
+  absl::Status AddAssociations(std::string_view tenant, const std::string& product_id,
+                               int64_t min_orders, int64_t orders,
+                               const std::map<std::string, int64_t>& counts,
+                               std::vector<ProductAssociation>& out) const;
   // Every product's category, lower case.
   absl::StatusOr<std::map<std::string, std::string>> Categories(std::string_view tenant) const;
   // Calls `fn` with each live customer's seasonal record (those who bought it then).
@@ -184,6 +192,7 @@ class AnalyticsService {
 
   struct CachedRanking {
     uint64_t generation = 0;
+    absl::Time built;
     int64_t latest_purchase = 0;
     RfmRanking ranking;
   };

@@ -37,7 +37,9 @@ fi
 curl_grpc=("$buf" curl --protocol grpc --http2-prior-knowledge --timeout 10s)
 
 services=$("${curl_grpc[@]}" --list-services "http://$addr")
-for want in crm.contact.v1.ContactService crm.admin.v1.AdminService grpc.health.v1.Health; do
+for want in crm.contact.v1.ContactService crm.interaction.v1.InteractionService \
+    crm.sales.v1.SalesService crm.analytics.v1.AnalyticsService crm.admin.v1.AdminService \
+    grpc.health.v1.Health; do
   grep -qx "$want" <<< "$services" || { echo "reflection does not list $want: $services" >&2; exit 1; }
 done
 

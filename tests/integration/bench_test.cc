@@ -1,0 +1,45 @@
+// crm-bench's smoke test: a short run against the node gives a complete report. No timing is
+// asserted here (speed is measured by running crm-bench, see docs/performance.md).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "nlohmann/json.hpp"
+#include "tests/integration/contact_client.h"
+
+namespace crm::testing {
+namespace {
+
+TEST(BenchSmoke, AShortRunReportsEveryScenario) {
+  TempDir dir;
+  Server node = StartServer("crm-node", {"--listen", "127.0.0.1:0", "--data-dir", dir.Sub("data")},
+                            dir.path());
+  ASSERT_FALSE(node.addr.empty());
+  const std::string report_path = dir.Sub("bench.json");
+  CommandResult r =
+      RunCommand(BinaryPath("crm-bench"), {"--target", node.addr, "--scenario", "ping,write,read",
+                                           "--duration", "0.5", "--concurrency", "4", "--preload",
+                                           "20", "--interactions", "2", "--json", report_path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(report_path);
+  const nlohmann::json report = nlohmann::json::parse(in);
+  EXPECT_GE(report["machine"]["cores"].get<int>(), 1);
+  EXPECT_FALSE(report["machine"]["cpu_model"].get<std::string>().empty());
+  std::vector<std::string> names;
+  for (const auto& s : report["scenarios"]) {
+    names.push_back(s["name"]);
+    for (const char* field : {"throughput_per_s", "p50_ms", "p99_ms", "errors"}) {
+      EXPECT_TRUE(s.contains(field)) << s["name"] << " lacks " << field;
+    }
+    EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
+    EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
+    EXPECT_GE(s["p99_ms"].get<double>(), s["p50_ms"].get<double>()) << s["name"];
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"ping", "write_contact", "get_contact",
+                                             "search_contacts", "list_timeline", "customer_360"}));
+  // Loopback only.
+  EXPECT_EQ(RunCommand(BinaryPath("crm-bench"), {"--target", "10.0.0.1:7070"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace crm::testing

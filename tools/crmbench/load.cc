@@ -1,0 +1,84 @@
+#include "tools/crmbench/load.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "absl/time/clock.h"
+
+namespace crm::bench {
+
+double LoadResult::PercentileMs(double p) const {
+  if (latencies_ns.empty()) return 0;
+  std::vector<int64_t> sorted = latencies_ns;
+  std::sort(sorted.begin(), sorted.end());
+  size_t rank = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size()) + 0.999999);
+  rank = std::clamp<size_t>(rank, 1, sorted.size());
+  return static_cast<double>(sorted[rank - 1]) / 1e6;
+}
+
+double LoadResult::MaxMs() const {
+  if (latencies_ns.empty()) return 0;
+  return static_cast<double>(*std::max_element(latencies_ns.begin(), latencies_ns.end())) / 1e6;
+}
+
+namespace {
+
+struct Run {
+  std::mutex mu;
+  std::condition_variable idle;
+  int active = 0;
+  std::vector<int64_t> latencies;
+  std::atomic<int64_t> started{0};
+  std::atomic<int64_t> errors{0};
+  absl::Time end;
+  int64_t max_calls = 0;
+  const Issue* issue = nullptr;
+};
+
+void Next(const std::shared_ptr<Run>& run, int slot) {
+  const bool over = absl::Now() >= run->end ||
+                    (run->max_calls > 0 && run->started.fetch_add(1) >= run->max_calls);
+  if (over) {
+    std::lock_guard<std::mutex> lock(run->mu);
+    if (--run->active == 0) run->idle.notify_all();
+    return;
+  }
+  const absl::Time start = absl::Now();
+  (*run->issue)(slot, [run, slot, start](bool ok) {
+    const int64_t ns = absl::ToInt64Nanoseconds(absl::Now() - start);
+    if (ok) {
+      std::lock_guard<std::mutex> lock(run->mu);
+      run->latencies.push_back(ns);
+    } else {
+      run->errors.fetch_add(1);
+    }
+    Next(run, slot);
+  });
+}
+
+}  // namespace
+
+LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration duration,
+                   const Issue& issue, int64_t max_calls) {
+  auto run = std::make_shared<Run>();
+  run->issue = &issue;
+  run->max_calls = max_calls;
+  run->active = concurrency;
+  const absl::Time start = absl::Now();
+  run->end = start + duration;
+  for (int slot = 0; slot < concurrency; ++slot) Next(run, slot);
+  std::unique_lock<std::mutex> lock(run->mu);
+  run->idle.wait(lock, [&] { return run->active == 0; });
+  LoadResult r;
+  r.name = name;
+  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  r.latencies_ns = std::move(run->latencies);
+  r.calls = static_cast<int64_t>(r.latencies_ns.size());
+  r.errors = run->errors.load();
+  return r;
+}
+
+}  // namespace crm::bench

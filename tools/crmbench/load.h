@@ -1,0 +1,40 @@
+// Closed-loop load for crm-bench: `concurrency` calls in flight for `duration`, each started
+// the moment the previous one on its slot finished, over gRPC's callback API (no thread waits
+// per call, so the generator is not what limits the rate).
+//
+//   LoadResult r = RunLoad("ping", 16, absl::Seconds(5), [&](int slot, Finish finish) {
+//     StartPing(finish);   // must call finish(ok) exactly once, on any thread
+//   });
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace crm::bench {
+
+struct LoadResult {
+  std::string name;
+  int64_t calls = 0;                  // completed successfully
+  int64_t errors = 0;                 // completed with an error status
+  double seconds = 0;                 // wall time of the run
+  std::vector<int64_t> latencies_ns;  // of the successful calls
+
+  double ThroughputPerSecond() const { return seconds > 0 ? calls / seconds : 0; }
+  // Nearest-rank percentile of the latencies in milliseconds (0 without calls).
+  double PercentileMs(double p) const;
+  double MaxMs() const;
+};
+
+using Finish = std::function<void(bool ok)>;
+using Issue = std::function<void(int slot, Finish finish)>;
+
+// Runs `issue` closed-loop on `concurrency` slots until `duration` has passed (or, if
+// `max_calls` > 0, that many calls have been started), then waits for the calls in flight.
+LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration duration,
+                   const Issue& issue, int64_t max_calls = 0);
+
+}  // namespace crm::bench

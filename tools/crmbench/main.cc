@@ -1,0 +1,346 @@
+// crm-bench: drives a running CRM deployment (the node, or the services on a broker) over gRPC
+// and reports throughput and latency beside the raw gRPC baseline measured in the same run.
+//
+//   crm-bench --target 127.0.0.1:7070 --scenario ping,write,read --duration 10
+//             --concurrency 16 --json bench.json
+//
+// Every scenario is bounded in time (and the preload in count) and talks to the target only.
+// Scenarios (JSON names in brackets):
+//   ping   grpc.health.v1.Health/Check, the raw baseline [ping]
+//   write  CreateContact with fresh names [write_contact]
+//   read   over a preloaded set: GetContact [get_contact], SearchContacts by prefix
+//          [search_contacts], ListTimeline [list_timeline], GetCustomer360 [customer_360]
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <thread>
+#include <type_traits>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "crm/analytics/v1/analytics_service.grpc.pb.h"
+#include "crm/contact/v1/contact_service.grpc.pb.h"
+#include "crm/interaction/v1/interaction_service.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "tools/crmbench/load.h"
+
+namespace crm::bench {
+namespace {
+
+namespace av1 = crm::analytics::v1;
+namespace cv1 = crm::contact::v1;
+namespace iv1 = crm::interaction::v1;
+
+constexpr auto kCallTimeout = std::chrono::seconds(10);
+
+// One call's request, response and context, alive until its callback runs.
+template <typename Request, typename Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+};
+
+// Starts a call: `invoke(context, request, response, on_done)` issues it on a stub's async()
+// interface; then `done(ok)`, or `done(ok, response)` if it takes the response.
+template <typename Response, typename Request, typename Invoke, typename Done>
+void Start(Request request, Invoke invoke, Done done) {
+  auto call = std::make_shared<Call<Request, Response>>();
+  call->request = std::move(request);
+  call->context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+  invoke(&call->context, &call->request, &call->response,
+         std::function<void(grpc::Status)>([call, done = std::move(done)](grpc::Status s) {
+           if constexpr (std::is_invocable_v<Done, bool, const Response&>) {
+             done(s.ok(), call->response);
+           } else {
+             done(s.ok());
+           }
+         }));
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+nlohmann::json ToJson(const LoadResult& r, int concurrency) {
+  return {{"name", r.name},
+          {"concurrency", concurrency},
+          {"calls", r.calls},
+          {"errors", r.errors},
+          {"seconds", r.seconds},
+          {"throughput_per_s", r.ThroughputPerSecond()},
+          {"p50_ms", r.PercentileMs(50)},
+          {"p90_ms", r.PercentileMs(90)},
+          {"p99_ms", r.PercentileMs(99)},
+          {"max_ms", r.MaxMs()}};
+}
+
+class Bench {
+ public:
+  Bench(std::shared_ptr<grpc::Channel> channel, int concurrency, absl::Duration duration)
+      : channel_(channel),
+        generic_(channel),
+        contacts_(cv1::ContactService::NewStub(channel)),
+        interactions_(iv1::InteractionService::NewStub(channel)),
+        analytics_(av1::AnalyticsService::NewStub(channel)),
+        concurrency_(concurrency),
+        duration_(duration) {}
+
+  LoadResult Ping() {
+    return RunLoad("ping", concurrency_, duration_, [this](int, Finish finish) {
+      auto call = std::make_shared<std::pair<grpc::ClientContext, grpc::ByteBuffer>>();
+      call->first.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+      static const grpc::ByteBuffer empty(nullptr, 0);
+      generic_.UnaryCall(&call->first, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &empty,
+                         &call->second,
+                         [call, finish = std::move(finish)](grpc::Status s) { finish(s.ok()); });
+    });
+  }
+
+  LoadResult Write(const std::string& name, absl::Duration duration, int64_t max_calls) {
+    return RunLoad(
+        name, concurrency_, duration,
+        [this](int, Finish finish) {
+          const int64_t n = next_.fetch_add(1);
+          cv1::CreateContactRequest req;
+          auto* p = req.mutable_contact()->mutable_personal();
+          p->set_given_name(Name(n));
+          p->set_family_name("Bench");
+          p->add_emails()->set_address("bench-" + std::to_string(run_) + "-" + std::to_string(n) +
+                                       "@example.com");
+          Start<cv1::CreateContactResponse>(
+              std::move(req), [this](auto... a) { contacts_->async()->CreateContact(a...); },
+              std::move(finish));
+        },
+        max_calls);
+  }
+
+  // Creates `count` contacts (remembering their ids) with `interactions` each, for the reads.
+  bool Preload(int64_t count, int interactions) {
+    std::mutex mu;
+    std::atomic<int64_t> n{0};
+    LoadResult r = RunLoad(
+        "preload", concurrency_, absl::Minutes(10),
+        [&](int, Finish finish) {
+          cv1::CreateContactRequest req;
+          const int64_t i = n.fetch_add(1);
+          req.mutable_contact()->mutable_personal()->set_given_name(Name(1000000 + i));
+          req.mutable_contact()->mutable_personal()->set_family_name("Reader");
+          Start<cv1::CreateContactResponse>(
+              std::move(req), [this](auto... a) { contacts_->async()->CreateContact(a...); },
+              [this, finish, interactions, &mu](bool ok,
+                                                const cv1::CreateContactResponse& created) {
+                if (!ok) return finish(false);
+                {
+                  std::lock_guard<std::mutex> lock(mu);
+                  ids_.push_back(created.contact().id());
+                }
+                LogInteractions(created.contact().id(), interactions, finish);
+              });
+        },
+        count);
+    std::cerr << "preloaded " << ids_.size() << " contacts (" << r.errors << " errors) in "
+              << r.seconds << " s\n";
+    return r.errors == 0 && !ids_.empty();
+  }
+
+  LoadResult GetContact() {
+    return RunLoad("get_contact", concurrency_, duration_, [this](int slot, Finish finish) {
+      cv1::GetContactRequest req;
+      req.set_id(Pick(slot));
+      Start<cv1::Contact>(
+          std::move(req), [this](auto... a) { contacts_->async()->GetContact(a...); },
+          std::move(finish));
+    });
+  }
+
+  LoadResult Search() {
+    return RunLoad("search_contacts", concurrency_, duration_, [this](int slot, Finish finish) {
+      cv1::SearchContactsRequest req;
+      req.set_query(Name(1000000 + static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 5));
+      req.set_page_size(10);
+      Start<cv1::SearchContactsResponse>(
+          std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
+          std::move(finish));
+    });
+  }
+
+  LoadResult Timeline() {
+    return RunLoad("list_timeline", concurrency_, duration_, [this](int slot, Finish finish) {
+      iv1::ListTimelineRequest req;
+      req.set_contact_id(Pick(slot));
+      req.set_page_size(20);
+      Start<iv1::ListTimelineResponse>(
+          std::move(req), [this](auto... a) { interactions_->async()->ListTimeline(a...); },
+          std::move(finish));
+    });
+  }
+
+  LoadResult Customer360() {
+    return RunLoad("customer_360", concurrency_, duration_, [this](int slot, Finish finish) {
+      av1::GetCustomer360Request req;
+      req.set_contact_id(Pick(slot));
+      Start<av1::Customer360>(
+          std::move(req), [this](auto... a) { analytics_->async()->GetCustomer360(a...); },
+          std::move(finish));
+    });
+  }
+
+  void set_run(int64_t run) { run_ = run; }
+
+ private:
+  // Letters only, so a search prefix is a name prefix ("Bqxa...").
+  static std::string Name(int64_t n) {
+    std::string s = "B";
+    for (int i = 0; i < 6; ++i, n /= 26) s.push_back(static_cast<char>('a' + n % 26));
+    return s;
+  }
+
+  uint64_t Rand(int slot) {
+    thread_local std::mt19937_64 rng(static_cast<uint64_t>(slot) * 7919 + 17);
+    return rng();
+  }
+
+  const std::string& Pick(int slot) { return ids_[Rand(slot) % ids_.size()]; }
+
+  void LogInteractions(const std::string& contact, int left, Finish finish) {
+    if (left == 0) return finish(true);
+    iv1::LogInteractionRequest req;
+    req.mutable_interaction()->add_contact_ids(contact);
+    req.mutable_interaction()->set_channel(iv1::CHANNEL_EMAIL);
+    req.mutable_interaction()->set_direction(iv1::DIRECTION_OUTBOUND);
+    req.mutable_interaction()->set_subject("bench " + std::to_string(left));
+    req.mutable_interaction()->mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) -
+                                                                  left * 3600);
+    Start<iv1::Interaction>(
+        std::move(req), [this](auto... a) { interactions_->async()->LogInteraction(a...); },
+        [this, contact, left, finish](bool ok) {
+          if (!ok) return finish(false);
+          LogInteractions(contact, left - 1, finish);
+        });
+  }
+
+  std::shared_ptr<grpc::Channel> channel_;
+  grpc::GenericStub generic_;
+  std::unique_ptr<cv1::ContactService::Stub> contacts_;
+  std::unique_ptr<iv1::InteractionService::Stub> interactions_;
+  std::unique_ptr<av1::AnalyticsService::Stub> analytics_;
+  const int concurrency_;
+  const absl::Duration duration_;
+  std::atomic<int64_t> next_{0};
+  int64_t run_ = 0;
+  std::vector<std::string> ids_;  // written by the preload only, read after it
+};
+
+}  // namespace
+}  // namespace crm::bench
+
+int main(int argc, char** argv) {
+  CLI::App app("crm-bench: throughput and latency of a CRM deployment beside raw baselines",
+               "crm-bench");
+  std::string target = "127.0.0.1:7070";
+  std::string scenarios = "ping,write,read";
+  double duration = 10;
+  int concurrency = 16;
+  std::string json_path;
+  std::string deployment = "crm-node (embedded log)";
+  int64_t preload = 1000;
+  int interactions = 5;
+  app.add_option("--target", target, "host:port of the node or the service under test")
+      ->capture_default_str();
+  app.add_option("--scenario", scenarios, "comma-separated: ping, write, read")
+      ->capture_default_str();
+  app.add_option("--duration", duration, "seconds per scenario")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--concurrency", concurrency, "calls in flight")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--json", json_path, "write the report here as JSON");
+  app.add_option("--deployment", deployment, "what the target is, recorded in the report")
+      ->capture_default_str();
+  app.add_option("--preload", preload, "contacts created for the read scenarios")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}))
+      ->capture_default_str();
+  app.add_option("--interactions", interactions, "interactions logged per preloaded contact")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (target.rfind("127.0.0.1:", 0) != 0 && target.rfind("localhost:", 0) != 0 &&
+      target.rfind("[::1]:", 0) != 0) {
+    std::cerr << "--target " << target << ": crm-bench only drives loopback deployments\n";
+    return 2;
+  }
+
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    std::cerr << "--target " << target << ": cannot connect\n";
+    return 1;
+  }
+  crm::bench::Bench bench(channel, concurrency, absl::Seconds(duration));
+  bench.set_run(absl::ToUnixNanos(absl::Now()));
+  std::vector<crm::bench::LoadResult> results;
+  for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
+    if (s == "ping") {
+      results.push_back(bench.Ping());
+    } else if (s == "write") {
+      results.push_back(bench.Write("write_contact", absl::Seconds(duration), 0));
+    } else if (s == "read") {
+      if (!bench.Preload(preload, interactions)) {
+        std::cerr << "read: the preload failed\n";
+        return 1;
+      }
+      results.push_back(bench.GetContact());
+      results.push_back(bench.Search());
+      results.push_back(bench.Timeline());
+      results.push_back(bench.Customer360());
+    } else {
+      std::cerr << "--scenario: unknown scenario \"" << s << "\" (ping, write, read)\n";
+      return 2;
+    }
+  }
+
+  std::cout << std::left << std::setw(18) << "SCENARIO" << std::right << std::setw(10) << "CALLS/S"
+            << std::setw(10) << "P50 MS" << std::setw(10) << "P90 MS" << std::setw(10) << "P99 MS"
+            << std::setw(10) << "MAX MS" << std::setw(8) << "ERRORS"
+            << "\n";
+  nlohmann::json report;
+  report["target"] = target;
+  report["deployment"] = deployment;
+  report["machine"] = {{"cores", std::thread::hardware_concurrency()},
+                       {"cpu_model", crm::bench::CpuModel()}};
+  report["concurrency"] = concurrency;
+  report["duration_s"] = duration;
+  report["scenarios"] = nlohmann::json::array();
+  for (const auto& r : results) {
+    std::cout << std::left << std::setw(18) << r.name << std::right << std::fixed
+              << std::setprecision(0) << std::setw(10) << r.ThroughputPerSecond()
+              << std::setprecision(2) << std::setw(10) << r.PercentileMs(50) << std::setw(10)
+              << r.PercentileMs(90) << std::setw(10) << r.PercentileMs(99) << std::setw(10)
+              << r.MaxMs() << std::setw(8) << r.errors << "\n";
+    report["scenarios"].push_back(crm::bench::ToJson(r, concurrency));
+  }
+  if (!json_path.empty()) {
+    std::ofstream out(json_path);
+    out << report.dump(2) << "\n";
+    if (!out) {
+      std::cerr << "--json " << json_path << ": cannot write\n";
+      return 1;
+    }
+  }
+  return 0;
+}

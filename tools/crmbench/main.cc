@@ -117,7 +117,7 @@ class Bench {
           cv1::CreateContactRequest req;
           auto* p = req.mutable_contact()->mutable_personal();
           p->set_given_name(Name(n));
-          p->set_family_name("Bench");
+          p->set_family_name(Name(n + 500000000));
           p->add_emails()->set_address("bench-" + std::to_string(run_) + "-" + std::to_string(n) +
                                        "@example.com");
           Start<cv1::CreateContactResponse>(
@@ -137,7 +137,7 @@ class Bench {
           cv1::CreateContactRequest req;
           const int64_t i = n.fetch_add(1);
           req.mutable_contact()->mutable_personal()->set_given_name(Name(1000000 + i));
-          req.mutable_contact()->mutable_personal()->set_family_name("Reader");
+          req.mutable_contact()->mutable_personal()->set_family_name(Name(1500000000 + i));
           Start<cv1::CreateContactResponse>(
               std::move(req), [this](auto... a) { contacts_->async()->CreateContact(a...); },
               [this, finish, interactions, &mu](bool ok,
@@ -169,7 +169,7 @@ class Bench {
   LoadResult Search() {
     return RunLoad("search_contacts", concurrency_, duration_, [this](int slot, Finish finish) {
       cv1::SearchContactsRequest req;
-      req.set_query(Name(1000000 + static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 5));
+      req.set_query(Name(1000000 + static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 3));
       req.set_page_size(10);
       Start<cv1::SearchContactsResponse>(
           std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
@@ -201,10 +201,13 @@ class Bench {
   void set_run(int64_t run) { run_ = run; }
 
  private:
-  // Letters only, so a search prefix is a name prefix ("Bqxa...").
+  // Distinct, letters only (a search prefix is a name prefix), spread over the alphabet like
+  // real names, so duplicate-detection blocks stay small as in real data.
   static std::string Name(int64_t n) {
-    std::string s = "B";
-    for (int i = 0; i < 6; ++i, n /= 26) s.push_back(static_cast<char>('a' + n % 26));
+    uint64_t x = static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ULL;  // scatter consecutive n
+    std::string s;
+    for (int i = 0; i < 7; ++i, x /= 26) s.push_back(static_cast<char>('a' + x % 26));
+    s[0] = static_cast<char>(s[0] - 'a' + 'A');
     return s;
   }
 

@@ -37,6 +37,22 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"ping", "write_contact", "get_contact",
                                              "search_contacts", "list_timeline", "customer_360"}));
+  // The in-process rebuild beside the raw RocksDB ingest.
+  const std::string rebuild_path = dir.Sub("rebuild.json");
+  CommandResult rebuilt =
+      RunCommand(BinaryPath("crm-bench"), {"--scenario", "rebuild", "--rebuild-events", "400",
+                                           "--work-dir", dir.Sub("work"), "--json", rebuild_path});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
+  std::ifstream rebuild_in(rebuild_path);
+  const nlohmann::json rebuild_report = nlohmann::json::parse(rebuild_in);
+  std::vector<std::string> rebuild_names;
+  for (const auto& s : rebuild_report["scenarios"]) {
+    rebuild_names.push_back(s["name"]);
+    EXPECT_GT(s["throughput_per_s"].get<double>(), 0) << s["name"];
+  }
+  EXPECT_EQ(rebuild_names,
+            (std::vector<std::string>{"rebuild_contact", "rebuild_interaction", "rebuild_sales",
+                                      "rebuild_analytics", "rocksdb_ingest"}));
   // Loopback only.
   EXPECT_EQ(RunCommand(BinaryPath("crm-bench"), {"--target", "10.0.0.1:7070"}).exit_code, 2);
 }

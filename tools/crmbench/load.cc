@@ -81,4 +81,12 @@ LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration dura
   return r;
 }
 
+std::string BenchName(int64_t n) {
+  uint64_t x = static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ULL;  // scatter consecutive n
+  std::string s;
+  for (int i = 0; i < 7; ++i, x /= 26) s.push_back(static_cast<char>('a' + x % 26));
+  s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
 }  // namespace crm::bench

@@ -37,4 +37,8 @@ using Issue = std::function<void(int slot, Finish finish)>;
 LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration duration,
                    const Issue& issue, int64_t max_calls = 0);
 
+// A distinct name for `n`, letters only (a search prefix is a name prefix), spread over the
+// alphabet like real names, so duplicate-detection blocks stay as small as in real data.
+std::string BenchName(int64_t n);
+
 }  // namespace crm::bench

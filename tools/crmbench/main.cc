@@ -10,6 +10,9 @@
 //   write  CreateContact with fresh names [write_contact]
 //   read   over a preloaded set: GetContact [get_contact], SearchContacts by prefix
 //          [search_contacts], ListTimeline [list_timeline], GetCustomer360 [customer_360]
+//   rebuild  in process, no target: each projection rebuilt from a generated log
+//          [rebuild_contact, rebuild_interaction, rebuild_sales, rebuild_analytics], beside a raw
+//          RocksDB WriteBatch ingest of as many records of the same size [rocksdb_ingest]
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -30,6 +33,7 @@
 #include "crm/interaction/v1/interaction_service.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tools/crmbench/load.h"
+#include "tools/crmbench/rebuild.h"
 
 namespace crm::bench {
 namespace {
@@ -201,15 +205,7 @@ class Bench {
   void set_run(int64_t run) { run_ = run; }
 
  private:
-  // Distinct, letters only (a search prefix is a name prefix), spread over the alphabet like
-  // real names, so duplicate-detection blocks stay small as in real data.
-  static std::string Name(int64_t n) {
-    uint64_t x = static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ULL;  // scatter consecutive n
-    std::string s;
-    for (int i = 0; i < 7; ++i, x /= 26) s.push_back(static_cast<char>('a' + x % 26));
-    s[0] = static_cast<char>(s[0] - 'a' + 'A');
-    return s;
-  }
+  static std::string Name(int64_t n) { return BenchName(n); }
 
   uint64_t Rand(int slot) {
     thread_local std::mt19937_64 rng(static_cast<uint64_t>(slot) * 7919 + 17);
@@ -263,7 +259,8 @@ int main(int argc, char** argv) {
   int interactions = 5;
   app.add_option("--target", target, "host:port of the node or the service under test")
       ->capture_default_str();
-  app.add_option("--scenario", scenarios, "comma-separated: ping, write, read")
+  app.add_option("--scenario", scenarios,
+                 "comma-separated: ping, write, read, rebuild (in process, on --work-dir)")
       ->capture_default_str();
   app.add_option("--duration", duration, "seconds per scenario")
       ->check(CLI::Range(0.1, 3600.0))
@@ -280,6 +277,13 @@ int main(int argc, char** argv) {
   app.add_option("--interactions", interactions, "interactions logged per preloaded contact")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  std::string work_dir = "/tmp/crm-bench-work";
+  int64_t rebuild_events = 100000;
+  app.add_option("--work-dir", work_dir, "scratch directory of the rebuild scenario (wiped)")
+      ->capture_default_str();
+  app.add_option("--rebuild-events", rebuild_events, "events on the log the rebuild replays")
+      ->check(CLI::Range(int64_t{4}, int64_t{100000000}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (target.rfind("127.0.0.1:", 0) != 0 && target.rfind("localhost:", 0) != 0 &&
       target.rfind("[::1]:", 0) != 0) {
@@ -290,7 +294,11 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+  const bool remote = scenarios.find("ping") != std::string::npos ||
+                      scenarios.find("write") != std::string::npos ||
+                      scenarios.find("read") != std::string::npos;
+  if (remote &&
+      !channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     std::cerr << "--target " << target << ": cannot connect\n";
     return 1;
   }
@@ -311,8 +319,16 @@ int main(int argc, char** argv) {
       results.push_back(bench.Search());
       results.push_back(bench.Timeline());
       results.push_back(bench.Customer360());
+    } else if (s == "rebuild") {
+      absl::StatusOr<std::vector<crm::bench::LoadResult>> rebuilt =
+          crm::bench::RunRebuild(work_dir, rebuild_events);
+      if (!rebuilt.ok()) {
+        std::cerr << "rebuild: " << rebuilt.status() << "\n";
+        return 1;
+      }
+      for (auto& r : *rebuilt) results.push_back(std::move(r));
     } else {
-      std::cerr << "--scenario: unknown scenario \"" << s << "\" (ping, write, read)\n";
+      std::cerr << "--scenario: unknown scenario \"" << s << "\" (ping, write, read, rebuild)\n";
       return 2;
     }
   }

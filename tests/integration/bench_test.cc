@@ -16,10 +16,10 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
                             dir.path());
   ASSERT_FALSE(node.addr.empty());
   const std::string report_path = dir.Sub("bench.json");
-  CommandResult r =
-      RunCommand(BinaryPath("crm-bench"), {"--target", node.addr, "--scenario", "ping,write,read",
-                                           "--duration", "0.5", "--concurrency", "4", "--preload",
-                                           "20", "--interactions", "2", "--json", report_path});
+  CommandResult r = RunCommand(
+      BinaryPath("crm-bench"),
+      {"--target", node.addr, "--scenario", "ping,write,read,mixed,lag", "--duration", "0.5",
+       "--concurrency", "4", "--preload", "20", "--interactions", "2", "--json", report_path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(report_path);
   const nlohmann::json report = nlohmann::json::parse(in);
@@ -35,8 +35,9 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
     EXPECT_GE(s["p99_ms"].get<double>(), s["p50_ms"].get<double>()) << s["name"];
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"ping", "write_contact", "get_contact",
-                                             "search_contacts", "list_timeline", "customer_360"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"ping", "write_contact", "get_contact", "search_contacts",
+                                      "list_timeline", "customer_360", "mixed", "analytics_lag"}));
   // The in-process rebuild beside the raw RocksDB ingest.
   const std::string rebuild_path = dir.Sub("rebuild.json");
   CommandResult rebuilt =

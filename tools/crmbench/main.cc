@@ -10,6 +10,10 @@
 //   write  CreateContact with fresh names [write_contact]
 //   read   over a preloaded set: GetContact [get_contact], SearchContacts by prefix
 //          [search_contacts], ListTimeline [list_timeline], GetCustomer360 [customer_360]
+//   mixed  over the preloaded set: 35 % timelines, 25 % 360s, 20 % searches, 10 % contact reads,
+//          10 % new contacts [mixed]
+//   lag    CreateContact acknowledged -> its 360 visible in analytics (--analytics), on half the
+//          concurrency [analytics_lag]
 //   rebuild  in process, no target: each projection rebuilt from a generated log
 //          [rebuild_contact, rebuild_interaction, rebuild_sales, rebuild_analytics], beside a raw
 //          RocksDB WriteBatch ingest of as many records of the same size [rocksdb_ingest]
@@ -117,13 +121,7 @@ class Bench {
     return RunLoad(
         name, concurrency_, duration,
         [this](int, Finish finish) {
-          const int64_t n = next_.fetch_add(1);
-          cv1::CreateContactRequest req;
-          auto* p = req.mutable_contact()->mutable_personal();
-          p->set_given_name(Name(n));
-          p->set_family_name(Name(n + 500000000));
-          p->add_emails()->set_address("bench-" + std::to_string(run_) + "-" + std::to_string(n) +
-                                       "@example.com");
+          cv1::CreateContactRequest req = NewContact(next_.fetch_add(1));
           Start<cv1::CreateContactResponse>(
               std::move(req), [this](auto... a) { contacts_->async()->CreateContact(a...); },
               std::move(finish));
@@ -202,10 +200,102 @@ class Bench {
     });
   }
 
+  // Mostly reads, as a CRM is used: 35 % timelines, 25 % customer files, 20 % searches, 10 %
+  // contact reads, 10 % new contacts.
+  LoadResult Mixed() {
+    return RunLoad("mixed", concurrency_, duration_, [this](int slot, Finish finish) {
+      const uint64_t pick = Rand(slot) % 100;
+      if (pick < 35) {
+        iv1::ListTimelineRequest req;
+        req.set_contact_id(Pick(slot));
+        req.set_page_size(20);
+        return Start<iv1::ListTimelineResponse>(
+            std::move(req), [this](auto... a) { interactions_->async()->ListTimeline(a...); },
+            std::move(finish));
+      }
+      if (pick < 60) {
+        av1::GetCustomer360Request req;
+        req.set_contact_id(Pick(slot));
+        return Start<av1::Customer360>(
+            std::move(req), [this](auto... a) { analytics_->async()->GetCustomer360(a...); },
+            std::move(finish));
+      }
+      if (pick < 80) {
+        cv1::SearchContactsRequest req;
+        req.set_query(Name(1000000 + static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 3));
+        req.set_page_size(10);
+        return Start<cv1::SearchContactsResponse>(
+            std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
+            std::move(finish));
+      }
+      if (pick < 90) {
+        cv1::GetContactRequest req;
+        req.set_id(Pick(slot));
+        return Start<cv1::Contact>(
+            std::move(req), [this](auto... a) { contacts_->async()->GetContact(a...); },
+            std::move(finish));
+      }
+      return Start<cv1::CreateContactResponse>(
+          NewContact(next_.fetch_add(1)),
+          [this](auto... a) { contacts_->async()->CreateContact(a...); }, std::move(finish));
+    });
+  }
+
+  // Time from a CreateContact's acknowledgement until the analytics service (`analytics`, the
+  // target itself in the node) shows the contact's 360, on `concurrency` writers.
+  LoadResult Lag(av1::AnalyticsService::Stub* analytics, int concurrency) {
+    std::mutex mu;
+    std::vector<int64_t> lags;
+    LoadResult r =
+        RunLoad("analytics_lag", concurrency, duration_, [&, analytics](int, Finish finish) {
+          Start<cv1::CreateContactResponse>(
+              NewContact(next_.fetch_add(1)),
+              [this](auto... a) { contacts_->async()->CreateContact(a...); },
+              [&, analytics, finish](bool ok, const cv1::CreateContactResponse& created) {
+                if (!ok) return finish(false);
+                PollUntilVisible(analytics, created.contact().id(), absl::Now(),
+                                 [&, finish](bool seen, int64_t lag_ns) {
+                                   if (seen) {
+                                     std::lock_guard<std::mutex> lock(mu);
+                                     lags.push_back(lag_ns);
+                                   }
+                                   finish(seen);
+                                 });
+              });
+        });
+    r.latencies_ns = std::move(lags);  // the lag, not the write, is what this scenario reports
+    return r;
+  }
+
   void set_run(int64_t run) { run_ = run; }
 
  private:
   static std::string Name(int64_t n) { return BenchName(n); }
+
+  cv1::CreateContactRequest NewContact(int64_t n) const {
+    cv1::CreateContactRequest req;
+    auto* p = req.mutable_contact()->mutable_personal();
+    p->set_given_name(Name(n));
+    p->set_family_name(Name(n + 500000000));
+    p->add_emails()->set_address("bench-" + std::to_string(run_) + "-" + std::to_string(n) +
+                                 "@example.com");
+    return req;
+  }
+
+  // Asks for the contact's 360 until it is there (or 10 s pass); `done(seen, lag)`.
+  void PollUntilVisible(av1::AnalyticsService::Stub* analytics, std::string id, absl::Time acked,
+                        std::function<void(bool, int64_t)> done) {
+    av1::GetCustomer360Request req;
+    req.set_contact_id(id);
+    Start<av1::Customer360>(
+        std::move(req), [analytics](auto... a) { analytics->async()->GetCustomer360(a...); },
+        [this, analytics, id, acked, done](bool ok, const av1::Customer360&) {
+          const absl::Duration lag = absl::Now() - acked;
+          if (ok) return done(true, absl::ToInt64Nanoseconds(lag));
+          if (lag > absl::Seconds(10)) return done(false, 0);
+          PollUntilVisible(analytics, id, acked, done);
+        });
+  }
 
   uint64_t Rand(int slot) {
     thread_local std::mt19937_64 rng(static_cast<uint64_t>(slot) * 7919 + 17);
@@ -260,7 +350,7 @@ int main(int argc, char** argv) {
   app.add_option("--target", target, "host:port of the node or the service under test")
       ->capture_default_str();
   app.add_option("--scenario", scenarios,
-                 "comma-separated: ping, write, read, rebuild (in process, on --work-dir)")
+                 "comma-separated: ping, write, read, mixed, lag, rebuild (in process)")
       ->capture_default_str();
   app.add_option("--duration", duration, "seconds per scenario")
       ->check(CLI::Range(0.1, 3600.0))
@@ -277,6 +367,10 @@ int main(int argc, char** argv) {
   app.add_option("--interactions", interactions, "interactions logged per preloaded contact")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  std::string analytics_target;
+  app.add_option(
+      "--analytics", analytics_target,
+      "host:port of the analytics service for lag (default: the target, as in the node)");
   std::string work_dir = "/tmp/crm-bench-work";
   int64_t rebuild_events = 100000;
   app.add_option("--work-dir", work_dir, "scratch directory of the rebuild scenario (wiped)")
@@ -285,18 +379,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{4}, int64_t{100000000}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (target.rfind("127.0.0.1:", 0) != 0 && target.rfind("localhost:", 0) != 0 &&
-      target.rfind("[::1]:", 0) != 0) {
-    std::cerr << "--target " << target << ": crm-bench only drives loopback deployments\n";
-    return 2;
+  auto loopback = [](const std::string& address) {
+    return address.rfind("127.0.0.1:", 0) == 0 || address.rfind("localhost:", 0) == 0 ||
+           address.rfind("[::1]:", 0) == 0;
+  };
+  for (const auto& [flag, address] :
+       {std::pair{"--target", target}, {"--analytics", analytics_target}}) {
+    if (!address.empty() && !loopback(address)) {
+      std::cerr << flag << " " << address << ": crm-bench only drives loopback deployments\n";
+      return 2;
+    }
   }
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-  const bool remote = scenarios.find("ping") != std::string::npos ||
-                      scenarios.find("write") != std::string::npos ||
-                      scenarios.find("read") != std::string::npos;
+  const bool remote = scenarios != "rebuild";
   if (remote &&
       !channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     std::cerr << "--target " << target << ": cannot connect\n";
@@ -305,13 +403,19 @@ int main(int argc, char** argv) {
   crm::bench::Bench bench(channel, concurrency, absl::Seconds(duration));
   bench.set_run(absl::ToUnixNanos(absl::Now()));
   std::vector<crm::bench::LoadResult> results;
+  bool preloaded = false;
+  auto analytics_channel =
+      analytics_target.empty()
+          ? channel
+          : grpc::CreateCustomChannel(analytics_target, grpc::InsecureChannelCredentials(), args);
+  auto analytics_stub = crm::analytics::v1::AnalyticsService::NewStub(analytics_channel);
   for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
     if (s == "ping") {
       results.push_back(bench.Ping());
     } else if (s == "write") {
       results.push_back(bench.Write("write_contact", absl::Seconds(duration), 0));
     } else if (s == "read") {
-      if (!bench.Preload(preload, interactions)) {
+      if (!preloaded && !(preloaded = bench.Preload(preload, interactions))) {
         std::cerr << "read: the preload failed\n";
         return 1;
       }
@@ -319,6 +423,14 @@ int main(int argc, char** argv) {
       results.push_back(bench.Search());
       results.push_back(bench.Timeline());
       results.push_back(bench.Customer360());
+    } else if (s == "mixed") {
+      if (!preloaded && !(preloaded = bench.Preload(preload, interactions))) {
+        std::cerr << "mixed: the preload failed\n";
+        return 1;
+      }
+      results.push_back(bench.Mixed());
+    } else if (s == "lag") {
+      results.push_back(bench.Lag(analytics_stub.get(), std::max(1, concurrency / 2)));
     } else if (s == "rebuild") {
       absl::StatusOr<std::vector<crm::bench::LoadResult>> rebuilt =
           crm::bench::RunRebuild(work_dir, rebuild_events);
@@ -328,7 +440,8 @@ int main(int argc, char** argv) {
       }
       for (auto& r : *rebuilt) results.push_back(std::move(r));
     } else {
-      std::cerr << "--scenario: unknown scenario \"" << s << "\" (ping, write, read, rebuild)\n";
+      std::cerr << "--scenario: unknown scenario \"" << s
+                << "\" (ping, write, read, mixed, lag, rebuild)\n";
       return 2;
     }
   }

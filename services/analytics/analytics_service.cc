@@ -109,7 +109,7 @@ void AnalyticsService::RefitLoop(std::string tenant, absl::Duration interval) {
       if (*model && pop->purchase_days * 10 < (*model)->purchase_days() * 11) continue;
       // The same request id on every replica: one fit per step of growth takes effect.
       std::promise<absl::Status> fitted;
-      ctx.deadline = absl::Now() + absl::Minutes(5);
+      ctx.deadline = absl::Now() + absl::Seconds(30);  // bounds a shutdown waiting on it
       FitModel(ctx, currency, now, absl::StrCat("refit-", currency, "-", pop->purchase_days),
                [&fitted](absl::StatusOr<PurchaseModel> m) { fitted.set_value(m.status()); });
       const absl::Status s = fitted.get_future().get();
@@ -217,9 +217,8 @@ absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenan
 
 absl::StatusOr<CustomerMetrics> AnalyticsService::Metrics(
     std::string_view tenant, const std::string& survivor, const std::vector<std::string>& contacts,
-    int64_t as_of_nanos, std::string currency_code, int horizon_days,
-    absl::Duration rfm_staleness) const {
-  ASSIGN_OR_RETURN(std::vector<LedgerPurchase> purchases, projection_.Purchases(tenant, contacts));
+    const std::vector<LedgerPurchase>& purchases, int64_t as_of_nanos, std::string currency_code,
+    int horizon_days, absl::Duration rfm_staleness) const {
   if (currency_code.empty()) currency_code = MainCurrency(purchases);
   MetricsInput in;
   in.contact_id = survivor;
@@ -257,8 +256,10 @@ absl::StatusOr<CustomerMetrics> AnalyticsService::GetCustomerMetrics(
   ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
   ASSIGN_OR_RETURN(std::vector<std::string> contacts,
                    projection_.directory().WithMerged(ctx.tenant, survivor));
-  return Metrics(ctx.tenant, survivor, contacts, as_of_nanos, currency_code, horizon_days,
-                 absl::ZeroDuration());
+  ASSIGN_OR_RETURN(std::vector<LedgerPurchase> purchases,
+                   projection_.Purchases(ctx.tenant, contacts));
+  return Metrics(ctx.tenant, survivor, contacts, purchases, as_of_nanos, currency_code,
+                 horizon_days, absl::ZeroDuration());
 }
 
 absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& ctx,
@@ -280,8 +281,10 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
   }
   *out.mutable_contact() = *std::move(contact);
   for (size_t i = 1; i < contacts.size(); ++i) out.add_merged_contact_ids(contacts[i]);
-  ASSIGN_OR_RETURN(*out.mutable_metrics(),
-                   Metrics(ctx.tenant, survivor, contacts, as_of_nanos, "", 365, k360Staleness));
+  ASSIGN_OR_RETURN(const std::vector<LedgerPurchase> purchases,
+                   projection_.Purchases(ctx.tenant, contacts));
+  ASSIGN_OR_RETURN(*out.mutable_metrics(), Metrics(ctx.tenant, survivor, contacts, purchases,
+                                                   as_of_nanos, "", 365, k360Staleness));
   ASSIGN_OR_RETURN(std::vector<sv1::Order> orders,
                    projection_.LatestOrders(ctx.tenant, contacts, kLatest));
   for (sv1::Order& o : orders) *out.add_latest_orders() = std::move(o);
@@ -305,7 +308,7 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
                    SegmentsOf(ctx.tenant, survivor, as_of_nanos));
   for (av1::Segment& s : segments) *out.add_segments() = std::move(s);
   ASSIGN_OR_RETURN(std::vector<Recommendation> offers,
-                   GetRecommendations(ctx, survivor, kMinPairOrders, kOffers));
+                   RecommendFor(ctx.tenant, purchases, kMinPairOrders, kOffers));
   for (Recommendation& r : offers) *out.add_recommended_offers() = std::move(r);
   ASSIGN_OR_RETURN(std::vector<iv1::Task> tasks,
                    projection_.Tasks(ctx.tenant, contacts, kScanItems));
@@ -351,23 +354,29 @@ absl::StatusOr<std::vector<Recommendation>> AnalyticsService::GetRecommendations
                    projection_.directory().WithMerged(ctx.tenant, survivor));
   ASSIGN_OR_RETURN(std::vector<LedgerPurchase> purchases,
                    projection_.Purchases(ctx.tenant, contacts));
+  return RecommendFor(ctx.tenant, purchases, min_orders, limit);
+}
+
+absl::StatusOr<std::vector<Recommendation>> AnalyticsService::RecommendFor(
+    std::string_view tenant, const std::vector<LedgerPurchase>& purchases, int64_t min_orders,
+    size_t limit) const {
   std::set<std::string> bought;
   for (const LedgerPurchase& p : purchases) {
     for (const auto& line : p.lines()) bought.insert(line.product_id());
   }
   // The counts once; then each bought product's pairs.
-  ASSIGN_OR_RETURN(const int64_t orders, projection_.PurchaseCount(ctx.tenant));
-  ASSIGN_OR_RETURN(const auto counts, projection_.ProductCounts(ctx.tenant));
+  ASSIGN_OR_RETURN(const int64_t orders, projection_.PurchaseCount(tenant));
+  ASSIGN_OR_RETURN(const auto counts, projection_.ProductCounts(tenant));
   std::vector<ProductAssociation> associations;
   for (const std::string& product : bought) {
-    RETURN_IF_ERROR(AddAssociations(ctx.tenant, product, min_orders, orders, counts, associations));
+    RETURN_IF_ERROR(AddAssociations(tenant, product, min_orders, orders, counts, associations));
   }
   const std::map<std::string, int64_t> none;
   const std::map<std::string, int64_t>& popularity = bought.empty() ? counts : none;
   std::map<std::string, ProductInfo> products;
   auto know = [&](const std::string& id) -> absl::Status {
     if (products.contains(id)) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::optional<sv1::Product> p, projection_.GetProduct(ctx.tenant, id));
+    ASSIGN_OR_RETURN(std::optional<sv1::Product> p, projection_.GetProduct(tenant, id));
     if (p) products[id] = ProductInfo{p->name(), p->category(), p->active()};
     return absl::OkStatus();
   };

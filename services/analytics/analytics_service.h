@@ -143,10 +143,16 @@ class AnalyticsService {
   // Every purchase under its surviving contact; archived survivors are left out.
   absl::StatusOr<std::map<std::string, std::vector<LedgerPurchase>>> PurchasesBySurvivor(
       std::string_view tenant) const;
+  // The figures of `survivor` (with `contacts`, merged ones included, and their `purchases`).
   absl::StatusOr<CustomerMetrics> Metrics(std::string_view tenant, const std::string& survivor,
                                           const std::vector<std::string>& contacts,
+                                          const std::vector<LedgerPurchase>& purchases,
                                           int64_t as_of_nanos, std::string currency_code,
                                           int horizon_days, absl::Duration rfm_staleness) const;
+  // Recommendations for a customer who made `purchases`.
+  absl::StatusOr<std::vector<Recommendation>> RecommendFor(
+      std::string_view tenant, const std::vector<LedgerPurchase>& purchases, int64_t min_orders,
+      size_t limit) const;
   // Calls `fn` for each customer meeting `filter` at `as_of_nanos`, in contact id order after
   // `after`, until it returns false. `only` limits the scan to one customer; `rfm_staleness` as
   // for Ranking.

@@ -215,17 +215,29 @@ absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenan
   return pop;
 }
 
+absl::StatusOr<AnalyticsService::CustomerRecords> AnalyticsService::ReadCustomer(
+    std::string_view tenant, const std::string& survivor, size_t interactions) const {
+  CustomerRecords r;
+  ASSIGN_OR_RETURN(r.contacts, projection_.directory().WithMerged(tenant, survivor));
+  ASSIGN_OR_RETURN(r.purchases, projection_.Purchases(tenant, r.contacts));
+  ASSIGN_OR_RETURN(r.cases, projection_.Cases(tenant, r.contacts, kScanItems));
+  ASSIGN_OR_RETURN(r.interactions,
+                   projection_.LatestInteractions(tenant, r.contacts, interactions));
+  r.interactions_complete = r.interactions.size() < interactions;
+  return r;
+}
+
 absl::StatusOr<CustomerMetrics> AnalyticsService::Metrics(
-    std::string_view tenant, const std::string& survivor, const std::vector<std::string>& contacts,
-    const std::vector<LedgerPurchase>& purchases, int64_t as_of_nanos, std::string currency_code,
-    int horizon_days, absl::Duration rfm_staleness) const {
-  if (currency_code.empty()) currency_code = MainCurrency(purchases);
+    std::string_view tenant, const std::string& survivor, const CustomerRecords& records,
+    int64_t as_of_nanos, std::string currency_code, int horizon_days,
+    absl::Duration rfm_staleness) const {
+  if (currency_code.empty()) currency_code = MainCurrency(records.purchases);
   MetricsInput in;
   in.contact_id = survivor;
   in.as_of_nanos = as_of_nanos;
   in.horizon_days = horizon_days;
   if (!currency_code.empty()) {
-    ASSIGN_OR_RETURN(in.facts, FactsOf(purchases, currency_code, as_of_nanos));
+    ASSIGN_OR_RETURN(in.facts, FactsOf(records.purchases, currency_code, as_of_nanos));
     ASSIGN_OR_RETURN(in.model, projection_.GetModel(tenant, currency_code));
   }
   if (in.facts.purchases > 0) {
@@ -233,19 +245,25 @@ absl::StatusOr<CustomerMetrics> AnalyticsService::Metrics(
                      Ranking(tenant, currency_code, as_of_nanos, rfm_staleness));
     in.rfm = ranking.scorer->Score(RfmKeyOf(in.facts, ranking.reference));
   }
-  ASSIGN_OR_RETURN(std::vector<iv1::Case> cases, projection_.Cases(tenant, contacts, kScanItems));
-  for (const iv1::Case& c : cases) {
+  for (const iv1::Case& c : records.cases) {
     if (TimestampNanos(c.create_time()) > as_of_nanos) continue;
     in.engagement.open_cases += CaseOpen(c);
     in.engagement.breached_cases += CaseBreached(c, as_of_nanos);
   }
-  ASSIGN_OR_RETURN(std::vector<iv1::Interaction> latest,
-                   projection_.LatestInteractions(tenant, contacts, kScanItems));
-  for (const iv1::Interaction& i : latest) {
-    if (TimestampNanos(i.occurred_at()) <= as_of_nanos) {
-      in.engagement.last_interaction_nanos = TimestampNanos(i.occurred_at());
-      break;
+  // The latest interaction at or before as_of: among those read, else (an early as_of) read on.
+  auto last_before = [&](const std::vector<iv1::Interaction>& newest_first) {
+    for (const iv1::Interaction& i : newest_first) {
+      if (TimestampNanos(i.occurred_at()) <= as_of_nanos) {
+        in.engagement.last_interaction_nanos = TimestampNanos(i.occurred_at());
+        return;
+      }
     }
+  };
+  last_before(records.interactions);
+  if (!in.engagement.last_interaction_nanos && !records.interactions_complete) {
+    ASSIGN_OR_RETURN(std::vector<iv1::Interaction> more,
+                     projection_.LatestInteractions(tenant, records.contacts, kScanItems));
+    last_before(more);
   }
   return BuildMetrics(in);
 }
@@ -254,12 +272,9 @@ absl::StatusOr<CustomerMetrics> AnalyticsService::GetCustomerMetrics(
     const CallContext& ctx, const std::string& contact_id, int64_t as_of_nanos,
     const std::string& currency_code, int horizon_days) const {
   ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
-  ASSIGN_OR_RETURN(std::vector<std::string> contacts,
-                   projection_.directory().WithMerged(ctx.tenant, survivor));
-  ASSIGN_OR_RETURN(std::vector<LedgerPurchase> purchases,
-                   projection_.Purchases(ctx.tenant, contacts));
-  return Metrics(ctx.tenant, survivor, contacts, purchases, as_of_nanos, currency_code,
-                 horizon_days, absl::ZeroDuration());
+  ASSIGN_OR_RETURN(CustomerRecords records, ReadCustomer(ctx.tenant, survivor, kLatest));
+  return Metrics(ctx.tenant, survivor, records, as_of_nanos, currency_code, horizon_days,
+                 absl::ZeroDuration());
 }
 
 absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& ctx,
@@ -271,8 +286,8 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
   if (!contact) {
     return absl::NotFoundError(absl::StrCat("contact_id: contact ", contact_id, " does not exist"));
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> contacts,
-                   projection_.directory().WithMerged(ctx.tenant, survivor));
+  ASSIGN_OR_RETURN(CustomerRecords records, ReadCustomer(ctx.tenant, survivor, kLatest));
+  const std::vector<std::string>& contacts = records.contacts;
   Customer360 out;
   if (!contact->affiliations().empty()) {
     ASSIGN_OR_RETURN(std::optional<crm::contact::v1::Company> company,
@@ -281,16 +296,12 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
   }
   *out.mutable_contact() = *std::move(contact);
   for (size_t i = 1; i < contacts.size(); ++i) out.add_merged_contact_ids(contacts[i]);
-  ASSIGN_OR_RETURN(const std::vector<LedgerPurchase> purchases,
-                   projection_.Purchases(ctx.tenant, contacts));
-  ASSIGN_OR_RETURN(*out.mutable_metrics(), Metrics(ctx.tenant, survivor, contacts, purchases,
-                                                   as_of_nanos, "", 365, k360Staleness));
+  ASSIGN_OR_RETURN(*out.mutable_metrics(),
+                   Metrics(ctx.tenant, survivor, records, as_of_nanos, "", 365, k360Staleness));
   ASSIGN_OR_RETURN(std::vector<sv1::Order> orders,
                    projection_.LatestOrders(ctx.tenant, contacts, kLatest));
   for (sv1::Order& o : orders) *out.add_latest_orders() = std::move(o);
-  ASSIGN_OR_RETURN(std::vector<iv1::Interaction> interactions,
-                   projection_.LatestInteractions(ctx.tenant, contacts, kLatest));
-  for (iv1::Interaction& i : interactions) *out.add_latest_interactions() = std::move(i);
+  for (const iv1::Interaction& i : records.interactions) *out.add_latest_interactions() = i;
   ASSIGN_OR_RETURN(std::vector<sv1::Deal> deals,
                    projection_.Deals(ctx.tenant, contacts, kScanItems));
   for (sv1::Deal& d : deals) {
@@ -298,17 +309,14 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
       *out.add_open_deals() = std::move(d);
     }
   }
-  ASSIGN_OR_RETURN(std::vector<iv1::Case> cases,
-                   projection_.Cases(ctx.tenant, contacts, kScanItems));
-  for (iv1::Case& c : cases) {
-    if (CaseOpen(c) && out.open_cases_size() < int{kOpenItems})
-      *out.add_open_cases() = std::move(c);
+  for (const iv1::Case& c : records.cases) {
+    if (CaseOpen(c) && out.open_cases_size() < int{kOpenItems}) *out.add_open_cases() = c;
   }
   ASSIGN_OR_RETURN(std::vector<av1::Segment> segments,
                    SegmentsOf(ctx.tenant, survivor, as_of_nanos));
   for (av1::Segment& s : segments) *out.add_segments() = std::move(s);
   ASSIGN_OR_RETURN(std::vector<Recommendation> offers,
-                   RecommendFor(ctx.tenant, purchases, kMinPairOrders, kOffers));
+                   RecommendFor(ctx.tenant, records.purchases, kMinPairOrders, kOffers));
   for (Recommendation& r : offers) *out.add_recommended_offers() = std::move(r);
   ASSIGN_OR_RETURN(std::vector<iv1::Task> tasks,
                    projection_.Tasks(ctx.tenant, contacts, kScanItems));

@@ -143,12 +143,21 @@ class AnalyticsService {
   // Every purchase under its surviving contact; archived survivors are left out.
   absl::StatusOr<std::map<std::string, std::vector<LedgerPurchase>>> PurchasesBySurvivor(
       std::string_view tenant) const;
-  // The figures of `survivor` (with `contacts`, merged ones included, and their `purchases`).
+  // What one customer's answers are built from, read once per call.
+  struct CustomerRecords {
+    std::vector<std::string> contacts;  // the survivor first, then those merged into it
+    std::vector<LedgerPurchase> purchases;
+    std::vector<crm::interaction::v1::Case> cases;
+    std::vector<crm::interaction::v1::Interaction> interactions;  // newest first
+    bool interactions_complete = false;  // every interaction, not just the newest
+  };
+  absl::StatusOr<CustomerRecords> ReadCustomer(std::string_view tenant, const std::string& survivor,
+                                               size_t interactions) const;
+  // The figures of `survivor` from its records.
   absl::StatusOr<CustomerMetrics> Metrics(std::string_view tenant, const std::string& survivor,
-                                          const std::vector<std::string>& contacts,
-                                          const std::vector<LedgerPurchase>& purchases,
-                                          int64_t as_of_nanos, std::string currency_code,
-                                          int horizon_days, absl::Duration rfm_staleness) const;
+                                          const CustomerRecords& records, int64_t as_of_nanos,
+                                          std::string currency_code, int horizon_days,
+                                          absl::Duration rfm_staleness) const;
   // Recommendations for a customer who made `purchases`.
   absl::StatusOr<std::vector<Recommendation>> RecommendFor(
       std::string_view tenant, const std::vector<LedgerPurchase>& purchases, int64_t min_orders,

@@ -2,6 +2,7 @@
 // asserted here (speed is measured by running crm-bench, see docs/performance.md).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "nlohmann/json.hpp"
@@ -54,6 +55,41 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   EXPECT_EQ(rebuild_names,
             (std::vector<std::string>{"rebuild_contact", "rebuild_interaction", "rebuild_sales",
                                       "rebuild_analytics", "rocksdb_ingest"}));
+  // Scale: two small data sets, each on a crm-node that crm-bench starts and stops itself.
+  const std::string scale_path = dir.Sub("scale.json");
+  CommandResult scaled = RunCommand(
+      BinaryPath("crm-bench"),
+      {"--scenario", "scale", "--scale-baseline", "30", "--scale-contacts", "60", "--duration",
+       "0.3", "--concurrency", "2", "--work-dir", dir.Sub("scale"), "--json", scale_path},
+      {}, absl::Seconds(120));
+  ASSERT_EQ(scaled.exit_code, 0) << scaled.err;
+  std::ifstream scale_in(scale_path);
+  const nlohmann::json scale_report = nlohmann::json::parse(scale_in);
+  std::vector<std::string> scale_names;
+  for (const auto& s : scale_report["scenarios"]) {
+    scale_names.push_back(s["name"]);
+    EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
+    EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
+  }
+  EXPECT_EQ(scale_names,
+            (std::vector<std::string>{"scale_30_get_contact", "scale_30_search_contacts",
+                                      "scale_30_list_timeline", "scale_30_customer_360",
+                                      "scale_60_get_contact", "scale_60_search_contacts",
+                                      "scale_60_list_timeline", "scale_60_customer_360"}));
+  ASSERT_EQ(scale_report["scale"].size(), 2u);
+  for (const auto& m : scale_report["scale"]) {
+    const int64_t contacts = m["contacts"].get<int64_t>();
+    EXPECT_EQ(m["interactions"].get<int64_t>(), 3 * contacts);
+    EXPECT_EQ(m["orders"].get<int64_t>(), contacts);
+    EXPECT_EQ(m["events"].get<int64_t>(), 5 * contacts);
+    EXPECT_GT(m["rss_bytes"].get<int64_t>(), 0);
+    EXPECT_GE(m["peak_rss_bytes"].get<int64_t>(), m["rss_bytes"].get<int64_t>());
+    EXPECT_GT(m["disk_bytes_per_record"].get<double>(), 0);
+    for (const char* part : {"log", "contact", "interaction", "sales", "analytics"}) {
+      EXPECT_GT(m["disk_bytes"][part].get<int64_t>(), 0) << part;
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("scale") + "/contacts-30"));
   // Loopback only.
   EXPECT_EQ(RunCommand(BinaryPath("crm-bench"), {"--target", "10.0.0.1:7070"}).exit_code, 2);
 }

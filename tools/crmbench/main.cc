@@ -17,10 +17,15 @@
 //   rebuild  in process, no target: each projection rebuilt from a generated log
 //          [rebuild_contact, rebuild_interaction, rebuild_sales, rebuild_analytics], beside a raw
 //          RocksDB WriteBatch ingest of as many records of the same size [rocksdb_ingest]
+//   scale  no target: crm-node started on generated data sets of --scale-baseline and
+//          --scale-contacts contacts; catch-up time, resident memory, bytes on disk per record
+//          (the report's "scale" array) and the read scenarios at each size
+//          [scale_<contacts>_get_contact, ...]
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -30,14 +35,17 @@
 #include <type_traits>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "crm/interaction/v1/interaction_service.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "tools/crmbench/generate.h"
 #include "tools/crmbench/load.h"
 #include "tools/crmbench/rebuild.h"
+#include "tools/crmbench/scale.h"
 
 namespace crm::bench {
 namespace {
@@ -138,8 +146,8 @@ class Bench {
         [&](int, Finish finish) {
           cv1::CreateContactRequest req;
           const int64_t i = n.fetch_add(1);
-          req.mutable_contact()->mutable_personal()->set_given_name(Name(1000000 + i));
-          req.mutable_contact()->mutable_personal()->set_family_name(Name(1500000000 + i));
+          req.mutable_contact()->mutable_personal()->set_given_name(ContactGivenName(i));
+          req.mutable_contact()->mutable_personal()->set_family_name(ContactFamilyName(i));
           Start<cv1::CreateContactResponse>(
               std::move(req), [this](auto... a) { contacts_->async()->CreateContact(a...); },
               [this, finish, interactions, &mu](bool ok,
@@ -158,6 +166,12 @@ class Bench {
     return r.errors == 0 && !ids_.empty();
   }
 
+  // Reads go to these contacts (contact i named ContactGivenName(i)) instead of a preload.
+  void UseContacts(std::vector<std::string> ids) { ids_ = std::move(ids); }
+
+  // The read scenarios: GetContact, SearchContacts, ListTimeline, GetCustomer360.
+  std::vector<LoadResult> Reads() { return {GetContact(), Search(), Timeline(), Customer360()}; }
+
   LoadResult GetContact() {
     return RunLoad("get_contact", concurrency_, duration_, [this](int slot, Finish finish) {
       cv1::GetContactRequest req;
@@ -171,7 +185,7 @@ class Bench {
   LoadResult Search() {
     return RunLoad("search_contacts", concurrency_, duration_, [this](int slot, Finish finish) {
       cv1::SearchContactsRequest req;
-      req.set_query(Name(1000000 + static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 3));
+      req.set_query(ContactGivenName(static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 3));
       req.set_page_size(10);
       Start<cv1::SearchContactsResponse>(
           std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
@@ -222,7 +236,8 @@ class Bench {
       }
       if (pick < 80) {
         cv1::SearchContactsRequest req;
-        req.set_query(Name(1000000 + static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 3));
+        req.set_query(
+            ContactGivenName(static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 3));
         req.set_page_size(10);
         return Start<cv1::SearchContactsResponse>(
             std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
@@ -350,7 +365,8 @@ int main(int argc, char** argv) {
   app.add_option("--target", target, "host:port of the node or the service under test")
       ->capture_default_str();
   app.add_option("--scenario", scenarios,
-                 "comma-separated: ping, write, read, mixed, lag, rebuild (in process)")
+                 "comma-separated: ping, write, read, mixed, lag, rebuild (in process), scale "
+                 "(starts crm-node itself)")
       ->capture_default_str();
   app.add_option("--duration", duration, "seconds per scenario")
       ->check(CLI::Range(0.1, 3600.0))
@@ -373,12 +389,36 @@ int main(int argc, char** argv) {
       "host:port of the analytics service for lag (default: the target, as in the node)");
   std::string work_dir = "/tmp/crm-bench-work";
   int64_t rebuild_events = 100000;
-  app.add_option("--work-dir", work_dir, "scratch directory of the rebuild scenario (wiped)")
+  app.add_option("--work-dir", work_dir,
+                 "scratch directory of the rebuild and scale scenarios (wiped)")
       ->capture_default_str();
   app.add_option("--rebuild-events", rebuild_events, "events on the log the rebuild replays")
       ->check(CLI::Range(int64_t{4}, int64_t{100000000}))
       ->capture_default_str();
+  crm::bench::ScaleOptions scale;
+  scale.sizes = {10000, 1000000};
+  app.add_option("--scale-baseline", scale.sizes[0], "contacts in the scale scenario's small set")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))
+      ->capture_default_str();
+  app.add_option("--scale-contacts", scale.sizes[1], "contacts in the scale scenario's large set")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))
+      ->capture_default_str();
+  app.add_option("--scale-interactions", scale.interactions_per_contact,
+                 "interactions per contact in the scale data sets")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  app.add_option("--scale-orders", scale.orders_per_contact,
+                 "orders per contact in the scale data sets")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  app.add_option("--node-binary", scale.node_binary,
+                 "crm-node for the scale scenario (default: beside crm-bench)");
   CLI11_PARSE(app, argc, argv);
+  if (scale.node_binary.empty()) {
+    scale.node_binary =
+        (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "crm-node").string();
+  }
+  scale.work_dir = work_dir;
   auto loopback = [](const std::string& address) {
     return address.rfind("127.0.0.1:", 0) == 0 || address.rfind("localhost:", 0) == 0 ||
            address.rfind("[::1]:", 0) == 0;
@@ -394,7 +434,10 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-  const bool remote = scenarios != "rebuild";
+  bool remote = false;  // rebuild and scale need no target
+  for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
+    remote |= s != "rebuild" && s != "scale";
+  }
   if (remote &&
       !channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     std::cerr << "--target " << target << ": cannot connect\n";
@@ -403,6 +446,7 @@ int main(int argc, char** argv) {
   crm::bench::Bench bench(channel, concurrency, absl::Seconds(duration));
   bench.set_run(absl::ToUnixNanos(absl::Now()));
   std::vector<crm::bench::LoadResult> results;
+  std::vector<crm::bench::ScaleResult> scale_results;
   bool preloaded = false;
   auto analytics_channel =
       analytics_target.empty()
@@ -419,10 +463,7 @@ int main(int argc, char** argv) {
         std::cerr << "read: the preload failed\n";
         return 1;
       }
-      results.push_back(bench.GetContact());
-      results.push_back(bench.Search());
-      results.push_back(bench.Timeline());
-      results.push_back(bench.Customer360());
+      for (auto& r : bench.Reads()) results.push_back(std::move(r));
     } else if (s == "mixed") {
       if (!preloaded && !(preloaded = bench.Preload(preload, interactions))) {
         std::cerr << "mixed: the preload failed\n";
@@ -439,14 +480,33 @@ int main(int argc, char** argv) {
         return 1;
       }
       for (auto& r : *rebuilt) results.push_back(std::move(r));
+    } else if (s == "scale") {
+      absl::StatusOr<std::vector<crm::bench::ScaleResult>> measured = crm::bench::RunScale(
+          scale, [&](std::shared_ptr<grpc::Channel> node, std::vector<std::string> ids) {
+            crm::bench::Bench reads(node, concurrency, absl::Seconds(duration));
+            reads.UseContacts(std::move(ids));
+            return reads.Reads();
+          });
+      if (!measured.ok()) {
+        std::cerr << "scale: " << measured.status() << "\n";
+        return 1;
+      }
+      for (auto& m : *measured) {
+        for (auto& r : m.reads) {
+          r.name = absl::StrCat("scale_", m.contacts, "_", r.name);
+          results.push_back(std::move(r));
+        }
+        m.reads.clear();
+        scale_results.push_back(std::move(m));
+      }
     } else {
       std::cerr << "--scenario: unknown scenario \"" << s
-                << "\" (ping, write, read, mixed, lag, rebuild)\n";
+                << "\" (ping, write, read, mixed, lag, rebuild, scale)\n";
       return 2;
     }
   }
 
-  std::cout << std::left << std::setw(18) << "SCENARIO" << std::right << std::setw(10) << "CALLS/S"
+  std::cout << std::left << std::setw(30) << "SCENARIO" << std::right << std::setw(10) << "CALLS/S"
             << std::setw(10) << "P50 MS" << std::setw(10) << "P90 MS" << std::setw(10) << "P99 MS"
             << std::setw(10) << "MAX MS" << std::setw(8) << "ERRORS"
             << "\n";
@@ -459,12 +519,44 @@ int main(int argc, char** argv) {
   report["duration_s"] = duration;
   report["scenarios"] = nlohmann::json::array();
   for (const auto& r : results) {
-    std::cout << std::left << std::setw(18) << r.name << std::right << std::fixed
+    std::cout << std::left << std::setw(30) << r.name << std::right << std::fixed
               << std::setprecision(0) << std::setw(10) << r.ThroughputPerSecond()
               << std::setprecision(2) << std::setw(10) << r.PercentileMs(50) << std::setw(10)
               << r.PercentileMs(90) << std::setw(10) << r.PercentileMs(99) << std::setw(10)
               << r.MaxMs() << std::setw(8) << r.errors << "\n";
     report["scenarios"].push_back(crm::bench::ToJson(r, concurrency));
+  }
+  if (!scale_results.empty()) {
+    report["scale"] = nlohmann::json::array();
+    std::cout << "\n"
+              << std::left << std::setw(10) << "CONTACTS" << std::right << std::setw(10) << "EVENTS"
+              << std::setw(12) << "CATCH-UP S" << std::setw(10) << "RSS MIB" << std::setw(10)
+              << "PEAK MIB" << std::setw(12) << "DISK B/REC"
+              << "\n";
+  }
+  for (const auto& m : scale_results) {
+    int64_t projections = 0;
+    for (const auto& [part, bytes] : m.disk_bytes) projections += part == "log" ? 0 : bytes;
+    const double records = static_cast<double>(std::max<int64_t>(1, m.events));
+    const double per_record = static_cast<double>(projections + m.disk_bytes.at("log")) / records;
+    report["scale"].push_back(
+        {{"contacts", m.contacts},
+         {"interactions", m.interactions},
+         {"orders", m.orders},
+         {"events", m.events},
+         {"generate_seconds", m.generate_seconds},
+         {"catch_up_seconds", m.catch_up_seconds},
+         {"catch_up_events_per_s", m.catch_up_seconds > 0 ? records / m.catch_up_seconds : 0},
+         {"rss_bytes", m.rss_bytes},
+         {"peak_rss_bytes", m.peak_rss_bytes},
+         {"disk_bytes", m.disk_bytes},
+         {"disk_bytes_per_record", per_record},
+         {"log_bytes_per_event", static_cast<double>(m.disk_bytes.at("log")) / records},
+         {"projection_bytes_per_record", static_cast<double>(projections) / records}});
+    std::cout << std::left << std::setw(10) << m.contacts << std::right << std::setw(10) << m.events
+              << std::setprecision(1) << std::setw(12) << m.catch_up_seconds << std::setw(10)
+              << m.rss_bytes / 1048576.0 << std::setw(10) << m.peak_rss_bytes / 1048576.0
+              << std::setprecision(0) << std::setw(12) << per_record << "\n";
   }
   if (!json_path.empty()) {
     std::ofstream out(json_path);

@@ -1,0 +1,144 @@
+#include "tools/crmbench/scale.h"
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/eventlog/embedded_event_log.h"
+#include "tests/testing/testing.h"
+#include "tools/crmbench/generate.h"
+
+namespace crm::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The node keeps its log with this many partitions per topic (its --log-partitions default).
+constexpr int32_t kPartitions = 8;
+
+int64_t DirectoryBytes(const fs::path& dir) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec)) total += static_cast<int64_t>(entry.file_size(ec));
+  }
+  return total;
+}
+
+// A "Vm...:" line of /proc/<pid>/status, in bytes (0 if absent).
+int64_t ProcStatusBytes(pid_t pid, std::string_view field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) != 0) continue;
+    // "VmRSS:\t  123456 kB"
+    int64_t kib = 0;
+    std::istringstream(line.substr(field.size())) >> kib;
+    return kib * 1024;
+  }
+  return 0;
+}
+
+// grpc.health.v1.Health/Check of the whole server: true if SERVING.
+bool Serving(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  const grpc::ByteBuffer request(nullptr, 0);  // HealthCheckRequest{service: ""}
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  if (!done.get_future().get().ok()) return false;
+  grpc::Slice slice;
+  if (!response.TrySingleSlice(&slice).ok()) return false;
+  // HealthCheckResponse{status: SERVING} is field 1 varint 1.
+  return slice.size() == 2 && slice.begin()[0] == 0x08 && slice.begin()[1] == 0x01;
+}
+
+absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts,
+                                   const ScaleReads& reads) {
+  const fs::path dir = fs::path(options.work_dir) / absl::StrCat("contacts-", contacts);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ScaleResult result;
+  std::vector<std::string> ids;
+  {
+    absl::StatusOr<std::unique_ptr<eventlog::EmbeddedEventLog>> log =
+        eventlog::EmbeddedEventLog::Open({(dir / "log").string(), kPartitions});
+    if (!log.ok()) return log.status();
+    GenerateOptions generate;
+    generate.contacts = contacts;
+    generate.interactions_per_contact = options.interactions_per_contact;
+    generate.orders_per_contact = options.orders_per_contact;
+    generate.keep_ids = true;
+    const absl::Time start = absl::Now();
+    absl::StatusOr<GeneratedLog> generated = GenerateLog(**log, generate);
+    if (!generated.ok()) return generated.status();
+    result.generate_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    result.contacts = generated->contacts;
+    result.interactions = generated->interactions;
+    result.orders = generated->orders;
+    result.events = generated->events;
+    ids = std::move(generated->contact_ids);
+  }  // the log is closed: the node opens it next
+  std::cerr << "scale: " << result.events << " events for " << contacts << " contacts written in "
+            << result.generate_seconds << " s; starting the node\n";
+
+  const absl::Time start = absl::Now();
+  testing::Process node(options.node_binary,
+                        {"--listen", "127.0.0.1:0", "--data-dir", dir.string(), "--log-partitions",
+                         std::to_string(kPartitions)},
+                        {}, dir.string());
+  const std::string line = node.ReadLine(absl::Minutes(5));
+  if (!absl::StartsWith(line, "listening on ")) {
+    return absl::UnavailableError(
+        absl::StrCat(options.node_binary, " did not start:\n", node.Log()));
+  }
+  const std::string address = line.substr(std::string_view("listening on ").size());
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  while (!Serving(channel)) {
+    if (absl::Now() - start > options.catch_up_timeout || !node.running()) {
+      return absl::UnavailableError(absl::StrCat(
+          "the node on ", contacts, " contacts did not catch up with its log:\n", node.Log()));
+    }
+    absl::SleepFor(absl::Milliseconds(100));  // polling a condition with a deadline
+  }
+  result.catch_up_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::cerr << "scale: the node serves " << contacts << " contacts after "
+            << result.catch_up_seconds << " s of catch-up\n";
+
+  result.reads = reads(channel, std::move(ids));
+  result.rss_bytes = ProcStatusBytes(node.pid(), "VmRSS:");
+  result.peak_rss_bytes = ProcStatusBytes(node.pid(), "VmHWM:");
+  if (node.Stop(SIGTERM, absl::Minutes(2)) != 0) {
+    return absl::InternalError(absl::StrCat("the node did not stop cleanly:\n", node.Log()));
+  }
+  for (const char* part : {"log", "contact", "interaction", "sales", "analytics"}) {
+    result.disk_bytes[part] = DirectoryBytes(dir / part);
+  }
+  fs::remove_all(dir);
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ScaleResult>> RunScale(const ScaleOptions& options,
+                                                  const ScaleReads& reads) {
+  std::vector<ScaleResult> out;
+  for (int64_t contacts : options.sizes) {
+    absl::StatusOr<ScaleResult> r = RunOne(options, contacts, reads);
+    if (!r.ok()) return r.status();
+    out.push_back(*std::move(r));
+  }
+  return out;
+}
+
+}  // namespace crm::bench

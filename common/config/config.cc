@@ -10,6 +10,7 @@
 #include "common/eventlog/embedded_event_log.h"
 #include "common/eventlog/kafka_event_log.h"
 #include "common/status/status_macros.h"
+#include "common/store/memory.h"
 
 namespace crm::config {
 
@@ -55,6 +56,11 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
       ->envname("CRM_MODEL_REFIT_INTERVAL")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  app.add_option("--rocksdb-memory-mib", c.rocksdb_memory_mib,
+                 "MiB of RocksDB memory for the whole process: one block cache (data, index and "
+                 "filter blocks) with the memtables of every store charged against it")
+      ->envname("CRM_ROCKSDB_MEMORY_MIB")
+      ->capture_default_str();
 }
 
 absl::Status Validate(const ServiceConfig& c) {
@@ -84,6 +90,11 @@ absl::Status Validate(const ServiceConfig& c) {
   }
   if (c.log_partitions < 1 || c.log_partitions > 1024) {
     return absl::InvalidArgumentError("--log-partitions/CRM_LOG_PARTITIONS must be 1 to 1024");
+  }
+  if (c.rocksdb_memory_mib < 16 || c.rocksdb_memory_mib > 1048576) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--rocksdb-memory-mib/CRM_ROCKSDB_MEMORY_MIB is ", c.rocksdb_memory_mib,
+                     "; it must be 16 to 1048576"));
   }
   if (c.shutdown_grace_seconds < 0 || c.shutdown_grace_seconds > 3600) {
     return absl::InvalidArgumentError("--shutdown-grace/CRM_SHUTDOWN_GRACE must be 0 to 3600");
@@ -134,6 +145,7 @@ void ParseOrExit(CLI::App& app, ServiceConfig& config, int argc, char** argv) {
     std::exit(2);
   }
   ConfigureLogging(config);
+  store::SetMemoryBudget(static_cast<size_t>(config.rocksdb_memory_mib) << 20);
 }
 
 }  // namespace crm::config

@@ -14,6 +14,8 @@
 //   --sla-resolution / CRM_SLA_RESOLUTION          case resolution targets, "urgent=8h,..."
 //   --model-refit-interval / CRM_MODEL_REFIT_INTERVAL  seconds between checks whether the
 //                                                  analytics purchase models need a refit
+//   --rocksdb-memory-mib / CRM_ROCKSDB_MEMORY_MIB  RocksDB memory of the whole process (block
+//                                                  cache and memtables of every store)
 //
 // Bad configuration fails fast at start-up with a sentence naming the setting.
 #pragma once
@@ -40,6 +42,7 @@ struct ServiceConfig {
   std::string sla_first_response;
   std::string sla_resolution;
   int model_refit_seconds = 300;
+  int rocksdb_memory_mib = 256;
 };
 
 // Registers the flags above on `app`, writing into `config` (whose values are the defaults).
@@ -56,7 +59,8 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceCo
 void ConfigureLogging(const ServiceConfig& config);
 
 // Parses argv into `config` and validates it; on error prints the reason and exits with 2.
-// Returns normally only with a valid configuration (or exits 0 for --help).
+// Returns normally only with a valid configuration (or exits 0 for --help), after applying the
+// process-wide settings (logging, the RocksDB memory budget).
 void ParseOrExit(CLI::App& app, ServiceConfig& config, int argc, char** argv);
 
 }  // namespace crm::config

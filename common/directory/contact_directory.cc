@@ -162,6 +162,17 @@ absl::Status ContactDirectory::CheckLinkableWaiting(projection::Projector& proje
   return CheckLinkable(entry, field, id, kind);
 }
 
+absl::StatusOr<std::set<std::string>> ContactDirectory::Survivors(std::string_view tenant) const {
+  std::set<std::string> out;
+  const std::string prefix = Prefix('z', tenant);
+  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
+    const std::string_view rest = key.substr(prefix.size());
+    out.emplace(rest.substr(0, rest.find('\0')));
+    return true;
+  }));
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> ContactDirectory::WithMerged(
     std::string_view tenant, std::string_view contact_id) const {
   std::vector<std::string> ids = {std::string(contact_id)};

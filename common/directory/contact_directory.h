@@ -11,6 +11,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,9 @@ class ContactDirectory {
   absl::Status CheckLinkableWaiting(projection::Projector& projector, std::string_view tenant,
                                     const std::string& field, const std::string& id,
                                     absl::Time deadline, Kind kind = Kind::kContact) const;
+
+  // Every contact that another contact was merged into (directly), in id order.
+  absl::StatusOr<std::set<std::string>> Survivors(std::string_view tenant) const;
 
   // The contact and every contact merged into it, transitively (at most 1000).
   absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
+#include "common/store/memory.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
 namespace crm::eventlog {
@@ -58,11 +60,14 @@ class EmbeddedEventLog::Reader final : public LogReader {
     if (n == 0) return out;
     auto it = next_.begin();
     std::advance(it, static_cast<long>(rotation_++ % n));
+    // One iterator serves every partition: it sees at least what `ends` promises, because the
+    // writer publishes an end only after the records are written.
+    std::unique_ptr<rocksdb::Iterator> iter;
     for (size_t visited = 0; visited < n && out.size() < max_records; ++visited) {
       auto& [tp, next] = *it;
       const int64_t end = ends[tp];
       if (next < end) {
-        std::unique_ptr<rocksdb::Iterator> iter(log_->db_->NewIterator(rocksdb::ReadOptions()));
+        if (iter == nullptr) iter.reset(log_->db_->NewIterator(rocksdb::ReadOptions()));
         const std::string prefix = PartitionPrefix('r', tp.first, tp.second);
         for (iter->Seek(RecordKey(tp.first, tp.second, next));
              iter->Valid() && out.size() < max_records && next < end; iter->Next()) {
@@ -97,6 +102,9 @@ absl::StatusOr<std::unique_ptr<EmbeddedEventLog>> EmbeddedEventLog::Open(
   }
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
+  rocksdb::BlockBasedTableOptions table;
+  store::UseSharedMemory(db_options, table);
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
                             absl::StrCat("open ", options.path)));

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "common/store/memory.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 
@@ -22,9 +23,10 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
-rocksdb::ColumnFamilyOptions CfOptions() {
+rocksdb::ColumnFamilyOptions CfOptions(rocksdb::DBOptions& db) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
+  UseSharedMemory(db, t);
   // Point lookups dominate reads: a bloom filter saves a block read on a miss.
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
@@ -148,7 +150,7 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std
   options.create_missing_column_families = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
-  for (const char* name : kCfNames) cfs.emplace_back(name, CfOptions());
+  for (const char* name : kCfNames) cfs.emplace_back(name, CfOptions(options));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(

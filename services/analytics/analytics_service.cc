@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 #include <limits>
 #include <map>
@@ -81,10 +82,43 @@ void AnalyticsService::StartRefits(const std::string& tenant, absl::Duration int
   refits_ = std::thread([this, tenant, interval] { RefitLoop(tenant, interval); });
 }
 
+absl::StatusOr<std::set<std::string>> AnalyticsService::Currencies(std::string_view tenant) const {
+  std::set<std::string> currencies;
+  RETURN_IF_ERROR(
+      projection_.ForEachLedger(tenant, [&](std::string_view, const av1::PurchaseLedger& l) {
+        for (const auto& p : l.purchases()) currencies.insert(p.net().currency_code());
+      }));
+  return currencies;
+}
+
 void AnalyticsService::RefitLoop(std::string tenant, absl::Duration interval) {
   CallContext ctx;
   ctx.tenant = tenant;
   ctx.actor = "analytics-refit";
+  auto stopping = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopping_;
+  };
+  // Once caught up, rank the customers of every currency, so the first customer files do not
+  // wait for a scan of every customer.
+  while (!stopping() && !projector_.WaitUntilCaughtUp(absl::Now() + absl::Seconds(1)).ok()) {
+  }
+  if (absl::StatusOr<std::set<std::string>> currencies = Currencies(tenant); currencies.ok()) {
+    for (const std::string& currency : *currencies) {
+      if (stopping()) return;
+      const absl::Time start = absl::Now();
+      // At an as_of after every purchase: the ranking every present-day call shares.
+      if (absl::Status s = Ranking(tenant, currency, std::numeric_limits<int64_t>::max() / 2,
+                                   absl::InfiniteDuration())
+                               .status();
+          !s.ok()) {
+        spdlog::warn("ranking {} customers: {}", currency, s.ToString());
+      } else {
+        spdlog::info("ranked the {} customers in {}", currency,
+                     absl::FormatDuration(absl::Now() - start));
+      }
+    }
+  }
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -92,17 +126,13 @@ void AnalyticsService::RefitLoop(std::string tenant, absl::Duration interval) {
         return;
       }
     }
-    std::set<std::string> currencies;
-    absl::Status scanned =
-        projection_.ForEachLedger(tenant, [&](std::string_view, const av1::PurchaseLedger& l) {
-          for (const auto& p : l.purchases()) currencies.insert(p.net().currency_code());
-        });
-    if (!scanned.ok()) {
-      spdlog::warn("model refit: {}", scanned.ToString());
+    absl::StatusOr<std::set<std::string>> currencies = Currencies(tenant);
+    if (!currencies.ok()) {
+      spdlog::warn("model refit: {}", currencies.status().ToString());
       continue;
     }
     const int64_t now = absl::ToUnixNanos(absl::Now());
-    for (const std::string& currency : currencies) {
+    for (const std::string& currency : *currencies) {
       absl::StatusOr<Population> pop = PopulationOf(tenant, currency, now);
       absl::StatusOr<std::optional<PurchaseModel>> model = projection_.GetModel(tenant, currency);
       if (!pop.ok() || !model.ok() || pop->contact_ids.size() < 10) continue;
@@ -139,9 +169,14 @@ absl::StatusOr<std::string> AnalyticsService::Survivor(std::string_view tenant,
   return absl::InternalError(absl::StrCat("contact ", contact_id, ": merge chain too long"));
 }
 
-absl::StatusOr<std::map<std::string, std::vector<LedgerPurchase>>>
-AnalyticsService::PurchasesBySurvivor(std::string_view tenant) const {
-  std::map<std::string, std::vector<LedgerPurchase>> by_survivor;
+absl::Status AnalyticsService::ForEachCustomer(
+    std::string_view tenant,
+    const std::function<absl::Status(const std::string&, const std::vector<LedgerPurchase>&)>& fn)
+    const {
+  ASSIGN_OR_RETURN(const std::set<std::string> absorbing,
+                   projection_.directory().Survivors(tenant));
+  std::map<std::string, std::vector<LedgerPurchase>> deferred;  // survivors of merges
+  std::vector<LedgerPurchase> purchases;
   absl::Status error;
   RETURN_IF_ERROR(projection_.ForEachLedger(
       tenant, [&](std::string_view contact, const av1::PurchaseLedger& ledger) {
@@ -161,10 +196,27 @@ AnalyticsService::PurchasesBySurvivor(std::string_view tenant) const {
           }
           id = (*entry)->merged_into();
         }
-        auto& purchases = by_survivor[id];
-        for (const LedgerPurchase& p : ledger.purchases()) purchases.push_back(p);
+        if (id != contact || absorbing.contains(id)) {
+          auto& all = deferred[id];
+          all.insert(all.end(), ledger.purchases().begin(), ledger.purchases().end());
+          return;
+        }
+        purchases.assign(ledger.purchases().begin(), ledger.purchases().end());
+        error = fn(id, purchases);
       }));
   RETURN_IF_ERROR(error);
+  for (const auto& [id, all] : deferred) RETURN_IF_ERROR(fn(id, all));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, std::vector<LedgerPurchase>>>
+AnalyticsService::PurchasesBySurvivor(std::string_view tenant) const {
+  std::map<std::string, std::vector<LedgerPurchase>> by_survivor;
+  RETURN_IF_ERROR(ForEachCustomer(
+      tenant, [&](const std::string& id, const std::vector<LedgerPurchase>& purchases) {
+        by_survivor[id] = purchases;
+        return absl::OkStatus();
+      }));
   return by_survivor;
 }
 
@@ -174,43 +226,95 @@ absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(
   const std::pair<std::string, std::string> key{std::string(tenant), currency};
   const uint64_t generation = projection_.generation();
   {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    const auto it = rankings_.find(key);
-    if (it != rankings_.end() && as_of >= it->second.latest_purchase &&
-        (it->second.generation == generation || absl::Now() - it->second.built < max_staleness)) {
-      return it->second.ranking;
+    std::unique_lock<std::mutex> lock(cache_mu_);
+    CachedRanking& c = rankings_[key];
+    auto usable = [&] {
+      return c.built_once && as_of >= c.latest_purchase &&
+             (c.generation == generation || absl::Now() - c.built < max_staleness);
+    };
+    // While another call rebuilds it, a caller that accepts staleness takes the old one; the
+    // others wait for the new one.
+    auto old_will_do = [&] {
+      return max_staleness > absl::ZeroDuration() && c.built_once && as_of >= c.latest_purchase;
+    };
+    while (c.rebuilding && !usable()) {
+      if (old_will_do()) return c.ranking;
+      ranking_built_.wait(lock);
     }
+    if (usable()) return c.ranking;
+    c.rebuilding = true;
   }
   // Far in the future every purchase counts; ranks hold for any as_of after the latest one.
   constexpr int64_t kFuture = std::numeric_limits<int64_t>::max() / 2;
-  ASSIGN_OR_RETURN(Population everything, PopulationOf(tenant, currency, kFuture));
+  absl::StatusOr<Population> everything = PopulationOf(tenant, currency, kFuture);
   int64_t latest = std::numeric_limits<int64_t>::min();
-  for (const RfmKey& k : everything.rfm) latest = std::max(latest, kFuture - k.recency_nanos);
-  CachedRanking cached{generation,
-                       absl::Now(),
-                       latest,
-                       {std::make_shared<const RfmScorer>(everything.rfm), kFuture}};
+  RfmRanking ranking;
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    rankings_[key] = cached;
+    CachedRanking& c = rankings_[key];
+    c.rebuilding = false;
+    ranking_built_.notify_all();
+    if (!everything.ok()) return everything.status();
+    for (const RfmKey& k : everything->rfm) latest = std::max(latest, kFuture - k.recency_nanos);
+    ranking = {std::make_shared<const RfmScorer>(everything->rfm), kFuture};
+    c.generation = generation;
+    c.built = absl::Now();
+    c.latest_purchase = latest;
+    c.ranking = ranking;
+    c.built_once = true;
   }
-  if (as_of >= latest) return cached.ranking;
+  if (as_of >= latest) return ranking;
   ASSIGN_OR_RETURN(Population then, PopulationOf(tenant, currency, as_of));  // a past as_of
   return RfmRanking{std::make_shared<const RfmScorer>(then.rfm), as_of};
+}
+
+absl::StatusOr<std::shared_ptr<const AnalyticsService::ProductStats>>
+AnalyticsService::ProductStatsOf(std::string_view tenant, absl::Duration max_staleness) const {
+  const uint64_t generation = projection_.generation();
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    const auto it = product_stats_.find(tenant);
+    if (it != product_stats_.end() &&
+        (it->second.generation == generation || absl::Now() - it->second.built < max_staleness)) {
+      return it->second.stats;
+    }
+  }
+  auto stats = std::make_shared<ProductStats>();
+  ASSIGN_OR_RETURN(stats->orders, projection_.PurchaseCount(tenant));
+  ASSIGN_OR_RETURN(stats->counts, projection_.ProductCounts(tenant));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  product_stats_[std::string(tenant)] = {generation, absl::Now(), stats};
+  return stats;
 }
 
 absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenant,
                                                           const std::string& currency_code,
                                                           int64_t as_of_nanos) const {
-  ASSIGN_OR_RETURN(const auto by_survivor, PurchasesBySurvivor(tenant));
+  struct Member {
+    std::string id;
+    RfmKey rfm;
+    RepeatHistory history;
+  };
+  std::vector<Member> members;
   Population pop;
-  for (const auto& [id, purchases] : by_survivor) {
-    ASSIGN_OR_RETURN(CustomerFacts facts, FactsOf(purchases, currency_code, as_of_nanos));
-    if (facts.purchases == 0) continue;
-    pop.contact_ids.push_back(id);
-    pop.rfm.push_back(RfmKeyOf(facts, as_of_nanos));
-    pop.histories.push_back(facts.repeat);
-    pop.purchase_days += facts.purchase_days;
+  RETURN_IF_ERROR(ForEachCustomer(
+      tenant,
+      [&](const std::string& id, const std::vector<LedgerPurchase>& purchases) -> absl::Status {
+        ASSIGN_OR_RETURN(CustomerFacts facts, FactsOf(purchases, currency_code, as_of_nanos));
+        if (facts.purchases == 0) return absl::OkStatus();
+        members.push_back({id, RfmKeyOf(facts, as_of_nanos), facts.repeat});
+        pop.purchase_days += facts.purchase_days;
+        return absl::OkStatus();
+      }));
+  std::sort(members.begin(), members.end(),
+            [](const Member& a, const Member& b) { return a.id < b.id; });
+  pop.contact_ids.reserve(members.size());
+  pop.rfm.reserve(members.size());
+  pop.histories.reserve(members.size());
+  for (Member& m : members) {
+    pop.contact_ids.push_back(std::move(m.id));
+    pop.rfm.push_back(m.rfm);
+    pop.histories.push_back(std::move(m.history));
   }
   return pop;
 }
@@ -315,8 +419,9 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
   ASSIGN_OR_RETURN(std::vector<av1::Segment> segments,
                    SegmentsOf(ctx.tenant, survivor, as_of_nanos));
   for (av1::Segment& s : segments) *out.add_segments() = std::move(s);
-  ASSIGN_OR_RETURN(std::vector<Recommendation> offers,
-                   RecommendFor(ctx.tenant, records.purchases, kMinPairOrders, kOffers));
+  ASSIGN_OR_RETURN(
+      std::vector<Recommendation> offers,
+      RecommendFor(ctx.tenant, records.purchases, kMinPairOrders, kOffers, k360Staleness));
   for (Recommendation& r : offers) *out.add_recommended_offers() = std::move(r);
   ASSIGN_OR_RETURN(std::vector<iv1::Task> tasks,
                    projection_.Tasks(ctx.tenant, contacts, kScanItems));
@@ -346,10 +451,11 @@ absl::Status AnalyticsService::AddAssociations(std::string_view tenant,
 
 absl::StatusOr<std::vector<ProductAssociation>> AnalyticsService::ListProductAssociations(
     const CallContext& ctx, const std::string& product_id, int64_t min_orders, size_t limit) const {
-  ASSIGN_OR_RETURN(const int64_t orders, projection_.PurchaseCount(ctx.tenant));
-  ASSIGN_OR_RETURN(const auto counts, projection_.ProductCounts(ctx.tenant));
+  ASSIGN_OR_RETURN(const std::shared_ptr<const ProductStats> stats,
+                   ProductStatsOf(ctx.tenant, absl::ZeroDuration()));
   std::vector<ProductAssociation> out;
-  RETURN_IF_ERROR(AddAssociations(ctx.tenant, product_id, min_orders, orders, counts, out));
+  RETURN_IF_ERROR(
+      AddAssociations(ctx.tenant, product_id, min_orders, stats->orders, stats->counts, out));
   std::sort(out.begin(), out.end(), Stronger);
   if (out.size() > limit) out.resize(limit);
   return out;
@@ -362,22 +468,24 @@ absl::StatusOr<std::vector<Recommendation>> AnalyticsService::GetRecommendations
                    projection_.directory().WithMerged(ctx.tenant, survivor));
   ASSIGN_OR_RETURN(std::vector<LedgerPurchase> purchases,
                    projection_.Purchases(ctx.tenant, contacts));
-  return RecommendFor(ctx.tenant, purchases, min_orders, limit);
+  return RecommendFor(ctx.tenant, purchases, min_orders, limit, absl::ZeroDuration());
 }
 
 absl::StatusOr<std::vector<Recommendation>> AnalyticsService::RecommendFor(
     std::string_view tenant, const std::vector<LedgerPurchase>& purchases, int64_t min_orders,
-    size_t limit) const {
+    size_t limit, absl::Duration stats_staleness) const {
   std::set<std::string> bought;
   for (const LedgerPurchase& p : purchases) {
     for (const auto& line : p.lines()) bought.insert(line.product_id());
   }
   // The counts once; then each bought product's pairs.
-  ASSIGN_OR_RETURN(const int64_t orders, projection_.PurchaseCount(tenant));
-  ASSIGN_OR_RETURN(const auto counts, projection_.ProductCounts(tenant));
+  ASSIGN_OR_RETURN(const std::shared_ptr<const ProductStats> stats,
+                   ProductStatsOf(tenant, stats_staleness));
+  const std::map<std::string, int64_t>& counts = stats->counts;
   std::vector<ProductAssociation> associations;
   for (const std::string& product : bought) {
-    RETURN_IF_ERROR(AddAssociations(tenant, product, min_orders, orders, counts, associations));
+    RETURN_IF_ERROR(
+        AddAssociations(tenant, product, min_orders, stats->orders, counts, associations));
   }
   const std::map<std::string, int64_t> none;
   const std::map<std::string, int64_t>& popularity = bought.empty() ? counts : none;

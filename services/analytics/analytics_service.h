@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -140,7 +141,15 @@ class AnalyticsService {
   // The surviving contact of `contact_id` (itself unless merged); NOT_FOUND if unknown.
   absl::StatusOr<std::string> Survivor(std::string_view tenant,
                                        const std::string& contact_id) const;
-  // Every purchase under its surviving contact; archived survivors are left out.
+  // Calls `fn(survivor, purchases)` once for every live customer with purchases: its own and
+  // those of the contacts merged into it; archived survivors are left out. Streams the ledgers,
+  // holding only the customers that absorbed merged contacts (who come last), so a population of
+  // millions costs one scan, not a copy of every purchase. Stops at the first error of `fn`.
+  absl::Status ForEachCustomer(
+      std::string_view tenant,
+      const std::function<absl::Status(const std::string&, const std::vector<LedgerPurchase>&)>& fn)
+      const;
+  // Every purchase under its surviving contact (ForEachCustomer into a map).
   absl::StatusOr<std::map<std::string, std::vector<LedgerPurchase>>> PurchasesBySurvivor(
       std::string_view tenant) const;
   // What one customer's answers are built from, read once per call.
@@ -158,10 +167,20 @@ class AnalyticsService {
                                           const CustomerRecords& records, int64_t as_of_nanos,
                                           std::string currency_code, int horizon_days,
                                           absl::Duration rfm_staleness) const;
-  // Recommendations for a customer who made `purchases`.
+  // Recommendations for a customer who made `purchases`; `stats_staleness` as for ProductStatsOf.
   absl::StatusOr<std::vector<Recommendation>> RecommendFor(
       std::string_view tenant, const std::vector<LedgerPurchase>& purchases, int64_t min_orders,
-      size_t limit) const;
+      size_t limit, absl::Duration stats_staleness) const;
+  // A tenant's order count and every product's order count.
+  struct ProductStats {
+    int64_t orders = 0;
+    std::map<std::string, int64_t> counts;
+  };
+  // The stats as of the latest commit, or from a cache this young. Every order rewrites these
+  // counters, so until RocksDB compacts them a scan walks every version of them: the cache keeps
+  // that from every read.
+  absl::StatusOr<std::shared_ptr<const ProductStats>> ProductStatsOf(
+      std::string_view tenant, absl::Duration max_staleness) const;
   // Calls `fn` for each customer meeting `filter` at `as_of_nanos`, in contact id order after
   // `after`, until it returns false. `only` limits the scan to one customer; `rfm_staleness` as
   // for Ranking.
@@ -178,7 +197,8 @@ class AnalyticsService {
     std::shared_ptr<const RfmScorer> scorer;
     int64_t reference = 0;
   };
-  // `max_staleness`: a cached ranking from an older generation serves if it is this young.
+  // `max_staleness`: a cached ranking from an older generation serves if it is this young, or
+  // (when it is not zero) while another call is rebuilding it. One call at a time rebuilds.
   absl::StatusOr<RfmRanking> Ranking(std::string_view tenant, const std::string& currency,
                                      int64_t as_of, absl::Duration max_staleness) const;
   // Appends the associations of `product_id` (every product when empty) seen in at least
@@ -198,6 +218,9 @@ class AnalyticsService {
   absl::StatusOr<std::vector<crm::analytics::v1::Segment>> SegmentsOf(std::string_view tenant,
                                                                       const std::string& survivor,
                                                                       int64_t as_of_nanos) const;
+  // Every currency the tenant's customers bought in.
+  absl::StatusOr<std::set<std::string>> Currencies(std::string_view tenant) const;
+  // Warms the rankings once the projection has caught up, then refits the models as they grow.
   void RefitLoop(std::string tenant, absl::Duration interval);
 
   std::unique_ptr<store::ProjectionStore> store_;
@@ -210,9 +233,20 @@ class AnalyticsService {
     absl::Time built;
     int64_t latest_purchase = 0;
     RfmRanking ranking;
+    // One call at a time rebuilds a ranking (it scans every customer); callers that accept a
+    // stale one use the old one meanwhile, the others wait for it.
+    bool rebuilding = false;
+    bool built_once = false;
   };
+  mutable std::condition_variable ranking_built_;
   mutable std::mutex cache_mu_;
   mutable std::map<std::pair<std::string, std::string>, CachedRanking> rankings_;
+  struct CachedStats {
+    uint64_t generation = 0;
+    absl::Time built;
+    std::shared_ptr<const ProductStats> stats;
+  };
+  mutable std::map<std::string, CachedStats, std::less<>> product_stats_;
 
   std::mutex mu_;
   std::condition_variable stop_cv_;

@@ -142,8 +142,9 @@ absl::StatusOr<Page<Contact>> ContactService::List(const CallContext& ctx, const
 }
 
 absl::StatusOr<std::vector<Hit<Contact>>> ContactService::Search(
-    const CallContext& ctx, const std::vector<std::string>& words, bool show_archived) const {
-  return projection_.SearchContacts(ctx.tenant, words, show_archived, kMaxSearchCandidates);
+    const CallContext& ctx, const std::vector<std::string>& words, bool show_archived,
+    size_t limit) const {
+  return projection_.SearchContacts(ctx.tenant, words, show_archived, kMaxSearchCandidates, limit);
 }
 
 absl::StatusOr<std::vector<crm::contact::v1::DuplicateMatch>> ContactService::FindDuplicates(

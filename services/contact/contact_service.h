@@ -64,9 +64,10 @@ class ContactService {
                               const OptionalTime& as_of = std::nullopt) const;
   absl::StatusOr<Page<Contact>> List(const CallContext& ctx, const ListFilter& filter,
                                      const std::string& resume_after, size_t page_size) const;
+  // The first `limit` contacts matching every word, best first.
   absl::StatusOr<std::vector<Hit<Contact>>> Search(const CallContext& ctx,
                                                    const std::vector<std::string>& words,
-                                                   bool show_archived) const;
+                                                   bool show_archived, size_t limit) const;
   // Likely duplicates of a contact, best first, at most `limit`. NOT_FOUND for an unknown id.
   absl::StatusOr<std::vector<crm::contact::v1::DuplicateMatch>> FindDuplicates(
       const CallContext& ctx, const std::string& id, size_t limit) const;

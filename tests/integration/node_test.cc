@@ -258,6 +258,10 @@ TEST_F(NodeTest, BadConfigurationFailsFastNamingTheSetting) {
                   {"CRM_LISTEN=127.0.0.1:0", "CRM_TENANT=Not Valid"}, dir_.path());
   env_bad.Stop(0, absl::Seconds(10));
   EXPECT_NE(env_bad.Log().find("CRM_TENANT"), std::string::npos) << env_bad.Log();
+  Process memory_bad(BinaryPath("crm-node"), {"--data-dir", dir_.Sub("d3")},
+                     {"CRM_LISTEN=127.0.0.1:0", "CRM_ROCKSDB_MEMORY_MIB=4"}, dir_.path());
+  EXPECT_EQ(memory_bad.Stop(0, absl::Seconds(10)), 2 << 8);  // exit code 2
+  EXPECT_NE(memory_bad.Log().find("CRM_ROCKSDB_MEMORY_MIB"), std::string::npos) << memory_bad.Log();
 }
 
 }  // namespace

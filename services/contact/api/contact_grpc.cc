@@ -234,7 +234,8 @@ grpc::ServerUnaryReactor* ContactGrpc::SearchContacts(grpc::CallbackServerContex
   absl::StatusOr<ValidSearch> search = ValidateSearch(*request);
   if (!search.ok()) return FinishNow(reactor, search.status());
   absl::StatusOr<std::vector<Hit<Contact>>> hits =
-      service_->Search(Context(context), search->words, search->show_archived);
+      service_->Search(Context(context), search->words, search->show_archived,
+                       search->offset + search->page_size + 1);  // one more: is there a next page?
   if (hits.ok()) {
     std::optional<size_t> next = FillHits(*hits, *search, [&](Contact&& c, double score) {
       auto* match = response->add_matches();

@@ -311,20 +311,22 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
       batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), "");
   }
 
-  // Drop every pair of this contact.
+  // Drop every pair of this contact (a contact that did not exist has none).
   std::vector<crm::contact::v1::DuplicatePair> old_pairs;
   absl::Status error;
-  RETURN_IF_ERROR(
-      batch.Scan(Cf::kIndex, keys::Prefix2('q', tenant, next.id()),
-                 [&](std::string_view, std::string_view value) {
-                   crm::contact::v1::DuplicatePair pair;
-                   if (!pair.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-                     error = absl::DataLossError("corrupt duplicate pair");
-                     return false;
-                   }
-                   old_pairs.push_back(std::move(pair));
-                   return true;
-                 }));
+  if (current) {
+    RETURN_IF_ERROR(
+        batch.Scan(Cf::kIndex, keys::Prefix2('q', tenant, next.id()),
+                   [&](std::string_view, std::string_view value) {
+                     crm::contact::v1::DuplicatePair pair;
+                     if (!pair.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                       error = absl::DataLossError("corrupt duplicate pair");
+                       return false;
+                     }
+                     old_pairs.push_back(std::move(pair));
+                     return true;
+                   }));
+  }
   RETURN_IF_ERROR(error);
   for (const auto& pair : old_pairs) {
     batch.Delete(Cf::kIndex, keys::DuplicateOf(tenant, next.id(), pair.other_contact_id()));
@@ -483,11 +485,68 @@ absl::StatusOr<Page<Company>> ContactProjection::ListCompanies(std::string_view 
       });
 }
 
+absl::StatusOr<std::vector<Hit<Contact>>> ContactProjection::SearchOneWord(std::string_view tenant,
+                                                                           const std::string& word,
+                                                                           bool show_archived,
+                                                                           size_t max_candidates,
+                                                                           size_t limit) const {
+  // The score of a contact is its best term starting with `word` (as Score computes it): its own
+  // terms carry their kind in the index value; its companies' name words count as 'c'.
+  auto score_of = [&](std::string_view key, size_t prefix_size, char kind) {
+    const bool exact = key.find('\0', prefix_size) == prefix_size;
+    return kind == 'n' ? (exact ? 4.0 : 3.0) : (exact ? 2.0 : 1.0);
+  };
+  std::map<std::string, double> best;
+  size_t examined = 0;
+  const std::string own = keys::SearchTermPrefix('s', tenant, word);
+  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, own, "", [&](std::string_view key, std::string_view v) {
+    double& b = best[std::string(key.substr(key.rfind('\0') + 1))];
+    b = std::max(b, score_of(key, own.size(), v.empty() ? 'n' : v[0]));
+    return ++examined < max_candidates;
+  }));
+  std::map<std::string, double> companies;  // whose name has a word starting with `word`
+  const std::string named = keys::SearchTermPrefix('n', tenant, word);
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kIndex, named, "", [&](std::string_view key, std::string_view v) {
+        if (!v.empty() && v[0] == 'n') {
+          double& b = companies[std::string(key.substr(key.rfind('\0') + 1))];
+          b = std::max(b, score_of(key, named.size(), 'c'));
+        }
+        return ++examined < max_candidates;
+      }));
+  for (const auto& [company, score] : companies) {
+    if (examined >= max_candidates) break;
+    RETURN_IF_ERROR(store_->Scan(Cf::kIndex, keys::Prefix2('a', tenant, company), "",
+                                 [&](std::string_view key, std::string_view) {
+                                   double& b = best[std::string(key.substr(key.rfind('\0') + 1))];
+                                   b = std::max(b, score);
+                                   return ++examined < max_candidates;
+                                 }));
+  }
+  std::vector<std::pair<double, const std::string*>> ranked;
+  ranked.reserve(best.size());
+  for (const auto& [id, score] : best) ranked.emplace_back(score, &id);
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+  });
+  std::vector<Hit<Contact>> hits;
+  for (const auto& [score, id] : ranked) {
+    if (hits.size() >= limit) break;
+    ASSIGN_OR_RETURN(std::optional<Contact> c, GetContact(tenant, *id));
+    if (!c || !c->merged_into().empty() || (c->archived() && !show_archived)) continue;
+    hits.push_back(Hit<Contact>{std::move(*c), score});
+  }
+  return hits;
+}
+
 absl::StatusOr<std::vector<Hit<Contact>>> ContactProjection::SearchContacts(
     std::string_view tenant, const std::vector<std::string>& words, bool show_archived,
-    size_t max_candidates) const {
+    size_t max_candidates, size_t limit) const {
   std::vector<Hit<Contact>> hits;
   if (words.empty()) return hits;
+  if (words.size() == 1) {
+    return SearchOneWord(tenant, words[0], show_archived, max_candidates, limit);
+  }
   const std::string& driver = Driver(words);
   std::set<std::string> candidates;
   RETURN_IF_ERROR(CollectCandidates(*store_, 's', tenant, driver, max_candidates, candidates));
@@ -520,6 +579,7 @@ absl::StatusOr<std::vector<Hit<Contact>>> ContactProjection::SearchContacts(
     }
   }
   SortHits(hits);
+  if (hits.size() > limit) hits.resize(limit);
   return hits;
 }
 

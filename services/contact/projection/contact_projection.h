@@ -6,6 +6,7 @@
 // Apply runs on the projector thread; queries run on any thread and read committed state.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -77,11 +78,12 @@ class ContactProjection final : public projection::EventApplier {
                                               std::string_view resume_after, size_t page_size,
                                               size_t max_scan) const;
 
-  // Records matching all `words`, best first (ties by id); at most `max_candidates` examined.
-  absl::StatusOr<std::vector<Hit<Contact>>> SearchContacts(std::string_view tenant,
-                                                           const std::vector<std::string>& words,
-                                                           bool show_archived,
-                                                           size_t max_candidates) const;
+  // Records matching all `words`, best first (ties by id), the first `limit` of them; at most
+  // `max_candidates` index entries examined. A one-word query is ranked from the index alone
+  // and reads only the contacts it returns (and those it skips as archived or merged).
+  absl::StatusOr<std::vector<Hit<Contact>>> SearchContacts(
+      std::string_view tenant, const std::vector<std::string>& words, bool show_archived,
+      size_t max_candidates, size_t limit = std::numeric_limits<size_t>::max()) const;
   absl::StatusOr<std::vector<Hit<Company>>> SearchCompanies(std::string_view tenant,
                                                             const std::vector<std::string>& words,
                                                             bool show_archived,
@@ -122,6 +124,10 @@ class ContactProjection final : public projection::EventApplier {
   absl::StatusOr<absl::Status> ApplyContact(const crm::common::v1::EventEnvelope& event,
                                             store::ProjectionStore::Batch& batch);
   // Re-derives the duplicate pairs of the contact that changed from `current` to `next`.
+  absl::StatusOr<std::vector<Hit<Contact>>> SearchOneWord(std::string_view tenant,
+                                                          const std::string& word,
+                                                          bool show_archived, size_t max_candidates,
+                                                          size_t limit) const;
   absl::Status UpdateDuplicates(store::ProjectionStore::Batch& batch, std::string_view tenant,
                                 const std::optional<Contact>& current, const Contact& next);
   absl::StatusOr<absl::Status> ApplySettings(const crm::common::v1::EventEnvelope& event,

@@ -161,6 +161,51 @@ TEST_F(ProjectionTest, DiffListsOnlyChangedFields) {
   EXPECT_EQ(changes[1].after(), "{\"a\":\"1\",\"b\":\"2\"}");  // Deterministic key order.
 }
 
+// A one-word query is ranked from the index; the scores and order must be those of scoring each
+// contact's own terms (exact name 4, name prefix 3, exact other 2, other prefix 1) and its
+// companies' names (2 exact, 1 prefix), best first, ties by id.
+TEST_F(ProjectionTest, OneWordSearchRanksFromTheIndexAsAFullScoreWould) {
+  CreateCompany("K1", "Rock Labs");
+  CreateCompany("K2", "Rocket Works");
+  CreateCompany("K3", "Other");
+  auto create = [&](const std::string& id, const std::string& given, const std::string& family,
+                    const std::string& email, const std::string& company) {
+    Contact c;
+    c.mutable_personal()->set_given_name(given);
+    c.mutable_personal()->set_family_name(family);
+    if (!email.empty()) c.mutable_personal()->add_emails()->set_address(email);
+    if (!company.empty()) c.add_affiliations()->set_company_id(company);
+    ASSERT_TRUE(Apply(*DecideCreate(c, id, absl::Now(), AnyCompany()), id, 0, 100).ok());
+  };
+  create("A", "Rocky", "Balboa", "", "");                   // name prefix: 3
+  create("B", "Rock", "Hudson", "", "");                    // exact name: 4
+  create("C", "Ann", "Lee", "rock@example.com", "");        // exact email word: 2
+  create("D", "Bob", "Ray", "", "K1");                      // exact company word: 2
+  create("E", "Cy", "Day", "rocketeer@example.com", "K2");  // prefixes: 1
+  create("F", "Rock", "Gone", "", "");                      // archived below
+  create("G", "Dee", "Roe", "", "K3");                      // no match
+  ASSERT_TRUE(Apply(*DecideArchive(*projection_->GetContact("t", "F"), "F", 1), "F", 1, 200).ok());
+
+  auto hits = projection_->SearchContacts("t", QueryWords("ROCK"), false, 100);
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  std::vector<std::pair<std::string, double>> got;
+  for (const auto& h : *hits) got.emplace_back(h.record.id(), h.score);
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, double>>{
+                     {"B", 4}, {"A", 3}, {"C", 2}, {"D", 2}, {"E", 1}}));
+  // The archived contact only when asked for, in its place.
+  hits = projection_->SearchContacts("t", QueryWords("rock"), true, 100);
+  ASSERT_EQ(hits->size(), 6u);
+  EXPECT_EQ((*hits)[1].record.id(), "F");
+  // A limit returns the best ones only.
+  hits = projection_->SearchContacts("t", QueryWords("rock"), false, 100, 2);
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[1].record.id(), "A");
+  // Two words still need both.
+  hits = projection_->SearchContacts("t", QueryWords("rock hud"), false, 100);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].record.id(), "B");
+}
+
 TEST_F(ProjectionTest, AffiliationsListAndSearchByCompany) {
   CreateCompany("ACME", "Acme Rockets");
   CreateCompany("BETA", "Beta Labs");

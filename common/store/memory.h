@@ -1,0 +1,34 @@
+// RocksDB memory shared by every database of a process: the projections' stores and the embedded
+// log. One LRU block cache holds the data, index and filter blocks of all of them, and the
+// memtables are charged against the same cache through one WriteBufferManager, so a process's
+// RocksDB memory stays near one budget however many stores it opens and however large they grow
+// (without it, each column family may hold two 64 MiB memtables and every table's index and
+// filter blocks stay on the heap).
+//
+//   store::SetMemoryBudget(256 << 20);            // once, at start-up, before any store opens
+//   rocksdb::Options options;
+//   rocksdb::BlockBasedTableOptions table;
+//   store::UseSharedMemory(options, table);       // for every database the process opens
+//
+// Thread-safe.
+#pragma once
+
+#include <cstddef>
+
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+
+namespace crm::store {
+
+// The default budget: 256 MiB.
+inline constexpr size_t kDefaultMemoryBudget = size_t{256} << 20;
+
+// Sets the budget of the process's RocksDB memory. Takes effect for the shared cache the first
+// time UseSharedMemory runs; later calls change nothing.
+void SetMemoryBudget(size_t bytes);
+
+// Points `db` and `table` at the process's shared block cache and write buffer manager, with
+// index and filter blocks cached (and charged) too.
+void UseSharedMemory(rocksdb::DBOptions& db, rocksdb::BlockBasedTableOptions& table);
+
+}  // namespace crm::store

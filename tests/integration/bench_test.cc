@@ -39,6 +39,11 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   EXPECT_EQ(names,
             (std::vector<std::string>{"ping", "write_contact", "get_contact", "search_contacts",
                                       "list_timeline", "customer_360", "mixed", "analytics_lag"}));
+  // The lag is measured at half the write rate of the same run.
+  const auto& writes = report["scenarios"][1];
+  const auto& lag = report["scenarios"][7];
+  EXPECT_NEAR(lag["offered_rate_per_s"].get<double>(), writes["throughput_per_s"].get<double>() / 2,
+              1e-6);
   // The in-process rebuild beside the raw RocksDB ingest.
   const std::string rebuild_path = dir.Sub("rebuild.json");
   CommandResult rebuilt =

@@ -81,6 +81,47 @@ LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration dura
   return r;
 }
 
+LoadResult RunPaced(const std::string& name, double rate_per_s, int max_in_flight,
+                    absl::Duration duration, const Issue& issue) {
+  auto run = std::make_shared<Run>();
+  const absl::Time start = absl::Now();
+  const absl::Duration every = absl::Seconds(1) / rate_per_s;
+  int64_t overloaded = 0;
+  for (int64_t i = 0;; ++i) {
+    const absl::Time due = start + every * i;
+    if (due >= start + duration) break;
+    absl::SleepFor(due - absl::Now());  // pacing the generator, not waiting for a result
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      if (run->active >= max_in_flight) {
+        ++overloaded;
+        continue;
+      }
+      ++run->active;
+    }
+    const absl::Time issued = absl::Now();
+    issue(static_cast<int>(i % max_in_flight), [run, issued](bool ok) {
+      const int64_t ns = absl::ToInt64Nanoseconds(absl::Now() - issued);
+      std::lock_guard<std::mutex> lock(run->mu);
+      if (ok) {
+        run->latencies.push_back(ns);
+      } else {
+        run->errors.fetch_add(1);
+      }
+      if (--run->active == 0) run->idle.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(run->mu);
+  run->idle.wait(lock, [&] { return run->active == 0; });
+  LoadResult r;
+  r.name = name;
+  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  r.latencies_ns = std::move(run->latencies);
+  r.calls = static_cast<int64_t>(r.latencies_ns.size());
+  r.errors = run->errors.load() + overloaded;
+  return r;
+}
+
 std::string BenchName(int64_t n) {
   uint64_t x = static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ULL;  // scatter consecutive n
   std::string s;

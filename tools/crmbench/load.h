@@ -22,6 +22,7 @@ struct LoadResult {
   int64_t errors = 0;                 // completed with an error status
   double seconds = 0;                 // wall time of the run
   std::vector<int64_t> latencies_ns;  // of the successful calls
+  double offered_rate_per_s = 0;      // calls started per second, when paced (0: closed loop)
 
   double ThroughputPerSecond() const { return seconds > 0 ? calls / seconds : 0; }
   // Nearest-rank percentile of the latencies in milliseconds (0 without calls).
@@ -36,6 +37,12 @@ using Issue = std::function<void(int slot, Finish finish)>;
 // `max_calls` > 0, that many calls have been started), then waits for the calls in flight.
 LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration duration,
                    const Issue& issue, int64_t max_calls = 0);
+
+// Runs `issue` open-loop: a call every 1/`rate_per_s` seconds for `duration` whatever the
+// answers take (as real clients arrive), with at most `max_in_flight` outstanding; a call due
+// while that many are outstanding is counted as an error (the target could not keep up).
+LoadResult RunPaced(const std::string& name, double rate_per_s, int max_in_flight,
+                    absl::Duration duration, const Issue& issue);
 
 // A distinct name for `n`, letters only (a search prefix is a name prefix), spread over the
 // alphabet like real names, so duplicate-detection blocks stay as small as in real data.

@@ -12,8 +12,9 @@
 //          [search_contacts], ListTimeline [list_timeline], GetCustomer360 [customer_360]
 //   mixed  over the preloaded set: 35 % timelines, 25 % 360s, 20 % searches, 10 % contact reads,
 //          10 % new contacts [mixed]
-//   lag    CreateContact acknowledged -> its 360 visible in analytics (--analytics), on half the
-//          concurrency [analytics_lag]
+//   lag    CreateContact acknowledged -> its 360 visible in analytics (--analytics), with new
+//          contacts arriving at --lag-rate per second (by default half the write rate measured
+//          earlier in the run) [analytics_lag]
 //   rebuild  in process, no target: each projection rebuilt from a generated log
 //          [rebuild_contact, rebuild_interaction, rebuild_sales, rebuild_analytics], beside a raw
 //          RocksDB WriteBatch ingest of as many records of the same size [rocksdb_ingest]
@@ -100,7 +101,8 @@ nlohmann::json ToJson(const LoadResult& r, int concurrency) {
           {"p50_ms", r.PercentileMs(50)},
           {"p90_ms", r.PercentileMs(90)},
           {"p99_ms", r.PercentileMs(99)},
-          {"max_ms", r.MaxMs()}};
+          {"max_ms", r.MaxMs()},
+          {"offered_rate_per_s", r.offered_rate_per_s}};
 }
 
 class Bench {
@@ -257,27 +259,30 @@ class Bench {
   }
 
   // Time from a CreateContact's acknowledgement until the analytics service (`analytics`, the
-  // target itself in the node) shows the contact's 360, on `concurrency` writers.
-  LoadResult Lag(av1::AnalyticsService::Stub* analytics, int concurrency) {
+  // target itself in the node) shows the contact's 360: new contacts at `rate` per second
+  // (open loop), or closed-loop on `concurrency` writers when `rate` is 0.
+  LoadResult Lag(av1::AnalyticsService::Stub* analytics, double rate, int concurrency) {
     std::mutex mu;
     std::vector<int64_t> lags;
-    LoadResult r =
-        RunLoad("analytics_lag", concurrency, duration_, [&, analytics](int, Finish finish) {
-          Start<cv1::CreateContactResponse>(
-              NewContact(next_.fetch_add(1)),
-              [this](auto... a) { contacts_->async()->CreateContact(a...); },
-              [&, analytics, finish](bool ok, const cv1::CreateContactResponse& created) {
-                if (!ok) return finish(false);
-                PollUntilVisible(analytics, created.contact().id(), absl::Now(),
-                                 [&, finish](bool seen, int64_t lag_ns) {
-                                   if (seen) {
-                                     std::lock_guard<std::mutex> lock(mu);
-                                     lags.push_back(lag_ns);
-                                   }
-                                   finish(seen);
-                                 });
-              });
-        });
+    const Issue issue = [&, analytics](int, Finish finish) {
+      Start<cv1::CreateContactResponse>(
+          NewContact(next_.fetch_add(1)),
+          [this](auto... a) { contacts_->async()->CreateContact(a...); },
+          [&, analytics, finish](bool ok, const cv1::CreateContactResponse& created) {
+            if (!ok) return finish(false);
+            PollUntilVisible(analytics, created.contact().id(), absl::Now(),
+                             [&, finish](bool seen, int64_t lag_ns) {
+                               if (seen) {
+                                 std::lock_guard<std::mutex> lock(mu);
+                                 lags.push_back(lag_ns);
+                               }
+                               finish(seen);
+                             });
+          });
+    };
+    LoadResult r = rate > 0 ? RunPaced("analytics_lag", rate, 8 * concurrency, duration_, issue)
+                            : RunLoad("analytics_lag", concurrency, duration_, issue);
+    r.offered_rate_per_s = rate;
     r.latencies_ns = std::move(lags);  // the lag, not the write, is what this scenario reports
     return r;
   }
@@ -387,6 +392,11 @@ int main(int argc, char** argv) {
   app.add_option(
       "--analytics", analytics_target,
       "host:port of the analytics service for lag (default: the target, as in the node)");
+  double lag_rate = 0;
+  app.add_option("--lag-rate", lag_rate,
+                 "new contacts per second during lag (default: half the write_contact rate "
+                 "measured earlier in the run, else closed-loop on half the concurrency)")
+      ->check(CLI::Range(0.0, 1e6));
   std::string work_dir = "/tmp/crm-bench-work";
   int64_t rebuild_events = 100000;
   app.add_option("--work-dir", work_dir,
@@ -471,7 +481,11 @@ int main(int argc, char** argv) {
       }
       results.push_back(bench.Mixed());
     } else if (s == "lag") {
-      results.push_back(bench.Lag(analytics_stub.get(), std::max(1, concurrency / 2)));
+      double rate = lag_rate;
+      for (const auto& r : results) {
+        if (rate == 0 && r.name == "write_contact") rate = r.ThroughputPerSecond() / 2;
+      }
+      results.push_back(bench.Lag(analytics_stub.get(), rate, std::max(1, concurrency / 2)));
     } else if (s == "rebuild") {
       absl::StatusOr<std::vector<crm::bench::LoadResult>> rebuilt =
           crm::bench::RunRebuild(work_dir, rebuild_events);

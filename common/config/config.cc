@@ -57,8 +57,8 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
   app.add_option("--rocksdb-memory-mib", c.rocksdb_memory_mib,
-                 "MiB of RocksDB memory for the whole process: one block cache (data, index and "
-                 "filter blocks) with the memtables of every store charged against it")
+                 "MiB of RocksDB memory for the whole process: one block cache with the memtables "
+                 "of every store charged against it (index and filter blocks come on top)")
       ->envname("CRM_ROCKSDB_MEMORY_MIB")
       ->capture_default_str();
 }

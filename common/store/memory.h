@@ -1,9 +1,9 @@
 // RocksDB memory shared by every database of a process: the projections' stores and the embedded
-// log. One LRU block cache holds the data, index and filter blocks of all of them, and the
-// memtables are charged against the same cache through one WriteBufferManager, so a process's
-// RocksDB memory stays near one budget however many stores it opens and however large they grow
-// (without it, each column family may hold two 64 MiB memtables and every table's index and
-// filter blocks stay on the heap).
+// log. One LRU block cache holds the data blocks of all of them, and the memtables are charged
+// against the same cache through one WriteBufferManager, so a process's RocksDB memory stays
+// near one budget however many stores it opens (without it, each column family may hold two
+// 64 MiB memtables and 8 MiB of cache of its own). Index and filter blocks live with the open
+// tables, outside the budget: a few per cent of the data.
 //
 //   store::SetMemoryBudget(256 << 20);            // once, at start-up, before any store opens
 //   rocksdb::Options options;
@@ -27,8 +27,7 @@ inline constexpr size_t kDefaultMemoryBudget = size_t{256} << 20;
 // time UseSharedMemory runs; later calls change nothing.
 void SetMemoryBudget(size_t bytes);
 
-// Points `db` and `table` at the process's shared block cache and write buffer manager, with
-// index and filter blocks cached (and charged) too.
+// Points `db` and `table` at the process's shared block cache and write buffer manager.
 void UseSharedMemory(rocksdb::DBOptions& db, rocksdb::BlockBasedTableOptions& table);
 
 }  // namespace crm::store

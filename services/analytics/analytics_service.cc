@@ -228,9 +228,15 @@ absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(
   {
     std::unique_lock<std::mutex> lock(cache_mu_);
     CachedRanking& c = rankings_[key];
+    // A ranking costs a scan of every customer: a caller that accepts staleness accepts it for
+    // at least ten times as long as the last one took, so rebuilding takes a tenth of a core at
+    // most however large the population.
+    const absl::Duration staleness = max_staleness > absl::ZeroDuration()
+                                         ? std::max(max_staleness, 10 * c.build_time)
+                                         : absl::ZeroDuration();
     auto usable = [&] {
       return c.built_once && as_of >= c.latest_purchase &&
-             (c.generation == generation || absl::Now() - c.built < max_staleness);
+             (c.generation == generation || absl::Now() - c.built < staleness);
     };
     // While another call rebuilds it, a caller that accepts staleness takes the old one; the
     // others wait for the new one.
@@ -246,6 +252,7 @@ absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(
   }
   // Far in the future every purchase counts; ranks hold for any as_of after the latest one.
   constexpr int64_t kFuture = std::numeric_limits<int64_t>::max() / 2;
+  const absl::Time started = absl::Now();
   absl::StatusOr<Population> everything = PopulationOf(tenant, currency, kFuture);
   int64_t latest = std::numeric_limits<int64_t>::min();
   RfmRanking ranking;
@@ -259,6 +266,7 @@ absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(
     ranking = {std::make_shared<const RfmScorer>(everything->rfm), kFuture};
     c.generation = generation;
     c.built = absl::Now();
+    c.build_time = c.built - started;
     c.latest_purchase = latest;
     c.ranking = ranking;
     c.built_once = true;

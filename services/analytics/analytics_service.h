@@ -197,8 +197,9 @@ class AnalyticsService {
     std::shared_ptr<const RfmScorer> scorer;
     int64_t reference = 0;
   };
-  // `max_staleness`: a cached ranking from an older generation serves if it is this young, or
-  // (when it is not zero) while another call is rebuilding it. One call at a time rebuilds.
+  // `max_staleness`: a cached ranking from an older generation serves if it is this young (or,
+  // when not zero, ten times as young as its rebuild took), or, when not zero, while another
+  // call is rebuilding it. One call at a time rebuilds.
   absl::StatusOr<RfmRanking> Ranking(std::string_view tenant, const std::string& currency,
                                      int64_t as_of, absl::Duration max_staleness) const;
   // Appends the associations of `product_id` (every product when empty) seen in at least
@@ -237,6 +238,7 @@ class AnalyticsService {
     // stale one use the old one meanwhile, the others wait for it.
     bool rebuilding = false;
     bool built_once = false;
+    absl::Duration build_time;  // how long the last rebuild took
   };
   mutable std::condition_variable ranking_built_;
   mutable std::mutex cache_mu_;

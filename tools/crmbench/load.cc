@@ -38,6 +38,30 @@ struct Run {
   const Issue* issue = nullptr;
 };
 
+// Records the outcome of a call issued at `issued`.
+void Record(Run& run, absl::Time issued, bool ok) {
+  const int64_t ns = absl::ToInt64Nanoseconds(absl::Now() - issued);
+  if (!ok) {
+    run.errors.fetch_add(1);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(run.mu);
+  run.latencies.push_back(ns);
+}
+
+// Waits until no call is active, then reports the run that began at `start`.
+LoadResult Report(const std::string& name, absl::Time start, Run& run, int64_t extra_errors) {
+  std::unique_lock<std::mutex> lock(run.mu);
+  run.idle.wait(lock, [&] { return run.active == 0; });
+  LoadResult r;
+  r.name = name;
+  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  r.latencies_ns = std::move(run.latencies);
+  r.calls = static_cast<int64_t>(r.latencies_ns.size());
+  r.errors = run.errors.load() + extra_errors;
+  return r;
+}
+
 void Next(const std::shared_ptr<Run>& run, int slot) {
   const bool over = absl::Now() >= run->end ||
                     (run->max_calls > 0 && run->started.fetch_add(1) >= run->max_calls);
@@ -48,13 +72,7 @@ void Next(const std::shared_ptr<Run>& run, int slot) {
   }
   const absl::Time start = absl::Now();
   (*run->issue)(slot, [run, slot, start](bool ok) {
-    const int64_t ns = absl::ToInt64Nanoseconds(absl::Now() - start);
-    if (ok) {
-      std::lock_guard<std::mutex> lock(run->mu);
-      run->latencies.push_back(ns);
-    } else {
-      run->errors.fetch_add(1);
-    }
+    Record(*run, start, ok);
     Next(run, slot);
   });
 }
@@ -70,15 +88,7 @@ LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration dura
   const absl::Time start = absl::Now();
   run->end = start + duration;
   for (int slot = 0; slot < concurrency; ++slot) Next(run, slot);
-  std::unique_lock<std::mutex> lock(run->mu);
-  run->idle.wait(lock, [&] { return run->active == 0; });
-  LoadResult r;
-  r.name = name;
-  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  r.latencies_ns = std::move(run->latencies);
-  r.calls = static_cast<int64_t>(r.latencies_ns.size());
-  r.errors = run->errors.load();
-  return r;
+  return Report(name, start, *run, 0);
 }
 
 LoadResult RunPaced(const std::string& name, double rate_per_s, int max_in_flight,
@@ -101,25 +111,12 @@ LoadResult RunPaced(const std::string& name, double rate_per_s, int max_in_fligh
     }
     const absl::Time issued = absl::Now();
     issue(static_cast<int>(i % max_in_flight), [run, issued](bool ok) {
-      const int64_t ns = absl::ToInt64Nanoseconds(absl::Now() - issued);
+      Record(*run, issued, ok);
       std::lock_guard<std::mutex> lock(run->mu);
-      if (ok) {
-        run->latencies.push_back(ns);
-      } else {
-        run->errors.fetch_add(1);
-      }
       if (--run->active == 0) run->idle.notify_all();
     });
   }
-  std::unique_lock<std::mutex> lock(run->mu);
-  run->idle.wait(lock, [&] { return run->active == 0; });
-  LoadResult r;
-  r.name = name;
-  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  r.latencies_ns = std::move(run->latencies);
-  r.calls = static_cast<int64_t>(r.latencies_ns.size());
-  r.errors = run->errors.load() + overloaded;
-  return r;
+  return Report(name, start, *run, overloaded);
 }
 
 std::string BenchName(int64_t n) {

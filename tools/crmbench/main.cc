@@ -20,8 +20,8 @@
 //          RocksDB WriteBatch ingest of as many records of the same size [rocksdb_ingest]
 //   scale  no target: crm-node started on generated data sets of --scale-baseline and
 //          --scale-contacts contacts; catch-up time, resident memory, bytes on disk per record
-//          (the report's "scale" array) and the read scenarios at each size
-//          [scale_<contacts>_get_contact, ...]
+//          (the report's "scale" array), and ping and the read scenarios at each size
+//          [scale_<contacts>_ping, scale_<contacts>_get_contact, ...]
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -499,7 +499,10 @@ int main(int argc, char** argv) {
           scale, [&](std::shared_ptr<grpc::Channel> node, std::vector<std::string> ids) {
             crm::bench::Bench reads(node, concurrency, absl::Seconds(duration));
             reads.UseContacts(std::move(ids));
-            return reads.Reads();
+            // The raw gRPC baseline on the same node, so each size's reads have their own ratio.
+            std::vector<crm::bench::LoadResult> measured = {reads.Ping()};
+            for (auto& r : reads.Reads()) measured.push_back(std::move(r));
+            return measured;
           });
       if (!measured.ok()) {
         std::cerr << "scale: " << measured.status() << "\n";

@@ -187,7 +187,7 @@ absl::StatusOr<Page<HistoryEntry>> ContactService::History(const CallContext& ct
       if (c) ids.insert(ids.end(), c->merged_ids().begin(), c->merged_ids().end());
     }
   }
-  return projection_.History(ctx.tenant, ids, static_cast<size_t>(offset), page_size);
+  return projection_.History(ctx.tenant, ids, company, static_cast<size_t>(offset), page_size);
 }
 
 void ContactService::Merge(const CallContext& ctx, const std::string& survivor_id,
@@ -289,7 +289,7 @@ void ContactService::Unmerge(const CallContext& ctx, const std::string& merged_i
         writer_.FindEarlier(ctx.tenant, StepId(request_id, "restore"), "UnmergeContacts");
     if (!request_id.empty() && earlier.ok() && *earlier) {
       absl::StatusOr<Page<HistoryEntry>> trail =
-          projection_.History(ctx.tenant, {merged_id}, 0, 100000);
+          projection_.History(ctx.tenant, {merged_id}, /*company=*/false, 0, 100000);
       if (trail.ok()) {
         for (const HistoryEntry& e : trail->items) {
           for (const auto& change : e.changes()) {

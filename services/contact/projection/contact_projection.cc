@@ -78,20 +78,64 @@ void UpdateTerms(store::ProjectionStore::Batch& batch, char kind, std::string_vi
   }
 }
 
-// What every record change writes: the state, its version for as_of reads and its history.
+// What every record change writes: the state, its version for as_of reads and its history
+// entry (who, when, why; the changed fields are derived from the stored states when read).
 template <typename T>
 void WriteRecord(store::ProjectionStore::Batch& batch, const EventEnvelope& event,
-                 const std::string& state_key, const std::optional<T>& current, const T& next) {
+                 const std::string& state_key, const T& next) {
   const std::string bytes = projection::SerializeDeterministic(next);
   batch.Put(Cf::kState, state_key, bytes);
   batch.Put(Cf::kIndex,
             projection::AsOfKey(keys::kAsOfKind, event.tenant(), next.id(),
                                 Nanos(next.update_time()), next.version()),
             bytes);
-  const HistoryEntry entry = MakeHistoryEntry(event, current ? &*current : nullptr, next,
-                                              next.version(), next.update_time());
+  const HistoryEntry entry = MakeHistoryEntry(event, next.version(), next.update_time());
   batch.Put(Cf::kIndex, keys::History(event.tenant(), next.id(), next.version()),
             projection::SerializeDeterministic(entry));
+}
+
+// Every stored state of record `id`, by version (the as_of entries WriteRecord writes).
+absl::StatusOr<std::map<int64_t, std::string>> StatesByVersion(const store::ProjectionStore& store,
+                                                               std::string_view tenant,
+                                                               std::string_view id) {
+  std::map<int64_t, std::string> states;
+  RETURN_IF_ERROR(store.Scan(Cf::kIndex, projection::AsOfPrefix(keys::kAsOfKind, tenant, id), "",
+                             [&](std::string_view key, std::string_view value) {
+                               const auto version = static_cast<int64_t>(
+                                   store::GetBigEndian(key.substr(key.size() - 8)));
+                               states.emplace(version, std::string(value));
+                               return true;
+                             }));
+  return states;
+}
+
+// Fills in the changed fields of `entries`: the difference between the state each entry's
+// version made and the state before it (the previous stored version of the same record).
+template <typename T>
+absl::Status FillChanges(const store::ProjectionStore& store, std::string_view tenant,
+                         std::vector<HistoryEntry>& entries) {
+  std::map<std::string, std::map<int64_t, std::string>> states;
+  for (HistoryEntry& entry : entries) {
+    auto record = states.find(entry.record_id());
+    if (record == states.end()) {
+      ASSIGN_OR_RETURN(auto all, StatesByVersion(store, tenant, entry.record_id()));
+      record = states.emplace(entry.record_id(), std::move(all)).first;
+    }
+    const auto after = record->second.find(entry.version());
+    if (after == record->second.end()) {
+      return absl::DataLossError(
+          absl::StrCat("no stored state for version ", entry.version(), " of ", entry.record_id()));
+    }
+    std::optional<T> before_record;
+    if (after != record->second.begin()) {
+      ASSIGN_OR_RETURN(before_record, Decode<T>(std::prev(after)->second));
+    }
+    ASSIGN_OR_RETURN(std::optional<T> after_record, Decode<T>(after->second));
+    for (auto& change : Diff(before_record ? &*before_record : nullptr, *after_record)) {
+      *entry.add_changes() = std::move(change);
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::set<std::string> AffiliatedCompanies(const std::optional<Contact>& c) {
@@ -269,7 +313,7 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope
       batch.Put(Cf::kIndex, keys::Affiliation(tenant, company, next->id()), "");
     }
   }
-  WriteRecord(batch, event, key, current, *next);
+  WriteRecord(batch, event, key, *next);
   RETURN_IF_ERROR(UpdateDuplicates(batch, tenant, current, *next));
   // Quality group: live contacts only (archived and merged ones are not work to do).
   auto live = [](const Contact& c) { return !c.archived() && c.merged_into().empty(); };
@@ -417,7 +461,7 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyCompany(const EventEnvelope
   for (const auto& [k, r] : new_rels) {
     if (!old_rels.contains(k)) batch.Put(Cf::kIndex, k, projection::SerializeDeterministic(*r));
   }
-  WriteRecord(batch, event, key, current, *next);
+  WriteRecord(batch, event, key, *next);
   return absl::OkStatus();
 }
 
@@ -604,7 +648,7 @@ absl::StatusOr<std::vector<Hit<Company>>> ContactProjection::SearchCompanies(
 
 absl::StatusOr<Page<HistoryEntry>> ContactProjection::History(std::string_view tenant,
                                                               const std::vector<std::string>& ids,
-                                                              size_t offset,
+                                                              bool company, size_t offset,
                                                               size_t page_size) const {
   // A record's trail is short next to its data; a survivor's includes its merged records'.
   constexpr size_t kMaxEntries = 100000;
@@ -637,6 +681,8 @@ absl::StatusOr<Page<HistoryEntry>> ContactProjection::History(std::string_view t
   if (offset + page.items.size() < all.size()) {
     page.resume_after = std::to_string(offset + page.items.size());
   }
+  RETURN_IF_ERROR(company ? FillChanges<Company>(*store_, tenant, page.items)
+                          : FillChanges<Contact>(*store_, tenant, page.items));
   return page;
 }
 

@@ -89,11 +89,12 @@ class ContactProjection final : public projection::EventApplier {
                                                             bool show_archived,
                                                             size_t max_candidates) const;
 
-  // History entries of the records `ids` (a survivor and everything merged into it), oldest
-  // first, from position `offset`; resume_after holds the next offset.
+  // History entries of the records `ids` (a survivor and everything merged into it; companies
+  // if `company`), oldest first, from position `offset`, each with the fields it changed;
+  // resume_after holds the next offset.
   absl::StatusOr<Page<HistoryEntry>> History(std::string_view tenant,
-                                             const std::vector<std::string>& ids, size_t offset,
-                                             size_t page_size) const;
+                                             const std::vector<std::string>& ids, bool company,
+                                             size_t offset, size_t page_size) const;
 
   // Likely duplicates of a contact, best first.
   absl::StatusOr<std::vector<crm::contact::v1::DuplicatePair>> DuplicatesOf(

@@ -108,7 +108,6 @@ std::vector<crm::contact::v1::FieldChange> Diff(const Message* before, const Mes
 }
 
 crm::contact::v1::HistoryEntry MakeHistoryEntry(const crm::common::v1::EventEnvelope& event,
-                                                const Message* before, const Message& after,
                                                 int64_t version,
                                                 const google::protobuf::Timestamp& time) {
   crm::contact::v1::HistoryEntry entry;
@@ -119,7 +118,6 @@ crm::contact::v1::HistoryEntry MakeHistoryEntry(const crm::common::v1::EventEnve
   entry.set_source(Source(event.source()));
   entry.set_request_id(event.request_id());
   entry.set_event_id(event.event_id());
-  for (auto& change : Diff(before, after)) *entry.add_changes() = std::move(change);
   return entry;
 }
 

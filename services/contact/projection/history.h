@@ -1,6 +1,6 @@
-// History: the audit-trail entry of one change, computed at apply from the record before and
-// after. Deterministic (JSON is rendered from deterministic bytes), so entries are part of the
-// projection's checksum like everything else.
+// History: the audit-trail entry of one change (written at apply) and the fields it changed
+// (derived when read, from the record's stored states before and after the change; JSON is
+// rendered from deterministic bytes, so the same states always give the same changes).
 #pragma once
 
 #include <vector>
@@ -17,10 +17,9 @@ namespace crm::contact {
 std::vector<crm::contact::v1::FieldChange> Diff(const google::protobuf::Message* before,
                                                 const google::protobuf::Message& after);
 
-// The history entry for `event`, which turned `before` into `after` (a Contact or Company).
+// The history entry for `event`, which made `version` of a record at `time`; without its
+// changes (Diff of the stored states gives them).
 crm::contact::v1::HistoryEntry MakeHistoryEntry(const crm::common::v1::EventEnvelope& event,
-                                                const google::protobuf::Message* before,
-                                                const google::protobuf::Message& after,
                                                 int64_t version,
                                                 const google::protobuf::Timestamp& time);
 

@@ -119,13 +119,19 @@ TEST_F(ProjectionTest, HistoryRecordsEveryChangeWithBeforeAndAfter) {
   ASSERT_TRUE(
       Apply(*DecideUpdate(**current, values, mask, 1, absl::Now(), Facts{}), "C1", 1, 200, "import")
           .ok());
-  auto page = projection_->History("t", {"C1"}, 0, 10);
+  auto page = projection_->History("t", {"C1"}, /*company=*/false, 0, 10);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->items.size(), 2u);
   const HistoryEntry& created = page->items[0];
   EXPECT_EQ(created.version(), 1);
   EXPECT_EQ(created.actor(), "tester");
   EXPECT_EQ(created.source(), crm::contact::v1::CHANGE_SOURCE_API);
+  // The first change of a record has nothing before it: every field it set is a change.
+  const auto given = std::find_if(created.changes().begin(), created.changes().end(),
+                                  [](const auto& c) { return c.path() == "personal.given_name"; });
+  ASSERT_NE(given, created.changes().end());
+  EXPECT_EQ(given->before(), "");
+  EXPECT_EQ(given->after(), "\"Ada\"");
   const HistoryEntry& renamed = page->items[1];
   EXPECT_EQ(renamed.source(), crm::contact::v1::CHANGE_SOURCE_IMPORT);
   EXPECT_EQ(renamed.time().seconds(), 200);
@@ -134,12 +140,15 @@ TEST_F(ProjectionTest, HistoryRecordsEveryChangeWithBeforeAndAfter) {
   EXPECT_EQ(renamed.changes(0).before(), "\"Ada\"");
   EXPECT_EQ(renamed.changes(0).after(), "\"Augusta\"");
   // Paging: one at a time.
-  auto first = projection_->History("t", {"C1"}, 0, 1);
+  auto first = projection_->History("t", {"C1"}, /*company=*/false, 0, 1);
   EXPECT_EQ(first->items.size(), 1u);
   EXPECT_EQ(first->resume_after, "1");
-  auto second = projection_->History("t", {"C1"}, 1, 1);
+  auto second = projection_->History("t", {"C1"}, /*company=*/false, 1, 1);
   ASSERT_EQ(second->items.size(), 1u);
   EXPECT_EQ(second->items[0].version(), 2);
+  // A page's first entry still compares with the state before it, on the previous page.
+  ASSERT_EQ(second->items[0].changes_size(), 1);
+  EXPECT_EQ(second->items[0].changes(0).before(), "\"Ada\"");
   EXPECT_TRUE(second->resume_after.empty());
 }
 

@@ -131,6 +131,7 @@ absl::Status FillChanges(const store::ProjectionStore& store, std::string_view t
       ASSIGN_OR_RETURN(before_record, Decode<T>(std::prev(after)->second));
     }
     ASSIGN_OR_RETURN(std::optional<T> after_record, Decode<T>(after->second));
+    entry.clear_changes();  // entries written before changes were derived on read carry them
     for (auto& change : Diff(before_record ? &*before_record : nullptr, *after_record)) {
       *entry.add_changes() = std::move(change);
     }

@@ -55,4 +55,27 @@ absl::StatusOr<std::optional<T>> ReadAsOf(const store::ProjectionStore& store, c
   return record;
 }
 
+// The aggregate as `version` left it; nullopt if no stored state has that version. Walks the
+// aggregate's stored states, so it is for the rare read of an exact version (the answer to a
+// repeated request), not for hot paths.
+template <typename T>
+absl::StatusOr<std::optional<T>> ReadVersion(const store::ProjectionStore& store, char kind,
+                                             std::string_view tenant, std::string_view id,
+                                             int64_t version) {
+  std::optional<T> found;
+  bool corrupt = false;
+  RETURN_IF_ERROR(store.Scan(
+      store::Cf::kIndex, AsOfPrefix(kind, tenant, id), "",
+      [&](std::string_view key, std::string_view value) {
+        if (static_cast<int64_t>(store::GetBigEndian(key.substr(key.size() - 8))) != version) {
+          return true;
+        }
+        found.emplace();
+        corrupt = !found->ParseFromArray(value.data(), static_cast<int>(value.size()));
+        return false;
+      }));
+  if (corrupt) return absl::DataLossError("corrupt point-in-time record in projection");
+  return found;
+}
+
 }  // namespace crm::projection

@@ -65,12 +65,14 @@ class CommandWriter {
   // The write path every command shares. A repeated request id is answered with its first
   // outcome. Otherwise `decide` (run now, on the caller's thread) returns the aggregate and the
   // version it expects and fills `payload` with the event, or refuses; the event is written and,
-  // once applied, `done` gets `read(aggregate id)` — or the refusal recorded at apply.
+  // once applied, `done` gets `read(aggregate id, version)` — the aggregate as the command left
+  // it, at the version the outcome records (a repeated request is answered with the version its
+  // first run made, not whatever came after) — or the refusal recorded at apply.
   // `command` supplies tenant, actor, request id, command name, aggregate type, deadline and
   // source; its aggregate id, expected version and time are filled here.
   template <typename T>
   void Run(Command command, const std::function<Decision(absl::Time now, Payload& payload)>& decide,
-           std::function<absl::StatusOr<T>(const std::string& id)> read,
+           std::function<absl::StatusOr<T>(const std::string& id, int64_t version)> read,
            std::function<void(absl::StatusOr<T>)> done) {
     auto finish = [read = std::move(read), done = std::move(done)](
                       absl::StatusOr<crm::common::v1::CommandOutcome> outcome) mutable {
@@ -79,7 +81,7 @@ class CommandWriter {
       } else if (absl::Status s = OutcomeStatus(*outcome); !s.ok()) {
         done(s);
       } else {
-        done(read(outcome->aggregate_id()));
+        done(read(outcome->aggregate_id(), outcome->version()));
       }
     };
     absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> earlier =

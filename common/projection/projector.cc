@@ -1,5 +1,6 @@
 #include "common/projection/projector.h"
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <spdlog/spdlog.h>
@@ -63,6 +64,12 @@ namespace {
 constexpr char kEventsSeen[] = "events_seen";
 constexpr char kUnknownEvents[] = "unknown_events";
 constexpr char kDeadLetters[] = "dead_letters";
+
+// Whether this build has a schema for `event_type` (event types are message names).
+bool KnownToThisBuild(const std::string& event_type) {
+  return google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(event_type) !=
+         nullptr;
+}
 
 }  // namespace
 
@@ -227,7 +234,9 @@ absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
     }
   }
 
-  if (!applier_->Handles(event.event_type())) {
+  // A type this projection does not apply, or one this build has no schema for at all (a newer
+  // producer's, even under a prefix the projection takes whole, such as "crm.contact.v1.").
+  if (!applier_->Handles(event.event_type()) || !KnownToThisBuild(event.event_type())) {
     ++counters[kUnknownEvents];
     outcome.set_code(static_cast<int>(absl::StatusCode::kUnimplemented));
     outcome.set_message(absl::StrCat("event type ", event.event_type(), " is not known here"));

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <filesystem>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
@@ -192,8 +194,17 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std
   for (const char* name : kCfNames) cfs.emplace_back(name, CfOptions(options));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(options, path, cfs, &handles, &db), absl::StrCat("open ", path)));
+  const bool existed = std::filesystem::exists(std::filesystem::path(path) / "CURRENT");
+  if (absl::Status s = FromRocks(rocksdb::DB::Open(options, path, cfs, &handles, &db),
+                                 absl::StrCat("open ", path));
+      !s.ok()) {
+    if (!existed) return s;
+    // A projection holds nothing the log does not: say how to get it back.
+    return absl::Status(s.code(), absl::StrCat(s.message(),
+                                               "; if the store is damaged, rebuild the projections "
+                                               "from the log: start with --rebuild (or remove ",
+                                               path, ")"));
+  }
   return std::unique_ptr<ProjectionStore>(new ProjectionStore(path, db, std::move(handles)));
 }
 

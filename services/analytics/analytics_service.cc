@@ -747,7 +747,7 @@ void AnalyticsService::CreateSegment(const CallContext& ctx, const av1::Segment&
         return projection::Take(absl::StatusOr<av1::SegmentCreated>(std::move(event)), payload, id,
                                 0);
       },
-      [this, ctx](const std::string& segment_id) -> absl::StatusOr<av1::Segment> {
+      [this, ctx](const std::string& segment_id, int64_t) -> absl::StatusOr<av1::Segment> {
         ASSIGN_OR_RETURN(std::optional<av1::Segment> s,
                          projection_.GetSegment(ctx.tenant, segment_id));
         if (!s)
@@ -776,7 +776,7 @@ void AnalyticsService::DeleteSegment(const CallContext& ctx, const std::string& 
         return projection::Take(absl::StatusOr<av1::SegmentDeleted>(av1::SegmentDeleted()), payload,
                                 id, current->version());
       },
-      [](const std::string&) -> absl::StatusOr<google::protobuf::Empty> {
+      [](const std::string&, int64_t) -> absl::StatusOr<google::protobuf::Empty> {
         return google::protobuf::Empty();
       },
       std::move(done));
@@ -922,7 +922,7 @@ void AnalyticsService::FitModel(const CallContext& ctx, const std::string& curre
         return projection::Take(absl::StatusOr<av1::ModelFitted>(std::move(event)), payload,
                                 currency_code, current ? current->version() : 0);
       },
-      [this, ctx](const std::string& currency) { return GetModel(ctx, currency); },
+      [this, ctx](const std::string& currency, int64_t) { return GetModel(ctx, currency); },
       std::move(done));
 }
 

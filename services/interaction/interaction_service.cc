@@ -62,7 +62,7 @@ void InteractionService::Write(const CallContext& ctx, const std::string& comman
   cmd.command = command;
   cmd.deadline = ctx.deadline;
   writer_.Run<T>(
-      std::move(cmd), decide, [this, ctx](const std::string& id) { return Get(ctx, id); },
+      std::move(cmd), decide, [this, ctx](const std::string& id, int64_t) { return Get(ctx, id); },
       std::move(done));
 }
 
@@ -135,7 +135,8 @@ void InteractionService::WriteCase(
         ASSIGN_OR_RETURN(std::optional<Case> current, projection_.GetCase(ctx.tenant, id));
         return decide(current, payload);
       },
-      [this, ctx](const std::string& case_id) { return GetCase(ctx, case_id); }, std::move(done));
+      [this, ctx](const std::string& case_id, int64_t) { return GetCase(ctx, case_id); },
+      std::move(done));
 }
 
 void InteractionService::OpenCase(const CallContext& ctx, const Case& requested,
@@ -234,7 +235,8 @@ void InteractionService::WriteTask(
         ASSIGN_OR_RETURN(std::optional<Task> current, projection_.GetTask(ctx.tenant, id));
         return decide(current, payload);
       },
-      [this, ctx](const std::string& task_id) { return GetTask(ctx, task_id); }, std::move(done));
+      [this, ctx](const std::string& task_id, int64_t) { return GetTask(ctx, task_id); },
+      std::move(done));
 }
 
 void InteractionService::CreateTask(const CallContext& ctx, const Task& requested,

@@ -79,10 +79,17 @@ void SalesService::Write(const CallContext& ctx, const std::string& command, con
         ASSIGN_OR_RETURN(std::optional<T> current, Current<T>(ctx.tenant, id));
         return decide(current, payload);
       },
-      [this, ctx](const std::string& written_id) -> absl::StatusOr<T> {
+      [this, ctx](const std::string& written_id, int64_t version) -> absl::StatusOr<T> {
         if constexpr (std::is_same_v<T, Product>) return GetProduct(ctx, written_id);
         if constexpr (std::is_same_v<T, Pipeline>) return GetPipeline(ctx, written_id);
-        if constexpr (std::is_same_v<T, Deal>) return GetDeal(ctx, written_id);
+        if constexpr (std::is_same_v<T, Deal>) {
+          // Deals keep every version: answer with the one this command made.
+          ASSIGN_OR_RETURN(Deal deal, GetDeal(ctx, written_id));
+          if (deal.version() == version) return deal;
+          ASSIGN_OR_RETURN(std::optional<Deal> made,
+                           projection_.GetDealVersion(ctx.tenant, written_id, version));
+          return made ? *std::move(made) : deal;
+        }
         if constexpr (std::is_same_v<T, Order>) return GetOrder(ctx, written_id);
       },
       std::move(done));

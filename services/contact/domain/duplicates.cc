@@ -141,6 +141,7 @@ std::vector<std::string> BlockingKeys(const Contact& c) {
   if (!given.empty() && !family.empty()) {
     keys.insert("n:" + Prefix3(family) + "|" + given.substr(0, 1));
     keys.insert("n:" + Prefix3(given) + "|" + family.substr(0, 1));
+    keys.insert("f:" + given + "|" + family);
   }
   return {keys.begin(), keys.end()};
 }

@@ -22,6 +22,12 @@ namespace crm::contact {
 
 inline constexpr double kDuplicateThreshold = 0.5;
 
+// A blocking key shared by more live contacts than this (a common name, a switchboard phone)
+// finds no pairs: it is no evidence, and comparing against all of them would make every write
+// cost O(block). Exact full names have a key of their own, so "Maria Garcia" twice still meets
+// when "n:gar|m" is too common.
+inline constexpr size_t kMaxDuplicateBlock = 100;
+
 struct DuplicateScore {
   double score = 0;
   std::vector<crm::contact::v1::DuplicateReason> reasons;
@@ -30,9 +36,10 @@ struct DuplicateScore {
 // How likely `a` and `b` are the same person.
 DuplicateScore ScoreDuplicate(const Contact& a, const Contact& b);
 
-// Keys that two likely duplicates share at least one of: "e:<email>", "p:<phone>", and name
-// blocks "n:<first 3 letters of one name>|<initial of the other>" (both orders, nicknames
-// resolved), so typos after the third letter and swapped names still meet.
+// Keys that two likely duplicates share at least one of: "e:<email>", "p:<phone>", name blocks
+// "n:<first 3 letters of one name>|<initial of the other>" (both orders, nicknames resolved),
+// so typos after the third letter and swapped names still meet, and "f:<given>|<family>" for
+// the exact full name (nickname resolved).
 std::vector<std::string> BlockingKeys(const Contact& contact);
 
 // Similarity of two names in [0, 1]: 1 - Damerau-Levenshtein distance / longer length, on

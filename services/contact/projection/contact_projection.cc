@@ -331,10 +331,13 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope
   return absl::OkStatus();
 }
 
-// Pairs are a function of the two contacts' current states only: whenever a contact changes,
-// all its pairs are dropped and recomputed against the current state of every contact sharing a
-// blocking key. So the final pairs do not depend on the order in which partitions interleave,
-// and a rebuild reproduces them.
+// Pairs are a function of the contacts' current states only: two live contacts are a pair when
+// they score at least kDuplicateThreshold and share a blocking key whose block has at most
+// kMaxDuplicateBlock live members (a larger block, such as a common name or a switchboard
+// phone, is no evidence and would make every write O(block)). Whenever a contact changes its
+// pairs are recomputed, and so are those of every member of a block that crossed the limit. So
+// the final pairs do not depend on the order in which partitions interleave, and a rebuild
+// reproduces them.
 absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& batch,
                                                  std::string_view tenant,
                                                  const std::optional<Contact>& current,
@@ -348,20 +351,55 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   };
   const std::set<std::string> old_keys = live_keys(current);
   const std::set<std::string> new_keys = live_keys(next);
+  // Members of blocks that cross the limit as `next` leaves or joins them.
+  std::set<std::string> crossed;
   for (const std::string& k : old_keys) {
-    if (!new_keys.contains(k)) batch.Delete(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()));
+    if (new_keys.contains(k)) continue;
+    ASSIGN_OR_RETURN(std::vector<std::string> members,
+                     BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 2));
+    if (members.size() == kMaxDuplicateBlock + 1) crossed.insert(members.begin(), members.end());
+    batch.Delete(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()));
   }
   for (const std::string& k : new_keys) {
-    if (!old_keys.contains(k))
-      batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), "");
+    if (old_keys.contains(k)) continue;
+    ASSIGN_OR_RETURN(std::vector<std::string> members,
+                     BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 1));
+    if (members.size() == kMaxDuplicateBlock) crossed.insert(members.begin(), members.end());
+    batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), "");
   }
+  crossed.erase(next.id());
+  // A contact that did not exist has no pairs to drop.
+  RETURN_IF_ERROR(RecomputePairs(batch, tenant, next, /*had_pairs=*/current.has_value()));
+  for (const std::string& id : crossed) {
+    ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                     batch.Get(Cf::kState, keys::Contact(tenant, id)));
+    ASSIGN_OR_RETURN(std::optional<Contact> member, Decode<Contact>(raw));
+    if (member) RETURN_IF_ERROR(RecomputePairs(batch, tenant, *member, /*had_pairs=*/true));
+  }
+  return absl::OkStatus();
+}
 
-  // Drop every pair of this contact (a contact that did not exist has none).
+absl::StatusOr<std::vector<std::string>> ContactProjection::BlockMembers(
+    store::ProjectionStore::Batch& batch, std::string_view tenant, const std::string& block,
+    size_t limit) {
+  std::vector<std::string> members;
+  RETURN_IF_ERROR(batch.Scan(Cf::kIndex, keys::Prefix2('x', tenant, block),
+                             [&](std::string_view key, std::string_view) {
+                               members.emplace_back(key.substr(key.rfind('\0') + 1));
+                               return members.size() < limit;
+                             }));
+  return members;
+}
+
+absl::Status ContactProjection::RecomputePairs(store::ProjectionStore::Batch& batch,
+                                               std::string_view tenant, const Contact& contact,
+                                               bool had_pairs) {
+  // Drop every pair of this contact.
   std::vector<crm::contact::v1::DuplicatePair> old_pairs;
   absl::Status error;
-  if (current) {
+  if (had_pairs) {
     RETURN_IF_ERROR(
-        batch.Scan(Cf::kIndex, keys::Prefix2('q', tenant, next.id()),
+        batch.Scan(Cf::kIndex, keys::Prefix2('q', tenant, contact.id()),
                    [&](std::string_view, std::string_view value) {
                      crm::contact::v1::DuplicatePair pair;
                      if (!pair.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -374,43 +412,42 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   }
   RETURN_IF_ERROR(error);
   for (const auto& pair : old_pairs) {
-    batch.Delete(Cf::kIndex, keys::DuplicateOf(tenant, next.id(), pair.other_contact_id()));
-    batch.Delete(Cf::kIndex, keys::DuplicateOf(tenant, pair.other_contact_id(), next.id()));
-    batch.Delete(Cf::kIndex,
-                 keys::DuplicateRanking(tenant, pair.score(), next.id(), pair.other_contact_id()));
+    batch.Delete(Cf::kIndex, keys::DuplicateOf(tenant, contact.id(), pair.other_contact_id()));
+    batch.Delete(Cf::kIndex, keys::DuplicateOf(tenant, pair.other_contact_id(), contact.id()));
+    batch.Delete(Cf::kIndex, keys::DuplicateRanking(tenant, pair.score(), contact.id(),
+                                                    pair.other_contact_id()));
   }
+  if (contact.archived() || !contact.merged_into().empty()) return absl::OkStatus();
 
-  // Recompute against everyone sharing a blocking key.
+  // Recompute against everyone sharing a block that is not too large.
   std::set<std::string> candidates;
-  for (const std::string& k : new_keys) {
-    RETURN_IF_ERROR(batch.Scan(Cf::kIndex, keys::Prefix2('x', tenant, k),
-                               [&](std::string_view key, std::string_view) {
-                                 candidates.emplace(key.substr(key.rfind('\0') + 1));
-                                 return true;
-                               }));
+  for (const std::string& k : BlockingKeys(contact)) {
+    ASSIGN_OR_RETURN(std::vector<std::string> members,
+                     BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 1));
+    if (members.size() <= kMaxDuplicateBlock) candidates.insert(members.begin(), members.end());
   }
-  candidates.erase(next.id());
+  candidates.erase(contact.id());
   for (const std::string& other_id : candidates) {
     ASSIGN_OR_RETURN(std::optional<std::string> raw,
                      batch.Get(Cf::kState, keys::Contact(tenant, other_id)));
     ASSIGN_OR_RETURN(std::optional<Contact> other, Decode<Contact>(raw));
     if (!other || other->archived() || !other->merged_into().empty()) continue;
-    const DuplicateScore score = ScoreDuplicate(next, *other);
+    const DuplicateScore score = ScoreDuplicate(contact, *other);
     if (score.score < kDuplicateThreshold) continue;
     crm::contact::v1::DuplicatePair pair;
     pair.set_score(std::round(score.score * 1000000.0) / 1000000.0);
     for (auto r : score.reasons) pair.add_reasons(r);
-    pair.set_contact_id(next.id());
+    pair.set_contact_id(contact.id());
     pair.set_other_contact_id(other_id);
-    batch.Put(Cf::kIndex, keys::DuplicateOf(tenant, next.id(), other_id),
+    batch.Put(Cf::kIndex, keys::DuplicateOf(tenant, contact.id(), other_id),
               projection::SerializeDeterministic(pair));
     pair.set_contact_id(other_id);
-    pair.set_other_contact_id(next.id());
-    batch.Put(Cf::kIndex, keys::DuplicateOf(tenant, other_id, next.id()),
+    pair.set_other_contact_id(contact.id());
+    batch.Put(Cf::kIndex, keys::DuplicateOf(tenant, other_id, contact.id()),
               projection::SerializeDeterministic(pair));
-    pair.set_contact_id(std::min(other_id, next.id()));
-    pair.set_other_contact_id(std::max(other_id, next.id()));
-    batch.Put(Cf::kIndex, keys::DuplicateRanking(tenant, pair.score(), next.id(), other_id),
+    pair.set_contact_id(std::min(other_id, contact.id()));
+    pair.set_other_contact_id(std::max(other_id, contact.id()));
+    batch.Put(Cf::kIndex, keys::DuplicateRanking(tenant, pair.score(), contact.id(), other_id),
               projection::SerializeDeterministic(pair));
   }
   return absl::OkStatus();

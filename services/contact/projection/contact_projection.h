@@ -12,10 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "common/projection/as_of.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "crm/contact/v1/contact_service.pb.h"
 #include "services/contact/domain/contact.h"
+#include "services/contact/projection/keys.h"
 
 namespace crm::contact {
 
@@ -68,6 +70,12 @@ class ContactProjection final : public projection::EventApplier {
   absl::StatusOr<std::optional<Company>> GetCompany(
       std::string_view tenant, std::string_view id,
       const std::optional<google::protobuf::Timestamp>& as_of = std::nullopt) const;
+  // The record as `version` left it (nullopt if no such version is stored).
+  template <typename T>
+  absl::StatusOr<std::optional<T>> GetVersion(std::string_view tenant, std::string_view id,
+                                              int64_t version) const {
+    return projection::ReadVersion<T>(*store_, keys::kAsOfKind, tenant, id, version);
+  }
 
   // Lists after `resume_after` (exclusive) in id order, examining at most `max_scan` records so
   // a call stays bounded even when the filter matches few.
@@ -124,13 +132,23 @@ class ContactProjection final : public projection::EventApplier {
  private:
   absl::StatusOr<absl::Status> ApplyContact(const crm::common::v1::EventEnvelope& event,
                                             store::ProjectionStore::Batch& batch);
-  // Re-derives the duplicate pairs of the contact that changed from `current` to `next`.
   absl::StatusOr<std::vector<Hit<Contact>>> SearchOneWord(std::string_view tenant,
                                                           const std::string& word,
                                                           bool show_archived, size_t max_candidates,
                                                           size_t limit) const;
+  // Re-derives the duplicate pairs of the contact that changed from `current` to `next`, and
+  // of the members of every block that crossed kMaxDuplicateBlock because of it.
   absl::Status UpdateDuplicates(store::ProjectionStore::Batch& batch, std::string_view tenant,
                                 const std::optional<Contact>& current, const Contact& next);
+  // Up to `limit` ids of the live contacts in blocking key `block`.
+  static absl::StatusOr<std::vector<std::string>> BlockMembers(store::ProjectionStore::Batch& batch,
+                                                               std::string_view tenant,
+                                                               const std::string& block,
+                                                               size_t limit);
+  // Drops the pairs of `contact` (if it `had_pairs`) and, if it is live, pairs it again with
+  // every contact it shares a block of at most kMaxDuplicateBlock members with.
+  static absl::Status RecomputePairs(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                                     const Contact& contact, bool had_pairs);
   absl::StatusOr<absl::Status> ApplySettings(const crm::common::v1::EventEnvelope& event,
                                              store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyCompany(const crm::common::v1::EventEnvelope& event,

@@ -254,6 +254,12 @@ absl::StatusOr<OrderPage> SalesProjection::ListOrders(std::string_view tenant,
   return page;
 }
 
+absl::StatusOr<std::optional<Deal>> SalesProjection::GetDealVersion(std::string_view tenant,
+                                                                    std::string_view id,
+                                                                    int64_t version) const {
+  return projection::ReadVersion<Deal>(*store_, kDealAsOfKind, tenant, id, version);
+}
+
 absl::StatusOr<std::optional<Deal>> SalesProjection::GetDeal(
     std::string_view tenant, std::string_view id,
     const std::optional<google::protobuf::Timestamp>& as_of) const {

@@ -83,6 +83,9 @@ class SalesProjection final : public projection::EventApplier {
   absl::StatusOr<std::optional<Deal>> GetDeal(
       std::string_view tenant, std::string_view id,
       const std::optional<google::protobuf::Timestamp>& as_of = std::nullopt) const;
+  // The deal as `version` left it (nullopt if no such version is stored).
+  absl::StatusOr<std::optional<Deal>> GetDealVersion(std::string_view tenant, std::string_view id,
+                                                     int64_t version) const;
   // Deals matching `filter` after `resume_after`, in id order (per contact when by contact).
   absl::StatusOr<DealPage> ListDeals(std::string_view tenant, const DealFilter& filter,
                                      std::string_view resume_after, size_t page_size,

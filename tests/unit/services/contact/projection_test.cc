@@ -7,6 +7,7 @@
 #include "common/store/projection_store.h"
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/decide.h"
+#include "services/contact/domain/duplicates.h"
 #include "services/contact/projection/contact_projection.h"
 #include "services/contact/projection/history.h"
 #include "tests/testing/events.h"
@@ -382,6 +383,84 @@ TEST(DuplicatePairsInTheProjection, FollowChangesAndArchiving) {
   EXPECT_EQ(page.items.size() + rest.items.size(), 3u);  // A-B, A-C, B-C.
   EXPECT_TRUE(rest.resume_after.empty());
   EXPECT_TRUE(projection.DuplicatePairs("t", "", 0.99, 10)->items.empty());
+}
+
+// A, B ("Maria Garcia" twice) and C ("Marie Garcia") share the name blocks "n:gar|m" and
+// "n:mar|g" with `fillers` others ("Mar??? Gar???", alike to no one); A and B also share their
+// exact full name. `archive` fillers are archived afterwards.
+std::vector<std::vector<EventEnvelope>> CommonNameScenario(int fillers, int archive) {
+  std::vector<std::vector<EventEnvelope>> lists;
+  int n = 0;
+  auto create = [&](const std::string& id, const Contact& c) {
+    const int k = n++;
+    lists.push_back({crm::testing::MakeTestEvent(*DecideCreate(c, id, absl::Now(), Facts{}), id, 0,
+                                                 100 + k, "ev" + std::to_string(k))});
+  };
+  create("A", Person("Maria", "Garcia", ""));
+  create("B", Person("Maria", "Garcia", ""));
+  create("C", Person("Marie", "Garcia", ""));
+  for (int i = 0; i < fillers; ++i) {
+    std::string a = "Mar", b = "Gar";
+    for (int x = i * 7919 + 13, d = 0; d < 3; ++d, x /= 26)
+      a.push_back(static_cast<char>('a' + x % 26));
+    for (int x = i * 104729 + 5, d = 0; d < 3; ++d, x /= 26)
+      b.push_back(static_cast<char>('k' + x % 16));
+    create("F" + std::to_string(1000 + i), Person(a, b, ""));
+  }
+  for (int i = 0; i < archive; ++i) {
+    ContactArchived archived;
+    archived.set_contact_id("F" + std::to_string(1000 + i));
+    lists[3 + i].push_back(crm::testing::MakeTestEvent(archived, archived.contact_id(), 1, 900,
+                                                       "ev" + std::to_string(n++)));
+  }
+  return lists;
+}
+
+std::set<std::string> PairedWith(const ContactProjection& projection, const std::string& id) {
+  const auto pairs = projection.DuplicatesOf("t", id);
+  EXPECT_TRUE(pairs.ok()) << pairs.status();
+  std::set<std::string> out;
+  if (pairs.ok()) {
+    for (const auto& p : *pairs) out.insert(p.other_contact_id());
+  }
+  return out;
+}
+
+TEST(DuplicatePairsInTheProjection, ABlockTooCommonToBeEvidencePairsNoOneUntilItShrinks) {
+  testing::TempDir dir;
+  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
+  ContactProjection projection(store.get());
+  auto apply = [&](const EventEnvelope& e) {
+    auto batch = store->NewBatch();
+    ASSERT_TRUE(projection.Apply(e, batch).ok());
+    ASSERT_TRUE(store->Commit(batch).ok());
+  };
+  const auto lists = CommonNameScenario(static_cast<int>(kMaxDuplicateBlock) - 2, 1);
+  for (size_t i = 0; i + 1 < lists.size(); ++i) apply(lists[i][0]);
+  // The name blocks hold kMaxDuplicateBlock - 1 contacts: the similar names pair.
+  EXPECT_EQ(PairedWith(projection, "C"), (std::set<std::string>{"A", "B"}));
+  EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B", "C"}));
+  // One more makes them too common: only the exact full name still pairs A and B.
+  apply(lists.back()[0]);
+  EXPECT_TRUE(PairedWith(projection, "C").empty());
+  EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B"}));
+  EXPECT_EQ(PairedWith(projection, "B"), (std::set<std::string>{"A"}));
+  EXPECT_EQ(projection.DuplicatePairs("t", "", 0.5, 100)->items.size(), 1u);
+  // One archived: back to the limit, and the pairs come back.
+  apply(lists[3][1]);
+  EXPECT_EQ(PairedWith(projection, "C"), (std::set<std::string>{"A", "B"}));
+  EXPECT_EQ(projection.DuplicatePairs("t", "", 0.5, 100)->items.size(), 3u);
+}
+
+TEST(DuplicatePairsInTheProjection, ABlockCrossingTheLimitDoesNotDependOnTheOrder) {
+  testing::TempDir dir;
+  const int fillers = static_cast<int>(kMaxDuplicateBlock) - 1;
+  const std::string first = ApplyInterleaved(dir.Sub("0"), CommonNameScenario(fillers, 2), 0);
+  for (unsigned seed = 1; seed <= 4; ++seed) {
+    EXPECT_EQ(ApplyInterleaved(dir.Sub(std::to_string(seed)), CommonNameScenario(fillers, 2), seed),
+              first)
+        << "seed " << seed;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,135 @@
+// Poison and future events on the log: every service on the dev broker reads records written
+// straight to its topics — bytes that are not an event, an event type it has never heard of, a
+// known event from a newer schema (unknown fields), a known event whose payload does not
+// decode — and keeps serving, sets the undecodable record aside where operators see it, applies
+// what it can, and rebuilds to the same checksum.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "common/eventlog/kafka_event_log.h"
+#include "common/ids/ids.h"
+#include "crm/contact/v1/events.pb.h"
+#include "tests/integration/contact_client.h"
+#include "tests/testing/events.h"
+
+namespace crm::testing {
+namespace {
+
+namespace cv1 = crm::contact::v1;
+
+class PoisonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_ = std::make_unique<Process>(BinaryPath("crm-devbroker"), std::vector<std::string>{},
+                                        std::vector<std::string>{}, dir_.path());
+    brokers_ = broker_->ReadLine();
+    ASSERT_FALSE(brokers_.empty()) << broker_->Log();
+  }
+
+  Server Start(const std::string& name, std::vector<std::string> extra = {}) {
+    return StartServer("crm-" + name, KafkaServiceArgs(dir_.Sub(name), brokers_, extra),
+                       dir_.path());
+  }
+
+  void Append(const std::string& key, const std::string& value) {
+    if (!log_) {
+      eventlog::KafkaEventLogOptions options;
+      options.brokers = brokers_;
+      options.client_id = "poison";
+      auto log = eventlog::KafkaEventLog::Open(options);
+      ASSERT_TRUE(log.ok()) << log.status();
+      log_ = std::move(*log);
+    }
+    std::promise<absl::StatusOr<eventlog::LogPosition>> done;
+    log_->AppendRaw("crm.contact.v1", key, value,
+                    [&](absl::StatusOr<eventlog::LogPosition> p) { done.set_value(std::move(p)); });
+    const auto position = done.get_future().get();
+    ASSERT_TRUE(position.ok()) << position.status();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Process> broker_;
+  std::string brokers_;
+  std::unique_ptr<eventlog::KafkaEventLog> log_;
+};
+
+TEST_F(PoisonTest, EveryServiceSetsPoisonAsideAppliesWhatItCanAndKeepsServing) {
+  const std::vector<std::string> names = {"contact", "interaction", "sales", "analytics"};
+  std::map<std::string, Server> servers;
+  for (const std::string& name : names) {
+    servers[name] = Start(name);
+    ASSERT_FALSE(servers[name].addr.empty()) << name;
+  }
+  Server& contacts = servers["contact"];
+  Contact before;
+  ASSERT_TRUE(CreateContact(contacts, "Before", "Poison", "", &before).ok());
+
+  // 1. Not an event at all.
+  Append("junk", std::string("\xff\xfe\x00 not a protobuf envelope", 29));
+  // 2. An event type no service knows (a newer producer's).
+  cv1::ContactCreated unused;
+  crm::common::v1::EventEnvelope teleported =
+      MakeTestEvent(unused, ids::NewId(), 0, 1700000000, ids::NewId(), "default");
+  teleported.set_event_type("crm.contact.v1.ContactTeleported");
+  teleported.mutable_payload()->set_type_url(
+      "type.googleapis.com/crm.contact.v1.ContactTeleported");
+  Append(teleported.aggregate_id(), teleported.SerializeAsString());
+  // 3. A known event from a newer schema: the payload carries a field this build does not know.
+  cv1::ContactCreated created;
+  const std::string future_id = ids::NewId();
+  created.mutable_contact()->set_id(future_id);
+  created.mutable_contact()->mutable_personal()->set_given_name("Future");
+  created.mutable_contact()->mutable_personal()->set_family_name("Schema");
+  crm::common::v1::EventEnvelope future =
+      MakeTestEvent(created, future_id, 0, 1700000001, ids::NewId(), "default");
+  std::string payload = created.SerializeAsString();
+  payload.append("\xb8\x9c\x01\x2a", 4);  // field 2503, varint 42
+  future.mutable_payload()->set_value(payload);
+  Append(future_id, future.SerializeAsString());
+  // 4. A known event type whose payload does not decode.
+  crm::common::v1::EventEnvelope broken =
+      MakeTestEvent(created, ids::NewId(), 0, 1700000002, ids::NewId(), "default");
+  broken.mutable_payload()->set_value(std::string("\xff\xff\xff", 3));
+  Append(broken.aggregate_id(), broken.SerializeAsString());
+
+  // Writes still work and are read back (the projection got past all four).
+  Contact after;
+  ASSERT_TRUE(CreateContact(contacts, "After", "Poison", "", &after).ok());
+  Contact read;
+  ASSERT_TRUE(GetContact(contacts, after.id(), &read).ok());
+  // The newer-schema event was applied: its unknown field skipped, the rest kept.
+  grpc::Status future_read = GetContact(contacts, future_id, &read);
+  ASSERT_TRUE(future_read.ok()) << future_read.error_message();
+  EXPECT_EQ(read.personal().family_name(), "Schema");
+  // The undecodable payload created nothing.
+  EXPECT_EQ(GetContact(contacts, broken.aggregate_id(), &read).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  std::map<std::string, std::string> checksums;
+  for (const std::string& name : names) {
+    Server& s = servers[name];
+    ASSERT_TRUE(WaitCaughtUp(s, absl::Seconds(30), name)) << name;
+    EXPECT_EQ(HealthStatus(*s.channel), 1) << name;
+    crm::admin::v1::GetProjectionStatusResponse status;
+    ASSERT_TRUE(ProjectionStatus(s, &status, name).ok()) << name;
+    EXPECT_EQ(status.dead_letters(), 1) << name << ": the undecodable record is set aside";
+    EXPECT_GE(status.unknown_events(), 1) << name << ": the unknown type is skipped and counted";
+    checksums[name] = status.checksum();
+  }
+
+  // A rebuild meets the same records and makes the same decisions.
+  for (const std::string& name : names) {
+    ASSERT_EQ(servers[name].process->Stop(SIGTERM), 0) << servers[name].process->Log();
+    servers[name] = Start(name, {"--rebuild"});
+    ASSERT_FALSE(servers[name].addr.empty()) << name;
+    ASSERT_TRUE(WaitCaughtUp(servers[name], absl::Seconds(30), name)) << name;
+    crm::admin::v1::GetProjectionStatusResponse status;
+    ASSERT_TRUE(ProjectionStatus(servers[name], &status, name).ok()) << name;
+    EXPECT_EQ(status.checksum(), checksums[name]) << name;
+    EXPECT_EQ(status.dead_letters(), 1) << name;
+  }
+}
+
+}  // namespace
+}  // namespace crm::testing

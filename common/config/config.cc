@@ -61,6 +61,17 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
                  "of every store charged against it (index and filter blocks come on top)")
       ->envname("CRM_ROCKSDB_MEMORY_MIB")
       ->capture_default_str();
+  app.add_option("--ready-max-lag", c.ready_max_lag,
+                 "records a projection may be behind the log and still report SERVING; beyond "
+                 "that, or while the log cannot be reached, health is NOT_SERVING")
+      ->envname("CRM_READY_MAX_LAG")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--kafka-property", c.kafka_properties,
+                 "a librdkafka property for the producer and consumers, KEY=VALUE (repeatable; "
+                 "e.g. security.protocol=ssl)")
+      ->envname("CRM_KAFKA_PROPERTIES")
+      ->delimiter(',');
 }
 
 absl::Status Validate(const ServiceConfig& c) {
@@ -96,6 +107,13 @@ absl::Status Validate(const ServiceConfig& c) {
         absl::StrCat("--rocksdb-memory-mib/CRM_ROCKSDB_MEMORY_MIB is ", c.rocksdb_memory_mib,
                      "; it must be 16 to 1048576"));
   }
+  for (const std::string& p : c.kafka_properties) {
+    const size_t eq = p.find('=');
+    if (eq == 0 || eq == std::string::npos || eq + 1 == p.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--kafka-property/CRM_KAFKA_PROPERTIES \"", p, "\" must be KEY=VALUE"));
+    }
+  }
   if (c.shutdown_grace_seconds < 0 || c.shutdown_grace_seconds > 3600) {
     return absl::InvalidArgumentError("--shutdown-grace/CRM_SHUTDOWN_GRACE must be 0 to 3600");
   }
@@ -112,6 +130,10 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceCo
     eventlog::KafkaEventLogOptions options;
     options.brokers = c.kafka_brokers;
     options.client_id = client_id;
+    for (const std::string& p : c.kafka_properties) {
+      const size_t eq = p.find('=');
+      options.properties[p.substr(0, eq)] = p.substr(eq + 1);
+    }
     ASSIGN_OR_RETURN(auto log, eventlog::KafkaEventLog::Open(options));
     return std::unique_ptr<eventlog::EventLog>(std::move(log));
   }

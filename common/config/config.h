@@ -16,12 +16,17 @@
 //                                                  analytics purchase models need a refit
 //   --rocksdb-memory-mib / CRM_ROCKSDB_MEMORY_MIB  RocksDB memory of the whole process (block
 //                                                  cache and memtables of every store)
+//   --ready-max-lag / CRM_READY_MAX_LAG   records a projection may be behind the log and still
+//                                         report SERVING (readiness)
+//   --kafka-property / CRM_KAFKA_PROPERTIES  librdkafka properties, KEY=VALUE (repeatable; the
+//                                         variable takes them comma-separated)
 //
 // Bad configuration fails fast at start-up with a sentence naming the setting.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
@@ -43,6 +48,8 @@ struct ServiceConfig {
   std::string sla_resolution;
   int model_refit_seconds = 300;
   int rocksdb_memory_mib = 256;
+  int64_t ready_max_lag = 1000;
+  std::vector<std::string> kafka_properties;
 };
 
 // Registers the flags above on `app`, writing into `config` (whose values are the defaults).

@@ -182,13 +182,20 @@ absl::StatusOr<int32_t> KafkaEventLog::PartitionCount(std::string_view topic) {
 }
 
 absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic, int32_t partition) {
-  int64_t low = 0;
-  int64_t high = 0;
+  // ListOffsets at "latest" (timestamp -1) through offsets_for_times, which honours its
+  // timeout: librdkafka 2.0's rd_kafka_query_watermark_offsets waits forever while the
+  // partition's broker is down (librdkafka #2588, fixed in 2.3), and readiness must notice.
   const std::string name(topic);
-  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      producer_, name.c_str(), partition, &low, &high, Millis(options_.request_timeout));
+  std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)>
+      list(rd_kafka_topic_partition_list_new(1), rd_kafka_topic_partition_list_destroy);
+  rd_kafka_topic_partition_list_add(list.get(), name.c_str(), partition)->offset =
+      RD_KAFKA_OFFSET_END;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_offsets_for_times(producer_, list.get(), Millis(options_.request_timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(err, "end offset");
-  return high;
+  const rd_kafka_topic_partition_t& p = list->elems[0];
+  if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(p.err, "end offset");
+  return p.offset;
 }
 
 absl::StatusOr<std::unique_ptr<LogReader>> KafkaEventLog::OpenReader(

@@ -3,8 +3,11 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
 
 namespace crm::eventlog {
 
@@ -56,6 +59,40 @@ absl::Status MockKafkaCluster::BrokerUp(int broker_id) {
   const rd_kafka_resp_err_t e = rd_kafka_mock_broker_set_up(cluster_, broker_id);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::InternalError(rd_kafka_err2str(e));
   return absl::OkStatus();
+}
+
+namespace {
+// Kafka protocol API key of Produce (librdkafka's RD_KAFKAP_Produce is not in its public headers).
+constexpr int16_t kProduceApiKey = 0;
+
+absl::Status FromMock(rd_kafka_resp_err_t e) {
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::InternalError(rd_kafka_err2str(e));
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status MockKafkaCluster::SetRtt(int broker_id, int rtt_ms) {
+  return FromMock(rd_kafka_mock_broker_set_rtt(cluster_, broker_id, rtt_ms));
+}
+
+absl::Status MockKafkaCluster::FailProduces(int count, int error) {
+  std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count),
+                                          static_cast<rd_kafka_resp_err_t>(error));
+  rd_kafka_mock_push_request_errors_array(cluster_, kProduceApiKey, errors.size(), errors.data());
+  return absl::OkStatus();
+}
+
+absl::Status MockKafkaCluster::DelayProduceResponses(int broker_id, int count, int rtt_ms) {
+  for (int i = 0; i < count; ++i) {
+    RETURN_IF_ERROR(FromMock(rd_kafka_mock_broker_push_request_error_rtts(
+        cluster_, broker_id, kProduceApiKey, 1, RD_KAFKA_RESP_ERR_NO_ERROR, rtt_ms)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MockKafkaCluster::SetLeader(const std::string& topic, int partition, int broker_id) {
+  return FromMock(
+      rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(), partition, broker_id));
 }
 
 }  // namespace crm::eventlog

@@ -366,6 +366,20 @@ absl::Status Projector::WaitUntilCaughtUp(absl::Time deadline) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<int64_t> Projector::Lag() {
+  std::map<TopicPartition, int64_t> next;
+  {
+    absl::MutexLock lock(&mu_);
+    next = next_;
+  }
+  int64_t lag = 0;
+  for (const auto& [tp, offset] : next) {
+    ASSIGN_OR_RETURN(int64_t end, log_->EndOffset(tp.first, tp.second));
+    lag += std::max<int64_t>(0, end - offset);
+  }
+  return lag;
+}
+
 absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Status() {
   crm::admin::v1::GetProjectionStatusResponse out;
   out.set_projection(options_.name);

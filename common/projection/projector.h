@@ -102,6 +102,10 @@ class Projector {
   // Checksum, positions and counters, taken from one snapshot.
   absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Status();
 
+  // How many records the log holds that the projection has not applied yet, over all its
+  // partitions. UNAVAILABLE if the log cannot be reached (what readiness is judged on).
+  absl::StatusOr<int64_t> Lag();
+
   const std::string& name() const { return options_.name; }
 
  private:

@@ -7,6 +7,8 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
 #include "common/grpc/admin_service.h"
 #include "common/grpc/server.h"
@@ -148,14 +150,19 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   std::cout << "listening on " << server->address << std::endl;
   spdlog::info("{} serving gRPC on {} (tenant {})", options.program, server->address, cfg.tenant);
 
-  // Become SERVING once every projection has caught up with the log as it was at start.
-  std::thread catch_up([&] {
-    for (projection::Projector* p :
-         {contact_service ? contact_service->projector() : nullptr,
-          interaction_service ? interaction_service->projector() : nullptr,
-          sales_service ? sales_service->projector() : nullptr,
-          analytics_service ? analytics_service->projector() : nullptr}) {
-      if (p == nullptr) continue;
+  // Readiness: SERVING once every projection has caught up with the log as it was at start, and
+  // from then on while every projection can reach the log and is within --ready-max-lag of it.
+  std::vector<projection::Projector*> projectors;
+  for (projection::Projector* p : {contact_service ? contact_service->projector() : nullptr,
+                                   interaction_service ? interaction_service->projector() : nullptr,
+                                   sales_service ? sales_service->projector() : nullptr,
+                                   analytics_service ? analytics_service->projector() : nullptr}) {
+    if (p != nullptr) projectors.push_back(p);
+  }
+  absl::Mutex health_mu;
+  bool stopping = false;  // guarded by health_mu; set before the server drains
+  std::thread health([&] {
+    for (projection::Projector* p : projectors) {
       absl::Status s = p->WaitUntilCaughtUp(absl::InfiniteFuture());
       if (!s.ok()) {
         spdlog::error("{} projection did not catch up: {}", p->name(), s.ToString());
@@ -165,18 +172,46 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     // A catch-up's batches are the process's largest transient allocations: give the freed heap
     // back to the system instead of keeping it in the allocator's per-thread arenas.
     malloc_trim(0);
-    server->SetServing(true);
-    spdlog::info("projections caught up; health is SERVING");
+    bool serving = false;
+    absl::MutexLock lock(&health_mu);
+    do {
+      health_mu.Unlock();
+      absl::Status ready = absl::OkStatus();
+      for (projection::Projector* p : projectors) {
+        absl::StatusOr<int64_t> lag = p->Lag();
+        if (!lag.ok()) {
+          ready = absl::UnavailableError(absl::StrCat(
+              p->name(), " projection cannot reach the log: ", lag.status().message()));
+        } else if (*lag > cfg.ready_max_lag) {
+          ready = absl::UnavailableError(
+              absl::StrCat(p->name(), " projection is ", *lag, " records behind the log"));
+        }
+        if (!ready.ok()) break;
+      }
+      health_mu.Lock();
+      if (stopping || ready.ok() == serving) continue;
+      serving = ready.ok();
+      server->SetServing(serving);
+      if (serving) {
+        spdlog::info("projections caught up; health is SERVING");
+      } else {
+        spdlog::warn("health is NOT_SERVING: {}", std::string(ready.message()));
+      }
+    } while (!health_mu.AwaitWithTimeout(absl::Condition(&stopping), absl::Seconds(1)));
   });
 
   const int sig = grpcutil::WaitForTerminationSignal();
   spdlog::info("signal {}: draining", sig);
+  {
+    absl::MutexLock lock(&health_mu);
+    stopping = true;
+  }
   server->Shutdown(absl::Seconds(cfg.shutdown_grace_seconds));
   if (contact_service) contact_service->Stop();
   if (interaction_service) interaction_service->Stop();
   if (sales_service) sales_service->Stop();
   if (analytics_service) analytics_service->Stop();
-  catch_up.join();
+  health.join();
   if (absl::Status s = (*log)->Flush(absl::Seconds(10)); !s.ok()) {
     spdlog::warn("event log flush: {}", s.ToString());
   }

@@ -4,7 +4,8 @@
 // per-service binaries) run one.
 //
 // Start-up prints "listening on HOST:PORT" as the first line on standard output. Health is
-// NOT_SERVING until every projection has caught up with the log.
+// NOT_SERVING until every projection has caught up with the log, and again whenever one cannot
+// reach the log or falls more than --ready-max-lag records behind it (checked every second).
 //
 // Data layout under --data-dir: log/ (the embedded log), contact/, interaction/, sales/ and
 // analytics/ (the projections).

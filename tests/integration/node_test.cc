@@ -262,6 +262,16 @@ TEST_F(NodeTest, BadConfigurationFailsFastNamingTheSetting) {
                      {"CRM_LISTEN=127.0.0.1:0", "CRM_ROCKSDB_MEMORY_MIB=4"}, dir_.path());
   EXPECT_EQ(memory_bad.Stop(0, absl::Seconds(10)), 2 << 8);  // exit code 2
   EXPECT_NE(memory_bad.Log().find("CRM_ROCKSDB_MEMORY_MIB"), std::string::npos) << memory_bad.Log();
+  Process property_bad(
+      BinaryPath("crm-node"),
+      {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("d4"), "--kafka-property", "acks"}, {},
+      dir_.path());
+  EXPECT_NE(property_bad.Stop(0, absl::Seconds(10)), 0);
+  EXPECT_NE(property_bad.Log().find("--kafka-property"), std::string::npos) << property_bad.Log();
+  Process lag_bad(BinaryPath("crm-node"), {"--data-dir", dir_.Sub("d5")},
+                  {"CRM_LISTEN=127.0.0.1:0", "CRM_READY_MAX_LAG=-1"}, dir_.path());
+  EXPECT_NE(lag_bad.Stop(0, absl::Seconds(10)), 0);
+  EXPECT_NE(lag_bad.Log().find("ready-max-lag"), std::string::npos) << lag_bad.Log();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -62,10 +63,12 @@ Process::Process(const std::string& binary, std::vector<std::string> args,
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) std::abort();
+  int in[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) std::abort();
   pid_ = fork();
   if (pid_ < 0) std::abort();
   if (pid_ == 0) {
+    dup2(in[0], 0);
     dup2(out[1], 1);
     const int err = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (err >= 0) dup2(err, 2);
@@ -73,16 +76,35 @@ Process::Process(const std::string& binary, std::vector<std::string> args,
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
     execve(binary.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   close(out[1]);
+  close(in[0]);
   stdout_fd_ = out[0];
+  stdin_fd_ = in[1];
+}
+
+bool Process::WriteLine(const std::string& line) {
+  // A child that is gone must not kill the test with SIGPIPE (children get the default back).
+  static const bool ignored = [] { return signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+  (void)ignored;
+  const std::string data = line + "\n";
+  size_t written = 0;
+  while (written < data.size()) {
+    const ssize_t n = write(stdin_fd_, data.data() + written, data.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    written += static_cast<size_t>(n);
+  }
+  return true;
 }
 
 Process::~Process() {
   if (pid_ > 0) Stop(SIGKILL);
   if (stdout_fd_ >= 0) close(stdout_fd_);
+  if (stdin_fd_ >= 0) close(stdin_fd_);
   std::error_code ec;
   std::filesystem::remove(log_path_, ec);
 }

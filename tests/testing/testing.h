@@ -35,7 +35,8 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = ab
 // Path of a binary built by this project (CRM_BIN_DIR/<name>).
 std::string BinaryPath(const std::string& name);
 
-// A child process running one of our binaries. Its stdout is a pipe the test reads lines from;
+// A child process running one of our binaries. Its stdin and stdout are pipes the test writes
+// and reads lines through;
 // its stderr goes to `<log_dir>/<name>.<n>.log`, printed when a test asks for it.
 class Process {
  public:
@@ -45,6 +46,8 @@ class Process {
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
+  // Writes `line` and a newline to the process's standard input; false if it is gone.
+  bool WriteLine(const std::string& line);
   // The next line of standard output, or "" if none came within `timeout`.
   std::string ReadLine(absl::Duration timeout = absl::Seconds(30));
   // Everything the process writes to stdout until it closes it (or `timeout`).
@@ -62,6 +65,7 @@ class Process {
  private:
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  int stdin_fd_ = -1;
   std::string buffer_;
   std::string log_path_;
 };

@@ -11,6 +11,7 @@ packages=(
   librdkafka-dev librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  clang-14 libclang-rt-14-dev
 )
 # Node.js and npm for buf (proto lint and `buf curl`); keep an existing installation.
 if ! command -v npm > /dev/null 2>&1; then

@@ -148,11 +148,25 @@ void KafkaEventLog::AppendRaw(std::string_view topic, std::string_view key, std:
                               AppendCallback done) {
   auto* owned = new AppendCallback(std::move(done));
   const std::string topic_name(topic);
-  const rd_kafka_resp_err_t err = rd_kafka_producev(
-      producer_, RD_KAFKA_V_TOPIC(topic_name.c_str()),
-      RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(owned), RD_KAFKA_V_END);
+  // produceva rather than producev: the RD_KAFKA_V_* macros are GNU statement expressions.
+  rd_kafka_vu_t vus[5];
+  vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+  vus[0].u.cstr = topic_name.c_str();
+  vus[1].vtype = RD_KAFKA_VTYPE_KEY;
+  vus[1].u.mem.ptr = const_cast<char*>(key.data());
+  vus[1].u.mem.size = key.size();
+  vus[2].vtype = RD_KAFKA_VTYPE_VALUE;
+  vus[2].u.mem.ptr = const_cast<char*>(value.data());
+  vus[2].u.mem.size = value.size();
+  vus[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vus[3].u.i = RD_KAFKA_MSG_F_COPY;
+  vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  vus[4].u.ptr = owned;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (rd_kafka_error_t* error = rd_kafka_produceva(producer_, vus, 5); error != nullptr) {
+    err = rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::unique_ptr<AppendCallback> cb(owned);
     (*cb)(FromKafka(err, "append"));
@@ -186,8 +200,8 @@ absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic, int32_t
   // timeout: librdkafka 2.0's rd_kafka_query_watermark_offsets waits forever while the
   // partition's broker is down (librdkafka #2588, fixed in 2.3), and readiness must notice.
   const std::string name(topic);
-  std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)>
-      list(rd_kafka_topic_partition_list_new(1), rd_kafka_topic_partition_list_destroy);
+  std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)> list(
+      rd_kafka_topic_partition_list_new(1), rd_kafka_topic_partition_list_destroy);
   rd_kafka_topic_partition_list_add(list.get(), name.c_str(), partition)->offset =
       RD_KAFKA_OFFSET_END;
   const rd_kafka_resp_err_t err =

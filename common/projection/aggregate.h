@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -17,7 +18,12 @@
 
 namespace crm::projection {
 
+// Nanoseconds since the Unix epoch, saturating: a valid Timestamp (years 1 to 9999) reaches
+// beyond int64 nanoseconds (1677 to 2262), and overflow would be undefined.
 inline int64_t TimestampNanos(const google::protobuf::Timestamp& t) {
+  constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1000000000 - 1;
+  if (t.seconds() > kMaxSeconds) return std::numeric_limits<int64_t>::max();
+  if (t.seconds() < -kMaxSeconds) return std::numeric_limits<int64_t>::min();
   return t.seconds() * 1000000000 + t.nanos();
 }
 

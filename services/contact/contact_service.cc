@@ -89,14 +89,15 @@ void ContactService::Write(const CallContext& ctx, const std::string& command,
   cmd.source = command == "MergeContacts" || command == "UnmergeContacts" ? "merge" : "api";
   writer_.Run<T>(
       std::move(cmd), decide,
-      [this, tenant = ctx.tenant, read = std::move(read)](const std::string& id,
-                                                          int64_t version) -> absl::StatusOr<T> {
+      [projection = &projection_, tenant = ctx.tenant, read = std::move(read)](
+          const std::string& id, int64_t version) -> absl::StatusOr<T> {
         absl::StatusOr<T> now = read(id);
+        (void)projection;  // unused where T keeps no versions
         if constexpr (std::is_same_v<T, Contact> || std::is_same_v<T, Company>) {
           // Records keep every version: answer with the one this command made (a repeated
           // request gets the version its first run made, not a later one).
           if (now.ok() && now->id() == id && now->version() != version) {
-            ASSIGN_OR_RETURN(std::optional<T> made, projection_.GetVersion<T>(tenant, id, version));
+            ASSIGN_OR_RETURN(std::optional<T> made, projection->GetVersion<T>(tenant, id, version));
             if (made) return *std::move(made);
           }
         }

@@ -7,8 +7,6 @@ namespace crm::analytics {
 
 using grpcutil::FinishNow;
 using grpcutil::FinishWith;
-namespace v1 = crm::analytics::v1;
-
 namespace {
 constexpr absl::Duration kMaxWait = absl::Seconds(60);
 }  // namespace

@@ -9,7 +9,6 @@
 
 namespace crm::analytics {
 
-namespace v1 = crm::analytics::v1;
 using validation::Invalid;
 
 absl::StatusOr<int64_t> ValidateAsOf(bool has_as_of, const google::protobuf::Timestamp& as_of) {

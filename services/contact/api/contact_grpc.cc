@@ -9,8 +9,6 @@ namespace crm::contact {
 using grpcutil::FinishNow;
 using grpcutil::FinishWith;
 using grpcutil::ToGrpcStatus;
-namespace v1 = crm::contact::v1;
-
 namespace {
 
 // A write with no deadline still gives up waiting for its projection after this long.

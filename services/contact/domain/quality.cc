@@ -4,8 +4,6 @@
 
 namespace crm::contact {
 
-namespace v1 = crm::contact::v1;
-
 namespace {
 
 uint16_t Bit(QualityCheck c) { return static_cast<uint16_t>(1u << static_cast<int>(c)); }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "common/projection/aggregate.h"
 #include "common/projection/as_of.h"
 #include "common/status/status_macros.h"
 #include "common/validation/text_fold.h"
@@ -52,8 +53,6 @@ bool Before(const Timestamp& a, const Timestamp& b) {
   return a.seconds() < b.seconds() || (a.seconds() == b.seconds() && a.nanos() < b.nanos());
 }
 
-int64_t Nanos(const Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
-
 template <typename T>
 absl::StatusOr<std::optional<T>> Decode(const std::optional<std::string>& raw) {
   if (!raw) return std::nullopt;
@@ -87,7 +86,7 @@ void WriteRecord(store::ProjectionStore::Batch& batch, const EventEnvelope& even
   batch.Put(Cf::kState, state_key, bytes);
   batch.Put(Cf::kIndex,
             projection::AsOfKey(keys::kAsOfKind, event.tenant(), next.id(),
-                                Nanos(next.update_time()), next.version()),
+                                projection::TimestampNanos(next.update_time()), next.version()),
             bytes);
   const HistoryEntry entry = MakeHistoryEntry(event, next.version(), next.update_time());
   batch.Put(Cf::kIndex, keys::History(event.tenant(), next.id(), next.version()),
@@ -596,8 +595,9 @@ absl::StatusOr<std::vector<Hit<Contact>>> ContactProjection::SearchOneWord(std::
         }
         return ++examined < max_candidates;
       }));
-  for (const auto& [company, score] : companies) {
+  for (const auto& [company, company_score] : companies) {
     if (examined >= max_candidates) break;
+    const double score = company_score;  // a lambda cannot capture a structured binding (C++17)
     RETURN_IF_ERROR(store_->Scan(Cf::kIndex, keys::Prefix2('a', tenant, company), "",
                                  [&](std::string_view key, std::string_view) {
                                    double& b = best[std::string(key.substr(key.rfind('\0') + 1))];
@@ -708,7 +708,8 @@ absl::StatusOr<Page<HistoryEntry>> ContactProjection::History(std::string_view t
     RETURN_IF_ERROR(error);
   }
   std::stable_sort(all.begin(), all.end(), [](const HistoryEntry& a, const HistoryEntry& b) {
-    if (Nanos(a.time()) != Nanos(b.time())) return Nanos(a.time()) < Nanos(b.time());
+    if (projection::TimestampNanos(a.time()) != projection::TimestampNanos(b.time()))
+      return projection::TimestampNanos(a.time()) < projection::TimestampNanos(b.time());
     if (a.record_id() != b.record_id()) return a.record_id() < b.record_id();
     return a.version() < b.version();
   });

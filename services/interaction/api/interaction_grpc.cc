@@ -9,8 +9,6 @@ namespace crm::interaction {
 using grpcutil::FinishNow;
 using grpcutil::FinishWith;
 using grpcutil::ToGrpcStatus;
-namespace v1 = crm::interaction::v1;
-
 namespace {
 
 constexpr absl::Duration kMaxWait = absl::Seconds(30);

@@ -6,20 +6,18 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
+#include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "common/validation/normalize.h"
 #include "common/validation/request_fields.h"
 
 namespace crm::interaction {
 
-namespace v1 = crm::interaction::v1;
 using validation::CheckText;
 using validation::CheckTimestamp;
 using validation::Invalid;
 
 namespace {
-
-int64_t Nanos(const google::protobuf::Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
 
 // An id from another service (case, deal): printable, at most 128 characters.
 absl::Status CheckForeignId(const std::string& field, const std::string& id) {
@@ -69,7 +67,8 @@ const std::map<std::string, FieldCheck>& Checks() {
          if (i.occurred_at().seconds() < 0) {
            return Invalid("interaction.occurred_at", "must not be before 1970");
          }
-         if (absl::FromUnixNanos(Nanos(i.occurred_at())) > now + absl::Hours(24)) {
+         if (absl::FromUnixNanos(projection::TimestampNanos(i.occurred_at())) >
+             now + absl::Hours(24)) {
            return Invalid("interaction.occurred_at", "must not be more than a day ahead");
          }
          return absl::OkStatus();
@@ -187,11 +186,11 @@ absl::StatusOr<ValidTimeline> ValidateTimeline(const v1::ListTimelineRequest& re
   }
   if (request.has_start_time()) {
     RETURN_IF_ERROR(CheckTimestamp("start_time", request.start_time()));
-    out.filter.start_nanos = Nanos(request.start_time());
+    out.filter.start_nanos = projection::TimestampNanos(request.start_time());
   }
   if (request.has_end_time()) {
     RETURN_IF_ERROR(CheckTimestamp("end_time", request.end_time()));
-    out.filter.end_nanos = Nanos(request.end_time());
+    out.filter.end_nanos = projection::TimestampNanos(request.end_time());
   }
   if (out.filter.start_nanos && out.filter.end_nanos &&
       *out.filter.start_nanos >= *out.filter.end_nanos) {
@@ -336,7 +335,7 @@ absl::StatusOr<Task> ValidateCreateTask(const v1::CreateTaskRequest& request) {
     RETURN_IF_ERROR(CheckTimestamp("task.start_time", t.start_time()));
     RETURN_IF_ERROR(CheckTimestamp("task.end_time", t.end_time()));
     if (t.start_time().seconds() < 0) return Invalid("task.start_time", "must not be before 1970");
-    if (Nanos(t.end_time()) <= Nanos(t.start_time())) {
+    if (projection::TimestampNanos(t.end_time()) <= projection::TimestampNanos(t.start_time())) {
       return Invalid("task.end_time", "must be after start_time");
     }
   } else {
@@ -395,7 +394,7 @@ absl::StatusOr<ValidTaskList> ValidateListTasks(const v1::ListTasksRequest& requ
   if (request.view() != v1::TASK_VIEW_UNSPECIFIED) {
     if (!request.has_at()) return Invalid("at", "is required for this view");
     RETURN_IF_ERROR(CheckTimestamp("at", request.at()));
-    const int64_t at = Nanos(request.at());
+    const int64_t at = projection::TimestampNanos(request.at());
     switch (request.view()) {
       case v1::TASK_VIEW_OVERDUE:
         out.to_nanos = at;

@@ -7,13 +7,10 @@
 
 namespace crm::interaction {
 
-namespace v1 = crm::interaction::v1;
 using crm::common::v1::EventEnvelope;
 using google::protobuf::Timestamp;
 
 namespace {
-
-int64_t Nanos(const Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
 
 Timestamp Plus(const Timestamp& t, int64_t seconds) {
   Timestamp out = t;
@@ -21,7 +18,9 @@ Timestamp Plus(const Timestamp& t, int64_t seconds) {
   return out;
 }
 
-bool After(const Timestamp& a, const Timestamp& b) { return Nanos(a) > Nanos(b); }
+bool After(const Timestamp& a, const Timestamp& b) {
+  return projection::TimestampNanos(a) > projection::TimestampNanos(b);
+}
 
 Priority Effective(Priority p) { return p == v1::PRIORITY_UNSPECIFIED ? v1::PRIORITY_NORMAL : p; }
 
@@ -251,10 +250,10 @@ absl::StatusOr<Case> ApplyCase(const std::optional<Case>& current, const EventEn
 
 void MarkBreaches(Case& c, absl::Time now) {
   const int64_t n = absl::ToUnixNanos(now);
-  if (!c.has_first_response_time() && n > Nanos(c.first_response_due())) {
+  if (!c.has_first_response_time() && n > projection::TimestampNanos(c.first_response_due())) {
     c.set_first_response_breached(true);
   }
-  if (!c.has_resolution_time() && n > Nanos(c.resolution_due())) {
+  if (!c.has_resolution_time() && n > projection::TimestampNanos(c.resolution_due())) {
     c.set_resolution_breached(true);
   }
 }

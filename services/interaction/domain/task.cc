@@ -5,13 +5,10 @@
 
 namespace crm::interaction {
 
-namespace v1 = crm::interaction::v1;
 using crm::common::v1::EventEnvelope;
 using google::protobuf::Timestamp;
 
 namespace {
-
-int64_t Nanos(const Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
 
 absl::Status CheckOpen(const std::optional<Task>& current, const std::string& id,
                        int64_t expected_version) {
@@ -72,7 +69,8 @@ absl::StatusOr<TaskRescheduled> DecideReschedule(const std::optional<Task>& curr
     if (!reschedule.has_start_time() || !reschedule.has_end_time()) {
       return absl::InvalidArgumentError("start_time: an appointment needs start_time and end_time");
     }
-    if (Nanos(reschedule.end_time()) <= Nanos(reschedule.start_time())) {
+    if (projection::TimestampNanos(reschedule.end_time()) <=
+        projection::TimestampNanos(reschedule.start_time())) {
       return absl::InvalidArgumentError("end_time: must be after start_time");
     }
   } else if (!reschedule.has_due_time()) {

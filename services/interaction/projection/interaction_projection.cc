@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "services/interaction/domain/apply.h"
 #include "services/interaction/projection/keys.h"
@@ -14,8 +15,6 @@ using crm::common::v1::EventEnvelope;
 using store::Cf;
 
 namespace {
-
-int64_t Nanos(const google::protobuf::Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
 
 template <typename T>
 absl::StatusOr<std::optional<T>> Decode(const std::optional<std::string>& raw) {
@@ -38,7 +37,7 @@ std::map<std::string, TimelineItem> TimelineEntries(std::string_view tenant,
   item.set_direction(i->direction());
   item.set_subject(i->subject());
   item.set_owner(i->owner());
-  const int64_t nanos = Nanos(i->occurred_at());
+  const int64_t nanos = projection::TimestampNanos(i->occurred_at());
   for (const std::string& contact : i->contact_ids()) {
     item.set_contact_id(contact);
     out[keys::Timeline('t', tenant, contact, nanos, i->id())] = item;
@@ -77,7 +76,7 @@ std::map<std::string, std::string> TaskEntries(std::string_view tenant,
                                                const std::optional<Task>& t) {
   std::map<std::string, std::string> out;
   if (!t || t->status() == crm::interaction::v1::TASK_STATUS_CANCELLED) return out;
-  const int64_t nanos = Nanos(When(*t));
+  const int64_t nanos = projection::TimestampNanos(When(*t));
   if (t->status() == crm::interaction::v1::TASK_STATUS_OPEN) {
     out[keys::OpenTask(tenant, t->assignee(), nanos, t->id())] = "";
   }
@@ -150,7 +149,7 @@ absl::StatusOr<absl::Status> InteractionProjection::ApplyCaseEvent(
   item.set_owner(next->owner());
   item.set_contact_id(next->contact_id());
   const std::string position_id = next->id() + "#" + std::to_string(next->version());
-  const int64_t nanos = Nanos(next->update_time());
+  const int64_t nanos = projection::TimestampNanos(next->update_time());
   batch.Put(Cf::kIndex, keys::Timeline('t', tenant, next->contact_id(), nanos, position_id),
             projection::SerializeDeterministic(item));
   if (!next->company_id().empty()) {
@@ -332,7 +331,7 @@ absl::StatusOr<TimelinePage> InteractionProjection::Timeline(std::string_view te
             error = absl::DataLossError("corrupt timeline item");
             return false;
           }
-          const int64_t nanos = Nanos(item.occurred_at());
+          const int64_t nanos = projection::TimestampNanos(item.occurred_at());
           if (filter.end_nanos && nanos >= *filter.end_nanos) return true;
           if (filter.start_nanos && nanos < *filter.start_nanos) return false;  // Older: done.
           if (!filter.channels.empty() && !filter.channels.contains(item.channel())) return true;

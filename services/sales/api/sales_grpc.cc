@@ -7,8 +7,6 @@ namespace crm::sales {
 
 using grpcutil::FinishNow;
 using grpcutil::FinishWith;
-namespace v1 = crm::sales::v1;
-
 namespace {
 constexpr absl::Duration kMaxWait = absl::Seconds(30);
 }  // namespace

@@ -8,12 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/money/money.h"
+#include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "common/validation/request_fields.h"
 
 namespace crm::sales {
 
-namespace v1 = crm::sales::v1;
 using validation::CheckText;
 using validation::Invalid;
 
@@ -205,8 +205,6 @@ absl::Status ValidateGetPipeline(const v1::GetPipelineRequest& request) {
 
 namespace {
 
-int64_t Nanos(const google::protobuf::Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
-
 // A point-in-time read: a valid time, not in the future (the future is not known yet).
 absl::Status CheckAsOf(const std::string& field, const google::protobuf::Timestamp& as_of) {
   RETURN_IF_ERROR(validation::CheckTimestamp(field, as_of));
@@ -382,11 +380,11 @@ absl::StatusOr<ValidDealList> ValidateListDeals(const v1::ListDealsRequest& requ
   }
   if (request.has_close_after()) {
     RETURN_IF_ERROR(validation::CheckTimestamp("close_after", request.close_after()));
-    out.filter.close_after_nanos = Nanos(request.close_after());
+    out.filter.close_after_nanos = projection::TimestampNanos(request.close_after());
   }
   if (request.has_close_before()) {
     RETURN_IF_ERROR(validation::CheckTimestamp("close_before", request.close_before()));
-    out.filter.close_before_nanos = Nanos(request.close_before());
+    out.filter.close_before_nanos = projection::TimestampNanos(request.close_before());
   }
   if (!v1::DealStatus_IsValid(request.status())) return Invalid("status", "is not a deal status");
   out.filter.status = request.status();
@@ -483,7 +481,8 @@ absl::StatusOr<ForecastInput> ValidateForecast(const v1::GetForecastRequest& req
   if (request.period_start().seconds() < 0) {
     return Invalid("period_start", "must not be before 1970");
   }
-  const int64_t span = Nanos(request.period_end()) - Nanos(request.period_start());
+  const int64_t span = projection::TimestampNanos(request.period_end()) -
+                       projection::TimestampNanos(request.period_start());
   if (span <= 0) return Invalid("period_end", "must be after period_start");
   if (span > int64_t{5} * 366 * 86400 * 1000000000) {
     return Invalid("period_end", "the period may span at most 5 years");

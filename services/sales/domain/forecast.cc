@@ -11,7 +11,6 @@
 
 namespace crm::sales {
 
-namespace v1 = crm::sales::v1;
 using crm::common::v1::Money;
 using projection::TimestampNanos;
 

@@ -8,7 +8,6 @@
 
 namespace crm::sales {
 
-namespace v1 = crm::sales::v1;
 using crm::common::v1::EventEnvelope;
 using crm::common::v1::Money;
 using google::protobuf::Timestamp;

@@ -9,7 +9,6 @@
 
 namespace crm::sales {
 
-namespace v1 = crm::sales::v1;
 using crm::common::v1::EventEnvelope;
 
 const Pipeline& DefaultPipeline() {

@@ -184,7 +184,7 @@ std::string HistoryPrefix(std::string_view tenant, std::string_view contact) {
 
 std::string HistoryPosition(const Order& o) {
   std::string k;
-  const int64_t nanos = o.order_time().seconds() * 1000000000 + o.order_time().nanos();
+  const int64_t nanos = projection::TimestampNanos(o.order_time());
   store::PutBigEndian(k, UINT64_MAX - static_cast<uint64_t>(nanos));
   return k.append(o.id());
 }
@@ -278,21 +278,19 @@ absl::StatusOr<DealPage> SalesProjection::ListDeals(std::string_view tenant,
                                                     size_t max_scan) const {
   DealPage page;
   auto keep = [&filter](const Deal& d) {
-    auto nanos = [](const google::protobuf::Timestamp& t) {
-      return t.seconds() * 1000000000 + t.nanos();
-    };
     if (!filter.pipeline_id.empty() && d.pipeline_id() != filter.pipeline_id) return false;
     if (!filter.stage_id.empty() && d.stage_id() != filter.stage_id) return false;
     if (!filter.owner.empty() && d.owner() != filter.owner) return false;
     if (!filter.company_id.empty() && d.company_id() != filter.company_id) return false;
     if (filter.status != 0 && d.status() != filter.status) return false;
-    if (filter.close_after_nanos && (!d.has_expected_close_time() ||
-                                     nanos(d.expected_close_time()) < *filter.close_after_nanos)) {
+    if (filter.close_after_nanos &&
+        (!d.has_expected_close_time() ||
+         projection::TimestampNanos(d.expected_close_time()) < *filter.close_after_nanos)) {
       return false;
     }
     return !(filter.close_before_nanos &&
              (!d.has_expected_close_time() ||
-              nanos(d.expected_close_time()) >= *filter.close_before_nanos));
+              projection::TimestampNanos(d.expected_close_time()) >= *filter.close_before_nanos));
   };
   // One or more scans: every deal, or each contact's deals; the position names the scan.
   std::vector<std::string> prefixes;

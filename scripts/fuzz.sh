@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang, AddressSanitizer and UBSan (into build-fuzz/) and runs
+# each from its seed corpus (tests/fuzz/corpus/<target>/) for CRM_FUZZ_SECONDS seconds (default
+# 20, what CI runs). A longer run is the same command with more time, e.g.
+#   CRM_FUZZ_SECONDS=3600 ./scripts/fuzz.sh
+# New inputs that reach new code go to build-fuzz/corpus/<target>/ (kept between runs); a
+# crashing input is written to build-fuzz/artifacts/ and fails the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${CRM_FUZZ_SECONDS:-20}"
+targets=(fuzz_requests fuzz_apply)
+# -O1 with line tables: fast to build, fast enough to fuzz, and stack traces name the line.
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_CXX_FLAGS_FUZZ="-O1 -gline-tables-only" \
+  -DCMAKE_C_FLAGS_FUZZ="-O1" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DCRM_FUZZ=ON > /dev/null
+cmake --build build-fuzz -j "${CRM_BUILD_JOBS:-2}" --target "${targets[@]}"
+mkdir -p build-fuzz/artifacts
+for t in "${targets[@]}"; do
+  mkdir -p "build-fuzz/corpus/$t"
+  echo "== $t: ${seconds}s"
+  "build-fuzz/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="build-fuzz/artifacts/$t-" -print_final_stats=1 \
+    "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t"
+done

@@ -39,17 +39,15 @@ struct Op {
 class BrokerFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    broker_ = std::make_unique<Process>(BinaryPath("crm-devbroker"),
-                                        std::vector<std::string>{"--control"},
-                                        std::vector<std::string>{}, dir_.path());
-    brokers_ = broker_->ReadLine();
-    ASSERT_FALSE(brokers_.empty()) << broker_->Log();
+    broker_ = StartDevBroker(dir_.path(), {"--control"});
+    brokers_ = broker_.brokers;
+    ASSERT_FALSE(brokers_.empty());
   }
 
   // Sends a fault-injection command to the broker and waits for its "ok".
   void Control(const std::string& command) {
-    ASSERT_TRUE(broker_->WriteLine(command));
-    ASSERT_EQ(broker_->ReadLine(absl::Seconds(10)), "ok") << command;
+    ASSERT_TRUE(broker_.process->WriteLine(command));
+    ASSERT_EQ(broker_.process->ReadLine(absl::Seconds(10)), "ok") << command;
   }
 
   Server StartContact(std::vector<std::string> extra = {}) {
@@ -108,7 +106,7 @@ class BrokerFaultTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Process> broker_;
+  DevBroker broker_;
   std::string brokers_;
   std::mutex mu_;
   std::vector<Op> history_;

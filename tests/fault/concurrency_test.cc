@@ -130,9 +130,9 @@ TEST_F(ConcurrencyTest, NodeUpdatesOfOneContactSucceedOnceOrAreAborted) {
 }
 
 TEST_F(ConcurrencyTest, TwoReplicasTakingWritesAtOnceAgree) {
-  Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
-  const std::string brokers = broker.ReadLine();
-  ASSERT_FALSE(brokers.empty()) << broker.Log();
+  const DevBroker broker = StartDevBroker(dir_.path());
+  const std::string& brokers = broker.brokers;
+  ASSERT_FALSE(brokers.empty());
   Server a = StartServer("crm-contact", KafkaServiceArgs(dir_.Sub("a"), brokers), dir_.path());
   Server b = StartServer("crm-contact", KafkaServiceArgs(dir_.Sub("b"), brokers), dir_.path());
   ASSERT_FALSE(a.addr.empty());

@@ -333,9 +333,9 @@ TEST_F(CrashTest, NodeKeepsEveryAcknowledgedWriteThroughKillNine) {
 }
 
 TEST_F(CrashTest, ServicesOnTheBrokerKeepEveryAcknowledgedWriteAndReplicasAgree) {
-  Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
-  const std::string brokers = broker.ReadLine();
-  ASSERT_FALSE(brokers.empty()) << broker.Log();
+  const DevBroker broker = StartDevBroker(dir_.path());
+  const std::string& brokers = broker.brokers;
+  ASSERT_FALSE(brokers.empty());
   // Two replicas of the contact service (writes go to the first), one interaction service.
   struct Service {
     std::string binary;

@@ -21,10 +21,9 @@ namespace cv1 = crm::contact::v1;
 class PoisonTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    broker_ = std::make_unique<Process>(BinaryPath("crm-devbroker"), std::vector<std::string>{},
-                                        std::vector<std::string>{}, dir_.path());
-    brokers_ = broker_->ReadLine();
-    ASSERT_FALSE(brokers_.empty()) << broker_->Log();
+    broker_ = StartDevBroker(dir_.path());
+    brokers_ = broker_.brokers;
+    ASSERT_FALSE(brokers_.empty());
   }
 
   Server Start(const std::string& name, std::vector<std::string> extra = {}) {
@@ -49,7 +48,7 @@ class PoisonTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Process> broker_;
+  DevBroker broker_;
   std::string brokers_;
   std::unique_ptr<eventlog::KafkaEventLog> log_;
 };

@@ -14,11 +14,11 @@
 
 #include "common/store/projection_store.h"
 #include "crm/common/v1/envelope.pb.h"
-#include "google/protobuf/stubs/logging.h"
 #include "services/analytics/projection/analytics_projection.h"
 #include "services/contact/projection/contact_projection.h"
 #include "services/interaction/projection/interaction_projection.h"
 #include "services/sales/projection/sales_projection.h"
+#include "tests/fuzz/quiet_protobuf.h"
 
 namespace {
 
@@ -45,13 +45,6 @@ Projections& Get() {
 }
 
 }  // namespace
-
-// Parsing random bytes makes protobuf log every invalid UTF-8 string: quiet, it is expected.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  google::protobuf::SetLogHandler(
-      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<crm::common::v1::EventEnvelope> events;

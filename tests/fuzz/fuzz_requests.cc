@@ -6,11 +6,11 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "google/protobuf/stubs/logging.h"
 #include "services/analytics/api/validation.h"
 #include "services/contact/api/validation.h"
 #include "services/interaction/api/validation.h"
 #include "services/sales/api/validation.h"
+#include "tests/fuzz/quiet_protobuf.h"
 
 namespace {
 
@@ -24,13 +24,6 @@ void Check(const uint8_t* data, size_t size, Validate validate) {
 }
 
 }  // namespace
-
-// Parsing random bytes makes protobuf log every invalid UTF-8 string: quiet, it is expected.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  google::protobuf::SetLogHandler(
-      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

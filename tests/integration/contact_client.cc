@@ -105,6 +105,22 @@ void ExpectInvalid(const grpc::Status& status, const std::string& field) {
   EXPECT_EQ(status.error_message().rfind(field, 0), 0u) << status.error_message();
 }
 
+DevBroker StartDevBroker(const std::string& log_dir, std::vector<std::string> args) {
+  DevBroker b;
+  b.process = std::make_unique<Process>(BinaryPath("crm-devbroker"), std::move(args),
+                                        std::vector<std::string>{}, log_dir);
+  b.brokers = b.process->ReadLine();
+  EXPECT_FALSE(b.brokers.empty()) << "crm-devbroker did not start:\n" << b.process->Log();
+  return b;
+}
+
+int64_t EventsSeen(Server& server, const std::string& projection) {
+  crm::admin::v1::GetProjectionStatusResponse status;
+  const grpc::Status s = ProjectionStatus(server, &status, projection);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return s.ok() ? status.events_seen() : -1;
+}
+
 std::vector<std::string> KafkaServiceArgs(const std::string& data_dir, const std::string& brokers,
                                           std::vector<std::string> extra) {
   std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir",      data_dir,

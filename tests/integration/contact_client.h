@@ -31,6 +31,18 @@ struct Server {
 Server StartServer(const std::string& binary, std::vector<std::string> args,
                    const std::string& log_dir);
 
+// crm-devbroker on loopback (with `args`, e.g. {"--control"}) and its bootstrap address, which
+// is empty (and a failure recorded) if it did not start.
+struct DevBroker {
+  std::unique_ptr<Process> process;
+  std::string brokers;
+};
+DevBroker StartDevBroker(const std::string& log_dir, std::vector<std::string> args = {});
+
+// Events the projection has seen (applied or refused); -1 (and a failure recorded) if the status
+// cannot be read.
+int64_t EventsSeen(Server& server, const std::string& projection = "contact");
+
 // The arguments of a service binary on the dev broker at `brokers`, with its data under
 // `data_dir`, on a free loopback port; `extra` appended.
 std::vector<std::string> KafkaServiceArgs(const std::string& data_dir, const std::string& brokers,

@@ -15,10 +15,9 @@ using crm::contact::v1::Contact;
 class KafkaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    broker_ = std::make_unique<Process>(BinaryPath("crm-devbroker"), std::vector<std::string>{},
-                                        std::vector<std::string>{}, dir_.path());
-    brokers_ = broker_->ReadLine();
-    ASSERT_FALSE(brokers_.empty()) << broker_->Log();
+    broker_ = StartDevBroker(dir_.path());
+    brokers_ = broker_.brokers;
+    ASSERT_FALSE(brokers_.empty());
   }
 
   Server StartContact(const std::string& data, std::vector<std::string> extra = {}) {
@@ -29,7 +28,7 @@ class KafkaTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Process> broker_;
+  DevBroker broker_;
   std::string brokers_;
 };
 

@@ -178,8 +178,8 @@ TEST_F(CompanyTest, RestartAndRebuildKeepEverything) {
 }
 
 TEST_F(CompanyTest, ContactServiceOnTheDevBrokerRebuildsCompaniesIdentically) {
-  Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
-  const std::string brokers = broker.ReadLine();
+  const DevBroker broker = StartDevBroker(dir_.path());
+  const std::string& brokers = broker.brokers;
   ASSERT_FALSE(brokers.empty());
   const std::vector<std::string> args = {"--listen",        "127.0.0.1:0", "--data-dir",
                                          dir_.Sub("kafka"), "--log",       "kafka",

@@ -178,8 +178,8 @@ TEST_F(InteractionTest, RestartAndRebuildKeepEverything) {
 }
 
 TEST_F(InteractionTest, SeparateProcessesOnTheDevBroker) {
-  Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
-  const std::string brokers = broker.ReadLine();
+  const DevBroker broker = StartDevBroker(dir_.path());
+  const std::string& brokers = broker.brokers;
   ASSERT_FALSE(brokers.empty());
   auto args = [&](const std::string& data) { return KafkaServiceArgs(dir_.Sub(data), brokers); };
   Server contacts = StartServer("crm-contact", args("c"), dir_.path());

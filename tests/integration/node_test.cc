@@ -23,11 +23,7 @@ class NodeTest : public ::testing::Test {
     ASSERT_EQ(node_.process->Stop(SIGTERM), 0) << node_.process->Log();
     Start(std::move(extra));
   }
-  int64_t EventsSeen() {
-    crm::admin::v1::GetProjectionStatusResponse status;
-    EXPECT_TRUE(ProjectionStatus(node_, &status).ok());
-    return status.events_seen();
-  }
+  int64_t EventsSeen() { return testing::EventsSeen(node_); }
 
   TempDir dir_;
   Server node_;

@@ -539,8 +539,8 @@ TEST_F(SalesTest, BadInputForEveryPipelineAndAsOfRpc) {
 }
 
 TEST_F(SalesTest, SeparateProcessesOnTheDevBrokerFollowMergesAndRestarts) {
-  Process broker(BinaryPath("crm-devbroker"), {}, {}, dir_.path());
-  const std::string brokers = broker.ReadLine();
+  const DevBroker broker = StartDevBroker(dir_.path());
+  const std::string& brokers = broker.brokers;
   ASSERT_FALSE(brokers.empty());
   auto args = [&](const std::string& data, std::vector<std::string> extra = {}) {
     return KafkaServiceArgs(dir_.Sub(data), brokers, std::move(extra));

@@ -297,31 +297,41 @@ Contact Person(const std::string& given, const std::string& family, const std::s
 
 // Per-aggregate event lists: the order within one list is fixed (one partition), the
 // interleaving between lists is free.
-std::vector<std::vector<EventEnvelope>> DuplicateScenario() {
+// Builds such lists: each created contact starts a list; later events of it join that list.
+struct Scenario {
   std::vector<std::vector<EventEnvelope>> lists;
   int n = 0;
-  auto create = [&](const std::string& id, const Contact& c) {
+
+  void Create(const std::string& id, const Contact& c) {
     const int k = n++;
     lists.push_back({crm::testing::MakeTestEvent(*DecideCreate(c, id, absl::Now(), Facts{}), id, 0,
                                                  100 + k, "ev" + std::to_string(k))});
-  };
-  create("A", Person("John", "Smith", "john@x.io"));
-  create("B", Person("Jon", "Smith", ""));
-  create("C", Person("Johnny", "Smiht", "j.smith@y.io"));
-  create("D", Person("Ann", "Lee", "john@x.io"));
-  create("E", Person("Zed", "Zulu", ""));
+  }
+  // Event `payload` of the contact whose list is `list`, at `expected` version.
+  void Then(size_t list, const google::protobuf::Message& payload, const std::string& id,
+            int64_t expected, int64_t seconds) {
+    lists[list].push_back(
+        crm::testing::MakeTestEvent(payload, id, expected, seconds, "ev" + std::to_string(n++)));
+  }
+};
+
+std::vector<std::vector<EventEnvelope>> DuplicateScenario() {
+  Scenario s;
+  s.Create("A", Person("John", "Smith", "john@x.io"));
+  s.Create("B", Person("Jon", "Smith", ""));
+  s.Create("C", Person("Johnny", "Smiht", "j.smith@y.io"));
+  s.Create("D", Person("Ann", "Lee", "john@x.io"));
+  s.Create("E", Person("Zed", "Zulu", ""));
   // B changes its email to C's; D is archived.
   ContactUpdated b_update;
   b_update.set_contact_id("B");
   b_update.mutable_contact()->mutable_personal()->add_emails()->set_address("j.smith@y.io");
   b_update.mutable_update_mask()->add_paths("personal.emails");
-  lists[1].push_back(
-      crm::testing::MakeTestEvent(b_update, "B", 1, 500, "ev" + std::to_string(n++)));
+  s.Then(1, b_update, "B", 1, 500);
   ContactArchived d_archive;
   d_archive.set_contact_id("D");
-  lists[3].push_back(
-      crm::testing::MakeTestEvent(d_archive, "D", 1, 600, "ev" + std::to_string(n++)));
-  return lists;
+  s.Then(3, d_archive, "D", 1, 600);
+  return s.lists;
 }
 
 std::string ApplyInterleaved(const std::string& dir, std::vector<std::vector<EventEnvelope>> lists,
@@ -389,31 +399,24 @@ TEST(DuplicatePairsInTheProjection, FollowChangesAndArchiving) {
 // "n:mar|g" with `fillers` others ("Mar??? Gar???", alike to no one); A and B also share their
 // exact full name. `archive` fillers are archived afterwards.
 std::vector<std::vector<EventEnvelope>> CommonNameScenario(int fillers, int archive) {
-  std::vector<std::vector<EventEnvelope>> lists;
-  int n = 0;
-  auto create = [&](const std::string& id, const Contact& c) {
-    const int k = n++;
-    lists.push_back({crm::testing::MakeTestEvent(*DecideCreate(c, id, absl::Now(), Facts{}), id, 0,
-                                                 100 + k, "ev" + std::to_string(k))});
-  };
-  create("A", Person("Maria", "Garcia", ""));
-  create("B", Person("Maria", "Garcia", ""));
-  create("C", Person("Marie", "Garcia", ""));
+  Scenario s;
+  s.Create("A", Person("Maria", "Garcia", ""));
+  s.Create("B", Person("Maria", "Garcia", ""));
+  s.Create("C", Person("Marie", "Garcia", ""));
   for (int i = 0; i < fillers; ++i) {
     std::string a = "Mar", b = "Gar";
     for (int x = i * 7919 + 13, d = 0; d < 3; ++d, x /= 26)
       a.push_back(static_cast<char>('a' + x % 26));
     for (int x = i * 104729 + 5, d = 0; d < 3; ++d, x /= 26)
       b.push_back(static_cast<char>('k' + x % 16));
-    create("F" + std::to_string(1000 + i), Person(a, b, ""));
+    s.Create("F" + std::to_string(1000 + i), Person(a, b, ""));
   }
   for (int i = 0; i < archive; ++i) {
     ContactArchived archived;
     archived.set_contact_id("F" + std::to_string(1000 + i));
-    lists[3 + i].push_back(crm::testing::MakeTestEvent(archived, archived.contact_id(), 1, 900,
-                                                       "ev" + std::to_string(n++)));
+    s.Then(3 + static_cast<size_t>(i), archived, archived.contact_id(), 1, 900);
   }
-  return lists;
+  return s.lists;
 }
 
 std::set<std::string> PairedWith(const ContactProjection& projection, const std::string& id) {

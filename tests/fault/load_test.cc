@@ -3,6 +3,7 @@
 // load, stuck connections do not stall other clients, and deadlines and the message-size limit
 // protect the server (writing nothing).
 #include <arpa/inet.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "tests/integration/contact_client.h"
@@ -197,7 +199,26 @@ TEST_F(LoadTest, DeadlinesAndTheMessageSizeLimitProtectTheServerAndWriteNothing)
   ctx.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
   const grpc::Status expired = node_.contacts->CreateContact(&ctx, late, &out);
   EXPECT_EQ(expired.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << expired.error_message();
-  // The server still answers, and neither request reached the log.
+  // Bytes that are not a request: a string field (contact.id) holding invalid UTF-8, which
+  // protobuf refuses to parse, sent raw. gRPC 1.51's callback server answers a request it cannot
+  // parse with UNIMPLEMENTED and no message (before any handler runs); what matters here is that
+  // it is refused and nothing is written.
+  {
+    grpc::GenericStub raw(node_.channel);
+    const std::string bytes = "\x0a\x04\x0a\x02\xff\xfe";  // contact { id: <2 bad bytes> }
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext raw_ctx;
+    raw_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    std::promise<grpc::Status> done;
+    raw.UnaryCall(&raw_ctx, "/crm.contact.v1.ContactService/CreateContact", grpc::StubOptions(),
+                  &request, &response, [&](grpc::Status st) { done.set_value(std::move(st)); });
+    const grpc::Status invalid_utf8 = done.get_future().get();
+    EXPECT_FALSE(invalid_utf8.ok());
+    EXPECT_NE(invalid_utf8.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  // The server still answers, and none of these requests reached the log.
   Contact read;
   ASSERT_TRUE(GetContact(node_, ids_[0], &read).ok());
   EXPECT_EQ(EventsSeen(node_), events);

@@ -20,18 +20,23 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   CommandResult r = RunCommand(
       BinaryPath("crm-bench"),
       {"--target", node.addr, "--scenario", "ping,write,read,mixed,lag", "--duration", "0.5",
-       "--concurrency", "4", "--preload", "20", "--interactions", "2", "--json", report_path});
+       "--concurrency", "4", "--preload", "20", "--interactions", "2", "--json", report_path,
+       "--server-pid", std::to_string(node.process->pid())});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(report_path);
   const nlohmann::json report = nlohmann::json::parse(in);
   EXPECT_GE(report["machine"]["cores"].get<int>(), 1);
   EXPECT_FALSE(report["machine"]["cpu_model"].get<std::string>().empty());
   std::vector<std::string> names;
+  double server_cpu = 0;
   for (const auto& s : report["scenarios"]) {
     names.push_back(s["name"]);
     for (const char* field : {"throughput_per_s", "p50_ms", "p99_ms", "errors"}) {
       EXPECT_TRUE(s.contains(field)) << s["name"] << " lacks " << field;
     }
+    // CPU per call: crm-bench's own always, the node's because its pid was given.
+    EXPECT_GT(s["client_cpu_us_per_call"].get<double>(), 0) << s["name"];
+    server_cpu += s["server_cpu_us_per_call"].get<double>();
     EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
     EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
     EXPECT_GE(s["p99_ms"].get<double>(), s["p50_ms"].get<double>()) << s["name"];
@@ -39,6 +44,7 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   EXPECT_EQ(names,
             (std::vector<std::string>{"ping", "write_contact", "get_contact", "search_contacts",
                                       "list_timeline", "customer_360", "mixed", "analytics_lag"}));
+  EXPECT_GT(server_cpu, 0);
   // The lag is measured at half the write rate of the same run.
   const auto& writes = report["scenarios"][1];
   const auto& lag = report["scenarios"][7];

@@ -1,10 +1,17 @@
 #include "tools/crmbench/load.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <ctime>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
+#include <sstream>
+#include <string>
 
 #include "absl/time/clock.h"
 
@@ -26,6 +33,36 @@ double LoadResult::MaxMs() const {
 
 namespace {
 
+std::atomic<int> server_pid{0};
+
+double OwnCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// User plus system time of `pid` from /proc/PID/stat (fields 14 and 15, after the command name
+// in parentheses, which may itself hold spaces); 0 when it cannot be read.
+double ProcessCpuSeconds(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string skip;
+  for (int field = 3; field < 14; ++field) fields >> skip;
+  double utime = 0;
+  double stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct CpuMark {
+  double client = OwnCpuSeconds();
+  double server = ProcessCpuSeconds(server_pid.load());
+};
+
 struct Run {
   std::mutex mu;
   std::condition_variable idle;
@@ -36,6 +73,7 @@ struct Run {
   absl::Time end;
   int64_t max_calls = 0;
   const Issue* issue = nullptr;
+  CpuMark cpu;
 };
 
 // Records the outcome of a call issued at `issued`.
@@ -59,6 +97,9 @@ LoadResult Report(const std::string& name, absl::Time start, Run& run, int64_t e
   r.latencies_ns = std::move(run.latencies);
   r.calls = static_cast<int64_t>(r.latencies_ns.size());
   r.errors = run.errors.load() + extra_errors;
+  const CpuMark now;
+  r.client_cpu_s = now.client - run.cpu.client;
+  r.server_cpu_s = server_pid.load() > 0 ? now.server - run.cpu.server : 0;
   return r;
 }
 
@@ -78,6 +119,8 @@ void Next(const std::shared_ptr<Run>& run, int slot) {
 }
 
 }  // namespace
+
+void WatchServerCpu(int pid) { server_pid.store(pid); }
 
 LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration duration,
                    const Issue& issue, int64_t max_calls) {

@@ -23,12 +23,24 @@ struct LoadResult {
   double seconds = 0;                 // wall time of the run
   std::vector<int64_t> latencies_ns;  // of the successful calls
   double offered_rate_per_s = 0;      // calls started per second, when paced (0: closed loop)
+  // CPU time spent during the run by crm-bench itself and by the process given to
+  // WatchServerCpu (0 when none), in seconds: per call, a measure that a busy neighbour on a
+  // shared machine disturbs far less than the rate.
+  double client_cpu_s = 0;
+  double server_cpu_s = 0;
 
   double ThroughputPerSecond() const { return seconds > 0 ? calls / seconds : 0; }
   // Nearest-rank percentile of the latencies in milliseconds (0 without calls).
   double PercentileMs(double p) const;
   double MaxMs() const;
+  // CPU microseconds per successful call (0 without calls or without a measurement).
+  double ClientCpuUsPerCall() const { return calls > 0 ? client_cpu_s * 1e6 / calls : 0; }
+  double ServerCpuUsPerCall() const { return calls > 0 ? server_cpu_s * 1e6 / calls : 0; }
 };
+
+// Every run from now on also measures the CPU time of process `pid` (the server under test on
+// this machine; Linux /proc). 0 stops.
+void WatchServerCpu(int pid);
 
 using Finish = std::function<void(bool ok)>;
 using Issue = std::function<void(int slot, Finish finish)>;

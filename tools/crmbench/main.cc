@@ -102,7 +102,9 @@ nlohmann::json ToJson(const LoadResult& r, int concurrency) {
           {"p90_ms", r.PercentileMs(90)},
           {"p99_ms", r.PercentileMs(99)},
           {"max_ms", r.MaxMs()},
-          {"offered_rate_per_s", r.offered_rate_per_s}};
+          {"offered_rate_per_s", r.offered_rate_per_s},
+          {"client_cpu_us_per_call", r.ClientCpuUsPerCall()},
+          {"server_cpu_us_per_call", r.ServerCpuUsPerCall()}};
 }
 
 class Bench {
@@ -425,6 +427,10 @@ int main(int argc, char** argv) {
                  "orders per contact in the scale data sets")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  int server_pid = 0;
+  app.add_option("--server-pid", server_pid,
+                 "process id of the target on this machine: its CPU time per call is reported "
+                 "(the scale scenario measures the node it starts)");
   app.add_option("--node-binary", scale.node_binary,
                  "crm-node for the scale scenario (default: beside crm-bench)");
   CLI11_PARSE(app, argc, argv);
@@ -433,6 +439,7 @@ int main(int argc, char** argv) {
         (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "crm-node").string();
   }
   scale.work_dir = work_dir;
+  crm::bench::WatchServerCpu(server_pid);
   auto loopback = [](const std::string& address) {
     return address.rfind("127.0.0.1:", 0) == 0 || address.rfind("localhost:", 0) == 0 ||
            address.rfind("[::1]:", 0) == 0;
@@ -533,7 +540,8 @@ int main(int argc, char** argv) {
 
   std::cout << std::left << std::setw(30) << "SCENARIO" << std::right << std::setw(10) << "CALLS/S"
             << std::setw(10) << "P50 MS" << std::setw(10) << "P90 MS" << std::setw(10) << "P99 MS"
-            << std::setw(10) << "MAX MS" << std::setw(8) << "ERRORS"
+            << std::setw(10) << "MAX MS" << std::setw(8) << "ERRORS" << std::setw(12) << "CLIENT US"
+            << std::setw(12) << "SERVER US"
             << "\n";
   nlohmann::json report;
   report["target"] = target;
@@ -548,7 +556,8 @@ int main(int argc, char** argv) {
               << std::setprecision(0) << std::setw(10) << r.ThroughputPerSecond()
               << std::setprecision(2) << std::setw(10) << r.PercentileMs(50) << std::setw(10)
               << r.PercentileMs(90) << std::setw(10) << r.PercentileMs(99) << std::setw(10)
-              << r.MaxMs() << std::setw(8) << r.errors << "\n";
+              << r.MaxMs() << std::setw(8) << r.errors << std::setprecision(1) << std::setw(12)
+              << r.ClientCpuUsPerCall() << std::setw(12) << r.ServerCpuUsPerCall() << "\n";
     report["scenarios"].push_back(crm::bench::ToJson(r, concurrency));
   }
   if (!scale_results.empty()) {

@@ -115,7 +115,9 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
   std::cerr << "scale: the node serves " << contacts << " contacts after "
             << result.catch_up_seconds << " s of catch-up\n";
 
+  WatchServerCpu(node.pid());
   result.reads = reads(channel, std::move(ids));
+  WatchServerCpu(0);
   result.rss_bytes = ProcStatusBytes(node.pid(), "VmRSS:");
   result.peak_rss_bytes = ProcStatusBytes(node.pid(), "VmHWM:");
   if (node.Stop(SIGTERM, absl::Minutes(2)) != 0) {

@@ -17,11 +17,11 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
                             dir.path());
   ASSERT_FALSE(node.addr.empty());
   const std::string report_path = dir.Sub("bench.json");
-  CommandResult r = RunCommand(
-      BinaryPath("crm-bench"),
-      {"--target", node.addr, "--scenario", "ping,write,read,mixed,lag", "--duration", "0.5",
-       "--concurrency", "4", "--preload", "20", "--interactions", "2", "--json", report_path,
-       "--server-pid", std::to_string(node.process->pid())});
+  CommandResult r =
+      RunCommand(BinaryPath("crm-bench"),
+                 {"--target", node.addr, "--scenario", "ping,write,read,mixed,lag", "--duration",
+                  "0.5", "--concurrency", "4", "--preload", "20", "--interactions", "2", "--json",
+                  report_path, "--server-pid", std::to_string(node.process->pid())});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(report_path);
   const nlohmann::json report = nlohmann::json::parse(in);

@@ -38,6 +38,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
@@ -363,6 +364,8 @@ class Bench {
 }  // namespace crm::bench
 
 int main(int argc, char** argv) {
+  // As in the node (services/node/node.cc): no process-wide lock-order graph on every mutex.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app("crm-bench: throughput and latency of a CRM deployment beside raw baselines",
                "crm-bench");
   std::string target = "127.0.0.1:7070";

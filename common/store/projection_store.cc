@@ -1,6 +1,7 @@
 #include "common/store/projection_store.h"
 
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 
 #include <filesystem>
 
@@ -17,6 +18,8 @@ namespace {
 
 // The column family names as stored; index = Cf value. "default" is RocksDB's own and unused.
 const char* const kCfNames[] = {"state", "index", "log"};
+// Key of the projection's layout (OpenProjection) in the default column family.
+constexpr char kLayoutKey[] = "layout";
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -211,6 +214,39 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std
 absl::Status ProjectionStore::Destroy(const std::string& path) {
   rocksdb::Options options;
   return FromRocks(rocksdb::DestroyDB(path, options), absl::StrCat("destroy ", path));
+}
+
+absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenProjection(
+    const std::string& path, std::string_view layout, bool rebuild) {
+  if (rebuild) RETURN_IF_ERROR(Destroy(path));
+  ASSIGN_OR_RETURN(std::unique_ptr<ProjectionStore> store, Open(path));
+  // The layout sits in the default column family, outside the projection's checksum.
+  rocksdb::DB* db = store->db_;
+  std::string found;
+  const rocksdb::Status got = db->Get(rocksdb::ReadOptions(), kLayoutKey, &found);
+  if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "read the layout");
+  if (got.ok() && found == layout) return store;
+  bool empty = true;
+  for (Cf cf : {Cf::kState, Cf::kIndex}) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), store->Handle(cf)));
+    it->SeekToFirst();
+    empty = empty && !it->Valid();
+  }
+  if (got.ok() || !empty) {
+    spdlog::warn(
+        "projection store {} holds layout \"{}\", this build uses \"{}\": emptying it, so "
+        "that the projection is rebuilt from the log",
+        path, got.ok() ? found : "(none recorded)", std::string(layout));
+    store.reset();
+    RETURN_IF_ERROR(Destroy(path));
+    ASSIGN_OR_RETURN(store, Open(path));
+    db = store->db_;
+  }
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  RETURN_IF_ERROR(FromRocks(db->Put(sync, kLayoutKey, ToSlice(layout)), "record the layout"));
+  return store;
 }
 
 ProjectionStore::ProjectionStore(std::string path, rocksdb::DB* db,

@@ -87,6 +87,14 @@ class ProjectionStore {
   static absl::StatusOr<std::unique_ptr<ProjectionStore>> Open(const std::string& path);
   // Deletes the store at `path` (for a rebuild). OK if there is none.
   static absl::Status Destroy(const std::string& path);
+  // Opens the store of a projection whose keys and values have the layout `layout` (its name
+  // and a number, bumped whenever either changes). The store is emptied first — so that the
+  // projection is rebuilt from the log, which is how a projection's schema changes — when
+  // `rebuild` is set, or when it holds another layout or data written before layouts were
+  // recorded (logged as a warning).
+  static absl::StatusOr<std::unique_ptr<ProjectionStore>> OpenProjection(const std::string& path,
+                                                                         std::string_view layout,
+                                                                         bool rebuild);
   ~ProjectionStore();
 
   Batch NewBatch() { return Batch(this); }

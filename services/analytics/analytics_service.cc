@@ -49,9 +49,9 @@ bool CaseOpen(const iv1::Case& c) {
 
 absl::StatusOr<std::unique_ptr<AnalyticsService>> AnalyticsService::Open(
     const std::string& projection_dir, eventlog::EventLog* log, bool rebuild) {
-  if (rebuild) RETURN_IF_ERROR(store::ProjectionStore::Destroy(projection_dir));
-  ASSIGN_OR_RETURN(std::unique_ptr<store::ProjectionStore> store,
-                   store::ProjectionStore::Open(projection_dir));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<store::ProjectionStore> store,
+      store::ProjectionStore::OpenProjection(projection_dir, kProjectionLayout, rebuild));
   return std::unique_ptr<AnalyticsService>(new AnalyticsService(std::move(store), log));
 }
 

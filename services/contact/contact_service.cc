@@ -40,9 +40,9 @@ absl::StatusOr<T> Found(absl::StatusOr<std::optional<T>> record, const char* kin
 
 absl::StatusOr<std::unique_ptr<ContactService>> ContactService::Open(
     const std::string& projection_dir, eventlog::EventLog* log, bool rebuild) {
-  if (rebuild) RETURN_IF_ERROR(store::ProjectionStore::Destroy(projection_dir));
-  ASSIGN_OR_RETURN(std::unique_ptr<store::ProjectionStore> store,
-                   store::ProjectionStore::Open(projection_dir));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<store::ProjectionStore> store,
+      store::ProjectionStore::OpenProjection(projection_dir, kProjectionLayout, rebuild));
   return std::unique_ptr<ContactService>(new ContactService(std::move(store), log));
 }
 

@@ -21,9 +21,9 @@ constexpr size_t kMaxCaseScan = 10000;
 
 absl::StatusOr<std::unique_ptr<InteractionService>> InteractionService::Open(
     const std::string& projection_dir, eventlog::EventLog* log, bool rebuild, SlaPolicy sla) {
-  if (rebuild) RETURN_IF_ERROR(store::ProjectionStore::Destroy(projection_dir));
-  ASSIGN_OR_RETURN(std::unique_ptr<store::ProjectionStore> store,
-                   store::ProjectionStore::Open(projection_dir));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<store::ProjectionStore> store,
+      store::ProjectionStore::OpenProjection(projection_dir, kProjectionLayout, rebuild));
   return std::unique_ptr<InteractionService>(
       new InteractionService(std::move(store), log, std::move(sla)));
 }

@@ -30,9 +30,9 @@ google::protobuf::Timestamp ReadTime(const std::optional<google::protobuf::Times
 absl::StatusOr<std::unique_ptr<SalesService>> SalesService::Open(const std::string& projection_dir,
                                                                  eventlog::EventLog* log,
                                                                  bool rebuild) {
-  if (rebuild) RETURN_IF_ERROR(store::ProjectionStore::Destroy(projection_dir));
-  ASSIGN_OR_RETURN(std::unique_ptr<store::ProjectionStore> store,
-                   store::ProjectionStore::Open(projection_dir));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<store::ProjectionStore> store,
+      store::ProjectionStore::OpenProjection(projection_dir, kProjectionLayout, rebuild));
   return std::unique_ptr<SalesService>(new SalesService(std::move(store), log));
 }
 

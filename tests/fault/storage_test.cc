@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/store/projection_store.h"
 #include "tests/integration/contact_client.h"
 
 namespace crm::testing {
@@ -80,6 +81,22 @@ TEST_F(StorageTest, ProjectionsDeletedWhileStoppedAreRebuiltFromTheLog) {
   const std::vector<std::string> ids = Populate(&checksums);
   for (const char* p : {"contact", "interaction", "sales", "analytics"}) {
     fs::remove_all(dir_.Sub("data") + "/" + p);
+  }
+  ExpectServedAsBefore(ids, checksums);
+}
+
+TEST_F(StorageTest, AProjectionOfAnotherLayoutIsRebuiltFromTheLog) {
+  std::map<std::string, std::string> checksums;
+  const std::vector<std::string> ids = Populate(&checksums);
+  // As a build with another layout of the analytics projection would leave it: the layout
+  // recorded, and something this build would misread.
+  {
+    auto other = store::ProjectionStore::OpenProjection(dir_.Sub("data") + "/analytics",
+                                                        "analytics/0", false);
+    ASSERT_TRUE(other.ok()) << other.status();
+    auto b = (*other)->NewBatch();
+    b.Put(store::Cf::kState, "c/\0stray", "not a contact");
+    ASSERT_TRUE((*other)->Commit(b).ok());
   }
   ExpectServedAsBefore(ids, checksums);
 }

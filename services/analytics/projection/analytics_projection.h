@@ -51,6 +51,10 @@
 namespace crm::analytics {
 
 inline constexpr char kTopic[] = "crm.analytics.v1";
+// The layout of this projection's keys and values: bump the number with any change to either,
+// and a store of the old layout is emptied and rebuilt from the log at start
+// (ProjectionStore::OpenProjection).
+inline constexpr char kProjectionLayout[] = "analytics/1";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 

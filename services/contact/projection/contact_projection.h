@@ -21,6 +21,11 @@
 
 namespace crm::contact {
 
+// The layout of this projection's keys and values: bump the number with any change to either,
+// and a store of the old layout is emptied and rebuilt from the log at start
+// (ProjectionStore::OpenProjection).
+inline constexpr char kProjectionLayout[] = "contact/1";
+
 using crm::contact::v1::HistoryEntry;
 
 // The search terms of a contact with the kind of field each came from ('n', 'e' or 'p').

@@ -15,6 +15,11 @@
 
 namespace crm::interaction {
 
+// The layout of this projection's keys and values: bump the number with any change to either,
+// and a store of the old layout is emptied and rebuilt from the log at start
+// (ProjectionStore::OpenProjection).
+inline constexpr char kProjectionLayout[] = "interaction/1";
+
 struct TimelineFilter {
   std::set<int> channels;              // empty: all
   std::set<int> kinds;                 // empty: all

@@ -28,6 +28,11 @@
 
 namespace crm::sales {
 
+// The layout of this projection's keys and values: bump the number with any change to either,
+// and a store of the old layout is emptied and rebuilt from the log at start
+// (ProjectionStore::OpenProjection).
+inline constexpr char kProjectionLayout[] = "sales/1";
+
 struct ProductPage {
   std::vector<Product> products;
   std::string resume_after;  // a product id; empty at the end

@@ -93,6 +93,46 @@ TEST(ProjectionStore, SurvivesReopenAndDestroyWipes) {
   EXPECT_EQ(*store->Get(Cf::kState, "k"), std::nullopt);
 }
 
+// Writes k=v through a store opened for `layout` and says whether a k was already there.
+bool OpenProjectionKept(const std::string& path, std::string_view layout, bool rebuild = false) {
+  auto store = ProjectionStore::OpenProjection(path, layout, rebuild);
+  EXPECT_TRUE(store.ok()) << store.status();
+  const bool kept = (*store)->Get(Cf::kIndex, "k")->has_value();
+  auto b = (*store)->NewBatch();
+  b.Put(Cf::kIndex, "k", "v");
+  EXPECT_TRUE((*store)->Commit(b).ok());
+  return kept;
+}
+
+TEST(ProjectionStore, AnotherLayoutOrARebuildEmptiesTheStore) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("p");
+  EXPECT_FALSE(OpenProjectionKept(path, "x/1"));
+  EXPECT_TRUE(OpenProjectionKept(path, "x/1"));
+  EXPECT_FALSE(OpenProjectionKept(path, "x/2"));  // a new layout: rebuilt from the log
+  EXPECT_TRUE(OpenProjectionKept(path, "x/2"));
+  EXPECT_FALSE(OpenProjectionKept(path, "x/2", /*rebuild=*/true));
+  EXPECT_TRUE(OpenProjectionKept(path, "x/2"));
+  // The layout is outside the projection's checksum: an emptied store equals a new one.
+  {
+    auto fresh = *ProjectionStore::OpenProjection(dir.Sub("q"), "x/2", false);
+    auto b = fresh->NewBatch();
+    b.Put(Cf::kIndex, "k", "v");
+    ASSERT_TRUE(fresh->Commit(b).ok());
+    auto again = *ProjectionStore::OpenProjection(path, "x/2", false);
+    EXPECT_EQ(*again->Latest().Checksum(), *fresh->Latest().Checksum());
+  }
+  // Data written before layouts were recorded counts as another layout.
+  {
+    auto old = *ProjectionStore::Open(dir.Sub("r"));
+    auto b = old->NewBatch();
+    b.Put(Cf::kState, "k", "v");
+    ASSERT_TRUE(old->Commit(b).ok());
+  }
+  auto reopened = *ProjectionStore::OpenProjection(dir.Sub("r"), "x/1", false);
+  EXPECT_EQ(*reopened->Get(Cf::kState, "k"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace crm::store
 

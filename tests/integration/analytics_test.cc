@@ -118,6 +118,25 @@ TEST_F(AnalyticsTest, OrdersShowInThe360AndMetricsAcrossMergesFitsAndRebuild) {
   EXPECT_EQ(file.merged_contact_ids(0), bob.id());
   EXPECT_EQ(file.latest_orders_size(), 3);
 
+  // Later changes to the call and the case show in the file (its per-contact indexes hold the
+  // records themselves, so each change must rewrite them).
+  iv1::UpdateInteractionRequest edit;
+  edit.mutable_interaction()->set_id(logged.id());
+  edit.mutable_interaction()->set_subject("Parcel found");
+  edit.mutable_update_mask()->add_paths("subject");
+  ASSERT_TRUE(node_.interactions->UpdateInteraction(Ctx().get(), edit, &logged).ok());
+  iv1::ChangeCaseStatusRequest resolve;
+  resolve.set_id(opened.id());
+  resolve.set_status(iv1::CASE_STATUS_RESOLVED);
+  ASSERT_TRUE(node_.interactions->ChangeCaseStatus(Ctx().get(), resolve, &opened).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return analytics_->GetCustomer360(Ctx().get(), file_req, &file).ok() &&
+           file.open_cases_size() == 0;
+  })) << file.DebugString();
+  ASSERT_EQ(file.latest_interactions_size(), 1);
+  EXPECT_EQ(file.latest_interactions(0).subject(), "Parcel found");
+  EXPECT_EQ(file.latest_interactions(0).version(), logged.version());
+
   // Reports: the orders in the sales report, the case and the call in the service report, the
   // call in Ann's engagement.
   av1::GetSalesReportRequest sales_req;

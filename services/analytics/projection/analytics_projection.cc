@@ -70,21 +70,34 @@ absl::StatusOr<std::optional<T>> ReadFrom(const store::ProjectionStore& store,
   return Parse<T>(raw);
 }
 
-// Replaces `id`'s entries under the index kind from `old_entries` to `new_entries`
-// (contact -> position suffix).
-void Reindex(store::ProjectionStore::Batch& batch, char kind, std::string_view tenant,
-             const std::vector<std::pair<std::string, std::string>>& old_entries,
-             const std::vector<std::pair<std::string, std::string>>& new_entries) {
+// A record's entries in a per-contact index: (contact id, key suffix after the contact).
+using IndexEntries = std::vector<std::pair<std::string, std::string>>;
+
+// Moves a record's entries under the index `kind` from `old_entries` to `new_entries`, each
+// holding the record itself (`record`, serialized): a covering index, so reading a customer's
+// latest records is one scan with no lookup per record.
+void IndexRecord(store::ProjectionStore::Batch& batch, char kind, std::string_view tenant,
+                 const IndexEntries& old_entries, const IndexEntries& new_entries,
+                 std::string_view record) {
   for (const auto& e : old_entries) {
     if (std::find(new_entries.begin(), new_entries.end(), e) == new_entries.end()) {
       batch.Delete(Cf::kIndex, Prefix(kind, tenant, e.first) + e.second);
     }
   }
   for (const auto& e : new_entries) {
-    if (std::find(old_entries.begin(), old_entries.end(), e) == old_entries.end()) {
-      batch.Put(Cf::kIndex, Prefix(kind, tenant, e.first) + e.second, "");
-    }
+    batch.Put(Cf::kIndex, Prefix(kind, tenant, e.first) + e.second, record);
   }
+}
+
+// The entry of a deal, case or task under its contact (none without one).
+template <typename T>
+IndexEntries ByContact(const T& r) {
+  if (r.contact_id().empty()) return {};
+  return {{r.contact_id(), r.id()}};
+}
+template <typename T>
+IndexEntries ByContact(const std::optional<T>& r) {
+  return r ? ByContact(*r) : IndexEntries{};
 }
 
 bool IsInteractionEvent(std::string_view t) {
@@ -175,12 +188,6 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
   ASSIGN_OR_RETURN(std::optional<sv1::Order> current, ReadIn<sv1::Order>(batch, key));
   absl::StatusOr<sv1::Order> next = sales::ApplyOrder(current, event);
   if (!next.ok()) return next.status();
-  if (!current) {
-    batch.Put(Cf::kIndex,
-              Prefix('h', event.tenant(), next->contact_id()) +
-                  NewestFirst(TimestampNanos(next->order_time()), next->id()),
-              "");
-  }
   // The buyer's ledger: the order is in it while it counts as a purchase.
   const std::string ledger_key = Key('u', event.tenant(), next->contact_id());
   ASSIGN_OR_RETURN(std::optional<av1::PurchaseLedger> ledger,
@@ -229,7 +236,13 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
   } else {
     batch.Put(Cf::kState, ledger_key, projection::SerializeDeterministic(updated));
   }
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  auto entries = [](const sv1::Order& o) -> IndexEntries {
+    return {{o.contact_id(), NewestFirst(TimestampNanos(o.order_time()), o.id())}};
+  };
+  const std::string value = projection::SerializeDeterministic(*next);
+  IndexRecord(batch, 'h', event.tenant(), current ? entries(*current) : IndexEntries{},
+              entries(*next), value);
+  batch.Put(Cf::kState, key, value);
   return absl::OkStatus();
 }
 
@@ -239,10 +252,9 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyDealEvent(
   ASSIGN_OR_RETURN(std::optional<sv1::Deal> current, ReadIn<sv1::Deal>(batch, key));
   absl::StatusOr<sv1::Deal> next = sales::ApplyDeal(current, event);
   if (!next.ok()) return next.status();
-  if (!current && !next->contact_id().empty()) {
-    batch.Put(Cf::kIndex, Prefix('e', event.tenant(), next->contact_id()) + next->id(), "");
-  }
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  const std::string value = projection::SerializeDeterministic(*next);
+  IndexRecord(batch, 'e', event.tenant(), ByContact(current), ByContact(*next), value);
+  batch.Put(Cf::kState, key, value);
   return absl::OkStatus();
 }
 
@@ -252,17 +264,19 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyInteractionEvent(
   ASSIGN_OR_RETURN(std::optional<iv1::Interaction> current, ReadIn<iv1::Interaction>(batch, key));
   absl::StatusOr<iv1::Interaction> next = interaction::Apply(current, event);
   if (!next.ok()) return next.status();
-  auto entries = [](const std::optional<iv1::Interaction>& i) {
-    std::vector<std::pair<std::string, std::string>> out;
-    if (i && !i->deleted()) {
-      for (const std::string& c : i->contact_ids()) {
-        out.emplace_back(c, NewestFirst(TimestampNanos(i->occurred_at()), i->id()));
+  auto entries = [](const iv1::Interaction& i) {
+    IndexEntries out;
+    if (!i.deleted()) {
+      for (const std::string& c : i.contact_ids()) {
+        out.emplace_back(c, NewestFirst(TimestampNanos(i.occurred_at()), i.id()));
       }
     }
     return out;
   };
-  Reindex(batch, 'i', event.tenant(), entries(current), entries(*next));
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  const std::string value = projection::SerializeDeterministic(*next);
+  IndexRecord(batch, 'i', event.tenant(), current ? entries(*current) : IndexEntries{},
+              entries(*next), value);
+  batch.Put(Cf::kState, key, value);
   return absl::OkStatus();
 }
 
@@ -272,10 +286,9 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyCaseEvent(
   ASSIGN_OR_RETURN(std::optional<iv1::Case> current, ReadIn<iv1::Case>(batch, key));
   absl::StatusOr<iv1::Case> next = interaction::ApplyCase(current, event);
   if (!next.ok()) return next.status();
-  if (!current && !next->contact_id().empty()) {
-    batch.Put(Cf::kIndex, Prefix('a', event.tenant(), next->contact_id()) + next->id(), "");
-  }
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  const std::string value = projection::SerializeDeterministic(*next);
+  IndexRecord(batch, 'a', event.tenant(), ByContact(current), ByContact(*next), value);
+  batch.Put(Cf::kState, key, value);
   return absl::OkStatus();
 }
 
@@ -285,10 +298,9 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyTaskEvent(
   ASSIGN_OR_RETURN(std::optional<iv1::Task> current, ReadIn<iv1::Task>(batch, key));
   absl::StatusOr<iv1::Task> next = interaction::ApplyTask(current, event);
   if (!next.ok()) return next.status();
-  if (!current && !next->contact_id().empty()) {
-    batch.Put(Cf::kIndex, Prefix('b', event.tenant(), next->contact_id()) + next->id(), "");
-  }
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  const std::string value = projection::SerializeDeterministic(*next);
+  IndexRecord(batch, 'b', event.tenant(), ByContact(current), ByContact(*next), value);
+  batch.Put(Cf::kState, key, value);
   return absl::OkStatus();
 }
 
@@ -427,34 +439,31 @@ absl::Status AnalyticsProjection::ForEachLedger(
 
 namespace {
 
-// The ids under `kind` for each contact: up to `limit` per contact, merged by position.
-absl::StatusOr<std::vector<std::string>> IndexedIds(const store::ProjectionStore& store, char kind,
-                                                    std::string_view tenant,
-                                                    const std::vector<std::string>& contacts,
-                                                    size_t limit, size_t id_offset) {
-  std::vector<std::string> positions;
+// The records under the index `kind` of each contact: up to `limit` per contact, merged by
+// position, at most `limit` in all.
+template <typename T>
+absl::StatusOr<std::vector<T>> IndexedRecords(const store::ProjectionStore& store, char kind,
+                                              std::string_view tenant,
+                                              const std::vector<std::string>& contacts,
+                                              size_t limit) {
+  std::vector<std::pair<std::string, std::string>> found;  // position, record
   for (const std::string& c : contacts) {
     const std::string prefix = Prefix(kind, tenant, c);
     size_t taken = 0;
-    RETURN_IF_ERROR(store.Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
-      positions.emplace_back(key.substr(prefix.size()));
-      return ++taken < limit;
-    }));
+    RETURN_IF_ERROR(
+        store.Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view value) {
+          found.emplace_back(key.substr(prefix.size()), value);
+          return ++taken < limit;
+        }));
   }
-  std::sort(positions.begin(), positions.end());
-  if (positions.size() > limit) positions.resize(limit);
-  for (std::string& p : positions) p = p.substr(id_offset);
-  return positions;
-}
-
-template <typename T>
-absl::StatusOr<std::vector<T>> Records(const store::ProjectionStore& store, char kind,
-                                       std::string_view tenant,
-                                       const std::vector<std::string>& ids) {
+  std::sort(found.begin(), found.end());
+  if (found.size() > limit) found.resize(limit);
   std::vector<T> out;
-  for (const std::string& id : ids) {
-    ASSIGN_OR_RETURN(std::optional<T> r, ReadFrom<T>(store, Key(kind, tenant, id)));
-    if (r) out.push_back(*std::move(r));
+  out.reserve(found.size());
+  for (const auto& [position, value] : found) {
+    if (!out.emplace_back().ParseFromString(value)) {
+      return absl::DataLossError(absl::StrCat("corrupt index entry under ", std::string(1, kind)));
+    }
   }
   return out;
 }
@@ -463,37 +472,27 @@ absl::StatusOr<std::vector<T>> Records(const store::ProjectionStore& store, char
 
 absl::StatusOr<std::vector<sv1::Order>> AnalyticsProjection::LatestOrders(
     std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                   IndexedIds(*store_, 'h', tenant, contacts, limit, 8));
-  return Records<sv1::Order>(*store_, 'r', tenant, ids);
+  return IndexedRecords<sv1::Order>(*store_, 'h', tenant, contacts, limit);
 }
 
 absl::StatusOr<std::vector<iv1::Interaction>> AnalyticsProjection::LatestInteractions(
     std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                   IndexedIds(*store_, 'i', tenant, contacts, limit, 8));
-  return Records<iv1::Interaction>(*store_, 'n', tenant, ids);
+  return IndexedRecords<iv1::Interaction>(*store_, 'i', tenant, contacts, limit);
 }
 
 absl::StatusOr<std::vector<sv1::Deal>> AnalyticsProjection::Deals(
     std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                   IndexedIds(*store_, 'e', tenant, contacts, limit, 0));
-  return Records<sv1::Deal>(*store_, 'l', tenant, ids);
+  return IndexedRecords<sv1::Deal>(*store_, 'e', tenant, contacts, limit);
 }
 
 absl::StatusOr<std::vector<iv1::Case>> AnalyticsProjection::Cases(
     std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                   IndexedIds(*store_, 'a', tenant, contacts, limit, 0));
-  return Records<iv1::Case>(*store_, 's', tenant, ids);
+  return IndexedRecords<iv1::Case>(*store_, 'a', tenant, contacts, limit);
 }
 
 absl::StatusOr<std::vector<iv1::Task>> AnalyticsProjection::Tasks(
     std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                   IndexedIds(*store_, 'b', tenant, contacts, limit, 0));
-  return Records<iv1::Task>(*store_, 't', tenant, ids);
+  return IndexedRecords<iv1::Task>(*store_, 'b', tenant, contacts, limit);
 }
 
 }  // namespace crm::analytics

@@ -19,11 +19,13 @@
 //   kState "x/" tenant                 -> N: purchases (BE64)
 //   kState "j/" tenant \0 segment_id   -> Segment (its definition)
 //   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
-//   kIndex "h/" tenant \0 contact_id \0 ~time id     -> "" (orders, newest first)
-//   kIndex "i/" tenant \0 contact_id \0 ~time id     -> "" (interactions, newest first)
-//   kIndex "e/" tenant \0 contact_id \0 deal_id      -> "" (deals)
-//   kIndex "a/" tenant \0 contact_id \0 case_id      -> "" (cases)
-//   kIndex "b/" tenant \0 contact_id \0 task_id      -> "" (tasks)
+//   kIndex "h/" tenant \0 contact_id \0 ~time id     -> Order (newest first)
+//   kIndex "i/" tenant \0 contact_id \0 ~time id     -> Interaction (newest first)
+//   kIndex "e/" tenant \0 contact_id \0 deal_id      -> Deal
+//   kIndex "a/" tenant \0 contact_id \0 case_id      -> Case
+//   kIndex "b/" tenant \0 contact_id \0 task_id      -> Task
+// The per-contact indexes cover: each entry holds the record as its kState key does, so a
+// customer's 360 reads each kind with one scan instead of a lookup per record.
 // The contact directory owns "k/" and "z/"; the projector "o/" in kIndex.
 //
 // Merges are followed at read: a customer's records are those of the contact and of every
@@ -54,7 +56,7 @@ inline constexpr char kTopic[] = "crm.analytics.v1";
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection).
-inline constexpr char kProjectionLayout[] = "analytics/1";
+inline constexpr char kProjectionLayout[] = "analytics/2";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 

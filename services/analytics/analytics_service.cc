@@ -413,7 +413,8 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
   ASSIGN_OR_RETURN(std::vector<sv1::Order> orders,
                    projection_.LatestOrders(ctx.tenant, contacts, kLatest));
   for (sv1::Order& o : orders) *out.add_latest_orders() = std::move(o);
-  for (const iv1::Interaction& i : records.interactions) *out.add_latest_interactions() = i;
+  // The metrics above were their last reader: moved, not copied.
+  for (iv1::Interaction& i : records.interactions) *out.add_latest_interactions() = std::move(i);
   ASSIGN_OR_RETURN(std::vector<sv1::Deal> deals,
                    projection_.Deals(ctx.tenant, contacts, kScanItems));
   for (sv1::Deal& d : deals) {

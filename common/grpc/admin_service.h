@@ -19,7 +19,14 @@ class AdminServiceImpl final : public crm::admin::v1::AdminService::CallbackServ
       const crm::admin::v1::GetProjectionStatusRequest* request,
       crm::admin::v1::GetProjectionStatusResponse* response) override;
 
+  grpc::ServerUnaryReactor* ListDeadLetters(
+      grpc::CallbackServerContext* context, const crm::admin::v1::ListDeadLettersRequest* request,
+      crm::admin::v1::ListDeadLettersResponse* response) override;
+
  private:
+  // The projector named `name`; NOT_FOUND naming the ones held here.
+  absl::StatusOr<projection::Projector*> Find(const std::string& name) const;
+
   std::map<std::string, projection::Projector*> projectors_;
 };
 

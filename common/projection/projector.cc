@@ -380,6 +380,32 @@ absl::StatusOr<int64_t> Projector::Lag() {
   return lag;
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, crm::common::v1::DeadLetter>>>
+Projector::DeadLetters(std::string_view after, size_t limit) const {
+  const std::string prefix = "d/";  // of every keys::DeadLetter
+  std::string start;
+  if (!after.empty()) {
+    start = std::string(after);
+    start.push_back('\0');  // the first key after `after`
+  }
+  std::vector<std::pair<std::string, crm::common::v1::DeadLetter>> out;
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kLog, prefix, start, [&](std::string_view key, std::string_view value) {
+        if (out.size() == limit) return false;
+        crm::common::v1::DeadLetter dl;
+        if (!dl.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          error = absl::DataLossError(
+              absl::StrCat("projection ", options_.name, ": a stored dead letter cannot be read"));
+          return false;
+        }
+        out.emplace_back(std::string(key), std::move(dl));
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  return out;
+}
+
 absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Status() {
   crm::admin::v1::GetProjectionStatusResponse out;
   out.set_projection(options_.name);

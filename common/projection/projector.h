@@ -102,6 +102,11 @@ class Projector {
   // Checksum, positions and counters, taken from one snapshot.
   absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Status();
 
+  // The dead letters after the one stored under `after` (from the first when empty), at most
+  // `limit`, in log order, each with the key it is stored under (a position for paging).
+  absl::StatusOr<std::vector<std::pair<std::string, crm::common::v1::DeadLetter>>> DeadLetters(
+      std::string_view after, size_t limit) const;
+
   // How many records the log holds that the projection has not applied yet, over all its
   // partitions. UNAVAILABLE if the log cannot be reached (what readiness is judged on).
   absl::StatusOr<int64_t> Lag();

@@ -33,6 +33,34 @@ void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code) {
           std::cout << std::flush;
         });
   });
+
+  auto dl = std::make_shared<crm::admin::v1::ListDeadLettersRequest>();
+  dl->set_projection("contact");
+  CLI::App* dead = admin->add_subcommand(
+      "dead-letters", "records a projection set aside because they could not be decoded");
+  dead->add_option("--projection", *dl->mutable_projection(), "projection name")
+      ->capture_default_str();
+  auto page_size = std::make_shared<int>(0);
+  dead->add_option("--page-size", *page_size, "at most this many (1-1000; default 100)");
+  dead->add_option("--page-token", *dl->mutable_page_token(), "next page of an earlier listing");
+  dead->callback([&client, &exit_code, dl, page_size] {
+    dl->set_page_size(*page_size);
+    Run<crm::admin::v1::ListDeadLettersResponse>(
+        client, exit_code,
+        [&](crm::admin::v1::ListDeadLettersResponse& out) {
+          return client.admin().ListDeadLetters(client.Context().get(), *dl, &out);
+        },
+        [&](const crm::admin::v1::ListDeadLettersResponse& out) {
+          for (const auto& d : out.dead_letters()) {
+            std::cout << d.topic() << "/" << d.partition() << "@" << d.offset() << "  "
+                      << d.value().size() << " bytes  " << d.error() << "\n";
+          }
+          if (!out.next_page_token().empty()) {
+            std::cout << "next page: --page-token " << out.next_page_token() << "\n";
+          }
+          std::cout << std::flush;
+        });
+  });
 }
 
 }  // namespace crm::ctl

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${CRM_FUZZ_SECONDS:-20}"
-targets=(fuzz_requests fuzz_apply)
+targets=(fuzz_requests fuzz_apply fuzz_log)
 # -O1 with line tables: fast to build, fast enough to fuzz, and stack traces name the line.
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_CXX_FLAGS_FUZZ="-O1 -gline-tables-only" \
   -DCMAKE_C_FLAGS_FUZZ="-O1" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \

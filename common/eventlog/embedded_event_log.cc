@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/eventlog/embedded_format.h"
 #include "common/status/status_macros.h"
-#include "common/store/big_endian.h"
 #include "common/store/memory.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
@@ -12,28 +12,8 @@
 namespace crm::eventlog {
 namespace {
 
-// Key layout:
-//   "r" topic \0 partition(BE32) offset(BE64)  -> u32 key length (BE), key, value
-//   "e" topic \0 partition(BE32)               -> end offset (BE64), written with the records
-//   "m" "partitions"                           -> partition count (BE32)
-using store::GetBigEndian;
-using store::PutBigEndian;
-
-std::string PartitionPrefix(char kind, std::string_view topic, int32_t partition) {
-  std::string k(1, kind);
-  k.append(topic);
-  k.push_back('\0');
-  PutBigEndian(k, static_cast<uint32_t>(partition), 4);
-  return k;
-}
-
-std::string RecordKey(std::string_view topic, int32_t partition, int64_t offset) {
-  std::string k = PartitionPrefix('r', topic, partition);
-  PutBigEndian(k, static_cast<uint64_t>(offset), 8);
-  return k;
-}
-
-constexpr char kPartitionsKey[] = "mpartitions";
+using embedded::PartitionPrefix;
+using embedded::RecordKey;
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -71,14 +51,13 @@ class EmbeddedEventLog::Reader final : public LogReader {
         const std::string prefix = PartitionPrefix('r', tp.first, tp.second);
         for (iter->Seek(RecordKey(tp.first, tp.second, next));
              iter->Valid() && out.size() < max_records && next < end; iter->Next()) {
-          const rocksdb::Slice k = iter->key();
+          const std::string_view k(iter->key().data(), iter->key().size());
           if (!k.starts_with(prefix)) break;
-          const int64_t offset =
-              static_cast<int64_t>(GetBigEndian(std::string_view(k.data() + prefix.size(), 8), 8));
-          const std::string_view v(iter->value().data(), iter->value().size());
-          const auto key_len = static_cast<size_t>(GetBigEndian(v, 4));
-          out.push_back(LogRecord{tp.first, tp.second, offset, std::string(v.substr(4, key_len)),
-                                  std::string(v.substr(4 + key_len))});
+          ASSIGN_OR_RETURN(const int64_t offset, embedded::DecodeRecordOffset(k, prefix));
+          ASSIGN_OR_RETURN(const auto record, embedded::DecodeRecord(std::string_view(
+                                                  iter->value().data(), iter->value().size())));
+          out.push_back(LogRecord{tp.first, tp.second, offset, std::string(record.first),
+                                  std::string(record.second)});
           next = offset + 1;
         }
         if (!iter->status().ok()) return FromRocks(iter->status(), "read");
@@ -111,16 +90,16 @@ absl::StatusOr<std::unique_ptr<EmbeddedEventLog>> EmbeddedEventLog::Open(
   std::unique_ptr<rocksdb::DB> db(raw);
 
   std::string stored;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), kPartitionsKey, &stored);
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), embedded::kPartitionsKey, &stored);
   if (s.IsNotFound()) {
-    std::string v;
-    PutBigEndian(v, static_cast<uint32_t>(options.partitions), 4);
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    RETURN_IF_ERROR(FromRocks(db->Put(wo, kPartitionsKey, v), "write partition count"));
+    RETURN_IF_ERROR(FromRocks(
+        db->Put(wo, embedded::kPartitionsKey, embedded::EncodePartitionCount(options.partitions)),
+        "write partition count"));
   } else {
     RETURN_IF_ERROR(FromRocks(s, "read partition count"));
-    const auto existing = static_cast<int32_t>(GetBigEndian(stored, 4));
+    ASSIGN_OR_RETURN(const int32_t existing, embedded::DecodePartitionCount(stored));
     if (existing != options.partitions) {
       return absl::FailedPreconditionError(absl::StrCat(
           "embedded log at ", options.path, " has ", existing, " partitions per topic, but ",
@@ -131,12 +110,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedEventLog>> EmbeddedEventLog::Open(
   std::map<TopicPartition, int64_t> ends;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek("e"); it->Valid() && it->key().starts_with("e"); it->Next()) {
-    const std::string_view k(it->key().data() + 1, it->key().size() - 1);
-    const size_t nul = k.find('\0');
-    const std::string topic(k.substr(0, nul));
-    const auto partition = static_cast<int32_t>(GetBigEndian(k.substr(nul + 1), 4));
-    ends[{topic, partition}] =
-        static_cast<int64_t>(GetBigEndian(std::string_view(it->value().data(), 8), 8));
+    ASSIGN_OR_RETURN(TopicPartition tp,
+                     embedded::DecodeEndKey(std::string_view(it->key().data(), it->key().size())));
+    ASSIGN_OR_RETURN(
+        ends[tp], embedded::DecodeOffset(std::string_view(it->value().data(), it->value().size())));
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "scan end offsets"));
   it.reset();
@@ -209,19 +186,12 @@ void EmbeddedEventLog::WriterLoop() {
     positions.reserve(batch.size());
     for (const Pending& p : batch) {
       int64_t& end = ends[{p.topic, p.partition}];
-      std::string v;
-      v.reserve(4 + p.key.size() + p.value.size());
-      PutBigEndian(v, p.key.size(), 4);
-      v.append(p.key);
-      v.append(p.value);
-      wb.Put(RecordKey(p.topic, p.partition, end), v);
+      wb.Put(RecordKey(p.topic, p.partition, end), embedded::EncodeRecord(p.key, p.value));
       positions.push_back(LogPosition{p.topic, p.partition, end});
       ++end;
     }
     for (const auto& [tp, end] : ends) {
-      std::string v;
-      PutBigEndian(v, static_cast<uint64_t>(end), 8);
-      wb.Put(PartitionPrefix('e', tp.first, tp.second), v);
+      wb.Put(PartitionPrefix('e', tp.first, tp.second), embedded::EncodeOffset(end));
     }
     rocksdb::WriteOptions wo;
     wo.sync = true;

@@ -62,6 +62,8 @@ std::string DeadLetter(std::string_view topic, int32_t partition, int64_t offset
 namespace {
 
 constexpr char kEventsSeen[] = "events_seen";
+// How long the projector waits before polling again after the log failed to answer.
+constexpr absl::Duration kPollRetryDelay = absl::Milliseconds(200);
 constexpr char kUnknownEvents[] = "unknown_events";
 constexpr char kDeadLetters[] = "dead_letters";
 
@@ -148,6 +150,10 @@ void Projector::Run() {
       spdlog::warn("projection {}: reading the log failed: {}", options_.name,
                    records.status().ToString());
       NotifyWaiters(false);
+      // A failure that returns at once (a damaged record, a broker refusing) must not spin:
+      // wait a little, or until Stop.
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), kPollRetryDelay);
       continue;
     }
     if (!records->empty()) {

@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
+#include "common/eventlog/embedded_format.h"
 #include "common/store/projection_store.h"
+#include "rocksdb/db.h"
 #include "tests/integration/contact_client.h"
 
 namespace crm::testing {
@@ -99,6 +102,38 @@ TEST_F(StorageTest, AProjectionOfAnotherLayoutIsRebuiltFromTheLog) {
     ASSERT_TRUE((*other)->Commit(b).ok());
   }
   ExpectServedAsBefore(ids, checksums);
+}
+
+TEST_F(StorageTest, ADamagedLogRecordStopsTheRebuildThereAndSaysSo) {
+  std::map<std::string, std::string> checksums;
+  Populate(&checksums);
+  // Damage the first record of the contact topic in the embedded log: its framing says the key
+  // is longer than the record.
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Sub("data") + "/log", &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    std::string key;
+    for (int32_t partition = 0; key.empty() && partition < 64; ++partition) {
+      const std::string p = eventlog::embedded::PartitionPrefix('r', "crm.contact.v1", partition);
+      it->Seek(p);
+      if (it->Valid() && it->key().starts_with(p)) key = it->key().ToString();
+    }
+    ASSERT_FALSE(key.empty());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, std::string("\xff\xff\xff\xff!", 5)).ok());
+  }
+  // Rebuilt from the log, the contact projection cannot pass the damaged record: the node says
+  // why and is not ready, rather than serving a projection with a hole in it.
+  Process node(BinaryPath("crm-node"), Args({"--rebuild"}), {}, dir_.path());
+  const std::string line = node.ReadLine(absl::Seconds(30));
+  ASSERT_TRUE(absl::StartsWith(line, "listening on ")) << line << node.Log();
+  auto channel = grpc::CreateChannel(line.substr(std::string_view("listening on ").size()),
+                                     grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(WaitFor([&] {
+    return node.Log().find("embedded log: a record") != std::string::npos;
+  })) << node.Log();
+  EXPECT_EQ(HealthStatus(*channel), 2);  // NOT_SERVING
 }
 
 TEST_F(StorageTest, ADamagedProjectionIsRefusedWithTheWayOutAndRebuildServesItAgain) {

@@ -4,6 +4,7 @@
 #                        fuzz_requests.cc) followed by its encoding
 #   apply-*.txtpb        EventEnvelopes separated by "---" lines; the corpus file is each
 #                        encoding after its big-endian 16-bit length (fuzz_apply.cc)
+# and the embedded log's on-disk entries for fuzz_log.cc, written below.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 proto=$(cd "$here/../../proto" && pwd)
@@ -35,4 +36,10 @@ for f in "$here"/seeds/apply-*.txtpb; do
   done
   rm -rf "$tmp"
 done
+# fuzz_log: a framed record, an end-offset key, an end offset, a partition count.
+mkdir -p "$here/corpus/fuzz_log"
+printf '\x00\x00\x00\x03keyvalue' > "$here/corpus/fuzz_log/record"
+printf 'ecrm.contact.v1\x00\x00\x00\x00\x07' > "$here/corpus/fuzz_log/end-key"
+printf '\x00\x00\x00\x00\x00\x00\x01\x00' > "$here/corpus/fuzz_log/offset"
+printf '\x00\x00\x00\x10' > "$here/corpus/fuzz_log/partitions"
 echo "seed corpora written under $here/corpus"

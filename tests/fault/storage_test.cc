@@ -1,4 +1,5 @@
-// Storage faults on crm-node: a data directory that cannot be made, projections deleted while
+// Storage faults on crm-node: a data directory that cannot be made, a disk that fills up, a
+// damaged log record, a projection of an older layout, projections deleted while
 // the node was stopped, a projection store damaged on disk. The node refuses with a clear error
 // or rebuilds from the log; it never serves wrong data.
 #include <gtest/gtest.h>
@@ -102,6 +103,44 @@ TEST_F(StorageTest, AProjectionOfAnotherLayoutIsRebuiltFromTheLog) {
     ASSERT_TRUE((*other)->Commit(b).ok());
   }
   ExpectServedAsBefore(ids, checksums);
+}
+
+TEST_F(StorageTest, AFullDiskFailsWritesWithoutLosingAnyAcknowledgedOne) {
+  // The node may write no file beyond 1 MiB (as on a disk that fills up): writes fail with
+  // EFBIG instead of SIGXFSZ killing it.
+  std::vector<std::string> args = {"-c", "ulimit -f 1024 && trap '' XFSZ && exec \"$@\"",
+                                   "crm-node", BinaryPath("crm-node")};
+  for (const std::string& a : Args()) args.push_back(a);
+  Server node = StartServer("/bin/bash", args, dir_.path());
+  ASSERT_FALSE(node.addr.empty());
+  std::vector<std::string> acknowledged;
+  grpc::Status failed;
+  for (int i = 0; i < 5000 && failed.ok(); ++i) {
+    Contact c;
+    failed = CreateContact(node, "Full" + std::to_string(i), "Disk",
+                           "full" + std::to_string(i) + "@example.com", &c);
+    if (failed.ok()) acknowledged.push_back(c.id());
+  }
+  ASSERT_FALSE(failed.ok()) << "the file size limit was never reached";
+  EXPECT_TRUE(failed.error_code() == grpc::StatusCode::UNAVAILABLE ||
+              failed.error_code() == grpc::StatusCode::INTERNAL ||
+              failed.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+      << failed.error_code() << " " << failed.error_message();
+  // The first store to hit the limit decides what the node does: the log refuses the append
+  // (UNAVAILABLE), a projection that cannot commit stops the process with a critical log line
+  // (the caller sees the connection drop) rather than serve what it could not record.
+  node.process->Kill();
+
+  // With room again, every acknowledged write is there.
+  Server again = StartServer("crm-node", Args(), dir_.path());
+  ASSERT_FALSE(again.addr.empty());
+  ASSERT_TRUE(WaitCaughtUp(again, absl::Seconds(60), "contact"));
+  for (const std::string& id : acknowledged) {
+    Contact read;
+    ASSERT_TRUE(GetContact(again, id, &read).ok()) << id;
+  }
+  Contact after;
+  EXPECT_TRUE(CreateContact(again, "After", "Disk", "", &after).ok());
 }
 
 TEST_F(StorageTest, ADamagedLogRecordStopsTheRebuildThereAndSaysSo) {

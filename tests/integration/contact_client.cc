@@ -10,8 +10,8 @@ namespace crm::testing {
 Server StartServer(const std::string& binary, std::vector<std::string> args,
                    const std::string& log_dir) {
   Server s;
-  s.process = std::make_unique<Process>(BinaryPath(binary), std::move(args),
-                                        std::vector<std::string>{}, log_dir);
+  s.process = std::make_unique<Process>(binary.starts_with('/') ? binary : BinaryPath(binary),
+                                        std::move(args), std::vector<std::string>{}, log_dir);
   s.addr = ReadListenAddress(*s.process);
   EXPECT_FALSE(s.addr.empty()) << binary << " did not start:\n" << s.process->Log();
   if (s.addr.empty()) return s;

@@ -26,7 +26,8 @@ struct Server {
   std::unique_ptr<crm::interaction::v1::InteractionService::Stub> interactions;
 };
 
-// Starts `binary` with `args` (which must include --listen 127.0.0.1:0) and waits until its
+// Starts `binary` (one of ours by name, or an absolute path such as a shell that execs one of
+// ours) with `args` (which must include --listen 127.0.0.1:0) and waits until its
 // health check is SERVING. ASSERTs inside; check HasFatalFailure() after.
 Server StartServer(const std::string& binary, std::vector<std::string> args,
                    const std::string& log_dir);

@@ -72,12 +72,20 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
                  "e.g. security.protocol=ssl)")
       ->envname("CRM_KAFKA_PROPERTIES")
       ->delimiter(',');
+  app.add_option("--metrics-listen", c.metrics_listen,
+                 "host:port to serve Prometheus metrics on at /metrics (port 0 picks a free "
+                 "port); off when empty")
+      ->envname("CRM_METRICS_LISTEN");
 }
 
 absl::Status Validate(const ServiceConfig& c) {
   if (c.listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("--listen/CRM_LISTEN \"", c.listen, "\" must be host:port"));
+  }
+  if (!c.metrics_listen.empty() && c.metrics_listen.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--metrics-listen/CRM_METRICS_LISTEN \"",
+                                                   c.metrics_listen, "\" must be host:port"));
   }
   if (c.data_dir.empty()) {
     return absl::InvalidArgumentError("--data-dir/CRM_DATA_DIR must not be empty");

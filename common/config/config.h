@@ -20,6 +20,8 @@
 //                                         report SERVING (readiness)
 //   --kafka-property / CRM_KAFKA_PROPERTIES  librdkafka properties, KEY=VALUE (repeatable; the
 //                                         variable takes them comma-separated)
+//   --metrics-listen / CRM_METRICS_LISTEN host:port of the Prometheus /metrics endpoint (off
+//                                         when empty, the default)
 //
 // Bad configuration fails fast at start-up with a sentence naming the setting.
 #pragma once
@@ -50,6 +52,7 @@ struct ServiceConfig {
   int rocksdb_memory_mib = 256;
   int64_t ready_max_lag = 1000;
   std::vector<std::string> kafka_properties;
+  std::string metrics_listen;
 };
 
 // Registers the flags above on `app`, writing into `config` (whose values are the defaults).

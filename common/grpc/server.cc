@@ -21,8 +21,10 @@ void RunningServer::Shutdown(absl::Duration grace) {
   server->Wait();
 }
 
-absl::StatusOr<RunningServer> StartServer(const std::string& listen,
-                                          const std::vector<grpc::Service*>& services) {
+absl::StatusOr<RunningServer> StartServer(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
     return absl::InvalidArgumentError(
@@ -36,6 +38,7 @@ absl::StatusOr<RunningServer> StartServer(const std::string& listen,
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   for (grpc::Service* s : services) builder.RegisterService(s);
+  if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
   RunningServer running;
   running.server = builder.BuildAndStart();
   if (!running.server || port == 0) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <memory>
 #include <string>
@@ -34,10 +35,12 @@ struct RunningServer {
 inline constexpr int kMaxRequestBytes = 4 * 1024 * 1024;
 
 // Starts a server on `listen` (host:port; port 0 picks a free one) with `services`, the health
-// service (NOT_SERVING until SetServing(true)) and reflection. INVALID_ARGUMENT if the
-// address cannot be bound.
-absl::StatusOr<RunningServer> StartServer(const std::string& listen,
-                                          const std::vector<grpc::Service*>& services);
+// service (NOT_SERVING until SetServing(true)), reflection and `interceptors` (e.g. metrics).
+// INVALID_ARGUMENT if the address cannot be bound.
+absl::StatusOr<RunningServer> StartServer(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors = {});
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts later, so that
 // WaitForTerminationSignal can take them synchronously.

@@ -413,11 +413,20 @@ Projector::DeadLetters(std::string_view after, size_t limit) const {
 }
 
 absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Status() {
+  const store::ReadView view = store_->Snapshot();
+  ASSIGN_OR_RETURN(crm::admin::v1::GetProjectionStatusResponse out, ProgressIn(view));
+  ASSIGN_OR_RETURN(*out.mutable_checksum(), view.Checksum());
+  return out;
+}
+
+absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Progress() {
+  return ProgressIn(store_->Latest());
+}
+
+absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::ProgressIn(
+    const store::ReadView& view) {
   crm::admin::v1::GetProjectionStatusResponse out;
   out.set_projection(options_.name);
-  const store::ReadView view = store_->Snapshot();
-  ASSIGN_OR_RETURN(std::string checksum, view.Checksum());
-  out.set_checksum(checksum);
   std::vector<TopicPartition> partitions;
   {
     absl::MutexLock lock(&mu_);

@@ -101,6 +101,8 @@ class Projector {
 
   // Checksum, positions and counters, taken from one snapshot.
   absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Status();
+  // The same without the checksum (which reads the whole store): cheap enough for every scrape.
+  absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Progress();
 
   // The dead letters after the one stored under `after` (from the first when empty), at most
   // `limit`, in log order, each with the key it is stored under (a position for paging).
@@ -112,9 +114,14 @@ class Projector {
   absl::StatusOr<int64_t> Lag();
 
   const std::string& name() const { return options_.name; }
+  const store::ProjectionStore& store() const { return *store_; }
 
  private:
   using TopicPartition = std::pair<std::string, int32_t>;
+
+  // Positions and counters as `view` holds them, with the log's end offsets.
+  absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> ProgressIn(
+      const store::ReadView& view);
   struct Waiter {
     int64_t offset;
     std::string event_id;

@@ -265,6 +265,12 @@ ProjectionStore::~ProjectionStore() {
   delete db_;
 }
 
+std::optional<uint64_t> ProjectionStore::IntProperty(Cf cf, const std::string& name) const {
+  uint64_t value = 0;
+  if (!db_->GetIntProperty(Handle(cf), name, &value)) return std::nullopt;
+  return value;
+}
+
 absl::Status ProjectionStore::Commit(Batch& batch, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;

@@ -118,6 +118,10 @@ class ProjectionStore {
 
   const std::string& path() const { return path_; }
 
+  // A RocksDB integer property of one column family (e.g. "rocksdb.estimate-num-keys"), or
+  // nullopt if RocksDB does not know it.
+  std::optional<uint64_t> IntProperty(Cf cf, const std::string& name) const;
+
  private:
   friend class ReadView;
   ProjectionStore(std::string path, rocksdb::DB* db,

@@ -12,6 +12,7 @@
 #include "common/config/config.h"
 #include "common/grpc/admin_service.h"
 #include "common/grpc/server.h"
+#include "common/metrics/metrics.h"
 #include "services/analytics/analytics_service.h"
 #include "services/analytics/api/analytics_grpc.h"
 #include "services/contact/api/contact_grpc.h"
@@ -48,6 +49,18 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     spdlog::critical("cannot open the event log: {}", log.status().ToString());
     return 1;
   }
+  std::unique_ptr<metrics::Metrics> metrics;
+  if (!cfg.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<metrics::Metrics>> started =
+        metrics::Metrics::Start(cfg.metrics_listen);
+    if (!started.ok()) {
+      spdlog::critical("--metrics-listen/CRM_METRICS_LISTEN: {}",
+                       std::string(started.status().message()));
+      return 2;
+    }
+    metrics = std::move(*started);
+    *log = metrics->Meter(*std::move(log));
+  }
   if (cfg.log == "embedded") {
     spdlog::info("event log: embedded, durable under {}/log", cfg.data_dir);
   } else {
@@ -74,6 +87,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     if (cfg.rebuild) spdlog::info("contact projection: rebuilding from the start of the log");
     contact_grpc = std::make_unique<contact::ContactGrpc>(contact_service.get(), cfg.tenant);
     admin.Register(contact_service->projector());
+    if (metrics) metrics->AddProjector(contact_service->projector());
     services.push_back(contact_grpc.get());
   }
 
@@ -102,6 +116,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     interaction_grpc =
         std::make_unique<interaction::InteractionGrpc>(interaction_service.get(), cfg.tenant);
     admin.Register(interaction_service->projector());
+    if (metrics) metrics->AddProjector(interaction_service->projector());
     services.push_back(interaction_grpc.get());
   }
 
@@ -122,6 +137,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     }
     sales_grpc = std::make_unique<sales::SalesGrpc>(sales_service.get(), cfg.tenant);
     admin.Register(sales_service->projector());
+    if (metrics) metrics->AddProjector(sales_service->projector());
     services.push_back(sales_grpc.get());
   }
 
@@ -144,15 +160,24 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     analytics_grpc =
         std::make_unique<analytics::AnalyticsGrpc>(analytics_service.get(), cfg.tenant);
     admin.Register(analytics_service->projector());
+    if (metrics) metrics->AddProjector(analytics_service->projector());
     services.push_back(analytics_grpc.get());
   }
 
-  absl::StatusOr<grpcutil::RunningServer> server = grpcutil::StartServer(cfg.listen, services);
+  absl::StatusOr<grpcutil::RunningServer> server = grpcutil::StartServer(
+      cfg.listen, services,
+      metrics
+          ? metrics->ServerInterceptors()
+          : std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>{});
   if (!server.ok()) {
     spdlog::critical("--listen/CRM_LISTEN: {}", std::string(server.status().message()));
     return 2;
   }
   std::cout << "listening on " << server->address << std::endl;
+  if (metrics) {
+    std::cout << "metrics on " << metrics->address() << std::endl;
+    spdlog::info("Prometheus metrics on http://{}/metrics", metrics->address());
+  }
   spdlog::info("{} serving gRPC on {} (tenant {})", options.program, server->address, cfg.tenant);
 
   // Readiness: SERVING once every projection has caught up with the log as it was at start, and
@@ -217,6 +242,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   if (sales_service) sales_service->Stop();
   if (analytics_service) analytics_service->Stop();
   health.join();
+  metrics.reset();  // its scrapes read the projections, which go next
   if (absl::Status s = (*log)->Flush(absl::Seconds(10)); !s.ok()) {
     spdlog::warn("event log flush: {}", s.ToString());
   }

@@ -3,7 +3,8 @@
 // shutdown on SIGTERM/SIGINT. crm-node runs every service; crm-contact (and the later
 // per-service binaries) run one.
 //
-// Start-up prints "listening on HOST:PORT" as the first line on standard output. Health is
+// Start-up prints "listening on HOST:PORT" as the first line on standard output (then, with
+// --metrics-listen, "metrics on HOST:PORT"). Health is
 // NOT_SERVING until every projection has caught up with the log, and again whenever one cannot
 // reach the log or falls more than --ready-max-lag records behind it (checked every second).
 //

@@ -1,0 +1,395 @@
+#include "common/metrics/metrics.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace crm::metrics {
+namespace {
+
+// Latency buckets in seconds, from a cached read to a slow write.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+  return buckets;
+}
+
+const char* CodeName(grpc::StatusCode code) {
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i < static_cast<int>(std::size(kNames)) ? kNames[i] : "UNKNOWN";
+}
+
+prometheus::ClientMetric Value(std::vector<prometheus::ClientMetric::Label> labels, double v,
+                               prometheus::MetricType type) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  if (type == prometheus::MetricType::Counter) {
+    m.counter.value = v;
+  } else {
+    m.gauge.value = v;
+  }
+  return m;
+}
+
+// Fields of /proc/self/stat after the command name: utime and stime (clock ticks), vsize
+// (bytes), rss (pages) and starttime (ticks after boot).
+struct ProcStat {
+  double cpu_seconds = 0;
+  double virtual_bytes = 0;
+  double resident_bytes = 0;
+  double start_time_seconds = 0;
+};
+
+ProcStat ReadProcStat() {
+  ProcStat out;
+  std::ifstream in("/proc/self/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return out;
+  std::istringstream fields(stat.substr(close + 2));
+  std::vector<std::string> f((std::istream_iterator<std::string>(fields)),
+                             std::istream_iterator<std::string>());
+  // f[0] is field 3 (state): field n is f[n - 3].
+  if (f.size() < 22) return out;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  out.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+  out.virtual_bytes = std::stod(f[20]);
+  out.resident_bytes = std::stod(f[21]) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  // Boot time from /proc/stat's btime line.
+  std::ifstream boot("/proc/stat");
+  std::string line;
+  while (std::getline(boot, line)) {
+    if (line.rfind("btime ", 0) == 0) {
+      out.start_time_seconds = std::stod(line.substr(6)) + std::stod(f[19]) / ticks;
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// RPC counters and histograms, one pair per method and code, looked up once.
+class Metrics::Rpcs {
+ public:
+  explicit Rpcs(prometheus::Registry& registry)
+      : handled_(prometheus::BuildCounter()
+                     .Name("grpc_server_handled_total")
+                     .Help("gRPC calls answered, by method and status code")
+                     .Register(registry)),
+        seconds_(prometheus::BuildHistogram()
+                     .Name("grpc_server_handling_seconds")
+                     .Help("time from a call's arrival to its status, by method and status code")
+                     .Register(registry)) {}
+
+  void Record(absl::string_view full_method, grpc::StatusCode code, double seconds) {
+    const auto c = static_cast<size_t>(code);
+    if (c >= kCodes) return;
+    Entry entry;
+    {
+      absl::ReaderMutexLock lock(&mu_);  // the common case: a method and code seen before
+      const auto it = cache_.find(full_method);
+      if (it != cache_.end()) entry = it->second[c];
+    }
+    if (entry.handled == nullptr) {
+      absl::MutexLock lock(&mu_);
+      Entry& e = cache_[std::string(full_method)][c];
+      if (e.handled == nullptr) {
+        // "/package.Service/Method"
+        const size_t slash = full_method.rfind('/');
+        const prometheus::Labels labels = {
+            {"grpc_service", std::string(full_method.substr(1, slash == 0 ? 0 : slash - 1))},
+            {"grpc_method", std::string(full_method.substr(slash + 1))},
+            {"grpc_code", CodeName(code)}};
+        e = {&handled_.Add(labels), &seconds_.Add(labels, LatencyBuckets())};
+      }
+      entry = e;
+    }
+    entry.handled->Increment();
+    entry.seconds->Observe(seconds);
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>& handled_;
+  prometheus::Family<prometheus::Histogram>& seconds_;
+  static constexpr size_t kCodes = 17;  // grpc::StatusCode's values
+  struct Entry {
+    prometheus::Counter* handled = nullptr;
+    prometheus::Histogram* seconds = nullptr;
+  };
+  absl::Mutex mu_;
+  // Looked up by string_view without allocating.
+  absl::flat_hash_map<std::string, std::array<Entry, kCodes>> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+namespace {
+
+class RpcInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  RpcInterceptor(const char* method, std::shared_ptr<Metrics::Rpcs> rpcs)
+      : method_(method), rpcs_(std::move(rpcs)), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      rpcs_->Record(method_, methods->GetSendStatus().error_code(),
+                    absl::ToDoubleSeconds(absl::Now() - start_));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const char* const method_;
+  const std::shared_ptr<Metrics::Rpcs> rpcs_;
+  const absl::Time start_;
+};
+
+class RpcInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit RpcInterceptorFactory(std::shared_ptr<Metrics::Rpcs> rpcs) : rpcs_(std::move(rpcs)) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new RpcInterceptor(info->method(), rpcs_);
+  }
+
+ private:
+  const std::shared_ptr<Metrics::Rpcs> rpcs_;
+};
+
+}  // namespace
+
+// What is read when scraped: projections and the process.
+class Metrics::Scraped final : public prometheus::Collectable {
+ public:
+  void Add(projection::Projector* p) { projectors_.push_back(p); }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    using prometheus::MetricType;
+    auto family = [](std::string name, std::string help, MetricType type) {
+      return prometheus::MetricFamily{std::move(name), std::move(help), type, {}};
+    };
+    prometheus::MetricFamily lag =
+        family("crm_projection_lag_records", "records on the log a projection has not applied yet",
+               MetricType::Gauge);
+    prometheus::MetricFamily events =
+        family("crm_projection_events_total", "events a projection applied", MetricType::Counter);
+    prometheus::MetricFamily dead = family(
+        "crm_projection_dead_letters_total",
+        "records a projection set aside because they could not be decoded", MetricType::Counter);
+    prometheus::MetricFamily unknown =
+        family("crm_projection_unknown_events_total",
+               "events of a type this build does not know, skipped", MetricType::Counter);
+    prometheus::MetricFamily keys =
+        family("crm_store_estimated_keys",
+               "RocksDB's estimate of the keys in a store's column family", MetricType::Gauge);
+    prometheus::MetricFamily sst =
+        family("crm_store_sst_bytes", "bytes of a store's column family in table files on disk",
+               MetricType::Gauge);
+    prometheus::MetricFamily memtables =
+        family("crm_store_memtable_bytes", "bytes of a store's column family in memtables",
+               MetricType::Gauge);
+    for (projection::Projector* p : projectors_) {
+      auto progress = p->Progress();
+      if (progress.ok()) {
+        for (const auto& part : progress->partitions()) {
+          if (part.end_offset() < 0) continue;  // the log could not be reached
+          lag.metric.push_back(Value({{"projection", p->name()},
+                                      {"topic", part.topic()},
+                                      {"partition", std::to_string(part.partition())}},
+                                     static_cast<double>(part.end_offset() - part.next_offset()),
+                                     MetricType::Gauge));
+        }
+        events.metric.push_back(Value({{"projection", p->name()}},
+                                      static_cast<double>(progress->events_seen()),
+                                      MetricType::Counter));
+        dead.metric.push_back(Value({{"projection", p->name()}},
+                                    static_cast<double>(progress->dead_letters()),
+                                    MetricType::Counter));
+        unknown.metric.push_back(Value({{"projection", p->name()}},
+                                       static_cast<double>(progress->unknown_events()),
+                                       MetricType::Counter));
+      }
+      for (const auto& [cf, cf_name] :
+           {std::pair{store::Cf::kState, "state"}, std::pair{store::Cf::kIndex, "index"},
+            std::pair{store::Cf::kLog, "log"}}) {
+        for (auto& [out, property] : {std::pair{&keys, "rocksdb.estimate-num-keys"},
+                                      std::pair{&sst, "rocksdb.total-sst-files-size"},
+                                      std::pair{&memtables, "rocksdb.cur-size-all-mem-tables"}}) {
+          if (auto v = p->store().IntProperty(cf, property)) {
+            out->metric.push_back(Value({{"projection", p->name()}, {"cf", cf_name}},
+                                        static_cast<double>(*v), MetricType::Gauge));
+          }
+        }
+      }
+    }
+    const ProcStat stat = ReadProcStat();
+    double fds = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      ++fds;
+    }
+    std::vector<prometheus::MetricFamily> out = {lag, events, dead, unknown, keys, sst, memtables};
+    for (auto [name, help, type, value] :
+         {std::tuple{"process_cpu_seconds_total", "user and system CPU time", MetricType::Counter,
+                     stat.cpu_seconds},
+          std::tuple{"process_resident_memory_bytes", "resident memory", MetricType::Gauge,
+                     stat.resident_bytes},
+          std::tuple{"process_virtual_memory_bytes", "virtual memory", MetricType::Gauge,
+                     stat.virtual_bytes},
+          std::tuple{"process_open_fds", "open file descriptors", MetricType::Gauge, fds},
+          std::tuple{"process_start_time_seconds", "start time, seconds since the Unix epoch",
+                     MetricType::Gauge, stat.start_time_seconds}}) {
+      prometheus::MetricFamily f = family(name, help, type);
+      f.metric.push_back(Value({}, value, type));
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+ private:
+  std::vector<projection::Projector*> projectors_;
+};
+
+// The event log with its appends timed.
+class Metrics::MeteredLog final : public eventlog::EventLog {
+ public:
+  // Keeps `registry` alive: appends may complete after the Metrics object is gone.
+  MeteredLog(std::unique_ptr<eventlog::EventLog> log,
+             std::shared_ptr<prometheus::Registry> registry)
+      : log_(std::move(log)),
+        registry_(std::move(registry)),
+        seconds_(prometheus::BuildHistogram()
+                     .Name("crm_log_append_seconds")
+                     .Help("time from an append to its acknowledgement by the log, by topic")
+                     .Register(*registry_)),
+        errors_(prometheus::BuildCounter()
+                    .Name("crm_log_append_errors_total")
+                    .Help("appends the log refused or did not acknowledge, by topic")
+                    .Register(*registry_)) {}
+
+  void AppendRaw(std::string_view topic, std::string_view key, std::string_view value,
+                 eventlog::AppendCallback done) override {
+    std::pair<prometheus::Histogram*, prometheus::Counter*> metrics;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto [it, added] = topics_.try_emplace(std::string(topic));
+      if (added) {
+        const prometheus::Labels labels = {{"topic", std::string(topic)}};
+        it->second = {&seconds_.Add(labels, LatencyBuckets()), &errors_.Add(labels)};
+      }
+      metrics = it->second;
+    }
+    const absl::Time start = absl::Now();
+    log_->AppendRaw(
+        topic, key, value,
+        [metrics, start, done = std::move(done)](absl::StatusOr<eventlog::LogPosition> position) {
+          if (position.ok()) {
+            metrics.first->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+          } else {
+            metrics.second->Increment();
+          }
+          done(std::move(position));
+        });
+  }
+  absl::StatusOr<int32_t> PartitionCount(std::string_view topic) override {
+    return log_->PartitionCount(topic);
+  }
+  absl::StatusOr<int64_t> EndOffset(std::string_view topic, int32_t partition) override {
+    return log_->EndOffset(topic, partition);
+  }
+  absl::StatusOr<std::unique_ptr<eventlog::LogReader>> OpenReader(
+      std::vector<eventlog::PartitionStart> starts) override {
+    return log_->OpenReader(std::move(starts));
+  }
+  absl::Status Flush(absl::Duration timeout) override { return log_->Flush(timeout); }
+
+ private:
+  const std::unique_ptr<eventlog::EventLog> log_;
+  const std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Histogram>& seconds_;
+  prometheus::Family<prometheus::Counter>& errors_;
+  std::mutex mu_;
+  std::map<std::string, std::pair<prometheus::Histogram*, prometheus::Counter*>, std::less<>>
+      topics_;
+};
+
+absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", listen, "\" must be host:port, e.g. 0.0.0.0:9464"));
+  }
+  std::unique_ptr<Metrics> m(new Metrics());
+  m->registry_ = std::make_shared<prometheus::Registry>();
+  m->rpcs_ = std::make_shared<Rpcs>(*m->registry_);
+  m->scraped_ = std::make_shared<Scraped>();
+  try {
+    m->exposer_ = std::make_unique<prometheus::Exposer>(listen, 1);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot serve metrics on \"", listen, "\": ", e.what()));
+  }
+  const std::vector<int> ports = m->exposer_->GetListeningPorts();
+  if (ports.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot serve metrics on \"", listen, "\""));
+  }
+  m->exposer_->RegisterCollectable(m->registry_);
+  m->exposer_->RegisterCollectable(m->scraped_);
+  m->address_ = absl::StrCat(listen.substr(0, colon), ":", ports.front());
+  return m;
+}
+
+Metrics::~Metrics() { exposer_.reset(); }
+
+void Metrics::AddProjector(projection::Projector* projector) { scraped_->Add(projector); }
+
+std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+Metrics::ServerInterceptors() {
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> out;
+  out.push_back(std::make_unique<RpcInterceptorFactory>(rpcs_));
+  return out;
+}
+
+std::unique_ptr<eventlog::EventLog> Metrics::Meter(std::unique_ptr<eventlog::EventLog> log) {
+  return std::make_unique<MeteredLog>(std::move(log), registry_);
+}
+
+}  // namespace crm::metrics

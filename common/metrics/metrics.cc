@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -32,28 +33,6 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
       0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
   return buckets;
-}
-
-const char* CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i < static_cast<int>(std::size(kNames)) ? kNames[i] : "UNKNOWN";
 }
 
 prometheus::ClientMetric Value(std::vector<prometheus::ClientMetric::Label> labels, double v,
@@ -137,7 +116,7 @@ class Metrics::Rpcs {
         const prometheus::Labels labels = {
             {"grpc_service", std::string(full_method.substr(1, slash == 0 ? 0 : slash - 1))},
             {"grpc_method", std::string(full_method.substr(slash + 1))},
-            {"grpc_code", CodeName(code)}};
+            {"grpc_code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}};
         e = {&handled_.Add(labels), &seconds_.Add(labels, LatencyBuckets())};
       }
       entry = e;

@@ -6,6 +6,8 @@
 #include <iomanip>
 #include <iostream>
 
+#include "absl/status/status.h"
+
 namespace crm::ctl {
 
 void Client::Connect() {
@@ -50,26 +52,9 @@ void UsageError(const std::string& message) {
 }
 
 int Fail(const grpc::Status& s) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int code = static_cast<int>(s.error_code());
-  std::cerr << "crmctl: " << (code >= 0 && code <= 16 ? kNames[code] : "ERROR") << ": "
-            << s.error_message() << std::endl;
+  // gRPC's codes are absl's, one for one.
+  std::cerr << "crmctl: " << absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()))
+            << ": " << s.error_message() << std::endl;
   return 1;
 }
 

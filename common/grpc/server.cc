@@ -11,6 +11,7 @@ namespace crm::grpcutil {
 void RunningServer::SetServing(bool serving) {
   if (server && server->GetHealthCheckService() != nullptr) {
     server->GetHealthCheckService()->SetServingStatus(serving);
+    server->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
   }
 }
 

@@ -25,11 +25,17 @@ struct RunningServer {
   // host:port actually bound (the port is resolved when 0 was asked for).
   std::string address;
 
-  // Marks every service (and the overall "" service) SERVING or NOT_SERVING in grpc.health.v1.
+  // Marks every service (and the overall "" service) SERVING or NOT_SERVING in grpc.health.v1;
+  // kLivenessService stays SERVING.
   void SetServing(bool serving);
   // Stops accepting calls, lets in-flight calls finish until `grace`, then cancels the rest.
   void Shutdown(absl::Duration grace);
 };
+
+// The health service name that is SERVING while the process runs, whatever its readiness: what
+// a liveness probe asks for (a replica that is catching up is not ready, but must not be
+// restarted).
+inline constexpr char kLivenessService[] = "liveness";
 
 // Largest request the servers accept; larger ones fail with RESOURCE_EXHAUSTED.
 inline constexpr int kMaxRequestBytes = 4 * 1024 * 1024;

@@ -173,7 +173,8 @@ TEST_F(StorageTest, ADamagedLogRecordStopsTheRebuildThereAndSaysSo) {
   ASSERT_TRUE(WaitFor([&] {
     return node.Log().find("embedded log: a record") != std::string::npos;
   })) << node.Log();
-  EXPECT_EQ(HealthStatus(*channel), 2);  // NOT_SERVING
+  EXPECT_EQ(HealthStatus(*channel), 2);              // NOT_SERVING: not ready
+  EXPECT_EQ(HealthStatus(*channel, "liveness"), 1);  // but alive: no restart would help
 }
 
 TEST_F(StorageTest, ATruncatedProjectionCatchesUpFromTheLog) {

@@ -25,12 +25,18 @@ Server StartServer(const std::string& binary, std::vector<std::string> args,
   return s;
 }
 
-int HealthStatus(grpc::Channel& channel) {
-  // HealthCheckRequest{service: ""} encodes as no bytes; the response's field 1 is the status.
+int HealthStatus(grpc::Channel& channel, const std::string& service) {
+  // HealthCheckRequest{service} is field 1, a string (no bytes at all for ""); the response's
+  // field 1 is the status.
   grpc::GenericStub stub(channel.shared_from_this());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  grpc::ByteBuffer request(nullptr, 0);
+  std::string encoded;
+  if (!service.empty()) {
+    encoded = std::string(1, '\x0a') + static_cast<char>(service.size()) + service;
+  }
+  grpc::Slice encoded_slice(encoded);
+  grpc::ByteBuffer request(&encoded_slice, 1);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,

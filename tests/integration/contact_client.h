@@ -50,7 +50,8 @@ std::vector<std::string> KafkaServiceArgs(const std::string& data_dir, const std
                                           std::vector<std::string> extra = {});
 
 // grpc.health.v1.Health/Check for the overall server: 1 SERVING, 2 NOT_SERVING, -1 error.
-int HealthStatus(grpc::Channel& channel);
+// `service` ("" for the whole server; "liveness" is SERVING while the process answers).
+int HealthStatus(grpc::Channel& channel, const std::string& service = "");
 
 // The admin status of a projection ("contact" unless named), or an error status.
 grpc::Status ProjectionStatus(Server& server, crm::admin::v1::GetProjectionStatusResponse* out,

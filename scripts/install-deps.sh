@@ -11,7 +11,7 @@ packages=(
   librdkafka-dev librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev yamllint shellcheck python3-yaml
   clang-14 libclang-rt-14-dev
 )
 # Node.js and npm for buf (proto lint and `buf curl`); keep an existing installation.

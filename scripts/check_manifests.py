@@ -84,6 +84,8 @@ def main():
     config = by_kind.get("ConfigMap", [{}])[0].get("data", {})
     need(config.get("CRM_LOG") == "kafka", "the services do not use Kafka")
     need(config.get("CRM_METRICS_LISTEN", "").endswith(":9464"), "metrics are not served")
+    need(int(config.get("CRM_MAX_CONNECTION_AGE", "0")) > 0,
+         "connections are never recycled: load will not spread after a scale-up")
     need(by_kind.get("Secret"), "no Secret")
     need(by_kind.get("NetworkPolicy"), "no NetworkPolicy")
     for np in by_kind.get("NetworkPolicy", []):

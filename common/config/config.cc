@@ -76,6 +76,12 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
                  "host:port to serve Prometheus metrics on at /metrics (port 0 picks a free "
                  "port); off when empty")
       ->envname("CRM_METRICS_LISTEN");
+  app.add_option("--max-connection-age", c.max_connection_age_seconds,
+                 "seconds after which the server closes a client connection (calls in flight "
+                 "finish), so clients reconnect and load spreads over new replicas; 0: never")
+      ->envname("CRM_MAX_CONNECTION_AGE")
+      ->check(CLI::Range(0, 86400 * 30))
+      ->capture_default_str();
 }
 
 absl::Status Validate(const ServiceConfig& c) {

@@ -22,6 +22,8 @@
 //                                         variable takes them comma-separated)
 //   --metrics-listen / CRM_METRICS_LISTEN host:port of the Prometheus /metrics endpoint (off
 //                                         when empty, the default)
+//   --max-connection-age / CRM_MAX_CONNECTION_AGE  seconds after which a client connection is
+//                                         closed gracefully, so load spreads (0: never)
 //
 // Bad configuration fails fast at start-up with a sentence naming the setting.
 #pragma once
@@ -53,6 +55,7 @@ struct ServiceConfig {
   int64_t ready_max_lag = 1000;
   std::vector<std::string> kafka_properties;
   std::string metrics_listen;
+  int max_connection_age_seconds = 0;
 };
 
 // Registers the flags above on `app`, writing into `config` (whose values are the defaults).

@@ -40,13 +40,20 @@ inline constexpr char kLivenessService[] = "liveness";
 // Largest request the servers accept; larger ones fail with RESOURCE_EXHAUSTED.
 inline constexpr int kMaxRequestBytes = 4 * 1024 * 1024;
 
+struct ServerOptions {
+  // Wrap every call (e.g. metrics).
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // Connections are closed (gracefully: calls in flight finish) after this long, so that
+  // clients reconnect and load spreads over replicas added since. Infinite: never.
+  absl::Duration max_connection_age = absl::InfiniteDuration();
+};
+
 // Starts a server on `listen` (host:port; port 0 picks a free one) with `services`, the health
-// service (NOT_SERVING until SetServing(true)), reflection and `interceptors` (e.g. metrics).
-// INVALID_ARGUMENT if the address cannot be bound.
-absl::StatusOr<RunningServer> StartServer(
-    const std::string& listen, const std::vector<grpc::Service*>& services,
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors = {});
+// service (NOT_SERVING until SetServing(true)) and reflection. INVALID_ARGUMENT if the address
+// cannot be bound.
+absl::StatusOr<RunningServer> StartServer(const std::string& listen,
+                                          const std::vector<grpc::Service*>& services,
+                                          ServerOptions options = {});
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts later, so that
 // WaitForTerminationSignal can take them synchronously.

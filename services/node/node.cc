@@ -164,11 +164,13 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     services.push_back(analytics_grpc.get());
   }
 
-  absl::StatusOr<grpcutil::RunningServer> server = grpcutil::StartServer(
-      cfg.listen, services,
-      metrics
-          ? metrics->ServerInterceptors()
-          : std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>{});
+  grpcutil::ServerOptions server_options;
+  if (metrics) server_options.interceptors = metrics->ServerInterceptors();
+  if (cfg.max_connection_age_seconds > 0) {
+    server_options.max_connection_age = absl::Seconds(cfg.max_connection_age_seconds);
+  }
+  absl::StatusOr<grpcutil::RunningServer> server =
+      grpcutil::StartServer(cfg.listen, services, std::move(server_options));
   if (!server.ok()) {
     spdlog::critical("--listen/CRM_LISTEN: {}", std::string(server.status().message()));
     return 2;

@@ -244,6 +244,24 @@ TEST_F(NodeTest, SigtermExitsCleanly) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
+TEST_F(NodeTest, ConnectionsAreRecycledAfterMaxConnectionAge) {
+  Start({"--max-connection-age", "1"});
+  // A fresh channel: connected by a call, then closed by the server (GOAWAY) once a second
+  // old, with nothing in flight — the channel leaves READY by itself.
+  auto channel = grpc::CreateChannel(node_.addr, grpc::InsecureChannelCredentials());
+  ASSERT_EQ(HealthStatus(*channel), 1);
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  EXPECT_TRUE(channel->WaitForStateChange(
+      GRPC_CHANNEL_READY, std::chrono::system_clock::now() + std::chrono::seconds(20)));
+  EXPECT_EQ(HealthStatus(*channel), 1);  // and reconnects for the next call
+  Process bad(
+      BinaryPath("crm-node"),
+      {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("d6"), "--max-connection-age", "-5"}, {},
+      dir_.path());
+  EXPECT_NE(bad.Stop(0, absl::Seconds(10)), 0);
+  EXPECT_NE(bad.Log().find("--max-connection-age"), std::string::npos) << bad.Log();
+}
+
 TEST_F(NodeTest, BadConfigurationFailsFastNamingTheSetting) {
   Process bad(BinaryPath("crm-node"), {"--listen", "127.0.0.1:0", "--log", "bogus"}, {},
               dir_.path());

@@ -5,11 +5,8 @@
 #include <array>
 #include <exception>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/process/proc_stat.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
@@ -45,42 +43,6 @@ prometheus::ClientMetric Value(std::vector<prometheus::ClientMetric::Label> labe
     m.gauge.value = v;
   }
   return m;
-}
-
-// Fields of /proc/self/stat after the command name: utime and stime (clock ticks), vsize
-// (bytes), rss (pages) and starttime (ticks after boot).
-struct ProcStat {
-  double cpu_seconds = 0;
-  double virtual_bytes = 0;
-  double resident_bytes = 0;
-  double start_time_seconds = 0;
-};
-
-ProcStat ReadProcStat() {
-  ProcStat out;
-  std::ifstream in("/proc/self/stat");
-  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return out;
-  std::istringstream fields(stat.substr(close + 2));
-  std::vector<std::string> f((std::istream_iterator<std::string>(fields)),
-                             std::istream_iterator<std::string>());
-  // f[0] is field 3 (state): field n is f[n - 3].
-  if (f.size() < 22) return out;
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  out.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
-  out.virtual_bytes = std::stod(f[20]);
-  out.resident_bytes = std::stod(f[21]) * static_cast<double>(sysconf(_SC_PAGESIZE));
-  // Boot time from /proc/stat's btime line.
-  std::ifstream boot("/proc/stat");
-  std::string line;
-  while (std::getline(boot, line)) {
-    if (line.rfind("btime ", 0) == 0) {
-      out.start_time_seconds = std::stod(line.substr(6)) + std::stod(f[19]) / ticks;
-      break;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -238,7 +200,7 @@ class Metrics::Scraped final : public prometheus::Collectable {
         }
       }
     }
-    const ProcStat stat = ReadProcStat();
+    const process::ProcStat stat = process::ReadProcStat(getpid()).value_or(process::ProcStat{});
     double fds = 0;
     std::error_code ec;
     for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);

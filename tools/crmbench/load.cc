@@ -1,19 +1,16 @@
 #include "tools/crmbench/load.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <ctime>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <mutex>
-#include <sstream>
+#include <optional>
 #include <string>
 
 #include "absl/time/clock.h"
+#include "common/process/proc_stat.h"
 
 namespace crm::bench {
 
@@ -41,21 +38,11 @@ double OwnCpuSeconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
-// User plus system time of `pid` from /proc/PID/stat (fields 14 and 15, after the command name
-// in parentheses, which may itself hold spaces); 0 when it cannot be read.
+// User plus system time of `pid`; 0 when it cannot be read.
 double ProcessCpuSeconds(int pid) {
   if (pid <= 0) return 0;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string skip;
-  for (int field = 3; field < 14; ++field) fields >> skip;
-  double utime = 0;
-  double stime = 0;
-  fields >> utime >> stime;
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const std::optional<process::ProcStat> stat = process::ReadProcStat(pid);
+  return stat ? stat->cpu_seconds : 0;
 }
 
 struct CpuMark {

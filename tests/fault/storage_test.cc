@@ -40,6 +40,8 @@ class StorageTest : public ::testing::Test {
       ids.push_back(c.id());
     }
     for (const char* p : {"contact", "interaction", "sales", "analytics"}) {
+      // The other services' projections apply the contact events in the background.
+      EXPECT_TRUE(WaitCaughtUp(node, absl::Seconds(30), p)) << p;
       crm::admin::v1::GetProjectionStatusResponse status;
       EXPECT_TRUE(ProjectionStatus(node, &status, p).ok());
       (*checksums)[p] = status.checksum();

@@ -10,6 +10,8 @@
 //   --rebuild / CRM_REBUILD               wipe the projections and replay the log at start
 //   --shutdown-grace / CRM_SHUTDOWN_GRACE seconds in-flight calls get at shutdown
 //   --log-level / CRM_LOG_LEVEL           trace | debug | info | warn | error
+//   --log-format / CRM_LOG_FORMAT         text (for people) | json (one object per line, for
+//                                         log collectors)
 //   --sla-first-response / CRM_SLA_FIRST_RESPONSE  case first-response targets, "urgent=1h,..."
 //   --sla-resolution / CRM_SLA_RESOLUTION          case resolution targets, "urgent=8h,..."
 //   --model-refit-interval / CRM_MODEL_REFIT_INTERVAL  seconds between checks whether the
@@ -48,6 +50,7 @@ struct ServiceConfig {
   bool rebuild = false;
   int shutdown_grace_seconds = 10;
   std::string log_level = "info";
+  std::string log_format = "text";
   std::string sla_first_response;
   std::string sla_resolution;
   int model_refit_seconds = 300;
@@ -68,8 +71,9 @@ absl::Status Validate(const ServiceConfig& config);
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceConfig& config,
                                                                  const std::string& client_id);
 
-// Applies --log-level to the process logger (spdlog, on stderr).
-void ConfigureLogging(const ServiceConfig& config);
+// Applies --log-level and --log-format to the process logger (spdlog, on stderr); `service`
+// names the program in JSON records.
+void ConfigureLogging(const ServiceConfig& config, const std::string& service);
 
 // Parses argv into `config` and validates it; on error prints the reason and exits with 2.
 // Returns normally only with a valid configuration (or exits 0 for --help), after applying the

@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/contact_client.h"
 
 namespace crm::testing {
@@ -260,6 +262,34 @@ TEST_F(NodeTest, ConnectionsAreRecycledAfterMaxConnectionAge) {
       dir_.path());
   EXPECT_NE(bad.Stop(0, absl::Seconds(10)), 0);
   EXPECT_NE(bad.Log().find("--max-connection-age"), std::string::npos) << bad.Log();
+}
+
+TEST_F(NodeTest, JsonLogsAreOneObjectPerLine) {
+  // A quote in the data directory's name, which the start-up log line quotes back.
+  const std::string data = dir_.Sub("da\"ta");
+  Server node = StartServer("crm-node",
+                            {"--listen", "127.0.0.1:0", "--data-dir", data, "--log-format", "json"},
+                            dir_.path());
+  ASSERT_FALSE(node.addr.empty());
+  ASSERT_EQ(node.process->Stop(SIGTERM), 0);
+  int records = 0;
+  bool quoted = false;
+  for (absl::string_view line : absl::StrSplit(node.process->Log(), '\n', absl::SkipEmpty())) {
+    const nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(record.is_object()) << line;
+    EXPECT_EQ(record["service"], "crm-node") << line;
+    EXPECT_EQ(record["tenant"], "default") << line;
+    EXPECT_TRUE(record["level"].is_string() && record["time"].is_string()) << line;
+    quoted = quoted || record["message"].get<std::string>().find(data) != std::string::npos;
+    ++records;
+  }
+  EXPECT_GE(records, 3);  // start, serving, stop at least
+  EXPECT_TRUE(quoted) << "no record names " << data;
+  Process bad(BinaryPath("crm-node"),
+              {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("d7"), "--log-format", "xml"}, {},
+              dir_.path());
+  EXPECT_EQ(bad.Stop(0, absl::Seconds(10)), 2 << 8);
+  EXPECT_NE(bad.Log().find("--log-format"), std::string::npos) << bad.Log();
 }
 
 TEST_F(NodeTest, BadConfigurationFailsFastNamingTheSetting) {

@@ -253,6 +253,7 @@ TEST_F(AnalyticsTest, OrdersShowInThe360AndMetricsAcrossMergesFitsAndRebuild) {
   node_.process->Stop(SIGKILL);  // no warning: what was applied is on disk
   StartNode();
   EXPECT_EQ(MetricsOnce(*analytics_, ann.id(), 3).probability_alive(), m.probability_alive());
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(20), "analytics"));
   ASSERT_TRUE(ProjectionStatus(node_, &after, "analytics").ok());
   EXPECT_EQ(after.checksum(), before.checksum());
   ASSERT_EQ(node_.process->Stop(SIGTERM), 0);

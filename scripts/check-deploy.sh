@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Checks deploy/: renders every kustomize overlay with `kubectl kustomize`, checks the rendered
-# objects for what matters to run the CRM safely (scripts/check_manifests.py), and lints every
-# YAML file (yamllint) and shell script (shellcheck). Exits 77 (ctest: skipped) when kubectl,
+# Checks deploy/: renders every kustomize overlay with `kubectl kustomize`, validates the
+# rendered objects against the Kubernetes, Strimzi and Prometheus-operator schemas
+# (scripts/validate_manifests.mjs, schemas from npm), checks them for what matters to run the CRM
+# safely (scripts/check_manifests.py), and lints every YAML file (yamllint) and shell script
+# (shellcheck). Exits 77 (ctest: skipped) when kubectl,
 # which Debian does not package, is not installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,8 @@ trap 'rm -rf "$out"' EXIT
 for overlay in deploy/k8s/overlays/*/; do
   name=$(basename "$overlay")
   kubectl kustomize "$overlay" > "$out/$name.yaml"
+  python3 -c 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(sys.stdin)), sys.stdout)' \
+    < "$out/$name.yaml" | node scripts/validate_manifests.mjs "$name"
   python3 scripts/check_manifests.py "$name" "$out/$name.yaml"
 done
 yamllint -c .yamllint deploy/

@@ -35,8 +35,10 @@ if ((${#missing[@]} > 0)); then
     "${missing[@]}"
 fi
 
-if [[ ! -x node_modules/.bin/buf ]]; then
-  echo "install-deps: installing buf from npm"
+if [[ ! -x node_modules/.bin/buf || ! -d node_modules/kubernetes-models ||
+  ! -d node_modules/@kubernetes-models/strimzi-kafka-operator ||
+  ! -d node_modules/@kubernetes-models/prometheus-operator ]]; then
+  echo "install-deps: installing buf and the Kubernetes schemas from npm"
   # The exact version is pinned in package.json; npm install (not ci) tolerates a lock file that
   # lists only the platform packages the last machine saw.
   npm install --no-audit --no-fund --loglevel=error

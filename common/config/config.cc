@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/eventlog/embedded_event_log.h"
 #include "common/eventlog/kafka_event_log.h"
+#include "common/logging/log_context.h"
 #include "common/status/status_macros.h"
 #include "common/store/memory.h"
 
@@ -89,6 +90,15 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
       ->envname("CRM_MAX_CONNECTION_AGE")
       ->check(CLI::Range(0, 86400 * 30))
       ->capture_default_str();
+  app.add_option("--backup-dir", c.backup_dir,
+                 "directory checkpoints (crmctl admin checkpoint) are written under; default "
+                 "<data-dir>/backups")
+      ->envname("CRM_BACKUP_DIR");
+  app.add_option("--restore-from", c.restore_from,
+                 "a checkpoint directory to restore before starting: each projection it holds "
+                 "(and the embedded log) replaces the one in the data directory, once per "
+                 "checkpoint; projections then catch up from the log")
+      ->envname("CRM_RESTORE_FROM");
 }
 
 absl::Status Validate(const ServiceConfig& c) {
@@ -138,6 +148,11 @@ absl::Status Validate(const ServiceConfig& c) {
   if (c.shutdown_grace_seconds < 0 || c.shutdown_grace_seconds > 3600) {
     return absl::InvalidArgumentError("--shutdown-grace/CRM_SHUTDOWN_GRACE must be 0 to 3600");
   }
+  if (c.rebuild && !c.restore_from.empty()) {
+    return absl::InvalidArgumentError(
+        "--rebuild/CRM_REBUILD and --restore-from/CRM_RESTORE_FROM exclude each other: a "
+        "rebuild would empty what the restore brings back");
+  }
   if (c.log_format != "text" && c.log_format != "json") {
     return absl::InvalidArgumentError(
         absl::StrCat("--log-format/CRM_LOG_FORMAT \"", c.log_format, "\" must be text or json"));
@@ -147,6 +162,11 @@ absl::Status Validate(const ServiceConfig& c) {
                                                    "\" must be trace, debug, info, warn or error"));
   }
   return absl::OkStatus();
+}
+
+std::string BackupDir(const ServiceConfig& c) {
+  if (!c.backup_dir.empty()) return c.backup_dir;
+  return (std::filesystem::path(c.data_dir) / "backups").string();
 }
 
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceConfig& c,
@@ -177,27 +197,73 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceCo
 
 namespace {
 
+// Appends `text` to `dest` as the inside of a JSON string.
+void AppendJsonEscaped(std::string_view text, spdlog::memory_buf_t& dest) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      dest.push_back('\\');
+      dest.push_back(ch);
+    } else if (c < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (const char e : {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]}) dest.push_back(e);
+    } else {
+      dest.push_back(ch);
+    }
+  }
+}
+
+void Append(std::string_view text, spdlog::memory_buf_t& dest) {
+  dest.append(text.data(), text.data() + text.size());
+}
+
 // spdlog's %* in the JSON pattern: the message as the inside of a JSON string.
 class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    for (const char ch : msg.payload) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (c == '"' || c == '\\') {
-        dest.push_back('\\');
-        dest.push_back(ch);
-      } else if (c < 0x20) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        for (const char e : {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]}) dest.push_back(e);
-      } else {
-        dest.push_back(ch);
-      }
-    }
+    AppendJsonEscaped(std::string_view(msg.payload.data(), msg.payload.size()), dest);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<JsonEscapedMessage>();
   }
+};
+
+// spdlog's %& : the thread's request and correlation ids (logging::ScopedLogContext), as JSON
+// fields (`json`) or in brackets; nothing when there are none.
+class LogContextFields final : public spdlog::custom_flag_formatter {
+ public:
+  explicit LogContextFields(bool json) : json_(json) {}
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const logging::LogContext& context = logging::CurrentLogContext();
+    bool first = true;
+    for (const auto& [name, value] :
+         {std::pair<std::string_view, const std::string&>{"request_id", context.request_id},
+          {"correlation_id", context.correlation_id}}) {
+      if (value.empty()) continue;
+      if (json_) {
+        Append(",\"", dest);
+        Append(name, dest);
+        Append("\":\"", dest);
+        AppendJsonEscaped(value, dest);
+        Append("\"", dest);
+      } else {
+        Append(first ? " [" : " ", dest);
+        Append(name, dest);
+        Append("=", dest);
+        Append(value, dest);
+      }
+      first = false;
+    }
+    if (!json_ && !first) Append("]", dest);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<LogContextFields>(json_);
+  }
+
+ private:
+  const bool json_;
 };
 
 }  // namespace
@@ -209,12 +275,18 @@ void ConfigureLogging(const ServiceConfig& c, const std::string& service) {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
     // The service and tenant are fixed per process; tenants are [a-z0-9-] and service names
     // ours, so neither needs escaping.
-    formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
-        absl::StrCat(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":")", service,
-                     R"(","tenant":")", c.tenant, R"(","thread":%t,"message":"%*"})"));
+    formatter->add_flag<JsonEscapedMessage>('*');
+    formatter->add_flag<LogContextFields>('&', /*json=*/true)
+        .set_pattern(absl::StrCat(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":")",
+                                  service, R"(","tenant":")", c.tenant,
+                                  R"(","thread":%t,"message":"%*"%&})"));
     logger->set_formatter(std::move(formatter));
   } else {
     logger = spdlog::stderr_color_mt("crm");
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<LogContextFields>('&', /*json=*/false)
+        .set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v%&");
+    logger->set_formatter(std::move(formatter));
   }
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(c.log_level));

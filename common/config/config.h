@@ -26,6 +26,10 @@
 //                                         when empty, the default)
 //   --max-connection-age / CRM_MAX_CONNECTION_AGE  seconds after which a client connection is
 //                                         closed gracefully, so load spreads (0: never)
+//   --backup-dir / CRM_BACKUP_DIR         where checkpoints are written (<data-dir>/backups)
+//   --restore-from / CRM_RESTORE_FROM     a checkpoint to restore at start, once
+//
+// docs/configuration.md is the reference for operators; a test keeps it complete.
 //
 // Bad configuration fails fast at start-up with a sentence naming the setting.
 #pragma once
@@ -59,7 +63,12 @@ struct ServiceConfig {
   std::vector<std::string> kafka_properties;
   std::string metrics_listen;
   int max_connection_age_seconds = 0;
+  std::string backup_dir;  // empty: <data-dir>/backups
+  std::string restore_from;
 };
+
+// Where checkpoints go: --backup-dir, or <data-dir>/backups.
+std::string BackupDir(const ServiceConfig& config);
 
 // Registers the flags above on `app`, writing into `config` (whose values are the defaults).
 void AddServiceFlags(CLI::App& app, ServiceConfig& config);

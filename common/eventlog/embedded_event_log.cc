@@ -7,6 +7,7 @@
 #include "common/status/status_macros.h"
 #include "common/store/memory.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace crm::eventlog {
@@ -255,6 +256,13 @@ absl::StatusOr<std::unique_ptr<LogReader>> EmbeddedEventLog::OpenReader(
     next[{std::move(s.topic), s.partition}] = s.offset;
   }
   return std::make_unique<Reader>(this, std::move(next));
+}
+
+absl::Status EmbeddedEventLog::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir), absl::StrCat("checkpoint to ", dir));
 }
 
 absl::Status EmbeddedEventLog::Flush(absl::Duration timeout) {

@@ -47,6 +47,8 @@ class EmbeddedEventLog final : public EventLog {
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
       std::vector<PartitionStart> starts) override;
   absl::Status Flush(absl::Duration timeout) override;
+  // A RocksDB checkpoint of the durable records (what every append acknowledged so far holds).
+  absl::Status Checkpoint(const std::string& dir) override;
 
   // Returns the partition `key` maps to for a topic of `partitions` partitions.
   static int32_t PartitionFor(std::string_view key, int32_t partitions);

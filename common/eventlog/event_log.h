@@ -97,6 +97,10 @@ class EventLog {
 
   // Waits until every append issued so far has completed, up to `timeout`.
   virtual absl::Status Flush(absl::Duration timeout) = 0;
+
+  // Writes a consistent copy of the log to `dir` (which must not exist), for a log this process
+  // owns. UNIMPLEMENTED for a log kept elsewhere (Kafka is backed up by its own means).
+  virtual absl::Status Checkpoint(const std::string& dir);
 };
 
 // Appends and blocks until the record is durable. For tools and tests; services use Append.

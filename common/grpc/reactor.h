@@ -14,7 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/grpc/request_log.h"
 #include "common/grpc/status.h"
+#include "common/projection/call_context.h"
 
 namespace crm::grpcutil {
 
@@ -38,6 +40,17 @@ std::function<void(absl::StatusOr<T>)> FinishWith(grpc::ServerUnaryReactor* reac
 // stops waiting for its projection.
 inline absl::Time CallDeadline(grpc::CallbackServerContext* context, absl::Duration max_wait) {
   return std::min(absl::FromChrono(context->deadline()), absl::Now() + max_wait);
+}
+
+// What a service call carries to the application layer: the process's tenant, the deadline
+// (CallDeadline) and the caller's correlation id.
+inline projection::CallContext MakeCallContext(grpc::CallbackServerContext* context,
+                                               const std::string& tenant, absl::Duration max_wait) {
+  projection::CallContext ctx;
+  ctx.tenant = tenant;
+  ctx.deadline = CallDeadline(context, max_wait);
+  ctx.correlation_id = CorrelationIdOf(*context);
+  return ctx;
 }
 
 }  // namespace crm::grpcutil

@@ -281,6 +281,7 @@ class Metrics::MeteredLog final : public eventlog::EventLog {
     return log_->OpenReader(std::move(starts));
   }
   absl::Status Flush(absl::Duration timeout) override { return log_->Flush(timeout); }
+  absl::Status Checkpoint(const std::string& dir) override { return log_->Checkpoint(dir); }
 
  private:
   const std::unique_ptr<eventlog::EventLog> log_;

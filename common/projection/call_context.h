@@ -20,6 +20,9 @@ struct CallContext {
   std::string actor;
   // When the caller stops waiting.
   absl::Time deadline = absl::InfiniteFuture();
+  // The caller's correlation id (x-correlation-id), recorded on the events a command appends;
+  // empty: the first event's id.
+  std::string correlation_id = {};
 };
 
 // A write's answer: called exactly once, on a thread of the log or the projector.

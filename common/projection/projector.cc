@@ -57,6 +57,7 @@ std::string DeadLetter(std::string_view topic, int32_t partition, int64_t offset
   PutBigEndian(k, static_cast<uint64_t>(offset), 8);
   return k;
 }
+std::string Rebuilding() { return "r/rebuilding"; }
 }  // namespace keys
 
 namespace {
@@ -111,17 +112,26 @@ absl::Status Projector::Start() {
     }
     for (int32_t p = 0; p < *partitions; ++p) {
       ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                       store_->Get(Cf::kLog, keys::Position(topic, p)));
+                       store_->Unchecked().Get(Cf::kLog, keys::Position(topic, p)));
       const int64_t offset = stored ? DecodeInt64(*stored) : 0;
       starts.push_back({topic, p, offset});
       next[{topic, p}] = offset;
     }
   }
   ASSIGN_OR_RETURN(reader_, log_->OpenReader(std::move(starts)));
+  ASSIGN_OR_RETURN(std::optional<std::string> rebuilding,
+                   store_->Unchecked().Get(Cf::kLog, keys::Rebuilding()));
+  if (rebuilding) {
+    spdlog::warn("projection {}: a rebuild was under way; continuing it", options_.name);
+    store_->SetUnavailable(
+        absl::StrCat("projection ", options_.name, " is being rebuilt from the log; retry later"));
+    rebuild_began_ = absl::Now();
+  }
   {
     absl::MutexLock lock(&mu_);
     next_ = std::move(next);
     started_ = true;
+    rebuilding_ = rebuilding.has_value();
   }
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
@@ -140,9 +150,28 @@ void Projector::Stop() {
 
 void Projector::Run() {
   for (;;) {
+    bool rebuild = false;
+    bool rebuilding = false;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
+      rebuild = rebuild_requested_;
+      rebuilding = rebuilding_;
+    }
+    if (rebuild) {
+      if (absl::Status s = BeginRebuild(); !s.ok()) {
+        spdlog::warn("projection {}: cannot begin the rebuild yet: {}", options_.name,
+                     s.ToString());
+        absl::MutexLock lock(&mu_);
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), kPollRetryDelay);
+        continue;
+      }
+      rebuilding = true;
+    }
+    if (rebuilding) {
+      if (absl::Status s = MaybeEndRebuild(); !s.ok()) {
+        spdlog::warn("projection {}: rebuild: {}", options_.name, s.ToString());
+      }
     }
     absl::StatusOr<std::vector<eventlog::LogRecord>> records =
         reader_->Poll(options_.max_batch, absl::Milliseconds(50));
@@ -165,6 +194,94 @@ void Projector::Run() {
     }
     NotifyWaiters(false);
   }
+}
+
+absl::Status Projector::RequestRebuild(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  if (!started_ || stopping_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("projection ", options_.name, " is not running"));
+  }
+  rebuild_requested_ = true;
+  auto emptied = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !rebuild_requested_ || stopping_;
+  };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&emptied), deadline)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("projection ", options_.name,
+                     " has not begun its rebuild yet (the log cannot be reached); it will"));
+  }
+  if (rebuild_requested_) return absl::UnavailableError("the service is shutting down");
+  return absl::OkStatus();
+}
+
+bool Projector::rebuilding() const {
+  absl::MutexLock lock(&mu_);
+  return rebuilding_;
+}
+
+absl::Status Projector::BeginRebuild() {
+  std::vector<eventlog::PartitionStart> starts;
+  std::map<TopicPartition, int64_t> next;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [tp, _] : next_) {
+      starts.push_back({tp.first, tp.second, 0});
+      next[tp] = 0;
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<eventlog::LogReader> reader,
+                   log_->OpenReader(std::move(starts)));
+  store_->SetUnavailable(
+      absl::StrCat("projection ", options_.name, " is being rebuilt from the log; retry later"));
+  if (absl::Status s = store_->Clear(keys::Rebuilding(), "1"); !s.ok()) {
+    spdlog::critical("projection {}: emptying the store failed: {}; stopping the process",
+                     options_.name, s.ToString());
+    std::abort();
+  }
+  reader_ = std::move(reader);
+  rebuild_target_.clear();
+  rebuild_began_ = absl::Now();
+  applier_->Committed();
+  {
+    absl::MutexLock lock(&mu_);
+    next_ = std::move(next);
+    rebuild_requested_ = false;
+    rebuilding_ = true;
+  }
+  spdlog::warn("projection {}: emptied; rebuilding from the start of the log", options_.name);
+  return absl::OkStatus();
+}
+
+absl::Status Projector::MaybeEndRebuild() {
+  std::map<TopicPartition, int64_t> next;
+  {
+    absl::MutexLock lock(&mu_);
+    next = next_;
+  }
+  if (rebuild_target_.empty()) {
+    std::map<TopicPartition, int64_t> target;
+    for (const auto& [tp, _] : next) {
+      ASSIGN_OR_RETURN(target[tp], log_->EndOffset(tp.first, tp.second));
+    }
+    rebuild_target_ = std::move(target);
+  }
+  for (const auto& [tp, end] : rebuild_target_) {
+    if (next[tp] < end) return absl::OkStatus();
+  }
+  store::ProjectionStore::Batch batch = store_->NewBatch();
+  batch.Delete(Cf::kLog, keys::Rebuilding());
+  RETURN_IF_ERROR(store_->Commit(batch, /*sync=*/true));
+  store_->SetAvailable();
+  applier_->Committed();
+  {
+    absl::MutexLock lock(&mu_);
+    rebuilding_ = false;
+  }
+  rebuild_target_.clear();
+  spdlog::info("projection {}: rebuilt from the log in {}", options_.name,
+               absl::FormatDuration(absl::Now() - rebuild_began_));
+  return absl::OkStatus();
 }
 
 absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& records) {
@@ -328,8 +445,9 @@ void Projector::WhenApplied(const eventlog::LogPosition& position, std::string e
 }
 
 absl::StatusOr<CommandOutcome> Projector::ReadOutcome(std::string_view event_id) const {
+  // Unchecked: an event applied during a rebuild has its outcome, which is whole.
   ASSIGN_OR_RETURN(std::optional<std::string> value,
-                   store_->Get(Cf::kIndex, keys::EventOutcome(event_id)));
+                   store_->Unchecked().Get(Cf::kIndex, keys::EventOutcome(event_id)));
   if (!value) {
     return absl::UnavailableError(absl::StrCat("projection ", options_.name,
                                                " has not applied event ", std::string(event_id)));
@@ -396,8 +514,8 @@ Projector::DeadLetters(std::string_view after, size_t limit) const {
   }
   std::vector<std::pair<std::string, crm::common::v1::DeadLetter>> out;
   absl::Status error;
-  RETURN_IF_ERROR(
-      store_->Scan(Cf::kLog, prefix, start, [&](std::string_view key, std::string_view value) {
+  RETURN_IF_ERROR(store_->Unchecked().Scan(
+      Cf::kLog, prefix, start, [&](std::string_view key, std::string_view value) {
         if (out.size() == limit) return false;
         crm::common::v1::DeadLetter dl;
         if (!dl.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -413,14 +531,14 @@ Projector::DeadLetters(std::string_view after, size_t limit) const {
 }
 
 absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Status() {
-  const store::ReadView view = store_->Snapshot();
+  const store::ReadView view = store_->UncheckedSnapshot();
   ASSIGN_OR_RETURN(crm::admin::v1::GetProjectionStatusResponse out, ProgressIn(view));
   ASSIGN_OR_RETURN(*out.mutable_checksum(), view.Checksum());
   return out;
 }
 
 absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::Progress() {
-  return ProgressIn(store_->Latest());
+  return ProgressIn(store_->Unchecked());
 }
 
 absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::ProgressIn(
@@ -441,7 +559,9 @@ absl::StatusOr<crm::admin::v1::GetProjectionStatusResponse> Projector::ProgressI
     p->set_next_offset(stored ? DecodeInt64(*stored) : 0);
     absl::StatusOr<int64_t> end = log_->EndOffset(tp.first, tp.second);
     p->set_end_offset(end.ok() ? *end : -1);
+    if (end.ok()) out.set_lag(out.lag() + std::max<int64_t>(0, *end - p->next_offset()));
   }
+  out.set_rebuilding(rebuilding());
   for (const auto& [name, field] : std::vector<
            std::pair<const char*, void (crm::admin::v1::GetProjectionStatusResponse::*)(int64_t)>>{
            {kEventsSeen, &crm::admin::v1::GetProjectionStatusResponse::set_events_seen},

@@ -14,6 +14,12 @@
 // any point loses nothing and applies nothing twice. Only after the commit are the waiters of
 // those positions told (read-your-writes for the command that appended them).
 //
+// Rebuild (RequestRebuild): the projector thread empties the store in place, marking it as
+// rebuilding in the same write, and replays the log from its start. Until it has caught up with
+// the log as it was when the rebuild began, the store answers reads with UNAVAILABLE (partial
+// state is never served as whole) while the projector's own bookkeeping stays readable; a
+// restart part way finds the mark and continues.
+//
 // Lifecycle: construct -> Start() -> Stop() (or destroy). Thread-safe.
 #pragma once
 
@@ -113,6 +119,14 @@ class Projector {
   // partitions. UNAVAILABLE if the log cannot be reached (what readiness is judged on).
   absl::StatusOr<int64_t> Lag();
 
+  // Asks the projector thread to rebuild the projection (see above) and waits until the store
+  // has been emptied, up to `deadline`. FAILED_PRECONDITION if the projector is not running,
+  // DEADLINE_EXCEEDED if the log could not be reached in time (the rebuild is then still
+  // requested and happens once it can).
+  absl::Status RequestRebuild(absl::Time deadline);
+  // True from the emptying of the store until the rebuild has caught up.
+  bool rebuilding() const;
+
   const std::string& name() const { return options_.name; }
   const store::ProjectionStore& store() const { return *store_; }
 
@@ -130,6 +144,11 @@ class Projector {
   };
 
   void Run();
+  // Opens a reader at the start of every partition, then empties the store. On failure nothing
+  // changed (a storage failure after the reader opened is fatal, as in ApplyBatch).
+  absl::Status BeginRebuild();
+  // Ends a rebuild once every partition has reached the end offsets the log had when it began.
+  absl::Status MaybeEndRebuild();
   // Applies `records` in one batch and commits. Returns a storage failure.
   absl::Status ApplyBatch(const std::vector<eventlog::LogRecord>& records);
   absl::Status ApplyOne(const eventlog::LogRecord& record, store::ProjectionStore::Batch& batch,
@@ -149,6 +168,11 @@ class Projector {
   std::map<TopicPartition, std::vector<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool rebuild_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool rebuilding_ ABSL_GUARDED_BY(mu_) = false;
+  // The end offsets a rebuild must reach; empty until taken. Projector thread only.
+  std::map<TopicPartition, int64_t> rebuild_target_;
+  absl::Time rebuild_began_;  // projector thread only
 };
 
 // Serialises `message` with deterministic map order, so equal messages give equal bytes: what
@@ -162,6 +186,8 @@ std::string RequestOutcome(std::string_view tenant, std::string_view request_id)
 std::string Position(std::string_view topic, int32_t partition);
 std::string Counter(std::string_view name);
 std::string DeadLetter(std::string_view topic, int32_t partition, int64_t offset);
+// Present (in kLog) while a rebuild has not caught up.
+std::string Rebuilding();
 }  // namespace keys
 
 }  // namespace crm::projection

@@ -12,6 +12,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 
 namespace crm::store {
 namespace {
@@ -78,12 +79,18 @@ rocksdb::ReadOptions IterationOptions(rocksdb::ReadOptions ro, std::string_view 
 
 }  // namespace
 
-ReadView::ReadView(const ProjectionStore* store, const rocksdb::Snapshot* snapshot)
-    : store_(store) {
+ReadView::ReadView(const ProjectionStore* store, const rocksdb::Snapshot* snapshot, bool checked)
+    : store_(store), checked_(checked) {
   if (snapshot != nullptr) {
     rocksdb::DB* db = store->db_;
     snapshot_.reset(snapshot, [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
   }
+}
+
+absl::Status ReadView::CheckAvailable() const {
+  if (!checked_ || store_->available()) return absl::OkStatus();
+  absl::MutexLock lock(&store_->reason_mu_);
+  return absl::UnavailableError(store_->reason_);
 }
 
 rocksdb::ReadOptions ReadView::Options() const {
@@ -93,6 +100,7 @@ rocksdb::ReadOptions ReadView::Options() const {
 }
 
 absl::StatusOr<std::optional<std::string>> ReadView::Get(Cf cf, std::string_view key) const {
+  RETURN_IF_ERROR(CheckAvailable());
   std::string value;
   const rocksdb::Status s = store_->db_->Get(Options(), store_->Handle(cf), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -102,6 +110,7 @@ absl::StatusOr<std::optional<std::string>> ReadView::Get(Cf cf, std::string_view
 
 absl::Status ReadView::Scan(Cf cf, std::string_view prefix, std::string_view start,
                             const ScanFn& fn) const {
+  RETURN_IF_ERROR(CheckAvailable());
   const rocksdb::ReadOptions ro = IterationOptions(Options(), prefix);
   std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(ro, store_->Handle(cf)));
   const std::string_view seek = start.empty() || start < prefix ? prefix : start;
@@ -115,6 +124,7 @@ absl::Status ReadView::Scan(Cf cf, std::string_view prefix, std::string_view sta
 
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>> ReadView::FindLastAtOrBefore(
     Cf cf, std::string_view prefix, std::string_view target) const {
+  RETURN_IF_ERROR(CheckAvailable());
   const rocksdb::ReadOptions ro = IterationOptions(Options(), prefix);
   std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(ro, store_->Handle(cf)));
   it->SeekForPrev(ToSlice(target));
@@ -126,6 +136,7 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> ReadView::Fin
 }
 
 absl::StatusOr<std::string> ReadView::Checksum() const {
+  RETURN_IF_ERROR(CheckAvailable());
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   for (Cf cf : {Cf::kState, Cf::kIndex}) {
@@ -269,6 +280,41 @@ std::optional<uint64_t> ProjectionStore::IntProperty(Cf cf, const std::string& n
   uint64_t value = 0;
   if (!db_->GetIntProperty(Handle(cf), name, &value)) return std::nullopt;
   return value;
+}
+
+void ProjectionStore::SetUnavailable(std::string reason) {
+  absl::MutexLock lock(&reason_mu_);
+  reason_ = std::move(reason);
+  unavailable_.store(true, std::memory_order_release);
+}
+
+void ProjectionStore::SetAvailable() { unavailable_.store(false, std::memory_order_release); }
+
+absl::Status ProjectionStore::Clear(std::string_view key, std::string_view value) {
+  rocksdb::WriteBatch wb;
+  for (Cf cf : {Cf::kState, Cf::kIndex, Cf::kLog}) {
+    rocksdb::ReadOptions ro;
+    ro.total_order_seek = true;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, Handle(cf)));
+    it->SeekToLast();
+    RETURN_IF_ERROR(FromRocks(it->status(), "find the last key"));
+    if (!it->Valid()) continue;
+    // Every key sorts before the last one with a NUL appended.
+    std::string end = it->key().ToString();
+    end.push_back('\0');
+    RETURN_IF_ERROR(FromRocks(wb.DeleteRange(Handle(cf), rocksdb::Slice(), end), "clear"));
+  }
+  RETURN_IF_ERROR(FromRocks(wb.Put(Handle(Cf::kLog), ToSlice(key), ToSlice(value)), "clear"));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Write(wo, &wb), "clear");
+}
+
+absl::Status ProjectionStore::Checkpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_, &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(dir), absl::StrCat("checkpoint to ", dir));
 }
 
 absl::Status ProjectionStore::Commit(Batch& batch, bool sync) {

@@ -20,6 +20,7 @@
 // thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 
@@ -40,7 +42,8 @@ using ScanFn = std::function<bool(std::string_view key, std::string_view value)>
 
 class ProjectionStore;
 
-// A consistent read view: either the latest state or a snapshot.
+// A consistent read view: either the latest state or a snapshot. A view taken while the store
+// is unavailable (SetUnavailable) answers every read with UNAVAILABLE, unless it is unchecked.
 class ReadView {
  public:
   // Returns the value at `key`, or nullopt if absent. INTERNAL on a storage error.
@@ -57,9 +60,12 @@ class ReadView {
 
  private:
   friend class ProjectionStore;
-  ReadView(const ProjectionStore* store, const rocksdb::Snapshot* snapshot);
+  ReadView(const ProjectionStore* store, const rocksdb::Snapshot* snapshot, bool checked);
   rocksdb::ReadOptions Options() const;
+  // UNAVAILABLE with the store's reason while it is unavailable and this view is checked.
+  absl::Status CheckAvailable() const;
   const ProjectionStore* store_;
+  const bool checked_;
   std::shared_ptr<const rocksdb::Snapshot> snapshot_;
 };
 
@@ -103,9 +109,29 @@ class ProjectionStore {
   absl::Status Commit(Batch& batch, bool sync = false);
 
   // The latest committed state.
-  ReadView Latest() const { return ReadView(this, nullptr); }
+  ReadView Latest() const { return ReadView(this, nullptr, /*checked=*/true); }
   // A snapshot: every read through it sees the same committed state.
-  ReadView Snapshot() const { return ReadView(this, db_->GetSnapshot()); }
+  ReadView Snapshot() const { return ReadView(this, db_->GetSnapshot(), /*checked=*/true); }
+  // The same, readable even while the store is unavailable: for the projector's own
+  // bookkeeping (positions, outcomes, status), which stays true during a rebuild.
+  ReadView Unchecked() const { return ReadView(this, nullptr, /*checked=*/false); }
+  ReadView UncheckedSnapshot() const {
+    return ReadView(this, db_->GetSnapshot(), /*checked=*/false);
+  }
+
+  // From now on checked reads fail with UNAVAILABLE and `reason` (a projection that is being
+  // rebuilt holds partial state, which must not be served as if it were whole).
+  void SetUnavailable(std::string reason);
+  void SetAvailable();
+  bool available() const { return !unavailable_.load(std::memory_order_acquire); }
+
+  // Empties the projection (every key of kState, kIndex and kLog; the layout stays) and writes
+  // `key` = `value` in kLog, in one atomic, synced write.
+  absl::Status Clear(std::string_view key, std::string_view value);
+
+  // Writes a consistent copy of the store to `dir` (which must not exist), hard-linking files
+  // where the file system allows. INTERNAL with RocksDB's reason if it cannot.
+  absl::Status Checkpoint(const std::string& dir) const;
 
   // Convenience for Latest().Get / Latest().Scan.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const {
@@ -132,6 +158,9 @@ class ProjectionStore {
   rocksdb::DB* db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
+  std::atomic<bool> unavailable_{false};
+  mutable absl::Mutex reason_mu_;
+  std::string reason_ ABSL_GUARDED_BY(reason_mu_);
 };
 
 }  // namespace crm::store

@@ -735,6 +735,7 @@ void AnalyticsService::CreateSegment(const CallContext& ctx, const av1::Segment&
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
+  cmd.correlation_id = ctx.correlation_id;
   cmd.request_id = request_id;
   cmd.command = "CreateSegment";
   cmd.aggregate_type = kSegmentAggregateType;
@@ -764,6 +765,7 @@ void AnalyticsService::DeleteSegment(const CallContext& ctx, const std::string& 
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
+  cmd.correlation_id = ctx.correlation_id;
   cmd.request_id = request_id;
   cmd.command = "DeleteSegment";
   cmd.aggregate_type = kSegmentAggregateType;
@@ -886,6 +888,7 @@ void AnalyticsService::FitModel(const CallContext& ctx, const std::string& curre
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
+  cmd.correlation_id = ctx.correlation_id;
   cmd.request_id = request_id;
   cmd.command = "FitModel";
   cmd.aggregate_type = kModelAggregateType;

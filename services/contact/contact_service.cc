@@ -82,6 +82,7 @@ void ContactService::Write(const CallContext& ctx, const std::string& command,
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
+  cmd.correlation_id = ctx.correlation_id;
   cmd.request_id = request_id;
   cmd.command = command;
   cmd.aggregate_type = aggregate_type;

@@ -58,6 +58,7 @@ void InteractionService::Write(const CallContext& ctx, const std::string& comman
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
+  cmd.correlation_id = ctx.correlation_id;
   cmd.request_id = request_id;
   cmd.command = command;
   cmd.deadline = ctx.deadline;
@@ -125,6 +126,7 @@ void InteractionService::WriteCase(
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
+  cmd.correlation_id = ctx.correlation_id;
   cmd.request_id = request_id;
   cmd.command = command;
   cmd.aggregate_type = kCaseAggregateType;
@@ -225,6 +227,7 @@ void InteractionService::WriteTask(
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
+  cmd.correlation_id = ctx.correlation_id;
   cmd.request_id = request_id;
   cmd.command = command;
   cmd.aggregate_type = kTaskAggregateType;

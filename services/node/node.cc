@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -11,8 +12,10 @@
 #include "absl/synchronization/mutex.h"
 #include "common/config/config.h"
 #include "common/grpc/admin_service.h"
+#include "common/grpc/request_log.h"
 #include "common/grpc/server.h"
 #include "common/metrics/metrics.h"
+#include "common/store/checkpoint.h"
 #include "services/analytics/analytics_service.h"
 #include "services/analytics/api/analytics_grpc.h"
 #include "services/contact/api/contact_grpc.h"
@@ -43,6 +46,25 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     spdlog::critical("--data-dir/CRM_DATA_DIR {}: {}", cfg.data_dir, ec.message());
     return 2;
   }
+  if (!cfg.restore_from.empty()) {
+    std::vector<std::string> parts;
+    if (options.contact) parts.push_back("contact");
+    if (options.interaction) parts.push_back("interaction");
+    if (options.sales) parts.push_back("sales");
+    if (options.analytics) parts.push_back("analytics");
+    if (cfg.log == "embedded") parts.push_back("log");
+    absl::StatusOr<std::vector<std::string>> restored =
+        store::RestoreCheckpoint(cfg.restore_from, cfg.data_dir, parts);
+    if (!restored.ok()) {
+      spdlog::critical("{}", std::string(restored.status().message()));
+      return absl::IsInvalidArgument(restored.status()) ? 2 : 1;
+    }
+    if (std::find(restored->begin(), restored->end(), "log") != restored->end()) {
+      spdlog::warn(
+          "the embedded log is back to the checkpoint: events appended after it was "
+          "taken are gone");
+    }
+  }
   absl::StatusOr<std::unique_ptr<eventlog::EventLog>> log =
       config::OpenEventLog(cfg, options.program);
   if (!log.ok()) {
@@ -67,7 +89,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     spdlog::info("event log: kafka at {}", cfg.kafka_brokers);
   }
 
-  grpcutil::AdminServiceImpl admin;
+  grpcutil::AdminServiceImpl admin(log->get(), config::BackupDir(cfg));
   std::vector<grpc::Service*> services = {&admin};
   std::unique_ptr<contact::ContactService> contact_service;
   std::unique_ptr<contact::ContactGrpc> contact_grpc;
@@ -166,6 +188,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
 
   grpcutil::ServerOptions server_options;
   if (metrics) server_options.interceptors = metrics->ServerInterceptors();
+  server_options.interceptors.push_back(grpcutil::RequestLogInterceptors());
   if (cfg.max_connection_age_seconds > 0) {
     server_options.max_connection_age = absl::Seconds(cfg.max_connection_age_seconds);
   }
@@ -214,6 +237,8 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
         if (!lag.ok()) {
           ready = absl::UnavailableError(absl::StrCat(
               p->name(), " projection cannot reach the log: ", lag.status().message()));
+        } else if (p->rebuilding()) {
+          ready = absl::UnavailableError(absl::StrCat(p->name(), " projection is rebuilding"));
         } else if (*lag > cfg.ready_max_lag) {
           ready = absl::UnavailableError(
               absl::StrCat(p->name(), " projection is ", *lag, " records behind the log"));

@@ -66,6 +66,7 @@ void SalesService::Write(const CallContext& ctx, const std::string& command, con
   projection::CommandWriter::Command cmd;
   cmd.tenant = ctx.tenant;
   cmd.actor = ctx.actor;
+  cmd.correlation_id = ctx.correlation_id;
   cmd.request_id = request_id;
   cmd.command = command;
   cmd.aggregate_type = std::is_same_v<T, Product>    ? kProductAggregateType

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/grpc/admin_service.h"
+#include "common/store/checkpoint.h"
 #include "services/analytics/api/validation.h"
 #include "services/contact/api/validation.h"
 #include "services/interaction/api/validation.h"
@@ -48,6 +50,10 @@ absl::Status DealChange(const Request& r) {
 template <typename Request>
 absl::Status OrderChange(const Request& r) {
   return crm::sales::ValidateOrderChange(r.id(), r.expected_version(), r.request_id());
+}
+
+absl::Status CheckpointName(const crm::admin::v1::CreateCheckpointRequest& r) {
+  return crm::store::ValidateCheckpointName(r.name());
 }
 
 // One per validated request type. Append new ones: a seed's first byte is its index here.
@@ -136,6 +142,8 @@ constexpr void (*kCheckers[])(const uint8_t*, size_t) = {
     &Check<av1::SuggestCampaignRequest, crm::analytics::ValidateSuggestCampaign>,
     &Check<av1::GetModelRequest, crm::analytics::ValidateGetModel>,
     &Check<av1::FitModelRequest, crm::analytics::ValidateFitModel>,
+    &Check<crm::admin::v1::ReadLogRequest, crm::grpcutil::ValidateReadLog>,
+    &Check<crm::admin::v1::CreateCheckpointRequest, CheckpointName>,
 };
 
 }  // namespace

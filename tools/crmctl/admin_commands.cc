@@ -1,10 +1,223 @@
 // crmctl admin ...: operator tools.
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <iomanip>
 #include <iostream>
 #include <memory>
+#include <thread>
 
+#include "crm/analytics/v1/events.pb.h"
+#include "crm/contact/v1/events.pb.h"
+#include "crm/interaction/v1/events.pb.h"
+#include "crm/sales/v1/events.pb.h"
 #include "tools/crmctl/cli.h"
 
 namespace crm::ctl {
+namespace {
+
+namespace av1 = crm::admin::v1;
+
+// Links every event schema into the generated pool, so payloads print as JSON (a static
+// library's unreferenced objects are left out).
+const bool kEventsLinked = crm::contact::v1::ContactCreated::descriptor() != nullptr &&
+                           crm::interaction::v1::InteractionLogged::descriptor() != nullptr &&
+                           crm::sales::v1::ProductCreated::descriptor() != nullptr &&
+                           crm::analytics::v1::ModelFitted::descriptor() != nullptr;
+
+// One log entry as a JSON line; a payload of a type this build does not know is shown raw.
+void PrintEntry(const av1::LogEntry& entry) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  if (google::protobuf::util::MessageToJsonString(entry, &out, options).ok()) {
+    std::cout << out << "\n";
+    return;
+  }
+  av1::LogEntry raw = entry;
+  raw.mutable_event()->clear_payload();
+  raw.set_error("payload of a type this crmctl does not know: " +
+                entry.event().payload().type_url());
+  (void)google::protobuf::util::MessageToJsonString(raw, &out, options);
+  std::cout << out << "\n";
+}
+
+void RegisterLog(CLI::App* admin, Client& client, int& exit_code) {
+  auto req = std::make_shared<av1::ReadLogRequest>();
+  auto partition = std::make_shared<int>(-1);
+  auto limit = std::make_shared<int64_t>(0);
+  auto follow = std::make_shared<bool>(false);
+  CLI::App* log = admin->add_subcommand(
+      "log", "the log decoded, one JSON object per record (as the server's process reads it)");
+  log->add_option("--topic", *req->mutable_topic(), "topic, e.g. crm.contact.v1")->required();
+  log->add_option("--partition", *partition, "only this partition (default: all)");
+  auto from = std::make_shared<int64_t>(0);
+  log->add_option("--from", *from, "first offset in each partition")->capture_default_str();
+  log->add_option("--aggregate", *req->mutable_aggregate_id(), "only this aggregate's records");
+  log->add_option("--type", *req->mutable_event_type(),
+                  "only events of this type, e.g. crm.contact.v1.ContactCreated");
+  log->add_option("--limit", *limit, "stop after this many records (default: no limit)");
+  log->add_flag("--follow,-f", *follow, "keep waiting for new records (until interrupted)");
+  log->callback([&client, &exit_code, req, partition, from, limit, follow] {
+    if (!kEventsLinked) return;
+    if (*partition >= 0) req->set_partition(*partition);
+    req->set_offset(*from);
+    int64_t printed = 0;
+    for (;;) {
+      if (*limit > 0)
+        req->set_max_records(static_cast<int32_t>(std::min<int64_t>(1000, *limit - printed)));
+      av1::ReadLogResponse out;
+      const grpc::Status s = client.admin().ReadLog(client.Context().get(), *req, &out);
+      if (!s.ok()) {
+        exit_code = Fail(s);
+        return;
+      }
+      for (const av1::LogEntry& entry : out.entries()) PrintEntry(entry);
+      std::cout << std::flush;
+      printed += out.entries_size();
+      req->set_page_token(out.next_page_token());
+      if (*limit > 0 && printed >= *limit) return;
+      if (out.at_end()) {
+        if (!*follow) return;
+        // Polling an idle log from the command line: a pause between calls, not synchronisation.
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    }
+  });
+}
+
+// Asks each --target (or the --addr process) for its projections.
+void RegisterProjections(CLI::App* admin, Client& client, int& exit_code) {
+  auto targets = std::make_shared<std::vector<std::string>>();
+  CLI::App* cmd = admin->add_subcommand(
+      "projections", "positions and lag of every projection of one or more processes");
+  cmd->add_option("--target", *targets,
+                  "host:port of a process to ask (repeatable; default: --addr)");
+  cmd->callback([&client, &exit_code, targets] {
+    std::vector<std::string> addrs = *targets;
+    if (addrs.empty()) addrs.push_back("");
+    if (!client.json()) {
+      std::cout << std::left << std::setw(22) << "TARGET" << std::setw(13) << "PROJECTION"
+                << std::right << std::setw(12) << "APPLIED" << std::setw(12) << "END"
+                << std::setw(10) << "LAG" << std::setw(8) << "DEAD"
+                << "  STATE\n";
+    }
+    for (const std::string& addr : addrs) {
+      std::unique_ptr<av1::AdminService::Stub> own;
+      av1::AdminService::Stub* stub = &client.admin();
+      if (!addr.empty()) {
+        own = av1::AdminService::NewStub(
+            grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+        stub = own.get();
+      }
+      const std::string shown = addr.empty() ? client.addr() : addr;
+      av1::ListProjectionsResponse out;
+      const grpc::Status s = stub->ListProjections(client.Context().get(), {}, &out);
+      if (!s.ok()) {
+        std::cerr << shown << ": ";
+        exit_code = Fail(s);
+        continue;
+      }
+      if (client.json()) {
+        std::string json;
+        google::protobuf::util::JsonPrintOptions options;
+        options.preserve_proto_field_names = true;
+        (void)google::protobuf::util::MessageToJsonString(out, &json, options);
+        std::cout << "{\"target\":\"" << shown << "\",\"status\":" << json << "}\n";
+        continue;
+      }
+      for (const av1::GetProjectionStatusResponse& p : out.projections()) {
+        int64_t applied = 0;
+        int64_t end = 0;
+        for (const auto& part : p.partitions()) {
+          applied += part.next_offset();
+          end += part.end_offset();
+        }
+        std::cout << std::left << std::setw(22) << shown << std::setw(13) << p.projection()
+                  << std::right << std::setw(12) << applied << std::setw(12) << end << std::setw(10)
+                  << p.lag() << std::setw(8) << p.dead_letters() << "  "
+                  << (p.rebuilding() ? "rebuilding" : "ok") << "\n";
+      }
+    }
+    std::cout << std::flush;
+  });
+}
+
+void RegisterRebuild(CLI::App* admin, Client& client, int& exit_code) {
+  auto req = std::make_shared<av1::RebuildProjectionRequest>();
+  auto wait = std::make_shared<bool>(false);
+  auto wait_seconds = std::make_shared<double>(3600);
+  CLI::App* cmd = admin->add_subcommand(
+      "rebuild",
+      "empty a projection and replay it from the log, in place (it refuses reads "
+      "and reports NOT_SERVING until caught up)");
+  cmd->add_option("--projection", *req->mutable_projection(), "projection name")->required();
+  cmd->add_flag("--wait", *wait, "wait until the rebuild has caught up");
+  cmd->add_option("--wait-timeout", *wait_seconds, "seconds --wait waits at most")
+      ->capture_default_str();
+  cmd->callback([&client, &exit_code, req, wait, wait_seconds] {
+    av1::RebuildProjectionResponse out;
+    grpc::Status s = client.admin().RebuildProjection(client.Context().get(), *req, &out);
+    if (!s.ok()) {
+      exit_code = Fail(s);
+      return;
+    }
+    av1::GetProjectionStatusResponse status = out.status();
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(static_cast<int64_t>(*wait_seconds * 1000));
+    while (*wait && status.rebuilding()) {
+      if (std::chrono::steady_clock::now() >= until) {
+        std::cerr << "crmctl: " << req->projection() << " is still rebuilding (" << status.lag()
+                  << " records to go)" << std::endl;
+        exit_code = 1;
+        return;
+      }
+      // Watching a long operation from the command line: a pause between polls.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      av1::GetProjectionStatusRequest get;
+      get.set_projection(req->projection());
+      s = client.admin().GetProjectionStatus(client.Context().get(), get, &status);
+      if (!s.ok()) {
+        exit_code = Fail(s);
+        return;
+      }
+    }
+    if (client.json()) {
+      PrintJson(status);
+      return;
+    }
+    PrintRow("projection", status.projection());
+    PrintRow("state", status.rebuilding() ? "rebuilding" : "caught up");
+    PrintRow("lag", std::to_string(status.lag()));
+    PrintRow("checksum", status.checksum());
+    std::cout << std::flush;
+  });
+}
+
+void RegisterCheckpoint(CLI::App* admin, Client& client, int& exit_code) {
+  auto req = std::make_shared<av1::CreateCheckpointRequest>();
+  CLI::App* cmd = admin->add_subcommand(
+      "checkpoint",
+      "copy the process's projections (and embedded log) to <backup dir>/NAME; "
+      "restore by starting it with --restore-from on that directory");
+  cmd->add_option("name", *req->mutable_name(), "checkpoint name (a-z, 0-9, . _ -)")->required();
+  cmd->callback([&client, &exit_code, req] {
+    Run<av1::CreateCheckpointResponse>(
+        client, exit_code,
+        [&](av1::CreateCheckpointResponse& out) {
+          return client.admin().CreateCheckpoint(client.Context().get(), *req, &out);
+        },
+        [&](const av1::CreateCheckpointResponse& out) {
+          PrintRow("path", out.path());
+          std::string parts;
+          for (const std::string& p : out.parts()) parts += (parts.empty() ? "" : ", ") + p;
+          PrintRow("holds", parts);
+          std::cout << std::flush;
+        });
+  });
+}
+
+}  // namespace
 
 void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code) {
   CLI::App* admin = app.add_subcommand("admin", "operator tools");
@@ -61,6 +274,11 @@ void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code) {
           std::cout << std::flush;
         });
   });
+
+  RegisterLog(admin, client, exit_code);
+  RegisterProjections(admin, client, exit_code);
+  RegisterRebuild(admin, client, exit_code);
+  RegisterCheckpoint(admin, client, exit_code);
 }
 
 }  // namespace crm::ctl

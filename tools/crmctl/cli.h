@@ -33,6 +33,8 @@ class Client {
   // A context with the --timeout deadline.
   std::unique_ptr<grpc::ClientContext> Context() const;
   bool json() const { return globals_.json; }
+  // The server address (--addr).
+  const std::string& addr() const { return globals_.addr; }
   // The channel, for services without a dedicated accessor.
   std::shared_ptr<grpc::Channel> channel();
 

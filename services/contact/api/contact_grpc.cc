@@ -33,10 +33,7 @@ std::optional<size_t> FillHits(std::vector<Hit<T>>& hits, const ValidSearch& sea
 }  // namespace
 
 CallContext ContactGrpc::Context(grpc::CallbackServerContext* context) const {
-  CallContext ctx;
-  ctx.tenant = tenant_;
-  ctx.deadline = grpcutil::CallDeadline(context, kMaxWait);
-  return ctx;
+  return grpcutil::MakeCallContext(context, tenant_, kMaxWait);
 }
 
 // --- Contacts ---------------------------------------------------------------------------------

@@ -16,10 +16,7 @@ constexpr absl::Duration kMaxWait = absl::Seconds(30);
 }  // namespace
 
 CallContext InteractionGrpc::Context(grpc::CallbackServerContext* context) const {
-  CallContext ctx;
-  ctx.tenant = tenant_;
-  ctx.deadline = grpcutil::CallDeadline(context, kMaxWait);
-  return ctx;
+  return grpcutil::MakeCallContext(context, tenant_, kMaxWait);
 }
 
 grpc::ServerUnaryReactor* InteractionGrpc::LogInteraction(grpc::CallbackServerContext* context,

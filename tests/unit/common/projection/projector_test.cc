@@ -5,7 +5,9 @@
 #include <google/protobuf/wrappers.pb.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "common/eventlog/embedded_event_log.h"
 #include "common/projection/command_writer.h"
@@ -20,14 +22,23 @@ using store::Cf;
 
 constexpr char kTopic[] = "crm.note.v1";
 
-// State: "n/<id>" -> "<version>:<text>".
+// State: "n/<id>" -> "<version>:<text>". Apply waits while the gate is closed, so a test can
+// hold the projector in the middle of its work.
 class NoteApplier : public EventApplier {
  public:
+  void SetGate(bool open) {
+    absl::MutexLock lock(&mu_);
+    open_ = open;
+  }
   bool Handles(std::string_view type) const override {
     return type == "google.protobuf.StringValue";
   }
   absl::StatusOr<absl::Status> Apply(const EventEnvelope& e,
                                      store::ProjectionStore::Batch& batch) override {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(&open_));
+    }
     auto current = batch.Get(Cf::kState, "n/" + e.aggregate_id());
     if (!current.ok()) return current.status();
     const int64_t version =
@@ -39,6 +50,10 @@ class NoteApplier : public EventApplier {
               std::to_string(e.aggregate_version()) + ":" + text.value());
     return absl::OkStatus();
   }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
 };
 
 EventEnvelope Note(const std::string& event_id, const std::string& id, int64_t expected,
@@ -66,12 +81,14 @@ class ProjectorTest : public ::testing::Test {
     OpenProjection();
   }
 
-  void OpenProjection() {
+  void OpenProjection(size_t max_batch = 512) {
     projector_.reset();
     store_.reset();
     store_ = std::move(*store::ProjectionStore::Open(dir_.Sub("projection")));
-    projector_ = std::make_unique<Projector>(ProjectorOptions{.name = "note", .topics = {kTopic}, .own_topic = kTopic},
-                                             log_.get(), store_.get(), &applier_);
+    projector_ = std::make_unique<Projector>(
+        ProjectorOptions{
+            .name = "note", .topics = {kTopic}, .own_topic = kTopic, .max_batch = max_batch},
+        log_.get(), store_.get(), &applier_);
     ASSERT_TRUE(projector_->Start().ok());
   }
 
@@ -198,6 +215,78 @@ TEST_F(ProjectorTest, RebuildFromTheLogGivesTheSameChecksum) {
   OpenProjection();
   ASSERT_TRUE(projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_EQ(Status().checksum(), before);
+}
+
+TEST_F(ProjectorTest, InPlaceRebuildRefusesReadsUntilCaughtUpThenMatches) {
+  for (int v = 0; v < 10; ++v) {
+    ASSERT_TRUE(AppendApplied(projection::Note("a" + std::to_string(v), "a", v, "x")).ok());
+  }
+  const auto before = Status();
+  applier_.SetGate(false);  // the replay stops at its first event
+  ASSERT_TRUE(projector_->RequestRebuild(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_TRUE(projector_->rebuilding());
+  const auto read = store_->Get(Cf::kState, "n/a");
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(read.status().message().find("note"), std::string::npos) << read.status();
+  // The projector's own bookkeeping stays readable: progress shows the rebuild.
+  const auto during = projector_->Progress();
+  ASSERT_TRUE(during.ok()) << during.status();
+  EXPECT_TRUE(during->rebuilding());
+  EXPECT_EQ(during->lag(), 10);
+  // A write made meanwhile is answered once the replay reaches it, with its real outcome.
+  auto pos = eventlog::AppendAndWait(*log_, kTopic, projection::Note("a10", "a", 10, "y"));
+  ASSERT_TRUE(pos.ok());
+  applier_.SetGate(true);
+  auto outcome = WaitApplied(*pos, "a10");
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->code(), 0);
+  ASSERT_TRUE(testing::WaitFor([&] { return !projector_->rebuilding(); }));
+  EXPECT_EQ(Note("a"), std::optional<std::string>("11:y"));
+  EXPECT_EQ(Status().events_seen(), 11);
+  EXPECT_EQ(before.events_seen(), 10);
+}
+
+TEST_F(ProjectorTest, RebuildGivesTheSameChecksumAndARestartPartWayContinuesIt) {
+  for (int v = 0; v < 10; ++v) {
+    ASSERT_TRUE(AppendApplied(projection::Note("a" + std::to_string(v), "a", v, "x")).ok());
+    ASSERT_TRUE(AppendApplied(projection::Note("b" + std::to_string(v), "b", 0, "race")).ok());
+  }
+  const std::string before = Status().checksum();
+  OpenProjection(/*max_batch=*/1);
+  ASSERT_TRUE(projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
+  applier_.SetGate(false);
+  ASSERT_TRUE(projector_->RequestRebuild(absl::Now() + absl::Seconds(10)).ok());
+  // Stop while the replay holds its first event, then let that one batch finish.
+  std::thread stop([&] { projector_->Stop(); });
+  ASSERT_TRUE(testing::WaitFor([&] {
+    // Once stopping, the projector refuses new waiters at once.
+    auto refused = std::make_shared<std::atomic<bool>>(false);
+    projector_->WhenApplied({kTopic, 0, 1 << 20}, "probe", absl::Now(),
+                            [refused](absl::StatusOr<CommandOutcome> o) {
+                              if (o.status().message().find("shutting down") != std::string::npos) {
+                                *refused = true;
+                              }
+                            });
+    return refused->load();
+  }));
+  applier_.SetGate(true);
+  stop.join();
+  ASSERT_TRUE(store_->Unchecked().Get(Cf::kLog, keys::Rebuilding())->has_value());
+  applier_.SetGate(false);
+  OpenProjection(/*max_batch=*/1);
+  EXPECT_TRUE(projector_->rebuilding());
+  EXPECT_EQ(store_->Get(Cf::kState, "n/a").status().code(), absl::StatusCode::kUnavailable);
+  applier_.SetGate(true);
+  ASSERT_TRUE(testing::WaitFor([&] { return !projector_->rebuilding(); }));
+  EXPECT_EQ(Status().checksum(), before);
+  EXPECT_EQ(Note("a"), std::optional<std::string>("10:x"));
+  EXPECT_FALSE(store_->Unchecked().Get(Cf::kLog, keys::Rebuilding())->has_value());
+}
+
+TEST_F(ProjectorTest, RebuildOfAStoppedProjectorIsRefused) {
+  projector_->Stop();
+  EXPECT_EQ(projector_->RequestRebuild(absl::Now() + absl::Seconds(1)).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(ProjectorTest, WaiterGetsDeadlineExceededWhenTheEventIsNotApplied) {

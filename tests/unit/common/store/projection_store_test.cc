@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "common/store/checkpoint.h"
 #include "tests/testing/testing.h"
 
 namespace crm::store {
@@ -159,6 +163,133 @@ TEST(ProjectionStoreBatch, ScanSeesCommittedAndPendingWritesMerged) {
                         })
                   .ok());
   EXPECT_EQ(seen, (std::vector<std::string>{"x/1=overwritten", "x/2=batch"}));
+}
+
+TEST(ProjectionStore, ClearEmptiesEverythingButTheLayoutAndWritesTheMark) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::OpenProjection(dir.Sub("p"), "notes/1", false);
+  auto batch = store->NewBatch();
+  for (Cf cf : {Cf::kState, Cf::kIndex, Cf::kLog}) {
+    batch.Put(cf, "a", "1");
+    batch.Put(cf, std::string("\xff\xff", 2), "2");  // keys at both ends
+  }
+  ASSERT_TRUE(store->Commit(batch).ok());
+  ASSERT_TRUE(store->Clear("mark", "1").ok());
+  for (Cf cf : {Cf::kState, Cf::kIndex, Cf::kLog}) {
+    int left = 0;
+    ASSERT_TRUE(store
+                    ->Scan(cf, "", "",
+                           [&](std::string_view k, std::string_view) {
+                             left += k == "mark" ? 0 : 1;
+                             return true;
+                           })
+                    .ok());
+    EXPECT_EQ(left, 0) << static_cast<int>(cf);
+  }
+  EXPECT_EQ(*store->Get(Cf::kLog, "mark"), std::optional<std::string>("1"));
+  // The layout stayed: reopening with it keeps the store.
+  store.reset();
+  store = *ProjectionStore::OpenProjection(dir.Sub("p"), "notes/1", false);
+  EXPECT_EQ(*store->Get(Cf::kLog, "mark"), std::optional<std::string>("1"));
+}
+
+TEST(ProjectionStore, AnUnavailableStoreRefusesCheckedReadsOnly) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto batch = store->NewBatch();
+  batch.Put(Cf::kState, "a", "1");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  store->SetUnavailable("projection p is being rebuilt");
+  EXPECT_FALSE(store->available());
+  for (const ReadView& view : {store->Latest(), store->Snapshot()}) {
+    const auto got = view.Get(Cf::kState, "a");
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(got.status().message(), "projection p is being rebuilt");
+    EXPECT_EQ(view.Scan(Cf::kState, "", "", [](auto, auto) { return true; }).code(),
+              absl::StatusCode::kUnavailable);
+    EXPECT_EQ(view.FindLastAtOrBefore(Cf::kState, "", "z").status().code(),
+              absl::StatusCode::kUnavailable);
+    EXPECT_EQ(view.Checksum().status().code(), absl::StatusCode::kUnavailable);
+  }
+  EXPECT_EQ(*store->Unchecked().Get(Cf::kState, "a"), std::optional<std::string>("1"));
+  EXPECT_TRUE(store->UncheckedSnapshot().Checksum().ok());
+  // Writes go on (the projector rebuilds through them).
+  auto more = store->NewBatch();
+  more.Put(Cf::kState, "b", "2");
+  ASSERT_TRUE(store->Commit(more).ok());
+  store->SetAvailable();
+  EXPECT_EQ(*store->Get(Cf::kState, "b"), std::optional<std::string>("2"));
+}
+
+TEST(Checkpoint, CopiesAStoreConsistentlyAndRestoresItOnce) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.Sub("data"));
+  auto store = *ProjectionStore::Open(dir.Sub("data/notes"));
+  auto batch = store->NewBatch();
+  batch.Put(Cf::kState, "a", "1");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  const std::string at_checkpoint = *store->Latest().Checksum();
+  std::vector<CheckpointPart> parts = {
+      {"notes", [&](const std::string& d) { return store->Checkpoint(d); }},
+      {"nothing", [](const std::string&) { return absl::OkStatus(); }}};
+  auto written = WriteCheckpoint(dir.Sub("backups"), "first", parts);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->path, dir.Sub("backups") + "/first");
+  EXPECT_EQ(written->parts, std::vector<std::string>{"notes"});  // "nothing" wrote nothing
+  EXPECT_EQ(WriteCheckpoint(dir.Sub("backups"), "first", parts).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  for (const char* bad : {"", "Upper", ".hidden", "a/b", "has space"}) {
+    const auto refused = WriteCheckpoint(dir.Sub("backups"), bad, parts);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(refused.status().message().find("name"), std::string::npos) << bad;
+  }
+  // A part that fails leaves nothing behind.
+  std::vector<CheckpointPart> failing = {
+      {"broken", [](const std::string&) { return absl::InternalError("disk on fire"); }}};
+  const auto failed = WriteCheckpoint(dir.Sub("backups"), "second", failing);
+  EXPECT_NE(failed.status().message().find("broken: disk on fire"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("backups/second")));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("backups/.second.partial")));
+
+  auto later = store->NewBatch();
+  later.Put(Cf::kState, "b", "2");
+  ASSERT_TRUE(store->Commit(later).ok());
+  store.reset();
+
+  auto restored = RestoreCheckpoint(written->path, dir.Sub("data"), {"notes", "log"});
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(*restored, std::vector<std::string>{"notes"});
+  store = *ProjectionStore::Open(dir.Sub("data/notes"));
+  EXPECT_EQ(*store->Latest().Checksum(), at_checkpoint);
+  auto after = store->NewBatch();
+  after.Put(Cf::kState, "c", "3");
+  ASSERT_TRUE(store->Commit(after).ok());
+  store.reset();
+  // Restoring the same checkpoint again (the setting left in place) changes nothing.
+  restored = RestoreCheckpoint(written->path, dir.Sub("data"), {"notes", "log"});
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_TRUE(restored->empty());
+  store = *ProjectionStore::Open(dir.Sub("data/notes"));
+  EXPECT_EQ(*store->Get(Cf::kState, "c"), std::optional<std::string>("3"));
+}
+
+TEST(Checkpoint, RestoreRefusesWhatIsNotACheckpointOrHoldsNothingOfUs) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.Sub("empty"));
+  auto refused = RestoreCheckpoint(dir.Sub("empty"), dir.Sub("data"), {"notes"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("--restore-from"), std::string::npos);
+  { std::ofstream(dir.Sub("empty/CHECKPOINT")) << "{not json"; }
+  refused = RestoreCheckpoint(dir.Sub("empty"), dir.Sub("data"), {"notes"});
+  EXPECT_NE(refused.status().message().find("damaged"), std::string::npos) << refused.status();
+  auto store = *ProjectionStore::Open(dir.Sub("src"));
+  auto written =
+      WriteCheckpoint(dir.Sub("backups"), "x",
+                      {{"sales", [&](const std::string& d) { return store->Checkpoint(d); }}});
+  ASSERT_TRUE(written.ok());
+  refused = RestoreCheckpoint(written->path, dir.Sub("data"), {"notes"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("holds: sales"), std::string::npos) << refused.status();
 }
 
 }  // namespace

@@ -1,0 +1,105 @@
+#include "common/grpc/request_log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/logging/log_context.h"
+
+namespace crm::grpcutil {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+// The first value of metadata `key`, usable or empty.
+template <typename Multimap>
+std::string Header(const Multimap& metadata, const char* key) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) return "";
+  return UsableId(std::string_view(it->second.data(), it->second.size()));
+}
+
+bool ServerSideFailure(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::DATA_LOSS:
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class RequestLogInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit RequestLogInterceptor(const char* method) : method_(method), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      const auto* metadata = methods->GetRecvInitialMetadata();
+      if (metadata != nullptr) {
+        request_id_ = Header(*metadata, kRequestIdHeader);
+        correlation_id_ = Header(*metadata, kCorrelationIdHeader);
+        if (correlation_id_.empty()) correlation_id_ = request_id_;
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const spdlog::level::level_enum level =
+          ServerSideFailure(status.error_code()) ? spdlog::level::warn : spdlog::level::debug;
+      if (spdlog::should_log(level)) {
+        logging::ScopedLogContext scope(request_id_, correlation_id_);
+        const std::string code =
+            absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+        spdlog::log(level, "rpc {} {} in {:.3f} ms{}{}", method_ == nullptr ? "?" : method_, code,
+                    absl::ToDoubleMilliseconds(absl::Now() - start_), status.ok() ? "" : ": ",
+                    status.error_message());
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const char* const method_;
+  const absl::Time start_;
+  std::string request_id_;
+  std::string correlation_id_;
+};
+
+class RequestLogInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new RequestLogInterceptor(info->method());
+  }
+};
+
+}  // namespace
+
+std::string UsableId(std::string_view value) {
+  if (value.empty() || value.size() > 128) return "";
+  const bool usable = std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_' || c == ':' || c == '/';
+  });
+  return usable ? std::string(value) : "";
+}
+
+std::string CorrelationIdOf(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  std::string id = Header(metadata, kCorrelationIdHeader);
+  return id.empty() ? Header(metadata, kRequestIdHeader) : id;
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RequestLogInterceptors() {
+  return std::make_unique<RequestLogInterceptorFactory>();
+}
+
+}  // namespace crm::grpcutil

@@ -1,0 +1,35 @@
+// Request logging: one record per gRPC call that ends, with the method, status code, time taken
+// and the caller's ids, so a failure in the logs can be traced to the request that met it.
+//
+// Callers identify a request with the metadata "x-request-id" and a chain of requests with
+// "x-correlation-id" (which commands also record on the events they append, see
+// CorrelationIdOf). Calls that fail on the server's side (INTERNAL, UNKNOWN, DATA_LOSS,
+// UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are logged at warn; every other call at
+// debug (--log-level debug shows them all).
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
+#include <string>
+
+namespace crm::grpcutil {
+
+// Metadata keys of the request and correlation ids.
+inline constexpr char kRequestIdHeader[] = "x-request-id";
+inline constexpr char kCorrelationIdHeader[] = "x-correlation-id";
+
+// The value of an id header when it is usable: 1 to 128 characters of A-Z, a-z, 0-9 and
+// ".-_:/"; otherwise empty. A tracing header that is wrong is ignored rather than failing the
+// call: tracing must never break a business request.
+std::string UsableId(std::string_view value);
+
+// The call's correlation id: x-correlation-id if usable, else x-request-id if usable, else empty
+// (a command then correlates its events by its first event's id).
+std::string CorrelationIdOf(const grpc::ServerContextBase& context);
+
+// Logs every call as above; install on every server.
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RequestLogInterceptors();
+
+}  // namespace crm::grpcutil

@@ -19,23 +19,39 @@ fi
 base=(libc6 libgcc-s1 libstdc++6 zlib1g)
 closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
   --no-replaces --no-enhances "${listed[@]}" "${base[@]}" | grep -v '^ ' | sed 's/:.*//' | sort -u)
+# Each library the binaries link, once, with the paths its package may list it under (Debian 12
+# merged /lib into /usr/lib; dpkg knows the path the package shipped).
+binaries=(crm-node crm-contact crm-interaction crm-sales crm-analytics crmctl)
+mapfile -t libs < <(for b in "${binaries[@]}"; do objdump -p "$bin_dir/$b"; done |
+  awk '/NEEDED/{print $2}' | sort -u)
+declare -A package_of
+candidates=()
+for lib in "${libs[@]}"; do
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found {print $NF; found = 1}')
+  [[ -z $path ]] && continue
+  candidates+=("$path" "$(readlink -f "$path")" "/usr$path" "${path#/usr}")
+done
+# One dpkg call for every path: "package:arch: path" for those it knows.
+while IFS= read -r line; do
+  package=${line%%:*}
+  file=${line##*: }
+  package_of[$(basename "$file")]=$package
+done < <(dpkg -S "${candidates[@]}" 2> /dev/null || true)
 missing=0
-for binary in crm-node crm-contact crm-interaction crm-sales crm-analytics crmctl; do
-  for lib in $(objdump -p "$bin_dir/$binary" | awk '/NEEDED/{print $2}'); do
-    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found {print $NF; found = 1}')
-    package=""
-    for candidate in "$path" "$(readlink -f "$path")" "/usr$path" "${path#/usr}"; do
-      package=$(dpkg -S "$candidate" 2> /dev/null | sed -n '1s/:.*//p') || true
-      [[ -n $package ]] && break
-    done
-    if [[ -z $package ]]; then
-      echo "check-image-libs: $binary links $lib, which no Debian package provides here" >&2
-      missing=1
-    elif ! grep -qx "$package" <<< "$closure"; then
-      echo "check-image-libs: $binary links $lib from $package, which deploy/Dockerfile does not install" >&2
-      missing=1
-    fi
+for lib in "${libs[@]}"; do
+  package=""
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found {print $NF; found = 1}')
+  for name in "$lib" "$(basename "$(readlink -f "${path:-/nonexistent}")")"; do
+    package=${package_of[$name]:-}
+    [[ -n $package ]] && break
   done
+  if [[ -z $package ]]; then
+    echo "check-image-libs: the binaries link $lib, which no Debian package provides here" >&2
+    missing=1
+  elif ! grep -qx "$package" <<< "$closure"; then
+    echo "check-image-libs: the binaries link $lib from $package, which deploy/Dockerfile does not install" >&2
+    missing=1
+  fi
 done
 [[ $missing -eq 0 ]] && echo "check-image-libs: the runtime image provides every library the binaries link"
 exit "$missing"

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the CRM needs to build and test on Debian 12, from Debian's packages and
 # npm. Idempotent: runs apt-get update once and installs only what is missing.
+#   install-deps.sh               build, test, lint and fuzz
+#   install-deps.sh --build-only  what compiling the binaries needs (the container image build)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+build_only=false
+if [[ ${1:-} == --build-only ]]; then build_only=true; fi
 
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -11,12 +15,15 @@ packages=(
   librdkafka-dev librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
-  libcurl4-openssl-dev yamllint shellcheck python3-yaml
-  clang-14 libclang-rt-14-dev
+  libcurl4-openssl-dev
 )
-# Node.js and npm for buf (proto lint and `buf curl`); keep an existing installation.
-if ! command -v npm > /dev/null 2>&1; then
-  packages+=(nodejs npm)
+if ! $build_only; then
+  packages+=(yamllint shellcheck python3-yaml clang-14 libclang-rt-14-dev)
+  # Node.js and npm for buf (proto lint and `buf curl`) and the Kubernetes schemas; keep an
+  # existing installation.
+  if ! command -v npm > /dev/null 2>&1; then
+    packages+=(nodejs npm)
+  fi
 fi
 
 missing=()
@@ -35,6 +42,7 @@ if ((${#missing[@]} > 0)); then
     "${missing[@]}"
 fi
 
+if $build_only; then exit 0; fi
 if [[ ! -x node_modules/.bin/buf || ! -d node_modules/kubernetes-models ||
   ! -d node_modules/@kubernetes-models/strimzi-kafka-operator ||
   ! -d node_modules/@kubernetes-models/prometheus-operator ]]; then

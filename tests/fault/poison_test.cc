@@ -97,7 +97,9 @@ TEST_F(PoisonTest, EveryServiceSetsPoisonAsideAppliesWhatItCanAndKeepsServing) {
   ASSERT_TRUE(CreateContact(contacts, "After", "Poison", "", &after).ok());
   Contact read;
   ASSERT_TRUE(GetContact(contacts, after.id(), &read).ok());
-  // The newer-schema event was applied: its unknown field skipped, the rest kept.
+  // The newer-schema event was applied: its unknown field skipped, the rest kept. (It may sit on
+  // another partition than the write above: wait until the projection has applied everything.)
+  ASSERT_TRUE(WaitCaughtUp(contacts));
   grpc::Status future_read = GetContact(contacts, future_id, &read);
   ASSERT_TRUE(future_read.ok()) << future_read.error_message();
   EXPECT_EQ(read.personal().family_name(), "Schema");

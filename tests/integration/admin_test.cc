@@ -22,9 +22,7 @@ const char* const kProjections[] = {"contact", "interaction", "sales", "analytic
 class AdminTest : public ::testing::Test {
  protected:
   void Start(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")};
-    args.insert(args.end(), extra.begin(), extra.end());
-    node_ = StartServer("crm-node", args, dir_.path());
+    node_ = testing::StartNode(dir_, std::move(extra));
     ASSERT_FALSE(node_.addr.empty());
   }
   void Stop() { ASSERT_EQ(node_.process->Stop(SIGTERM), 0) << node_.process->Log(); }

@@ -19,9 +19,7 @@ constexpr int64_t kJan2026 = 1767225600;
 class AnalyticsTest : public ::testing::Test {
  protected:
   void StartNode(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")};
-    args.insert(args.end(), extra.begin(), extra.end());
-    node_ = StartServer("crm-node", args, dir_.path());
+    node_ = testing::StartNode(dir_, std::move(extra));
     ASSERT_FALSE(node_.addr.empty());
     sales_ = sv1::SalesService::NewStub(node_.channel);
     analytics_ = av1::AnalyticsService::NewStub(node_.channel);

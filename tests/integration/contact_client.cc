@@ -111,6 +111,12 @@ void ExpectInvalid(const grpc::Status& status, const std::string& field) {
   EXPECT_EQ(status.error_message().rfind(field, 0), 0u) << status.error_message();
 }
 
+Server StartNode(const TempDir& dir, std::vector<std::string> extra) {
+  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir.Sub("data")};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return StartServer("crm-node", std::move(args), dir.path());
+}
+
 DevBroker StartDevBroker(const std::string& log_dir, std::vector<std::string> args) {
   DevBroker b;
   b.process = std::make_unique<Process>(BinaryPath("crm-devbroker"), std::move(args),

@@ -32,6 +32,10 @@ struct Server {
 Server StartServer(const std::string& binary, std::vector<std::string> args,
                    const std::string& log_dir);
 
+// crm-node on a free loopback port with its data under <dir>/data and its log in `dir`, with
+// `extra` arguments; SERVING when it returns (ASSERTs inside, as StartServer).
+Server StartNode(const TempDir& dir, std::vector<std::string> extra = {});
+
 // crm-devbroker on loopback (with `args`, e.g. {"--control"}) and its bootstrap address, which
 // is empty (and a failure recorded) if it did not start.
 struct DevBroker {

@@ -16,9 +16,7 @@ using v1::Contact;
 class CompanyTest : public ::testing::Test {
  protected:
   void StartNode(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")};
-    args.insert(args.end(), extra.begin(), extra.end());
-    server_ = StartServer("crm-node", args, dir_.path());
+    server_ = testing::StartNode(dir_, std::move(extra));
     ASSERT_FALSE(server_.addr.empty());
   }
 

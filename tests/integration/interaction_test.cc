@@ -21,9 +21,7 @@ google::protobuf::Timestamp Seconds(int64_t s) {
 class InteractionTest : public ::testing::Test {
  protected:
   void StartNode(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data")};
-    args.insert(args.end(), extra.begin(), extra.end());
-    node_ = StartServer("crm-node", args, dir_.path());
+    node_ = testing::StartNode(dir_, std::move(extra));
     ASSERT_FALSE(node_.addr.empty());
   }
 

@@ -3,16 +3,39 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/logging/log_context.h"
+#include "google/protobuf/stubs/logging.h"
 
 namespace crm::grpcutil {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
+
+// What protobuf last said on this thread about a string field that is not UTF-8: the field's full
+// name (e.g. "crm.contact.v1.Contact.id"). gRPC parses a request on the thread that then runs
+// the interceptors, so the interceptor of a request that did not parse finds why here.
+thread_local std::string last_invalid_utf8_field;
+
+// Protobuf's log, into ours; remembers the field of an invalid UTF-8 message.
+void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+                 const std::string& message) {
+  constexpr std::string_view kUtf8 = "contains invalid UTF-8";
+  if (message.find(kUtf8) != std::string::npos) {
+    const size_t open = message.find('\'');
+    const size_t close = open == std::string::npos ? open : message.find('\'', open + 1);
+    if (close != std::string::npos) {
+      last_invalid_utf8_field = message.substr(open + 1, close - open - 1);
+    }
+    return;  // the call's own log record says it, with the caller's ids
+  }
+  spdlog::log(level >= google::protobuf::LOGLEVEL_ERROR ? spdlog::level::err : spdlog::level::warn,
+              "protobuf ({}:{}): {}", file, line, message);
+}
 
 // The first value of metadata `key`, usable or empty.
 template <typename Multimap>
@@ -41,6 +64,14 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
   explicit RequestLogInterceptor(const char* method) : method_(method), start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      // The request did not parse. gRPC 1.51's callback server would answer UNIMPLEMENTED with
+      // no message; say what is wrong instead (below, when the status goes out).
+      unparsable_ = true;
+      invalid_utf8_field_ = std::move(last_invalid_utf8_field);
+      last_invalid_utf8_field.clear();
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       const auto* metadata = methods->GetRecvInitialMetadata();
       if (metadata != nullptr) {
@@ -50,7 +81,16 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
+      grpc::Status status = methods->GetSendStatus();
+      if (unparsable_ && status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+        status = grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            invalid_utf8_field_.empty()
+                ? "request: cannot be parsed as this method's request message (damaged or not "
+                  "protobuf)"
+                : invalid_utf8_field_ + ": not valid UTF-8 (string fields must be UTF-8)");
+        methods->ModifySendStatus(status);
+      }
       const spdlog::level::level_enum level =
           ServerSideFailure(status.error_code()) ? spdlog::level::warn : spdlog::level::debug;
       if (spdlog::should_log(level)) {
@@ -70,6 +110,8 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
   const absl::Time start_;
   std::string request_id_;
   std::string correlation_id_;
+  bool unparsable_ = false;
+  std::string invalid_utf8_field_;
 };
 
 class RequestLogInterceptorFactory final
@@ -99,6 +141,8 @@ std::string CorrelationIdOf(const grpc::ServerContextBase& context) {
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RequestLogInterceptors() {
+  static std::once_flag once;
+  std::call_once(once, [] { google::protobuf::SetLogHandler(&ProtobufLog); });
   return std::make_unique<RequestLogInterceptorFactory>();
 }
 

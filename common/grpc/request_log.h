@@ -6,6 +6,11 @@
 // CorrelationIdOf). Calls that fail on the server's side (INTERNAL, UNKNOWN, DATA_LOSS,
 // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are logged at warn; every other call at
 // debug (--log-level debug shows them all).
+//
+// A request that does not parse (a string field holding invalid UTF-8, damaged bytes) never
+// reaches a handler; gRPC 1.51's callback server would answer UNIMPLEMENTED with no message. The
+// interceptor answers INVALID_ARGUMENT naming the field instead (protobuf's log names it; the
+// interceptors install a handler that routes protobuf's log into ours).
 #pragma once
 
 #include <grpcpp/grpcpp.h>

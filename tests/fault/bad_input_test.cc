@@ -4,7 +4,8 @@
 // refused with the right code and a message naming the field — and the log's end does not move,
 // so nothing was written. A method added without rows here fails the coverage check. What every
 // method shares before its handler runs — a request that does not parse (invalid UTF-8 in a
-// string field) and one beyond the server's message-size limit — is tried in load_test.cc.
+// string field: INVALID_ARGUMENT naming the field) and one beyond the server's message-size
+// limit — is tried in load_test.cc.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/text_format.h>
 #include <grpcpp/generic/generic_stub.h>

@@ -15,6 +15,7 @@
 #include <future>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "tests/integration/contact_client.h"
 
 namespace crm::testing {
@@ -200,9 +201,8 @@ TEST_F(LoadTest, DeadlinesAndTheMessageSizeLimitProtectTheServerAndWriteNothing)
   const grpc::Status expired = node_.contacts->CreateContact(&ctx, late, &out);
   EXPECT_EQ(expired.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << expired.error_message();
   // Bytes that are not a request: a string field (contact.id) holding invalid UTF-8, which
-  // protobuf refuses to parse, sent raw. gRPC 1.51's callback server answers a request it cannot
-  // parse with UNIMPLEMENTED and no message (before any handler runs); what matters here is that
-  // it is refused and nothing is written.
+  // protobuf refuses to parse, sent raw; then bytes that are not protobuf at all. Both are
+  // refused before any handler runs, naming what is wrong, and nothing is written.
   {
     grpc::GenericStub raw(node_.channel);
     const std::string bytes = "\x0a\x04\x0a\x02\xff\xfe";  // contact { id: <2 bad bytes> }
@@ -215,8 +215,21 @@ TEST_F(LoadTest, DeadlinesAndTheMessageSizeLimitProtectTheServerAndWriteNothing)
     raw.UnaryCall(&raw_ctx, "/crm.contact.v1.ContactService/CreateContact", grpc::StubOptions(),
                   &request, &response, [&](grpc::Status st) { done.set_value(std::move(st)); });
     const grpc::Status invalid_utf8 = done.get_future().get();
-    EXPECT_FALSE(invalid_utf8.ok());
-    EXPECT_NE(invalid_utf8.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_EQ(invalid_utf8.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(invalid_utf8.error_message(),
+              "crm.contact.v1.Contact.id: not valid UTF-8 (string fields must be UTF-8)");
+
+    grpc::Slice junk_slice(std::string("\xff\xff\xff\xff", 4));
+    grpc::ByteBuffer junk(&junk_slice, 1);
+    grpc::ClientContext junk_ctx;
+    junk_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    std::promise<grpc::Status> junk_done;
+    raw.UnaryCall(&junk_ctx, "/crm.contact.v1.ContactService/UpdateContact", grpc::StubOptions(),
+                  &junk, &response, [&](grpc::Status st) { junk_done.set_value(std::move(st)); });
+    const grpc::Status damaged = junk_done.get_future().get();
+    EXPECT_EQ(damaged.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StartsWith(damaged.error_message(), "request: cannot be parsed"))
+        << damaged.error_message();
   }
   // The server still answers, and none of these requests reached the log.
   Contact read;

@@ -83,7 +83,11 @@ class BadInputTest : public ::testing::Test {
     if (!pb::TextFormat::ParseFromString(request, message.get())) {
       return grpc::Status(grpc::StatusCode::INTERNAL, "the test's request does not parse");
     }
-    const std::string bytes = message->SerializeAsString();
+    return CallRaw(method, message->SerializeAsString());
+  }
+
+  // Calls `method` with `bytes` as its request, whatever they hold; the status.
+  grpc::Status CallRaw(const pb::MethodDescriptor& method, const std::string& bytes) {
     grpc::Slice slice(bytes);
     grpc::ByteBuffer in(&slice, 1);
     grpc::ByteBuffer out;
@@ -110,6 +114,39 @@ class BadInputTest : public ::testing::Test {
   Server node_;
   std::unique_ptr<grpc::GenericStub> generic_;
 };
+
+// Appends `value` as a protobuf varint.
+void PutVarint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+// The encoding of a `type` message whose first string field (depth first, through message
+// fields, at most three levels down) holds invalid UTF-8, and that field; {"", nullptr} if the
+// message has no string field.
+std::pair<std::string, const pb::FieldDescriptor*> WithInvalidUtf8(const pb::Descriptor& type,
+                                                                   int depth = 0) {
+  for (int i = 0; i < type.field_count(); ++i) {
+    const pb::FieldDescriptor* f = type.field(i);
+    std::string inner;
+    const pb::FieldDescriptor* named = nullptr;
+    if (f->type() == pb::FieldDescriptor::TYPE_STRING) {
+      inner = "\xff\xfe";
+      named = f;
+    } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE && depth < 3) {
+      std::tie(inner, named) = WithInvalidUtf8(*f->message_type(), depth + 1);
+    }
+    if (named == nullptr) continue;
+    std::string out;
+    PutVarint(out, (static_cast<uint64_t>(f->number()) << 3) | 2);  // length-delimited
+    PutVarint(out, inner.size());
+    return {out + inner, named};
+  }
+  return {"", nullptr};
+}
 
 // The rows. Fields are named as the message names them ("contact.personal.emails[0].address").
 const std::vector<Row>& Rows() {
@@ -713,6 +750,33 @@ TEST_F(BadInputTest, EveryBadRequestIsRefusedByNameAndWritesNothing) {
         << "\" does not name " << names;
     ASSERT_EQ(LogEnd(), end) << row.method << " " << row.request << " appended to the log";
   }
+}
+
+TEST_F(BadInputTest, InvalidUtf8IsRefusedByNameInEveryMethodAndWritesNothing) {
+  for (const char* p : {"contact", "interaction", "sales", "analytics"}) {
+    ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(30), p)) << p;
+  }
+  const int64_t end = LogEnd();
+  int tried = 0;
+  for (const char* service : kServices) {
+    const pb::ServiceDescriptor* s =
+        pb::DescriptorPool::generated_pool()->FindServiceByName(service);
+    ASSERT_NE(s, nullptr) << service;
+    for (int i = 0; i < s->method_count(); ++i) {
+      const pb::MethodDescriptor& method = *s->method(i);
+      const auto [bytes, field] = WithInvalidUtf8(*method.input_type());
+      if (field == nullptr) continue;  // no string to get wrong
+      const grpc::Status status = CallRaw(method, bytes);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << method.full_name() << ": " << status.error_message();
+      EXPECT_EQ(status.error_message(),
+                field->full_name() + ": not valid UTF-8 (string fields must be UTF-8)")
+          << method.full_name();
+      ++tried;
+    }
+  }
+  EXPECT_GT(tried, 80);
+  EXPECT_EQ(LogEnd(), end);
 }
 
 }  // namespace

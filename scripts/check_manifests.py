@@ -72,10 +72,14 @@ def main():
             need(res.get("limits", {}).get("memory"), f"{where}: no memory limit")
             ready = c.get("readinessProbe", {}).get("grpc", {})
             live = c.get("livenessProbe", {}).get("grpc", {})
-            need(ready.get("port") == 7070 and not ready.get("service"),
-                 f"{where}: readiness is not the gRPC health check of the server")
-            need(live.get("port") == 7070 and live.get("service") == "liveness",
+            need(ready.get("port") == 7071 and not ready.get("service"),
+                 f"{where}: readiness is not the gRPC health check of the health port")
+            need(live.get("port") == 7071 and live.get("service") == "liveness",
                  f"{where}: liveness is not the gRPC \"liveness\" health check")
+            mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
+            if overlay == "prod":
+                need({"/etc/crm/tls", "/etc/crm/jwt"} <= mounts,
+                     f"{where}: the TLS and JWT secrets are not mounted")
             need(c.get("lifecycle", {}).get("preStop"), f"{where}: no preStop")
             env = {e["name"] for e in c.get("env", [])}
             need(any(r.get("configMapRef") for r in c.get("envFrom", [])),
@@ -86,6 +90,18 @@ def main():
     need(config.get("CRM_METRICS_LISTEN", "").endswith(":9464"), "metrics are not served")
     need(int(config.get("CRM_MAX_CONNECTION_AGE", "0")) > 0,
          "connections are never recycled: load will not spread after a scale-up")
+    need(config.get("CRM_HEALTH_LISTEN", "").endswith(":7071"),
+         "no plaintext health port for the probes")
+    if overlay == "prod":
+        need(config.get("CRM_AUTH") == "jwt", "prod does not authenticate callers")
+        need(config.get("CRM_TLS_CERT") and config.get("CRM_TLS_KEY"), "prod does not use TLS")
+        need(config.get("CRM_TLS_CLIENT_CA"), "prod does not require client certificates")
+        need(config.get("CRM_PLAINTEXT", "false") != "true", "prod allows plaintext")
+        need(config.get("CRM_JWT_ISSUER") and config.get("CRM_JWT_AUDIENCE"),
+             "prod does not check the tokens' issuer and audience")
+    else:
+        need(config.get("CRM_PLAINTEXT") == "true" or config.get("CRM_TLS_CERT"),
+             "plaintext on a pod address must be said (CRM_PLAINTEXT) or TLS given")
     need(by_kind.get("Secret"), "no Secret")
     need(by_kind.get("NetworkPolicy"), "no NetworkPolicy")
     for np in by_kind.get("NetworkPolicy", []):

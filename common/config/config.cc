@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -99,6 +101,93 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
                  "(and the embedded log) replaces the one in the data directory, once per "
                  "checkpoint; projections then catch up from the log")
       ->envname("CRM_RESTORE_FROM");
+  app.add_option("--tls-cert", c.tls_cert,
+                 "PEM certificate chain the gRPC port presents (TLS); with --tls-key. Re-read "
+                 "when it changes")
+      ->envname("CRM_TLS_CERT");
+  app.add_option("--tls-key", c.tls_key, "PEM private key of --tls-cert")->envname("CRM_TLS_KEY");
+  app.add_option("--tls-client-ca", c.tls_client_ca,
+                 "PEM CA bundle client certificates must chain to: mutual TLS, a client without "
+                 "a valid certificate cannot connect")
+      ->envname("CRM_TLS_CLIENT_CA");
+  app.add_option("--tls-reload-interval", c.tls_reload_seconds,
+                 "seconds between checks whether the TLS files changed")
+      ->envname("CRM_TLS_RELOAD_INTERVAL")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app.add_flag("--plaintext", c.plaintext,
+               "serve gRPC without TLS on a non-loopback --listen address (development only; "
+               "loopback addresses may always be plaintext)")
+      ->envname("CRM_PLAINTEXT");
+  app.add_option("--health-listen", c.health_listen,
+                 "host:port of a second, plaintext listener that serves only grpc.health.v1, for "
+                 "Kubernetes' gRPC probes (which cannot speak TLS); off when empty")
+      ->envname("CRM_HEALTH_LISTEN");
+  app.add_option("--auth", c.auth,
+                 "authentication of callers: off (every call is the --tenant's, with every "
+                 "scope; for local use) or jwt (a bearer JWT on every call)")
+      ->envname("CRM_AUTH")
+      ->capture_default_str();
+  app.add_option("--jwt-issuer", c.jwt_issuer, "the \"iss\" every token must carry")
+      ->envname("CRM_JWT_ISSUER");
+  app.add_option("--jwt-audience", c.jwt_audience, "a value the token's \"aud\" must hold")
+      ->envname("CRM_JWT_AUDIENCE");
+  app.add_option("--jwt-hs256-secret-file", c.jwt_hs256_secret_file,
+                 "file holding the HS256 shared secret (at least 32 bytes)")
+      ->envname("CRM_JWT_HS256_SECRET_FILE");
+  app.add_option("--jwt-rs256-public-key-file", c.jwt_rs256_public_key_file,
+                 "PEM RSA public key RS256 tokens are verified with")
+      ->envname("CRM_JWT_RS256_PUBLIC_KEY_FILE");
+  app.add_option("--jwt-tenant-claim", c.jwt_tenant_claim,
+                 "the claim that names the caller's tenant")
+      ->envname("CRM_JWT_TENANT_CLAIM")
+      ->capture_default_str();
+}
+
+bool IsLoopback(const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
+
+absl::StatusOr<std::shared_ptr<const auth::Authenticator>> MakeAuthenticator(
+    const ServiceConfig& c) {
+  if (c.auth == "off") return nullptr;
+  auth::JwtOptions options;
+  options.issuer = c.jwt_issuer;
+  options.audience = c.jwt_audience;
+  options.tenant_claim = c.jwt_tenant_claim;
+  auto read = [](const std::string& path, const char* setting) -> absl::StatusOr<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat(setting, " \"", path, "\": cannot be read"));
+    }
+    return content.str();
+  };
+  if (!c.jwt_hs256_secret_file.empty()) {
+    ASSIGN_OR_RETURN(
+        options.hs256_secret,
+        read(c.jwt_hs256_secret_file, "--jwt-hs256-secret-file/CRM_JWT_HS256_SECRET_FILE"));
+    // A trailing newline from `echo > file` is not part of the secret.
+    while (!options.hs256_secret.empty() &&
+           (options.hs256_secret.back() == '\n' || options.hs256_secret.back() == '\r')) {
+      options.hs256_secret.pop_back();
+    }
+  }
+  if (!c.jwt_rs256_public_key_file.empty()) {
+    ASSIGN_OR_RETURN(options.rs256_public_key_pem,
+                     read(c.jwt_rs256_public_key_file,
+                          "--jwt-rs256-public-key-file/CRM_JWT_RS256_PUBLIC_KEY_FILE"));
+  }
+  absl::StatusOr<std::unique_ptr<auth::Authenticator>> made =
+      auth::Authenticator::Create(std::move(options));
+  if (!made.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auth/CRM_AUTH jwt: ", made.status().message(),
+                     " (--jwt-hs256-secret-file or --jwt-rs256-public-key-file)"));
+  }
+  return std::shared_ptr<const auth::Authenticator>(*std::move(made));
 }
 
 absl::Status Validate(const ServiceConfig& c) {
@@ -156,6 +245,28 @@ absl::Status Validate(const ServiceConfig& c) {
   if (c.log_format != "text" && c.log_format != "json") {
     return absl::InvalidArgumentError(
         absl::StrCat("--log-format/CRM_LOG_FORMAT \"", c.log_format, "\" must be text or json"));
+  }
+  if (c.auth != "off" && c.auth != "jwt") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auth/CRM_AUTH \"", c.auth, "\" must be off or jwt"));
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert/CRM_TLS_CERT and --tls-key/CRM_TLS_KEY must be given together");
+  }
+  if (c.tls_cert.empty() && !c.tls_client_ca.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-ca/CRM_TLS_CLIENT_CA needs --tls-cert and --tls-key (mutual TLS is TLS)");
+  }
+  if (c.tls_cert.empty() && !c.plaintext && !IsLoopback(c.listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen/CRM_LISTEN \"", c.listen,
+        "\" is reachable from other hosts: give --tls-cert and --tls-key, or --plaintext "
+        "(CRM_PLAINTEXT=true) to serve without TLS (development only)"));
+  }
+  if (!c.health_listen.empty() && c.health_listen.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--health-listen/CRM_HEALTH_LISTEN \"",
+                                                   c.health_listen, "\" must be host:port"));
   }
   if (spdlog::level::from_str(c.log_level) == spdlog::level::off && c.log_level != "off") {
     return absl::InvalidArgumentError(absl::StrCat("--log-level/CRM_LOG_LEVEL \"", c.log_level,

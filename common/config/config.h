@@ -28,6 +28,14 @@
 //                                         closed gracefully, so load spreads (0: never)
 //   --backup-dir / CRM_BACKUP_DIR         where checkpoints are written (<data-dir>/backups)
 //   --restore-from / CRM_RESTORE_FROM     a checkpoint to restore at start, once
+//   --tls-cert, --tls-key / CRM_TLS_CERT, CRM_TLS_KEY  the server's certificate and key (PEM)
+//   --tls-client-ca / CRM_TLS_CLIENT_CA   CA bundle for client certificates: mutual TLS
+//   --tls-reload-interval / CRM_TLS_RELOAD_INTERVAL  seconds between checks of the TLS files
+//   --plaintext / CRM_PLAINTEXT           serve without TLS on a non-loopback address
+//   --health-listen / CRM_HEALTH_LISTEN   host:port of a plaintext listener serving only health
+//   --auth / CRM_AUTH                     off | jwt
+//   --jwt-issuer, --jwt-audience, --jwt-hs256-secret-file, --jwt-rs256-public-key-file,
+//   --jwt-tenant-claim (CRM_JWT_...)      what a bearer token must be
 //
 // docs/configuration.md is the reference for operators; a test keeps it complete.
 //
@@ -40,6 +48,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "common/auth/auth.h"
 #include "common/eventlog/event_log.h"
 
 namespace crm::config {
@@ -65,7 +74,29 @@ struct ServiceConfig {
   int max_connection_age_seconds = 0;
   std::string backup_dir;  // empty: <data-dir>/backups
   std::string restore_from;
+  // Transport security.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  int tls_reload_seconds = 60;
+  bool plaintext = false;
+  std::string health_listen;
+  // Authentication.
+  std::string auth = "off";
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::string jwt_hs256_secret_file;
+  std::string jwt_rs256_public_key_file;
+  std::string jwt_tenant_claim = "tenant";
 };
+
+// The authenticator --auth asks for, its keys read from their files; null with --auth off.
+// INVALID_ARGUMENT names the setting that is wrong.
+absl::StatusOr<std::shared_ptr<const auth::Authenticator>> MakeAuthenticator(
+    const ServiceConfig& config);
+
+// True if `listen`'s host is a loopback address (127.x.x.x, [::1], localhost).
+bool IsLoopback(const std::string& listen);
 
 // Where checkpoints go: --backup-dir, or <data-dir>/backups.
 std::string BackupDir(const ServiceConfig& config);

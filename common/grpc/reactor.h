@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/grpc/auth_gate.h"
 #include "common/grpc/request_log.h"
 #include "common/grpc/status.h"
 #include "common/projection/call_context.h"
@@ -42,12 +43,15 @@ inline absl::Time CallDeadline(grpc::CallbackServerContext* context, absl::Durat
   return std::min(absl::FromChrono(context->deadline()), absl::Now() + max_wait);
 }
 
-// What a service call carries to the application layer: the process's tenant, the deadline
+// What a service call carries to the application layer: the caller's tenant and identity from
+// its credential (the process's default `tenant` with authentication off), the deadline
 // (CallDeadline) and the caller's correlation id.
 inline projection::CallContext MakeCallContext(grpc::CallbackServerContext* context,
                                                const std::string& tenant, absl::Duration max_wait) {
   projection::CallContext ctx;
-  ctx.tenant = tenant;
+  auth::Principal caller = CallerOf(*context, tenant);
+  ctx.tenant = std::move(caller.tenant);
+  ctx.actor = std::move(caller.subject);
   ctx.deadline = CallDeadline(context, max_wait);
   ctx.correlation_id = CorrelationIdOf(*context);
   return ctx;

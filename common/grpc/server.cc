@@ -2,16 +2,27 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
+#include "common/grpc/auth_gate.h"
 
 namespace crm::grpcutil {
 
 void RunningServer::SetServing(bool serving) {
-  if (server && server->GetHealthCheckService() != nullptr) {
-    server->GetHealthCheckService()->SetServingStatus(serving);
-    server->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
+  for (grpc::Server* s : {server.get(), health_server.get()}) {
+    if (s != nullptr && s->GetHealthCheckService() != nullptr) {
+      s->GetHealthCheckService()->SetServingStatus(serving);
+      s->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
+    }
   }
 }
 
@@ -20,27 +31,110 @@ void RunningServer::Shutdown(absl::Duration grace) {
   SetServing(false);
   server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace));
   server->Wait();
+  if (health_server) {
+    health_server->Shutdown(std::chrono::system_clock::now());
+    health_server->Wait();
+  }
 }
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  if (!in || content.str().find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", path, "\": cannot be read as a PEM file"));
+  }
+  return content.str();
+}
+
+// Checks the files now (the watcher would only log a failure and serve without TLS) and makes
+// the credentials that re-read them.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const TlsFiles& tls) {
+  if (tls.key.empty()) {
+    return absl::InvalidArgumentError("--tls-key: required with --tls-cert");
+  }
+  absl::StatusOr<std::string> cert = ReadPem(tls.cert, "--tls-cert");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem(tls.key, "--tls-key");
+  if (!key.ok()) return key.status();
+  BIO* cert_bio = BIO_new_mem_buf(cert->data(), static_cast<int>(cert->size()));
+  X509* x509 = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
+  BIO* key_bio = BIO_new_mem_buf(key->data(), static_cast<int>(key->size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr);
+  const bool matches =
+      x509 != nullptr && pkey != nullptr && X509_check_private_key(x509, pkey) == 1;
+  const bool cert_ok = x509 != nullptr;
+  const bool key_ok = pkey != nullptr;
+  EVP_PKEY_free(pkey);
+  X509_free(x509);
+  BIO_free(key_bio);
+  BIO_free(cert_bio);
+  if (!cert_ok) return absl::InvalidArgumentError("--tls-cert: holds no X.509 certificate");
+  if (!key_ok) return absl::InvalidArgumentError("--tls-key: holds no private key");
+  if (!matches) {
+    return absl::InvalidArgumentError("--tls-key: is not the key of the --tls-cert certificate");
+  }
+  if (!tls.client_ca.empty()) {
+    absl::StatusOr<std::string> ca = ReadPem(tls.client_ca, "--tls-client-ca");
+    if (!ca.ok()) return ca.status();
+  }
+  const auto interval =
+      static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(tls.reload_interval)));
+  auto provider = tls.client_ca.empty()
+                      ? std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+                            tls.key, tls.cert, interval)
+                      : std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+                            tls.key, tls.cert, tls.client_ca, interval);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (!tls.client_ca.empty()) {
+    options.watch_root_certs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+absl::Status CheckListen(const std::string& listen, const char* flag) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " \"", listen, "\" must be host:port, e.g. 127.0.0.1:7070"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<RunningServer> StartServer(const std::string& listen,
                                           const std::vector<grpc::Service*>& services,
                                           ServerOptions options) {
+  if (absl::Status s = CheckListen(listen, "listen address"); !s.ok()) return s;
   const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("listen address \"", listen, "\" must be host:port, e.g. 127.0.0.1:7070"));
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.tls.cert.empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsCredentials(options.tls);
+    if (!tls.ok()) return tls.status();
+    credentials = *std::move(tls);
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  // TLS arrives with the security work; until then the transport is plaintext.
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  for (grpc::Service* s : services) builder.RegisterService(s);
-  if (!options.interceptors.empty()) {
-    builder.experimental().SetInterceptorCreators(std::move(options.interceptors));
+  for (grpc::Service* s : services) {
+    if (options.authenticator) GateMethods(*s);
+    builder.RegisterService(s);
   }
+  // First, so that its answer to a denied call is what the others (metrics, request log) see.
+  options.interceptors.insert(options.interceptors.begin(),
+                              AuthInterceptors(options.authenticator, options.default_tenant));
+  builder.experimental().SetInterceptorCreators(std::move(options.interceptors));
   if (options.max_connection_age != absl::InfiniteDuration()) {
     builder.AddChannelArgument(
         GRPC_ARG_MAX_CONNECTION_AGE_MS,
@@ -54,6 +148,22 @@ absl::StatusOr<RunningServer> StartServer(const std::string& listen,
         absl::StrCat("cannot listen on \"", listen, "\" (address in use or not local?)"));
   }
   running.address = absl::StrCat(listen.substr(0, colon), ":", port);
+  if (!options.health_listen.empty()) {
+    if (absl::Status s = CheckListen(options.health_listen, "health listen address"); !s.ok()) {
+      return s;
+    }
+    grpc::ServerBuilder health;
+    int health_port = 0;
+    health.AddListeningPort(options.health_listen, grpc::InsecureServerCredentials(), &health_port);
+    running.health_server = health.BuildAndStart();
+    if (!running.health_server || health_port == 0) {
+      running.server->Shutdown();
+      return absl::InvalidArgumentError(absl::StrCat("cannot listen on \"", options.health_listen,
+                                                     "\" (address in use or not local?)"));
+    }
+    running.health_address = absl::StrCat(
+        options.health_listen.substr(0, options.health_listen.rfind(':')), ":", health_port);
+  }
   running.SetServing(false);
   return running;
 }

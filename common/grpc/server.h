@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/auth/auth.h"
 
 namespace crm::grpcutil {
 
@@ -24,6 +25,9 @@ struct RunningServer {
   std::unique_ptr<grpc::Server> server;
   // host:port actually bound (the port is resolved when 0 was asked for).
   std::string address;
+  // The plaintext health listener (ServerOptions::health_listen), if any, and its address.
+  std::unique_ptr<grpc::Server> health_server;
+  std::string health_address;
 
   // Marks every service (and the overall "" service) SERVING or NOT_SERVING in grpc.health.v1;
   // kLivenessService stays SERVING.
@@ -40,7 +44,26 @@ inline constexpr char kLivenessService[] = "liveness";
 // Largest request the servers accept; larger ones fail with RESOURCE_EXHAUSTED.
 inline constexpr int kMaxRequestBytes = 4 * 1024 * 1024;
 
+// TLS from PEM files, re-read when they change.
+struct TlsFiles {
+  // The server's certificate chain and private key; empty: plaintext.
+  std::string cert;
+  std::string key;
+  // CA bundle that client certificates must chain to; set: mutual TLS (a client without a valid
+  // certificate cannot connect).
+  std::string client_ca;
+  // How often the files are checked for changes.
+  absl::Duration reload_interval = absl::Seconds(60);
+};
+
 struct ServerOptions {
+  // Authentication: null turns it off (every caller is `default_tenant`'s, with every scope).
+  std::shared_ptr<const auth::Authenticator> authenticator;
+  std::string default_tenant = "default";
+  TlsFiles tls;
+  // host:port of a second, plaintext listener that serves only grpc.health.v1 (Kubernetes'
+  // gRPC probes cannot speak TLS); empty: none.
+  std::string health_listen;
   // Wrap every call (e.g. metrics).
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   // Connections are closed (gracefully: calls in flight finish) after this long, so that
@@ -49,8 +72,9 @@ struct ServerOptions {
 };
 
 // Starts a server on `listen` (host:port; port 0 picks a free one) with `services`, the health
-// service (NOT_SERVING until SetServing(true)) and reflection. INVALID_ARGUMENT if the address
-// cannot be bound.
+// service (NOT_SERVING until SetServing(true)) and reflection, authenticating and authorising
+// every call of `services` (common/grpc/auth_gate.h). INVALID_ARGUMENT if the address cannot be
+// bound or a TLS file cannot be used.
 absl::StatusOr<RunningServer> StartServer(const std::string& listen,
                                           const std::vector<grpc::Service*>& services,
                                           ServerOptions options = {});

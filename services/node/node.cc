@@ -39,6 +39,13 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   cfg.listen = options.default_listen;
   config::AddServiceFlags(app, cfg);
   config::ParseOrExit(app, cfg, argc, argv);
+  // Keys are read and checked before anything is opened.
+  absl::StatusOr<std::shared_ptr<const auth::Authenticator>> authenticator =
+      config::MakeAuthenticator(cfg);
+  if (!authenticator.ok()) {
+    spdlog::critical("configuration error: {}", std::string(authenticator.status().message()));
+    return 2;
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
@@ -187,7 +194,17 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   }
 
   grpcutil::ServerOptions server_options;
-  if (metrics) server_options.interceptors = metrics->ServerInterceptors();
+  server_options.authenticator = *std::move(authenticator);
+  server_options.default_tenant = cfg.tenant;
+  server_options.tls = {.cert = cfg.tls_cert,
+                        .key = cfg.tls_key,
+                        .client_ca = cfg.tls_client_ca,
+                        .reload_interval = absl::Seconds(cfg.tls_reload_seconds)};
+  server_options.health_listen = cfg.health_listen;
+  if (metrics) {
+    for (auto& i : metrics->ServerInterceptors())
+      server_options.interceptors.push_back(std::move(i));
+  }
   server_options.interceptors.push_back(grpcutil::RequestLogInterceptors());
   if (cfg.max_connection_age_seconds > 0) {
     server_options.max_connection_age = absl::Seconds(cfg.max_connection_age_seconds);
@@ -199,6 +216,27 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     return 2;
   }
   std::cout << "listening on " << server->address << std::endl;
+  if (!server->health_address.empty()) {
+    std::cout << "health on " << server->health_address << std::endl;
+  }
+  if (cfg.tls_cert.empty()) {
+    spdlog::warn(
+        "gRPC on {} is PLAINTEXT: calls and credentials cross the network unencrypted; give "
+        "--tls-cert and --tls-key outside local development",
+        server->address);
+  } else {
+    spdlog::info("gRPC on {}: TLS{}", server->address,
+                 cfg.tls_client_ca.empty() ? "" : " with client certificates (mutual TLS)");
+  }
+  if (cfg.auth == "off") {
+    spdlog::warn(
+        "authentication is OFF: every caller acts in tenant {} with every scope; set --auth jwt "
+        "outside local use",
+        cfg.tenant);
+  } else {
+    spdlog::info("authentication: bearer JWT on every call (tenant from the \"{}\" claim)",
+                 cfg.jwt_tenant_claim);
+  }
   if (metrics) {
     std::cout << "metrics on " << metrics->address() << std::endl;
     spdlog::info("Prometheus metrics on http://{}/metrics", metrics->address());

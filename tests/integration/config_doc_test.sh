@@ -8,7 +8,7 @@ doc=$2
 missing=0
 for binary in crm-node crm-contact crm-interaction crm-sales crm-analytics crmctl crm-devbroker; do
   help=$("$bin_dir/$binary" --help)
-  settings=$( (grep -oE -- '--[a-z][a-z0-9-]+' <<<"$help" || true; grep -oE 'Env:[A-Z_]+' <<<"$help" | sed 's/^Env://' || true) | sort -u)
+  settings=$( (grep -oE -- '--[a-z][a-z0-9-]+' <<<"$help" || true; grep -oE 'Env:[A-Z][A-Z0-9_]+' <<<"$help" | sed 's/^Env://' || true) | sort -u)
   for setting in $settings; do
     [[ $setting == --help ]] && continue
     if ! grep -qF -- "\`$setting\`" "$doc"; then

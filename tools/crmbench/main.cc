@@ -40,6 +40,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/grpc/client.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "crm/interaction/v1/interaction_service.grpc.pb.h"
@@ -58,6 +59,9 @@ namespace iv1 = crm::interaction::v1;
 
 constexpr auto kCallTimeout = std::chrono::seconds(10);
 
+// --token, --tls-ca, ...: how every call reaches the target.
+grpcutil::ClientSecurity security;
+
 // One call's request, response and context, alive until its callback runs.
 template <typename Request, typename Response>
 struct Call {
@@ -73,6 +77,7 @@ void Start(Request request, Invoke invoke, Done done) {
   auto call = std::make_shared<Call<Request, Response>>();
   call->request = std::move(request);
   call->context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+  grpcutil::Authorize(call->context, security);
   invoke(&call->context, &call->request, &call->response,
          std::function<void(grpc::Status)>([call, done = std::move(done)](grpc::Status s) {
            if constexpr (std::is_invocable_v<Done, bool, const Response&>) {
@@ -124,6 +129,8 @@ class Bench {
     return RunLoad("ping", concurrency_, duration, [this](int, Finish finish) {
       auto call = std::make_shared<std::pair<grpc::ClientContext, grpc::ByteBuffer>>();
       call->first.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+      // The token too (health checks need none): the baseline carries the same metadata.
+      grpcutil::Authorize(call->first, security);
       static const grpc::ByteBuffer empty(nullptr, 0);
       generic_.UnaryCall(&call->first, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &empty,
                          &call->second,
@@ -389,6 +396,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   app.add_option("--json", json_path, "write the report here as JSON");
+  app.add_option("--token", crm::bench::security.token,
+                 "bearer token sent on every call (a target with --auth jwt)")
+      ->envname("CRM_TOKEN");
+  app.add_option("--tls-ca", crm::bench::security.tls_ca,
+                 "PEM CA of the target's certificate: connect with TLS");
+  app.add_option("--tls-cert", crm::bench::security.tls_cert,
+                 "PEM client certificate (a target with --tls-client-ca)");
+  app.add_option("--tls-key", crm::bench::security.tls_key, "PEM key of --tls-cert");
   app.add_option("--deployment", deployment, "what the target is, recorded in the report")
       ->capture_default_str();
   app.add_option("--preload", preload, "contacts created for the read scenarios")
@@ -457,7 +472,13 @@ int main(int argc, char** argv) {
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      crm::grpcutil::ChannelCredentials(crm::bench::security);
+  if (!credentials.ok()) {
+    std::cerr << credentials.status().message() << "\n";
+    return 2;
+  }
+  auto channel = grpc::CreateCustomChannel(target, *credentials, args);
   bool remote = false;  // rebuild and scale need no target
   for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
     remote |= s != "rebuild" && s != "scale";
@@ -476,10 +497,9 @@ int main(int argc, char** argv) {
   std::vector<crm::bench::LoadResult> results;
   std::vector<crm::bench::ScaleResult> scale_results;
   bool preloaded = false;
-  auto analytics_channel =
-      analytics_target.empty()
-          ? channel
-          : grpc::CreateCustomChannel(analytics_target, grpc::InsecureChannelCredentials(), args);
+  auto analytics_channel = analytics_target.empty()
+                               ? channel
+                               : grpc::CreateCustomChannel(analytics_target, *credentials, args);
   auto analytics_stub = crm::analytics::v1::AnalyticsService::NewStub(analytics_channel);
   for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
     if (s == "ping") {

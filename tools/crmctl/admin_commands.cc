@@ -106,8 +106,7 @@ void RegisterProjections(CLI::App* admin, Client& client, int& exit_code) {
       std::unique_ptr<av1::AdminService::Stub> own;
       av1::AdminService::Stub* stub = &client.admin();
       if (!addr.empty()) {
-        own = av1::AdminService::NewStub(
-            grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+        own = av1::AdminService::NewStub(client.ChannelTo(addr));
         stub = own.get();
       }
       const std::string shown = addr.empty() ? client.addr() : addr;

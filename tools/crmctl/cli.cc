@@ -12,10 +12,17 @@ namespace crm::ctl {
 
 void Client::Connect() {
   if (channel_) return;
-  channel_ = grpc::CreateChannel(globals_.addr, grpc::InsecureChannelCredentials());
+  channel_ = ChannelTo(globals_.addr);
   contacts_ = crm::contact::v1::ContactService::NewStub(channel_);
   admin_ = crm::admin::v1::AdminService::NewStub(channel_);
   interactions_ = crm::interaction::v1::InteractionService::NewStub(channel_);
+}
+
+std::shared_ptr<grpc::Channel> Client::ChannelTo(const std::string& addr) const {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      grpcutil::ChannelCredentials(globals_.security);
+  if (!credentials.ok()) UsageError(std::string(credentials.status().message()));
+  return grpc::CreateChannel(addr, *credentials);
 }
 
 crm::contact::v1::ContactService::Stub& Client::contacts() {
@@ -43,6 +50,7 @@ std::unique_ptr<grpc::ClientContext> Client::Context() const {
   ctx->set_deadline(
       std::chrono::system_clock::now() +
       std::chrono::milliseconds(static_cast<int64_t>(globals_.timeout_seconds * 1000)));
+  grpcutil::Authorize(*ctx, globals_.security);
   return ctx;
 }
 

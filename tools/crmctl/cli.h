@@ -11,6 +11,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "common/grpc/client.h"
 #include "crm/admin/v1/admin_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "crm/interaction/v1/interaction_service.grpc.pb.h"
@@ -21,6 +22,8 @@ struct Globals {
   std::string addr = "127.0.0.1:7070";
   bool json = false;
   double timeout_seconds = 30;
+  // TLS files and the bearer token (--tls-ca, --tls-cert, --tls-key, --token).
+  grpcutil::ClientSecurity security;
 };
 
 // The server connection, made on first use (after the flags are parsed).
@@ -37,6 +40,9 @@ class Client {
   const std::string& addr() const { return globals_.addr; }
   // The channel, for services without a dedicated accessor.
   std::shared_ptr<grpc::Channel> channel();
+  // A channel to another server with the same security settings (exits with 2 if they cannot
+  // be used).
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& addr) const;
 
  private:
   void Connect();
@@ -83,6 +89,8 @@ void Run(Client& client, int& exit_code, Call call, Print print) {
 void RegisterContactCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterCompanyCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code);
+// crmctl token: signs development tokens; needs no server.
+void RegisterTokenCommands(CLI::App& app, int& exit_code);
 void RegisterInteractionCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterCaseAndTaskCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code);

@@ -5,9 +5,11 @@
 //   crmctl --json contact get 01J...
 //   crmctl company create --name "Acme" --domain acme.example
 //
-// --addr / CRM_ADDR names the server (default 127.0.0.1:7070). Tables for people, --json for
-// scripts (one JSON object per response, proto field names). Exit code 0 on success, 1 when the
-// server refused the call (the status code and message go to stderr), 2 for bad usage.
+// --addr / CRM_ADDR names the server (default 127.0.0.1:7070); --token / CRM_TOKEN and
+// --tls-ca (--tls-cert, --tls-key for mutual TLS) reach a server with authentication and TLS.
+// Tables for people, --json for scripts (one JSON object per response, proto field names). Exit
+// code 0 on success, 1 when the server refused the call (the status code and message go to stderr),
+// 2 for bad usage.
 #include "tools/crmctl/cli.h"
 
 int main(int argc, char** argv) {
@@ -20,6 +22,17 @@ int main(int argc, char** argv) {
   app.add_flag("--json", globals.json, "print JSON instead of tables");
   app.add_option("--timeout", globals.timeout_seconds, "seconds to wait for an answer")
       ->capture_default_str();
+  app.add_option("--token", globals.security.token,
+                 "bearer token (JWT) sent on every call, for servers with --auth jwt")
+      ->envname("CRM_TOKEN");
+  app.add_option("--tls-ca", globals.security.tls_ca,
+                 "PEM CA bundle the server's certificate must chain to: connect with TLS")
+      ->envname("CRM_TLS_CA");
+  app.add_option("--tls-cert", globals.security.tls_cert,
+                 "PEM client certificate, for servers that require mutual TLS (with --tls-key)")
+      ->envname("CRM_CLIENT_TLS_CERT");
+  app.add_option("--tls-key", globals.security.tls_key, "PEM private key of --tls-cert")
+      ->envname("CRM_CLIENT_TLS_KEY");
   crm::ctl::Client client(globals);
   int exit_code = 0;
   crm::ctl::RegisterContactCommands(app, client, exit_code);
@@ -31,6 +44,7 @@ int main(int argc, char** argv) {
   crm::ctl::RegisterAnalyticsCommands(app, client, exit_code);
   crm::ctl::RegisterMarketingCommands(app, client, exit_code);
   crm::ctl::RegisterAdminCommands(app, client, exit_code);
+  crm::ctl::RegisterTokenCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

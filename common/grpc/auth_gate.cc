@@ -1,0 +1,192 @@
+#include "common/grpc/auth_gate.h"
+
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/impl/service_type.h>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+
+namespace crm::grpcutil {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+constexpr std::string_view kReservedPrefix = "crm-auth-";
+constexpr char kTenantKey[] = "crm-auth-tenant";
+constexpr char kSubjectKey[] = "crm-auth-subject";
+constexpr char kScopesKey[] = "crm-auth-scopes";
+constexpr char kDeniedKey[] = "crm-auth-denied";
+
+class AuthInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  AuthInterceptor(const char* method, const auth::Authenticator* authenticator,
+                  const std::string& default_tenant)
+      : method_(method == nullptr ? "" : method),
+        authenticator_(authenticator),
+        default_tenant_(default_tenant) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      if (auto* metadata = methods->GetRecvInitialMetadata(); metadata != nullptr) {
+        Decide(*metadata);
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+        !denied_.ok()) {
+      // The gate answered the call without running its handler (as UNIMPLEMENTED): say why.
+      methods->ModifySendStatus(grpc::Status(static_cast<grpc::StatusCode>(denied_.code()),
+                                             std::string(denied_.message())));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  void Decide(std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+    std::string_view authorization;
+    for (auto it = metadata.begin(); it != metadata.end();) {
+      const std::string_view key(it->first.data(), it->first.size());
+      if (key.starts_with(kReservedPrefix)) {
+        it = metadata.erase(it);  // only this interceptor speaks for the server
+        continue;
+      }
+      if (key == "authorization")
+        authorization = std::string_view(it->second.data(), it->second.size());
+      ++it;
+    }
+    if (authenticator_ == nullptr) {
+      tenant_ = default_tenant_;
+    } else {
+      absl::StatusOr<auth::Principal> p =
+          authenticator_->Check(method_, authorization, absl::Now());
+      if (!p.ok()) {
+        denied_ = p.status();
+        denied_text_ = std::string(denied_.message());
+        metadata.emplace(kDeniedKey, denied_text_);
+        return;
+      }
+      tenant_ = p->tenant.empty() ? default_tenant_ : p->tenant;
+      subject_ = p->subject;
+      scopes_ = absl::StrJoin(p->scopes, " ");
+    }
+    metadata.emplace(kTenantKey, tenant_);
+    metadata.emplace(kSubjectKey, subject_);
+    metadata.emplace(kScopesKey, scopes_);
+  }
+
+  const std::string method_;
+  const auth::Authenticator* const authenticator_;
+  const std::string& default_tenant_;
+  // The values the call's metadata refers to (string_refs into these), alive for the call.
+  std::string tenant_;
+  std::string subject_;
+  std::string scopes_;
+  absl::Status denied_ = absl::OkStatus();
+  std::string denied_text_;
+};
+
+class AuthInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  AuthInterceptorFactory(std::shared_ptr<const auth::Authenticator> authenticator,
+                         std::string default_tenant)
+      : authenticator_(std::move(authenticator)), default_tenant_(std::move(default_tenant)) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new AuthInterceptor(info->method(), authenticator_.get(), default_tenant_);
+  }
+
+ private:
+  const std::shared_ptr<const auth::Authenticator> authenticator_;
+  const std::string default_tenant_;
+};
+
+// Runs the wrapped handler only for calls the interceptor let through. A denied call is handed
+// to the wrapped handler as a request that failed, which answers it without running the
+// method; the interceptor then replaces that answer with the denial.
+class GateHandler final : public grpc::internal::MethodHandler {
+ public:
+  // Takes the method it guards (and with it the method's own handler).
+  explicit GateHandler(std::unique_ptr<grpc::internal::RpcServiceMethod> inner)
+      : inner_(std::move(inner)) {}
+
+  void RunHandler(const HandlerParameter& param) override {
+    const auto& metadata = param.server_context->client_metadata();
+    // Fail closed: a call the interceptor did not see (no tenant recorded) is refused too.
+    const bool allowed =
+        metadata.find(kDeniedKey) == metadata.end() && metadata.find(kTenantKey) != metadata.end();
+    if (allowed) {
+      inner_->handler()->RunHandler(param);
+      return;
+    }
+    inner_->handler()->RunHandler(
+        HandlerParameter(param.call, param.server_context, param.request,
+                         grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "denied"),
+                         param.internal_data, param.call_requester));
+  }
+
+  void* Deserialize(grpc_call* call, grpc_byte_buffer* req, grpc::Status* status,
+                    void** handler_data) override {
+    return inner_->handler()->Deserialize(call, req, status, handler_data);
+  }
+
+ private:
+  const std::unique_ptr<grpc::internal::RpcServiceMethod> inner_;
+};
+
+// grpc::Service keeps its method table private and offers no way to wrap a handler without
+// destroying it. Access checks do not apply to the template arguments of an explicit
+// instantiation ([temp.spec]/6), so this names the member once, here.
+using MethodTable = std::vector<std::unique_ptr<grpc::internal::RpcServiceMethod>>;
+template <MethodTable grpc::Service::*Member>
+struct MethodTableAccess {
+  friend MethodTable& MethodsOf(grpc::Service& s) { return s.*Member; }
+};
+template struct MethodTableAccess<&grpc::Service::methods_>;
+MethodTable& MethodsOf(grpc::Service& s);
+
+std::string Value(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+                  const char* key) {
+  const auto it = metadata.find(key);
+  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> AuthInterceptors(
+    std::shared_ptr<const auth::Authenticator> authenticator, std::string default_tenant) {
+  return std::make_unique<AuthInterceptorFactory>(std::move(authenticator),
+                                                  std::move(default_tenant));
+}
+
+void GateMethods(grpc::Service& service) {
+  for (auto& method : MethodsOf(service)) {
+    if (method == nullptr || method->handler() == nullptr) continue;
+    const char* name = method->name();
+    const auto type = method->method_type();
+    const auto api = method->api_type();
+    auto gated = std::make_unique<grpc::internal::RpcServiceMethod>(
+        name, type,
+        new GateHandler(std::unique_ptr<grpc::internal::RpcServiceMethod>(method.release())));
+    gated->SetServerApiType(api);
+    method = std::move(gated);
+  }
+}
+
+auth::Principal CallerOf(const grpc::ServerContextBase& context,
+                         const std::string& fallback_tenant) {
+  const auto& metadata = context.client_metadata();
+  auth::Principal p;
+  p.tenant = Value(metadata, kTenantKey);
+  if (p.tenant.empty()) {
+    p.tenant = fallback_tenant;
+    return p;
+  }
+  p.subject = Value(metadata, kSubjectKey);
+  for (absl::string_view s : absl::StrSplit(Value(metadata, kScopesKey), ' ', absl::SkipEmpty())) {
+    p.scopes.emplace(s);
+  }
+  return p;
+}
+
+}  // namespace crm::grpcutil

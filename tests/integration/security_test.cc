@@ -1,0 +1,612 @@
+// Security over the wire: TLS and mutual TLS on the gRPC port, the plaintext health port,
+// bearer JWTs on every method of every service, scopes, and tenants confined by their
+// credential — against the real crm-node.
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/text_format.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "common/auth/auth.h"
+#include "crm/admin/v1/admin_service.grpc.pb.h"
+#include "crm/analytics/v1/analytics_service.pb.h"
+#include "crm/contact/v1/contact_service.pb.h"
+#include "crm/interaction/v1/interaction_service.pb.h"
+#include "crm/sales/v1/sales_service.pb.h"
+#include "tests/integration/contact_client.h"
+#include "tests/testing/pki.h"
+
+namespace crm::testing {
+namespace {
+
+namespace pb = google::protobuf;
+
+const char* const kServices[] = {
+    "crm.contact.v1.ContactService", "crm.interaction.v1.InteractionService",
+    "crm.sales.v1.SalesService", "crm.analytics.v1.AnalyticsService", "crm.admin.v1.AdminService"};
+
+const bool kLinked = [] {
+  return crm::contact::v1::CreateContactRequest::descriptor() != nullptr &&
+         crm::interaction::v1::LogInteractionRequest::descriptor() != nullptr &&
+         crm::sales::v1::PlaceOrderRequest::descriptor() != nullptr &&
+         crm::analytics::v1::GetCustomer360Request::descriptor() != nullptr &&
+         crm::admin::v1::ListDeadLettersRequest::descriptor() != nullptr;
+}();
+
+const std::string kSecret = "security-test-secret-0123456789abcdef0123456789";
+constexpr char kIssuer[] = "https://id.example";
+constexpr char kAudience[] = "crm";
+
+void WriteFile(const std::string& path, const std::string& content) {
+  // Written aside and renamed, so a watcher never reads half a file.
+  std::ofstream(path + ".tmp", std::ios::binary) << content;
+  std::filesystem::rename(path + ".tmp", path);
+}
+
+std::string Token(const std::string& tenant, const std::string& subject,
+                  std::set<std::string> scopes = auth::AllScopes()) {
+  auth::TokenClaims c;
+  c.tenant = tenant;
+  c.subject = subject;
+  c.scopes = std::move(scopes);
+  c.issuer = kIssuer;
+  c.audience = kAudience;
+  absl::StatusOr<std::string> t = auth::MintToken(c, kSecret);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? *t : "";
+}
+
+struct Reply {
+  grpc::Status status;
+  std::unique_ptr<pb::Message> message;  // the response, when OK
+  std::string bytes;
+};
+
+class SecurityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(kLinked);
+    ca_ = NewCa("crm test CA");
+    const Certificate server = Issue(ca_, "crm-node");
+    client_ = Issue(ca_, "crm-client");
+    WriteFile(dir_.Sub("ca.pem"), ca_.cert_pem);
+    WriteFile(dir_.Sub("server.pem"), server.cert_pem);
+    WriteFile(dir_.Sub("server.key"), server.key_pem);
+    WriteFile(dir_.Sub("secret"), kSecret + "\n");
+    node_ = std::make_unique<Process>(BinaryPath("crm-node"),
+                                      std::vector<std::string>{"--listen",
+                                                               "127.0.0.1:0",
+                                                               "--data-dir",
+                                                               dir_.Sub("data"),
+                                                               "--health-listen",
+                                                               "127.0.0.1:0",
+                                                               "--tls-cert",
+                                                               dir_.Sub("server.pem"),
+                                                               "--tls-key",
+                                                               dir_.Sub("server.key"),
+                                                               "--tls-client-ca",
+                                                               dir_.Sub("ca.pem"),
+                                                               "--tls-reload-interval",
+                                                               "1",
+                                                               "--auth",
+                                                               "jwt",
+                                                               "--jwt-hs256-secret-file",
+                                                               dir_.Sub("secret"),
+                                                               "--jwt-issuer",
+                                                               kIssuer,
+                                                               "--jwt-audience",
+                                                               kAudience},
+                                      std::vector<std::string>{}, dir_.path());
+    addr_ = ReadListenAddress(*node_);
+    ASSERT_FALSE(addr_.empty()) << node_->Log();
+    const std::string health_line = node_->ReadLine();
+    ASSERT_TRUE(health_line.starts_with("health on ")) << health_line << node_->Log();
+    health_addr_ = health_line.substr(std::string("health on ").size());
+    auto health = grpc::CreateChannel(health_addr_, grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(WaitFor([&] { return HealthStatus(*health) == 1; })) << node_->Log();
+    channel_ = Channel(ca_.cert_pem, &client_);
+    generic_ = std::make_unique<grpc::GenericStub>(channel_);
+  }
+
+  // A TLS channel to the node trusting `ca`, presenting `client` (none if null).
+  std::shared_ptr<grpc::Channel> Channel(const std::string& ca, const Certificate* client) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = ca;
+    if (client != nullptr) {
+      o.pem_cert_chain = client->cert_pem;
+      o.pem_private_key = client->key_pem;
+    }
+    // A fresh connection each time (no subchannel sharing), so each handshake is tried anew.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(addr_, grpc::SslCredentials(o), args);
+  }
+
+  static const pb::MethodDescriptor* Find(const std::string& method) {
+    const size_t slash = method.find('/');
+    for (const char* service : kServices) {
+      const pb::ServiceDescriptor* s =
+          pb::DescriptorPool::generated_pool()->FindServiceByName(service);
+      if (s != nullptr && s->name() == method.substr(0, slash)) {
+        return s->FindMethodByName(method.substr(slash + 1));
+      }
+    }
+    return nullptr;
+  }
+
+  // Calls `method` ("Service/Method") with `request` in text format, as the holder of `token`
+  // (none when empty), with `extra` metadata.
+  Reply Call(const pb::MethodDescriptor& method, const std::string& request,
+             const std::string& token,
+             const std::vector<std::pair<std::string, std::string>>& extra = {},
+             grpc::GenericStub* stub = nullptr) {
+    std::unique_ptr<pb::Message> in(
+        pb::MessageFactory::generated_factory()->GetPrototype(method.input_type())->New());
+    Reply r;
+    if (!pb::TextFormat::ParseFromString(request, in.get())) {
+      r.status = grpc::Status(grpc::StatusCode::INTERNAL, "the test's request does not parse");
+      return r;
+    }
+    return CallRaw(method, in->SerializeAsString(), token, extra, stub);
+  }
+
+  Reply CallRaw(const pb::MethodDescriptor& method, const std::string& bytes,
+                const std::string& token,
+                const std::vector<std::pair<std::string, std::string>>& extra = {},
+                grpc::GenericStub* stub = nullptr) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer in(&slice, 1);
+    grpc::ByteBuffer out;
+    std::promise<grpc::Status> done;
+    auto ctx = Ctx(absl::Seconds(10));
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    for (const auto& [k, v] : extra) ctx->AddMetadata(k, v);
+    (stub == nullptr ? generic_.get() : stub)
+        ->UnaryCall(ctx.get(), absl::StrCat("/", method.service()->full_name(), "/", method.name()),
+                    grpc::StubOptions(), &in, &out,
+                    [&done](grpc::Status s) { done.set_value(std::move(s)); });
+    Reply r;
+    r.status = done.get_future().get();
+    if (r.status.ok()) {
+      grpc::Slice s;
+      if (out.DumpToSingleSlice(&s).ok()) {
+        r.bytes.assign(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+      r.message.reset(
+          pb::MessageFactory::generated_factory()->GetPrototype(method.output_type())->New());
+      r.message->ParseFromString(r.bytes);
+    }
+    return r;
+  }
+
+  Reply Call(const std::string& method, const std::string& request, const std::string& token) {
+    const pb::MethodDescriptor* m = Find(method);
+    EXPECT_NE(m, nullptr) << method;
+    if (m == nullptr) return Reply{grpc::Status(grpc::StatusCode::INTERNAL, "no method"), {}, ""};
+    return Call(*m, request, token);
+  }
+
+  // The id of a record a create answered with (the response, or its first message field).
+  static std::string IdOf(const Reply& r) {
+    if (!r.status.ok() || !r.message) return "";
+    const pb::Message* m = r.message.get();
+    for (int depth = 0; depth < 2 && m != nullptr; ++depth) {
+      const pb::FieldDescriptor* id = m->GetDescriptor()->FindFieldByName("id");
+      if (id != nullptr) return m->GetReflection()->GetString(*m, id);
+      const pb::FieldDescriptor* first = m->GetDescriptor()->field(0);
+      if (first->type() != pb::FieldDescriptor::TYPE_MESSAGE) return "";
+      m = &m->GetReflection()->GetMessage(*m, first);
+    }
+    return "";
+  }
+
+  // Every event of every topic: (tenant, actor, aggregate id) per event.
+  std::vector<crm::common::v1::EventEnvelope> Events() {
+    std::vector<crm::common::v1::EventEnvelope> out;
+    auto admin = crm::admin::v1::AdminService::NewStub(channel_);
+    for (const char* topic :
+         {"crm.contact.v1", "crm.interaction.v1", "crm.sales.v1", "crm.analytics.v1"}) {
+      std::string token;
+      for (int page = 0; page < 100; ++page) {
+        crm::admin::v1::ReadLogRequest req;
+        req.set_topic(topic);
+        req.set_max_records(1000);
+        req.set_page_token(token);
+        crm::admin::v1::ReadLogResponse resp;
+        auto ctx = Ctx();
+        ctx->AddMetadata("authorization", "Bearer " + Token("ops", "operator"));
+        const grpc::Status s = admin->ReadLog(ctx.get(), req, &resp);
+        EXPECT_TRUE(s.ok()) << topic << ": " << s.error_message();
+        if (!s.ok()) break;
+        for (const auto& e : resp.entries()) out.push_back(e.event());
+        if (resp.at_end() || resp.next_page_token().empty()) break;
+        token = resp.next_page_token();
+      }
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  Certificate ca_;
+  Certificate client_;
+  std::unique_ptr<Process> node_;
+  std::string addr_;
+  std::string health_addr_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<grpc::GenericStub> generic_;
+};
+
+// Every method of every service, with its descriptor.
+std::vector<const pb::MethodDescriptor*> AllMethods(bool with_admin = true) {
+  std::vector<const pb::MethodDescriptor*> out;
+  for (const char* service : kServices) {
+    if (!with_admin && std::string_view(service) == "crm.admin.v1.AdminService") continue;
+    const pb::ServiceDescriptor* s =
+        pb::DescriptorPool::generated_pool()->FindServiceByName(service);
+    EXPECT_NE(s, nullptr) << service;
+    if (s == nullptr) continue;
+    for (int i = 0; i < s->method_count(); ++i) out.push_back(s->method(i));
+  }
+  return out;
+}
+
+TEST_F(SecurityTest, TheGrpcPortSpeaksOnlyMutualTlsAndHealthHasItsOwnPlaintextPort) {
+  const pb::MethodDescriptor* get = Find("ContactService/GetContact");
+  ASSERT_NE(get, nullptr);
+  const std::string request = R"pb(id: "01ARZ3NDEKTSV4RRFFQ69G5FAV")pb";
+  const std::string token = Token("acme", "ada");
+  // The real thing: TLS with a client certificate of the trusted CA.
+  EXPECT_EQ(Call(*get, request, token).status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(HealthStatus(*channel_), 1);
+
+  auto refused = [&](std::shared_ptr<grpc::Channel> channel, const char* what) {
+    grpc::GenericStub stub(channel);
+    const Reply r = Call(*get, request, token, {}, &stub);
+    EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << what << ": " << r.status.error_message();
+  };
+  refused(grpc::CreateChannel(addr_, grpc::InsecureChannelCredentials()), "plaintext");
+  refused(Channel(ca_.cert_pem, nullptr), "TLS without a client certificate");
+  const Certificate stranger_ca = NewCa("someone else's CA");
+  const Certificate stranger = Issue(stranger_ca, "crm-client");
+  refused(Channel(ca_.cert_pem, &stranger), "a client certificate of another CA");
+  // A client that does not trust the server's CA gives up too.
+  refused(Channel(stranger_ca.cert_pem, &client_), "a server certificate of an untrusted CA");
+
+  // The health port: plaintext, health only.
+  auto health = grpc::CreateChannel(health_addr_, grpc::InsecureChannelCredentials());
+  EXPECT_EQ(HealthStatus(*health), 1);
+  EXPECT_EQ(HealthStatus(*health, "liveness"), 1);
+  grpc::GenericStub health_stub(health);
+  EXPECT_EQ(Call(*get, request, token, {}, &health_stub).status.error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(SecurityTest, ChangedCertificatesAreTakenUpWithoutARestart) {
+  // A new CA issues the server a new certificate; the files are replaced in place.
+  const Certificate new_ca = NewCa("rotated CA");
+  const Certificate server = Issue(new_ca, "crm-node");
+  const Certificate client = Issue(new_ca, "crm-client");
+  WriteFile(dir_.Sub("ca.pem"), new_ca.cert_pem);
+  WriteFile(dir_.Sub("server.key"), server.key_pem);
+  WriteFile(dir_.Sub("server.pem"), server.cert_pem);
+  // Clients of the new CA get in once the watcher has read the files (every second here).
+  EXPECT_TRUE(WaitFor([&] { return HealthStatus(*Channel(new_ca.cert_pem, &client)) == 1; },
+                      absl::Seconds(20)))
+      << node_->Log();
+  EXPECT_NE(HealthStatus(*Channel(ca_.cert_pem, &client_)), 1);
+}
+
+TEST_F(SecurityTest, EveryMethodRefusesAMissingOrBadTokenAndWritesNothing) {
+  const size_t events = Events().size();
+  auth::TokenClaims expired;
+  expired.tenant = "acme";
+  expired.subject = "ada";
+  expired.scopes = auth::AllScopes();
+  expired.issuer = kIssuer;
+  expired.audience = kAudience;
+  expired.expires = absl::Now() - absl::Minutes(5);
+  auth::TokenClaims wrong_issuer = expired;
+  wrong_issuer.expires = absl::Now() + absl::Minutes(5);
+  wrong_issuer.issuer = "https://evil.example";
+  auth::TokenClaims wrong_audience = wrong_issuer;
+  wrong_audience.issuer = kIssuer;
+  wrong_audience.audience = "billing";
+  auth::TokenClaims valid = wrong_audience;
+  valid.audience = kAudience;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "no credential"},
+      {"not.a.token", "not a JWT"},
+      {*auth::MintToken(expired, kSecret), "expired"},
+      {*auth::MintToken(wrong_issuer, kSecret), "issuer"},
+      {*auth::MintToken(wrong_audience, kSecret), "aud"},
+      {*auth::MintToken(valid, std::string(48, 'z')), "signature does not verify"},
+  };
+  int tried = 0;
+  for (const pb::MethodDescriptor* m : AllMethods()) {
+    for (const auto& [token, why] : cases) {
+      const Reply r = CallRaw(*m, "", token);
+      EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << m->full_name() << " (" << why << "): " << r.status.error_message();
+      EXPECT_NE(r.status.error_message().find(why), std::string::npos)
+          << m->full_name() << ": " << r.status.error_message();
+      ++tried;
+    }
+  }
+  RecordProperty("calls_tried", tried);
+  EXPECT_GT(tried, 90 * 6);
+  EXPECT_EQ(Events().size(), events);
+}
+
+TEST_F(SecurityTest, EachMethodNeedsItsScope) {
+  const size_t events = Events().size();
+  const std::string reader = Token("acme", "rita", {"contacts.read"});
+  int denied = 0;
+  for (const pb::MethodDescriptor* m : AllMethods()) {
+    const std::string path = absl::StrCat("/", m->service()->full_name(), "/", m->name());
+    const std::string scope = auth::RequiredScope(path);
+    const Reply r = CallRaw(*m, "", reader);
+    if (scope == "contacts.read") {
+      EXPECT_NE(r.status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << path;
+      EXPECT_NE(r.status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << path;
+    } else {
+      EXPECT_EQ(r.status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << path;
+      EXPECT_NE(r.status.error_message().find("needs the scope \"" + scope + "\""),
+                std::string::npos)
+          << path << ": " << r.status.error_message();
+      ++denied;
+    }
+  }
+  EXPECT_GT(denied, 70);
+  EXPECT_EQ(Events().size(), events);
+}
+
+TEST_F(SecurityTest, ATenantSeesAndTouchesOnlyItsOwnRecords) {
+  const std::string ada = Token("acme", "ada");
+  // Acme's records, one of each kind.
+  std::map<std::string, std::string> ids;
+  auto create = [&](const std::string& kind, const std::string& method, std::string request) {
+    for (const auto& [k, v] : ids) request = absl::StrReplaceAll(request, {{"$" + k, v}});
+    const Reply r = Call(method, request, ada);
+    ASSERT_TRUE(r.status.ok()) << method << ": " << r.status.error_message();
+    ids[kind] = IdOf(r);
+    ASSERT_FALSE(ids[kind].empty()) << method;
+  };
+  create("COMPANY", "ContactService/CreateCompany", R"pb(company { name: "Quillfeather Ltd" })pb");
+  create("CONTACT", "ContactService/CreateContact", R"pb(contact {
+                                                           personal {
+                                                             given_name: "Zephyrine"
+                                                             family_name: "Quillfeather"
+                                                             emails { address: "zq@acme.example" }
+                                                           }
+                                                         })pb");
+  create("INTERACTION", "InteractionService/LogInteraction",
+         R"pb(interaction {
+                contact_ids: "$CONTACT"
+                occurred_at { seconds: 1767225600 }
+                channel: CHANNEL_CALL
+                direction: DIRECTION_INBOUND
+                subject: "Quillfeather call"
+              })pb");
+  create("CASE", "InteractionService/OpenCase",
+         R"pb(case { contact_id: "$CONTACT" subject: "Quillfeather case" })pb");
+  create("TASK", "InteractionService/CreateTask", R"pb(task {
+                                                         title: "Quillfeather task"
+                                                         assignee: "sam"
+                                                         contact_id: "$CONTACT"
+                                                         due_time { seconds: 1767225600 }
+                                                       })pb");
+  create("PRODUCT", "SalesService/CreateProduct",
+         R"pb(product {
+                sku: "QUILL"
+                name: "Quillfeather quill"
+                category: "Pens"
+                unit_price { currency_code: "EUR" minor_units: 1500 }
+              })pb");
+  create("DEAL", "SalesService/CreateDeal",
+         R"pb(deal {
+                title: "Quillfeather deal"
+                contact_id: "$CONTACT"
+                owner: "sam"
+                line_items {
+                  product_id: "$PRODUCT"
+                  quantity: 2
+                  unit_price { currency_code: "EUR" minor_units: 1500 }
+                }
+              })pb");
+  create("ORDER", "SalesService/PlaceOrder",
+         R"pb(order {
+                contact_id: "$CONTACT"
+                order_time { seconds: 1767225600 }
+                line_items {
+                  product_id: "$PRODUCT"
+                  quantity: 1
+                  unit_price { currency_code: "EUR" minor_units: 1500 }
+                }
+              })pb");
+  create("SEGMENT", "AnalyticsService/CreateSegment", R"pb(segment {
+                                                             name: "Quillfeather buyers"
+                                                             filter { currency_code: "EUR" }
+                                                           })pb");
+  // Analytics has Acme's customer (so the sweep below has something to leak).
+  ASSERT_TRUE(WaitFor([&] {
+    const Reply r = Call("AnalyticsService/GetCustomer360",
+                         absl::StrCat("contact_id: \"", ids["CONTACT"], "\""), ada);
+    return r.status.ok() && r.bytes.find(ids["ORDER"]) != std::string::npos;
+  }));
+
+  // Every event of Acme's records says who made it.
+  const std::vector<crm::common::v1::EventEnvelope> before = Events();
+  int acme_events = 0;
+  for (const auto& e : before) {
+    if (e.tenant() != "acme") continue;
+    ++acme_events;
+    EXPECT_EQ(e.actor(), "ada") << e.event_type();
+  }
+  EXPECT_GE(acme_events, 9);
+
+  // Globex, with every scope but admin, and Acme's ids in every field that takes an id.
+  std::set<std::string> scopes = auth::AllScopes();
+  scopes.erase("admin");
+  const std::string bob = Token("globex", "bob", scopes);
+  const std::vector<std::string> secrets = {"Zephyrine", "Quillfeather", "zq@acme.example"};
+  auto noun_id = [&](std::string_view method) {
+    for (const auto& [noun, kind] :
+         std::vector<std::pair<std::string, std::string>>{{"Interaction", "INTERACTION"},
+                                                          {"Company", "COMPANY"},
+                                                          {"Contact", "CONTACT"},
+                                                          {"Case", "CASE"},
+                                                          {"Task", "TASK"},
+                                                          {"Product", "PRODUCT"},
+                                                          {"Deal", "DEAL"},
+                                                          {"Order", "ORDER"},
+                                                          {"Segment", "SEGMENT"}}) {
+      if (method.find(noun) != std::string_view::npos) return ids[kind];
+    }
+    return ids["CONTACT"];
+  };
+  auto field_id = [&](const std::string& name, std::string_view method) -> std::string {
+    if (name == "id") return noun_id(method);
+    if (name == "company_id" || name == "related_company_id") return ids["COMPANY"];
+    if (name == "product_id") return ids["PRODUCT"];
+    if (name == "deal_id") return ids["DEAL"];
+    if (name == "stage_id") return "proposal";
+    if (name == "request_id") return "";
+    return ids["CONTACT"];  // contact_id, survivor_id, merged_id, aggregate_id, ...
+  };
+  // Fills the id fields of `m` (and of its message fields, one level down).
+  std::function<void(pb::Message&, std::string_view, int)> fill = [&](pb::Message& m,
+                                                                      std::string_view method,
+                                                                      int depth) {
+    const pb::Reflection* r = m.GetReflection();
+    for (int i = 0; i < m.GetDescriptor()->field_count(); ++i) {
+      const pb::FieldDescriptor* f = m.GetDescriptor()->field(i);
+      const bool idish =
+          f->name() == "id" || f->name().ends_with("_id") || f->name().ends_with("_ids");
+      if (f->type() == pb::FieldDescriptor::TYPE_STRING && idish) {
+        std::string name = f->name();
+        if (name.ends_with("_ids")) name.pop_back();
+        const std::string v = field_id(name, method);
+        if (v.empty()) continue;
+        if (f->is_repeated()) {
+          r->AddString(&m, f, v);
+        } else {
+          r->SetString(&m, f, v);
+        }
+      } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE && !f->is_repeated() && depth < 1) {
+        fill(*r->MutableMessage(&m, f), method, depth + 1);
+      }
+    }
+  };
+  int ok_calls = 0;
+  for (const pb::MethodDescriptor* m : AllMethods(/*with_admin=*/false)) {
+    std::unique_ptr<pb::Message> request(
+        pb::MessageFactory::generated_factory()->GetPrototype(m->input_type())->New());
+    fill(*request, m->name(), 0);
+    const Reply r = CallRaw(*m, request->SerializeAsString(), bob);
+    EXPECT_NE(r.status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << m->full_name();
+    if (!r.status.ok()) continue;
+    ++ok_calls;
+    for (const auto& [kind, id] : ids) {
+      EXPECT_EQ(r.bytes.find(id), std::string::npos)
+          << m->full_name() << " showed Globex Acme's " << kind << ": "
+          << r.message->ShortDebugString();
+    }
+    for (const std::string& secret : secrets) {
+      EXPECT_EQ(r.bytes.find(secret), std::string::npos)
+          << m->full_name() << " showed Globex \"" << secret << "\"";
+    }
+  }
+  RecordProperty("globex_calls_answered", ok_calls);
+  EXPECT_GT(ok_calls, 10);  // lists, searches and reports answered — with none of Acme's data
+
+  // A client cannot claim a tenant by sending the server's own metadata.
+  const Reply spoofed =
+      Call(*Find("ContactService/GetContact"), absl::StrCat("id: \"", ids["CONTACT"], "\""), bob,
+           {{"crm-auth-tenant", "acme"}, {"crm-auth-scopes", "admin"}});
+  EXPECT_EQ(spoofed.status.error_code(), grpc::StatusCode::NOT_FOUND)
+      << spoofed.status.error_message();
+
+  // Nothing Globex did touched Acme: no new Acme event, and Acme's contact is as it was.
+  int after = 0;
+  for (const auto& e : Events()) after += e.tenant() == "acme";
+  EXPECT_EQ(after, acme_events);
+  const Reply mine =
+      Call("ContactService/GetContact", absl::StrCat("id: \"", ids["CONTACT"], "\""), ada);
+  ASSERT_TRUE(mine.status.ok()) << mine.status.error_message();
+  EXPECT_NE(mine.bytes.find("Zephyrine"), std::string::npos);
+}
+
+TEST_F(SecurityTest, CrmctlReachesTheNodeWithTlsAClientCertificateAndAToken) {
+  WriteFile(dir_.Sub("client.pem"), client_.cert_pem);
+  WriteFile(dir_.Sub("client.key"), client_.key_pem);
+  const std::vector<std::string> tls = {"--addr",     addr_,
+                                        "--tls-ca",   dir_.Sub("ca.pem"),
+                                        "--tls-cert", dir_.Sub("client.pem"),
+                                        "--tls-key",  dir_.Sub("client.key")};
+  const CommandResult token = RunCommand(
+      BinaryPath("crmctl"), {"token", "--hs256-secret-file", dir_.Sub("secret"), "--tenant", "acme",
+                             "--subject", "ada", "--scope", "contacts.write", "--scope",
+                             "contacts.read", "--issuer", kIssuer, "--audience", kAudience});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  std::vector<std::string> create = tls;
+  for (const char* a : {"--token", ""}) create.push_back(a);
+  create.back() = std::string(absl::StripTrailingAsciiWhitespace(token.out));
+  for (const char* a : {"contact", "create", "--given-name", "Ida", "--family-name", "Tls"}) {
+    create.push_back(a);
+  }
+  const CommandResult created = RunCommand(BinaryPath("crmctl"), create);
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  std::vector<std::string> anonymous = tls;
+  for (const char* a : {"contact", "search", "ida"}) anonymous.push_back(a);
+  const CommandResult refused = RunCommand(BinaryPath("crmctl"), anonymous);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("UNAUTHENTICATED"), std::string::npos) << refused.err;
+}
+
+// Bad security settings stop the start with exit code 2 and a sentence naming the setting.
+TEST(SecurityConfigTest, BadSettingsFailFastNamingTheSetting) {
+  TempDir dir;
+  const Certificate ca = NewCa("config CA");
+  const Certificate one = Issue(ca, "one");
+  const Certificate two = Issue(ca, "two");
+  WriteFile(dir.Sub("one.pem"), one.cert_pem);
+  WriteFile(dir.Sub("two.key"), two.key_pem);
+  WriteFile(dir.Sub("short"), "too short");
+  const std::string data = dir.Sub("data");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--listen", "0.0.0.0:0"}, "--plaintext"},
+      {{"--tls-cert", dir.Sub("one.pem")}, "--tls-key"},
+      {{"--tls-client-ca", dir.Sub("one.pem")}, "--tls-client-ca"},
+      {{"--tls-cert", dir.Sub("one.pem"), "--tls-key", dir.Sub("two.key")},
+       "--tls-key: is not the key of the --tls-cert certificate"},
+      {{"--tls-cert", dir.Sub("missing.pem"), "--tls-key", dir.Sub("two.key")}, "--tls-cert"},
+      {{"--auth", "basic"}, "--auth/CRM_AUTH"},
+      {{"--auth", "jwt"}, "needs a key"},
+      {{"--auth", "jwt", "--jwt-hs256-secret-file", dir.Sub("short")}, "too short"},
+      {{"--auth", "jwt", "--jwt-hs256-secret-file", dir.Sub("missing")}, "--jwt-hs256-secret-file"},
+      {{"--auth", "jwt", "--jwt-rs256-public-key-file", dir.Sub("one.pem")}, "RSA public key"},
+  };
+  for (const auto& [flags, says] : cases) {
+    std::vector<std::string> args = {"--data-dir", data};
+    if (flags[0] != "--listen") args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+    args.insert(args.end(), flags.begin(), flags.end());
+    const CommandResult r = RunCommand(BinaryPath("crm-node"), args);
+    EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(flags, " ") << ": " << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos)
+        << absl::StrJoin(flags, " ") << " does not say " << says << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace crm::testing

@@ -149,6 +149,28 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(JwtOptions 
 }
 
 absl::StatusOr<Principal> Authenticator::Verify(std::string_view token, absl::Time now) const {
+  const std::string key(token);
+  {
+    absl::MutexLock lock(&mu_);
+    const auto it = verified_.find(key);
+    if (it != verified_.end() && now >= it->second.valid_from && now < it->second.valid_until) {
+      return it->second.principal;
+    }
+  }
+  absl::Time valid_from;
+  absl::Time valid_until;
+  absl::StatusOr<Principal> p = VerifyUncached(token, now, valid_from, valid_until);
+  if (p.ok()) {
+    absl::MutexLock lock(&mu_);
+    if (verified_.size() >= kCachedTokens) verified_.clear();  // crude, and rare
+    verified_[key] = Verified{*p, valid_from, valid_until};
+  }
+  return p;
+}
+
+absl::StatusOr<Principal> Authenticator::VerifyUncached(std::string_view token, absl::Time now,
+                                                        absl::Time& valid_from,
+                                                        absl::Time& valid_until) const {
   JwtPtr jwt = Decode(token, options_.hs256_secret, JWT_ALG_HS256);
   if (!jwt) jwt = Decode(token, options_.rs256_public_key_pem, JWT_ALG_RS256);
   if (!jwt) {
@@ -175,11 +197,16 @@ absl::StatusOr<Principal> Authenticator::Verify(std::string_view token, absl::Ti
   if (claims["exp"].get<double>() + static_cast<double>(leeway) <= static_cast<double>(now_s)) {
     return Unauthenticated("the token has expired");
   }
+  valid_until =
+      absl::FromUnixSeconds(static_cast<int64_t>(claims["exp"].get<double>())) + options_.leeway;
+  valid_from = absl::InfinitePast();
   if (claims.contains("nbf")) {
     if (!claims["nbf"].is_number()) return Unauthenticated("the token's \"nbf\" is not a number");
     if (claims["nbf"].get<double>() - static_cast<double>(leeway) > static_cast<double>(now_s)) {
       return Unauthenticated("the token is not valid yet (\"nbf\" is in the future)");
     }
+    valid_from =
+        absl::FromUnixSeconds(static_cast<int64_t>(claims["nbf"].get<double>())) - options_.leeway;
   }
   if (!options_.issuer.empty()) {
     if (!claims.contains("iss") || claims["iss"] != options_.issuer) {

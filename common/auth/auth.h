@@ -17,7 +17,9 @@
 #include <string>
 #include <string_view>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace crm::auth {
@@ -64,8 +66,12 @@ class Authenticator {
 
   // The principal of a bearer token: UNAUTHENTICATED (saying why) unless it is signed with a
   // configured key by an allowed algorithm, from the issuer, for the audience, within its "nbf"
-  // and "exp", with a subject and a tenant.
+  // and "exp", with a subject and a tenant. A token that verified is remembered (by its exact
+  // bytes, at most kCachedTokens of them) until it expires, so a client's next calls cost a
+  // lookup instead of a signature check.
   absl::StatusOr<Principal> Verify(std::string_view token, absl::Time now) const;
+
+  static constexpr size_t kCachedTokens = 10000;
 
   // Whether a call of `method` with the `authorization` metadata value (empty when absent) may
   // proceed: the caller's principal, UNAUTHENTICATED (no or a bad credential) or
@@ -76,7 +82,18 @@ class Authenticator {
 
  private:
   explicit Authenticator(JwtOptions options) : options_(std::move(options)) {}
+  // The checks of Verify, without the cache; sets the window in which the token is valid.
+  absl::StatusOr<Principal> VerifyUncached(std::string_view token, absl::Time now,
+                                           absl::Time& valid_from, absl::Time& valid_until) const;
+
   const JwtOptions options_;
+  struct Verified {
+    Principal principal;
+    absl::Time valid_from;
+    absl::Time valid_until;
+  };
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, Verified> verified_ ABSL_GUARDED_BY(mu_);
 };
 
 // A signed token, for development and tests (production tokens come from the identity

@@ -131,6 +131,27 @@ TEST(AuthTest, Rs256VerifiesWithThePublicKeyAndRefusesAlgorithmConfusion) {
   ExpectUnauthenticated(authn->Verify(Sign(Claims()), kNow), "not accepted");
 }
 
+TEST(AuthTest, ARememberedTokenStillExpiresAndOnlyItsExactBytesAreRemembered) {
+  auto authn = Make();
+  TokenClaims c = Claims();
+  c.expires = kNow + absl::Minutes(1);
+  const std::string token = Sign(c);
+  ASSERT_TRUE(authn->Verify(token, kNow).ok());
+  EXPECT_TRUE(authn->Verify(token, kNow + absl::Seconds(30)).ok());  // remembered
+  // Past exp and its leeway the remembered token is refused like any other.
+  ExpectUnauthenticated(authn->Verify(token, kNow + absl::Minutes(2)), "expired");
+  // A remembered token does not vouch for a changed copy of itself.
+  std::string forged = token;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(authn->Verify(forged, kNow).ok());
+  // Nor for the time before its nbf.
+  c = Claims();
+  c.not_before = kNow;
+  const std::string later = Sign(c);
+  ASSERT_TRUE(authn->Verify(later, kNow).ok());
+  ExpectUnauthenticated(authn->Verify(later, kNow - absl::Minutes(5)), "not valid yet");
+}
+
 TEST(AuthTest, UnsignedTokensAreRefused) {
   auto authn = Make();
   // {"alg":"none"} . {"sub":"ada","tenant":"acme","exp":9999999999} . (no signature)

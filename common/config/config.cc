@@ -142,6 +142,21 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
                  "the claim that names the caller's tenant")
       ->envname("CRM_JWT_TENANT_CLAIM")
       ->capture_default_str();
+  app.add_option("--rate-limit", c.rate_limit,
+                 "calls per second each caller (token subject, or client address with --auth "
+                 "off) may make; beyond it calls are refused RESOURCE_EXHAUSTED; 0: no limit")
+      ->envname("CRM_RATE_LIMIT")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--rate-burst", c.rate_burst,
+                 "calls a caller may make at once above --rate-limit (default: twice it)")
+      ->envname("CRM_RATE_BURST")
+      ->check(CLI::Range(0.0, 1e7));
+  app.add_option("--max-concurrent-streams", c.max_concurrent_streams,
+                 "calls in flight on one client connection (HTTP/2 streams); more wait")
+      ->envname("CRM_MAX_CONCURRENT_STREAMS")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
 }
 
 bool IsLoopback(const std::string& listen) {
@@ -245,6 +260,12 @@ absl::Status Validate(const ServiceConfig& c) {
   if (c.log_format != "text" && c.log_format != "json") {
     return absl::InvalidArgumentError(
         absl::StrCat("--log-format/CRM_LOG_FORMAT \"", c.log_format, "\" must be text or json"));
+  }
+  if (c.rate_burst > 0 && c.rate_limit <= 0) {
+    return absl::InvalidArgumentError("--rate-burst/CRM_RATE_BURST needs --rate-limit");
+  }
+  if (c.rate_limit > 0 && c.rate_burst > 0 && c.rate_burst < 1) {
+    return absl::InvalidArgumentError("--rate-burst/CRM_RATE_BURST must be at least 1");
   }
   if (c.auth != "off" && c.auth != "jwt") {
     return absl::InvalidArgumentError(

@@ -36,6 +36,8 @@
 //   --auth / CRM_AUTH                     off | jwt
 //   --jwt-issuer, --jwt-audience, --jwt-hs256-secret-file, --jwt-rs256-public-key-file,
 //   --jwt-tenant-claim (CRM_JWT_...)      what a bearer token must be
+//   --rate-limit, --rate-burst / CRM_RATE_LIMIT, CRM_RATE_BURST  calls per second per caller
+//   --max-concurrent-streams / CRM_MAX_CONCURRENT_STREAMS  calls in flight per connection
 //
 // docs/configuration.md is the reference for operators; a test keeps it complete.
 //
@@ -88,6 +90,10 @@ struct ServiceConfig {
   std::string jwt_hs256_secret_file;
   std::string jwt_rs256_public_key_file;
   std::string jwt_tenant_claim = "tenant";
+  // Abuse limits.
+  double rate_limit = 0;
+  double rate_burst = 0;
+  int max_concurrent_streams = 100;
 };
 
 // The authenticator --auth asks for, its keys read from their files; null with --auth off.

@@ -3,6 +3,7 @@
 #include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/impl/service_type.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -21,10 +22,13 @@ constexpr char kDeniedKey[] = "crm-auth-denied";
 class AuthInterceptor final : public grpc::experimental::Interceptor {
  public:
   AuthInterceptor(const char* method, const auth::Authenticator* authenticator,
-                  const std::string& default_tenant)
+                  const std::string& default_tenant, auth::RateLimiter* limiter,
+                  const grpc::ServerContextBase* context)
       : method_(method == nullptr ? "" : method),
         authenticator_(authenticator),
-        default_tenant_(default_tenant) {}
+        default_tenant_(default_tenant),
+        limiter_(limiter),
+        context_(context) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
@@ -56,6 +60,12 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
     }
     if (authenticator_ == nullptr) {
       tenant_ = default_tenant_;
+      if (limiter_ != nullptr && !auth::RequiredScope(method_).empty() && context_ != nullptr) {
+        // No credential to count by: count by the client's address (without its port).
+        std::string peer = context_->peer();
+        peer = peer.substr(0, peer.rfind(':'));
+        if (!Limit(peer, peer, metadata)) return;
+      }
     } else {
       absl::StatusOr<auth::Principal> p =
           authenticator_->Check(method_, authorization, absl::Now());
@@ -68,15 +78,36 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
       tenant_ = p->tenant.empty() ? default_tenant_ : p->tenant;
       subject_ = p->subject;
       scopes_ = absl::StrJoin(p->scopes, " ");
+      if (limiter_ != nullptr && !p->subject.empty() &&
+          !Limit(absl::StrCat(tenant_, "/", subject_),
+                 absl::StrCat(subject_, " of tenant ", tenant_), metadata)) {
+        return;
+      }
     }
     metadata.emplace(kTenantKey, tenant_);
     metadata.emplace(kSubjectKey, subject_);
     metadata.emplace(kScopesKey, scopes_);
   }
 
+  // Takes a call from `caller`'s bucket; false (and the call denied) if it is empty.
+  bool Limit(const std::string& caller, const std::string& who,
+             std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+    const absl::Duration wait = limiter_->Take(caller, absl::Now());
+    if (wait <= absl::ZeroDuration()) return true;
+    denied_ = absl::ResourceExhaustedError(
+        absl::StrCat("rate limit: ", who, " may make ", limiter_->per_second(),
+                     " calls per second (bursts of ", limiter_->burst(), "); retry in ",
+                     std::max<int64_t>(1, absl::ToInt64Milliseconds(wait)), " ms"));
+    denied_text_ = std::string(denied_.message());
+    metadata.emplace(kDeniedKey, denied_text_);
+    return false;
+  }
+
   const std::string method_;
   const auth::Authenticator* const authenticator_;
   const std::string& default_tenant_;
+  auth::RateLimiter* const limiter_;
+  const grpc::ServerContextBase* const context_;
   // The values the call's metadata refers to (string_refs into these), alive for the call.
   std::string tenant_;
   std::string subject_;
@@ -88,17 +119,21 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
 class AuthInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   AuthInterceptorFactory(std::shared_ptr<const auth::Authenticator> authenticator,
-                         std::string default_tenant)
-      : authenticator_(std::move(authenticator)), default_tenant_(std::move(default_tenant)) {}
+                         std::string default_tenant, std::shared_ptr<auth::RateLimiter> limiter)
+      : authenticator_(std::move(authenticator)),
+        default_tenant_(std::move(default_tenant)),
+        limiter_(std::move(limiter)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new AuthInterceptor(info->method(), authenticator_.get(), default_tenant_);
+    return new AuthInterceptor(info->method(), authenticator_.get(), default_tenant_,
+                               limiter_.get(), info->server_context());
   }
 
  private:
   const std::shared_ptr<const auth::Authenticator> authenticator_;
   const std::string default_tenant_;
+  const std::shared_ptr<auth::RateLimiter> limiter_;
 };
 
 // Runs the wrapped handler only for calls the interceptor let through. A denied call is handed
@@ -154,9 +189,10 @@ std::string Value(const std::multimap<grpc::string_ref, grpc::string_ref>& metad
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> AuthInterceptors(
-    std::shared_ptr<const auth::Authenticator> authenticator, std::string default_tenant) {
+    std::shared_ptr<const auth::Authenticator> authenticator, std::string default_tenant,
+    std::shared_ptr<auth::RateLimiter> limiter) {
   return std::make_unique<AuthInterceptorFactory>(std::move(authenticator),
-                                                  std::move(default_tenant));
+                                                  std::move(default_tenant), std::move(limiter));
 }
 
 void GateMethods(grpc::Service& service) {

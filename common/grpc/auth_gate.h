@@ -17,13 +17,18 @@
 #include <string>
 
 #include "common/auth/auth.h"
+#include "common/auth/rate_limiter.h"
 
 namespace crm::grpcutil {
 
 // The interceptor half. `authenticator` null: authentication off, every caller is
-// `default_tenant`'s, with every scope.
+// `default_tenant`'s, with every scope. `limiter` (null: no limit) takes one call per method
+// call from the caller's bucket — the caller being the token's tenant and subject, or the peer's
+// address with authentication off — and refuses it RESOURCE_EXHAUSTED when the bucket is empty.
+// Health checks and reflection are neither authenticated nor limited.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> AuthInterceptors(
-    std::shared_ptr<const auth::Authenticator> authenticator, std::string default_tenant);
+    std::shared_ptr<const auth::Authenticator> authenticator, std::string default_tenant,
+    std::shared_ptr<auth::RateLimiter> limiter = nullptr);
 
 // The gate half: wraps every method handler of `service` (before it is registered).
 void GateMethods(grpc::Service& service);

@@ -132,8 +132,12 @@ absl::StatusOr<RunningServer> StartServer(const std::string& listen,
     builder.RegisterService(s);
   }
   // First, so that its answer to a denied call is what the others (metrics, request log) see.
-  options.interceptors.insert(options.interceptors.begin(),
-                              AuthInterceptors(options.authenticator, options.default_tenant));
+  options.interceptors.insert(
+      options.interceptors.begin(),
+      AuthInterceptors(options.authenticator, options.default_tenant, options.rate_limiter));
+  if (options.max_concurrent_streams > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  }
   builder.experimental().SetInterceptorCreators(std::move(options.interceptors));
   if (options.max_connection_age != absl::InfiniteDuration()) {
     builder.AddChannelArgument(

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/auth/auth.h"
+#include "common/auth/rate_limiter.h"
 
 namespace crm::grpcutil {
 
@@ -60,6 +61,10 @@ struct ServerOptions {
   // Authentication: null turns it off (every caller is `default_tenant`'s, with every scope).
   std::shared_ptr<const auth::Authenticator> authenticator;
   std::string default_tenant = "default";
+  // Per-caller rate limit (common/grpc/auth_gate.h); null: none.
+  std::shared_ptr<auth::RateLimiter> rate_limiter;
+  // Calls in flight on one client connection; 0: gRPC's default (unlimited).
+  int max_concurrent_streams = 0;
   TlsFiles tls;
   // host:port of a second, plaintext listener that serves only grpc.health.v1 (Kubernetes'
   // gRPC probes cannot speak TLS); empty: none.

@@ -201,6 +201,11 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
                         .client_ca = cfg.tls_client_ca,
                         .reload_interval = absl::Seconds(cfg.tls_reload_seconds)};
   server_options.health_listen = cfg.health_listen;
+  if (cfg.rate_limit > 0) {
+    server_options.rate_limiter = std::make_shared<auth::RateLimiter>(
+        cfg.rate_limit, cfg.rate_burst > 0 ? cfg.rate_burst : std::max(1.0, 2 * cfg.rate_limit));
+  }
+  server_options.max_concurrent_streams = cfg.max_concurrent_streams;
   if (metrics) {
     for (auto& i : metrics->ServerInterceptors())
       server_options.interceptors.push_back(std::move(i));

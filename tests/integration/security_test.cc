@@ -574,6 +574,48 @@ TEST_F(SecurityTest, CrmctlReachesTheNodeWithTlsAClientCertificateAndAToken) {
   EXPECT_NE(refused.err.find("UNAUTHENTICATED"), std::string::npos) << refused.err;
 }
 
+TEST(RateLimitTest, ACallerBeyondItsRateIsRefusedAndOthersAreNot) {
+  TempDir dir;
+  WriteFile(dir.Sub("secret"), kSecret);
+  Server node = StartNode(dir, {"--auth", "jwt", "--jwt-hs256-secret-file", dir.Sub("secret"),
+                                "--rate-limit", "1", "--rate-burst", "3"});
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  auto get = [&](const std::string& token) {
+    crm::contact::v1::GetContactRequest req;
+    req.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    crm::contact::v1::Contact out;
+    auto ctx = Ctx();
+    ctx->AddMetadata("authorization", "Bearer " + token);
+    return node.contacts->GetContact(ctx.get(), req, &out);
+  };
+  auth::TokenClaims ada;
+  ada.tenant = "acme";
+  ada.subject = "ada";
+  ada.scopes = {"contacts.read"};
+  const std::string ada_token = *auth::MintToken(ada, kSecret);
+  // The burst, then refusals (at one call a second, ten quick calls cannot all pass).
+  std::vector<grpc::StatusCode> codes;
+  grpc::Status refused;
+  for (int i = 0; i < 10; ++i) {
+    const grpc::Status s = get(ada_token);
+    codes.push_back(s.error_code());
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) refused = s;
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(codes[i], grpc::StatusCode::NOT_FOUND) << i;
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(refused.error_message().starts_with(
+      "rate limit: ada of tenant acme may make 1 calls per second (bursts of 3); retry in "))
+      << refused.error_message();
+  // Another caller, and the health check, are not held back.
+  auth::TokenClaims bob = ada;
+  bob.subject = "bob";
+  EXPECT_EQ(get(*auth::MintToken(bob, kSecret)).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(HealthStatus(*node.channel), 1);
+  // The bucket refills.
+  EXPECT_TRUE(WaitFor([&] { return get(ada_token).error_code() == grpc::StatusCode::NOT_FOUND; },
+                      absl::Seconds(10)));
+}
+
 // Bad security settings stop the start with exit code 2 and a sentence naming the setting.
 TEST(SecurityConfigTest, BadSettingsFailFastNamingTheSetting) {
   TempDir dir;
@@ -596,6 +638,7 @@ TEST(SecurityConfigTest, BadSettingsFailFastNamingTheSetting) {
       {{"--auth", "jwt", "--jwt-hs256-secret-file", dir.Sub("short")}, "too short"},
       {{"--auth", "jwt", "--jwt-hs256-secret-file", dir.Sub("missing")}, "--jwt-hs256-secret-file"},
       {{"--auth", "jwt", "--jwt-rs256-public-key-file", dir.Sub("one.pem")}, "RSA public key"},
+      {{"--rate-burst", "10"}, "--rate-burst/CRM_RATE_BURST needs --rate-limit"},
   };
   for (const auto& [flags, says] : cases) {
     std::vector<std::string> args = {"--data-dir", data};

@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
+#include "common/auth/rate_limiter.h"
 #include "crm/admin/v1/admin_service.pb.h"
 #include "crm/analytics/v1/analytics_service.pb.h"
 #include "crm/contact/v1/contact_service.pb.h"
@@ -225,6 +226,20 @@ TEST(AuthTest, EveryMethodOfEveryServiceNeedsItsAreasReadOrWriteScope) {
   EXPECT_EQ(RequiredScope("/crm.unknown.v1.Other/GetThing"), "admin");
   // A verb must be a whole word: "Listen" is not "List".
   EXPECT_EQ(RequiredScope("/crm.contact.v1.ContactService/Listen"), "contacts.write");
+}
+
+TEST(RateLimiterTest, ABurstThenTheRateEachCallerOnItsOwn) {
+  RateLimiter limiter(/*per_second=*/2, /*burst=*/3);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.Take("acme/ada", kNow), absl::ZeroDuration()) << i;
+  // Empty: the next call may come when half a second has refilled one.
+  EXPECT_EQ(limiter.Take("acme/ada", kNow), absl::Milliseconds(500));
+  EXPECT_EQ(limiter.Take("acme/bob", kNow), absl::ZeroDuration());  // another caller
+  EXPECT_EQ(limiter.Take("acme/ada", kNow + absl::Milliseconds(250)), absl::Milliseconds(250));
+  EXPECT_EQ(limiter.Take("acme/ada", kNow + absl::Milliseconds(500)), absl::ZeroDuration());
+  // Refills stop at the burst.
+  const absl::Time later = kNow + absl::Hours(1);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.Take("acme/ada", later), absl::ZeroDuration());
+  EXPECT_GT(limiter.Take("acme/ada", later), absl::ZeroDuration());
 }
 
 }  // namespace

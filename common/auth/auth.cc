@@ -112,7 +112,7 @@ std::string RequiredScope(std::string_view method) {
 }
 
 std::set<std::string> AllScopes() {
-  std::set<std::string> all = {kAdminScope};
+  std::set<std::string> all = {kAdminScope, kPersonalDataScope};
   for (const Area& area : kAreas) {
     if (area.scope == kAdminScope) continue;
     all.insert(std::string(area.scope) + ".read");

@@ -25,6 +25,8 @@
 namespace crm::auth {
 
 inline constexpr char kAdminScope[] = "admin";
+// Lets a caller see personal data unmasked (common/grpc/privacy.h); needed by no method.
+inline constexpr char kPersonalDataScope[] = "personal_data";
 
 // The caller of one call, from its credential.
 struct Principal {

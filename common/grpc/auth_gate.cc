@@ -1,12 +1,16 @@
 #include "common/grpc/auth_gate.h"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 #include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/impl/service_type.h>
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/grpc/privacy.h"
 
 namespace crm::grpcutil {
 namespace {
@@ -18,6 +22,19 @@ constexpr char kTenantKey[] = "crm-auth-tenant";
 constexpr char kSubjectKey[] = "crm-auth-subject";
 constexpr char kScopesKey[] = "crm-auth-scopes";
 constexpr char kDeniedKey[] = "crm-auth-denied";
+
+namespace pb = google::protobuf;
+
+// The response type of `method` ("/package.Service/Method"); null if unknown.
+const pb::Descriptor* OutputType(const std::string& method) {
+  if (method.size() < 2) return nullptr;
+  std::string name = method.substr(1);
+  const size_t slash = name.find('/');
+  if (slash == std::string::npos) return nullptr;
+  name[slash] = '.';
+  const pb::MethodDescriptor* m = pb::DescriptorPool::generated_pool()->FindMethodByName(name);
+  return m == nullptr ? nullptr : m->output_type();
+}
 
 class AuthInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -35,6 +52,10 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
       if (auto* metadata = methods->GetRecvInitialMetadata(); metadata != nullptr) {
         Decide(*metadata);
       }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE) &&
+        authenticator_ != nullptr && denied_.ok() && !subject_.empty()) {
+      Privacy(*methods);
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
         !denied_.ok()) {
@@ -78,6 +99,7 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
       tenant_ = p->tenant.empty() ? default_tenant_ : p->tenant;
       subject_ = p->subject;
       scopes_ = absl::StrJoin(p->scopes, " ");
+      sees_personal_data_ = p->Has(kPersonalDataScope);
       if (limiter_ != nullptr && !p->subject.empty() &&
           !Limit(absl::StrCat(tenant_, "/", subject_),
                  absl::StrCat(subject_, " of tenant ", tenant_), metadata)) {
@@ -87,6 +109,42 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
     metadata.emplace(kTenantKey, tenant_);
     metadata.emplace(kSubjectKey, subject_);
     metadata.emplace(kScopesKey, scopes_);
+  }
+
+  // A response that can hold personal data: masked for a caller without the personal-data
+  // scope; otherwise whose data it shows goes to the access log.
+  void Privacy(grpc::experimental::InterceptorBatchMethods& methods) {
+    const pb::Descriptor* type = OutputType(method_);
+    if (type == nullptr || !CanHoldPersonalData(*type)) return;
+    grpc::ByteBuffer* buffer = methods.GetSerializedSendMessage();
+    grpc::Slice slice;
+    if (buffer == nullptr || !buffer->DumpToSingleSlice(&slice).ok()) return;
+    std::unique_ptr<pb::Message> response(
+        pb::MessageFactory::generated_factory()->GetPrototype(type)->New());
+    if (!response->ParseFromArray(slice.begin(), static_cast<int>(slice.size()))) return;
+    if (!sees_personal_data_) {
+      if (MaskPersonalData(*response)) {
+        const std::string bytes = response->SerializeAsString();
+        grpc::Slice masked(bytes);
+        *buffer = grpc::ByteBuffer(&masked, 1);
+      }
+      return;
+    }
+    std::set<std::string> subjects;
+    PersonalDataSubjects(*response, subjects);
+    if (subjects.empty()) return;
+    constexpr size_t kMostNamed = 100;
+    std::string named;
+    size_t n = 0;
+    for (const std::string& id : subjects) {
+      if (n++ == kMostNamed) {
+        absl::StrAppend(&named, " and ", subjects.size() - kMostNamed, " more");
+        break;
+      }
+      absl::StrAppend(&named, named.empty() ? "" : " ", id);
+    }
+    spdlog::info("access: {} of tenant {} read personal data with {}: {}", subject_, tenant_,
+                 method_.substr(method_.empty() ? 0 : 1), named);
   }
 
   // Takes a call from `caller`'s bucket; false (and the call denied) if it is empty.
@@ -114,6 +172,7 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
   std::string scopes_;
   absl::Status denied_ = absl::OkStatus();
   std::string denied_text_;
+  bool sees_personal_data_ = false;
 };
 
 class AuthInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {

@@ -78,8 +78,8 @@ void AnalyticsService::Stop() {
   projector_.Stop();
 }
 
-void AnalyticsService::StartRefits(const std::string& tenant, absl::Duration interval) {
-  refits_ = std::thread([this, tenant, interval] { RefitLoop(tenant, interval); });
+void AnalyticsService::StartRefits(absl::Duration interval) {
+  refits_ = std::thread([this, interval] { RefitLoop(interval); });
 }
 
 absl::StatusOr<std::set<std::string>> AnalyticsService::Currencies(std::string_view tenant) const {
@@ -91,19 +91,20 @@ absl::StatusOr<std::set<std::string>> AnalyticsService::Currencies(std::string_v
   return currencies;
 }
 
-void AnalyticsService::RefitLoop(std::string tenant, absl::Duration interval) {
-  CallContext ctx;
-  ctx.tenant = tenant;
-  ctx.actor = "analytics-refit";
+void AnalyticsService::RefitLoop(absl::Duration interval) {
   auto stopping = [this] {
     std::lock_guard<std::mutex> lock(mu_);
     return stopping_;
   };
-  // Once caught up, rank the customers of every currency, so the first customer files do not
-  // wait for a scan of every customer.
+  // Once caught up, rank the customers of every tenant and currency, so the first customer
+  // files do not wait for a scan of every customer.
   while (!stopping() && !projector_.WaitUntilCaughtUp(absl::Now() + absl::Seconds(1)).ok()) {
   }
-  if (absl::StatusOr<std::set<std::string>> currencies = Currencies(tenant); currencies.ok()) {
+  absl::StatusOr<std::set<std::string>> tenants = projection_.TenantsWithPurchases();
+  if (!tenants.ok()) spdlog::warn("ranking: {}", tenants.status().ToString());
+  for (const std::string& tenant : tenants.ok() ? *tenants : std::set<std::string>()) {
+    absl::StatusOr<std::set<std::string>> currencies = Currencies(tenant);
+    if (!currencies.ok()) continue;
     for (const std::string& currency : *currencies) {
       if (stopping()) return;
       const absl::Time start = absl::Now();
@@ -112,9 +113,9 @@ void AnalyticsService::RefitLoop(std::string tenant, absl::Duration interval) {
                                    absl::InfiniteDuration())
                                .status();
           !s.ok()) {
-        spdlog::warn("ranking {} customers: {}", currency, s.ToString());
+        spdlog::warn("ranking {} customers of tenant {}: {}", currency, tenant, s.ToString());
       } else {
-        spdlog::info("ranked the {} customers in {}", currency,
+        spdlog::info("ranked the {} customers of tenant {} in {}", currency, tenant,
                      absl::FormatDuration(absl::Now() - start));
       }
     }
@@ -126,29 +127,44 @@ void AnalyticsService::RefitLoop(std::string tenant, absl::Duration interval) {
         return;
       }
     }
-    absl::StatusOr<std::set<std::string>> currencies = Currencies(tenant);
-    if (!currencies.ok()) {
-      spdlog::warn("model refit: {}", currencies.status().ToString());
+    absl::StatusOr<std::set<std::string>> all = projection_.TenantsWithPurchases();
+    if (!all.ok()) {
+      spdlog::warn("model refit: {}", all.status().ToString());
       continue;
     }
-    const int64_t now = absl::ToUnixNanos(absl::Now());
-    for (const std::string& currency : *currencies) {
-      absl::StatusOr<Population> pop = PopulationOf(tenant, currency, now);
-      absl::StatusOr<std::optional<PurchaseModel>> model = projection_.GetModel(tenant, currency);
-      if (!pop.ok() || !model.ok() || pop->contact_ids.size() < 10) continue;
-      if (*model && pop->purchase_days * 10 < (*model)->purchase_days() * 11) continue;
-      // The same request id on every replica: one fit per step of growth takes effect.
-      std::promise<absl::Status> fitted;
-      ctx.deadline = absl::Now() + absl::Seconds(30);  // bounds a shutdown waiting on it
-      FitModel(ctx, currency, now, absl::StrCat("refit-", currency, "-", pop->purchase_days),
-               [&fitted](absl::StatusOr<PurchaseModel> m) { fitted.set_value(m.status()); });
-      const absl::Status s = fitted.get_future().get();
-      if (s.ok()) {
-        spdlog::info("model refit: {} on {} customers, {} purchase days", currency,
-                     pop->contact_ids.size(), pop->purchase_days);
-      } else {
-        spdlog::warn("model refit of {}: {}", currency, s.ToString());
-      }
+    for (const std::string& tenant : *all) {
+      if (stopping()) return;
+      RefitTenant(tenant);
+    }
+  }
+}
+
+void AnalyticsService::RefitTenant(const std::string& tenant) {
+  CallContext ctx;
+  ctx.tenant = tenant;
+  ctx.actor = "analytics-refit";
+  absl::StatusOr<std::set<std::string>> currencies = Currencies(tenant);
+  if (!currencies.ok()) {
+    spdlog::warn("model refit of tenant {}: {}", tenant, currencies.status().ToString());
+    return;
+  }
+  const int64_t now = absl::ToUnixNanos(absl::Now());
+  for (const std::string& currency : *currencies) {
+    absl::StatusOr<Population> pop = PopulationOf(tenant, currency, now);
+    absl::StatusOr<std::optional<PurchaseModel>> model = projection_.GetModel(tenant, currency);
+    if (!pop.ok() || !model.ok() || pop->contact_ids.size() < 10) continue;
+    if (*model && pop->purchase_days * 10 < (*model)->purchase_days() * 11) continue;
+    // The same request id on every replica: one fit per step of growth takes effect.
+    std::promise<absl::Status> fitted;
+    ctx.deadline = absl::Now() + absl::Seconds(30);  // bounds a shutdown waiting on it
+    FitModel(ctx, currency, now, absl::StrCat("refit-", currency, "-", pop->purchase_days),
+             [&fitted](absl::StatusOr<PurchaseModel> m) { fitted.set_value(m.status()); });
+    const absl::Status s = fitted.get_future().get();
+    if (s.ok()) {
+      spdlog::info("model refit of tenant {}: {} on {} customers, {} purchase days", tenant,
+                   currency, pop->contact_ids.size(), pop->purchase_days);
+    } else {
+      spdlog::warn("model refit of tenant {}, {}: {}", tenant, currency, s.ToString());
     }
   }
 }

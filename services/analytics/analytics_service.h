@@ -53,8 +53,9 @@ class AnalyticsService {
   ~AnalyticsService();
   void Stop();
 
-  // Starts the loop that refits `tenant`'s models every `interval` when the history has grown.
-  void StartRefits(const std::string& tenant, absl::Duration interval);
+  // Starts the loop that refits every tenant's models every `interval` when the tenant's
+  // history has grown.
+  void StartRefits(absl::Duration interval);
 
   // NOT_FOUND for an unknown contact. A merged contact answers with its survivor.
   absl::StatusOr<Customer360> GetCustomer360(const CallContext& ctx, const std::string& contact_id,
@@ -222,7 +223,10 @@ class AnalyticsService {
   // Every currency the tenant's customers bought in.
   absl::StatusOr<std::set<std::string>> Currencies(std::string_view tenant) const;
   // Warms the rankings once the projection has caught up, then refits the models as they grow.
-  void RefitLoop(std::string tenant, absl::Duration interval);
+  void RefitLoop(absl::Duration interval);
+  // One tenant's step of the loop: a refit of each currency's model whose history grew by a
+  // tenth.
+  void RefitTenant(const std::string& tenant);
 
   std::unique_ptr<store::ProjectionStore> store_;
   AnalyticsProjection projection_;

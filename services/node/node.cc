@@ -185,7 +185,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
       spdlog::critical("analytics projection: {}", s.ToString());
       return 1;
     }
-    analytics_service->StartRefits(cfg.tenant, absl::Seconds(cfg.model_refit_seconds));
+    analytics_service->StartRefits(absl::Seconds(cfg.model_refit_seconds));
     analytics_grpc =
         std::make_unique<analytics::AnalyticsGrpc>(analytics_service.get(), cfg.tenant);
     admin.Register(analytics_service->projector());

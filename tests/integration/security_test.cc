@@ -19,9 +19,11 @@
 #include "absl/strings/strip.h"
 #include "common/auth/auth.h"
 #include "crm/admin/v1/admin_service.grpc.pb.h"
+#include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/analytics/v1/analytics_service.pb.h"
 #include "crm/contact/v1/contact_service.pb.h"
 #include "crm/interaction/v1/interaction_service.pb.h"
+#include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "crm/sales/v1/sales_service.pb.h"
 #include "tests/integration/contact_client.h"
 #include "tests/testing/pki.h"
@@ -547,6 +549,73 @@ TEST_F(SecurityTest, ATenantSeesAndTouchesOnlyItsOwnRecords) {
   EXPECT_NE(mine.bytes.find("Zephyrine"), std::string::npos);
 }
 
+TEST_F(SecurityTest, PersonalDataIsMaskedWithoutItsScopeAndReadsOfItAreLogged) {
+  const std::string ada = Token("acme", "ada");  // every scope, personal_data included
+  const Reply created =
+      Call("ContactService/CreateContact", R"pb(contact {
+                                                  personal {
+                                                    given_name: "Zephyrine"
+                                                    family_name: "Quillfeather"
+                                                    emails { address: "zq@acme.example" }
+                                                    phones { number: "+34911234567" }
+                                                  }
+                                                  job_title: "Buyer"
+                                                })pb",
+           ada);
+  ASSERT_TRUE(created.status.ok()) << created.status.error_message();
+  const std::string id = IdOf(created);
+  const std::string by_id = absl::StrCat("id: \"", id, "\"");
+  ASSERT_TRUE(
+      Call("ContactService/UpdateContact",
+           absl::StrCat("contact { id: \"", id,
+                        "\" personal { given_name: \"Zephyra\" family_name: "
+                        "\"Quillfeather\" } } update_mask { paths: \"personal.given_name\" }"),
+           ada)
+          .status.ok());
+  ASSERT_TRUE(WaitFor([&] {
+    return Call("AnalyticsService/GetCustomer360", absl::StrCat("contact_id: \"", id, "\""), ada)
+        .status.ok();
+  }));
+
+  // Rita may read contacts and analytics, but not personal data.
+  const std::string rita = Token("acme", "rita", {"contacts.read", "analytics.read"});
+  const std::vector<std::pair<std::string, std::string>> reads = {
+      {"ContactService/GetContact", by_id},
+      {"ContactService/SearchContacts", R"pb(query: "quillfeather")pb"},
+      {"ContactService/ListContacts", ""},
+      {"ContactService/GetContactHistory", by_id},
+      {"AnalyticsService/GetCustomer360", absl::StrCat("contact_id: \"", id, "\"")},
+  };
+  for (const auto& [method, request] : reads) {
+    const Reply r = Call(method, request, rita);
+    ASSERT_TRUE(r.status.ok()) << method << ": " << r.status.error_message();
+    EXPECT_NE(r.bytes.find(id), std::string::npos) << method << " does not show the contact";
+    for (const char* secret : {"Zephyr", "Quillfeather", "zq@", "911234567"}) {
+      EXPECT_EQ(r.bytes.find(secret), std::string::npos)
+          << method << " showed rita \"" << secret << "\": " << r.message->ShortDebugString();
+    }
+    if (method == "ContactService/GetContact") {
+      const auto& c = dynamic_cast<const crm::contact::v1::Contact&>(*r.message);
+      EXPECT_EQ(c.personal().given_name(), "Z***");
+      EXPECT_EQ(c.personal().emails(0).address(), "z***@acme.example");
+      EXPECT_EQ(c.personal().phones(0).number(), "***67");
+      EXPECT_EQ(c.job_title(), "Buyer");  // not personal data
+    }
+  }
+
+  // Ada sees it all, and her read is in the access log; Rita's masked reads are not.
+  const Reply mine = Call("ContactService/GetContact", by_id, ada);
+  ASSERT_TRUE(mine.status.ok());
+  EXPECT_NE(mine.bytes.find("Zephyra"), std::string::npos);
+  const std::string line = absl::StrCat(
+      "access: ada of tenant acme read personal data with "
+      "crm.contact.v1.ContactService/GetContact: ",
+      id);
+  EXPECT_TRUE(WaitFor([&] { return node_->Log().find(line) != std::string::npos; }))
+      << node_->Log();
+  EXPECT_EQ(node_->Log().find("access: rita"), std::string::npos);
+}
+
 TEST_F(SecurityTest, CrmctlReachesTheNodeWithTlsAClientCertificateAndAToken) {
   WriteFile(dir_.Sub("client.pem"), client_.cert_pem);
   WriteFile(dir_.Sub("client.key"), client_.key_pem);
@@ -614,6 +683,54 @@ TEST(RateLimitTest, ACallerBeyondItsRateIsRefusedAndOthersAreNot) {
   // The bucket refills.
   EXPECT_TRUE(WaitFor([&] { return get(ada_token).error_code() == grpc::StatusCode::NOT_FOUND; },
                       absl::Seconds(10)));
+}
+
+TEST(TenantModelsTest, EveryTenantsPurchaseModelIsRefittedByItself) {
+  TempDir dir;
+  WriteFile(dir.Sub("secret"), kSecret);
+  Server node = StartNode(dir, {"--auth", "jwt", "--jwt-hs256-secret-file", dir.Sub("secret"),
+                                "--model-refit-interval", "1"});
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  auth::TokenClaims claims;
+  claims.tenant = "globex";
+  claims.subject = "gil";
+  claims.scopes = auth::AllScopes();
+  const std::string token = *auth::MintToken(claims, kSecret);
+  auto ctx = [&] {
+    auto c = Ctx();
+    c->AddMetadata("authorization", "Bearer " + token);
+    return c;
+  };
+  auto sales = crm::sales::v1::SalesService::NewStub(node.channel);
+  auto analytics = crm::analytics::v1::AnalyticsService::NewStub(node.channel);
+  for (int i = 0; i < 12; ++i) {
+    crm::contact::v1::CreateContactRequest create;
+    create.mutable_contact()->mutable_personal()->set_given_name("Buyer");
+    create.mutable_contact()->mutable_personal()->set_family_name(std::to_string(i));
+    crm::contact::v1::CreateContactResponse created;
+    ASSERT_TRUE(node.contacts->CreateContact(ctx().get(), create, &created).ok());
+    for (int k = 0; k <= i % 3; ++k) {
+      crm::sales::v1::PlaceOrderRequest place;
+      place.mutable_order()->set_contact_id(created.contact().id());
+      place.mutable_order()->mutable_order_time()->set_seconds(1767225600 + (i + 15 * k) * 86400);
+      auto* line = place.mutable_order()->add_line_items();
+      line->set_product_id("P");
+      line->set_quantity(1);
+      line->mutable_unit_price()->set_currency_code("EUR");
+      line->mutable_unit_price()->set_minor_units(900);
+      crm::sales::v1::Order order;
+      const grpc::Status placed = sales->PlaceOrder(ctx().get(), place, &order);
+      ASSERT_TRUE(placed.ok()) << placed.error_message();
+    }
+  }
+  // Globex is not the process's default tenant: its model comes from the loop over tenants.
+  crm::analytics::v1::GetModelRequest get;
+  get.set_currency_code("EUR");
+  crm::analytics::v1::PurchaseModel model;
+  EXPECT_TRUE(WaitFor(
+      [&] { return analytics->GetModel(ctx().get(), get, &model).ok() && model.customers() == 12; },
+      absl::Seconds(30)))
+      << model.DebugString() << node.process->Log();
 }
 
 // Bad security settings stop the start with exit code 2 and a sentence naming the setting.

@@ -419,6 +419,25 @@ absl::StatusOr<std::vector<av1::LedgerPurchase>> AnalyticsProjection::Purchases(
   return out;
 }
 
+absl::StatusOr<std::set<std::string>> AnalyticsProjection::TenantsWithPurchases() const {
+  // Ledger keys are "u/<tenant>\0<contact>": one seek past each tenant's keys finds the next.
+  const std::string root = "u/";
+  std::set<std::string> tenants;
+  std::string start;
+  for (;;) {
+    std::optional<std::string> found;
+    RETURN_IF_ERROR(
+        store_->Scan(Cf::kState, root, start, [&](std::string_view key, std::string_view) {
+          const std::string_view rest = key.substr(root.size());
+          found.emplace(rest.substr(0, rest.find('\0')));
+          return false;
+        }));
+    if (!found) return tenants;
+    start = root + *found + '\x01';  // past "<tenant>\0..."
+    tenants.insert(*std::move(found));
+  }
+}
+
 absl::Status AnalyticsProjection::ForEachLedger(
     std::string_view tenant,
     const std::function<void(std::string_view, const av1::PurchaseLedger&)>& fn) const {

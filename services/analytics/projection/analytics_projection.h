@@ -37,6 +37,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,8 @@ class AnalyticsProjection final : public projection::EventApplier {
   // The purchases of `contacts` (their own ledgers, concatenated).
   absl::StatusOr<std::vector<crm::analytics::v1::LedgerPurchase>> Purchases(
       std::string_view tenant, const std::vector<std::string>& contacts) const;
+  // Every tenant with at least one customer with purchases, in order.
+  absl::StatusOr<std::set<std::string>> TenantsWithPurchases() const;
   // Calls `fn(contact_id, ledger)` for every contact with purchases, in contact id order.
   absl::Status ForEachLedger(
       std::string_view tenant,

@@ -5,7 +5,34 @@
 
 #include <future>
 
+#include "crm/analytics/v1/analytics_service.pb.h"
+#include "crm/sales/v1/sales_service.pb.h"
+
 namespace crm::testing {
+
+const char* const kServices[5] = {
+    "crm.contact.v1.ContactService", "crm.interaction.v1.InteractionService",
+    "crm.sales.v1.SalesService", "crm.analytics.v1.AnalyticsService", "crm.admin.v1.AdminService"};
+
+const google::protobuf::MethodDescriptor* FindMethod(const std::string& method) {
+  // A static library's unreferenced objects are left out: these references link each service's
+  // descriptors into the generated pool.
+  static const bool linked = crm::contact::v1::CreateContactRequest::descriptor() != nullptr &&
+                             crm::interaction::v1::LogInteractionRequest::descriptor() != nullptr &&
+                             crm::sales::v1::PlaceOrderRequest::descriptor() != nullptr &&
+                             crm::analytics::v1::GetCustomer360Request::descriptor() != nullptr &&
+                             crm::admin::v1::ListDeadLettersRequest::descriptor() != nullptr;
+  if (!linked) return nullptr;
+  const size_t slash = method.find('/');
+  for (const char* service : kServices) {
+    const google::protobuf::ServiceDescriptor* s =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    if (s != nullptr && s->name() == method.substr(0, slash)) {
+      return s->FindMethodByName(method.substr(slash + 1));
+    }
+  }
+  return nullptr;
+}
 
 Server StartServer(const std::string& binary, std::vector<std::string> args,
                    const std::string& log_dir) {

@@ -1,6 +1,7 @@
 // Helpers for the integration tests: start the real binaries and talk to them over gRPC.
 #pragma once
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -15,6 +16,13 @@
 namespace crm::testing {
 
 using crm::contact::v1::Contact;
+
+// The full names of every public service (the four services and the admin service); their
+// descriptors are linked into the generated pool.
+extern const char* const kServices[5];
+
+// The method "Service/Method" (the service without its package) of one of kServices, or null.
+const google::protobuf::MethodDescriptor* FindMethod(const std::string& method);
 
 // A running server binary and a client for it.
 struct Server {

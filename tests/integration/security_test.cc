@@ -33,17 +33,8 @@ namespace {
 
 namespace pb = google::protobuf;
 
-const char* const kServices[] = {
-    "crm.contact.v1.ContactService", "crm.interaction.v1.InteractionService",
-    "crm.sales.v1.SalesService", "crm.analytics.v1.AnalyticsService", "crm.admin.v1.AdminService"};
-
-const bool kLinked = [] {
-  return crm::contact::v1::CreateContactRequest::descriptor() != nullptr &&
-         crm::interaction::v1::LogInteractionRequest::descriptor() != nullptr &&
-         crm::sales::v1::PlaceOrderRequest::descriptor() != nullptr &&
-         crm::analytics::v1::GetCustomer360Request::descriptor() != nullptr &&
-         crm::admin::v1::ListDeadLettersRequest::descriptor() != nullptr;
-}();
+// Links every service's descriptors into the generated pool.
+const bool kLinked = FindMethod("ContactService/GetContact") != nullptr;
 
 const std::string kSecret = "security-test-secret-0123456789abcdef0123456789";
 constexpr char kIssuer[] = "https://id.example";
@@ -134,18 +125,6 @@ class SecurityTest : public ::testing::Test {
     return grpc::CreateCustomChannel(addr_, grpc::SslCredentials(o), args);
   }
 
-  static const pb::MethodDescriptor* Find(const std::string& method) {
-    const size_t slash = method.find('/');
-    for (const char* service : kServices) {
-      const pb::ServiceDescriptor* s =
-          pb::DescriptorPool::generated_pool()->FindServiceByName(service);
-      if (s != nullptr && s->name() == method.substr(0, slash)) {
-        return s->FindMethodByName(method.substr(slash + 1));
-      }
-    }
-    return nullptr;
-  }
-
   // Calls `method` ("Service/Method") with `request` in text format, as the holder of `token`
   // (none when empty), with `extra` metadata.
   Reply Call(const pb::MethodDescriptor& method, const std::string& request,
@@ -192,7 +171,7 @@ class SecurityTest : public ::testing::Test {
   }
 
   Reply Call(const std::string& method, const std::string& request, const std::string& token) {
-    const pb::MethodDescriptor* m = Find(method);
+    const pb::MethodDescriptor* m = FindMethod(method);
     EXPECT_NE(m, nullptr) << method;
     if (m == nullptr) return Reply{grpc::Status(grpc::StatusCode::INTERNAL, "no method"), {}, ""};
     return Call(*m, request, token);
@@ -263,7 +242,7 @@ std::vector<const pb::MethodDescriptor*> AllMethods(bool with_admin = true) {
 }
 
 TEST_F(SecurityTest, TheGrpcPortSpeaksOnlyMutualTlsAndHealthHasItsOwnPlaintextPort) {
-  const pb::MethodDescriptor* get = Find("ContactService/GetContact");
+  const pb::MethodDescriptor* get = FindMethod("ContactService/GetContact");
   ASSERT_NE(get, nullptr);
   const std::string request = R"pb(id: "01ARZ3NDEKTSV4RRFFQ69G5FAV")pb";
   const std::string token = Token("acme", "ada");
@@ -534,8 +513,8 @@ TEST_F(SecurityTest, ATenantSeesAndTouchesOnlyItsOwnRecords) {
 
   // A client cannot claim a tenant by sending the server's own metadata.
   const Reply spoofed =
-      Call(*Find("ContactService/GetContact"), absl::StrCat("id: \"", ids["CONTACT"], "\""), bob,
-           {{"crm-auth-tenant", "acme"}, {"crm-auth-scopes", "admin"}});
+      Call(*FindMethod("ContactService/GetContact"), absl::StrCat("id: \"", ids["CONTACT"], "\""),
+           bob, {{"crm-auth-tenant", "acme"}, {"crm-auth-scopes", "admin"}});
   EXPECT_EQ(spoofed.status.error_code(), grpc::StatusCode::NOT_FOUND)
       << spoofed.status.error_message();
 

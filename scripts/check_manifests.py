@@ -9,7 +9,9 @@ import sys
 import yaml
 
 SERVICES = ["contact", "interaction", "sales", "analytics"]
-TOPICS = ["crm.contact.v1", "crm.interaction.v1", "crm.sales.v1", "crm.analytics.v1"]
+TOPICS = [
+    "crm.contact.v1", "crm.interaction.v1", "crm.sales.v1", "crm.analytics.v1", "crm.access.v1"
+]
 
 
 def main():

@@ -270,7 +270,11 @@ absl::StatusOr<Principal> Authenticator::Check(std::string_view method,
       strncasecmp(authorization.data(), kBearer.data(), kBearer.size()) != 0) {
     return Unauthenticated("the credential must be \"Bearer <token>\"");
   }
-  absl::StatusOr<Principal> p = Verify(authorization.substr(kBearer.size()), now);
+  const std::string_view credential = authorization.substr(kBearer.size());
+  absl::StatusOr<Principal> p = !credential.starts_with(kApiKeyPrefix) ? Verify(credential, now)
+                                : api_keys_ != nullptr
+                                    ? api_keys_->Resolve(credential, now)
+                                    : Unauthenticated("API keys are not accepted here");
   if (!p.ok()) return p.status();
   if (!p->Has(scope)) {
     std::string name(method);

@@ -61,6 +61,17 @@ struct JwtOptions {
   absl::Duration leeway = absl::Seconds(30);
 };
 
+// Knows the API keys of integration partners (common/access/api_keys.h).
+class ApiKeyResolver {
+ public:
+  virtual ~ApiKeyResolver() = default;
+  // The principal of an API key, or UNAUTHENTICATED saying why not.
+  virtual absl::StatusOr<Principal> Resolve(std::string_view key, absl::Time now) const = 0;
+};
+
+// API keys start with this; anything else after "Bearer " is taken for a JWT.
+inline constexpr std::string_view kApiKeyPrefix = "crmk_";
+
 class Authenticator {
  public:
   // INVALID_ARGUMENT when no key is given or the RS256 key is not a PEM public key.
@@ -74,6 +85,10 @@ class Authenticator {
   absl::StatusOr<Principal> Verify(std::string_view token, absl::Time now) const;
 
   static constexpr size_t kCachedTokens = 10000;
+
+  // Accepts API keys ("Bearer crmk_...") known to `keys` (which must outlive this), before
+  // the authenticator is shared.
+  void UseApiKeys(const ApiKeyResolver* keys) { api_keys_ = keys; }
 
   // Whether a call of `method` with the `authorization` metadata value (empty when absent) may
   // proceed: the caller's principal, UNAUTHENTICATED (no or a bad credential) or
@@ -89,6 +104,7 @@ class Authenticator {
                                            absl::Time& valid_from, absl::Time& valid_until) const;
 
   const JwtOptions options_;
+  const ApiKeyResolver* api_keys_ = nullptr;
   struct Verified {
     Principal principal;
     absl::Time valid_from;

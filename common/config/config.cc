@@ -164,8 +164,7 @@ bool IsLoopback(const std::string& listen) {
   return host == "localhost" || host == "[::1]" || host.starts_with("127.");
 }
 
-absl::StatusOr<std::shared_ptr<const auth::Authenticator>> MakeAuthenticator(
-    const ServiceConfig& c) {
+absl::StatusOr<std::shared_ptr<auth::Authenticator>> MakeAuthenticator(const ServiceConfig& c) {
   if (c.auth == "off") return nullptr;
   auth::JwtOptions options;
   options.issuer = c.jwt_issuer;
@@ -202,7 +201,7 @@ absl::StatusOr<std::shared_ptr<const auth::Authenticator>> MakeAuthenticator(
         absl::StrCat("--auth/CRM_AUTH jwt: ", made.status().message(),
                      " (--jwt-hs256-secret-file or --jwt-rs256-public-key-file)"));
   }
-  return std::shared_ptr<const auth::Authenticator>(*std::move(made));
+  return std::shared_ptr<auth::Authenticator>(*std::move(made));
 }
 
 absl::Status Validate(const ServiceConfig& c) {

@@ -98,8 +98,7 @@ struct ServiceConfig {
 
 // The authenticator --auth asks for, its keys read from their files; null with --auth off.
 // INVALID_ARGUMENT names the setting that is wrong.
-absl::StatusOr<std::shared_ptr<const auth::Authenticator>> MakeAuthenticator(
-    const ServiceConfig& config);
+absl::StatusOr<std::shared_ptr<auth::Authenticator>> MakeAuthenticator(const ServiceConfig& config);
 
 // True if `listen`'s host is a loopback address (127.x.x.x, [::1], localhost).
 bool IsLoopback(const std::string& listen);

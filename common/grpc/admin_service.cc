@@ -297,4 +297,56 @@ grpc::ServerUnaryReactor* AdminServiceImpl::CreateCheckpoint(
   return FinishNow(reactor, status);
 }
 
+absl::StatusOr<access::ApiKeyStore*> AdminServiceImpl::Keys() const {
+  if (api_keys_ == nullptr) return absl::UnimplementedError("this process keeps no API keys");
+  return api_keys_;
+}
+
+// A key RPC's deadline: the call's, at most 30 s away.
+constexpr absl::Duration kKeyWait = absl::Seconds(30);
+
+grpc::ServerUnaryReactor* AdminServiceImpl::CreateApiKey(
+    grpc::CallbackServerContext* context, const crm::admin::v1::CreateApiKeyRequest* request,
+    crm::admin::v1::CreateApiKeyResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<access::ApiKeyStore*> keys = Keys();
+  if (!keys.ok()) return FinishNow(reactor, keys.status());
+  const auth::Principal caller = CallerOf(*context, "default");
+  // Blocks this thread until the key is on the log and applied here: rare, administrative.
+  absl::StatusOr<access::NewKey> made =
+      (*keys)->Create(caller.tenant, caller.subject, *request, CallDeadline(context, kKeyWait));
+  if (made.ok()) {
+    *response->mutable_api_key() = std::move(made->api_key);
+    response->set_key(std::move(made->key));
+  }
+  return FinishNow(reactor, made.status());
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListApiKeys(
+    grpc::CallbackServerContext* context, const crm::admin::v1::ListApiKeysRequest*,
+    crm::admin::v1::ListApiKeysResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<access::ApiKeyStore*> keys = Keys();
+  if (!keys.ok()) return FinishNow(reactor, keys.status());
+  absl::StatusOr<std::vector<crm::admin::v1::ApiKey>> listed =
+      (*keys)->List(CallerOf(*context, "default").tenant);
+  if (listed.ok()) {
+    for (auto& k : *listed) *response->add_api_keys() = std::move(k);
+  }
+  return FinishNow(reactor, listed.status());
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::RevokeApiKey(
+    grpc::CallbackServerContext* context, const crm::admin::v1::RevokeApiKeyRequest* request,
+    crm::admin::v1::ApiKey* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<access::ApiKeyStore*> keys = Keys();
+  if (!keys.ok()) return FinishNow(reactor, keys.status());
+  const auth::Principal caller = CallerOf(*context, "default");
+  absl::StatusOr<crm::admin::v1::ApiKey> revoked = (*keys)->Revoke(
+      caller.tenant, caller.subject, request->id(), CallDeadline(context, kKeyWait));
+  if (revoked.ok()) *response = std::move(*revoked);
+  return FinishNow(reactor, revoked.status());
+}
+
 }  // namespace crm::grpcutil

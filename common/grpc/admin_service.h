@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "common/access/api_keys.h"
 #include "common/eventlog/event_log.h"
 #include "common/projection/projector.h"
 #include "crm/admin/v1/admin_service.grpc.pb.h"
@@ -49,9 +50,26 @@ class AdminServiceImpl final : public crm::admin::v1::AdminService::CallbackServ
       grpc::CallbackServerContext* context, const crm::admin::v1::CreateCheckpointRequest* request,
       crm::admin::v1::CreateCheckpointResponse* response) override;
 
+  // The API keys the key RPCs create, list and revoke (which must outlive the service); without
+  // them those RPCs answer UNIMPLEMENTED. Not thread-safe: set before serving.
+  void UseApiKeys(access::ApiKeyStore* keys) { api_keys_ = keys; }
+
+  grpc::ServerUnaryReactor* CreateApiKey(grpc::CallbackServerContext* context,
+                                         const crm::admin::v1::CreateApiKeyRequest* request,
+                                         crm::admin::v1::CreateApiKeyResponse* response) override;
+  grpc::ServerUnaryReactor* ListApiKeys(grpc::CallbackServerContext* context,
+                                        const crm::admin::v1::ListApiKeysRequest* request,
+                                        crm::admin::v1::ListApiKeysResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeApiKey(grpc::CallbackServerContext* context,
+                                         const crm::admin::v1::RevokeApiKeyRequest* request,
+                                         crm::admin::v1::ApiKey* response) override;
+
  private:
   // The projector named `name`; NOT_FOUND naming the ones held here.
   absl::StatusOr<projection::Projector*> Find(const std::string& name) const;
+  // The key store, or UNIMPLEMENTED.
+  absl::StatusOr<access::ApiKeyStore*> Keys() const;
+  access::ApiKeyStore* api_keys_ = nullptr;
 
   absl::Status Checkpoint(const crm::admin::v1::CreateCheckpointRequest& request,
                           crm::admin::v1::CreateCheckpointResponse& response);

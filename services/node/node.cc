@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/access/api_keys.h"
 #include "common/config/config.h"
 #include "common/grpc/admin_service.h"
 #include "common/grpc/request_log.h"
@@ -40,7 +41,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   config::AddServiceFlags(app, cfg);
   config::ParseOrExit(app, cfg, argc, argv);
   // Keys are read and checked before anything is opened.
-  absl::StatusOr<std::shared_ptr<const auth::Authenticator>> authenticator =
+  absl::StatusOr<std::shared_ptr<auth::Authenticator>> authenticator =
       config::MakeAuthenticator(cfg);
   if (!authenticator.ok()) {
     spdlog::critical("configuration error: {}", std::string(authenticator.status().message()));
@@ -192,6 +193,16 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     if (metrics) metrics->AddProjector(analytics_service->projector());
     services.push_back(analytics_grpc.get());
   }
+
+  // The API keys of integration partners, from the access log every process reads.
+  absl::StatusOr<std::unique_ptr<access::ApiKeyStore>> api_keys =
+      access::ApiKeyStore::Start(log->get());
+  if (!api_keys.ok()) {
+    spdlog::critical("{}", api_keys.status().ToString());
+    return 1;
+  }
+  if (*authenticator) (*authenticator)->UseApiKeys(api_keys->get());
+  admin.UseApiKeys(api_keys->get());
 
   grpcutil::ServerOptions server_options;
   server_options.authenticator = *std::move(authenticator);

@@ -640,6 +640,18 @@ const std::vector<Row>& Rows() {
       {"AdminService/ListDeadLetters", R"pb()pb", grpc::StatusCode::NOT_FOUND, "projection"},
       {"AdminService/ListDeadLetters", R"pb(projection: "contact" page_token: "garbage")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"AdminService/CreateApiKey", R"pb(scopes: "contacts.read")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "name"},
+      {"AdminService/CreateApiKey", R"pb(name: "k")pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "scopes"},
+      {"AdminService/CreateApiKey", R"pb(name: "k" scopes: "root")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "scopes[0]"},
+      {"AdminService/CreateApiKey", R"pb(name: "k"
+                                         scopes: "admin"
+                                         expire_time { seconds: 1 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "expire_time"},
+      {"AdminService/RevokeApiKey", R"pb()pb", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"AdminService/RevokeApiKey", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},
       {"AdminService/ReadLog", R"pb()pb", grpc::StatusCode::INVALID_ARGUMENT, "topic"},
       {"AdminService/ReadLog", R"pb(topic: "no such/topic")pb", grpc::StatusCode::INVALID_ARGUMENT,
        "topic"},

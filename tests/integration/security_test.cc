@@ -12,6 +12,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -195,8 +196,8 @@ class SecurityTest : public ::testing::Test {
   std::vector<crm::common::v1::EventEnvelope> Events() {
     std::vector<crm::common::v1::EventEnvelope> out;
     auto admin = crm::admin::v1::AdminService::NewStub(channel_);
-    for (const char* topic :
-         {"crm.contact.v1", "crm.interaction.v1", "crm.sales.v1", "crm.analytics.v1"}) {
+    for (const char* topic : {"crm.contact.v1", "crm.interaction.v1", "crm.sales.v1",
+                              "crm.analytics.v1", "crm.access.v1"}) {
       std::string token;
       for (int page = 0; page < 100; ++page) {
         crm::admin::v1::ReadLogRequest req;
@@ -595,6 +596,134 @@ TEST_F(SecurityTest, PersonalDataIsMaskedWithoutItsScopeAndReadsOfItAreLogged) {
   EXPECT_EQ(node_->Log().find("access: rita"), std::string::npos);
 }
 
+TEST_F(SecurityTest, ApiKeysCarryTheirScopesAndTenantAndStopWorkingWhenRevokedOrExpired) {
+  const std::string ops = Token("acme", "ops");  // admin included
+  auto expiring = [](absl::Duration in) {
+    return absl::StrCat("expire_time { seconds: ", absl::ToUnixSeconds(absl::Now() + in), " }");
+  };
+  const Reply created = Call(
+      "AdminService/CreateApiKey",
+      absl::StrCat(R"pb(name: "Partner sync" scopes: "contacts.read")pb", expiring(absl::Hours(1))),
+      ops);
+  ASSERT_TRUE(created.status.ok()) << created.status.error_message();
+  const auto& made = dynamic_cast<const crm::admin::v1::CreateApiKeyResponse&>(*created.message);
+  const std::string key = made.key();
+  const std::string id = made.api_key().id();
+  ASSERT_TRUE(key.starts_with("crmk_" + id + "_")) << key;
+  EXPECT_EQ(made.api_key().created_by(), "ops");
+
+  // The key acts in Acme with its scopes only.
+  const Reply contact =
+      Call("ContactService/CreateContact",
+           R"pb(contact { personal { given_name: "Kay" family_name: "Partner" } })pb", ops);
+  ASSERT_TRUE(contact.status.ok());
+  const std::string by_id = absl::StrCat("id: \"", IdOf(contact), "\"");
+  EXPECT_TRUE(Call("ContactService/GetContact", by_id, key).status.ok());
+  const Reply denied =
+      Call("ContactService/CreateContact",
+           R"pb(contact { personal { given_name: "No" family_name: "Way" } })pb", key);
+  EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(denied.status.error_message().find("apikey:" + id), std::string::npos)
+      << denied.status.error_message();
+  EXPECT_EQ(Call("AdminService/ListApiKeys", "", key).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A changed secret is no key.
+  std::string forged = key;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  const Reply bad = Call("ContactService/GetContact", by_id, forged);
+  EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(bad.status.error_message().find("not valid"), std::string::npos);
+
+  // Listed for Acme without the key; invisible to Globex, which cannot revoke it either.
+  const Reply listed = Call("AdminService/ListApiKeys", "", ops);
+  ASSERT_TRUE(listed.status.ok());
+  EXPECT_NE(listed.bytes.find(id), std::string::npos);
+  EXPECT_EQ(listed.bytes.find(key.substr(key.rfind('_') + 1)), std::string::npos);
+  const std::string globex = Token("globex", "gil");
+  const Reply theirs = Call("AdminService/ListApiKeys", "", globex);
+  ASSERT_TRUE(theirs.status.ok());
+  EXPECT_EQ(theirs.bytes.find(id), std::string::npos);
+  EXPECT_EQ(Call("AdminService/RevokeApiKey", absl::StrCat("id: \"", id, "\""), globex)
+                .status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // Only the key's hash is on the log.
+  auto admin = crm::admin::v1::AdminService::NewStub(channel_);
+  crm::admin::v1::ReadLogRequest read;
+  read.set_topic("crm.access.v1");
+  crm::admin::v1::ReadLogResponse log;
+  auto ctx = Ctx();
+  ctx->AddMetadata("authorization", "Bearer " + ops);
+  ASSERT_TRUE(admin->ReadLog(ctx.get(), read, &log).ok());
+  ASSERT_GE(log.entries_size(), 1);
+  for (const auto& e : log.entries()) {
+    EXPECT_EQ(e.event().SerializeAsString().find(key.substr(key.rfind('_') + 1)),
+              std::string::npos);
+  }
+
+  // Revoked: refused at once, and a second revocation says so.
+  const std::string revoke = absl::StrCat("id: \"", id, "\"");
+  ASSERT_TRUE(Call("AdminService/RevokeApiKey", revoke, ops).status.ok());
+  const Reply after = Call("ContactService/GetContact", by_id, key);
+  EXPECT_EQ(after.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(after.status.error_message().find("revoked"), std::string::npos);
+  EXPECT_EQ(Call("AdminService/RevokeApiKey", revoke, ops).status.error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Expired: a key of two seconds stops working by itself.
+  const Reply brief =
+      Call("AdminService/CreateApiKey",
+           absl::StrCat(R"pb(name: "Brief" scopes: "contacts.read")pb", expiring(absl::Seconds(2))),
+           ops);
+  ASSERT_TRUE(brief.status.ok()) << brief.status.error_message();
+  const std::string brief_key =
+      dynamic_cast<const crm::admin::v1::CreateApiKeyResponse&>(*brief.message).key();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        const Reply r = Call("ContactService/GetContact", by_id, brief_key);
+        return r.status.error_code() == grpc::StatusCode::UNAUTHENTICATED &&
+               r.status.error_message().find("expired") != std::string::npos;
+      },
+      absl::Seconds(20)));
+}
+
+TEST_F(SecurityTest, ApiKeyRpcsRefuseBadInputByNameAndWriteNothing) {
+  const std::string ops = Token("acme", "ops");
+  const std::string future = absl::StrCat(
+      " expire_time { seconds: ", absl::ToUnixSeconds(absl::Now() + absl::Hours(1)), " }");
+  const std::vector<std::tuple<std::string, std::string, grpc::StatusCode, std::string>> rows = {
+      {"CreateApiKey", R"pb(scopes: "contacts.read")pb" + future,
+       grpc::StatusCode::INVALID_ARGUMENT, "name"},
+      {"CreateApiKey",
+       absl::StrCat("name: \"", std::string(101, 'x'), "\" scopes: \"admin\"", future),
+       grpc::StatusCode::INVALID_ARGUMENT, "name"},
+      {"CreateApiKey", R"pb(name: "k")pb" + future, grpc::StatusCode::INVALID_ARGUMENT, "scopes"},
+      {"CreateApiKey", R"pb(name: "k" scopes: "contacts.read" scopes: "everything")pb" + future,
+       grpc::StatusCode::INVALID_ARGUMENT, "scopes[1]"},
+      {"CreateApiKey", R"pb(name: "k" scopes: "contacts.read")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "expire_time"},
+      {"CreateApiKey", R"pb(name: "k"
+                            scopes: "contacts.read"
+                            expire_time { seconds: 1000 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "expire_time"},
+      {"CreateApiKey", R"pb(name: "k"
+                            scopes: "contacts.read"
+                            expire_time { seconds: 99999999999 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "expire_time"},
+      {"RevokeApiKey", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"RevokeApiKey", R"pb(id: "01ARZ3NDEKTSV4RRFFQ69G5FAV")pb", grpc::StatusCode::NOT_FOUND,
+       "id"},
+  };
+  const size_t events = Events().size();
+  for (const auto& [method, request, code, field] : rows) {
+    const Reply r = Call("AdminService/" + method, request, ops);
+    EXPECT_EQ(r.status.error_code(), code)
+        << method << " " << request << ": " << r.status.error_message();
+    EXPECT_TRUE(r.status.error_message().starts_with(field + ":"))
+        << method << " " << request << ": " << r.status.error_message();
+  }
+  EXPECT_EQ(Events().size(), events);
+}
+
 TEST_F(SecurityTest, CrmctlReachesTheNodeWithTlsAClientCertificateAndAToken) {
   WriteFile(dir_.Sub("client.pem"), client_.cert_pem);
   WriteFile(dir_.Sub("client.key"), client_.key_pem);
@@ -710,6 +839,54 @@ TEST(TenantModelsTest, EveryTenantsPurchaseModelIsRefittedByItself) {
       [&] { return analytics->GetModel(ctx().get(), get, &model).ok() && model.customers() == 12; },
       absl::Seconds(30)))
       << model.DebugString() << node.process->Log();
+}
+
+TEST(ApiKeyLogTest, AKeyMadeOnOneServiceWorksOnTheOthersAndSurvivesRestarts) {
+  TempDir dir;
+  WriteFile(dir.Sub("secret"), kSecret);
+  DevBroker broker = StartDevBroker(dir.path());
+  ASSERT_FALSE(broker.brokers.empty());
+  const std::vector<std::string> auth = {"--auth", "jwt", "--jwt-hs256-secret-file",
+                                         dir.Sub("secret")};
+  Server contact =
+      StartServer("crm-contact", KafkaServiceArgs(dir.Sub("c"), broker.brokers, auth), dir.path());
+  Server sales =
+      StartServer("crm-sales", KafkaServiceArgs(dir.Sub("s"), broker.brokers, auth), dir.path());
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  auth::TokenClaims ops;
+  ops.tenant = "acme";
+  ops.subject = "ops";
+  ops.scopes = {"admin"};
+  auto as = [](const std::string& token) {
+    auto ctx = Ctx();
+    ctx->AddMetadata("authorization", "Bearer " + token);
+    return ctx;
+  };
+  crm::admin::v1::CreateApiKeyRequest create;
+  create.set_name("Orders feed");
+  create.add_scopes("sales.read");
+  create.mutable_expire_time()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+  crm::admin::v1::CreateApiKeyResponse made;
+  const grpc::Status s =
+      contact.admin->CreateApiKey(as(*auth::MintToken(ops, kSecret)).get(), create, &made);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // The sales service learns the key from the access log.
+  // A read the key's scope allows: NOT_FOUND once the key is known, UNAUTHENTICATED before.
+  auto get_order = [&](Server& server) {
+    auto stub = crm::sales::v1::SalesService::NewStub(server.channel);
+    crm::sales::v1::GetOrderRequest req;
+    req.set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    crm::sales::v1::Order out;
+    return stub->GetOrder(as(made.key()).get(), req, &out).error_code();
+  };
+  EXPECT_TRUE(WaitFor([&] { return get_order(sales) == grpc::StatusCode::NOT_FOUND; }))
+      << sales.process->Log();
+  // And keeps it across a restart (the store is rebuilt from the log).
+  ASSERT_EQ(sales.process->Stop(SIGTERM), 0);
+  sales =
+      StartServer("crm-sales", KafkaServiceArgs(dir.Sub("s"), broker.brokers, auth), dir.path());
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  EXPECT_EQ(get_order(sales), grpc::StatusCode::NOT_FOUND);
 }
 
 // Bad security settings stop the start with exit code 2 and a sentence naming the setting.

@@ -1,5 +1,6 @@
 // crmctl admin ...: operator tools.
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include <chrono>
 #include <iomanip>
@@ -216,6 +217,81 @@ void RegisterCheckpoint(CLI::App* admin, Client& client, int& exit_code) {
   });
 }
 
+// One API key as rows (or JSON).
+void PrintApiKey(const av1::ApiKey& k) {
+  PrintRow("id", k.id());
+  PrintRow("name", k.name());
+  std::string scopes;
+  for (const std::string& s : k.scopes()) scopes += (scopes.empty() ? "" : " ") + s;
+  PrintRow("scopes", scopes);
+  PrintRow("expires", google::protobuf::util::TimeUtil::ToString(k.expire_time()));
+  PrintRow("created",
+           google::protobuf::util::TimeUtil::ToString(k.create_time()) + " by " + k.created_by());
+  if (k.has_revoke_time()) {
+    PrintRow("revoked",
+             google::protobuf::util::TimeUtil::ToString(k.revoke_time()) + " by " + k.revoked_by());
+  }
+}
+
+void RegisterApiKeys(CLI::App* admin, Client& client, int& exit_code) {
+  CLI::App* keys = admin->add_subcommand("api-key", "API keys of integration partners");
+  keys->require_subcommand(1);
+
+  auto create = std::make_shared<av1::CreateApiKeyRequest>();
+  auto expires = std::make_shared<std::string>();
+  CLI::App* add = keys->add_subcommand(
+      "create", "create a key in your tenant; it is printed once, keep it secret");
+  add->add_option("name", *create->mutable_name(), "what the key is for")->required();
+  auto scopes = std::make_shared<std::vector<std::string>>();
+  add->add_option("--scope", *scopes, "a scope the key holds (repeatable)")->required();
+  add->add_option("--expires", *expires, "when it stops working (RFC 3339)")->required();
+  add->callback([&client, &exit_code, create, scopes, expires] {
+    for (const std::string& s : *scopes) create->add_scopes(s);
+    *create->mutable_expire_time() = ParseTime("--expires", *expires);
+    Run<av1::CreateApiKeyResponse>(
+        client, exit_code,
+        [&](av1::CreateApiKeyResponse& out) {
+          return client.admin().CreateApiKey(client.Context().get(), *create, &out);
+        },
+        [&](const av1::CreateApiKeyResponse& out) {
+          PrintApiKey(out.api_key());
+          PrintRow("key", out.key());
+          std::cout << "(the key is shown this once)" << std::endl;
+        });
+  });
+
+  CLI::App* list = keys->add_subcommand("list", "your tenant's keys (never the keys themselves)");
+  list->callback([&client, &exit_code] {
+    Run<av1::ListApiKeysResponse>(
+        client, exit_code,
+        [&](av1::ListApiKeysResponse& out) {
+          return client.admin().ListApiKeys(client.Context().get(), {}, &out);
+        },
+        [&](const av1::ListApiKeysResponse& out) {
+          for (const av1::ApiKey& k : out.api_keys()) {
+            PrintApiKey(k);
+            std::cout << "\n";
+          }
+          std::cout << std::flush;
+        });
+  });
+
+  auto revoke = std::make_shared<av1::RevokeApiKeyRequest>();
+  CLI::App* rm = keys->add_subcommand("revoke", "revoke a key: calls with it are refused");
+  rm->add_option("id", *revoke->mutable_id(), "the key's id")->required();
+  rm->callback([&client, &exit_code, revoke] {
+    Run<av1::ApiKey>(
+        client, exit_code,
+        [&](av1::ApiKey& out) {
+          return client.admin().RevokeApiKey(client.Context().get(), *revoke, &out);
+        },
+        [&](const av1::ApiKey& out) {
+          PrintApiKey(out);
+          std::cout << std::flush;
+        });
+  });
+}
+
 }  // namespace
 
 void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code) {
@@ -278,6 +354,7 @@ void RegisterAdminCommands(CLI::App& app, Client& client, int& exit_code) {
   RegisterProjections(admin, client, exit_code);
   RegisterRebuild(admin, client, exit_code);
   RegisterCheckpoint(admin, client, exit_code);
+  RegisterApiKeys(admin, client, exit_code);
 }
 
 }  // namespace crm::ctl

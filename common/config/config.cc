@@ -6,13 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/eventlog/embedded_event_log.h"
 #include "common/eventlog/kafka_event_log.h"
+#include "common/files/files.h"
 #include "common/logging/log_context.h"
 #include "common/status/status_macros.h"
 #include "common/store/memory.h"
@@ -170,29 +169,16 @@ absl::StatusOr<std::shared_ptr<auth::Authenticator>> MakeAuthenticator(const Ser
   options.issuer = c.jwt_issuer;
   options.audience = c.jwt_audience;
   options.tenant_claim = c.jwt_tenant_claim;
-  auto read = [](const std::string& path, const char* setting) -> absl::StatusOr<std::string> {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream content;
-    content << in.rdbuf();
-    if (!in) {
-      return absl::InvalidArgumentError(absl::StrCat(setting, " \"", path, "\": cannot be read"));
-    }
-    return content.str();
-  };
   if (!c.jwt_hs256_secret_file.empty()) {
-    ASSIGN_OR_RETURN(
-        options.hs256_secret,
-        read(c.jwt_hs256_secret_file, "--jwt-hs256-secret-file/CRM_JWT_HS256_SECRET_FILE"));
-    // A trailing newline from `echo > file` is not part of the secret.
-    while (!options.hs256_secret.empty() &&
-           (options.hs256_secret.back() == '\n' || options.hs256_secret.back() == '\r')) {
-      options.hs256_secret.pop_back();
-    }
+    ASSIGN_OR_RETURN(options.hs256_secret,
+                     files::ReadSecretFile(c.jwt_hs256_secret_file,
+                                           "--jwt-hs256-secret-file/CRM_JWT_HS256_SECRET_FILE"));
   }
   if (!c.jwt_rs256_public_key_file.empty()) {
-    ASSIGN_OR_RETURN(options.rs256_public_key_pem,
-                     read(c.jwt_rs256_public_key_file,
-                          "--jwt-rs256-public-key-file/CRM_JWT_RS256_PUBLIC_KEY_FILE"));
+    ASSIGN_OR_RETURN(
+        options.rs256_public_key_pem,
+        files::ReadSettingFile(c.jwt_rs256_public_key_file,
+                               "--jwt-rs256-public-key-file/CRM_JWT_RS256_PUBLIC_KEY_FILE"));
   }
   absl::StatusOr<std::unique_ptr<auth::Authenticator>> made =
       auth::Authenticator::Create(std::move(options));

@@ -1,20 +1,13 @@
 #include "common/grpc/client.h"
 
-#include <fstream>
-#include <sstream>
-
-#include "absl/strings/str_cat.h"
+#include "common/files/files.h"
 
 namespace crm::grpcutil {
 namespace {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
   if (path.empty()) return std::string();
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream content;
-  content << in.rdbuf();
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(what, " \"", path, "\": cannot be read"));
-  return content.str();
+  return files::ReadSettingFile(path, what);
 }
 
 }  // namespace

@@ -9,10 +9,9 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/files/files.h"
 #include "common/grpc/auth_gate.h"
 
 namespace crm::grpcutil {
@@ -40,14 +39,11 @@ void RunningServer::Shutdown(absl::Duration grace) {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream content;
-  content << in.rdbuf();
-  if (!in || content.str().find("-----BEGIN") == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " \"", path, "\": cannot be read as a PEM file"));
+  absl::StatusOr<std::string> content = files::ReadSettingFile(path, what);
+  if (content.ok() && content->find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " \"", path, "\": is not a PEM file"));
   }
-  return content.str();
+  return content;
 }
 
 // Checks the files now (the watcher would only log a failure and serve without TLS) and makes

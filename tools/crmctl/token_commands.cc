@@ -4,11 +4,10 @@
 //
 //   crmctl token --hs256-secret-file secret --tenant acme --subject ada
 //       --scope contacts.read --scope contacts.write
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "common/auth/auth.h"
+#include "common/files/files.h"
 #include "tools/crmctl/cli.h"
 
 namespace crm::ctl {
@@ -42,21 +41,17 @@ void RegisterTokenCommands(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(int64_t{1}, int64_t{86400} * 366))
       ->capture_default_str();
   cmd->callback([args, &exit_code] {
-    auto read = [](const std::string& path, const char* flag) {
-      std::ifstream in(path, std::ios::binary);
-      std::stringstream content;
-      content << in.rdbuf();
-      if (!in) UsageError(std::string(flag) + " \"" + path + "\": cannot be read");
-      std::string s = content.str();
-      return s;
+    auto read = [](const absl::StatusOr<std::string>& content) {
+      if (!content.ok()) UsageError(std::string(content.status().message()));
+      return *content;
     };
     std::string secret;
     std::string private_key;
     if (!args->hs256_secret_file.empty()) {
-      secret = read(args->hs256_secret_file, "--hs256-secret-file");
-      while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+      secret = read(files::ReadSecretFile(args->hs256_secret_file, "--hs256-secret-file"));
     } else if (!args->rs256_private_key_file.empty()) {
-      private_key = read(args->rs256_private_key_file, "--rs256-private-key-file");
+      private_key =
+          read(files::ReadSettingFile(args->rs256_private_key_file, "--rs256-private-key-file"));
     } else {
       UsageError("give --hs256-secret-file or --rs256-private-key-file");
     }

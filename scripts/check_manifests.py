@@ -10,7 +10,8 @@ import yaml
 
 SERVICES = ["contact", "interaction", "sales", "analytics"]
 TOPICS = [
-    "crm.contact.v1", "crm.interaction.v1", "crm.sales.v1", "crm.analytics.v1", "crm.access.v1"
+    "crm.contact.v1", "crm.interaction.v1", "crm.sales.v1", "crm.analytics.v1", "crm.access.v1",
+    "crm.keys.v1"
 ]
 
 
@@ -82,6 +83,11 @@ def main():
             if overlay == "prod":
                 need({"/etc/crm/tls", "/etc/crm/jwt"} <= mounts,
                      f"{where}: the TLS and JWT secrets are not mounted")
+                if svc == "contact":
+                    kek = {e["name"]: e.get("value") for e in c.get("env", [])}.get(
+                        "CRM_KEY_ENCRYPTION_KEY_FILE", "")
+                    need("/etc/crm/keys" in mounts and kek.startswith("/etc/crm/keys/"),
+                         f"{where}: the key-encryption key (Secret crm-keys) is not given")
             need(c.get("lifecycle", {}).get("preStop"), f"{where}: no preStop")
             env = {e["name"] for e in c.get("env", [])}
             need(any(r.get("configMapRef") for r in c.get("envFrom", [])),
@@ -117,6 +123,9 @@ def main():
         if t is None:
             continue
         need(str(t["config"].get("retention.ms")) == "-1", f"{topic}: retention is not unlimited")
+        # Erased persons' keys must leave the brokers: only compaction removes them.
+        need((t["config"].get("cleanup.policy") == "compact") == (topic == "crm.keys.v1"),
+             f"{topic}: cleanup.policy must be compact exactly for crm.keys.v1")
         if overlay == "prod":
             need(t.get("replicas") == 3 and t["config"].get("min.insync.replicas") == 2,
                  f"{topic}: not 3 replicas with min.insync.replicas=2")

@@ -71,71 +71,30 @@ EventEnvelope Envelope(const std::string& tenant, const std::string& actor, cons
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ApiKeyStore>> ApiKeyStore::Start(eventlog::EventLog* log) {
-  absl::StatusOr<int32_t> partitions = log->PartitionCount(kTopic);
-  if (!partitions.ok()) {
-    return absl::Status(partitions.status().code(),
-                        absl::StrCat("access log ", kTopic, ": ", partitions.status().message()));
-  }
-  std::unique_ptr<ApiKeyStore> store(new ApiKeyStore(log));
-  std::vector<eventlog::PartitionStart> starts;
-  std::map<int32_t, int64_t> ends;
-  for (int32_t p = 0; p < *partitions; ++p) {
-    starts.push_back({kTopic, p, 0});
-    store->next_[p] = 0;
-    absl::StatusOr<int64_t> end = log->EndOffset(kTopic, p);
-    if (!end.ok()) return end.status();
-    ends[p] = *end;
-  }
-  absl::StatusOr<std::unique_ptr<eventlog::LogReader>> reader = log->OpenReader(std::move(starts));
-  if (!reader.ok()) return reader.status();
-  store->reader_ = *std::move(reader);
-  store->follower_ = std::thread([s = store.get()] { s->Follow(); });
+  std::unique_ptr<ApiKeyStore> store(new ApiKeyStore());
   // Serve no call before every key there was at start is known.
-  std::unique_lock<std::mutex> lock(store->mu_);
-  const bool caught_up = store->applied_cv_.wait_for(lock, std::chrono::seconds(60), [&] {
-    return std::all_of(ends.begin(), ends.end(),
-                       [&](const auto& e) { return store->next_[e.first] >= e.second; });
-  });
-  lock.unlock();
-  if (!caught_up) return absl::UnavailableError("the access log could not be read within 60 s");
+  absl::StatusOr<std::unique_ptr<eventlog::TopicFollower>> follower =
+      eventlog::TopicFollower::Start(
+          log, kTopic, [s = store.get()](const eventlog::LogRecord& r) { s->Apply(r); },
+          absl::Seconds(60));
+  if (!follower.ok()) {
+    return absl::Status(follower.status().code(),
+                        absl::StrCat("access log: ", follower.status().message()));
+  }
+  store->follower_ = *std::move(follower);
   return store;
 }
 
-ApiKeyStore::~ApiKeyStore() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  if (follower_.joinable()) follower_.join();
-}
-
-void ApiKeyStore::Follow() {
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
-    }
-    absl::StatusOr<std::vector<eventlog::LogRecord>> records =
-        reader_->Poll(256, absl::Milliseconds(100));
-    if (!records.ok()) {
-      spdlog::warn("access log: {}; retrying", records.status().ToString());
-      continue;  // Poll waited its timeout
-    }
-    if (records->empty()) continue;
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const eventlog::LogRecord& r : *records) Apply(r);
-    applied_cv_.notify_all();
-  }
-}
+ApiKeyStore::~ApiKeyStore() { follower_.reset(); }
 
 void ApiKeyStore::Apply(const eventlog::LogRecord& record) {
-  next_[record.partition] = record.offset + 1;
   EventEnvelope e;
   if (!e.ParseFromString(record.value)) {
     spdlog::warn("access log: record {}@{} is not an event; skipped", record.partition,
                  record.offset);
     return;
   }
+  std::lock_guard<std::mutex> lock(mu_);
   if (e.event_type() == "crm.admin.v1.ApiKeyCreated") {
     av1::ApiKeyCreated created;
     if (!e.payload().UnpackTo(&created) || keys_.contains(created.api_key().id())) return;
@@ -151,24 +110,6 @@ void ApiKeyStore::Apply(const eventlog::LogRecord& record) {
     *it->second.api_key.mutable_revoke_time() = e.occurred_at();
     it->second.api_key.set_revoked_by(revoked.revoked_by());
   }
-}
-
-absl::Status ApiKeyStore::AppendAndApply(const EventEnvelope& event, absl::Time deadline) {
-  auto done = std::make_shared<std::promise<absl::StatusOr<eventlog::LogPosition>>>();
-  std::future<absl::StatusOr<eventlog::LogPosition>> appended = done->get_future();
-  log_->Append(kTopic, event,
-               [done](absl::StatusOr<eventlog::LogPosition> p) { done->set_value(std::move(p)); });
-  if (appended.wait_until(absl::ToChronoTime(deadline)) != std::future_status::ready) {
-    return absl::DeadlineExceededError("the access log did not take the change in time");
-  }
-  absl::StatusOr<eventlog::LogPosition> pos = appended.get();
-  if (!pos.ok()) return pos.status();
-  std::unique_lock<std::mutex> lock(mu_);
-  if (!applied_cv_.wait_until(lock, absl::ToChronoTime(deadline),
-                              [&] { return next_[pos->partition] > pos->offset; })) {
-    return absl::DeadlineExceededError("the change is on the access log but not applied yet");
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<NewKey> ApiKeyStore::Create(const std::string& tenant, const std::string& actor,
@@ -209,7 +150,7 @@ absl::StatusOr<NewKey> ApiKeyStore::Create(const std::string& tenant, const std:
   av1::ApiKeyCreated created;
   *created.mutable_api_key() = k;
   created.set_key_sha256(Sha256(out.key));
-  RETURN_IF_ERROR(AppendAndApply(Envelope(tenant, actor, k.id(), created), deadline));
+  RETURN_IF_ERROR(follower_->AppendAndApply(Envelope(tenant, actor, k.id(), created), deadline));
   return out;
 }
 
@@ -238,7 +179,7 @@ absl::StatusOr<av1::ApiKey> ApiKeyStore::Revoke(const std::string& tenant, const
   av1::ApiKeyRevoked revoked;
   revoked.set_id(id);
   revoked.set_revoked_by(actor);
-  RETURN_IF_ERROR(AppendAndApply(Envelope(tenant, actor, id, revoked), deadline));
+  RETURN_IF_ERROR(follower_->AppendAndApply(Envelope(tenant, actor, id, revoked), deadline));
   std::lock_guard<std::mutex> lock(mu_);
   return keys_.at(id).api_key;
 }

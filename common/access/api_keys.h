@@ -7,18 +7,17 @@
 // the log.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/auth/auth.h"
 #include "common/eventlog/event_log.h"
+#include "common/eventlog/topic_follower.h"
 #include "crm/admin/v1/admin_service.pb.h"
 
 namespace crm::access {
@@ -57,20 +56,14 @@ class ApiKeyStore final : public auth::ApiKeyResolver {
     std::string sha256;
     crm::admin::v1::ApiKey api_key;
   };
-  explicit ApiKeyStore(eventlog::EventLog* log) : log_(log) {}
-  void Follow();
+  ApiKeyStore() = default;
+  // Runs on the follower's thread.
   void Apply(const eventlog::LogRecord& record);
-  // Appends `event` and waits until it is applied here.
-  absl::Status AppendAndApply(const crm::common::v1::EventEnvelope& event, absl::Time deadline);
 
-  eventlog::EventLog* const log_;
-  std::unique_ptr<eventlog::LogReader> reader_;
   mutable std::mutex mu_;
-  std::condition_variable applied_cv_;
   std::map<std::string, Entry> keys_;  // by id; guarded by mu_
-  std::map<int32_t, int64_t> next_;    // next offset per partition; guarded by mu_
-  bool stopping_ = false;              // guarded by mu_
-  std::thread follower_;
+  // Last: stopped first, while what it applies to is still there.
+  std::unique_ptr<eventlog::TopicFollower> follower_;
 };
 
 }  // namespace crm::access

@@ -103,6 +103,10 @@ std::string RequiredScope(std::string_view method) {
   const std::string_view name =
       slash == std::string_view::npos ? std::string_view() : method.substr(slash + 1);
   if (service == "grpc.health.v1.Health" || service.starts_with("grpc.reflection.")) return "";
+  // The data subject's rights: erasure is irreversible, for administrators (the data protection
+  // officer's role); an export is all of one person's personal data.
+  if (name == "EraseContact") return kAdminScope;
+  if (name == "ExportContactData") return kPersonalDataScope;
   for (const Area& area : kAreas) {
     if (area.service != service) continue;
     if (area.scope == kAdminScope) return kAdminScope;

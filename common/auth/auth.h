@@ -40,7 +40,9 @@ struct Principal {
 };
 
 // The scope a call of `method` (its full gRPC path, "/package.Service/Method") needs; empty
-// for the methods anyone may call (health checks, reflection).
+// for the methods anyone may call (health checks, reflection). `<area>.read` for the reading
+// verbs of a service, `<area>.write` for the rest, "admin" for AdminService and EraseContact,
+// "personal_data" for ExportContactData.
 std::string RequiredScope(std::string_view method);
 
 // The scopes that exist, for documentation and for tokens that should hold all of them.

@@ -137,6 +137,17 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
   app.add_option("--jwt-rs256-public-key-file", c.jwt_rs256_public_key_file,
                  "PEM RSA public key RS256 tokens are verified with")
       ->envname("CRM_JWT_RS256_PUBLIC_KEY_FILE");
+  app.add_option("--contact-address", c.contact_address,
+                 "HOST:PORT of the contact service, which a separate crm-analytics asks for the "
+                 "personal data of the customers it shows (with the caller's credential, over "
+                 "TLS with this process's certificate when --tls-cert is set); empty: shown "
+                 "without")
+      ->envname("CRM_CONTACT_ADDRESS");
+  app.add_option("--key-encryption-key-file", c.key_encryption_key_file,
+                 "file of at least 32 random bytes from which the key that wraps persons' data "
+                 "keys on crm.keys.v1 is derived; the same file on every replica of the contact "
+                 "service (Kafka only: the embedded log keeps keys on this machine)")
+      ->envname("CRM_KEY_ENCRYPTION_KEY_FILE");
   app.add_option("--jwt-tenant-claim", c.jwt_tenant_claim,
                  "the claim that names the caller's tenant")
       ->envname("CRM_JWT_TENANT_CLAIM")

@@ -90,6 +90,10 @@ struct ServiceConfig {
   std::string jwt_hs256_secret_file;
   std::string jwt_rs256_public_key_file;
   std::string jwt_tenant_claim = "tenant";
+  // Privacy: the file the key-encryption key of persons' data keys is derived from.
+  std::string key_encryption_key_file;
+  // Where a separate crm-analytics asks for the personal data it shows (the contact service).
+  std::string contact_address;
   // Abuse limits.
   double rate_limit = 0;
   double rate_burst = 0;

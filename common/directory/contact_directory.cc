@@ -27,6 +27,15 @@ std::string MergedPrefix(std::string_view tenant, std::string_view survivor) {
   return k;
 }
 
+// What an erased contact's entry keeps: that it existed, and was erased.
+void Erase(ContactDirectoryEntry& entry) {
+  entry.set_archived(true);
+  entry.set_erased(true);
+  entry.clear_given_name();
+  entry.clear_family_name();
+  entry.clear_display_name();
+}
+
 std::string DisplayName(const std::string& given, const std::string& family) {
   if (given.empty()) return family;
   if (family.empty()) return given;
@@ -80,6 +89,9 @@ std::optional<ContactDirectoryEntry> ApplyContactEvent(
   } else if (type == "crm.contact.v1.ContactArchived" || type == "crm.contact.v1.CompanyArchived") {
     if (!current) return std::nullopt;
     next.set_archived(true);
+  } else if (type == "crm.contact.v1.ContactErased") {
+    if (!current) return std::nullopt;
+    Erase(next);
   } else if (type == "crm.contact.v1.ContactMergedInto") {
     crm::contact::v1::ContactMergedInto into;
     if (!current || !event.payload().UnpackTo(&into)) return std::nullopt;
@@ -103,6 +115,9 @@ absl::Status CheckLinkable(const std::optional<ContactDirectoryEntry>& entry,
   if (!entry->merged_into().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         field, ": ", what, " ", id, " was merged into ", entry->merged_into(), "; use that one"));
+  }
+  if (entry->erased()) {
+    return absl::FailedPreconditionError(absl::StrCat(field, ": ", what, " ", id, " was erased"));
   }
   if (entry->archived()) {
     return absl::FailedPreconditionError(absl::StrCat(field, ": ", what, " ", id, " is archived"));

@@ -276,6 +276,7 @@ absl::Status AdminServiceImpl::Checkpoint(const crm::admin::v1::CreateCheckpoint
                        return projector->store().Checkpoint(dir);
                      }});
   }
+  parts.insert(parts.end(), extra_parts_.begin(), extra_parts_.end());
   parts.push_back({"log", [this](const std::string& dir) {
                      absl::Status s = log_->Checkpoint(dir);
                      // A log kept outside the process (Kafka) is not part of the checkpoint.

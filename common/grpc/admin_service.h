@@ -8,6 +8,7 @@
 #include "common/access/api_keys.h"
 #include "common/eventlog/event_log.h"
 #include "common/projection/projector.h"
+#include "common/store/checkpoint.h"
 #include "crm/admin/v1/admin_service.grpc.pb.h"
 
 namespace crm::grpcutil {
@@ -24,6 +25,13 @@ class AdminServiceImpl final : public crm::admin::v1::AdminService::CallbackServ
 
   // Makes `projector` visible under its name. Not thread-safe: register before serving.
   void Register(projection::Projector* projector) { projectors_[projector->name()] = projector; }
+
+  // Adds `name` (a directory of the data directory) to every checkpoint, written by `write`
+  // into the directory it is given (which must not exist). Register before serving.
+  void AddCheckpointPart(std::string name,
+                         std::function<absl::Status(const std::string& dir)> write) {
+    extra_parts_.push_back({std::move(name), std::move(write)});
+  }
 
   grpc::ServerUnaryReactor* GetProjectionStatus(
       grpc::CallbackServerContext* context,
@@ -77,6 +85,7 @@ class AdminServiceImpl final : public crm::admin::v1::AdminService::CallbackServ
   eventlog::EventLog* const log_;
   const std::string backup_dir_;
   std::map<std::string, projection::Projector*> projectors_;
+  std::vector<store::CheckpointPart> extra_parts_;
 };
 
 }  // namespace crm::grpcutil

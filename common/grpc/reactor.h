@@ -54,6 +54,10 @@ inline projection::CallContext MakeCallContext(grpc::CallbackServerContext* cont
   ctx.actor = std::move(caller.subject);
   ctx.deadline = CallDeadline(context, max_wait);
   ctx.correlation_id = CorrelationIdOf(*context);
+  const auto& metadata = context->client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    ctx.authorization.assign(it->second.data(), it->second.size());
+  }
   return ctx;
 }
 

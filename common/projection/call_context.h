@@ -23,6 +23,9 @@ struct CallContext {
   // The caller's correlation id (x-correlation-id), recorded on the events a command appends;
   // empty: the first event's id.
   std::string correlation_id = {};
+  // The caller's credential as sent ("Bearer ..."; empty with none), for the calls a service makes
+  // to another on the caller's behalf — which then sees the caller's tenant and scopes.
+  std::string authorization = {};
 };
 
 // A write's answer: called exactly once, on a thread of the log or the projector.

@@ -405,6 +405,22 @@ absl::StatusOr<CustomerMetrics> AnalyticsService::GetCustomerMetrics(
                  absl::ZeroDuration());
 }
 
+std::string AnalyticsService::NameOf(const CallContext& ctx, const std::string& id) const {
+  const crm::contact::v1::PersonalData p = PersonalOf(ctx, id);
+  return absl::StrCat(p.given_name(), " ", p.family_name());
+}
+
+absl::StatusOr<nlohmann::json> AnalyticsService::ExportPersonalData(
+    const CallContext& ctx, const std::vector<std::string>& contact_ids) const {
+  if (contact_ids.empty()) return nlohmann::json::object();
+  absl::StatusOr<Customer360> file =
+      GetCustomer360(ctx, contact_ids.front(), absl::ToUnixNanos(absl::Now()));
+  if (absl::IsNotFound(file.status())) return nlohmann::json::object();  // not seen here yet
+  if (!file.ok()) return file.status();
+  file->clear_contact();  // the contact service's part has it
+  return nlohmann::json{{"customer_360", projection::ToJson(*file)}};
+}
+
 absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& ctx,
                                                              const std::string& contact_id,
                                                              int64_t as_of_nanos) const {
@@ -423,6 +439,8 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
     if (company) *out.mutable_company() = *std::move(company);
   }
   *out.mutable_contact() = *std::move(contact);
+  *out.mutable_contact()->mutable_personal() = PersonalOf(ctx, survivor);
+  if (out.contact().personal().ByteSizeLong() == 0) out.mutable_contact()->clear_personal();
   for (size_t i = 1; i < contacts.size(); ++i) out.add_merged_contact_ids(contacts[i]);
   ASSIGN_OR_RETURN(*out.mutable_metrics(),
                    Metrics(ctx.tenant, survivor, records, as_of_nanos, "", 365, k360Staleness));
@@ -619,9 +637,8 @@ absl::Status AnalyticsService::ForEachSeasonal(
         if (!c.merged_into().empty() || c.archived()) return true;
         const auto it = by_survivor.find(c.id());
         if (it == by_survivor.end()) return true;
-        std::optional<SeasonalBuyer> b = SeasonalOf(
-            c.id(), absl::StrCat(c.personal().given_name(), " ", c.personal().family_name()),
-            it->second, matches, month, currency, as_of);
+        std::optional<SeasonalBuyer> b =
+            SeasonalOf(c.id(), "", it->second, matches, month, currency, as_of);
         if (b) fn(c, *std::move(b));
         return true;
       });
@@ -636,6 +653,8 @@ absl::StatusOr<std::vector<SeasonalBuyer>> AnalyticsService::ListSeasonalBuyers(
       [&](const crm::contact::v1::Contact&, SeasonalBuyer b) { buyers.push_back(std::move(b)); }));
   std::sort(buyers.begin(), buyers.end(), BetterSeasonal);
   if (buyers.size() > limit) buyers.resize(limit);
+  // Names for the few listed only: they may come from another service.
+  for (SeasonalBuyer& b : buyers) b.set_display_name(NameOf(ctx, b.contact_id()));
   return buyers;
 }
 
@@ -655,7 +674,12 @@ absl::StatusOr<CampaignSuggestion> AnalyticsService::SuggestCampaign(
                                     }
                                     consenting.push_back(std::move(b));
                                   }));
-  return SuggestCampaignFor(std::move(consenting), without_consent, month, as_of, digits, limit);
+  CampaignSuggestion suggestion =
+      SuggestCampaignFor(std::move(consenting), without_consent, month, as_of, digits, limit);
+  for (auto& target : *suggestion.mutable_targets()) {
+    target.mutable_buyer()->set_display_name(NameOf(ctx, target.buyer().contact_id()));
+  }
+  return suggestion;
 }
 
 absl::Status AnalyticsService::ForEachMember(
@@ -853,8 +877,7 @@ absl::StatusOr<AnalyticsService::MemberPage> AnalyticsService::ListSegmentMember
                                   }
                                   av1::SegmentMember& m = page.members.emplace_back();
                                   m.set_contact_id(c.id());
-                                  m.set_display_name(absl::StrCat(c.personal().given_name(), " ",
-                                                                  c.personal().family_name()));
+                                  m.set_display_name(NameOf(ctx, c.id()));
                                   return true;
                                 }));
   return page;

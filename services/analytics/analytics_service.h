@@ -18,6 +18,7 @@
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "crm/analytics/v1/analytics_service.pb.h"
@@ -57,9 +58,23 @@ class AnalyticsService {
   // history has grown.
   void StartRefits(absl::Duration interval);
 
+  // The personal data of a contact (empty when unknown or erased).
+  using PersonalDataSource = std::function<crm::contact::v1::PersonalData(
+      const CallContext& ctx, const std::string& contact_id)>;
+  // Where the 360 view and the lists of customers (segment members, seasonal buyers) take
+  // personal data from: analytics keeps none (the contact service's events carry it sealed), so
+  // the node passes the contact service's projection here. Without one (a separate crm-analytics
+  // personal data and display names are empty; given --contact-address, crm-analytics asks the
+  // contact service with the caller's credential). Call before serving.
+  void TakePersonalDataFrom(PersonalDataSource source) { personal_ = std::move(source); }
+
   // NOT_FOUND for an unknown contact. A merged contact answers with its survivor.
   absl::StatusOr<Customer360> GetCustomer360(const CallContext& ctx, const std::string& contact_id,
                                              int64_t as_of_nanos) const;
+  // Everything this service holds on the person with `contact_ids` (the survivor first): the
+  // customer's 360 view — metrics, segments, orders, recommendations (ExportContactData).
+  absl::StatusOr<nlohmann::json> ExportPersonalData(
+      const CallContext& ctx, const std::vector<std::string>& contact_ids) const;
   // `currency_code` empty: the customer's main currency.
   absl::StatusOr<CustomerMetrics> GetCustomerMetrics(const CallContext& ctx,
                                                      const std::string& contact_id,
@@ -139,6 +154,12 @@ class AnalyticsService {
 
  private:
   AnalyticsService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
+  crm::contact::v1::PersonalData PersonalOf(const CallContext& ctx, const std::string& id) const {
+    return personal_ ? personal_(ctx, id) : crm::contact::v1::PersonalData();
+  }
+  // "Given Family" from PersonalOf.
+  std::string NameOf(const CallContext& ctx, const std::string& id) const;
+  PersonalDataSource personal_;
   // The surviving contact of `contact_id` (itself unless merged); NOT_FOUND if unknown.
   absl::StatusOr<std::string> Survivor(std::string_view tenant,
                                        const std::string& contact_id) const;

@@ -1,5 +1,6 @@
 #include "services/contact/contact_service.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/status/status_macros.h"
@@ -20,6 +21,8 @@ std::string StepId(const std::string& request_id, const std::string& step) {
 // Candidate bounds keep every read O(page), whatever the data size.
 constexpr size_t kMaxListScan = 10000;
 constexpr size_t kMaxSearchCandidates = 5000;
+// Contacts merged into one (transitively) that one erasure takes with it.
+constexpr size_t kMaxMergedErased = 1000;
 
 using Decided = projection::CommandWriter::Decision;
 using Payload = projection::CommandWriter::Payload;
@@ -39,17 +42,21 @@ absl::StatusOr<T> Found(absl::StatusOr<std::optional<T>> record, const char* kin
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ContactService>> ContactService::Open(
-    const std::string& projection_dir, eventlog::EventLog* log, bool rebuild) {
+    const std::string& projection_dir, std::unique_ptr<crypto::DataKeys> keys,
+    eventlog::EventLog* log, bool rebuild) {
   ASSIGN_OR_RETURN(
       std::unique_ptr<store::ProjectionStore> store,
       store::ProjectionStore::OpenProjection(projection_dir, kProjectionLayout, rebuild));
-  return std::unique_ptr<ContactService>(new ContactService(std::move(store), log));
+  return std::unique_ptr<ContactService>(
+      new ContactService(std::move(store), std::move(keys), log));
 }
 
 ContactService::ContactService(std::unique_ptr<store::ProjectionStore> store,
-                               eventlog::EventLog* log)
+                               std::unique_ptr<crypto::DataKeys> keys, eventlog::EventLog* log)
     : store_(std::move(store)),
-      projection_(store_.get()),
+      keys_(std::move(keys)),
+      sealer_(keys_.get()),
+      projection_(store_.get(), &sealer_),
       projector_(
           projection::ProjectorOptions{.name = "contact", .topics = {kTopic}, .own_topic = kTopic},
           log, store_.get(), &projection_),
@@ -88,8 +95,14 @@ void ContactService::Write(const CallContext& ctx, const std::string& command,
   cmd.aggregate_type = aggregate_type;
   cmd.deadline = ctx.deadline;
   cmd.source = command == "MergeContacts" || command == "UnmergeContacts" ? "merge" : "api";
+  // Personal data leaves this process only sealed.
+  auto decide_and_seal = [&](absl::Time now, Payload& payload) -> Decided {
+    Decided decided = decide(now, payload);
+    if (decided.ok()) RETURN_IF_ERROR(sealer_.Seal(ctx.tenant, *payload));
+    return decided;
+  };
   writer_.Run<T>(
-      std::move(cmd), decide,
+      std::move(cmd), decide_and_seal,
       [projection = &projection_, tenant = ctx.tenant, read = std::move(read)](
           const std::string& id, int64_t version) -> absl::StatusOr<T> {
         absl::StatusOr<T> now = read(id);
@@ -145,6 +158,106 @@ void ContactService::Delete(const CallContext& ctx, const std::string& id, int64
         return Take(DecideArchive(current, id, expected_version), payload, id, at);
       },
       [this, ctx](const std::string& read_id) { return Get(ctx, read_id); }, std::move(done));
+}
+
+absl::StatusOr<std::vector<std::string>> ContactService::MergedInto(const CallContext& ctx,
+                                                                    const Contact& survivor) const {
+  // Merged contacts are frozen: the ids merged into them do not change under us.
+  std::vector<std::string> merged;
+  std::vector<std::string> pending(survivor.merged_ids().begin(), survivor.merged_ids().end());
+  while (!pending.empty() && merged.size() < kMaxMergedErased) {
+    const std::string next = pending.back();
+    pending.pop_back();
+    merged.push_back(next);
+    ASSIGN_OR_RETURN(std::optional<Contact> m, projection_.GetContact(ctx.tenant, next));
+    if (m) pending.insert(pending.end(), m->merged_ids().begin(), m->merged_ids().end());
+  }
+  return merged;
+}
+
+void ContactService::Erase(const CallContext& ctx, const std::string& id,
+                           const std::string& request_id, Done<Contact> done) {
+  // The keys go first, everywhere: once the erasure is acknowledged nothing sealed for these
+  // people can be opened again. Should the events not follow (a crash, a refused race), the keys
+  // are gone all the same and a retry completes the erasure.
+  auto prepare = [&]() -> absl::StatusOr<std::vector<std::string>> {
+    ASSIGN_OR_RETURN(std::optional<Contact> current, projection_.GetContact(ctx.tenant, id));
+    if (!current || current->erased() || !current->merged_into().empty()) {
+      return std::vector<std::string>();  // decide refuses it
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> merged, MergedInto(ctx, *current));
+    for (const std::string& m : merged) RETURN_IF_ERROR(keys_->Destroy(ctx.tenant, m));
+    RETURN_IF_ERROR(keys_->Destroy(ctx.tenant, id));
+    return merged;
+  };
+  absl::StatusOr<std::vector<std::string>> merged = prepare();
+  if (!merged.ok()) {
+    done(merged.status());
+    return;
+  }
+  EraseNext(ctx, id, *std::move(merged), 0, request_id, std::move(done));
+}
+
+void ContactService::EraseNext(const CallContext& ctx, const std::string& id,
+                               std::vector<std::string> merged, size_t next,
+                               const std::string& request_id, Done<Contact> done) {
+  // Each contact's erasure is an event on its own aggregate (its own partition, after its own
+  // merge): the contacts merged into it first, then the one asked for.
+  const bool last = next == merged.size();
+  const std::string target = last ? id : merged[next];
+  Write<Contact>(
+      ctx, "EraseContact", last ? request_id : StepId(request_id, "erase-" + target),
+      kAggregateType,
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Contact> current,
+                         projection_.GetContact(ctx.tenant, target));
+        const int64_t at = current ? current->version() : 0;
+        return Take(DecideErase(current, target, /*with_survivor=*/!last), payload, target, at);
+      },
+      [this, ctx](const std::string& read_id) { return Get(ctx, read_id); },
+      [this, ctx, id, merged, next, last, request_id,
+       done = std::move(done)](absl::StatusOr<Contact> erased) mutable {
+        // A merged contact erased before (an interrupted erasure, retried) is done already.
+        const bool done_before = !erased.ok() && !last &&
+                                 absl::IsFailedPrecondition(erased.status()) &&
+                                 absl::StrContains(erased.status().message(), "already erased");
+        if (last || (!erased.ok() && !done_before)) {
+          done(std::move(erased));
+          return;
+        }
+        EraseNext(ctx, id, std::move(merged), next + 1, request_id, std::move(done));
+      });
+}
+
+crm::contact::v1::PersonalData ContactService::PersonalData(std::string_view tenant,
+                                                            const std::string& id) const {
+  absl::StatusOr<std::optional<Contact>> c = projection_.GetContact(tenant, id);
+  if (!c.ok() || !*c) return {};
+  return (**c).personal();
+}
+
+absl::StatusOr<nlohmann::json> ContactService::ExportPersonalData(
+    const CallContext& ctx, const std::string& id, std::vector<std::string>& contact_ids) const {
+  ASSIGN_OR_RETURN(Contact contact, Get(ctx, id));
+  ASSIGN_OR_RETURN(std::vector<std::string> merged, MergedInto(ctx, contact));
+  contact_ids = {id};
+  contact_ids.insert(contact_ids.end(), merged.begin(), merged.end());
+  nlohmann::json out = {{"contact", projection::ToJson(contact)},
+                        {"merged_contacts", nlohmann::json::array()},
+                        {"history", nlohmann::json::array()}};
+  for (const std::string& m : merged) {
+    absl::StatusOr<Contact> c = Get(ctx, m);
+    if (c.ok()) out["merged_contacts"].push_back(projection::ToJson(*c));
+  }
+  // History covers the merged contacts already (History of a survivor).
+  int64_t offset = 0;
+  for (int page = 0; page < projection::kMaxExportPages; ++page) {
+    ASSIGN_OR_RETURN(Page<HistoryEntry> entries, History(ctx, id, false, offset, 1000));
+    for (const HistoryEntry& e : entries.items) out["history"].push_back(projection::ToJson(e));
+    if (entries.resume_after.empty()) break;
+    offset = std::stoll(entries.resume_after);
+  }
+  return out;
 }
 
 absl::StatusOr<Contact> ContactService::Get(const CallContext& ctx, const std::string& id,

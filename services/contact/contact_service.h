@@ -13,9 +13,11 @@
 #include <optional>
 #include <string>
 
+#include "common/crypto/key_vault.h"
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -38,11 +40,12 @@ struct Relationships {
 
 class ContactService {
  public:
-  // Opens the projection under `projection_dir` (wiping it first if `rebuild`). `log` must
-  // outlive the service.
-  static absl::StatusOr<std::unique_ptr<ContactService>> Open(const std::string& projection_dir,
-                                                              eventlog::EventLog* log,
-                                                              bool rebuild);
+  // Opens the projection under `projection_dir` (wiping it first if `rebuild`), sealing personal
+  // data with the data keys in `keys` (kept apart from the projection and never wiped: a rebuild
+  // needs them to open the log's personal data). `log` must outlive the service.
+  static absl::StatusOr<std::unique_ptr<ContactService>> Open(
+      const std::string& projection_dir, std::unique_ptr<crypto::DataKeys> keys,
+      eventlog::EventLog* log, bool rebuild);
   ~ContactService();
 
   // Starts applying the log; then waits until the projection has caught up with the log as it
@@ -58,6 +61,20 @@ class ContactService {
               const std::string& request_id, Done<Contact> done);
   void Delete(const CallContext& ctx, const std::string& id, int64_t expected_version,
               const std::string& request_id, Done<Contact> done);
+  // Erases the contact and every contact merged into it (transitively): their data keys are
+  // destroyed and this projection keeps only their ids and times. Answers with what is left.
+  void Erase(const CallContext& ctx, const std::string& id, const std::string& request_id,
+             Done<Contact> done);
+
+  // The personal data of a contact; empty if unknown or erased (for the other services of the
+  // node, in process).
+  crm::contact::v1::PersonalData PersonalData(std::string_view tenant, const std::string& id) const;
+
+  // What this service holds on the person with contact `id`: the contact, the contacts merged
+  // into it and the history of all of them, as {"contact", "merged_contacts", "history"}; the ids
+  // (`id` first) go to `contact_ids`. NOT_FOUND for an unknown id.
+  absl::StatusOr<nlohmann::json> ExportPersonalData(const CallContext& ctx, const std::string& id,
+                                                    std::vector<std::string>& contact_ids) const;
 
   // Contact reads. NOT_FOUND for an unknown id (or one that did not exist at `as_of`).
   absl::StatusOr<Contact> Get(const CallContext& ctx, const std::string& id,
@@ -126,9 +143,12 @@ class ContactService {
       const CallContext& ctx, int below, const std::string& resume_after, size_t page_size) const;
 
   projection::Projector* projector() { return &projector_; }
+  // The data keys of persons (for checkpoints).
+  crypto::DataKeys* keys() { return keys_.get(); }
 
  private:
-  ContactService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
+  ContactService(std::unique_ptr<store::ProjectionStore> store,
+                 std::unique_ptr<crypto::DataKeys> keys, eventlog::EventLog* log);
 
   // The write path shared by every command: answer a repeated request id with its first
   // outcome; otherwise decide (which may refuse) and submit the event, then answer with the
@@ -141,6 +161,12 @@ class ContactService {
              std::function<absl::StatusOr<T>(const std::string& id)> read, Done<T> done);
 
   Facts CurrentFacts(const CallContext& ctx) const;
+  // Erasure step `next` of `merged` (then `id` itself, last).
+  void EraseNext(const CallContext& ctx, const std::string& id, std::vector<std::string> merged,
+                 size_t next, const std::string& request_id, Done<Contact> done);
+  // The contacts merged into `survivor`, transitively (at most kMaxMergedErased).
+  absl::StatusOr<std::vector<std::string>> MergedInto(const CallContext& ctx,
+                                                      const Contact& survivor) const;
   // Merge step 2 with retries on a survivor that moved on (when the caller did not pin it).
   void Absorb(const CallContext& ctx, const std::string& survivor_id, const std::string& merged_id,
               const google::protobuf::FieldMask& mask, int64_t survivor_expected_version,
@@ -150,6 +176,8 @@ class ContactService {
                        Done<Contact> done);
 
   std::unique_ptr<store::ProjectionStore> store_;
+  std::unique_ptr<crypto::DataKeys> keys_;
+  PersonalDataSealer sealer_;
   ContactProjection projection_;
   projection::Projector projector_;
   projection::CommandWriter writer_;

@@ -1,5 +1,7 @@
 #include "services/interaction/interaction_service.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/status/status_macros.h"
@@ -322,6 +324,36 @@ absl::StatusOr<TimelinePage> InteractionService::Timeline(
   }
   return projection_.Timeline(ctx.tenant, 'u', {company_id}, filter, resume_after, page_size,
                               kMaxTimelineScan);
+}
+
+absl::StatusOr<nlohmann::json> InteractionService::ExportPersonalData(
+    const CallContext& ctx, const std::vector<std::string>& contact_ids) const {
+  nlohmann::json out = {{"interactions", nlohmann::json::array()},
+                        {"cases", nlohmann::json::array()},
+                        {"tasks", nlohmann::json::array()}};
+  std::set<std::string> seen;  // a survivor's timeline also holds its merged contacts' items
+  for (const std::string& contact_id : contact_ids) {
+    std::string resume;
+    for (int page = 0; page < projection::kMaxExportPages; ++page) {
+      ASSIGN_OR_RETURN(TimelinePage items, Timeline(ctx, contact_id, "", {}, resume, 1000));
+      for (const TimelineItem& item : items.items) {
+        if (!seen.insert(item.id()).second) continue;
+        if (item.kind() == crm::interaction::v1::TIMELINE_KIND_INTERACTION) {
+          ASSIGN_OR_RETURN(Interaction i, Get(ctx, item.id()));
+          out["interactions"].push_back(projection::ToJson(i));
+        } else if (item.kind() == crm::interaction::v1::TIMELINE_KIND_CASE) {
+          ASSIGN_OR_RETURN(Case c, GetCase(ctx, item.id()));
+          out["cases"].push_back(projection::ToJson(c));
+        } else if (item.kind() == crm::interaction::v1::TIMELINE_KIND_TASK) {
+          ASSIGN_OR_RETURN(Task t, GetTask(ctx, item.id()));
+          out["tasks"].push_back(projection::ToJson(t));
+        }
+      }
+      if (items.resume_after.empty()) break;
+      resume = items.resume_after;
+    }
+  }
+  return out;
 }
 
 }  // namespace crm::interaction

@@ -12,6 +12,7 @@
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -78,6 +79,11 @@ class InteractionService {
   absl::StatusOr<TimelinePage> Timeline(const CallContext& ctx, const std::string& contact_id,
                                         const std::string& company_id, const TimelineFilter& filter,
                                         const std::string& resume_after, size_t page_size) const;
+
+  // Everything this service holds on the person with `contact_ids` (the survivor first): the
+  // interactions, cases and tasks on their timelines (ContactService.ExportContactData).
+  absl::StatusOr<nlohmann::json> ExportPersonalData(
+      const CallContext& ctx, const std::vector<std::string>& contact_ids) const;
 
   projection::Projector* projector() { return &projector_; }
 

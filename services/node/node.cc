@@ -12,11 +12,18 @@
 #include "absl/synchronization/mutex.h"
 #include "common/access/api_keys.h"
 #include "common/config/config.h"
+#include "common/crypto/key_vault.h"
+#include "common/crypto/replicated_key_vault.h"
+#include "common/crypto/sealing.h"
+#include "common/files/files.h"
 #include "common/grpc/admin_service.h"
+#include "common/grpc/client.h"
 #include "common/grpc/request_log.h"
 #include "common/grpc/server.h"
 #include "common/metrics/metrics.h"
+#include "common/status/status_macros.h"
 #include "common/store/checkpoint.h"
+#include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "services/analytics/analytics_service.h"
 #include "services/analytics/api/analytics_grpc.h"
 #include "services/contact/api/contact_grpc.h"
@@ -27,6 +34,77 @@
 #include "services/sales/sales_service.h"
 
 namespace crm::node {
+namespace {
+
+// The data keys of persons (crypto-shredding) under <data-dir>/contact-keys: on this machine alone
+// with the embedded log (one process holds them); shared by every replica through crm.keys.v1 on
+// Kafka, wrapped with the key-encryption key from --key-encryption-key-file.
+absl::StatusOr<std::unique_ptr<crypto::DataKeys>> OpenDataKeys(const config::ServiceConfig& cfg,
+                                                               eventlog::EventLog* log) {
+  const std::string dir = (std::filesystem::path(cfg.data_dir) / "contact-keys").string();
+  if (cfg.log == "embedded") {
+    ASSIGN_OR_RETURN(std::unique_ptr<crypto::KeyVault> vault, crypto::KeyVault::Open(dir));
+    return vault;
+  }
+  std::string kek;
+  if (!cfg.key_encryption_key_file.empty()) {
+    constexpr char kSetting[] = "--key-encryption-key-file/CRM_KEY_ENCRYPTION_KEY_FILE";
+    ASSIGN_OR_RETURN(std::string material,
+                     files::ReadSecretFile(cfg.key_encryption_key_file, kSetting));
+    if (material.size() < crypto::kDataKeySize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kSetting, ": use at least ", crypto::kDataKeySize, " bytes of random data"));
+    }
+    kek = crypto::DeriveKey(material);
+  } else {
+    spdlog::warn(
+        "no --key-encryption-key-file: persons' data keys go on {} unwrapped; anyone who can "
+        "read that topic can read their personal data",
+        crypto::kKeysTopic);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::ReplicatedKeyVault> vault,
+                   crypto::ReplicatedKeyVault::Start(log, dir, std::move(kek), absl::Seconds(60)));
+  return vault;
+}
+
+// Personal data for a separate crm-analytics, from the contact service at --contact-address,
+// asked with the caller's own credential (so its scopes and tenant apply) over the server's own
+// transport settings: TLS with this process's certificate as the client's when it has one. One
+// call per customer shown (a 360, a page of a list); a contact it cannot get shows without.
+absl::StatusOr<analytics::AnalyticsService::PersonalDataSource> RemotePersonalData(
+    const config::ServiceConfig& cfg) {
+  grpcutil::ClientSecurity security;
+  if (!cfg.tls_cert.empty()) {
+    // The CA our clients' certificates chain to signs the contact service's too (mutual TLS
+    // among the services); without one, the system's roots.
+    if (!cfg.tls_client_ca.empty()) {
+      ASSIGN_OR_RETURN(security.tls_ca,
+                       files::ReadSettingFile(cfg.tls_client_ca, "--tls-client-ca"));
+    }
+    ASSIGN_OR_RETURN(security.tls_cert, files::ReadSettingFile(cfg.tls_cert, "--tls-cert"));
+    ASSIGN_OR_RETURN(security.tls_key, files::ReadSecretFile(cfg.tls_key, "--tls-key"));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                   grpcutil::ChannelCredentials(security));
+  std::shared_ptr<crm::contact::v1::ContactService::Stub> stub =
+      crm::contact::v1::ContactService::NewStub(
+          grpc::CreateChannel(cfg.contact_address, credentials));
+  return [stub](const projection::CallContext& ctx, const std::string& id) {
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(std::min(ctx.deadline, absl::Now() + absl::Seconds(2))));
+    if (!ctx.authorization.empty()) call.AddMetadata("authorization", ctx.authorization);
+    crm::contact::v1::GetContactRequest request;
+    request.set_id(id);
+    crm::contact::v1::Contact contact;
+    if (grpc::Status s = stub->GetContact(&call, request, &contact); !s.ok()) {
+      spdlog::debug("personal data of {} from the contact service: {}", id, s.error_message());
+      return crm::contact::v1::PersonalData();
+    }
+    return contact.personal();
+  };
+}
+
+}  // namespace
 
 int RunNode(int argc, char** argv, const NodeOptions& options) {
   grpcutil::BlockTerminationSignals();
@@ -57,6 +135,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   if (!cfg.restore_from.empty()) {
     std::vector<std::string> parts;
     if (options.contact) parts.push_back("contact");
+    if (options.contact) parts.push_back("contact-keys");
     if (options.interaction) parts.push_back("interaction");
     if (options.sales) parts.push_back("sales");
     if (options.analytics) parts.push_back("analytics");
@@ -103,8 +182,13 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   std::unique_ptr<contact::ContactGrpc> contact_grpc;
   if (options.contact) {
     const std::string dir = (std::filesystem::path(cfg.data_dir) / "contact").string();
+    absl::StatusOr<std::unique_ptr<crypto::DataKeys>> keys = OpenDataKeys(cfg, log->get());
+    if (!keys.ok()) {
+      spdlog::critical("data keys: {}", std::string(keys.status().message()));
+      return absl::IsInvalidArgument(keys.status()) ? 2 : 1;
+    }
     absl::StatusOr<std::unique_ptr<contact::ContactService>> opened =
-        contact::ContactService::Open(dir, log->get(), cfg.rebuild);
+        contact::ContactService::Open(dir, *std::move(keys), log->get(), cfg.rebuild);
     if (!opened.ok()) {
       spdlog::critical("contact projection: {}", opened.status().ToString());
       return 1;
@@ -117,6 +201,10 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     if (cfg.rebuild) spdlog::info("contact projection: rebuilding from the start of the log");
     contact_grpc = std::make_unique<contact::ContactGrpc>(contact_service.get(), cfg.tenant);
     admin.Register(contact_service->projector());
+    // Without its keys a restored log's personal data cannot be read: they go in checkpoints.
+    admin.AddCheckpointPart("contact-keys", [keys = contact_service->keys()](const std::string& d) {
+      return keys->Checkpoint(d);
+    });
     if (metrics) metrics->AddProjector(contact_service->projector());
     services.push_back(contact_grpc.get());
   }
@@ -187,11 +275,38 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
       return 1;
     }
     analytics_service->StartRefits(absl::Seconds(cfg.model_refit_seconds));
+    if (!contact_service && !cfg.contact_address.empty()) {
+      absl::StatusOr<analytics::AnalyticsService::PersonalDataSource> remote =
+          RemotePersonalData(cfg);
+      if (!remote.ok()) {
+        spdlog::critical("--contact-address: {}", std::string(remote.status().message()));
+        return 2;
+      }
+      analytics_service->TakePersonalDataFrom(*std::move(remote));
+    } else if (contact_service) {
+      analytics_service->TakePersonalDataFrom(
+          [contact = contact_service.get()](const projection::CallContext& ctx,
+                                            const std::string& id) {
+            return contact->PersonalData(ctx.tenant, id);
+          });
+    }
     analytics_grpc =
         std::make_unique<analytics::AnalyticsGrpc>(analytics_service.get(), cfg.tenant);
     admin.Register(analytics_service->projector());
     if (metrics) metrics->AddProjector(analytics_service->projector());
     services.push_back(analytics_grpc.get());
+  }
+  // An export of everything on one person gathers the other services' parts in process.
+  if (contact_grpc) {
+    auto part = [](const auto* service) {
+      return [service](const projection::CallContext& ctx, const std::vector<std::string>& ids) {
+        return service->ExportPersonalData(ctx, ids);
+      };
+    };
+    if (interaction_service)
+      contact_grpc->AddExportPart("interaction", part(interaction_service.get()));
+    if (sales_service) contact_grpc->AddExportPart("sales", part(sales_service.get()));
+    if (analytics_service) contact_grpc->AddExportPart("analytics", part(analytics_service.get()));
   }
 
   // The API keys of integration partners, from the access log every process reads.
@@ -331,6 +446,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   interaction_service.reset();
   sales_service.reset();
   analytics_service.reset();
+  api_keys->reset();  // its follower reads the log, which goes next
   log->reset();
   spdlog::info("stopped");
   return 0;

@@ -380,4 +380,28 @@ absl::StatusOr<std::vector<Pipeline>> SalesService::ListPipelines(const CallCont
   return projection_.ListPipelines(ctx.tenant, kMaxPipelines);
 }
 
+absl::StatusOr<nlohmann::json> SalesService::ExportPersonalData(
+    const CallContext& ctx, const std::vector<std::string>& contact_ids) const {
+  nlohmann::json out = {{"orders", nlohmann::json::array()}, {"deals", nlohmann::json::array()}};
+  for (const std::string& contact_id : contact_ids) {
+    std::string resume;
+    for (int page = 0; page < projection::kMaxExportPages; ++page) {
+      ASSIGN_OR_RETURN(OrderPage orders, ListOrders(ctx, contact_id, resume, 1000));
+      for (const Order& o : orders.orders) out["orders"].push_back(projection::ToJson(o));
+      if (orders.resume_after.empty()) break;
+      resume = orders.resume_after;
+    }
+  }
+  DealFilter filter;
+  filter.contact_ids = contact_ids;
+  std::string resume;
+  for (int page = 0; page < projection::kMaxExportPages; ++page) {
+    ASSIGN_OR_RETURN(DealPage deals, ListDeals(ctx, filter, "", resume, 1000));
+    for (const Deal& d : deals.deals) out["deals"].push_back(projection::ToJson(d));
+    if (deals.resume_after.empty()) break;
+    resume = deals.resume_after;
+  }
+  return out;
+}
+
 }  // namespace crm::sales

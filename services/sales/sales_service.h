@@ -12,6 +12,7 @@
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "services/sales/domain/forecast.h"
@@ -88,6 +89,11 @@ class SalesService {
   // A contact's purchase history with the contacts merged into it, newest first.
   absl::StatusOr<OrderPage> ListOrders(const CallContext& ctx, const std::string& contact_id,
                                        const std::string& resume_after, size_t page_size) const;
+
+  // Everything this service holds on the person with `contact_ids` (the survivor first): their
+  // orders and deals (ContactService.ExportContactData).
+  absl::StatusOr<nlohmann::json> ExportPersonalData(
+      const CallContext& ctx, const std::vector<std::string>& contact_ids) const;
 
   // The forecast over the deals of `owner` and `pipeline_id` (either may be empty), now or as
   // they stood at `as_of`.

@@ -24,6 +24,8 @@ namespace {
 
 struct Projections {
   std::unique_ptr<crm::store::ProjectionStore> store;
+  std::unique_ptr<crm::crypto::KeyVault> vault;
+  std::unique_ptr<crm::contact::PersonalDataSealer> sealer;
   std::vector<std::unique_ptr<crm::projection::EventApplier>> appliers;
 };
 
@@ -33,7 +35,10 @@ Projections& Get() {
     char dir[] = "/tmp/crm-fuzz-apply-XXXXXX";
     if (mkdtemp(dir) == nullptr) std::abort();
     out->store = std::move(*crm::store::ProjectionStore::Open(dir));
-    out->appliers.push_back(std::make_unique<crm::contact::ContactProjection>(out->store.get()));
+    out->vault = std::move(*crm::crypto::KeyVault::Open(std::string(dir) + "-keys"));
+    out->sealer = std::make_unique<crm::contact::PersonalDataSealer>(out->vault.get());
+    out->appliers.push_back(
+        std::make_unique<crm::contact::ContactProjection>(out->store.get(), out->sealer.get()));
     out->appliers.push_back(
         std::make_unique<crm::interaction::InteractionProjection>(out->store.get()));
     out->appliers.push_back(std::make_unique<crm::sales::SalesProjection>(out->store.get()));

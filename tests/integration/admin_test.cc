@@ -208,7 +208,8 @@ TEST_F(AdminTest, CheckpointRestoresOnceAndThenStartsNormally) {
   ASSERT_TRUE(node_.admin->CreateCheckpoint(Ctx().get(), req, &made).ok());
   EXPECT_EQ(made.path(), dir_.Sub("data") + "/backups/before-upgrade");
   EXPECT_EQ(std::set<std::string>(made.parts().begin(), made.parts().end()),
-            (std::set<std::string>{"analytics", "contact", "interaction", "log", "sales"}));
+            (std::set<std::string>{"analytics", "contact", "contact-keys", "interaction", "log",
+                                   "sales"}));
   EXPECT_EQ(made.projections_size(), 4);
   av1::CreateCheckpointResponse again;
   EXPECT_EQ(node_.admin->CreateCheckpoint(Ctx().get(), req, &again).error_code(),
@@ -228,6 +229,16 @@ TEST_F(AdminTest, CheckpointRestoresOnceAndThenStartsNormally) {
   Start({"--restore-from", made.path()});
   EXPECT_TRUE(GetContact(node_, after.id(), &got).ok());
   Stop();
+
+  // On another machine (an empty data directory) the checkpoint brings the data keys along:
+  // the personal data sealed in the restored log can be read.
+  Server elsewhere = StartServer("crm-node",
+                                 {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("elsewhere"),
+                                  "--restore-from", made.path()},
+                                 dir_.path());
+  ASSERT_TRUE(GetContact(elsewhere, kept.id(), &got).ok());
+  EXPECT_EQ(got.personal().given_name(), "Kept");
+  ASSERT_EQ(elsewhere.process->Stop(SIGTERM), 0) << elsewhere.process->Log();
 
   Process bad(BinaryPath("crm-node"),
               {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("data"), "--restore-from",
@@ -270,7 +281,10 @@ TEST_F(AdminTest, CrmctlAdminCommands) {
   const nlohmann::json entry = nlohmann::json::parse(log.out, nullptr, false);
   ASSERT_TRUE(entry.is_object()) << log.out;
   EXPECT_EQ(entry["event"]["event_type"], "crm.contact.v1.ContactCreated");
-  EXPECT_EQ(entry["event"]["payload"]["contact"]["personal"]["given_name"], "Ctl") << log.out;
+  // Personal data is on the log sealed only.
+  EXPECT_FALSE(entry["event"]["payload"]["sealed_personal"]["ciphertext"].is_null()) << log.out;
+  EXPECT_FALSE(entry["event"]["payload"]["contact"].contains("personal")) << log.out;
+  EXPECT_EQ(log.out.find("Ctl"), std::string::npos) << log.out;
 
   CommandResult projections = Ctl({"admin", "projections", "--target", node_.addr});
   ASSERT_EQ(projections.exit_code, 0) << projections.err;

@@ -440,8 +440,11 @@ TEST_F(AnalyticsTest, SeparateProcessesOnTheDevBroker) {
   auto args = [&](const std::string& data) { return KafkaServiceArgs(dir_.Sub(data), brokers); };
   Server contacts = StartServer("crm-contact", args("c"), dir_.path());
   Server sales = StartServer("crm-sales", args("s"), dir_.path());
-  Server analytics = StartServer("crm-analytics", args("a"), dir_.path());
   ASSERT_FALSE(contacts.addr.empty());
+  // Analytics keeps no personal data: it asks the contact service for what it shows.
+  std::vector<std::string> analytics_args = args("a");
+  analytics_args.insert(analytics_args.end(), {"--contact-address", contacts.addr});
+  Server analytics = StartServer("crm-analytics", analytics_args, dir_.path());
   ASSERT_FALSE(sales.addr.empty());
   ASSERT_FALSE(analytics.addr.empty());
   auto sales_stub = sv1::SalesService::NewStub(sales.channel);
@@ -498,6 +501,16 @@ TEST_F(AnalyticsTest, SeparateProcessesOnTheDevBroker) {
   EXPECT_EQ(file.latest_orders(0).id(), order.id());  // January before November
   EXPECT_EQ(file.latest_orders(1).id(), apples_order.id());
   EXPECT_EQ(file.contact().personal().given_name(), "Ann");
+  EXPECT_EQ(buyers.buyers(0).display_name(), "Ann Lee");
+  // A separate crm-contact exports its own part and says which it could not gather.
+  crm::contact::v1::ExportContactDataRequest export_req;
+  export_req.set_id(ann.id());
+  crm::contact::v1::ExportContactDataResponse exported;
+  ASSERT_TRUE(contacts.contacts->ExportContactData(Ctx().get(), export_req, &exported).ok());
+  EXPECT_NE(exported.json().find("\"given_name\":\"Ann\""), std::string::npos) << exported.json();
+  EXPECT_NE(exported.json().find(R"("unavailable":["interaction","sales","analytics"])"),
+            std::string::npos)
+      << exported.json();
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "common/auth/auth.h"
+#include "common/store/projection_store.h"
 #include "crm/admin/v1/admin_service.grpc.pb.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/analytics/v1/analytics_service.pb.h"
@@ -26,6 +27,7 @@
 #include "crm/interaction/v1/interaction_service.pb.h"
 #include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "crm/sales/v1/sales_service.pb.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/contact_client.h"
 #include "tests/testing/pki.h"
 
@@ -437,10 +439,9 @@ TEST_F(SecurityTest, ATenantSeesAndTouchesOnlyItsOwnRecords) {
   }
   EXPECT_GE(acme_events, 9);
 
-  // Globex, with every scope but admin, and Acme's ids in every field that takes an id.
-  std::set<std::string> scopes = auth::AllScopes();
-  scopes.erase("admin");
-  const std::string bob = Token("globex", "bob", scopes);
+  // Globex, with every scope (admin too: EraseContact), and Acme's ids in every field that
+  // takes an id.
+  const std::string bob = Token("globex", "bob", auth::AllScopes());
   const std::vector<std::string> secrets = {"Zephyrine", "Quillfeather", "zq@acme.example"};
   auto noun_id = [&](std::string_view method) {
     for (const auto& [noun, kind] :
@@ -594,6 +595,176 @@ TEST_F(SecurityTest, PersonalDataIsMaskedWithoutItsScopeAndReadsOfItAreLogged) {
   EXPECT_TRUE(WaitFor([&] { return node_->Log().find(line) != std::string::npos; }))
       << node_->Log();
   EXPECT_EQ(node_->Log().find("access: rita"), std::string::npos);
+}
+
+// Every key and value of the projection store in `dir` (the process that wrote it stopped).
+std::string DumpProjection(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<store::ProjectionStore>> s = store::ProjectionStore::Open(dir);
+  EXPECT_TRUE(s.ok()) << dir << ": " << s.status();
+  if (!s.ok()) return "";
+  std::string all;
+  for (store::Cf cf : {store::Cf::kState, store::Cf::kIndex, store::Cf::kLog}) {
+    EXPECT_TRUE((*s)->Scan(cf, "", "",
+                           [&](std::string_view k, std::string_view v) {
+                             all.append(k).append(v);
+                             return true;
+                           })
+                    .ok());
+  }
+  return all;
+}
+
+TEST_F(SecurityTest, AnErasedPersonIsUnreadableInTheLogAndGoneFromEveryProjection) {
+  const std::string ada = Token("acme", "ada");  // every scope
+  const std::vector<std::string> traces = {"Zephyrine", "zephyrine", "Quistwood",
+                                           "quistwood", "zq.erase",  "911234500"};
+  auto create = [&](const std::string& given, const std::string& email) {
+    return IdOf(Call("ContactService/CreateContact",
+                     absl::StrCat("contact { personal { given_name: \"", given,
+                                  "\" family_name: \"Quistwood\" emails { address: \"", email,
+                                  "\" } phones { number: \"+34911234500\" } } tags: \"vip\" }"),
+                     ada));
+  };
+  const std::string id = create("Zephyrine", "zq.erase@acme.example");
+  const std::string twin = create("Zeph", "zq.erase.twin@acme.example");
+  ASSERT_FALSE(id.empty());
+  ASSERT_FALSE(twin.empty());
+  ASSERT_TRUE(Call("ContactService/MergeContacts",
+                   absl::StrCat("survivor_id: \"", id, "\" merged_id: \"", twin, "\""), ada)
+                  .status.ok());
+  ASSERT_TRUE(Call("InteractionService/LogInteraction",
+                   absl::StrCat("interaction { contact_ids: \"", id,
+                                "\" occurred_at { seconds: 1767225600 } channel: CHANNEL_CALL "
+                                "direction: DIRECTION_INBOUND subject: \"renewal\" }"),
+                   ada)
+                  .status.ok());
+  const std::string by_id = absl::StrCat("id: \"", id, "\"");
+  const std::string contact_id = absl::StrCat("contact_id: \"", id, "\"");
+  // Until erased, the 360 shows who it is (analytics holds no personal data: it asks).
+  Reply file;
+  ASSERT_TRUE(WaitFor([&] {
+    file = Call("AnalyticsService/GetCustomer360", contact_id, ada);
+    return file.status.ok() && file.bytes.find("Zephyrine") != std::string::npos;
+  })) << file.status.error_message();
+  // The log never held the personal data in the clear.
+  for (const auto& e : Events()) {
+    for (const std::string& t : traces) {
+      ASSERT_EQ(e.SerializeAsString().find(t), std::string::npos)
+          << t << " is on the log in " << e.event_type();
+    }
+  }
+
+  // The person may have everything the CRM holds on them (personal_data scope): every service's
+  // part, in one JSON document.
+  EXPECT_EQ(Call("ContactService/ExportContactData", by_id,
+                 Token("acme", "rita", {"contacts.read", "analytics.read"}))
+                .status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const Reply exported = Call("ContactService/ExportContactData", by_id, ada);
+  ASSERT_TRUE(exported.status.ok()) << exported.status.error_message();
+  const nlohmann::json doc = nlohmann::json::parse(
+      dynamic_cast<const crm::contact::v1::ExportContactDataResponse&>(*exported.message).json());
+  EXPECT_EQ(doc["contact_id"], id);
+  EXPECT_TRUE(doc["unavailable"].empty()) << doc.dump();
+  const nlohmann::json& parts = doc["services"];
+  EXPECT_EQ(parts["contact"]["contact"]["personal"]["given_name"], "Zephyrine") << doc.dump();
+  ASSERT_EQ(parts["contact"]["merged_contacts"].size(), 1u) << doc.dump();
+  EXPECT_EQ(parts["contact"]["merged_contacts"][0]["id"], twin);
+  EXPECT_GE(parts["contact"]["history"].size(), 3u) << doc.dump();  // two creations, a merge
+  ASSERT_EQ(parts["interaction"]["interactions"].size(), 1u) << doc.dump();
+  EXPECT_EQ(parts["interaction"]["interactions"][0]["subject"], "renewal");
+  EXPECT_TRUE(parts["sales"]["orders"].is_array()) << doc.dump();
+  EXPECT_TRUE(parts["analytics"].contains("customer_360")) << doc.dump();
+
+  // Erasure is for administrators, refused for a merged contact, and irreversible.
+  const Reply denied =
+      Call("ContactService/EraseContact", by_id,
+           Token("acme", "rita", {"contacts.read", "contacts.write", "personal_data"}));
+  EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Call("ContactService/EraseContact", absl::StrCat("id: \"", twin, "\""), ada)
+                .status.error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  const Reply erased = Call("ContactService/EraseContact", by_id, ada);
+  ASSERT_TRUE(erased.status.ok()) << erased.status.error_message();
+  const auto& gone = dynamic_cast<const crm::contact::v1::Contact&>(*erased.message);
+  EXPECT_TRUE(gone.erased());
+  EXPECT_TRUE(gone.archived());
+  EXPECT_FALSE(gone.has_personal());
+  EXPECT_TRUE(gone.tags().empty());
+  EXPECT_EQ(Call("ContactService/EraseContact", by_id, ada).status.error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Nothing answers with it any more, and nothing new can be linked to it.
+  for (const auto& [method, request] : std::vector<std::pair<std::string, std::string>>{
+           {"ContactService/GetContact", by_id},
+           {"ContactService/GetContact", absl::StrCat("id: \"", twin, "\"")},
+           {"ContactService/SearchContacts", R"pb(query: "quistwood" show_archived: true)pb"},
+           {"ContactService/ListContacts", "show_archived: true"},
+           {"ContactService/GetContactHistory", by_id},
+           {"ContactService/ExportContactData", by_id},
+           {"InteractionService/ListTimeline", contact_id},
+           {"AnalyticsService/GetCustomer360", contact_id}}) {
+    const Reply r = Call(method, request, ada);
+    ASSERT_TRUE(r.status.ok()) << method << ": " << r.status.error_message();
+    for (const std::string& t : traces) {
+      EXPECT_EQ(r.bytes.find(t), std::string::npos) << method << " still shows " << t;
+    }
+  }
+  const Reply update = Call("ContactService/UpdateContact",
+                            absl::StrCat("contact { id: \"", id,
+                                         "\" job_title: \"Back\" } update_mask { paths: "
+                                         "\"job_title\" }"),
+                            ada);
+  EXPECT_EQ(update.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  const Reply link = Call("InteractionService/LogInteraction",
+                          absl::StrCat("interaction { contact_ids: \"", id,
+                                       "\" occurred_at { seconds: 1767225700 } channel: "
+                                       "CHANNEL_CALL direction: DIRECTION_INBOUND }"),
+                          ada);
+  EXPECT_EQ(link.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(link.status.error_message().find("was erased"), std::string::npos)
+      << link.status.error_message();
+  // The log still holds the sealed events (it is never rewritten) and the erasure.
+  bool erasure_logged = false;
+  for (const auto& e : Events()) {
+    erasure_logged |= e.event_type() == "crm.contact.v1.ContactErased" && e.aggregate_id() == id;
+    for (const std::string& t : traces) {
+      EXPECT_EQ(e.SerializeAsString().find(t), std::string::npos) << t << " is on the log";
+    }
+  }
+  EXPECT_TRUE(erasure_logged);
+
+  // A rebuild from the log, with the keys gone, comes back to the same state byte for byte.
+  const std::string ops = Token("acme", "ops", {"admin"});
+  auto checksum = [&](const std::string& projection) {
+    const Reply r = Call("AdminService/GetProjectionStatus",
+                         absl::StrCat("projection: \"", projection, "\""), ops);
+    const auto* status =
+        dynamic_cast<const crm::admin::v1::GetProjectionStatusResponse*>(r.message.get());
+    return status == nullptr || status->rebuilding() ? "" : status->checksum();
+  };
+  for (const char* projection : {"contact", "analytics"}) {
+    const std::string before = checksum(projection);
+    ASSERT_FALSE(before.empty()) << projection;
+    ASSERT_TRUE(Call("AdminService/RebuildProjection",
+                     absl::StrCat("projection: \"", projection, "\""), ops)
+                    .status.ok());
+    std::string after;
+    EXPECT_TRUE(WaitFor([&] {
+      after = checksum(projection);
+      return after == before;
+    })) << projection
+        << " rebuilt to " << after << ", not " << before;
+  }
+  // Every projection, read directly once the node has stopped, holds nothing of them.
+  ASSERT_EQ(node_->Stop(15, absl::Seconds(30)), 0) << node_->Log();
+  for (const char* service : {"contact", "interaction", "sales", "analytics"}) {
+    const std::string dump = DumpProjection(dir_.Sub("data") + "/" + service);
+    EXPECT_NE(dump.find(id), std::string::npos) << service << " does not know the contact";
+    for (const std::string& t : traces) {
+      EXPECT_EQ(dump.find(t), std::string::npos) << service << " still holds " << t;
+    }
+  }
 }
 
 TEST_F(SecurityTest, ApiKeysCarryTheirScopesAndTenantAndStopWorkingWhenRevokedOrExpired) {

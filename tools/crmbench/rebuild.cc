@@ -7,8 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/crypto/key_vault.h"
 #include "common/eventlog/embedded_event_log.h"
 #include "common/ids/ids.h"
+#include "common/status/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "services/analytics/analytics_service.h"
@@ -90,9 +92,12 @@ absl::StatusOr<std::vector<LoadResult>> RunRebuild(const std::string& work_dir, 
     out.push_back(*std::move(r));
     return absl::OkStatus();
   };
-  absl::Status s =
-      add(TimeRebuild<contact::ContactService>("rebuild_contact", generated->contacts, [&] {
-        return contact::ContactService::Open(work_dir + "/contact", l, true);
+  absl::Status s = add(TimeRebuild<contact::ContactService>(
+      "rebuild_contact", generated->contacts,
+      [&]() -> absl::StatusOr<std::unique_ptr<contact::ContactService>> {
+        ASSIGN_OR_RETURN(std::unique_ptr<crypto::KeyVault> keys,
+                         crypto::KeyVault::Open(work_dir + "/contact-keys"));
+        return contact::ContactService::Open(work_dir + "/contact", std::move(keys), l, true);
       }));
   if (s.ok()) {
     s = add(TimeRebuild<interaction::InteractionService>(

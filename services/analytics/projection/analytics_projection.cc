@@ -109,7 +109,7 @@ bool IsContactRecordEvent(std::string_view t) {
   return t == contact::kContactCreatedType || t == contact::kContactUpdatedType ||
          t == contact::kContactArchivedType || t == contact::kContactMergedIntoType ||
          t == contact::kContactsMergedType || t == contact::kContactsUnmergedType ||
-         t == contact::kContactUnmergedType;
+         t == contact::kContactUnmergedType || t == contact::kContactErasedType;
 }
 
 // Adds `delta` to the count under `key` (removed at zero, so a rebuild writes the same keys).
@@ -175,8 +175,11 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(
   if (!IsContactRecordEvent(t)) return absl::OkStatus();
   const std::string key = Key('c', event.tenant(), event.aggregate_id());
   ASSIGN_OR_RETURN(std::optional<cv1::Contact> current, ReadIn<cv1::Contact>(batch, key));
+  // Erasure: only the contact's id and times stay; purchase aggregates keep no personal data.
   ASSIGN_OR_RETURN(absl::StatusOr<cv1::Contact> next,
-                   contact::FoldContactEvent(current, event, batch, 'g'));
+                   t == contact::kContactErasedType
+                       ? contact::FoldErasure(current, event, batch, 'g')
+                       : contact::FoldContactEvent(current, event, batch, 'g'));
   if (!next.ok()) return next.status();
   batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   return absl::OkStatus();

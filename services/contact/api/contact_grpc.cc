@@ -1,5 +1,8 @@
 #include "services/contact/api/contact_grpc.h"
 
+#include <algorithm>
+
+#include "absl/time/time.h"
 #include "common/grpc/reactor.h"
 #include "common/grpc/status.h"
 #include "services/contact/api/validation.h"
@@ -203,6 +206,46 @@ grpc::ServerUnaryReactor* ContactGrpc::DeleteContact(grpc::CallbackServerContext
   service_->Delete(Context(context), request->id(), request->expected_version(),
                    request->request_id(), FinishWith(reactor, response));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::EraseContact(grpc::CallbackServerContext* context,
+                                                    const v1::EraseContactRequest* request,
+                                                    Contact* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateErase(*request); !s.ok()) return FinishNow(reactor, s);
+  service_->Erase(Context(context), request->id(), request->request_id(),
+                  FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::ExportContactData(
+    grpc::CallbackServerContext* context, const v1::ExportContactDataRequest* request,
+    v1::ExportContactDataResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateExport(*request); !s.ok()) return FinishNow(reactor, s);
+  const CallContext ctx = Context(context);
+  std::vector<std::string> contact_ids;
+  absl::StatusOr<nlohmann::json> mine =
+      service_->ExportPersonalData(ctx, request->id(), contact_ids);
+  if (!mine.ok()) return FinishNow(reactor, mine.status());
+  nlohmann::json out = {
+      {"contact_id", request->id()},
+      {"exported_at", absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone())},
+      {"services", {{"contact", *std::move(mine)}}},
+      {"unavailable", nlohmann::json::array()}};
+  for (const char* other : {"interaction", "sales", "analytics"}) {
+    auto part = std::find_if(export_parts_.begin(), export_parts_.end(),
+                             [&](const auto& p) { return p.first == other; });
+    if (part == export_parts_.end()) {
+      out["unavailable"].push_back(other);  // another process: ask it (not yet possible)
+      continue;
+    }
+    absl::StatusOr<nlohmann::json> theirs = part->second(ctx, contact_ids);
+    if (!theirs.ok()) return FinishNow(reactor, theirs.status());
+    out["services"][other] = *std::move(theirs);
+  }
+  response->set_json(out.dump());
+  return FinishNow(reactor, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* ContactGrpc::ListContacts(grpc::CallbackServerContext* context,

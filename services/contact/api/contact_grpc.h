@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "services/contact/contact_service.h"
@@ -16,6 +18,13 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
   // credentials carry one.
   ContactGrpc(ContactService* service, std::string tenant)
       : service_(service), tenant_(std::move(tenant)) {}
+
+  // The other services whose part of an export (ExportContactData) this process can give: the
+  // node adds interaction, sales and analytics; a separate crm-contact lists them as unavailable.
+  // Call before serving.
+  void AddExportPart(std::string service, projection::PersonalDataExport part) {
+    export_parts_.emplace_back(std::move(service), std::move(part));
+  }
 
   grpc::ServerUnaryReactor* CreateContact(
       grpc::CallbackServerContext* context, const crm::contact::v1::CreateContactRequest* request,
@@ -62,6 +71,13 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
   grpc::ServerUnaryReactor* DeleteContact(grpc::CallbackServerContext* context,
                                           const crm::contact::v1::DeleteContactRequest* request,
                                           Contact* response) override;
+  grpc::ServerUnaryReactor* EraseContact(grpc::CallbackServerContext* context,
+                                         const crm::contact::v1::EraseContactRequest* request,
+                                         Contact* response) override;
+  grpc::ServerUnaryReactor* ExportContactData(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::ExportContactDataRequest* request,
+      crm::contact::v1::ExportContactDataResponse* response) override;
   grpc::ServerUnaryReactor* ListContacts(grpc::CallbackServerContext* context,
                                          const crm::contact::v1::ListContactsRequest* request,
                                          crm::contact::v1::ListContactsResponse* response) override;
@@ -110,6 +126,7 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
 
   ContactService* const service_;
   const std::string tenant_;
+  std::vector<std::pair<std::string, projection::PersonalDataExport>> export_parts_;
 };
 
 }  // namespace crm::contact

@@ -456,6 +456,15 @@ absl::Status ValidateDelete(const crm::contact::v1::DeleteContactRequest& reques
   return CheckId("id", request.id());
 }
 
+absl::Status ValidateErase(const crm::contact::v1::EraseContactRequest& request) {
+  RETURN_IF_ERROR(CheckWriteCommon(request.request_id(), 0));
+  return CheckId("id", request.id());
+}
+
+absl::Status ValidateExport(const crm::contact::v1::ExportContactDataRequest& request) {
+  return CheckId("id", request.id());
+}
+
 absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsRequest& request) {
   ASSIGN_OR_RETURN(ValidList out, ListRequest(request, 'L'));
   if (!LifecycleStage_IsValid(request.lifecycle_stage())) {

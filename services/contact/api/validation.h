@@ -44,6 +44,8 @@ absl::StatusOr<ValidUpdate<Contact>> ValidateUpdate(
     const crm::contact::v1::UpdateContactRequest& request);
 absl::Status ValidateGet(const crm::contact::v1::GetContactRequest& request);
 absl::Status ValidateDelete(const crm::contact::v1::DeleteContactRequest& request);
+absl::Status ValidateErase(const crm::contact::v1::EraseContactRequest& request);
+absl::Status ValidateExport(const crm::contact::v1::ExportContactDataRequest& request);
 absl::StatusOr<ValidList> ValidateList(const crm::contact::v1::ListContactsRequest& request);
 std::string ListPageToken(const crm::contact::v1::ListContactsRequest& request,
                           const std::string& resume_after);

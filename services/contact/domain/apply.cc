@@ -179,8 +179,23 @@ absl::StatusOr<Contact> ApplyContactEvent(const std::optional<Contact>& current,
   const std::string& type = event.event_type();
   const bool creates = type == kContactCreatedType;
   if (check) {
-    if (absl::Status s = CheckApplies(current, event, creates, "contact"); !s.ok()) return s;
-    if (current) {
+    if (current && current->erased()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("contact ", event.aggregate_id(), " was erased"));
+    }
+    // An archived contact can still be erased.
+    std::optional<Contact> unarchived = current;
+    if (unarchived && type == kContactErasedType) unarchived->set_archived(false);
+    if (absl::Status s = CheckApplies(unarchived, event, creates, "contact"); !s.ok()) return s;
+    if (current && type == kContactErasedType) {
+      absl::StatusOr<ContactErased> erased = Unpack<ContactErased>(event);
+      if (!erased.ok()) return erased.status();
+      if (current->merged_into() != erased->survivor_id()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("contact ", current->id(), " is merged into \"", current->merged_into(),
+                         "\", not \"", erased->survivor_id(), "\""));
+      }
+    } else if (current) {
       if (absl::Status s = CheckMergeState(*current, event); !s.ok()) return s;
     }
   } else if (!creates && !current) {
@@ -206,6 +221,8 @@ absl::StatusOr<Contact> ApplyContactEvent(const std::optional<Contact>& current,
   } else if (type == kContactUnmergedType) {
     next = *current;
     next.clear_merged_into();
+  } else if (type == kContactErasedType) {
+    next = ErasedContact(*current, event.occurred_at());
   } else if (type == kContactsMergedType) {
     absl::StatusOr<ContactsMerged> merged = Unpack<ContactsMerged>(event);
     if (!merged.ok()) return merged.status();
@@ -275,6 +292,19 @@ Contact MergeInto(const Contact& survivor, const Contact& merged,
   FixPrimary(p->mutable_phones());
   FixPrimary(next.mutable_affiliations());
   return next;
+}
+
+Contact ErasedContact(const Contact& current, const Timestamp& when) {
+  Contact erased;
+  erased.set_id(current.id());
+  erased.set_version(current.version());
+  *erased.mutable_create_time() = current.create_time();
+  *erased.mutable_update_time() = current.update_time();
+  erased.set_archived(true);
+  *erased.mutable_archive_time() = current.archived() ? current.archive_time() : when;
+  erased.set_erased(true);
+  *erased.mutable_erase_time() = when;
+  return erased;
 }
 
 absl::StatusOr<Contact> Apply(const std::optional<Contact>& current, const EventEnvelope& event) {

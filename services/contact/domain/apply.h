@@ -39,6 +39,10 @@ Contact MergeInto(const Contact& survivor, const Contact& merged,
 absl::StatusOr<Company> ApplyCompany(const std::optional<Company>& current,
                                      const crm::common::v1::EventEnvelope& event);
 
+// What is left of `current` once erased at `when`: its id, version, creation and archive times,
+// marked erased and archived — nothing that says who the person was.
+Contact ErasedContact(const Contact& current, const google::protobuf::Timestamp& when);
+
 // The fields of `update` (by its mask) applied onto `current`; no version or time changes.
 Contact ApplyUpdate(const Contact& current, const ContactUpdated& update);
 
@@ -50,6 +54,7 @@ inline constexpr char kContactMergedIntoType[] = "crm.contact.v1.ContactMergedIn
 inline constexpr char kContactsMergedType[] = "crm.contact.v1.ContactsMerged";
 inline constexpr char kContactsUnmergedType[] = "crm.contact.v1.ContactsUnmerged";
 inline constexpr char kContactUnmergedType[] = "crm.contact.v1.ContactUnmerged";
+inline constexpr char kContactErasedType[] = "crm.contact.v1.ContactErased";
 inline constexpr char kCompanyCreatedType[] = "crm.contact.v1.CompanyCreated";
 inline constexpr char kCompanyUpdatedType[] = "crm.contact.v1.CompanyUpdated";
 inline constexpr char kCompanyArchivedType[] = "crm.contact.v1.CompanyArchived";

@@ -20,6 +20,7 @@ using crm::contact::v1::CompanyUpdated;
 using crm::contact::v1::Contact;
 using crm::contact::v1::ContactArchived;
 using crm::contact::v1::ContactCreated;
+using crm::contact::v1::ContactErased;
 using crm::contact::v1::ContactMergedInto;
 using crm::contact::v1::ContactsMerged;
 using crm::contact::v1::ContactsUnmerged;

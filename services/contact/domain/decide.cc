@@ -40,9 +40,15 @@ absl::Status CheckNotMerged(const Contact& c) {
   return absl::OkStatus();
 }
 
+bool Erased(const Company&) { return false; }
+bool Erased(const Contact& c) { return c.erased(); }
+
 template <typename T>
 absl::Status CheckExists(const std::optional<T>& current, const std::string& id, const char* kind) {
   if (!current) return absl::NotFoundError(absl::StrCat(kind, " ", id, " does not exist"));
+  if (Erased(*current)) {
+    return absl::FailedPreconditionError(absl::StrCat(kind, " ", id, " was erased"));
+  }
   if (current->archived()) {
     return absl::FailedPreconditionError(absl::StrCat(kind, " ", id, " is archived"));
   }
@@ -135,6 +141,26 @@ absl::StatusOr<ContactArchived> DecideArchive(const std::optional<Contact>& curr
   if (absl::Status s = CheckWritable(current, id, expected_version, "contact"); !s.ok()) return s;
   ContactArchived event;
   event.set_contact_id(id);
+  return event;
+}
+
+absl::StatusOr<ContactErased> DecideErase(const std::optional<Contact>& current,
+                                          const std::string& id, bool with_survivor) {
+  if (!current) return absl::NotFoundError(absl::StrCat("id: contact ", id, " does not exist"));
+  if (current->erased()) {
+    return absl::FailedPreconditionError(absl::StrCat("id: contact ", id, " is already erased"));
+  }
+  if (!current->merged_into().empty() && !with_survivor) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("id: contact ", id, " was merged into ", current->merged_into(),
+                     "; erase that one, which erases this one with it"));
+  }
+  if (with_survivor && current->merged_into().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("id: contact ", id, " is no longer merged into another"));
+  }
+  ContactErased event;
+  if (with_survivor) event.set_survivor_id(current->merged_into());
   return event;
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -38,6 +39,11 @@ absl::StatusOr<ContactUpdated> DecideUpdate(const std::optional<Contact>& curren
 // Decides DeleteContact (archive).
 absl::StatusOr<ContactArchived> DecideArchive(const std::optional<Contact>& current,
                                               const std::string& id, int64_t expected_version);
+
+// Decides EraseContact: a contact, archived or not, not erased already and not merged into
+// another — unless `with_survivor` (erasing the contacts merged into an erased one).
+absl::StatusOr<ContactErased> DecideErase(const std::optional<Contact>& current,
+                                          const std::string& id, bool with_survivor = false);
 
 // Returns OK if `contact` can be told apart from nobody: it has a name, an email or a phone.
 absl::Status CheckIdentifiable(const Contact& contact, const std::string& field);

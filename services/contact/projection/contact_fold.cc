@@ -44,4 +44,26 @@ absl::StatusOr<absl::StatusOr<Contact>> FoldContactEvent(const std::optional<Con
   return next;
 }
 
+absl::StatusOr<absl::StatusOr<Contact>> FoldErasure(const std::optional<Contact>& current,
+                                                    const EventEnvelope& event,
+                                                    store::ProjectionStore::Batch& batch,
+                                                    char history_kind) {
+  absl::StatusOr<Contact> allowed = Apply(current, event);
+  if (!allowed.ok()) return allowed;
+  RETURN_IF_ERROR(ForgetContactEvents(batch, event.tenant(), event.aggregate_id(), history_kind));
+  return FoldContactEvent(current, event, batch, history_kind);
+}
+
+absl::Status ForgetContactEvents(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                                 std::string_view id, char history_kind) {
+  std::vector<std::string> dropped;
+  RETURN_IF_ERROR(batch.Scan(Cf::kIndex, store::KindPrefix(history_kind, tenant, id),
+                             [&](std::string_view key, std::string_view) {
+                               dropped.emplace_back(key);
+                               return true;
+                             }));
+  for (const std::string& key : dropped) batch.Delete(Cf::kIndex, key);
+  return absl::OkStatus();
+}
+
 }  // namespace crm::contact

@@ -10,7 +10,10 @@
 //   if (!next.ok()) return next.status();   // refused by the domain: write nothing
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/store/projection_store.h"
@@ -24,5 +27,17 @@ namespace crm::contact {
 absl::StatusOr<absl::StatusOr<Contact>> FoldContactEvent(
     const std::optional<Contact>& current, const crm::common::v1::EventEnvelope& event,
     store::ProjectionStore::Batch& batch, char history_kind);
+
+// A ContactErased `event` folded like FoldContactEvent, having dropped the contact's events kept
+// under `history_kind` first (when the domain accepts it): what is left of the contact, or the
+// domain's refusal (nothing written). Outer status: a storage error.
+absl::StatusOr<absl::StatusOr<Contact>> FoldErasure(const std::optional<Contact>& current,
+                                                    const crm::common::v1::EventEnvelope& event,
+                                                    store::ProjectionStore::Batch& batch,
+                                                    char history_kind);
+
+// Erasure: drops every event of contact `id` kept under `history_kind`.
+absl::Status ForgetContactEvents(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                                 std::string_view id, char history_kind);
 
 }  // namespace crm::contact

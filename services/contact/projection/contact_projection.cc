@@ -279,15 +279,26 @@ bool ContactProjection::Handles(std::string_view event_type) const {
   return event_type == kContactCreatedType || event_type == kContactUpdatedType ||
          event_type == kContactArchivedType || event_type == kContactMergedIntoType ||
          event_type == kContactsMergedType || event_type == kContactsUnmergedType ||
-         event_type == kContactUnmergedType || event_type == kDataQualityRulesSetType ||
-         IsCompanyEvent(event_type);
+         event_type == kContactUnmergedType || event_type == kContactErasedType ||
+         event_type == kDataQualityRulesSetType || IsCompanyEvent(event_type);
 }
 
 absl::StatusOr<absl::Status> ContactProjection::Apply(const EventEnvelope& event,
                                                       store::ProjectionStore::Batch& batch) {
   if (IsCompanyEvent(event.event_type())) return ApplyCompany(event, batch);
   if (event.event_type() == kDataQualityRulesSetType) return ApplySettings(event, batch);
-  return ApplyContact(event, batch);
+  ASSIGN_OR_RETURN(std::optional<EventEnvelope> opened, sealer_->Open(event));
+  return ApplyContact(opened ? *opened : event, batch);
+}
+
+absl::Status ContactProjection::Forget(store::ProjectionStore::Batch& batch,
+                                       std::string_view tenant, std::string_view id) {
+  // Its states by version and history entries are kept like its events: kind/tenant\0id\0...
+  // (its events, 'g', FoldErasure dropped).
+  for (char kind : {keys::kAsOfKind, 'h'}) {
+    RETURN_IF_ERROR(ForgetContactEvents(batch, tenant, id, kind));
+  }
+  return sealer_->Shred(tenant, id);
 }
 
 absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope& event,
@@ -296,25 +307,41 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope
   const std::string key = keys::Contact(tenant, event.aggregate_id());
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Contact> current, Decode<Contact>(raw));
+  if (event.event_type() == kContactErasedType) {
+    ASSIGN_OR_RETURN(absl::StatusOr<Contact> erased, FoldErasure(current, event, batch, 'g'));
+    if (!erased.ok()) return erased.status();  // Refused: nothing written.
+    RETURN_IF_ERROR(Forget(batch, tenant, event.aggregate_id()));
+    RETURN_IF_ERROR(StoreContact(batch, event, current, *erased));
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(absl::StatusOr<Contact> next, FoldContactEvent(current, event, batch, 'g'));
   if (!next.ok()) return next.status();  // Refused: nothing written.
+  RETURN_IF_ERROR(StoreContact(batch, event, current, *next));
+  return absl::OkStatus();
+}
 
-  UpdateTerms(batch, 's', tenant, next->id(),
-              current ? SearchTerms(*current) : std::map<std::string, char>{}, SearchTerms(*next));
+absl::Status ContactProjection::StoreContact(store::ProjectionStore::Batch& batch,
+                                             const EventEnvelope& event,
+                                             const std::optional<Contact>& current,
+                                             const Contact& next) {
+  const std::string& tenant = event.tenant();
+  const std::string key = keys::Contact(tenant, next.id());
+  UpdateTerms(batch, 's', tenant, next.id(),
+              current ? SearchTerms(*current) : std::map<std::string, char>{}, SearchTerms(next));
   const std::set<std::string> old_companies = AffiliatedCompanies(current);
-  const std::set<std::string> new_companies = AffiliatedCompanies(*next);
+  const std::set<std::string> new_companies = AffiliatedCompanies(next);
   for (const std::string& company : old_companies) {
     if (!new_companies.contains(company)) {
-      batch.Delete(Cf::kIndex, keys::Affiliation(tenant, company, next->id()));
+      batch.Delete(Cf::kIndex, keys::Affiliation(tenant, company, next.id()));
     }
   }
   for (const std::string& company : new_companies) {
     if (!old_companies.contains(company)) {
-      batch.Put(Cf::kIndex, keys::Affiliation(tenant, company, next->id()), "");
+      batch.Put(Cf::kIndex, keys::Affiliation(tenant, company, next.id()), "");
     }
   }
-  WriteRecord(batch, event, key, *next);
-  RETURN_IF_ERROR(UpdateDuplicates(batch, tenant, current, *next));
+  WriteRecord(batch, event, key, next);
+  RETURN_IF_ERROR(UpdateDuplicates(batch, tenant, current, next));
   // Quality group: live contacts only (archived and merged ones are not work to do).
   auto live = [](const Contact& c) { return !c.archived() && c.merged_into().empty(); };
   if (current && live(*current)) {
@@ -322,9 +349,9 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope
     batch.Delete(Cf::kIndex,
                  keys::QualityGroup(tenant, bits.applicable, bits.missing) + current->id());
   }
-  if (live(*next)) {
-    const CheckBits bits = ContactChecks(*next);
-    batch.Put(Cf::kIndex, keys::QualityGroup(tenant, bits.applicable, bits.missing) + next->id(),
+  if (live(next)) {
+    const CheckBits bits = ContactChecks(next);
+    batch.Put(Cf::kIndex, keys::QualityGroup(tenant, bits.applicable, bits.missing) + next.id(),
               "");
   }
   return absl::OkStatus();

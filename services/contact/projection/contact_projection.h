@@ -18,13 +18,14 @@
 #include "crm/contact/v1/contact_service.pb.h"
 #include "services/contact/domain/contact.h"
 #include "services/contact/projection/keys.h"
+#include "services/contact/projection/sealing.h"
 
 namespace crm::contact {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection).
-inline constexpr char kProjectionLayout[] = "contact/1";
+inline constexpr char kProjectionLayout[] = "contact/2";
 
 using crm::contact::v1::HistoryEntry;
 
@@ -62,7 +63,9 @@ struct Hit {
 
 class ContactProjection final : public projection::EventApplier {
  public:
-  explicit ContactProjection(store::ProjectionStore* store) : store_(store) {}
+  // `sealer` opens the personal data of events at apply and shreds the keys of erased contacts.
+  ContactProjection(store::ProjectionStore* store, const PersonalDataSealer* sealer)
+      : store_(store), sealer_(sealer) {}
 
   bool Handles(std::string_view event_type) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
@@ -137,6 +140,15 @@ class ContactProjection final : public projection::EventApplier {
  private:
   absl::StatusOr<absl::Status> ApplyContact(const crm::common::v1::EventEnvelope& event,
                                             store::ProjectionStore::Batch& batch);
+  // Writes a contact's change from `current` to `next` (state, version, history, search terms,
+  // affiliations, duplicates, quality group).
+  absl::Status StoreContact(store::ProjectionStore::Batch& batch,
+                            const crm::common::v1::EventEnvelope& event,
+                            const std::optional<Contact>& current, const Contact& next);
+  // Erasure: `id`'s stored versions, history entries and events are dropped (before the erased
+  // state is written), and its data key is shredded.
+  absl::Status Forget(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                      std::string_view id);
   absl::StatusOr<std::vector<Hit<Contact>>> SearchOneWord(std::string_view tenant,
                                                           const std::string& word,
                                                           bool show_archived, size_t max_candidates,
@@ -160,6 +172,7 @@ class ContactProjection final : public projection::EventApplier {
                                             store::ProjectionStore::Batch& batch);
 
   store::ProjectionStore* const store_;
+  const PersonalDataSealer* const sealer_;
 };
 
 }  // namespace crm::contact

@@ -213,12 +213,19 @@ TEST(AuthTest, EveryMethodOfEveryServiceNeedsItsAreasReadOrWriteScope) {
       const bool reads_only = m->name().starts_with("Get") || m->name().starts_with("List") ||
                               m->name().starts_with("Search") || m->name().starts_with("Find") ||
                               m->name().starts_with("Suggest");
-      EXPECT_EQ(scope, area + (reads_only ? ".read" : ".write")) << m->full_name();
+      const std::string expected = m->name() == "EraseContact" ? "admin"
+                                   : m->name() == "ExportContactData"
+                                       ? "personal_data"
+                                       : area + (reads_only ? ".read" : ".write");
+      EXPECT_EQ(scope, expected) << m->full_name();
       EXPECT_TRUE(AllScopes().contains(scope)) << scope;
       reads += reads_only;
     }
   }
   EXPECT_GT(reads, 40);
+  // The data subject's rights.
+  EXPECT_EQ(RequiredScope("/crm.contact.v1.ContactService/EraseContact"), "admin");
+  EXPECT_EQ(RequiredScope("/crm.contact.v1.ContactService/ExportContactData"), "personal_data");
   const auto* admin = crm::admin::v1::ListDeadLettersRequest::descriptor()->file()->service(0);
   for (int i = 0; i < admin->method_count(); ++i) {
     EXPECT_EQ(RequiredScope("/crm.admin.v1.AdminService/" + admin->method(i)->name()), "admin");

@@ -8,6 +8,7 @@
 #include "services/contact/domain/decide.h"
 #include "services/contact/projection/contact_projection.h"
 #include "tests/testing/testing.h"
+#include "tests/unit/services/contact/test_keys.h"
 
 namespace crm::contact {
 namespace {
@@ -18,7 +19,8 @@ class MergeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = std::move(*store::ProjectionStore::Open(dir_.Sub("p")));
-    projection_ = std::make_unique<ContactProjection>(store_.get());
+    keys_ = std::make_unique<TestKeys>(dir_.Sub("keys"));
+    projection_ = std::make_unique<ContactProjection>(store_.get(), &keys_->sealer);
   }
 
   Contact Read(const std::string& id) { return projection_->GetContact("t", id)->value(); }
@@ -93,6 +95,7 @@ class MergeTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<store::ProjectionStore> store_;
+  std::unique_ptr<TestKeys> keys_;
   std::unique_ptr<ContactProjection> projection_;
   int n_ = 0;
 };

@@ -12,6 +12,7 @@
 #include "services/contact/projection/history.h"
 #include "tests/testing/events.h"
 #include "tests/testing/testing.h"
+#include "tests/unit/services/contact/test_keys.h"
 
 namespace crm::contact {
 namespace {
@@ -35,7 +36,8 @@ class ProjectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = std::move(*store::ProjectionStore::Open(dir_.Sub("p")));
-    projection_ = std::make_unique<ContactProjection>(store_.get());
+    keys_ = std::make_unique<TestKeys>(dir_.Sub("keys"));
+    projection_ = std::make_unique<ContactProjection>(store_.get(), &keys_->sealer);
   }
 
   // Applies `payload` to aggregate `id` and commits; returns the decision.
@@ -68,6 +70,7 @@ class ProjectionTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<store::ProjectionStore> store_;
+  std::unique_ptr<TestKeys> keys_;
   std::unique_ptr<ContactProjection> projection_;
   int events_ = 0;
 };
@@ -104,6 +107,93 @@ TEST_F(ProjectionTest, AsOfReturnsEveryVersionExactly) {
     EXPECT_EQ(projection_->GetContact("t", "C1", At(until))->value().version(),
               static_cast<int64_t>(i + 1));
   }
+}
+
+// Every key and value of the projection, as one string.
+std::string Dump(const store::ProjectionStore& store) {
+  std::string all;
+  for (store::Cf cf : {store::Cf::kState, store::Cf::kIndex, store::Cf::kLog}) {
+    EXPECT_TRUE(store
+                    .Scan(cf, "", "",
+                          [&](std::string_view k, std::string_view v) {
+                            all.append(k).append(v);
+                            return true;
+                          })
+                    .ok());
+  }
+  return all;
+}
+
+TEST_F(ProjectionTest, SealedPersonalDataOpensAtApplyAndErasureLeavesNoTrace) {
+  auto sealed = [&](auto event) {
+    EXPECT_TRUE(keys_->sealer.Seal("t", event).ok());
+    return event;
+  };
+  Contact a;
+  a.mutable_personal()->set_given_name("Zephyrine");
+  a.mutable_personal()->set_family_name("Quist");
+  a.mutable_personal()->add_emails()->set_address("zq@acme.example");
+  ContactCreated created_a = sealed(*DecideCreate(a, "A", absl::Now(), Facts{}));
+  EXPECT_FALSE(created_a.contact().has_personal());
+  EXPECT_EQ(created_a.SerializeAsString().find("Zephyrine"), std::string::npos);
+  ASSERT_TRUE(Apply(created_a, "A", 0, 100).ok());
+  EXPECT_EQ(projection_->GetContact("t", "A")->value().personal().given_name(), "Zephyrine");
+
+  Contact b;
+  b.mutable_personal()->set_family_name("Quist");
+  b.mutable_personal()->add_phones()->set_number("+15550001111");
+  ASSERT_TRUE(Apply(sealed(*DecideCreate(b, "B", absl::Now(), Facts{})), "B", 0, 110).ok());
+  ContactMergedInto into;
+  into.set_survivor_id("A");
+  into.set_merge_id("m1");
+  ASSERT_TRUE(Apply(into, "B", 1, 120).ok());
+  ContactsMerged merged;
+  merged.set_merged_id("B");
+  merged.set_merge_id("m1");
+  *merged.mutable_merged() = projection_->GetContact("t", "B")->value();
+  merged = sealed(merged);
+  EXPECT_FALSE(merged.merged().has_personal());
+  ASSERT_TRUE(Apply(merged, "A", 1, 130).ok());
+  ASSERT_EQ(projection_->GetContact("t", "A")->value().personal().phones_size(), 1);
+  const std::string before = Dump(*store_);
+  ASSERT_NE(before.find("Zephyrine"), std::string::npos);  // the check below can see it
+
+  // Not while merged, unless with its survivor: the merged contact first, then the survivor.
+  EXPECT_EQ(DecideErase(projection_->GetContact("t", "B").value(), "B").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ContactErased wrong_survivor;
+  wrong_survivor.set_survivor_id("C");
+  EXPECT_EQ(Apply(wrong_survivor, "B", 2, 135).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(
+      Apply(*DecideErase(projection_->GetContact("t", "B").value(), "B", true), "B", 2, 135).ok());
+  ASSERT_TRUE(
+      Apply(*DecideErase(projection_->GetContact("t", "A").value(), "A"), "A", 2, 140).ok());
+  const std::string after = Dump(*store_);
+  for (const char* trace : {"Zephyrine", "zephyrine", "Quist", "quist", "zq@acme", "5550001111"}) {
+    EXPECT_EQ(after.find(trace), std::string::npos) << trace << " is still in the projection";
+  }
+  for (const char* id : {"A", "B"}) {
+    const Contact gone = projection_->GetContact("t", id)->value();
+    EXPECT_TRUE(gone.erased()) << id;
+    EXPECT_TRUE(gone.archived()) << id;
+    EXPECT_FALSE(gone.has_personal()) << id;
+    EXPECT_TRUE(*keys_->vault->Destroyed("t", id)) << id;
+  }
+  EXPECT_EQ(projection_->GetContact("t", "A")->value().version(), 3);
+  // Nothing from before the erasure can be read back through the history or as of a time.
+  EXPECT_EQ(projection_->GetContact("t", "A", At(139))->has_value(), false);
+  auto history = projection_->History("t", {"A", "B"}, false, 0, 100);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->items.size(), 2u);
+  EXPECT_EQ(history->items[0].event_type(), "crm.contact.v1.ContactErased");
+  // Nothing more can be written to it; a second erasure is refused.
+  EXPECT_EQ(DecideErase(projection_->GetContact("t", "A").value(), "A").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(keys_->sealer.Seal("t", created_a).code(), absl::StatusCode::kOk);  // nothing to seal
+  ContactUpdated late;
+  late.set_contact_id("A");
+  late.mutable_contact()->mutable_personal()->set_given_name("Again");
+  EXPECT_EQ(keys_->sealer.Seal("t", late).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(ProjectionTest, HistoryRecordsEveryChangeWithBeforeAndAfter) {
@@ -337,7 +427,8 @@ std::vector<std::vector<EventEnvelope>> DuplicateScenario() {
 std::string ApplyInterleaved(const std::string& dir, std::vector<std::vector<EventEnvelope>> lists,
                              unsigned seed) {
   auto store = std::move(*store::ProjectionStore::Open(dir));
-  ContactProjection projection(store.get());
+  TestKeys keys(dir + "-keys");
+  ContactProjection projection(store.get(), &keys.sealer);
   std::mt19937 rng(seed);
   std::vector<size_t> next(lists.size(), 0);
   for (;;) {
@@ -366,7 +457,8 @@ TEST(DuplicatePairsInTheProjection, DoNotDependOnHowPartitionsInterleave) {
 TEST(DuplicatePairsInTheProjection, FollowChangesAndArchiving) {
   testing::TempDir dir;
   auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
-  ContactProjection projection(store.get());
+  TestKeys keys(dir.Sub("keys"));
+  ContactProjection projection(store.get(), &keys.sealer);
   for (const auto& list : DuplicateScenario()) {
     for (const auto& e : list) {
       auto batch = store->NewBatch();
@@ -432,7 +524,8 @@ std::set<std::string> PairedWith(const ContactProjection& projection, const std:
 TEST(DuplicatePairsInTheProjection, ABlockTooCommonToBeEvidencePairsNoOneUntilItShrinks) {
   testing::TempDir dir;
   auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
-  ContactProjection projection(store.get());
+  TestKeys keys(dir.Sub("keys"));
+  ContactProjection projection(store.get(), &keys.sealer);
   auto apply = [&](const EventEnvelope& e) {
     auto batch = store->NewBatch();
     ASSERT_TRUE(projection.Apply(e, batch).ok());

@@ -6,6 +6,7 @@
 #include "services/contact/domain/decide.h"
 #include "services/contact/projection/contact_projection.h"
 #include "tests/testing/testing.h"
+#include "tests/unit/services/contact/test_keys.h"
 
 namespace crm::contact {
 namespace {
@@ -76,7 +77,8 @@ TEST(Quality, CompanyChecks) {
 TEST(IncompleteContacts, WorstFirstPagedAndFollowingTheRules) {
   testing::TempDir dir;
   auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
-  ContactProjection projection(store.get());
+  TestKeys keys(dir.Sub("keys"));
+  ContactProjection projection(store.get(), &keys.sealer);
   int n = 0;
   auto create = [&](const std::string& id, Contact c) {
     crm::common::v1::EventEnvelope e;

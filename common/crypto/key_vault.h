@@ -1,0 +1,93 @@
+// KeyVault: the data keys of persons, one per (tenant, contact), in their own RocksDB beside the
+// contact service's projection — never on the log, which is never rewritten, and never in a
+// projection, which a rebuild wipes. Destroying a key is the erasure of that person: every sealed
+// copy of their personal data (crypto/sealing.h) becomes unreadable.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<KeyVault> vault, KeyVault::Open(dir));
+//   ASSIGN_OR_RETURN(std::string key, vault->GetOrCreate("acme", contact_id));
+//   RETURN_IF_ERROR(vault->Destroy("acme", contact_id));   // irreversible
+//
+// A destroyed key leaves a tombstone, so it is never made again for the same person, and its
+// bytes are compacted out of the vault's files (and its write-ahead log) before Destroy returns.
+// Every write is synced: an acknowledged key survives a crash.
+//
+// Thread-safe. Keys are cached in memory after their first read.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace crm::crypto {
+
+// Where the data keys of persons are kept, one per (tenant, contact id). Implementations: the
+// KeyVault below (one process) and ReplicatedKeyVault (every replica of the contact service,
+// through the topic crm.keys.v1). Thread-safe.
+class DataKeys {
+ public:
+  virtual ~DataKeys() = default;
+  // The key of (`tenant`, `id`), made and stored durably first if there is none.
+  // FAILED_PRECONDITION if it was destroyed (the person was erased).
+  virtual absl::StatusOr<std::string> GetOrCreate(std::string_view tenant, std::string_view id) = 0;
+  // The key of (`tenant`, `id`); nullopt if there is none or it was destroyed.
+  virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view tenant,
+                                                         std::string_view id) = 0;
+  // True if the key of (`tenant`, `id`) was destroyed.
+  virtual absl::StatusOr<bool> Destroyed(std::string_view tenant, std::string_view id) = 0;
+  // Destroys the key of (`tenant`, `id`) wherever it is kept, for good. Idempotent.
+  virtual absl::Status Destroy(std::string_view tenant, std::string_view id) = 0;
+  // Destroys this process's copy only (what applying an erasure does on every replica; Destroy
+  // already took care of the others). Idempotent.
+  virtual absl::Status Forget(std::string_view tenant, std::string_view id) = 0;
+  // Writes a consistent copy of this process's keys to `dir` (which must not exist), for backups.
+  virtual absl::Status Checkpoint(const std::string& dir) = 0;
+};
+
+class KeyVault final : public DataKeys {
+ public:
+  // Opens (creating) the vault in `dir`. INTERNAL if RocksDB cannot open it.
+  static absl::StatusOr<std::unique_ptr<KeyVault>> Open(const std::string& dir);
+  ~KeyVault() override;
+
+  absl::StatusOr<std::string> GetOrCreate(std::string_view tenant, std::string_view id) override;
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view tenant,
+                                                 std::string_view id) override;
+  absl::StatusOr<bool> Destroyed(std::string_view tenant, std::string_view id) override;
+  // Leaves a tombstone and compacts the key's bytes out of the vault's files.
+  absl::Status Destroy(std::string_view tenant, std::string_view id) override;
+  absl::Status Forget(std::string_view tenant, std::string_view id) override {
+    return Destroy(tenant, id);
+  }
+  absl::Status Checkpoint(const std::string& dir) override;
+
+  // Stores `key` for (`tenant`, `id`) unless a key or a tombstone is there already; returns
+  // whatever is there then (the key, or FAILED_PRECONDITION if destroyed). For keys made
+  // elsewhere (ReplicatedKeyVault): the first key a person got is theirs.
+  absl::StatusOr<std::string> Adopt(std::string_view tenant, std::string_view id,
+                                    const std::string& key);
+
+ private:
+  explicit KeyVault(std::unique_ptr<rocksdb::DB> db);
+  // The stored value: the key, "" for a tombstone, nullopt for none. Fills the cache.
+  absl::StatusOr<std::optional<std::string>> Read(const std::string& k) ABSL_LOCKS_EXCLUDED(mu_);
+
+  std::unique_ptr<rocksdb::DB> db_;
+  absl::Mutex mu_;
+  // Serialise the read-then-write of Adopt and Destroy per key (striped by the key's hash): writes
+  // of different keys proceed together, so RocksDB commits their syncs as a group.
+  absl::Mutex& WriteMutex(const std::string& k);
+  std::array<absl::Mutex, 64> write_mu_;
+  absl::flat_hash_map<std::string, std::string> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace crm::crypto

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -143,6 +144,16 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
                  "TLS with this process's certificate when --tls-cert is set); empty: shown "
                  "without")
       ->envname("CRM_CONTACT_ADDRESS");
+  for (auto [flag, field, env] :
+       {std::tuple{"--interaction-address", &c.interaction_address, "CRM_INTERACTION_ADDRESS"},
+        std::tuple{"--sales-address", &c.sales_address, "CRM_SALES_ADDRESS"},
+        std::tuple{"--analytics-address", &c.analytics_address, "CRM_ANALYTICS_ADDRESS"}}) {
+    app.add_option(flag, *field,
+                   "HOST:PORT of that service, which a separate crm-contact asks for its part of "
+                   "ExportContactData (with the caller's credential, over TLS as for "
+                   "--contact-address); empty: listed as unavailable")
+        ->envname(env);
+  }
   app.add_option("--key-encryption-key-file", c.key_encryption_key_file,
                  "file of at least 32 random bytes from which the key that wraps persons' data "
                  "keys on crm.keys.v1 is derived; the same file on every replica of the contact "

@@ -94,6 +94,10 @@ struct ServiceConfig {
   std::string key_encryption_key_file;
   // Where a separate crm-analytics asks for the personal data it shows (the contact service).
   std::string contact_address;
+  // Where a separate crm-contact gathers the other services' parts of ExportContactData.
+  std::string interaction_address;
+  std::string sales_address;
+  std::string analytics_address;
   // Abuse limits.
   double rate_limit = 0;
   double rate_burst = 0;

@@ -150,6 +150,18 @@ absl::Status ContactDirectory::Apply(const EventEnvelope& event,
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> ContactDirectory::Erased(store::ProjectionStore::Batch& batch,
+                                              std::string_view tenant,
+                                              std::string_view contact_id) const {
+  if (contact_id.empty()) return false;
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   batch.Get(Cf::kState, EntryKey(tenant, contact_id)));
+  if (!raw) return false;
+  ContactDirectoryEntry entry;
+  if (!entry.ParseFromString(*raw)) return absl::DataLossError("corrupt directory entry");
+  return entry.erased();
+}
+
 absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Get(
     std::string_view tenant, std::string_view contact_id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,

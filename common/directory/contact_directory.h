@@ -58,6 +58,10 @@ class ContactDirectory {
   absl::StatusOr<std::optional<ContactDirectoryEntry>> Get(std::string_view tenant,
                                                            std::string_view contact_id) const;
 
+  // True if the contact was erased, as `batch` sees it (for apply).
+  absl::StatusOr<bool> Erased(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                              std::string_view contact_id) const;
+
   // CheckLinkable on the entry; a contact not known yet is looked for again once `projector`
   // (the one applying this directory) has caught up with the log, waiting until `deadline`
   // (UNAVAILABLE if it cannot). Blocks the calling thread on that rare path.

@@ -10,6 +10,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -18,6 +20,7 @@
 #include "common/grpc/request_log.h"
 #include "common/grpc/status.h"
 #include "common/projection/call_context.h"
+#include "common/projection/personal_export.h"
 
 namespace crm::grpcutil {
 
@@ -59,6 +62,21 @@ inline projection::CallContext MakeCallContext(grpc::CallbackServerContext* cont
     ctx.authorization.assign(it->second.data(), it->second.size());
   }
   return ctx;
+}
+
+// A service's ExportContactData: `service.ExportPersonalData` for the request's contact ids
+// (validated by projection::ExportPart), answered as JSON.
+template <typename Service, typename Request, typename Response>
+grpc::ServerUnaryReactor* AnswerExport(grpc::CallbackServerContext* context,
+                                       const projection::CallContext& ctx, const Service& service,
+                                       const Request& request, Response* response) {
+  absl::StatusOr<std::string> json = projection::ExportPart(
+      ctx, request.contact_ids(),
+      [&service](const projection::CallContext& c, const std::vector<std::string>& ids) {
+        return service.ExportPersonalData(c, ids);
+      });
+  if (json.ok()) response->set_json(*std::move(json));
+  return FinishNow(context->DefaultReactor(), json.status());
 }
 
 }  // namespace crm::grpcutil

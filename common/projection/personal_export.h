@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "common/projection/call_context.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "nlohmann/json.hpp"
 
 namespace crm::projection {
@@ -27,6 +28,12 @@ using PersonalDataExport = std::function<absl::StatusOr<nlohmann::json>(
 
 // Pages of (up to 1000) records a part reads per kind at most: an export is bounded too.
 inline constexpr int kMaxExportPages = 100;
+
+// A service's ExportContactData: `part` for the validated `contact_ids` (1 to 1000 contact ids;
+// INVALID_ARGUMENT naming "contact_ids[i]" otherwise), as JSON text.
+absl::StatusOr<std::string> ExportPart(const CallContext& ctx,
+                                       const google::protobuf::RepeatedPtrField<std::string>& ids,
+                                       const PersonalDataExport& part);
 
 // `message` in protobuf's JSON mapping (field names as in the .proto files).
 nlohmann::json ToJson(const google::protobuf::Message& message);

@@ -23,7 +23,10 @@
 #include "common/metrics/metrics.h"
 #include "common/status/status_macros.h"
 #include "common/store/checkpoint.h"
+#include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
+#include "crm/interaction/v1/interaction_service.grpc.pb.h"
+#include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "services/analytics/analytics_service.h"
 #include "services/analytics/api/analytics_grpc.h"
 #include "services/contact/api/contact_grpc.h"
@@ -67,16 +70,14 @@ absl::StatusOr<std::unique_ptr<crypto::DataKeys>> OpenDataKeys(const config::Ser
   return vault;
 }
 
-// Personal data for a separate crm-analytics, from the contact service at --contact-address,
-// asked with the caller's own credential (so its scopes and tenant apply) over the server's own
-// transport settings: TLS with this process's certificate as the client's when it has one. One
-// call per customer shown (a 360, a page of a list); a contact it cannot get shows without.
-absl::StatusOr<analytics::AnalyticsService::PersonalDataSource> RemotePersonalData(
-    const config::ServiceConfig& cfg) {
+// How this process reaches another service on a caller's behalf: over TLS with its own
+// certificate as the client's when it has one (mutual TLS among the services), trusting
+// --tls-client-ca (the CA our clients' certificates chain to signs the services' too) or else the
+// system's roots; plaintext otherwise.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> PeerChannel(const config::ServiceConfig& cfg,
+                                                           const std::string& address) {
   grpcutil::ClientSecurity security;
   if (!cfg.tls_cert.empty()) {
-    // The CA our clients' certificates chain to signs the contact service's too (mutual TLS
-    // among the services); without one, the system's roots.
     if (!cfg.tls_client_ca.empty()) {
       ASSIGN_OR_RETURN(security.tls_ca,
                        files::ReadSettingFile(cfg.tls_client_ca, "--tls-client-ca"));
@@ -86,21 +87,64 @@ absl::StatusOr<analytics::AnalyticsService::PersonalDataSource> RemotePersonalDa
   }
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
                    grpcutil::ChannelCredentials(security));
+  return grpc::CreateChannel(address, credentials);
+}
+
+// A call to another service on behalf of the caller of `ctx`: its credential, its deadline (at
+// most `wait`).
+std::unique_ptr<grpc::ClientContext> OnBehalfOf(const projection::CallContext& ctx,
+                                                absl::Duration wait) {
+  auto call = std::make_unique<grpc::ClientContext>();
+  call->set_deadline(absl::ToChronoTime(std::min(ctx.deadline, absl::Now() + wait)));
+  if (!ctx.authorization.empty()) call->AddMetadata("authorization", ctx.authorization);
+  return call;
+}
+
+// Personal data for a separate crm-analytics, from the contact service at --contact-address.
+// One call per customer shown (a 360, a page of a list); a contact it cannot get shows without.
+absl::StatusOr<analytics::AnalyticsService::PersonalDataSource> RemotePersonalData(
+    const config::ServiceConfig& cfg) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, PeerChannel(cfg, cfg.contact_address));
   std::shared_ptr<crm::contact::v1::ContactService::Stub> stub =
-      crm::contact::v1::ContactService::NewStub(
-          grpc::CreateChannel(cfg.contact_address, credentials));
+      crm::contact::v1::ContactService::NewStub(channel);
   return [stub](const projection::CallContext& ctx, const std::string& id) {
-    grpc::ClientContext call;
-    call.set_deadline(absl::ToChronoTime(std::min(ctx.deadline, absl::Now() + absl::Seconds(2))));
-    if (!ctx.authorization.empty()) call.AddMetadata("authorization", ctx.authorization);
     crm::contact::v1::GetContactRequest request;
     request.set_id(id);
     crm::contact::v1::Contact contact;
-    if (grpc::Status s = stub->GetContact(&call, request, &contact); !s.ok()) {
+    const grpc::Status s =
+        stub->GetContact(OnBehalfOf(ctx, absl::Seconds(2)).get(), request, &contact);
+    if (!s.ok()) {
       spdlog::debug("personal data of {} from the contact service: {}", id, s.error_message());
       return crm::contact::v1::PersonalData();
     }
     return contact.personal();
+  };
+}
+
+// Another process's part of ExportContactData, from `Service` at `address`.
+template <typename Service, typename Request, typename Response>
+absl::StatusOr<projection::PersonalDataExport> RemoteExportPart(const config::ServiceConfig& cfg,
+                                                                const std::string& address) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, PeerChannel(cfg, address));
+  std::shared_ptr<typename Service::Stub> stub = Service::NewStub(channel);
+  return [stub, address](const projection::CallContext& ctx,
+                         const std::vector<std::string>& ids) -> absl::StatusOr<nlohmann::json> {
+    Request request;
+    for (const std::string& id : ids) request.add_contact_ids(id);
+    Response response;
+    const grpc::Status s =
+        stub->ExportContactData(OnBehalfOf(ctx, absl::Seconds(30)).get(), request, &response);
+    if (!s.ok()) {
+      return absl::Status(
+          static_cast<absl::StatusCode>(s.error_code()),
+          absl::StrCat(Service::service_full_name(), " at ", address, ": ", s.error_message()));
+    }
+    nlohmann::json part = nlohmann::json::parse(response.json(), nullptr, false);
+    if (part.is_discarded()) {
+      return absl::InternalError(
+          absl::StrCat(Service::service_full_name(), " answered an export that is not JSON"));
+    }
+    return part;
   };
 }
 
@@ -307,6 +351,35 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
       contact_grpc->AddExportPart("interaction", part(interaction_service.get()));
     if (sales_service) contact_grpc->AddExportPart("sales", part(sales_service.get()));
     if (analytics_service) contact_grpc->AddExportPart("analytics", part(analytics_service.get()));
+    // A separate crm-contact asks the others.
+    std::vector<std::pair<std::string, absl::StatusOr<projection::PersonalDataExport>>> remote;
+    if (!interaction_service && !cfg.interaction_address.empty()) {
+      remote.emplace_back("interaction",
+                          RemoteExportPart<crm::interaction::v1::InteractionService,
+                                           crm::interaction::v1::ExportContactDataRequest,
+                                           crm::interaction::v1::ExportContactDataResponse>(
+                              cfg, cfg.interaction_address));
+    }
+    if (!sales_service && !cfg.sales_address.empty()) {
+      remote.emplace_back(
+          "sales",
+          RemoteExportPart<crm::sales::v1::SalesService, crm::sales::v1::ExportContactDataRequest,
+                           crm::sales::v1::ExportContactDataResponse>(cfg, cfg.sales_address));
+    }
+    if (!analytics_service && !cfg.analytics_address.empty()) {
+      remote.emplace_back("analytics",
+                          RemoteExportPart<crm::analytics::v1::AnalyticsService,
+                                           crm::analytics::v1::ExportContactDataRequest,
+                                           crm::analytics::v1::ExportContactDataResponse>(
+                              cfg, cfg.analytics_address));
+    }
+    for (auto& [name, made] : remote) {
+      if (!made.ok()) {
+        spdlog::critical("--{}-address: {}", name, std::string(made.status().message()));
+        return 2;
+      }
+      contact_grpc->AddExportPart(name, *std::move(made));
+    }
   }
 
   // The API keys of integration partners, from the access log every process reads.

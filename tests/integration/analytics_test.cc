@@ -3,6 +3,8 @@
 // model fits, restart and rebuild; bad input for every RPC.
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "tests/integration/contact_client.h"
@@ -502,7 +504,7 @@ TEST_F(AnalyticsTest, SeparateProcessesOnTheDevBroker) {
   EXPECT_EQ(file.latest_orders(1).id(), apples_order.id());
   EXPECT_EQ(file.contact().personal().given_name(), "Ann");
   EXPECT_EQ(buyers.buyers(0).display_name(), "Ann Lee");
-  // A separate crm-contact exports its own part and says which it could not gather.
+  // A separate crm-contact exports its own part and says which it could not gather...
   crm::contact::v1::ExportContactDataRequest export_req;
   export_req.set_id(ann.id());
   crm::contact::v1::ExportContactDataResponse exported;
@@ -511,6 +513,19 @@ TEST_F(AnalyticsTest, SeparateProcessesOnTheDevBroker) {
   EXPECT_NE(exported.json().find(R"("unavailable":["interaction","sales","analytics"])"),
             std::string::npos)
       << exported.json();
+  // ...and, told where they are, asks them on the caller's behalf.
+  ASSERT_EQ(contacts.process->Stop(SIGTERM), 0) << contacts.process->Log();
+  std::vector<std::string> contact_args = args("c");
+  contact_args.insert(contact_args.end(),
+                      {"--sales-address", sales.addr, "--analytics-address", analytics.addr});
+  Server gathering = StartServer("crm-contact", contact_args, dir_.path());
+  ASSERT_FALSE(gathering.addr.empty());
+  ASSERT_TRUE(gathering.contacts->ExportContactData(Ctx().get(), export_req, &exported).ok());
+  EXPECT_NE(exported.json().find(R"("unavailable":["interaction"])"), std::string::npos)
+      << exported.json();
+  EXPECT_NE(exported.json().find(order.id()), std::string::npos) << exported.json();
+  EXPECT_NE(exported.json().find(apples_order.id()), std::string::npos) << exported.json();
+  EXPECT_NE(exported.json().find("\"customer_360\""), std::string::npos) << exported.json();
 }
 
 }  // namespace

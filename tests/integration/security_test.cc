@@ -635,9 +635,25 @@ TEST_F(SecurityTest, AnErasedPersonIsUnreadableInTheLogAndGoneFromEveryProjectio
   ASSERT_TRUE(Call("InteractionService/LogInteraction",
                    absl::StrCat("interaction { contact_ids: \"", id,
                                 "\" occurred_at { seconds: 1767225600 } channel: CHANNEL_CALL "
-                                "direction: DIRECTION_INBOUND subject: \"renewal\" }"),
+                                "direction: DIRECTION_INBOUND subject: \"renewal\" body: "
+                                "\"talked-about-her-divorce\" }"),
                    ada)
                   .status.ok());
+  ASSERT_TRUE(Call("InteractionService/OpenCase",
+                   absl::StrCat("case { contact_id: \"", id,
+                                "\" subject: \"complaint-about-knee\" description: "
+                                "\"described-her-knee\" }"),
+                   ada)
+                  .status.ok());
+  ASSERT_TRUE(Call("InteractionService/CreateTask",
+                   absl::StrCat("task { title: \"visit-her-at-home\" assignee: \"sam\" "
+                                "contact_id: \"",
+                                id, "\" due_time { seconds: 1767225600 } }"),
+                   ada)
+                  .status.ok());
+  // Free text about the person: not sealed on the log, but dropped by every projection.
+  const std::vector<std::string> notes = {"renewal", "divorce", "complaint-about-knee",
+                                          "described-her-knee", "visit-her-at-home"};
   const std::string by_id = absl::StrCat("id: \"", id, "\"");
   const std::string contact_id = absl::StrCat("contact_id: \"", id, "\"");
   // Until erased, the 360 shows who it is (analytics holds no personal data: it asks).
@@ -673,6 +689,8 @@ TEST_F(SecurityTest, AnErasedPersonIsUnreadableInTheLogAndGoneFromEveryProjectio
   EXPECT_GE(parts["contact"]["history"].size(), 3u) << doc.dump();  // two creations, a merge
   ASSERT_EQ(parts["interaction"]["interactions"].size(), 1u) << doc.dump();
   EXPECT_EQ(parts["interaction"]["interactions"][0]["subject"], "renewal");
+  EXPECT_EQ(parts["interaction"]["cases"].size(), 1u) << doc.dump();
+  EXPECT_EQ(parts["interaction"]["tasks"].size(), 1u) << doc.dump();
   EXPECT_TRUE(parts["sales"]["orders"].is_array()) << doc.dump();
   EXPECT_TRUE(parts["analytics"].contains("customer_360")) << doc.dump();
 
@@ -694,7 +712,13 @@ TEST_F(SecurityTest, AnErasedPersonIsUnreadableInTheLogAndGoneFromEveryProjectio
   EXPECT_EQ(Call("ContactService/EraseContact", by_id, ada).status.error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
-  // Nothing answers with it any more, and nothing new can be linked to it.
+  // Nothing answers with it any more (once the other services applied the erasure: each reads
+  // the log on its own), and nothing new can be linked to it.
+  EXPECT_TRUE(WaitFor([&] {
+    const Reply r = Call("ContactService/ExportContactData", by_id, ada);
+    return r.status.ok() && r.bytes.find("renewal") == std::string::npos &&
+           r.bytes.find("visit-her-at-home") == std::string::npos;
+  }));
   for (const auto& [method, request] : std::vector<std::pair<std::string, std::string>>{
            {"ContactService/GetContact", by_id},
            {"ContactService/GetContact", absl::StrCat("id: \"", twin, "\"")},
@@ -707,6 +731,9 @@ TEST_F(SecurityTest, AnErasedPersonIsUnreadableInTheLogAndGoneFromEveryProjectio
     const Reply r = Call(method, request, ada);
     ASSERT_TRUE(r.status.ok()) << method << ": " << r.status.error_message();
     for (const std::string& t : traces) {
+      EXPECT_EQ(r.bytes.find(t), std::string::npos) << method << " still shows " << t;
+    }
+    for (const std::string& t : notes) {
       EXPECT_EQ(r.bytes.find(t), std::string::npos) << method << " still shows " << t;
     }
   }
@@ -743,7 +770,7 @@ TEST_F(SecurityTest, AnErasedPersonIsUnreadableInTheLogAndGoneFromEveryProjectio
         dynamic_cast<const crm::admin::v1::GetProjectionStatusResponse*>(r.message.get());
     return status == nullptr || status->rebuilding() ? "" : status->checksum();
   };
-  for (const char* projection : {"contact", "analytics"}) {
+  for (const char* projection : {"contact", "interaction", "analytics"}) {
     const std::string before = checksum(projection);
     ASSERT_FALSE(before.empty()) << projection;
     ASSERT_TRUE(Call("AdminService/RebuildProjection",
@@ -762,6 +789,9 @@ TEST_F(SecurityTest, AnErasedPersonIsUnreadableInTheLogAndGoneFromEveryProjectio
     const std::string dump = DumpProjection(dir_.Sub("data") + "/" + service);
     EXPECT_NE(dump.find(id), std::string::npos) << service << " does not know the contact";
     for (const std::string& t : traces) {
+      EXPECT_EQ(dump.find(t), std::string::npos) << service << " still holds " << t;
+    }
+    for (const std::string& t : notes) {
       EXPECT_EQ(dump.find(t), std::string::npos) << service << " still holds " << t;
     }
   }

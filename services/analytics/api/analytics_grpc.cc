@@ -221,4 +221,11 @@ grpc::ServerUnaryReactor* AnalyticsGrpc::FitModel(grpc::CallbackServerContext* c
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AnalyticsGrpc::ExportContactData(
+    grpc::CallbackServerContext* context,
+    const crm::analytics::v1::ExportContactDataRequest* request,
+    crm::analytics::v1::ExportContactDataResponse* response) {
+  return grpcutil::AnswerExport(context, Context(context), *service_, *request, response);
+}
+
 }  // namespace crm::analytics

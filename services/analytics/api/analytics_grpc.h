@@ -73,6 +73,11 @@ class AnalyticsGrpc final : public crm::analytics::v1::AnalyticsService::Callbac
                                      const crm::analytics::v1::FitModelRequest* request,
                                      PurchaseModel* response) override;
 
+  grpc::ServerUnaryReactor* ExportContactData(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::ExportContactDataRequest* request,
+      crm::analytics::v1::ExportContactDataResponse* response) override;
+
  private:
   CallContext Context(grpc::CallbackServerContext* context) const;
 

@@ -12,6 +12,7 @@
 #include "services/contact/projection/contact_fold.h"
 #include "services/interaction/domain/apply.h"
 #include "services/interaction/domain/case.h"
+#include "services/interaction/domain/erasure.h"
 #include "services/interaction/domain/interaction.h"
 #include "services/interaction/domain/task.h"
 #include "services/sales/domain/deal.h"
@@ -128,6 +129,56 @@ bool Counts(const sv1::Order& o) {
   return o.status() != sv1::ORDER_STATUS_CANCELLED && o.net().minor_units() > 0;
 }
 
+// Where each kind of interaction record lives: state kind, index kind (by contact), entries.
+IndexEntries EntriesOf(const iv1::Interaction& i) {
+  IndexEntries out;
+  if (!i.deleted()) {
+    for (const std::string& c : i.contact_ids()) {
+      out.emplace_back(c, NewestFirst(TimestampNanos(i.occurred_at()), i.id()));
+    }
+  }
+  return out;
+}
+IndexEntries EntriesOf(const iv1::Case& c) { return ByContact(c); }
+IndexEntries EntriesOf(const iv1::Task& t) { return ByContact(t); }
+constexpr std::pair<char, char> KindsOf(const iv1::Interaction&) { return {'n', 'i'}; }
+constexpr std::pair<char, char> KindsOf(const iv1::Case&) { return {'s', 'a'}; }
+constexpr std::pair<char, char> KindsOf(const iv1::Task&) { return {'t', 'b'}; }
+
+template <typename T>
+void StoreRecord(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                 const std::optional<T>& current, const T& next) {
+  const auto [state, index] = KindsOf(next);
+  const std::string value = projection::SerializeDeterministic(next);
+  IndexRecord(batch, index, tenant, current ? EntriesOf(*current) : IndexEntries{}, EntriesOf(next),
+              value);
+  batch.Put(Cf::kState, Key(state, tenant, next.id()), value);
+}
+
+// Erasure: the records of `contact_id` of type T lose their free text.
+template <typename T>
+absl::Status EraseFreeTextOf(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                             std::string_view contact_id) {
+  const auto [state, index] = KindsOf(T());
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(batch.Scan(
+      Cf::kIndex, Prefix(index, tenant, contact_id), [&](std::string_view, std::string_view value) {
+        T record;
+        if (record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          ids.push_back(record.id());
+        }
+        return true;
+      }));
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(std::optional<T> current, ReadIn<T>(batch, Key(state, tenant, id)));
+    if (!current) continue;
+    T next = *current;
+    interaction::EraseFreeText(next);
+    StoreRecord(batch, tenant, current, next);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool AnalyticsProjection::Handles(std::string_view t) const {
@@ -164,6 +215,15 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
   RETURN_IF_ERROR(directory_.Apply(event, batch));
   const std::string& t = event.event_type();
+  if (t == contact::kContactErasedType) {
+    ASSIGN_OR_RETURN(bool erased, directory_.Erased(batch, event.tenant(), event.aggregate_id()));
+    if (erased) {
+      RETURN_IF_ERROR(
+          EraseFreeTextOf<iv1::Interaction>(batch, event.tenant(), event.aggregate_id()));
+      RETURN_IF_ERROR(EraseFreeTextOf<iv1::Case>(batch, event.tenant(), event.aggregate_id()));
+      RETURN_IF_ERROR(EraseFreeTextOf<iv1::Task>(batch, event.tenant(), event.aggregate_id()));
+    }
+  }
   if (contact::IsCompanyEvent(t)) {
     const std::string key = Key('m', event.tenant(), event.aggregate_id());
     ASSIGN_OR_RETURN(std::optional<cv1::Company> current, ReadIn<cv1::Company>(batch, key));
@@ -267,19 +327,14 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyInteractionEvent(
   ASSIGN_OR_RETURN(std::optional<iv1::Interaction> current, ReadIn<iv1::Interaction>(batch, key));
   absl::StatusOr<iv1::Interaction> next = interaction::Apply(current, event);
   if (!next.ok()) return next.status();
-  auto entries = [](const iv1::Interaction& i) {
-    IndexEntries out;
-    if (!i.deleted()) {
-      for (const std::string& c : i.contact_ids()) {
-        out.emplace_back(c, NewestFirst(TimestampNanos(i.occurred_at()), i.id()));
-      }
+  for (const std::string& contact : next->contact_ids()) {
+    ASSIGN_OR_RETURN(bool erased, directory_.Erased(batch, event.tenant(), contact));
+    if (erased) {
+      interaction::EraseFreeText(*next);
+      break;
     }
-    return out;
-  };
-  const std::string value = projection::SerializeDeterministic(*next);
-  IndexRecord(batch, 'i', event.tenant(), current ? entries(*current) : IndexEntries{},
-              entries(*next), value);
-  batch.Put(Cf::kState, key, value);
+  }
+  StoreRecord(batch, event.tenant(), current, *next);
   return absl::OkStatus();
 }
 
@@ -289,9 +344,9 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyCaseEvent(
   ASSIGN_OR_RETURN(std::optional<iv1::Case> current, ReadIn<iv1::Case>(batch, key));
   absl::StatusOr<iv1::Case> next = interaction::ApplyCase(current, event);
   if (!next.ok()) return next.status();
-  const std::string value = projection::SerializeDeterministic(*next);
-  IndexRecord(batch, 'a', event.tenant(), ByContact(current), ByContact(*next), value);
-  batch.Put(Cf::kState, key, value);
+  ASSIGN_OR_RETURN(bool erased, directory_.Erased(batch, event.tenant(), next->contact_id()));
+  if (erased) interaction::EraseFreeText(*next);
+  StoreRecord(batch, event.tenant(), current, *next);
   return absl::OkStatus();
 }
 
@@ -301,9 +356,9 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyTaskEvent(
   ASSIGN_OR_RETURN(std::optional<iv1::Task> current, ReadIn<iv1::Task>(batch, key));
   absl::StatusOr<iv1::Task> next = interaction::ApplyTask(current, event);
   if (!next.ok()) return next.status();
-  const std::string value = projection::SerializeDeterministic(*next);
-  IndexRecord(batch, 'b', event.tenant(), ByContact(current), ByContact(*next), value);
-  batch.Put(Cf::kState, key, value);
+  ASSIGN_OR_RETURN(bool erased, directory_.Erased(batch, event.tenant(), next->contact_id()));
+  if (erased) interaction::EraseFreeText(*next);
+  StoreRecord(batch, event.tenant(), current, *next);
   return absl::OkStatus();
 }
 

@@ -239,4 +239,11 @@ grpc::ServerUnaryReactor* InteractionGrpc::ListCases(grpc::CallbackServerContext
   return FinishNow(reactor, page.status());
 }
 
+grpc::ServerUnaryReactor* InteractionGrpc::ExportContactData(
+    grpc::CallbackServerContext* context,
+    const crm::interaction::v1::ExportContactDataRequest* request,
+    crm::interaction::v1::ExportContactDataResponse* response) {
+  return grpcutil::AnswerExport(context, Context(context), *service_, *request, response);
+}
+
 }  // namespace crm::interaction

@@ -73,6 +73,11 @@ class InteractionGrpc final : public crm::interaction::v1::InteractionService::C
                                       const crm::interaction::v1::ListTasksRequest* request,
                                       crm::interaction::v1::ListTasksResponse* response) override;
 
+  grpc::ServerUnaryReactor* ExportContactData(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::ExportContactDataRequest* request,
+      crm::interaction::v1::ExportContactDataResponse* response) override;
+
  private:
   CallContext Context(grpc::CallbackServerContext* context) const;
 

@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "services/interaction/domain/apply.h"
+#include "services/interaction/domain/erasure.h"
 #include "services/interaction/projection/keys.h"
 
 namespace crm::interaction {
@@ -62,6 +66,10 @@ absl::StatusOr<absl::Status> InteractionProjection::Apply(const EventEnvelope& e
                                                           store::ProjectionStore::Batch& batch) {
   if (directory::IsContactEvent(event.event_type())) {
     RETURN_IF_ERROR(directory_.Apply(event, batch));
+    if (event.event_type() == "crm.contact.v1.ContactErased") {
+      ASSIGN_OR_RETURN(bool erased, directory_.Erased(batch, event.tenant(), event.aggregate_id()));
+      if (erased) RETURN_IF_ERROR(ScrubErased(batch, event.tenant(), event.aggregate_id()));
+    }
     return absl::OkStatus();
   }
   if (IsCaseEvent(event.event_type())) return ApplyCaseEvent(event, batch);
@@ -106,14 +114,21 @@ absl::StatusOr<absl::Status> InteractionProjection::ApplyTaskEvent(
   ASSIGN_OR_RETURN(std::optional<Task> current, Decode<Task>(raw));
   absl::StatusOr<Task> next = ApplyTask(current, event);
   if (!next.ok()) return next.status();
-  const auto old_entries = TaskEntries(event.tenant(), current);
-  const auto new_entries = TaskEntries(event.tenant(), *next);
+  ASSIGN_OR_RETURN(bool erased, directory_.Erased(batch, event.tenant(), next->contact_id()));
+  if (erased) EraseFreeText(*next);
+  StoreTask(batch, event.tenant(), current, *next);
+  return absl::OkStatus();
+}
+
+void InteractionProjection::StoreTask(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                                      const std::optional<Task>& current, const Task& next) {
+  const auto old_entries = TaskEntries(tenant, current);
+  const auto new_entries = TaskEntries(tenant, next);
   for (const auto& [k, v] : old_entries) {
     if (!new_entries.contains(k)) batch.Delete(Cf::kIndex, k);
   }
   for (const auto& [k, v] : new_entries) batch.Put(Cf::kIndex, k, v);
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
-  return absl::OkStatus();
+  batch.Put(Cf::kState, keys::TaskKey(tenant, next.id()), projection::SerializeDeterministic(next));
 }
 
 absl::StatusOr<absl::Status> InteractionProjection::ApplyCaseEvent(
@@ -124,6 +139,8 @@ absl::StatusOr<absl::Status> InteractionProjection::ApplyCaseEvent(
   ASSIGN_OR_RETURN(std::optional<Case> current, Decode<Case>(raw));
   absl::StatusOr<Case> next = ApplyCase(current, event);
   if (!next.ok()) return next.status();
+  ASSIGN_OR_RETURN(bool erased, directory_.Erased(batch, tenant, next->contact_id()));
+  if (erased) EraseFreeText(*next);
   if (!current)
     batch.Put(Cf::kIndex, keys::CaseOfContact(tenant, next->contact_id(), next->id()), "");
   // Every case event is a line in the customer's (and the company's) timeline.
@@ -168,15 +185,107 @@ absl::StatusOr<absl::Status> InteractionProjection::ApplyInteraction(
   ASSIGN_OR_RETURN(std::optional<Interaction> current, Decode<Interaction>(raw));
   absl::StatusOr<Interaction> next = interaction::Apply(current, event);
   if (!next.ok()) return next.status();
-  const auto old_entries = TimelineEntries(event.tenant(), current);
-  const auto new_entries = TimelineEntries(event.tenant(), *next);
+  for (const std::string& contact : next->contact_ids()) {
+    ASSIGN_OR_RETURN(bool erased, directory_.Erased(batch, event.tenant(), contact));
+    if (erased) {
+      EraseFreeText(*next);
+      break;
+    }
+  }
+  StoreInteraction(batch, event.tenant(), current, *next);
+  return absl::OkStatus();
+}
+
+void InteractionProjection::StoreInteraction(store::ProjectionStore::Batch& batch,
+                                             std::string_view tenant,
+                                             const std::optional<Interaction>& current,
+                                             const Interaction& next) {
+  const auto old_entries = TimelineEntries(tenant, current);
+  const auto new_entries = TimelineEntries(tenant, next);
   for (const auto& [k, item] : old_entries) {
     if (!new_entries.contains(k)) batch.Delete(Cf::kIndex, k);
   }
   for (const auto& [k, item] : new_entries) {
     batch.Put(Cf::kIndex, k, projection::SerializeDeterministic(item));
   }
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  batch.Put(Cf::kState, keys::Interaction(tenant, next.id()),
+            projection::SerializeDeterministic(next));
+}
+
+absl::Status InteractionProjection::ScrubErased(store::ProjectionStore::Batch& batch,
+                                                std::string_view tenant,
+                                                std::string_view contact_id) {
+  // What the contact's timeline points at.
+  std::set<std::string> interactions, cases, tasks;
+  absl::Status error;
+  RETURN_IF_ERROR(
+      batch.Scan(Cf::kIndex, store::KindPrefix('t', tenant, contact_id),
+                 [&](std::string_view, std::string_view value) {
+                   TimelineItem item;
+                   if (!item.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                     error = absl::DataLossError("corrupt timeline entry");
+                     return false;
+                   }
+                   const std::string id = item.id().substr(0, item.id().find('#'));
+                   if (item.kind() == crm::interaction::v1::TIMELINE_KIND_CASE) {
+                     cases.insert(id);
+                   } else if (item.kind() == crm::interaction::v1::TIMELINE_KIND_TASK) {
+                     tasks.insert(id);
+                   } else {
+                     interactions.insert(id);
+                   }
+                   return true;
+                 }));
+  RETURN_IF_ERROR(error);
+  for (const std::string& id : interactions) {
+    ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                     batch.Get(Cf::kState, keys::Interaction(tenant, id)));
+    ASSIGN_OR_RETURN(std::optional<Interaction> current, Decode<Interaction>(raw));
+    if (!current) continue;
+    Interaction next = *current;
+    EraseFreeText(next);
+    StoreInteraction(batch, tenant, current, next);
+  }
+  for (const std::string& id : tasks) {
+    ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                     batch.Get(Cf::kState, keys::TaskKey(tenant, id)));
+    ASSIGN_OR_RETURN(std::optional<Task> current, Decode<Task>(raw));
+    if (!current) continue;
+    Task next = *current;
+    EraseFreeText(next);
+    StoreTask(batch, tenant, current, next);
+  }
+  // A case has a timeline line per change, on the contact's timeline and its company's: each
+  // keeps what happened ("Case opened: ") without the subject, as a later change would write it.
+  for (const std::string& id : cases) {
+    ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                     batch.Get(Cf::kState, keys::CaseKey(tenant, id)));
+    ASSIGN_OR_RETURN(std::optional<Case> current, Decode<Case>(raw));
+    if (!current) continue;
+    Case next = *current;
+    EraseFreeText(next);
+    batch.Put(Cf::kState, keys::CaseKey(tenant, id), projection::SerializeDeterministic(next));
+    std::vector<std::pair<std::string, TimelineItem>> lines;
+    for (const auto& [kind, owner] : {std::pair<char, std::string>{'t', current->contact_id()},
+                                      std::pair<char, std::string>{'u', current->company_id()}}) {
+      if (owner.empty()) continue;
+      RETURN_IF_ERROR(batch.Scan(
+          Cf::kIndex, store::KindPrefix(kind, tenant, owner),
+          [&](std::string_view key, std::string_view value) {
+            TimelineItem item;
+            if (item.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
+                item.kind() == crm::interaction::v1::TIMELINE_KIND_CASE && item.id() == id) {
+              lines.emplace_back(std::string(key), std::move(item));
+            }
+            return true;
+          }));
+    }
+    for (auto& [key, item] : lines) {
+      const size_t colon = item.subject().find(": ");
+      if (colon != std::string::npos) item.set_subject(item.subject().substr(0, colon + 2));
+      batch.Put(Cf::kIndex, key, projection::SerializeDeterministic(item));
+    }
+  }
   return absl::OkStatus();
 }
 

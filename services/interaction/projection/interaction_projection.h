@@ -89,6 +89,16 @@ class InteractionProjection final : public projection::EventApplier {
                                         size_t page_size, size_t max_scan) const;
 
  private:
+  // Erasure of a contact: the free text of its interactions, cases and tasks (and of their
+  // timeline lines) goes; what happened and when stays. Records applied later for an erased
+  // contact are stored the same way, so the order of the topics does not matter.
+  absl::Status ScrubErased(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                           std::string_view contact_id);
+  // Writes an interaction's change from `current` to `next` (record and timeline lines).
+  static void StoreInteraction(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                               const std::optional<Interaction>& current, const Interaction& next);
+  static void StoreTask(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                        const std::optional<Task>& current, const Task& next);
   absl::StatusOr<absl::Status> ApplyInteraction(const crm::common::v1::EventEnvelope& event,
                                                 store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyCaseEvent(const crm::common::v1::EventEnvelope& event,

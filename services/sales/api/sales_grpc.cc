@@ -305,4 +305,10 @@ grpc::ServerUnaryReactor* SalesGrpc::GetForecast(grpc::CallbackServerContext* co
   return reactor;
 }
 
+grpc::ServerUnaryReactor* SalesGrpc::ExportContactData(
+    grpc::CallbackServerContext* context, const crm::sales::v1::ExportContactDataRequest* request,
+    crm::sales::v1::ExportContactDataResponse* response) {
+  return grpcutil::AnswerExport(context, Context(context), *service_, *request, response);
+}
+
 }  // namespace crm::sales

@@ -92,6 +92,10 @@ class SalesGrpc final : public crm::sales::v1::SalesService::CallbackService {
                                         const crm::sales::v1::GetForecastRequest* request,
                                         crm::sales::v1::Forecast* response) override;
 
+  grpc::ServerUnaryReactor* ExportContactData(
+      grpc::CallbackServerContext* context, const crm::sales::v1::ExportContactDataRequest* request,
+      crm::sales::v1::ExportContactDataResponse* response) override;
+
  private:
   template <typename Request>
   grpc::ServerUnaryReactor* Act(grpc::CallbackServerContext* context, const Request& request,

@@ -44,6 +44,12 @@ absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> ReplicatedKeyVault::Start(
           catch_up);
   if (!follower.ok()) return follower.status();
   vault->follower_ = *std::move(follower);
+  if (const int64_t unopened = vault->unopened_keys_.load(); unopened > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(unopened, " data keys on ", kKeysTopic, " do not unwrap with ",
+                     vault->kek_.empty() ? "no key-encryption key" : "this key-encryption key",
+                     ": every replica must be given the key-encryption key the others use"));
+  }
   return vault;
 }
 
@@ -67,6 +73,7 @@ void ReplicatedKeyVault::Apply(const eventlog::LogRecord& record) {
                              "the key is wrapped and no key-encryption key is configured")
                        : Open(kek_, issued.wrapped_key(), WrapAad(e.tenant(), e.aggregate_id()));
       if (!unwrapped.ok()) {
+        unopened_keys_.fetch_add(1);
         spdlog::error("{}: data key of {} at {}@{} cannot be unwrapped: {}", kKeysTopic,
                       e.aggregate_id(), record.partition, record.offset,
                       unwrapped.status().ToString());

@@ -12,6 +12,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,7 +32,9 @@ class ReplicatedKeyVault final : public DataKeys {
  public:
   // Opens the local vault in `dir` and reads crm.keys.v1 into it, returning once caught up (up to
   // `catch_up`). `kek` (kDataKeySize bytes, or empty: keys travel unwrapped — development only)
-  // wraps the keys on the topic. NOT_FOUND if the topic does not exist.
+  // wraps the keys on the topic. NOT_FOUND if the topic does not exist; FAILED_PRECONDITION if a
+  // key on the topic does not unwrap with `kek` (replicas must share one key-encryption key: a
+  // replica that cannot read the keys would show every person as erased).
   static absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> Start(eventlog::EventLog* log,
                                                                    const std::string& dir,
                                                                    std::string kek,
@@ -62,6 +65,8 @@ class ReplicatedKeyVault final : public DataKeys {
 
   const std::unique_ptr<KeyVault> local_;
   const std::string kek_;
+  // Keys on the topic that `kek_` did not unwrap (they stay unknown here).
+  std::atomic<int64_t> unopened_keys_{0};
   // Last: stopped first, while the vault it writes to is still open.
   std::unique_ptr<eventlog::TopicFollower> follower_;
 };

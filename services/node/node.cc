@@ -49,9 +49,9 @@ absl::StatusOr<std::unique_ptr<crypto::DataKeys>> OpenDataKeys(const config::Ser
     ASSIGN_OR_RETURN(std::unique_ptr<crypto::KeyVault> vault, crypto::KeyVault::Open(dir));
     return vault;
   }
+  constexpr char kSetting[] = "--key-encryption-key-file/CRM_KEY_ENCRYPTION_KEY_FILE";
   std::string kek;
   if (!cfg.key_encryption_key_file.empty()) {
-    constexpr char kSetting[] = "--key-encryption-key-file/CRM_KEY_ENCRYPTION_KEY_FILE";
     ASSIGN_OR_RETURN(std::string material,
                      files::ReadSecretFile(cfg.key_encryption_key_file, kSetting));
     if (material.size() < crypto::kDataKeySize) {
@@ -65,9 +65,13 @@ absl::StatusOr<std::unique_ptr<crypto::DataKeys>> OpenDataKeys(const config::Ser
         "read that topic can read their personal data",
         crypto::kKeysTopic);
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<crypto::ReplicatedKeyVault> vault,
-                   crypto::ReplicatedKeyVault::Start(log, dir, std::move(kek), absl::Seconds(60)));
-  return vault;
+  absl::StatusOr<std::unique_ptr<crypto::ReplicatedKeyVault>> vault =
+      crypto::ReplicatedKeyVault::Start(log, dir, std::move(kek), absl::Seconds(60));
+  if (absl::IsFailedPrecondition(vault.status())) {
+    return absl::FailedPreconditionError(absl::StrCat(kSetting, ": ", vault.status().message()));
+  }
+  if (!vault.ok()) return vault.status();
+  return *std::move(vault);
 }
 
 // How this process reaches another service on a caller's behalf: over TLS with its own

@@ -120,6 +120,65 @@ TEST_F(KafkaTest, TwoReplicasConvergeAfterConcurrentConflictingUpdates) {
   EXPECT_EQ(status_a.checksum(), status_b.checksum());
 }
 
+TEST_F(KafkaTest, ReplicasShareWrappedDataKeysAndAllForgetAnErasedPerson) {
+  const std::string kek = dir_.Sub("kek");
+  const std::string other_kek = dir_.Sub("other-kek");
+  WriteFile(kek, std::string(48, 'k'));
+  WriteFile(other_kek, std::string(48, 'o'));
+  Server a = StartContact("a", {"--key-encryption-key-file", kek});
+  Server b = StartContact("b", {"--key-encryption-key-file", kek});
+  ASSERT_FALSE(a.addr.empty());
+  ASSERT_FALSE(b.addr.empty());
+  Contact c;
+  ASSERT_TRUE(CreateContact(a, "Augusta", "Lovelace", "ada@example.com", &c).ok());
+  // b opens what a sealed: it got the person's key from crm.keys.v1.
+  ASSERT_TRUE(WaitFor([&] {
+    Contact read;
+    return GetContact(b, c.id(), &read).ok() && read.personal().family_name() == "Lovelace";
+  }));
+
+  // A replica given another key-encryption key cannot read the keys: it refuses to start rather
+  // than show every person as erased.
+  Process stranger(BinaryPath("crm-contact"),
+                   {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("s"), "--log", "kafka",
+                    "--kafka-brokers", brokers_, "--key-encryption-key-file", other_kek},
+                   {}, dir_.path());
+  EXPECT_NE(stranger.Stop(0, absl::Seconds(60)), 0);
+  EXPECT_NE(stranger.Log().find("--key-encryption-key-file"), std::string::npos) << stranger.Log();
+  EXPECT_NE(stranger.Log().find("do not unwrap"), std::string::npos) << stranger.Log();
+
+  crm::contact::v1::EraseContactRequest erase;
+  erase.set_id(c.id());
+  Contact erased;
+  grpc::Status s = a.contacts->EraseContact(Ctx().get(), erase, &erased);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(erased.erased());
+  // b destroyed its copy of the key and scrubbed its projection.
+  ASSERT_TRUE(WaitFor([&] {
+    Contact read;
+    return GetContact(b, c.id(), &read).ok() && read.erased();
+  }));
+  Contact read;
+  ASSERT_TRUE(GetContact(b, c.id(), &read).ok());
+  EXPECT_EQ(read.personal().ByteSizeLong(), 0u) << read.DebugString();
+  ASSERT_TRUE(WaitCaughtUp(a));
+  ASSERT_TRUE(WaitCaughtUp(b));
+  crm::admin::v1::GetProjectionStatusResponse status_a, status_b, rebuilt;
+  ASSERT_TRUE(ProjectionStatus(a, &status_a).ok());
+  ASSERT_TRUE(ProjectionStatus(b, &status_b).ok());
+  EXPECT_EQ(status_a.checksum(), status_b.checksum());
+
+  // Rebuilt from the log, with the key gone, b reaches the same state.
+  ASSERT_EQ(b.process->Stop(SIGTERM), 0) << b.process->Log();
+  b = StartContact("b", {"--key-encryption-key-file", kek, "--rebuild"});
+  ASSERT_TRUE(WaitCaughtUp(b));
+  ASSERT_TRUE(ProjectionStatus(b, &rebuilt).ok());
+  EXPECT_EQ(rebuilt.checksum(), status_a.checksum());
+  ASSERT_TRUE(GetContact(b, c.id(), &read).ok());
+  EXPECT_TRUE(read.erased());
+  EXPECT_EQ(read.personal().ByteSizeLong(), 0u) << read.DebugString();
+}
+
 TEST_F(KafkaTest, MissingTopicFailsFastWithAClearMessage) {
   Process bare(BinaryPath("crm-devbroker"), {"--topics", "crm.other.v1"}, {}, dir_.path());
   const std::string other = bare.ReadLine();

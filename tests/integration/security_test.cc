@@ -7,8 +7,6 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <map>
 #include <set>
@@ -42,12 +40,6 @@ const bool kLinked = FindMethod("ContactService/GetContact") != nullptr;
 const std::string kSecret = "security-test-secret-0123456789abcdef0123456789";
 constexpr char kIssuer[] = "https://id.example";
 constexpr char kAudience[] = "crm";
-
-void WriteFile(const std::string& path, const std::string& content) {
-  // Written aside and renamed, so a watcher never reads half a file.
-  std::ofstream(path + ".tmp", std::ios::binary) << content;
-  std::filesystem::rename(path + ".tmp", path);
-}
 
 std::string Token(const std::string& tenant, const std::string& subject,
                   std::set<std::string> scopes = auth::AllScopes()) {

@@ -41,6 +41,11 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
   return true;
 }
 
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream(path + ".tmp", std::ios::binary) << content;
+  std::filesystem::rename(path + ".tmp", path);
+}
+
 std::string BinaryPath(const std::string& name) { return std::string(CRM_BIN_DIR) + "/" + name; }
 
 Process::Process(const std::string& binary, std::vector<std::string> args,

@@ -32,6 +32,10 @@ class TempDir {
 // Polls `condition` until it holds or `timeout` passes; returns whether it held.
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(20));
 
+// Writes `content` to `path`, aside first and renamed into place, so a process watching the file
+// never reads half of it.
+void WriteFile(const std::string& path, const std::string& content);
+
 // Path of a binary built by this project (CRM_BIN_DIR/<name>).
 std::string BinaryPath(const std::string& name);
 

@@ -3,9 +3,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "common/crypto/key_vault.h"
+#include "common/crypto/replicated_key_vault.h"
 #include "common/crypto/sealing.h"
+#include "common/eventlog/embedded_event_log.h"
 #include "tests/testing/testing.h"
 
 namespace crm::crypto {
@@ -96,6 +99,94 @@ TEST(KeyVaultTest, KeepsKeysAcrossRestartsAndDestroysThemForGood) {
   EXPECT_EQ((*vault)->GetOrCreate("acme", "c1").status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE((*vault)->Get("globex", "c1")->has_value());
+}
+
+// Replicas of the contact service sharing keys through crm.keys.v1, on the embedded log (the
+// Kafka path runs in the contact service's Kafka integration test).
+class ReplicatedKeyVaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<eventlog::EmbeddedEventLog>> log =
+        eventlog::EmbeddedEventLog::Open({dir_.Sub("log"), 2});
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+  }
+
+  absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> Replica(const std::string& name,
+                                                              const std::string& kek) {
+    return ReplicatedKeyVault::Start(log_.get(), dir_.Sub(name), kek, absl::Seconds(20));
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<eventlog::EmbeddedEventLog> log_;
+  const std::string kek_ = DeriveKey("the key-encryption key of this deployment");
+};
+
+TEST_F(ReplicatedKeyVaultTest, ReplicasShareWrappedKeysAgreeOnRacesAndDestroyEverywhere) {
+  absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> a = Replica("a", kek_);
+  ASSERT_TRUE(a.ok()) << a.status();
+  absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> b = Replica("b", kek_);
+  ASSERT_TRUE(b.ok()) << b.status();
+
+  absl::StatusOr<std::string> made = (*a)->GetOrCreate("acme", "c1");
+  ASSERT_TRUE(made.ok()) << made.status();
+  absl::StatusOr<std::optional<std::string>> seen = (*b)->Get("acme", "c1");
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_TRUE(seen->has_value()) << "b never learnt a's key";
+  EXPECT_EQ(**seen, *made);
+  // The topic holds the key wrapped: the log's files never hold its bytes.
+  ASSERT_TRUE(log_->Flush(absl::Seconds(10)).ok());
+  EXPECT_FALSE(AnyFileContains(dir_.Sub("log"), *made)) << "a data key is on the log unwrapped";
+
+  // Both replicas make a key for the same person at once: one key wins on both.
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "race" + std::to_string(i);
+    absl::StatusOr<std::string> from_a, from_b;
+    std::thread ta([&] { from_a = (*a)->GetOrCreate("acme", id); });
+    std::thread tb([&] { from_b = (*b)->GetOrCreate("acme", id); });
+    ta.join();
+    tb.join();
+    ASSERT_TRUE(from_a.ok()) << from_a.status();
+    ASSERT_TRUE(from_b.ok()) << from_b.status();
+    EXPECT_EQ(*from_a, *from_b) << id;
+  }
+
+  // A destroyed key is gone on every replica, and never made again.
+  ASSERT_TRUE((*a)->Destroy("acme", "c1").ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return *(*b)->Destroyed("acme", "c1"); }));
+  EXPECT_FALSE((*b)->Get("acme", "c1")->has_value());
+  EXPECT_EQ((*b)->GetOrCreate("acme", "c1").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(AnyFileContains(dir_.Sub("b"), *made)) << "b still holds the destroyed key";
+
+  // A replica started later learns every key and every destruction from the topic.
+  a->reset();
+  absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> c = Replica("c", kek_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(*(*c)->Destroyed("acme", "c1"));
+  EXPECT_EQ(**(*c)->Get("acme", "race0"), **(*b)->Get("acme", "race0"));
+}
+
+TEST_F(ReplicatedKeyVaultTest, AReplicaWithAnotherKeyEncryptionKeyRefusesToStart) {
+  {
+    absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> a = Replica("a", kek_);
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE((*a)->GetOrCreate("acme", "c1").ok());
+  }
+  absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> other =
+      Replica("other", DeriveKey("some other secret"));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(other.status().message().find("do not unwrap with this key-encryption key"),
+            std::string::npos)
+      << other.status();
+  absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> none = Replica("none", "");
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(none.status().message().find("no key-encryption key"), std::string::npos)
+      << none.status();
+  EXPECT_EQ(Replica("short", "too short").status().code(), absl::StatusCode::kInvalidArgument);
+  // The right key still opens them.
+  absl::StatusOr<std::unique_ptr<ReplicatedKeyVault>> again = Replica("again", kek_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE((*again)->Get("acme", "c1")->has_value());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/write_batch.h"
 
 namespace crm::crypto {
 namespace {
@@ -91,6 +92,24 @@ absl::StatusOr<std::string> KeyVault::Adopt(std::string_view tenant, std::string
   absl::MutexLock lock(&mu_);
   cache_[k] = key;
   return key;
+}
+
+absl::Status KeyVault::CreateMany(std::string_view tenant, const std::vector<std::string>& ids) {
+  rocksdb::WriteBatch batch;
+  std::vector<std::pair<std::string, std::string>> made;
+  made.reserve(ids.size());
+  for (const std::string& id : ids) {
+    made.emplace_back(VaultKey(tenant, id), NewDataKey());
+    if (rocksdb::Status s = batch.Put(made.back().first, made.back().second); !s.ok()) {
+      return Internal(s, "write");
+    }
+  }
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  if (rocksdb::Status s = db_->Write(sync, &batch); !s.ok()) return Internal(s, "write");
+  absl::MutexLock lock(&mu_);
+  for (auto& [k, key] : made) cache_[std::move(k)] = std::move(key);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<std::string>> KeyVault::Get(std::string_view tenant,

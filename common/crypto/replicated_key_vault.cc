@@ -96,7 +96,7 @@ void ReplicatedKeyVault::Apply(const eventlog::LogRecord& record) {
   }
 }
 
-absl::Status ReplicatedKeyVault::Append(std::string_view tenant, std::string_view id,
+EventEnvelope ReplicatedKeyVault::Event(std::string_view tenant, std::string_view id,
                                         const google::protobuf::Message& payload) {
   EventEnvelope e;
   const absl::Time now = absl::Now();
@@ -109,11 +109,16 @@ absl::Status ReplicatedKeyVault::Append(std::string_view tenant, std::string_vie
   e.mutable_occurred_at()->set_seconds(nanos / 1000000000);
   e.mutable_occurred_at()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
   e.mutable_payload()->PackFrom(payload);
-  return follower_->AppendAndApply(e, now + kAppendWait);
+  return e;
 }
 
-absl::Status ReplicatedKeyVault::Issue(std::string_view tenant, std::string_view id,
-                                       const std::string& key) {
+absl::Status ReplicatedKeyVault::Append(const std::vector<EventEnvelope>& events) {
+  return follower_->AppendAndApply(events, absl::Now() + kAppendWait);
+}
+
+absl::StatusOr<EventEnvelope> ReplicatedKeyVault::Issued(std::string_view tenant,
+                                                         std::string_view id,
+                                                         const std::string& key) const {
   DataKeyIssued issued;
   if (kek_.empty()) {
     issued.set_key(key);
@@ -122,7 +127,19 @@ absl::Status ReplicatedKeyVault::Issue(std::string_view tenant, std::string_view
     if (!wrapped.ok()) return wrapped.status();
     *issued.mutable_wrapped_key() = *std::move(wrapped);
   }
-  return Append(tenant, id, issued);
+  return Event(tenant, id, issued);
+}
+
+absl::Status ReplicatedKeyVault::CreateMany(std::string_view tenant,
+                                            const std::vector<std::string>& ids) {
+  std::vector<EventEnvelope> events;
+  events.reserve(ids.size());
+  for (const std::string& id : ids) {
+    absl::StatusOr<EventEnvelope> issued = Issued(tenant, id, NewDataKey());
+    if (!issued.ok()) return issued.status();
+    events.push_back(*std::move(issued));
+  }
+  return Append(events);
 }
 
 absl::StatusOr<std::string> ReplicatedKeyVault::GetOrCreate(std::string_view tenant,
@@ -137,7 +154,9 @@ absl::StatusOr<std::string> ReplicatedKeyVault::GetOrCreate(std::string_view ten
         absl::StrCat("contact ", std::string(id), " was erased; its data key is destroyed"));
   }
   const std::string key = NewDataKey();
-  if (absl::Status s = Issue(tenant, id, key); !s.ok()) return s;
+  absl::StatusOr<EventEnvelope> issued = Issued(tenant, id, key);
+  if (!issued.ok()) return issued.status();
+  if (absl::Status s = Append({*issued}); !s.ok()) return s;
   // Applied here by now: the first key on the topic, ours or a racing replica's.
   absl::StatusOr<std::optional<std::string>> kept = local_->Get(tenant, id);
   if (!kept.ok()) return kept.status();
@@ -148,7 +167,9 @@ absl::StatusOr<std::string> ReplicatedKeyVault::GetOrCreate(std::string_view ten
   if (**kept != key) {
     // We lost a race. Compaction keeps a key's last record: put the winner last again, so the
     // topic keeps the key every replica uses.
-    if (absl::Status s = Issue(tenant, id, **kept); !s.ok()) return s;
+    absl::StatusOr<EventEnvelope> winner = Issued(tenant, id, **kept);
+    if (!winner.ok()) return winner.status();
+    if (absl::Status s = Append({*winner}); !s.ok()) return s;
   }
   return **kept;
 }
@@ -173,7 +194,7 @@ absl::Status ReplicatedKeyVault::Destroy(std::string_view tenant, std::string_vi
   absl::StatusOr<bool> destroyed = local_->Destroyed(tenant, id);
   if (!destroyed.ok()) return destroyed.status();
   if (*destroyed) return absl::OkStatus();
-  return Append(tenant, id, DataKeyDestroyed());
+  return Append({Event(tenant, id, DataKeyDestroyed())});
 }
 
 absl::Status ReplicatedKeyVault::Forget(std::string_view tenant, std::string_view id) {

@@ -17,12 +17,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/crypto/key_vault.h"
 #include "common/eventlog/event_log.h"
 #include "common/eventlog/topic_follower.h"
+#include "crm/common/v1/envelope.pb.h"
 
 namespace crm::crypto {
 
@@ -43,6 +45,8 @@ class ReplicatedKeyVault final : public DataKeys {
 
   // A new key is on the topic (and applied here) before it is returned.
   absl::StatusOr<std::string> GetOrCreate(std::string_view tenant, std::string_view id) override;
+  // The keys are on the topic (and applied here) before it returns.
+  absl::Status CreateMany(std::string_view tenant, const std::vector<std::string>& ids) override;
   // A key not known here yet is looked for again once this replica has read the topic to its end.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view tenant,
                                                  std::string_view id) override;
@@ -57,11 +61,15 @@ class ReplicatedKeyVault final : public DataKeys {
       : local_(std::move(local)), kek_(std::move(kek)) {}
   // Runs on the follower's thread.
   void Apply(const eventlog::LogRecord& record);
-  // Appends `payload` about (`tenant`, `id`) and waits until applied here.
-  absl::Status Append(std::string_view tenant, std::string_view id,
-                      const google::protobuf::Message& payload);
-  // Appends DataKeyIssued for `key`, wrapped with the KEK if there is one.
-  absl::Status Issue(std::string_view tenant, std::string_view id, const std::string& key);
+  // The event that says `payload` about (`tenant`, `id`).
+  static crm::common::v1::EventEnvelope Event(std::string_view tenant, std::string_view id,
+                                              const google::protobuf::Message& payload);
+  // Appends `events` and waits until they were applied here.
+  absl::Status Append(const std::vector<crm::common::v1::EventEnvelope>& events);
+  // The DataKeyIssued event for `key`, wrapped with the KEK if there is one.
+  absl::StatusOr<crm::common::v1::EventEnvelope> Issued(std::string_view tenant,
+                                                        std::string_view id,
+                                                        const std::string& key) const;
 
   const std::unique_ptr<KeyVault> local_;
   const std::string kek_;

@@ -85,18 +85,27 @@ void TopicFollower::Follow() {
   }
 }
 
-absl::Status TopicFollower::AppendAndApply(const crm::common::v1::EventEnvelope& event,
-                                           absl::Time deadline) {
-  auto done = std::make_shared<std::promise<absl::StatusOr<LogPosition>>>();
-  std::future<absl::StatusOr<LogPosition>> appended = done->get_future();
-  log_->Append(topic_, event,
-               [done](absl::StatusOr<LogPosition> p) { done->set_value(std::move(p)); });
-  if (appended.wait_until(absl::ToChronoTime(deadline)) != std::future_status::ready) {
-    return absl::DeadlineExceededError(absl::StrCat(topic_, " did not take the change in time"));
+absl::Status TopicFollower::AppendAndApply(
+    const std::vector<crm::common::v1::EventEnvelope>& events, absl::Time deadline) {
+  std::vector<std::future<absl::StatusOr<LogPosition>>> appended;
+  appended.reserve(events.size());
+  for (const crm::common::v1::EventEnvelope& event : events) {
+    auto done = std::make_shared<std::promise<absl::StatusOr<LogPosition>>>();
+    appended.push_back(done->get_future());
+    log_->Append(topic_, event,
+                 [done](absl::StatusOr<LogPosition> p) { done->set_value(std::move(p)); });
   }
-  absl::StatusOr<LogPosition> pos = appended.get();
-  if (!pos.ok()) return pos.status();
-  if (!WaitFor({{pos->partition, pos->offset + 1}}, deadline)) {
+  std::map<int32_t, int64_t> ends;
+  for (std::future<absl::StatusOr<LogPosition>>& f : appended) {
+    if (f.wait_until(absl::ToChronoTime(deadline)) != std::future_status::ready) {
+      return absl::DeadlineExceededError(absl::StrCat(topic_, " did not take the change in time"));
+    }
+    absl::StatusOr<LogPosition> pos = f.get();
+    if (!pos.ok()) return pos.status();
+    int64_t& end = ends[pos->partition];
+    end = std::max(end, pos->offset + 1);
+  }
+  if (!WaitFor(ends, deadline)) {
     return absl::DeadlineExceededError(
         absl::StrCat("the change is on ", topic_, " but not applied yet"));
   }

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -39,7 +40,12 @@ class TopicFollower {
 
   // Appends `event` (keyed by its aggregate id) and waits until it was applied here, up to
   // `deadline`. DEADLINE_EXCEEDED or the log's error otherwise.
-  absl::Status AppendAndApply(const crm::common::v1::EventEnvelope& event, absl::Time deadline);
+  absl::Status AppendAndApply(const crm::common::v1::EventEnvelope& event, absl::Time deadline) {
+    return AppendAndApply(std::vector<crm::common::v1::EventEnvelope>{event}, deadline);
+  }
+  // The same for several events at once: appended together, so they share the log's commits.
+  absl::Status AppendAndApply(const std::vector<crm::common::v1::EventEnvelope>& events,
+                              absl::Time deadline);
 
   // Waits until every record on the topic at the call was applied here, up to `deadline`.
   absl::Status CatchUp(absl::Time deadline);

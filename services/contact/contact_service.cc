@@ -56,6 +56,7 @@ ContactService::ContactService(std::unique_ptr<store::ProjectionStore> store,
     : store_(std::move(store)),
       keys_(std::move(keys)),
       sealer_(keys_.get()),
+      keyed_ids_(keys_.get()),
       projection_(store_.get(), &sealer_),
       projector_(
           projection::ProjectorOptions{.name = "contact", .topics = {kTopic}, .own_topic = kTopic},
@@ -126,8 +127,8 @@ void ContactService::Create(const CallContext& ctx, const Contact& contact,
                             const std::string& request_id, Done<Contact> done) {
   Write<Contact>(
       ctx, "CreateContact", request_id, kAggregateType,
-      [&](absl::Time now, Payload& payload) {
-        const std::string id = ids::NewId(now);
+      [&](absl::Time now, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(const std::string id, keyed_ids_.Next(ctx.tenant));
         return Take(DecideCreate(contact, id, now, CurrentFacts(ctx)), payload, id, 0);
       },
       [this, ctx](const std::string& id) { return Get(ctx, id); }, std::move(done));

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/crypto/key_vault.h"
+#include "common/crypto/keyed_ids.h"
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
@@ -178,6 +179,8 @@ class ContactService {
   std::unique_ptr<store::ProjectionStore> store_;
   std::unique_ptr<crypto::DataKeys> keys_;
   PersonalDataSealer sealer_;
+  // Ids for new contacts with their data keys made ahead, so a creation seldom waits for a key.
+  crypto::KeyedIds keyed_ids_;
   ContactProjection projection_;
   projection::Projector projector_;
   projection::CommandWriter writer_;

@@ -1,14 +1,17 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
 
 #include "common/crypto/key_vault.h"
+#include "common/crypto/keyed_ids.h"
 #include "common/crypto/replicated_key_vault.h"
 #include "common/crypto/sealing.h"
 #include "common/eventlog/embedded_event_log.h"
+#include "common/ids/ids.h"
 #include "tests/testing/testing.h"
 
 namespace crm::crypto {
@@ -101,6 +104,41 @@ TEST(KeyVaultTest, KeepsKeysAcrossRestartsAndDestroysThemForGood) {
   EXPECT_TRUE((*vault)->Get("globex", "c1")->has_value());
 }
 
+TEST(KeyedIdsTest, HandsOutNewIdsWhoseKeysAreAlreadyDurable) {
+  testing::TempDir dir;
+  std::vector<std::string> handed;
+  {
+    absl::StatusOr<std::unique_ptr<KeyVault>> vault = KeyVault::Open(dir.path());
+    ASSERT_TRUE(vault.ok()) << vault.status();
+    KeyedIds ids(vault->get(), /*batch=*/4);
+    for (int i = 0; i < 10; ++i) {  // two refills and a half
+      absl::StatusOr<std::string> id = ids.Next("acme");
+      ASSERT_TRUE(id.ok()) << id.status();
+      EXPECT_TRUE(ids::IsWellFormed(*id)) << *id;
+      if (i % 4 != 0) {  // ascending within a batch, as minted
+        EXPECT_LT(handed.back(), *id);
+      }
+      EXPECT_EQ(std::find(handed.begin(), handed.end(), *id), handed.end()) << *id;
+      handed.push_back(*id);
+    }
+    absl::StatusOr<std::string> other = ids.Next("globex");
+    ASSERT_TRUE(other.ok());
+    EXPECT_TRUE((*vault)->Get("globex", *other)->has_value());
+    EXPECT_FALSE((*vault)->Get("acme", *other)->has_value());
+  }
+  // Durable before they were handed out: a vault reopened after a stop has every key.
+  absl::StatusOr<std::unique_ptr<KeyVault>> vault = KeyVault::Open(dir.path());
+  ASSERT_TRUE(vault.ok());
+  for (const std::string& id : handed) {
+    EXPECT_TRUE((*vault)->Get("acme", id)->has_value()) << id;
+  }
+  // A new process reserves new ids: none handed out before comes again.
+  KeyedIds again(vault->get(), 4);
+  absl::StatusOr<std::string> next = again.Next("acme");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(std::find(handed.begin(), handed.end(), *next), handed.end());
+}
+
 // Replicas of the contact service sharing keys through crm.keys.v1, on the embedded log (the
 // Kafka path runs in the contact service's Kafka integration test).
 class ReplicatedKeyVaultTest : public ::testing::Test {
@@ -150,6 +188,15 @@ TEST_F(ReplicatedKeyVaultTest, ReplicasShareWrappedKeysAgreeOnRacesAndDestroyEve
     ASSERT_TRUE(from_b.ok()) << from_b.status();
     EXPECT_EQ(*from_a, *from_b) << id;
   }
+
+  // Keys made ahead in bulk reach the other replica too.
+  KeyedIds keyed(a->get(), 8);
+  absl::StatusOr<std::string> keyed_id = keyed.Next("acme");
+  ASSERT_TRUE(keyed_id.ok()) << keyed_id.status();
+  absl::StatusOr<std::optional<std::string>> keyed_key = (*b)->Get("acme", *keyed_id);
+  ASSERT_TRUE(keyed_key.ok());
+  EXPECT_TRUE(keyed_key->has_value());
+  EXPECT_EQ(**keyed_key, **(*a)->Get("acme", *keyed_id));
 
   // A destroyed key is gone on every replica, and never made again.
   ASSERT_TRUE((*a)->Destroy("acme", "c1").ok());

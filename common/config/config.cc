@@ -178,6 +178,12 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
       ->envname("CRM_MAX_CONCURRENT_STREAMS")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  app.add_option("--max-feed-streams", c.max_feed_streams,
+                 "change-feed streams (Subscribe) served at once; more are refused "
+                 "RESOURCE_EXHAUSTED")
+      ->envname("CRM_MAX_FEED_STREAMS")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
 }
 
 bool IsLoopback(const std::string& listen) {

@@ -102,6 +102,9 @@ struct ServiceConfig {
   double rate_limit = 0;
   double rate_burst = 0;
   int max_concurrent_streams = 100;
+  // Change-feed streams (each service's Subscribe) this process serves at once; each has a
+  // thread.
+  int max_feed_streams = 100;
 };
 
 // The authenticator --auth asks for, its keys read from their files; null with --auth off.

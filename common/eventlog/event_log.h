@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -106,5 +107,10 @@ class EventLog {
 // Appends and blocks until the record is durable. For tools and tests; services use Append.
 absl::StatusOr<LogPosition> AppendAndWait(EventLog& log, std::string_view topic,
                                           const crm::common::v1::EventEnvelope& event);
+
+// The next offset of each partition as text, "partition=offset,..." (for page tokens and feed
+// cursors), and back. INVALID_ARGUMENT if `text` is not such a list.
+std::string EncodePositions(const std::map<int32_t, int64_t>& next);
+absl::StatusOr<std::map<int32_t, int64_t>> DecodePositions(const std::string& text);
 
 }  // namespace crm::eventlog

@@ -96,26 +96,6 @@ namespace {
 constexpr size_t kReadLogScanBudget = 10000;
 constexpr absl::Duration kReadLogMaxTime = absl::Seconds(5);
 
-// A ReadLog token's position: the next offset of each partition read, "partition=offset,...".
-std::string EncodePositions(const std::map<int32_t, int64_t>& next) {
-  return absl::StrJoin(next, ",", absl::PairFormatter("="));
-}
-
-absl::StatusOr<std::map<int32_t, int64_t>> DecodePositions(const std::string& text) {
-  std::map<int32_t, int64_t> next;
-  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    const std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(item, '=');
-    int32_t partition = 0;
-    int64_t offset = 0;
-    if (!absl::SimpleAtoi(kv.first, &partition) || !absl::SimpleAtoi(kv.second, &offset) ||
-        partition < 0 || offset < 0) {
-      return absl::InvalidArgumentError("page_token: not a token of this request");
-    }
-    next[partition] = offset;
-  }
-  return next;
-}
-
 }  // namespace
 
 absl::Status ValidateReadLog(const crm::admin::v1::ReadLogRequest& r) {
@@ -178,13 +158,13 @@ absl::Status ReadLogInto(eventlog::EventLog& log, const crm::admin::v1::ReadLogR
     ASSIGN_OR_RETURN(const std::string position,
                      validation::ReadPageToken(request.page_token(), 'G', identity));
     using Positions = std::map<int32_t, int64_t>;
-    ASSIGN_OR_RETURN(Positions resumed, DecodePositions(position));
-    if (resumed.size() != next.size() ||
-        !std::all_of(resumed.begin(), resumed.end(),
+    absl::StatusOr<Positions> resumed = eventlog::DecodePositions(position);
+    if (!resumed.ok() || resumed->size() != next.size() ||
+        !std::all_of(resumed->begin(), resumed->end(),
                      [&](const auto& kv) { return next.count(kv.first) > 0; })) {
       return absl::InvalidArgumentError("page_token: not a token of this request");
     }
-    next = std::move(resumed);
+    next = *std::move(resumed);
   }
   std::map<int32_t, int64_t> end;
   std::vector<eventlog::PartitionStart> starts;
@@ -233,7 +213,8 @@ absl::Status ReadLogInto(eventlog::EventLog& log, const crm::admin::v1::ReadLogR
   }
   response.set_at_end(std::all_of(next.begin(), next.end(),
                                   [&](const auto& kv) { return kv.second >= end[kv.first]; }));
-  response.set_next_page_token(validation::MakePageToken('G', identity, EncodePositions(next)));
+  response.set_next_page_token(
+      validation::MakePageToken('G', identity, eventlog::EncodePositions(next)));
   return absl::OkStatus();
 }
 

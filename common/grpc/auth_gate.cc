@@ -81,6 +81,8 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
     }
     if (authenticator_ == nullptr) {
       tenant_ = default_tenant_;
+      scopes_ = absl::StrJoin(auth::AllScopes(), " ");
+      sees_personal_data_ = true;
       if (limiter_ != nullptr && !auth::RequiredScope(method_).empty() && context_ != nullptr) {
         // No credential to count by: count by the client's address (without its port).
         std::string peer = context_->peer();

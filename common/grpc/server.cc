@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/files/files.h"
 #include "common/grpc/auth_gate.h"
+#include "common/grpc/feed_stream.h"
 
 namespace crm::grpcutil {
 
@@ -28,6 +29,7 @@ void RunningServer::SetServing(bool serving) {
 void RunningServer::Shutdown(absl::Duration grace) {
   if (!server) return;
   SetServing(false);
+  StopFeeds();  // subscribers resume elsewhere; they would otherwise hold the server for `grace`
   server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace));
   server->Wait();
   if (health_server) {
@@ -131,6 +133,7 @@ absl::StatusOr<RunningServer> StartServer(const std::string& listen,
   options.interceptors.insert(
       options.interceptors.begin(),
       AuthInterceptors(options.authenticator, options.default_tenant, options.rate_limiter));
+  SetMaxFeedStreams(options.max_feed_streams);
   if (options.max_concurrent_streams > 0) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
   }

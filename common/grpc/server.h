@@ -65,6 +65,9 @@ struct ServerOptions {
   std::shared_ptr<auth::RateLimiter> rate_limiter;
   // Calls in flight on one client connection; 0: gRPC's default (unlimited).
   int max_concurrent_streams = 0;
+  // Change-feed streams (Subscribe) served at once by the process (grpc/feed_stream.h); 0: no
+  // limit.
+  int max_feed_streams = 0;
   TlsFiles tls;
   // host:port of a second, plaintext listener that serves only grpc.health.v1 (Kubernetes'
   // gRPC probes cannot speak TLS); empty: none.

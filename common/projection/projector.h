@@ -85,6 +85,9 @@ class Projector {
             EventApplier* applier);
   ~Projector();
 
+  // The log it reads (for the change feed, which reads it too).
+  eventlog::EventLog* log() const { return log_; }
+
   // Loads positions, opens the reader and starts applying. NOT_FOUND if a topic does not
   // exist; UNAVAILABLE if the log cannot be reached within start_timeout.
   absl::Status Start();

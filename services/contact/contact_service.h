@@ -144,6 +144,8 @@ class ContactService {
       const CallContext& ctx, int below, const std::string& resume_after, size_t page_size) const;
 
   projection::Projector* projector() { return &projector_; }
+  // Opens the personal data sealed in this service's events (for the change feed).
+  const PersonalDataSealer& sealer() const { return sealer_; }
   // The data keys of persons (for checkpoints).
   crypto::DataKeys* keys() { return keys_.get(); }
 

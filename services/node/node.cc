@@ -409,6 +409,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
         cfg.rate_limit, cfg.rate_burst > 0 ? cfg.rate_burst : std::max(1.0, 2 * cfg.rate_limit));
   }
   server_options.max_concurrent_streams = cfg.max_concurrent_streams;
+  server_options.max_feed_streams = cfg.max_feed_streams;
   if (metrics) {
     for (auto& i : metrics->ServerInterceptors())
       server_options.interceptors.push_back(std::move(i));

@@ -1,7 +1,10 @@
 // crmctl, the real binary, against a real crm-node: what operators and scripts rely on.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "absl/strings/match.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/contact_client.h"
 
 namespace crm::testing {
@@ -255,6 +258,34 @@ TEST_F(CrmctlTest, CompaniesRelationshipsHistoryAndAsOf) {
   CommandResult no_model = Ctl({"model", "get", "EUR"});
   EXPECT_EQ(no_model.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(no_model.err, "NOT_FOUND")) << no_model.err;
+}
+
+TEST_F(CrmctlTest, FeedPrintsEventsAsJsonLinesAndResumesFromACursor) {
+  for (const char* name : {"Hopper", "Lamarr"}) {
+    ASSERT_EQ(Ctl({"contact", "create", "--given-name", "Feed", "--family-name", name}).exit_code,
+              0);
+  }
+  const CommandResult first =
+      Ctl({"feed", "contact", "--event-type", "crm.contact.v1.ContactCreated", "--limit", "1"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const nlohmann::json line = nlohmann::json::parse(first.out);
+  ASSERT_TRUE(line.contains("cursor")) << first.out;
+  EXPECT_EQ(line["event"]["event_type"], "crm.contact.v1.ContactCreated");
+  const std::string family = line["event"]["payload"]["contact"]["personal"]["family_name"];
+  const CommandResult rest =
+      Ctl({"feed", "contact", "--event-type", "crm.contact.v1.ContactCreated", "--cursor",
+           line["cursor"].get<std::string>(), "--limit", "1"});
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  const nlohmann::json next = nlohmann::json::parse(rest.out);
+  const std::string other = next["event"]["payload"]["contact"]["personal"]["family_name"];
+  EXPECT_EQ(std::set<std::string>({family, other}), std::set<std::string>({"Hopper", "Lamarr"}));
+
+  const CommandResult bad = Ctl({"feed", "contact", "--event-type", "crm.sales.v1.OrderPlaced"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("event_types[0]"), std::string::npos) << bad.err;
+  EXPECT_EQ(Ctl({"feed", "nowhere"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"feed", "contact", "--cursor", "x", "--since", "2026-01-01T00:00:00Z"}).exit_code,
+            2);
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

@@ -21,7 +21,10 @@
 #include "crm/admin/v1/admin_service.grpc.pb.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/analytics/v1/analytics_service.pb.h"
+#include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.pb.h"
+#include "crm/contact/v1/events.pb.h"
+#include "crm/interaction/v1/interaction_service.grpc.pb.h"
 #include "crm/interaction/v1/interaction_service.pb.h"
 #include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "crm/sales/v1/sales_service.pb.h"
@@ -39,6 +42,8 @@ const bool kLinked = FindMethod("ContactService/GetContact") != nullptr;
 
 const std::string kSecret = "security-test-secret-0123456789abcdef0123456789";
 constexpr char kIssuer[] = "https://id.example";
+// A Subscribe request with a cursor that is not one (field 3 = "x"), serialized.
+const std::string kBadCursor = std::string("\x1a\x01x", 3);
 constexpr char kAudience[] = "crm";
 
 std::string Token(const std::string& tenant, const std::string& subject,
@@ -104,6 +109,38 @@ class SecurityTest : public ::testing::Test {
     ASSERT_TRUE(WaitFor([&] { return HealthStatus(*health) == 1; })) << node_->Log();
     channel_ = Channel(ca_.cert_pem, &client_);
     generic_ = std::make_unique<grpc::GenericStub>(channel_);
+  }
+
+  // The messages of every service's change feed (Subscribe) from the start of the log, as the
+  // holder of `token`, serialized: what the four streams, open together, sent within two seconds.
+  std::vector<std::string> FeedMessages(const std::string& token) {
+    const auto deadline = absl::ToChronoTime(absl::Now() + absl::Seconds(2));
+    std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+    auto open = [&](auto& stub, const auto& request) {
+      contexts.push_back(std::make_unique<grpc::ClientContext>());
+      contexts.back()->set_deadline(deadline);
+      contexts.back()->AddMetadata("authorization", "Bearer " + token);
+      return stub->Subscribe(contexts.back().get(), request);
+    };
+    std::vector<std::string> out;
+    auto drain = [&](auto& reader, auto response) {
+      while (reader->Read(&response)) out.push_back(response.SerializeAsString());
+      const grpc::Status end = reader->Finish();
+      EXPECT_EQ(end.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << end.error_message();
+    };
+    auto contacts = crm::contact::v1::ContactService::NewStub(channel_);
+    auto interactions = crm::interaction::v1::InteractionService::NewStub(channel_);
+    auto sales = crm::sales::v1::SalesService::NewStub(channel_);
+    auto analytics = crm::analytics::v1::AnalyticsService::NewStub(channel_);
+    auto c = open(contacts, crm::contact::v1::SubscribeRequest());
+    auto i = open(interactions, crm::interaction::v1::SubscribeRequest());
+    auto s = open(sales, crm::sales::v1::SubscribeRequest());
+    auto a = open(analytics, crm::analytics::v1::SubscribeRequest());
+    drain(c, crm::contact::v1::SubscribeResponse());
+    drain(i, crm::interaction::v1::SubscribeResponse());
+    drain(s, crm::sales::v1::SubscribeResponse());
+    drain(a, crm::analytics::v1::SubscribeResponse());
+    return out;
   }
 
   // A TLS channel to the node trusting `ca`, presenting `client` (none if null).
@@ -331,7 +368,9 @@ TEST_F(SecurityTest, EachMethodNeedsItsScope) {
   for (const pb::MethodDescriptor* m : AllMethods()) {
     const std::string path = absl::StrCat("/", m->service()->full_name(), "/", m->name());
     const std::string scope = auth::RequiredScope(path);
-    const Reply r = CallRaw(*m, "", reader);
+    // A stream (Subscribe) gets a bad cursor, which its handler refuses at once; an empty
+    // request would stream until the deadline.
+    const Reply r = CallRaw(*m, m->server_streaming() ? kBadCursor : "", reader);
     if (scope == "contacts.read") {
       EXPECT_NE(r.status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << path;
       EXPECT_NE(r.status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << path;
@@ -485,6 +524,7 @@ TEST_F(SecurityTest, ATenantSeesAndTouchesOnlyItsOwnRecords) {
   };
   int ok_calls = 0;
   for (const pb::MethodDescriptor* m : AllMethods(/*with_admin=*/false)) {
+    if (m->server_streaming()) continue;  // the change feeds: below
     std::unique_ptr<pb::Message> request(
         pb::MessageFactory::generated_factory()->GetPrototype(m->input_type())->New());
     fill(*request, m->name(), 0);
@@ -504,6 +544,21 @@ TEST_F(SecurityTest, ATenantSeesAndTouchesOnlyItsOwnRecords) {
   }
   RecordProperty("globex_calls_answered", ok_calls);
   EXPECT_GT(ok_calls, 10);  // lists, searches and reports answered — with none of Acme's data
+
+  // Every service's change feed, read from the start of the log as Globex, gives only Globex's
+  // events (its own writes above), none of Acme's.
+  const std::vector<std::string> globex_feed = FeedMessages(bob);
+  int globex_events = 0;
+  for (const std::string& bytes : globex_feed) {
+    for (const auto& [kind, id] : ids) {
+      EXPECT_EQ(bytes.find(id), std::string::npos) << "a feed showed Globex Acme's " << kind;
+    }
+    for (const std::string& secret : secrets) {
+      EXPECT_EQ(bytes.find(secret), std::string::npos) << "a feed showed Globex " << secret;
+    }
+    globex_events += bytes.find("globex") != std::string::npos;
+  }
+  EXPECT_GT(globex_events, 0) << "the feeds showed Globex none of its own events";
 
   // A client cannot claim a tenant by sending the server's own metadata.
   const Reply spoofed =
@@ -587,6 +642,43 @@ TEST_F(SecurityTest, PersonalDataIsMaskedWithoutItsScopeAndReadsOfItAreLogged) {
   EXPECT_TRUE(WaitFor([&] { return node_->Log().find(line) != std::string::npos; }))
       << node_->Log();
   EXPECT_EQ(node_->Log().find("access: rita"), std::string::npos);
+
+  // The contact change feed: Rita gets the event with its personal data masked, Ada opened (the
+  // log holds it sealed), and Ada's read goes to the access log.
+  auto created_event = [&](const std::string& token) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    crm::contact::v1::SubscribeRequest request;
+    request.add_event_types("crm.contact.v1.ContactCreated");
+    auto stub = crm::contact::v1::ContactService::NewStub(channel_);
+    auto reader = stub->Subscribe(&ctx, request);
+    crm::contact::v1::SubscribeResponse message;
+    crm::contact::v1::ContactCreated event;
+    while (reader->Read(&message)) {
+      if (message.event().aggregate_id() == id) {
+        EXPECT_TRUE(message.event().payload().UnpackTo(&event));
+        break;
+      }
+    }
+    ctx.TryCancel();
+    while (reader->Read(&message)) {
+    }
+    reader->Finish().IgnoreError();
+    return event;
+  };
+  const crm::contact::v1::ContactCreated seen_by_rita = created_event(rita);
+  EXPECT_EQ(seen_by_rita.contact().personal().given_name(), "Z***");
+  EXPECT_EQ(seen_by_rita.contact().personal().emails(0).address(), "z***@acme.example");
+  EXPECT_EQ(seen_by_rita.contact().job_title(), "Buyer");
+  const crm::contact::v1::ContactCreated seen_by_ada = created_event(ada);
+  EXPECT_EQ(seen_by_ada.contact().personal().given_name(), "Zephyrine");
+  EXPECT_EQ(seen_by_ada.contact().personal().phones(0).number(), "+34911234567");
+  EXPECT_EQ(node_->Log().find("access: rita"), std::string::npos);
+  EXPECT_NE(node_->Log().find(absl::StrCat("access: ada of tenant acme read personal data with "
+                                           "crm.contact.v1.ContactService/Subscribe: ",
+                                           id)),
+            std::string::npos);
 }
 
 // Every key and value of the projection store in `dir` (the process that wrote it stopped).

@@ -97,5 +97,7 @@ void RegisterSalesCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterPipelineCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterAnalyticsCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterMarketingCommands(CLI::App& app, Client& client, int& exit_code);
+// crmctl feed: a service's change feed.
+void RegisterFeedCommands(CLI::App& app, Client& client, int& exit_code);
 
 }  // namespace crm::ctl

@@ -1,5 +1,6 @@
 #include "services/analytics/api/analytics_grpc.h"
 
+#include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "services/analytics/api/validation.h"
 
@@ -226,6 +227,12 @@ grpc::ServerUnaryReactor* AnalyticsGrpc::ExportContactData(
     const crm::analytics::v1::ExportContactDataRequest* request,
     crm::analytics::v1::ExportContactDataResponse* response) {
   return grpcutil::AnswerExport(context, Context(context), *service_, *request, response);
+}
+
+grpc::ServerWriteReactor<crm::analytics::v1::SubscribeResponse>* AnalyticsGrpc::Subscribe(
+    grpc::CallbackServerContext* context, const crm::analytics::v1::SubscribeRequest* request) {
+  return grpcutil::ServeFeed<crm::analytics::v1::SubscribeResponse>(
+      context, *request, service_->projector()->log(), kTopic, tenant_, nullptr);
 }
 
 }  // namespace crm::analytics

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/time/time.h"
+#include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "common/grpc/status.h"
 #include "services/contact/api/validation.h"
@@ -434,6 +435,15 @@ grpc::ServerUnaryReactor* ContactGrpc::ListRelationships(
     for (auto& r : rels->incoming) *response->add_incoming() = std::move(r);
   }
   return FinishNow(reactor, rels.status());
+}
+
+grpc::ServerWriteReactor<crm::contact::v1::SubscribeResponse>* ContactGrpc::Subscribe(
+    grpc::CallbackServerContext* context, const crm::contact::v1::SubscribeRequest* request) {
+  return grpcutil::ServeFeed<crm::contact::v1::SubscribeResponse>(
+      context, *request, service_->projector()->log(), crm::contact::kTopic, tenant_,
+      [service = service_](const crm::common::v1::EventEnvelope& e) {
+        return service->sealer().Open(e);
+      });
 }
 
 }  // namespace crm::contact

@@ -78,6 +78,9 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
       grpc::CallbackServerContext* context,
       const crm::contact::v1::ExportContactDataRequest* request,
       crm::contact::v1::ExportContactDataResponse* response) override;
+  grpc::ServerWriteReactor<crm::contact::v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::SubscribeRequest* request) override;
   grpc::ServerUnaryReactor* ListContacts(grpc::CallbackServerContext* context,
                                          const crm::contact::v1::ListContactsRequest* request,
                                          crm::contact::v1::ListContactsResponse* response) override;

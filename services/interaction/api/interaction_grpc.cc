@@ -1,5 +1,6 @@
 #include "services/interaction/api/interaction_grpc.h"
 
+#include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "common/grpc/status.h"
 #include "services/interaction/api/validation.h"
@@ -244,6 +245,12 @@ grpc::ServerUnaryReactor* InteractionGrpc::ExportContactData(
     const crm::interaction::v1::ExportContactDataRequest* request,
     crm::interaction::v1::ExportContactDataResponse* response) {
   return grpcutil::AnswerExport(context, Context(context), *service_, *request, response);
+}
+
+grpc::ServerWriteReactor<crm::interaction::v1::SubscribeResponse>* InteractionGrpc::Subscribe(
+    grpc::CallbackServerContext* context, const crm::interaction::v1::SubscribeRequest* request) {
+  return grpcutil::ServeFeed<crm::interaction::v1::SubscribeResponse>(
+      context, *request, service_->projector()->log(), kTopic, tenant_, nullptr);
 }
 
 }  // namespace crm::interaction

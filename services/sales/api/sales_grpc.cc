@@ -1,5 +1,6 @@
 #include "services/sales/api/sales_grpc.h"
 
+#include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "services/sales/api/validation.h"
 
@@ -309,6 +310,12 @@ grpc::ServerUnaryReactor* SalesGrpc::ExportContactData(
     grpc::CallbackServerContext* context, const crm::sales::v1::ExportContactDataRequest* request,
     crm::sales::v1::ExportContactDataResponse* response) {
   return grpcutil::AnswerExport(context, Context(context), *service_, *request, response);
+}
+
+grpc::ServerWriteReactor<crm::sales::v1::SubscribeResponse>* SalesGrpc::Subscribe(
+    grpc::CallbackServerContext* context, const crm::sales::v1::SubscribeRequest* request) {
+  return grpcutil::ServeFeed<crm::sales::v1::SubscribeResponse>(
+      context, *request, service_->projector()->log(), kTopic, tenant_, nullptr);
 }
 
 }  // namespace crm::sales

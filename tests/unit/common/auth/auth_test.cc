@@ -212,7 +212,7 @@ TEST(AuthTest, EveryMethodOfEveryServiceNeedsItsAreasReadOrWriteScope) {
       const std::string scope = RequiredScope("/" + service->full_name() + "/" + m->name());
       const bool reads_only = m->name().starts_with("Get") || m->name().starts_with("List") ||
                               m->name().starts_with("Search") || m->name().starts_with("Find") ||
-                              m->name().starts_with("Suggest");
+                              m->name().starts_with("Suggest") || m->name() == "Subscribe";
       const std::string expected = m->name() == "EraseContact" ? "admin"
                                    : m->name() == "ExportContactData"
                                        ? "personal_data"

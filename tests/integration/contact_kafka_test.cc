@@ -5,6 +5,7 @@
 #include <future>
 #include <thread>
 
+#include "crm/contact/v1/events.pb.h"
 #include "tests/integration/contact_client.h"
 
 namespace crm::testing {
@@ -136,6 +137,25 @@ TEST_F(KafkaTest, ReplicasShareWrappedDataKeysAndAllForgetAnErasedPerson) {
     Contact read;
     return GetContact(b, c.id(), &read).ok() && read.personal().family_name() == "Lovelace";
   }));
+
+  // Its change feed on Kafka, read from the other replica: the event, opened with the shared key.
+  {
+    crm::contact::v1::SubscribeRequest request;
+    request.add_event_types("crm.contact.v1.ContactCreated");
+    auto ctx = Ctx();
+    auto reader = b.contacts->Subscribe(ctx.get(), request);
+    crm::contact::v1::SubscribeResponse message;
+    while (reader->Read(&message) && !message.has_event()) {
+    }
+    crm::contact::v1::ContactCreated created;
+    ASSERT_TRUE(message.event().payload().UnpackTo(&created)) << message.ShortDebugString();
+    EXPECT_EQ(created.contact().id(), c.id());
+    EXPECT_EQ(created.contact().personal().family_name(), "Lovelace");
+    ctx->TryCancel();
+    while (reader->Read(&message)) {
+    }
+    reader->Finish().IgnoreError();
+  }
 
   // A replica given another key-encryption key cannot read the keys: it refuses to start rather
   // than show every person as erased.

@@ -186,6 +186,24 @@ TEST(FeedTest, FollowsTheLogInOrderFiltersAndResumesFromACursorAcrossARestart) {
   EXPECT_EQ(open.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST(FeedTest, ASubscriberThatDoesNotReadHoldsBackNoOne) {
+  TempDir dir;
+  Server node = StartNode(dir);
+  ASSERT_FALSE(node.addr.empty());
+  SubscribeRequest created;
+  created.add_event_types("crm.contact.v1.ContactCreated");
+  Subscription stalled(node, created);  // opened, never read until the end
+  constexpr int kContacts = 300;
+  for (int i = 0; i < kContacts; ++i) {
+    Contact c;
+    ASSERT_TRUE(CreateContact(node, "Stalled", "Reader" + std::to_string(i), "", &c).ok()) << i;
+  }
+  Subscription brisk(node, created);
+  EXPECT_EQ(brisk.Events(kContacts).size(), static_cast<size_t>(kContacts));
+  // The stalled stream lost nothing: it gives every event once it is read.
+  EXPECT_EQ(stalled.Events(kContacts).size(), static_cast<size_t>(kContacts));
+}
+
 TEST(FeedTest, AProcessServesAtMostMaxFeedStreams) {
   TempDir dir;
   Server node = StartNode(dir, {"--max-feed-streams", "1"});

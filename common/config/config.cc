@@ -86,6 +86,10 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
                  "host:port to serve Prometheus metrics on at /metrics (port 0 picks a free "
                  "port); off when empty")
       ->envname("CRM_METRICS_LISTEN");
+  app.add_option("--http-listen", c.http_listen,
+                 "host:port to serve every RPC as JSON over HTTP on (POST /v1/<Service>/<Method>; "
+                 "HTTPS with the TLS settings; port 0 picks a free port); off when empty")
+      ->envname("CRM_HTTP_LISTEN");
   app.add_option("--max-connection-age", c.max_connection_age_seconds,
                  "seconds after which the server closes a client connection (calls in flight "
                  "finish), so clients reconnect and load spreads over new replicas; 0: never")
@@ -222,6 +226,10 @@ absl::Status Validate(const ServiceConfig& c) {
   if (c.listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("--listen/CRM_LISTEN \"", c.listen, "\" must be host:port"));
+  }
+  if (!c.http_listen.empty() && c.http_listen.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http-listen/CRM_HTTP_LISTEN \"", c.http_listen, "\" must be host:port"));
   }
   if (!c.metrics_listen.empty() && c.metrics_listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat("--metrics-listen/CRM_METRICS_LISTEN \"",

@@ -73,6 +73,8 @@ struct ServiceConfig {
   int64_t ready_max_lag = 1000;
   std::vector<std::string> kafka_properties;
   std::string metrics_listen;
+  // JSON over HTTP for every RPC (common/http/json_gateway.h); empty: off.
+  std::string http_listen;
   int max_connection_age_seconds = 0;
   std::string backup_dir;  // empty: <data-dir>/backups
   std::string restore_from;

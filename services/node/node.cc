@@ -20,6 +20,7 @@
 #include "common/grpc/client.h"
 #include "common/grpc/request_log.h"
 #include "common/grpc/server.h"
+#include "common/http/json_gateway.h"
 #include "common/metrics/metrics.h"
 #include "common/status/status_macros.h"
 #include "common/store/checkpoint.h"
@@ -450,6 +451,26 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     std::cout << "metrics on " << metrics->address() << std::endl;
     spdlog::info("Prometheus metrics on http://{}/metrics", metrics->address());
   }
+  // JSON over HTTP: calls the gRPC server in process, so they meet the same interceptors.
+  std::unique_ptr<http::JsonGateway> gateway;
+  if (!cfg.http_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<http::JsonGateway>> started =
+        http::JsonGateway::Start({.listen = cfg.http_listen,
+                                  .tls_cert_file = cfg.tls_cert,
+                                  .tls_key_file = cfg.tls_key,
+                                  .tls_client_ca_file = cfg.tls_client_ca},
+                                 server->server->InProcessChannel(grpc::ChannelArguments()));
+    if (!started.ok()) {
+      spdlog::critical("--http-listen/CRM_HTTP_LISTEN: {}",
+                       std::string(started.status().message()));
+      server->Shutdown(absl::ZeroDuration());
+      return 2;
+    }
+    gateway = *std::move(started);
+    std::cout << "http on " << gateway->address() << std::endl;
+    spdlog::info("JSON over {} on {}", cfg.tls_cert.empty() ? "HTTP (PLAINTEXT)" : "HTTPS",
+                 gateway->address());
+  }
   spdlog::info("{} serving gRPC on {} (tenant {})", options.program, server->address, cfg.tenant);
 
   // Readiness: SERVING once every projection has caught up with the log as it was at start, and
@@ -510,6 +531,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     absl::MutexLock lock(&health_mu);
     stopping = true;
   }
+  gateway.reset();  // it calls the server, which drains next
   server->Shutdown(absl::Seconds(cfg.shutdown_grace_seconds));
   if (contact_service) contact_service->Stop();
   if (interaction_service) interaction_service->Stop();

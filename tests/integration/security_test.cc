@@ -6,6 +6,7 @@
 #include <google/protobuf/text_format.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <future>
 #include <map>
@@ -83,6 +84,8 @@ class SecurityTest : public ::testing::Test {
                                                                dir_.Sub("data"),
                                                                "--health-listen",
                                                                "127.0.0.1:0",
+                                                               "--http-listen",
+                                                               "127.0.0.1:0",
                                                                "--tls-cert",
                                                                dir_.Sub("server.pem"),
                                                                "--tls-key",
@@ -105,6 +108,9 @@ class SecurityTest : public ::testing::Test {
     const std::string health_line = node_->ReadLine();
     ASSERT_TRUE(health_line.starts_with("health on ")) << health_line << node_->Log();
     health_addr_ = health_line.substr(std::string("health on ").size());
+    const std::string http_line = node_->ReadLine();
+    ASSERT_TRUE(http_line.starts_with("http on ")) << http_line << node_->Log();
+    http_addr_ = http_line.substr(std::string("http on ").size());
     auto health = grpc::CreateChannel(health_addr_, grpc::InsecureChannelCredentials());
     ASSERT_TRUE(WaitFor([&] { return HealthStatus(*health) == 1; })) << node_->Log();
     channel_ = Channel(ca_.cert_pem, &client_);
@@ -255,6 +261,7 @@ class SecurityTest : public ::testing::Test {
   std::unique_ptr<Process> node_;
   std::string addr_;
   std::string health_addr_;
+  std::string http_addr_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::GenericStub> generic_;
 };
@@ -679,6 +686,57 @@ TEST_F(SecurityTest, PersonalDataIsMaskedWithoutItsScopeAndReadsOfItAreLogged) {
                                            "crm.contact.v1.ContactService/Subscribe: ",
                                            id)),
             std::string::npos);
+}
+
+TEST_F(SecurityTest, TheJsonGatewayIsHttpsWithClientCertificatesTokensAndTenants) {
+  WriteFile(dir_.Sub("client.pem"), client_.cert_pem);
+  WriteFile(dir_.Sub("client.key"), client_.key_pem);
+  const std::string host = http_addr_.substr(0, http_addr_.rfind(':'));
+  const int port = std::stoi(http_addr_.substr(http_addr_.rfind(':') + 1));
+  httplib::SSLClient https(host, port, dir_.Sub("client.pem"), dir_.Sub("client.key"));
+  https.set_ca_cert_path(dir_.Sub("ca.pem").c_str());
+  https.enable_server_certificate_verification(true);
+  auto post = [&](const std::string& method, const std::string& body, const std::string& token) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return https.Post(("/v1/crm.contact.v1." + method).c_str(), headers, body, "application/json");
+  };
+  const std::string ada = Token("acme", "ada");
+  auto created = post("ContactService/CreateContact",
+                      R"({"contact": {"personal": {"givenName": "Zephyrine",
+                                                   "familyName": "Quillfeather"}}})",
+                      ada);
+  ASSERT_TRUE(created) << httplib::to_string(created.error());
+  ASSERT_EQ(created->status, 200) << created->body;
+  const std::string id = nlohmann::json::parse(created->body)["contact"]["id"];
+  const std::string by_id = absl::StrCat(R"({"id": ")", id, R"("})");
+
+  auto no_token = post("ContactService/GetContact", by_id, "");
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 401);
+  EXPECT_EQ(nlohmann::json::parse(no_token->body)["code"], 16) << no_token->body;
+  auto other_tenant = post("ContactService/GetContact", by_id, Token("globex", "bob"));
+  ASSERT_TRUE(other_tenant);
+  EXPECT_EQ(other_tenant->status, 404) << other_tenant->body;
+  auto rita = post("ContactService/GetContact", by_id, Token("acme", "rita", {"contacts.read"}));
+  ASSERT_TRUE(rita);
+  ASSERT_EQ(rita->status, 200) << rita->body;
+  EXPECT_EQ(nlohmann::json::parse(rita->body)["personal"]["givenName"], "Z***") << rita->body;
+  auto unscoped =
+      post("ContactService/CreateContact", "{}", Token("acme", "rita", {"contacts.read"}));
+  ASSERT_TRUE(unscoped);
+  EXPECT_EQ(unscoped->status, 403) << unscoped->body;
+
+  // Without a client certificate, or in plain HTTP, there is no answer at all.
+  httplib::SSLClient anonymous(host, port);
+  anonymous.set_ca_cert_path(dir_.Sub("ca.pem").c_str());
+  anonymous.enable_server_certificate_verification(true);
+  EXPECT_FALSE(
+      anonymous.Post("/v1/crm.contact.v1.ContactService/GetContact", by_id, "application/json"));
+  httplib::Client plain(host, port);
+  auto cleartext =
+      plain.Post("/v1/crm.contact.v1.ContactService/GetContact", by_id, "application/json");
+  EXPECT_TRUE(!cleartext || cleartext->status != 200);
 }
 
 // Every key and value of the projection store in `dir` (the process that wrote it stopped).

@@ -6,7 +6,11 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <httplib.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -57,15 +61,20 @@ void Answer(httplib::Response& res, int http_status, const std::string& json) {
   res.set_content(json, "application/json");
 }
 
-// {"code": 3, "status": "INVALID_ARGUMENT", "message": "..."} under `http_status` (0: the one
-// of `code`).
+// Threads for calls other than streams.
+constexpr int kCallThreads = 8;
+
+// {"code": 3, "status": "INVALID_ARGUMENT", "message": "..."}
+nlohmann::json ErrorJson(grpc::StatusCode code, const std::string& message) {
+  return {{"code", static_cast<int>(code)},
+          {"status", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))},
+          {"message", message}};
+}
+
+// The error under `http_status` (0: the one of `code`).
 void AnswerError(httplib::Response& res, grpc::StatusCode code, const std::string& message,
                  int http_status = 0) {
-  const nlohmann::json error = {
-      {"code", static_cast<int>(code)},
-      {"status", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))},
-      {"message", message}};
-  Answer(res, http_status != 0 ? http_status : HttpStatus(code), error.dump());
+  Answer(res, http_status != 0 ? http_status : HttpStatus(code), ErrorJson(code, message).dump());
 }
 
 // Calls `method` with the serialized `request` over `stub`; the status and the response bytes.
@@ -86,6 +95,163 @@ std::pair<grpc::Status, std::string> Call(grpc::GenericStub& stub, const std::st
     }
   }
   return {std::move(status), std::move(bytes)};
+}
+
+// A server stream (the change feeds) read through the generic stub one message at a time: the
+// next read starts only once the previous message was taken, so a slow HTTP client slows only
+// its own stream.
+class StreamReader final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  enum class Next { kMessage, kEnded, kNothingYet };
+
+  StreamReader(grpc::GenericStub& stub, const std::string& path, const std::string& request,
+               std::unique_ptr<grpc::ClientContext> ctx)
+      : ctx_(std::move(ctx)) {
+    grpc::Slice slice(request);
+    request_ = grpc::ByteBuffer(&slice, 1);
+    stub.PrepareBidiStreamingCall(ctx_.get(), path, grpc::StubOptions(), this);
+    StartWriteLast(&request_, grpc::WriteOptions());
+    StartRead(&in_);
+    StartCall();
+  }
+
+  void OnWriteDone(bool) override {}
+  void OnReadDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ok) {
+      have_ = true;
+    } else {
+      reading_ = false;
+    }
+    cv_.notify_all();
+  }
+  void OnDone(const grpc::Status& status) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = status;
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  // Waits until `deadline` for the next message (its bytes into `bytes`) or the stream's end.
+  Next Wait(absl::Time deadline, std::string& bytes) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, absl::ToChronoTime(deadline), [this] { return have_ || done_; });
+      if (!have_) return done_ ? Next::kEnded : Next::kNothingYet;
+      grpc::Slice slice;
+      if (in_.DumpToSingleSlice(&slice).ok()) {
+        bytes.assign(reinterpret_cast<const char*>(slice.begin()), slice.size());
+      }
+      have_ = false;
+    }
+    StartRead(&in_);  // outside the lock: its reaction may run inline
+    return Next::kMessage;
+  }
+
+  // Ends the call (if it is still on) and waits until gRPC is done with this reader.
+  grpc::Status Finish() {
+    ctx_->TryCancel();
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+    return status_;
+  }
+
+  // The stream's status once Wait said kEnded.
+  grpc::Status status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer in_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool have_ = false;
+  bool reading_ = true;
+  bool done_ = false;
+  grpc::Status status_;
+};
+
+// The JSON of a message of `type` in `bytes`; empty if it does not decode.
+std::string ToJson(const pb::Descriptor* type, const std::string& bytes) {
+  std::unique_ptr<pb::Message> message(
+      pb::MessageFactory::generated_factory()->GetPrototype(type)->New());
+  std::string json;
+  if (!message->ParseFromString(bytes) || !pb::util::MessageToJsonString(*message, &json).ok()) {
+    return "";
+  }
+  return json;
+}
+
+// Answers a server-streaming method as newline-delimited JSON, one message per line, for as long
+// as the stream and the HTTP client last. A stream refused at once (bad request, no scope) is
+// answered like a unary error; one that fails later ends with a line {"error": {...}}.
+void Stream(grpc::GenericStub& stub, const std::string& path, const pb::Message& request,
+            std::unique_ptr<grpc::ClientContext> ctx, const pb::Descriptor* type,
+            std::shared_ptr<std::atomic<int>> streams, int max_streams, httplib::Response& res) {
+  if (streams->fetch_add(1) >= max_streams) {
+    streams->fetch_sub(1);
+    return AnswerError(
+        res, grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("at most ", max_streams, " streams over HTTP at once; more over gRPC"));
+  }
+  auto reader =
+      std::make_shared<StreamReader>(stub, path, request.SerializeAsString(), std::move(ctx));
+  // A refusal comes at once; otherwise the stream is on, whether or not a message came yet.
+  auto first = std::make_shared<std::optional<std::string>>();
+  std::string bytes;
+  switch (reader->Wait(absl::Now() + absl::Seconds(1), bytes)) {
+    case StreamReader::Next::kMessage:
+      *first = std::move(bytes);
+      break;
+    case StreamReader::Next::kEnded: {
+      const grpc::Status status = reader->Finish();
+      streams->fetch_sub(1);
+      if (!status.ok()) return AnswerError(res, status.error_code(), status.error_message());
+      return Answer(res, 200, "");
+    }
+    case StreamReader::Next::kNothingYet:
+      break;
+  }
+  res.status = 200;
+  res.set_chunked_content_provider(
+      "application/x-ndjson",
+      [reader, first, type](size_t, httplib::DataSink& sink) {
+        auto write = [&sink, type](const std::string& message) {
+          const std::string line = ToJson(type, message) + "\n";
+          return sink.write(line.data(), line.size());
+        };
+        if (first->has_value()) {
+          const std::string message = **first;
+          first->reset();
+          return write(message);
+        }
+        std::string next;
+        // Short waits: between them the provider learns whether the client is still there.
+        switch (reader->Wait(absl::Now() + absl::Milliseconds(200), next)) {
+          case StreamReader::Next::kMessage:
+            return write(next);
+          case StreamReader::Next::kNothingYet:
+            return sink.is_writable();  // false once the client went away
+          case StreamReader::Next::kEnded:
+            break;
+        }
+        if (const grpc::Status status = reader->status(); !status.ok()) {
+          const std::string line =
+              nlohmann::json{{"error", ErrorJson(status.error_code(), status.error_message())}}
+                  .dump() +
+              "\n";
+          sink.write(line.data(), line.size());
+        }
+        sink.done();
+        return true;
+      },
+      [reader, streams](bool) {
+        reader->Finish().IgnoreError();
+        streams->fetch_sub(1);
+      });
 }
 
 }  // namespace
@@ -116,9 +282,15 @@ absl::StatusOr<std::unique_ptr<JsonGateway>> JsonGateway::Start(
   gateway->backend_ = std::move(backend);
   auto stub = std::make_shared<grpc::GenericStub>(gateway->backend_);
   const absl::Duration deadline = options.deadline;
+  const int max_streams = options.max_streams;
+  auto streams = std::make_shared<std::atomic<int>>(0);
+  // A thread per request: enough for the streams it allows and the calls besides them.
+  gateway->server_->new_task_queue = [max_streams] {
+    return new httplib::ThreadPool(kCallThreads + max_streams);
+  };
   gateway->server_->Post(
       R"(/v1/([A-Za-z0-9_.]+)/([A-Za-z0-9_]+))",
-      [stub, deadline](const httplib::Request& req, httplib::Response& res) {
+      [stub, deadline, streams, max_streams](const httplib::Request& req, httplib::Response& res) {
         const std::string service_name = req.matches[1];
         const std::string method_name = req.matches[2];
         const pb::ServiceDescriptor* service =
@@ -134,11 +306,6 @@ absl::StatusOr<std::unique_ptr<JsonGateway>> JsonGateway::Start(
                                           "/v1/crm.contact.v1.ContactService/GetContact"),
                              404);
         }
-        if (method->server_streaming() || method->client_streaming()) {
-          return AnswerError(
-              res, grpc::StatusCode::UNIMPLEMENTED,
-              absl::StrCat(method->full_name(), " streams, which it does over gRPC only"));
-        }
         std::unique_ptr<pb::Message> request(
             pb::MessageFactory::generated_factory()->GetPrototype(method->input_type())->New());
         const std::string body = req.body.empty() ? "{}" : req.body;
@@ -148,14 +315,21 @@ absl::StatusOr<std::unique_ptr<JsonGateway>> JsonGateway::Start(
               absl::StrCat("body: not a ", method->input_type()->full_name(),
                            " in protobuf's JSON mapping: ", std::string(parsed.message())));
         }
-        grpc::ClientContext ctx;
-        ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+        auto ctx = std::make_unique<grpc::ClientContext>();
         for (const char* header : {"authorization", "x-correlation-id"}) {
-          if (req.has_header(header)) ctx.AddMetadata(header, req.get_header_value(header));
+          if (req.has_header(header)) ctx->AddMetadata(header, req.get_header_value(header));
         }
-        auto [status, bytes] =
-            Call(*stub, absl::StrCat("/", service->full_name(), "/", method->name()),
-                 request->SerializeAsString(), ctx);
+        const std::string path = absl::StrCat("/", service->full_name(), "/", method->name());
+        if (method->client_streaming()) {
+          return AnswerError(res, grpc::StatusCode::UNIMPLEMENTED,
+                             absl::StrCat(method->full_name(), " takes a stream: gRPC only"));
+        }
+        if (method->server_streaming()) {
+          return Stream(*stub, path, *request, std::move(ctx), method->output_type(), streams,
+                        max_streams, res);
+        }
+        ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+        auto [status, bytes] = Call(*stub, path, request->SerializeAsString(), *ctx);
         if (!status.ok()) return AnswerError(res, status.error_code(), status.error_message());
         std::unique_ptr<pb::Message> response(
             pb::MessageFactory::generated_factory()->GetPrototype(method->output_type())->New());

@@ -11,8 +11,10 @@
 // gRPC server, passing on the caller's Authorization and x-correlation-id headers, so
 // validation, authentication, scopes, tenants, masking, rate limits and the access log are
 // exactly those of gRPC. An error is a JSON object with the gRPC code (number and name) and
-// message, under the HTTP status Google's APIs use for that code. Server-streaming methods (the
-// change feeds) are refused 501: they stream over gRPC only.
+// message, under the HTTP status Google's APIs use for that code. A server-streaming method (the
+// change feeds) answers newline-delimited JSON (application/x-ndjson), one message per line,
+// until the stream or the client ends; a failure after the first line ends it with a line
+// {"error": {...}}.
 //
 //   ASSIGN_OR_RETURN(auto gateway, JsonGateway::Start({.listen = "127.0.0.1:7080"}, channel));
 //
@@ -43,8 +45,11 @@ struct GatewayOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
-  // How long one call may take.
+  // How long one call (not a stream) may take.
   absl::Duration deadline = absl::Seconds(30);
+  // Streams (the change feeds) served at once over HTTP, each holding a thread; one more is
+  // refused RESOURCE_EXHAUSTED (429).
+  int max_streams = 16;
 };
 
 class JsonGateway {

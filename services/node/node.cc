@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -157,6 +158,9 @@ absl::StatusOr<projection::PersonalDataExport> RemoteExportPart(const config::Se
 
 int RunNode(int argc, char** argv, const NodeOptions& options) {
   grpcutil::BlockTerminationSignals();
+  // A client that hangs up must not kill the process: a write to its socket fails with EPIPE
+  // (gRPC never signals; the HTTP gateway's library and OpenSSL's socket writes would).
+  signal(SIGPIPE, SIG_IGN);
   // Debian's abseil is built with its debug checks on: every absl::Mutex (gRPC's too) would be
   // entered into a process-wide lock-order graph under one global lock, on every lock and on
   // every destruction (~2 % of the CPU of a read in a profile). The checks find bugs in tests,
@@ -458,7 +462,8 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
         http::JsonGateway::Start({.listen = cfg.http_listen,
                                   .tls_cert_file = cfg.tls_cert,
                                   .tls_key_file = cfg.tls_key,
-                                  .tls_client_ca_file = cfg.tls_client_ca},
+                                  .tls_client_ca_file = cfg.tls_client_ca,
+                                  .max_streams = cfg.max_feed_streams},
                                  server->server->InProcessChannel(grpc::ChannelArguments()));
     if (!started.ok()) {
       spdlog::critical("--http-listen/CRM_HTTP_LISTEN: {}",

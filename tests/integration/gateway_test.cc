@@ -4,8 +4,14 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
+#include <set>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/contact_client.h"
 
@@ -15,11 +21,13 @@ namespace {
 class GatewayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    node_ = StartNode(dir_, {"--http-listen", "127.0.0.1:0"});
+    // One change-feed stream at a time, to see the limit.
+    node_ = StartNode(dir_, {"--http-listen", "127.0.0.1:0", "--max-feed-streams", "1"});
     ASSERT_FALSE(node_.addr.empty());
     const std::string line = node_.process->ReadLine();
     ASSERT_TRUE(line.starts_with("http on 127.0.0.1:")) << line << node_.process->Log();
-    http_ = std::make_unique<httplib::Client>(line.substr(std::string("http on ").size()));
+    http_addr_ = line.substr(std::string("http on ").size());
+    http_ = std::make_unique<httplib::Client>(http_addr_);
   }
 
   // POSTs `body` to /v1/<method>; the HTTP status and the parsed JSON answer.
@@ -34,6 +42,7 @@ class GatewayTest : public ::testing::Test {
 
   TempDir dir_;
   Server node_;
+  std::string http_addr_;
   std::unique_ptr<httplib::Client> http_;
 };
 
@@ -97,7 +106,10 @@ TEST_F(GatewayTest, ErrorsAreJsonWithTheGrpcCodeAndWriteNothing) {
       {"crm.contact.v1.ContactService/GetContact", R"({"id": 7})", 400, 3, "body"},
       {"crm.contact.v1.ContactService/NoSuchMethod", "{}", 404, 12, "no method"},
       {"grpc.health.v1.Health/Check", "{}", 404, 12, "no method"},
-      {"crm.contact.v1.ContactService/Subscribe", "{}", 501, 12, "gRPC only"},
+      // A stream refused before it began is answered like any call.
+      {"crm.contact.v1.ContactService/Subscribe", R"({"cursor": "x"})", 400, 3, "cursor"},
+      {"crm.sales.v1.SalesService/Subscribe",
+       R"({"eventTypes": ["crm.contact.v1.ContactCreated"]})", 400, 3, "event_types[0]"},
   };
   for (const Case& c : cases) {
     auto [status, json] = Post(c.method, c.body);
@@ -107,6 +119,89 @@ TEST_F(GatewayTest, ErrorsAreJsonWithTheGrpcCodeAndWriteNothing) {
     EXPECT_NE(json["message"].get<std::string>().find(c.names), std::string::npos) << json.dump();
   }
   EXPECT_EQ(EventsSeen(node_), seen) << "a refused call wrote something";
+}
+
+TEST_F(GatewayTest, AChangeFeedStreamsAsJsonLines) {
+  std::vector<std::string> ids;
+  for (const char* name : {"Hopper", "Lamarr"}) {
+    auto [status, created] =
+        Post("crm.contact.v1.ContactService/CreateContact",
+             absl::StrCat(R"({"contact": {"personal": {"familyName": ")", name, R"("}}})"));
+    ASSERT_EQ(status, 200) << created.dump();
+    ids.push_back(created["contact"]["id"]);
+  }
+  // Reads lines of the stream until `n` have come (then hangs up).
+  auto read_lines = [&](const std::string& body, size_t n) {
+    std::vector<nlohmann::json> lines;
+    std::string buffer;
+    httplib::Request req;
+    req.method = "POST";
+    req.path = "/v1/crm.contact.v1.ContactService/Subscribe";
+    req.body = body;
+    req.set_header("Content-Type", "application/json");
+    req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+      buffer.append(data, size);
+      for (size_t nl; (nl = buffer.find('\n')) != std::string::npos;) {
+        lines.push_back(nlohmann::json::parse(buffer.substr(0, nl), nullptr, false));
+        buffer.erase(0, nl + 1);
+      }
+      return lines.size() < n;
+    };
+    auto res = http_->send(req);
+    (void)res;  // cancelled by the receiver once it has its lines
+    return lines;
+  };
+  const std::vector<nlohmann::json> lines =
+      read_lines(R"({"eventTypes": ["crm.contact.v1.ContactCreated"]})", 2);
+  ASSERT_EQ(lines.size(), 2u);
+  std::set<std::string> seen;
+  for (const nlohmann::json& line : lines) {
+    ASSERT_FALSE(line.is_discarded());
+    EXPECT_TRUE(line["cursor"].is_string()) << line.dump();
+    EXPECT_EQ(line["event"]["eventType"], "crm.contact.v1.ContactCreated") << line.dump();
+    seen.insert(line["event"]["aggregateId"].get<std::string>());
+  }
+  EXPECT_EQ(seen, std::set<std::string>(ids.begin(), ids.end()));
+  // Resumed after the first line's cursor: the other contact's event.
+  // (Until the server noticed the first stream's hang-up, its one place is taken: 429.)
+  std::vector<nlohmann::json> rest;
+  ASSERT_TRUE(WaitFor([&] {
+    rest =
+        read_lines(absl::StrCat(R"({"eventTypes": ["crm.contact.v1.ContactCreated"], "cursor": ")",
+                                lines[0]["cursor"].get<std::string>(), R"("})"),
+                   1);
+    return rest.size() == 1u;
+  }));
+  EXPECT_EQ(rest[0]["event"]["aggregateId"], lines[1]["event"]["aggregateId"]);
+
+  // A stream left open: a second one is refused (--max-feed-streams 1), and the node still
+  // stops at once, ending it.
+  std::atomic<bool> open{false};
+  std::thread follower([&] {
+    const absl::Time give_up = absl::Now() + absl::Seconds(20);
+    while (!open && absl::Now() < give_up) {  // 429 until the place above is free
+      httplib::Client client(http_addr_);
+      httplib::Request req;
+      req.method = "POST";
+      req.path = "/v1/crm.contact.v1.ContactService/Subscribe";
+      req.body = "{}";
+      req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+        if (std::string_view(data, size).find("\"cursor\"") != std::string_view::npos) {
+          open = true;
+        }
+        return true;
+      };
+      (void)client.send(req);
+    }
+  });
+  ASSERT_TRUE(WaitFor([&] { return open.load(); }));
+  auto [status, refused] = Post("crm.contact.v1.ContactService/Subscribe", "{}");
+  EXPECT_EQ(status, 429) << refused.dump();
+  EXPECT_EQ(refused["code"], 8) << refused.dump();
+  const absl::Time stopping = absl::Now();
+  EXPECT_EQ(node_.process->Stop(SIGTERM), 0) << node_.process->Log();
+  EXPECT_LT(absl::Now() - stopping, absl::Seconds(10));
+  follower.join();
 }
 
 }  // namespace

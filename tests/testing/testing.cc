@@ -50,6 +50,10 @@ std::string BinaryPath(const std::string& name) { return std::string(CRM_BIN_DIR
 
 Process::Process(const std::string& binary, std::vector<std::string> args,
                  std::vector<std::string> env, const std::string& log_dir) {
+  // A server (or a child) that hangs up must not kill the test with SIGPIPE; children get the
+  // default back.
+  static const bool ignored = [] { return signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+  (void)ignored;
   static std::atomic<int> counter{0};
   const std::string dir =
       log_dir.empty() ? std::filesystem::temp_directory_path().string() : log_dir;
@@ -92,9 +96,6 @@ Process::Process(const std::string& binary, std::vector<std::string> args,
 }
 
 bool Process::WriteLine(const std::string& line) {
-  // A child that is gone must not kill the test with SIGPIPE (children get the default back).
-  static const bool ignored = [] { return signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
-  (void)ignored;
   const std::string data = line + "\n";
   size_t written = 0;
   while (written < data.size()) {

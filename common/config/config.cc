@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <tuple>
@@ -188,6 +189,32 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
       ->envname("CRM_MAX_FEED_STREAMS")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
+  app.add_option("--webhook-dispatch", c.webhook_dispatch,
+                 "whether this process delivers webhooks (analytics service): true, false, or "
+                 "first-replica (only where the host name ends in -0, a StatefulSet's first "
+                 "pod); one replica should, since each dispatching replica sends every delivery")
+      ->envname("CRM_WEBHOOK_DISPATCH")
+      ->capture_default_str();
+  app.add_flag("--webhook-allow-http", c.webhook_allow_http,
+               "accept webhook URLs of plain http (deliveries readable on the way; for local "
+               "receivers and tests), not only https")
+      ->envname("CRM_WEBHOOK_ALLOW_HTTP");
+  app.add_option("--webhook-max-attempts", c.webhook_max_attempts,
+                 "attempts of a webhook delivery before it goes to the dead-letter list")
+      ->envname("CRM_WEBHOOK_MAX_ATTEMPTS")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--webhook-retry-base-ms", c.webhook_retry_base_ms,
+                 "milliseconds before the first retry of a failed webhook delivery; doubled "
+                 "for each further one up to an hour, with jitter")
+      ->envname("CRM_WEBHOOK_RETRY_BASE_MS")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  app.add_option("--webhook-timeout-ms", c.webhook_timeout_ms,
+                 "milliseconds one webhook POST may take before it counts as failed")
+      ->envname("CRM_WEBHOOK_TIMEOUT_MS")
+      ->check(CLI::Range(100, 300000))
+      ->capture_default_str();
 }
 
 bool IsLoopback(const std::string& listen) {
@@ -222,7 +249,21 @@ absl::StatusOr<std::shared_ptr<auth::Authenticator>> MakeAuthenticator(const Ser
   return std::shared_ptr<auth::Authenticator>(*std::move(made));
 }
 
+bool DispatchesWebhooks(const ServiceConfig& c) {
+  if (c.webhook_dispatch == "true") return true;
+  if (c.webhook_dispatch != "first-replica") return false;
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) return false;
+  return std::string_view(host).ends_with("-0");
+}
+
 absl::Status Validate(const ServiceConfig& c) {
+  if (c.webhook_dispatch != "true" && c.webhook_dispatch != "false" &&
+      c.webhook_dispatch != "first-replica") {
+    return absl::InvalidArgumentError(absl::StrCat("--webhook-dispatch/CRM_WEBHOOK_DISPATCH \"",
+                                                   c.webhook_dispatch,
+                                                   "\" must be true, false or first-replica"));
+  }
   if (c.listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("--listen/CRM_LISTEN \"", c.listen, "\" must be host:port"));

@@ -38,6 +38,8 @@
 //   --jwt-tenant-claim (CRM_JWT_...)      what a bearer token must be
 //   --rate-limit, --rate-burst / CRM_RATE_LIMIT, CRM_RATE_BURST  calls per second per caller
 //   --max-concurrent-streams / CRM_MAX_CONCURRENT_STREAMS  calls in flight per connection
+//   --webhook-dispatch, --webhook-allow-http, --webhook-max-attempts, --webhook-retry-base-ms,
+//   --webhook-timeout-ms (CRM_WEBHOOK_...)  how the analytics service delivers webhooks
 //
 // docs/configuration.md is the reference for operators; a test keeps it complete.
 //
@@ -107,6 +109,13 @@ struct ServiceConfig {
   // Change-feed streams (each service's Subscribe) this process serves at once; each has a
   // thread.
   int max_feed_streams = 100;
+  // Webhooks (analytics service): whether this replica delivers, whether http:// URLs are
+  // accepted, attempts before a dead letter, the first retry's wait, one POST's time limit.
+  std::string webhook_dispatch = "true";  // true | false | first-replica
+  bool webhook_allow_http = false;
+  int webhook_max_attempts = 10;
+  int webhook_retry_base_ms = 10000;
+  int webhook_timeout_ms = 10000;
 };
 
 // The authenticator --auth asks for, its keys read from their files; null with --auth off.
@@ -124,6 +133,10 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& config);
 
 // Checks the settings together. INVALID_ARGUMENT names the setting and what is wrong.
 absl::Status Validate(const ServiceConfig& config);
+
+// Whether this process delivers webhooks: --webhook-dispatch true, or first-replica on the pod
+// whose host name ends in "-0" (a StatefulSet's first).
+bool DispatchesWebhooks(const ServiceConfig& config);
 
 // Opens the configured event log: the embedded log under <data-dir>/log, or Kafka.
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceConfig& config,

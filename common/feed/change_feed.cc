@@ -106,10 +106,23 @@ ChangeFeed::ChangeFeed(FeedQuery query, std::map<int32_t, int64_t> next,
                        std::unique_ptr<eventlog::LogReader> reader)
     : query_(std::move(query)), next_(std::move(next)), reader_(std::move(reader)) {}
 
-std::string ChangeFeed::Cursor() const {
+namespace {
+std::string MakeCursor(const std::string& topic, const std::map<int32_t, int64_t>& next) {
   return absl::WebSafeBase64Escape(
-      absl::StrCat(kCursorVersion, "|", query_.topic, "|", eventlog::EncodePositions(next_)));
+      absl::StrCat(kCursorVersion, "|", topic, "|", eventlog::EncodePositions(next)));
 }
+}  // namespace
+
+absl::StatusOr<std::string> EndCursor(eventlog::EventLog* log, const std::string& topic) {
+  ASSIGN_OR_RETURN(const int32_t partitions, log->PartitionCount(topic));
+  std::map<int32_t, int64_t> next;
+  for (int32_t p = 0; p < partitions; ++p) {
+    ASSIGN_OR_RETURN(next[p], log->EndOffset(topic, p));
+  }
+  return MakeCursor(topic, next);
+}
+
+std::string ChangeFeed::Cursor() const { return MakeCursor(query_.topic, next_); }
 
 bool ChangeFeed::Wanted(const EventEnvelope& event) const {
   auto listed = [](const std::vector<std::string>& list, const std::string& value) {

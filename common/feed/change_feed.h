@@ -58,6 +58,10 @@ struct FeedItem {
 // aggregate_types, cursor, start_time) and what is wrong.
 absl::Status ValidateQuery(const FeedQuery& query);
 
+// The cursor at the current end of `topic`: a feed opened with it gives only the events appended
+// after this call. NOT_FOUND or UNAVAILABLE from the log.
+absl::StatusOr<std::string> EndCursor(eventlog::EventLog* log, const std::string& topic);
+
 class ChangeFeed {
  public:
   // Opens a feed for `query` (validated as ValidateQuery does; a cursor must be one of this

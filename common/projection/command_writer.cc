@@ -11,6 +11,19 @@ absl::Status OutcomeStatus(const crm::common::v1::CommandOutcome& outcome) {
   return absl::Status(static_cast<absl::StatusCode>(outcome.code()), outcome.message());
 }
 
+CommandWriter::Command CommandFor(const CallContext& ctx, std::string command,
+                                  std::string aggregate_type, std::string request_id) {
+  CommandWriter::Command cmd;
+  cmd.tenant = ctx.tenant;
+  cmd.actor = ctx.actor;
+  cmd.correlation_id = ctx.correlation_id;
+  cmd.request_id = std::move(request_id);
+  cmd.command = std::move(command);
+  cmd.aggregate_type = std::move(aggregate_type);
+  cmd.deadline = ctx.deadline;
+  return cmd;
+}
+
 void CommandWriter::Write(const Command& command, const google::protobuf::Message& payload,
                           Projector::OutcomeCallback done) {
   crm::common::v1::EventEnvelope event;

@@ -17,6 +17,7 @@
 
 #include "absl/time/time.h"
 #include "common/eventlog/event_log.h"
+#include "common/projection/call_context.h"
 #include "common/projection/projector.h"
 #include "google/protobuf/message.h"
 
@@ -119,6 +120,11 @@ class CommandWriter {
 };
 
 // Moves a decided event into `payload` and returns (aggregate id, expected version).
+// The command a call makes: tenant, actor, correlation id and deadline from `ctx`, the rest as
+// given (aggregate id, expected version and time are filled by CommandWriter::Run).
+CommandWriter::Command CommandFor(const CallContext& ctx, std::string command,
+                                  std::string aggregate_type, std::string request_id);
+
 template <typename Event>
 CommandWriter::Decision Take(absl::StatusOr<Event> event, CommandWriter::Payload& payload,
                              std::string aggregate_id, int64_t expected_version) {

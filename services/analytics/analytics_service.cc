@@ -64,7 +64,8 @@ AnalyticsService::AnalyticsService(std::unique_ptr<store::ProjectionStore> store
                                                          "crm.interaction.v1", "crm.sales.v1"},
                                               .own_topic = kTopic},
                  log, store_.get(), &projection_),
-      writer_(log, &projector_, kTopic, kModelAggregateType) {}
+      writer_(log, &projector_, kTopic, kModelAggregateType),
+      webhooks_(&projection_.webhooks(), log, &projector_) {}
 
 AnalyticsService::~AnalyticsService() { Stop(); }
 
@@ -75,6 +76,7 @@ void AnalyticsService::Stop() {
   }
   stop_cv_.notify_all();
   if (refits_.joinable()) refits_.join();
+  webhooks_.Stop();
   projector_.Stop();
 }
 
@@ -772,14 +774,8 @@ absl::Status AnalyticsService::ForEachMember(
 void AnalyticsService::CreateSegment(const CallContext& ctx, const av1::Segment& segment,
                                      const std::string& request_id, Done<av1::Segment> done) {
   const std::string id = ids::NewId();
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.correlation_id = ctx.correlation_id;
-  cmd.request_id = request_id;
-  cmd.command = "CreateSegment";
-  cmd.aggregate_type = kSegmentAggregateType;
-  cmd.deadline = ctx.deadline;
+  projection::CommandWriter::Command cmd =
+      projection::CommandFor(ctx, "CreateSegment", kSegmentAggregateType, request_id);
   writer_.Run<av1::Segment>(
       std::move(cmd),
       [&](absl::Time, Payload& payload) -> Decided {
@@ -802,14 +798,8 @@ void AnalyticsService::CreateSegment(const CallContext& ctx, const av1::Segment&
 void AnalyticsService::DeleteSegment(const CallContext& ctx, const std::string& id,
                                      int64_t expected_version, const std::string& request_id,
                                      Done<google::protobuf::Empty> done) {
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.correlation_id = ctx.correlation_id;
-  cmd.request_id = request_id;
-  cmd.command = "DeleteSegment";
-  cmd.aggregate_type = kSegmentAggregateType;
-  cmd.deadline = ctx.deadline;
+  projection::CommandWriter::Command cmd =
+      projection::CommandFor(ctx, "DeleteSegment", kSegmentAggregateType, request_id);
   writer_.Run<google::protobuf::Empty>(
       std::move(cmd),
       [&](absl::Time, Payload& payload) -> Decided {
@@ -924,14 +914,8 @@ absl::StatusOr<PurchaseModel> AnalyticsService::GetModel(const CallContext& ctx,
 void AnalyticsService::FitModel(const CallContext& ctx, const std::string& currency_code,
                                 int64_t as_of_nanos, const std::string& request_id,
                                 Done<PurchaseModel> done) {
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.correlation_id = ctx.correlation_id;
-  cmd.request_id = request_id;
-  cmd.command = "FitModel";
-  cmd.aggregate_type = kModelAggregateType;
-  cmd.deadline = ctx.deadline;
+  projection::CommandWriter::Command cmd =
+      projection::CommandFor(ctx, "FitModel", kModelAggregateType, request_id);
   writer_.Run<PurchaseModel>(
       std::move(cmd),
       [&](absl::Time, Payload& payload) -> Decided {

@@ -29,6 +29,7 @@
 #include "services/analytics/domain/seasonal.h"
 #include "services/analytics/domain/segments.h"
 #include "services/analytics/projection/analytics_projection.h"
+#include "services/analytics/webhooks/webhooks.h"
 
 namespace crm::analytics {
 
@@ -151,6 +152,8 @@ class AnalyticsService {
                                           int64_t as_of_nanos) const;
 
   projection::Projector* projector() { return &projector_; }
+  // Partners' webhooks (crm.analytics.v1.WebhookService).
+  webhooks::Webhooks* webhooks() { return &webhooks_; }
 
  private:
   AnalyticsService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
@@ -253,6 +256,7 @@ class AnalyticsService {
   AnalyticsProjection projection_;
   projection::Projector projector_;
   projection::CommandWriter writer_;
+  webhooks::Webhooks webhooks_;
 
   struct CachedRanking {
     uint64_t generation = 0;

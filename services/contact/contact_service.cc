@@ -87,14 +87,8 @@ void ContactService::Write(const CallContext& ctx, const std::string& command,
                            const std::function<Decided(absl::Time now, Payload& payload)>& decide,
                            std::function<absl::StatusOr<T>(const std::string& id)> read,
                            Done<T> done) {
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.correlation_id = ctx.correlation_id;
-  cmd.request_id = request_id;
-  cmd.command = command;
-  cmd.aggregate_type = aggregate_type;
-  cmd.deadline = ctx.deadline;
+  projection::CommandWriter::Command cmd =
+      projection::CommandFor(ctx, command, aggregate_type, request_id);
   cmd.source = command == "MergeContacts" || command == "UnmergeContacts" ? "merge" : "api";
   // Personal data leaves this process only sealed.
   auto decide_and_seal = [&](absl::Time now, Payload& payload) -> Decided {

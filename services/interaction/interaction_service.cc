@@ -57,16 +57,10 @@ void InteractionService::Write(const CallContext& ctx, const std::string& comman
                                const std::string& request_id,
                                const std::function<Decided(absl::Time, Payload&)>& decide,
                                Done<T> done) {
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.correlation_id = ctx.correlation_id;
-  cmd.request_id = request_id;
-  cmd.command = command;
-  cmd.deadline = ctx.deadline;
   writer_.Run<T>(
-      std::move(cmd), decide, [this, ctx](const std::string& id, int64_t) { return Get(ctx, id); },
-      std::move(done));
+      // The writer's aggregate type: interactions.
+      projection::CommandFor(ctx, command, "", request_id), decide,
+      [this, ctx](const std::string& id, int64_t) { return Get(ctx, id); }, std::move(done));
 }
 
 void InteractionService::Log(const CallContext& ctx, const Interaction& interaction,
@@ -125,14 +119,8 @@ void InteractionService::WriteCase(
     const CallContext& ctx, const std::string& command, const std::string& id,
     const std::string& request_id,
     const std::function<Decided(const std::optional<Case>&, Payload&)>& decide, Done<Case> done) {
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.correlation_id = ctx.correlation_id;
-  cmd.request_id = request_id;
-  cmd.command = command;
-  cmd.aggregate_type = kCaseAggregateType;
-  cmd.deadline = ctx.deadline;
+  projection::CommandWriter::Command cmd =
+      projection::CommandFor(ctx, command, kCaseAggregateType, request_id);
   writer_.Run<Case>(
       std::move(cmd),
       [&](absl::Time, Payload& payload) -> Decided {
@@ -226,14 +214,8 @@ void InteractionService::WriteTask(
     const CallContext& ctx, const std::string& command, const std::string& id,
     const std::string& request_id,
     const std::function<Decided(const std::optional<Task>&, Payload&)>& decide, Done<Task> done) {
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.correlation_id = ctx.correlation_id;
-  cmd.request_id = request_id;
-  cmd.command = command;
-  cmd.aggregate_type = kTaskAggregateType;
-  cmd.deadline = ctx.deadline;
+  projection::CommandWriter::Command cmd =
+      projection::CommandFor(ctx, command, kTaskAggregateType, request_id);
   writer_.Run<Task>(
       std::move(cmd),
       [&](absl::Time, Payload& payload) -> Decided {

@@ -31,6 +31,7 @@
 #include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "services/analytics/analytics_service.h"
 #include "services/analytics/api/analytics_grpc.h"
+#include "services/analytics/api/webhook_grpc.h"
 #include "services/contact/api/contact_grpc.h"
 #include "services/contact/contact_service.h"
 #include "services/interaction/api/interaction_grpc.h"
@@ -314,6 +315,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
 
   std::unique_ptr<analytics::AnalyticsService> analytics_service;
   std::unique_ptr<analytics::AnalyticsGrpc> analytics_grpc;
+  std::unique_ptr<analytics::WebhookGrpc> webhook_grpc;
   if (options.analytics) {
     const std::string dir = (std::filesystem::path(cfg.data_dir) / "analytics").string();
     absl::StatusOr<std::unique_ptr<analytics::AnalyticsService>> opened =
@@ -348,6 +350,16 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     admin.Register(analytics_service->projector());
     if (metrics) metrics->AddProjector(analytics_service->projector());
     services.push_back(analytics_grpc.get());
+    webhook_grpc = std::make_unique<analytics::WebhookGrpc>(analytics_service->webhooks(),
+                                                            cfg.tenant, cfg.webhook_allow_http);
+    services.push_back(webhook_grpc.get());
+    if (config::DispatchesWebhooks(cfg)) {
+      analytics_service->webhooks()->StartDispatcher(
+          {.max_attempts = cfg.webhook_max_attempts,
+           .retry_base = absl::Milliseconds(cfg.webhook_retry_base_ms),
+           .timeout = absl::Milliseconds(cfg.webhook_timeout_ms)},
+          std::make_unique<analytics::webhooks::CurlSender>());
+    }
   }
   // An export of everything on one person gathers the other services' parts in process.
   if (contact_grpc) {

@@ -63,17 +63,12 @@ void SalesService::Write(const CallContext& ctx, const std::string& command, con
                          const std::string& request_id,
                          const std::function<Decided(const std::optional<T>&, Payload&)>& decide,
                          Done<T> done) {
-  projection::CommandWriter::Command cmd;
-  cmd.tenant = ctx.tenant;
-  cmd.actor = ctx.actor;
-  cmd.correlation_id = ctx.correlation_id;
-  cmd.request_id = request_id;
-  cmd.command = command;
-  cmd.aggregate_type = std::is_same_v<T, Product>    ? kProductAggregateType
-                       : std::is_same_v<T, Pipeline> ? kPipelineAggregateType
-                       : std::is_same_v<T, Deal>     ? kDealAggregateType
-                                                     : kOrderAggregateType;
-  cmd.deadline = ctx.deadline;
+  const char* aggregate_type = std::is_same_v<T, Product>    ? kProductAggregateType
+                               : std::is_same_v<T, Pipeline> ? kPipelineAggregateType
+                               : std::is_same_v<T, Deal>     ? kDealAggregateType
+                                                             : kOrderAggregateType;
+  projection::CommandWriter::Command cmd =
+      projection::CommandFor(ctx, command, aggregate_type, request_id);
   writer_.Run<T>(
       std::move(cmd),
       [&](absl::Time, Payload& payload) -> Decided {

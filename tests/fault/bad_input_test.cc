@@ -752,6 +752,110 @@ const std::vector<Row>& Rows() {
        grpc::StatusCode::INVALID_ARGUMENT, "cursor"},
       {"ContactService/Subscribe", R"pb(cursor: "ZmVlZDF8Y3JtLmNvbnRhY3QudjF8OTk5PTA=")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "cursor"},
+      // Webhooks. This node was not started with --webhook-allow-http.
+      {"WebhookService/CreateWebhook", "", grpc::StatusCode::INVALID_ARGUMENT, "webhook"},
+      {"WebhookService/CreateWebhook", R"pb(webhook { event_types: "crm.sales.v1.OrderPlaced" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.url: is required"},
+      {"WebhookService/CreateWebhook",
+       R"pb(webhook { url: "ftp://partner.example/x" event_types: "crm.sales.v1.OrderPlaced" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.url: must be an absolute https"},
+      {"WebhookService/CreateWebhook",
+       R"pb(webhook { url: "http://127.0.0.1:9/x" event_types: "crm.sales.v1.OrderPlaced" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.url: must be an https:// URL"},
+      {"WebhookService/CreateWebhook", R"pb(webhook {
+                                              url: "https://u:p@partner.example/x"
+                                              event_types: "crm.sales.v1.OrderPlaced"
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.url: must not carry credentials"},
+      {"WebhookService/CreateWebhook",
+       R"pb(webhook { url: "https:///x" event_types: "crm.sales.v1.OrderPlaced" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.url: has no host"},
+      {"WebhookService/CreateWebhook", R"pb(webhook {
+                                              url: "https://partner.example/a b"
+                                              event_types: "crm.sales.v1.OrderPlaced"
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.url: must not contain spaces"},
+      {"WebhookService/CreateWebhook", R"pb(webhook { url: "https://partner.example/x" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.event_types: name at least one"},
+      {"WebhookService/CreateWebhook", R"pb(webhook {
+                                              url: "https://partner.example/x"
+                                              event_types: "crm.sales.v1.NoSuchEvent"
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.event_types[0]"},
+      {"WebhookService/CreateWebhook", R"pb(webhook {
+                                              url: "https://partner.example/x"
+                                              event_types: "crm.keys.v1.DataKeyIssued"
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.event_types[0]"},
+      {"WebhookService/CreateWebhook",
+       R"pb(webhook {
+              url: "https://partner.example/x"
+              event_types: "crm.analytics.v1.WebhookDeliveryAttempted"
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.event_types[0]: webhook events are not"},
+      {"WebhookService/CreateWebhook",
+       R"pb(webhook {
+              url: "https://partner.example/x"
+              event_types: "crm.sales.v1.OrderPlaced"
+              event_types: "crm.sales.v1.OrderPlaced"
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.event_types[1]"},
+      {"WebhookService/CreateWebhook",
+       R"pb(webhook {
+              url: "https://partner.example/x"
+              event_types: "crm.sales.v1.OrderPlaced"
+              secret: "short"
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.secret"},
+      {"WebhookService/CreateWebhook",
+       R"pb(webhook {
+              url: "https://partner.example/x"
+              event_types: "crm.sales.v1.OrderPlaced"
+              description: "$LONG"
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.description"},
+      {"WebhookService/CreateWebhook",
+       R"pb(webhook {
+              id: "$NOID"
+              url: "https://partner.example/x"
+              event_types: "crm.sales.v1.OrderPlaced"
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook.id"},
+      {"WebhookService/CreateWebhook",
+       R"pb(webhook { url: "https://partner.example/x" event_types: "crm.sales.v1.OrderPlaced" }
+            request_id: "has space")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"WebhookService/GetWebhook", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"WebhookService/GetWebhook", R"pb(id: "nope")pb", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"WebhookService/GetWebhook", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},
+      {"WebhookService/ListWebhooks", R"pb(page_size: -1)pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "page_size"},
+      {"WebhookService/ListWebhooks", R"pb(page_token: "garbage")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"WebhookService/DeleteWebhook", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"WebhookService/DeleteWebhook", R"pb(id: "$NOID" expected_version: -1)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "expected_version"},
+      {"WebhookService/DeleteWebhook", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},
+      {"WebhookService/ListWebhookDeliveries", "", grpc::StatusCode::INVALID_ARGUMENT,
+       "webhook_id"},
+      {"WebhookService/ListWebhookDeliveries", R"pb(webhook_id: "$NOID" state: 99)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "state"},
+      {"WebhookService/ListWebhookDeliveries", R"pb(webhook_id: "$NOID" page_size: 5000)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"WebhookService/ListWebhookDeliveries", R"pb(webhook_id: "$NOID" page_token: "x")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"WebhookService/ListWebhookDeliveries", R"pb(webhook_id: "$NOID")pb",
+       grpc::StatusCode::NOT_FOUND, "webhook_id"},
+      {"WebhookService/ReplayWebhookDelivery", R"pb(delivery_id: "$NOID")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "webhook_id"},
+      {"WebhookService/ReplayWebhookDelivery", R"pb(webhook_id: "$NOID")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "delivery_id"},
+      {"WebhookService/ReplayWebhookDelivery", R"pb(webhook_id: "$NOID"
+                                                    delivery_id: "$NOID"
+                                                    request_id: "a b")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"WebhookService/ReplayWebhookDelivery", R"pb(webhook_id: "$NOID" delivery_id: "$NOID")pb",
+       grpc::StatusCode::NOT_FOUND, "webhook_id"},
   };
   return rows;
 }

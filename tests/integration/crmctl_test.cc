@@ -288,6 +288,41 @@ TEST_F(CrmctlTest, FeedPrintsEventsAsJsonLinesAndResumesFromACursor) {
             2);
 }
 
+TEST_F(CrmctlTest, WebhooksAreCreatedListedAndDeleted) {
+  // Port 9 of loopback: nothing answers, so deliveries would only be retried.
+  const CommandResult created = Ctl({"webhook", "create", "--url", "https://127.0.0.1:9/hooks",
+                                     "--event-type", "crm.sales.v1.OrderPlaced", "--event-type",
+                                     "crm.contact.v1.ContactCreated", "--description", "ERP sync"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string id = Field(created.out, "id");
+  ASSERT_FALSE(id.empty()) << created.out;
+  EXPECT_GE(Field(created.out, "secret").size(), 24u) << created.out;  // generated, shown once
+
+  const CommandResult got = Ctl({"--json", "webhook", "get", id});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const nlohmann::json json = nlohmann::json::parse(got.out);
+  EXPECT_EQ(json["url"], "https://127.0.0.1:9/hooks");
+  EXPECT_FALSE(json.contains("secret")) << got.out;
+  const CommandResult listed = Ctl({"webhook", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(absl::StrContains(listed.out, id)) << listed.out;
+  const CommandResult dead = Ctl({"webhook", "deliveries", id, "--state", "dead-lettered"});
+  EXPECT_EQ(dead.exit_code, 0) << dead.err;
+  EXPECT_EQ(Ctl({"webhook", "deliveries", id, "--state", "lost"}).exit_code, 2);
+
+  // Plain http is refused unless the server allows it; the reason names the field.
+  const CommandResult http = Ctl({"webhook", "create", "--url", "http://127.0.0.1:9/hooks",
+                                  "--event-type", "crm.sales.v1.OrderPlaced"});
+  EXPECT_EQ(http.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(http.err, "webhook.url")) << http.err;
+  EXPECT_EQ(Ctl({"webhook", "create", "--url", "https://127.0.0.1:9/hooks"}).exit_code, 2);
+
+  ASSERT_EQ(Ctl({"webhook", "delete", id}).exit_code, 0);
+  const CommandResult gone = Ctl({"webhook", "get", id});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(gone.err, "NOT_FOUND")) << gone.err;
+}
+
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {
   CommandResult r =
       RunCommand(BinaryPath("crmctl"), {"contact", "list"}, {"CRM_ADDR=" + node_.addr});

@@ -99,5 +99,6 @@ void RegisterAnalyticsCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterMarketingCommands(CLI::App& app, Client& client, int& exit_code);
 // crmctl feed: a service's change feed.
 void RegisterFeedCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterWebhookCommands(CLI::App& app, Client& client, int& exit_code);
 
 }  // namespace crm::ctl

@@ -199,6 +199,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
   if (interaction::IsTaskEvent(t)) return ApplyTaskEvent(event, batch);
   if (sales::IsProductEvent(t)) return ApplyProductEvent(event, batch);
   if (t == "crm.analytics.v1.ModelFitted") return ApplyModelEvent(event, batch);
+  if (webhooks::IsWebhookEvent(t)) return webhooks_.Apply(event, batch);
   if (t == "crm.analytics.v1.SegmentCreated" || t == "crm.analytics.v1.SegmentDeleted") {
     return ApplySegmentEvent(event, batch);
   }

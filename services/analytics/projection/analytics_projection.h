@@ -18,6 +18,7 @@
 //   kState "w/" tenant \0 a \0 b       -> n(a, b): purchases holding both, both ways (BE64)
 //   kState "x/" tenant                 -> N: purchases (BE64)
 //   kState "j/" tenant \0 segment_id   -> Segment (its definition)
+//   "v/", "d/", "y/": webhooks and their deliveries (webhooks/webhook_projection.h)
 //   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
 //   kIndex "h/" tenant \0 contact_id \0 ~time id     -> Order (newest first)
 //   kIndex "i/" tenant \0 contact_id \0 ~time id     -> Interaction (newest first)
@@ -50,6 +51,7 @@
 #include "crm/contact/v1/resources.pb.h"
 #include "crm/interaction/v1/resources.pb.h"
 #include "crm/sales/v1/resources.pb.h"
+#include "services/analytics/webhooks/webhook_projection.h"
 
 namespace crm::analytics {
 
@@ -63,7 +65,8 @@ inline constexpr char kSegmentAggregateType[] = "segment";
 
 class AnalyticsProjection final : public projection::EventApplier {
  public:
-  explicit AnalyticsProjection(store::ProjectionStore* store) : store_(store), directory_(store) {}
+  explicit AnalyticsProjection(store::ProjectionStore* store)
+      : store_(store), directory_(store), webhooks_(store) {}
 
   bool Handles(std::string_view event_type) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
@@ -75,6 +78,8 @@ class AnalyticsProjection final : public projection::EventApplier {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   const directory::ContactDirectory& directory() const { return directory_; }
+  // Partners' webhooks and their deliveries (keys "v/", "d/", "y/").
+  const webhooks::WebhookProjection& webhooks() const { return webhooks_; }
 
   absl::StatusOr<std::optional<crm::contact::v1::Contact>> GetContact(std::string_view tenant,
                                                                       std::string_view id) const;
@@ -173,6 +178,7 @@ class AnalyticsProjection final : public projection::EventApplier {
 
   store::ProjectionStore* const store_;
   const directory::ContactDirectory directory_;
+  webhooks::WebhookProjection webhooks_;
   bool purchases_changed_ = false;  // in the batch being applied (projector thread)
   std::atomic<uint64_t> generation_{0};
 };

@@ -74,6 +74,7 @@ TEST_F(GatewayTest, EveryServiceAnswersJsonInProtobufsMapping) {
                "occurredAt": "2026-12-01T10:00:00Z", "subject": "Called"}})"},
       {"crm.sales.v1.SalesService/ListProducts", "{}"},
       {"crm.analytics.v1.AnalyticsService/GetCustomer360", by_contact},
+      {"crm.analytics.v1.WebhookService/ListWebhooks", "{}"},
       {"crm.admin.v1.AdminService/GetProjectionStatus", R"({"projection": "contact"})"},
   };
   for (const auto& [method, body] : calls) {

@@ -36,7 +36,8 @@ constexpr std::array<std::string_view, 6> kReadVerbs = {"Get",  "List",    "Sear
                                                         "Find", "Suggest", "Read"};
 
 bool IsReadMethod(std::string_view name) {
-  if (name == "Subscribe") return true;  // the change feed
+  if (name == "Subscribe") return true;      // the change feed
+  if (name == "ExportRecords") return true;  // a tenant's export
   return std::any_of(kReadVerbs.begin(), kReadVerbs.end(), [&](std::string_view verb) {
     return name.starts_with(verb) && name.size() > verb.size() && name[verb.size()] >= 'A' &&
            name[verb.size()] <= 'Z';

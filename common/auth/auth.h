@@ -7,8 +7,8 @@
 //       authn->Check("/crm.contact.v1.ContactService/GetContact", "Bearer eyJ...", absl::Now());
 //
 // Scopes: "<area>.read" for the methods that only read (Get, List, Search, Find, Read,
-// Suggest..., and Subscribe, the change feed), "<area>.write" for every other method, where the
-// area is the service's: contacts, interactions, sales, analytics, webhooks
+// Suggest..., Subscribe, the change feed, and ExportRecords), "<area>.write" for every other
+// method, where the area is the service's: contacts, interactions, sales, analytics, webhooks
 // (crm.analytics.v1.WebhookService); "admin" for crm.admin.v1.AdminService. The health and
 // reflection services need no credential.
 #pragma once

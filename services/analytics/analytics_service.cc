@@ -771,6 +771,28 @@ absl::Status AnalyticsService::ForEachMember(
   return error;
 }
 
+std::vector<projection::ExportSource<av1::ExportRecordsResponse>> AnalyticsService::ExportSources(
+    const CallContext& ctx) const {
+  using Response = av1::ExportRecordsResponse;
+  std::vector<projection::ExportSource<Response>> sources;
+  sources.push_back(projection::KindSource<av1::Segment, Response>(
+      store_->Snapshot(), 'j', ctx.tenant,
+      [](av1::Segment& s, Response& r) { *r.mutable_segment() = std::move(s); }));
+  // Webhooks: few per tenant, one page; their secrets stay here.
+  auto after = std::make_shared<std::string>();
+  sources.push_back([this, tenant = ctx.tenant, after]() -> absl::StatusOr<std::vector<Response>> {
+    ASSIGN_OR_RETURN(std::vector<av1::WebhookRecord> records,
+                     projection_.webhooks().ListWebhooks(tenant, *after, projection::kExportPage));
+    std::vector<Response> out(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      *after = records[i].webhook().id();
+      *out[i].mutable_webhook() = std::move(*records[i].mutable_webhook());
+    }
+    return out;
+  });
+  return sources;
+}
+
 void AnalyticsService::CreateSegment(const CallContext& ctx, const av1::Segment& segment,
                                      const std::string& request_id, Done<av1::Segment> done) {
   const std::string id = ids::NewId();

@@ -18,6 +18,7 @@
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/export_source.h"
 #include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
@@ -107,6 +108,11 @@ class AnalyticsService {
                                                                      int64_t as_of) const;
   absl::StatusOr<crm::analytics::v1::EngagementTrend> GetEngagementTrend(
       const CallContext& ctx, const std::string& contact_id, int months, int64_t as_of) const;
+
+  // Everything the tenant defined here, for ExportRecords: segments, webhooks (without secrets),
+  // read from one snapshot. Customer figures are derived, not exported.
+  std::vector<projection::ExportSource<crm::analytics::v1::ExportRecordsResponse>> ExportSources(
+      const CallContext& ctx) const;
 
   // Segments. GetSegment fills size and revenue at `as_of_nanos`.
   void CreateSegment(const CallContext& ctx, const crm::analytics::v1::Segment& segment,

@@ -260,6 +260,19 @@ absl::StatusOr<Contact> ContactService::Get(const CallContext& ctx, const std::s
   return Found(projection_.GetContact(ctx.tenant, id, as_of), "contact", id, as_of.has_value());
 }
 
+std::vector<projection::ExportSource<crm::contact::v1::ExportRecordsResponse>>
+ContactService::ExportSources(const CallContext& ctx) const {
+  using Response = crm::contact::v1::ExportRecordsResponse;
+  const store::ReadView view = store_->Snapshot();
+  return {
+      projection::KindSource<Contact, Response>(
+          view, 'c', ctx.tenant,
+          [](Contact& c, Response& r) { *r.mutable_contact() = std::move(c); }),
+      projection::KindSource<Company, Response>(view, 'm', ctx.tenant, [](Company& c, Response& r) {
+        *r.mutable_company() = std::move(c);
+      })};
+}
+
 absl::StatusOr<Page<Contact>> ContactService::List(const CallContext& ctx, const ListFilter& filter,
                                                    const std::string& resume_after,
                                                    size_t page_size) const {

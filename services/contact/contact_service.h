@@ -18,9 +18,11 @@
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/export_source.h"
 #include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
+#include "crm/contact/v1/contact_service.pb.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "services/contact/domain/decide.h"
 #include "services/contact/projection/contact_projection.h"
@@ -76,6 +78,11 @@ class ContactService {
   // (`id` first) go to `contact_ids`. NOT_FOUND for an unknown id.
   absl::StatusOr<nlohmann::json> ExportPersonalData(const CallContext& ctx, const std::string& id,
                                                     std::vector<std::string>& contact_ids) const;
+
+  // Everything the tenant holds here, for ExportRecords: contacts, then companies, read from one
+  // snapshot.
+  std::vector<projection::ExportSource<crm::contact::v1::ExportRecordsResponse>> ExportSources(
+      const CallContext& ctx) const;
 
   // Contact reads. NOT_FOUND for an unknown id (or one that did not exist at `as_of`).
   absl::StatusOr<Contact> Get(const CallContext& ctx, const std::string& id,

@@ -202,6 +202,21 @@ absl::StatusOr<Case> InteractionService::GetCase(const CallContext& ctx,
   return *std::move(c);
 }
 
+std::vector<projection::ExportSource<crm::interaction::v1::ExportRecordsResponse>>
+InteractionService::ExportSources(const CallContext& ctx) const {
+  using Response = crm::interaction::v1::ExportRecordsResponse;
+  const store::ReadView view = store_->Snapshot();
+  return {projection::KindSource<Interaction, Response>(
+              view, 'i', ctx.tenant,
+              [](Interaction& i, Response& r) { *r.mutable_interaction() = std::move(i); }),
+          projection::KindSource<Case, Response>(
+              view, 'c', ctx.tenant,
+              [](Case& c, Response& r) { *r.mutable_support_case() = std::move(c); }),
+          projection::KindSource<Task, Response>(view, 'j', ctx.tenant, [](Task& t, Response& r) {
+            *r.mutable_task() = std::move(t);
+          })};
+}
+
 absl::StatusOr<CasePage> InteractionService::ListCases(const CallContext& ctx,
                                                        const CaseFilter& filter,
                                                        const std::string& resume_after,

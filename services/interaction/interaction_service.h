@@ -12,9 +12,11 @@
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/export_source.h"
 #include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
+#include "crm/interaction/v1/interaction_service.pb.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "services/interaction/projection/interaction_projection.h"
 
@@ -56,6 +58,10 @@ class InteractionService {
                         int64_t expected_version, const std::string& request_id, Done<Case> done);
   // With breach flags as of now.
   absl::StatusOr<Case> GetCase(const CallContext& ctx, const std::string& id) const;
+  // Everything the tenant holds here, for ExportRecords: interactions, cases, tasks, read from
+  // one snapshot.
+  std::vector<projection::ExportSource<crm::interaction::v1::ExportRecordsResponse>> ExportSources(
+      const CallContext& ctx) const;
   absl::StatusOr<CasePage> ListCases(const CallContext& ctx, const CaseFilter& filter,
                                      const std::string& resume_after, size_t page_size) const;
 

@@ -371,6 +371,26 @@ absl::StatusOr<Pipeline> SalesService::GetPipeline(const CallContext& ctx,
   return Pipelines(ctx)("id", id);
 }
 
+absl::StatusOr<std::vector<projection::ExportSource<crm::sales::v1::ExportRecordsResponse>>>
+SalesService::ExportSources(const CallContext& ctx) const {
+  using Response = crm::sales::v1::ExportRecordsResponse;
+  const store::ReadView view = store_->Snapshot();
+  ASSIGN_OR_RETURN(std::vector<Pipeline> pipelines, ListPipelines(ctx));
+  std::vector<Response> pipeline_records(pipelines.size());
+  for (size_t i = 0; i < pipelines.size(); ++i) {
+    *pipeline_records[i].mutable_pipeline() = std::move(pipelines[i]);
+  }
+  std::vector<projection::ExportSource<Response>> sources;
+  sources.push_back(projection::KindSource<Product, Response>(
+      view, 'p', ctx.tenant, [](Product& p, Response& r) { *r.mutable_product() = std::move(p); }));
+  sources.push_back(projection::FixedSource<Response>(std::move(pipeline_records)));
+  sources.push_back(projection::KindSource<Deal, Response>(
+      view, 'd', ctx.tenant, [](Deal& d, Response& r) { *r.mutable_deal() = std::move(d); }));
+  sources.push_back(projection::KindSource<Order, Response>(
+      view, 'r', ctx.tenant, [](Order& o, Response& r) { *r.mutable_order() = std::move(o); }));
+  return sources;
+}
+
 absl::StatusOr<std::vector<Pipeline>> SalesService::ListPipelines(const CallContext& ctx) const {
   return projection_.ListPipelines(ctx.tenant, kMaxPipelines);
 }

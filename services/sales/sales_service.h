@@ -12,9 +12,11 @@
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/export_source.h"
 #include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
+#include "crm/sales/v1/sales_service.pb.h"
 #include "services/sales/domain/forecast.h"
 #include "services/sales/projection/sales_projection.h"
 
@@ -39,6 +41,10 @@ class SalesService {
   void DeactivateProduct(const CallContext& ctx, const std::string& id, int64_t expected_version,
                          const std::string& request_id, Done<Product> done);
   absl::StatusOr<Product> GetProduct(const CallContext& ctx, const std::string& id) const;
+  // Everything the tenant holds here, for ExportRecords: products, pipelines (the default one
+  // included), deals, orders; the records read from one snapshot.
+  absl::StatusOr<std::vector<projection::ExportSource<crm::sales::v1::ExportRecordsResponse>>>
+  ExportSources(const CallContext& ctx) const;
   absl::StatusOr<ProductPage> ListProducts(const CallContext& ctx, const std::string& category,
                                            bool show_inactive, const std::string& resume_after,
                                            size_t page_size) const;

@@ -1,6 +1,8 @@
 // crmctl, the real binary, against a real crm-node: what operators and scripts rely on.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -321,6 +323,90 @@ TEST_F(CrmctlTest, WebhooksAreCreatedListedAndDeleted) {
   const CommandResult gone = Ctl({"webhook", "get", id});
   EXPECT_EQ(gone.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(gone.err, "NOT_FOUND")) << gone.err;
+}
+
+// Lines of a file (without the line ends); empty if it cannot be read.
+std::vector<std::string> Lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+TEST_F(CrmctlTest, ExportWritesEveryKindOfRecordAsJsonLinesAndCsv) {
+  const CommandResult contact = Ctl({"contact", "create", "--given-name", "Grace", "--family-name",
+                                     "Hopper", "--email", "grace@example.com"});
+  ASSERT_EQ(contact.exit_code, 0) << contact.err;
+  const std::string contact_id = Field(contact.out, "id");
+  const CommandResult company = Ctl({"company", "create", "--name", "Navy, Inc."});
+  ASSERT_EQ(company.exit_code, 0) << company.err;
+  const CommandResult product =
+      Ctl({"product", "create", "--sku", "COBOL-1", "--name", "Compiler", "--price", "EUR 19.99"});
+  ASSERT_EQ(product.exit_code, 0) << product.err;
+  const std::string product_id = Field(product.out, "id");
+  const CommandResult order =
+      Ctl({"order", "place", "--contact", contact_id, "--line", product_id + ":2:EUR 19.99"});
+  ASSERT_EQ(order.exit_code, 0) << order.err;
+  ASSERT_EQ(Ctl({"interaction", "log", "--contact", contact_id, "--channel", "call", "--subject",
+                 "Bug report"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Ctl({"case", "open", "--contact", contact_id, "--subject", "Moth in relay"}).exit_code,
+            0);
+  ASSERT_EQ(Ctl({"task", "create", "--title", "Call back", "--assignee", "ada", "--contact",
+                 contact_id, "--due", "2030-01-01T09:00:00Z"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Ctl({"segment", "create", "--name", "Everyone"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"webhook", "create", "--url", "https://127.0.0.1:9/hooks", "--event-type",
+                 "crm.sales.v1.OrderPlaced", "--secret", "export-test-secret-0123456789"})
+                .exit_code,
+            0);
+  // Analytics follows the other services' topics: wait until it has everything.
+  Server& node = node_;
+  ASSERT_TRUE(WaitCaughtUp(node, absl::Seconds(30), "analytics"));
+
+  const std::string out = dir_.Sub("export");
+  const CommandResult exported = Ctl({"export", "--out", out});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const std::map<std::string, size_t> expected = {
+      {"contacts", 1}, {"companies", 1}, {"products", 1}, {"orders", 1},   {"interactions", 1},
+      {"cases", 1},    {"tasks", 1},     {"segments", 1}, {"webhooks", 1}, {"pipelines", 1}};
+  for (const auto& [stem, count] : expected) {
+    EXPECT_EQ(Field(exported.out, stem), std::to_string(count)) << exported.out;
+    const std::vector<std::string> lines = Lines(out + "/" + stem + ".jsonl");
+    ASSERT_EQ(lines.size(), count) << stem;
+    for (const std::string& line : lines) {
+      const nlohmann::json record = nlohmann::json::parse(line, nullptr, false);
+      ASSERT_FALSE(record.is_discarded()) << line;
+      EXPECT_TRUE(record.contains("id")) << stem << ": " << line;
+    }
+  }
+  const nlohmann::json grace = nlohmann::json::parse(Lines(out + "/contacts.jsonl")[0]);
+  EXPECT_EQ(grace["id"], contact_id);
+  EXPECT_EQ(grace["personal"]["emails"][0]["address"], "grace@example.com");
+  const nlohmann::json bought = nlohmann::json::parse(Lines(out + "/orders.jsonl")[0]);
+  EXPECT_EQ(bought["contact_id"], contact_id);
+  EXPECT_EQ(bought["line_items"][0]["product_id"], product_id);
+  // A webhook's secret stays in the CRM.
+  EXPECT_EQ(Lines(out + "/webhooks.jsonl")[0].find("export-test-secret"), std::string::npos);
+
+  const std::string csv_dir = dir_.Sub("export-csv");
+  const CommandResult csv = Ctl({"export", "--out", csv_dir, "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  const std::vector<std::string> companies = Lines(csv_dir + "/companies.csv");
+  ASSERT_EQ(companies.size(), 2u);  // the header and one row
+  EXPECT_EQ(companies[0].rfind("id,name,", 0), 0u) << companies[0];
+  EXPECT_NE(companies[1].find("\"Navy, Inc.\""), std::string::npos) << companies[1];  // quoted
+  const std::vector<std::string> contacts = Lines(csv_dir + "/contacts.csv");
+  ASSERT_EQ(contacts.size(), 2u);
+  EXPECT_EQ(contacts[1].rfind(contact_id + ",", 0), 0u) << contacts[1];
+  EXPECT_NE(contacts[1].find("grace@example.com"), std::string::npos) << contacts[1];
+
+  EXPECT_EQ(Ctl({"export", "--out", out, "--format", "xml"}).exit_code, 2);
 }
 
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {

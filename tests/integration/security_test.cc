@@ -149,6 +149,33 @@ class SecurityTest : public ::testing::Test {
     return out;
   }
 
+  // Every service's ExportRecords as the holder of `token`, serialized, each stream read to its
+  // end (which must be OK).
+  std::vector<std::string> ExportMessages(const std::string& token) {
+    std::vector<std::string> out;
+    auto drain = [&](auto& stub, const auto& request, auto response) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+      ctx.AddMetadata("authorization", "Bearer " + token);
+      auto reader = stub->ExportRecords(&ctx, request);
+      while (reader->Read(&response)) out.push_back(response.SerializeAsString());
+      const grpc::Status end = reader->Finish();
+      EXPECT_TRUE(end.ok()) << end.error_message();
+    };
+    auto contacts = crm::contact::v1::ContactService::NewStub(channel_);
+    auto interactions = crm::interaction::v1::InteractionService::NewStub(channel_);
+    auto sales = crm::sales::v1::SalesService::NewStub(channel_);
+    auto analytics = crm::analytics::v1::AnalyticsService::NewStub(channel_);
+    drain(contacts, crm::contact::v1::ExportRecordsRequest(),
+          crm::contact::v1::ExportRecordsResponse());
+    drain(interactions, crm::interaction::v1::ExportRecordsRequest(),
+          crm::interaction::v1::ExportRecordsResponse());
+    drain(sales, crm::sales::v1::ExportRecordsRequest(), crm::sales::v1::ExportRecordsResponse());
+    drain(analytics, crm::analytics::v1::ExportRecordsRequest(),
+          crm::analytics::v1::ExportRecordsResponse());
+    return out;
+  }
+
   // A TLS channel to the node trusting `ca`, presenting `client` (none if null).
   std::shared_ptr<grpc::Channel> Channel(const std::string& ca, const Certificate* client) {
     grpc::SslCredentialsOptions o;
@@ -567,6 +594,20 @@ TEST_F(SecurityTest, ATenantSeesAndTouchesOnlyItsOwnRecords) {
   }
   EXPECT_GT(globex_events, 0) << "the feeds showed Globex none of its own events";
 
+  // Every service's export, as Globex: only Globex's records.
+  const std::vector<std::string> globex_export = ExportMessages(bob);
+  int globex_records = 0;
+  for (const std::string& bytes : globex_export) {
+    for (const auto& [kind, id] : ids) {
+      EXPECT_EQ(bytes.find(id), std::string::npos) << "an export showed Globex Acme's " << kind;
+    }
+    for (const std::string& secret : secrets) {
+      EXPECT_EQ(bytes.find(secret), std::string::npos) << "an export showed Globex " << secret;
+    }
+    ++globex_records;
+  }
+  EXPECT_GT(globex_records, 0) << "the export showed Globex none of its own records";
+
   // A client cannot claim a tenant by sending the server's own metadata.
   const Reply spoofed =
       Call(*FindMethod("ContactService/GetContact"), absl::StrCat("id: \"", ids["CONTACT"], "\""),
@@ -687,6 +728,30 @@ TEST_F(SecurityTest, PersonalDataIsMaskedWithoutItsScopeAndReadsOfItAreLogged) {
       "crm.contact.v1.ContactService/Subscribe: ",
       id);
   EXPECT_TRUE(WaitFor([&] { return node_->Log().find(feed_line) != std::string::npos; }))
+      << node_->Log();
+
+  // The export: masked for Rita, whole for Ada, and Ada's read in the access log.
+  auto exported = [&](const std::string& token) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    auto stub = crm::contact::v1::ContactService::NewStub(channel_);
+    auto reader = stub->ExportRecords(&ctx, crm::contact::v1::ExportRecordsRequest());
+    std::string all;
+    crm::contact::v1::ExportRecordsResponse record;
+    while (reader->Read(&record)) all += record.SerializeAsString();
+    EXPECT_TRUE(reader->Finish().ok());
+    return all;
+  };
+  const std::string rita_export = exported(rita);
+  EXPECT_EQ(rita_export.find("Zephyra"), std::string::npos);
+  EXPECT_NE(rita_export.find("Z***"), std::string::npos);
+  EXPECT_NE(exported(ada).find("Zephyra"), std::string::npos);
+  EXPECT_EQ(node_->Log().find("access: rita"), std::string::npos);
+  const std::string export_line =
+      "access: ada of tenant acme read personal data with crm.contact.v1.ContactService/"
+      "ExportRecords: ";
+  EXPECT_TRUE(WaitFor([&] { return node_->Log().find(export_line) != std::string::npos; }))
       << node_->Log();
 }
 

@@ -100,5 +100,6 @@ void RegisterMarketingCommands(CLI::App& app, Client& client, int& exit_code);
 // crmctl feed: a service's change feed.
 void RegisterFeedCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterWebhookCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterExportCommands(CLI::App& app, Client& client, int& exit_code);
 
 }  // namespace crm::ctl

@@ -1,5 +1,6 @@
 #include "services/analytics/api/analytics_grpc.h"
 
+#include "common/grpc/export_stream.h"
 #include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "services/analytics/api/validation.h"
@@ -227,6 +228,12 @@ grpc::ServerUnaryReactor* AnalyticsGrpc::ExportContactData(
     const crm::analytics::v1::ExportContactDataRequest* request,
     crm::analytics::v1::ExportContactDataResponse* response) {
   return grpcutil::AnswerExport(context, Context(context), *service_, *request, response);
+}
+
+grpc::ServerWriteReactor<crm::analytics::v1::ExportRecordsResponse>* AnalyticsGrpc::ExportRecords(
+    grpc::CallbackServerContext* context, const crm::analytics::v1::ExportRecordsRequest*) {
+  return grpcutil::ServeExport<crm::analytics::v1::ExportRecordsResponse>(
+      service_->ExportSources(Context(context)));
 }
 
 grpc::ServerWriteReactor<crm::analytics::v1::SubscribeResponse>* AnalyticsGrpc::Subscribe(

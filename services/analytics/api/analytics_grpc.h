@@ -77,6 +77,9 @@ class AnalyticsGrpc final : public crm::analytics::v1::AnalyticsService::Callbac
       grpc::CallbackServerContext* context,
       const crm::analytics::v1::ExportContactDataRequest* request,
       crm::analytics::v1::ExportContactDataResponse* response) override;
+  grpc::ServerWriteReactor<crm::analytics::v1::ExportRecordsResponse>* ExportRecords(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::ExportRecordsRequest* request) override;
   grpc::ServerWriteReactor<crm::analytics::v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context,
       const crm::analytics::v1::SubscribeRequest* request) override;

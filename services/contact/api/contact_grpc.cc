@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/time/time.h"
+#include "common/grpc/export_stream.h"
 #include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "common/grpc/status.h"
@@ -435,6 +436,12 @@ grpc::ServerUnaryReactor* ContactGrpc::ListRelationships(
     for (auto& r : rels->incoming) *response->add_incoming() = std::move(r);
   }
   return FinishNow(reactor, rels.status());
+}
+
+grpc::ServerWriteReactor<crm::contact::v1::ExportRecordsResponse>* ContactGrpc::ExportRecords(
+    grpc::CallbackServerContext* context, const crm::contact::v1::ExportRecordsRequest*) {
+  return grpcutil::ServeExport<crm::contact::v1::ExportRecordsResponse>(
+      service_->ExportSources(Context(context)));
 }
 
 grpc::ServerWriteReactor<crm::contact::v1::SubscribeResponse>* ContactGrpc::Subscribe(

@@ -78,6 +78,9 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
       grpc::CallbackServerContext* context,
       const crm::contact::v1::ExportContactDataRequest* request,
       crm::contact::v1::ExportContactDataResponse* response) override;
+  grpc::ServerWriteReactor<crm::contact::v1::ExportRecordsResponse>* ExportRecords(
+      grpc::CallbackServerContext* context,
+      const crm::contact::v1::ExportRecordsRequest* request) override;
   grpc::ServerWriteReactor<crm::contact::v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context,
       const crm::contact::v1::SubscribeRequest* request) override;

@@ -1,5 +1,6 @@
 #include "services/interaction/api/interaction_grpc.h"
 
+#include "common/grpc/export_stream.h"
 #include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "common/grpc/status.h"
@@ -245,6 +246,13 @@ grpc::ServerUnaryReactor* InteractionGrpc::ExportContactData(
     const crm::interaction::v1::ExportContactDataRequest* request,
     crm::interaction::v1::ExportContactDataResponse* response) {
   return grpcutil::AnswerExport(context, Context(context), *service_, *request, response);
+}
+
+grpc::ServerWriteReactor<crm::interaction::v1::ExportRecordsResponse>*
+InteractionGrpc::ExportRecords(grpc::CallbackServerContext* context,
+                               const crm::interaction::v1::ExportRecordsRequest*) {
+  return grpcutil::ServeExport<crm::interaction::v1::ExportRecordsResponse>(
+      service_->ExportSources(Context(context)));
 }
 
 grpc::ServerWriteReactor<crm::interaction::v1::SubscribeResponse>* InteractionGrpc::Subscribe(

@@ -77,6 +77,9 @@ class InteractionGrpc final : public crm::interaction::v1::InteractionService::C
       grpc::CallbackServerContext* context,
       const crm::interaction::v1::ExportContactDataRequest* request,
       crm::interaction::v1::ExportContactDataResponse* response) override;
+  grpc::ServerWriteReactor<crm::interaction::v1::ExportRecordsResponse>* ExportRecords(
+      grpc::CallbackServerContext* context,
+      const crm::interaction::v1::ExportRecordsRequest* request) override;
   grpc::ServerWriteReactor<crm::interaction::v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context,
       const crm::interaction::v1::SubscribeRequest* request) override;

@@ -1,5 +1,6 @@
 #include "services/sales/api/sales_grpc.h"
 
+#include "common/grpc/export_stream.h"
 #include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "services/sales/api/validation.h"
@@ -310,6 +311,20 @@ grpc::ServerUnaryReactor* SalesGrpc::ExportContactData(
     grpc::CallbackServerContext* context, const crm::sales::v1::ExportContactDataRequest* request,
     crm::sales::v1::ExportContactDataResponse* response) {
   return grpcutil::AnswerExport(context, Context(context), *service_, *request, response);
+}
+
+grpc::ServerWriteReactor<crm::sales::v1::ExportRecordsResponse>* SalesGrpc::ExportRecords(
+    grpc::CallbackServerContext* context, const crm::sales::v1::ExportRecordsRequest*) {
+  absl::StatusOr<std::vector<projection::ExportSource<crm::sales::v1::ExportRecordsResponse>>>
+      sources = service_->ExportSources(Context(context));
+  if (!sources.ok()) {
+    sources = std::vector<projection::ExportSource<crm::sales::v1::ExportRecordsResponse>>{
+        [status = sources.status()]()
+            -> absl::StatusOr<std::vector<crm::sales::v1::ExportRecordsResponse>> {
+          return status;
+        }};
+  }
+  return grpcutil::ServeExport<crm::sales::v1::ExportRecordsResponse>(*std::move(sources));
 }
 
 grpc::ServerWriteReactor<crm::sales::v1::SubscribeResponse>* SalesGrpc::Subscribe(

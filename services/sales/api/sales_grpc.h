@@ -95,6 +95,9 @@ class SalesGrpc final : public crm::sales::v1::SalesService::CallbackService {
   grpc::ServerUnaryReactor* ExportContactData(
       grpc::CallbackServerContext* context, const crm::sales::v1::ExportContactDataRequest* request,
       crm::sales::v1::ExportContactDataResponse* response) override;
+  grpc::ServerWriteReactor<crm::sales::v1::ExportRecordsResponse>* ExportRecords(
+      grpc::CallbackServerContext* context,
+      const crm::sales::v1::ExportRecordsRequest* request) override;
   grpc::ServerWriteReactor<crm::sales::v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context,
       const crm::sales::v1::SubscribeRequest* request) override;

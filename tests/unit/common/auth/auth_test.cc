@@ -6,6 +6,7 @@
 #include "common/auth/rate_limiter.h"
 #include "crm/admin/v1/admin_service.pb.h"
 #include "crm/analytics/v1/analytics_service.pb.h"
+#include "crm/analytics/v1/webhook_service.pb.h"
 #include "crm/contact/v1/contact_service.pb.h"
 #include "crm/interaction/v1/interaction_service.pb.h"
 #include "crm/sales/v1/sales_service.pb.h"
@@ -203,6 +204,7 @@ TEST(AuthTest, EveryMethodOfEveryServiceNeedsItsAreasReadOrWriteScope) {
        "interactions"},
       {crm::sales::v1::PlaceOrderRequest::descriptor()->file()->service(0), "sales"},
       {crm::analytics::v1::GetCustomer360Request::descriptor()->file()->service(0), "analytics"},
+      {crm::analytics::v1::CreateWebhookRequest::descriptor()->file()->service(0), "webhooks"},
   };
   int reads = 0;
   for (const auto& [service, area] : services) {
@@ -212,7 +214,8 @@ TEST(AuthTest, EveryMethodOfEveryServiceNeedsItsAreasReadOrWriteScope) {
       const std::string scope = RequiredScope("/" + service->full_name() + "/" + m->name());
       const bool reads_only = m->name().starts_with("Get") || m->name().starts_with("List") ||
                               m->name().starts_with("Search") || m->name().starts_with("Find") ||
-                              m->name().starts_with("Suggest") || m->name() == "Subscribe";
+                              m->name().starts_with("Suggest") || m->name() == "Subscribe" ||
+                              m->name() == "ExportRecords";
       const std::string expected = m->name() == "EraseContact" ? "admin"
                                    : m->name() == "ExportContactData"
                                        ? "personal_data"

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -120,6 +121,31 @@ TEST_F(GatewayTest, ErrorsAreJsonWithTheGrpcCodeAndWriteNothing) {
     EXPECT_NE(json["message"].get<std::string>().find(c.names), std::string::npos) << json.dump();
   }
   EXPECT_EQ(EventsSeen(node_), seen) << "a refused call wrote something";
+}
+
+TEST_F(GatewayTest, AnExportStreamsAsJsonLinesAndEnds) {
+  std::set<std::string> ids;
+  for (const char* name : {"Hopper", "Lamarr"}) {
+    auto [status, created] =
+        Post("crm.contact.v1.ContactService/CreateContact",
+             absl::StrCat(R"({"contact": {"personal": {"familyName": ")", name, R"("}}})"));
+    ASSERT_EQ(status, 200) << created.dump();
+    ids.insert(created["contact"]["id"].get<std::string>());
+  }
+  auto res =
+      http_->Post("/v1/crm.contact.v1.ContactService/ExportRecords", "{}", "application/json");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/x-ndjson");
+  std::set<std::string> exported;
+  std::istringstream lines(res->body);
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json record = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(record.is_discarded()) << line;
+    ASSERT_TRUE(record.contains("contact")) << line;
+    exported.insert(record["contact"]["id"].get<std::string>());
+  }
+  EXPECT_EQ(exported, ids);
 }
 
 TEST_F(GatewayTest, AChangeFeedStreamsAsJsonLines) {

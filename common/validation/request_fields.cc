@@ -86,6 +86,17 @@ absl::Status CheckRequestId(const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::Status CheckImportId(const std::string& field, const std::string& import_id) {
+  if (import_id.empty()) return Invalid(field, "is required");
+  if (import_id.size() > 64) return Invalid(field, "must be at most 64 characters");
+  for (char c : import_id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return Invalid(field, "must hold only letters, digits and . _ -");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckWriteCommon(const std::string& request_id, int64_t expected_version) {
   if (absl::Status s = CheckRequestId(request_id); !s.ok()) return s;
   if (expected_version < 0) return Invalid("expected_version", "must not be negative");

@@ -35,6 +35,9 @@ absl::Status CheckPrincipal(const std::string& field, const std::string& value, 
 // A request id: at most 128 printable ASCII characters without spaces (empty allowed).
 absl::Status CheckRequestId(const std::string& request_id);
 
+// A bulk import's id: 1-64 characters of letters, digits and . _ -.
+absl::Status CheckImportId(const std::string& field, const std::string& import_id);
+
 // A request id and an expected version (not negative).
 absl::Status CheckWriteCommon(const std::string& request_id, int64_t expected_version);
 

@@ -5,6 +5,7 @@
 #include "common/ids/ids.h"
 #include "common/status/status_macros.h"
 #include "services/contact/domain/contact.h"
+#include "services/contact/domain/import.h"
 #include "services/contact/domain/quality.h"
 
 namespace crm::contact {
@@ -89,7 +90,9 @@ void ContactService::Write(const CallContext& ctx, const std::string& command,
                            Done<T> done) {
   projection::CommandWriter::Command cmd =
       projection::CommandFor(ctx, command, aggregate_type, request_id);
-  cmd.source = command == "MergeContacts" || command == "UnmergeContacts" ? "merge" : "api";
+  cmd.source = command == "MergeContacts" || command == "UnmergeContacts" ? "merge"
+               : command.starts_with("Import")                            ? "import"
+                                                                          : "api";
   // Personal data leaves this process only sealed.
   auto decide_and_seal = [&](absl::Time now, Payload& payload) -> Decided {
     Decided decided = decide(now, payload);
@@ -664,6 +667,168 @@ absl::StatusOr<Relationships> ContactService::ListRelationships(
   out.outgoing.assign(company.relationships().begin(), company.relationships().end());
   ASSIGN_OR_RETURN(out.incoming, projection_.IncomingRelationships(ctx.tenant, company_id));
   return out;
+}
+
+// --- Import -----------------------------------------------------------------------------------
+
+absl::StatusOr<std::optional<Contact>> ContactService::MatchContact(const CallContext& ctx,
+                                                                    const Contact& row,
+                                                                    std::string& matched_by) const {
+  if (!row.id().empty()) {
+    ASSIGN_OR_RETURN(std::optional<Contact> by_id, projection_.GetContact(ctx.tenant, row.id()));
+    if (by_id) matched_by = "id";
+    return by_id;
+  }
+  for (const auto& email : row.personal().emails()) {
+    ASSIGN_OR_RETURN(std::optional<Contact> found,
+                     projection_.FindByEmail(ctx.tenant, email.address()));
+    if (found) {
+      matched_by = "email";
+      return found;
+    }
+  }
+  for (const auto& phone : row.personal().phones()) {
+    ASSIGN_OR_RETURN(std::optional<Contact> found,
+                     projection_.FindByPhone(ctx.tenant, phone.number()));
+    if (found) {
+      matched_by = "phone";
+      return found;
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::optional<Company>> ContactService::MatchCompany(const CallContext& ctx,
+                                                                    const Company& row,
+                                                                    std::string& matched_by) const {
+  if (!row.id().empty()) {
+    ASSIGN_OR_RETURN(std::optional<Company> by_id, projection_.GetCompany(ctx.tenant, row.id()));
+    if (by_id) matched_by = "id";
+    return by_id;
+  }
+  if (row.domain().empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::optional<Company> found,
+                   projection_.FindCompanyByDomain(ctx.tenant, row.domain()));
+  if (found) matched_by = "domain";
+  return found;
+}
+
+void ContactService::ImportContact(const CallContext& ctx, const std::string& import_id,
+                                   int64_t row, const Contact& contact, bool archived,
+                                   Done<crm::common::v1::ImportRowResult> done) {
+  auto match = std::make_shared<projection::ImportMatch>();
+  const CallContext ictx = projection::ImportContext(ctx, import_id);
+  Write<Contact>(
+      ictx, "ImportContact", projection::ImportRequestId(import_id, row), kAggregateType,
+      [&](absl::Time now, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Contact> current,
+                         MatchContact(ctx, contact, match->matched_by));
+        if (!current) {
+          std::string id = contact.id();
+          if (id.empty()) {
+            ASSIGN_OR_RETURN(id, keyed_ids_.Next(ctx.tenant));
+          }
+          return Take(DecideCreate(contact, id, now, CurrentFacts(ctx)), payload, id, 0);
+        }
+        auto [values, mask] = ImportChanges(*current, contact);
+        if (mask.paths().empty()) {
+          match->unchanged.emplace(current->id(), current->version());
+          return projection::Unchanged();
+        }
+        return Take(DecideUpdate(current, values, mask, current->version(), now, CurrentFacts(ctx)),
+                    payload, current->id(), current->version());
+      },
+      [this, ctx](const std::string& id) { return Get(ctx, id); },
+      projection::ImportRowDone<Contact>(
+          row, match,
+          archived ? projection::ImportStep<Contact>([this, ictx, import_id, row](
+                                                         const std::string& id, Done<Contact> d) {
+            Delete(ictx, id, 1, projection::ImportRequestId(import_id, row) + "#archive",
+                   std::move(d));
+          })
+                   : nullptr,
+          std::move(done)));
+}
+
+void ContactService::ImportCompany(const CallContext& ctx, const std::string& import_id,
+                                   int64_t row, const Company& company, bool archived,
+                                   Done<crm::common::v1::ImportRowResult> done) {
+  auto match = std::make_shared<projection::ImportMatch>();
+  const CallContext ictx = projection::ImportContext(ctx, import_id);
+  Write<Company>(
+      ictx, "ImportCompany", projection::ImportRequestId(import_id, row), kCompanyAggregateType,
+      [&](absl::Time now, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<Company> current,
+                         MatchCompany(ctx, company, match->matched_by));
+        if (!current) {
+          const std::string id = company.id().empty() ? ids::NewId(now) : company.id();
+          return Take(DecideCreateCompany(company, id), payload, id, 0);
+        }
+        auto [values, mask] = ImportCompanyChanges(*current, company);
+        if (mask.paths().empty()) {
+          match->unchanged.emplace(current->id(), current->version());
+          return projection::Unchanged();
+        }
+        return Take(DecideUpdateCompany(current, values, mask, current->version()), payload,
+                    current->id(), current->version());
+      },
+      [this, ctx](const std::string& id) { return GetCompany(ctx, id); },
+      projection::ImportRowDone<Company>(
+          row, match,
+          archived ? projection::ImportStep<Company>([this, ictx, import_id, row](
+                                                         const std::string& id, Done<Company> d) {
+            DeleteCompany(ictx, id, 1, projection::ImportRequestId(import_id, row) + "#archive",
+                          std::move(d));
+          })
+                   : nullptr,
+          std::move(done)));
+}
+
+void ContactService::UndoRecord(const CallContext& ctx, const std::string& import_id,
+                                const std::string& id,
+                                const crm::common::v1::ImportLedgerEntry& entry, Done<bool> done) {
+  const std::string request_id = absl::StrCat("undo-import:", import_id, ":", id);
+  const bool company = entry.aggregate_type() == kCompanyAggregateType;
+  // Answers true once the record is archived (created) or restored (changed).
+  auto answer = [done](const auto& record) {
+    done(record.ok() ? absl::StatusOr<bool>(true) : absl::StatusOr<bool>(record.status()));
+  };
+  google::protobuf::FieldMask mask;
+  for (const std::string& path : entry.paths()) mask.add_paths(path);
+  if (company) {
+    absl::StatusOr<std::optional<Company>> current = projection_.GetCompany(ctx.tenant, id);
+    if (!current.ok() || !*current) return done(absl::NotFoundError(absl::StrCat("company ", id)));
+    if (entry.created()) {
+      if ((*current)->archived()) return done(true);
+      return DeleteCompany(ctx, id, 0, request_id, answer);
+    }
+    absl::StatusOr<std::optional<Company>> before =
+        projection_.GetVersion<Company>(ctx.tenant, id, entry.version_before());
+    if (!before.ok() || !*before) return done(absl::NotFoundError(absl::StrCat("company ", id)));
+    return UpdateCompany(ctx, **before, mask, 0, request_id, answer);
+  }
+  absl::StatusOr<std::optional<Contact>> current = projection_.GetContact(ctx.tenant, id);
+  if (!current.ok() || !*current) return done(absl::NotFoundError(absl::StrCat("contact ", id)));
+  if (entry.created()) {
+    if ((*current)->archived() && (*current)->merged_into().empty()) return done(true);
+    return Delete(ctx, id, 0, request_id, answer);
+  }
+  absl::StatusOr<std::optional<Contact>> before =
+      projection_.GetVersion<Contact>(ctx.tenant, id, entry.version_before());
+  if (!before.ok() || !*before) return done(absl::NotFoundError(absl::StrCat("contact ", id)));
+  return Update(ctx, **before, mask, 0, request_id, answer);
+}
+
+void ContactService::UndoImport(const CallContext& ctx, const std::string& import_id,
+                                Done<crm::common::v1::ImportUndoSummary> done) {
+  projection::UndoAll(
+      ctx, import_id,
+      [this](std::string_view tenant, std::string_view id, const projection::ImportLedgerFn& fn) {
+        return projection_.ScanImport(tenant, id, fn);
+      },
+      [this, ctx, import_id](const std::string& id, const crm::common::v1::ImportLedgerEntry& e,
+                             Done<bool> d) { UndoRecord(ctx, import_id, id, e, std::move(d)); },
+      "contact or company", std::move(done));
 }
 
 }  // namespace crm::contact

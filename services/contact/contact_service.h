@@ -19,6 +19,7 @@
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
 #include "common/projection/export_source.h"
+#include "common/projection/import_ledger.h"
 #include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
@@ -138,6 +139,26 @@ class ContactService {
   absl::StatusOr<Relationships> ListRelationships(const CallContext& ctx,
                                                   const std::string& company_id) const;
 
+  // Bulk import (ImportRecords), one row: the row (validated and normalised as for a create) is
+  // matched to an existing record — by id, else a contact by its emails then phones, a company by
+  // its domain — and brings its values into it (domain/import.h), or is created, with its id if it
+  // has one — and then archived if `archived` (a record the row created; request id
+  // ImportRequestId(...) + "#archive"). One command with request id ImportRequestId(import_id,
+  // row) and the import id as correlation id, so the projection records it in the import ledger.
+  // `done` gets the row's result (a refusal is the row's INVALID or FAILED, not an error).
+  void ImportContact(const CallContext& ctx, const std::string& import_id, int64_t row,
+                     const Contact& contact, bool archived,
+                     Done<crm::common::v1::ImportRowResult> done);
+  void ImportCompany(const CallContext& ctx, const std::string& import_id, int64_t row,
+                     const Company& company, bool archived,
+                     Done<crm::common::v1::ImportRowResult> done);
+  // Undoes import `import_id`: archives the records it created and puts the fields it changed
+  // back to their values before it. Each record is one command with request id
+  // "undo-import:<import id>:<record id>", so undoing again changes nothing more. NOT_FOUND if the
+  // import wrote nothing here.
+  void UndoImport(const CallContext& ctx, const std::string& import_id,
+                  Done<crm::common::v1::ImportUndoSummary> done);
+
   // Data quality.
   absl::StatusOr<crm::contact::v1::DataQualityRules> QualityRules(const CallContext& ctx) const;
   void UpdateQualityRules(const CallContext& ctx, const crm::contact::v1::DataQualityRules& rules,
@@ -171,6 +192,14 @@ class ContactService {
              std::function<absl::StatusOr<T>(const std::string& id)> read, Done<T> done);
 
   Facts CurrentFacts(const CallContext& ctx) const;
+  // The live contact a row of an import is about (see ImportContact); `matched_by` says how.
+  absl::StatusOr<std::optional<Contact>> MatchContact(const CallContext& ctx, const Contact& row,
+                                                      std::string& matched_by) const;
+  absl::StatusOr<std::optional<Company>> MatchCompany(const CallContext& ctx, const Company& row,
+                                                      std::string& matched_by) const;
+  // Undoes what import `import_id` did to one record.
+  void UndoRecord(const CallContext& ctx, const std::string& import_id, const std::string& id,
+                  const crm::common::v1::ImportLedgerEntry& entry, Done<bool> done);
   // Erasure step `next` of `merged` (then `id` itself, last).
   void EraseNext(const CallContext& ctx, const std::string& id, std::vector<std::string> merged,
                  size_t next, const std::string& request_id, Done<Contact> done);

@@ -69,6 +69,7 @@ void SalesService::Write(const CallContext& ctx, const std::string& command, con
                                                              : kOrderAggregateType;
   projection::CommandWriter::Command cmd =
       projection::CommandFor(ctx, command, aggregate_type, request_id);
+  if (command.starts_with("Import")) cmd.source = std::string(projection::kImportSource);
   writer_.Run<T>(
       std::move(cmd),
       [&](absl::Time, Payload& payload) -> Decided {
@@ -417,6 +418,149 @@ absl::StatusOr<nlohmann::json> SalesService::ExportPersonalData(
     resume = deals.resume_after;
   }
   return out;
+}
+
+// --- Import -----------------------------------------------------------------------------------
+
+void SalesService::ImportProduct(const CallContext& ctx, const std::string& import_id, int64_t row,
+                                 const Product& product,
+                                 Done<crm::common::v1::ImportRowResult> done) {
+  auto match = std::make_shared<projection::ImportMatch>();
+  const std::string id = ProductId(ctx.tenant, product.sku());
+  Write<Product>(
+      projection::ImportContext(ctx, import_id), "ImportProduct", id,
+      projection::ImportRequestId(import_id, row),
+      [&](const std::optional<Product>& current, Payload& payload) -> Decided {
+        if (!current) return Take(DecideCreateProduct(current, product, id), payload, id, 0);
+        match->matched_by = "sku";
+        auto [values, mask] = ImportProductChanges(*current, product);
+        if (mask.paths().empty()) {
+          match->unchanged.emplace(id, current->version());
+          return projection::Unchanged();
+        }
+        return Take(DecideUpdateProduct(current, values, mask, current->version()), payload, id,
+                    current->version());
+      },
+      projection::ImportRowDone<Product>(row, match, nullptr, std::move(done)));
+}
+
+void SalesService::OrderSteps(const CallContext& ctx, const std::string& request_id,
+                              const std::string& id, std::vector<std::string> steps,
+                              const crm::common::v1::Money& refunded, Done<Order> done) {
+  if (steps.empty()) {
+    done(GetOrder(ctx, id));
+    return;
+  }
+  const std::string step = steps.front();
+  steps.erase(steps.begin());
+  Done<Order> next = [this, ctx, request_id, id, steps = std::move(steps), refunded,
+                      done](absl::StatusOr<Order> order) mutable {
+    if (!order.ok()) return done(order.status());
+    OrderSteps(ctx, request_id, id, std::move(steps), refunded, std::move(done));
+  };
+  const std::string step_id = request_id + "#" + step;
+  if (step == "refund") return RefundOrder(ctx, id, refunded, 0, step_id, std::move(next));
+  ActOnOrder(ctx, id,
+             step == "pay"      ? OrderAction::kPay
+             : step == "fulfil" ? OrderAction::kFulfil
+                                : OrderAction::kCancel,
+             0, step_id, std::move(next));
+}
+
+void SalesService::ImportOrder(const CallContext& ctx, const std::string& import_id, int64_t row,
+                               const Order& order, crm::sales::v1::OrderStatus status,
+                               const crm::common::v1::Money& refunded,
+                               Done<crm::common::v1::ImportRowResult> done) {
+  using crm::sales::v1::OrderStatus;
+  auto match = std::make_shared<projection::ImportMatch>();
+  const std::string id = order.id().empty() ? ids::NewId() : order.id();
+  const std::string request_id = projection::ImportRequestId(import_id, row);
+  // The steps from placed to the row's status.
+  std::vector<std::string> steps;
+  switch (status) {
+    case OrderStatus::ORDER_STATUS_PAID:
+      steps = {"pay"};
+      break;
+    case OrderStatus::ORDER_STATUS_FULFILLED:
+      steps = {"pay", "fulfil"};
+      break;
+    case OrderStatus::ORDER_STATUS_CANCELLED:
+      steps = {"cancel"};
+      break;
+    case OrderStatus::ORDER_STATUS_PARTIALLY_REFUNDED:
+    case OrderStatus::ORDER_STATUS_REFUNDED:
+      steps = {"pay", "refund"};
+      break;
+    default:
+      break;
+  }
+  const CallContext ictx = projection::ImportContext(ctx, import_id);
+  projection::ImportStep<Order> then;
+  if (!steps.empty()) {
+    then = [this, ictx, request_id, steps, refunded](const std::string& placed, Done<Order> d) {
+      OrderSteps(ictx, request_id, placed, steps, refunded, std::move(d));
+    };
+  }
+  Write<Order>(
+      ictx, "ImportOrder", id, request_id,
+      [&](const std::optional<Order>& current, Payload& payload) -> Decided {
+        if (current) {  // an order is a fact: one that exists stays as it is
+          match->matched_by = "id";
+          match->unchanged.emplace(id, current->version());
+          return projection::Unchanged();
+        }
+        return Take(DecidePlaceOrder(order, id, Links(ctx)), payload, id, 0);
+      },
+      projection::ImportRowDone<Order>(row, match, std::move(then), std::move(done)));
+}
+
+void SalesService::UndoRecord(const CallContext& ctx, const std::string& import_id,
+                              const std::string& id,
+                              const crm::common::v1::ImportLedgerEntry& entry, Done<bool> done) {
+  using crm::sales::v1::OrderStatus;
+  const std::string request_id = absl::StrCat("undo-import:", import_id, ":", id);
+  auto answer = [done](const auto& record) {
+    done(record.ok() ? absl::StatusOr<bool>(true) : absl::StatusOr<bool>(record.status()));
+  };
+  if (entry.aggregate_type() == kOrderAggregateType) {
+    absl::StatusOr<Order> order = GetOrder(ctx, id);
+    if (!order.ok()) return done(order.status());
+    switch (order->status()) {
+      case OrderStatus::ORDER_STATUS_PLACED:
+      case OrderStatus::ORDER_STATUS_PAID:
+        return ActOnOrder(ctx, id, OrderAction::kCancel, 0, request_id, answer);
+      case OrderStatus::ORDER_STATUS_FULFILLED:
+      case OrderStatus::ORDER_STATUS_PARTIALLY_REFUNDED:
+        return RefundOrder(ctx, id, order->net(), 0, request_id, answer);
+      default:
+        return done(true);  // cancelled or refunded in full already
+    }
+  }
+  absl::StatusOr<Product> product = GetProduct(ctx, id);
+  if (!product.ok()) return done(product.status());
+  if (entry.created()) {
+    if (!product->active()) return done(true);
+    return DeactivateProduct(ctx, id, 0, request_id, answer);
+  }
+  Product before;
+  if (!before.ParseFromString(entry.before())) {
+    return done(absl::DataLossError(absl::StrCat("the import ledger's copy of ", id)));
+  }
+  google::protobuf::FieldMask mask;
+  for (const std::string& path : entry.paths()) mask.add_paths(path);
+  UpdateProduct(ctx, before, mask, 0, request_id, answer);
+}
+
+void SalesService::UndoImport(const CallContext& ctx, const std::string& import_id,
+                              Done<crm::common::v1::ImportUndoSummary> done) {
+  projection::UndoAll(
+      ctx, import_id,
+      [this](std::string_view tenant, std::string_view id, const projection::ImportLedgerFn& fn) {
+        return projection_.ScanImport(tenant, id, fn);
+      },
+      [this, ctx, import_id](const std::string& id, const crm::common::v1::ImportLedgerEntry& e,
+                             Done<bool> d) { UndoRecord(ctx, import_id, id, e, std::move(d)); },
+      "product or order", std::move(done));
 }
 
 }  // namespace crm::sales

@@ -13,6 +13,7 @@
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
 #include "common/projection/export_source.h"
+#include "common/projection/import_ledger.h"
 #include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
@@ -108,6 +109,23 @@ class SalesService {
       const std::string& pipeline_id,
       const std::optional<google::protobuf::Timestamp>& as_of) const;
 
+  // Bulk import (ImportRecords), one row. A product is matched by its SKU and gets the row's
+  // name, category and price, or is created. An order is matched by its id (and then left as it
+  // is), or placed — with the row's id if it has one — and taken to the row's status with one
+  // more command per step. Request ids ImportRequestId(import_id, row) (+ "#pay", "#fulfil",
+  // "#cancel", "#refund"), the import id as correlation id. `done` gets the row's result.
+  void ImportProduct(const CallContext& ctx, const std::string& import_id, int64_t row,
+                     const Product& product, Done<crm::common::v1::ImportRowResult> done);
+  void ImportOrder(const CallContext& ctx, const std::string& import_id, int64_t row,
+                   const Order& order, crm::sales::v1::OrderStatus status,
+                   const crm::common::v1::Money& refunded,
+                   Done<crm::common::v1::ImportRowResult> done);
+  // Undoes import `import_id`: deactivates the products it created, restores the fields it
+  // changed on others, cancels the orders it placed (refunds what is left of those that can no
+  // longer be cancelled). NOT_FOUND if the import wrote nothing here.
+  void UndoImport(const CallContext& ctx, const std::string& import_id,
+                  Done<crm::common::v1::ImportUndoSummary> done);
+
   projection::Projector* projector() { return &projector_; }
 
  private:
@@ -120,6 +138,13 @@ class SalesService {
              const std::function<projection::CommandWriter::Decision(
                  const std::optional<T>&, projection::CommandWriter::Payload&)>& decide,
              Done<T> done);
+  // Undoes what import `import_id` did to one record.
+  void UndoRecord(const CallContext& ctx, const std::string& import_id, const std::string& id,
+                  const crm::common::v1::ImportLedgerEntry& entry, Done<bool> done);
+  // Takes an order an import placed through `steps` (from its status), one after the other.
+  void OrderSteps(const CallContext& ctx, const std::string& request_id, const std::string& id,
+                  std::vector<std::string> steps, const crm::common::v1::Money& refunded,
+                  Done<Order> done);
   // The current state of aggregate `id` of type T; nullopt if it does not exist.
   template <typename T>
   absl::StatusOr<std::optional<T>> Current(std::string_view tenant, const std::string& id) const;

@@ -700,6 +700,46 @@ const std::vector<Row>& Rows() {
        "name"},
       {"AdminService/CreateCheckpoint", R"pb(name: "$LONG")pb", grpc::StatusCode::INVALID_ARGUMENT,
        "name"},
+      // Bulk import: what is wrong with a batch as a whole ends the stream (a bad row is that
+      // row's result; crmctl_test checks those).
+      {"ContactService/ImportRecords", R"pb(rows {
+                                              row: 1
+                                              contact { job_title: "x" }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "import_id"},
+      {"ContactService/ImportRecords", R"pb(import_id: "a b"
+                                            rows {
+                                              row: 1
+                                              contact { job_title: "x" }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "import_id"},
+      {"ContactService/ImportRecords", R"pb(import_id: "$LONG"
+                                            rows { row: 1 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "import_id"},
+      {"ContactService/ImportRecords", R"pb(import_id: "i1")pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "rows"},
+      {"ContactService/ImportRecords", R"pb(import_id: "i1"
+                                            rows {
+                                              row: 0
+                                              contact { job_title: "x" }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rows[0].row"},
+      {"ContactService/ImportRecords",
+       R"pb(import_id: "i1"
+            rows {
+              row: 7
+              contact { job_title: "x" }
+            }
+            rows {
+              row: 7
+              company { name: "y" }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rows[1].row"},
+      {"ContactService/UndoImport", R"pb()pb", grpc::StatusCode::INVALID_ARGUMENT, "import_id"},
+      {"ContactService/UndoImport", R"pb(import_id: "a/b")pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "import_id"},
+      {"ContactService/UndoImport", R"pb(import_id: "never-imported")pb",
+       grpc::StatusCode::NOT_FOUND, "import_id"},
       {"ContactService/Subscribe", R"pb(event_types: "crm.sales.v1.OrderPlaced")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "event_types[0]"},
       {"ContactService/Subscribe", R"pb(event_types: "crm.contact.v1.NoSuchEvent")pb",

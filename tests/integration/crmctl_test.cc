@@ -409,6 +409,277 @@ TEST_F(CrmctlTest, ExportWritesEveryKindOfRecordAsJsonLinesAndCsv) {
   EXPECT_EQ(Ctl({"export", "--out", out, "--format", "xml"}).exit_code, 2);
 }
 
+// A file's text.
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// The report's lines as JSON, by row.
+std::map<int64_t, nlohmann::json> Report(const std::string& path) {
+  std::map<int64_t, nlohmann::json> rows;
+  for (const std::string& line : Lines(path)) {
+    nlohmann::json r = nlohmann::json::parse(line);
+    rows[std::stoll(r["row"].get<std::string>())] = r;
+  }
+  return rows;
+}
+
+// A record of an export as it would be anywhere: without what the service sets (version,
+// times) and the trace of merges.
+nlohmann::json Portable(const std::string& line) {
+  nlohmann::json record = nlohmann::json::parse(line);
+  for (const char* key : {"version", "create_time", "update_time", "archive_time", "merged_ids"}) {
+    record.erase(key);
+  }
+  return record;
+}
+
+TEST_F(CrmctlTest, ImportReportsEveryRowMatchesByEmailResumesAndIsUndoneAsAWhole) {
+  const CommandResult ada = Ctl({"contact", "create", "--given-name", "Ada", "--family-name",
+                                 "Lovelace", "--email", "ada@example.com", "--tag", "old"});
+  ASSERT_EQ(ada.exit_code, 0) << ada.err;
+  const std::string ada_id = Field(ada.out, "id");
+  const CommandResult acme =
+      Ctl({"company", "create", "--name", "Acme", "--domain", "acme.example"});
+  ASSERT_EQ(acme.exit_code, 0) << acme.err;
+  const std::string acme_id = Field(acme.out, "id");
+
+  const std::string file = dir_.Sub("leads.csv");
+  WriteFile(file,
+            "First,Last,E-Mail,Phone,Tags,Company,Attributes,Notes\r\n"
+            // 1: matches Ada by email: her family name changes, a phone and a tag are added.
+            "Ada,Byron,ADA@example.com,+44 20 7946 0000,vip;old,,,x\r\n"
+            // 2: new, with a company and attributes.
+            "Grace,Hopper,grace@example.com,,navy," +
+                acme_id +
+                ",\"{\"\"rank\"\":\"\"admiral\"\"}\",\r\n"
+                // 3: invalid email: the server names the field.
+                "Bad,Email,not-an-email,,,,,\r\n"
+                // 4: attributes that are not JSON: crmctl names the column.
+                "Alan,Turing,alan@example.com,,,,{oops,\r\n"
+                // 5: the same person as row 2 again: unchanged.
+                "Grace,Hopper,grace@example.com,,,,,\r\n"
+                // 6: a company that does not exist.
+                "Edsger,Dijkstra,edsger@example.com,,,01ARZ3NDEKTSV4RRFFQ69G5FAV,,\r\n"
+                // 7: quoted name with a line break inside is still one row.
+                "\"Kath\nerine\",Johnson,katherine@example.com,,,,,\"multi\nline note\"\r\n");
+  const std::vector<std::string> import = {"import",
+                                           "--kind",
+                                           "contacts",
+                                           "--file",
+                                           file,
+                                           "--map",
+                                           "First=given_name",
+                                           "--map",
+                                           "Last=family_name",
+                                           "--map",
+                                           "E-Mail=email",
+                                           "--map",
+                                           "Company=company_id",
+                                           "--map",
+                                           "Notes=-",
+                                           "--batch",
+                                           "3"};
+  const CommandResult first = Ctl(import);
+  EXPECT_EQ(first.exit_code, 1) << first.err;  // some rows were refused
+  const std::string import_id = Field(first.out, "import id");
+  ASSERT_FALSE(import_id.empty()) << first.out;
+  EXPECT_EQ(Field(first.out, "rows"), "7");
+  EXPECT_EQ(Field(first.out, "created"), "2");
+  EXPECT_EQ(Field(first.out, "updated"), "1");
+  EXPECT_EQ(Field(first.out, "unchanged"), "1");
+  EXPECT_EQ(Field(first.out, "invalid"), "2");
+  EXPECT_EQ(Field(first.out, "failed"), "1");
+
+  std::map<int64_t, nlohmann::json> report = Report(file + ".report.jsonl");
+  ASSERT_EQ(report.size(), 7u);
+  EXPECT_EQ(report[1]["outcome"], "IMPORT_OUTCOME_UPDATED");
+  EXPECT_EQ(report[1]["id"], ada_id);
+  EXPECT_EQ(report[1]["matched_by"], "email");
+  EXPECT_EQ(report[2]["outcome"], "IMPORT_OUTCOME_CREATED");
+  const std::string grace_id = report[2]["id"];
+  EXPECT_EQ(report[3]["outcome"], "IMPORT_OUTCOME_INVALID");
+  EXPECT_EQ(report[3]["code"], "INVALID_ARGUMENT");
+  EXPECT_TRUE(absl::StartsWith(report[3]["error"].get<std::string>(),
+                               "contact.personal.emails[0].address: "))
+      << report[3];
+  EXPECT_EQ(report[4]["outcome"], "IMPORT_OUTCOME_INVALID");
+  EXPECT_EQ(report[4]["error"], "column attributes: is not JSON") << report[4];
+  EXPECT_EQ(report[5]["outcome"], "IMPORT_OUTCOME_UNCHANGED");
+  EXPECT_EQ(report[5]["id"], grace_id);
+  EXPECT_EQ(report[6]["outcome"], "IMPORT_OUTCOME_FAILED");
+  EXPECT_TRUE(absl::StrContains(report[6]["error"].get<std::string>(), "affiliations"))
+      << report[6];
+  EXPECT_EQ(report[7]["outcome"], "IMPORT_OUTCOME_CREATED");
+
+  CommandResult got = Ctl({"--json", "contact", "get", ada_id});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  nlohmann::json ada_now = nlohmann::json::parse(got.out);
+  EXPECT_EQ(ada_now["personal"]["family_name"], "Byron");
+  EXPECT_EQ(ada_now["personal"]["phones"][0]["number"], "+442079460000");
+  EXPECT_EQ(ada_now["tags"], nlohmann::json({"old", "vip"}));
+  got = Ctl({"--json", "contact", "get", grace_id});
+  nlohmann::json grace = nlohmann::json::parse(got.out);
+  EXPECT_EQ(grace["affiliations"][0]["company_id"], acme_id);
+  EXPECT_EQ(grace["attributes"]["rank"], "admiral");
+
+  // Running it again: the progress file says it is complete.
+  const CommandResult again = Ctl(import);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(absl::StrContains(Field(again.out, "status"), "already complete")) << again.out;
+
+  // An interruption after row 3: the rest is sent again and answered with its first outcomes;
+  // nothing is written twice.
+  WriteFile(file + ".progress.json",
+            "{\"import_id\":\"" + import_id + "\",\"kind\":\"contacts\",\"rows_done\":3}\n");
+  auto events_seen = [&] {
+    return nlohmann::json::parse(Ctl({"--json", "admin", "status"}).out).value("events_seen", "");
+  };
+  const std::string events = events_seen();
+  ASSERT_FALSE(events.empty());
+  const CommandResult resumed = Ctl(import);
+  EXPECT_EQ(resumed.exit_code, 1) << resumed.err;
+  EXPECT_TRUE(absl::StrContains(resumed.err, "resuming import " + import_id + " after row 3"))
+      << resumed.err;
+  EXPECT_EQ(Field(resumed.out, "created"), "1");  // row 7, answered again
+  EXPECT_EQ(Field(resumed.out, "unchanged"), "1");
+  const std::map<int64_t, nlohmann::json> after = Report(file + ".report.jsonl");
+  ASSERT_EQ(after.size(), 7u);  // rows 4-7 replaced by the same outcomes
+  for (int64_t row = 4; row <= 7; ++row) {
+    EXPECT_EQ(after.at(row)["outcome"], report[row]["outcome"]) << row;
+    EXPECT_EQ(after.at(row).value("id", ""), report[row].value("id", "")) << row;
+  }
+  EXPECT_EQ(events_seen(), events);
+  const CommandResult listed = Ctl({"--json", "contact", "list"});
+  EXPECT_EQ(Lines(listed.out).size(), 1u);                              // one page
+  EXPECT_EQ(nlohmann::json::parse(listed.out)["contacts"].size(), 3u);  // Ada, Grace, Katherine
+
+  // Undo: what the import created is archived, Ada is back as she was.
+  const CommandResult undone = Ctl({"undo-import", "--import-id", import_id});
+  ASSERT_EQ(undone.exit_code, 0) << undone.err;
+  EXPECT_EQ(Field(undone.out, "records"), "3");
+  EXPECT_EQ(Field(undone.out, "archived"), "2");
+  EXPECT_EQ(Field(undone.out, "restored"), "1");
+  EXPECT_EQ(Field(undone.out, "failed"), "0");
+  ada_now = nlohmann::json::parse(Ctl({"--json", "contact", "get", ada_id}).out);
+  EXPECT_EQ(ada_now["personal"]["family_name"], "Lovelace");
+  EXPECT_FALSE(ada_now["personal"].contains("phones")) << ada_now;
+  EXPECT_EQ(ada_now["tags"], nlohmann::json({"old"}));
+  EXPECT_EQ(nlohmann::json::parse(Ctl({"--json", "contact", "get", grace_id}).out)["archived"],
+            true);
+  EXPECT_EQ(nlohmann::json::parse(Ctl({"--json", "contact", "list"}).out)["contacts"].size(), 1u);
+  // Undoing again changes nothing more; an unknown import is NOT_FOUND.
+  const std::string version = ada_now["version"];
+  const CommandResult twice = Ctl({"undo-import", "--import-id", import_id});
+  EXPECT_EQ(twice.exit_code, 0) << twice.err;
+  EXPECT_EQ(nlohmann::json::parse(Ctl({"--json", "contact", "get", ada_id}).out)["version"],
+            version);
+  const CommandResult unknown = Ctl({"undo-import", "--import-id", "never-imported"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(unknown.err, "NOT_FOUND: import_id")) << unknown.err;
+
+  // Usage: a column that is no field, a bad kind.
+  WriteFile(dir_.Sub("odd.csv"), "Shoe size\r\n42\r\n");
+  const CommandResult odd = Ctl({"import", "--kind", "contacts", "--file", dir_.Sub("odd.csv")});
+  EXPECT_EQ(odd.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(odd.err, "column \"Shoe size\" is not a field of Contact"))
+      << odd.err;
+  EXPECT_EQ(Ctl({"import", "--kind", "pets", "--file", file}).exit_code, 2);
+}
+
+TEST_F(CrmctlTest, ExportThenImportIntoAnEmptyNodeGivesTheSameData) {
+  const CommandResult acme = Ctl({"company", "create", "--name", "Acme, Inc.", "--domain",
+                                  "acme.example", "--industry", "Rockets"});
+  ASSERT_EQ(acme.exit_code, 0) << acme.err;
+  const std::string acme_id = Field(acme.out, "id");
+  ASSERT_EQ(Ctl({"company", "create", "--name", "Gone Ltd"}).exit_code, 0);
+  const CommandResult gone = Ctl({"--json", "company", "list"});
+  for (const auto& c : nlohmann::json::parse(gone.out)["companies"]) {
+    if (c["name"] == "Gone Ltd") {
+      ASSERT_EQ(Ctl({"company", "delete", c["id"].get<std::string>()}).exit_code, 0);
+    }
+  }
+  const CommandResult marie = Ctl({"contact",       "create",
+                                   "--given-name",  "Marie",
+                                   "--family-name", "Curie",
+                                   "--email",       "marie@example.fr",
+                                   "--phone",       "+33 1 23 45 67 89",
+                                   "--stage",       "customer",
+                                   "--tag",         "nobel",
+                                   "--attr",        "field=physics",
+                                   "--consent",     "email=granted",
+                                   "--company",     acme_id});
+  ASSERT_EQ(marie.exit_code, 0) << marie.err;
+  const CommandResult pierre = Ctl({"contact", "create", "--given-name", "Pierre", "--family-name",
+                                    "Curie", "--email", "pierre@example.fr"});
+  ASSERT_EQ(pierre.exit_code, 0) << pierre.err;
+  ASSERT_EQ(Ctl({"contact", "delete", Field(pierre.out, "id")}).exit_code, 0);
+  const CommandResult m1 = Ctl({"contact", "create", "--given-name", "Maria", "--family-name",
+                                "Sklodowska", "--email", "maria@example.pl"});
+  const CommandResult m2 = Ctl({"contact", "create", "--given-name", "Maria", "--family-name",
+                                "Sklodowska", "--phone", "+48 22 123 45 67"});
+  ASSERT_EQ(Ctl({"contact", "merge", Field(m1.out, "id"), Field(m2.out, "id")}).exit_code, 0);
+
+  const std::string out = dir_.Sub("from");
+  ASSERT_EQ(Ctl({"export", "--out", out}).exit_code, 0);
+
+  // A second, empty node takes the files: companies first (contacts refer to them).
+  Server empty = StartServer(
+      "crm-node", {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("empty-data")}, dir_.path());
+  ASSERT_FALSE(empty.addr.empty());
+  auto ctl2 = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--addr", empty.addr});
+    return RunCommand(BinaryPath("crmctl"), std::move(args));
+  };
+  const CommandResult companies =
+      ctl2({"import", "--kind", "companies", "--file", out + "/companies.jsonl"});
+  ASSERT_EQ(companies.exit_code, 0) << companies.err << companies.out;
+  EXPECT_EQ(Field(companies.out, "created"), "2");
+  const CommandResult contacts =
+      ctl2({"import", "--kind", "contacts", "--file", out + "/contacts.jsonl"});
+  ASSERT_EQ(contacts.exit_code, 0) << contacts.err << contacts.out;
+  EXPECT_EQ(Field(contacts.out, "created"), "3");
+  EXPECT_EQ(Field(contacts.out, "skipped"), "1");  // merged into Maria: her data is there
+
+  const std::string back = dir_.Sub("back");
+  ASSERT_EQ(ctl2({"export", "--out", back}).exit_code, 0);
+  for (const std::string stem : {"companies", "contacts"}) {
+    std::vector<nlohmann::json> before, after;
+    for (const std::string& line : Lines(out + "/" + stem + ".jsonl")) {
+      nlohmann::json record = Portable(line);
+      if (record.contains("merged_into")) continue;
+      before.push_back(std::move(record));
+    }
+    for (const std::string& line : Lines(back + "/" + stem + ".jsonl")) {
+      after.push_back(Portable(line));
+    }
+    ASSERT_EQ(after.size(), before.size()) << stem;
+    for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], before[i]) << stem << " " << i;
+  }
+  // The same file in CSV form gives the same contacts too.
+  const std::string csv = dir_.Sub("from-csv");
+  ASSERT_EQ(Ctl({"export", "--out", csv, "--format", "csv"}).exit_code, 0);
+  Server third = StartServer(
+      "crm-node", {"--listen", "127.0.0.1:0", "--data-dir", dir_.Sub("third-data")}, dir_.path());
+  auto ctl3 = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--addr", third.addr});
+    return RunCommand(BinaryPath("crmctl"), std::move(args));
+  };
+  ASSERT_EQ(ctl3({"import", "--kind", "companies", "--file", csv + "/companies.csv"}).exit_code, 0);
+  const CommandResult from_csv =
+      ctl3({"import", "--kind", "contacts", "--file", csv + "/contacts.csv"});
+  ASSERT_EQ(from_csv.exit_code, 0) << from_csv.err << from_csv.out;
+  const std::string back_csv = dir_.Sub("back-csv");
+  ASSERT_EQ(ctl3({"export", "--out", back_csv}).exit_code, 0);
+  std::vector<std::string> csv_lines = Lines(back_csv + "/contacts.jsonl");
+  std::vector<std::string> jsonl_lines = Lines(back + "/contacts.jsonl");
+  ASSERT_EQ(csv_lines.size(), jsonl_lines.size());
+  for (size_t i = 0; i < csv_lines.size(); ++i) {
+    EXPECT_EQ(Portable(csv_lines[i]), Portable(jsonl_lines[i])) << i;
+  }
+}
+
 TEST_F(CrmctlTest, AddressComesFromTheEnvironment) {
   CommandResult r =
       RunCommand(BinaryPath("crmctl"), {"contact", "list"}, {"CRM_ADDR=" + node_.addr});

@@ -18,13 +18,13 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "crm/interaction/v1/interaction_service.grpc.pb.h"
 #include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tools/crmctl/cli.h"
+#include "tools/crmctl/csv.h"
 
 namespace crm::ctl {
 namespace {
@@ -39,11 +39,6 @@ const std::map<std::string, std::string>& FileStems() {
       {"pipeline", "pipelines"}, {"deal", "deals"},        {"order", "orders"},
       {"segment", "segments"},   {"webhook", "webhooks"}};
   return *stems;
-}
-
-std::string CsvCell(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  return absl::StrCat("\"", absl::StrReplaceAll(value, {{"\"", "\"\""}}), "\"");
 }
 
 // Writes records of each kind to <dir>/<stem>.<format>, opening each file on first use.

@@ -5,6 +5,7 @@
 #include "absl/time/time.h"
 #include "common/grpc/export_stream.h"
 #include "common/grpc/feed_stream.h"
+#include "common/grpc/import_stream.h"
 #include "common/grpc/reactor.h"
 #include "common/grpc/status.h"
 #include "services/contact/api/validation.h"
@@ -442,6 +443,34 @@ grpc::ServerWriteReactor<crm::contact::v1::ExportRecordsResponse>* ContactGrpc::
     grpc::CallbackServerContext* context, const crm::contact::v1::ExportRecordsRequest*) {
   return grpcutil::ServeExport<crm::contact::v1::ExportRecordsResponse>(
       service_->ExportSources(Context(context)));
+}
+
+grpc::ServerBidiReactor<crm::contact::v1::ImportRecordsRequest,
+                        crm::contact::v1::ImportRecordsResponse>*
+ContactGrpc::ImportRecords(grpc::CallbackServerContext* context) {
+  return grpcutil::ServeImportRows<crm::contact::v1::ImportRecordsRequest,
+                                   crm::contact::v1::ImportRecordsResponse, ImportItem>(
+      [this, context] { return Context(context); }, &ValidateImport,
+      [this](const CallContext& ctx, const std::string& import_id, const ImportItem& item,
+             Done<crm::common::v1::ImportRowResult> done) {
+        if (item.contact) {
+          return service_->ImportContact(ctx, import_id, item.row, *item.contact, item.archived,
+                                         std::move(done));
+        }
+        service_->ImportCompany(ctx, import_id, item.row, *item.company, item.archived,
+                                std::move(done));
+      });
+}
+
+grpc::ServerUnaryReactor* ContactGrpc::UndoImport(
+    grpc::CallbackServerContext* context, const crm::contact::v1::UndoImportRequest* request,
+    crm::contact::v1::UndoImportResponse* response) {
+  return grpcutil::ServeUndoImport(context, tenant_, ValidateUndoImport(*request),
+                                   request->import_id(), response,
+                                   [this](const CallContext& ctx, const std::string& import_id,
+                                          Done<crm::common::v1::ImportUndoSummary> done) {
+                                     service_->UndoImport(ctx, import_id, std::move(done));
+                                   });
 }
 
 grpc::ServerWriteReactor<crm::contact::v1::SubscribeResponse>* ContactGrpc::Subscribe(

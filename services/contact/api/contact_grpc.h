@@ -26,6 +26,12 @@ class ContactGrpc final : public crm::contact::v1::ContactService::CallbackServi
     export_parts_.emplace_back(std::move(service), std::move(part));
   }
 
+  grpc::ServerBidiReactor<crm::contact::v1::ImportRecordsRequest,
+                          crm::contact::v1::ImportRecordsResponse>*
+  ImportRecords(grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* UndoImport(grpc::CallbackServerContext* context,
+                                       const crm::contact::v1::UndoImportRequest* request,
+                                       crm::contact::v1::UndoImportResponse* response) override;
   grpc::ServerUnaryReactor* CreateContact(
       grpc::CallbackServerContext* context, const crm::contact::v1::CreateContactRequest* request,
       crm::contact::v1::CreateContactResponse* response) override;

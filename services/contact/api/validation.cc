@@ -639,6 +639,90 @@ absl::StatusOr<Company> ValidateCreateCompany(
   return c;
 }
 
+// --- Import -----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int kMaxImportRows = 1000;
+
+absl::Status ValidateImportContact(Contact& c) {
+  // Output-only fields are the service's to set.
+  for (int f : {Contact::kArchivedFieldNumber, Contact::kVersionFieldNumber,
+                Contact::kCreateTimeFieldNumber, Contact::kUpdateTimeFieldNumber,
+                Contact::kArchiveTimeFieldNumber, Contact::kMergedIntoFieldNumber,
+                Contact::kMergedIdsFieldNumber, Contact::kErasedFieldNumber,
+                Contact::kEraseTimeFieldNumber}) {
+    c.GetReflection()->ClearField(&c, Contact::descriptor()->FindFieldByNumber(f));
+  }
+  if (!c.id().empty()) RETURN_IF_ERROR(CheckId("contact.id", c.id()));
+  for (const auto& [path, check] : FieldChecks()) RETURN_IF_ERROR(check(c, "contact."));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateImportCompany(Company& c) {
+  for (int f : {Company::kRelationshipsFieldNumber, Company::kArchivedFieldNumber,
+                Company::kVersionFieldNumber, Company::kCreateTimeFieldNumber,
+                Company::kUpdateTimeFieldNumber, Company::kArchiveTimeFieldNumber}) {
+    c.GetReflection()->ClearField(&c, Company::descriptor()->FindFieldByNumber(f));
+  }
+  if (!c.id().empty()) RETURN_IF_ERROR(validation::CheckId("company.id", c.id(), "company"));
+  for (const auto& [path, check] : CompanyChecks()) RETURN_IF_ERROR(check(c, "company."));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ImportItem>> ValidateImport(
+    const crm::contact::v1::ImportRecordsRequest& request) {
+  RETURN_IF_ERROR(validation::CheckImportId("import_id", request.import_id()));
+  if (request.rows_size() == 0 || request.rows_size() > kMaxImportRows) {
+    return Invalid("rows", absl::StrCat("must hold 1 to ", kMaxImportRows, " rows"));
+  }
+  std::vector<ImportItem> items;
+  items.reserve(request.rows_size());
+  std::set<int64_t> seen;
+  for (int i = 0; i < request.rows_size(); ++i) {
+    const auto& row = request.rows(i);
+    const std::string field = absl::StrCat("rows[", i, "].row");
+    if (row.row() < 1) return Invalid(field, "must be 1 or more");
+    if (!seen.insert(row.row()).second) {
+      return Invalid(field, absl::StrCat("row ", row.row(), " appears twice in the batch"));
+    }
+    ImportItem item;
+    item.row = row.row();
+    if (row.has_contact()) {
+      Contact c = row.contact();
+      item.archived = c.archived();
+      if (!c.merged_into().empty()) {
+        item.skip = absl::StrCat("contact.merged_into: merged into ", c.merged_into(),
+                                 ", which holds its data");
+      } else if (c.erased()) {
+        item.skip = "contact.erased: an erased contact has no data to import";
+      }
+      item.invalid = ValidateImportContact(c);
+      if (!c.id().empty()) item.keys.push_back("id:" + c.id());
+      for (const auto& e : c.personal().emails()) item.keys.push_back("e:" + e.address());
+      for (const auto& p : c.personal().phones()) item.keys.push_back("p:" + p.number());
+      item.contact = std::move(c);
+    } else if (row.has_company()) {
+      Company c = row.company();
+      item.archived = c.archived();
+      item.invalid = ValidateImportCompany(c);
+      if (!c.id().empty()) item.keys.push_back("id:" + c.id());
+      if (!c.domain().empty()) item.keys.push_back("d:" + c.domain());
+      item.company = std::move(c);
+    } else {
+      item.invalid = Invalid("record", "a contact or a company is required");
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+absl::Status ValidateUndoImport(const crm::contact::v1::UndoImportRequest& request) {
+  return validation::CheckImportId("import_id", request.import_id());
+}
+
 absl::StatusOr<ValidUpdate<Company>> ValidateUpdateCompany(
     const crm::contact::v1::UpdateCompanyRequest& request) {
   RETURN_IF_ERROR(CheckWriteCommon(request.request_id(), request.expected_version()));

@@ -4,6 +4,7 @@
 // so the layers below only see clean input. Pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,30 @@ struct ValidHistory {
   size_t page_size = 0;
 };
 
+// One row of an ImportRecords batch: its record validated and normalised as for a create
+// (output-only fields dropped; an id allowed), or why it is invalid — the row's result, not the
+// batch's.
+struct ImportItem {
+  int64_t row = 0;
+  absl::Status invalid;
+  std::optional<Contact> contact;
+  std::optional<Company> company;
+  // The row says the record is archived: created archived (ImportContact).
+  bool archived = false;
+  // Why the row is skipped (a contact merged into another or erased); empty if it is not.
+  std::string skip;
+  // What the row may be matched by (its id, emails, phones, domain): rows of a batch that share
+  // one go in order.
+  std::vector<std::string> keys;
+};
+
 // Contacts. Page tokens are bound to the request's other fields: a token used with other
 // filters or another query is refused.
+// A batch of ImportRecords: INVALID_ARGUMENT for the batch as a whole (import id, number of rows,
+// row numbers); each row's own validity in its item.
+absl::StatusOr<std::vector<ImportItem>> ValidateImport(
+    const crm::contact::v1::ImportRecordsRequest& request);
+absl::Status ValidateUndoImport(const crm::contact::v1::UndoImportRequest& request);
 absl::StatusOr<Contact> ValidateCreate(const crm::contact::v1::CreateContactRequest& request);
 absl::StatusOr<ValidUpdate<Contact>> ValidateUpdate(
     const crm::contact::v1::UpdateContactRequest& request);

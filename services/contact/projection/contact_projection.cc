@@ -5,8 +5,10 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "common/projection/aggregate.h"
 #include "common/projection/as_of.h"
+#include "common/projection/import_ledger.h"
 #include "common/status/status_macros.h"
 #include "common/validation/text_fold.h"
 #include "services/contact/domain/apply.h"
@@ -23,6 +25,17 @@ using google::protobuf::Timestamp;
 using store::Cf;
 
 namespace {
+
+// The fields an update event changed (its mask); none for other events.
+std::vector<std::string> ChangedPaths(const EventEnvelope& event) {
+  google::protobuf::FieldMask mask;
+  if (crm::contact::v1::ContactUpdated u; event.payload().UnpackTo(&u)) {
+    mask = u.update_mask();
+  } else if (crm::contact::v1::CompanyUpdated c; event.payload().UnpackTo(&c)) {
+    mask = c.update_mask();
+  }
+  return {mask.paths().begin(), mask.paths().end()};
+}
 
 // Lower is better when a term comes from several fields.
 int KindRank(char kind) { return kind == 'n' ? 0 : kind == 'e' || kind == 'd' ? 1 : 2; }
@@ -285,10 +298,18 @@ bool ContactProjection::Handles(std::string_view event_type) const {
 
 absl::StatusOr<absl::Status> ContactProjection::Apply(const EventEnvelope& event,
                                                       store::ProjectionStore::Batch& batch) {
-  if (IsCompanyEvent(event.event_type())) return ApplyCompany(event, batch);
   if (event.event_type() == kDataQualityRulesSetType) return ApplySettings(event, batch);
-  ASSIGN_OR_RETURN(std::optional<EventEnvelope> opened, sealer_->Open(event));
-  return ApplyContact(opened ? *opened : event, batch);
+  absl::Status applied;
+  if (IsCompanyEvent(event.event_type())) {
+    ASSIGN_OR_RETURN(applied, ApplyCompany(event, batch));
+  } else {
+    ASSIGN_OR_RETURN(std::optional<EventEnvelope> opened, sealer_->Open(event));
+    ASSIGN_OR_RETURN(applied, ApplyContact(opened ? *opened : event, batch));
+  }
+  if (applied.ok() && event.source() == projection::kImportSource) {
+    RETURN_IF_ERROR(projection::RecordImport(batch, keys::kImportKind, event, ChangedPaths(event)));
+  }
+  return applied;
 }
 
 absl::Status ContactProjection::Forget(store::ProjectionStore::Batch& batch,
@@ -906,6 +927,57 @@ absl::StatusOr<std::vector<Relationship>> ContactProjection::IncomingRelationshi
                    }));
   RETURN_IF_ERROR(error);
   return out;
+}
+
+// --- Import -----------------------------------------------------------------------------------
+
+absl::StatusOr<std::optional<Contact>> ContactProjection::FindByEmail(
+    std::string_view tenant, std::string_view email) const {
+  return FindInBlock(tenant, "e:" + std::string(email));
+}
+
+absl::StatusOr<std::optional<Contact>> ContactProjection::FindByPhone(
+    std::string_view tenant, std::string_view phone) const {
+  return FindInBlock(tenant, "p:" + std::string(phone));
+}
+
+// Duplicate blocks hold live contacts only, in id (creation) order.
+absl::StatusOr<std::optional<Contact>> ContactProjection::FindInBlock(
+    std::string_view tenant, const std::string& block) const {
+  std::string first;
+  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, keys::Prefix2('x', tenant, block), "",
+                               [&](std::string_view key, std::string_view) {
+                                 first = std::string(key.substr(key.rfind('\0') + 1));
+                                 return false;
+                               }));
+  if (first.empty()) return std::nullopt;
+  return GetContact(tenant, first);
+}
+
+absl::StatusOr<std::optional<Company>> ContactProjection::FindCompanyByDomain(
+    std::string_view tenant, std::string_view domain) const {
+  // Companies are indexed by the words of their domain: read those under its first word.
+  const std::vector<std::string> words = validation::SplitWords(std::string(domain));
+  if (words.empty()) return std::nullopt;
+  constexpr size_t kMaxExamined = 1000;
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, keys::SearchTermPrefix('n', tenant, words[0] + '\0'), "",
+                               [&](std::string_view key, std::string_view) {
+                                 ids.emplace_back(key.substr(key.rfind('\0') + 1));
+                                 return ids.size() < kMaxExamined;
+                               }));
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(std::optional<Company> company, GetCompany(tenant, id));
+    if (company && !company->archived() && company->domain() == domain) return company;
+  }
+  return std::nullopt;
+}
+
+absl::Status ContactProjection::ScanImport(
+    std::string_view tenant, std::string_view import_id,
+    const std::function<bool(std::string_view id, const crm::common::v1::ImportLedgerEntry&)>& fn)
+    const {
+  return projection::ScanImport(store_->Latest(), keys::kImportKind, tenant, import_id, fn);
 }
 
 }  // namespace crm::contact

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/projection/as_of.h"
+#include "common/projection/import_ledger.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "crm/contact/v1/contact_service.pb.h"
@@ -137,7 +138,24 @@ class ContactProjection final : public projection::EventApplier {
   absl::StatusOr<std::vector<Relationship>> IncomingRelationships(
       std::string_view tenant, std::string_view company_id) const;
 
+  // The oldest live (not archived, not merged) contact with this normalised email address or
+  // E.164 phone number, for import matching; nullopt if none.
+  absl::StatusOr<std::optional<Contact>> FindByEmail(std::string_view tenant,
+                                                     std::string_view email) const;
+  absl::StatusOr<std::optional<Contact>> FindByPhone(std::string_view tenant,
+                                                     std::string_view phone) const;
+  // The oldest live company with this (normalised) domain; nullopt if none.
+  absl::StatusOr<std::optional<Company>> FindCompanyByDomain(std::string_view tenant,
+                                                             std::string_view domain) const;
+  // What import `import_id` did here, record by record (common/projection/import_ledger.h).
+  absl::Status ScanImport(
+      std::string_view tenant, std::string_view import_id,
+      const std::function<bool(std::string_view id, const crm::common::v1::ImportLedgerEntry&)>& fn)
+      const;
+
  private:
+  absl::StatusOr<std::optional<Contact>> FindInBlock(std::string_view tenant,
+                                                     const std::string& block) const;
   absl::StatusOr<absl::Status> ApplyContact(const crm::common::v1::EventEnvelope& event,
                                             store::ProjectionStore::Batch& batch);
   // Writes a contact's change from `current` to `next` (state, version, history, search terms,

@@ -18,6 +18,8 @@
 //   "x/" tenant \0 block key \0 contact_id        -> "" (duplicate blocking: who to compare)
 //   "q/" tenant \0 contact_id \0 other_id          -> DuplicatePair (likely duplicates of one)
 //   "w/" tenant \0 ~score(BE32) \0 low_id \0 high_id -> DuplicatePair (all pairs, best first)
+//   "i/" tenant \0 import_id \0 id               -> ImportLedgerEntry (what an import did to a
+//                                                   contact or company; import_ledger.h)
 // (The projector's own keys, "o/..." in kIndex and "p/", "k/", "d/" in kLog, do not collide.)
 //
 // Ids sort by creation time, so a state scan lists oldest first.
@@ -87,6 +89,8 @@ inline std::string IncomingRelationship(std::string_view tenant, std::string_vie
 
 // Point-in-time states (common/projection/as_of.h) use kind 'v'.
 inline constexpr char kAsOfKind = 'v';
+// The import ledger (common/projection/import_ledger.h) uses kind 'i'.
+inline constexpr char kImportKind = 'i';
 
 inline std::string History(std::string_view tenant, std::string_view id, int64_t version) {
   std::string k = Prefix2('h', tenant, id);

@@ -2,6 +2,7 @@
 
 #include "common/grpc/export_stream.h"
 #include "common/grpc/feed_stream.h"
+#include "common/grpc/import_stream.h"
 #include "common/grpc/reactor.h"
 #include "services/sales/api/validation.h"
 
@@ -331,6 +332,33 @@ grpc::ServerWriteReactor<crm::sales::v1::SubscribeResponse>* SalesGrpc::Subscrib
     grpc::CallbackServerContext* context, const crm::sales::v1::SubscribeRequest* request) {
   return grpcutil::ServeFeed<crm::sales::v1::SubscribeResponse>(
       context, *request, service_->projector()->log(), kTopic, tenant_, nullptr);
+}
+
+grpc::ServerBidiReactor<crm::sales::v1::ImportRecordsRequest,
+                        crm::sales::v1::ImportRecordsResponse>*
+SalesGrpc::ImportRecords(grpc::CallbackServerContext* context) {
+  return grpcutil::ServeImportRows<crm::sales::v1::ImportRecordsRequest,
+                                   crm::sales::v1::ImportRecordsResponse, ImportItem>(
+      [this, context] { return Context(context); }, &ValidateImport,
+      [this](const CallContext& ctx, const std::string& import_id, const ImportItem& item,
+             Done<crm::common::v1::ImportRowResult> done) {
+        if (item.product) {
+          return service_->ImportProduct(ctx, import_id, item.row, *item.product, std::move(done));
+        }
+        service_->ImportOrder(ctx, import_id, item.row, *item.order, item.status, item.refunded,
+                              std::move(done));
+      });
+}
+
+grpc::ServerUnaryReactor* SalesGrpc::UndoImport(grpc::CallbackServerContext* context,
+                                                const crm::sales::v1::UndoImportRequest* request,
+                                                crm::sales::v1::UndoImportResponse* response) {
+  return grpcutil::ServeUndoImport(context, tenant_, ValidateUndoImport(*request),
+                                   request->import_id(), response,
+                                   [this](const CallContext& ctx, const std::string& import_id,
+                                          Done<crm::common::v1::ImportUndoSummary> done) {
+                                     service_->UndoImport(ctx, import_id, std::move(done));
+                                   });
 }
 
 }  // namespace crm::sales

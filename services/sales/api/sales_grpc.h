@@ -95,6 +95,12 @@ class SalesGrpc final : public crm::sales::v1::SalesService::CallbackService {
   grpc::ServerUnaryReactor* ExportContactData(
       grpc::CallbackServerContext* context, const crm::sales::v1::ExportContactDataRequest* request,
       crm::sales::v1::ExportContactDataResponse* response) override;
+  grpc::ServerBidiReactor<crm::sales::v1::ImportRecordsRequest,
+                          crm::sales::v1::ImportRecordsResponse>*
+  ImportRecords(grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* UndoImport(grpc::CallbackServerContext* context,
+                                       const crm::sales::v1::UndoImportRequest* request,
+                                       crm::sales::v1::UndoImportResponse* response) override;
   grpc::ServerWriteReactor<crm::sales::v1::ExportRecordsResponse>* ExportRecords(
       grpc::CallbackServerContext* context,
       const crm::sales::v1::ExportRecordsRequest* request) override;

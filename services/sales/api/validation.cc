@@ -441,6 +441,88 @@ absl::Status ValidateOrderChange(const std::string& id, int64_t expected_version
   return validation::CheckId("id", id, "order");
 }
 
+// --- Import -----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int kMaxImportRows = 1000;
+
+// The order of an import row: validated as PlaceOrder takes it, its id (optional), status and
+// refunded amount apart.
+absl::Status ValidateImportOrder(const Order& row, ImportItem& item) {
+  Order o = row;
+  const std::string id = o.id();
+  if (!id.empty()) RETURN_IF_ERROR(validation::CheckId("order.id", id, "order"));
+  if (!v1::OrderStatus_IsValid(o.status())) {
+    return Invalid("order.status", absl::StrCat("unknown value ", o.status()));
+  }
+  item.status = o.status() == v1::ORDER_STATUS_UNSPECIFIED ? v1::ORDER_STATUS_PLACED : o.status();
+  if (item.status == v1::ORDER_STATUS_PARTIALLY_REFUNDED ||
+      item.status == v1::ORDER_STATUS_REFUNDED) {
+    if (!o.has_refunded() || o.refunded().minor_units() <= 0) {
+      return Invalid("order.refunded", "is required (more than zero) for a refunded order");
+    }
+    RETURN_IF_ERROR(money::Validate("order.refunded", o.refunded()));
+    item.refunded = o.refunded();
+  }
+  for (int f : {Order::kIdFieldNumber, Order::kStatusFieldNumber, Order::kTotalFieldNumber,
+                Order::kRefundedFieldNumber, Order::kNetFieldNumber, Order::kVersionFieldNumber,
+                Order::kCreateTimeFieldNumber, Order::kUpdateTimeFieldNumber}) {
+    o.GetReflection()->ClearField(&o, Order::descriptor()->FindFieldByNumber(f));
+  }
+  v1::PlaceOrderRequest place;
+  *place.mutable_order() = std::move(o);
+  ASSIGN_OR_RETURN(Order valid, ValidatePlaceOrder(place));
+  valid.set_id(id);
+  item.order = std::move(valid);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ImportItem>> ValidateImport(const v1::ImportRecordsRequest& request) {
+  RETURN_IF_ERROR(validation::CheckImportId("import_id", request.import_id()));
+  if (request.rows_size() == 0 || request.rows_size() > kMaxImportRows) {
+    return Invalid("rows", absl::StrCat("must hold 1 to ", kMaxImportRows, " rows"));
+  }
+  std::vector<ImportItem> items;
+  items.reserve(request.rows_size());
+  std::set<int64_t> seen;
+  for (int i = 0; i < request.rows_size(); ++i) {
+    const auto& row = request.rows(i);
+    const std::string field = absl::StrCat("rows[", i, "].row");
+    if (row.row() < 1) return Invalid(field, "must be 1 or more");
+    if (!seen.insert(row.row()).second) {
+      return Invalid(field, absl::StrCat("row ", row.row(), " appears twice in the batch"));
+    }
+    ImportItem item;
+    item.row = row.row();
+    if (row.has_product()) {
+      v1::CreateProductRequest create;
+      *create.mutable_product() = row.product();
+      create.mutable_product()->clear_id();  // a product's id follows from its SKU
+      absl::StatusOr<Product> product = ValidateCreateProduct(create);
+      if (product.ok()) {
+        item.keys.push_back("sku:" + product->sku());
+        item.product = *std::move(product);
+      } else {
+        item.invalid = product.status();
+      }
+    } else if (row.has_order()) {
+      item.invalid = ValidateImportOrder(row.order(), item);
+      if (item.order && !item.order->id().empty()) item.keys.push_back("id:" + item.order->id());
+    } else {
+      item.invalid = Invalid("record", "a product or an order is required");
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+absl::Status ValidateUndoImport(const v1::UndoImportRequest& request) {
+  return validation::CheckImportId("import_id", request.import_id());
+}
+
 absl::Status ValidateRefund(const v1::RefundOrderRequest& request) {
   RETURN_IF_ERROR(
       ValidateOrderChange(request.id(), request.expected_version(), request.request_id()));

@@ -1,7 +1,9 @@
 // Request validation for SalesService: every field checked, errors name the field.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "crm/sales/v1/sales_service.pb.h"
@@ -11,6 +13,27 @@
 #include "services/sales/projection/sales_projection.h"
 
 namespace crm::sales {
+
+// One row of an ImportRecords batch (see crm::contact::ImportItem): its record validated and
+// normalised as for CreateProduct or PlaceOrder, or why it is invalid.
+struct ImportItem {
+  int64_t row = 0;
+  absl::Status invalid;
+  std::optional<Product> product;
+  // The order to place (no status or amounts) and the status it is to be taken to, with the
+  // amount refunded.
+  std::optional<Order> order;
+  crm::sales::v1::OrderStatus status = crm::sales::v1::ORDER_STATUS_PLACED;
+  crm::common::v1::Money refunded;
+  std::vector<std::string> keys;
+  std::string skip;
+};
+
+// A batch of ImportRecords: INVALID_ARGUMENT for the batch as a whole (import id, number of rows,
+// row numbers); each row's own validity in its item.
+absl::StatusOr<std::vector<ImportItem>> ValidateImport(
+    const crm::sales::v1::ImportRecordsRequest& request);
+absl::Status ValidateUndoImport(const crm::sales::v1::UndoImportRequest& request);
 
 // Returns the normalised product (SKU upper case).
 absl::StatusOr<Product> ValidateCreateProduct(const crm::sales::v1::CreateProductRequest& request);

@@ -115,4 +115,26 @@ absl::StatusOr<Product> ApplyProduct(const std::optional<Product>& current,
   return next;
 }
 
+std::pair<Product, google::protobuf::FieldMask> ImportProductChanges(const Product& current,
+                                                                     const Product& row) {
+  Product values;
+  values.set_id(current.id());
+  google::protobuf::FieldMask mask;
+  if (!row.name().empty() && row.name() != current.name()) {
+    values.set_name(row.name());
+    mask.add_paths("name");
+  }
+  if (!row.category().empty() && row.category() != current.category()) {
+    values.set_category(row.category());
+    mask.add_paths("category");
+  }
+  if (row.has_unit_price() &&
+      (row.unit_price().currency_code() != current.unit_price().currency_code() ||
+       row.unit_price().minor_units() != current.unit_price().minor_units())) {
+    *values.mutable_unit_price() = row.unit_price();
+    mask.add_paths("unit_price");
+  }
+  return {std::move(values), std::move(mask)};
+}
+
 }  // namespace crm::sales

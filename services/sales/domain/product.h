@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "crm/common/v1/envelope.pb.h"
@@ -36,6 +37,11 @@ absl::StatusOr<ProductUpdated> DecideUpdateProduct(const std::optional<Product>&
 absl::StatusOr<ProductDeactivated> DecideDeactivateProduct(const std::optional<Product>& current,
                                                            const std::string& id,
                                                            int64_t expected_version);
+
+// The values and mask of the update that gives `current` an import row's name, category and
+// price (each when the row has one and it differs); an empty mask when nothing would change.
+std::pair<Product, google::protobuf::FieldMask> ImportProductChanges(const Product& current,
+                                                                     const Product& row);
 
 // ALREADY_EXISTS when a creation meets an existing product (the SKU is taken); ABORTED on a
 // version race; NOT_FOUND; FAILED_PRECONDITION when changing a deactivated product.

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/projection/as_of.h"
+#include "common/projection/import_ledger.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
 #include "common/store/keys.h"
@@ -17,6 +18,8 @@ namespace {
 std::string Prefix(char kind, std::string_view tenant) { return store::KindPrefix(kind, tenant); }
 
 constexpr char kDealAsOfKind = 'v';
+// The import ledger (common/projection/import_ledger.h).
+constexpr char kImportKind = 'i';
 
 // The open-deals-by-stage prefix of a pipeline's stage.
 std::string OpenDealPrefix(std::string_view tenant, std::string_view pipeline,
@@ -67,12 +70,25 @@ absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
   }
   if (IsPipelineEvent(event.event_type())) return ApplyPipelineEvent(event, batch);
   if (IsDealEvent(event.event_type())) return ApplyDealEvent(event, batch);
-  if (IsOrderEvent(event.event_type())) return ApplyOrderEvent(event, batch);
+  if (IsOrderEvent(event.event_type())) {
+    ASSIGN_OR_RETURN(absl::Status applied, ApplyOrderEvent(event, batch));
+    if (applied.ok()) RETURN_IF_ERROR(projection::RecordImport(batch, kImportKind, event, {}));
+    return applied;
+  }
   const std::string key = ProductKey(event.tenant(), event.aggregate_id());
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Product> current, Decode(raw));
   absl::StatusOr<Product> next = ApplyProduct(current, event);
   if (!next.ok()) return next.status();
+  if (event.source() == projection::kImportSource) {
+    // Products keep no versions: the ledger keeps the product as it was.
+    std::vector<std::string> paths;
+    if (crm::sales::v1::ProductUpdated u; event.payload().UnpackTo(&u)) {
+      paths.assign(u.update_mask().paths().begin(), u.update_mask().paths().end());
+    }
+    RETURN_IF_ERROR(
+        projection::RecordImport(batch, kImportKind, event, paths, raw ? *raw : std::string()));
+  }
   if (current && current->category() != next->category()) {
     batch.Delete(Cf::kIndex, CategoryPrefix(event.tenant(), current->category()) + next->id());
   }
@@ -386,6 +402,13 @@ absl::StatusOr<ProductPage> SalesProjection::ListProducts(std::string_view tenan
                                }));
   RETURN_IF_ERROR(error);
   return page;
+}
+
+absl::Status SalesProjection::ScanImport(
+    std::string_view tenant, std::string_view import_id,
+    const std::function<bool(std::string_view id, const crm::common::v1::ImportLedgerEntry&)>& fn)
+    const {
+  return projection::ScanImport(store_->Latest(), kImportKind, tenant, import_id, fn);
 }
 
 }  // namespace crm::sales

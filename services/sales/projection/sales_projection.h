@@ -12,6 +12,8 @@
 //   kIndex "v/" tenant \0 deal_id \0 time version       -> Deal (as_of; common/projection/as_of.h)
 //   kIndex "h/" tenant \0 contact_id \0 ~order_time(BE64) order_id -> "" (purchase history,
 //                                                          newest first)
+//   kIndex "i/" tenant \0 import_id \0 record_id       -> ImportLedgerEntry (what an import did to
+//                                                          a product or order; import_ledger.h)
 // The contact directory owns "k/" and "z/".
 #pragma once
 
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "common/directory/contact_directory.h"
+#include "common/projection/import_ledger.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "services/sales/domain/deal.h"
@@ -97,6 +100,11 @@ class SalesProjection final : public projection::EventApplier {
                                      size_t max_scan) const;
 
   absl::StatusOr<std::optional<Order>> GetOrder(std::string_view tenant, std::string_view id) const;
+  // What import `import_id` did here, record by record (common/projection/import_ledger.h).
+  absl::Status ScanImport(
+      std::string_view tenant, std::string_view import_id,
+      const std::function<bool(std::string_view id, const crm::common::v1::ImportLedgerEntry&)>& fn)
+      const;
   // The orders of `contacts`, newest first, after position `resume_after`.
   absl::StatusOr<OrderPage> ListOrders(std::string_view tenant,
                                        const std::vector<std::string>& contacts,

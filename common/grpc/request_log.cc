@@ -82,7 +82,9 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
-      if (unparsable_ && status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      // A stream whose message did not parse sees it as the end of the client's messages and may
+      // finish OK: that too is the damaged message's answer.
+      if (unparsable_ && (status.error_code() == grpc::StatusCode::UNIMPLEMENTED || status.ok())) {
         status = grpc::Status(
             grpc::StatusCode::INVALID_ARGUMENT,
             invalid_utf8_field_.empty()

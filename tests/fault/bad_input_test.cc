@@ -735,6 +735,34 @@ const std::vector<Row>& Rows() {
               company { name: "y" }
             })pb",
        grpc::StatusCode::INVALID_ARGUMENT, "rows[1].row"},
+      {"SalesService/ImportRecords", R"pb(rows {
+                                            row: 1
+                                            product { sku: "X" }
+                                          })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "import_id"},
+      {"SalesService/ImportRecords", R"pb(import_id: "i1")pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "rows"},
+      {"SalesService/ImportRecords", R"pb(import_id: "i1"
+                                          rows {
+                                            row: -1
+                                            product { sku: "X" }
+                                          })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rows[0].row"},
+      {"SalesService/ImportRecords",
+       R"pb(import_id: "i1"
+            rows {
+              row: 2
+              product { sku: "X" }
+            }
+            rows {
+              row: 2
+              product { sku: "Y" }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rows[1].row"},
+      {"SalesService/UndoImport", R"pb(import_id: "")pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "import_id"},
+      {"SalesService/UndoImport", R"pb(import_id: "never-imported")pb", grpc::StatusCode::NOT_FOUND,
+       "import_id"},
       {"ContactService/UndoImport", R"pb()pb", grpc::StatusCode::INVALID_ARGUMENT, "import_id"},
       {"ContactService/UndoImport", R"pb(import_id: "a/b")pb", grpc::StatusCode::INVALID_ARGUMENT,
        "import_id"},

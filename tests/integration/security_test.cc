@@ -1161,6 +1161,68 @@ TEST_F(SecurityTest, CrmctlReachesTheNodeWithTlsAClientCertificateAndAToken) {
   EXPECT_NE(refused.err.find("UNAUTHENTICATED"), std::string::npos) << refused.err;
 }
 
+TEST_F(SecurityTest, AnImportMatchesAndUndoesOnlyInItsOwnTenant) {
+  auto contacts = crm::contact::v1::ContactService::NewStub(channel_);
+  // One row per tenant, the same email: the second tenant's row must not find the first's contact.
+  auto import = [&](const std::string& token, const std::string& import_id, const std::string& name,
+                    crm::contact::v1::ImportRecordsResponse* out) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    auto stream = contacts->ImportRecords(&ctx);
+    crm::contact::v1::ImportRecordsRequest request;
+    request.set_import_id(import_id);
+    auto* row = request.add_rows();
+    row->set_row(1);
+    row->mutable_contact()->mutable_personal()->set_given_name(name);
+    row->mutable_contact()->mutable_personal()->add_emails()->set_address("same@example.com");
+    if (stream->Write(request)) stream->Read(out);
+    stream->WritesDone();
+    return stream->Finish();
+  };
+  const std::string acme = Token("acme", "ada");
+  const std::string globex = Token("globex", "bob");
+  crm::contact::v1::ImportRecordsResponse a, g;
+  ASSERT_TRUE(import(acme, "tenants-1", "Ada", &a).ok());
+  ASSERT_TRUE(import(globex, "tenants-1", "Bob", &g).ok());
+  ASSERT_EQ(a.results_size(), 1);
+  ASSERT_EQ(g.results_size(), 1);
+  EXPECT_EQ(a.results(0).outcome(), crm::common::v1::IMPORT_OUTCOME_CREATED);
+  EXPECT_EQ(g.results(0).outcome(), crm::common::v1::IMPORT_OUTCOME_CREATED) << g.DebugString();
+  EXPECT_NE(g.results(0).id(), a.results(0).id());
+
+  // Undo as Globex: only Globex's contact is archived; Acme's stays.
+  crm::contact::v1::UndoImportRequest undo;
+  undo.set_import_id("tenants-1");
+  crm::contact::v1::UndoImportResponse undone;
+  auto ctx = Ctx();
+  ctx->AddMetadata("authorization", "Bearer " + globex);
+  ASSERT_TRUE(contacts->UndoImport(ctx.get(), undo, &undone).ok());
+  EXPECT_EQ(undone.summary().records(), 1);
+  EXPECT_EQ(undone.summary().archived(), 1);
+  crm::contact::v1::GetContactRequest get;
+  get.set_id(a.results(0).id());
+  crm::contact::v1::Contact ada;
+  ctx = Ctx();
+  ctx->AddMetadata("authorization", "Bearer " + acme);
+  ASSERT_TRUE(contacts->GetContact(ctx.get(), get, &ada).ok());
+  EXPECT_FALSE(ada.archived());
+  // An import of another tenant is unknown here; importing needs the write scope.
+  undo.set_import_id("only-acme");
+  crm::contact::v1::ImportRecordsResponse only;
+  ASSERT_TRUE(import(acme, "only-acme", "Adelaide", &only).ok());  // Ada's name changes
+  ASSERT_EQ(only.results_size(), 1);
+  EXPECT_EQ(only.results(0).outcome(), crm::common::v1::IMPORT_OUTCOME_UPDATED);
+  ctx = Ctx();
+  ctx->AddMetadata("authorization", "Bearer " + globex);
+  EXPECT_EQ(contacts->UndoImport(ctx.get(), undo, &undone).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  crm::contact::v1::ImportRecordsResponse denied;
+  EXPECT_EQ(
+      import(Token("acme", "rita", {"contacts.read"}), "read-only", "Rita", &denied).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST(RateLimitTest, ACallerBeyondItsRateIsRefusedAndOthersAreNot) {
   TempDir dir;
   WriteFile(dir.Sub("secret"), kSecret);

@@ -8,6 +8,8 @@
 // Scenarios (JSON names in brackets):
 //   ping   grpc.health.v1.Health/Check, the raw baseline [ping]
 //   write  CreateContact with fresh names [write_contact]
+//   import new contacts through one ImportRecords stream, --import-batch rows a message, one
+//          message in flight [import_contacts: a call is a row; latencies are whole batches]
 //   read   over a preloaded set: GetContact [get_contact], SearchContacts by prefix
 //          [search_contacts], ListTimeline [list_timeline], GetCustomer360 [customer_360]
 //   mixed  over the preloaded set: 35 % timelines, 25 % 360s, 20 % searches, 10 % contact reads,
@@ -148,6 +150,50 @@ class Bench {
               std::move(finish));
         },
         max_calls);
+  }
+
+  // Bulk import: new contacts streamed through one ImportRecords stream in batches of `batch`
+  // rows, one batch in flight, as crmctl import sends them, for `duration`. A call is a row (so
+  // the rate compares with write_contact's); the latencies are those of whole batches.
+  LoadResult Import(absl::Duration duration, int batch) {
+    LoadResult r;
+    r.name = "import_contacts";
+    grpc::ClientContext ctx;
+    grpcutil::Authorize(ctx, security);
+    auto stream = contacts_->ImportRecords(&ctx);
+    const std::string import_id = "bench-" + std::to_string(run_);
+    const absl::Time start = absl::Now();
+    int64_t row = 0;
+    while (absl::Now() - start < duration) {
+      cv1::ImportRecordsRequest request;
+      request.set_import_id(import_id);
+      for (int i = 0; i < batch; ++i) {
+        auto* out = request.add_rows();
+        out->set_row(++row);
+        *out->mutable_contact() = NewContact(next_.fetch_add(1)).contact();
+      }
+      const absl::Time sent = absl::Now();
+      cv1::ImportRecordsResponse response;
+      if (!stream->Write(request) || !stream->Read(&response)) {
+        r.errors += batch;
+        break;
+      }
+      r.latencies_ns.push_back(absl::ToInt64Nanoseconds(absl::Now() - sent));
+      for (const auto& result : response.results()) {
+        if (result.outcome() == crm::common::v1::IMPORT_OUTCOME_CREATED) {
+          ++r.calls;
+        } else {
+          ++r.errors;
+        }
+      }
+    }
+    r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    stream->WritesDone();
+    if (const grpc::Status status = stream->Finish(); !status.ok()) {
+      std::cerr << "import: " << status.error_message() << "\n";
+      ++r.errors;
+    }
+    return r;
   }
 
   // Creates `count` contacts (remembering their ids) with `interactions` each, for the reads.
@@ -382,6 +428,7 @@ int main(int argc, char** argv) {
   std::string json_path;
   std::string deployment = "crm-node (embedded log)";
   int64_t preload = 1000;
+  int import_batch = 500;
   int interactions = 5;
   app.add_option("--target", target, "host:port of the node or the service under test")
       ->capture_default_str();
@@ -391,6 +438,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--duration", duration, "seconds per scenario")
       ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--import-batch", import_batch, "rows per message in the import scenario")
+      ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   app.add_option("--concurrency", concurrency, "calls in flight")
       ->check(CLI::Range(1, 4096))
@@ -506,6 +556,8 @@ int main(int argc, char** argv) {
       results.push_back(bench.Ping());
     } else if (s == "write") {
       results.push_back(bench.Write("write_contact", absl::Seconds(duration), 0));
+    } else if (s == "import") {
+      results.push_back(bench.Import(absl::Seconds(duration), import_batch));
     } else if (s == "read") {
       if (!preloaded && !(preloaded = bench.Preload(preload, interactions))) {
         std::cerr << "read: the preload failed\n";
@@ -556,7 +608,7 @@ int main(int argc, char** argv) {
       }
     } else {
       std::cerr << "--scenario: unknown scenario \"" << s
-                << "\" (ping, write, read, mixed, lag, rebuild, scale)\n";
+                << "\" (ping, write, import, read, mixed, lag, rebuild, scale)\n";
       return 2;
     }
   }

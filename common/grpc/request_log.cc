@@ -69,7 +69,8 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
       // The request did not parse. gRPC 1.51's callback server would answer UNIMPLEMENTED with
       // no message; say what is wrong instead (below, when the status goes out).
       unparsable_ = true;
-      invalid_utf8_field_ = std::move(last_invalid_utf8_field);
+      if (!last_invalid_utf8_field.empty())
+        invalid_utf8_field_ = std::move(last_invalid_utf8_field);
       last_invalid_utf8_field.clear();
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
@@ -83,8 +84,10 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
       // A stream whose message did not parse sees it as the end of the client's messages and may
-      // finish OK: that too is the damaged message's answer.
-      if (unparsable_ && (status.error_code() == grpc::StatusCode::UNIMPLEMENTED || status.ok())) {
+      // finish OK; its end looks the same here, so only a string that is not UTF-8 (which
+      // protobuf names) tells them apart.
+      if (unparsable_ && (status.error_code() == grpc::StatusCode::UNIMPLEMENTED ||
+                          (status.ok() && !invalid_utf8_field_.empty()))) {
         status = grpc::Status(
             grpc::StatusCode::INVALID_ARGUMENT,
             invalid_utf8_field_.empty()

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 
 namespace crm::http {
@@ -97,25 +98,29 @@ std::pair<grpc::Status, std::string> Call(grpc::GenericStub& stub, const std::st
   return {std::move(status), std::move(bytes)};
 }
 
-// A server stream (the change feeds) read through the generic stub one message at a time: the
-// next read starts only once the previous message was taken, so a slow HTTP client slows only
-// its own stream.
+// A stream (the change feeds; bulk import) through the generic stub: the request messages are
+// written one after the other, the answers read one at a time — the next read starts only once
+// the previous message was taken, so a slow HTTP client slows only its own stream.
 class StreamReader final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   enum class Next { kMessage, kEnded, kNothingYet };
 
-  StreamReader(grpc::GenericStub& stub, const std::string& path, const std::string& request,
-               std::unique_ptr<grpc::ClientContext> ctx)
+  StreamReader(grpc::GenericStub& stub, const std::string& path,
+               const std::vector<std::string>& requests, std::unique_ptr<grpc::ClientContext> ctx)
       : ctx_(std::move(ctx)) {
-    grpc::Slice slice(request);
-    request_ = grpc::ByteBuffer(&slice, 1);
+    for (const std::string& request : requests) {
+      grpc::Slice slice(request);
+      requests_.emplace_back(&slice, 1);
+    }
     stub.PrepareBidiStreamingCall(ctx_.get(), path, grpc::StubOptions(), this);
-    StartWriteLast(&request_, grpc::WriteOptions());
+    WriteNext();
     StartRead(&in_);
     StartCall();
   }
 
-  void OnWriteDone(bool) override {}
+  void OnWriteDone(bool ok) override {
+    if (ok) WriteNext();
+  }
   void OnReadDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (ok) {
@@ -163,8 +168,20 @@ class StreamReader final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc
   }
 
  private:
+  // Writes the next request, the last one with the end of the client's messages.
+  void WriteNext() {
+    if (written_ == requests_.size()) return;
+    grpc::ByteBuffer* next = &requests_[written_++];
+    if (written_ == requests_.size()) {
+      StartWriteLast(next, grpc::WriteOptions());
+    } else {
+      StartWrite(next);
+    }
+  }
+
   std::unique_ptr<grpc::ClientContext> ctx_;
-  grpc::ByteBuffer request_;
+  std::vector<grpc::ByteBuffer> requests_;
+  size_t written_ = 0;
   grpc::ByteBuffer in_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -188,17 +205,17 @@ std::string ToJson(const pb::Descriptor* type, const std::string& bytes) {
 // Answers a server-streaming method as newline-delimited JSON, one message per line, for as long
 // as the stream and the HTTP client last. A stream refused at once (bad request, no scope) is
 // answered like a unary error; one that fails later ends with a line {"error": {...}}.
-void Stream(grpc::GenericStub& stub, const std::string& path, const pb::Message& request,
-            std::unique_ptr<grpc::ClientContext> ctx, const pb::Descriptor* type,
-            std::shared_ptr<std::atomic<int>> streams, int max_streams, httplib::Response& res) {
+void Stream(grpc::GenericStub& stub, const std::string& path,
+            const std::vector<std::string>& requests, std::unique_ptr<grpc::ClientContext> ctx,
+            const pb::Descriptor* type, std::shared_ptr<std::atomic<int>> streams, int max_streams,
+            httplib::Response& res) {
   if (streams->fetch_add(1) >= max_streams) {
     streams->fetch_sub(1);
     return AnswerError(
         res, grpc::StatusCode::RESOURCE_EXHAUSTED,
         absl::StrCat("at most ", max_streams, " streams over HTTP at once; more over gRPC"));
   }
-  auto reader =
-      std::make_shared<StreamReader>(stub, path, request.SerializeAsString(), std::move(ctx));
+  auto reader = std::make_shared<StreamReader>(stub, path, requests, std::move(ctx));
   // A refusal comes at once; otherwise the stream is on, whether or not a message came yet.
   auto first = std::make_shared<std::optional<std::string>>();
   std::string bytes;
@@ -306,26 +323,42 @@ absl::StatusOr<std::unique_ptr<JsonGateway>> JsonGateway::Start(
                                           "/v1/crm.contact.v1.ContactService/GetContact"),
                              404);
         }
+        // The request: one JSON object; for a method that takes a stream (ImportRecords), one
+        // per line.
+        std::vector<std::string> lines;
+        if (method->client_streaming()) {
+          for (absl::string_view line : absl::StrSplit(req.body, '\n', absl::SkipWhitespace())) {
+            lines.emplace_back(line);
+          }
+          if (lines.empty()) {
+            return AnswerError(res, grpc::StatusCode::INVALID_ARGUMENT,
+                               absl::StrCat("body: ", method->name(),
+                                            " takes one request object per line; there is none"));
+          }
+        } else {
+          lines.push_back(req.body.empty() ? "{}" : req.body);
+        }
+        std::vector<std::string> requests;
         std::unique_ptr<pb::Message> request(
             pb::MessageFactory::generated_factory()->GetPrototype(method->input_type())->New());
-        const std::string body = req.body.empty() ? "{}" : req.body;
-        if (auto parsed = pb::util::JsonStringToMessage(body, request.get()); !parsed.ok()) {
-          return AnswerError(
-              res, grpc::StatusCode::INVALID_ARGUMENT,
-              absl::StrCat("body: not a ", method->input_type()->full_name(),
-                           " in protobuf's JSON mapping: ", std::string(parsed.message())));
+        for (size_t i = 0; i < lines.size(); ++i) {
+          request->Clear();
+          if (auto parsed = pb::util::JsonStringToMessage(lines[i], request.get()); !parsed.ok()) {
+            return AnswerError(
+                res, grpc::StatusCode::INVALID_ARGUMENT,
+                absl::StrCat("body", lines.size() > 1 ? absl::StrCat(": line ", i + 1) : "",
+                             ": not a ", method->input_type()->full_name(),
+                             " in protobuf's JSON mapping: ", std::string(parsed.message())));
+          }
+          requests.push_back(request->SerializeAsString());
         }
         auto ctx = std::make_unique<grpc::ClientContext>();
         for (const char* header : {"authorization", "x-correlation-id"}) {
           if (req.has_header(header)) ctx->AddMetadata(header, req.get_header_value(header));
         }
         const std::string path = absl::StrCat("/", service->full_name(), "/", method->name());
-        if (method->client_streaming()) {
-          return AnswerError(res, grpc::StatusCode::UNIMPLEMENTED,
-                             absl::StrCat(method->full_name(), " takes a stream: gRPC only"));
-        }
         if (method->server_streaming()) {
-          return Stream(*stub, path, *request, std::move(ctx), method->output_type(), streams,
+          return Stream(*stub, path, requests, std::move(ctx), method->output_type(), streams,
                         max_streams, res);
         }
         ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));

@@ -14,7 +14,8 @@
 // message, under the HTTP status Google's APIs use for that code. A server-streaming method (the
 // change feeds) answers newline-delimited JSON (application/x-ndjson), one message per line,
 // until the stream or the client ends; a failure after the first line ends it with a line
-// {"error": {...}}.
+// {"error": {...}}. A method that takes a stream (ImportRecords) takes newline-delimited JSON too,
+// one request message per line, and answers as a server stream does.
 //
 //   ASSIGN_OR_RETURN(auto gateway, JsonGateway::Start({.listen = "127.0.0.1:7080"}, channel));
 //

@@ -3,6 +3,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <set>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -92,6 +93,22 @@ absl::Status CheckImportId(const std::string& field, const std::string& import_i
   for (char c : import_id) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
       return Invalid(field, "must hold only letters, digits and . _ -");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckImportRows(const std::string& import_id, const std::vector<int64_t>& rows) {
+  if (absl::Status s = CheckImportId("import_id", import_id); !s.ok()) return s;
+  if (rows.empty() || rows.size() > static_cast<size_t>(kMaxImportRows)) {
+    return Invalid("rows", absl::StrCat("must hold 1 to ", kMaxImportRows, " rows"));
+  }
+  std::set<int64_t> seen;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const std::string field = absl::StrCat("rows[", i, "].row");
+    if (rows[i] < 1) return Invalid(field, "must be 1 or more");
+    if (!seen.insert(rows[i]).second) {
+      return Invalid(field, absl::StrCat("row ", rows[i], " appears twice in the batch"));
     }
   }
   return absl::OkStatus();

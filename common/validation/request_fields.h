@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
@@ -37,6 +38,21 @@ absl::Status CheckRequestId(const std::string& request_id);
 
 // A bulk import's id: 1-64 characters of letters, digits and . _ -.
 absl::Status CheckImportId(const std::string& field, const std::string& import_id);
+
+// Most rows in one message of a bulk import (ImportRecords).
+inline constexpr int kMaxImportRows = 1000;
+
+// What a message of ImportRecords must be as a whole: an import id (CheckImportId), 1 to
+// kMaxImportRows rows, row numbers of 1 or more and unique within it ("rows[i].row").
+absl::Status CheckImportRows(const std::string& import_id, const std::vector<int64_t>& rows);
+
+template <typename ImportRequest>
+absl::Status CheckImportBatch(const ImportRequest& request) {
+  std::vector<int64_t> rows;
+  rows.reserve(request.rows_size());
+  for (const auto& row : request.rows()) rows.push_back(row.row());
+  return CheckImportRows(request.import_id(), rows);
+}
 
 // A request id and an expected version (not negative).
 absl::Status CheckWriteCommon(const std::string& request_id, int64_t expected_version);

@@ -148,6 +148,36 @@ TEST_F(GatewayTest, AnExportStreamsAsJsonLinesAndEnds) {
   EXPECT_EQ(exported, ids);
 }
 
+TEST_F(GatewayTest, AnImportTakesOneRequestPerLineAndAnswersOneLinePerBatch) {
+  const std::string body =
+      R"({"importId": "http-1", "rows": [{"row": 1, "contact": {"personal": {"familyName": "Noether"}}},)"
+      R"( {"row": 2, "contact": {"personal": {"emails": [{"address": "nope"}]}}}]})"
+      "\n"
+      R"({"importId": "http-1", "rows": [{"row": 3, "company": {"name": "Göttingen"}}]})"
+      "\n";
+  auto res =
+      http_->Post("/v1/crm.contact.v1.ContactService/ImportRecords", body, "application/x-ndjson");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200) << res->body;
+  std::vector<nlohmann::json> answers;
+  std::istringstream lines(res->body);
+  for (std::string line; std::getline(lines, line);) answers.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(answers.size(), 2u) << res->body;
+  EXPECT_EQ(answers[0]["results"][0]["outcome"], "IMPORT_OUTCOME_CREATED");
+  EXPECT_EQ(answers[0]["results"][1]["outcome"], "IMPORT_OUTCOME_INVALID");
+  EXPECT_EQ(answers[1]["results"][0]["outcome"], "IMPORT_OUTCOME_CREATED");
+  // A line that is not a request names its line; a batch wrong as a whole is the gRPC error.
+  auto [status, error] =
+      Post("crm.contact.v1.ContactService/ImportRecords", R"({"importId": "x", "rows": []})"
+                                                          "\n{oops}\n");
+  EXPECT_EQ(status, 400);
+  EXPECT_TRUE(error["message"].get<std::string>().starts_with("body: line 2: not a ")) << error;
+  std::tie(status, error) =
+      Post("crm.contact.v1.ContactService/ImportRecords", R"({"importId": "x"})");
+  EXPECT_EQ(status, 400);
+  EXPECT_TRUE(error["message"].get<std::string>().starts_with("rows: ")) << error;
+}
+
 TEST_F(GatewayTest, AChangeFeedStreamsAsJsonLines) {
   std::vector<std::string> ids;
   for (const char* name : {"Hopper", "Lamarr"}) {

@@ -9,6 +9,14 @@
 // To copy a tenant: import companies, contacts, products, orders, in that order (each refers to
 // the ones before).
 //
+// Ids: a record keeps the id it had in its source where it can (contacts, companies and orders
+// of an export); where it gets another (a product's id follows from the tenant and SKU; a row
+// matched to an existing record takes that one's id) crmctl writes FILE.ids.jsonl, and --ids
+// FILE.ids.jsonl makes a later file's references follow (an order's product_id):
+//
+//   crmctl import --kind products --file export/products.jsonl
+//   crmctl import --kind orders --file export/orders.jsonl --ids export/products.jsonl.ids.jsonl
+//
 // Rows: a CSV file has a header; each column is a field of the record (its proto name, e.g.
 // job_title, or for a contact given_name, family_name, email, phone, company_id; attributes.KEY
 // for one attribute; "-" to skip the column), renamed with --map COLUMN=FIELD. Message, list and
@@ -332,6 +340,44 @@ class RowReader {
   int64_t row_ = 0;
 };
 
+// Ids a record had in its source and has here, when they differ (a product's id follows from its
+// tenant and SKU; a row matched to an existing record takes that record's id): written by each
+// import to FILE.ids.jsonl as {"from": ..., "to": ...} lines, read back with --ids so that a later
+// file's references (an order's contact_id and product_id, a contact's company_id) follow.
+using IdMap = std::map<std::string, std::string>;
+
+// Loads the id maps in `paths`; false (with the reason on stderr) if one cannot be read.
+bool LoadIds(const std::vector<std::string>& paths, IdMap& ids) {
+  for (const std::string& path : paths) {
+    std::ifstream in(path);
+    if (!in) {
+      std::cerr << "crmctl: --ids: cannot read " << path << "\n";
+      return false;
+    }
+    for (std::string line; std::getline(in, line);) {
+      json entry = json::parse(line, nullptr, false);
+      if (!entry.is_object() || !entry.contains("from") || !entry.contains("to")) continue;
+      ids[entry["from"].get<std::string>()] = entry["to"].get<std::string>();
+    }
+  }
+  return true;
+}
+
+// Replaces in `value` every id that `ids` maps (the string values of keys "id" and "..._id").
+void MapIds(json& value, const IdMap& ids, bool is_id = false) {
+  if (value.is_string()) {
+    if (!is_id) return;
+    auto it = ids.find(value.get<std::string>());
+    if (it != ids.end()) value = it->second;
+  } else if (value.is_array()) {
+    for (json& item : value) MapIds(item, ids, is_id);
+  } else if (value.is_object()) {
+    for (auto& [key, item] : value.items()) {
+      MapIds(item, ids, key == "id" || absl::EndsWith(key, "_id") || absl::EndsWith(key, "_ids"));
+    }
+  }
+}
+
 // The import's progress, kept beside the file so a second run resumes the first.
 struct Progress {
   std::string import_id;
@@ -390,7 +436,7 @@ struct Tally {
 
 struct ImportFlags {
   std::string file, kind, format, import_id, report, progress, sales_addr;
-  std::vector<std::string> map;
+  std::vector<std::string> map, ids;
   int batch = kDefaultBatch;
 };
 
@@ -398,7 +444,7 @@ struct ImportFlags {
 template <typename Service, typename Request, typename Response>
 int RunImport(Client& client, const ImportFlags& f, const Kind& kind, RowReader& reader,
               Progress& progress, const std::string& progress_path, std::ofstream& report,
-              Tally& tally) {
+              const IdMap& ids, std::ofstream& id_out, Tally& tally) {
   auto stub = Service::NewStub(kind.sales && !f.sales_addr.empty() ? client.ChannelTo(f.sales_addr)
                                                                    : client.channel());
   std::unique_ptr<grpc::ClientContext> ctx = client.Context();
@@ -410,7 +456,8 @@ int RunImport(Client& client, const ImportFlags& f, const Kind& kind, RowReader&
 
   Request request;
   request.set_import_id(progress.import_id);
-  std::vector<ImportRowResult> local;  // rows refused before sending, reported in row order
+  std::vector<ImportRowResult> local;         // rows refused before sending, reported in row order
+  std::map<int64_t, std::string> source_ids;  // of the rows in the batch
   int64_t last_row = progress.rows_done;
   // Sends the batch, writes its results and the client's own in row order, records progress.
   auto flush = [&]() -> bool {
@@ -429,8 +476,14 @@ int RunImport(Client& client, const ImportFlags& f, const Kind& kind, RowReader&
       (void)pb::util::MessageToJsonString(r, &line, print);
       report << line << "\n";
       tally.Add(r);
+      auto source = source_ids.find(r.row());
+      if (source != source_ids.end() && !r.id().empty() && r.id() != source->second) {
+        id_out << json{{"from", source->second}, {"to", r.id()}}.dump() << "\n";
+      }
     }
+    source_ids.clear();
     report.flush();
+    id_out.flush();
     progress.rows_done = last_row;
     if (!SaveProgress(progress_path, progress)) {
       std::cerr << "crmctl: cannot write " << progress_path << "\n";
@@ -444,6 +497,10 @@ int RunImport(Client& client, const ImportFlags& f, const Kind& kind, RowReader&
     if (row.row <= progress.rows_done) continue;  // answered in an earlier run
     last_row = row.row;
     if (row.error.empty()) {
+      if (row.record.contains("id") && row.record["id"].is_string()) {
+        source_ids[row.row] = row.record["id"].get<std::string>();
+      }
+      if (!ids.empty()) MapIds(row.record, ids);
       auto* out = request.add_rows();
       out->set_row(row.row);
       pb::Message* record = out->GetReflection()->MutableMessage(
@@ -493,6 +550,9 @@ void RegisterImportCommands(CLI::App& app, Client& client, int& exit_code) {
   cmd->add_option("--map", f->map,
                   "COLUMN=FIELD: read a column (CSV) or key (JSON Lines) as a field, or COLUMN=- "
                   "to skip it; repeatable");
+  cmd->add_option("--ids", f->ids,
+                  "FILE.ids.jsonl of an earlier import: references to its records' source ids "
+                  "follow them to their ids here (repeatable)");
   cmd->add_option("--import-id", f->import_id,
                   "the import's id (default: the one in the progress file, else a new one)");
   cmd->add_option("--batch", f->batch, "rows per message (1-1000)")->capture_default_str();
@@ -548,15 +608,21 @@ void RegisterImportCommands(CLI::App& app, Client& client, int& exit_code) {
     if (!SaveProgress(progress_path, progress)) {
       UsageError(absl::StrCat("--progress: cannot write ", progress_path));
     }
+    IdMap ids;
+    if (!LoadIds(f->ids, ids)) UsageError("--ids: see above");
+    std::ofstream id_out(f->file + ".ids.jsonl",
+                         progress.rows_done > 0 ? std::ios::app : std::ios::trunc);
     Tally tally;
     const int code =
         kind->second.sales
             ? RunImport<crm::sales::v1::SalesService, crm::sales::v1::ImportRecordsRequest,
-                        crm::sales::v1::ImportRecordsResponse>(
-                  client, *f, kind->second, reader, progress, progress_path, report, tally)
+                        crm::sales::v1::ImportRecordsResponse>(client, *f, kind->second, reader,
+                                                               progress, progress_path, report, ids,
+                                                               id_out, tally)
             : RunImport<crm::contact::v1::ContactService, crm::contact::v1::ImportRecordsRequest,
-                        crm::contact::v1::ImportRecordsResponse>(
-                  client, *f, kind->second, reader, progress, progress_path, report, tally);
+                        crm::contact::v1::ImportRecordsResponse>(client, *f, kind->second, reader,
+                                                                 progress, progress_path, report,
+                                                                 ids, id_out, tally);
     if (code != 0) {
       std::cerr << "crmctl: import " << progress.import_id << " stopped after row "
                 << progress.rows_done << "; run the same command again to go on\n";

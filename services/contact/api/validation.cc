@@ -643,8 +643,6 @@ absl::StatusOr<Company> ValidateCreateCompany(
 
 namespace {
 
-constexpr int kMaxImportRows = 1000;
-
 absl::Status ValidateImportContact(Contact& c) {
   // Output-only fields are the service's to set.
   for (int f : {Contact::kArchivedFieldNumber, Contact::kVersionFieldNumber,
@@ -674,20 +672,10 @@ absl::Status ValidateImportCompany(Company& c) {
 
 absl::StatusOr<std::vector<ImportItem>> ValidateImport(
     const crm::contact::v1::ImportRecordsRequest& request) {
-  RETURN_IF_ERROR(validation::CheckImportId("import_id", request.import_id()));
-  if (request.rows_size() == 0 || request.rows_size() > kMaxImportRows) {
-    return Invalid("rows", absl::StrCat("must hold 1 to ", kMaxImportRows, " rows"));
-  }
+  RETURN_IF_ERROR(validation::CheckImportBatch(request));
   std::vector<ImportItem> items;
   items.reserve(request.rows_size());
-  std::set<int64_t> seen;
-  for (int i = 0; i < request.rows_size(); ++i) {
-    const auto& row = request.rows(i);
-    const std::string field = absl::StrCat("rows[", i, "].row");
-    if (row.row() < 1) return Invalid(field, "must be 1 or more");
-    if (!seen.insert(row.row()).second) {
-      return Invalid(field, absl::StrCat("row ", row.row(), " appears twice in the batch"));
-    }
+  for (const auto& row : request.rows()) {
     ImportItem item;
     item.row = row.row();
     if (row.has_contact()) {

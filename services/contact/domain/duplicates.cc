@@ -132,6 +132,18 @@ DuplicateScore ScoreDuplicate(const Contact& a, const Contact& b) {
   return out;
 }
 
+Contact DuplicateSignature(const Contact& c) {
+  Contact sig;
+  sig.set_id(c.id());
+  auto* personal = sig.mutable_personal();
+  personal->set_given_name(c.personal().given_name());
+  personal->set_family_name(c.personal().family_name());
+  for (const auto& e : c.personal().emails()) personal->add_emails()->set_address(e.address());
+  for (const auto& p : c.personal().phones()) personal->add_phones()->set_number(p.number());
+  for (const auto& a : c.affiliations()) sig.add_affiliations()->set_company_id(a.company_id());
+  return sig;
+}
+
 std::vector<std::string> BlockingKeys(const Contact& c) {
   std::set<std::string> keys;
   for (const auto& e : c.personal().emails()) keys.insert("e:" + e.address());

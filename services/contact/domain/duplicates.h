@@ -36,6 +36,11 @@ struct DuplicateScore {
 // How likely `a` and `b` are the same person.
 DuplicateScore ScoreDuplicate(const Contact& a, const Contact& b);
 
+// What ScoreDuplicate and BlockingKeys read of a contact, and nothing else: its id, names, email
+// addresses, phone numbers and affiliated companies. Kept in the duplicate-blocking index, so a
+// new contact is scored against its block without reading each member's record.
+Contact DuplicateSignature(const Contact& contact);
+
 // Keys that two likely duplicates share at least one of: "e:<email>", "p:<phone>", name blocks
 // "n:<first 3 letters of one name>|<initial of the other>" (both orders, nicknames resolved),
 // so typos after the third letter and swapped names still meet, and "f:<given>|<family>" for

@@ -389,52 +389,74 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
                                                  std::string_view tenant,
                                                  const std::optional<Contact>& current,
                                                  const Contact& next) {
-  auto live_keys = [](const std::optional<Contact>& c) {
+  auto live = [](const std::optional<Contact>& c) {
+    return c && !c->archived() && c->merged_into().empty();
+  };
+  auto live_keys = [&](const std::optional<Contact>& c) {
     std::set<std::string> keys;
-    if (c && !c->archived() && c->merged_into().empty()) {
+    if (live(c)) {
       for (std::string& k : BlockingKeys(*c)) keys.insert(std::move(k));
     }
     return keys;
   };
   const std::set<std::string> old_keys = live_keys(current);
   const std::set<std::string> new_keys = live_keys(next);
+  const Contact signature = DuplicateSignature(next);
+  const std::string value = projection::SerializeDeterministic(signature);
+  // A block member's entry carries its signature: rewritten where it stays if that changed.
+  const bool signature_changed =
+      !live(current) || projection::SerializeDeterministic(DuplicateSignature(*current)) != value;
   // Members of blocks that cross the limit as `next` leaves or joins them.
-  std::set<std::string> crossed;
+  std::map<std::string, Contact> crossed;
+  auto cross = [&](std::vector<Contact>& members) {
+    for (Contact& m : members) crossed.emplace(m.id(), std::move(m));
+  };
   for (const std::string& k : old_keys) {
     if (new_keys.contains(k)) continue;
-    ASSIGN_OR_RETURN(std::vector<std::string> members,
+    ASSIGN_OR_RETURN(std::vector<Contact> members,
                      BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 2));
-    if (members.size() == kMaxDuplicateBlock + 1) crossed.insert(members.begin(), members.end());
+    if (members.size() == kMaxDuplicateBlock + 1) cross(members);
     batch.Delete(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()));
   }
   for (const std::string& k : new_keys) {
-    if (old_keys.contains(k)) continue;
-    ASSIGN_OR_RETURN(std::vector<std::string> members,
+    if (old_keys.contains(k)) {
+      if (signature_changed)
+        batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::vector<Contact> members,
                      BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 1));
-    if (members.size() == kMaxDuplicateBlock) crossed.insert(members.begin(), members.end());
-    batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), "");
+    if (members.size() == kMaxDuplicateBlock) cross(members);
+    batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
   }
   crossed.erase(next.id());
   // A contact that did not exist has no pairs to drop.
-  RETURN_IF_ERROR(RecomputePairs(batch, tenant, next, /*had_pairs=*/current.has_value()));
-  for (const std::string& id : crossed) {
-    ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                     batch.Get(Cf::kState, keys::Contact(tenant, id)));
-    ASSIGN_OR_RETURN(std::optional<Contact> member, Decode<Contact>(raw));
-    if (member) RETURN_IF_ERROR(RecomputePairs(batch, tenant, *member, /*had_pairs=*/true));
+  RETURN_IF_ERROR(RecomputePairs(batch, tenant, live(next) ? signature : next,
+                                 /*had_pairs=*/current.has_value()));
+  for (const auto& [id, member] : crossed) {
+    RETURN_IF_ERROR(RecomputePairs(batch, tenant, member, /*had_pairs=*/true));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> ContactProjection::BlockMembers(
+absl::StatusOr<std::vector<Contact>> ContactProjection::BlockMembers(
     store::ProjectionStore::Batch& batch, std::string_view tenant, const std::string& block,
     size_t limit) {
-  std::vector<std::string> members;
-  RETURN_IF_ERROR(batch.Scan(Cf::kIndex, keys::Prefix2('x', tenant, block),
-                             [&](std::string_view key, std::string_view) {
-                               members.emplace_back(key.substr(key.rfind('\0') + 1));
-                               return members.size() < limit;
-                             }));
+  std::vector<Contact> members;
+  absl::Status error;
+  RETURN_IF_ERROR(batch.Scan(
+      Cf::kIndex, keys::Prefix2('x', tenant, block),
+      [&](std::string_view key, std::string_view value) {
+        Contact& m = members.emplace_back();
+        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+            m.id() != key.substr(key.rfind('\0') + 1)) {
+          error =
+              absl::DataLossError(absl::StrCat("duplicate block entry of ", block, ": corrupt"));
+          return false;
+        }
+        return members.size() < limit;
+      }));
+  RETURN_IF_ERROR(error);
   return members;
 }
 
@@ -466,20 +488,18 @@ absl::Status ContactProjection::RecomputePairs(store::ProjectionStore::Batch& ba
   }
   if (contact.archived() || !contact.merged_into().empty()) return absl::OkStatus();
 
-  // Recompute against everyone sharing a block that is not too large.
-  std::set<std::string> candidates;
+  // Recompute against everyone sharing a block that is not too large: block entries hold live
+  // contacts' signatures, which is all the score reads.
+  std::map<std::string, Contact> candidates;
   for (const std::string& k : BlockingKeys(contact)) {
-    ASSIGN_OR_RETURN(std::vector<std::string> members,
+    ASSIGN_OR_RETURN(std::vector<Contact> members,
                      BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 1));
-    if (members.size() <= kMaxDuplicateBlock) candidates.insert(members.begin(), members.end());
+    if (members.size() > kMaxDuplicateBlock) continue;
+    for (Contact& m : members) candidates.emplace(m.id(), std::move(m));
   }
   candidates.erase(contact.id());
-  for (const std::string& other_id : candidates) {
-    ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                     batch.Get(Cf::kState, keys::Contact(tenant, other_id)));
-    ASSIGN_OR_RETURN(std::optional<Contact> other, Decode<Contact>(raw));
-    if (!other || other->archived() || !other->merged_into().empty()) continue;
-    const DuplicateScore score = ScoreDuplicate(contact, *other);
+  for (const auto& [other_id, other] : candidates) {
+    const DuplicateScore score = ScoreDuplicate(contact, other);
     if (score.score < kDuplicateThreshold) continue;
     crm::contact::v1::DuplicatePair pair;
     pair.set_score(std::round(score.score * 1000000.0) / 1000000.0);

@@ -26,7 +26,7 @@ namespace crm::contact {
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection).
-inline constexpr char kProjectionLayout[] = "contact/2";
+inline constexpr char kProjectionLayout[] = "contact/3";
 
 using crm::contact::v1::HistoryEntry;
 
@@ -175,11 +175,10 @@ class ContactProjection final : public projection::EventApplier {
   // of the members of every block that crossed kMaxDuplicateBlock because of it.
   absl::Status UpdateDuplicates(store::ProjectionStore::Batch& batch, std::string_view tenant,
                                 const std::optional<Contact>& current, const Contact& next);
-  // Up to `limit` ids of the live contacts in blocking key `block`.
-  static absl::StatusOr<std::vector<std::string>> BlockMembers(store::ProjectionStore::Batch& batch,
-                                                               std::string_view tenant,
-                                                               const std::string& block,
-                                                               size_t limit);
+  // Up to `limit` of the live contacts in blocking key `block`: their DuplicateSignatures.
+  static absl::StatusOr<std::vector<Contact>> BlockMembers(store::ProjectionStore::Batch& batch,
+                                                           std::string_view tenant,
+                                                           const std::string& block, size_t limit);
   // Drops the pairs of `contact` (if it `had_pairs`) and, if it is live, pairs it again with
   // every contact it shares a block of at most kMaxDuplicateBlock members with.
   static absl::Status RecomputePairs(store::ProjectionStore::Batch& batch, std::string_view tenant,

@@ -15,7 +15,8 @@
 //   "g/" tenant \0 contact_id \0 version(BE64)    -> EventEnvelope (a contact's own events, for
 //                                                   unmerge to fold again; contact_fold.h)
 //   "y/" tenant \0 applicable(BE16) missing(BE16) \0 contact_id -> "" (contacts by quality checks)
-//   "x/" tenant \0 block key \0 contact_id        -> "" (duplicate blocking: who to compare)
+//   "x/" tenant \0 block key \0 contact_id        -> Contact (its DuplicateSignature: duplicate
+//                                                   blocking, who to compare and with what)
 //   "q/" tenant \0 contact_id \0 other_id          -> DuplicatePair (likely duplicates of one)
 //   "w/" tenant \0 ~score(BE32) \0 low_id \0 high_id -> DuplicatePair (all pairs, best first)
 //   "i/" tenant \0 import_id \0 id               -> ImportLedgerEntry (what an import did to a

@@ -445,8 +445,6 @@ absl::Status ValidateOrderChange(const std::string& id, int64_t expected_version
 
 namespace {
 
-constexpr int kMaxImportRows = 1000;
-
 // The order of an import row: validated as PlaceOrder takes it, its id (optional), status and
 // refunded amount apart.
 absl::Status ValidateImportOrder(const Order& row, ImportItem& item) {
@@ -481,20 +479,10 @@ absl::Status ValidateImportOrder(const Order& row, ImportItem& item) {
 }  // namespace
 
 absl::StatusOr<std::vector<ImportItem>> ValidateImport(const v1::ImportRecordsRequest& request) {
-  RETURN_IF_ERROR(validation::CheckImportId("import_id", request.import_id()));
-  if (request.rows_size() == 0 || request.rows_size() > kMaxImportRows) {
-    return Invalid("rows", absl::StrCat("must hold 1 to ", kMaxImportRows, " rows"));
-  }
+  RETURN_IF_ERROR(validation::CheckImportBatch(request));
   std::vector<ImportItem> items;
   items.reserve(request.rows_size());
-  std::set<int64_t> seen;
-  for (int i = 0; i < request.rows_size(); ++i) {
-    const auto& row = request.rows(i);
-    const std::string field = absl::StrCat("rows[", i, "].row");
-    if (row.row() < 1) return Invalid(field, "must be 1 or more");
-    if (!seen.insert(row.row()).second) {
-      return Invalid(field, absl::StrCat("row ", row.row(), " appears twice in the batch"));
-    }
+  for (const auto& row : request.rows()) {
     ImportItem item;
     item.row = row.row();
     if (row.has_product()) {

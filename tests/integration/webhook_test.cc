@@ -387,7 +387,8 @@ TEST_F(WebhookTest, GivesUpAfterTheLastAttemptAndReplaysFromTheDeadLetterList) {
   replay.set_delivery_id(dead.id());
   replay.set_request_id("replay-1");
   av1::WebhookDelivery asked;
-  ASSERT_TRUE(hooks_->ReplayWebhookDelivery(Ctx().get(), replay, &asked).ok());
+  const grpc::Status replay_status = hooks_->ReplayWebhookDelivery(Ctx().get(), replay, &asked);
+  ASSERT_TRUE(replay_status.ok()) << replay_status.error_message();
   EXPECT_EQ(asked.state(), av1::WEBHOOK_DELIVERY_STATE_REPLAY_REQUESTED);
   ASSERT_TRUE(WaitFor([&] { return rx_.Succeeded().size() == 2; }, absl::Seconds(30)));
   const Delivery replayed = rx_.Succeeded()[1];
@@ -407,7 +408,8 @@ TEST_F(WebhookTest, GivesUpAfterTheLastAttemptAndReplaysFromTheDeadLetterList) {
   EXPECT_EQ(counted.dead_letter_count(), 0);
   EXPECT_EQ(counted.delivered_count(), 2);
   // The same replay request again changes nothing.
-  ASSERT_TRUE(hooks_->ReplayWebhookDelivery(Ctx().get(), replay, &asked).ok());
+  const grpc::Status again = hooks_->ReplayWebhookDelivery(Ctx().get(), replay, &asked);
+  ASSERT_TRUE(again.ok()) << again.error_message();
   EXPECT_TRUE(Deliveries(hook.id(), av1::WEBHOOK_DELIVERY_STATE_REPLAY_REQUESTED).empty());
 }
 

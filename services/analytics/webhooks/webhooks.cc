@@ -122,9 +122,21 @@ void Webhooks::Delete(const CallContext& ctx, const std::string& id, int64_t exp
 
 void Webhooks::Replay(const CallContext& ctx, const std::string& webhook_id,
                       const std::string& delivery_id, const std::string& request_id,
-                      projection::Done<av1::WebhookDelivery> done) {
+                      projection::Done<av1::WebhookDelivery> done, int attempt) {
+  constexpr int kAttempts = 4;
+  const std::string attempt_id = attempt == 1 || request_id.empty()
+                                     ? request_id
+                                     : absl::StrCat(request_id, "#attempt", attempt);
+  auto retry = [this, ctx, webhook_id, delivery_id, request_id, attempt,
+                done](absl::StatusOr<av1::WebhookDelivery> replayed) mutable {
+    if (absl::IsAborted(replayed.status()) && attempt < kAttempts) {
+      Replay(ctx, webhook_id, delivery_id, request_id, std::move(done), attempt + 1);
+      return;
+    }
+    done(std::move(replayed));
+  };
   writer_.Run<av1::WebhookDelivery>(
-      projection::CommandFor(ctx, "ReplayWebhookDelivery", kWebhookAggregateType, request_id),
+      projection::CommandFor(ctx, "ReplayWebhookDelivery", kWebhookAggregateType, attempt_id),
       [&](absl::Time, Payload& payload) -> Decided {
         ASSIGN_OR_RETURN(std::optional<av1::WebhookRecord> current,
                          projection_->GetWebhook(ctx.tenant, webhook_id));
@@ -151,7 +163,7 @@ void Webhooks::Replay(const CallContext& ctx, const std::string& webhook_id,
         }
         return delivery->delivery();
       },
-      std::move(done));
+      std::move(retry));
 }
 
 absl::StatusOr<av1::Webhook> Webhooks::Get(const CallContext& ctx, const std::string& id) const {

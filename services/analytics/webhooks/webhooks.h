@@ -44,10 +44,13 @@ class Webhooks {
   // NOT_FOUND, ABORTED on a stale expected version.
   void Delete(const projection::CallContext& ctx, const std::string& id, int64_t expected_version,
               const std::string& request_id, projection::Done<google::protobuf::Empty> done);
-  // NOT_FOUND for a webhook or delivery the tenant does not have.
+  // NOT_FOUND for a webhook or delivery the tenant does not have. The dispatcher writes to the
+  // same webhook as it delivers: a replay that meets one of its writes is decided again (a few
+  // times, each attempt with a request id of its own, so a repeated request walks the same
+  // attempts and gets the same answer).
   void Replay(const projection::CallContext& ctx, const std::string& webhook_id,
               const std::string& delivery_id, const std::string& request_id,
-              projection::Done<crm::analytics::v1::WebhookDelivery> done);
+              projection::Done<crm::analytics::v1::WebhookDelivery> done, int attempt = 1);
 
   // The webhook without its secret; NOT_FOUND if the tenant has none of that id.
   absl::StatusOr<crm::analytics::v1::Webhook> Get(const projection::CallContext& ctx,

@@ -407,62 +407,61 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   const bool signature_changed =
       !live(current) || projection::SerializeDeterministic(DuplicateSignature(*current)) != value;
   // Members of blocks that cross the limit as `next` leaves or joins them.
-  std::map<std::string, Contact> crossed;
-  auto cross = [&](std::vector<Contact>& members) {
-    for (Contact& m : members) crossed.emplace(m.id(), std::move(m));
+  std::map<std::string, std::string> crossed;
+  auto cross = [&](const std::vector<BlockMember>& members) {
+    for (const auto& [id, sig] : members) crossed.emplace(id, sig);
   };
   for (const std::string& k : old_keys) {
     if (new_keys.contains(k)) continue;
-    ASSIGN_OR_RETURN(std::vector<Contact> members,
+    ASSIGN_OR_RETURN(std::vector<BlockMember> members,
                      BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 2));
     if (members.size() == kMaxDuplicateBlock + 1) cross(members);
     batch.Delete(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()));
   }
+  // The blocks `next` joins, as they were without it: its own pairs are computed from them.
+  std::map<std::string, std::vector<BlockMember>> joined;
   for (const std::string& k : new_keys) {
     if (old_keys.contains(k)) {
-      if (signature_changed)
+      if (signature_changed) {
         batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
+      }
       continue;
     }
-    ASSIGN_OR_RETURN(std::vector<Contact> members,
+    ASSIGN_OR_RETURN(std::vector<BlockMember> members,
                      BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 1));
     if (members.size() == kMaxDuplicateBlock) cross(members);
     batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
+    joined.emplace(k, std::move(members));
   }
   crossed.erase(next.id());
   // A contact that did not exist has no pairs to drop.
   RETURN_IF_ERROR(RecomputePairs(batch, tenant, live(next) ? signature : next,
-                                 /*had_pairs=*/current.has_value()));
-  for (const auto& [id, member] : crossed) {
+                                 /*had_pairs=*/current.has_value(), &joined));
+  for (const auto& [id, sig] : crossed) {
+    Contact member;
+    if (!member.ParseFromString(sig)) {
+      return absl::DataLossError(absl::StrCat("duplicate block entry of ", id, ": corrupt"));
+    }
     RETURN_IF_ERROR(RecomputePairs(batch, tenant, member, /*had_pairs=*/true));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Contact>> ContactProjection::BlockMembers(
+absl::StatusOr<std::vector<ContactProjection::BlockMember>> ContactProjection::BlockMembers(
     store::ProjectionStore::Batch& batch, std::string_view tenant, const std::string& block,
     size_t limit) {
-  std::vector<Contact> members;
-  absl::Status error;
-  RETURN_IF_ERROR(batch.Scan(
-      Cf::kIndex, keys::Prefix2('x', tenant, block),
-      [&](std::string_view key, std::string_view value) {
-        Contact& m = members.emplace_back();
-        if (!m.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-            m.id() != key.substr(key.rfind('\0') + 1)) {
-          error =
-              absl::DataLossError(absl::StrCat("duplicate block entry of ", block, ": corrupt"));
-          return false;
-        }
-        return members.size() < limit;
-      }));
-  RETURN_IF_ERROR(error);
+  std::vector<BlockMember> members;
+  RETURN_IF_ERROR(batch.Scan(Cf::kIndex, keys::Prefix2('x', tenant, block),
+                             [&](std::string_view key, std::string_view value) {
+                               members.emplace_back(key.substr(key.rfind('\0') + 1), value);
+                               return members.size() < limit;
+                             }));
   return members;
 }
 
-absl::Status ContactProjection::RecomputePairs(store::ProjectionStore::Batch& batch,
-                                               std::string_view tenant, const Contact& contact,
-                                               bool had_pairs) {
+absl::Status ContactProjection::RecomputePairs(
+    store::ProjectionStore::Batch& batch, std::string_view tenant, const Contact& contact,
+    bool had_pairs, const std::map<std::string, std::vector<BlockMember>>* known) {
   // Drop every pair of this contact.
   std::vector<crm::contact::v1::DuplicatePair> old_pairs;
   absl::Status error;
@@ -489,16 +488,32 @@ absl::Status ContactProjection::RecomputePairs(store::ProjectionStore::Batch& ba
   if (contact.archived() || !contact.merged_into().empty()) return absl::OkStatus();
 
   // Recompute against everyone sharing a block that is not too large: block entries hold live
-  // contacts' signatures, which is all the score reads.
-  std::map<std::string, Contact> candidates;
+  // contacts' signatures, which is all the score reads; each is parsed once.
+  std::map<std::string, std::string_view> candidates;
+  std::vector<std::vector<BlockMember>> read;  // what `candidates` points into
+  read.reserve(8);
   for (const std::string& k : BlockingKeys(contact)) {
-    ASSIGN_OR_RETURN(std::vector<Contact> members,
-                     BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 1));
-    if (members.size() > kMaxDuplicateBlock) continue;
-    for (Contact& m : members) candidates.emplace(m.id(), std::move(m));
+    const std::vector<BlockMember>* members = nullptr;
+    size_t size = 0;  // the block's members, `contact` included
+    if (known != nullptr && known->contains(k)) {
+      members = &known->at(k);
+      size = members->size() + 1;
+    } else {
+      ASSIGN_OR_RETURN(std::vector<BlockMember> scanned,
+                       BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 1));
+      read.push_back(std::move(scanned));
+      members = &read.back();
+      size = members->size();
+    }
+    if (size > kMaxDuplicateBlock) continue;
+    for (const auto& [id, sig] : *members) candidates.emplace(id, sig);
   }
   candidates.erase(contact.id());
-  for (const auto& [other_id, other] : candidates) {
+  Contact other;
+  for (const auto& [other_id, sig] : candidates) {
+    if (!other.ParseFromArray(sig.data(), static_cast<int>(sig.size()))) {
+      return absl::DataLossError(absl::StrCat("duplicate block entry of ", other_id, ": corrupt"));
+    }
     const DuplicateScore score = ScoreDuplicate(contact, other);
     if (score.score < kDuplicateThreshold) continue;
     crm::contact::v1::DuplicatePair pair;

@@ -175,14 +175,19 @@ class ContactProjection final : public projection::EventApplier {
   // of the members of every block that crossed kMaxDuplicateBlock because of it.
   absl::Status UpdateDuplicates(store::ProjectionStore::Batch& batch, std::string_view tenant,
                                 const std::optional<Contact>& current, const Contact& next);
-  // Up to `limit` of the live contacts in blocking key `block`: their DuplicateSignatures.
-  static absl::StatusOr<std::vector<Contact>> BlockMembers(store::ProjectionStore::Batch& batch,
-                                                           std::string_view tenant,
-                                                           const std::string& block, size_t limit);
+  // Up to `limit` of the live contacts in blocking key `block`: (id, serialized
+  // DuplicateSignature), parsed only by whoever scores them.
+  using BlockMember = std::pair<std::string, std::string>;
+  static absl::StatusOr<std::vector<BlockMember>> BlockMembers(store::ProjectionStore::Batch& batch,
+                                                               std::string_view tenant,
+                                                               const std::string& block,
+                                                               size_t limit);
   // Drops the pairs of `contact` (if it `had_pairs`) and, if it is live, pairs it again with
   // every contact it shares a block of at most kMaxDuplicateBlock members with.
-  static absl::Status RecomputePairs(store::ProjectionStore::Batch& batch, std::string_view tenant,
-                                     const Contact& contact, bool had_pairs);
+  // `known` (optional) holds blocks already read in this apply, without `contact` in them.
+  static absl::Status RecomputePairs(
+      store::ProjectionStore::Batch& batch, std::string_view tenant, const Contact& contact,
+      bool had_pairs, const std::map<std::string, std::vector<BlockMember>>* known = nullptr);
   absl::StatusOr<absl::Status> ApplySettings(const crm::common::v1::EventEnvelope& event,
                                              store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyCompany(const crm::common::v1::EventEnvelope& event,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <list>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -378,13 +379,18 @@ absl::Status ContactProjection::StoreContact(store::ProjectionStore::Batch& batc
   return absl::OkStatus();
 }
 
+namespace {
+constexpr int64_t kBlockCap = static_cast<int64_t>(kMaxDuplicateBlock);
+}  // namespace
+
 // Pairs are a function of the contacts' current states only: two live contacts are a pair when
 // they score at least kDuplicateThreshold and share a blocking key whose block has at most
 // kMaxDuplicateBlock live members (a larger block, such as a common name or a switchboard
 // phone, is no evidence and would make every write O(block)). Whenever a contact changes its
 // pairs are recomputed, and so are those of every member of a block that crossed the limit. So
 // the final pairs do not depend on the order in which partitions interleave, and a rebuild
-// reproduces them.
+// reproduces them. Each block keeps its member count beside its entries, so a block over the
+// limit is neither scanned nor parsed: a write costs O(limit) however common its name.
 absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& batch,
                                                  std::string_view tenant,
                                                  const std::optional<Contact>& current,
@@ -411,15 +417,22 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   auto cross = [&](const std::vector<BlockMember>& members) {
     for (const auto& [id, sig] : members) crossed.emplace(id, sig);
   };
+  auto resize = [&](const std::string& k, int64_t size) {
+    if (size == 0) {
+      batch.Delete(Cf::kIndex, keys::DuplicateBlockSize(tenant, k));
+    } else {
+      batch.Put(Cf::kIndex, keys::DuplicateBlockSize(tenant, k), store::EncodeInt64(size));
+    }
+  };
   for (const std::string& k : old_keys) {
     if (new_keys.contains(k)) continue;
-    ASSIGN_OR_RETURN(std::vector<BlockMember> members,
-                     BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 2));
-    if (members.size() == kMaxDuplicateBlock + 1) cross(members);
+    ASSIGN_OR_RETURN(Block block, ReadBlock(batch, tenant, k, kBlockCap + 1));
+    if (block.size == kBlockCap + 1) cross(block.members);
     batch.Delete(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()));
+    resize(k, block.size - 1);
   }
   // The blocks `next` joins, as they were without it: its own pairs are computed from them.
-  std::map<std::string, std::vector<BlockMember>> joined;
+  std::map<std::string, Block> joined;
   for (const std::string& k : new_keys) {
     if (old_keys.contains(k)) {
       if (signature_changed) {
@@ -427,11 +440,12 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
       }
       continue;
     }
-    ASSIGN_OR_RETURN(std::vector<BlockMember> members,
-                     BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 1));
-    if (members.size() == kMaxDuplicateBlock) cross(members);
+    ASSIGN_OR_RETURN(Block block, ReadBlock(batch, tenant, k, kBlockCap));
+    if (block.size == kBlockCap) cross(block.members);
     batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
-    joined.emplace(k, std::move(members));
+    resize(k, block.size + 1);
+    ++block.size;  // with `next`, as RecomputePairs counts
+    joined.emplace(k, std::move(block));
   }
   crossed.erase(next.id());
   // A contact that did not exist has no pairs to drop.
@@ -447,21 +461,31 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<ContactProjection::BlockMember>> ContactProjection::BlockMembers(
-    store::ProjectionStore::Batch& batch, std::string_view tenant, const std::string& block,
-    size_t limit) {
-  std::vector<BlockMember> members;
-  RETURN_IF_ERROR(batch.Scan(Cf::kIndex, keys::Prefix2('x', tenant, block),
-                             [&](std::string_view key, std::string_view value) {
-                               members.emplace_back(key.substr(key.rfind('\0') + 1), value);
-                               return members.size() < limit;
+absl::StatusOr<ContactProjection::Block> ContactProjection::ReadBlock(
+    store::ProjectionStore::Batch& batch, std::string_view tenant, const std::string& key,
+    int64_t read_up_to) {
+  Block block;
+  ASSIGN_OR_RETURN(std::optional<std::string> size,
+                   batch.Get(Cf::kIndex, keys::DuplicateBlockSize(tenant, key)));
+  block.size = size ? store::DecodeInt64(*size) : 0;
+  if (block.size == 0 || block.size > read_up_to) return block;
+  block.members.reserve(static_cast<size_t>(block.size));
+  RETURN_IF_ERROR(batch.Scan(Cf::kIndex, keys::Prefix2('x', tenant, key),
+                             [&](std::string_view k, std::string_view value) {
+                               block.members.emplace_back(k.substr(k.rfind('\0') + 1), value);
+                               return true;
                              }));
-  return members;
+  if (static_cast<int64_t>(block.members.size()) != block.size) {
+    return absl::DataLossError(absl::StrCat("duplicate block ", key, ": ", block.members.size(),
+                                            " members, its count says ", block.size));
+  }
+  return block;
 }
 
-absl::Status ContactProjection::RecomputePairs(
-    store::ProjectionStore::Batch& batch, std::string_view tenant, const Contact& contact,
-    bool had_pairs, const std::map<std::string, std::vector<BlockMember>>* known) {
+absl::Status ContactProjection::RecomputePairs(store::ProjectionStore::Batch& batch,
+                                               std::string_view tenant, const Contact& contact,
+                                               bool had_pairs,
+                                               const std::map<std::string, Block>* known) {
   // Drop every pair of this contact.
   std::vector<crm::contact::v1::DuplicatePair> old_pairs;
   absl::Status error;
@@ -490,23 +514,17 @@ absl::Status ContactProjection::RecomputePairs(
   // Recompute against everyone sharing a block that is not too large: block entries hold live
   // contacts' signatures, which is all the score reads; each is parsed once.
   std::map<std::string, std::string_view> candidates;
-  std::vector<std::vector<BlockMember>> read;  // what `candidates` points into
-  read.reserve(8);
+  std::list<Block> read;  // what `candidates` points into
   for (const std::string& k : BlockingKeys(contact)) {
-    const std::vector<BlockMember>* members = nullptr;
-    size_t size = 0;  // the block's members, `contact` included
+    const Block* block = nullptr;  // its size counts `contact`
     if (known != nullptr && known->contains(k)) {
-      members = &known->at(k);
-      size = members->size() + 1;
+      block = &known->at(k);
     } else {
-      ASSIGN_OR_RETURN(std::vector<BlockMember> scanned,
-                       BlockMembers(batch, tenant, k, kMaxDuplicateBlock + 1));
-      read.push_back(std::move(scanned));
-      members = &read.back();
-      size = members->size();
+      ASSIGN_OR_RETURN(Block scanned, ReadBlock(batch, tenant, k, kBlockCap));
+      block = &read.emplace_back(std::move(scanned));
     }
-    if (size > kMaxDuplicateBlock) continue;
-    for (const auto& [id, sig] : *members) candidates.emplace(id, sig);
+    if (block->size > kBlockCap) continue;
+    for (const auto& [id, sig] : block->members) candidates.emplace(id, sig);
   }
   candidates.erase(contact.id());
   Contact other;

@@ -26,7 +26,7 @@ namespace crm::contact {
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection).
-inline constexpr char kProjectionLayout[] = "contact/3";
+inline constexpr char kProjectionLayout[] = "contact/4";
 
 using crm::contact::v1::HistoryEntry;
 
@@ -175,19 +175,25 @@ class ContactProjection final : public projection::EventApplier {
   // of the members of every block that crossed kMaxDuplicateBlock because of it.
   absl::Status UpdateDuplicates(store::ProjectionStore::Batch& batch, std::string_view tenant,
                                 const std::optional<Contact>& current, const Contact& next);
-  // Up to `limit` of the live contacts in blocking key `block`: (id, serialized
-  // DuplicateSignature), parsed only by whoever scores them.
+  // A duplicate block: its member count, and its live contacts (id, serialized
+  // DuplicateSignature, parsed only by whoever scores them) when read.
   using BlockMember = std::pair<std::string, std::string>;
-  static absl::StatusOr<std::vector<BlockMember>> BlockMembers(store::ProjectionStore::Batch& batch,
-                                                               std::string_view tenant,
-                                                               const std::string& block,
-                                                               size_t limit);
+  struct Block {
+    int64_t size = 0;
+    std::vector<BlockMember> members;
+  };
+  // Blocking key `key`'s count, and its members only if there are at most `read_up_to` of them
+  // (a block over the cap is never scanned).
+  static absl::StatusOr<Block> ReadBlock(store::ProjectionStore::Batch& batch,
+                                         std::string_view tenant, const std::string& key,
+                                         int64_t read_up_to);
   // Drops the pairs of `contact` (if it `had_pairs`) and, if it is live, pairs it again with
   // every contact it shares a block of at most kMaxDuplicateBlock members with.
-  // `known` (optional) holds blocks already read in this apply, without `contact` in them.
-  static absl::Status RecomputePairs(
-      store::ProjectionStore::Batch& batch, std::string_view tenant, const Contact& contact,
-      bool had_pairs, const std::map<std::string, std::vector<BlockMember>>* known = nullptr);
+  // `known` (optional) holds blocks already read in this apply: sizes with `contact`, members
+  // without it.
+  static absl::Status RecomputePairs(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                                     const Contact& contact, bool had_pairs,
+                                     const std::map<std::string, Block>* known = nullptr);
   absl::StatusOr<absl::Status> ApplySettings(const crm::common::v1::EventEnvelope& event,
                                              store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyCompany(const crm::common::v1::EventEnvelope& event,

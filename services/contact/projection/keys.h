@@ -17,6 +17,8 @@
 //   "y/" tenant \0 applicable(BE16) missing(BE16) \0 contact_id -> "" (contacts by quality checks)
 //   "x/" tenant \0 block key \0 contact_id        -> Contact (its DuplicateSignature: duplicate
 //                                                   blocking, who to compare and with what)
+//   "z/" tenant \0 block key                    -> its "x/" entries' count (BE64; absent at 0),
+//                                                   so a block over the cap is never scanned
 //   "q/" tenant \0 contact_id \0 other_id          -> DuplicatePair (likely duplicates of one)
 //   "w/" tenant \0 ~score(BE32) \0 low_id \0 high_id -> DuplicatePair (all pairs, best first)
 //   "i/" tenant \0 import_id \0 id               -> ImportLedgerEntry (what an import did to a
@@ -118,6 +120,10 @@ inline std::string DuplicateBlock(std::string_view tenant, std::string_view bloc
   std::string k = Prefix2('x', tenant, block);
   k.append(id);
   return k;
+}
+
+inline std::string DuplicateBlockSize(std::string_view tenant, std::string_view block) {
+  return Prefix2('z', tenant, block);
 }
 
 inline std::string DuplicateOf(std::string_view tenant, std::string_view id,

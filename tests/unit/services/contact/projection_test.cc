@@ -548,6 +548,29 @@ TEST(DuplicatePairsInTheProjection, ABlockTooCommonToBeEvidencePairsNoOneUntilIt
   EXPECT_EQ(projection.DuplicatePairs("t", "", 0.5, 100)->items.size(), 3u);
 }
 
+TEST(DuplicatePairsInTheProjection, ABlockFarOverTheLimitPairsAgainWhenItShrinksToIt) {
+  testing::TempDir dir;
+  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
+  TestKeys keys(dir.Sub("keys"));
+  ContactProjection projection(store.get(), &keys.sealer);
+  auto apply = [&](const EventEnvelope& e) {
+    auto batch = store->NewBatch();
+    ASSERT_TRUE(projection.Apply(e, batch).ok());
+    ASSERT_TRUE(store->Commit(batch).ok());
+  };
+  // The name blocks grow to kMaxDuplicateBlock + 11 (their count kept, their members no longer
+  // read), then shrink one archived filler at a time.
+  const int over = 11;
+  const auto lists = CommonNameScenario(static_cast<int>(kMaxDuplicateBlock) - 3 + over, over);
+  for (const auto& list : lists) apply(list[0]);
+  EXPECT_TRUE(PairedWith(projection, "C").empty());
+  for (int i = 0; i + 1 < over; ++i) apply(lists[3 + static_cast<size_t>(i)][1]);
+  EXPECT_TRUE(PairedWith(projection, "C").empty());  // still one over
+  apply(lists[3 + over - 1][1]);
+  EXPECT_EQ(PairedWith(projection, "C"), (std::set<std::string>{"A", "B"}));
+  EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B", "C"}));
+}
+
 TEST(DuplicatePairsInTheProjection, ABlockCrossingTheLimitDoesNotDependOnTheOrder) {
   testing::TempDir dir;
   const int fillers = static_cast<int>(kMaxDuplicateBlock) - 1;

@@ -22,12 +22,13 @@ struct Area {
   std::string_view scope;    // its scopes' stem; the admin service's is the whole scope
 };
 
-constexpr std::array<Area, 6> kAreas = {{
+constexpr std::array<Area, 7> kAreas = {{
     {"crm.contact.v1.ContactService", "contacts"},
     {"crm.interaction.v1.InteractionService", "interactions"},
     {"crm.sales.v1.SalesService", "sales"},
     {"crm.analytics.v1.AnalyticsService", "analytics"},
     {"crm.analytics.v1.WebhookService", "webhooks"},
+    {"crm.analytics.v1.AutomationService", "automation"},
     {"crm.admin.v1.AdminService", kAdminScope},
 }};
 

@@ -9,8 +9,8 @@
 // Scopes: "<area>.read" for the methods that only read (Get, List, Search, Find, Read,
 // Suggest..., Subscribe, the change feed, and ExportRecords), "<area>.write" for every other
 // method, where the area is the service's: contacts, interactions, sales, analytics, webhooks
-// (crm.analytics.v1.WebhookService); "admin" for crm.admin.v1.AdminService. The health and
-// reflection services need no credential.
+// (crm.analytics.v1.WebhookService), automation (crm.analytics.v1.AutomationService); "admin" for
+// crm.admin.v1.AdminService. The health and reflection services need no credential.
 #pragma once
 
 #include <memory>

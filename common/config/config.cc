@@ -215,6 +215,27 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
       ->envname("CRM_WEBHOOK_TIMEOUT_MS")
       ->check(CLI::Range(100, 300000))
       ->capture_default_str();
+  app.add_option("--automation-engine", c.automation_engine,
+                 "whether this process runs the automation rules (analytics service): true, "
+                 "false, or first-replica (as --webhook-dispatch); one replica should")
+      ->envname("CRM_AUTOMATION_ENGINE")
+      ->capture_default_str();
+  app.add_option("--automation-token-file", c.automation_token_file,
+                 "file of \"TENANT TOKEN\" lines: the bearer token (JWT, scope "
+                 "interactions.write) the automation engine's actions call the other services "
+                 "with for each tenant; without it, actions run for --tenant only, unauthenticated")
+      ->envname("CRM_AUTOMATION_TOKEN_FILE");
+  app.add_option("--automation-max-attempts", c.automation_max_attempts,
+                 "attempts at a rule run's actions before it goes to the dead-letter list")
+      ->envname("CRM_AUTOMATION_MAX_ATTEMPTS")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--automation-retry-base-ms", c.automation_retry_base_ms,
+                 "milliseconds before the first retry of a rule run's failed actions; doubled "
+                 "for each further one up to an hour, with jitter")
+      ->envname("CRM_AUTOMATION_RETRY_BASE_MS")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
 }
 
 bool IsLoopback(const std::string& listen) {
@@ -249,20 +270,29 @@ absl::StatusOr<std::shared_ptr<auth::Authenticator>> MakeAuthenticator(const Ser
   return std::shared_ptr<auth::Authenticator>(*std::move(made));
 }
 
-bool DispatchesWebhooks(const ServiceConfig& c) {
-  if (c.webhook_dispatch == "true") return true;
-  if (c.webhook_dispatch != "first-replica") return false;
+namespace {
+// true | false | first-replica (only on the pod whose host name ends in "-0").
+bool OnThisReplica(const std::string& setting) {
+  if (setting == "true") return true;
+  if (setting != "first-replica") return false;
   char host[256] = {0};
   if (gethostname(host, sizeof(host) - 1) != 0) return false;
   return std::string_view(host).ends_with("-0");
 }
+}  // namespace
+
+bool DispatchesWebhooks(const ServiceConfig& c) { return OnThisReplica(c.webhook_dispatch); }
+
+bool RunsAutomation(const ServiceConfig& c) { return OnThisReplica(c.automation_engine); }
 
 absl::Status Validate(const ServiceConfig& c) {
-  if (c.webhook_dispatch != "true" && c.webhook_dispatch != "false" &&
-      c.webhook_dispatch != "first-replica") {
-    return absl::InvalidArgumentError(absl::StrCat("--webhook-dispatch/CRM_WEBHOOK_DISPATCH \"",
-                                                   c.webhook_dispatch,
-                                                   "\" must be true, false or first-replica"));
+  for (auto [flag, value] :
+       {std::pair{"--webhook-dispatch/CRM_WEBHOOK_DISPATCH", &c.webhook_dispatch},
+        std::pair{"--automation-engine/CRM_AUTOMATION_ENGINE", &c.automation_engine}}) {
+    if (*value != "true" && *value != "false" && *value != "first-replica") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " \"", *value, "\" must be true, false or first-replica"));
+    }
   }
   if (c.listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(

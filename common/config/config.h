@@ -40,6 +40,8 @@
 //   --max-concurrent-streams / CRM_MAX_CONCURRENT_STREAMS  calls in flight per connection
 //   --webhook-dispatch, --webhook-allow-http, --webhook-max-attempts, --webhook-retry-base-ms,
 //   --webhook-timeout-ms (CRM_WEBHOOK_...)  how the analytics service delivers webhooks
+//   --automation-engine, --automation-token-file, --automation-max-attempts,
+//   --automation-retry-base-ms (CRM_AUTOMATION_...)  how the analytics service runs rules
 //
 // docs/configuration.md is the reference for operators; a test keeps it complete.
 //
@@ -116,6 +118,12 @@ struct ServiceConfig {
   int webhook_max_attempts = 10;
   int webhook_retry_base_ms = 10000;
   int webhook_timeout_ms = 10000;
+  // Automation (analytics service): whether this replica runs the rules, the file of tenants'
+  // tokens its actions call with, attempts before a dead letter, the first retry's wait.
+  std::string automation_engine = "true";  // true | false | first-replica
+  std::string automation_token_file;
+  int automation_max_attempts = 8;
+  int automation_retry_base_ms = 10000;
 };
 
 // The authenticator --auth asks for, its keys read from their files; null with --auth off.
@@ -137,6 +145,8 @@ absl::Status Validate(const ServiceConfig& config);
 // Whether this process delivers webhooks: --webhook-dispatch true, or first-replica on the pod
 // whose host name ends in "-0" (a StatefulSet's first).
 bool DispatchesWebhooks(const ServiceConfig& config);
+// Whether this process runs the automation engine: --automation-engine, as above.
+bool RunsAutomation(const ServiceConfig& config);
 
 // Opens the configured event log: the embedded log under <data-dir>/log, or Kafka.
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(const ServiceConfig& config,

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "crm/common/v1/envelope.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -25,6 +26,16 @@ inline int64_t TimestampNanos(const google::protobuf::Timestamp& t) {
   if (t.seconds() > kMaxSeconds) return std::numeric_limits<int64_t>::max();
   if (t.seconds() < -kMaxSeconds) return std::numeric_limits<int64_t>::min();
   return t.seconds() * 1000000000 + t.nanos();
+}
+
+// A Timestamp as absl::Time, and back (nanosecond precision).
+inline absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixNanos(TimestampNanos(t));
+}
+inline void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t nanos = absl::ToUnixNanos(t);
+  out->set_seconds(nanos / 1000000000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
 }
 
 // Decide side: NOT_FOUND if the aggregate does not exist; ABORTED if the caller pinned a

@@ -1,5 +1,7 @@
 #include "common/projection/command_writer.h"
 
+#include <future>
+
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/status/status_macros.h"
@@ -22,6 +24,18 @@ CommandWriter::Command CommandFor(const CallContext& ctx, std::string command,
   cmd.aggregate_type = std::move(aggregate_type);
   cmd.deadline = ctx.deadline;
   return cmd;
+}
+
+absl::Status CommandWriter::WriteAndWait(const Command& command,
+                                         const google::protobuf::Message& payload) {
+  auto outcome = std::make_shared<std::promise<absl::StatusOr<crm::common::v1::CommandOutcome>>>();
+  std::future<absl::StatusOr<crm::common::v1::CommandOutcome>> done = outcome->get_future();
+  Write(command, payload, [outcome](absl::StatusOr<crm::common::v1::CommandOutcome> o) {
+    outcome->set_value(std::move(o));
+  });
+  absl::StatusOr<crm::common::v1::CommandOutcome> result = done.get();
+  if (!result.ok()) return result.status();
+  return OutcomeStatus(*result);
 }
 
 void CommandWriter::Write(const Command& command, const google::protobuf::Message& payload,

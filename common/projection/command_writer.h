@@ -59,6 +59,11 @@ class CommandWriter {
   void Write(const Command& command, const google::protobuf::Message& payload,
              Projector::OutcomeCallback done);
 
+  // Write, then wait on the calling thread for the outcome: OK once applied, else the refusal
+  // recorded at apply or UNAVAILABLE / DEADLINE_EXCEEDED. For background workers (dispatchers)
+  // that record what they did before going on.
+  absl::Status WriteAndWait(const Command& command, const google::protobuf::Message& payload);
+
   // (aggregate id, expected version) chosen by a decision, or why the command is refused.
   using Decision = absl::StatusOr<std::pair<std::string, int64_t>>;
   using Payload = std::unique_ptr<google::protobuf::Message>;

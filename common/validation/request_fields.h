@@ -79,4 +79,26 @@ Request PagingIdentity(const Request& r) {
   return copy;
 }
 
+// A list request's page: its size (1..max, 0 meaning `fallback`) and where it resumes (from
+// its page token of `kind`, empty on the first page).
+struct ValidPage {
+  std::string resume_after;
+  size_t page_size = 0;
+};
+template <typename Request>
+absl::StatusOr<ValidPage> ReadPage(const Request& request, char kind, int32_t max,
+                                   size_t fallback) {
+  ValidPage out;
+  absl::StatusOr<size_t> size = PageSize(request.page_size(), max, fallback);
+  if (!size.ok()) return size.status();
+  out.page_size = *size;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> after =
+        ReadPageToken(request.page_token(), kind, PagingIdentity(request));
+    if (!after.ok()) return after.status();
+    out.resume_after = *std::move(after);
+  }
+  return out;
+}
+
 }  // namespace crm::validation

@@ -65,7 +65,8 @@ AnalyticsService::AnalyticsService(std::unique_ptr<store::ProjectionStore> store
                                               .own_topic = kTopic},
                  log, store_.get(), &projection_),
       writer_(log, &projector_, kTopic, kModelAggregateType),
-      webhooks_(&projection_.webhooks(), log, &projector_) {}
+      webhooks_(&projection_.webhooks(), log, &projector_),
+      automation_(&projection_.rules(), log, &projector_) {}
 
 AnalyticsService::~AnalyticsService() { Stop(); }
 
@@ -77,7 +78,28 @@ void AnalyticsService::Stop() {
   stop_cv_.notify_all();
   if (refits_.joinable()) refits_.join();
   webhooks_.Stop();
+  automation_.Stop();
   projector_.Stop();
+}
+
+automation::Facts AnalyticsService::AutomationFacts() const {
+  automation::Facts facts;
+  facts.category_of = [this](const std::string& tenant, const std::string& product_id) {
+    absl::StatusOr<std::optional<crm::sales::v1::Product>> p =
+        projection_.GetProduct(tenant, product_id);
+    return p.ok() && *p ? (*p)->category() : std::string();
+  };
+  facts.deal = [this](const std::string& tenant,
+                      const std::string& deal_id) -> std::optional<crm::sales::v1::Deal> {
+    absl::StatusOr<std::optional<crm::sales::v1::Deal>> d = projection_.GetDeal(tenant, deal_id);
+    return d.ok() ? *d : std::nullopt;
+  };
+  facts.owner_of = [this](const std::string& tenant, const std::string& contact_id) {
+    absl::StatusOr<std::optional<crm::contact::v1::Contact>> c =
+        projection_.GetContact(tenant, contact_id);
+    return c.ok() && *c ? (*c)->owner() : std::string();
+  };
+  return facts;
 }
 
 void AnalyticsService::StartRefits(absl::Duration interval) {

@@ -25,6 +25,7 @@
 #include "crm/analytics/v1/analytics_service.pb.h"
 #include "crm/analytics/v1/resources.pb.h"
 #include "google/protobuf/empty.pb.h"
+#include "services/analytics/automation/automation.h"
 #include "services/analytics/domain/associations.h"
 #include "services/analytics/domain/metrics.h"
 #include "services/analytics/domain/seasonal.h"
@@ -160,6 +161,10 @@ class AnalyticsService {
   projection::Projector* projector() { return &projector_; }
   // Partners' webhooks (crm.analytics.v1.WebhookService).
   webhooks::Webhooks* webhooks() { return &webhooks_; }
+  // Automation rules (crm.analytics.v1.AutomationService).
+  automation::Automation* automation() { return &automation_; }
+  // What rule triggers read, from this service's projection.
+  automation::Facts AutomationFacts() const;
 
  private:
   AnalyticsService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
@@ -263,6 +268,7 @@ class AnalyticsService {
   projection::Projector projector_;
   projection::CommandWriter writer_;
   webhooks::Webhooks webhooks_;
+  automation::Automation automation_;
 
   struct CachedRanking {
     uint64_t generation = 0;

@@ -31,6 +31,7 @@
 #include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "services/analytics/analytics_service.h"
 #include "services/analytics/api/analytics_grpc.h"
+#include "services/analytics/api/automation_grpc.h"
 #include "services/analytics/api/webhook_grpc.h"
 #include "services/contact/api/contact_grpc.h"
 #include "services/contact/contact_service.h"
@@ -316,6 +317,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
   std::unique_ptr<analytics::AnalyticsService> analytics_service;
   std::unique_ptr<analytics::AnalyticsGrpc> analytics_grpc;
   std::unique_ptr<analytics::WebhookGrpc> webhook_grpc;
+  std::unique_ptr<analytics::AutomationGrpc> automation_grpc;
   if (options.analytics) {
     const std::string dir = (std::filesystem::path(cfg.data_dir) / "analytics").string();
     absl::StatusOr<std::unique_ptr<analytics::AnalyticsService>> opened =
@@ -353,6 +355,9 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     webhook_grpc = std::make_unique<analytics::WebhookGrpc>(analytics_service->webhooks(),
                                                             cfg.tenant, cfg.webhook_allow_http);
     services.push_back(webhook_grpc.get());
+    automation_grpc =
+        std::make_unique<analytics::AutomationGrpc>(analytics_service->automation(), cfg.tenant);
+    services.push_back(automation_grpc.get());
     if (config::DispatchesWebhooks(cfg)) {
       analytics_service->webhooks()->StartDispatcher(
           {.max_attempts = cfg.webhook_max_attempts,
@@ -489,6 +494,50 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
                  gateway->address());
   }
   spdlog::info("{} serving gRPC on {} (tenant {})", options.program, server->address, cfg.tenant);
+
+  // Automation: rules' actions call the interaction service's gRPC API — this server's own (in
+  // process, through the same interceptors) or --interaction-address.
+  if (analytics_service && config::RunsAutomation(cfg)) {
+    std::shared_ptr<grpc::Channel> channel;
+    if (!cfg.interaction_address.empty()) {
+      absl::StatusOr<std::shared_ptr<grpc::Channel>> peer =
+          PeerChannel(cfg, cfg.interaction_address);
+      if (!peer.ok()) {
+        spdlog::critical("--interaction-address: {}", std::string(peer.status().message()));
+        server->Shutdown(absl::ZeroDuration());
+        return 2;
+      }
+      channel = *std::move(peer);
+    } else if (interaction_service) {
+      channel = server->server->InProcessChannel(grpc::ChannelArguments());
+    }
+    std::map<std::string, std::string> tokens;
+    if (!cfg.automation_token_file.empty()) {
+      absl::StatusOr<std::string> text = files::ReadSecretFile(
+          cfg.automation_token_file, "--automation-token-file/CRM_AUTOMATION_TOKEN_FILE");
+      absl::StatusOr<std::map<std::string, std::string>> parsed =
+          text.ok() ? analytics::automation::ParseAutomationTokens(*text)
+                    : absl::StatusOr<std::map<std::string, std::string>>(text.status());
+      if (!parsed.ok()) {
+        spdlog::critical("{}", std::string(parsed.status().message()));
+        server->Shutdown(absl::ZeroDuration());
+        return 2;
+      }
+      tokens = *std::move(parsed);
+    }
+    if (channel) {
+      analytics_service->automation()->StartEngine(
+          {.max_attempts = cfg.automation_max_attempts,
+           .retry_base = absl::Milliseconds(cfg.automation_retry_base_ms)},
+          analytics_service->AutomationFacts(),
+          std::make_unique<analytics::automation::GrpcActionPerformer>(
+              channel, std::move(tokens), cfg.tenant, absl::Seconds(10)));
+    } else {
+      spdlog::warn(
+          "automation: no --interaction-address, so no rule runs here (rules wait at their "
+          "recorded position)");
+    }
+  }
 
   // Readiness: SERVING once every projection has caught up with the log as it was at start, and
   // from then on while every projection can reach the log and is within --ready-max-lag of it.

@@ -924,6 +924,154 @@ const std::vector<Row>& Rows() {
        grpc::StatusCode::INVALID_ARGUMENT, "request_id"},
       {"WebhookService/ReplayWebhookDelivery", R"pb(webhook_id: "$NOID" delivery_id: "$NOID")pb",
        grpc::StatusCode::NOT_FOUND, "webhook_id"},
+      // Automation rules.
+      {"AutomationService/CreateRule", "", grpc::StatusCode::INVALID_ARGUMENT, "rule"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              trigger { order_placed {} }
+                                              actions { create_task { title: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.name"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              id: "$NOID"
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                              actions { create_task { title: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.id"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              enabled: true
+                                              trigger { order_placed {} }
+                                              actions { create_task { title: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.enabled"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              actions { create_task { title: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { deal_stage_entered {} }
+                                              actions { create_task { title: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.deal_stage_entered.stage_id"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed { product_ids: "a b" } }
+                                              actions { create_task { title: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.order_placed.product_ids[0]"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed { categories: "" } }
+                                              actions { create_task { title: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.order_placed.categories[0]"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger { order_placed { min_total { currency_code: "XXQ" minor_units: 1 } } }
+              actions { create_task { title: "t" } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.order_placed.min_total"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger { order_placed { min_total { currency_code: "EUR" minor_units: -5 } } }
+              actions { create_task { title: "t" } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "min_total"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                              actions {}
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0]"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                              actions { create_task {} }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].create_task.title"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger { order_placed {} }
+              actions { create_task { title: "t" due_in_days: 4000 } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].create_task.due_in_days"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                              actions { create_task { title: "t" assignee: "a b" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].create_task.assignee"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                              actions { create_task { title: "t" } }
+                                            }
+                                            request_id: "has space")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"AutomationService/GetRule", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"AutomationService/GetRule", R"pb(id: "nope")pb", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"AutomationService/GetRule", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},
+      {"AutomationService/UpdateRule", R"pb(update_mask { paths: "name" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule"},
+      {"AutomationService/UpdateRule", R"pb(rule { name: "x" }
+                                            update_mask { paths: "name" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.id"},
+      {"AutomationService/UpdateRule", R"pb(rule { id: "$NOID" name: "x" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "update_mask"},
+      {"AutomationService/UpdateRule", R"pb(rule { id: "$NOID" name: "x" }
+                                            update_mask { paths: "enabled" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "update_mask"},
+      {"AutomationService/UpdateRule", R"pb(rule { id: "$NOID" name: "x" }
+                                            update_mask { paths: "name" paths: "name" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "update_mask"},
+      {"AutomationService/UpdateRule", R"pb(rule { id: "$NOID" }
+                                            update_mask { paths: "name" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.name"},
+      {"AutomationService/UpdateRule", R"pb(rule { id: "$NOID" }
+                                            update_mask { paths: "trigger" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger"},
+      {"AutomationService/UpdateRule", R"pb(rule { id: "$NOID" }
+                                            update_mask { paths: "actions" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions"},
+      {"AutomationService/UpdateRule", R"pb(rule { id: "$NOID" name: "x" }
+                                            update_mask { paths: "name" }
+                                            expected_version: -1)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "expected_version"},
+      {"AutomationService/UpdateRule", R"pb(rule { id: "$NOID" name: "x" }
+                                            update_mask { paths: "name" })pb",
+       grpc::StatusCode::NOT_FOUND, "rule.id"},
+      {"AutomationService/EnableRule", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"AutomationService/EnableRule", R"pb(id: "$NOID" request_id: "a b")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"AutomationService/EnableRule", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},
+      {"AutomationService/DisableRule", R"pb(id: "x")pb", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"AutomationService/DisableRule", R"pb(id: "$NOID" expected_version: -2)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "expected_version"},
+      {"AutomationService/DisableRule", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},
+      {"AutomationService/ListRules", R"pb(page_size: -1)pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "page_size"},
+      {"AutomationService/ListRules", R"pb(page_token: "garbage")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"AutomationService/ListRuleRuns", "", grpc::StatusCode::INVALID_ARGUMENT, "rule_id"},
+      {"AutomationService/ListRuleRuns", R"pb(rule_id: "$NOID" state: 42)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "state"},
+      {"AutomationService/ListRuleRuns", R"pb(rule_id: "$NOID" page_size: 1001)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"AutomationService/ListRuleRuns", R"pb(rule_id: "$NOID" page_token: "x")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"AutomationService/ListRuleRuns", R"pb(rule_id: "$NOID")pb", grpc::StatusCode::NOT_FOUND,
+       "rule_id"},
   };
   return rows;
 }

@@ -6,15 +6,17 @@
 #include <future>
 
 #include "crm/analytics/v1/analytics_service.pb.h"
+#include "crm/analytics/v1/automation_service.pb.h"
 #include "crm/analytics/v1/webhook_service.pb.h"
 #include "crm/sales/v1/sales_service.pb.h"
 
 namespace crm::testing {
 
-const char* const kServices[6] = {
+const char* const kServices[7] = {
     "crm.contact.v1.ContactService",   "crm.interaction.v1.InteractionService",
     "crm.sales.v1.SalesService",       "crm.analytics.v1.AnalyticsService",
-    "crm.analytics.v1.WebhookService", "crm.admin.v1.AdminService"};
+    "crm.analytics.v1.WebhookService", "crm.analytics.v1.AutomationService",
+    "crm.admin.v1.AdminService"};
 
 const google::protobuf::MethodDescriptor* FindMethod(const std::string& method) {
   // A static library's unreferenced objects are left out: these references link each service's
@@ -24,6 +26,7 @@ const google::protobuf::MethodDescriptor* FindMethod(const std::string& method) 
                              crm::sales::v1::PlaceOrderRequest::descriptor() != nullptr &&
                              crm::analytics::v1::GetCustomer360Request::descriptor() != nullptr &&
                              crm::analytics::v1::CreateWebhookRequest::descriptor() != nullptr &&
+                             crm::analytics::v1::CreateRuleRequest::descriptor() != nullptr &&
                              crm::admin::v1::ListDeadLettersRequest::descriptor() != nullptr;
   if (!linked) return nullptr;
   const size_t slash = method.find('/');

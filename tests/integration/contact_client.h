@@ -19,7 +19,7 @@ using crm::contact::v1::Contact;
 
 // The full names of every public service (the four services, the webhooks of the analytics
 // service, and the admin service); their descriptors are linked into the generated pool.
-extern const char* const kServices[6];
+extern const char* const kServices[7];
 
 // The method "Service/Method" (the service without its package) of one of kServices, or null.
 const google::protobuf::MethodDescriptor* FindMethod(const std::string& method);

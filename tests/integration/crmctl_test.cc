@@ -326,6 +326,41 @@ TEST_F(CrmctlTest, WebhooksAreCreatedListedAndDeleted) {
   EXPECT_TRUE(absl::StrContains(gone.err, "NOT_FOUND")) << gone.err;
 }
 
+TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
+  const CommandResult created =
+      Ctl({"rule", "create", "--name", "Boots follow-up", "--on", "order-placed", "--category",
+           "footwear", "--min-total", "1000", "--task-title", "Call about {order_id}",
+           "--task-assignee", "ops", "--task-due-days", "3"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string id = Field(created.out, "id");
+  ASSERT_FALSE(id.empty()) << created.out;
+  EXPECT_EQ(Field(created.out, "enabled"), "no");
+  const CommandResult enabled = Ctl({"rule", "enable", id});
+  ASSERT_EQ(enabled.exit_code, 0) << enabled.err;
+  EXPECT_EQ(Field(enabled.out, "enabled"), "yes");
+  const CommandResult got = Ctl({"--json", "rule", "get", id});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const nlohmann::json json = nlohmann::json::parse(got.out);
+  EXPECT_EQ(json["trigger"]["order_placed"]["categories"][0], "footwear");
+  EXPECT_EQ(json["actions"][0]["create_task"]["assignee"], "ops");
+  const CommandResult listed = Ctl({"rule", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(absl::StrContains(listed.out, id + "  enabled")) << listed.out;
+  EXPECT_EQ(Ctl({"rule", "runs", id, "--state", "dead-lettered"}).exit_code, 0);
+  EXPECT_EQ(Ctl({"rule", "runs", id, "--state", "lost"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"rule", "disable", id}).exit_code, 0);
+  // Usage and server errors, named.
+  EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "never", "--task-title", "t"}).exit_code,
+            2);
+  EXPECT_EQ(
+      Ctl({"rule", "create", "--name", "x", "--on", "deal-stage", "--task-title", "t"}).exit_code,
+      2);
+  const CommandResult bad = Ctl({"rule", "create", "--name", "x", "--on", "order-placed",
+                                 "--task-title", "t", "--task-due-days", "9999"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad.err, "rule.actions[0].create_task.due_in_days")) << bad.err;
+}
+
 // Lines of a file (without the line ends); empty if it cannot be read.
 std::vector<std::string> Lines(const std::string& path) {
   std::ifstream in(path);

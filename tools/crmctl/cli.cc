@@ -113,4 +113,29 @@ void PrintNextPage(const std::string& token) {
   if (!token.empty()) std::cout << "next page: --page-token " << token << "\n";
 }
 
+namespace {
+// "RULE_RUN_STATE_" of RULE_RUN_STATE_UNSPECIFIED.
+std::string EnumPrefix(const google::protobuf::EnumDescriptor* type) {
+  const std::string& first = type->value(0)->name();
+  return first.substr(0, first.size() - std::string("UNSPECIFIED").size());
+}
+}  // namespace
+
+std::string EnumWord(const google::protobuf::EnumDescriptor* type, int value) {
+  const google::protobuf::EnumValueDescriptor* v = type->FindValueByNumber(value);
+  if (v == nullptr) return std::to_string(value);
+  std::string word = v->name().substr(EnumPrefix(type).size());
+  for (char& c : word) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+  return word;
+}
+
+std::optional<int> ParseEnumWord(const google::protobuf::EnumDescriptor* type,
+                                 const std::string& word) {
+  std::string name = EnumPrefix(type);
+  for (char c : word) name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  const google::protobuf::EnumValueDescriptor* v = type->FindValueByName(name);
+  if (v == nullptr || v->number() == 0) return std::nullopt;
+  return v->number();
+}
+
 }  // namespace crm::ctl

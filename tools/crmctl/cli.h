@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -70,6 +71,12 @@ void PrintHistory(
 void PrintQuality(const crm::contact::v1::DataQuality& quality);
 // A "next page" hint when there is one.
 void PrintNextPage(const std::string& token);
+// An enum value as a word for people: RULE_RUN_STATE_DEAD_LETTERED -> "dead-lettered" (the
+// prefix its UNSPECIFIED value shares dropped, lower case, '-' for '_').
+std::string EnumWord(const google::protobuf::EnumDescriptor* type, int value);
+// The value named by `word` as EnumWord writes it; nullopt for an unknown word or UNSPECIFIED.
+std::optional<int> ParseEnumWord(const google::protobuf::EnumDescriptor* type,
+                                 const std::string& word);
 
 // Runs one call: on failure prints the status and sets exit_code to 1; on success prints the
 // response as JSON (--json) or with `print`.
@@ -100,6 +107,7 @@ void RegisterMarketingCommands(CLI::App& app, Client& client, int& exit_code);
 // crmctl feed: a service's change feed.
 void RegisterFeedCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterWebhookCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterExportCommands(CLI::App& app, Client& client, int& exit_code);
 // crmctl import and undo-import.
 void RegisterImportCommands(CLI::App& app, Client& client, int& exit_code);

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   crm::ctl::RegisterMarketingCommands(app, client, exit_code);
   crm::ctl::RegisterFeedCommands(app, client, exit_code);
   crm::ctl::RegisterWebhookCommands(app, client, exit_code);
+  crm::ctl::RegisterRuleCommands(app, client, exit_code);
   crm::ctl::RegisterExportCommands(app, client, exit_code);
   crm::ctl::RegisterImportCommands(app, client, exit_code);
   crm::ctl::RegisterAdminCommands(app, client, exit_code);

@@ -7,8 +7,6 @@
 #include <iostream>
 #include <memory>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_replace.h"
 #include "crm/analytics/v1/webhook_service.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "tools/crmctl/cli.h"
@@ -32,11 +30,8 @@ void PrintWebhook(const v1::Webhook& w) {
   std::cout << std::flush;
 }
 
-// "RETRYING" -> "retrying", "DEAD_LETTERED" -> "dead-lettered".
 std::string StateName(v1::WebhookDeliveryState state) {
-  std::string name = v1::WebhookDeliveryState_Name(state);
-  name = name.substr(std::string("WEBHOOK_DELIVERY_STATE_").size());
-  return absl::StrReplaceAll(absl::AsciiStrToLower(name), {{"_", "-"}});
+  return EnumWord(v1::WebhookDeliveryState_descriptor(), state);
 }
 
 }  // namespace
@@ -135,14 +130,12 @@ void RegisterWebhookCommands(CLI::App& app, Client& client, int& exit_code) {
     req.set_webhook_id(f->id);
     req.set_page_token(f->page_token);
     if (!f->state.empty()) {
-      v1::WebhookDeliveryState state;
-      const std::string name = "WEBHOOK_DELIVERY_STATE_" +
-                               absl::StrReplaceAll(absl::AsciiStrToUpper(f->state), {{"-", "_"}});
-      if (!v1::WebhookDeliveryState_Parse(name, &state) ||
-          state == v1::WEBHOOK_DELIVERY_STATE_UNSPECIFIED) {
+      const std::optional<int> state =
+          ParseEnumWord(v1::WebhookDeliveryState_descriptor(), f->state);
+      if (!state) {
         UsageError("--state must be retrying, succeeded, dead-lettered or replay-requested");
       }
-      req.set_state(state);
+      req.set_state(static_cast<v1::WebhookDeliveryState>(*state));
     }
     Run<v1::ListWebhookDeliveriesResponse>(
         client, exit_code,

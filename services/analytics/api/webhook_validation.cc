@@ -87,18 +87,6 @@ absl::Status CheckEventTypes(const google::protobuf::RepeatedPtrField<std::strin
   return absl::OkStatus();
 }
 
-template <typename Request>
-absl::StatusOr<ValidWebhookPage> Page(const Request& request, char kind) {
-  ValidWebhookPage out;
-  ASSIGN_OR_RETURN(out.page_size, validation::PageSize(request.page_size(), 1000, 50));
-  if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(
-        out.resume_after,
-        validation::ReadPageToken(request.page_token(), kind, validation::PagingIdentity(request)));
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::Status ValidateCreateWebhook(const v1::CreateWebhookRequest& request, bool allow_http) {
@@ -135,7 +123,7 @@ absl::Status ValidateGetWebhook(const v1::GetWebhookRequest& request) {
 }
 
 absl::StatusOr<ValidWebhookPage> ValidateListWebhooks(const v1::ListWebhooksRequest& request) {
-  return Page(request, 'W');
+  return validation::ReadPage(request, 'W', 1000, 50);
 }
 
 absl::Status ValidateDeleteWebhook(const v1::DeleteWebhookRequest& request) {
@@ -149,7 +137,7 @@ absl::StatusOr<ValidWebhookPage> ValidateListWebhookDeliveries(
   if (!v1::WebhookDeliveryState_IsValid(request.state())) {
     return Invalid("state", absl::StrCat(request.state(), " is not a WebhookDeliveryState"));
   }
-  return Page(request, 'D');
+  return validation::ReadPage(request, 'D', 1000, 50);
 }
 
 absl::Status ValidateReplayWebhookDelivery(const v1::ReplayWebhookDeliveryRequest& request) {

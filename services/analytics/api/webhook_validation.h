@@ -5,14 +5,12 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/validation/request_fields.h"
 #include "crm/analytics/v1/webhook_service.pb.h"
 
 namespace crm::analytics {
 
-struct ValidWebhookPage {
-  std::string resume_after;
-  size_t page_size = 0;
-};
+using ValidWebhookPage = validation::ValidPage;
 
 // `allow_http`: whether a plain http:// URL is accepted (--webhook-allow-http).
 absl::Status ValidateCreateWebhook(const crm::analytics::v1::CreateWebhookRequest& request,

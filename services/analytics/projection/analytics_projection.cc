@@ -200,6 +200,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
   if (sales::IsProductEvent(t)) return ApplyProductEvent(event, batch);
   if (t == "crm.analytics.v1.ModelFitted") return ApplyModelEvent(event, batch);
   if (webhooks::IsWebhookEvent(t)) return webhooks_.Apply(event, batch);
+  if (automation::IsRuleEvent(t)) return rules_.Apply(event, batch);
   if (t == "crm.analytics.v1.SegmentCreated" || t == "crm.analytics.v1.SegmentDeleted") {
     return ApplySegmentEvent(event, batch);
   }
@@ -427,6 +428,11 @@ absl::StatusOr<std::optional<cv1::Company>> AnalyticsProjection::GetCompany(
 absl::StatusOr<std::optional<av1::PurchaseModel>> AnalyticsProjection::GetModel(
     std::string_view tenant, std::string_view currency) const {
   return ReadFrom<av1::PurchaseModel>(*store_, Key('f', tenant, currency));
+}
+
+absl::StatusOr<std::optional<sv1::Deal>> AnalyticsProjection::GetDeal(std::string_view tenant,
+                                                                      std::string_view id) const {
+  return ReadFrom<sv1::Deal>(*store_, Key('l', tenant, id));
 }
 
 absl::StatusOr<std::optional<sv1::Product>> AnalyticsProjection::GetProduct(

@@ -19,6 +19,7 @@
 //   kState "x/" tenant                 -> N: purchases (BE64)
 //   kState "j/" tenant \0 segment_id   -> Segment (its definition)
 //   "v/", "d/", "y/": webhooks and their deliveries (webhooks/webhook_projection.h)
+//   "R/", "U/", "P/": automation rules and their runs (automation/rule_projection.h)
 //   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
 //   kIndex "h/" tenant \0 contact_id \0 ~time id     -> Order (newest first)
 //   kIndex "i/" tenant \0 contact_id \0 ~time id     -> Interaction (newest first)
@@ -51,6 +52,7 @@
 #include "crm/contact/v1/resources.pb.h"
 #include "crm/interaction/v1/resources.pb.h"
 #include "crm/sales/v1/resources.pb.h"
+#include "services/analytics/automation/rule_projection.h"
 #include "services/analytics/webhooks/webhook_projection.h"
 
 namespace crm::analytics {
@@ -66,7 +68,7 @@ inline constexpr char kSegmentAggregateType[] = "segment";
 class AnalyticsProjection final : public projection::EventApplier {
  public:
   explicit AnalyticsProjection(store::ProjectionStore* store)
-      : store_(store), directory_(store), webhooks_(store) {}
+      : store_(store), directory_(store), webhooks_(store), rules_(store) {}
 
   bool Handles(std::string_view event_type) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
@@ -80,6 +82,11 @@ class AnalyticsProjection final : public projection::EventApplier {
   const directory::ContactDirectory& directory() const { return directory_; }
   // Partners' webhooks and their deliveries (keys "v/", "d/", "y/").
   const webhooks::WebhookProjection& webhooks() const { return webhooks_; }
+  // Automation rules and their runs (keys "R/", "U/", "P/").
+  const automation::RuleProjection& rules() const { return rules_; }
+  // A deal as the analytics projection holds it.
+  absl::StatusOr<std::optional<crm::sales::v1::Deal>> GetDeal(std::string_view tenant,
+                                                              std::string_view id) const;
 
   absl::StatusOr<std::optional<crm::contact::v1::Contact>> GetContact(std::string_view tenant,
                                                                       std::string_view id) const;
@@ -179,6 +186,7 @@ class AnalyticsProjection final : public projection::EventApplier {
   store::ProjectionStore* const store_;
   const directory::ContactDirectory directory_;
   webhooks::WebhookProjection webhooks_;
+  automation::RuleProjection rules_;
   bool purchases_changed_ = false;  // in the batch being applied (projector thread)
   std::atomic<uint64_t> generation_{0};
 };

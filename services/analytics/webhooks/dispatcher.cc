@@ -1,6 +1,5 @@
 #include "services/analytics/webhooks/dispatcher.h"
 
-#include <future>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -20,16 +19,6 @@ namespace {
 constexpr size_t kReplaysPerStep = 8;
 constexpr size_t kRecordsPerRead = 32;
 constexpr absl::Duration kRecordWait = absl::Seconds(30);
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixNanos(projection::TimestampNanos(t));
-}
-
-void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t nanos = absl::ToUnixNanos(t);
-  out->set_seconds(nanos / 1000000000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
-}
 
 // The webhook's event types of `topic`.
 std::vector<std::string> TypesOf(const av1::Webhook& webhook, const std::string& topic) {
@@ -56,50 +45,32 @@ Dispatcher::Dispatcher(const WebhookProjection* projection, eventlog::EventLog* 
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
-  thread_ = std::thread([this] { Run(); });
+  worker_.Start(projector_, options_.idle_poll, [this] { return Pass(); });
 }
 
-void Dispatcher::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Dispatcher::Stop() { worker_.Stop(); }
 
-bool Dispatcher::Stopping() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stopping_;
-}
+bool Dispatcher::Stopping() { return worker_.Stopping(); }
 
-void Dispatcher::Run() {
-  while (!Stopping() && !projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(1)).ok()) {
-  }
-  while (!Stopping()) {
-    bool busy = false;
-    absl::StatusOr<std::vector<std::pair<std::string, av1::WebhookRecord>>> webhooks =
-        projection_->AllWebhooks();
-    if (webhooks.ok()) {
-      std::set<std::string> live;
-      for (const auto& [tenant, record] : *webhooks) live.insert(record.webhook().id());
-      for (auto it = readers_.begin(); it != readers_.end();) {
-        it = live.contains(it->first.first) ? std::next(it) : readers_.erase(it);
-      }
-      for (const auto& [tenant, record] : *webhooks) {
-        if (Stopping()) break;
-        busy |= Step(tenant, record);
-      }
-    } else if (!absl::IsUnavailable(webhooks.status())) {
-      // UNAVAILABLE while the projection is rebuilt; anything else is worth a line.
-      spdlog::warn("webhooks: {}", webhooks.status().ToString());
+bool Dispatcher::Pass() {
+  bool busy = false;
+  absl::StatusOr<std::vector<std::pair<std::string, av1::WebhookRecord>>> webhooks =
+      projection_->AllWebhooks();
+  if (webhooks.ok()) {
+    std::set<std::string> live;
+    for (const auto& [tenant, record] : *webhooks) live.insert(record.webhook().id());
+    for (auto it = readers_.begin(); it != readers_.end();) {
+      it = live.contains(it->first.first) ? std::next(it) : readers_.erase(it);
     }
-    if (!busy) {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.idle_poll),
-                   [this] { return stopping_; });
+    for (const auto& [tenant, record] : *webhooks) {
+      if (Stopping()) break;
+      busy |= Step(tenant, record);
     }
+  } else if (!absl::IsUnavailable(webhooks.status())) {
+    // UNAVAILABLE while the projection is rebuilt; anything else is worth a line.
+    spdlog::warn("webhooks: {}", webhooks.status().ToString());
   }
+  return busy;
 }
 
 bool Dispatcher::Step(const std::string& tenant, const av1::WebhookRecord& webhook) {
@@ -120,7 +91,7 @@ bool Dispatcher::Step(const std::string& tenant, const av1::WebhookRecord& webho
   }
 
   if (webhook.webhook().has_next_attempt_time() &&
-      FromProto(webhook.webhook().next_attempt_time()) > absl::Now()) {
+      projection::TimeOf(webhook.webhook().next_attempt_time()) > absl::Now()) {
     return false;  // waiting out a retry
   }
   bool did = false;
@@ -224,7 +195,7 @@ absl::StatusOr<av1::WebhookDeliveryState> Dispatcher::Deliver(
   if (!*existing) attempted.set_event(event.SerializeAsString());
   av1::WebhookAttempt& a = *attempted.mutable_attempt();
   a.set_number(attempt);
-  ToProto(now, a.mutable_time());
+  projection::SetTimestamp(now, a.mutable_time());
   a.set_http_status(result.http_status);
   a.set_error(result.error);
   a.set_duration_ms(absl::ToInt64Milliseconds(result.took));
@@ -236,8 +207,9 @@ absl::StatusOr<av1::WebhookDeliveryState> Dispatcher::Deliver(
     } else {
       state = av1::WEBHOOK_DELIVERY_STATE_RETRYING;
       const double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-      ToProto(absl::Now() + RetryDelay(attempt, options_.retry_base, options_.retry_cap, jitter),
-              attempted.mutable_next_attempt_time());
+      projection::SetTimestamp(
+          absl::Now() + RetryDelay(attempt, options_.retry_base, options_.retry_cap, jitter),
+          attempted.mutable_next_attempt_time());
     }
   }
   attempted.set_state(state);
@@ -274,14 +246,7 @@ absl::Status Dispatcher::Record(const std::string& tenant, const std::string& we
   command.now = absl::Now();
   command.deadline = command.now + kRecordWait;
   command.source = "integration";
-  auto outcome = std::make_shared<std::promise<absl::StatusOr<crm::common::v1::CommandOutcome>>>();
-  std::future<absl::StatusOr<crm::common::v1::CommandOutcome>> done = outcome->get_future();
-  writer_->Write(command, payload, [outcome](absl::StatusOr<crm::common::v1::CommandOutcome> o) {
-    outcome->set_value(std::move(o));
-  });
-  absl::StatusOr<crm::common::v1::CommandOutcome> result = done.get();
-  if (!result.ok()) return result.status();
-  return projection::OutcomeStatus(*result);
+  return writer_->WriteAndWait(command, payload);
 }
 
 }  // namespace crm::analytics::webhooks

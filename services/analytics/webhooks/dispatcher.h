@@ -10,18 +10,16 @@
 // Lifecycle: construct -> Start() -> Stop() (or destroy). Start and Stop from one thread.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
-#include <thread>
 
 #include "absl/time/time.h"
 #include "common/eventlog/event_log.h"
 #include "common/feed/change_feed.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/polling_worker.h"
 #include "crm/analytics/v1/projection.pb.h"
 #include "services/analytics/webhooks/sender.h"
 #include "services/analytics/webhooks/webhook_projection.h"
@@ -63,7 +61,8 @@ class Dispatcher {
     absl::Time recorded_at;  // when `recorded` was last written
   };
 
-  void Run();
+  // One pass over every webhook; true if it did anything.
+  bool Pass();
   // Does what is due for one webhook; true if it did anything.
   bool Step(const std::string& tenant, const crm::analytics::v1::WebhookRecord& webhook);
   // POSTs `event` as attempt n of its delivery and records the outcome. Returns the state
@@ -88,10 +87,7 @@ class Dispatcher {
   std::map<std::pair<std::string, std::string>, Reader> readers_;  // (webhook id, topic)
   std::mt19937_64 random_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  projection::PollingWorker worker_;
 };
 
 }  // namespace crm::analytics::webhooks

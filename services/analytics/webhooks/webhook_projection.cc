@@ -5,6 +5,7 @@
 #include "common/projection/projector.h"
 #include "common/status/status_macros.h"
 #include "common/store/keys.h"
+#include "common/store/record_scan.h"
 #include "crm/analytics/v1/events.pb.h"
 
 namespace crm::analytics::webhooks {
@@ -208,44 +209,12 @@ absl::StatusOr<std::optional<av1::WebhookRecord>> WebhookProjection::GetWebhook(
 
 absl::StatusOr<std::vector<av1::WebhookRecord>> WebhookProjection::ListWebhooks(
     std::string_view tenant, std::string_view after, size_t limit) const {
-  const std::string prefix = store::KindPrefix(kWebhook, tenant);
-  std::string start;
-  if (!after.empty()) start = store::KindPrefix(kWebhook, tenant, after);
-  std::vector<av1::WebhookRecord> out;
-  absl::Status error;
-  RETURN_IF_ERROR(
-      store_->Scan(Cf::kState, prefix, start, [&](std::string_view, std::string_view value) {
-        if (out.size() >= limit) return false;
-        if (!out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          error = absl::DataLossError("corrupt webhook record");
-          return false;
-        }
-        return true;
-      }));
-  RETURN_IF_ERROR(error);
-  return out;
+  return store::ScanRecords<av1::WebhookRecord>(store_->Latest(), kWebhook, tenant, after, limit);
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, av1::WebhookRecord>>>
 WebhookProjection::AllWebhooks() const {
-  std::vector<std::pair<std::string, av1::WebhookRecord>> out;
-  absl::Status error;
-  const std::string prefix{kWebhook, '/'};
-  RETURN_IF_ERROR(
-      store_->Scan(Cf::kState, prefix, "", [&](std::string_view key, std::string_view value) {
-        const std::string_view rest = key.substr(prefix.size());
-        const size_t end = rest.find('\0');
-        av1::WebhookRecord record;
-        if (end == std::string_view::npos ||
-            !record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          error = absl::DataLossError("corrupt webhook record");
-          return false;
-        }
-        out.emplace_back(std::string(rest.substr(0, end)), std::move(record));
-        return true;
-      }));
-  RETURN_IF_ERROR(error);
-  return out;
+  return store::ScanAllTenants<av1::WebhookRecord>(store_->Latest(), kWebhook);
 }
 
 absl::StatusOr<std::optional<av1::WebhookDeliveryRecord>> WebhookProjection::GetDelivery(
@@ -259,37 +228,19 @@ absl::StatusOr<std::optional<av1::WebhookDeliveryRecord>> WebhookProjection::Get
 absl::StatusOr<WebhookProjection::DeliveryPage> WebhookProjection::ListDeliveries(
     std::string_view tenant, std::string_view webhook_id, av1::WebhookDeliveryState state,
     std::string_view after, size_t limit, size_t max_scanned) const {
-  const std::string prefix = store::KindPrefix(kDelivery, tenant, webhook_id);
-  std::string start;
-  if (!after.empty()) {
-    start = prefix;
-    start.append(after);
-    start.push_back('\0');
-  }
+  ASSIGN_OR_RETURN(store::FilteredPage<av1::WebhookDeliveryRecord> found,
+                   store::ScanFiltered<av1::WebhookDeliveryRecord>(
+                       store_->Latest(), store::KindPrefix(kDelivery, tenant, webhook_id), after,
+                       limit, max_scanned, [state](const av1::WebhookDeliveryRecord& r) {
+                         return state == av1::WEBHOOK_DELIVERY_STATE_UNSPECIFIED ||
+                                r.delivery().state() == state;
+                       }));
   DeliveryPage page;
-  page.at_end = true;
-  size_t scanned = 0;
-  absl::Status error;
-  RETURN_IF_ERROR(
-      store_->Scan(Cf::kState, prefix, start, [&](std::string_view key, std::string_view value) {
-        if (page.deliveries.size() >= limit || scanned >= max_scanned) {
-          page.at_end = false;
-          return false;
-        }
-        ++scanned;
-        page.scanned_to = std::string(key.substr(prefix.size()));
-        av1::WebhookDeliveryRecord record;
-        if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          error = absl::DataLossError("corrupt webhook delivery record");
-          return false;
-        }
-        if (state == av1::WEBHOOK_DELIVERY_STATE_UNSPECIFIED ||
-            record.delivery().state() == state) {
-          page.deliveries.push_back(std::move(*record.mutable_delivery()));
-        }
-        return true;
-      }));
-  RETURN_IF_ERROR(error);
+  for (av1::WebhookDeliveryRecord& r : found.records) {
+    page.deliveries.push_back(std::move(*r.mutable_delivery()));
+  }
+  page.scanned_to = std::move(found.scanned_to);
+  page.at_end = found.at_end;
   return page;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/feed/change_feed.h"
 #include "common/ids/ids.h"
+#include "common/projection/paging.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
 
@@ -179,13 +180,9 @@ absl::StatusOr<Webhooks::WebhookPage> Webhooks::List(const CallContext& ctx,
   ASSIGN_OR_RETURN(std::vector<av1::WebhookRecord> records,
                    projection_->ListWebhooks(ctx.tenant, resume_after, page_size + 1));
   WebhookPage page;
-  for (av1::WebhookRecord& r : records) {
-    if (page.webhooks.size() == page_size) {
-      page.resume_after = page.webhooks.back().id();
-      break;
-    }
-    page.webhooks.push_back(std::move(*r.mutable_webhook()));
-  }
+  page.webhooks =
+      projection::FirstPage(records, page_size, &page.resume_after,
+                            [](av1::WebhookRecord& r) { return std::move(*r.mutable_webhook()); });
   return page;
 }
 

@@ -1,0 +1,107 @@
+#include "services/analytics/api/automation_grpc.h"
+
+#include "common/grpc/reactor.h"
+#include "common/validation/request_fields.h"
+#include "services/analytics/api/automation_validation.h"
+
+namespace crm::analytics {
+
+using grpcutil::FinishNow;
+using grpcutil::FinishWith;
+
+namespace {
+constexpr absl::Duration kMaxWait = absl::Seconds(60);
+}  // namespace
+
+projection::CallContext AutomationGrpc::Context(grpc::CallbackServerContext* context) const {
+  return grpcutil::MakeCallContext(context, tenant_, kMaxWait);
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::CreateRule(grpc::CallbackServerContext* context,
+                                                     const v1::CreateRuleRequest* request,
+                                                     v1::Rule* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateCreateRule(*request); !s.ok()) return FinishNow(reactor, s);
+  automation_->Create(Context(context), request->rule(), request->request_id(),
+                      FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::GetRule(grpc::CallbackServerContext* context,
+                                                  const v1::GetRuleRequest* request,
+                                                  v1::Rule* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetRule(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(automation_->Get(Context(context), request->id()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::UpdateRule(grpc::CallbackServerContext* context,
+                                                     const v1::UpdateRuleRequest* request,
+                                                     v1::Rule* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateUpdateRule(*request); !s.ok()) return FinishNow(reactor, s);
+  automation_->Update(Context(context), request->rule(), request->update_mask(),
+                      request->expected_version(), request->request_id(),
+                      FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::EnableRule(grpc::CallbackServerContext* context,
+                                                     const v1::EnableRuleRequest* request,
+                                                     v1::Rule* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateEnableRule(*request); !s.ok()) return FinishNow(reactor, s);
+  automation_->SetEnabled(Context(context), request->id(), true, request->expected_version(),
+                          request->request_id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::DisableRule(grpc::CallbackServerContext* context,
+                                                      const v1::DisableRuleRequest* request,
+                                                      v1::Rule* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateDisableRule(*request); !s.ok()) return FinishNow(reactor, s);
+  automation_->SetEnabled(Context(context), request->id(), false, request->expected_version(),
+                          request->request_id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::ListRules(grpc::CallbackServerContext* context,
+                                                    const v1::ListRulesRequest* request,
+                                                    v1::ListRulesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<validation::ValidPage> valid = ValidateListRules(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<automation::Automation::RulePage> page =
+      automation_->List(Context(context), valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& r : page->rules) *response->add_rules() = std::move(r);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(
+          validation::MakePageToken('R', validation::PagingIdentity(*request), page->resume_after));
+    }
+  }
+  return FinishNow(reactor, page.status());
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::ListRuleRuns(grpc::CallbackServerContext* context,
+                                                       const v1::ListRuleRunsRequest* request,
+                                                       v1::ListRuleRunsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<validation::ValidPage> valid = ValidateListRuleRuns(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<automation::Automation::RunPage> page =
+      automation_->ListRuns(Context(context), request->rule_id(), request->state(),
+                            valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& r : page->runs) *response->add_runs() = std::move(r);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(
+          validation::MakePageToken('N', validation::PagingIdentity(*request), page->resume_after));
+    }
+  }
+  return FinishNow(reactor, page.status());
+}
+
+}  // namespace crm::analytics

@@ -1,0 +1,46 @@
+// AutomationGrpc: crm.analytics.v1.AutomationService over gRPC's callback API, served by the
+// analytics service's process (automation/automation.h does the work).
+#pragma once
+
+#include <string>
+
+#include "crm/analytics/v1/automation_service.grpc.pb.h"
+#include "services/analytics/automation/automation.h"
+
+namespace crm::analytics {
+
+class AutomationGrpc final : public crm::analytics::v1::AutomationService::CallbackService {
+ public:
+  AutomationGrpc(automation::Automation* automation, std::string tenant)
+      : automation_(automation), tenant_(std::move(tenant)) {}
+
+  grpc::ServerUnaryReactor* CreateRule(grpc::CallbackServerContext* context,
+                                       const crm::analytics::v1::CreateRuleRequest* request,
+                                       crm::analytics::v1::Rule* response) override;
+  grpc::ServerUnaryReactor* GetRule(grpc::CallbackServerContext* context,
+                                    const crm::analytics::v1::GetRuleRequest* request,
+                                    crm::analytics::v1::Rule* response) override;
+  grpc::ServerUnaryReactor* UpdateRule(grpc::CallbackServerContext* context,
+                                       const crm::analytics::v1::UpdateRuleRequest* request,
+                                       crm::analytics::v1::Rule* response) override;
+  grpc::ServerUnaryReactor* EnableRule(grpc::CallbackServerContext* context,
+                                       const crm::analytics::v1::EnableRuleRequest* request,
+                                       crm::analytics::v1::Rule* response) override;
+  grpc::ServerUnaryReactor* DisableRule(grpc::CallbackServerContext* context,
+                                        const crm::analytics::v1::DisableRuleRequest* request,
+                                        crm::analytics::v1::Rule* response) override;
+  grpc::ServerUnaryReactor* ListRules(grpc::CallbackServerContext* context,
+                                      const crm::analytics::v1::ListRulesRequest* request,
+                                      crm::analytics::v1::ListRulesResponse* response) override;
+  grpc::ServerUnaryReactor* ListRuleRuns(
+      grpc::CallbackServerContext* context, const crm::analytics::v1::ListRuleRunsRequest* request,
+      crm::analytics::v1::ListRuleRunsResponse* response) override;
+
+ private:
+  projection::CallContext Context(grpc::CallbackServerContext* context) const;
+
+  automation::Automation* const automation_;
+  const std::string tenant_;
+};
+
+}  // namespace crm::analytics

@@ -1,0 +1,21 @@
+// Request checks of crm.analytics.v1.AutomationService: INVALID_ARGUMENT naming the field and
+// what is wrong; a valid request writes nothing until it reaches the service.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "common/validation/request_fields.h"
+#include "crm/analytics/v1/automation_service.pb.h"
+
+namespace crm::analytics {
+
+absl::Status ValidateCreateRule(const crm::analytics::v1::CreateRuleRequest& request);
+absl::Status ValidateGetRule(const crm::analytics::v1::GetRuleRequest& request);
+absl::Status ValidateUpdateRule(const crm::analytics::v1::UpdateRuleRequest& request);
+absl::Status ValidateEnableRule(const crm::analytics::v1::EnableRuleRequest& request);
+absl::Status ValidateDisableRule(const crm::analytics::v1::DisableRuleRequest& request);
+absl::StatusOr<validation::ValidPage> ValidateListRules(
+    const crm::analytics::v1::ListRulesRequest& request);
+absl::StatusOr<validation::ValidPage> ValidateListRuleRuns(
+    const crm::analytics::v1::ListRuleRunsRequest& request);
+
+}  // namespace crm::analytics

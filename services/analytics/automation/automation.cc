@@ -1,0 +1,174 @@
+#include "services/analytics/automation/automation.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/feed/change_feed.h"
+#include "common/ids/ids.h"
+#include "common/projection/paging.h"
+#include "common/status/status_macros.h"
+#include "crm/analytics/v1/events.pb.h"
+
+namespace crm::analytics::automation {
+
+namespace av1 = crm::analytics::v1;
+using projection::CallContext;
+using Decided = projection::CommandWriter::Decision;
+using Payload = projection::CommandWriter::Payload;
+
+namespace {
+
+constexpr char kTopic[] = "crm.analytics.v1";
+// Runs a listing reads past (in other states) before it answers with what it has.
+constexpr size_t kMaxScanned = 10000;
+
+absl::Status NoRule(const char* field, const std::string& id) {
+  return absl::NotFoundError(absl::StrCat(field, ": rule ", id, " does not exist"));
+}
+
+}  // namespace
+
+Automation::Automation(const RuleProjection* projection, eventlog::EventLog* log,
+                       projection::Projector* projector)
+    : projection_(projection),
+      log_(log),
+      writer_(log, projector, kTopic, kRuleAggregateType),
+      projector_(projector) {}
+
+Automation::~Automation() { Stop(); }
+
+void Automation::StartEngine(EngineOptions options, Facts facts,
+                             std::unique_ptr<ActionPerformer> performer) {
+  engine_ = std::make_unique<Engine>(projection_, std::move(facts), log_, projector_, &writer_,
+                                     std::move(performer), options);
+  engine_->Start();
+}
+
+void Automation::Stop() {
+  if (engine_) engine_->Stop();
+}
+
+void Automation::Create(const CallContext& ctx, const av1::Rule& rule,
+                        const std::string& request_id, projection::Done<av1::Rule> done) {
+  const std::string id = ids::NewId();
+  writer_.Run<av1::Rule>(
+      projection::CommandFor(ctx, "CreateRule", kRuleAggregateType, request_id),
+      [&](absl::Time, Payload& payload) -> Decided {
+        av1::RuleCreated event;
+        av1::Rule& r = *event.mutable_rule();
+        r.set_name(rule.name());
+        *r.mutable_trigger() = rule.trigger();
+        *r.mutable_actions() = rule.actions();
+        return projection::Take(absl::StatusOr<av1::RuleCreated>(std::move(event)), payload, id, 0);
+      },
+      [this, ctx](const std::string& rule_id, int64_t) { return Get(ctx, rule_id); },
+      std::move(done));
+}
+
+void Automation::Update(const CallContext& ctx, const av1::Rule& rule,
+                        const google::protobuf::FieldMask& mask, int64_t expected_version,
+                        const std::string& request_id, projection::Done<av1::Rule> done) {
+  const std::string id = rule.id();
+  writer_.Run<av1::Rule>(
+      projection::CommandFor(ctx, "UpdateRule", kRuleAggregateType, request_id),
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current,
+                         projection_->GetRule(ctx.tenant, id));
+        if (!current) return NoRule("rule.id", id);
+        const int64_t version = current->rule().version();
+        if (expected_version != 0 && expected_version != version) {
+          return absl::AbortedError(absl::StrCat("expected_version: rule ", id, " is at version ",
+                                                 version, ", not ", expected_version));
+        }
+        av1::RuleUpdated event;
+        av1::Rule& r = *event.mutable_rule();
+        r.set_name(current->rule().name());
+        *r.mutable_trigger() = current->rule().trigger();
+        *r.mutable_actions() = current->rule().actions();
+        for (const std::string& path : mask.paths()) {
+          if (path == "name") r.set_name(rule.name());
+          if (path == "trigger") *r.mutable_trigger() = rule.trigger();
+          if (path == "actions") *r.mutable_actions() = rule.actions();
+        }
+        return projection::Take(absl::StatusOr<av1::RuleUpdated>(std::move(event)), payload, id,
+                                version);
+      },
+      [this, ctx](const std::string& rule_id, int64_t) { return Get(ctx, rule_id); },
+      std::move(done));
+}
+
+void Automation::SetEnabled(const CallContext& ctx, const std::string& id, bool enabled,
+                            int64_t expected_version, const std::string& request_id,
+                            projection::Done<av1::Rule> done) {
+  // Already so (also a repeated request): nothing to change, the rule as it is.
+  absl::StatusOr<av1::Rule> now = Get(ctx, id);
+  if (now.ok() && now->enabled() == enabled) {
+    done(std::move(now));
+    return;
+  }
+  writer_.Run<av1::Rule>(
+      projection::CommandFor(ctx, enabled ? "EnableRule" : "DisableRule", kRuleAggregateType,
+                             request_id),
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current,
+                         projection_->GetRule(ctx.tenant, id));
+        if (!current) return NoRule("id", id);
+        const int64_t version = current->rule().version();
+        if (expected_version != 0 && expected_version != version) {
+          return absl::AbortedError(absl::StrCat("expected_version: rule ", id, " is at version ",
+                                                 version, ", not ", expected_version));
+        }
+        if (current->rule().enabled() == enabled) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("id: rule ", id, " is already ", enabled ? "enabled" : "disabled"));
+        }
+        if (!enabled) {
+          return projection::Take(absl::StatusOr<av1::RuleDisabled>(av1::RuleDisabled()), payload,
+                                  id, version);
+        }
+        // The rule acts on what is appended from now on.
+        av1::RuleEnabled event;
+        for (const std::string& topic : RuleTopics()) {
+          ASSIGN_OR_RETURN((*event.mutable_start_cursors())[topic], feed::EndCursor(log_, topic));
+        }
+        return projection::Take(absl::StatusOr<av1::RuleEnabled>(std::move(event)), payload, id,
+                                version);
+      },
+      [this, ctx](const std::string& rule_id, int64_t) { return Get(ctx, rule_id); },
+      std::move(done));
+}
+
+absl::StatusOr<av1::Rule> Automation::Get(const CallContext& ctx, const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> record, projection_->GetRule(ctx.tenant, id));
+  if (!record) return NoRule("id", id);
+  return record->rule();
+}
+
+absl::StatusOr<Automation::RulePage> Automation::List(const CallContext& ctx,
+                                                      const std::string& resume_after,
+                                                      size_t page_size) const {
+  ASSIGN_OR_RETURN(std::vector<av1::RuleRecord> records,
+                   projection_->ListRules(ctx.tenant, resume_after, page_size + 1));
+  RulePage page;
+  page.rules =
+      projection::FirstPage(records, page_size, &page.resume_after,
+                            [](av1::RuleRecord& r) { return std::move(*r.mutable_rule()); });
+  return page;
+}
+
+absl::StatusOr<Automation::RunPage> Automation::ListRuns(const CallContext& ctx,
+                                                         const std::string& rule_id,
+                                                         av1::RuleRunState state,
+                                                         const std::string& resume_after,
+                                                         size_t page_size) const {
+  ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> record,
+                   projection_->GetRule(ctx.tenant, rule_id));
+  if (!record) return NoRule("rule_id", rule_id);
+  ASSIGN_OR_RETURN(
+      RuleProjection::RunPage found,
+      projection_->ListRuns(ctx.tenant, rule_id, state, resume_after, page_size, kMaxScanned));
+  RunPage page;
+  page.runs = std::move(found.runs);
+  if (!found.at_end) page.resume_after = found.scanned_to;
+  return page;
+}
+
+}  // namespace crm::analytics::automation

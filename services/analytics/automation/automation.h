@@ -1,0 +1,76 @@
+// Automation: rules that act on the tenant's events — the application layer behind
+// crm.analytics.v1.AutomationService. Rule changes are commands on crm.analytics.v1 (aggregate
+// type "rule"); the engine (engine.h) records each run it decides and each attempt at its
+// actions there too, so the projection (rule_projection.h) always knows what was decided and
+// what was done.
+//
+// Lifecycle: constructed by AnalyticsService -> StartEngine() (optional) -> Stop().
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/eventlog/event_log.h"
+#include "common/projection/call_context.h"
+#include "common/projection/command_writer.h"
+#include "common/projection/projector.h"
+#include "crm/analytics/v1/resources.pb.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "services/analytics/automation/engine.h"
+#include "services/analytics/automation/rule_projection.h"
+
+namespace crm::analytics::automation {
+
+class Automation {
+ public:
+  Automation(const RuleProjection* projection, eventlog::EventLog* log,
+             projection::Projector* projector);
+  ~Automation();
+
+  // Starts deciding and acting (one replica of the analytics service should). `facts` reads
+  // what triggers need from the analytics projection; `performer` is how actions are done.
+  void StartEngine(EngineOptions options, Facts facts, std::unique_ptr<ActionPerformer> performer);
+  void Stop();
+
+  // Creates `rule` (name, trigger, actions: validated by the caller), disabled.
+  void Create(const projection::CallContext& ctx, const crm::analytics::v1::Rule& rule,
+              const std::string& request_id, projection::Done<crm::analytics::v1::Rule> done);
+  // Sets the fields of `mask` (name, trigger, actions; validated by the caller) from `rule`.
+  // NOT_FOUND, ABORTED on a stale expected version.
+  void Update(const projection::CallContext& ctx, const crm::analytics::v1::Rule& rule,
+              const google::protobuf::FieldMask& mask, int64_t expected_version,
+              const std::string& request_id, projection::Done<crm::analytics::v1::Rule> done);
+  // Enables or disables; a rule already so is answered as it is. NOT_FOUND, ABORTED.
+  void SetEnabled(const projection::CallContext& ctx, const std::string& id, bool enabled,
+                  int64_t expected_version, const std::string& request_id,
+                  projection::Done<crm::analytics::v1::Rule> done);
+
+  // NOT_FOUND if the tenant has no rule of that id.
+  absl::StatusOr<crm::analytics::v1::Rule> Get(const projection::CallContext& ctx,
+                                               const std::string& id) const;
+  struct RulePage {
+    std::vector<crm::analytics::v1::Rule> rules;
+    std::string resume_after;  // empty at the end
+  };
+  absl::StatusOr<RulePage> List(const projection::CallContext& ctx, const std::string& resume_after,
+                                size_t page_size) const;
+  struct RunPage {
+    std::vector<crm::analytics::v1::RuleRun> runs;
+    std::string resume_after;  // empty at the end
+  };
+  // NOT_FOUND for an unknown rule.
+  absl::StatusOr<RunPage> ListRuns(const projection::CallContext& ctx, const std::string& rule_id,
+                                   crm::analytics::v1::RuleRunState state,
+                                   const std::string& resume_after, size_t page_size) const;
+
+ private:
+  const RuleProjection* const projection_;
+  eventlog::EventLog* const log_;
+  projection::CommandWriter writer_;
+  projection::Projector* const projector_;
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace crm::analytics::automation

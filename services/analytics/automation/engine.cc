@@ -1,0 +1,268 @@
+#include "services/analytics/automation/engine.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/projection/aggregate.h"
+#include "common/status/status_macros.h"
+#include "crm/analytics/v1/events.pb.h"
+#include "services/analytics/webhooks/delivery.h"
+#include "spdlog/spdlog.h"
+
+namespace crm::analytics::automation {
+
+namespace av1 = crm::analytics::v1;
+using crm::common::v1::EventEnvelope;
+
+namespace {
+
+constexpr size_t kRunsPerStep = 8;
+constexpr size_t kRecordsPerRead = 32;
+constexpr absl::Duration kRecordWait = absl::Seconds(30);
+
+// A refusal that another attempt would meet again.
+bool Permanent(const absl::Status& s) {
+  return absl::IsInvalidArgument(s) || absl::IsNotFound(s) || absl::IsFailedPrecondition(s) ||
+         absl::IsPermissionDenied(s) || absl::IsUnauthenticated(s) || absl::IsAlreadyExists(s) ||
+         absl::IsOutOfRange(s) || absl::IsUnimplemented(s);
+}
+
+}  // namespace
+
+Engine::Engine(const RuleProjection* projection, Facts facts, eventlog::EventLog* log,
+               projection::Projector* projector, projection::CommandWriter* writer,
+               std::unique_ptr<ActionPerformer> performer, EngineOptions options)
+    : projection_(projection),
+      facts_(std::move(facts)),
+      log_(log),
+      projector_(projector),
+      writer_(writer),
+      performer_(std::move(performer)),
+      options_(options),
+      random_(std::random_device{}()) {}
+
+Engine::~Engine() { Stop(); }
+
+void Engine::Start() {
+  worker_.Start(projector_, options_.idle_poll, [this] { return Pass(); });
+}
+
+void Engine::Stop() { worker_.Stop(); }
+
+bool Engine::Stopping() { return worker_.Stopping(); }
+
+bool Engine::Pass() {
+  bool busy = false;
+  absl::StatusOr<std::vector<std::pair<std::string, av1::RuleRecord>>> rules =
+      projection_->AllRules();
+  if (rules.ok()) {
+    std::set<std::string> live;
+    for (const auto& [tenant, record] : *rules) {
+      if (record.rule().enabled()) live.insert(record.rule().id());
+    }
+    for (auto it = readers_.begin(); it != readers_.end();) {
+      it = live.contains(it->first.first) ? std::next(it) : readers_.erase(it);
+    }
+    for (const auto& [tenant, record] : *rules) {
+      if (Stopping()) break;
+      busy |= Step(tenant, record);
+    }
+  } else if (!absl::IsUnavailable(rules.status())) {
+    spdlog::warn("automation: {}", rules.status().ToString());
+  }
+  return busy;
+}
+
+bool Engine::Step(const std::string& tenant, const av1::RuleRecord& rule) {
+  const std::string& id = rule.rule().id();
+  bool did = false;
+  absl::StatusOr<std::vector<av1::RuleRunRecord>> pending =
+      projection_->PendingRuns(tenant, id, kRunsPerStep);
+  if (pending.ok()) {
+    for (const av1::RuleRunRecord& run : *pending) {
+      if (Stopping()) return true;
+      if (run.run().has_next_attempt_time() &&
+          projection::TimeOf(run.run().next_attempt_time()) > absl::Now()) {
+        continue;  // waiting out a retry
+      }
+      (void)Perform(tenant, run);
+      did = true;
+    }
+  }
+  if (rule.rule().enabled()) did |= Decide(tenant, rule);
+  return did;
+}
+
+absl::Status Engine::Perform(const std::string& tenant, const av1::RuleRunRecord& record) {
+  const av1::RuleRun& run = record.run();
+  const int attempt = run.attempts() + 1;
+  av1::RuleRunAttempted attempted;
+  attempted.set_run_id(run.id());
+  *attempted.mutable_results() = run.results();
+  bool permanent = false;
+  bool failed = false;
+  for (int i = 0; i < attempted.results_size(); ++i) {
+    av1::RuleActionResult& result = *attempted.mutable_results(i);
+    if (!result.resource().empty()) continue;  // done in an earlier attempt
+    const av1::PlannedAction* planned = i < record.planned_size() ? &record.planned(i) : nullptr;
+    if (planned == nullptr || planned->kind_case() == av1::PlannedAction::KIND_NOT_SET) {
+      // Could not be planned when decided (the error says why): no attempt changes that.
+      if (result.error().empty()) result.set_error("the action could not be planned");
+      permanent = failed = true;
+      continue;
+    }
+    absl::StatusOr<std::string> done = absl::UnimplementedError("unknown action");
+    if (planned->has_create_task()) {
+      done = performer_->CreateTask(tenant, planned->create_task(),
+                                    absl::StrCat("rule:", run.rule_id(), ":", run.id(), ":", i));
+    }
+    if (done.ok()) {
+      result.set_resource(*done);
+      result.clear_error();
+    } else {
+      result.set_error(std::string(done.status().message()));
+      failed = true;
+      permanent |= Permanent(done.status());
+    }
+  }
+  const absl::Time now = absl::Now();
+  projection::SetTimestamp(now, attempted.mutable_time());
+  if (!failed) {
+    attempted.set_state(av1::RULE_RUN_STATE_SUCCEEDED);
+  } else if (permanent || attempt >= options_.max_attempts) {
+    attempted.set_state(av1::RULE_RUN_STATE_DEAD_LETTERED);
+    spdlog::warn("rule {}: run {} dead-lettered after attempt {}", run.rule_id(), run.id(),
+                 attempt);
+  } else {
+    attempted.set_state(av1::RULE_RUN_STATE_PENDING);
+    const double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+    projection::SetTimestamp(
+        now + webhooks::RetryDelay(attempt, options_.retry_base, options_.retry_cap, jitter),
+        attempted.mutable_next_attempt_time());
+  }
+  const absl::Status recorded =
+      Record(tenant, run.rule_id(),
+             absl::StrCat("rule-attempt:", run.rule_id(), ":", run.id(), ":", attempt), attempted);
+  if (!recorded.ok()) {
+    spdlog::warn("rule {}: attempt {} of run {} not recorded: {}", run.rule_id(), attempt, run.id(),
+                 recorded.ToString());
+  }
+  return recorded;
+}
+
+bool Engine::Decide(const std::string& tenant, const av1::RuleRecord& rule) {
+  const std::string& id = rule.rule().id();
+  const std::string topic = TriggerTopic(rule.rule().trigger());
+  auto cursor = rule.cursors().find(topic);
+  if (topic.empty() || cursor == rule.cursors().end()) return false;
+  Reader& reader = readers_[{id, topic}];
+  if (!reader.feed || reader.recorded != cursor->second) {
+    feed::FeedQuery query;
+    query.tenant = tenant;
+    query.topic = topic;
+    query.event_types = TriggerEventTypes(rule.rule().trigger());
+    query.cursor = cursor->second;
+    absl::StatusOr<std::unique_ptr<feed::ChangeFeed>> opened =
+        feed::ChangeFeed::Open(log_, std::move(query));
+    if (!opened.ok()) {
+      spdlog::warn("rule {}: cannot read {}: {}", id, topic, opened.status().ToString());
+      return false;
+    }
+    reader.feed = *std::move(opened);
+    reader.recorded = cursor->second;
+    reader.read_to = cursor->second;
+    reader.recorded_at = absl::Now();
+  }
+  absl::StatusOr<std::vector<feed::FeedItem>> items =
+      reader.feed->Next(kRecordsPerRead, absl::ZeroDuration());
+  if (!items.ok()) {
+    reader.feed.reset();
+    return false;
+  }
+  // What a trigger reads besides the event (a product's category, a deal's owner) must be at
+  // least as new as the event: wait until the projection holds everything the log held now.
+  if (!items->empty() && !projector_->WaitUntilCaughtUp(absl::Now() + kRecordWait).ok()) {
+    reader.feed.reset();
+    return false;
+  }
+  bool did = false;
+  for (const feed::FeedItem& item : *items) {
+    if (!item.event) {
+      reader.read_to = item.cursor;
+      continue;
+    }
+    absl::StatusOr<std::optional<Match>> match =
+        MatchTrigger(rule.rule().trigger(), *item.event, facts_);
+    if (!match.ok()) {
+      spdlog::warn("rule {}: event {} skipped: {}", id, item.event->event_id(),
+                   match.status().ToString());
+    }
+    if (!match.ok() || !*match) {
+      reader.read_to = item.cursor;
+      continue;
+    }
+    // The rule as it stands now: a definition changed since it was read is the one that acts.
+    absl::StatusOr<std::optional<av1::RuleRecord>> current = projection_->GetRule(tenant, id);
+    if (!current.ok() || !*current || !(*current)->rule().enabled()) {
+      reader.feed.reset();
+      return true;
+    }
+    av1::RuleTriggered triggered = PlanRun((*current)->rule(), *item.event, **match);
+    triggered.set_topic(topic);
+    triggered.set_cursor_after(item.cursor);
+    const absl::Status recorded =
+        Record(tenant, id, absl::StrCat("rule-run:", id, ":", item.event->event_id()), triggered);
+    did = true;
+    if (!recorded.ok() && !absl::IsFailedPrecondition(recorded)) {
+      // Start again from the recorded cursor (the rule changed under us, or the log is away).
+      reader.feed.reset();
+      return true;
+    }
+    // FAILED_PRECONDITION: this event's run exists (the log held the event twice).
+    reader.read_to = item.cursor;
+    if (recorded.ok()) {
+      reader.recorded = item.cursor;
+      reader.recorded_at = absl::Now();
+    }
+    if (Stopping()) return true;
+  }
+  if (reader.read_to != reader.recorded &&
+      absl::Now() - reader.recorded_at >= options_.cursor_record_interval) {
+    av1::RuleCursorAdvanced advanced;
+    advanced.set_topic(topic);
+    advanced.set_cursor(reader.read_to);
+    const absl::Status recorded = Record(tenant, id, absl::StrCat("rule-cursor:", id), advanced);
+    if (recorded.ok()) {
+      reader.recorded = reader.read_to;
+      reader.recorded_at = absl::Now();
+    } else {
+      reader.feed.reset();
+    }
+    did = true;
+  }
+  return did;
+}
+
+absl::Status Engine::Record(const std::string& tenant, const std::string& rule_id,
+                            const std::string& request_id,
+                            const google::protobuf::Message& payload) {
+  ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current, projection_->GetRule(tenant, rule_id));
+  if (!current) return absl::NotFoundError(absl::StrCat("rule ", rule_id, " does not exist"));
+  projection::CommandWriter::Command command;
+  command.tenant = tenant;
+  command.actor = "automation-engine";
+  // A record refused because the rule moved on is made again at the new version: the version is
+  // part of the request id, so the retry is not answered with the first refusal.
+  command.request_id = absl::StrCat(request_id, ":v", current->rule().version());
+  command.command = "RecordRuleRun";
+  command.aggregate_type = kRuleAggregateType;
+  command.aggregate_id = rule_id;
+  command.expected_version = current->rule().version();
+  command.now = absl::Now();
+  command.deadline = command.now + kRecordWait;
+  command.source = "automation";
+  return writer_->WriteAndWait(command, payload);
+}
+
+}  // namespace crm::analytics::automation

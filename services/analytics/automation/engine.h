@@ -1,0 +1,95 @@
+// Engine: runs the automation rules. One thread works through every rule of every tenant:
+//   1. the outbox — the rule's runs still pending whose attempt is due: performs each action not
+//      yet done (ActionPerformer, request id "rule:<rule_id>:<run_id>:<index>") and records the
+//      attempt as a RuleRunAttempted event (SUCCEEDED; PENDING with the next attempt's time,
+//      after exponential backoff with jitter; DEAD_LETTERED after max_attempts or a refusal
+//      that a retry cannot change);
+//   2. while the rule is enabled, the events of its trigger's topic from the rule's recorded
+//      cursor: each that matches is recorded as a RuleTriggered event — the run and its actions,
+//      resolved — with the cursor after it, before anything is done (the decision is in the log
+//      and in the projection in one write, so it is never forgotten and never taken twice).
+// Every record waits until the projection has applied it. A crash between an action and its
+// record repeats the action with the same request id: the other service answers with its first
+// outcome, so nothing is done twice.
+//
+// Lifecycle: construct -> Start() -> Stop() (or destroy). Start and Stop from one thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/eventlog/event_log.h"
+#include "common/feed/change_feed.h"
+#include "common/projection/command_writer.h"
+#include "common/projection/polling_worker.h"
+#include "common/projection/projector.h"
+#include "crm/analytics/v1/projection.pb.h"
+#include "services/analytics/automation/actions.h"
+#include "services/analytics/automation/rule_projection.h"
+#include "services/analytics/automation/triggers.h"
+
+namespace crm::analytics::automation {
+
+struct EngineOptions {
+  // Attempts before a run is dead-lettered.
+  int max_attempts = 8;
+  // The wait after the first failed attempt; doubled after each, at most retry_cap, jittered.
+  absl::Duration retry_base = absl::Seconds(10);
+  absl::Duration retry_cap = absl::Hours(1);
+  // How often the engine looks for work when it found none.
+  absl::Duration idle_poll = absl::Milliseconds(200);
+  // How often a rule's read position is recorded when it only passed events it does not take.
+  absl::Duration cursor_record_interval = absl::Seconds(30);
+};
+
+class Engine {
+ public:
+  // Decides and acts on nothing until `projector` has caught up with the log.
+  Engine(const RuleProjection* projection, Facts facts, eventlog::EventLog* log,
+         projection::Projector* projector, projection::CommandWriter* writer,
+         std::unique_ptr<ActionPerformer> performer, EngineOptions options);
+  ~Engine();
+
+  void Start();
+  void Stop();
+
+ private:
+  struct Reader {
+    std::unique_ptr<feed::ChangeFeed> feed;
+    std::string recorded;  // the cursor recorded in the projection the feed started from
+    std::string read_to;   // the feed's position (past events the rule does not take)
+    absl::Time recorded_at;
+  };
+
+  // One pass over every rule; true if it did anything.
+  bool Pass();
+  // Does what is due for one rule; true if it did anything.
+  bool Step(const std::string& tenant, const crm::analytics::v1::RuleRecord& rule);
+  // Performs a pending run's remaining actions and records the attempt.
+  absl::Status Perform(const std::string& tenant, const crm::analytics::v1::RuleRunRecord& run);
+  // Reads the rule's topic and records the runs its events trigger.
+  bool Decide(const std::string& tenant, const crm::analytics::v1::RuleRecord& rule);
+  // Appends a rule event expecting the rule at the version it has now, and waits until applied.
+  // `request_id` is qualified with that version.
+  absl::Status Record(const std::string& tenant, const std::string& rule_id,
+                      const std::string& request_id, const google::protobuf::Message& payload);
+  bool Stopping();
+
+  const RuleProjection* const projection_;
+  const Facts facts_;
+  eventlog::EventLog* const log_;
+  projection::Projector* const projector_;
+  projection::CommandWriter* const writer_;
+  const std::unique_ptr<ActionPerformer> performer_;
+  const EngineOptions options_;
+
+  std::map<std::pair<std::string, std::string>, Reader> readers_;  // (rule id, topic)
+  std::mt19937_64 random_;
+
+  projection::PollingWorker worker_;
+};
+
+}  // namespace crm::analytics::automation

@@ -1,0 +1,174 @@
+#include "services/analytics/automation/triggers.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/projection/aggregate.h"
+#include "crm/sales/v1/events.pb.h"
+
+namespace crm::analytics::automation {
+
+namespace av1 = crm::analytics::v1;
+namespace sv1 = crm::sales::v1;
+using crm::common::v1::EventEnvelope;
+
+namespace {
+
+constexpr char kOrderPlaced[] = "crm.sales.v1.OrderPlaced";
+constexpr char kDealCreated[] = "crm.sales.v1.DealCreated";
+constexpr char kDealStageMoved[] = "crm.sales.v1.DealStageMoved";
+constexpr int64_t kNanosPerDay = 86400LL * 1000000000LL;
+
+template <typename T>
+absl::StatusOr<T> Payload(const EventEnvelope& event) {
+  T payload;
+  if (!event.payload().UnpackTo(&payload)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(event.event_type(), ": payload does not decode"));
+  }
+  return payload;
+}
+
+bool OrderMatches(const av1::OrderPlacedTrigger& t, const std::string& tenant,
+                  const sv1::Order& order, const Facts& facts) {
+  if (order.contact_id().empty()) return false;
+  if (!t.product_ids().empty()) {
+    bool found = false;
+    for (const auto& line : order.line_items()) {
+      for (const std::string& p : t.product_ids()) found |= line.product_id() == p;
+    }
+    if (!found) return false;
+  }
+  if (!t.categories().empty()) {
+    bool found = false;
+    for (const auto& line : order.line_items()) {
+      const std::string category =
+          absl::AsciiStrToLower(facts.category_of(tenant, line.product_id()));
+      if (category.empty()) continue;
+      for (const std::string& c : t.categories()) found |= absl::AsciiStrToLower(c) == category;
+    }
+    if (!found) return false;
+  }
+  if (t.has_min_total()) {
+    if (order.total().currency_code() != t.min_total().currency_code() ||
+        order.total().minor_units() < t.min_total().minor_units()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+const std::vector<std::string>& RuleTopics() {
+  static const auto* topics = new std::vector<std::string>{"crm.sales.v1"};
+  return *topics;
+}
+
+std::vector<std::string> TriggerEventTypes(const av1::RuleTrigger& trigger) {
+  switch (trigger.kind_case()) {
+    case av1::RuleTrigger::kOrderPlaced:
+      return {kOrderPlaced};
+    case av1::RuleTrigger::kDealStageEntered:
+      return {kDealCreated, kDealStageMoved};
+    case av1::RuleTrigger::KIND_NOT_SET:
+      break;
+  }
+  return {};
+}
+
+std::string TriggerTopic(const av1::RuleTrigger& trigger) {
+  return trigger.kind_case() == av1::RuleTrigger::KIND_NOT_SET ? "" : "crm.sales.v1";
+}
+
+absl::StatusOr<std::optional<Match>> MatchTrigger(const av1::RuleTrigger& trigger,
+                                                  const EventEnvelope& event, const Facts& facts) {
+  const std::string& type = event.event_type();
+  Match match;
+  if (trigger.has_order_placed() && type == kOrderPlaced) {
+    absl::StatusOr<sv1::OrderPlaced> placed = Payload<sv1::OrderPlaced>(event);
+    if (!placed.ok()) return placed.status();
+    if (!OrderMatches(trigger.order_placed(), event.tenant(), placed->order(), facts)) {
+      return std::nullopt;
+    }
+    match.contact_id = placed->order().contact_id();
+    match.order_id = event.aggregate_id();
+    match.owner = facts.owner_of(event.tenant(), match.contact_id);
+    return match;
+  }
+  if (trigger.has_deal_stage_entered() && (type == kDealCreated || type == kDealStageMoved)) {
+    std::optional<sv1::Deal> deal;
+    std::string stage;
+    if (type == kDealCreated) {
+      absl::StatusOr<sv1::DealCreated> created = Payload<sv1::DealCreated>(event);
+      if (!created.ok()) return created.status();
+      deal = created->deal();
+      stage = created->deal().stage_id();
+    } else {
+      absl::StatusOr<sv1::DealStageMoved> moved = Payload<sv1::DealStageMoved>(event);
+      if (!moved.ok()) return moved.status();
+      stage = moved->stage_id();
+      deal = facts.deal(event.tenant(), event.aggregate_id());
+    }
+    if (stage != trigger.deal_stage_entered().stage_id()) return std::nullopt;
+    match.deal_id = event.aggregate_id();
+    if (deal) {
+      match.contact_id = deal->contact_id();
+      match.owner = deal->owner();
+    }
+    if (match.owner.empty() && !match.contact_id.empty()) {
+      match.owner = facts.owner_of(event.tenant(), match.contact_id);
+    }
+    return match;
+  }
+  return std::nullopt;
+}
+
+std::string FillTemplate(const std::string& text, const av1::Rule& rule, const Match& match) {
+  return absl::StrReplaceAll(text, {{"{contact_id}", match.contact_id},
+                                    {"{order_id}", match.order_id},
+                                    {"{deal_id}", match.deal_id},
+                                    {"{rule_name}", rule.name()}});
+}
+
+av1::RuleTriggered PlanRun(const av1::Rule& rule, const EventEnvelope& event, const Match& match) {
+  av1::RuleTriggered triggered;
+  av1::RuleRun& run = *triggered.mutable_run();
+  run.set_id(event.event_id());
+  run.set_rule_id(rule.id());
+  run.set_event_type(event.event_type());
+  run.set_aggregate_id(event.aggregate_id());
+  run.set_contact_id(match.contact_id);
+  *run.mutable_event_time() = event.occurred_at();
+  run.set_state(av1::RULE_RUN_STATE_PENDING);
+  for (int i = 0; i < rule.actions_size(); ++i) {
+    const av1::RuleAction& action = rule.actions(i);
+    av1::RuleActionResult& result = *run.add_results();
+    result.set_index(i);
+    av1::PlannedAction& planned = *triggered.add_planned();
+    if (action.has_create_task()) {
+      const av1::CreateTaskAction& a = action.create_task();
+      const std::string assignee = a.assignee().empty() ? match.owner : a.assignee();
+      if (assignee.empty()) {
+        result.set_error(
+            "create_task: no assignee (the action names none and the customer "
+            "has no owner)");
+        continue;
+      }
+      crm::interaction::v1::Task& task = *planned.mutable_create_task();
+      task.set_kind(crm::interaction::v1::TASK_KIND_TASK);
+      task.set_title(FillTemplate(a.title(), rule, match));
+      task.set_description(FillTemplate(a.description(), rule, match));
+      task.set_assignee(assignee);
+      task.set_contact_id(match.contact_id);
+      task.set_deal_id(match.deal_id);
+      const int64_t due =
+          projection::TimestampNanos(event.occurred_at()) + a.due_in_days() * kNanosPerDay;
+      task.mutable_due_time()->set_seconds(due / 1000000000);
+      task.mutable_due_time()->set_nanos(static_cast<int32_t>(due % 1000000000));
+    }
+  }
+  return triggered;
+}
+
+}  // namespace crm::analytics::automation

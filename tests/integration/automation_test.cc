@@ -1,0 +1,270 @@
+// Automation rules over real processes: a crm-node on loopback, rules created and enabled over
+// gRPC, orders placed through the sales service, tasks created through the interaction
+// service's gRPC API — exactly once per rule and event, also across a kill -9 between deciding
+// and acting, and dead-lettered with the reason when an action cannot be done.
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "crm/analytics/v1/automation_service.grpc.pb.h"
+#include "crm/sales/v1/sales_service.grpc.pb.h"
+#include "tests/integration/contact_client.h"
+
+namespace crm::testing {
+namespace {
+
+namespace av1 = crm::analytics::v1;
+namespace iv1 = crm::interaction::v1;
+namespace sv1 = crm::sales::v1;
+
+class AutomationTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--automation-retry-base-ms", "50",
+                                     "--automation-max-attempts", "100"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    node_ = StartNode(dir_, args);
+    ASSERT_FALSE(node_.addr.empty());
+    rules_ = av1::AutomationService::NewStub(node_.channel);
+    sales_ = sv1::SalesService::NewStub(node_.channel);
+  }
+
+  sv1::Product Product(const std::string& sku, const std::string& category) {
+    sv1::CreateProductRequest request;
+    request.mutable_product()->set_sku(sku);
+    request.mutable_product()->set_name(sku);
+    request.mutable_product()->set_category(category);
+    request.mutable_product()->mutable_unit_price()->set_currency_code("EUR");
+    request.mutable_product()->mutable_unit_price()->set_minor_units(5000);
+    sv1::Product out;
+    const grpc::Status s = sales_->CreateProduct(Ctx().get(), request, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  sv1::Order Order(const std::string& contact, const sv1::Product& product) {
+    sv1::PlaceOrderRequest request;
+    request.mutable_order()->set_contact_id(contact);
+    request.mutable_order()->mutable_order_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    auto* line = request.mutable_order()->add_line_items();
+    line->set_product_id(product.id());
+    line->set_quantity(1);
+    *line->mutable_unit_price() = product.unit_price();
+    sv1::Order out;
+    const grpc::Status s = sales_->PlaceOrder(Ctx().get(), request, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  // "Footwear" orders give ops-team (or `assignee`) a task, enabled.
+  av1::Rule FootwearRule(const std::string& assignee = "ops-team") {
+    av1::CreateRuleRequest create;
+    av1::Rule& r = *create.mutable_rule();
+    r.set_name("Boots follow-up");
+    r.mutable_trigger()->mutable_order_placed()->add_categories("footwear");
+    av1::CreateTaskAction& task = *r.add_actions()->mutable_create_task();
+    task.set_title("Follow up order {order_id}");
+    task.set_assignee(assignee);
+    task.set_due_in_days(3);
+    create.set_request_id("create-boots-rule");
+    av1::Rule rule;
+    grpc::Status s = rules_->CreateRule(Ctx().get(), create, &rule);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_FALSE(rule.enabled());
+    av1::EnableRuleRequest enable;
+    enable.set_id(rule.id());
+    s = rules_->EnableRule(Ctx().get(), enable, &rule);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(rule.enabled());
+    return rule;
+  }
+
+  std::vector<av1::RuleRun> Runs(const std::string& rule,
+                                 av1::RuleRunState state = av1::RULE_RUN_STATE_UNSPECIFIED) {
+    av1::ListRuleRunsRequest request;
+    request.set_rule_id(rule);
+    request.set_state(state);
+    request.set_page_size(1000);
+    av1::ListRuleRunsResponse out;
+    const grpc::Status s = rules_->ListRuleRuns(Ctx().get(), request, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {out.runs().begin(), out.runs().end()};
+  }
+
+  // The run of `order`, once it is in `state`.
+  std::optional<av1::RuleRun> RunOnce(const std::string& rule, const sv1::Order& order,
+                                      av1::RuleRunState state) {
+    std::optional<av1::RuleRun> found;
+    WaitFor(
+        [&] {
+          for (const av1::RuleRun& run : Runs(rule)) {
+            if (run.aggregate_id() == order.id() && run.state() == state) found = run;
+          }
+          return found.has_value();
+        },
+        absl::Seconds(30));
+    return found;
+  }
+
+  std::vector<iv1::Task> TasksOf(const std::string& assignee) {
+    iv1::ListTasksRequest request;
+    request.set_assignee(assignee);
+    request.set_page_size(1000);
+    iv1::ListTasksResponse out;
+    const grpc::Status s = node_.interactions->ListTasks(Ctx().get(), request, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {out.tasks().begin(), out.tasks().end()};
+  }
+
+  TempDir dir_;
+  Server node_;
+  std::unique_ptr<av1::AutomationService::Stub> rules_;
+  std::unique_ptr<sv1::SalesService::Stub> sales_;
+};
+
+TEST_F(AutomationTest, AMatchingOrderGivesItsOwnerOneTaskAlsoAcrossARestart) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  const sv1::Product socks = Product("SOCKS", "Hosiery");
+  const sv1::Order before = Order(ann.id(), boots);  // before the rule: not its business
+  const av1::Rule rule = FootwearRule();
+  const sv1::Order o1 = Order(ann.id(), boots);
+  const sv1::Order o2 = Order(ann.id(), socks);  // no footwear in it
+  const std::optional<av1::RuleRun> run = RunOnce(rule.id(), o1, av1::RULE_RUN_STATE_SUCCEEDED);
+  ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  EXPECT_EQ(run->event_type(), "crm.sales.v1.OrderPlaced");
+  EXPECT_EQ(run->contact_id(), ann.id());
+  EXPECT_EQ(run->attempts(), 1);
+  ASSERT_EQ(run->results_size(), 1);
+  ASSERT_TRUE(run->results(0).resource().starts_with("tasks/")) << run->results(0).error();
+  iv1::GetTaskRequest get;
+  get.set_id(run->results(0).resource().substr(6));
+  iv1::Task task;
+  ASSERT_TRUE(node_.interactions->GetTask(Ctx().get(), get, &task).ok());
+  EXPECT_EQ(task.title(), "Follow up order " + o1.id());
+  EXPECT_EQ(task.assignee(), "ops-team");
+  EXPECT_EQ(task.contact_id(), ann.id());
+  EXPECT_EQ(task.due_time().seconds() - run->event_time().seconds(), 3 * 86400);
+  EXPECT_EQ(TasksOf("ops-team").size(), 1u);
+
+  // Killed and started again: what was done is not done again; the rule goes on.
+  node_.process->Kill();
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const sv1::Order o3 = Order(ann.id(), boots);
+  ASSERT_TRUE(RunOnce(rule.id(), o3, av1::RULE_RUN_STATE_SUCCEEDED).has_value())
+      << node_.process->Log();
+  EXPECT_EQ(TasksOf("ops-team").size(), 2u);
+
+  // Disabled, it decides nothing; enabled again, it acts on what comes after.
+  av1::DisableRuleRequest disable;
+  disable.set_id(rule.id());
+  av1::Rule now;
+  ASSERT_TRUE(rules_->DisableRule(Ctx().get(), disable, &now).ok());
+  EXPECT_FALSE(now.enabled());
+  const sv1::Order o4 = Order(ann.id(), boots);
+  av1::EnableRuleRequest enable;
+  enable.set_id(rule.id());
+  ASSERT_TRUE(rules_->EnableRule(Ctx().get(), enable, &now).ok());
+  // Enabling an enabled rule changes nothing.
+  av1::Rule again;
+  ASSERT_TRUE(rules_->EnableRule(Ctx().get(), enable, &again).ok());
+  EXPECT_EQ(again.version(), now.version());
+  const sv1::Order o5 = Order(ann.id(), boots);
+  ASSERT_TRUE(RunOnce(rule.id(), o5, av1::RULE_RUN_STATE_SUCCEEDED).has_value());
+  std::set<std::string> orders;
+  for (const av1::RuleRun& r : Runs(rule.id())) orders.insert(r.aggregate_id());
+  EXPECT_EQ(orders, (std::set<std::string>{o1.id(), o3.id(), o5.id()}));
+  EXPECT_EQ(TasksOf("ops-team").size(), 3u);
+  (void)before;
+  (void)o2;
+  (void)o4;
+
+  av1::GetRuleRequest get_rule;
+  get_rule.set_id(rule.id());
+  ASSERT_TRUE(rules_->GetRule(Ctx().get(), get_rule, &now).ok());
+  EXPECT_EQ(now.run_count(), 3);
+  EXPECT_EQ(now.dead_letter_count(), 0);
+  av1::ListRulesRequest list;
+  av1::ListRulesResponse listed;
+  ASSERT_TRUE(rules_->ListRules(Ctx().get(), list, &listed).ok());
+  ASSERT_EQ(listed.rules_size(), 1);
+  EXPECT_EQ(listed.rules(0).id(), rule.id());
+}
+
+TEST_F(AutomationTest, ARunDecidedBeforeACrashIsDoneOnceAfterIt) {
+  // The actions' target is away: runs are decided and recorded, and wait.
+  ASSERT_NO_FATAL_FAILURE(Start({"--interaction-address", "127.0.0.1:1"}));
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  const av1::Rule rule = FootwearRule();
+  const sv1::Order order = Order(ann.id(), boots);
+  std::optional<av1::RuleRun> pending;
+  ASSERT_TRUE(WaitFor([&] {
+    for (const av1::RuleRun& run : Runs(rule.id())) {
+      if (run.aggregate_id() == order.id() && run.attempts() >= 1) pending = run;
+    }
+    return pending.has_value();
+  })) << node_.process->Log();
+  EXPECT_EQ(pending->state(), av1::RULE_RUN_STATE_PENDING);
+  EXPECT_TRUE(pending->results(0).resource().empty());
+  EXPECT_FALSE(pending->results(0).error().empty());
+  EXPECT_TRUE(pending->has_next_attempt_time());
+  EXPECT_TRUE(TasksOf("ops-team").empty());
+
+  node_.process->Kill();
+  ASSERT_NO_FATAL_FAILURE(Start());  // the interaction service in process again
+  const std::optional<av1::RuleRun> done = RunOnce(rule.id(), order, av1::RULE_RUN_STATE_SUCCEEDED);
+  ASSERT_TRUE(done.has_value()) << node_.process->Log();
+  EXPECT_GE(done->attempts(), 2);
+  EXPECT_TRUE(done->results(0).error().empty());
+  const std::vector<iv1::Task> tasks = TasksOf("ops-team");
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ("tasks/" + tasks[0].id(), done->results(0).resource());
+  EXPECT_EQ(Runs(rule.id()).size(), 1u);
+}
+
+TEST_F(AutomationTest, AnActionThatCannotBeDoneIsDeadLetteredWithTheReason) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Contact ann;  // no owner, and the rule names no assignee
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  const av1::Rule rule = FootwearRule("");
+  const sv1::Order order = Order(ann.id(), boots);
+  const std::optional<av1::RuleRun> dead =
+      RunOnce(rule.id(), order, av1::RULE_RUN_STATE_DEAD_LETTERED);
+  ASSERT_TRUE(dead.has_value()) << node_.process->Log();
+  EXPECT_EQ(dead->attempts(), 1);
+  EXPECT_NE(dead->results(0).error().find("no assignee"), std::string::npos);
+  EXPECT_EQ(Runs(rule.id(), av1::RULE_RUN_STATE_DEAD_LETTERED).size(), 1u);
+  EXPECT_TRUE(Runs(rule.id(), av1::RULE_RUN_STATE_SUCCEEDED).empty());
+  av1::GetRuleRequest get;
+  get.set_id(rule.id());
+  av1::Rule now;
+  ASSERT_TRUE(rules_->GetRule(Ctx().get(), get, &now).ok());
+  EXPECT_EQ(now.dead_letter_count(), 1);
+
+  // A rule changed with UpdateRule acts with its new definition from then on.
+  av1::UpdateRuleRequest update;
+  *update.mutable_rule() = now;
+  update.mutable_rule()->clear_enabled();
+  update.mutable_rule()->clear_version();
+  update.mutable_rule()->clear_create_time();
+  update.mutable_rule()->clear_update_time();
+  update.mutable_rule()->clear_run_count();
+  update.mutable_rule()->clear_dead_letter_count();
+  update.mutable_rule()->mutable_actions(0)->mutable_create_task()->set_assignee("ops-team");
+  update.mutable_update_mask()->add_paths("actions");
+  av1::Rule updated;
+  const grpc::Status s = rules_->UpdateRule(Ctx().get(), update, &updated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(updated.actions(0).create_task().assignee(), "ops-team");
+  const sv1::Order next = Order(ann.id(), boots);
+  ASSERT_TRUE(RunOnce(rule.id(), next, av1::RULE_RUN_STATE_SUCCEEDED).has_value());
+  EXPECT_EQ(TasksOf("ops-team").size(), 1u);
+}
+
+}  // namespace
+}  // namespace crm::testing

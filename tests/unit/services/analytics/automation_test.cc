@@ -1,0 +1,285 @@
+// Automation's pure part and its projection: which events match which triggers, what a run is
+// planned to do, and how the rule projection keeps rules, runs and the outbox of pending runs
+// (on a real RocksDB).
+#include <gtest/gtest.h>
+
+#include "common/store/projection_store.h"
+#include "crm/analytics/v1/events.pb.h"
+#include "crm/sales/v1/events.pb.h"
+#include "services/analytics/automation/actions.h"
+#include "services/analytics/automation/rule_projection.h"
+#include "services/analytics/automation/triggers.h"
+#include "tests/testing/testing.h"
+
+namespace crm::analytics::automation {
+namespace {
+
+namespace av1 = crm::analytics::v1;
+namespace sv1 = crm::sales::v1;
+using crm::common::v1::EventEnvelope;
+
+EventEnvelope Event(const std::string& id, const std::string& aggregate,
+                    const google::protobuf::Message& payload, int64_t expected_version = 0) {
+  EventEnvelope e;
+  e.set_event_id(id);
+  e.set_tenant("t");
+  e.set_aggregate_id(aggregate);
+  e.set_event_type(payload.GetDescriptor()->full_name());
+  e.set_expected_version(expected_version);
+  e.set_aggregate_version(expected_version + 1);
+  e.mutable_occurred_at()->set_seconds(1700000000);
+  e.mutable_payload()->PackFrom(payload);
+  return e;
+}
+
+EventEnvelope Order(const std::string& id, const std::string& contact,
+                    const std::vector<std::string>& products, int64_t total_cents) {
+  sv1::OrderPlaced placed;
+  sv1::Order& o = *placed.mutable_order();
+  o.set_id(id);
+  o.set_contact_id(contact);
+  for (const std::string& p : products) o.add_line_items()->set_product_id(p);
+  o.mutable_total()->set_currency_code("EUR");
+  o.mutable_total()->set_minor_units(total_cents);
+  return Event("E-" + id, id, placed);
+}
+
+Facts TestFacts() {
+  Facts facts;
+  facts.category_of = [](const std::string&, const std::string& p) {
+    return p == "P-boots" ? std::string("Footwear") : std::string();
+  };
+  facts.deal = [](const std::string&, const std::string& id) -> std::optional<sv1::Deal> {
+    if (id != "D1") return std::nullopt;
+    sv1::Deal d;
+    d.set_contact_id("C9");
+    d.set_owner("dana");
+    return d;
+  };
+  facts.owner_of = [](const std::string&, const std::string& c) {
+    return c == "C1" ? std::string("olga") : std::string();
+  };
+  return facts;
+}
+
+av1::RuleTrigger OrderTrigger(std::vector<std::string> products,
+                              std::vector<std::string> categories, int64_t min_cents = -1) {
+  av1::RuleTrigger t;
+  av1::OrderPlacedTrigger& o = *t.mutable_order_placed();
+  for (auto& p : products) o.add_product_ids(p);
+  for (auto& c : categories) o.add_categories(c);
+  if (min_cents >= 0) {
+    o.mutable_min_total()->set_currency_code("EUR");
+    o.mutable_min_total()->set_minor_units(min_cents);
+  }
+  return t;
+}
+
+bool Matches(const av1::RuleTrigger& t, const EventEnvelope& e) {
+  auto m = MatchTrigger(t, e, TestFacts());
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() && m->has_value();
+}
+
+TEST(TriggerTest, AnOrderMatchesEveryConditionSetAndOnlyWithAContact) {
+  EXPECT_TRUE(Matches(OrderTrigger({}, {}), Order("O1", "C1", {"P1"}, 100)));
+  EXPECT_FALSE(Matches(OrderTrigger({}, {}), Order("O1", "", {"P1"}, 100)));  // no customer
+  EXPECT_TRUE(Matches(OrderTrigger({"P2", "P1"}, {}), Order("O1", "C1", {"P0", "P1"}, 100)));
+  EXPECT_FALSE(Matches(OrderTrigger({"P2"}, {}), Order("O1", "C1", {"P1"}, 100)));
+  EXPECT_TRUE(Matches(OrderTrigger({}, {"footwear"}), Order("O1", "C1", {"P-boots"}, 100)));
+  EXPECT_FALSE(Matches(OrderTrigger({}, {"footwear"}), Order("O1", "C1", {"P1"}, 100)));
+  EXPECT_TRUE(Matches(OrderTrigger({}, {}, 100), Order("O1", "C1", {"P1"}, 100)));
+  EXPECT_FALSE(Matches(OrderTrigger({}, {}, 101), Order("O1", "C1", {"P1"}, 100)));
+  // Both set: both must hold.
+  EXPECT_FALSE(Matches(OrderTrigger({"P1"}, {"footwear"}), Order("O1", "C1", {"P1"}, 100)));
+  // Another event type never matches an order trigger.
+  sv1::OrderPaid paid;
+  EXPECT_FALSE(Matches(OrderTrigger({}, {}), Event("E2", "O1", paid)));
+}
+
+TEST(TriggerTest, ADealEntersAStageWhenMovedThereOrCreatedInIt) {
+  av1::RuleTrigger t;
+  t.mutable_deal_stage_entered()->set_stage_id("proposal");
+  sv1::DealStageMoved moved;
+  moved.set_stage_id("proposal");
+  auto m = MatchTrigger(t, Event("E1", "D1", moved), TestFacts());
+  ASSERT_TRUE(m.ok() && m->has_value());
+  EXPECT_EQ((*m)->deal_id, "D1");
+  EXPECT_EQ((*m)->contact_id, "C9");  // from the deal as the projection holds it
+  EXPECT_EQ((*m)->owner, "dana");
+  moved.set_stage_id("won");
+  EXPECT_FALSE(Matches(t, Event("E2", "D1", moved)));
+  sv1::DealCreated created;
+  created.mutable_deal()->set_stage_id("proposal");
+  created.mutable_deal()->set_contact_id("C1");
+  m = MatchTrigger(t, Event("E3", "D2", created), TestFacts());
+  ASSERT_TRUE(m.ok() && m->has_value());
+  EXPECT_EQ((*m)->owner, "olga");  // the deal has none: the contact's
+}
+
+TEST(TriggerTest, APayloadThatDoesNotDecodeIsAnError) {
+  EventEnvelope e = Order("O1", "C1", {"P1"}, 1);
+  e.mutable_payload()->set_value("\xff\xff");
+  EXPECT_FALSE(MatchTrigger(OrderTrigger({}, {}), e, TestFacts()).ok());
+}
+
+av1::Rule TaskRule(const std::string& assignee) {
+  av1::Rule rule;
+  rule.set_id("R1");
+  rule.set_name("Boots follow-up");
+  *rule.mutable_trigger() = OrderTrigger({}, {"footwear"});
+  av1::CreateTaskAction& a = *rule.add_actions()->mutable_create_task();
+  a.set_title("Call {contact_id} about {order_id} ({rule_name})");
+  a.set_description("Deal: {deal_id}.");
+  a.set_assignee(assignee);
+  a.set_due_in_days(2);
+  return rule;
+}
+
+TEST(PlanTest, ARunCarriesTheTaskResolvedFromTheEventAndIsKeyedByTheEvent) {
+  const EventEnvelope e = Order("O7", "C1", {"P-boots"}, 100);
+  const Match match = **MatchTrigger(TaskRule("").trigger(), e, TestFacts());
+  const av1::RuleTriggered planned = PlanRun(TaskRule(""), e, match);
+  EXPECT_EQ(planned.run().id(), "E-O7");
+  EXPECT_EQ(planned.run().rule_id(), "R1");
+  EXPECT_EQ(planned.run().contact_id(), "C1");
+  EXPECT_EQ(planned.run().state(), av1::RULE_RUN_STATE_PENDING);
+  ASSERT_EQ(planned.planned_size(), 1);
+  ASSERT_EQ(planned.run().results_size(), 1);
+  const crm::interaction::v1::Task& task = planned.planned(0).create_task();
+  EXPECT_EQ(task.title(), "Call C1 about O7 (Boots follow-up)");
+  EXPECT_EQ(task.description(), "Deal: .");
+  EXPECT_EQ(task.assignee(), "olga");  // the customer's owner
+  EXPECT_EQ(task.contact_id(), "C1");
+  EXPECT_EQ(task.due_time().seconds(), 1700000000 + 2 * 86400);
+  // A named assignee wins.
+  EXPECT_EQ(PlanRun(TaskRule("sam"), e, match).planned(0).create_task().assignee(), "sam");
+}
+
+TEST(PlanTest, AnActionWithoutAnAssigneeIsPlannedEmptyWithTheReason) {
+  const EventEnvelope e = Order("O8", "C2", {"P-boots"}, 100);  // C2 has no owner
+  const Match match = **MatchTrigger(TaskRule("").trigger(), e, TestFacts());
+  const av1::RuleTriggered planned = PlanRun(TaskRule(""), e, match);
+  EXPECT_FALSE(planned.planned(0).has_create_task());
+  EXPECT_NE(planned.run().results(0).error().find("no assignee"), std::string::npos);
+}
+
+TEST(AutomationTokensTest, AreTenantTokenLinesWithCommentsAndNamedErrors) {
+  auto tokens = ParseAutomationTokens("# tokens\nacme eyJ.a.b\n\n  globex\teyJ.c.d  \n");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  EXPECT_EQ(*tokens,
+            (std::map<std::string, std::string>{{"acme", "eyJ.a.b"}, {"globex", "eyJ.c.d"}}));
+  auto bad = ParseAutomationTokens("acme\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line 1"), std::string_view::npos);
+  bad = ParseAutomationTokens("acme a\nacme b\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line 2"), std::string_view::npos);
+}
+
+class RuleProjectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(*store::ProjectionStore::Open(dir_.Sub("p")));
+    rules_ = std::make_unique<RuleProjection>(store_.get());
+  }
+  absl::Status Apply(const EventEnvelope& e) {
+    auto batch = store_->NewBatch();
+    absl::StatusOr<absl::Status> decided = rules_->Apply(e, batch);
+    if (!decided.ok()) return decided.status();
+    if (decided->ok()) {
+      absl::Status committed = store_->Commit(batch);
+      if (!committed.ok()) return committed;
+    }
+    return *decided;
+  }
+  av1::Rule Rule() { return (*rules_->GetRule("t", "R1"))->rule(); }
+
+  testing::TempDir dir_;
+  std::unique_ptr<store::ProjectionStore> store_;
+  std::unique_ptr<RuleProjection> rules_;
+};
+
+TEST_F(RuleProjectionTest, KeepsRulesRunsAndThePendingOutbox) {
+  av1::RuleCreated created;
+  *created.mutable_rule() = TaskRule("sam");
+  ASSERT_TRUE(Apply(Event("V1", "R1", created, 0)).ok());
+  EXPECT_FALSE(Rule().enabled());
+  EXPECT_EQ(Rule().version(), 1);
+  EXPECT_EQ(Rule().name(), "Boots follow-up");
+  // A stale version is refused and writes nothing.
+  av1::RuleDisabled disabled;
+  EXPECT_TRUE(absl::IsAborted(Apply(Event("V1b", "R1", disabled, 5))));
+  EXPECT_TRUE(absl::IsNotFound(Apply(Event("V1c", "R2", disabled, 1))));
+
+  av1::RuleEnabled enabled;
+  (*enabled.mutable_start_cursors())["crm.sales.v1"] = "c0";
+  ASSERT_TRUE(Apply(Event("V2", "R1", enabled, 1)).ok());
+  EXPECT_TRUE(Rule().enabled());
+  EXPECT_EQ((*rules_->GetRule("t", "R1"))->cursors().at("crm.sales.v1"), "c0");
+
+  const EventEnvelope order = Order("O7", "C1", {"P-boots"}, 100);
+  av1::RuleTriggered triggered =
+      PlanRun(TaskRule("sam"), order, **MatchTrigger(TaskRule("").trigger(), order, TestFacts()));
+  triggered.set_topic("crm.sales.v1");
+  triggered.set_cursor_after("c1");
+  ASSERT_TRUE(Apply(Event("V3", "R1", triggered, 2)).ok());
+  EXPECT_EQ(Rule().run_count(), 1);
+  EXPECT_EQ((*rules_->GetRule("t", "R1"))->cursors().at("crm.sales.v1"), "c1");
+  auto pending = rules_->PendingRuns("t", "R1", 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].planned(0).create_task().assignee(), "sam");
+  // The same event decided again (the log held it twice): refused, still one run.
+  EXPECT_TRUE(absl::IsFailedPrecondition(Apply(Event("V3b", "R1", triggered, 3))));
+
+  // A failed attempt keeps it pending with its next attempt; a success takes it out.
+  av1::RuleRunAttempted attempt;
+  attempt.set_run_id("E-O7");
+  attempt.set_state(av1::RULE_RUN_STATE_PENDING);
+  attempt.add_results()->set_error("unavailable");
+  attempt.mutable_next_attempt_time()->set_seconds(1700000100);
+  ASSERT_TRUE(Apply(Event("V4", "R1", attempt, 3)).ok());
+  ASSERT_EQ(rules_->PendingRuns("t", "R1", 10)->size(), 1u);
+  attempt.set_state(av1::RULE_RUN_STATE_SUCCEEDED);
+  attempt.mutable_results(0)->clear_error();
+  attempt.mutable_results(0)->set_resource("tasks/T1");
+  ASSERT_TRUE(Apply(Event("V5", "R1", attempt, 4)).ok());
+  EXPECT_TRUE(rules_->PendingRuns("t", "R1", 10)->empty());
+  auto runs = rules_->ListRuns("t", "R1", av1::RULE_RUN_STATE_UNSPECIFIED, "", 10, 100);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->runs.size(), 1u);
+  EXPECT_EQ(runs->runs[0].state(), av1::RULE_RUN_STATE_SUCCEEDED);
+  EXPECT_EQ(runs->runs[0].attempts(), 2);
+  EXPECT_EQ(runs->runs[0].results(0).resource(), "tasks/T1");
+  EXPECT_TRUE(
+      rules_->ListRuns("t", "R1", av1::RULE_RUN_STATE_DEAD_LETTERED, "", 10, 100)->runs.empty());
+
+  // Disabled: its positions are dropped (enabling again starts from then).
+  ASSERT_TRUE(Apply(Event("V6", "R1", disabled, 5)).ok());
+  EXPECT_FALSE(Rule().enabled());
+  EXPECT_TRUE((*rules_->GetRule("t", "R1"))->cursors().empty());
+  // Another tenant has no such rule.
+  EXPECT_FALSE(rules_->GetRule("u", "R1")->has_value());
+}
+
+TEST_F(RuleProjectionTest, CountsDeadLettersInAndOut) {
+  av1::RuleCreated created;
+  *created.mutable_rule() = TaskRule("sam");
+  ASSERT_TRUE(Apply(Event("V1", "R1", created, 0)).ok());
+  const EventEnvelope order = Order("O7", "C1", {"P-boots"}, 100);
+  av1::RuleTriggered triggered =
+      PlanRun(TaskRule("sam"), order, **MatchTrigger(TaskRule("").trigger(), order, TestFacts()));
+  ASSERT_TRUE(Apply(Event("V2", "R1", triggered, 1)).ok());
+  av1::RuleRunAttempted attempt;
+  attempt.set_run_id("E-O7");
+  attempt.set_state(av1::RULE_RUN_STATE_DEAD_LETTERED);
+  ASSERT_TRUE(Apply(Event("V3", "R1", attempt, 2)).ok());
+  EXPECT_EQ(Rule().dead_letter_count(), 1);
+  EXPECT_TRUE(rules_->PendingRuns("t", "R1", 10)->empty());
+  attempt.set_run_id("nope");
+  EXPECT_TRUE(absl::IsNotFound(Apply(Event("V4", "R1", attempt, 3))));
+}
+
+}  // namespace
+}  // namespace crm::analytics::automation

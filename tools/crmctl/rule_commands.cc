@@ -1,0 +1,210 @@
+// crmctl rule ...: automation rules (crm.analytics.v1.AutomationService) and their runs.
+//
+//   crmctl rule create --name "Boots follow-up" --on order-placed --category footwear
+//       --task-title "Call about order {order_id}" --task-assignee ops --task-due-days 3
+//   crmctl rule enable 01J...
+//   crmctl rule runs 01J... --state dead-lettered
+#include <iostream>
+#include <memory>
+
+#include "crm/analytics/v1/automation_service.grpc.pb.h"
+#include "google/protobuf/util/time_util.h"
+#include "tools/crmctl/cli.h"
+
+namespace crm::ctl {
+namespace {
+
+namespace v1 = crm::analytics::v1;
+using google::protobuf::util::TimeUtil;
+
+void PrintRule(const v1::Rule& r) {
+  PrintRow("id", r.id());
+  PrintRow("name", r.name());
+  PrintRow("enabled", r.enabled() ? "yes" : "no");
+  const v1::RuleTrigger& t = r.trigger();
+  if (t.has_order_placed()) {
+    PrintRow("on", "order placed");
+    for (const std::string& p : t.order_placed().product_ids()) PrintRow("product", p);
+    for (const std::string& c : t.order_placed().categories()) PrintRow("category", c);
+    if (t.order_placed().has_min_total()) {
+      PrintRow("min total", std::to_string(t.order_placed().min_total().minor_units()) + " " +
+                                t.order_placed().min_total().currency_code() + " (minor units)");
+    }
+  } else if (t.has_deal_stage_entered()) {
+    PrintRow("on", "deal entered stage " + t.deal_stage_entered().stage_id());
+  }
+  for (const v1::RuleAction& a : r.actions()) {
+    if (!a.has_create_task()) continue;
+    const v1::CreateTaskAction& task = a.create_task();
+    PrintRow("task", task.title() + " (for " +
+                         (task.assignee().empty() ? "the owner" : task.assignee()) + ", due in " +
+                         std::to_string(task.due_in_days()) + " days)");
+  }
+  PrintRow("runs", std::to_string(r.run_count()));
+  PrintRow("dead letters", std::to_string(r.dead_letter_count()));
+  PrintRow("version", std::to_string(r.version()));
+  std::cout << std::flush;
+}
+
+}  // namespace
+
+void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
+  auto stub = [&client]() { return v1::AutomationService::NewStub(client.channel()); };
+  struct Flags {
+    std::string id, name, on, stage, currency = "EUR", task_title, task_description, task_assignee,
+                                     request_id, state, page_token;
+    std::vector<std::string> products, categories;
+    int64_t min_total = -1;
+    int task_due_days = 0;
+    int64_t expected_version = 0;
+  };
+  auto f = std::make_shared<Flags>();
+
+  CLI::App* rule =
+      app.add_subcommand("rule", "automation: rules that act on the tenant's events, once each");
+  rule->require_subcommand(1);
+
+  CLI::App* create = rule->add_subcommand("create", "create a rule (disabled until enabled)");
+  create->add_option("--name", f->name, "for people")->required();
+  create->add_option("--on", f->on, "the trigger: order-placed or deal-stage")->required();
+  create->add_option("--product", f->products, "order-placed: an order with this product id");
+  create->add_option("--category", f->categories,
+                     "order-placed: an order with a product of this category");
+  create->add_option("--min-total", f->min_total,
+                     "order-placed: a total of at least this many minor units (of --currency)");
+  create->add_option("--currency", f->currency, "the currency of --min-total")
+      ->capture_default_str();
+  create->add_option("--stage", f->stage, "deal-stage: the stage id entered");
+  create
+      ->add_option("--task-title", f->task_title,
+                   "the task it creates; {contact_id}, {order_id}, {deal_id}, {rule_name} "
+                   "are filled in")
+      ->required();
+  create->add_option("--task-description", f->task_description, "the task's details");
+  create->add_option("--task-assignee", f->task_assignee,
+                     "who does it (default: the customer's or the deal's owner)");
+  create->add_option("--task-due-days", f->task_due_days, "days from the event to the due time");
+  create->add_option("--request-id", f->request_id, "idempotency key");
+  create->callback([&client, &exit_code, f, stub] {
+    v1::CreateRuleRequest req;
+    v1::Rule& r = *req.mutable_rule();
+    r.set_name(f->name);
+    if (f->on == "order-placed") {
+      v1::OrderPlacedTrigger& t = *r.mutable_trigger()->mutable_order_placed();
+      for (const std::string& p : f->products) t.add_product_ids(p);
+      for (const std::string& c : f->categories) t.add_categories(c);
+      if (f->min_total >= 0) {
+        t.mutable_min_total()->set_currency_code(f->currency);
+        t.mutable_min_total()->set_minor_units(f->min_total);
+      }
+    } else if (f->on == "deal-stage") {
+      if (f->stage.empty()) UsageError("--on deal-stage needs --stage");
+      r.mutable_trigger()->mutable_deal_stage_entered()->set_stage_id(f->stage);
+    } else {
+      UsageError("--on must be order-placed or deal-stage");
+    }
+    v1::CreateTaskAction& task = *r.add_actions()->mutable_create_task();
+    task.set_title(f->task_title);
+    task.set_description(f->task_description);
+    task.set_assignee(f->task_assignee);
+    task.set_due_in_days(f->task_due_days);
+    req.set_request_id(f->request_id);
+    Run<v1::Rule>(
+        client, exit_code,
+        [&](v1::Rule& out) { return stub()->CreateRule(client.Context().get(), req, &out); },
+        PrintRule);
+  });
+
+  CLI::App* get = rule->add_subcommand("get", "a rule and how its runs stand");
+  get->add_option("id", f->id, "rule id")->required();
+  get->callback([&client, &exit_code, f, stub] {
+    v1::GetRuleRequest req;
+    req.set_id(f->id);
+    Run<v1::Rule>(
+        client, exit_code,
+        [&](v1::Rule& out) { return stub()->GetRule(client.Context().get(), req, &out); },
+        PrintRule);
+  });
+
+  CLI::App* list = rule->add_subcommand("list", "the tenant's rules");
+  list->add_option("--page-token", f->page_token, "continue");
+  list->callback([&client, &exit_code, f, stub] {
+    v1::ListRulesRequest req;
+    req.set_page_token(f->page_token);
+    Run<v1::ListRulesResponse>(
+        client, exit_code,
+        [&](v1::ListRulesResponse& out) {
+          return stub()->ListRules(client.Context().get(), req, &out);
+        },
+        [](const v1::ListRulesResponse& out) {
+          for (const auto& r : out.rules()) {
+            std::cout << r.id() << "  " << (r.enabled() ? "enabled " : "disabled") << "  "
+                      << r.name() << "  runs " << r.run_count() << ", dead letters "
+                      << r.dead_letter_count() << "\n";
+          }
+          PrintNextPage(out.next_page_token());
+        });
+  });
+
+  for (const bool enable : {true, false}) {
+    CLI::App* sub = rule->add_subcommand(
+        enable ? "enable" : "disable",
+        enable ? "act on the events from now on" : "decide no more runs (decided ones still run)");
+    sub->add_option("id", f->id, "rule id")->required();
+    sub->add_option("--expected-version", f->expected_version, "refuse unless at this version");
+    sub->add_option("--request-id", f->request_id, "idempotency key");
+    sub->callback([&client, &exit_code, f, stub, enable] {
+      Run<v1::Rule>(
+          client, exit_code,
+          [&](v1::Rule& out) {
+            if (enable) {
+              v1::EnableRuleRequest req;
+              req.set_id(f->id);
+              req.set_expected_version(f->expected_version);
+              req.set_request_id(f->request_id);
+              return stub()->EnableRule(client.Context().get(), req, &out);
+            }
+            v1::DisableRuleRequest req;
+            req.set_id(f->id);
+            req.set_expected_version(f->expected_version);
+            req.set_request_id(f->request_id);
+            return stub()->DisableRule(client.Context().get(), req, &out);
+          },
+          PrintRule);
+    });
+  }
+
+  CLI::App* runs = rule->add_subcommand("runs", "a rule's runs: what triggered it, what it did");
+  runs->add_option("id", f->id, "rule id")->required();
+  runs->add_option("--state", f->state, "only pending, succeeded or dead-lettered");
+  runs->add_option("--page-token", f->page_token, "continue");
+  runs->callback([&client, &exit_code, f, stub] {
+    v1::ListRuleRunsRequest req;
+    req.set_rule_id(f->id);
+    req.set_page_token(f->page_token);
+    if (!f->state.empty()) {
+      const std::optional<int> state = ParseEnumWord(v1::RuleRunState_descriptor(), f->state);
+      if (!state) UsageError("--state must be pending, succeeded or dead-lettered");
+      req.set_state(static_cast<v1::RuleRunState>(*state));
+    }
+    Run<v1::ListRuleRunsResponse>(
+        client, exit_code,
+        [&](v1::ListRuleRunsResponse& out) {
+          return stub()->ListRuleRuns(client.Context().get(), req, &out);
+        },
+        [](const v1::ListRuleRunsResponse& out) {
+          for (const auto& r : out.runs()) {
+            std::cout << r.id() << "  " << EnumWord(v1::RuleRunState_descriptor(), r.state())
+                      << "  " << r.event_type() << " " << r.aggregate_id() << "  " << r.attempts()
+                      << " attempt(s)";
+            for (const auto& result : r.results()) {
+              std::cout << "  " << (result.resource().empty() ? result.error() : result.resource());
+            }
+            std::cout << "\n";
+          }
+          PrintNextPage(out.next_page_token());
+        });
+  });
+}
+
+}  // namespace crm::ctl

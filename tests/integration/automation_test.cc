@@ -266,5 +266,67 @@ TEST_F(AutomationTest, AnActionThatCannotBeDoneIsDeadLetteredWithTheReason) {
   EXPECT_EQ(TasksOf("ops-team").size(), 1u);
 }
 
+// The services as separate processes on the dev broker (Kafka protocol): an order placed with
+// crm-sales makes crm-analytics create a task in crm-interaction over gRPC — once, also when
+// crm-analytics is killed after deciding and before acting.
+TEST_F(AutomationTest, SeparateServicesOverKafkaActOnceAcrossAKillOfTheAnalyticsService) {
+  DevBroker broker = StartDevBroker(dir_.path());
+  ASSERT_FALSE(broker.brokers.empty());
+  Server contact = StartServer("crm-contact", KafkaServiceArgs(dir_.Sub("contact"), broker.brokers),
+                               dir_.path());
+  ASSERT_FALSE(contact.addr.empty());
+  Server sales =
+      StartServer("crm-sales", KafkaServiceArgs(dir_.Sub("sales"), broker.brokers), dir_.path());
+  ASSERT_FALSE(sales.addr.empty());
+  Server interaction = StartServer(
+      "crm-interaction", KafkaServiceArgs(dir_.Sub("interaction"), broker.brokers), dir_.path());
+  ASSERT_FALSE(interaction.addr.empty());
+  // First the actions' target is away: the run is decided and recorded, and waits.
+  const std::vector<std::string> tuning = {"--automation-retry-base-ms", "50",
+                                           "--automation-max-attempts", "100"};
+  auto analytics_args = [&](const std::string& target) {
+    std::vector<std::string> extra = tuning;
+    extra.insert(extra.end(), {"--interaction-address", target});
+    return KafkaServiceArgs(dir_.Sub("analytics"), broker.brokers, extra);
+  };
+  node_ = StartServer("crm-analytics", analytics_args("127.0.0.1:1"), dir_.path());
+  ASSERT_FALSE(node_.addr.empty());
+  rules_ = av1::AutomationService::NewStub(node_.channel);
+  sales_ = sv1::SalesService::NewStub(sales.channel);
+
+  Contact ann;
+  ASSERT_TRUE(CreateContact(contact, "Ann", "Lee", "", &ann).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  // The product's category is known to crm-analytics before the rule starts.
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(30), "analytics"));
+  const av1::Rule rule = FootwearRule();
+  const sv1::Order order = Order(ann.id(), boots);
+  std::optional<av1::RuleRun> pending;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const av1::RuleRun& run : Runs(rule.id())) {
+          if (run.aggregate_id() == order.id() && run.attempts() >= 1) pending = run;
+        }
+        return pending.has_value();
+      },
+      absl::Seconds(30)))
+      << node_.process->Log();
+  EXPECT_EQ(pending->state(), av1::RULE_RUN_STATE_PENDING);
+
+  node_.process->Kill();
+  node_ = StartServer("crm-analytics", analytics_args(interaction.addr), dir_.path());
+  ASSERT_FALSE(node_.addr.empty());
+  rules_ = av1::AutomationService::NewStub(node_.channel);
+  const std::optional<av1::RuleRun> done = RunOnce(rule.id(), order, av1::RULE_RUN_STATE_SUCCEEDED);
+  ASSERT_TRUE(done.has_value()) << node_.process->Log();
+  iv1::ListTasksRequest request;
+  request.set_assignee("ops-team");
+  iv1::ListTasksResponse tasks;
+  ASSERT_TRUE(interaction.interactions->ListTasks(Ctx().get(), request, &tasks).ok());
+  ASSERT_EQ(tasks.tasks_size(), 1);
+  EXPECT_EQ("tasks/" + tasks.tasks(0).id(), done->results(0).resource());
+  EXPECT_EQ(tasks.tasks(0).contact_id(), ann.id());
+}
+
 }  // namespace
 }  // namespace crm::testing

@@ -66,7 +66,7 @@ AnalyticsService::AnalyticsService(std::unique_ptr<store::ProjectionStore> store
                  log, store_.get(), &projection_),
       writer_(log, &projector_, kTopic, kModelAggregateType),
       webhooks_(&projection_.webhooks(), log, &projector_),
-      automation_(&projection_.rules(), log, &projector_) {}
+      automation_(&projection_.rules(), AutomationFacts(), log, &projector_) {}
 
 AnalyticsService::~AnalyticsService() { Stop(); }
 

@@ -529,7 +529,6 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
       analytics_service->automation()->StartEngine(
           {.max_attempts = cfg.automation_max_attempts,
            .retry_base = absl::Milliseconds(cfg.automation_retry_base_ms)},
-          analytics_service->AutomationFacts(),
           std::make_unique<analytics::automation::GrpcActionPerformer>(
               channel, std::move(tokens), cfg.tenant, absl::Seconds(10)));
     } else {

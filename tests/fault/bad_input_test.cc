@@ -1063,6 +1063,42 @@ const std::vector<Row>& Rows() {
        "page_size"},
       {"AutomationService/ListRules", R"pb(page_token: "garbage")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"AutomationService/TestRule", R"pb(start_time { seconds: 1 }
+                                          end_time { seconds: 2 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule_id"},
+      {"AutomationService/TestRule",
+       R"pb(rule_id: "$NOID"
+            rule { name: "r" }
+            start_time { seconds: 1 }
+            end_time { seconds: 2 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule_id"},
+      {"AutomationService/TestRule", R"pb(rule { name: "r" }
+                                          start_time { seconds: 1 }
+                                          end_time { seconds: 2 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger"},
+      {"AutomationService/TestRule", R"pb(rule_id: "$NOID"
+                                          end_time { seconds: 2 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "start_time"},
+      {"AutomationService/TestRule", R"pb(rule_id: "$NOID"
+                                          start_time { seconds: 2 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "end_time"},
+      {"AutomationService/TestRule", R"pb(rule_id: "$NOID"
+                                          start_time { seconds: 5 }
+                                          end_time { seconds: 5 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "end_time"},
+      {"AutomationService/TestRule", R"pb(rule_id: "$NOID"
+                                          start_time { nanos: -1 }
+                                          end_time { seconds: 5 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "start_time"},
+      {"AutomationService/TestRule", R"pb(rule_id: "$NOID"
+                                          start_time { seconds: 1 }
+                                          end_time { seconds: 5 }
+                                          max_customers: 1001)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "max_customers"},
+      {"AutomationService/TestRule", R"pb(rule_id: "$NOID"
+                                          start_time { seconds: 1 }
+                                          end_time { seconds: 5 })pb",
+       grpc::StatusCode::NOT_FOUND, "rule_id"},
       {"AutomationService/ListRuleRuns", "", grpc::StatusCode::INVALID_ARGUMENT, "rule_id"},
       {"AutomationService/ListRuleRuns", R"pb(rule_id: "$NOID" state: 42)pb",
        grpc::StatusCode::INVALID_ARGUMENT, "state"},

@@ -181,6 +181,36 @@ TEST_F(AutomationTest, AMatchingOrderGivesItsOwnerOneTaskAlsoAcrossARestart) {
   (void)o2;
   (void)o4;
 
+  // Tried on the history: every boots order of the period, also those before the rule or while
+  // it was disabled, and who they were for.
+  av1::TestRuleRequest trial;
+  trial.set_rule_id(rule.id());
+  trial.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 3600);
+  trial.mutable_end_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 3600);
+  av1::TestRuleResponse tried;
+  grpc::Status tested = rules_->TestRule(Ctx().get(), trial, &tried);
+  ASSERT_TRUE(tested.ok()) << tested.error_message();
+  EXPECT_EQ(tried.runs(), 5);  // before, o1, o3, o4, o5 (not the socks)
+  EXPECT_EQ(tried.customers(), 1);
+  ASSERT_EQ(tried.top_customers_size(), 1);
+  EXPECT_EQ(tried.top_customers(0).contact_id(), ann.id());
+  EXPECT_EQ(tried.top_customers(0).runs(), 5);
+  EXPECT_EQ(tried.events_read(), 6);
+  EXPECT_TRUE(tried.complete());
+  // A definition not yet created: socks, and a period before any order.
+  trial.clear_rule_id();
+  trial.mutable_rule()->mutable_trigger()->mutable_order_placed()->add_categories("hosiery");
+  trial.mutable_rule()->add_actions()->mutable_create_task()->set_title("t");
+  tested = rules_->TestRule(Ctx().get(), trial, &tried);
+  ASSERT_TRUE(tested.ok()) << tested.error_message();
+  EXPECT_EQ(tried.runs(), 1);
+  trial.mutable_end_time()->set_seconds(trial.start_time().seconds() + 1);
+  ASSERT_TRUE(rules_->TestRule(Ctx().get(), trial, &tried).ok());
+  EXPECT_EQ(tried.runs(), 0);
+  EXPECT_EQ(tried.customers(), 0);
+  // Nothing was done by trying.
+  EXPECT_EQ(TasksOf("ops-team").size(), 3u);
+
   av1::GetRuleRequest get_rule;
   get_rule.set_id(rule.id());
   ASSERT_TRUE(rules_->GetRule(Ctx().get(), get_rule, &now).ok());

@@ -348,6 +348,14 @@ TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
   EXPECT_TRUE(absl::StrContains(listed.out, id + "  enabled")) << listed.out;
   EXPECT_EQ(Ctl({"rule", "runs", id, "--state", "dead-lettered"}).exit_code, 0);
   EXPECT_EQ(Ctl({"rule", "runs", id, "--state", "lost"}).exit_code, 2);
+  const CommandResult tried =
+      Ctl({"rule", "test", id, "--from", "2026-01-01T00:00:00Z", "--to", "2026-02-01T00:00:00Z"});
+  ASSERT_EQ(tried.exit_code, 0) << tried.err;
+  EXPECT_EQ(Field(tried.out, "runs"), "0") << tried.out;
+  const CommandResult backwards =
+      Ctl({"rule", "test", id, "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"});
+  EXPECT_EQ(backwards.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(backwards.err, "end_time")) << backwards.err;
   EXPECT_EQ(Ctl({"rule", "disable", id}).exit_code, 0);
   // Usage and server errors, named.
   EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "never", "--task-title", "t"}).exit_code,

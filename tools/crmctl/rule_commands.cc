@@ -4,6 +4,7 @@
 //       --task-title "Call about order {order_id}" --task-assignee ops --task-due-days 3
 //   crmctl rule enable 01J...
 //   crmctl rule runs 01J... --state dead-lettered
+//   crmctl rule test 01J... --from 2026-01-01T00:00:00Z --to 2026-07-01T00:00:00Z
 #include <iostream>
 #include <memory>
 
@@ -52,7 +53,7 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   auto stub = [&client]() { return v1::AutomationService::NewStub(client.channel()); };
   struct Flags {
     std::string id, name, on, stage, currency = "EUR", task_title, task_description, task_assignee,
-                                     request_id, state, page_token;
+                                     request_id, state, page_token, from, to;
     std::vector<std::string> products, categories;
     int64_t min_total = -1;
     int task_due_days = 0;
@@ -173,6 +174,33 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
           PrintRule);
     });
   }
+
+  CLI::App* test = rule->add_subcommand(
+      "test", "try a rule on the history without acting: how many runs, for whom");
+  test->add_option("id", f->id, "rule id")->required();
+  test->add_option("--from", f->from, "events at or after this time (RFC 3339)")->required();
+  test->add_option("--to", f->to, "events before this time (RFC 3339)")->required();
+  test->callback([&client, &exit_code, f, stub] {
+    v1::TestRuleRequest req;
+    req.set_rule_id(f->id);
+    *req.mutable_start_time() = ParseTime("--from", f->from);
+    *req.mutable_end_time() = ParseTime("--to", f->to);
+    Run<v1::TestRuleResponse>(
+        client, exit_code,
+        [&](v1::TestRuleResponse& out) {
+          return stub()->TestRule(client.Context().get(), req, &out);
+        },
+        [](const v1::TestRuleResponse& out) {
+          PrintRow("runs", std::to_string(out.runs()));
+          PrintRow("customers", std::to_string(out.customers()));
+          for (const auto& c : out.top_customers()) {
+            PrintRow("customer", c.contact_id() + " (" + std::to_string(c.runs()) + ")");
+          }
+          PrintRow("events read", std::to_string(out.events_read()) +
+                                      (out.complete() ? "" : " (stopped at the bound)"));
+          std::cout << std::flush;
+        });
+  });
 
   CLI::App* runs = rule->add_subcommand("runs", "a rule's runs: what triggered it, what it did");
   runs->add_option("id", f->id, "rule id")->required();

@@ -1,6 +1,7 @@
 #include "services/analytics/api/automation_grpc.h"
 
 #include "common/grpc/reactor.h"
+#include "common/projection/aggregate.h"
 #include "common/validation/request_fields.h"
 #include "services/analytics/api/automation_validation.h"
 
@@ -83,6 +84,23 @@ grpc::ServerUnaryReactor* AutomationGrpc::ListRules(grpc::CallbackServerContext*
     }
   }
   return FinishNow(reactor, page.status());
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::TestRule(grpc::CallbackServerContext* context,
+                                                   const v1::TestRuleRequest* request,
+                                                   v1::TestRuleResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<size_t> max_customers = ValidateTestRule(*request);
+  if (!max_customers.ok()) return FinishNow(reactor, max_customers.status());
+  const projection::CallContext ctx = Context(context);
+  absl::StatusOr<v1::Rule> rule = request->rule_id().empty()
+                                      ? absl::StatusOr<v1::Rule>(request->rule())
+                                      : automation_->Get(ctx, request->rule_id(), "rule_id");
+  if (!rule.ok()) return FinishNow(reactor, rule.status());
+  FinishWith(reactor,
+             response)(automation_->Test(ctx, *rule, projection::TimeOf(request->start_time()),
+                                         projection::TimeOf(request->end_time()), *max_customers));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AutomationGrpc::ListRuleRuns(grpc::CallbackServerContext* context,

@@ -32,6 +32,9 @@ class AutomationGrpc final : public crm::analytics::v1::AutomationService::Callb
   grpc::ServerUnaryReactor* ListRules(grpc::CallbackServerContext* context,
                                       const crm::analytics::v1::ListRulesRequest* request,
                                       crm::analytics::v1::ListRulesResponse* response) override;
+  grpc::ServerUnaryReactor* TestRule(grpc::CallbackServerContext* context,
+                                     const crm::analytics::v1::TestRuleRequest* request,
+                                     crm::analytics::v1::TestRuleResponse* response) override;
   grpc::ServerUnaryReactor* ListRuleRuns(
       grpc::CallbackServerContext* context, const crm::analytics::v1::ListRuleRunsRequest* request,
       crm::analytics::v1::ListRuleRunsResponse* response) override;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/money/money.h"
+#include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 
 namespace crm::analytics {
@@ -163,6 +164,32 @@ absl::Status ValidateDisableRule(const av1::DisableRuleRequest& request) {
 
 absl::StatusOr<validation::ValidPage> ValidateListRules(const av1::ListRulesRequest& request) {
   return validation::ReadPage(request, 'R', 1000, 50);
+}
+
+absl::StatusOr<size_t> ValidateTestRule(const av1::TestRuleRequest& request) {
+  if (request.rule_id().empty() == !request.has_rule()) {
+    return Invalid("rule_id", "name an existing rule, or give `rule` instead (one of the two)");
+  }
+  if (!request.rule_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("rule_id", request.rule_id(), "rule"));
+  } else {
+    RETURN_IF_ERROR(
+        validation::CheckText("rule.name", request.rule().name(), 200, /*required=*/false));
+    RETURN_IF_ERROR(CheckTrigger(request.rule().trigger()));
+    RETURN_IF_ERROR(CheckActions(request.rule().actions()));
+  }
+  if (!request.has_start_time()) return Invalid("start_time", "is required");
+  if (!request.has_end_time()) return Invalid("end_time", "is required");
+  RETURN_IF_ERROR(validation::CheckTimestamp("start_time", request.start_time()));
+  RETURN_IF_ERROR(validation::CheckTimestamp("end_time", request.end_time()));
+  if (projection::TimestampNanos(request.end_time()) <=
+      projection::TimestampNanos(request.start_time())) {
+    return Invalid("end_time", "must be after start_time");
+  }
+  if (request.max_customers() < 0 || request.max_customers() > 1000) {
+    return Invalid("max_customers", "must be 0 to 1000");
+  }
+  return request.max_customers() == 0 ? size_t{100} : static_cast<size_t>(request.max_customers());
 }
 
 absl::StatusOr<validation::ValidPage> ValidateListRuleRuns(

@@ -15,6 +15,8 @@ absl::Status ValidateEnableRule(const crm::analytics::v1::EnableRuleRequest& req
 absl::Status ValidateDisableRule(const crm::analytics::v1::DisableRuleRequest& request);
 absl::StatusOr<validation::ValidPage> ValidateListRules(
     const crm::analytics::v1::ListRulesRequest& request);
+// The number of customers to list.
+absl::StatusOr<size_t> ValidateTestRule(const crm::analytics::v1::TestRuleRequest& request);
 absl::StatusOr<validation::ValidPage> ValidateListRuleRuns(
     const crm::analytics::v1::ListRuleRunsRequest& request);
 

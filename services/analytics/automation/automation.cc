@@ -1,8 +1,12 @@
 #include "services/analytics/automation/automation.h"
 
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/feed/change_feed.h"
 #include "common/ids/ids.h"
+#include "common/projection/aggregate.h"
 #include "common/projection/paging.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
@@ -26,18 +30,18 @@ absl::Status NoRule(const char* field, const std::string& id) {
 
 }  // namespace
 
-Automation::Automation(const RuleProjection* projection, eventlog::EventLog* log,
+Automation::Automation(const RuleProjection* projection, Facts facts, eventlog::EventLog* log,
                        projection::Projector* projector)
     : projection_(projection),
+      facts_(std::move(facts)),
       log_(log),
       writer_(log, projector, kTopic, kRuleAggregateType),
       projector_(projector) {}
 
 Automation::~Automation() { Stop(); }
 
-void Automation::StartEngine(EngineOptions options, Facts facts,
-                             std::unique_ptr<ActionPerformer> performer) {
-  engine_ = std::make_unique<Engine>(projection_, std::move(facts), log_, projector_, &writer_,
+void Automation::StartEngine(EngineOptions options, std::unique_ptr<ActionPerformer> performer) {
+  engine_ = std::make_unique<Engine>(projection_, facts_, log_, projector_, &writer_,
                                      std::move(performer), options);
   engine_->Start();
 }
@@ -136,9 +140,10 @@ void Automation::SetEnabled(const CallContext& ctx, const std::string& id, bool 
       std::move(done));
 }
 
-absl::StatusOr<av1::Rule> Automation::Get(const CallContext& ctx, const std::string& id) const {
+absl::StatusOr<av1::Rule> Automation::Get(const CallContext& ctx, const std::string& id,
+                                          const char* field) const {
   ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> record, projection_->GetRule(ctx.tenant, id));
-  if (!record) return NoRule("id", id);
+  if (!record) return NoRule(field, id);
   return record->rule();
 }
 
@@ -152,6 +157,51 @@ absl::StatusOr<Automation::RulePage> Automation::List(const CallContext& ctx,
       projection::FirstPage(records, page_size, &page.resume_after,
                             [](av1::RuleRecord& r) { return std::move(*r.mutable_rule()); });
   return page;
+}
+
+absl::StatusOr<av1::TestRuleResponse> Automation::Test(const CallContext& ctx,
+                                                       const av1::Rule& rule, absl::Time start,
+                                                       absl::Time end, size_t max_customers) const {
+  constexpr int64_t kMaxEvents = 1000000;
+  constexpr size_t kPerRead = 512;
+  feed::FeedQuery query;
+  query.tenant = ctx.tenant;
+  query.topic = TriggerTopic(rule.trigger());
+  query.event_types = TriggerEventTypes(rule.trigger());
+  query.start_time = start;
+  ASSIGN_OR_RETURN(std::unique_ptr<feed::ChangeFeed> feed, feed::ChangeFeed::Open(log_, query));
+  av1::TestRuleResponse answer;
+  answer.set_complete(true);
+  std::map<std::string, int64_t> runs_of;  // contact -> runs
+  while (true) {
+    if (answer.events_read() >= kMaxEvents || absl::Now() > ctx.deadline) {
+      answer.set_complete(false);
+      break;
+    }
+    ASSIGN_OR_RETURN(std::vector<feed::FeedItem> items, feed->Next(kPerRead, absl::ZeroDuration()));
+    if (items.empty()) break;  // the end of the log as it is
+    for (const feed::FeedItem& item : items) {
+      if (!item.event) continue;
+      answer.set_events_read(answer.events_read() + 1);
+      const absl::Time at = projection::TimeOf(item.event->occurred_at());
+      if (at < start || at >= end) continue;
+      absl::StatusOr<std::optional<Match>> match =
+          MatchTrigger(rule.trigger(), *item.event, facts_);
+      if (!match.ok() || !*match) continue;
+      answer.set_runs(answer.runs() + 1);
+      if (!(*match)->contact_id.empty()) ++runs_of[(*match)->contact_id];
+    }
+  }
+  answer.set_customers(static_cast<int64_t>(runs_of.size()));
+  std::vector<std::pair<std::string, int64_t>> ranked(runs_of.begin(), runs_of.end());
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (size_t i = 0; i < ranked.size() && i < max_customers; ++i) {
+    av1::TestRuleCustomer& c = *answer.add_top_customers();
+    c.set_contact_id(ranked[i].first);
+    c.set_runs(ranked[i].second);
+  }
+  return answer;
 }
 
 absl::StatusOr<Automation::RunPage> Automation::ListRuns(const CallContext& ctx,

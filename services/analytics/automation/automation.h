@@ -16,6 +16,7 @@
 #include "common/projection/call_context.h"
 #include "common/projection/command_writer.h"
 #include "common/projection/projector.h"
+#include "crm/analytics/v1/automation_service.pb.h"
 #include "crm/analytics/v1/resources.pb.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "services/analytics/automation/engine.h"
@@ -25,13 +26,14 @@ namespace crm::analytics::automation {
 
 class Automation {
  public:
-  Automation(const RuleProjection* projection, eventlog::EventLog* log,
+  // `facts` reads what triggers need from the analytics projection.
+  Automation(const RuleProjection* projection, Facts facts, eventlog::EventLog* log,
              projection::Projector* projector);
   ~Automation();
 
-  // Starts deciding and acting (one replica of the analytics service should). `facts` reads
-  // what triggers need from the analytics projection; `performer` is how actions are done.
-  void StartEngine(EngineOptions options, Facts facts, std::unique_ptr<ActionPerformer> performer);
+  // Starts deciding and acting (one replica of the analytics service should); `performer` is
+  // how actions are done.
+  void StartEngine(EngineOptions options, std::unique_ptr<ActionPerformer> performer);
   void Stop();
 
   // Creates `rule` (name, trigger, actions: validated by the caller), disabled.
@@ -47,9 +49,10 @@ class Automation {
                   int64_t expected_version, const std::string& request_id,
                   projection::Done<crm::analytics::v1::Rule> done);
 
-  // NOT_FOUND if the tenant has no rule of that id.
+  // NOT_FOUND (naming the request field `field`) if the tenant has no rule of that id.
   absl::StatusOr<crm::analytics::v1::Rule> Get(const projection::CallContext& ctx,
-                                               const std::string& id) const;
+                                               const std::string& id,
+                                               const char* field = "id") const;
   struct RulePage {
     std::vector<crm::analytics::v1::Rule> rules;
     std::string resume_after;  // empty at the end
@@ -61,12 +64,19 @@ class Automation {
     std::string resume_after;  // empty at the end
   };
   // NOT_FOUND for an unknown rule.
+  // Tries `rule` (validated by the caller) on the events of [start, end) without acting:
+  // TestRule's answer, at most `max_customers` listed.
+  absl::StatusOr<crm::analytics::v1::TestRuleResponse> Test(const projection::CallContext& ctx,
+                                                            const crm::analytics::v1::Rule& rule,
+                                                            absl::Time start, absl::Time end,
+                                                            size_t max_customers) const;
   absl::StatusOr<RunPage> ListRuns(const projection::CallContext& ctx, const std::string& rule_id,
                                    crm::analytics::v1::RuleRunState state,
                                    const std::string& resume_after, size_t page_size) const;
 
  private:
   const RuleProjection* const projection_;
+  const Facts facts_;
   eventlog::EventLog* const log_;
   projection::CommandWriter writer_;
   projection::Projector* const projector_;

@@ -221,8 +221,9 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
       ->envname("CRM_AUTOMATION_ENGINE")
       ->capture_default_str();
   app.add_option("--automation-token-file", c.automation_token_file,
-                 "file of \"TENANT TOKEN\" lines: the bearer token (JWT, scope "
-                 "interactions.write) the automation engine's actions call the other services "
+                 "file of \"TENANT TOKEN\" lines: the bearer token (JWT, scopes "
+                 "interactions.write, contacts.read, contacts.write) the automation engine's "
+                 "actions call the other services "
                  "with for each tenant; without it, actions run for --tenant only, unauthenticated")
       ->envname("CRM_AUTOMATION_TOKEN_FILE");
   app.add_option("--automation-max-attempts", c.automation_max_attempts,

@@ -525,16 +525,29 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
       }
       tokens = *std::move(parsed);
     }
-    if (channel) {
+    // Contact actions go to this server's own contact service, or --contact-address.
+    std::shared_ptr<grpc::Channel> contact_channel;
+    if (!cfg.contact_address.empty()) {
+      absl::StatusOr<std::shared_ptr<grpc::Channel>> peer = PeerChannel(cfg, cfg.contact_address);
+      if (!peer.ok()) {
+        spdlog::critical("--contact-address: {}", std::string(peer.status().message()));
+        server->Shutdown(absl::ZeroDuration());
+        return 2;
+      }
+      contact_channel = *std::move(peer);
+    } else if (contact_service) {
+      contact_channel = server->server->InProcessChannel(grpc::ChannelArguments());
+    }
+    if (channel || contact_channel) {
       analytics_service->automation()->StartEngine(
           {.max_attempts = cfg.automation_max_attempts,
            .retry_base = absl::Milliseconds(cfg.automation_retry_base_ms)},
           std::make_unique<analytics::automation::GrpcActionPerformer>(
-              channel, std::move(tokens), cfg.tenant, absl::Seconds(10)));
+              channel, contact_channel, std::move(tokens), cfg.tenant, absl::Seconds(10)));
     } else {
       spdlog::warn(
-          "automation: no --interaction-address, so no rule runs here (rules wait at their "
-          "recorded position)");
+          "automation: no --interaction-address or --contact-address, so no rule runs here "
+          "(rules wait at their recorded position)");
     }
   }
 

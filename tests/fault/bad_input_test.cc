@@ -1019,6 +1019,25 @@ const std::vector<Row>& Rows() {
                                             }
                                             request_id: "has space")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                              actions { tag_contact {} }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].tag_contact.tag"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                              actions { set_lifecycle_stage {} }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].set_lifecycle_stage.stage"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger { order_placed {} }
+              actions { set_lifecycle_stage { stage: 77 } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].set_lifecycle_stage.stage"},
       {"AutomationService/GetRule", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
       {"AutomationService/GetRule", R"pb(id: "nope")pb", grpc::StatusCode::INVALID_ARGUMENT, "id"},
       {"AutomationService/GetRule", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},

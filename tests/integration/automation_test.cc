@@ -296,6 +296,45 @@ TEST_F(AutomationTest, AnActionThatCannotBeDoneIsDeadLetteredWithTheReason) {
   EXPECT_EQ(TasksOf("ops-team").size(), 1u);
 }
 
+TEST_F(AutomationTest, ContactActionsTagTheCustomerAndSetTheirStageOnce) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  av1::CreateRuleRequest create;
+  av1::Rule& r = *create.mutable_rule();
+  r.set_name("Boot buyers");
+  r.mutable_trigger()->mutable_order_placed()->add_product_ids(boots.id());
+  r.add_actions()->mutable_tag_contact()->set_tag("Boot-Buyer");
+  r.add_actions()->mutable_set_lifecycle_stage()->set_stage(
+      crm::contact::v1::LIFECYCLE_STAGE_CUSTOMER);
+  av1::Rule rule;
+  ASSERT_TRUE(rules_->CreateRule(Ctx().get(), create, &rule).ok());
+  av1::EnableRuleRequest enable;
+  enable.set_id(rule.id());
+  ASSERT_TRUE(rules_->EnableRule(Ctx().get(), enable, &rule).ok());
+
+  const sv1::Order first = Order(ann.id(), boots);
+  std::optional<av1::RuleRun> run = RunOnce(rule.id(), first, av1::RULE_RUN_STATE_SUCCEEDED);
+  ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  ASSERT_EQ(run->results_size(), 2);
+  EXPECT_EQ(run->results(0).resource(), "contacts/" + ann.id());
+  EXPECT_EQ(run->results(1).resource(), "contacts/" + ann.id());
+  Contact now;
+  ASSERT_TRUE(GetContact(node_, ann.id(), &now).ok());
+  EXPECT_EQ(std::vector<std::string>(now.tags().begin(), now.tags().end()),
+            std::vector<std::string>{"boot-buyer"});
+  EXPECT_EQ(now.lifecycle_stage(), crm::contact::v1::LIFECYCLE_STAGE_CUSTOMER);
+  const int64_t version = now.version();
+
+  // A second order: the customer is so already, nothing is written.
+  const sv1::Order second = Order(ann.id(), boots);
+  ASSERT_TRUE(RunOnce(rule.id(), second, av1::RULE_RUN_STATE_SUCCEEDED).has_value());
+  ASSERT_TRUE(GetContact(node_, ann.id(), &now).ok());
+  EXPECT_EQ(now.version(), version);
+  EXPECT_EQ(now.tags_size(), 1);
+}
+
 // The services as separate processes on the dev broker (Kafka protocol): an order placed with
 // crm-sales makes crm-analytics create a task in crm-interaction over gRPC — once, also when
 // crm-analytics is killed after deciding and before acting.

@@ -360,6 +360,16 @@ TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
   // Usage and server errors, named.
   EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "never", "--task-title", "t"}).exit_code,
             2);
+  EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "order-placed"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "order-placed", "--set-stage", "king"})
+                .exit_code,
+            2);
+  const CommandResult tagging =
+      Ctl({"rule", "create", "--name", "VIP", "--on", "order-placed", "--min-total", "100000",
+           "--add-tag", "vip", "--set-stage", "customer"});
+  ASSERT_EQ(tagging.exit_code, 0) << tagging.err;
+  EXPECT_EQ(Field(tagging.out, "tag"), "vip") << tagging.out;
+  EXPECT_EQ(Field(tagging.out, "set stage"), "customer") << tagging.out;
   EXPECT_EQ(
       Ctl({"rule", "create", "--name", "x", "--on", "deal-stage", "--task-title", "t"}).exit_code,
       2);

@@ -35,6 +35,11 @@ void PrintRule(const v1::Rule& r) {
     PrintRow("on", "deal entered stage " + t.deal_stage_entered().stage_id());
   }
   for (const v1::RuleAction& a : r.actions()) {
+    if (a.has_tag_contact()) PrintRow("tag", a.tag_contact().tag());
+    if (a.has_set_lifecycle_stage()) {
+      PrintRow("set stage", EnumWord(crm::contact::v1::LifecycleStage_descriptor(),
+                                     a.set_lifecycle_stage().stage()));
+    }
     if (!a.has_create_task()) continue;
     const v1::CreateTaskAction& task = a.create_task();
     PrintRow("task", task.title() + " (for " +
@@ -53,7 +58,7 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   auto stub = [&client]() { return v1::AutomationService::NewStub(client.channel()); };
   struct Flags {
     std::string id, name, on, stage, currency = "EUR", task_title, task_description, task_assignee,
-                                     request_id, state, page_token, from, to;
+                                     request_id, state, page_token, from, to, add_tag, set_stage;
     std::vector<std::string> products, categories;
     int64_t min_total = -1;
     int task_due_days = 0;
@@ -76,15 +81,17 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   create->add_option("--currency", f->currency, "the currency of --min-total")
       ->capture_default_str();
   create->add_option("--stage", f->stage, "deal-stage: the stage id entered");
-  create
-      ->add_option("--task-title", f->task_title,
-                   "the task it creates; {contact_id}, {order_id}, {deal_id}, {rule_name} "
-                   "are filled in")
-      ->required();
+  create->add_option("--task-title", f->task_title,
+                     "a task it creates; {contact_id}, {order_id}, {deal_id}, {rule_name} "
+                     "are filled in");
   create->add_option("--task-description", f->task_description, "the task's details");
   create->add_option("--task-assignee", f->task_assignee,
                      "who does it (default: the customer's or the deal's owner)");
   create->add_option("--task-due-days", f->task_due_days, "days from the event to the due time");
+  create->add_option("--add-tag", f->add_tag, "tag the customer");
+  create->add_option("--set-stage", f->set_stage,
+                     "set the customer's lifecycle stage: subscriber, lead, prospect, customer, "
+                     "churned");
   create->add_option("--request-id", f->request_id, "idempotency key");
   create->callback([&client, &exit_code, f, stub] {
     v1::CreateRuleRequest req;
@@ -104,11 +111,24 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
     } else {
       UsageError("--on must be order-placed or deal-stage");
     }
-    v1::CreateTaskAction& task = *r.add_actions()->mutable_create_task();
-    task.set_title(f->task_title);
-    task.set_description(f->task_description);
-    task.set_assignee(f->task_assignee);
-    task.set_due_in_days(f->task_due_days);
+    if (!f->task_title.empty()) {
+      v1::CreateTaskAction& task = *r.add_actions()->mutable_create_task();
+      task.set_title(f->task_title);
+      task.set_description(f->task_description);
+      task.set_assignee(f->task_assignee);
+      task.set_due_in_days(f->task_due_days);
+    }
+    if (!f->add_tag.empty()) r.add_actions()->mutable_tag_contact()->set_tag(f->add_tag);
+    if (!f->set_stage.empty()) {
+      const std::optional<int> stage =
+          ParseEnumWord(crm::contact::v1::LifecycleStage_descriptor(), f->set_stage);
+      if (!stage) {
+        UsageError("--set-stage must be subscriber, lead, prospect, customer or churned");
+      }
+      r.add_actions()->mutable_set_lifecycle_stage()->set_stage(
+          static_cast<crm::contact::v1::LifecycleStage>(*stage));
+    }
+    if (r.actions().empty()) UsageError("give an action: --task-title, --add-tag or --set-stage");
     req.set_request_id(f->request_id);
     Run<v1::Rule>(
         client, exit_code,

@@ -73,8 +73,22 @@ absl::Status CheckActions(const google::protobuf::RepeatedPtrField<av1::RuleActi
   }
   for (int i = 0; i < actions.size(); ++i) {
     const std::string field = absl::StrCat("rule.actions[", i, "]");
+    if (actions[i].has_tag_contact()) {
+      RETURN_IF_ERROR(validation::CheckText(field + ".tag_contact.tag",
+                                            actions[i].tag_contact().tag(), 64, /*required=*/true));
+      continue;
+    }
+    if (actions[i].has_set_lifecycle_stage()) {
+      const auto stage = actions[i].set_lifecycle_stage().stage();
+      if (stage == crm::contact::v1::LIFECYCLE_STAGE_UNSPECIFIED ||
+          !crm::contact::v1::LifecycleStage_IsValid(stage)) {
+        return Invalid(field + ".set_lifecycle_stage.stage",
+                       "is required: a LifecycleStage such as LIFECYCLE_STAGE_CUSTOMER");
+      }
+      continue;
+    }
     if (!actions[i].has_create_task()) {
-      return Invalid(field, "set an action: create_task");
+      return Invalid(field, "set an action: create_task, tag_contact or set_lifecycle_stage");
     }
     const av1::CreateTaskAction& a = actions[i].create_task();
     RETURN_IF_ERROR(

@@ -7,18 +7,26 @@
 
 namespace crm::analytics::automation {
 
-GrpcActionPerformer::GrpcActionPerformer(std::shared_ptr<grpc::Channel> channel,
+GrpcActionPerformer::GrpcActionPerformer(std::shared_ptr<grpc::Channel> interaction,
+                                         std::shared_ptr<grpc::Channel> contact,
                                          std::map<std::string, std::string> tokens,
                                          std::string default_tenant, absl::Duration timeout)
-    : interaction_(crm::interaction::v1::InteractionService::NewStub(channel)),
+    : interaction_(interaction ? crm::interaction::v1::InteractionService::NewStub(interaction)
+                               : nullptr),
+      contact_(contact ? crm::contact::v1::ContactService::NewStub(contact) : nullptr),
       tokens_(std::move(tokens)),
       default_tenant_(std::move(default_tenant)),
       timeout_(timeout) {}
 
-absl::StatusOr<std::string> GrpcActionPerformer::CreateTask(const std::string& tenant,
-                                                            const crm::interaction::v1::Task& task,
-                                                            const std::string& request_id) {
-  grpc::ClientContext call;
+namespace {
+absl::Status FromGrpc(const char* method, const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(method, ": ", s.error_message()));
+}
+}  // namespace
+
+absl::Status GrpcActionPerformer::Prepare(const std::string& tenant,
+                                          grpc::ClientContext& call) const {
   call.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   if (auto token = tokens_.find(tenant); token != tokens_.end()) {
     call.AddMetadata("authorization", absl::StrCat("Bearer ", token->second));
@@ -26,16 +34,68 @@ absl::StatusOr<std::string> GrpcActionPerformer::CreateTask(const std::string& t
     return absl::PermissionDeniedError(absl::StrCat("no automation credential for tenant \"",
                                                     tenant, "\" (--automation-token-file)"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> GrpcActionPerformer::CreateTask(const std::string& tenant,
+                                                            const crm::interaction::v1::Task& task,
+                                                            const std::string& request_id) {
+  if (!interaction_) {
+    return absl::FailedPreconditionError("no interaction service to create tasks with");
+  }
+  grpc::ClientContext call;
+  if (absl::Status s = Prepare(tenant, call); !s.ok()) return s;
   crm::interaction::v1::CreateTaskRequest request;
   *request.mutable_task() = task;
   request.set_request_id(request_id);
   crm::interaction::v1::Task created;
   const grpc::Status s = interaction_->CreateTask(&call, request, &created);
-  if (!s.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                        absl::StrCat("CreateTask: ", s.error_message()));
-  }
+  if (!s.ok()) return FromGrpc("CreateTask", s);
   return absl::StrCat("tasks/", created.id());
+}
+
+absl::StatusOr<std::string> GrpcActionPerformer::ChangeContact(
+    const std::string& tenant, const crm::analytics::v1::PlannedContactChange& change,
+    const std::string& request_id) {
+  if (!contact_) {
+    return absl::FailedPreconditionError(
+        "no contact service to change contacts with (--contact-address)");
+  }
+  const std::string resource = absl::StrCat("contacts/", change.contact_id());
+  crm::contact::v1::Contact current;
+  {
+    grpc::ClientContext call;
+    if (absl::Status s = Prepare(tenant, call); !s.ok()) return s;
+    crm::contact::v1::GetContactRequest get;
+    get.set_id(change.contact_id());
+    if (grpc::Status s = contact_->GetContact(&call, get, &current); !s.ok()) {
+      return FromGrpc("GetContact", s);
+    }
+  }
+  // Made only where it is not so already: a change made before a crash is not made again.
+  crm::contact::v1::UpdateContactRequest update;
+  update.mutable_contact()->set_id(change.contact_id());
+  if (!change.add_tag().empty()) {
+    for (const std::string& tag : current.tags()) {
+      if (tag == change.add_tag()) return resource;
+    }
+    *update.mutable_contact()->mutable_tags() = current.tags();
+    update.mutable_contact()->add_tags(change.add_tag());
+    update.mutable_update_mask()->add_paths("tags");
+  } else {
+    if (current.lifecycle_stage() == change.lifecycle_stage()) return resource;
+    update.mutable_contact()->set_lifecycle_stage(change.lifecycle_stage());
+    update.mutable_update_mask()->add_paths("lifecycle_stage");
+  }
+  update.set_expected_version(current.version());
+  update.set_request_id(absl::StrCat(request_id, ":v", current.version()));
+  grpc::ClientContext call;
+  if (absl::Status s = Prepare(tenant, call); !s.ok()) return s;
+  crm::contact::v1::Contact updated;
+  if (grpc::Status s = contact_->UpdateContact(&call, update, &updated); !s.ok()) {
+    return FromGrpc("UpdateContact", s);
+  }
+  return resource;
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ParseAutomationTokens(const std::string& text) {

@@ -10,6 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "crm/analytics/v1/events.pb.h"
+#include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "crm/interaction/v1/interaction_service.grpc.pb.h"
 #include "crm/interaction/v1/resources.pb.h"
 #include "grpcpp/channel.h"
@@ -23,23 +25,37 @@ class ActionPerformer {
   virtual absl::StatusOr<std::string> CreateTask(const std::string& tenant,
                                                  const crm::interaction::v1::Task& task,
                                                  const std::string& request_id) = 0;
+  // Makes `change` to its contact in `tenant` where it is not so already; answers
+  // "contacts/<id>". `request_id` is qualified with the version the change is made at.
+  virtual absl::StatusOr<std::string> ChangeContact(
+      const std::string& tenant, const crm::analytics::v1::PlannedContactChange& change,
+      const std::string& request_id) = 0;
 };
 
-// Calls crm.interaction.v1.InteractionService over `channel`, as the tenant whose bearer token
+// Calls crm.interaction.v1.InteractionService over `interaction` and crm.contact.v1.ContactService
+// over `contact` (null: contact actions fail FAILED_PRECONDITION), as the tenant whose bearer token
 // `tokens` holds (tenant -> JWT). Without any token the service's own default tenant is the
 // only one it can act for: `default_tenant`. A run of a tenant it has no credential for fails
 // with PERMISSION_DENIED before any call.
 class GrpcActionPerformer final : public ActionPerformer {
  public:
-  GrpcActionPerformer(std::shared_ptr<grpc::Channel> channel,
+  GrpcActionPerformer(std::shared_ptr<grpc::Channel> interaction,
+                      std::shared_ptr<grpc::Channel> contact,
                       std::map<std::string, std::string> tokens, std::string default_tenant,
                       absl::Duration timeout);
   absl::StatusOr<std::string> CreateTask(const std::string& tenant,
                                          const crm::interaction::v1::Task& task,
                                          const std::string& request_id) override;
+  absl::StatusOr<std::string> ChangeContact(const std::string& tenant,
+                                            const crm::analytics::v1::PlannedContactChange& change,
+                                            const std::string& request_id) override;
 
  private:
+  // A call context for `tenant`: its token and the deadline; PERMISSION_DENIED without one.
+  absl::Status Prepare(const std::string& tenant, grpc::ClientContext& call) const;
+
   const std::unique_ptr<crm::interaction::v1::InteractionService::Stub> interaction_;
+  const std::unique_ptr<crm::contact::v1::ContactService::Stub> contact_;
   const std::map<std::string, std::string> tokens_;
   const std::string default_tenant_;
   const absl::Duration timeout_;

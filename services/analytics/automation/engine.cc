@@ -113,9 +113,11 @@ absl::Status Engine::Perform(const std::string& tenant, const av1::RuleRunRecord
       continue;
     }
     absl::StatusOr<std::string> done = absl::UnimplementedError("unknown action");
+    const std::string request_id = absl::StrCat("rule:", run.rule_id(), ":", run.id(), ":", i);
     if (planned->has_create_task()) {
-      done = performer_->CreateTask(tenant, planned->create_task(),
-                                    absl::StrCat("rule:", run.rule_id(), ":", run.id(), ":", i));
+      done = performer_->CreateTask(tenant, planned->create_task(), request_id);
+    } else if (planned->has_change_contact()) {
+      done = performer_->ChangeContact(tenant, planned->change_contact(), request_id);
     }
     if (done.ok()) {
       result.set_resource(*done);

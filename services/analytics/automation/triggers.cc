@@ -146,6 +146,19 @@ av1::RuleTriggered PlanRun(const av1::Rule& rule, const EventEnvelope& event, co
     av1::RuleActionResult& result = *run.add_results();
     result.set_index(i);
     av1::PlannedAction& planned = *triggered.add_planned();
+    if (action.has_tag_contact() || action.has_set_lifecycle_stage()) {
+      if (match.contact_id.empty()) {
+        result.set_error("the event concerns no customer");
+        continue;
+      }
+      av1::PlannedContactChange& change = *planned.mutable_change_contact();
+      change.set_contact_id(match.contact_id);
+      if (action.has_tag_contact()) {
+        change.set_add_tag(absl::AsciiStrToLower(action.tag_contact().tag()));
+      } else {
+        change.set_lifecycle_stage(action.set_lifecycle_stage().stage());
+      }
+    }
     if (action.has_create_task()) {
       const av1::CreateTaskAction& a = action.create_task();
       const std::string assignee = a.assignee().empty() ? match.owner : a.assignee();

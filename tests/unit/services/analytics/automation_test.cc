@@ -164,6 +164,32 @@ TEST(PlanTest, AnActionWithoutAnAssigneeIsPlannedEmptyWithTheReason) {
   EXPECT_NE(planned.run().results(0).error().find("no assignee"), std::string::npos);
 }
 
+TEST(PlanTest, ContactActionsChangeTheEventsCustomer) {
+  av1::Rule rule = TaskRule("sam");
+  rule.mutable_actions()->Clear();
+  rule.add_actions()->mutable_tag_contact()->set_tag("VIP");
+  rule.add_actions()->mutable_set_lifecycle_stage()->set_stage(
+      crm::contact::v1::LIFECYCLE_STAGE_CUSTOMER);
+  const EventEnvelope e = Order("O9", "C1", {"P-boots"}, 100);
+  const av1::RuleTriggered planned =
+      PlanRun(rule, e, **MatchTrigger(rule.trigger(), e, TestFacts()));
+  ASSERT_EQ(planned.planned_size(), 2);
+  EXPECT_EQ(planned.planned(0).change_contact().contact_id(), "C1");
+  EXPECT_EQ(planned.planned(0).change_contact().add_tag(), "vip");
+  EXPECT_EQ(planned.planned(1).change_contact().lifecycle_stage(),
+            crm::contact::v1::LIFECYCLE_STAGE_CUSTOMER);
+  // A deal without a customer: nothing to change, said why.
+  av1::RuleTrigger deal;
+  deal.mutable_deal_stage_entered()->set_stage_id("won");
+  rule.mutable_trigger()->CopyFrom(deal);
+  sv1::DealCreated created;
+  created.mutable_deal()->set_stage_id("won");
+  const EventEnvelope d = Event("E5", "D5", created);
+  const av1::RuleTriggered none = PlanRun(rule, d, **MatchTrigger(deal, d, TestFacts()));
+  EXPECT_FALSE(none.planned(0).has_change_contact());
+  EXPECT_EQ(none.run().results(0).error(), "the event concerns no customer");
+}
+
 TEST(AutomationTokensTest, AreTenantTokenLinesWithCommentsAndNamedErrors) {
   auto tokens = ParseAutomationTokens("# tokens\nacme eyJ.a.b\n\n  globex\teyJ.c.d  \n");
   ASSERT_TRUE(tokens.ok()) << tokens.status();

@@ -1038,6 +1038,26 @@ const std::vector<Row>& Rows() {
               actions { set_lifecycle_stage { stage: 77 } }
             })pb",
        grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].set_lifecycle_stage.stage"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger {
+                order_placed {}
+                delay { seconds: 1 nanos: 5 }
+              }
+              actions { create_task { title: "t" } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.delay"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger {
+                order_placed {}
+                delay { seconds: 400000000 }
+              }
+              actions { create_task { title: "t" } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.delay"},
       {"AutomationService/GetRule", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
       {"AutomationService/GetRule", R"pb(id: "nope")pb", grpc::StatusCode::INVALID_ARGUMENT, "id"},
       {"AutomationService/GetRule", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},

@@ -17,6 +17,10 @@ namespace av1 = crm::analytics::v1;
 namespace iv1 = crm::interaction::v1;
 namespace sv1 = crm::sales::v1;
 
+int64_t projection_time(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000000 + t.nanos();
+}
+
 class AutomationTest : public ::testing::Test {
  protected:
   void Start(std::vector<std::string> extra = {}) {
@@ -333,6 +337,59 @@ TEST_F(AutomationTest, ContactActionsTagTheCustomerAndSetTheirStageOnce) {
   ASSERT_TRUE(GetContact(node_, ann.id(), &now).ok());
   EXPECT_EQ(now.version(), version);
   EXPECT_EQ(now.tags_size(), 1);
+}
+
+TEST_F(AutomationTest, ADelayedRunWaitsOutARestartAndIsDoneOnceOrCancelledWithItsRule) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  auto delayed = [&](const std::string& name, const std::string& assignee) {
+    av1::CreateRuleRequest create;
+    av1::Rule& r = *create.mutable_rule();
+    r.set_name(name);
+    r.mutable_trigger()->mutable_order_placed()->add_product_ids(boots.id());
+    r.mutable_trigger()->mutable_delay()->set_seconds(5);  // time enough to disable one
+    av1::CreateTaskAction& task = *r.add_actions()->mutable_create_task();
+    task.set_title("Service due");
+    task.set_assignee(assignee);
+    av1::Rule rule;
+    EXPECT_TRUE(rules_->CreateRule(Ctx().get(), create, &rule).ok());
+    av1::EnableRuleRequest enable;
+    enable.set_id(rule.id());
+    EXPECT_TRUE(rules_->EnableRule(Ctx().get(), enable, &rule).ok());
+    return rule;
+  };
+  const av1::Rule reminder = delayed("Service reminder", "service-desk");
+  const av1::Rule dropped = delayed("Dropped campaign", "marketing");
+  const sv1::Order order = Order(ann.id(), boots);
+  // Decided and waiting: due five seconds after the order, nothing done yet.
+  std::optional<av1::RuleRun> waiting;
+  for (const av1::Rule* rule : {&reminder, &dropped}) {
+    ASSERT_TRUE(WaitFor([&] {
+      const auto runs = Runs(rule->id());
+      if (runs.size() == 1) waiting = runs[0];
+      return runs.size() == 1;
+    })) << node_.process->Log();
+    EXPECT_EQ(waiting->state(), av1::RULE_RUN_STATE_PENDING);
+    EXPECT_EQ(waiting->attempts(), 0);
+    EXPECT_EQ(waiting->due_time().seconds() - waiting->event_time().seconds(), 5);
+  }
+  EXPECT_TRUE(TasksOf("service-desk").empty());
+  // One rule is disabled before its run falls due; the node dies and comes back.
+  av1::DisableRuleRequest disable;
+  disable.set_id(dropped.id());
+  av1::Rule now;
+  ASSERT_TRUE(rules_->DisableRule(Ctx().get(), disable, &now).ok());
+  node_.process->Kill();
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const std::optional<av1::RuleRun> done =
+      RunOnce(reminder.id(), order, av1::RULE_RUN_STATE_SUCCEEDED);
+  ASSERT_TRUE(done.has_value()) << node_.process->Log();
+  EXPECT_GE(projection_time(done->update_time()), projection_time(done->due_time()));
+  EXPECT_EQ(TasksOf("service-desk").size(), 1u);
+  ASSERT_TRUE(RunOnce(dropped.id(), order, av1::RULE_RUN_STATE_CANCELLED).has_value());
+  EXPECT_TRUE(TasksOf("marketing").empty());
 }
 
 // The services as separate processes on the dev broker (Kafka protocol): an order placed with

@@ -34,6 +34,7 @@ void PrintRule(const v1::Rule& r) {
   } else if (t.has_deal_stage_entered()) {
     PrintRow("on", "deal entered stage " + t.deal_stage_entered().stage_id());
   }
+  if (t.has_delay()) PrintRow("delay", std::to_string(t.delay().seconds()) + " s");
   for (const v1::RuleAction& a : r.actions()) {
     if (a.has_tag_contact()) PrintRow("tag", a.tag_contact().tag());
     if (a.has_set_lifecycle_stage()) {
@@ -61,6 +62,7 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
                                      request_id, state, page_token, from, to, add_tag, set_stage;
     std::vector<std::string> products, categories;
     int64_t min_total = -1;
+    int64_t delay_days = 0;
     int task_due_days = 0;
     int64_t expected_version = 0;
   };
@@ -81,6 +83,8 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   create->add_option("--currency", f->currency, "the currency of --min-total")
       ->capture_default_str();
   create->add_option("--stage", f->stage, "deal-stage: the stage id entered");
+  create->add_option("--delay-days", f->delay_days,
+                     "act this many days after the event instead of at once");
   create->add_option("--task-title", f->task_title,
                      "a task it creates; {contact_id}, {order_id}, {deal_id}, {rule_name} "
                      "are filled in");
@@ -97,6 +101,7 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
     v1::CreateRuleRequest req;
     v1::Rule& r = *req.mutable_rule();
     r.set_name(f->name);
+    if (f->delay_days > 0) r.mutable_trigger()->mutable_delay()->set_seconds(f->delay_days * 86400);
     if (f->on == "order-placed") {
       v1::OrderPlacedTrigger& t = *r.mutable_trigger()->mutable_order_placed();
       for (const std::string& p : f->products) t.add_product_ids(p);

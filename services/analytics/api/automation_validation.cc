@@ -29,6 +29,13 @@ absl::Status CheckRef(const std::string& field, const std::string& id) {
 }
 
 absl::Status CheckTrigger(const av1::RuleTrigger& t) {
+  if (t.has_delay()) {
+    const auto& d = t.delay();
+    if (d.nanos() != 0 || d.seconds() < 0 || d.seconds() > int64_t{kMaxDueDays} * 86400) {
+      return Invalid("rule.trigger.delay",
+                     absl::StrCat("must be whole seconds, 0 to ", kMaxDueDays, " days"));
+    }
+  }
   switch (t.kind_case()) {
     case av1::RuleTrigger::kOrderPlaced: {
       const av1::OrderPlacedTrigger& o = t.order_placed();

@@ -84,9 +84,9 @@ bool Engine::Step(const std::string& tenant, const av1::RuleRecord& rule) {
       if (Stopping()) return true;
       if (run.run().has_next_attempt_time() &&
           projection::TimeOf(run.run().next_attempt_time()) > absl::Now()) {
-        continue;  // waiting out a retry
+        break;  // not due yet (a delay, or a retry's wait), nor any after it
       }
-      (void)Perform(tenant, run);
+      (void)Perform(tenant, run, rule.rule().enabled());
       did = true;
     }
   }
@@ -94,12 +94,21 @@ bool Engine::Step(const std::string& tenant, const av1::RuleRecord& rule) {
   return did;
 }
 
-absl::Status Engine::Perform(const std::string& tenant, const av1::RuleRunRecord& record) {
+absl::Status Engine::Perform(const std::string& tenant, const av1::RuleRunRecord& record,
+                             bool rule_enabled) {
   const av1::RuleRun& run = record.run();
   const int attempt = run.attempts() + 1;
   av1::RuleRunAttempted attempted;
   attempted.set_run_id(run.id());
   *attempted.mutable_results() = run.results();
+  if (run.has_due_time() && run.attempts() == 0 && !rule_enabled) {
+    // A delayed run whose rule was disabled before it fell due: nothing is done.
+    projection::SetTimestamp(absl::Now(), attempted.mutable_time());
+    attempted.set_state(av1::RULE_RUN_STATE_CANCELLED);
+    return Record(tenant, run.rule_id(),
+                  absl::StrCat("rule-attempt:", run.rule_id(), ":", run.id(), ":", attempt),
+                  attempted);
+  }
   bool permanent = false;
   bool failed = false;
   for (int i = 0; i < attempted.results_size(); ++i) {

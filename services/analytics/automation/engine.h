@@ -68,8 +68,10 @@ class Engine {
   bool Pass();
   // Does what is due for one rule; true if it did anything.
   bool Step(const std::string& tenant, const crm::analytics::v1::RuleRecord& rule);
-  // Performs a pending run's remaining actions and records the attempt.
-  absl::Status Perform(const std::string& tenant, const crm::analytics::v1::RuleRunRecord& run);
+  // Performs a pending run's remaining actions and records the attempt (a delayed run of a
+  // rule disabled since is recorded CANCELLED instead).
+  absl::Status Perform(const std::string& tenant, const crm::analytics::v1::RuleRunRecord& run,
+                       bool rule_enabled);
   // Reads the rule's topic and records the runs its events trigger.
   bool Decide(const std::string& tenant, const crm::analytics::v1::RuleRecord& rule);
   // Appends a rule event expecting the rule at the version it has now, and waits until applied.

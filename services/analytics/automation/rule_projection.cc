@@ -1,8 +1,12 @@
 #include "services/analytics/automation/rule_projection.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "common/projection/aggregate.h"
 #include "common/projection/projector.h"
 #include "common/status/status_macros.h"
+#include "common/store/big_endian.h"
 #include "common/store/keys.h"
 #include "common/store/record_scan.h"
 #include "crm/analytics/v1/events.pb.h"
@@ -22,6 +26,15 @@ constexpr char kPending = 'P';
 std::string RunKey(char kind, std::string_view tenant, std::string_view rule_id,
                    std::string_view run_id) {
   return store::KindPrefix(kind, tenant, rule_id).append(run_id);
+}
+
+// The outbox entry of a run: ordered by when it is due (0: at once), then run id.
+std::string PendingKey(std::string_view tenant, std::string_view rule_id,
+                       const google::protobuf::Timestamp& due, std::string_view run_id) {
+  std::string k = store::KindPrefix(kPending, tenant, rule_id);
+  store::PutBigEndian(k,
+                      static_cast<uint64_t>(std::max<int64_t>(0, projection::TimestampNanos(due))));
+  return k.append(run_id);
 }
 
 template <typename T>
@@ -144,7 +157,7 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
     *run.mutable_create_time() = event.occurred_at();
     *run.mutable_update_time() = event.occurred_at();
     put(run_key, record);
-    batch.Put(Cf::kIndex, RunKey(kPending, tenant, id, run_id), "");
+    batch.Put(Cf::kIndex, PendingKey(tenant, id, run.next_attempt_time(), run_id), "");
     rule.set_run_count(rule.run_count() + 1);
     if (rule.enabled() && !triggered->topic().empty()) {
       (*next.mutable_cursors())[triggered->topic()] = triggered->cursor_after();
@@ -160,6 +173,7 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
           absl::StrCat("run ", attempted->run_id(), " of rule ", id, " does not exist"));
     }
     av1::RuleRun& run = *record->mutable_run();
+    batch.Delete(Cf::kIndex, PendingKey(tenant, id, run.next_attempt_time(), run.id()));
     Count(rule, run.state(), attempted->state());
     run.set_state(attempted->state());
     *run.mutable_results() = attempted->results();
@@ -167,9 +181,9 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
     *run.mutable_update_time() = attempted->time();
     if (attempted->state() == av1::RULE_RUN_STATE_PENDING) {
       *run.mutable_next_attempt_time() = attempted->next_attempt_time();
+      batch.Put(Cf::kIndex, PendingKey(tenant, id, run.next_attempt_time(), run.id()), "");
     } else {
       run.clear_next_attempt_time();
-      batch.Delete(Cf::kIndex, RunKey(kPending, tenant, id, attempted->run_id()));
     }
     put(run_key, *record);
   }
@@ -226,7 +240,7 @@ absl::StatusOr<std::vector<av1::RuleRunRecord>> RuleProjection::PendingRuns(
   std::vector<std::string> ids;
   RETURN_IF_ERROR(store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
     if (ids.size() >= limit) return false;
-    ids.emplace_back(key.substr(prefix.size()));
+    ids.emplace_back(key.substr(prefix.size() + 8));  // after the due time
     return true;
   }));
   std::vector<av1::RuleRunRecord> out;

@@ -8,7 +8,8 @@
 // Keys (tenant-prefixed, beside the analytics projection's own):
 //   kState "R/" tenant \0 rule_id              -> RuleRecord
 //   kState "U/" tenant \0 rule_id \0 run_id    -> RuleRunRecord (run_id: the event's id)
-//   kIndex "P/" tenant \0 rule_id \0 run_id    -> "" (a run whose actions are due)
+//   kIndex "P/" tenant \0 rule_id \0 due(BE64 ns) run_id -> "" (a run whose actions are to be
+//                                                 done: the outbox, soonest first)
 //
 // Apply runs on the projector thread; the reads are thread-safe.
 #pragma once
@@ -62,7 +63,7 @@ class RuleProjection {
   absl::StatusOr<RunPage> ListRuns(std::string_view tenant, std::string_view rule_id,
                                    crm::analytics::v1::RuleRunState state, std::string_view after,
                                    size_t limit, size_t max_scanned) const;
-  // The rule's runs whose actions are due (pending), at most `limit`, oldest first.
+  // The rule's pending runs (actions to be done), at most `limit`, the soonest due first.
   absl::StatusOr<std::vector<crm::analytics::v1::RuleRunRecord>> PendingRuns(
       std::string_view tenant, std::string_view rule_id, size_t limit) const;
 

@@ -141,6 +141,12 @@ av1::RuleTriggered PlanRun(const av1::Rule& rule, const EventEnvelope& event, co
   run.set_contact_id(match.contact_id);
   *run.mutable_event_time() = event.occurred_at();
   run.set_state(av1::RULE_RUN_STATE_PENDING);
+  if (rule.trigger().has_delay() && rule.trigger().delay().seconds() > 0) {
+    const absl::Time due =
+        projection::TimeOf(event.occurred_at()) + absl::Seconds(rule.trigger().delay().seconds());
+    projection::SetTimestamp(due, run.mutable_due_time());
+    *run.mutable_next_attempt_time() = run.due_time();
+  }
   for (int i = 0; i < rule.actions_size(); ++i) {
     const av1::RuleAction& action = rule.actions(i);
     av1::RuleActionResult& result = *run.add_results();

@@ -190,6 +190,20 @@ TEST(PlanTest, ContactActionsChangeTheEventsCustomer) {
   EXPECT_EQ(none.run().results(0).error(), "the event concerns no customer");
 }
 
+TEST(PlanTest, ADelayedRunFallsDueThatLongAfterTheEvent) {
+  av1::Rule rule = TaskRule("sam");
+  rule.mutable_trigger()->mutable_delay()->set_seconds(180 * 86400);
+  const EventEnvelope e = Order("O3", "C1", {"P-boots"}, 100);
+  const av1::RuleTriggered planned =
+      PlanRun(rule, e, **MatchTrigger(rule.trigger(), e, TestFacts()));
+  EXPECT_EQ(planned.run().due_time().seconds(), 1700000000 + 180 * 86400);
+  EXPECT_EQ(planned.run().next_attempt_time().seconds(), planned.run().due_time().seconds());
+  // Without a delay: due at once.
+  rule.mutable_trigger()->clear_delay();
+  EXPECT_FALSE(
+      PlanRun(rule, e, **MatchTrigger(rule.trigger(), e, TestFacts())).run().has_due_time());
+}
+
 TEST(AutomationTokensTest, AreTenantTokenLinesWithCommentsAndNamedErrors) {
   auto tokens = ParseAutomationTokens("# tokens\nacme eyJ.a.b\n\n  globex\teyJ.c.d  \n");
   ASSERT_TRUE(tokens.ok()) << tokens.status();
@@ -287,6 +301,42 @@ TEST_F(RuleProjectionTest, KeepsRulesRunsAndThePendingOutbox) {
   EXPECT_TRUE((*rules_->GetRule("t", "R1"))->cursors().empty());
   // Another tenant has no such rule.
   EXPECT_FALSE(rules_->GetRule("u", "R1")->has_value());
+}
+
+TEST_F(RuleProjectionTest, TheOutboxGivesTheSoonestDueFirst) {
+  av1::RuleCreated created;
+  *created.mutable_rule() = TaskRule("sam");
+  ASSERT_TRUE(Apply(Event("V1", "R1", created, 0)).ok());
+  av1::Rule later = TaskRule("sam");
+  later.mutable_trigger()->mutable_delay()->set_seconds(86400);
+  int64_t version = 1;
+  for (const auto& [order, rule] : {std::pair{"O1", later}, std::pair{"O2", TaskRule("sam")}}) {
+    const EventEnvelope e = Order(order, "C1", {"P-boots"}, 100);
+    const av1::RuleTriggered t = PlanRun(rule, e, **MatchTrigger(rule.trigger(), e, TestFacts()));
+    ASSERT_TRUE(Apply(Event(std::string("V-") + order, "R1", t, version++)).ok());
+  }
+  auto pending = rules_->PendingRuns("t", "R1", 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].run().id(), "E-O2");  // at once
+  EXPECT_EQ((*pending)[1].run().id(), "E-O1");  // a day later
+  // A retry moves a run's place in the outbox to its next attempt.
+  av1::RuleRunAttempted attempt;
+  attempt.set_run_id("E-O2");
+  attempt.set_state(av1::RULE_RUN_STATE_PENDING);
+  attempt.mutable_next_attempt_time()->set_seconds(1700000000 + 2 * 86400);
+  ASSERT_TRUE(Apply(Event("V4", "R1", attempt, version++)).ok());
+  pending = rules_->PendingRuns("t", "R1", 10);
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].run().id(), "E-O1");
+  // Cancelled: out of the outbox, not a dead letter.
+  attempt.set_run_id("E-O1");
+  attempt.set_state(av1::RULE_RUN_STATE_CANCELLED);
+  ASSERT_TRUE(Apply(Event("V5", "R1", attempt, version++)).ok());
+  pending = rules_->PendingRuns("t", "R1", 10);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].run().id(), "E-O2");
+  EXPECT_EQ(Rule().dead_letter_count(), 0);
 }
 
 TEST_F(RuleProjectionTest, CountsDeadLettersInAndOut) {

@@ -17,8 +17,8 @@ namespace crm::testing {
 
 using crm::contact::v1::Contact;
 
-// The full names of every public service (the four services, the webhooks of the analytics
-// service, and the admin service); their descriptors are linked into the generated pool.
+// The full names of every public service (the four services, the webhooks and automation of the
+// analytics service, and the admin service); their descriptors are linked into the generated pool.
 extern const char* const kServices[7];
 
 // The method "Service/Method" (the service without its package) of one of kServices, or null.

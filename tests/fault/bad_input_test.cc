@@ -1058,6 +1058,12 @@ const std::vector<Row>& Rows() {
               actions { create_task { title: "t" } }
             })pb",
        grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.delay"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                              actions { notify_partners {} }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].notify_partners.label"},
       {"AutomationService/GetRule", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
       {"AutomationService/GetRule", R"pb(id: "nope")pb", grpc::StatusCode::INVALID_ARGUMENT, "id"},
       {"AutomationService/GetRule", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},

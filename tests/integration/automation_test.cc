@@ -6,7 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/analytics/v1/automation_service.grpc.pb.h"
+#include "crm/analytics/v1/events.pb.h"
 #include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "tests/integration/contact_client.h"
 
@@ -390,6 +392,52 @@ TEST_F(AutomationTest, ADelayedRunWaitsOutARestartAndIsDoneOnceOrCancelledWithIt
   EXPECT_EQ(TasksOf("service-desk").size(), 1u);
   ASSERT_TRUE(RunOnce(dropped.id(), order, av1::RULE_RUN_STATE_CANCELLED).has_value());
   EXPECT_TRUE(TasksOf("marketing").empty());
+}
+
+TEST_F(AutomationTest, PartnersAreNotifiedOnTheAnalyticsFeedOncePerRun) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  av1::CreateRuleRequest create;
+  create.mutable_rule()->set_name("Tell the ERP");
+  create.mutable_rule()->mutable_trigger()->mutable_order_placed()->add_product_ids(boots.id());
+  create.mutable_rule()->add_actions()->mutable_notify_partners()->set_label("boots-sold");
+  av1::Rule rule;
+  ASSERT_TRUE(rules_->CreateRule(Ctx().get(), create, &rule).ok());
+  av1::EnableRuleRequest enable;
+  enable.set_id(rule.id());
+  ASSERT_TRUE(rules_->EnableRule(Ctx().get(), enable, &rule).ok());
+
+  auto analytics = av1::AnalyticsService::NewStub(node_.channel);
+  av1::SubscribeRequest subscribe;
+  subscribe.add_event_types("crm.analytics.v1.RuleNotification");
+  auto ctx = Ctx(absl::Seconds(30));
+  auto feed = analytics->Subscribe(ctx.get(), subscribe);
+  std::vector<std::pair<sv1::Order, av1::RuleRun>> runs;
+  for (int i = 0; i < 2; ++i) {
+    const sv1::Order order = Order(ann.id(), boots);
+    const std::optional<av1::RuleRun> run =
+        RunOnce(rule.id(), order, av1::RULE_RUN_STATE_SUCCEEDED);
+    ASSERT_TRUE(run.has_value()) << node_.process->Log();
+    EXPECT_EQ(run->results(0).resource(), "notifications/" + rule.id() + ":" + run->id() + ":0");
+    runs.emplace_back(order, *run);
+  }
+  // The feed carries one notification per run, in order.
+  for (const auto& [order, run] : runs) {
+    av1::SubscribeResponse message;
+    do {
+      ASSERT_TRUE(feed->Read(&message));
+    } while (!message.has_event());
+    av1::RuleNotification n;
+    ASSERT_TRUE(message.event().payload().UnpackTo(&n));
+    EXPECT_EQ(message.event().aggregate_type(), "notification");
+    EXPECT_EQ(n.run_id(), run.id());
+    EXPECT_EQ(n.label(), "boots-sold");
+    EXPECT_EQ(n.aggregate_id(), order.id());
+    EXPECT_EQ(n.contact_id(), ann.id());
+  }
+  ctx->TryCancel();
 }
 
 // The services as separate processes on the dev broker (Kafka protocol): an order placed with

@@ -364,13 +364,14 @@ TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
   EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "order-placed", "--set-stage", "king"})
                 .exit_code,
             2);
-  const CommandResult tagging =
-      Ctl({"rule", "create", "--name", "VIP", "--on", "order-placed", "--min-total", "100000",
-           "--add-tag", "vip", "--set-stage", "customer", "--delay-days", "180"});
+  const CommandResult tagging = Ctl({"rule", "create", "--name", "VIP", "--on", "order-placed",
+                                     "--min-total", "100000", "--add-tag", "vip", "--set-stage",
+                                     "customer", "--delay-days", "180", "--notify", "vip-order"});
   ASSERT_EQ(tagging.exit_code, 0) << tagging.err;
   EXPECT_EQ(Field(tagging.out, "tag"), "vip") << tagging.out;
   EXPECT_EQ(Field(tagging.out, "set stage"), "customer") << tagging.out;
   EXPECT_EQ(Field(tagging.out, "delay"), "15552000 s") << tagging.out;
+  EXPECT_EQ(Field(tagging.out, "notify"), "vip-order") << tagging.out;
   EXPECT_EQ(
       Ctl({"rule", "create", "--name", "x", "--on", "deal-stage", "--task-title", "t"}).exit_code,
       2);

@@ -37,6 +37,7 @@ void PrintRule(const v1::Rule& r) {
   if (t.has_delay()) PrintRow("delay", std::to_string(t.delay().seconds()) + " s");
   for (const v1::RuleAction& a : r.actions()) {
     if (a.has_tag_contact()) PrintRow("tag", a.tag_contact().tag());
+    if (a.has_notify_partners()) PrintRow("notify", a.notify_partners().label());
     if (a.has_set_lifecycle_stage()) {
       PrintRow("set stage", EnumWord(crm::contact::v1::LifecycleStage_descriptor(),
                                      a.set_lifecycle_stage().stage()));
@@ -59,7 +60,8 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   auto stub = [&client]() { return v1::AutomationService::NewStub(client.channel()); };
   struct Flags {
     std::string id, name, on, stage, currency = "EUR", task_title, task_description, task_assignee,
-                                     request_id, state, page_token, from, to, add_tag, set_stage;
+                                     request_id, state, page_token, from, to, add_tag, set_stage,
+                                     notify;
     std::vector<std::string> products, categories;
     int64_t min_total = -1;
     int64_t delay_days = 0;
@@ -93,6 +95,8 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
                      "who does it (default: the customer's or the deal's owner)");
   create->add_option("--task-due-days", f->task_due_days, "days from the event to the due time");
   create->add_option("--add-tag", f->add_tag, "tag the customer");
+  create->add_option("--notify", f->notify,
+                     "notify partners: a crm.analytics.v1.RuleNotification with this label");
   create->add_option("--set-stage", f->set_stage,
                      "set the customer's lifecycle stage: subscriber, lead, prospect, customer, "
                      "churned");
@@ -133,7 +137,10 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
       r.add_actions()->mutable_set_lifecycle_stage()->set_stage(
           static_cast<crm::contact::v1::LifecycleStage>(*stage));
     }
-    if (r.actions().empty()) UsageError("give an action: --task-title, --add-tag or --set-stage");
+    if (!f->notify.empty()) r.add_actions()->mutable_notify_partners()->set_label(f->notify);
+    if (r.actions().empty()) {
+      UsageError("give an action: --task-title, --add-tag, --set-stage or --notify");
+    }
     req.set_request_id(f->request_id);
     Run<v1::Rule>(
         client, exit_code,

@@ -85,6 +85,12 @@ absl::Status CheckActions(const google::protobuf::RepeatedPtrField<av1::RuleActi
                                             actions[i].tag_contact().tag(), 64, /*required=*/true));
       continue;
     }
+    if (actions[i].has_notify_partners()) {
+      RETURN_IF_ERROR(validation::CheckText(field + ".notify_partners.label",
+                                            actions[i].notify_partners().label(), 100,
+                                            /*required=*/true));
+      continue;
+    }
     if (actions[i].has_set_lifecycle_stage()) {
       const auto stage = actions[i].set_lifecycle_stage().stage();
       if (stage == crm::contact::v1::LIFECYCLE_STAGE_UNSPECIFIED ||
@@ -95,7 +101,9 @@ absl::Status CheckActions(const google::protobuf::RepeatedPtrField<av1::RuleActi
       continue;
     }
     if (!actions[i].has_create_task()) {
-      return Invalid(field, "set an action: create_task, tag_contact or set_lifecycle_stage");
+      return Invalid(field,
+                     "set an action: create_task, tag_contact, set_lifecycle_stage or "
+                     "notify_partners");
     }
     const av1::CreateTaskAction& a = actions[i].create_task();
     RETURN_IF_ERROR(

@@ -127,6 +127,8 @@ absl::Status Engine::Perform(const std::string& tenant, const av1::RuleRunRecord
       done = performer_->CreateTask(tenant, planned->create_task(), request_id);
     } else if (planned->has_change_contact()) {
       done = performer_->ChangeContact(tenant, planned->change_contact(), request_id);
+    } else if (planned->has_notify()) {
+      done = Notify(tenant, planned->notify(), i);
     }
     if (done.ok()) {
       result.set_resource(*done);
@@ -253,6 +255,27 @@ bool Engine::Decide(const std::string& tenant, const av1::RuleRecord& rule) {
     did = true;
   }
   return did;
+}
+
+absl::StatusOr<std::string> Engine::Notify(const std::string& tenant,
+                                           const av1::RuleNotification& notification, int index) {
+  const std::string id =
+      absl::StrCat(notification.rule_id(), ":", notification.run_id(), ":", index);
+  projection::CommandWriter::Command command;
+  command.tenant = tenant;
+  command.actor = "automation-engine";
+  command.request_id = absl::StrCat("rule:", id);
+  command.command = "NotifyPartners";
+  command.aggregate_type = kNotificationAggregateType;
+  command.aggregate_id = id;
+  command.expected_version = 0;  // one notification per run and action
+  command.now = absl::Now();
+  command.deadline = command.now + kRecordWait;
+  command.source = "automation";
+  const absl::Status written = writer_->WriteAndWait(command, notification);
+  // ABORTED: it exists already (written before a crash or a lost answer) — done.
+  if (!written.ok() && !absl::IsAborted(written)) return written;
+  return absl::StrCat("notifications/", id);
 }
 
 absl::Status Engine::Record(const std::string& tenant, const std::string& rule_id,

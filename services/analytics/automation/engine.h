@@ -78,6 +78,11 @@ class Engine {
   // `request_id` is qualified with that version.
   absl::Status Record(const std::string& tenant, const std::string& rule_id,
                       const std::string& request_id, const google::protobuf::Message& payload);
+  // Publishes `notification` (action `index` of its run) once: its aggregate is the run and
+  // action, so a second write is refused and counts as done.
+  absl::StatusOr<std::string> Notify(const std::string& tenant,
+                                     const crm::analytics::v1::RuleNotification& notification,
+                                     int index);
   bool Stopping();
 
   const RuleProjection* const projection_;

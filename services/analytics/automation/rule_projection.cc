@@ -22,6 +22,7 @@ namespace {
 constexpr char kRule = 'R';
 constexpr char kRun = 'U';
 constexpr char kPending = 'P';
+constexpr char kNotification = 'N';
 
 std::string RunKey(char kind, std::string_view tenant, std::string_view rule_id,
                    std::string_view run_id) {
@@ -77,6 +78,16 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
                                                    store::ProjectionStore::Batch& batch) {
   const std::string& tenant = event.tenant();
   const std::string& id = event.aggregate_id();
+  if (event.event_type() == "crm.analytics.v1.RuleNotification") {
+    // One per run and action: a second is refused.
+    const std::string key = store::KindKey(kNotification, tenant, id);
+    ASSIGN_OR_RETURN(std::optional<std::string> seen, batch.Get(Cf::kState, key));
+    if (seen || event.expected_version() != 0) {
+      return absl::AbortedError(absl::StrCat("notification ", id, " was published already"));
+    }
+    batch.Put(Cf::kState, key, "");
+    return absl::OkStatus();
+  }
   const std::string key = store::KindKey(kRule, tenant, id);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current, Parse<av1::RuleRecord>(raw));

@@ -8,6 +8,7 @@
 // Keys (tenant-prefixed, beside the analytics projection's own):
 //   kState "R/" tenant \0 rule_id              -> RuleRecord
 //   kState "U/" tenant \0 rule_id \0 run_id    -> RuleRunRecord (run_id: the event's id)
+//   kState "N/" tenant \0 rule_id:run_id:index -> "" (a RuleNotification published)
 //   kIndex "P/" tenant \0 rule_id \0 due(BE64 ns) run_id -> "" (a run whose actions are to be
 //                                                 done: the outbox, soonest first)
 //
@@ -28,6 +29,7 @@
 namespace crm::analytics::automation {
 
 inline constexpr char kRuleAggregateType[] = "rule";
+inline constexpr char kNotificationAggregateType[] = "notification";
 
 // True for the event types this projection applies ("crm.analytics.v1.Rule...").
 bool IsRuleEvent(std::string_view event_type);

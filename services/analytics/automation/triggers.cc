@@ -152,6 +152,16 @@ av1::RuleTriggered PlanRun(const av1::Rule& rule, const EventEnvelope& event, co
     av1::RuleActionResult& result = *run.add_results();
     result.set_index(i);
     av1::PlannedAction& planned = *triggered.add_planned();
+    if (action.has_notify_partners()) {
+      av1::RuleNotification& n = *planned.mutable_notify();
+      n.set_rule_id(rule.id());
+      n.set_run_id(event.event_id());
+      n.set_label(action.notify_partners().label());
+      n.set_event_type(event.event_type());
+      n.set_aggregate_id(event.aggregate_id());
+      n.set_contact_id(match.contact_id);
+      *n.mutable_event_time() = event.occurred_at();
+    }
     if (action.has_tag_contact() || action.has_set_lifecycle_stage()) {
       if (match.contact_id.empty()) {
         result.set_error("the event concerns no customer");

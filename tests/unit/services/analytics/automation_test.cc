@@ -204,6 +204,22 @@ TEST(PlanTest, ADelayedRunFallsDueThatLongAfterTheEvent) {
       PlanRun(rule, e, **MatchTrigger(rule.trigger(), e, TestFacts())).run().has_due_time());
 }
 
+TEST(PlanTest, ANotificationCarriesTheRunAndItsEvent) {
+  av1::Rule rule = TaskRule("sam");
+  rule.mutable_actions()->Clear();
+  rule.add_actions()->mutable_notify_partners()->set_label("boots-follow-up");
+  const EventEnvelope e = Order("O4", "C1", {"P-boots"}, 100);
+  const av1::RuleTriggered planned =
+      PlanRun(rule, e, **MatchTrigger(rule.trigger(), e, TestFacts()));
+  const av1::RuleNotification& n = planned.planned(0).notify();
+  EXPECT_EQ(n.rule_id(), "R1");
+  EXPECT_EQ(n.run_id(), "E-O4");
+  EXPECT_EQ(n.label(), "boots-follow-up");
+  EXPECT_EQ(n.event_type(), "crm.sales.v1.OrderPlaced");
+  EXPECT_EQ(n.aggregate_id(), "O4");
+  EXPECT_EQ(n.contact_id(), "C1");
+}
+
 TEST(AutomationTokensTest, AreTenantTokenLinesWithCommentsAndNamedErrors) {
   auto tokens = ParseAutomationTokens("# tokens\nacme eyJ.a.b\n\n  globex\teyJ.c.d  \n");
   ASSERT_TRUE(tokens.ok()) << tokens.status();
@@ -337,6 +353,14 @@ TEST_F(RuleProjectionTest, TheOutboxGivesTheSoonestDueFirst) {
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ((*pending)[0].run().id(), "E-O2");
   EXPECT_EQ(Rule().dead_letter_count(), 0);
+}
+
+TEST_F(RuleProjectionTest, ANotificationIsPublishedOncePerRunAndAction) {
+  av1::RuleNotification n;
+  n.set_label("x");
+  ASSERT_TRUE(Apply(Event("N1", "R1:E1:0", n, 0)).ok());
+  EXPECT_TRUE(absl::IsAborted(Apply(Event("N2", "R1:E1:0", n, 0))));
+  EXPECT_TRUE(Apply(Event("N3", "R1:E1:1", n, 0)).ok());
 }
 
 TEST_F(RuleProjectionTest, CountsDeadLettersInAndOut) {

@@ -11,7 +11,7 @@ import yaml
 SERVICES = ["contact", "interaction", "sales", "analytics"]
 TOPICS = [
     "crm.contact.v1", "crm.interaction.v1", "crm.sales.v1", "crm.analytics.v1", "crm.access.v1",
-    "crm.keys.v1"
+    "crm.keys.v1", "crm.outbound.v1"
 ]
 
 

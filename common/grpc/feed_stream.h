@@ -36,6 +36,7 @@
 #include "common/grpc/auth_gate.h"
 #include "common/grpc/privacy.h"
 #include "common/grpc/status.h"
+#include "common/status/status_macros.h"
 #include "common/validation/request_fields.h"
 #include "crm/common/v1/envelope.pb.h"
 
@@ -183,6 +184,39 @@ class RefusedStream final : public grpc::ServerWriteReactor<Response> {
   void OnDone() override { delete this; }
 };
 
+// Streams `query` (its tenant set here: the caller's) as method `method` ("pkg.Service/Method",
+// what the access log names) until the caller hangs up. `Response` has cursor and event.
+template <typename Response>
+grpc::ServerWriteReactor<Response>* ServeFeedQuery(grpc::CallbackServerContext* context,
+                                                   feed::FeedQuery query, eventlog::EventLog* log,
+                                                   const std::string& default_tenant,
+                                                   OpenEvent open, std::string method) {
+  const auth::Principal caller = CallerOf(*context, default_tenant);
+  query.tenant = caller.tenant;
+  absl::StatusOr<std::unique_ptr<feed::ChangeFeed>> feed =
+      feed::ChangeFeed::Open(log, std::move(query));
+  if (!feed.ok()) return new RefusedStream<Response>(feed.status());
+  if (!TakeFeedStream()) {
+    return new RefusedStream<Response>(absl::ResourceExhaustedError(
+        "this process serves as many change-feed streams as it may (--max-feed-streams): try "
+        "again later or on another replica"));
+  }
+  return new FeedStream<Response>(*std::move(feed), std::move(open), caller, std::move(method));
+}
+
+// The start of a feed from a request with `cursor` and `start_time` (INVALID_ARGUMENT naming
+// start_time when it is not a valid timestamp).
+template <typename Request>
+absl::Status ReadFeedStart(const Request& request, feed::FeedQuery& query) {
+  query.cursor = request.cursor();
+  if (request.has_start_time()) {
+    RETURN_IF_ERROR(validation::CheckTimestamp("start_time", request.start_time()));
+    query.start_time = absl::FromUnixSeconds(request.start_time().seconds()) +
+                       absl::Nanoseconds(request.start_time().nanos());
+  }
+  return absl::OkStatus();
+}
+
 // Serves Subscribe for `topic` on `log`: validates the request (INVALID_ARGUMENT naming the
 // field; a start_time must be a valid timestamp), opens the feed for the caller's tenant and
 // streams it until the caller hangs up. `Request` has event_types, aggregate_types, cursor and
@@ -192,32 +226,17 @@ grpc::ServerWriteReactor<Response>* ServeFeed(grpc::CallbackServerContext* conte
                                               const Request& request, eventlog::EventLog* log,
                                               const std::string& topic,
                                               const std::string& default_tenant, OpenEvent open) {
-  const auth::Principal caller = CallerOf(*context, default_tenant);
   feed::FeedQuery query;
-  query.tenant = caller.tenant;
   query.topic = topic;
   query.event_types.assign(request.event_types().begin(), request.event_types().end());
   query.aggregate_types.assign(request.aggregate_types().begin(), request.aggregate_types().end());
-  query.cursor = request.cursor();
-  if (request.has_start_time()) {
-    if (absl::Status s = validation::CheckTimestamp("start_time", request.start_time()); !s.ok()) {
-      return new RefusedStream<Response>(s);
-    }
-    query.start_time = absl::FromUnixSeconds(request.start_time().seconds()) +
-                       absl::Nanoseconds(request.start_time().nanos());
-  }
-  absl::StatusOr<std::unique_ptr<feed::ChangeFeed>> feed =
-      feed::ChangeFeed::Open(log, std::move(query));
-  if (!feed.ok()) return new RefusedStream<Response>(feed.status());
-  if (!TakeFeedStream()) {
-    return new RefusedStream<Response>(absl::ResourceExhaustedError(
-        "this process serves as many change-feed streams as it may (--max-feed-streams): try "
-        "again later or on another replica"));
+  if (absl::Status s = ReadFeedStart(request, query); !s.ok()) {
+    return new RefusedStream<Response>(s);
   }
   // "crm.contact.v1.ContactService/Subscribe": each service's file defines that one service.
-  std::string method =
-      absl::StrCat(Response::descriptor()->file()->service(0)->full_name(), "/Subscribe");
-  return new FeedStream<Response>(*std::move(feed), std::move(open), caller, std::move(method));
+  return ServeFeedQuery<Response>(
+      context, std::move(query), log, default_tenant, std::move(open),
+      absl::StrCat(Response::descriptor()->file()->service(0)->full_name(), "/Subscribe"));
 }
 
 }  // namespace crm::grpcutil

@@ -61,12 +61,14 @@ AnalyticsService::AnalyticsService(std::unique_ptr<store::ProjectionStore> store
       projection_(store_.get()),
       projector_(projection::ProjectorOptions{.name = "analytics",
                                               .topics = {kTopic, directory::kContactTopic,
-                                                         "crm.interaction.v1", "crm.sales.v1"},
+                                                         "crm.interaction.v1", "crm.sales.v1",
+                                                         automation::kOutboundTopic},
                                               .own_topic = kTopic},
                  log, store_.get(), &projection_),
       writer_(log, &projector_, kTopic, kModelAggregateType),
       webhooks_(&projection_.webhooks(), log, &projector_),
-      automation_(&projection_.rules(), AutomationFacts(), log, &projector_) {}
+      automation_(&projection_.rules(), &projection_.messages(), AutomationFacts(), log,
+                  &projector_) {}
 
 AnalyticsService::~AnalyticsService() { Stop(); }
 

@@ -355,8 +355,8 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     webhook_grpc = std::make_unique<analytics::WebhookGrpc>(analytics_service->webhooks(),
                                                             cfg.tenant, cfg.webhook_allow_http);
     services.push_back(webhook_grpc.get());
-    automation_grpc =
-        std::make_unique<analytics::AutomationGrpc>(analytics_service->automation(), cfg.tenant);
+    automation_grpc = std::make_unique<analytics::AutomationGrpc>(
+        analytics_service->automation(), analytics_service->projector()->log(), cfg.tenant);
     services.push_back(automation_grpc.get());
     if (config::DispatchesWebhooks(cfg)) {
       analytics_service->webhooks()->StartDispatcher(

@@ -1153,6 +1153,100 @@ const std::vector<Row>& Rows() {
        grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
       {"AutomationService/ListRuleRuns", R"pb(rule_id: "$NOID")pb", grpc::StatusCode::NOT_FOUND,
        "rule_id"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { order_placed {} }
+                                              actions { send_message { body: "hi" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].send_message.channel"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger { order_placed {} }
+              actions { send_message { channel: CONSENT_CHANNEL_POST body: "hi" } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].send_message.channel"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger { order_placed {} }
+              actions { send_message { channel: CONSENT_CHANNEL_EMAIL } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].send_message.body"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger { order_placed {} }
+              actions { send_message { channel: CONSENT_CHANNEL_SMS subject: "s" body: "hi" } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.actions[0].send_message.subject"},
+      {"AutomationService/UpdateMessagingPolicy", "", grpc::StatusCode::INVALID_ARGUMENT, "policy"},
+      {"AutomationService/UpdateMessagingPolicy", R"pb(policy { time_zone: "Mars/Olympus" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "policy.time_zone"},
+      {"AutomationService/UpdateMessagingPolicy", R"pb(policy { quiet_hours_start: "21:00" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "policy.quiet_hours_end"},
+      {"AutomationService/UpdateMessagingPolicy",
+       R"pb(policy { quiet_hours_start: "25:00" quiet_hours_end: "08:00" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "policy.quiet_hours_start"},
+      {"AutomationService/UpdateMessagingPolicy",
+       R"pb(policy { quiet_hours_start: "21:00" quiet_hours_end: "8am" })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "policy.quiet_hours_end"},
+      {"AutomationService/UpdateMessagingPolicy", R"pb(policy { max_messages_per_customer: -1 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "policy.max_messages_per_customer"},
+      {"AutomationService/UpdateMessagingPolicy", R"pb(policy { max_messages_per_customer: 3 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "policy.cap_period"},
+      {"AutomationService/UpdateMessagingPolicy",
+       R"pb(policy {
+              max_messages_per_customer: 3
+              cap_period { seconds: 60 }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "policy.cap_period"},
+      {"AutomationService/UpdateMessagingPolicy", R"pb(policy { cap_period { seconds: 86400 } })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "policy.cap_period"},
+      {"AutomationService/UpdateMessagingPolicy", R"pb(policy {}
+                                                       expected_version: -1)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "expected_version"},
+      {"AutomationService/UpdateMessagingPolicy", R"pb(policy {}
+                                                       expected_version: 7)pb",
+       grpc::StatusCode::ABORTED, "expected_version"},
+      {"AutomationService/GetMessage", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"AutomationService/GetMessage", R"pb(id: "has space")pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "id"},
+      {"AutomationService/GetMessage", R"pb(id: "$NOID:$NOID:0")pb", grpc::StatusCode::NOT_FOUND,
+       "id"},
+      {"AutomationService/ListMessages", R"pb(contact_id: "nope")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "contact_id"},
+      {"AutomationService/ListMessages", R"pb(rule_id: "nope")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule_id"},
+      {"AutomationService/ListMessages", R"pb(page_size: -1)pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "page_size"},
+      {"AutomationService/ListMessages", R"pb(page_token: "x")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"AutomationService/ReportMessageStatus", R"pb(state: MESSAGE_STATE_DELIVERED)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "message_id"},
+      {"AutomationService/ReportMessageStatus", R"pb(message_id: "m")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "state"},
+      {"AutomationService/ReportMessageStatus",
+       R"pb(message_id: "m" state: MESSAGE_STATE_QUEUED)pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "state"},
+      {"AutomationService/ReportMessageStatus",
+       R"pb(message_id: "m" state: MESSAGE_STATE_FAILED)pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "detail"},
+      {"AutomationService/ReportMessageStatus", R"pb(message_id: "m"
+                                                     state: MESSAGE_STATE_OPENED
+                                                     time { seconds: 99999999999 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "time"},
+      {"AutomationService/ReportMessageStatus", R"pb(message_id: "m"
+                                                     state: MESSAGE_STATE_OPENED
+                                                     request_id: "has space")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"AutomationService/ReportMessageStatus", R"pb(message_id: "$NOID:$NOID:0"
+                                                     state: MESSAGE_STATE_DELIVERED)pb",
+       grpc::StatusCode::NOT_FOUND, "message_id"},
+      {"AutomationService/StreamOutboundMessages", R"pb(cursor: "not-a-cursor")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "cursor"},
+      {"AutomationService/StreamOutboundMessages", R"pb(start_time { seconds: -99999999999 })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "start_time"},
   };
   return rows;
 }

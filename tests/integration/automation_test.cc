@@ -1,7 +1,9 @@
 // Automation rules over real processes: a crm-node on loopback, rules created and enabled over
 // gRPC, orders placed through the sales service, tasks created through the interaction
 // service's gRPC API — exactly once per rule and event, also across a kill -9 between deciding
-// and acting, and dead-lettered with the reason when an action cannot be done.
+// and acting, and dead-lettered with the reason when an action cannot be done; messages sent
+// only with consent, within the frequency cap and outside quiet hours, streamed to a delivery
+// adapter and reported back.
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
@@ -438,6 +440,156 @@ TEST_F(AutomationTest, PartnersAreNotifiedOnTheAnalyticsFeedOncePerRun) {
     EXPECT_EQ(n.contact_id(), ann.id());
   }
   ctx->TryCancel();
+}
+
+// A customer with an email address and, if given, a consent for email.
+Contact Customer(Server& node, const std::string& given, const std::string& email,
+                 crm::contact::v1::ConsentStatus consent) {
+  crm::contact::v1::CreateContactRequest request;
+  Contact& c = *request.mutable_contact();
+  c.mutable_personal()->set_given_name(given);
+  c.mutable_personal()->set_family_name("Lee");
+  c.mutable_personal()->add_emails()->set_address(email);
+  if (consent != crm::contact::v1::CONSENT_STATUS_UNSPECIFIED) {
+    crm::contact::v1::Consent& k = *c.add_consents();
+    k.set_channel(crm::contact::v1::CONSENT_CHANNEL_EMAIL);
+    k.set_status(consent);
+    k.set_source("web-form");
+  }
+  crm::contact::v1::CreateContactResponse out;
+  const grpc::Status s = node.contacts->CreateContact(Ctx().get(), request, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return out.contact();
+}
+
+std::string Clock(absl::Time t) { return absl::FormatTime("%H:%M", t, absl::UTCTimeZone()); }
+
+TEST_F(AutomationTest, MessagesGoWithConsentWithinTheCapOutsideQuietHoursAndAreReportedBack) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const Contact ada =
+      Customer(node_, "Ada", "ada@example.com", crm::contact::v1::CONSENT_STATUS_GRANTED);
+  const Contact bob =
+      Customer(node_, "Bob", "bob@example.com", crm::contact::v1::CONSENT_STATUS_DENIED);
+  const Contact cy =
+      Customer(node_, "Cy", "cy@example.com", crm::contact::v1::CONSENT_STATUS_UNSPECIFIED);
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  // At most one message per customer a week.
+  av1::UpdateMessagingPolicyRequest policy;
+  policy.mutable_policy()->set_max_messages_per_customer(1);
+  policy.mutable_policy()->mutable_cap_period()->set_seconds(7 * 86400);
+  av1::MessagingPolicy set;
+  ASSERT_TRUE(rules_->UpdateMessagingPolicy(Ctx().get(), policy, &set).ok());
+  EXPECT_EQ(set.version(), 1);
+
+  av1::CreateRuleRequest create;
+  create.mutable_rule()->set_name("Boots care tips");
+  create.mutable_rule()->mutable_trigger()->mutable_order_placed()->add_product_ids(boots.id());
+  av1::SendMessageAction& send = *create.mutable_rule()->add_actions()->mutable_send_message();
+  send.set_channel(crm::contact::v1::CONSENT_CHANNEL_EMAIL);
+  send.set_subject("Your boots, {given_name}");
+  send.set_body("Hi {given_name} {family_name}, care tips for order {order_id}.");
+  av1::Rule rule;
+  ASSERT_TRUE(rules_->CreateRule(Ctx().get(), create, &rule).ok());
+  av1::EnableRuleRequest enable;
+  enable.set_id(rule.id());
+  ASSERT_TRUE(rules_->EnableRule(Ctx().get(), enable, &rule).ok());
+
+  // What a delivery adapter reads: the outbound messages, from the start.
+  auto stream_ctx = Ctx(absl::Seconds(60));
+  auto outbound = rules_->StreamOutboundMessages(stream_ctx.get(), {});
+
+  const sv1::Order first = Order(ada.id(), boots);
+  std::optional<av1::RuleRun> run = RunOnce(rule.id(), first, av1::RULE_RUN_STATE_SUCCEEDED);
+  ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  const std::string id = rule.id() + ":" + run->id() + ":0";
+  EXPECT_EQ(run->results(0).resource(), "messages/" + id);
+  av1::GetMessageRequest get;
+  get.set_id(id);
+  av1::Message message;
+  ASSERT_TRUE(rules_->GetMessage(Ctx().get(), get, &message).ok());
+  EXPECT_EQ(message.to(), "ada@example.com");
+  EXPECT_EQ(message.subject(), "Your boots, Ada");
+  EXPECT_EQ(message.body(), "Hi Ada Lee, care tips for order " + first.id() + ".");
+  EXPECT_EQ(message.state(), av1::MESSAGE_STATE_QUEUED);
+  EXPECT_EQ(message.contact_id(), ada.id());
+  av1::StreamOutboundMessagesResponse item;
+  do {
+    ASSERT_TRUE(outbound->Read(&item)) << outbound->Finish().error_message();
+  } while (!item.has_event());
+  EXPECT_EQ(item.event().event_type(), "crm.analytics.v1.OutboundMessage");
+  EXPECT_EQ(item.event().aggregate_id(), id);
+  av1::OutboundMessage payload;
+  ASSERT_TRUE(item.event().payload().UnpackTo(&payload));
+  EXPECT_EQ(payload.message().to(), "ada@example.com");
+  EXPECT_EQ(payload.message().body(), message.body());
+  stream_ctx->TryCancel();
+
+  // Over the cap, denied consent, no consent: recorded as skipped, nothing queued.
+  const std::vector<std::pair<std::string, std::string>> skipped = {
+      {ada.id(), "frequency cap"},
+      {bob.id(), "no consent for email"},
+      {cy.id(), "no consent for email"}};
+  for (const auto& [contact, why] : skipped) {
+    const sv1::Order order = Order(contact, boots);
+    run = RunOnce(rule.id(), order, av1::RULE_RUN_STATE_SUCCEEDED);
+    ASSERT_TRUE(run.has_value()) << node_.process->Log();
+    EXPECT_TRUE(run->results(0).resource().empty());
+    EXPECT_NE(run->results(0).skipped().find(why), std::string::npos) << run->results(0).skipped();
+  }
+  av1::ListMessagesRequest list;
+  av1::ListMessagesResponse listed;
+  ASSERT_TRUE(rules_->ListMessages(Ctx().get(), list, &listed).ok());
+  ASSERT_EQ(listed.messages_size(), 1);
+  list.set_contact_id(bob.id());
+  ASSERT_TRUE(rules_->ListMessages(Ctx().get(), list, &listed).ok());
+  EXPECT_EQ(listed.messages_size(), 0);
+
+  // The adapter reports back; a repeated report is answered as the first left it.
+  av1::ReportMessageStatusRequest report;
+  report.set_message_id(id);
+  report.set_state(av1::MESSAGE_STATE_DELIVERED);
+  report.set_detail("250 2.0.0 OK");
+  report.set_request_id("provider-event-1");
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(rules_->ReportMessageStatus(Ctx().get(), report, &message).ok());
+    EXPECT_EQ(message.state(), av1::MESSAGE_STATE_DELIVERED);
+    EXPECT_EQ(message.version(), 2);
+  }
+  report.set_state(av1::MESSAGE_STATE_OPENED);
+  report.set_request_id("provider-event-2");
+  ASSERT_TRUE(rules_->ReportMessageStatus(Ctx().get(), report, &message).ok());
+  EXPECT_EQ(message.state(), av1::MESSAGE_STATE_OPENED);
+  report.set_message_id(rule.id() + ":nope:0");
+  report.set_request_id("provider-event-3");
+  EXPECT_EQ(rules_->ReportMessageStatus(Ctx().get(), report, &message).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // Quiet hours around now (UTC), no cap: the run waits until they end and sends nothing yet.
+  const absl::Time now = absl::Now();
+  policy.mutable_policy()->Clear();
+  policy.mutable_policy()->set_quiet_hours_start(Clock(now - absl::Hours(1)));
+  policy.mutable_policy()->set_quiet_hours_end(Clock(now + absl::Hours(1)));
+  policy.set_expected_version(1);
+  ASSERT_TRUE(rules_->UpdateMessagingPolicy(Ctx().get(), policy, &set).ok());
+  const sv1::Order quiet = Order(ada.id(), boots);
+  std::optional<av1::RuleRun> deferred;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const av1::RuleRun& r : Runs(rule.id())) {
+          if (r.aggregate_id() == quiet.id() && r.has_next_attempt_time()) deferred = r;
+        }
+        return deferred.has_value();
+      },
+      absl::Seconds(30)))
+      << node_.process->Log();
+  EXPECT_EQ(deferred->state(), av1::RULE_RUN_STATE_PENDING);
+  EXPECT_EQ(deferred->attempts(), 0);
+  const absl::Time until = absl::FromUnixSeconds(deferred->next_attempt_time().seconds());
+  EXPECT_EQ(Clock(until), Clock(now + absl::Hours(1)));
+  EXPECT_GT(until, now + absl::Minutes(58));
+  get.set_id(rule.id() + ":" + deferred->id() + ":0");
+  EXPECT_EQ(rules_->GetMessage(Ctx().get(), get, &message).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 // The services as separate processes on the dev broker (Kafka protocol): an order placed with

@@ -381,6 +381,49 @@ TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
   EXPECT_TRUE(absl::StrContains(bad.err, "rule.actions[0].create_task.due_in_days")) << bad.err;
 }
 
+TEST_F(CrmctlTest, MessageRulesPolicyAndMessagesAreManaged) {
+  const CommandResult created =
+      Ctl({"rule", "create", "--name", "Care tips", "--on", "order-placed", "--send", "email",
+           "--subject", "Hello {given_name}", "--body", "Tips for order {order_id}"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(Field(created.out, "send"), "email: Tips for order {order_id}") << created.out;
+  EXPECT_EQ(
+      Ctl({"rule", "create", "--name", "x", "--on", "order-placed", "--send", "fax", "--body", "b"})
+          .exit_code,
+      2);
+  const CommandResult sms_subject = Ctl({"rule", "create", "--name", "x", "--on", "order-placed",
+                                         "--send", "sms", "--subject", "s", "--body", "b"});
+  EXPECT_EQ(sms_subject.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(sms_subject.err, "send_message.subject")) << sms_subject.err;
+
+  const CommandResult none = Ctl({"message", "policy"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(Field(none.out, "quiet hours"), "none") << none.out;
+  const CommandResult set =
+      Ctl({"message", "set-policy", "--time-zone", "Europe/Berlin", "--quiet-hours", "21:00-08:00",
+           "--max-per-customer", "3", "--cap-days", "7"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_EQ(Field(set.out, "quiet hours"), "21:00 to 08:00") << set.out;
+  EXPECT_EQ(Field(set.out, "cap"), "3 per customer in 168 h") << set.out;
+  EXPECT_EQ(Field(Ctl({"message", "policy"}).out, "time zone"), "Europe/Berlin");
+  const CommandResult stale =
+      Ctl({"message", "set-policy", "--quiet-hours", "22:00-07:00", "--expected-version", "9"});
+  EXPECT_EQ(stale.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(stale.err, "expected_version")) << stale.err;
+  EXPECT_EQ(Ctl({"message", "set-policy", "--quiet-hours", "22:00"}).exit_code, 2);
+
+  const CommandResult listed = Ctl({"message", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(listed.out.empty()) << listed.out;
+  const CommandResult missing = Ctl({"message", "get", "nope:nope:0"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(missing.err, "NOT_FOUND")) << missing.err;
+  EXPECT_EQ(Ctl({"message", "report", "m", "--state", "lost"}).exit_code, 2);
+  const CommandResult failed = Ctl({"message", "report", "m", "--state", "failed"});
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(failed.err, "detail")) << failed.err;
+}
+
 // Lines of a file (without the line ends); empty if it cannot be read.
 std::vector<std::string> Lines(const std::string& path) {
   std::ifstream in(path);

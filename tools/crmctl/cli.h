@@ -108,6 +108,7 @@ void RegisterMarketingCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterFeedCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterWebhookCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterMessageCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterExportCommands(CLI::App& app, Client& client, int& exit_code);
 // crmctl import and undo-import.
 void RegisterImportCommands(CLI::App& app, Client& client, int& exit_code);

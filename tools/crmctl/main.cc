@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   crm::ctl::RegisterFeedCommands(app, client, exit_code);
   crm::ctl::RegisterWebhookCommands(app, client, exit_code);
   crm::ctl::RegisterRuleCommands(app, client, exit_code);
+  crm::ctl::RegisterMessageCommands(app, client, exit_code);
   crm::ctl::RegisterExportCommands(app, client, exit_code);
   crm::ctl::RegisterImportCommands(app, client, exit_code);
   crm::ctl::RegisterAdminCommands(app, client, exit_code);

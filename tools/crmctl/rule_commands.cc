@@ -38,6 +38,11 @@ void PrintRule(const v1::Rule& r) {
   for (const v1::RuleAction& a : r.actions()) {
     if (a.has_tag_contact()) PrintRow("tag", a.tag_contact().tag());
     if (a.has_notify_partners()) PrintRow("notify", a.notify_partners().label());
+    if (a.has_send_message()) {
+      PrintRow("send",
+               EnumWord(crm::contact::v1::ConsentChannel_descriptor(), a.send_message().channel()) +
+                   ": " + a.send_message().body().substr(0, 60));
+    }
     if (a.has_set_lifecycle_stage()) {
       PrintRow("set stage", EnumWord(crm::contact::v1::LifecycleStage_descriptor(),
                                      a.set_lifecycle_stage().stage()));
@@ -61,7 +66,7 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   struct Flags {
     std::string id, name, on, stage, currency = "EUR", task_title, task_description, task_assignee,
                                      request_id, state, page_token, from, to, add_tag, set_stage,
-                                     notify;
+                                     notify, send, subject, body;
     std::vector<std::string> products, categories;
     int64_t min_total = -1;
     int64_t delay_days = 0;
@@ -100,6 +105,13 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   create->add_option("--set-stage", f->set_stage,
                      "set the customer's lifecycle stage: subscriber, lead, prospect, customer, "
                      "churned");
+  create->add_option("--send", f->send,
+                     "send the customer a message: email or sms (with consent, outside quiet "
+                     "hours, within the frequency cap)");
+  create->add_option("--subject", f->subject, "--send email: the subject ({given_name}, ...)");
+  create->add_option("--body", f->body,
+                     "--send: the text; {given_name} {family_name} {contact_id} {order_id} "
+                     "{deal_id} {rule_name} are filled");
   create->add_option("--request-id", f->request_id, "idempotency key");
   create->callback([&client, &exit_code, f, stub] {
     v1::CreateRuleRequest req;
@@ -138,8 +150,20 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
           static_cast<crm::contact::v1::LifecycleStage>(*stage));
     }
     if (!f->notify.empty()) r.add_actions()->mutable_notify_partners()->set_label(f->notify);
+    if (!f->send.empty()) {
+      v1::SendMessageAction& m = *r.add_actions()->mutable_send_message();
+      if (f->send == "email") {
+        m.set_channel(crm::contact::v1::CONSENT_CHANNEL_EMAIL);
+      } else if (f->send == "sms") {
+        m.set_channel(crm::contact::v1::CONSENT_CHANNEL_SMS);
+      } else {
+        UsageError("--send must be email or sms");
+      }
+      m.set_subject(f->subject);
+      m.set_body(f->body);
+    }
     if (r.actions().empty()) {
-      UsageError("give an action: --task-title, --add-tag, --set-stage or --notify");
+      UsageError("give an action: --task-title, --add-tag, --set-stage, --notify or --send");
     }
     req.set_request_id(f->request_id);
     Run<v1::Rule>(
@@ -258,7 +282,10 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
                       << "  " << r.event_type() << " " << r.aggregate_id() << "  " << r.attempts()
                       << " attempt(s)";
             for (const auto& result : r.results()) {
-              std::cout << "  " << (result.resource().empty() ? result.error() : result.resource());
+              std::cout << "  "
+                        << (!result.resource().empty()  ? result.resource()
+                            : !result.skipped().empty() ? "skipped: " + result.skipped()
+                                                        : result.error());
             }
             std::cout << "\n";
           }

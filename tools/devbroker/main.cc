@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   int brokers = 1;
   int partitions = 4;
   std::string topics =
-      "crm.contact.v1,crm.interaction.v1,crm.sales.v1,crm.analytics.v1,crm.access.v1,crm.keys.v1";
+      "crm.contact.v1,crm.interaction.v1,crm.sales.v1,crm.analytics.v1,crm.access.v1,crm.keys.v1,"
+      "crm.outbound.v1";
   app.add_option("--brokers", brokers, "number of brokers")
       ->envname("CRM_DEVBROKER_BROKERS")
       ->check(CLI::Range(1, 9))

@@ -1,5 +1,6 @@
 #include "services/analytics/api/automation_grpc.h"
 
+#include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "common/projection/aggregate.h"
 #include "common/validation/request_fields.h"
@@ -120,6 +121,83 @@ grpc::ServerUnaryReactor* AutomationGrpc::ListRuleRuns(grpc::CallbackServerConte
     }
   }
   return FinishNow(reactor, page.status());
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::GetMessagingPolicy(
+    grpc::CallbackServerContext* context, const v1::GetMessagingPolicyRequest* request,
+    v1::MessagingPolicy* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetMessagingPolicy(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(automation_->GetPolicy(Context(context)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::UpdateMessagingPolicy(
+    grpc::CallbackServerContext* context, const v1::UpdateMessagingPolicyRequest* request,
+    v1::MessagingPolicy* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateUpdateMessagingPolicy(*request); !s.ok()) {
+    return FinishNow(reactor, s);
+  }
+  automation_->SetPolicy(Context(context), request->policy(), request->expected_version(),
+                         request->request_id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::GetMessage(grpc::CallbackServerContext* context,
+                                                     const v1::GetMessageRequest* request,
+                                                     v1::Message* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetMessage(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(automation_->GetMessage(Context(context), request->id()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::ListMessages(grpc::CallbackServerContext* context,
+                                                       const v1::ListMessagesRequest* request,
+                                                       v1::ListMessagesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<validation::ValidPage> valid = ValidateListMessages(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<automation::Automation::MessagePage> page =
+      automation_->ListMessages(Context(context), request->contact_id(), request->rule_id(),
+                                valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& m : page->messages) *response->add_messages() = std::move(m);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(
+          validation::MakePageToken('M', validation::PagingIdentity(*request), page->resume_after));
+    }
+  }
+  return FinishNow(reactor, page.status());
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::ReportMessageStatus(
+    grpc::CallbackServerContext* context, const v1::ReportMessageStatusRequest* request,
+    v1::Message* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateReportMessageStatus(*request); !s.ok()) {
+    return FinishNow(reactor, s);
+  }
+  automation_->ReportStatus(
+      Context(context), request->message_id(), request->state(), request->detail(),
+      request->has_time() ? projection::TimeOf(request->time()) : absl::InfinitePast(),
+      request->request_id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::StreamOutboundMessagesResponse>*
+AutomationGrpc::StreamOutboundMessages(grpc::CallbackServerContext* context,
+                                       const v1::StreamOutboundMessagesRequest* request) {
+  feed::FeedQuery query;
+  query.topic = automation::kOutboundTopic;
+  // The topic holds only OutboundMessage events (crm.analytics.v1's, on a topic of its own).
+  if (absl::Status s = grpcutil::ReadFeedStart(*request, query); !s.ok()) {
+    return new grpcutil::RefusedStream<v1::StreamOutboundMessagesResponse>(s);
+  }
+  return grpcutil::ServeFeedQuery<v1::StreamOutboundMessagesResponse>(
+      context, std::move(query), log_, tenant_, nullptr,
+      "crm.analytics.v1.AutomationService/StreamOutboundMessages");
 }
 
 }  // namespace crm::analytics

@@ -11,8 +11,9 @@ namespace crm::analytics {
 
 class AutomationGrpc final : public crm::analytics::v1::AutomationService::CallbackService {
  public:
-  AutomationGrpc(automation::Automation* automation, std::string tenant)
-      : automation_(automation), tenant_(std::move(tenant)) {}
+  // `log` is the log the outbound messages are read from.
+  AutomationGrpc(automation::Automation* automation, eventlog::EventLog* log, std::string tenant)
+      : automation_(automation), log_(log), tenant_(std::move(tenant)) {}
 
   grpc::ServerUnaryReactor* CreateRule(grpc::CallbackServerContext* context,
                                        const crm::analytics::v1::CreateRuleRequest* request,
@@ -38,11 +39,33 @@ class AutomationGrpc final : public crm::analytics::v1::AutomationService::Callb
   grpc::ServerUnaryReactor* ListRuleRuns(
       grpc::CallbackServerContext* context, const crm::analytics::v1::ListRuleRunsRequest* request,
       crm::analytics::v1::ListRuleRunsResponse* response) override;
+  grpc::ServerUnaryReactor* GetMessagingPolicy(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::GetMessagingPolicyRequest* request,
+      crm::analytics::v1::MessagingPolicy* response) override;
+  grpc::ServerUnaryReactor* UpdateMessagingPolicy(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::UpdateMessagingPolicyRequest* request,
+      crm::analytics::v1::MessagingPolicy* response) override;
+  grpc::ServerUnaryReactor* GetMessage(grpc::CallbackServerContext* context,
+                                       const crm::analytics::v1::GetMessageRequest* request,
+                                       crm::analytics::v1::Message* response) override;
+  grpc::ServerUnaryReactor* ListMessages(
+      grpc::CallbackServerContext* context, const crm::analytics::v1::ListMessagesRequest* request,
+      crm::analytics::v1::ListMessagesResponse* response) override;
+  grpc::ServerUnaryReactor* ReportMessageStatus(
+      grpc::CallbackServerContext* context,
+      const crm::analytics::v1::ReportMessageStatusRequest* request,
+      crm::analytics::v1::Message* response) override;
+  grpc::ServerWriteReactor<crm::analytics::v1::StreamOutboundMessagesResponse>*
+  StreamOutboundMessages(grpc::CallbackServerContext* context,
+                         const crm::analytics::v1::StreamOutboundMessagesRequest* request) override;
 
  private:
   projection::CallContext Context(grpc::CallbackServerContext* context) const;
 
   automation::Automation* const automation_;
+  eventlog::EventLog* const log_;
   const std::string tenant_;
 };
 

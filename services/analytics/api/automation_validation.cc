@@ -6,9 +6,11 @@
 #include "common/money/money.h"
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
+#include "services/analytics/automation/messages.h"
 
 namespace crm::analytics {
 
+using automation::ParseClock;
 using validation::Invalid;
 namespace av1 = crm::analytics::v1;
 
@@ -18,10 +20,10 @@ constexpr int kMaxConditions = 100;
 constexpr int kMaxActions = 10;
 constexpr int kMaxDueDays = 3650;
 
-// An id of another service's record named in a rule (a product, a stage).
-absl::Status CheckRef(const std::string& field, const std::string& id) {
+// An id of another service's record named in a rule (a product, a stage), or of a message.
+absl::Status CheckRef(const std::string& field, const std::string& id, size_t max = 64) {
   if (id.empty()) return Invalid(field, "is required");
-  if (id.size() > 64) return Invalid(field, "must be at most 64 characters");
+  if (id.size() > max) return Invalid(field, absl::StrCat("must be at most ", max, " characters"));
   for (char c : id) {
     if (c < 0x21 || c > 0x7e) return Invalid(field, "must be printable ASCII without spaces");
   }
@@ -73,6 +75,19 @@ absl::Status CheckTrigger(const av1::RuleTrigger& t) {
   return Invalid("rule.trigger", "is required: set order_placed or deal_stage_entered");
 }
 
+absl::Status CheckSendMessage(const std::string& field, const av1::SendMessageAction& a) {
+  const bool sms = a.channel() == crm::contact::v1::CONSENT_CHANNEL_SMS;
+  if (a.channel() != crm::contact::v1::CONSENT_CHANNEL_EMAIL && !sms) {
+    return Invalid(field + ".channel", "is required: CONSENT_CHANNEL_EMAIL or CONSENT_CHANNEL_SMS");
+  }
+  if (sms && !a.subject().empty()) {
+    return Invalid(field + ".subject", "must be empty for an SMS (it has no subject)");
+  }
+  RETURN_IF_ERROR(validation::CheckText(field + ".subject", a.subject(), 200, /*required=*/false));
+  if (a.body().size() > 65536) return Invalid(field + ".body", "must be at most 65536 bytes");
+  return validation::CheckText(field + ".body", a.body(), sms ? 1600 : 65536, /*required=*/true);
+}
+
 absl::Status CheckActions(const google::protobuf::RepeatedPtrField<av1::RuleAction>& actions) {
   if (actions.empty()) return Invalid("rule.actions", "name at least one action");
   if (actions.size() > kMaxActions) {
@@ -91,6 +106,10 @@ absl::Status CheckActions(const google::protobuf::RepeatedPtrField<av1::RuleActi
                                             /*required=*/true));
       continue;
     }
+    if (actions[i].has_send_message()) {
+      RETURN_IF_ERROR(CheckSendMessage(field + ".send_message", actions[i].send_message()));
+      continue;
+    }
     if (actions[i].has_set_lifecycle_stage()) {
       const auto stage = actions[i].set_lifecycle_stage().stage();
       if (stage == crm::contact::v1::LIFECYCLE_STAGE_UNSPECIFIED ||
@@ -102,8 +121,8 @@ absl::Status CheckActions(const google::protobuf::RepeatedPtrField<av1::RuleActi
     }
     if (!actions[i].has_create_task()) {
       return Invalid(field,
-                     "set an action: create_task, tag_contact, set_lifecycle_stage or "
-                     "notify_partners");
+                     "set an action: create_task, tag_contact, set_lifecycle_stage, "
+                     "notify_partners or send_message");
     }
     const av1::CreateTaskAction& a = actions[i].create_task();
     RETURN_IF_ERROR(
@@ -228,6 +247,89 @@ absl::StatusOr<validation::ValidPage> ValidateListRuleRuns(
     return Invalid("state", absl::StrCat(request.state(), " is not a RuleRunState"));
   }
   return validation::ReadPage(request, 'N', 1000, 50);
+}
+
+absl::Status ValidateGetMessagingPolicy(const av1::GetMessagingPolicyRequest&) {
+  return absl::OkStatus();
+}
+
+absl::Status ValidateUpdateMessagingPolicy(const av1::UpdateMessagingPolicyRequest& request) {
+  RETURN_IF_ERROR(validation::CheckWriteCommon(request.request_id(), request.expected_version()));
+  if (!request.has_policy()) return Invalid("policy", "is required");
+  const av1::MessagingPolicy& p = request.policy();
+  if (!p.time_zone().empty()) {
+    absl::TimeZone zone;
+    if (p.time_zone().size() > 64 || !absl::LoadTimeZone(p.time_zone(), &zone)) {
+      return Invalid("policy.time_zone",
+                     "is not a known IANA time zone such as \"Europe/Berlin\" (empty: UTC)");
+    }
+  }
+  if (p.quiet_hours_start().empty() != p.quiet_hours_end().empty()) {
+    return Invalid(
+        p.quiet_hours_start().empty() ? "policy.quiet_hours_start" : "policy.quiet_hours_end",
+        "is required with the other end of the quiet hours");
+  }
+  if (!p.quiet_hours_start().empty()) {
+    if (absl::Status s = ParseClock(p.quiet_hours_start()).status(); !s.ok()) {
+      return Invalid("policy.quiet_hours_start", std::string(s.message()));
+    }
+    if (absl::Status s = ParseClock(p.quiet_hours_end()).status(); !s.ok()) {
+      return Invalid("policy.quiet_hours_end", std::string(s.message()));
+    }
+  }
+  if (p.max_messages_per_customer() < 0 || p.max_messages_per_customer() > 1000) {
+    return Invalid("policy.max_messages_per_customer", "must be 0 (no cap) to 1000");
+  }
+  if (p.max_messages_per_customer() == 0) {
+    if (p.has_cap_period()) {
+      return Invalid("policy.cap_period", "is set only with max_messages_per_customer");
+    }
+    return absl::OkStatus();
+  }
+  if (!p.has_cap_period()) {
+    return Invalid("policy.cap_period", "is required with max_messages_per_customer");
+  }
+  const auto& d = p.cap_period();
+  if (d.nanos() != 0 || d.seconds() < 3600 || d.seconds() > int64_t{365} * 86400) {
+    return Invalid("policy.cap_period", "must be whole seconds, 1 hour to 365 days");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGetMessage(const av1::GetMessageRequest& request) {
+  return CheckRef("id", request.id(), 128);
+}
+
+absl::StatusOr<validation::ValidPage> ValidateListMessages(
+    const av1::ListMessagesRequest& request) {
+  if (!request.contact_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("contact_id", request.contact_id(), "contact"));
+  }
+  if (!request.rule_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("rule_id", request.rule_id(), "rule"));
+  }
+  return validation::ReadPage(request, 'M', 1000, 50);
+}
+
+absl::Status ValidateReportMessageStatus(const av1::ReportMessageStatusRequest& request) {
+  RETURN_IF_ERROR(validation::CheckRequestId(request.request_id()));
+  RETURN_IF_ERROR(CheckRef("message_id", request.message_id(), 128));
+  const av1::MessageState state = request.state();
+  if (state != av1::MESSAGE_STATE_DELIVERED && state != av1::MESSAGE_STATE_FAILED &&
+      state != av1::MESSAGE_STATE_OPENED) {
+    return Invalid("state",
+                   "is required: MESSAGE_STATE_DELIVERED, MESSAGE_STATE_FAILED or "
+                   "MESSAGE_STATE_OPENED");
+  }
+  RETURN_IF_ERROR(validation::CheckText("detail", request.detail(), 1000,
+                                        /*required=*/state == av1::MESSAGE_STATE_FAILED));
+  if (request.has_time()) {
+    RETURN_IF_ERROR(validation::CheckTimestamp("time", request.time()));
+    if (projection::TimeOf(request.time()) > absl::Now() + absl::Minutes(5)) {
+      return Invalid("time", "must not be in the future");
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace crm::analytics

@@ -19,5 +19,14 @@ absl::StatusOr<validation::ValidPage> ValidateListRules(
 absl::StatusOr<size_t> ValidateTestRule(const crm::analytics::v1::TestRuleRequest& request);
 absl::StatusOr<validation::ValidPage> ValidateListRuleRuns(
     const crm::analytics::v1::ListRuleRunsRequest& request);
+absl::Status ValidateGetMessagingPolicy(
+    const crm::analytics::v1::GetMessagingPolicyRequest& request);
+absl::Status ValidateUpdateMessagingPolicy(
+    const crm::analytics::v1::UpdateMessagingPolicyRequest& request);
+absl::Status ValidateGetMessage(const crm::analytics::v1::GetMessageRequest& request);
+absl::StatusOr<validation::ValidPage> ValidateListMessages(
+    const crm::analytics::v1::ListMessagesRequest& request);
+absl::Status ValidateReportMessageStatus(
+    const crm::analytics::v1::ReportMessageStatusRequest& request);
 
 }  // namespace crm::analytics

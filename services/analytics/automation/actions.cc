@@ -62,16 +62,9 @@ absl::StatusOr<std::string> GrpcActionPerformer::ChangeContact(
         "no contact service to change contacts with (--contact-address)");
   }
   const std::string resource = absl::StrCat("contacts/", change.contact_id());
-  crm::contact::v1::Contact current;
-  {
-    grpc::ClientContext call;
-    if (absl::Status s = Prepare(tenant, call); !s.ok()) return s;
-    crm::contact::v1::GetContactRequest get;
-    get.set_id(change.contact_id());
-    if (grpc::Status s = contact_->GetContact(&call, get, &current); !s.ok()) {
-      return FromGrpc("GetContact", s);
-    }
-  }
+  absl::StatusOr<crm::contact::v1::Contact> got = GetContact(tenant, change.contact_id());
+  if (!got.ok()) return got.status();
+  const crm::contact::v1::Contact& current = *got;
   // Made only where it is not so already: a change made before a crash is not made again.
   crm::contact::v1::UpdateContactRequest update;
   update.mutable_contact()->set_id(change.contact_id());
@@ -96,6 +89,23 @@ absl::StatusOr<std::string> GrpcActionPerformer::ChangeContact(
     return FromGrpc("UpdateContact", s);
   }
   return resource;
+}
+
+absl::StatusOr<crm::contact::v1::Contact> GrpcActionPerformer::GetContact(
+    const std::string& tenant, const std::string& contact_id) {
+  if (!contact_) {
+    return absl::FailedPreconditionError(
+        "no contact service to read contacts from (--contact-address)");
+  }
+  grpc::ClientContext call;
+  if (absl::Status s = Prepare(tenant, call); !s.ok()) return s;
+  crm::contact::v1::GetContactRequest get;
+  get.set_id(contact_id);
+  crm::contact::v1::Contact contact;
+  if (grpc::Status s = contact_->GetContact(&call, get, &contact); !s.ok()) {
+    return FromGrpc("GetContact", s);
+  }
+  return contact;
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ParseAutomationTokens(const std::string& text) {

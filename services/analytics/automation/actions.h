@@ -30,6 +30,10 @@ class ActionPerformer {
   virtual absl::StatusOr<std::string> ChangeContact(
       const std::string& tenant, const crm::analytics::v1::PlannedContactChange& change,
       const std::string& request_id) = 0;
+  // The contact as the contact service holds it now, personal data included (the credential
+  // needs the personal_data scope). The service's status on failure.
+  virtual absl::StatusOr<crm::contact::v1::Contact> GetContact(const std::string& tenant,
+                                                               const std::string& contact_id) = 0;
 };
 
 // Calls crm.interaction.v1.InteractionService over `interaction` and crm.contact.v1.ContactService
@@ -49,6 +53,8 @@ class GrpcActionPerformer final : public ActionPerformer {
   absl::StatusOr<std::string> ChangeContact(const std::string& tenant,
                                             const crm::analytics::v1::PlannedContactChange& change,
                                             const std::string& request_id) override;
+  absl::StatusOr<crm::contact::v1::Contact> GetContact(const std::string& tenant,
+                                                       const std::string& contact_id) override;
 
  private:
   // A call context for `tenant`: its token and the deadline; PERMISSION_DENIED without one.

@@ -30,19 +30,21 @@ absl::Status NoRule(const char* field, const std::string& id) {
 
 }  // namespace
 
-Automation::Automation(const RuleProjection* projection, Facts facts, eventlog::EventLog* log,
-                       projection::Projector* projector)
+Automation::Automation(const RuleProjection* projection, const MessageProjection* messages,
+                       Facts facts, eventlog::EventLog* log, projection::Projector* projector)
     : projection_(projection),
+      messages_(messages),
       facts_(std::move(facts)),
       log_(log),
       writer_(log, projector, kTopic, kRuleAggregateType),
+      outbound_(log, projector, kOutboundTopic, kMessageAggregateType),
       projector_(projector) {}
 
 Automation::~Automation() { Stop(); }
 
 void Automation::StartEngine(EngineOptions options, std::unique_ptr<ActionPerformer> performer) {
-  engine_ = std::make_unique<Engine>(projection_, facts_, log_, projector_, &writer_,
-                                     std::move(performer), options);
+  engine_ = std::make_unique<Engine>(projection_, messages_, facts_, log_, projector_, &writer_,
+                                     &outbound_, std::move(performer), options);
   engine_->Start();
 }
 
@@ -219,6 +221,72 @@ absl::StatusOr<Automation::RunPage> Automation::ListRuns(const CallContext& ctx,
   page.runs = std::move(found.runs);
   if (!found.at_end) page.resume_after = found.scanned_to;
   return page;
+}
+
+absl::StatusOr<av1::MessagingPolicy> Automation::GetPolicy(const CallContext& ctx) const {
+  return messages_->GetPolicy(ctx.tenant);
+}
+
+void Automation::SetPolicy(const CallContext& ctx, const av1::MessagingPolicy& policy,
+                           int64_t expected_version, const std::string& request_id,
+                           projection::Done<av1::MessagingPolicy> done) {
+  writer_.Run<av1::MessagingPolicy>(
+      projection::CommandFor(ctx, "UpdateMessagingPolicy", kPolicyAggregateType, request_id),
+      [&](absl::Time, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(av1::MessagingPolicy current, messages_->GetPolicy(ctx.tenant));
+        if (expected_version != 0 && expected_version != current.version()) {
+          return absl::AbortedError(
+              absl::StrCat("expected_version: the messaging policy is at "
+                           "version ",
+                           current.version(), ", not ", expected_version));
+        }
+        av1::MessagingPolicySet event;
+        *event.mutable_policy() = policy;
+        event.mutable_policy()->clear_version();
+        event.mutable_policy()->clear_update_time();
+        return projection::Take(absl::StatusOr<av1::MessagingPolicySet>(std::move(event)), payload,
+                                kPolicyId, current.version());
+      },
+      [this, ctx](const std::string&, int64_t) { return GetPolicy(ctx); }, std::move(done));
+}
+
+absl::StatusOr<av1::Message> Automation::GetMessage(const CallContext& ctx, const std::string& id,
+                                                    const char* field) const {
+  ASSIGN_OR_RETURN(std::optional<av1::Message> message, messages_->GetMessage(ctx.tenant, id));
+  if (!message)
+    return absl::NotFoundError(absl::StrCat(field, ": message ", id, " does not exist"));
+  return *message;
+}
+
+absl::StatusOr<Automation::MessagePage> Automation::ListMessages(const CallContext& ctx,
+                                                                 const std::string& contact_id,
+                                                                 const std::string& rule_id,
+                                                                 const std::string& resume_after,
+                                                                 size_t page_size) const {
+  ASSIGN_OR_RETURN(MessageProjection::MessagePage found,
+                   messages_->ListMessages(ctx.tenant, contact_id, rule_id, resume_after, page_size,
+                                           kMaxScanned));
+  MessagePage page;
+  page.messages = std::move(found.messages);
+  if (!found.at_end) page.resume_after = found.scanned_to;
+  return page;
+}
+
+void Automation::ReportStatus(const CallContext& ctx, const std::string& message_id,
+                              av1::MessageState state, const std::string& detail, absl::Time time,
+                              const std::string& request_id, projection::Done<av1::Message> done) {
+  writer_.Run<av1::Message>(
+      projection::CommandFor(ctx, "ReportMessageStatus", kMessageAggregateType, request_id),
+      [&](absl::Time now, Payload& payload) -> Decided {
+        ASSIGN_OR_RETURN(av1::Message current, GetMessage(ctx, message_id, "message_id"));
+        av1::MessageStatusReported event;
+        event.set_state(state);
+        event.set_detail(detail);
+        projection::SetTimestamp(time == absl::InfinitePast() ? now : time, event.mutable_time());
+        return projection::Take(absl::StatusOr<av1::MessageStatusReported>(std::move(event)),
+                                payload, message_id, current.version());
+      },
+      [this, ctx](const std::string& id, int64_t) { return GetMessage(ctx, id); }, std::move(done));
 }
 
 }  // namespace crm::analytics::automation

@@ -20,6 +20,7 @@
 #include "crm/analytics/v1/resources.pb.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "services/analytics/automation/engine.h"
+#include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
 
 namespace crm::analytics::automation {
@@ -27,8 +28,8 @@ namespace crm::analytics::automation {
 class Automation {
  public:
   // `facts` reads what triggers need from the analytics projection.
-  Automation(const RuleProjection* projection, Facts facts, eventlog::EventLog* log,
-             projection::Projector* projector);
+  Automation(const RuleProjection* projection, const MessageProjection* messages, Facts facts,
+             eventlog::EventLog* log, projection::Projector* projector);
   ~Automation();
 
   // Starts deciding and acting (one replica of the analytics service should); `performer` is
@@ -74,11 +75,40 @@ class Automation {
                                    crm::analytics::v1::RuleRunState state,
                                    const std::string& resume_after, size_t page_size) const;
 
+  // The tenant's messaging policy (the default, version 0, when never set).
+  absl::StatusOr<crm::analytics::v1::MessagingPolicy> GetPolicy(
+      const projection::CallContext& ctx) const;
+  // Sets the tenant's messaging policy (validated by the caller). ABORTED on a stale version.
+  void SetPolicy(const projection::CallContext& ctx,
+                 const crm::analytics::v1::MessagingPolicy& policy, int64_t expected_version,
+                 const std::string& request_id,
+                 projection::Done<crm::analytics::v1::MessagingPolicy> done);
+  // NOT_FOUND (naming the request field `field`) for an unknown message.
+  absl::StatusOr<crm::analytics::v1::Message> GetMessage(const projection::CallContext& ctx,
+                                                         const std::string& id,
+                                                         const char* field = "id") const;
+  struct MessagePage {
+    std::vector<crm::analytics::v1::Message> messages;
+    std::string resume_after;  // empty at the end
+  };
+  absl::StatusOr<MessagePage> ListMessages(const projection::CallContext& ctx,
+                                           const std::string& contact_id,
+                                           const std::string& rule_id,
+                                           const std::string& resume_after, size_t page_size) const;
+  // Records what became of a message (state DELIVERED, FAILED or OPENED; validated by the
+  // caller). NOT_FOUND for an unknown message.
+  void ReportStatus(const projection::CallContext& ctx, const std::string& message_id,
+                    crm::analytics::v1::MessageState state, const std::string& detail,
+                    absl::Time time, const std::string& request_id,
+                    projection::Done<crm::analytics::v1::Message> done);
+
  private:
   const RuleProjection* const projection_;
+  const MessageProjection* const messages_;
   const Facts facts_;
   eventlog::EventLog* const log_;
   projection::CommandWriter writer_;
+  projection::CommandWriter outbound_;
   projection::Projector* const projector_;
   std::unique_ptr<Engine> engine_;
 };

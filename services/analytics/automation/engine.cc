@@ -7,6 +7,7 @@
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
+#include "services/analytics/domain/segments.h"
 #include "services/analytics/webhooks/delivery.h"
 #include "spdlog/spdlog.h"
 
@@ -28,16 +29,37 @@ bool Permanent(const absl::Status& s) {
          absl::IsOutOfRange(s) || absl::IsUnimplemented(s);
 }
 
+// The command of an event written once per run and action: aggregate `id` at version 0, so a
+// second write (after a crash or a lost answer) is refused ABORTED.
+projection::CommandWriter::Command OneTime(const std::string& tenant, const char* name,
+                                           const char* aggregate_type, const std::string& id) {
+  projection::CommandWriter::Command command;
+  command.tenant = tenant;
+  command.actor = "automation-engine";
+  command.request_id = absl::StrCat("rule:", id);
+  command.command = name;
+  command.aggregate_type = aggregate_type;
+  command.aggregate_id = id;
+  command.expected_version = 0;
+  command.now = absl::Now();
+  command.deadline = command.now + kRecordWait;
+  command.source = "automation";
+  return command;
+}
+
 }  // namespace
 
-Engine::Engine(const RuleProjection* projection, Facts facts, eventlog::EventLog* log,
-               projection::Projector* projector, projection::CommandWriter* writer,
+Engine::Engine(const RuleProjection* projection, const MessageProjection* messages, Facts facts,
+               eventlog::EventLog* log, projection::Projector* projector,
+               projection::CommandWriter* writer, projection::CommandWriter* outbound,
                std::unique_ptr<ActionPerformer> performer, EngineOptions options)
     : projection_(projection),
+      messages_(messages),
       facts_(std::move(facts)),
       log_(log),
       projector_(projector),
       writer_(writer),
+      outbound_(outbound),
       performer_(std::move(performer)),
       options_(options),
       random_(std::random_device{}()) {}
@@ -109,11 +131,32 @@ absl::Status Engine::Perform(const std::string& tenant, const av1::RuleRunRecord
                   absl::StrCat("rule-attempt:", run.rule_id(), ":", run.id(), ":", attempt),
                   attempted);
   }
+  // No message goes out in the tenant's quiet hours: the run waits until they end, and the wait
+  // is not an attempt.
+  bool sends = false;
+  for (int i = 0; i < record.planned_size() && i < run.results_size(); ++i) {
+    sends |= record.planned(i).has_send_message() && run.results(i).resource().empty() &&
+             run.results(i).skipped().empty();
+  }
+  if (sends) {
+    ASSIGN_OR_RETURN(av1::MessagingPolicy policy, messages_->GetPolicy(tenant));
+    const absl::Time now = absl::Now();
+    if (std::optional<absl::Time> until = QuietUntil(policy, now)) {
+      projection::SetTimestamp(now, attempted.mutable_time());
+      projection::SetTimestamp(*until, attempted.mutable_next_attempt_time());
+      attempted.set_state(av1::RULE_RUN_STATE_PENDING);
+      attempted.set_deferred(true);
+      return Record(tenant, run.rule_id(),
+                    absl::StrCat("rule-defer:", run.rule_id(), ":", run.id(), ":",
+                                 absl::ToUnixSeconds(*until)),
+                    attempted);
+    }
+  }
   bool permanent = false;
   bool failed = false;
   for (int i = 0; i < attempted.results_size(); ++i) {
     av1::RuleActionResult& result = *attempted.mutable_results(i);
-    if (!result.resource().empty()) continue;  // done in an earlier attempt
+    if (!result.resource().empty() || !result.skipped().empty()) continue;  // done before
     const av1::PlannedAction* planned = i < record.planned_size() ? &record.planned(i) : nullptr;
     if (planned == nullptr || planned->kind_case() == av1::PlannedAction::KIND_NOT_SET) {
       // Could not be planned when decided (the error says why): no attempt changes that.
@@ -129,6 +172,14 @@ absl::Status Engine::Perform(const std::string& tenant, const av1::RuleRunRecord
       done = performer_->ChangeContact(tenant, planned->change_contact(), request_id);
     } else if (planned->has_notify()) {
       done = Notify(tenant, planned->notify(), i);
+    } else if (planned->has_send_message()) {
+      std::string skipped;
+      done = Send(tenant, run, i, planned->send_message(), &skipped);
+      if (done.ok() && !skipped.empty()) {
+        result.set_skipped(skipped);
+        result.clear_error();
+        continue;
+      }
     }
     if (done.ok()) {
       result.set_resource(*done);
@@ -261,21 +312,64 @@ absl::StatusOr<std::string> Engine::Notify(const std::string& tenant,
                                            const av1::RuleNotification& notification, int index) {
   const std::string id =
       absl::StrCat(notification.rule_id(), ":", notification.run_id(), ":", index);
-  projection::CommandWriter::Command command;
-  command.tenant = tenant;
-  command.actor = "automation-engine";
-  command.request_id = absl::StrCat("rule:", id);
-  command.command = "NotifyPartners";
-  command.aggregate_type = kNotificationAggregateType;
-  command.aggregate_id = id;
-  command.expected_version = 0;  // one notification per run and action
-  command.now = absl::Now();
-  command.deadline = command.now + kRecordWait;
-  command.source = "automation";
-  const absl::Status written = writer_->WriteAndWait(command, notification);
+  const absl::Status written = writer_->WriteAndWait(
+      OneTime(tenant, "NotifyPartners", kNotificationAggregateType, id), notification);
   // ABORTED: it exists already (written before a crash or a lost answer) — done.
   if (!written.ok() && !absl::IsAborted(written)) return written;
   return absl::StrCat("notifications/", id);
+}
+
+absl::StatusOr<std::string> Engine::Send(const std::string& tenant, const av1::RuleRun& run,
+                                         int index, const av1::PlannedMessage& planned,
+                                         std::string* skipped) {
+  const std::string id = absl::StrCat(run.rule_id(), ":", run.id(), ":", index);
+  const std::string resource = absl::StrCat("messages/", id);
+  // Queued before a crash or a lost answer: done (and counted in the cap already).
+  ASSIGN_OR_RETURN(std::optional<av1::Message> queued, messages_->GetMessage(tenant, id));
+  if (queued) return resource;
+  ASSIGN_OR_RETURN(crm::contact::v1::Contact contact,
+                   performer_->GetContact(tenant, planned.contact_id()));
+  const std::string channel =
+      planned.channel() == crm::contact::v1::CONSENT_CHANNEL_SMS ? "SMS" : "email";
+  if (contact.archived()) {
+    *skipped = "the customer is deleted";
+    return std::string();
+  }
+  if (!ConsentGranted(contact, planned.channel())) {
+    *skipped = absl::StrCat("no consent for ", channel);
+    return std::string();
+  }
+  absl::StatusOr<std::string> to = MessageAddress(contact, planned.channel());
+  if (!to.ok()) {
+    *skipped = std::string(to.status().message());
+    return std::string();
+  }
+  ASSIGN_OR_RETURN(av1::MessagingPolicy policy, messages_->GetPolicy(tenant));
+  const absl::Time now = absl::Now();
+  if (policy.max_messages_per_customer() > 0) {
+    const absl::Duration period = absl::Seconds(policy.cap_period().seconds());
+    ASSIGN_OR_RETURN(int64_t sent,
+                     messages_->CountSince(tenant, planned.contact_id(), now - period));
+    if (sent >= policy.max_messages_per_customer()) {
+      *skipped = absl::StrCat("frequency cap: ", sent, " messages to the customer in the last ",
+                              absl::FormatDuration(period));
+      return std::string();
+    }
+  }
+  av1::OutboundMessage outbound;
+  av1::Message& message = *outbound.mutable_message();
+  message.set_contact_id(planned.contact_id());
+  message.set_channel(planned.channel());
+  message.set_to(*to);
+  message.set_subject(FillPersonal(planned.subject(), contact));
+  message.set_body(FillPersonal(planned.body(), contact));
+  message.set_rule_id(run.rule_id());
+  message.set_run_id(run.id());
+  const absl::Status written =
+      outbound_->WriteAndWait(OneTime(tenant, "SendMessage", kMessageAggregateType, id), outbound);
+  // ABORTED: queued already (written before a crash or a lost answer) — done.
+  if (!written.ok() && !absl::IsAborted(written)) return written;
+  return resource;
 }
 
 absl::Status Engine::Record(const std::string& tenant, const std::string& rule_id,

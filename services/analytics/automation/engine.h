@@ -4,6 +4,9 @@
 //      attempt as a RuleRunAttempted event (SUCCEEDED; PENDING with the next attempt's time,
 //      after exponential backoff with jitter; DEAD_LETTERED after max_attempts or a refusal
 //      that a retry cannot change);
+//      A run with a message to send waits out the tenant's quiet hours first (recorded as a
+//      deferral, not an attempt); a message goes out only with the customer's consent for its
+//      channel and within the frequency cap, else its action is recorded as skipped;
 //   2. while the rule is enabled, the events of its trigger's topic from the rule's recorded
 //      cursor: each that matches is recorded as a RuleTriggered event — the run and its actions,
 //      resolved — with the cursor after it, before anything is done (the decision is in the log
@@ -28,6 +31,7 @@
 #include "common/projection/projector.h"
 #include "crm/analytics/v1/projection.pb.h"
 #include "services/analytics/automation/actions.h"
+#include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
 #include "services/analytics/automation/triggers.h"
 
@@ -48,8 +52,10 @@ struct EngineOptions {
 class Engine {
  public:
   // Decides and acts on nothing until `projector` has caught up with the log.
-  Engine(const RuleProjection* projection, Facts facts, eventlog::EventLog* log,
-         projection::Projector* projector, projection::CommandWriter* writer,
+  // `writer` records on crm.analytics.v1, `outbound` queues messages on crm.outbound.v1.
+  Engine(const RuleProjection* projection, const MessageProjection* messages, Facts facts,
+         eventlog::EventLog* log, projection::Projector* projector,
+         projection::CommandWriter* writer, projection::CommandWriter* outbound,
          std::unique_ptr<ActionPerformer> performer, EngineOptions options);
   ~Engine();
 
@@ -83,13 +89,22 @@ class Engine {
   absl::StatusOr<std::string> Notify(const std::string& tenant,
                                      const crm::analytics::v1::RuleNotification& notification,
                                      int index);
+  // Queues message `index` of a run once (its id "<rule_id>:<run_id>:<index>", written at
+  // version 0): answers "messages/<id>", or "" with `skipped` set when it must not go out (no
+  // consent for the channel, no address, the frequency cap).
+  absl::StatusOr<std::string> Send(const std::string& tenant,
+                                   const crm::analytics::v1::RuleRun& run, int index,
+                                   const crm::analytics::v1::PlannedMessage& message,
+                                   std::string* skipped);
   bool Stopping();
 
   const RuleProjection* const projection_;
+  const MessageProjection* const messages_;
   const Facts facts_;
   eventlog::EventLog* const log_;
   projection::Projector* const projector_;
   projection::CommandWriter* const writer_;
+  projection::CommandWriter* const outbound_;
   const std::unique_ptr<ActionPerformer> performer_;
   const EngineOptions options_;
 

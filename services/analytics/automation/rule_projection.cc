@@ -188,7 +188,7 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
     Count(rule, run.state(), attempted->state());
     run.set_state(attempted->state());
     *run.mutable_results() = attempted->results();
-    run.set_attempts(run.attempts() + 1);
+    if (!attempted->deferred()) run.set_attempts(run.attempts() + 1);
     *run.mutable_update_time() = attempted->time();
     if (attempted->state() == av1::RULE_RUN_STATE_PENDING) {
       *run.mutable_next_attempt_time() = attempted->next_attempt_time();

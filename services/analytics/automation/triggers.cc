@@ -175,6 +175,18 @@ av1::RuleTriggered PlanRun(const av1::Rule& rule, const EventEnvelope& event, co
         change.set_lifecycle_stage(action.set_lifecycle_stage().stage());
       }
     }
+    if (action.has_send_message()) {
+      if (match.contact_id.empty()) {
+        result.set_error("the event concerns no customer");
+        continue;
+      }
+      const av1::SendMessageAction& a = action.send_message();
+      av1::PlannedMessage& message = *planned.mutable_send_message();
+      message.set_contact_id(match.contact_id);
+      message.set_channel(a.channel());
+      message.set_subject(FillTemplate(a.subject(), rule, match));
+      message.set_body(FillTemplate(a.body(), rule, match));
+    }
     if (action.has_create_task()) {
       const av1::CreateTaskAction& a = action.create_task();
       const std::string assignee = a.assignee().empty() ? match.owner : a.assignee();

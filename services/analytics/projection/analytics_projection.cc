@@ -201,6 +201,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
   if (t == "crm.analytics.v1.ModelFitted") return ApplyModelEvent(event, batch);
   if (webhooks::IsWebhookEvent(t)) return webhooks_.Apply(event, batch);
   if (automation::IsRuleEvent(t)) return rules_.Apply(event, batch);
+  if (automation::IsMessageEvent(t)) return messages_.Apply(event, batch);
   if (t == "crm.analytics.v1.SegmentCreated" || t == "crm.analytics.v1.SegmentDeleted") {
     return ApplySegmentEvent(event, batch);
   }
@@ -243,6 +244,9 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(
                        ? contact::FoldErasure(current, event, batch, 'g')
                        : contact::FoldContactEvent(current, event, batch, 'g'));
   if (!next.ok()) return next.status();
+  if (t == contact::kContactErasedType) {
+    RETURN_IF_ERROR(messages_.Erase(event.tenant(), event.aggregate_id(), batch));
+  }
   batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   return absl::OkStatus();
 }

@@ -20,6 +20,7 @@
 //   kState "j/" tenant \0 segment_id   -> Segment (its definition)
 //   "v/", "d/", "y/": webhooks and their deliveries (webhooks/webhook_projection.h)
 //   "R/", "U/", "P/": automation rules and their runs (automation/rule_projection.h)
+//   "M/", "Q/", "Y/": messages and each tenant's messaging policy (automation/messages.h)
 //   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
 //   kIndex "h/" tenant \0 contact_id \0 ~time id     -> Order (newest first)
 //   kIndex "i/" tenant \0 contact_id \0 ~time id     -> Interaction (newest first)
@@ -52,6 +53,7 @@
 #include "crm/contact/v1/resources.pb.h"
 #include "crm/interaction/v1/resources.pb.h"
 #include "crm/sales/v1/resources.pb.h"
+#include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
 #include "services/analytics/webhooks/webhook_projection.h"
 
@@ -61,14 +63,14 @@ inline constexpr char kTopic[] = "crm.analytics.v1";
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection).
-inline constexpr char kProjectionLayout[] = "analytics/2";
+inline constexpr char kProjectionLayout[] = "analytics/3";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 
 class AnalyticsProjection final : public projection::EventApplier {
  public:
   explicit AnalyticsProjection(store::ProjectionStore* store)
-      : store_(store), directory_(store), webhooks_(store), rules_(store) {}
+      : store_(store), directory_(store), webhooks_(store), rules_(store), messages_(store) {}
 
   bool Handles(std::string_view event_type) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
@@ -84,6 +86,7 @@ class AnalyticsProjection final : public projection::EventApplier {
   const webhooks::WebhookProjection& webhooks() const { return webhooks_; }
   // Automation rules and their runs (keys "R/", "U/", "P/").
   const automation::RuleProjection& rules() const { return rules_; }
+  const automation::MessageProjection& messages() const { return messages_; }
   // A deal as the analytics projection holds it.
   absl::StatusOr<std::optional<crm::sales::v1::Deal>> GetDeal(std::string_view tenant,
                                                               std::string_view id) const;
@@ -187,6 +190,7 @@ class AnalyticsProjection final : public projection::EventApplier {
   const directory::ContactDirectory directory_;
   webhooks::WebhookProjection webhooks_;
   automation::RuleProjection rules_;
+  automation::MessageProjection messages_;
   bool purchases_changed_ = false;  // in the batch being applied (projector thread)
   std::atomic<uint64_t> generation_{0};
 };

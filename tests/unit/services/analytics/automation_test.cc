@@ -7,6 +7,7 @@
 #include "crm/analytics/v1/events.pb.h"
 #include "crm/sales/v1/events.pb.h"
 #include "services/analytics/automation/actions.h"
+#include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
 #include "services/analytics/automation/triggers.h"
 #include "tests/testing/testing.h"
@@ -379,6 +380,196 @@ TEST_F(RuleProjectionTest, CountsDeadLettersInAndOut) {
   EXPECT_TRUE(rules_->PendingRuns("t", "R1", 10)->empty());
   attempt.set_run_id("nope");
   EXPECT_TRUE(absl::IsNotFound(Apply(Event("V4", "R1", attempt, 3))));
+}
+
+TEST(PlanTest, AMessageIsPlannedForTheEventsCustomerWithRuleFieldsFilled) {
+  av1::Rule rule = TaskRule("sam");
+  rule.mutable_actions()->Clear();
+  av1::SendMessageAction& send = *rule.add_actions()->mutable_send_message();
+  send.set_channel(crm::contact::v1::CONSENT_CHANNEL_EMAIL);
+  send.set_subject("Your order {order_id}");
+  send.set_body("Dear {given_name} {family_name}, thanks for {order_id} ({rule_name}).");
+  const EventEnvelope e = Order("O5", "C1", {"P-boots"}, 100);
+  const av1::RuleTriggered planned =
+      PlanRun(rule, e, **MatchTrigger(rule.trigger(), e, TestFacts()));
+  const av1::PlannedMessage& m = planned.planned(0).send_message();
+  EXPECT_EQ(m.contact_id(), "C1");
+  EXPECT_EQ(m.channel(), crm::contact::v1::CONSENT_CHANNEL_EMAIL);
+  EXPECT_EQ(m.subject(), "Your order O5");
+  // The customer's own fields are filled when it is sent, from the contact as it is then.
+  EXPECT_EQ(m.body(), "Dear {given_name} {family_name}, thanks for O5 (Boots follow-up).");
+  crm::contact::v1::Contact c;
+  c.mutable_personal()->set_given_name("Ada");
+  c.mutable_personal()->set_family_name("Lovelace");
+  EXPECT_EQ(FillPersonal(m.body(), c), "Dear Ada Lovelace, thanks for O5 (Boots follow-up).");
+}
+
+absl::Time At(const char* zone, int y, int mo, int d, int h, int mi) {
+  absl::TimeZone tz;
+  EXPECT_TRUE(absl::LoadTimeZone(zone, &tz)) << zone;
+  return absl::FromCivil(absl::CivilMinute(y, mo, d, h, mi), tz);
+}
+
+av1::MessagingPolicy Quiet(const std::string& zone, const std::string& start,
+                           const std::string& end) {
+  av1::MessagingPolicy p;
+  p.set_time_zone(zone);
+  p.set_quiet_hours_start(start);
+  p.set_quiet_hours_end(end);
+  return p;
+}
+
+TEST(QuietHoursTest, SpanningMidnightInTheTenantsZone) {
+  const av1::MessagingPolicy p = Quiet("Europe/Berlin", "21:00", "08:00");
+  // 22:30 Berlin: quiet until 08:00 the next morning, Berlin time.
+  EXPECT_EQ(QuietUntil(p, At("Europe/Berlin", 2026, 3, 10, 22, 30)),
+            At("Europe/Berlin", 2026, 3, 11, 8, 0));
+  // 03:00 Berlin: until 08:00 the same day.
+  EXPECT_EQ(QuietUntil(p, At("Europe/Berlin", 2026, 3, 11, 3, 0)),
+            At("Europe/Berlin", 2026, 3, 11, 8, 0));
+  // The ends: 21:00 is quiet, 08:00 is not; noon is not.
+  EXPECT_TRUE(QuietUntil(p, At("Europe/Berlin", 2026, 3, 11, 21, 0)).has_value());
+  EXPECT_FALSE(QuietUntil(p, At("Europe/Berlin", 2026, 3, 11, 8, 0)).has_value());
+  EXPECT_FALSE(QuietUntil(p, At("Europe/Berlin", 2026, 3, 11, 12, 0)).has_value());
+  // 12:00 UTC is 13:00 in Berlin (winter): not quiet; 20:30 UTC is 21:30 there: quiet.
+  EXPECT_FALSE(QuietUntil(p, At("UTC", 2026, 1, 5, 12, 0)).has_value());
+  EXPECT_TRUE(QuietUntil(p, At("UTC", 2026, 1, 5, 20, 30)).has_value());
+  // Across the spring-forward night the end is still 08:00 local (06:00 UTC, summer time).
+  EXPECT_EQ(QuietUntil(p, At("Europe/Berlin", 2026, 3, 28, 23, 0)), At("UTC", 2026, 3, 29, 6, 0));
+}
+
+TEST(QuietHoursTest, WithinOneDayInUtcAndNoneWhenUnsetOrEqual) {
+  const av1::MessagingPolicy p = Quiet("", "12:00", "14:00");
+  EXPECT_EQ(QuietUntil(p, At("UTC", 2026, 5, 1, 13, 59)), At("UTC", 2026, 5, 1, 14, 0));
+  EXPECT_FALSE(QuietUntil(p, At("UTC", 2026, 5, 1, 11, 59)).has_value());
+  EXPECT_FALSE(QuietUntil(p, At("UTC", 2026, 5, 1, 14, 0)).has_value());
+  EXPECT_FALSE(QuietUntil(av1::MessagingPolicy(), At("UTC", 2026, 5, 1, 3, 0)).has_value());
+  EXPECT_FALSE(QuietUntil(Quiet("", "09:00", "09:00"), At("UTC", 2026, 5, 1, 9, 0)).has_value());
+}
+
+TEST(QuietHoursTest, ClocksAreHoursAndMinutes) {
+  EXPECT_EQ(*ParseClock("00:00"), 0);
+  EXPECT_EQ(*ParseClock("23:59"), 23 * 60 + 59);
+  for (const char* bad : {"24:00", "7:00", "07:60", "07-00", "+1:00", "", "07:000"}) {
+    EXPECT_FALSE(ParseClock(bad).ok()) << bad;
+  }
+}
+
+TEST(MessageAddressTest, ThePrimaryEmailOrPhoneElseTheFirstElseWhyNot) {
+  crm::contact::v1::Contact c;
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      MessageAddress(c, crm::contact::v1::CONSENT_CHANNEL_EMAIL).status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      MessageAddress(c, crm::contact::v1::CONSENT_CHANNEL_SMS).status()));
+  c.mutable_personal()->add_emails()->set_address("a@x.example");
+  auto* primary = c.mutable_personal()->add_emails();
+  primary->set_address("b@x.example");
+  primary->set_primary(true);
+  c.mutable_personal()->add_phones()->set_number("+4930123");
+  EXPECT_EQ(*MessageAddress(c, crm::contact::v1::CONSENT_CHANNEL_EMAIL), "b@x.example");
+  EXPECT_EQ(*MessageAddress(c, crm::contact::v1::CONSENT_CHANNEL_SMS), "+4930123");
+  EXPECT_FALSE(MessageAddress(c, crm::contact::v1::CONSENT_CHANNEL_POST).ok());
+}
+
+class MessageProjectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(*store::ProjectionStore::Open(dir_.Sub("p")));
+    messages_ = std::make_unique<MessageProjection>(store_.get());
+  }
+  absl::Status Apply(const EventEnvelope& e) {
+    auto batch = store_->NewBatch();
+    absl::StatusOr<absl::Status> decided = messages_->Apply(e, batch);
+    if (!decided.ok()) return decided.status();
+    if (decided->ok()) {
+      absl::Status committed = store_->Commit(batch);
+      if (!committed.ok()) return committed;
+    }
+    return *decided;
+  }
+  absl::Status Queue(const std::string& id, const std::string& contact, int64_t at_seconds) {
+    av1::OutboundMessage out;
+    out.mutable_message()->set_contact_id(contact);
+    out.mutable_message()->set_to("ada@example.com");
+    out.mutable_message()->set_body("Hello Ada");
+    out.mutable_message()->set_rule_id("R1");
+    EventEnvelope e = Event("Q-" + id + std::to_string(at_seconds), id, out, 0);
+    e.mutable_occurred_at()->set_seconds(at_seconds);
+    return Apply(e);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<store::ProjectionStore> store_;
+  std::unique_ptr<MessageProjection> messages_;
+};
+
+TEST_F(MessageProjectionTest, QueuesEachMessageOnceAndCountsACustomersRecentMessages) {
+  ASSERT_TRUE(Queue("M1", "C1", 1000).ok());
+  ASSERT_TRUE(Queue("M2", "C1", 2000).ok());
+  ASSERT_TRUE(Queue("M3", "C2", 2500).ok());
+  // The same message again (a retry after a crash): refused, still three.
+  EXPECT_TRUE(absl::IsAborted(Queue("M1", "C1", 3000)));
+  const av1::Message m1 = **messages_->GetMessage("t", "M1");
+  EXPECT_EQ(m1.state(), av1::MESSAGE_STATE_QUEUED);
+  EXPECT_EQ(m1.version(), 1);
+  EXPECT_EQ(m1.queue_time().seconds(), 1000);
+  EXPECT_EQ(*messages_->CountSince("t", "C1", absl::FromUnixSeconds(0)), 2);
+  EXPECT_EQ(*messages_->CountSince("t", "C1", absl::FromUnixSeconds(1500)), 1);
+  EXPECT_EQ(*messages_->CountSince("t", "C1", absl::FromUnixSeconds(2001)), 0);
+  EXPECT_EQ(*messages_->CountSince("u", "C1", absl::FromUnixSeconds(0)), 0);
+  auto page = messages_->ListMessages("t", "C1", "", "", 10, 100);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->messages.size(), 2u);
+  EXPECT_EQ(page->messages[1].id(), "M2");
+  EXPECT_EQ(messages_->ListMessages("t", "", "R2", "", 10, 100)->messages.size(), 0u);
+}
+
+TEST_F(MessageProjectionTest, ReportsMoveAMessageOnAndOpenedIsNotUndoneByALateDelivery) {
+  ASSERT_TRUE(Queue("M1", "C1", 1000).ok());
+  av1::MessageStatusReported r;
+  r.set_state(av1::MESSAGE_STATE_OPENED);
+  r.mutable_time()->set_seconds(1100);
+  ASSERT_TRUE(Apply(Event("S1", "M1", r, 1)).ok());
+  r.set_state(av1::MESSAGE_STATE_DELIVERED);
+  r.set_detail("250 OK");
+  EXPECT_TRUE(absl::IsAborted(Apply(Event("S2", "M1", r, 1))));  // a stale version
+  ASSERT_TRUE(Apply(Event("S3", "M1", r, 2)).ok());
+  av1::Message m = **messages_->GetMessage("t", "M1");
+  EXPECT_EQ(m.state(), av1::MESSAGE_STATE_OPENED);
+  EXPECT_EQ(m.status_detail(), "250 OK");
+  EXPECT_EQ(m.version(), 3);
+  r.set_state(av1::MESSAGE_STATE_FAILED);
+  ASSERT_TRUE(Apply(Event("S4", "M1", r, 3)).ok());
+  EXPECT_EQ((*messages_->GetMessage("t", "M1"))->state(), av1::MESSAGE_STATE_FAILED);
+  EXPECT_TRUE(absl::IsNotFound(Apply(Event("S5", "M9", r, 1))));
+}
+
+TEST_F(MessageProjectionTest, AnErasedCustomersMessagesKeepNoAddressOrText) {
+  ASSERT_TRUE(Queue("M1", "C1", 1000).ok());
+  ASSERT_TRUE(Queue("M2", "C2", 1000).ok());
+  auto batch = store_->NewBatch();
+  ASSERT_TRUE(messages_->Erase("t", "C1", batch).ok());
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  const av1::Message erased = **messages_->GetMessage("t", "M1");
+  EXPECT_TRUE(erased.to().empty());
+  EXPECT_TRUE(erased.body().empty());
+  EXPECT_EQ(erased.state(), av1::MESSAGE_STATE_QUEUED);
+  EXPECT_EQ((*messages_->GetMessage("t", "M2"))->to(), "ada@example.com");
+  // Still counted in the cap.
+  EXPECT_EQ(*messages_->CountSince("t", "C1", absl::FromUnixSeconds(0)), 1);
+}
+
+TEST_F(MessageProjectionTest, APolicyIsVersionedAndDefaultsToNone) {
+  EXPECT_EQ(messages_->GetPolicy("t")->version(), 0);
+  av1::MessagingPolicySet set;
+  set.mutable_policy()->set_max_messages_per_customer(3);
+  set.mutable_policy()->mutable_cap_period()->set_seconds(7 * 86400);
+  ASSERT_TRUE(Apply(Event("P1", kPolicyId, set, 0)).ok());
+  EXPECT_TRUE(absl::IsAborted(Apply(Event("P2", kPolicyId, set, 0))));
+  const av1::MessagingPolicy p = *messages_->GetPolicy("t");
+  EXPECT_EQ(p.version(), 1);
+  EXPECT_EQ(p.max_messages_per_customer(), 3);
+  EXPECT_EQ(messages_->GetPolicy("u")->max_messages_per_customer(), 0);
 }
 
 }  // namespace

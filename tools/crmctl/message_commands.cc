@@ -1,0 +1,166 @@
+// crmctl message ...: what automation sent customers, the tenant's messaging policy, and the
+// delivery adapter's reports (crm.analytics.v1.AutomationService).
+//
+//   crmctl message list --contact 01J...
+//   crmctl message report 01J...:01J...:0 --state delivered --request-id provider-evt-42
+//   crmctl message set-policy --time-zone Europe/Berlin --quiet-hours 21:00-08:00
+//       --max-per-customer 3 --cap-days 7
+#include <iostream>
+#include <memory>
+
+#include "crm/analytics/v1/automation_service.grpc.pb.h"
+#include "google/protobuf/util/time_util.h"
+#include "tools/crmctl/cli.h"
+
+namespace crm::ctl {
+namespace {
+
+namespace v1 = crm::analytics::v1;
+using google::protobuf::util::TimeUtil;
+
+void PrintMessage(const v1::Message& m) {
+  PrintRow("id", m.id());
+  PrintRow("contact", m.contact_id());
+  PrintRow("channel", EnumWord(crm::contact::v1::ConsentChannel_descriptor(), m.channel()));
+  PrintRow("to", m.to());
+  if (!m.subject().empty()) PrintRow("subject", m.subject());
+  PrintRow("body", m.body());
+  PrintRow("rule", m.rule_id());
+  PrintRow("state", EnumWord(v1::MessageState_descriptor(), m.state()));
+  if (!m.status_detail().empty()) PrintRow("detail", m.status_detail());
+  PrintRow("queued", TimeUtil::ToString(m.queue_time()));
+  PrintRow("version", std::to_string(m.version()));
+  std::cout << std::flush;
+}
+
+void PrintPolicy(const v1::MessagingPolicy& p) {
+  PrintRow("time zone", p.time_zone().empty() ? "UTC" : p.time_zone());
+  PrintRow("quiet hours", p.quiet_hours_start().empty()
+                              ? "none"
+                              : p.quiet_hours_start() + " to " + p.quiet_hours_end());
+  PrintRow("cap", p.max_messages_per_customer() == 0
+                      ? "none"
+                      : std::to_string(p.max_messages_per_customer()) + " per customer in " +
+                            std::to_string(p.cap_period().seconds() / 3600) + " h");
+  PrintRow("version", std::to_string(p.version()));
+  std::cout << std::flush;
+}
+
+}  // namespace
+
+void RegisterMessageCommands(CLI::App& app, Client& client, int& exit_code) {
+  auto stub = [&client]() { return v1::AutomationService::NewStub(client.channel()); };
+  struct Flags {
+    std::string id, contact, rule, page_token, state, detail, request_id, time_zone, quiet_hours;
+    int max_per_customer = 0;
+    int64_t cap_days = 0;
+    int64_t expected_version = 0;
+  };
+  auto f = std::make_shared<Flags>();
+
+  CLI::App* message =
+      app.add_subcommand("message", "messages automation sent customers, and how they are paced");
+  message->require_subcommand(1);
+
+  CLI::App* list = message->add_subcommand("list", "the tenant's messages, in id order");
+  list->add_option("--contact", f->contact, "only to this customer");
+  list->add_option("--rule", f->rule, "only from this rule");
+  list->add_option("--page-token", f->page_token, "continue");
+  list->callback([&client, &exit_code, f, stub] {
+    v1::ListMessagesRequest req;
+    req.set_contact_id(f->contact);
+    req.set_rule_id(f->rule);
+    req.set_page_token(f->page_token);
+    Run<v1::ListMessagesResponse>(
+        client, exit_code,
+        [&](v1::ListMessagesResponse& out) {
+          return stub()->ListMessages(client.Context().get(), req, &out);
+        },
+        [](const v1::ListMessagesResponse& out) {
+          for (const auto& m : out.messages()) {
+            std::cout << m.id() << "  "
+                      << EnumWord(crm::contact::v1::ConsentChannel_descriptor(), m.channel())
+                      << "  " << EnumWord(v1::MessageState_descriptor(), m.state()) << "  "
+                      << m.contact_id() << "\n";
+          }
+          PrintNextPage(out.next_page_token());
+        });
+  });
+
+  CLI::App* get = message->add_subcommand("get", "a message and what became of it");
+  get->add_option("id", f->id, "message id")->required();
+  get->callback([&client, &exit_code, f, stub] {
+    v1::GetMessageRequest req;
+    req.set_id(f->id);
+    Run<v1::Message>(
+        client, exit_code,
+        [&](v1::Message& out) { return stub()->GetMessage(client.Context().get(), req, &out); },
+        PrintMessage);
+  });
+
+  CLI::App* report = message->add_subcommand(
+      "report", "for a delivery adapter: a message was delivered, failed or opened");
+  report->add_option("id", f->id, "message id")->required();
+  report->add_option("--state", f->state, "delivered, failed or opened")->required();
+  report->add_option("--detail", f->detail, "what the provider said (required with failed)");
+  report->add_option("--request-id", f->request_id, "idempotency key");
+  report->callback([&client, &exit_code, f, stub] {
+    v1::ReportMessageStatusRequest req;
+    req.set_message_id(f->id);
+    const std::optional<int> state = ParseEnumWord(v1::MessageState_descriptor(), f->state);
+    if (!state) UsageError("--state must be delivered, failed or opened");
+    req.set_state(static_cast<v1::MessageState>(*state));
+    req.set_detail(f->detail);
+    req.set_request_id(f->request_id);
+    Run<v1::Message>(
+        client, exit_code,
+        [&](v1::Message& out) {
+          return stub()->ReportMessageStatus(client.Context().get(), req, &out);
+        },
+        PrintMessage);
+  });
+
+  CLI::App* policy = message->add_subcommand("policy", "the tenant's quiet hours and cap");
+  policy->callback([&client, &exit_code, stub] {
+    v1::GetMessagingPolicyRequest req;
+    Run<v1::MessagingPolicy>(
+        client, exit_code,
+        [&](v1::MessagingPolicy& out) {
+          return stub()->GetMessagingPolicy(client.Context().get(), req, &out);
+        },
+        PrintPolicy);
+  });
+
+  CLI::App* set = message->add_subcommand(
+      "set-policy", "set the tenant's quiet hours and per-customer cap (all of it)");
+  set->add_option("--time-zone", f->time_zone, "IANA zone of the quiet hours (default UTC)");
+  set->add_option("--quiet-hours", f->quiet_hours, "HH:MM-HH:MM, e.g. 21:00-08:00");
+  set->add_option("--max-per-customer", f->max_per_customer,
+                  "at most this many messages to one customer per --cap-days (0: no cap)");
+  set->add_option("--cap-days", f->cap_days, "the cap's window in days");
+  set->add_option("--expected-version", f->expected_version, "refuse unless at this version");
+  set->add_option("--request-id", f->request_id, "idempotency key");
+  set->callback([&client, &exit_code, f, stub] {
+    v1::UpdateMessagingPolicyRequest req;
+    v1::MessagingPolicy& p = *req.mutable_policy();
+    p.set_time_zone(f->time_zone);
+    if (!f->quiet_hours.empty()) {
+      const size_t dash = f->quiet_hours.find('-');
+      if (dash == std::string::npos) UsageError("--quiet-hours must be HH:MM-HH:MM");
+      p.set_quiet_hours_start(f->quiet_hours.substr(0, dash));
+      p.set_quiet_hours_end(f->quiet_hours.substr(dash + 1));
+    }
+    p.set_max_messages_per_customer(f->max_per_customer);
+    if (f->cap_days > 0) p.mutable_cap_period()->set_seconds(f->cap_days * 86400);
+    req.set_expected_version(f->expected_version);
+    req.set_request_id(f->request_id);
+    Run<v1::MessagingPolicy>(
+        client, exit_code,
+        [&](v1::MessagingPolicy& out) {
+          return stub()->UpdateMessagingPolicy(client.Context().get(), req, &out);
+        },
+        PrintPolicy);
+  });
+}
+
+}  // namespace crm::ctl

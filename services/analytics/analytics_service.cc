@@ -67,8 +67,8 @@ AnalyticsService::AnalyticsService(std::unique_ptr<store::ProjectionStore> store
                  log, store_.get(), &projection_),
       writer_(log, &projector_, kTopic, kModelAggregateType),
       webhooks_(&projection_.webhooks(), log, &projector_),
-      automation_(&projection_.rules(), &projection_.messages(), AutomationFacts(), log,
-                  &projector_) {}
+      automation_(&projection_.rules(), &projection_.messages(), &projection_.campaigns(),
+                  AutomationFacts(), log, &projector_) {}
 
 AnalyticsService::~AnalyticsService() { Stop(); }
 
@@ -100,6 +100,29 @@ automation::Facts AnalyticsService::AutomationFacts() const {
     absl::StatusOr<std::optional<crm::contact::v1::Contact>> c =
         projection_.GetContact(tenant, contact_id);
     return c.ok() && *c ? (*c)->owner() : std::string();
+  };
+  facts.contact = [this](
+                      const std::string& tenant,
+                      const std::string& contact_id) -> std::optional<crm::contact::v1::Contact> {
+    absl::StatusOr<std::optional<crm::contact::v1::Contact>> c =
+        projection_.GetContact(tenant, contact_id);
+    return c.ok() ? *c : std::nullopt;
+  };
+  facts.segment_members =
+      [this](const std::string& tenant, const std::string& segment_id, size_t limit,
+             const char* field) -> absl::StatusOr<std::vector<crm::contact::v1::Contact>> {
+    ASSIGN_OR_RETURN(std::optional<av1::Segment> segment,
+                     projection_.GetSegment(tenant, segment_id));
+    if (!segment) {
+      return absl::NotFoundError(absl::StrCat(field, ": segment ", segment_id, " does not exist"));
+    }
+    std::vector<crm::contact::v1::Contact> members;
+    RETURN_IF_ERROR(ForEachMember(tenant, segment->filter(), absl::ToUnixNanos(absl::Now()), "",
+                                  [&](const crm::contact::v1::Contact& c, const CustomerView&) {
+                                    members.push_back(c);
+                                    return members.size() < limit;
+                                  }));
+    return members;
   };
   return facts;
 }

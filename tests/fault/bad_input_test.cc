@@ -1243,6 +1243,112 @@ const std::vector<Row>& Rows() {
       {"AutomationService/ReportMessageStatus", R"pb(message_id: "$NOID:$NOID:0"
                                                      state: MESSAGE_STATE_DELIVERED)pb",
        grpc::StatusCode::NOT_FOUND, "message_id"},
+      {"AutomationService/ListMessages", R"pb(campaign_id: "nope")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign_id"},
+      {"AutomationService/LaunchCampaign", "", grpc::StatusCode::INVALID_ARGUMENT, "campaign"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.segment_id"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  segment_id: "$NOID"
+                                                  contact_ids: "$CONTACT"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.segment_id"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  contact_ids: "x"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.contact_ids[0]"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  contact_ids: "$CONTACT"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.name"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  contact_ids: "$CONTACT"
+                                                  channel: CONSENT_CHANNEL_PHONE
+                                                  body: "b"
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.channel"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  contact_ids: "$CONTACT"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.body"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  contact_ids: "$CONTACT"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                  holdout_percent: 60
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.holdout_percent"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  contact_ids: "$CONTACT"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.attribution_window"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  contact_ids: "$CONTACT"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                  attribution_window { seconds: 8640000 }
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.attribution_window"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  id: "$NOID"
+                                                  name: "c"
+                                                  contact_ids: "$CONTACT"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "campaign.id"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  segment_id: "$NOID"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::NOT_FOUND, "campaign.segment_id"},
+      {"AutomationService/LaunchCampaign", R"pb(campaign {
+                                                  name: "c"
+                                                  contact_ids: "$NOID"
+                                                  channel: CONSENT_CHANNEL_EMAIL
+                                                  body: "b"
+                                                  attribution_window { seconds: 86400 }
+                                                })pb",
+       grpc::StatusCode::NOT_FOUND, "campaign.contact_ids[0]"},
+      {"AutomationService/GetCampaign", "", grpc::StatusCode::INVALID_ARGUMENT, "id"},
+      {"AutomationService/GetCampaign", R"pb(id: "nope")pb", grpc::StatusCode::INVALID_ARGUMENT,
+       "id"},
+      {"AutomationService/GetCampaign", R"pb(id: "$NOID")pb", grpc::StatusCode::NOT_FOUND, "id"},
+      {"AutomationService/ListCampaigns", R"pb(page_size: 1001)pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"AutomationService/ListCampaigns", R"pb(page_token: "x")pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "page_token"},
       {"AutomationService/StreamOutboundMessages", R"pb(cursor: "not-a-cursor")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "cursor"},
       {"AutomationService/StreamOutboundMessages", R"pb(start_time { seconds: -99999999999 })pb",

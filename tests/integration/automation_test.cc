@@ -6,6 +6,9 @@
 // adapter and reported back.
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
@@ -590,6 +593,106 @@ TEST_F(AutomationTest, MessagesGoWithConsentWithinTheCapOutsideQuietHoursAndAreR
   get.set_id(rule.id() + ":" + deferred->id() + ":0");
   EXPECT_EQ(rules_->GetMessage(Ctx().get(), get, &message).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(AutomationTest, ACampaignMessagesConsentingTargetsAndAttributesOrdersAgainstTheHoldout) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  std::vector<std::string> audience;
+  for (int i = 0; i < 10; ++i) {
+    audience.push_back(Customer(node_, "C" + std::to_string(i),
+                                "c" + std::to_string(i) + "@example.com",
+                                crm::contact::v1::CONSENT_STATUS_GRANTED)
+                           .id());
+  }
+  audience.push_back(
+      Customer(node_, "Nope", "nope@example.com", crm::contact::v1::CONSENT_STATUS_DENIED).id());
+  const std::string outsider =
+      Customer(node_, "Out", "out@example.com", crm::contact::v1::CONSENT_STATUS_GRANTED).id();
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(30), "analytics"));
+
+  av1::LaunchCampaignRequest launch;
+  av1::Campaign& c = *launch.mutable_campaign();
+  c.set_name("Spring boots");
+  for (const std::string& id : audience) c.add_contact_ids(id);
+  c.set_channel(crm::contact::v1::CONSENT_CHANNEL_EMAIL);
+  c.set_subject("Spring is here, {given_name}");
+  c.set_body("New boots for you.");
+  c.set_holdout_percent(50);
+  c.mutable_attribution_window()->set_seconds(30 * 86400);
+  launch.set_request_id("launch-spring");
+  av1::Campaign campaign;
+  grpc::Status s = rules_->LaunchCampaign(Ctx().get(), launch, &campaign);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(campaign.treatment().customers(), 5);
+  EXPECT_EQ(campaign.holdout().customers(), 5);
+  EXPECT_EQ(campaign.without_consent(), 1);
+  // The same request again: the same campaign, not a second one.
+  av1::Campaign again;
+  ASSERT_TRUE(rules_->LaunchCampaign(Ctx().get(), launch, &again).ok());
+  EXPECT_EQ(again.id(), campaign.id());
+
+  // One message to each treatment target, none to the hold-out.
+  av1::GetCampaignRequest get;
+  get.set_id(campaign.id());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return rules_->GetCampaign(Ctx().get(), get, &campaign).ok() &&
+               campaign.messages_sent() == 5;
+      },
+      absl::Seconds(30)))
+      << node_.process->Log();
+  EXPECT_EQ(campaign.messages_pending(), 0);
+  av1::ListMessagesRequest list;
+  list.set_campaign_id(campaign.id());
+  av1::ListMessagesResponse messages;
+  ASSERT_TRUE(rules_->ListMessages(Ctx().get(), list, &messages).ok());
+  ASSERT_EQ(messages.messages_size(), 5);
+  std::set<std::string> treatment;
+  for (const av1::Message& m : messages.messages()) {
+    treatment.insert(m.contact_id());
+    EXPECT_EQ(m.id(), campaign.id() + ":" + m.contact_id());
+    EXPECT_TRUE(absl::StartsWith(m.subject(), "Spring is here, C")) << m.subject();
+  }
+  std::vector<std::string> holdout;
+  for (int i = 0; i < 10; ++i) {
+    if (!treatment.contains(audience[i])) holdout.push_back(audience[i]);
+  }
+  ASSERT_EQ(holdout.size(), 5u);
+
+  // Two treatment customers buy (one twice), one of the hold-out, and someone outside.
+  auto it = treatment.begin();
+  const std::string t1 = *it++;
+  const std::string t2 = *it;
+  for (const std::string& buyer : {t1, t1, t2, holdout[0], outsider}) Order(buyer, boots);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return rules_->GetCampaign(Ctx().get(), get, &campaign).ok() &&
+               campaign.treatment().orders() == 3 && campaign.holdout().orders() == 1;
+      },
+      absl::Seconds(30)))
+      << campaign.DebugString();
+  EXPECT_EQ(campaign.treatment().converted(), 2);
+  EXPECT_EQ(campaign.holdout().converted(), 1);
+  ASSERT_EQ(campaign.treatment().revenue_size(), 1);
+  EXPECT_EQ(campaign.treatment().revenue(0).currency_code(), "EUR");
+  ASSERT_EQ(campaign.holdout().revenue_size(), 1);
+  EXPECT_EQ(campaign.treatment().revenue(0).minor_units(),
+            3 * campaign.holdout().revenue(0).minor_units());
+
+  // A rebuild of the analytics projection from the log gives back the same results.
+  av1::ListCampaignsRequest all;
+  av1::ListCampaignsResponse listed;
+  ASSERT_TRUE(rules_->ListCampaigns(Ctx().get(), all, &listed).ok());
+  ASSERT_EQ(listed.campaigns_size(), 1);
+  node_.process->Kill();
+  ASSERT_NO_FATAL_FAILURE(Start({"--rebuild"}));
+  ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(30), "analytics"));
+  av1::Campaign rebuilt;
+  ASSERT_TRUE(rules_->GetCampaign(Ctx().get(), get, &rebuilt).ok());
+  EXPECT_EQ(rebuilt.treatment().DebugString(), campaign.treatment().DebugString());
+  EXPECT_EQ(rebuilt.holdout().DebugString(), campaign.holdout().DebugString());
+  EXPECT_EQ(rebuilt.messages_sent(), 5);
 }
 
 // The services as separate processes on the dev broker (Kafka protocol): an order placed with

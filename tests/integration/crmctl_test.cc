@@ -381,7 +381,7 @@ TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
   EXPECT_TRUE(absl::StrContains(bad.err, "rule.actions[0].create_task.due_in_days")) << bad.err;
 }
 
-TEST_F(CrmctlTest, MessageRulesPolicyAndMessagesAreManaged) {
+TEST_F(CrmctlTest, MessageRulesPolicyMessagesAndCampaignsAreManaged) {
   const CommandResult created =
       Ctl({"rule", "create", "--name", "Care tips", "--on", "order-placed", "--send", "email",
            "--subject", "Hello {given_name}", "--body", "Tips for order {order_id}"});
@@ -419,6 +419,20 @@ TEST_F(CrmctlTest, MessageRulesPolicyAndMessagesAreManaged) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(missing.err, "NOT_FOUND")) << missing.err;
   EXPECT_EQ(Ctl({"message", "report", "m", "--state", "lost"}).exit_code, 2);
+
+  EXPECT_EQ(Ctl({"campaigns", "list"}).exit_code, 0);
+  const CommandResult no_audience = Ctl({"campaigns", "launch", "--name", "Spring", "--send",
+                                         "email", "--body", "Hi", "--holdout-percent", "10"});
+  EXPECT_EQ(no_audience.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(no_audience.err, "campaign.segment_id")) << no_audience.err;
+  const CommandResult unknown =
+      Ctl({"campaigns", "launch", "--name", "Spring", "--segment", "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+           "--send", "email", "--body", "Hi", "--window-days", "14"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(unknown.err, "NOT_FOUND")) << unknown.err;
+  EXPECT_EQ(Ctl({"campaigns", "launch", "--name", "x", "--send", "fax", "--body", "b"}).exit_code,
+            2);
+  EXPECT_EQ(Ctl({"campaigns", "get", "01ARZ3NDEKTSV4RRFFQ69G5FAV"}).exit_code, 1);
   const CommandResult failed = Ctl({"message", "report", "m", "--state", "failed"});
   EXPECT_EQ(failed.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(failed.err, "detail")) << failed.err;

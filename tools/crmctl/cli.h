@@ -109,6 +109,7 @@ void RegisterFeedCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterWebhookCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterMessageCommands(CLI::App& app, Client& client, int& exit_code);
+void RegisterCampaignCommands(CLI::App& app, Client& client, int& exit_code);
 void RegisterExportCommands(CLI::App& app, Client& client, int& exit_code);
 // crmctl import and undo-import.
 void RegisterImportCommands(CLI::App& app, Client& client, int& exit_code);

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   crm::ctl::RegisterWebhookCommands(app, client, exit_code);
   crm::ctl::RegisterRuleCommands(app, client, exit_code);
   crm::ctl::RegisterMessageCommands(app, client, exit_code);
+  crm::ctl::RegisterCampaignCommands(app, client, exit_code);
   crm::ctl::RegisterExportCommands(app, client, exit_code);
   crm::ctl::RegisterImportCommands(app, client, exit_code);
   crm::ctl::RegisterAdminCommands(app, client, exit_code);

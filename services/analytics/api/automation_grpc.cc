@@ -160,8 +160,9 @@ grpc::ServerUnaryReactor* AutomationGrpc::ListMessages(grpc::CallbackServerConte
   absl::StatusOr<validation::ValidPage> valid = ValidateListMessages(*request);
   if (!valid.ok()) return FinishNow(reactor, valid.status());
   absl::StatusOr<automation::Automation::MessagePage> page =
-      automation_->ListMessages(Context(context), request->contact_id(), request->rule_id(),
-                                valid->resume_after, valid->page_size);
+      automation_->ListMessages(
+          Context(context), {request->contact_id(), request->rule_id(), request->campaign_id()},
+          valid->resume_after, valid->page_size);
   if (page.ok()) {
     for (auto& m : page->messages) *response->add_messages() = std::move(m);
     if (!page->resume_after.empty()) {
@@ -198,6 +199,43 @@ AutomationGrpc::StreamOutboundMessages(grpc::CallbackServerContext* context,
   return grpcutil::ServeFeedQuery<v1::StreamOutboundMessagesResponse>(
       context, std::move(query), log_, tenant_, nullptr,
       "crm.analytics.v1.AutomationService/StreamOutboundMessages");
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::LaunchCampaign(grpc::CallbackServerContext* context,
+                                                         const v1::LaunchCampaignRequest* request,
+                                                         v1::Campaign* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateLaunchCampaign(*request); !s.ok()) return FinishNow(reactor, s);
+  automation_->LaunchCampaign(Context(context), request->campaign(), request->request_id(),
+                              FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::GetCampaign(grpc::CallbackServerContext* context,
+                                                      const v1::GetCampaignRequest* request,
+                                                      v1::Campaign* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = ValidateGetCampaign(*request); !s.ok()) return FinishNow(reactor, s);
+  FinishWith(reactor, response)(automation_->GetCampaign(Context(context), request->id()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AutomationGrpc::ListCampaigns(grpc::CallbackServerContext* context,
+                                                        const v1::ListCampaignsRequest* request,
+                                                        v1::ListCampaignsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<validation::ValidPage> valid = ValidateListCampaigns(*request);
+  if (!valid.ok()) return FinishNow(reactor, valid.status());
+  absl::StatusOr<automation::Automation::CampaignPage> page =
+      automation_->ListCampaigns(Context(context), valid->resume_after, valid->page_size);
+  if (page.ok()) {
+    for (auto& c : page->campaigns) *response->add_campaigns() = std::move(c);
+    if (!page->resume_after.empty()) {
+      response->set_next_page_token(
+          validation::MakePageToken('K', validation::PagingIdentity(*request), page->resume_after));
+    }
+  }
+  return FinishNow(reactor, page.status());
 }
 
 }  // namespace crm::analytics

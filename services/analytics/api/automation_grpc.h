@@ -57,6 +57,15 @@ class AutomationGrpc final : public crm::analytics::v1::AutomationService::Callb
       grpc::CallbackServerContext* context,
       const crm::analytics::v1::ReportMessageStatusRequest* request,
       crm::analytics::v1::Message* response) override;
+  grpc::ServerUnaryReactor* LaunchCampaign(grpc::CallbackServerContext* context,
+                                           const crm::analytics::v1::LaunchCampaignRequest* request,
+                                           crm::analytics::v1::Campaign* response) override;
+  grpc::ServerUnaryReactor* GetCampaign(grpc::CallbackServerContext* context,
+                                        const crm::analytics::v1::GetCampaignRequest* request,
+                                        crm::analytics::v1::Campaign* response) override;
+  grpc::ServerUnaryReactor* ListCampaigns(
+      grpc::CallbackServerContext* context, const crm::analytics::v1::ListCampaignsRequest* request,
+      crm::analytics::v1::ListCampaignsResponse* response) override;
   grpc::ServerWriteReactor<crm::analytics::v1::StreamOutboundMessagesResponse>*
   StreamOutboundMessages(grpc::CallbackServerContext* context,
                          const crm::analytics::v1::StreamOutboundMessagesRequest* request) override;

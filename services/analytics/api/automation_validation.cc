@@ -308,6 +308,9 @@ absl::StatusOr<validation::ValidPage> ValidateListMessages(
   if (!request.rule_id().empty()) {
     RETURN_IF_ERROR(validation::CheckId("rule_id", request.rule_id(), "rule"));
   }
+  if (!request.campaign_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("campaign_id", request.campaign_id(), "campaign"));
+  }
   return validation::ReadPage(request, 'M', 1000, 50);
 }
 
@@ -330,6 +333,58 @@ absl::Status ValidateReportMessageStatus(const av1::ReportMessageStatusRequest& 
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateLaunchCampaign(const av1::LaunchCampaignRequest& request) {
+  RETURN_IF_ERROR(validation::CheckRequestId(request.request_id()));
+  if (!request.has_campaign()) return Invalid("campaign", "is required");
+  const av1::Campaign& c = request.campaign();
+  if (!c.id().empty()) return Invalid("campaign.id", "must be empty; the service assigns ids");
+  if (c.has_launch_time() || c.has_treatment() || c.has_holdout() || c.messages_sent() != 0 ||
+      c.messages_skipped() != 0 || c.messages_pending() != 0 || c.without_consent() != 0 ||
+      c.version() != 0) {
+    return Invalid("campaign.launch_time",
+                   "launch_time, treatment, holdout, messages_*, without_consent and version are "
+                   "output only");
+  }
+  RETURN_IF_ERROR(validation::CheckText("campaign.name", c.name(), 200, /*required=*/true));
+  if (c.segment_id().empty() == c.contact_ids().empty()) {
+    return Invalid("campaign.segment_id",
+                   "name the audience: a segment_id, or contact_ids instead (one of the two)");
+  }
+  if (!c.segment_id().empty()) {
+    RETURN_IF_ERROR(validation::CheckId("campaign.segment_id", c.segment_id(), "segment"));
+  }
+  if (c.contact_ids_size() > 10000) {
+    return Invalid("campaign.contact_ids", "at most 10000 entries");
+  }
+  for (int i = 0; i < c.contact_ids_size(); ++i) {
+    RETURN_IF_ERROR(validation::CheckId(absl::StrCat("campaign.contact_ids[", i, "]"),
+                                        c.contact_ids(i), "contact"));
+  }
+  av1::SendMessageAction message;
+  message.set_channel(c.channel());
+  message.set_subject(c.subject());
+  message.set_body(c.body());
+  RETURN_IF_ERROR(CheckSendMessage("campaign", message));
+  if (c.holdout_percent() < 0 || c.holdout_percent() > 50) {
+    return Invalid("campaign.holdout_percent", "must be 0 to 50");
+  }
+  if (!c.has_attribution_window()) return Invalid("campaign.attribution_window", "is required");
+  const auto& w = c.attribution_window();
+  if (w.nanos() != 0 || w.seconds() < 86400 || w.seconds() > int64_t{90} * 86400) {
+    return Invalid("campaign.attribution_window", "must be whole seconds, 1 to 90 days");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGetCampaign(const av1::GetCampaignRequest& request) {
+  return validation::CheckId("id", request.id(), "campaign");
+}
+
+absl::StatusOr<validation::ValidPage> ValidateListCampaigns(
+    const av1::ListCampaignsRequest& request) {
+  return validation::ReadPage(request, 'K', 1000, 50);
 }
 
 }  // namespace crm::analytics

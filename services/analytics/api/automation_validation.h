@@ -28,5 +28,9 @@ absl::StatusOr<validation::ValidPage> ValidateListMessages(
     const crm::analytics::v1::ListMessagesRequest& request);
 absl::Status ValidateReportMessageStatus(
     const crm::analytics::v1::ReportMessageStatusRequest& request);
+absl::Status ValidateLaunchCampaign(const crm::analytics::v1::LaunchCampaignRequest& request);
+absl::Status ValidateGetCampaign(const crm::analytics::v1::GetCampaignRequest& request);
+absl::StatusOr<validation::ValidPage> ValidateListCampaigns(
+    const crm::analytics::v1::ListCampaignsRequest& request);
 
 }  // namespace crm::analytics

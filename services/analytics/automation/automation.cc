@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/feed/change_feed.h"
@@ -10,6 +12,7 @@
 #include "common/projection/paging.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
+#include "services/analytics/domain/segments.h"
 
 namespace crm::analytics::automation {
 
@@ -23,6 +26,8 @@ namespace {
 constexpr char kTopic[] = "crm.analytics.v1";
 // Runs a listing reads past (in other states) before it answers with what it has.
 constexpr size_t kMaxScanned = 10000;
+// Targets a campaign may have: all are recorded in its launch event.
+constexpr size_t kMaxCampaignAudience = 10000;
 
 absl::Status NoRule(const char* field, const std::string& id) {
   return absl::NotFoundError(absl::StrCat(field, ": rule ", id, " does not exist"));
@@ -31,9 +36,11 @@ absl::Status NoRule(const char* field, const std::string& id) {
 }  // namespace
 
 Automation::Automation(const RuleProjection* projection, const MessageProjection* messages,
-                       Facts facts, eventlog::EventLog* log, projection::Projector* projector)
+                       const CampaignProjection* campaigns, Facts facts, eventlog::EventLog* log,
+                       projection::Projector* projector)
     : projection_(projection),
       messages_(messages),
+      campaigns_(campaigns),
       facts_(std::move(facts)),
       log_(log),
       writer_(log, projector, kTopic, kRuleAggregateType),
@@ -43,8 +50,8 @@ Automation::Automation(const RuleProjection* projection, const MessageProjection
 Automation::~Automation() { Stop(); }
 
 void Automation::StartEngine(EngineOptions options, std::unique_ptr<ActionPerformer> performer) {
-  engine_ = std::make_unique<Engine>(projection_, messages_, facts_, log_, projector_, &writer_,
-                                     &outbound_, std::move(performer), options);
+  engine_ = std::make_unique<Engine>(projection_, messages_, campaigns_, facts_, log_, projector_,
+                                     &writer_, &outbound_, std::move(performer), options);
   engine_->Start();
 }
 
@@ -258,13 +265,11 @@ absl::StatusOr<av1::Message> Automation::GetMessage(const CallContext& ctx, cons
   return *message;
 }
 
-absl::StatusOr<Automation::MessagePage> Automation::ListMessages(const CallContext& ctx,
-                                                                 const std::string& contact_id,
-                                                                 const std::string& rule_id,
-                                                                 const std::string& resume_after,
-                                                                 size_t page_size) const {
+absl::StatusOr<Automation::MessagePage> Automation::ListMessages(
+    const CallContext& ctx, const MessageProjection::MessageFilter& filter,
+    const std::string& resume_after, size_t page_size) const {
   ASSIGN_OR_RETURN(MessageProjection::MessagePage found,
-                   messages_->ListMessages(ctx.tenant, contact_id, rule_id, resume_after, page_size,
+                   messages_->ListMessages(ctx.tenant, filter, resume_after, page_size,
                                            kMaxScanned));
   MessagePage page;
   page.messages = std::move(found.messages);
@@ -287,6 +292,93 @@ void Automation::ReportStatus(const CallContext& ctx, const std::string& message
                                 payload, message_id, current.version());
       },
       [this, ctx](const std::string& id, int64_t) { return GetMessage(ctx, id); }, std::move(done));
+}
+
+void Automation::LaunchCampaign(const CallContext& ctx, const av1::Campaign& campaign,
+                                const std::string& request_id,
+                                projection::Done<av1::Campaign> done) {
+  const std::string id = ids::NewId();
+  writer_.Run<av1::Campaign>(
+      projection::CommandFor(ctx, "LaunchCampaign", kCampaignAggregateType, request_id),
+      [&](absl::Time, Payload& payload) -> Decided {
+        std::vector<crm::contact::v1::Contact> audience;
+        if (!campaign.segment_id().empty()) {
+          ASSIGN_OR_RETURN(audience,
+                           facts_.segment_members(ctx.tenant, campaign.segment_id(),
+                                                  kMaxCampaignAudience + 1, "campaign.segment_id"));
+          if (audience.size() > kMaxCampaignAudience) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("campaign.segment_id: segment ", campaign.segment_id(),
+                             " has more than ", kMaxCampaignAudience,
+                             " members; narrow it (a campaign reaches at most that many)"));
+          }
+        }
+        for (int i = 0; i < campaign.contact_ids_size(); ++i) {
+          std::optional<crm::contact::v1::Contact> c =
+              facts_.contact(ctx.tenant, campaign.contact_ids(i));
+          if (!c) {
+            return absl::NotFoundError(absl::StrCat("campaign.contact_ids[", i, "]: contact ",
+                                                    campaign.contact_ids(i), " does not exist"));
+          }
+          audience.push_back(*std::move(c));
+        }
+        av1::CampaignLaunched event;
+        std::vector<std::string> consenting;
+        std::set<std::string> seen;
+        for (const crm::contact::v1::Contact& c : audience) {
+          if (!seen.insert(c.id()).second || c.archived()) continue;
+          if (ConsentGranted(c, campaign.channel())) {
+            consenting.push_back(c.id());
+          } else {
+            event.set_without_consent(event.without_consent() + 1);
+          }
+        }
+        if (consenting.empty()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("campaign: no customer of the audience has consent for the channel (",
+                           event.without_consent(), " without)"));
+        }
+        // The hold-out: a random draw of the list, decided here and recorded with the launch.
+        std::shuffle(consenting.begin(), consenting.end(), std::mt19937_64(std::random_device{}()));
+        const size_t holdout = consenting.size() * campaign.holdout_percent() / 100;
+        for (size_t i = 0; i < consenting.size(); ++i) {
+          av1::CampaignRecipient& target = *event.add_recipients();
+          target.set_contact_id(consenting[i]);
+          target.set_holdout(i < holdout);
+        }
+        av1::Campaign& c = *event.mutable_campaign();
+        c.set_name(campaign.name());
+        c.set_segment_id(campaign.segment_id());
+        c.set_channel(campaign.channel());
+        c.set_subject(campaign.subject());
+        c.set_body(campaign.body());
+        c.set_holdout_percent(campaign.holdout_percent());
+        *c.mutable_attribution_window() = campaign.attribution_window();
+        return projection::Take(absl::StatusOr<av1::CampaignLaunched>(std::move(event)), payload,
+                                id, 0);
+      },
+      [this, ctx](const std::string& campaign_id, int64_t) {
+        return GetCampaign(ctx, campaign_id);
+      },
+      std::move(done));
+}
+
+absl::StatusOr<av1::Campaign> Automation::GetCampaign(const CallContext& ctx,
+                                                      const std::string& id) const {
+  ASSIGN_OR_RETURN(std::optional<av1::Campaign> campaign, campaigns_->GetCampaign(ctx.tenant, id));
+  if (!campaign) return absl::NotFoundError(absl::StrCat("id: campaign ", id, " does not exist"));
+  return *campaign;
+}
+
+absl::StatusOr<Automation::CampaignPage> Automation::ListCampaigns(const CallContext& ctx,
+                                                                   const std::string& resume_after,
+                                                                   size_t page_size) const {
+  ASSIGN_OR_RETURN(std::vector<av1::Campaign> found,
+                   campaigns_->ListCampaigns(ctx.tenant, resume_after, page_size + 1));
+  CampaignPage page;
+  page.campaigns = projection::FirstPage(found, page_size, &page.resume_after,
+                                         [](av1::Campaign& c) { return std::move(c); });
+  return page;
 }
 
 }  // namespace crm::analytics::automation

@@ -19,6 +19,7 @@
 #include "crm/analytics/v1/automation_service.pb.h"
 #include "crm/analytics/v1/resources.pb.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "services/analytics/automation/campaigns.h"
 #include "services/analytics/automation/engine.h"
 #include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
@@ -28,8 +29,9 @@ namespace crm::analytics::automation {
 class Automation {
  public:
   // `facts` reads what triggers need from the analytics projection.
-  Automation(const RuleProjection* projection, const MessageProjection* messages, Facts facts,
-             eventlog::EventLog* log, projection::Projector* projector);
+  Automation(const RuleProjection* projection, const MessageProjection* messages,
+             const CampaignProjection* campaigns, Facts facts, eventlog::EventLog* log,
+             projection::Projector* projector);
   ~Automation();
 
   // Starts deciding and acting (one replica of the analytics service should); `performer` is
@@ -92,9 +94,25 @@ class Automation {
     std::string resume_after;  // empty at the end
   };
   absl::StatusOr<MessagePage> ListMessages(const projection::CallContext& ctx,
-                                           const std::string& contact_id,
-                                           const std::string& rule_id,
-                                           const std::string& resume_after, size_t page_size) const;
+                                           const MessageProjection::MessageFilter& filter,
+                                           const std::string& resume_after,
+                                           size_t page_size) const;
+  // Launches `campaign` (validated by the caller): its audience resolved to the customers with
+  // consent for its channel, the hold-out drawn at random. NOT_FOUND for an unknown segment or
+  // contact, FAILED_PRECONDITION when no one consents or the audience is over 10,000.
+  void LaunchCampaign(const projection::CallContext& ctx,
+                      const crm::analytics::v1::Campaign& campaign, const std::string& request_id,
+                      projection::Done<crm::analytics::v1::Campaign> done);
+  // NOT_FOUND for an unknown campaign.
+  absl::StatusOr<crm::analytics::v1::Campaign> GetCampaign(const projection::CallContext& ctx,
+                                                           const std::string& id) const;
+  struct CampaignPage {
+    std::vector<crm::analytics::v1::Campaign> campaigns;
+    std::string resume_after;  // empty at the end
+  };
+  absl::StatusOr<CampaignPage> ListCampaigns(const projection::CallContext& ctx,
+                                             const std::string& resume_after,
+                                             size_t page_size) const;
   // Records what became of a message (state DELIVERED, FAILED or OPENED; validated by the
   // caller). NOT_FOUND for an unknown message.
   void ReportStatus(const projection::CallContext& ctx, const std::string& message_id,
@@ -105,6 +123,7 @@ class Automation {
  private:
   const RuleProjection* const projection_;
   const MessageProjection* const messages_;
+  const CampaignProjection* const campaigns_;
   const Facts facts_;
   eventlog::EventLog* const log_;
   projection::CommandWriter writer_;

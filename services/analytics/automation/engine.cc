@@ -29,32 +29,42 @@ bool Permanent(const absl::Status& s) {
          absl::IsOutOfRange(s) || absl::IsUnimplemented(s);
 }
 
-// The command of an event written once per run and action: aggregate `id` at version 0, so a
-// second write (after a crash or a lost answer) is refused ABORTED.
-projection::CommandWriter::Command OneTime(const std::string& tenant, const char* name,
-                                           const char* aggregate_type, const std::string& id) {
+// The command that appends an automation record to aggregate (`type`, `id`) at `version`.
+projection::CommandWriter::Command AutomationCommand(const std::string& tenant, const char* name,
+                                                     const char* type, const std::string& id,
+                                                     int64_t version,
+                                                     const std::string& request_id) {
   projection::CommandWriter::Command command;
   command.tenant = tenant;
   command.actor = "automation-engine";
-  command.request_id = absl::StrCat("rule:", id);
+  command.request_id = request_id;
   command.command = name;
-  command.aggregate_type = aggregate_type;
+  command.aggregate_type = type;
   command.aggregate_id = id;
-  command.expected_version = 0;
+  command.expected_version = version;
   command.now = absl::Now();
   command.deadline = command.now + kRecordWait;
   command.source = "automation";
   return command;
 }
 
+// The command of an event written once per run and action: aggregate `id` at version 0, so a
+// second write (after a crash or a lost answer) is refused ABORTED.
+projection::CommandWriter::Command OneTime(const std::string& tenant, const char* name,
+                                           const char* type, const std::string& id) {
+  return AutomationCommand(tenant, name, type, id, 0, absl::StrCat("rule:", id));
+}
+
 }  // namespace
 
-Engine::Engine(const RuleProjection* projection, const MessageProjection* messages, Facts facts,
-               eventlog::EventLog* log, projection::Projector* projector,
-               projection::CommandWriter* writer, projection::CommandWriter* outbound,
-               std::unique_ptr<ActionPerformer> performer, EngineOptions options)
+Engine::Engine(const RuleProjection* projection, const MessageProjection* messages,
+               const CampaignProjection* campaigns, Facts facts, eventlog::EventLog* log,
+               projection::Projector* projector, projection::CommandWriter* writer,
+               projection::CommandWriter* outbound, std::unique_ptr<ActionPerformer> performer,
+               EngineOptions options)
     : projection_(projection),
       messages_(messages),
+      campaigns_(campaigns),
       facts_(std::move(facts)),
       log_(log),
       projector_(projector),
@@ -93,7 +103,70 @@ bool Engine::Pass() {
   } else if (!absl::IsUnavailable(rules.status())) {
     spdlog::warn("automation: {}", rules.status().ToString());
   }
+  absl::StatusOr<std::vector<std::pair<std::string, av1::Campaign>>> campaigns =
+      campaigns_->CampaignsToSend();
+  if (campaigns.ok()) {
+    for (const auto& [tenant, campaign] : *campaigns) {
+      if (Stopping()) break;
+      busy |= SendCampaign(tenant, campaign);
+    }
+  }
   return busy;
+}
+
+bool Engine::SendCampaign(const std::string& tenant, const av1::Campaign& campaign) {
+  const std::string& id = campaign.id();
+  const absl::Time now = absl::Now();
+  if (auto wait = campaign_wait_.find(id); wait != campaign_wait_.end()) {
+    if (wait->second > now) return false;
+    campaign_wait_.erase(wait);
+  }
+  absl::StatusOr<av1::MessagingPolicy> policy = messages_->GetPolicy(tenant);
+  if (!policy.ok()) return false;
+  if (std::optional<absl::Time> until = QuietUntil(*policy, now)) {
+    campaign_wait_[id] = *until;
+    return false;
+  }
+  absl::StatusOr<std::vector<std::string>> targets =
+      campaigns_->PendingTargets(tenant, id, kRunsPerStep);
+  if (!targets.ok()) return false;
+  av1::PlannedMessage planned;
+  planned.set_channel(campaign.channel());
+  planned.set_subject(campaign.subject());
+  planned.set_body(campaign.body());
+  av1::Message origin;
+  origin.set_campaign_id(id);
+  for (const std::string& contact_id : *targets) {
+    if (Stopping()) return true;
+    planned.set_contact_id(contact_id);
+    std::string skipped;
+    const std::string message_id = absl::StrCat(id, ":", contact_id);
+    absl::StatusOr<std::string> sent = Send(tenant, message_id, planned, origin, &skipped);
+    if (!sent.ok() && Permanent(sent.status())) {
+      skipped = std::string(sent.status().message());  // e.g. the customer is gone
+    } else if (!sent.ok()) {
+      spdlog::warn("campaign {}: message to {} not sent, retrying: {}", id, contact_id,
+                   sent.status().ToString());
+      campaign_wait_[id] = absl::Now() + options_.retry_base;
+      return true;
+    }
+    av1::CampaignMessageSent recorded;
+    recorded.set_contact_id(contact_id);
+    if (skipped.empty()) recorded.set_message_id(message_id);
+    recorded.set_skipped(skipped);
+    absl::StatusOr<std::optional<av1::Campaign>> current = campaigns_->GetCampaign(tenant, id);
+    if (!current.ok() || !*current) return true;
+    const int64_t version = (*current)->version();
+    const absl::Status written =
+        Append(tenant, "RecordCampaignMessage", kCampaignAggregateType, id, version,
+               absl::StrCat("campaign-sent:", message_id, ":v", version), recorded);
+    if (!written.ok()) {
+      spdlog::warn("campaign {}: message to {} not recorded: {}", id, contact_id,
+                   written.ToString());
+      return true;
+    }
+  }
+  return true;
 }
 
 bool Engine::Step(const std::string& tenant, const av1::RuleRecord& rule) {
@@ -174,7 +247,11 @@ absl::Status Engine::Perform(const std::string& tenant, const av1::RuleRunRecord
       done = Notify(tenant, planned->notify(), i);
     } else if (planned->has_send_message()) {
       std::string skipped;
-      done = Send(tenant, run, i, planned->send_message(), &skipped);
+      av1::Message origin;
+      origin.set_rule_id(run.rule_id());
+      origin.set_run_id(run.id());
+      done = Send(tenant, absl::StrCat(run.rule_id(), ":", run.id(), ":", i),
+                  planned->send_message(), origin, &skipped);
       if (done.ok() && !skipped.empty()) {
         result.set_skipped(skipped);
         result.clear_error();
@@ -319,10 +396,9 @@ absl::StatusOr<std::string> Engine::Notify(const std::string& tenant,
   return absl::StrCat("notifications/", id);
 }
 
-absl::StatusOr<std::string> Engine::Send(const std::string& tenant, const av1::RuleRun& run,
-                                         int index, const av1::PlannedMessage& planned,
-                                         std::string* skipped) {
-  const std::string id = absl::StrCat(run.rule_id(), ":", run.id(), ":", index);
+absl::StatusOr<std::string> Engine::Send(const std::string& tenant, const std::string& id,
+                                         const av1::PlannedMessage& planned,
+                                         const av1::Message& origin, std::string* skipped) {
   const std::string resource = absl::StrCat("messages/", id);
   // Queued before a crash or a lost answer: done (and counted in the cap already).
   ASSIGN_OR_RETURN(std::optional<av1::Message> queued, messages_->GetMessage(tenant, id));
@@ -358,13 +434,12 @@ absl::StatusOr<std::string> Engine::Send(const std::string& tenant, const av1::R
   }
   av1::OutboundMessage outbound;
   av1::Message& message = *outbound.mutable_message();
+  message = origin;
   message.set_contact_id(planned.contact_id());
   message.set_channel(planned.channel());
   message.set_to(*to);
   message.set_subject(FillPersonal(planned.subject(), contact));
   message.set_body(FillPersonal(planned.body(), contact));
-  message.set_rule_id(run.rule_id());
-  message.set_run_id(run.id());
   const absl::Status written =
       outbound_->WriteAndWait(OneTime(tenant, "SendMessage", kMessageAggregateType, id), outbound);
   // ABORTED: queued already (written before a crash or a lost answer) — done.
@@ -377,20 +452,18 @@ absl::Status Engine::Record(const std::string& tenant, const std::string& rule_i
                             const google::protobuf::Message& payload) {
   ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current, projection_->GetRule(tenant, rule_id));
   if (!current) return absl::NotFoundError(absl::StrCat("rule ", rule_id, " does not exist"));
-  projection::CommandWriter::Command command;
-  command.tenant = tenant;
-  command.actor = "automation-engine";
   // A record refused because the rule moved on is made again at the new version: the version is
   // part of the request id, so the retry is not answered with the first refusal.
-  command.request_id = absl::StrCat(request_id, ":v", current->rule().version());
-  command.command = "RecordRuleRun";
-  command.aggregate_type = kRuleAggregateType;
-  command.aggregate_id = rule_id;
-  command.expected_version = current->rule().version();
-  command.now = absl::Now();
-  command.deadline = command.now + kRecordWait;
-  command.source = "automation";
-  return writer_->WriteAndWait(command, payload);
+  const int64_t version = current->rule().version();
+  return Append(tenant, "RecordRuleRun", kRuleAggregateType, rule_id, version,
+                absl::StrCat(request_id, ":v", version), payload);
+}
+
+absl::Status Engine::Append(const std::string& tenant, const char* command_name, const char* type,
+                            const std::string& id, int64_t version, const std::string& request_id,
+                            const google::protobuf::Message& payload) {
+  return writer_->WriteAndWait(
+      AutomationCommand(tenant, command_name, type, id, version, request_id), payload);
 }
 
 }  // namespace crm::analytics::automation

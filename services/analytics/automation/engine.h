@@ -11,6 +11,8 @@
 //      cursor: each that matches is recorded as a RuleTriggered event — the run and its actions,
 //      resolved — with the cursor after it, before anything is done (the decision is in the log
 //      and in the projection in one write, so it is never forgotten and never taken twice).
+// Then the campaigns with messages still to send: each treatment target's message as a rule's
+// (quiet hours, consent, cap), recorded as CampaignMessageSent.
 // Every record waits until the projection has applied it. A crash between an action and its
 // record repeats the action with the same request id: the other service answers with its first
 // outcome, so nothing is done twice.
@@ -31,6 +33,7 @@
 #include "common/projection/projector.h"
 #include "crm/analytics/v1/projection.pb.h"
 #include "services/analytics/automation/actions.h"
+#include "services/analytics/automation/campaigns.h"
 #include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
 #include "services/analytics/automation/triggers.h"
@@ -53,10 +56,11 @@ class Engine {
  public:
   // Decides and acts on nothing until `projector` has caught up with the log.
   // `writer` records on crm.analytics.v1, `outbound` queues messages on crm.outbound.v1.
-  Engine(const RuleProjection* projection, const MessageProjection* messages, Facts facts,
-         eventlog::EventLog* log, projection::Projector* projector,
-         projection::CommandWriter* writer, projection::CommandWriter* outbound,
-         std::unique_ptr<ActionPerformer> performer, EngineOptions options);
+  Engine(const RuleProjection* projection, const MessageProjection* messages,
+         const CampaignProjection* campaigns, Facts facts, eventlog::EventLog* log,
+         projection::Projector* projector, projection::CommandWriter* writer,
+         projection::CommandWriter* outbound, std::unique_ptr<ActionPerformer> performer,
+         EngineOptions options);
   ~Engine();
 
   void Start();
@@ -89,17 +93,24 @@ class Engine {
   absl::StatusOr<std::string> Notify(const std::string& tenant,
                                      const crm::analytics::v1::RuleNotification& notification,
                                      int index);
-  // Queues message `index` of a run once (its id "<rule_id>:<run_id>:<index>", written at
-  // version 0): answers "messages/<id>", or "" with `skipped` set when it must not go out (no
+  // Queues message `id` once (written at version 0), with the rule or campaign fields of
+  // `origin`: answers "messages/<id>", or "" with `skipped` set when it must not go out (no
   // consent for the channel, no address, the frequency cap).
-  absl::StatusOr<std::string> Send(const std::string& tenant,
-                                   const crm::analytics::v1::RuleRun& run, int index,
+  absl::StatusOr<std::string> Send(const std::string& tenant, const std::string& id,
                                    const crm::analytics::v1::PlannedMessage& message,
-                                   std::string* skipped);
+                                   const crm::analytics::v1::Message& origin, std::string* skipped);
+  // Sends the next messages of a campaign, outside quiet hours; true if it did anything.
+  bool SendCampaign(const std::string& tenant, const crm::analytics::v1::Campaign& campaign);
+  // Appends `payload` as command `command` to aggregate (`type`, `id`) expecting `version`, and
+  // waits until applied.
+  absl::Status Append(const std::string& tenant, const char* command, const char* type,
+                      const std::string& id, int64_t version, const std::string& request_id,
+                      const google::protobuf::Message& payload);
   bool Stopping();
 
   const RuleProjection* const projection_;
   const MessageProjection* const messages_;
+  const CampaignProjection* const campaigns_;
   const Facts facts_;
   eventlog::EventLog* const log_;
   projection::Projector* const projector_;
@@ -109,6 +120,7 @@ class Engine {
   const EngineOptions options_;
 
   std::map<std::pair<std::string, std::string>, Reader> readers_;  // (rule id, topic)
+  std::map<std::string, absl::Time> campaign_wait_;  // campaign id -> not before (quiet, retry)
   std::mt19937_64 random_;
 
   projection::PollingWorker worker_;

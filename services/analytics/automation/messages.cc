@@ -218,14 +218,15 @@ absl::StatusOr<std::optional<av1::Message>> MessageProjection::GetMessage(
 }
 
 absl::StatusOr<MessageProjection::MessagePage> MessageProjection::ListMessages(
-    std::string_view tenant, std::string_view contact_id, std::string_view rule_id,
-    std::string_view after, size_t limit, size_t max_scanned) const {
+    std::string_view tenant, const MessageFilter& filter, std::string_view after, size_t limit,
+    size_t max_scanned) const {
   ASSIGN_OR_RETURN(store::FilteredPage<av1::Message> found,
                    store::ScanFiltered<av1::Message>(
                        store_->Latest(), store::KindPrefix(kMessage, tenant), after, limit,
                        max_scanned, [&](const av1::Message& m) {
-                         return (contact_id.empty() || m.contact_id() == contact_id) &&
-                                (rule_id.empty() || m.rule_id() == rule_id);
+                         return (filter.contact_id.empty() || m.contact_id() == filter.contact_id) &&
+                                (filter.rule_id.empty() || m.rule_id() == filter.rule_id) &&
+                                (filter.campaign_id.empty() || m.campaign_id() == filter.campaign_id);
                        }));
   MessagePage page;
   page.messages = std::move(found.records);

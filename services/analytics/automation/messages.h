@@ -70,16 +70,21 @@ class MessageProjection {
 
   absl::StatusOr<std::optional<crm::analytics::v1::Message>> GetMessage(std::string_view tenant,
                                                                         std::string_view id) const;
-  // Messages after id `after` (to `contact_id` and from `rule_id` when set), at most `limit`,
+  // Messages after id `after` that match `filter` (each field set), at most `limit`,
   // in id order, reading at most `max_scanned`: `scanned_to` is the last id read.
   struct MessagePage {
     std::vector<crm::analytics::v1::Message> messages;
     std::string scanned_to;
     bool at_end = false;
   };
-  absl::StatusOr<MessagePage> ListMessages(std::string_view tenant, std::string_view contact_id,
-                                           std::string_view rule_id, std::string_view after,
-                                           size_t limit, size_t max_scanned) const;
+  struct MessageFilter {
+    std::string contact_id;
+    std::string rule_id;
+    std::string campaign_id;
+  };
+  absl::StatusOr<MessagePage> ListMessages(std::string_view tenant, const MessageFilter& filter,
+                                           std::string_view after, size_t limit,
+                                           size_t max_scanned) const;
   // Messages queued to the customer at or after `since`.
   absl::StatusOr<int64_t> CountSince(std::string_view tenant, std::string_view contact_id,
                                      absl::Time since) const;

@@ -13,6 +13,7 @@
 #include "crm/analytics/v1/events.pb.h"
 #include "crm/analytics/v1/resources.pb.h"
 #include "crm/common/v1/envelope.pb.h"
+#include "crm/contact/v1/resources.pb.h"
 #include "crm/sales/v1/resources.pb.h"
 
 namespace crm::analytics::automation {
@@ -33,6 +34,14 @@ struct Facts {
       deal;
   // A contact's owner ("" when unknown).
   std::function<std::string(const std::string& tenant, const std::string& contact_id)> owner_of;
+  // A contact as the analytics projection holds it (consents, archived; no personal data).
+  std::function<std::optional<crm::contact::v1::Contact>(const std::string& tenant,
+                                                         const std::string& contact_id)>
+      contact;
+  // A segment's members now, at most `limit`; NOT_FOUND (naming `field`) for no such segment.
+  std::function<absl::StatusOr<std::vector<crm::contact::v1::Contact>>(
+      const std::string& tenant, const std::string& segment_id, size_t limit, const char* field)>
+      segment_members;
 };
 
 // The run a matching event starts: its identity and the customer concerned.

@@ -202,6 +202,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
   if (webhooks::IsWebhookEvent(t)) return webhooks_.Apply(event, batch);
   if (automation::IsRuleEvent(t)) return rules_.Apply(event, batch);
   if (automation::IsMessageEvent(t)) return messages_.Apply(event, batch);
+  if (automation::IsCampaignEvent(t)) return campaigns_.Apply(event, batch);
   if (t == "crm.analytics.v1.SegmentCreated" || t == "crm.analytics.v1.SegmentDeleted") {
     return ApplySegmentEvent(event, batch);
   }
@@ -290,6 +291,8 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
   const bool counted = current && Counts(*current);
   if (counted != Counts(*next)) {
     const int64_t delta = Counts(*next) ? 1 : -1;
+    RETURN_IF_ERROR(
+        campaigns_.CountPurchase(event.tenant(), *next, static_cast<int>(delta), batch));
     std::set<std::string> products;
     for (const sv1::LineItem& line : next->line_items()) products.insert(line.product_id());
     RETURN_IF_ERROR(AddCount(batch, Key('x', event.tenant(), ""), delta));

@@ -21,6 +21,7 @@
 //   "v/", "d/", "y/": webhooks and their deliveries (webhooks/webhook_projection.h)
 //   "R/", "U/", "P/": automation rules and their runs (automation/rule_projection.h)
 //   "M/", "Q/", "Y/": messages and each tenant's messaging policy (automation/messages.h)
+//   "K/", "A/", "O/", "B/": campaigns, their targets and results (automation/campaigns.h)
 //   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
 //   kIndex "h/" tenant \0 contact_id \0 ~time id     -> Order (newest first)
 //   kIndex "i/" tenant \0 contact_id \0 ~time id     -> Interaction (newest first)
@@ -53,6 +54,7 @@
 #include "crm/contact/v1/resources.pb.h"
 #include "crm/interaction/v1/resources.pb.h"
 #include "crm/sales/v1/resources.pb.h"
+#include "services/analytics/automation/campaigns.h"
 #include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
 #include "services/analytics/webhooks/webhook_projection.h"
@@ -70,7 +72,12 @@ inline constexpr char kSegmentAggregateType[] = "segment";
 class AnalyticsProjection final : public projection::EventApplier {
  public:
   explicit AnalyticsProjection(store::ProjectionStore* store)
-      : store_(store), directory_(store), webhooks_(store), rules_(store), messages_(store) {}
+      : store_(store),
+        directory_(store),
+        webhooks_(store),
+        rules_(store),
+        messages_(store),
+        campaigns_(store) {}
 
   bool Handles(std::string_view event_type) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
@@ -87,6 +94,7 @@ class AnalyticsProjection final : public projection::EventApplier {
   // Automation rules and their runs (keys "R/", "U/", "P/").
   const automation::RuleProjection& rules() const { return rules_; }
   const automation::MessageProjection& messages() const { return messages_; }
+  const automation::CampaignProjection& campaigns() const { return campaigns_; }
   // A deal as the analytics projection holds it.
   absl::StatusOr<std::optional<crm::sales::v1::Deal>> GetDeal(std::string_view tenant,
                                                               std::string_view id) const;
@@ -191,6 +199,7 @@ class AnalyticsProjection final : public projection::EventApplier {
   webhooks::WebhookProjection webhooks_;
   automation::RuleProjection rules_;
   automation::MessageProjection messages_;
+  automation::CampaignProjection campaigns_;
   bool purchases_changed_ = false;  // in the batch being applied (projector thread)
   std::atomic<uint64_t> generation_{0};
 };

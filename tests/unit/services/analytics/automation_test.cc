@@ -7,6 +7,7 @@
 #include "crm/analytics/v1/events.pb.h"
 #include "crm/sales/v1/events.pb.h"
 #include "services/analytics/automation/actions.h"
+#include "services/analytics/automation/campaigns.h"
 #include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
 #include "services/analytics/automation/triggers.h"
@@ -517,11 +518,11 @@ TEST_F(MessageProjectionTest, QueuesEachMessageOnceAndCountsACustomersRecentMess
   EXPECT_EQ(*messages_->CountSince("t", "C1", absl::FromUnixSeconds(1500)), 1);
   EXPECT_EQ(*messages_->CountSince("t", "C1", absl::FromUnixSeconds(2001)), 0);
   EXPECT_EQ(*messages_->CountSince("u", "C1", absl::FromUnixSeconds(0)), 0);
-  auto page = messages_->ListMessages("t", "C1", "", "", 10, 100);
+  auto page = messages_->ListMessages("t", {"C1", "", ""}, "", 10, 100);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->messages.size(), 2u);
   EXPECT_EQ(page->messages[1].id(), "M2");
-  EXPECT_EQ(messages_->ListMessages("t", "", "R2", "", 10, 100)->messages.size(), 0u);
+  EXPECT_EQ(messages_->ListMessages("t", {"", "R2", ""}, "", 10, 100)->messages.size(), 0u);
 }
 
 TEST_F(MessageProjectionTest, ReportsMoveAMessageOnAndOpenedIsNotUndoneByALateDelivery) {
@@ -570,6 +571,102 @@ TEST_F(MessageProjectionTest, APolicyIsVersionedAndDefaultsToNone) {
   EXPECT_EQ(p.version(), 1);
   EXPECT_EQ(p.max_messages_per_customer(), 3);
   EXPECT_EQ(messages_->GetPolicy("u")->max_messages_per_customer(), 0);
+}
+
+class CampaignProjectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(*store::ProjectionStore::Open(dir_.Sub("p")));
+    campaigns_ = std::make_unique<CampaignProjection>(store_.get());
+  }
+  absl::Status Apply(const EventEnvelope& e) {
+    auto batch = store_->NewBatch();
+    absl::StatusOr<absl::Status> decided = campaigns_->Apply(e, batch);
+    if (!decided.ok()) return decided.status();
+    if (decided->ok()) {
+      absl::Status committed = store_->Commit(batch);
+      if (!committed.ok()) return committed;
+    }
+    return *decided;
+  }
+  // An order of `contact` for `cents` EUR at `at_seconds` starts (1) or stops (-1) counting.
+  void Purchase(const std::string& contact, int64_t cents, int64_t at_seconds, int delta) {
+    sv1::Order order;
+    order.set_contact_id(contact);
+    order.mutable_order_time()->set_seconds(at_seconds);
+    order.mutable_net()->set_currency_code("EUR");
+    order.mutable_net()->set_minor_units(cents);
+    auto batch = store_->NewBatch();
+    ASSERT_TRUE(campaigns_->CountPurchase("t", order, delta, batch).ok());
+    ASSERT_TRUE(store_->Commit(batch).ok());
+  }
+  av1::Campaign Campaign() { return **campaigns_->GetCampaign("t", "K1"); }
+
+  testing::TempDir dir_;
+  std::unique_ptr<store::ProjectionStore> store_;
+  std::unique_ptr<CampaignProjection> campaigns_;
+};
+
+TEST_F(CampaignProjectionTest, SendsTheTreatmentAndAttributesOrdersInTheWindowToEachGroup) {
+  av1::CampaignLaunched launched;
+  launched.mutable_campaign()->set_name("Spring");
+  launched.mutable_campaign()->mutable_attribution_window()->set_seconds(10 * 86400);
+  for (const auto& [contact, holdout] :
+       {std::pair{"C1", false}, std::pair{"C2", false}, std::pair{"C3", true}}) {
+    av1::CampaignRecipient& r = *launched.add_recipients();
+    r.set_contact_id(contact);
+    r.set_holdout(holdout);
+  }
+  launched.set_without_consent(4);
+  ASSERT_TRUE(Apply(Event("L1", "K1", launched, 0)).ok());  // launched at 1700000000
+  EXPECT_TRUE(absl::IsAborted(Apply(Event("L2", "K1", launched, 0))));
+  EXPECT_EQ(Campaign().treatment().customers(), 2);
+  EXPECT_EQ(Campaign().holdout().customers(), 1);
+  EXPECT_EQ(Campaign().messages_pending(), 2);
+  EXPECT_EQ(Campaign().without_consent(), 4);
+  EXPECT_EQ(*campaigns_->PendingTargets("t", "K1", 10), (std::vector<std::string>{"C1", "C2"}));
+  ASSERT_EQ(campaigns_->CampaignsToSend()->size(), 1u);
+
+  av1::CampaignMessageSent sent;
+  sent.set_contact_id("C1");
+  sent.set_message_id("K1:C1");
+  ASSERT_TRUE(Apply(Event("S1", "K1", sent, 1)).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(Apply(Event("S2", "K1", sent, 2))));  // sent already
+  sent.set_contact_id("C3");  // the hold-out is sent nothing
+  EXPECT_TRUE(absl::IsFailedPrecondition(Apply(Event("S3", "K1", sent, 2))));
+  av1::CampaignMessageSent skipped;
+  skipped.set_contact_id("C2");
+  skipped.set_skipped("no consent for email");
+  ASSERT_TRUE(Apply(Event("S4", "K1", skipped, 2)).ok());
+  EXPECT_EQ(Campaign().messages_sent(), 1);
+  EXPECT_EQ(Campaign().messages_skipped(), 1);
+  EXPECT_EQ(Campaign().messages_pending(), 0);
+  EXPECT_TRUE(campaigns_->PendingTargets("t", "K1", 10)->empty());
+  EXPECT_TRUE(campaigns_->CampaignsToSend()->empty());
+  EXPECT_EQ((*campaigns_->GetMember("t", "K1", "C2"))->skipped(), "no consent for email");
+
+  // C1 buys twice in the window, once before the launch and once after it; C3 (hold-out) once;
+  // C9 was no target.
+  ASSERT_NO_FATAL_FAILURE(Purchase("C1", 1000, 1700000000 + 3600, 1));
+  ASSERT_NO_FATAL_FAILURE(Purchase("C1", 500, 1700000000 + 86400, 1));
+  ASSERT_NO_FATAL_FAILURE(Purchase("C1", 700, 1700000000 - 60, 1));
+  ASSERT_NO_FATAL_FAILURE(Purchase("C1", 900, 1700000000 + 11 * 86400, 1));
+  ASSERT_NO_FATAL_FAILURE(Purchase("C3", 2000, 1700000000 + 7200, 1));
+  ASSERT_NO_FATAL_FAILURE(Purchase("C9", 5000, 1700000000 + 7200, 1));
+  av1::Campaign c = Campaign();
+  EXPECT_EQ(c.treatment().converted(), 1);
+  EXPECT_EQ(c.treatment().orders(), 2);
+  ASSERT_EQ(c.treatment().revenue_size(), 1);
+  EXPECT_EQ(c.treatment().revenue(0).minor_units(), 1500);
+  EXPECT_EQ(c.holdout().converted(), 1);
+  EXPECT_EQ(c.holdout().revenue(0).minor_units(), 2000);
+  // A cancelled order stops counting; the customer converted while another order counts.
+  ASSERT_NO_FATAL_FAILURE(Purchase("C1", 500, 1700000000 + 86400, -1));
+  EXPECT_EQ(Campaign().treatment().converted(), 1);
+  EXPECT_EQ(Campaign().treatment().revenue(0).minor_units(), 1000);
+  ASSERT_NO_FATAL_FAILURE(Purchase("C3", 2000, 1700000000 + 7200, -1));
+  EXPECT_EQ(Campaign().holdout().converted(), 0);
+  EXPECT_EQ(Campaign().holdout().orders(), 0);
 }
 
 }  // namespace

@@ -56,7 +56,11 @@ class AutomationTest : public ::testing::Test {
   sv1::Order Order(const std::string& contact, const sv1::Product& product) {
     sv1::PlaceOrderRequest request;
     request.mutable_order()->set_contact_id(contact);
-    request.mutable_order()->mutable_order_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    // Now, to the nanosecond (an order in a campaign's window must not fall before its launch).
+    const int64_t now = absl::ToUnixNanos(absl::Now());
+    request.mutable_order()->mutable_order_time()->set_seconds(now / 1000000000);
+    request.mutable_order()->mutable_order_time()->set_nanos(
+        static_cast<int32_t>(now % 1000000000));
     auto* line = request.mutable_order()->add_line_items();
     line->set_product_id(product.id());
     line->set_quantity(1);

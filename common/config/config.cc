@@ -237,6 +237,12 @@ void AddServiceFlags(CLI::App& app, ServiceConfig& c) {
       ->envname("CRM_AUTOMATION_RETRY_BASE_MS")
       ->check(CLI::Range(1, 3600000))
       ->capture_default_str();
+  app.add_option("--automation-scan-interval-ms", c.automation_scan_interval_ms,
+                 "milliseconds between the automation engine's looks for due time triggers "
+                 "(customers without a purchase for N days, anniversaries)")
+      ->envname("CRM_AUTOMATION_SCAN_INTERVAL_MS")
+      ->check(CLI::Range(100, 86400000))
+      ->capture_default_str();
 }
 
 bool IsLoopback(const std::string& listen) {

@@ -41,7 +41,8 @@
 //   --webhook-dispatch, --webhook-allow-http, --webhook-max-attempts, --webhook-retry-base-ms,
 //   --webhook-timeout-ms (CRM_WEBHOOK_...)  how the analytics service delivers webhooks
 //   --automation-engine, --automation-token-file, --automation-max-attempts,
-//   --automation-retry-base-ms (CRM_AUTOMATION_...)  how the analytics service runs rules
+//   --automation-retry-base-ms, --automation-scan-interval-ms (CRM_AUTOMATION_...)
+//                                                   how the analytics service runs rules
 //
 // docs/configuration.md is the reference for operators; a test keeps it complete.
 //
@@ -124,6 +125,7 @@ struct ServiceConfig {
   std::string automation_token_file;
   int automation_max_attempts = 8;
   int automation_retry_base_ms = 10000;
+  int automation_scan_interval_ms = 3600000;
 };
 
 // The authenticator --auth asks for, its keys read from their files; null with --auth off.

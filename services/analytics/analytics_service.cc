@@ -124,6 +124,31 @@ automation::Facts AnalyticsService::AutomationFacts() const {
                                   }));
     return members;
   };
+  facts.customers =
+      [this](const std::string& tenant, bool with_purchases,
+             const std::function<void(const automation::CustomerHistory&)>& fn) -> absl::Status {
+    if (!with_purchases) {
+      return projection_.ForEachRecord<crm::contact::v1::Contact>(
+          'c', tenant, [&](const crm::contact::v1::Contact& c) {
+            if (c.archived()) return true;
+            automation::CustomerHistory h;
+            h.contact_id = c.id();
+            h.created = projection::TimeOf(c.create_time());
+            fn(h);
+            return true;
+          });
+    }
+    return projection_.ForEachLedger(
+        tenant, [&](std::string_view contact, const av1::PurchaseLedger& ledger) {
+          automation::CustomerHistory h;
+          h.contact_id = std::string(contact);
+          for (const av1::LedgerPurchase& p : ledger.purchases()) {
+            h.purchases.emplace_back(projection::TimeOf(p.order_time()), p.order_id());
+          }
+          std::sort(h.purchases.begin(), h.purchases.end());
+          fn(h);
+        });
+  };
   return facts;
 }
 

@@ -541,7 +541,8 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     if (channel || contact_channel) {
       analytics_service->automation()->StartEngine(
           {.max_attempts = cfg.automation_max_attempts,
-           .retry_base = absl::Milliseconds(cfg.automation_retry_base_ms)},
+           .retry_base = absl::Milliseconds(cfg.automation_retry_base_ms),
+           .time_scan_interval = absl::Milliseconds(cfg.automation_scan_interval_ms)},
           std::make_unique<analytics::automation::GrpcActionPerformer>(
               channel, contact_channel, std::move(tokens), cfg.tenant, absl::Seconds(10)));
     } else {

@@ -1243,6 +1243,30 @@ const std::vector<Row>& Rows() {
       {"AutomationService/ReportMessageStatus", R"pb(message_id: "$NOID:$NOID:0"
                                                      state: MESSAGE_STATE_DELIVERED)pb",
        grpc::StatusCode::NOT_FOUND, "message_id"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { no_purchase {} }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.no_purchase.days"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { no_purchase { days: 4000 } }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.no_purchase.days"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { anniversary {} }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.anniversary.kind"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { anniversary { kind: 9 } }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.anniversary.kind"},
       {"AutomationService/ListMessages", R"pb(campaign_id: "nope")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "campaign_id"},
       {"AutomationService/LaunchCampaign", "", grpc::StatusCode::INVALID_ARGUMENT, "campaign"},

@@ -53,11 +53,13 @@ class AutomationTest : public ::testing::Test {
     return out;
   }
 
-  sv1::Order Order(const std::string& contact, const sv1::Product& product) {
+  // An order of `product` for `contact` placed at `at` (default: now, to the nanosecond, so an
+  // order in a campaign's window does not fall before its launch).
+  sv1::Order Order(const std::string& contact, const sv1::Product& product,
+                   absl::Time at = absl::InfinitePast()) {
     sv1::PlaceOrderRequest request;
     request.mutable_order()->set_contact_id(contact);
-    // Now, to the nanosecond (an order in a campaign's window must not fall before its launch).
-    const int64_t now = absl::ToUnixNanos(absl::Now());
+    const int64_t now = absl::ToUnixNanos(at == absl::InfinitePast() ? absl::Now() : at);
     request.mutable_order()->mutable_order_time()->set_seconds(now / 1000000000);
     request.mutable_order()->mutable_order_time()->set_nanos(
         static_cast<int32_t>(now % 1000000000));
@@ -114,6 +116,22 @@ class AutomationTest : public ::testing::Test {
         [&] {
           for (const av1::RuleRun& run : Runs(rule)) {
             if (run.aggregate_id() == order.id() && run.state() == state) found = run;
+          }
+          return found.has_value();
+        },
+        absl::Seconds(30));
+    return found;
+  }
+
+  // The rule's run for `contact`, once it has succeeded.
+  std::optional<av1::RuleRun> SucceededFor(const std::string& rule, const std::string& contact) {
+    std::optional<av1::RuleRun> found;
+    WaitFor(
+        [&] {
+          for (const av1::RuleRun& run : Runs(rule)) {
+            if (run.contact_id() == contact && run.state() == av1::RULE_RUN_STATE_SUCCEEDED) {
+              found = run;
+            }
           }
           return found.has_value();
         },
@@ -697,6 +715,81 @@ TEST_F(AutomationTest, ACampaignMessagesConsentingTargetsAndAttributesOrdersAgai
   EXPECT_EQ(rebuilt.treatment().DebugString(), campaign.treatment().DebugString());
   EXPECT_EQ(rebuilt.holdout().DebugString(), campaign.holdout().DebugString());
   EXPECT_EQ(rebuilt.messages_sent(), 5);
+}
+
+TEST_F(AutomationTest, TimeTriggersFireOnceForLapsesAndAnniversariesAlsoAcrossARestart) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--automation-scan-interval-ms", "200"}));
+  Contact ann, bob, carol, dan;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  ASSERT_TRUE(CreateContact(node_, "Bob", "Lee", "", &bob).ok());
+  ASSERT_TRUE(CreateContact(node_, "Carol", "Lee", "", &carol).ok());
+  ASSERT_TRUE(CreateContact(node_, "Dan", "Lee", "", &dan).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  auto rule_of = [&](const std::string& name, const av1::RuleTrigger& trigger,
+                     const std::string& tag) {
+    av1::CreateRuleRequest create;
+    create.mutable_rule()->set_name(name);
+    *create.mutable_rule()->mutable_trigger() = trigger;
+    create.mutable_rule()->add_actions()->mutable_tag_contact()->set_tag(tag);
+    av1::Rule rule;
+    EXPECT_TRUE(rules_->CreateRule(Ctx().get(), create, &rule).ok());
+    av1::EnableRuleRequest enable;
+    enable.set_id(rule.id());
+    EXPECT_TRUE(rules_->EnableRule(Ctx().get(), enable, &rule).ok());
+    return rule;
+  };
+  av1::RuleTrigger lapse;
+  lapse.mutable_no_purchase()->set_days(1);
+  const av1::Rule win_back = rule_of("Win back", lapse, "lapsed");
+  av1::RuleTrigger anniversary;
+  anniversary.mutable_anniversary()->set_kind(av1::ANNIVERSARY_KIND_FIRST_PURCHASE);
+  const av1::Rule thanks = rule_of("A year with us", anniversary, "anniversary");
+
+  const absl::Time now = absl::Now();
+  // Bob lapsed an hour before the rule was enabled: not acted on. Ann lapses two seconds from
+  // now. Dan's first purchase turns a year old two seconds from now.
+  Order(bob.id(), boots, now - absl::Hours(25));
+  const sv1::Order ann_order = Order(ann.id(), boots, now - absl::Hours(24) + absl::Seconds(2));
+  const absl::CivilSecond in_two = absl::ToCivilSecond(now + absl::Seconds(2), absl::UTCTimeZone());
+  Order(dan.id(), boots,
+        absl::FromCivil(absl::CivilSecond(in_two.year() - 1, in_two.month(), in_two.day(),
+                                          in_two.hour(), in_two.minute(), in_two.second()),
+                        absl::UTCTimeZone()));
+
+  std::optional<av1::RuleRun> run = SucceededFor(win_back.id(), ann.id());
+  ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  EXPECT_EQ(run->id(), ann.id() + ":lapse:" + ann_order.id());
+  EXPECT_EQ(run->event_type(), "time.no_purchase");
+  EXPECT_EQ(run->results(0).resource(), "contacts/" + ann.id());
+  Contact now_ann;
+  ASSERT_TRUE(GetContact(node_, ann.id(), &now_ann).ok());
+  EXPECT_EQ(std::vector<std::string>(now_ann.tags().begin(), now_ann.tags().end()),
+            std::vector<std::string>{"lapsed"});
+  // The scan that found Ann's lapse read Bob's too: it fell due before the rule was enabled.
+  EXPECT_EQ(Runs(win_back.id()).size(), 1u);
+  run = SucceededFor(thanks.id(), dan.id());
+  ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  EXPECT_EQ(run->id(), dan.id() + ":anniversary:1");
+  EXPECT_EQ(run->event_type(), "time.anniversary");
+
+  // kill -9 and back: the scans start again, nothing fires twice; Carol's lapse is new.
+  node_.process->Kill();
+  ASSERT_NO_FATAL_FAILURE(Start({"--automation-scan-interval-ms", "200"}));
+  Order(carol.id(), boots, absl::Now() - absl::Hours(24) + absl::Seconds(1));
+  ASSERT_TRUE(SucceededFor(win_back.id(), carol.id()).has_value()) << node_.process->Log();
+  EXPECT_EQ(Runs(win_back.id()).size(), 2u);
+  EXPECT_EQ(Runs(thanks.id()).size(), 1u);
+
+  // TestRule finds every lapse in a period, Bob's too.
+  av1::TestRuleRequest test;
+  test.set_rule_id(win_back.id());
+  test.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(48)));
+  test.mutable_end_time()->set_seconds(absl::ToUnixSeconds(now + absl::Hours(48)));
+  av1::TestRuleResponse tried;
+  ASSERT_TRUE(rules_->TestRule(Ctx().get(), test, &tried).ok());
+  EXPECT_EQ(tried.runs(), 3);
+  EXPECT_EQ(tried.customers(), 3);
+  EXPECT_TRUE(tried.complete());
 }
 
 // The services as separate processes on the dev broker (Kafka protocol): an order placed with

@@ -372,6 +372,20 @@ TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
   EXPECT_EQ(Field(tagging.out, "set stage"), "customer") << tagging.out;
   EXPECT_EQ(Field(tagging.out, "delay"), "15552000 s") << tagging.out;
   EXPECT_EQ(Field(tagging.out, "notify"), "vip-order") << tagging.out;
+  const CommandResult lapse = Ctl({"rule", "create", "--name", "Win back", "--on", "no-purchase",
+                                   "--days", "90", "--add-tag", "lapsed"});
+  ASSERT_EQ(lapse.exit_code, 0) << lapse.err;
+  EXPECT_EQ(Field(lapse.out, "on"), "90 days without a purchase") << lapse.out;
+  const CommandResult yearly = Ctl({"rule", "create", "--name", "Thanks", "--on", "anniversary",
+                                    "--of", "first-purchase", "--notify", "anniversary"});
+  ASSERT_EQ(yearly.exit_code, 0) << yearly.err;
+  EXPECT_EQ(Field(yearly.out, "on"), "anniversary of first-purchase") << yearly.out;
+  EXPECT_EQ(
+      Ctl({"rule", "create", "--name", "x", "--on", "no-purchase", "--add-tag", "t"}).exit_code, 2);
+  EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "anniversary", "--of", "birthday",
+                 "--add-tag", "t"})
+                .exit_code,
+            2);
   EXPECT_EQ(
       Ctl({"rule", "create", "--name", "x", "--on", "deal-stage", "--task-title", "t"}).exit_code,
       2);

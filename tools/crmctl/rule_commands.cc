@@ -33,6 +33,11 @@ void PrintRule(const v1::Rule& r) {
     }
   } else if (t.has_deal_stage_entered()) {
     PrintRow("on", "deal entered stage " + t.deal_stage_entered().stage_id());
+  } else if (t.has_no_purchase()) {
+    PrintRow("on", std::to_string(t.no_purchase().days()) + " days without a purchase");
+  } else if (t.has_anniversary()) {
+    PrintRow("on", "anniversary of " +
+                       EnumWord(v1::AnniversaryKind_descriptor(), t.anniversary().kind()));
   }
   if (t.has_delay()) PrintRow("delay", std::to_string(t.delay().seconds()) + " s");
   for (const v1::RuleAction& a : r.actions()) {
@@ -66,11 +71,12 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   struct Flags {
     std::string id, name, on, stage, currency = "EUR", task_title, task_description, task_assignee,
                                      request_id, state, page_token, from, to, add_tag, set_stage,
-                                     notify, send, subject, body;
+                                     notify, send, subject, body, of;
     std::vector<std::string> products, categories;
     int64_t min_total = -1;
     int64_t delay_days = 0;
     int task_due_days = 0;
+    int days = 0;
     int64_t expected_version = 0;
   };
   auto f = std::make_shared<Flags>();
@@ -81,7 +87,13 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
 
   CLI::App* create = rule->add_subcommand("create", "create a rule (disabled until enabled)");
   create->add_option("--name", f->name, "for people")->required();
-  create->add_option("--on", f->on, "the trigger: order-placed or deal-stage")->required();
+  create
+      ->add_option("--on", f->on,
+                   "the trigger: order-placed, deal-stage, no-purchase (time: --days without "
+                   "a purchase) or anniversary (time: --of)")
+      ->required();
+  create->add_option("--days", f->days, "no-purchase: days since the last purchase");
+  create->add_option("--of", f->of, "anniversary: first-purchase or contact-created");
   create->add_option("--product", f->products, "order-placed: an order with this product id");
   create->add_option("--category", f->categories,
                      "order-placed: an order with a product of this category");
@@ -129,8 +141,15 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
     } else if (f->on == "deal-stage") {
       if (f->stage.empty()) UsageError("--on deal-stage needs --stage");
       r.mutable_trigger()->mutable_deal_stage_entered()->set_stage_id(f->stage);
+    } else if (f->on == "no-purchase") {
+      if (f->days <= 0) UsageError("--on no-purchase needs --days");
+      r.mutable_trigger()->mutable_no_purchase()->set_days(f->days);
+    } else if (f->on == "anniversary") {
+      const std::optional<int> kind = ParseEnumWord(v1::AnniversaryKind_descriptor(), f->of);
+      if (!kind) UsageError("--on anniversary needs --of first-purchase or contact-created");
+      r.mutable_trigger()->mutable_anniversary()->set_kind(static_cast<v1::AnniversaryKind>(*kind));
     } else {
-      UsageError("--on must be order-placed or deal-stage");
+      UsageError("--on must be order-placed, deal-stage, no-purchase or anniversary");
     }
     if (!f->task_title.empty()) {
       v1::CreateTaskAction& task = *r.add_actions()->mutable_create_task();

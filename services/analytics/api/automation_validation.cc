@@ -69,10 +69,24 @@ absl::Status CheckTrigger(const av1::RuleTrigger& t) {
     case av1::RuleTrigger::kDealStageEntered:
       return CheckRef("rule.trigger.deal_stage_entered.stage_id",
                       t.deal_stage_entered().stage_id());
+    case av1::RuleTrigger::kNoPurchase:
+      if (t.no_purchase().days() < 1 || t.no_purchase().days() > kMaxDueDays) {
+        return Invalid("rule.trigger.no_purchase.days", absl::StrCat("must be 1 to ", kMaxDueDays));
+      }
+      return absl::OkStatus();
+    case av1::RuleTrigger::kAnniversary:
+      if (t.anniversary().kind() == av1::ANNIVERSARY_KIND_UNSPECIFIED ||
+          !av1::AnniversaryKind_IsValid(t.anniversary().kind())) {
+        return Invalid("rule.trigger.anniversary.kind",
+                       "is required: ANNIVERSARY_KIND_FIRST_PURCHASE or "
+                       "ANNIVERSARY_KIND_CONTACT_CREATED");
+      }
+      return absl::OkStatus();
     case av1::RuleTrigger::KIND_NOT_SET:
       break;
   }
-  return Invalid("rule.trigger", "is required: set order_placed or deal_stage_entered");
+  return Invalid("rule.trigger",
+                 "is required: set order_placed, deal_stage_entered, no_purchase or anniversary");
 }
 
 absl::Status CheckSendMessage(const std::string& field, const av1::SendMessageAction& a) {

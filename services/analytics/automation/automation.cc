@@ -33,6 +33,21 @@ absl::Status NoRule(const char* field, const std::string& id) {
   return absl::NotFoundError(absl::StrCat(field, ": rule ", id, " does not exist"));
 }
 
+// `answer` with its customers: how many, and the `max_customers` with the most runs.
+av1::TestRuleResponse Ranked(av1::TestRuleResponse answer,
+                             const std::map<std::string, int64_t>& runs_of, size_t max_customers) {
+  answer.set_customers(static_cast<int64_t>(runs_of.size()));
+  std::vector<std::pair<std::string, int64_t>> ranked(runs_of.begin(), runs_of.end());
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (size_t i = 0; i < ranked.size() && i < max_customers; ++i) {
+    av1::TestRuleCustomer& c = *answer.add_top_customers();
+    c.set_contact_id(ranked[i].first);
+    c.set_runs(ranked[i].second);
+  }
+  return answer;
+}
+
 }  // namespace
 
 Automation::Automation(const RuleProjection* projection, const MessageProjection* messages,
@@ -173,15 +188,28 @@ absl::StatusOr<av1::TestRuleResponse> Automation::Test(const CallContext& ctx,
                                                        absl::Time end, size_t max_customers) const {
   constexpr int64_t kMaxEvents = 1000000;
   constexpr size_t kPerRead = 512;
+  av1::TestRuleResponse answer;
+  answer.set_complete(true);
+  std::map<std::string, int64_t> runs_of;  // contact -> runs
+  if (IsTimeTrigger(rule.trigger())) {
+    // Every lapse or anniversary of every customer in the period (events_read: customers read).
+    RETURN_IF_ERROR(facts_.customers(
+        ctx.tenant, ReadsPurchases(rule.trigger()), [&](const CustomerHistory& customer) {
+          answer.set_events_read(answer.events_read() + 1);
+          const auto due = DueMoments(rule.trigger(), customer, start, end - absl::Nanoseconds(1),
+                                      /*current_only=*/false);
+          if (due.empty()) return;
+          answer.set_runs(answer.runs() + static_cast<int64_t>(due.size()));
+          runs_of[customer.contact_id] += static_cast<int64_t>(due.size());
+        }));
+    return Ranked(std::move(answer), runs_of, max_customers);
+  }
   feed::FeedQuery query;
   query.tenant = ctx.tenant;
   query.topic = TriggerTopic(rule.trigger());
   query.event_types = TriggerEventTypes(rule.trigger());
   query.start_time = start;
   ASSIGN_OR_RETURN(std::unique_ptr<feed::ChangeFeed> feed, feed::ChangeFeed::Open(log_, query));
-  av1::TestRuleResponse answer;
-  answer.set_complete(true);
-  std::map<std::string, int64_t> runs_of;  // contact -> runs
   while (true) {
     if (answer.events_read() >= kMaxEvents || absl::Now() > ctx.deadline) {
       answer.set_complete(false);
@@ -201,16 +229,7 @@ absl::StatusOr<av1::TestRuleResponse> Automation::Test(const CallContext& ctx,
       if (!(*match)->contact_id.empty()) ++runs_of[(*match)->contact_id];
     }
   }
-  answer.set_customers(static_cast<int64_t>(runs_of.size()));
-  std::vector<std::pair<std::string, int64_t>> ranked(runs_of.begin(), runs_of.end());
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  for (size_t i = 0; i < ranked.size() && i < max_customers; ++i) {
-    av1::TestRuleCustomer& c = *answer.add_top_customers();
-    c.set_contact_id(ranked[i].first);
-    c.set_runs(ranked[i].second);
-  }
-  return answer;
+  return Ranked(std::move(answer), runs_of, max_customers);
 }
 
 absl::StatusOr<Automation::RunPage> Automation::ListRuns(const CallContext& ctx,
@@ -268,9 +287,9 @@ absl::StatusOr<av1::Message> Automation::GetMessage(const CallContext& ctx, cons
 absl::StatusOr<Automation::MessagePage> Automation::ListMessages(
     const CallContext& ctx, const MessageProjection::MessageFilter& filter,
     const std::string& resume_after, size_t page_size) const {
-  ASSIGN_OR_RETURN(MessageProjection::MessagePage found,
-                   messages_->ListMessages(ctx.tenant, filter, resume_after, page_size,
-                                           kMaxScanned));
+  ASSIGN_OR_RETURN(
+      MessageProjection::MessagePage found,
+      messages_->ListMessages(ctx.tenant, filter, resume_after, page_size, kMaxScanned));
   MessagePage page;
   page.messages = std::move(found.messages);
   if (!found.at_end) page.resume_after = found.scanned_to;

@@ -7,6 +7,7 @@
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
+#include "services/analytics/automation/time_triggers.h"
 #include "services/analytics/domain/segments.h"
 #include "services/analytics/webhooks/delivery.h"
 #include "spdlog/spdlog.h"
@@ -185,7 +186,58 @@ bool Engine::Step(const std::string& tenant, const av1::RuleRecord& rule) {
       did = true;
     }
   }
-  if (rule.rule().enabled()) did |= Decide(tenant, rule);
+  if (rule.rule().enabled()) {
+    did |= IsTimeTrigger(rule.rule().trigger()) ? ScanTime(tenant, rule) : Decide(tenant, rule);
+  }
+  return did;
+}
+
+bool Engine::ScanTime(const std::string& tenant, const av1::RuleRecord& record) {
+  constexpr size_t kRunsPerScan = 500;
+  const av1::Rule& rule = record.rule();
+  const absl::Time now = absl::Now();
+  if (auto last = last_scan_.find(rule.id());
+      last != last_scan_.end() && now - last->second < options_.time_scan_interval) {
+    return false;
+  }
+  // What a trigger reads must be as new as the log.
+  if (!projector_->WaitUntilCaughtUp(now + kRecordWait).ok()) return false;
+  const absl::Time enabled = projection::TimeOf(record.enable_time());
+  std::vector<std::pair<std::string, TimeDue>> due;
+  bool more = false;
+  const absl::Status scanned = facts_.customers(
+      tenant, ReadsPurchases(rule.trigger()), [&](const CustomerHistory& customer) {
+        for (TimeDue& d : DueMoments(rule.trigger(), customer, enabled, now, true)) {
+          absl::StatusOr<std::optional<av1::RuleRunRecord>> run =
+              projection_->GetRun(tenant, rule.id(), d.run_id);
+          if (!run.ok() || run->has_value()) continue;  // decided already (or unreadable)
+          if (due.size() >= kRunsPerScan) {
+            more = true;
+            return;
+          }
+          due.emplace_back(customer.contact_id, std::move(d));
+        }
+      });
+  if (!scanned.ok()) {
+    spdlog::warn("rule {}: time trigger not scanned: {}", rule.id(), scanned.ToString());
+    return false;
+  }
+  bool did = false;
+  for (const auto& [contact_id, d] : due) {
+    if (Stopping()) return true;
+    const crm::common::v1::EventEnvelope event = TimeEvent(tenant, rule.trigger(), contact_id, d);
+    Match match;
+    match.contact_id = contact_id;
+    match.order_id = d.order_id;
+    match.owner = facts_.owner_of(tenant, contact_id);
+    const absl::Status recorded =
+        Record(tenant, rule.id(), absl::StrCat("rule-run:", rule.id(), ":", d.run_id),
+               PlanRun(rule, event, match));
+    did = true;
+    // FAILED_PRECONDITION: decided already. Anything else: scanned again next time.
+    if (!recorded.ok() && !absl::IsFailedPrecondition(recorded)) return true;
+  }
+  if (!more) last_scan_[rule.id()] = now;
   return did;
 }
 

@@ -50,6 +50,8 @@ struct EngineOptions {
   absl::Duration idle_poll = absl::Milliseconds(200);
   // How often a rule's read position is recorded when it only passed events it does not take.
   absl::Duration cursor_record_interval = absl::Seconds(30);
+  // How often time triggers (no purchase for N days, anniversaries) are looked for.
+  absl::Duration time_scan_interval = absl::Hours(1);
 };
 
 class Engine {
@@ -82,6 +84,8 @@ class Engine {
   // rule disabled since is recorded CANCELLED instead).
   absl::Status Perform(const std::string& tenant, const crm::analytics::v1::RuleRunRecord& run,
                        bool rule_enabled);
+  // Looks for the customers a time trigger falls due for and records their runs.
+  bool ScanTime(const std::string& tenant, const crm::analytics::v1::RuleRecord& rule);
   // Reads the rule's topic and records the runs its events trigger.
   bool Decide(const std::string& tenant, const crm::analytics::v1::RuleRecord& rule);
   // Appends a rule event expecting the rule at the version it has now, and waits until applied.
@@ -120,6 +124,7 @@ class Engine {
   const EngineOptions options_;
 
   std::map<std::pair<std::string, std::string>, Reader> readers_;  // (rule id, topic)
+  std::map<std::string, absl::Time> last_scan_;      // rule id -> when its time trigger was scanned
   std::map<std::string, absl::Time> campaign_wait_;  // campaign id -> not before (quiet, retry)
   std::mt19937_64 random_;
 

@@ -136,6 +136,7 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
     absl::StatusOr<av1::RuleEnabled> enabled = Payload<av1::RuleEnabled>(event);
     if (!enabled.ok()) return enabled.status();
     rule.set_enabled(true);
+    *next.mutable_enable_time() = event.occurred_at();
     next.clear_cursors();
     for (const auto& [topic, cursor] : enabled->start_cursors()) {
       (*next.mutable_cursors())[topic] = cursor;

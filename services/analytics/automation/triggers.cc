@@ -71,6 +71,8 @@ std::vector<std::string> TriggerEventTypes(const av1::RuleTrigger& trigger) {
       return {kOrderPlaced};
     case av1::RuleTrigger::kDealStageEntered:
       return {kDealCreated, kDealStageMoved};
+    case av1::RuleTrigger::kNoPurchase:  // time triggers read no topic
+    case av1::RuleTrigger::kAnniversary:
     case av1::RuleTrigger::KIND_NOT_SET:
       break;
   }
@@ -78,7 +80,7 @@ std::vector<std::string> TriggerEventTypes(const av1::RuleTrigger& trigger) {
 }
 
 std::string TriggerTopic(const av1::RuleTrigger& trigger) {
-  return trigger.kind_case() == av1::RuleTrigger::KIND_NOT_SET ? "" : "crm.sales.v1";
+  return trigger.has_order_placed() || trigger.has_deal_stage_entered() ? "crm.sales.v1" : "";
 }
 
 absl::StatusOr<std::optional<Match>> MatchTrigger(const av1::RuleTrigger& trigger,

@@ -15,6 +15,7 @@
 #include "crm/common/v1/envelope.pb.h"
 #include "crm/contact/v1/resources.pb.h"
 #include "crm/sales/v1/resources.pb.h"
+#include "services/analytics/automation/time_triggers.h"
 
 namespace crm::analytics::automation {
 
@@ -42,6 +43,11 @@ struct Facts {
   std::function<absl::StatusOr<std::vector<crm::contact::v1::Contact>>(
       const std::string& tenant, const std::string& segment_id, size_t limit, const char* field)>
       segment_members;
+  // Calls `fn` for every customer of the tenant: those who bought, with their purchases
+  // (`with_purchases`), else every contact with its creation time.
+  std::function<absl::Status(const std::string& tenant, bool with_purchases,
+                             const std::function<void(const CustomerHistory&)>& fn)>
+      customers;
 };
 
 // The run a matching event starts: its identity and the customer concerned.

@@ -10,6 +10,7 @@
 #include "services/analytics/automation/campaigns.h"
 #include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
+#include "services/analytics/automation/time_triggers.h"
 #include "services/analytics/automation/triggers.h"
 #include "tests/testing/testing.h"
 
@@ -667,6 +668,76 @@ TEST_F(CampaignProjectionTest, SendsTheTreatmentAndAttributesOrdersInTheWindowTo
   ASSERT_NO_FATAL_FAILURE(Purchase("C3", 2000, 1700000000 + 7200, -1));
   EXPECT_EQ(Campaign().holdout().converted(), 0);
   EXPECT_EQ(Campaign().holdout().orders(), 0);
+}
+
+absl::Time Day(int y, int m, int d, int h = 12) {
+  return absl::FromCivil(absl::CivilHour(y, m, d, h), absl::UTCTimeZone());
+}
+
+av1::RuleTrigger NoPurchase(int days) {
+  av1::RuleTrigger t;
+  t.mutable_no_purchase()->set_days(days);
+  return t;
+}
+
+av1::RuleTrigger Anniversary(av1::AnniversaryKind kind) {
+  av1::RuleTrigger t;
+  t.mutable_anniversary()->set_kind(kind);
+  return t;
+}
+
+TEST(TimeTriggerTest, ALapseFallsDueNDaysAfterTheLastPurchaseOncePerLapse) {
+  CustomerHistory c;
+  c.contact_id = "C1";
+  c.purchases = {{Day(2026, 1, 1), "O1"}, {Day(2026, 1, 20), "O2"}, {Day(2026, 4, 1), "O3"}};
+  // 30 days: O1's lapse was ended by O2 (19 days later); O2 lapsed on 19 February; O3 lapses on
+  // 1 May.
+  auto due = DueMoments(NoPurchase(30), c, Day(2025, 1, 1), Day(2027, 1, 1), false);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].run_id, "C1:lapse:O2");
+  EXPECT_EQ(due[0].due, Day(2026, 2, 19));
+  EXPECT_EQ(due[0].order_id, "O2");
+  EXPECT_EQ(due[1].run_id, "C1:lapse:O3");
+  EXPECT_EQ(due[1].due, Day(2026, 5, 1));
+  // What the engine acts on: only the current lapse, once it is due and after the enabling.
+  due = DueMoments(NoPurchase(30), c, Day(2026, 1, 1), Day(2026, 5, 2), true);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].run_id, "C1:lapse:O3");
+  EXPECT_TRUE(DueMoments(NoPurchase(30), c, Day(2026, 1, 1), Day(2026, 4, 30), true).empty());
+  EXPECT_TRUE(DueMoments(NoPurchase(30), c, Day(2026, 5, 2), Day(2026, 6, 1), true).empty());
+  // No purchase at all: no lapse.
+  EXPECT_TRUE(DueMoments(NoPurchase(30), CustomerHistory{"C2", {}, absl::InfinitePast()},
+                         Day(2020, 1, 1), Day(2030, 1, 1), false)
+                  .empty());
+}
+
+TEST(TimeTriggerTest, AnniversariesFallYearlyFromTheFirstPurchaseOrTheContactsCreation) {
+  CustomerHistory c;
+  c.contact_id = "C1";
+  c.purchases = {{Day(2024, 2, 29, 9), "O1"}, {Day(2025, 6, 1), "O2"}};
+  c.created = Day(2023, 7, 15, 8);
+  auto due = DueMoments(Anniversary(av1::ANNIVERSARY_KIND_FIRST_PURCHASE), c, Day(2024, 1, 1),
+                        Day(2028, 3, 1, 10), false);
+  ASSERT_EQ(due.size(), 4u);
+  EXPECT_EQ(due[0].run_id, "C1:anniversary:1");
+  EXPECT_EQ(due[0].due, Day(2025, 3, 1, 9));  // no 29 February in 2025
+  EXPECT_EQ(due[3].due, Day(2028, 2, 29, 9));
+  // The engine: only the latest, and only those after the enabling.
+  due = DueMoments(Anniversary(av1::ANNIVERSARY_KIND_FIRST_PURCHASE), c, Day(2024, 1, 1),
+                   Day(2027, 1, 1), true);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].run_id, "C1:anniversary:2");
+  due = DueMoments(Anniversary(av1::ANNIVERSARY_KIND_CONTACT_CREATED), c, Day(2026, 7, 1),
+                   Day(2026, 8, 1), true);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].run_id, "C1:anniversary:3");
+  EXPECT_EQ(due[0].due, Day(2026, 7, 15, 8));
+  const auto event =
+      TimeEvent("t", Anniversary(av1::ANNIVERSARY_KIND_CONTACT_CREATED), "C1", due[0]);
+  EXPECT_EQ(event.event_id(), "C1:anniversary:3");
+  EXPECT_EQ(event.event_type(), "time.anniversary");
+  EXPECT_EQ(event.aggregate_id(), "C1");
+  EXPECT_EQ(event.occurred_at().seconds(), absl::ToUnixSeconds(Day(2026, 7, 15, 8)));
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+#include "services/analytics/automation/time_triggers.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/projection/aggregate.h"
+
+namespace crm::analytics::automation {
+
+namespace av1 = crm::analytics::v1;
+
+bool IsTimeTrigger(const av1::RuleTrigger& trigger) {
+  return trigger.has_no_purchase() || trigger.has_anniversary();
+}
+
+bool ReadsPurchases(const av1::RuleTrigger& trigger) {
+  return trigger.has_no_purchase() ||
+         (trigger.has_anniversary() &&
+          trigger.anniversary().kind() == av1::ANNIVERSARY_KIND_FIRST_PURCHASE);
+}
+
+std::vector<TimeDue> DueMoments(const av1::RuleTrigger& trigger, const CustomerHistory& customer,
+                                absl::Time from, absl::Time to, bool current_only) {
+  std::vector<TimeDue> out;
+  const auto& bought = customer.purchases;
+  if (trigger.has_no_purchase()) {
+    const absl::Duration lapse = absl::Hours(24) * trigger.no_purchase().days();
+    const size_t first = current_only && !bought.empty() ? bought.size() - 1 : 0;
+    for (size_t i = first; i < bought.size(); ++i) {
+      const absl::Time due = bought[i].first + lapse;
+      // Ended by the next purchase before it fell due: no lapse.
+      if (i + 1 < bought.size() && bought[i + 1].first < due) continue;
+      if (due < from || due > to) continue;
+      out.push_back(
+          {absl::StrCat(customer.contact_id, ":lapse:", bought[i].second), due, bought[i].second});
+    }
+    return out;
+  }
+  if (!trigger.has_anniversary()) return out;
+  const absl::Time origin = trigger.anniversary().kind() == av1::ANNIVERSARY_KIND_FIRST_PURCHASE
+                                ? (bought.empty() ? absl::InfinitePast() : bought.front().first)
+                                : customer.created;
+  if (origin == absl::InfinitePast()) return out;
+  const absl::CivilSecond start = absl::ToCivilSecond(origin, absl::UTCTimeZone());
+  for (int years = 1; years <= 200; ++years) {
+    // absl normalises 29 February in a year without it to 1 March.
+    const absl::Time due =
+        absl::FromCivil(absl::CivilSecond(start.year() + years, start.month(), start.day(),
+                                          start.hour(), start.minute(), start.second()),
+                        absl::UTCTimeZone());
+    if (due > to) break;
+    if (due < from) continue;
+    if (current_only) out.clear();
+    out.push_back({absl::StrCat(customer.contact_id, ":anniversary:", years), due, ""});
+  }
+  return out;
+}
+
+crm::common::v1::EventEnvelope TimeEvent(const std::string& tenant, const av1::RuleTrigger& trigger,
+                                         const std::string& contact_id, const TimeDue& due) {
+  crm::common::v1::EventEnvelope event;
+  event.set_event_id(due.run_id);
+  event.set_tenant(tenant);
+  event.set_event_type(trigger.has_no_purchase() ? "time.no_purchase" : "time.anniversary");
+  event.set_aggregate_type("contact");
+  event.set_aggregate_id(contact_id);
+  projection::SetTimestamp(due.due, event.mutable_occurred_at());
+  return event;
+}
+
+}  // namespace crm::analytics::automation

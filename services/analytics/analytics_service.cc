@@ -149,6 +149,13 @@ automation::Facts AnalyticsService::AutomationFacts() const {
           fn(h);
         });
   };
+  facts.cases = [this](const std::string& tenant,
+                       const std::function<void(const iv1::Case&)>& fn) -> absl::Status {
+    return projection_.ForEachRecord<iv1::Case>('s', tenant, [&](const iv1::Case& c) {
+      fn(c);
+      return true;
+    });
+  };
   return facts;
 }
 

@@ -1267,6 +1267,12 @@ const std::vector<Row>& Rows() {
                                               actions { tag_contact { tag: "t" } }
                                             })pb",
        grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.anniversary.kind"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { case_sla_breach { target: 7 } }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.case_sla_breach.target"},
       {"AutomationService/ListMessages", R"pb(campaign_id: "nope")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "campaign_id"},
       {"AutomationService/LaunchCampaign", "", grpc::StatusCode::INVALID_ARGUMENT, "campaign"},

@@ -792,6 +792,58 @@ TEST_F(AutomationTest, TimeTriggersFireOnceForLapsesAndAnniversariesAlsoAcrossAR
   EXPECT_TRUE(tried.complete());
 }
 
+TEST_F(AutomationTest, ACaseBreachingItsSlaGivesItsOwnerATaskOnceAndAnAnsweredCaseNone) {
+  ASSERT_NO_FATAL_FAILURE(
+      Start({"--automation-scan-interval-ms", "200", "--sla-first-response", "urgent=2s"}));
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  av1::CreateRuleRequest create;
+  create.mutable_rule()->set_name("Late first response");
+  create.mutable_rule()->mutable_trigger()->mutable_case_sla_breach()->set_target(
+      av1::SLA_TARGET_FIRST_RESPONSE);
+  av1::CreateTaskAction& task = *create.mutable_rule()->add_actions()->mutable_create_task();
+  task.set_title("Case {case_id} waits for an answer");
+  av1::Rule rule;
+  ASSERT_TRUE(rules_->CreateRule(Ctx().get(), create, &rule).ok());
+  av1::EnableRuleRequest enable;
+  enable.set_id(rule.id());
+  ASSERT_TRUE(rules_->EnableRule(Ctx().get(), enable, &rule).ok());
+
+  auto open = [&](const std::string& subject) {
+    iv1::OpenCaseRequest request;
+    request.mutable_case_()->set_subject(subject);
+    request.mutable_case_()->set_contact_id(ann.id());
+    request.mutable_case_()->set_owner("support-lead");
+    request.mutable_case_()->set_priority(iv1::PRIORITY_URGENT);
+    iv1::Case out;
+    const grpc::Status s = node_.interactions->OpenCase(Ctx().get(), request, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  };
+  const iv1::Case late = open("Broken boots");
+  const iv1::Case answered = open("Where is my order");
+  iv1::CommentOnCaseRequest comment;
+  comment.set_id(answered.id());
+  comment.mutable_comment()->set_author("agent");
+  comment.mutable_comment()->set_body("On its way.");
+  comment.mutable_comment()->set_public_(true);
+  iv1::Case commented;
+  ASSERT_TRUE(node_.interactions->CommentOnCase(Ctx().get(), comment, &commented).ok());
+  ASSERT_TRUE(commented.has_first_response_time());
+
+  const std::optional<av1::RuleRun> run = SucceededFor(rule.id(), ann.id());
+  ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  EXPECT_EQ(run->id(), late.id() + ":sla:first_response");
+  EXPECT_EQ(run->event_type(), "time.case_sla_breach");
+  EXPECT_EQ(run->aggregate_id(), late.id());
+  const std::vector<iv1::Task> tasks = TasksOf("support-lead");
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].case_id(), late.id());
+  EXPECT_EQ(tasks[0].title(), "Case " + late.id() + " waits for an answer");
+  // The scan that found the late case read the answered one too.
+  EXPECT_EQ(Runs(rule.id()).size(), 1u);
+}
+
 // The services as separate processes on the dev broker (Kafka protocol): an order placed with
 // crm-sales makes crm-analytics create a task in crm-interaction over gRPC — once, also when
 // crm-analytics is killed after deciding and before acting.

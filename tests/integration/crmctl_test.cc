@@ -380,6 +380,10 @@ TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
                                     "--of", "first-purchase", "--notify", "anniversary"});
   ASSERT_EQ(yearly.exit_code, 0) << yearly.err;
   EXPECT_EQ(Field(yearly.out, "on"), "anniversary of first-purchase") << yearly.out;
+  const CommandResult sla = Ctl({"rule", "create", "--name", "Late", "--on", "case-sla-breach",
+                                 "--task-title", "Answer case {case_id}"});
+  ASSERT_EQ(sla.exit_code, 0) << sla.err;
+  EXPECT_EQ(Field(sla.out, "on"), "a case breaching its SLA") << sla.out;
   EXPECT_EQ(
       Ctl({"rule", "create", "--name", "x", "--on", "no-purchase", "--add-tag", "t"}).exit_code, 2);
   EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "anniversary", "--of", "birthday",

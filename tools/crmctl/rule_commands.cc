@@ -35,6 +35,8 @@ void PrintRule(const v1::Rule& r) {
     PrintRow("on", "deal entered stage " + t.deal_stage_entered().stage_id());
   } else if (t.has_no_purchase()) {
     PrintRow("on", std::to_string(t.no_purchase().days()) + " days without a purchase");
+  } else if (t.has_case_sla_breach()) {
+    PrintRow("on", "a case breaching its SLA");
   } else if (t.has_anniversary()) {
     PrintRow("on", "anniversary of " +
                        EnumWord(v1::AnniversaryKind_descriptor(), t.anniversary().kind()));
@@ -90,7 +92,7 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   create
       ->add_option("--on", f->on,
                    "the trigger: order-placed, deal-stage, no-purchase (time: --days without "
-                   "a purchase) or anniversary (time: --of)")
+                   "a purchase), anniversary (time: --of) or case-sla-breach (time)")
       ->required();
   create->add_option("--days", f->days, "no-purchase: days since the last purchase");
   create->add_option("--of", f->of, "anniversary: first-purchase or contact-created");
@@ -144,12 +146,15 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
     } else if (f->on == "no-purchase") {
       if (f->days <= 0) UsageError("--on no-purchase needs --days");
       r.mutable_trigger()->mutable_no_purchase()->set_days(f->days);
+    } else if (f->on == "case-sla-breach") {
+      r.mutable_trigger()->mutable_case_sla_breach();
     } else if (f->on == "anniversary") {
       const std::optional<int> kind = ParseEnumWord(v1::AnniversaryKind_descriptor(), f->of);
       if (!kind) UsageError("--on anniversary needs --of first-purchase or contact-created");
       r.mutable_trigger()->mutable_anniversary()->set_kind(static_cast<v1::AnniversaryKind>(*kind));
     } else {
-      UsageError("--on must be order-placed, deal-stage, no-purchase or anniversary");
+      UsageError(
+          "--on must be order-placed, deal-stage, no-purchase, anniversary or case-sla-breach");
     }
     if (!f->task_title.empty()) {
       v1::CreateTaskAction& task = *r.add_actions()->mutable_create_task();

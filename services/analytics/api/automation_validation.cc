@@ -82,11 +82,18 @@ absl::Status CheckTrigger(const av1::RuleTrigger& t) {
                        "ANNIVERSARY_KIND_CONTACT_CREATED");
       }
       return absl::OkStatus();
+    case av1::RuleTrigger::kCaseSlaBreach:
+      if (!av1::SlaTarget_IsValid(t.case_sla_breach().target())) {
+        return Invalid("rule.trigger.case_sla_breach.target",
+                       absl::StrCat(t.case_sla_breach().target(), " is not an SlaTarget"));
+      }
+      return absl::OkStatus();
     case av1::RuleTrigger::KIND_NOT_SET:
       break;
   }
   return Invalid("rule.trigger",
-                 "is required: set order_placed, deal_stage_entered, no_purchase or anniversary");
+                 "is required: set order_placed, deal_stage_entered, no_purchase, anniversary or "
+                 "case_sla_breach");
 }
 
 absl::Status CheckSendMessage(const std::string& field, const av1::SendMessageAction& a) {

@@ -191,6 +191,18 @@ absl::StatusOr<av1::TestRuleResponse> Automation::Test(const CallContext& ctx,
   av1::TestRuleResponse answer;
   answer.set_complete(true);
   std::map<std::string, int64_t> runs_of;  // contact -> runs
+  if (ReadsCases(rule.trigger())) {
+    // Every breach in the period, also of cases answered or resolved since (events_read: cases).
+    RETURN_IF_ERROR(facts_.cases(ctx.tenant, [&](const crm::interaction::v1::Case& c) {
+      answer.set_events_read(answer.events_read() + 1);
+      const auto due = CaseBreaches(rule.trigger().case_sla_breach(), c, start,
+                                    end - absl::Nanoseconds(1), /*current_only=*/false);
+      if (due.empty()) return;
+      answer.set_runs(answer.runs() + static_cast<int64_t>(due.size()));
+      runs_of[c.contact_id()] += static_cast<int64_t>(due.size());
+    }));
+    return Ranked(std::move(answer), runs_of, max_customers);
+  }
   if (IsTimeTrigger(rule.trigger())) {
     // Every lapse or anniversary of every customer in the period (events_read: customers read).
     RETURN_IF_ERROR(facts_.customers(

@@ -203,36 +203,62 @@ bool Engine::ScanTime(const std::string& tenant, const av1::RuleRecord& record) 
   // What a trigger reads must be as new as the log.
   if (!projector_->WaitUntilCaughtUp(now + kRecordWait).ok()) return false;
   const absl::Time enabled = projection::TimeOf(record.enable_time());
-  std::vector<std::pair<std::string, TimeDue>> due;
+  struct Found {
+    TimeDue due;
+    std::string aggregate_id;  // the customer, or the case
+    Match match;
+  };
+  std::vector<Found> found;
   bool more = false;
-  const absl::Status scanned = facts_.customers(
-      tenant, ReadsPurchases(rule.trigger()), [&](const CustomerHistory& customer) {
-        for (TimeDue& d : DueMoments(rule.trigger(), customer, enabled, now, true)) {
-          absl::StatusOr<std::optional<av1::RuleRunRecord>> run =
-              projection_->GetRun(tenant, rule.id(), d.run_id);
-          if (!run.ok() || run->has_value()) continue;  // decided already (or unreadable)
-          if (due.size() >= kRunsPerScan) {
-            more = true;
-            return;
-          }
-          due.emplace_back(customer.contact_id, std::move(d));
-        }
-      });
+  // Keeps `d` unless its run was decided already; false once the scan's bound is reached.
+  auto keep = [&](TimeDue d, std::string aggregate_id, Match match) {
+    absl::StatusOr<std::optional<av1::RuleRunRecord>> run =
+        projection_->GetRun(tenant, rule.id(), d.run_id);
+    if (!run.ok() || run->has_value()) return true;  // decided already (or unreadable)
+    if (found.size() >= kRunsPerScan) {
+      more = true;
+      return false;
+    }
+    found.push_back({std::move(d), std::move(aggregate_id), std::move(match)});
+    return true;
+  };
+  const absl::Status scanned =
+      ReadsCases(rule.trigger())
+          ? facts_.cases(tenant,
+                         [&](const crm::interaction::v1::Case& c) {
+                           for (TimeDue& d : CaseBreaches(rule.trigger().case_sla_breach(), c,
+                                                          enabled, now, true)) {
+                             Match match;
+                             match.contact_id = c.contact_id();
+                             match.case_id = c.id();
+                             match.owner = c.owner().empty()
+                                               ? facts_.owner_of(tenant, c.contact_id())
+                                               : c.owner();
+                             if (!keep(std::move(d), c.id(), std::move(match))) return;
+                           }
+                         })
+          : facts_.customers(
+                tenant, ReadsPurchases(rule.trigger()), [&](const CustomerHistory& customer) {
+                  for (TimeDue& d : DueMoments(rule.trigger(), customer, enabled, now, true)) {
+                    Match match;
+                    match.contact_id = customer.contact_id;
+                    match.order_id = d.order_id;
+                    match.owner = facts_.owner_of(tenant, customer.contact_id);
+                    if (!keep(std::move(d), customer.contact_id, std::move(match))) return;
+                  }
+                });
   if (!scanned.ok()) {
     spdlog::warn("rule {}: time trigger not scanned: {}", rule.id(), scanned.ToString());
     return false;
   }
   bool did = false;
-  for (const auto& [contact_id, d] : due) {
+  for (const Found& f : found) {
     if (Stopping()) return true;
-    const crm::common::v1::EventEnvelope event = TimeEvent(tenant, rule.trigger(), contact_id, d);
-    Match match;
-    match.contact_id = contact_id;
-    match.order_id = d.order_id;
-    match.owner = facts_.owner_of(tenant, contact_id);
+    const crm::common::v1::EventEnvelope event =
+        TimeEvent(tenant, rule.trigger(), f.aggregate_id, f.due);
     const absl::Status recorded =
-        Record(tenant, rule.id(), absl::StrCat("rule-run:", rule.id(), ":", d.run_id),
-               PlanRun(rule, event, match));
+        Record(tenant, rule.id(), absl::StrCat("rule-run:", rule.id(), ":", f.due.run_id),
+               PlanRun(rule, event, f.match));
     did = true;
     // FAILED_PRECONDITION: decided already. Anything else: scanned again next time.
     if (!recorded.ok() && !absl::IsFailedPrecondition(recorded)) return true;

@@ -8,7 +8,37 @@ namespace crm::analytics::automation {
 namespace av1 = crm::analytics::v1;
 
 bool IsTimeTrigger(const av1::RuleTrigger& trigger) {
-  return trigger.has_no_purchase() || trigger.has_anniversary();
+  return trigger.has_no_purchase() || trigger.has_anniversary() || trigger.has_case_sla_breach();
+}
+
+bool ReadsCases(const av1::RuleTrigger& trigger) { return trigger.has_case_sla_breach(); }
+
+std::vector<TimeDue> CaseBreaches(const av1::CaseSlaBreachTrigger& trigger,
+                                  const crm::interaction::v1::Case& c, absl::Time from,
+                                  absl::Time to, bool current_only) {
+  namespace iv1 = crm::interaction::v1;
+  std::vector<TimeDue> out;
+  // Breached when nothing came by the due time: nothing yet, or (looking back) later.
+  auto check = [&](bool has_due, const google::protobuf::Timestamp& due_at, bool done,
+                   const google::protobuf::Timestamp& done_at, const char* target) {
+    if (!has_due) return;
+    const absl::Time due = projection::TimeOf(due_at);
+    if (due < from || due > to) return;
+    if (done && (current_only || projection::TimeOf(done_at) <= due)) return;
+    out.push_back({absl::StrCat(c.id(), ":sla:", target), due, ""});
+  };
+  const bool closed =
+      c.status() == iv1::CASE_STATUS_RESOLVED || c.status() == iv1::CASE_STATUS_CLOSED;
+  if (current_only && closed) return out;
+  if (trigger.target() != av1::SLA_TARGET_RESOLUTION) {
+    check(c.has_first_response_due(), c.first_response_due(), c.has_first_response_time(),
+          c.first_response_time(), "first_response");
+  }
+  if (trigger.target() != av1::SLA_TARGET_FIRST_RESPONSE) {
+    check(c.has_resolution_due(), c.resolution_due(), c.has_resolution_time(), c.resolution_time(),
+          "resolution");
+  }
+  return out;
 }
 
 bool ReadsPurchases(const av1::RuleTrigger& trigger) {
@@ -55,13 +85,15 @@ std::vector<TimeDue> DueMoments(const av1::RuleTrigger& trigger, const CustomerH
 }
 
 crm::common::v1::EventEnvelope TimeEvent(const std::string& tenant, const av1::RuleTrigger& trigger,
-                                         const std::string& contact_id, const TimeDue& due) {
+                                         const std::string& aggregate_id, const TimeDue& due) {
   crm::common::v1::EventEnvelope event;
   event.set_event_id(due.run_id);
   event.set_tenant(tenant);
-  event.set_event_type(trigger.has_no_purchase() ? "time.no_purchase" : "time.anniversary");
-  event.set_aggregate_type("contact");
-  event.set_aggregate_id(contact_id);
+  event.set_event_type(trigger.has_no_purchase()       ? "time.no_purchase"
+                       : trigger.has_case_sla_breach() ? "time.case_sla_breach"
+                                                       : "time.anniversary");
+  event.set_aggregate_type(trigger.has_case_sla_breach() ? "case" : "contact");
+  event.set_aggregate_id(aggregate_id);
   projection::SetTimestamp(due.due, event.mutable_occurred_at());
   return event;
 }

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "crm/analytics/v1/resources.pb.h"
 #include "crm/common/v1/envelope.pb.h"
+#include "crm/interaction/v1/resources.pb.h"
 
 namespace crm::analytics::automation {
 
@@ -34,6 +35,8 @@ struct TimeDue {
 };
 
 bool IsTimeTrigger(const crm::analytics::v1::RuleTrigger& trigger);
+// Whether the trigger reads cases (else customers).
+bool ReadsCases(const crm::analytics::v1::RuleTrigger& trigger);
 // Whether the trigger reads purchases (else the contact's creation).
 bool ReadsPurchases(const crm::analytics::v1::RuleTrigger& trigger);
 
@@ -44,10 +47,19 @@ std::vector<TimeDue> DueMoments(const crm::analytics::v1::RuleTrigger& trigger,
                                 const CustomerHistory& customer, absl::Time from, absl::Time to,
                                 bool current_only);
 
+// The SLA breaches of case `c` due within [from, to]: run ids "<case>:sla:first_response" /
+// "<case>:sla:resolution", due at the target's due time. With `current_only` (what the engine
+// acts on) only those still in breach: no response yet, not resolved or closed; else also those
+// answered or resolved late.
+std::vector<TimeDue> CaseBreaches(const crm::analytics::v1::CaseSlaBreachTrigger& trigger,
+                                  const crm::interaction::v1::Case& c, absl::Time from,
+                                  absl::Time to, bool current_only);
+
 // The event a due moment stands for, to plan its run from: id the run id, type
-// "time.no_purchase" or "time.anniversary", aggregate the customer, occurred at the due time.
+// "time.no_purchase", "time.anniversary" or "time.case_sla_breach", aggregate `aggregate_id`
+// (the customer, the case), occurred at the due time.
 crm::common::v1::EventEnvelope TimeEvent(const std::string& tenant,
                                          const crm::analytics::v1::RuleTrigger& trigger,
-                                         const std::string& contact_id, const TimeDue& due);
+                                         const std::string& aggregate_id, const TimeDue& due);
 
 }  // namespace crm::analytics::automation

@@ -73,6 +73,7 @@ std::vector<std::string> TriggerEventTypes(const av1::RuleTrigger& trigger) {
       return {kDealCreated, kDealStageMoved};
     case av1::RuleTrigger::kNoPurchase:  // time triggers read no topic
     case av1::RuleTrigger::kAnniversary:
+    case av1::RuleTrigger::kCaseSlaBreach:
     case av1::RuleTrigger::KIND_NOT_SET:
       break;
   }
@@ -130,6 +131,7 @@ std::string FillTemplate(const std::string& text, const av1::Rule& rule, const M
   return absl::StrReplaceAll(text, {{"{contact_id}", match.contact_id},
                                     {"{order_id}", match.order_id},
                                     {"{deal_id}", match.deal_id},
+                                    {"{case_id}", match.case_id},
                                     {"{rule_name}", rule.name()}});
 }
 
@@ -205,6 +207,7 @@ av1::RuleTriggered PlanRun(const av1::Rule& rule, const EventEnvelope& event, co
       task.set_assignee(assignee);
       task.set_contact_id(match.contact_id);
       task.set_deal_id(match.deal_id);
+      task.set_case_id(match.case_id);
       const int64_t due =
           projection::TimestampNanos(event.occurred_at()) + a.due_in_days() * kNanosPerDay;
       task.mutable_due_time()->set_seconds(due / 1000000000);

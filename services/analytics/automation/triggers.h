@@ -14,6 +14,7 @@
 #include "crm/analytics/v1/resources.pb.h"
 #include "crm/common/v1/envelope.pb.h"
 #include "crm/contact/v1/resources.pb.h"
+#include "crm/interaction/v1/resources.pb.h"
 #include "crm/sales/v1/resources.pb.h"
 #include "services/analytics/automation/time_triggers.h"
 
@@ -48,6 +49,10 @@ struct Facts {
   std::function<absl::Status(const std::string& tenant, bool with_purchases,
                              const std::function<void(const CustomerHistory&)>& fn)>
       customers;
+  // Calls `fn` for every case of the tenant.
+  std::function<absl::Status(const std::string& tenant,
+                             const std::function<void(const crm::interaction::v1::Case&)>& fn)>
+      cases;
 };
 
 // The run a matching event starts: its identity and the customer concerned.
@@ -55,7 +60,8 @@ struct Match {
   std::string contact_id;
   std::string order_id;
   std::string deal_id;
-  std::string owner;  // of the deal, else of the contact
+  std::string case_id;
+  std::string owner;  // of the deal or case, else of the contact
 };
 
 // Whether `event` matches `trigger`; nullopt when it does not. INVALID_ARGUMENT when the
@@ -71,7 +77,7 @@ crm::analytics::v1::RuleTriggered PlanRun(const crm::analytics::v1::Rule& rule,
                                           const crm::common::v1::EventEnvelope& event,
                                           const Match& match);
 
-// "{contact_id}", "{order_id}", "{deal_id}", "{rule_name}" in `text` replaced.
+// "{contact_id}", "{order_id}", "{deal_id}", "{case_id}", "{rule_name}" in `text` replaced.
 std::string FillTemplate(const std::string& text, const crm::analytics::v1::Rule& rule,
                          const Match& match);
 

@@ -3,6 +3,7 @@
 // (on a real RocksDB).
 #include <gtest/gtest.h>
 
+#include "common/projection/aggregate.h"
 #include "common/store/projection_store.h"
 #include "crm/analytics/v1/events.pb.h"
 #include "crm/sales/v1/events.pb.h"
@@ -738,6 +739,35 @@ TEST(TimeTriggerTest, AnniversariesFallYearlyFromTheFirstPurchaseOrTheContactsCr
   EXPECT_EQ(event.event_type(), "time.anniversary");
   EXPECT_EQ(event.aggregate_id(), "C1");
   EXPECT_EQ(event.occurred_at().seconds(), absl::ToUnixSeconds(Day(2026, 7, 15, 8)));
+}
+
+TEST(TimeTriggerTest, ACaseBreachesWhenItsDueTimePassesWithoutAnAnswerOrResolution) {
+  crm::interaction::v1::Case c;
+  c.set_id("K1");
+  c.set_status(crm::interaction::v1::CASE_STATUS_OPEN);
+  projection::SetTimestamp(Day(2026, 3, 1, 10), c.mutable_first_response_due());
+  projection::SetTimestamp(Day(2026, 3, 3, 10), c.mutable_resolution_due());
+  av1::CaseSlaBreachTrigger either;
+  auto due = CaseBreaches(either, c, Day(2026, 1, 1), Day(2026, 4, 1), true);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].run_id, "K1:sla:first_response");
+  EXPECT_EQ(due[0].due, Day(2026, 3, 1, 10));
+  EXPECT_EQ(due[1].run_id, "K1:sla:resolution");
+  av1::CaseSlaBreachTrigger first;
+  first.set_target(av1::SLA_TARGET_FIRST_RESPONSE);
+  EXPECT_EQ(CaseBreaches(first, c, Day(2026, 1, 1), Day(2026, 4, 1), true).size(), 1u);
+  // Not yet due; due before the rule was enabled.
+  EXPECT_TRUE(CaseBreaches(first, c, Day(2026, 1, 1), Day(2026, 3, 1, 9), true).empty());
+  EXPECT_TRUE(CaseBreaches(first, c, Day(2026, 3, 2), Day(2026, 4, 1), true).empty());
+  // Answered late: no longer acted on, but a breach looking back; answered in time: none.
+  projection::SetTimestamp(Day(2026, 3, 1, 11), c.mutable_first_response_time());
+  EXPECT_TRUE(CaseBreaches(first, c, Day(2026, 1, 1), Day(2026, 4, 1), true).empty());
+  EXPECT_EQ(CaseBreaches(first, c, Day(2026, 1, 1), Day(2026, 4, 1), false).size(), 1u);
+  projection::SetTimestamp(Day(2026, 3, 1, 9), c.mutable_first_response_time());
+  EXPECT_TRUE(CaseBreaches(first, c, Day(2026, 1, 1), Day(2026, 4, 1), false).empty());
+  // Resolved: nothing to act on.
+  c.set_status(crm::interaction::v1::CASE_STATUS_RESOLVED);
+  EXPECT_TRUE(CaseBreaches(either, c, Day(2026, 1, 1), Day(2026, 4, 1), true).empty());
 }
 
 }  // namespace

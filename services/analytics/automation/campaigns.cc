@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/projection/aggregate.h"
 #include "common/projection/projector.h"
+#include "common/projection/records.h"
 #include "common/status/status_macros.h"
 #include "common/store/keys.h"
 #include "common/store/record_scan.h"
@@ -28,22 +29,7 @@ template <typename T>
 absl::StatusOr<std::optional<T>> Read(store::ProjectionStore::Batch& batch,
                                       const std::string& key) {
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
-  if (!raw) return std::nullopt;
-  T record;
-  if (!record.ParseFromString(*raw)) {
-    return absl::DataLossError("corrupt campaign record in the analytics projection");
-  }
-  return record;
-}
-
-template <typename T>
-absl::StatusOr<T> Payload(const EventEnvelope& event) {
-  T payload;
-  if (!event.payload().UnpackTo(&payload)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(event.event_type(), ": payload does not decode"));
-  }
-  return payload;
+  return projection::ParseRecord<T>(raw, "campaign");
 }
 
 void Put(store::ProjectionStore::Batch& batch, const std::string& key,
@@ -84,7 +70,8 @@ absl::StatusOr<absl::Status> CampaignProjection::Apply(const EventEnvelope& even
         absl::StrCat("campaign ", id, " is at version ", at, ", not ", event.expected_version()));
   }
   if (event.event_type() == kLaunchedType) {
-    absl::StatusOr<av1::CampaignLaunched> launched = Payload<av1::CampaignLaunched>(event);
+    absl::StatusOr<av1::CampaignLaunched> launched =
+        projection::UnpackPayload<av1::CampaignLaunched>(event);
     if (!launched.ok()) return launched.status();
     av1::Campaign campaign = launched->campaign();
     campaign.set_id(id);
@@ -111,7 +98,8 @@ absl::StatusOr<absl::Status> CampaignProjection::Apply(const EventEnvelope& even
     return absl::OkStatus();
   }
   if (!current) return absl::NotFoundError(absl::StrCat("campaign ", id, " does not exist"));
-  absl::StatusOr<av1::CampaignMessageSent> sent = Payload<av1::CampaignMessageSent>(event);
+  absl::StatusOr<av1::CampaignMessageSent> sent =
+      projection::UnpackPayload<av1::CampaignMessageSent>(event);
   if (!sent.ok()) return sent.status();
   const std::string member_key = store::KindPrefix(kMember, tenant, id).append(sent->contact_id());
   ASSIGN_OR_RETURN(std::optional<av1::CampaignMemberRecord> member,
@@ -159,8 +147,8 @@ absl::Status CampaignProjection::CountPurchase(std::string_view tenant,
     ASSIGN_OR_RETURN(std::optional<av1::CampaignMemberRecord> member,
                      Read<av1::CampaignMemberRecord>(batch, member_key));
     if (!member) continue;
-    av1::CampaignGroup& group =
-        member->recipient().holdout() ? *campaign->mutable_holdout() : *campaign->mutable_treatment();
+    av1::CampaignGroup& group = member->recipient().holdout() ? *campaign->mutable_holdout()
+                                                              : *campaign->mutable_treatment();
     const int64_t before = member->orders();
     member->set_orders(std::max<int64_t>(0, before + delta));
     if ((before == 0) != (member->orders() == 0)) {
@@ -178,10 +166,7 @@ absl::StatusOr<std::optional<av1::Campaign>> CampaignProjection::GetCampaign(
     std::string_view tenant, std::string_view id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, store::KindKey(kCampaign, tenant, id)));
-  if (!raw) return std::nullopt;
-  av1::Campaign campaign;
-  if (!campaign.ParseFromString(*raw)) return absl::DataLossError("corrupt campaign record");
-  return campaign;
+  return projection::ParseRecord<av1::Campaign>(raw, "campaign");
 }
 
 absl::StatusOr<std::vector<av1::Campaign>> CampaignProjection::ListCampaigns(
@@ -216,10 +201,7 @@ absl::StatusOr<std::optional<av1::CampaignMemberRecord>> CampaignProjection::Get
   ASSIGN_OR_RETURN(
       std::optional<std::string> raw,
       store_->Get(Cf::kState, store::KindPrefix(kMember, tenant, campaign_id).append(contact_id)));
-  if (!raw) return std::nullopt;
-  av1::CampaignMemberRecord member;
-  if (!member.ParseFromString(*raw)) return absl::DataLossError("corrupt campaign member record");
-  return member;
+  return projection::ParseRecord<av1::CampaignMemberRecord>(raw, "campaign member");
 }
 
 }  // namespace crm::analytics::automation

@@ -7,6 +7,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/projection/aggregate.h"
 #include "common/projection/projector.h"
+#include "common/projection/records.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
 #include "common/store/keys.h"
@@ -34,26 +35,6 @@ std::string ByContactKey(std::string_view tenant, std::string_view contact_id, a
   std::string k = store::KindPrefix(kByContact, tenant, contact_id);
   store::PutBigEndian(k, static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixNanos(at))));
   return k.append(id);
-}
-
-template <typename T>
-absl::StatusOr<std::optional<T>> Parse(const std::optional<std::string>& raw) {
-  if (!raw) return std::nullopt;
-  T record;
-  if (!record.ParseFromString(*raw)) {
-    return absl::DataLossError("corrupt message record in the analytics projection");
-  }
-  return record;
-}
-
-template <typename T>
-absl::StatusOr<T> Payload(const EventEnvelope& event) {
-  T payload;
-  if (!event.payload().UnpackTo(&payload)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(event.event_type(), ": payload does not decode"));
-  }
-  return payload;
 }
 
 }  // namespace
@@ -131,13 +112,15 @@ absl::StatusOr<absl::Status> MessageProjection::Apply(const EventEnvelope& event
   if (type == kPolicySetType) {
     const std::string key = store::KindKey(kPolicy, tenant, kPolicyId);
     ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
-    ASSIGN_OR_RETURN(std::optional<av1::MessagingPolicy> current, Parse<av1::MessagingPolicy>(raw));
+    ASSIGN_OR_RETURN(std::optional<av1::MessagingPolicy> current,
+                     projection::ParseRecord<av1::MessagingPolicy>(raw, "messaging policy"));
     const int64_t at = current ? current->version() : 0;
     if (at != event.expected_version()) {
       return absl::AbortedError(absl::StrCat("the messaging policy is at version ", at, ", not ",
                                              event.expected_version()));
     }
-    absl::StatusOr<av1::MessagingPolicySet> set = Payload<av1::MessagingPolicySet>(event);
+    absl::StatusOr<av1::MessagingPolicySet> set =
+        projection::UnpackPayload<av1::MessagingPolicySet>(event);
     if (!set.ok()) return set.status();
     av1::MessagingPolicy policy = set->policy();
     policy.set_version(event.aggregate_version());
@@ -148,13 +131,15 @@ absl::StatusOr<absl::Status> MessageProjection::Apply(const EventEnvelope& event
 
   const std::string key = store::KindKey(kMessage, tenant, id);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
-  ASSIGN_OR_RETURN(std::optional<av1::Message> current, Parse<av1::Message>(raw));
+  ASSIGN_OR_RETURN(std::optional<av1::Message> current,
+                   projection::ParseRecord<av1::Message>(raw, "message"));
   if (type == kOutboundType) {
     // One event per message: a second is refused.
     if (current || event.expected_version() != 0) {
       return absl::AbortedError(absl::StrCat("message ", id, " was queued already"));
     }
-    absl::StatusOr<av1::OutboundMessage> outbound = Payload<av1::OutboundMessage>(event);
+    absl::StatusOr<av1::OutboundMessage> outbound =
+        projection::UnpackPayload<av1::OutboundMessage>(event);
     if (!outbound.ok()) return outbound.status();
     av1::Message message = outbound->message();
     message.set_id(id);
@@ -175,7 +160,8 @@ absl::StatusOr<absl::Status> MessageProjection::Apply(const EventEnvelope& event
     return absl::AbortedError(absl::StrCat("message ", id, " is at version ", current->version(),
                                            ", not ", event.expected_version()));
   }
-  absl::StatusOr<av1::MessageStatusReported> reported = Payload<av1::MessageStatusReported>(event);
+  absl::StatusOr<av1::MessageStatusReported> reported =
+      projection::UnpackPayload<av1::MessageStatusReported>(event);
   if (!reported.ok()) return reported.status();
   // An opened message stays opened when its delivery is reported late.
   if (!(current->state() == av1::MESSAGE_STATE_OPENED &&
@@ -200,7 +186,8 @@ absl::Status MessageProjection::Erase(std::string_view tenant, std::string_view 
   for (const std::string& id : ids) {
     const std::string key = store::KindKey(kMessage, tenant, id);
     ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
-    ASSIGN_OR_RETURN(std::optional<av1::Message> message, Parse<av1::Message>(raw));
+    ASSIGN_OR_RETURN(std::optional<av1::Message> message,
+                     projection::ParseRecord<av1::Message>(raw, "message"));
     if (!message) continue;
     message->clear_to();
     message->clear_subject();
@@ -214,20 +201,21 @@ absl::StatusOr<std::optional<av1::Message>> MessageProjection::GetMessage(
     std::string_view tenant, std::string_view id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, store::KindKey(kMessage, tenant, id)));
-  return Parse<av1::Message>(raw);
+  return projection::ParseRecord<av1::Message>(raw, "message");
 }
 
 absl::StatusOr<MessageProjection::MessagePage> MessageProjection::ListMessages(
     std::string_view tenant, const MessageFilter& filter, std::string_view after, size_t limit,
     size_t max_scanned) const {
-  ASSIGN_OR_RETURN(store::FilteredPage<av1::Message> found,
-                   store::ScanFiltered<av1::Message>(
-                       store_->Latest(), store::KindPrefix(kMessage, tenant), after, limit,
-                       max_scanned, [&](const av1::Message& m) {
-                         return (filter.contact_id.empty() || m.contact_id() == filter.contact_id) &&
-                                (filter.rule_id.empty() || m.rule_id() == filter.rule_id) &&
-                                (filter.campaign_id.empty() || m.campaign_id() == filter.campaign_id);
-                       }));
+  ASSIGN_OR_RETURN(
+      store::FilteredPage<av1::Message> found,
+      store::ScanFiltered<av1::Message>(
+          store_->Latest(), store::KindPrefix(kMessage, tenant), after, limit, max_scanned,
+          [&](const av1::Message& m) {
+            return (filter.contact_id.empty() || m.contact_id() == filter.contact_id) &&
+                   (filter.rule_id.empty() || m.rule_id() == filter.rule_id) &&
+                   (filter.campaign_id.empty() || m.campaign_id() == filter.campaign_id);
+          }));
   MessagePage page;
   page.messages = std::move(found.records);
   page.scanned_to = std::move(found.scanned_to);
@@ -252,7 +240,8 @@ absl::StatusOr<int64_t> MessageProjection::CountSince(std::string_view tenant,
 absl::StatusOr<av1::MessagingPolicy> MessageProjection::GetPolicy(std::string_view tenant) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, store::KindKey(kPolicy, tenant, kPolicyId)));
-  ASSIGN_OR_RETURN(std::optional<av1::MessagingPolicy> policy, Parse<av1::MessagingPolicy>(raw));
+  ASSIGN_OR_RETURN(std::optional<av1::MessagingPolicy> policy,
+                   projection::ParseRecord<av1::MessagingPolicy>(raw, "messaging policy"));
   return policy ? *policy : av1::MessagingPolicy();
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/projection/aggregate.h"
 #include "common/projection/projector.h"
+#include "common/projection/records.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
 #include "common/store/keys.h"
@@ -36,26 +37,6 @@ std::string PendingKey(std::string_view tenant, std::string_view rule_id,
   store::PutBigEndian(k,
                       static_cast<uint64_t>(std::max<int64_t>(0, projection::TimestampNanos(due))));
   return k.append(run_id);
-}
-
-template <typename T>
-absl::StatusOr<std::optional<T>> Parse(const std::optional<std::string>& raw) {
-  if (!raw) return std::nullopt;
-  T record;
-  if (!record.ParseFromString(*raw)) {
-    return absl::DataLossError("corrupt rule record in the analytics projection");
-  }
-  return record;
-}
-
-template <typename T>
-absl::StatusOr<T> Payload(const EventEnvelope& event) {
-  T payload;
-  if (!event.payload().UnpackTo(&payload)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(event.event_type(), ": payload does not decode"));
-  }
-  return payload;
 }
 
 // Counts a run's move from `before` to `after` on its rule.
@@ -90,7 +71,8 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
   }
   const std::string key = store::KindKey(kRule, tenant, id);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
-  ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current, Parse<av1::RuleRecord>(raw));
+  ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current,
+                   projection::ParseRecord<av1::RuleRecord>(raw, "rule"));
   const int64_t at = current ? current->rule().version() : 0;
   if (at != event.expected_version()) {
     if (!current && event.expected_version() != 0) {
@@ -105,7 +87,7 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
   };
 
   if (type == "crm.analytics.v1.RuleCreated") {
-    absl::StatusOr<av1::RuleCreated> created = Payload<av1::RuleCreated>(event);
+    absl::StatusOr<av1::RuleCreated> created = projection::UnpackPayload<av1::RuleCreated>(event);
     if (!created.ok()) return created.status();
     av1::RuleRecord record;
     av1::Rule& r = *record.mutable_rule();
@@ -126,14 +108,14 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
   rule.set_version(event.aggregate_version());
 
   if (type == "crm.analytics.v1.RuleUpdated") {
-    absl::StatusOr<av1::RuleUpdated> updated = Payload<av1::RuleUpdated>(event);
+    absl::StatusOr<av1::RuleUpdated> updated = projection::UnpackPayload<av1::RuleUpdated>(event);
     if (!updated.ok()) return updated.status();
     *rule.mutable_name() = updated->rule().name();
     *rule.mutable_trigger() = updated->rule().trigger();
     *rule.mutable_actions() = updated->rule().actions();
     *rule.mutable_update_time() = event.occurred_at();
   } else if (type == "crm.analytics.v1.RuleEnabled") {
-    absl::StatusOr<av1::RuleEnabled> enabled = Payload<av1::RuleEnabled>(event);
+    absl::StatusOr<av1::RuleEnabled> enabled = projection::UnpackPayload<av1::RuleEnabled>(event);
     if (!enabled.ok()) return enabled.status();
     rule.set_enabled(true);
     *next.mutable_enable_time() = event.occurred_at();
@@ -147,12 +129,14 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
     next.clear_cursors();
     *rule.mutable_update_time() = event.occurred_at();
   } else if (type == "crm.analytics.v1.RuleCursorAdvanced") {
-    absl::StatusOr<av1::RuleCursorAdvanced> advanced = Payload<av1::RuleCursorAdvanced>(event);
+    absl::StatusOr<av1::RuleCursorAdvanced> advanced =
+        projection::UnpackPayload<av1::RuleCursorAdvanced>(event);
     if (!advanced.ok()) return advanced.status();
     // A position read while enabled, recorded after a disable, is not kept.
     if (rule.enabled()) (*next.mutable_cursors())[advanced->topic()] = advanced->cursor();
   } else if (type == "crm.analytics.v1.RuleTriggered") {
-    absl::StatusOr<av1::RuleTriggered> triggered = Payload<av1::RuleTriggered>(event);
+    absl::StatusOr<av1::RuleTriggered> triggered =
+        projection::UnpackPayload<av1::RuleTriggered>(event);
     if (!triggered.ok()) return triggered.status();
     const std::string& run_id = triggered->run().id();
     const std::string run_key = RunKey(kRun, tenant, id, run_id);
@@ -175,11 +159,13 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
       (*next.mutable_cursors())[triggered->topic()] = triggered->cursor_after();
     }
   } else if (type == "crm.analytics.v1.RuleRunAttempted") {
-    absl::StatusOr<av1::RuleRunAttempted> attempted = Payload<av1::RuleRunAttempted>(event);
+    absl::StatusOr<av1::RuleRunAttempted> attempted =
+        projection::UnpackPayload<av1::RuleRunAttempted>(event);
     if (!attempted.ok()) return attempted.status();
     const std::string run_key = RunKey(kRun, tenant, id, attempted->run_id());
     ASSIGN_OR_RETURN(std::optional<std::string> rraw, batch.Get(Cf::kState, run_key));
-    ASSIGN_OR_RETURN(std::optional<av1::RuleRunRecord> record, Parse<av1::RuleRunRecord>(rraw));
+    ASSIGN_OR_RETURN(std::optional<av1::RuleRunRecord> record,
+                     projection::ParseRecord<av1::RuleRunRecord>(rraw, "rule run"));
     if (!record) {
       return absl::NotFoundError(
           absl::StrCat("run ", attempted->run_id(), " of rule ", id, " does not exist"));
@@ -208,7 +194,7 @@ absl::StatusOr<std::optional<av1::RuleRecord>> RuleProjection::GetRule(std::stri
                                                                        std::string_view id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, store::KindKey(kRule, tenant, id)));
-  return Parse<av1::RuleRecord>(raw);
+  return projection::ParseRecord<av1::RuleRecord>(raw, "rule");
 }
 
 absl::StatusOr<std::vector<av1::RuleRecord>> RuleProjection::ListRules(std::string_view tenant,
@@ -226,7 +212,7 @@ absl::StatusOr<std::optional<av1::RuleRunRecord>> RuleProjection::GetRun(
     std::string_view tenant, std::string_view rule_id, std::string_view run_id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, RunKey(kRun, tenant, rule_id, run_id)));
-  return Parse<av1::RuleRunRecord>(raw);
+  return projection::ParseRecord<av1::RuleRunRecord>(raw, "rule run");
 }
 
 absl::StatusOr<RuleProjection::RunPage> RuleProjection::ListRuns(

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/projection/aggregate.h"
+#include "common/projection/records.h"
 #include "crm/sales/v1/events.pb.h"
 
 namespace crm::analytics::automation {
@@ -18,16 +19,6 @@ constexpr char kOrderPlaced[] = "crm.sales.v1.OrderPlaced";
 constexpr char kDealCreated[] = "crm.sales.v1.DealCreated";
 constexpr char kDealStageMoved[] = "crm.sales.v1.DealStageMoved";
 constexpr int64_t kNanosPerDay = 86400LL * 1000000000LL;
-
-template <typename T>
-absl::StatusOr<T> Payload(const EventEnvelope& event) {
-  T payload;
-  if (!event.payload().UnpackTo(&payload)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(event.event_type(), ": payload does not decode"));
-  }
-  return payload;
-}
 
 bool OrderMatches(const av1::OrderPlacedTrigger& t, const std::string& tenant,
                   const sv1::Order& order, const Facts& facts) {
@@ -89,7 +80,7 @@ absl::StatusOr<std::optional<Match>> MatchTrigger(const av1::RuleTrigger& trigge
   const std::string& type = event.event_type();
   Match match;
   if (trigger.has_order_placed() && type == kOrderPlaced) {
-    absl::StatusOr<sv1::OrderPlaced> placed = Payload<sv1::OrderPlaced>(event);
+    absl::StatusOr<sv1::OrderPlaced> placed = projection::UnpackPayload<sv1::OrderPlaced>(event);
     if (!placed.ok()) return placed.status();
     if (!OrderMatches(trigger.order_placed(), event.tenant(), placed->order(), facts)) {
       return std::nullopt;
@@ -103,12 +94,13 @@ absl::StatusOr<std::optional<Match>> MatchTrigger(const av1::RuleTrigger& trigge
     std::optional<sv1::Deal> deal;
     std::string stage;
     if (type == kDealCreated) {
-      absl::StatusOr<sv1::DealCreated> created = Payload<sv1::DealCreated>(event);
+      absl::StatusOr<sv1::DealCreated> created = projection::UnpackPayload<sv1::DealCreated>(event);
       if (!created.ok()) return created.status();
       deal = created->deal();
       stage = created->deal().stage_id();
     } else {
-      absl::StatusOr<sv1::DealStageMoved> moved = Payload<sv1::DealStageMoved>(event);
+      absl::StatusOr<sv1::DealStageMoved> moved =
+          projection::UnpackPayload<sv1::DealStageMoved>(event);
       if (!moved.ok()) return moved.status();
       stage = moved->stage_id();
       deal = facts.deal(event.tenant(), event.aggregate_id());

@@ -108,21 +108,18 @@ automation::Facts AnalyticsService::AutomationFacts() const {
         projection_.GetContact(tenant, contact_id);
     return c.ok() ? *c : std::nullopt;
   };
-  facts.segment_members =
-      [this](const std::string& tenant, const std::string& segment_id, size_t limit,
-             const char* field) -> absl::StatusOr<std::vector<crm::contact::v1::Contact>> {
-    ASSIGN_OR_RETURN(std::optional<av1::Segment> segment,
-                     projection_.GetSegment(tenant, segment_id));
-    if (!segment) {
-      return absl::NotFoundError(absl::StrCat(field, ": segment ", segment_id, " does not exist"));
-    }
-    std::vector<crm::contact::v1::Contact> members;
-    RETURN_IF_ERROR(ForEachMember(tenant, segment->filter(), absl::ToUnixNanos(absl::Now()), "",
-                                  [&](const crm::contact::v1::Contact& c, const CustomerView&) {
-                                    members.push_back(c);
-                                    return members.size() < limit;
-                                  }));
-    return members;
+  facts.segment = [this](const std::string& tenant,
+                         const std::string& segment_id) -> std::optional<av1::Segment> {
+    absl::StatusOr<std::optional<av1::Segment>> segment =
+        projection_.GetSegment(tenant, segment_id);
+    return segment.ok() ? *segment : std::nullopt;
+  };
+  facts.members = [this](const std::string& tenant, const av1::SegmentFilter& filter,
+                         absl::Time as_of,
+                         const std::function<bool(const crm::contact::v1::Contact&)>& fn) {
+    return ForEachMember(
+        tenant, filter, absl::ToUnixNanos(as_of), "",
+        [&](const crm::contact::v1::Contact& c, const CustomerView&) { return fn(c); });
   };
   facts.customers =
       [this](const std::string& tenant, bool with_purchases,
@@ -138,16 +135,32 @@ automation::Facts AnalyticsService::AutomationFacts() const {
             return true;
           });
     }
-    return projection_.ForEachLedger(
-        tenant, [&](std::string_view contact, const av1::PurchaseLedger& ledger) {
-          automation::CustomerHistory h;
-          h.contact_id = std::string(contact);
-          for (const av1::LedgerPurchase& p : ledger.purchases()) {
-            h.purchases.emplace_back(projection::TimeOf(p.order_time()), p.order_id());
-          }
-          std::sort(h.purchases.begin(), h.purchases.end());
-          fn(h);
-        });
+    std::map<std::string, std::optional<PurchaseModel>> models;  // currency -> as fitted now
+    absl::Status error;
+    RETURN_IF_ERROR(projection_.ForEachLedger(tenant, [&](std::string_view contact,
+                                                          const av1::PurchaseLedger& ledger) {
+      automation::CustomerHistory h;
+      h.contact_id = std::string(contact);
+      for (const av1::LedgerPurchase& p : ledger.purchases()) {
+        h.purchases.emplace_back(projection::TimeOf(p.order_time()), p.order_id());
+      }
+      std::sort(h.purchases.begin(), h.purchases.end());
+      std::vector<LedgerPurchase> purchases(ledger.purchases().begin(), ledger.purchases().end());
+      const std::string currency = MainCurrency(purchases);
+      if (!models.contains(currency)) {
+        absl::StatusOr<std::optional<PurchaseModel>> model = projection_.GetModel(tenant, currency);
+        if (!model.ok()) error.Update(model.status());
+        models[currency] = model.ok() ? *model : std::nullopt;
+      }
+      const std::optional<PurchaseModel>& model = models[currency];
+      h.churn_risk_bp = [&purchases, &currency, &model](absl::Time at) -> int32_t {
+        const int64_t nanos = absl::ToUnixNanos(at);
+        absl::StatusOr<CustomerFacts> facts = FactsOf(purchases, currency, nanos);
+        return facts.ok() ? ChurnRiskBp(*facts, model, nanos) : 0;
+      };
+      fn(h);
+    }));
+    return error;
   };
   facts.cases = [this](const std::string& tenant,
                        const std::function<void(const iv1::Case&)>& fn) -> absl::Status {

@@ -1273,6 +1273,38 @@ const std::vector<Row>& Rows() {
                                               actions { tag_contact { tag: "t" } }
                                             })pb",
        grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.case_sla_breach.target"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { churn_risk {} }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.churn_risk.threshold_bp"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { churn_risk { threshold_bp: 10001 } }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.churn_risk.threshold_bp"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger { segment_change { segment_id: "$NOID" } }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.segment_change.change"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger { segment_change { change: SEGMENT_CHANGE_LEFT } }
+              actions { tag_contact { tag: "t" } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.segment_change.segment_id"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger { segment_change { segment_id: "$NOID" change: SEGMENT_CHANGE_JOINED } }
+              actions { tag_contact { tag: "t" } }
+            })pb",
+       grpc::StatusCode::NOT_FOUND, "rule.trigger.segment_change.segment_id"},
       {"AutomationService/ListMessages", R"pb(campaign_id: "nope")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "campaign_id"},
       {"AutomationService/LaunchCampaign", "", grpc::StatusCode::INVALID_ARGUMENT, "campaign"},

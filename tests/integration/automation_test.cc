@@ -792,6 +792,134 @@ TEST_F(AutomationTest, TimeTriggersFireOnceForLapsesAndAnniversariesAlsoAcrossAR
   EXPECT_TRUE(tried.complete());
 }
 
+TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabling) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--automation-scan-interval-ms", "200"}));
+  auto analytics = av1::AnalyticsService::NewStub(node_.channel);
+  Contact ann, bob, carol, dan;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  ASSERT_TRUE(CreateContact(node_, "Bob", "Lee", "", &bob).ok());
+  ASSERT_TRUE(CreateContact(node_, "Carol", "Lee", "", &carol).ok());
+  ASSERT_TRUE(CreateContact(node_, "Dan", "Lee", "", &dan).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  auto set_tags = [&](const Contact& c, const std::vector<std::string>& tags) {
+    crm::contact::v1::UpdateContactRequest update;
+    update.mutable_contact()->set_id(c.id());
+    for (const std::string& t : tags) update.mutable_contact()->add_tags(t);
+    update.mutable_update_mask()->add_paths("tags");
+    Contact out;
+    const grpc::Status s = node_.contacts->UpdateContact(Ctx().get(), update, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  };
+  auto enabled_rule = [&](const std::string& name, const av1::RuleTrigger& trigger,
+                          const std::string& tag) {
+    av1::CreateRuleRequest create;
+    create.mutable_rule()->set_name(name);
+    *create.mutable_rule()->mutable_trigger() = trigger;
+    create.mutable_rule()->add_actions()->mutable_tag_contact()->set_tag(tag);
+    av1::Rule rule;
+    grpc::Status s = rules_->CreateRule(Ctx().get(), create, &rule);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    av1::EnableRuleRequest enable;
+    enable.set_id(rule.id());
+    s = rules_->EnableRule(Ctx().get(), enable, &rule);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return rule;
+  };
+
+  // Churn risk at 50 %: with no purchase model fitted (too few customers) the risk is the time
+  // since the last purchase over three typical intervals (here one hour): 50 % after 90 minutes.
+  av1::RuleTrigger churn;
+  churn.mutable_churn_risk()->set_threshold_bp(5000);
+  const av1::Rule at_risk = enabled_rule("At risk", churn, "at-risk");
+  const absl::Time now = absl::Now();
+  // Bob crossed half an hour before the rule was enabled; Ann crosses three seconds from now.
+  Order(bob.id(), boots, now - absl::Hours(3));
+  Order(bob.id(), boots, now - absl::Hours(2));
+  const absl::Time ann_last = now - absl::Minutes(90) + absl::Seconds(3);
+  Order(ann.id(), boots, ann_last - absl::Hours(1));
+  const sv1::Order ann_order = Order(ann.id(), boots, ann_last);
+
+  // A segment of VIPs; Carol is one before the rules are enabled.
+  av1::CreateSegmentRequest create_segment;
+  create_segment.mutable_segment()->set_name("VIPs");
+  create_segment.mutable_segment()->mutable_filter()->add_tags("vip");
+  av1::Segment vips;
+  ASSERT_TRUE(analytics->CreateSegment(Ctx().get(), create_segment, &vips).ok());
+  set_tags(carol, {"vip"});
+  av1::RuleTrigger joined;
+  joined.mutable_segment_change()->set_segment_id(vips.id());
+  joined.mutable_segment_change()->set_change(av1::SEGMENT_CHANGE_JOINED);
+  const av1::Rule welcome = enabled_rule("Welcome VIPs", joined, "welcome");
+  av1::RuleTrigger left = joined;
+  left.mutable_segment_change()->set_change(av1::SEGMENT_CHANGE_LEFT);
+  const av1::Rule farewell = enabled_rule("VIPs who left", left, "farewell");
+  // Each rule first notes who is a member (Carol), acting on no one.
+  auto watching = [&](const av1::Rule& rule) {
+    return WaitFor(
+        [&] {
+          av1::GetRuleRequest get;
+          get.set_id(rule.id());
+          av1::Rule now_rule;
+          return rules_->GetRule(Ctx().get(), get, &now_rule).ok() &&
+                 now_rule.has_segment_watch_time();
+        },
+        absl::Seconds(30));
+  };
+  ASSERT_TRUE(watching(welcome)) << node_.process->Log();
+  ASSERT_TRUE(watching(farewell)) << node_.process->Log();
+  set_tags(dan, {"vip"});
+  set_tags(carol, {});
+
+  std::optional<av1::RuleRun> run = SucceededFor(at_risk.id(), ann.id());
+  ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  EXPECT_EQ(run->id(), ann.id() + ":churn:" + ann_order.id());
+  EXPECT_EQ(run->event_type(), "time.churn_risk");
+  run = SucceededFor(welcome.id(), dan.id());
+  ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  EXPECT_EQ(run->id(), dan.id() + ":joined:1");
+  EXPECT_EQ(run->event_type(), "segment.joined");
+  Contact now_dan;
+  ASSERT_TRUE(GetContact(node_, dan.id(), &now_dan).ok());
+  EXPECT_EQ(std::set<std::string>(now_dan.tags().begin(), now_dan.tags().end()),
+            (std::set<std::string>{"vip", "welcome"}));
+  // Carol's second change as the rule saw it: noted as a member, then left.
+  run = SucceededFor(farewell.id(), carol.id());
+  ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  EXPECT_EQ(run->id(), carol.id() + ":left:2");
+
+  // kill -9 and back: what each rule saw survives; Dan leaving is acted on once, and nothing
+  // fires twice.
+  node_.process->Kill();
+  ASSERT_NO_FATAL_FAILURE(Start({"--automation-scan-interval-ms", "200"}));
+  set_tags(dan, {"welcome"});
+  ASSERT_TRUE(SucceededFor(farewell.id(), dan.id()).has_value()) << node_.process->Log();
+  EXPECT_EQ(Runs(farewell.id()).size(), 2u);
+  EXPECT_EQ(Runs(welcome.id()).size(), 1u);  // not Carol, a member before it was enabled
+  EXPECT_EQ(Runs(at_risk.id()).size(), 1u);  // not Bob, above the threshold before
+
+  // TestRule finds both crossings in a period around them.
+  av1::TestRuleRequest test;
+  test.set_rule_id(at_risk.id());
+  test.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(4)));
+  test.mutable_end_time()->set_seconds(absl::ToUnixSeconds(now + absl::Hours(4)));
+  av1::TestRuleResponse tried;
+  ASSERT_TRUE(rules_->TestRule(Ctx().get(), test, &tried).ok());
+  EXPECT_EQ(tried.runs(), 2);
+  EXPECT_EQ(tried.customers(), 2);
+
+  // A segment that does not exist is named.
+  av1::CreateRuleRequest missing;
+  missing.mutable_rule()->set_name("Nowhere");
+  *missing.mutable_rule()->mutable_trigger() = joined;
+  missing.mutable_rule()->mutable_trigger()->mutable_segment_change()->set_segment_id("no-such");
+  missing.mutable_rule()->add_actions()->mutable_tag_contact()->set_tag("x");
+  av1::Rule none;
+  const grpc::Status s = rules_->CreateRule(Ctx().get(), missing, &none);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "rule.trigger.segment_change.segment_id"))
+      << s.error_message();
+}
+
 TEST_F(AutomationTest, ACaseBreachingItsSlaGivesItsOwnerATaskOnceAndAnAnsweredCaseNone) {
   ASSERT_NO_FATAL_FAILURE(
       Start({"--automation-scan-interval-ms", "200", "--sla-first-response", "urgent=2s"}));

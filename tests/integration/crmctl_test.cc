@@ -384,6 +384,26 @@ TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
                                  "--task-title", "Answer case {case_id}"});
   ASSERT_EQ(sla.exit_code, 0) << sla.err;
   EXPECT_EQ(Field(sla.out, "on"), "a case breaching its SLA") << sla.out;
+  const CommandResult churn = Ctl({"rule", "create", "--name", "At risk", "--on", "churn-risk",
+                                   "--threshold-bp", "7000", "--add-tag", "at-risk"});
+  ASSERT_EQ(churn.exit_code, 0) << churn.err;
+  EXPECT_EQ(Field(churn.out, "on"), "churn risk reaching 7000 bp") << churn.out;
+  const CommandResult everyone = Ctl({"segment", "create", "--name", "Everyone"});
+  ASSERT_EQ(everyone.exit_code, 0) << everyone.err;
+  const std::string segment_id = Field(everyone.out, "id");
+  const CommandResult joins = Ctl({"rule", "create", "--name", "Welcome", "--on", "segment-joined",
+                                   "--segment", segment_id, "--add-tag", "welcome"});
+  ASSERT_EQ(joins.exit_code, 0) << joins.err;
+  EXPECT_EQ(Field(joins.out, "on"), "joining segment " + segment_id) << joins.out;
+  EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "segment-left", "--segment", "nope",
+                 "--add-tag", "t"})
+                .exit_code,
+            1);  // the server: no such segment
+  EXPECT_EQ(
+      Ctl({"rule", "create", "--name", "x", "--on", "churn-risk", "--add-tag", "t"}).exit_code, 2);
+  EXPECT_EQ(
+      Ctl({"rule", "create", "--name", "x", "--on", "segment-left", "--add-tag", "t"}).exit_code,
+      2);
   EXPECT_EQ(
       Ctl({"rule", "create", "--name", "x", "--on", "no-purchase", "--add-tag", "t"}).exit_code, 2);
   EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "anniversary", "--of", "birthday",

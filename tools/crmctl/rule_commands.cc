@@ -37,11 +37,20 @@ void PrintRule(const v1::Rule& r) {
     PrintRow("on", std::to_string(t.no_purchase().days()) + " days without a purchase");
   } else if (t.has_case_sla_breach()) {
     PrintRow("on", "a case breaching its SLA");
+  } else if (t.has_churn_risk()) {
+    PrintRow("on", "churn risk reaching " + std::to_string(t.churn_risk().threshold_bp()) + " bp");
+  } else if (t.has_segment_change()) {
+    PrintRow("on", (t.segment_change().change() == v1::SEGMENT_CHANGE_LEFT ? "leaving segment "
+                                                                           : "joining segment ") +
+                       t.segment_change().segment_id());
   } else if (t.has_anniversary()) {
     PrintRow("on", "anniversary of " +
                        EnumWord(v1::AnniversaryKind_descriptor(), t.anniversary().kind()));
   }
   if (t.has_delay()) PrintRow("delay", std::to_string(t.delay().seconds()) + " s");
+  if (r.has_segment_watch_time()) {
+    PrintRow("watching since", google::protobuf::util::TimeUtil::ToString(r.segment_watch_time()));
+  }
   for (const v1::RuleAction& a : r.actions()) {
     if (a.has_tag_contact()) PrintRow("tag", a.tag_contact().tag());
     if (a.has_notify_partners()) PrintRow("notify", a.notify_partners().label());
@@ -73,12 +82,13 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   struct Flags {
     std::string id, name, on, stage, currency = "EUR", task_title, task_description, task_assignee,
                                      request_id, state, page_token, from, to, add_tag, set_stage,
-                                     notify, send, subject, body, of;
+                                     notify, send, subject, body, of, segment;
     std::vector<std::string> products, categories;
     int64_t min_total = -1;
     int64_t delay_days = 0;
     int task_due_days = 0;
     int days = 0;
+    int threshold_bp = 0;
     int64_t expected_version = 0;
   };
   auto f = std::make_shared<Flags>();
@@ -92,8 +102,12 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   create
       ->add_option("--on", f->on,
                    "the trigger: order-placed, deal-stage, no-purchase (time: --days without "
-                   "a purchase), anniversary (time: --of) or case-sla-breach (time)")
+                   "a purchase), anniversary (time: --of), case-sla-breach (time), churn-risk "
+                   "(time: --threshold-bp), segment-joined or segment-left (--segment)")
       ->required();
+  create->add_option("--threshold-bp", f->threshold_bp,
+                     "churn-risk: the risk in basis points, 1 to 10000 (5000 = 50%)");
+  create->add_option("--segment", f->segment, "segment-joined, segment-left: the segment id");
   create->add_option("--days", f->days, "no-purchase: days since the last purchase");
   create->add_option("--of", f->of, "anniversary: first-purchase or contact-created");
   create->add_option("--product", f->products, "order-placed: an order with this product id");
@@ -152,9 +166,18 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
       const std::optional<int> kind = ParseEnumWord(v1::AnniversaryKind_descriptor(), f->of);
       if (!kind) UsageError("--on anniversary needs --of first-purchase or contact-created");
       r.mutable_trigger()->mutable_anniversary()->set_kind(static_cast<v1::AnniversaryKind>(*kind));
+    } else if (f->on == "churn-risk") {
+      if (f->threshold_bp <= 0) UsageError("--on churn-risk needs --threshold-bp");
+      r.mutable_trigger()->mutable_churn_risk()->set_threshold_bp(f->threshold_bp);
+    } else if (f->on == "segment-joined" || f->on == "segment-left") {
+      if (f->segment.empty()) UsageError("--on " + f->on + " needs --segment");
+      v1::SegmentChangeTrigger& t = *r.mutable_trigger()->mutable_segment_change();
+      t.set_segment_id(f->segment);
+      t.set_change(f->on == "segment-joined" ? v1::SEGMENT_CHANGE_JOINED : v1::SEGMENT_CHANGE_LEFT);
     } else {
       UsageError(
-          "--on must be order-placed, deal-stage, no-purchase, anniversary or case-sla-breach");
+          "--on must be order-placed, deal-stage, no-purchase, anniversary, case-sla-breach, "
+          "churn-risk, segment-joined or segment-left");
     }
     if (!f->task_title.empty()) {
       v1::CreateTaskAction& task = *r.add_actions()->mutable_create_task();

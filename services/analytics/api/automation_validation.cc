@@ -88,12 +88,25 @@ absl::Status CheckTrigger(const av1::RuleTrigger& t) {
                        absl::StrCat(t.case_sla_breach().target(), " is not an SlaTarget"));
       }
       return absl::OkStatus();
+    case av1::RuleTrigger::kChurnRisk:
+      if (t.churn_risk().threshold_bp() < 1 || t.churn_risk().threshold_bp() > 10000) {
+        return Invalid("rule.trigger.churn_risk.threshold_bp",
+                       "must be 1 to 10000 (basis points of risk)");
+      }
+      return absl::OkStatus();
+    case av1::RuleTrigger::kSegmentChange:
+      if (t.segment_change().change() == av1::SEGMENT_CHANGE_UNSPECIFIED ||
+          !av1::SegmentChange_IsValid(t.segment_change().change())) {
+        return Invalid("rule.trigger.segment_change.change",
+                       "is required: SEGMENT_CHANGE_JOINED or SEGMENT_CHANGE_LEFT");
+      }
+      return CheckRef("rule.trigger.segment_change.segment_id", t.segment_change().segment_id());
     case av1::RuleTrigger::KIND_NOT_SET:
       break;
   }
   return Invalid("rule.trigger",
-                 "is required: set order_placed, deal_stage_entered, no_purchase, anniversary or "
-                 "case_sla_breach");
+                 "is required: set order_placed, deal_stage_entered, no_purchase, anniversary, "
+                 "case_sla_breach, churn_risk or segment_change");
 }
 
 absl::Status CheckSendMessage(const std::string& field, const av1::SendMessageAction& a) {

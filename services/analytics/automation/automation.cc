@@ -12,6 +12,7 @@
 #include "common/projection/paging.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
+#include "services/analytics/automation/segment_triggers.h"
 #include "services/analytics/domain/segments.h"
 
 namespace crm::analytics::automation {
@@ -74,12 +75,20 @@ void Automation::Stop() {
   if (engine_) engine_->Stop();
 }
 
+absl::Status Automation::CheckRefs(const CallContext& ctx, const av1::RuleTrigger& trigger) const {
+  if (!trigger.has_segment_change()) return absl::OkStatus();
+  return SegmentOf(facts_, ctx.tenant, trigger.segment_change().segment_id(),
+                   "rule.trigger.segment_change.segment_id")
+      .status();
+}
+
 void Automation::Create(const CallContext& ctx, const av1::Rule& rule,
                         const std::string& request_id, projection::Done<av1::Rule> done) {
   const std::string id = ids::NewId();
   writer_.Run<av1::Rule>(
       projection::CommandFor(ctx, "CreateRule", kRuleAggregateType, request_id),
       [&](absl::Time, Payload& payload) -> Decided {
+        RETURN_IF_ERROR(CheckRefs(ctx, rule.trigger()));
         av1::RuleCreated event;
         av1::Rule& r = *event.mutable_rule();
         r.set_name(rule.name());
@@ -113,7 +122,10 @@ void Automation::Update(const CallContext& ctx, const av1::Rule& rule,
         *r.mutable_actions() = current->rule().actions();
         for (const std::string& path : mask.paths()) {
           if (path == "name") r.set_name(rule.name());
-          if (path == "trigger") *r.mutable_trigger() = rule.trigger();
+          if (path == "trigger") {
+            RETURN_IF_ERROR(CheckRefs(ctx, rule.trigger()));
+            *r.mutable_trigger() = rule.trigger();
+          }
           if (path == "actions") *r.mutable_actions() = rule.actions();
         }
         return projection::Take(absl::StatusOr<av1::RuleUpdated>(std::move(event)), payload, id,
@@ -203,8 +215,37 @@ absl::StatusOr<av1::TestRuleResponse> Automation::Test(const CallContext& ctx,
     }));
     return Ranked(std::move(answer), runs_of, max_customers);
   }
+  if (rule.trigger().has_segment_change()) {
+    // Who is a member at the end of the period and was not at its start, or the other way
+    // round (events_read: members read at both ends).
+    const av1::SegmentChangeTrigger& trigger = rule.trigger().segment_change();
+    ASSIGN_OR_RETURN(const av1::Segment segment,
+                     SegmentOf(facts_, ctx.tenant, trigger.segment_id(),
+                               "rule.trigger.segment_change.segment_id"));
+    std::map<std::string, av1::SegmentMemberRecord> then;
+    RETURN_IF_ERROR(facts_.members(ctx.tenant, segment.filter(), start,
+                                   [&](const crm::contact::v1::Contact& c) {
+                                     then[c.id()].set_member(true);
+                                     return true;
+                                   }));
+    std::set<std::string> at_end;
+    RETURN_IF_ERROR(facts_.members(ctx.tenant, segment.filter(), end - absl::Nanoseconds(1),
+                                   [&](const crm::contact::v1::Contact& c) {
+                                     at_end.insert(c.id());
+                                     return true;
+                                   }));
+    answer.set_events_read(static_cast<int64_t>(then.size() + at_end.size()));
+    const SegmentMoves moves = DiffMembers(then, at_end);
+    for (const std::string& id :
+         trigger.change() == av1::SEGMENT_CHANGE_JOINED ? moves.joined : moves.left) {
+      answer.set_runs(answer.runs() + 1);
+      ++runs_of[id];
+    }
+    return Ranked(std::move(answer), runs_of, max_customers);
+  }
   if (IsTimeTrigger(rule.trigger())) {
-    // Every lapse or anniversary of every customer in the period (events_read: customers read).
+    // Every lapse, churn-risk crossing or anniversary of every customer in the period (events_read:
+    // customers read).
     RETURN_IF_ERROR(facts_.customers(
         ctx.tenant, ReadsPurchases(rule.trigger()), [&](const CustomerHistory& customer) {
           answer.set_events_read(answer.events_read() + 1);
@@ -334,9 +375,14 @@ void Automation::LaunchCampaign(const CallContext& ctx, const av1::Campaign& cam
       [&](absl::Time, Payload& payload) -> Decided {
         std::vector<crm::contact::v1::Contact> audience;
         if (!campaign.segment_id().empty()) {
-          ASSIGN_OR_RETURN(audience,
-                           facts_.segment_members(ctx.tenant, campaign.segment_id(),
-                                                  kMaxCampaignAudience + 1, "campaign.segment_id"));
+          ASSIGN_OR_RETURN(
+              const av1::Segment segment,
+              SegmentOf(facts_, ctx.tenant, campaign.segment_id(), "campaign.segment_id"));
+          RETURN_IF_ERROR(facts_.members(ctx.tenant, segment.filter(), absl::Now(),
+                                         [&](const crm::contact::v1::Contact& c) {
+                                           audience.push_back(c);
+                                           return audience.size() <= kMaxCampaignAudience;
+                                         }));
           if (audience.size() > kMaxCampaignAudience) {
             return absl::FailedPreconditionError(
                 absl::StrCat("campaign.segment_id: segment ", campaign.segment_id(),

@@ -95,8 +95,7 @@ class Automation {
   };
   absl::StatusOr<MessagePage> ListMessages(const projection::CallContext& ctx,
                                            const MessageProjection::MessageFilter& filter,
-                                           const std::string& resume_after,
-                                           size_t page_size) const;
+                                           const std::string& resume_after, size_t page_size) const;
   // Launches `campaign` (validated by the caller): its audience resolved to the customers with
   // consent for its channel, the hold-out drawn at random. NOT_FOUND for an unknown segment or
   // contact, FAILED_PRECONDITION when no one consents or the audience is over 10,000.
@@ -121,6 +120,10 @@ class Automation {
                     projection::Done<crm::analytics::v1::Message> done);
 
  private:
+  // NOT_FOUND when what `trigger` names does not exist (a segment).
+  absl::Status CheckRefs(const projection::CallContext& ctx,
+                         const crm::analytics::v1::RuleTrigger& trigger) const;
+
   const RuleProjection* const projection_;
   const MessageProjection* const messages_;
   const CampaignProjection* const campaigns_;

@@ -7,6 +7,7 @@
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
+#include "services/analytics/automation/segment_triggers.h"
 #include "services/analytics/automation/time_triggers.h"
 #include "services/analytics/domain/segments.h"
 #include "services/analytics/webhooks/delivery.h"
@@ -187,7 +188,10 @@ bool Engine::Step(const std::string& tenant, const av1::RuleRecord& rule) {
     }
   }
   if (rule.rule().enabled()) {
-    did |= IsTimeTrigger(rule.rule().trigger()) ? ScanTime(tenant, rule) : Decide(tenant, rule);
+    const av1::RuleTrigger& trigger = rule.rule().trigger();
+    did |= IsTimeTrigger(trigger)         ? ScanTime(tenant, rule)
+           : trigger.has_segment_change() ? ScanSegment(tenant, rule)
+                                          : Decide(tenant, rule);
   }
   return did;
 }
@@ -196,12 +200,7 @@ bool Engine::ScanTime(const std::string& tenant, const av1::RuleRecord& record) 
   constexpr size_t kRunsPerScan = 500;
   const av1::Rule& rule = record.rule();
   const absl::Time now = absl::Now();
-  if (auto last = last_scan_.find(rule.id());
-      last != last_scan_.end() && now - last->second < options_.time_scan_interval) {
-    return false;
-  }
-  // What a trigger reads must be as new as the log.
-  if (!projector_->WaitUntilCaughtUp(now + kRecordWait).ok()) return false;
+  if (!ScanDue(rule.id(), now)) return false;
   const absl::Time enabled = projection::TimeOf(record.enable_time());
   struct Found {
     TimeDue due;
@@ -264,6 +263,123 @@ bool Engine::ScanTime(const std::string& tenant, const av1::RuleRecord& record) 
     if (!recorded.ok() && !absl::IsFailedPrecondition(recorded)) return true;
   }
   if (!more) last_scan_[rule.id()] = now;
+  return did;
+}
+
+bool Engine::ScanDue(const std::string& rule_id, absl::Time now) {
+  if (auto last = last_scan_.find(rule_id);
+      last != last_scan_.end() && now - last->second < options_.time_scan_interval) {
+    return false;
+  }
+  // What a trigger reads must be as new as the log.
+  return projector_->WaitUntilCaughtUp(now + kRecordWait).ok();
+}
+
+bool Engine::ScanSegment(const std::string& tenant, const av1::RuleRecord& listed) {
+  constexpr size_t kRunsPerScan = 500;
+  constexpr int kMovesPerRecord = 1000;
+  const absl::Time now = absl::Now();
+  if (!ScanDue(listed.rule().id(), now)) return false;
+  // As it is now (the pass's own records moved its version on).
+  const absl::StatusOr<std::optional<av1::RuleRecord>> current =
+      projection_->GetRule(tenant, listed.rule().id());
+  if (!current.ok() || !current->has_value() || !(*current)->rule().enabled()) return false;
+  const av1::RuleRecord& record = **current;
+  const av1::Rule& rule = record.rule();
+  const av1::SegmentChangeTrigger& trigger = rule.trigger().segment_change();
+  const std::optional<av1::Segment> segment = facts_.segment(tenant, trigger.segment_id());
+  if (!segment) {
+    spdlog::warn("rule {}: segment {} does not exist; nothing to compare", rule.id(),
+                 trigger.segment_id());
+    last_scan_[rule.id()] = now;
+    return false;
+  }
+  // Membership changes only with the rule's version: the members read belong to `record`'s
+  // version or a later one, and every record below expects the version it follows, so a scan
+  // that raced another (a second replica, a disable) is refused rather than applied twice.
+  absl::StatusOr<std::map<std::string, av1::SegmentMemberRecord>> seen =
+      projection_->SegmentMembers(tenant, rule.id());
+  std::set<std::string> members;
+  const absl::Status read = seen.ok() ? facts_.members(tenant, segment->filter(), now,
+                                                       [&](const crm::contact::v1::Contact& c) {
+                                                         members.insert(c.id());
+                                                         return !Stopping();
+                                                       })
+                                      : seen.status();
+  if (!read.ok() || Stopping()) {
+    if (!read.ok()) spdlog::warn("rule {}: segment not read: {}", rule.id(), read.ToString());
+    return false;
+  }
+  const SegmentMoves moves = DiffMembers(*seen, members);
+  int64_t version = rule.version();
+  auto append = [&](const std::string& request_id, const google::protobuf::Message& payload) {
+    const absl::Status s = Append(tenant, "RecordRuleRun", kRuleAggregateType, rule.id(), version,
+                                  absl::StrCat(request_id, ":v", version), payload);
+    if (s.ok()) ++version;
+    return s;
+  };
+  // The moves not acted on (all of them on the first look), in chunks.
+  const bool joins = trigger.change() == av1::SEGMENT_CHANGE_JOINED;
+  std::vector<std::string> acted;
+  av1::RuleSegmentScanned quiet;
+  auto flush = [&](bool baseline_complete) {
+    if (quiet.moves().empty() && !baseline_complete) return absl::OkStatus();
+    quiet.set_baseline_complete(baseline_complete);
+    const absl::Status s = append(absl::StrCat("rule-segment:", rule.id()), quiet);
+    quiet.Clear();
+    return s;
+  };
+  auto move = [&](const std::string& contact_id, bool member) -> absl::Status {
+    const bool acts = rule.has_segment_watch_time() && member == joins && [&] {
+      if (member) return true;
+      // Leaving by being deleted or merged away is not leaving.
+      const std::optional<crm::contact::v1::Contact> c = facts_.contact(tenant, contact_id);
+      return c && !c->archived() && c->merged_into().empty();
+    }();
+    if (acts) {
+      acted.push_back(contact_id);
+      return absl::OkStatus();
+    }
+    av1::SegmentMove& m = *quiet.add_moves();
+    m.set_contact_id(contact_id);
+    m.set_member(member);
+    return quiet.moves_size() >= kMovesPerRecord ? flush(false) : absl::OkStatus();
+  };
+  absl::Status recorded;
+  for (const std::string& id : moves.joined) {
+    if (recorded.ok()) recorded = move(id, true);
+  }
+  for (const std::string& id : moves.left) {
+    if (recorded.ok()) recorded = move(id, false);
+  }
+  if (recorded.ok()) recorded = flush(!rule.has_segment_watch_time());
+  bool did = version != rule.version();
+  if (!recorded.ok()) {
+    spdlog::warn("rule {}: segment changes not recorded: {}", rule.id(), recorded.ToString());
+    return did;  // looked at again next pass
+  }
+  size_t runs = 0;
+  for (const std::string& contact_id : acted) {
+    if (Stopping() || runs == kRunsPerScan) return true;  // the rest on the next pass
+    const auto it = seen->find(contact_id);
+    const int changes = (it == seen->end() ? 0 : it->second.changes()) + 1;
+    Match match;
+    match.contact_id = contact_id;
+    match.owner = facts_.owner_of(tenant, contact_id);
+    av1::RuleTriggered triggered =
+        PlanRun(rule, SegmentEvent(tenant, contact_id, joins, changes, now), match);
+    triggered.mutable_segment_move()->set_contact_id(contact_id);
+    triggered.mutable_segment_move()->set_member(joins);
+    recorded = append(absl::StrCat("rule-run:", rule.id(), ":", triggered.run().id()), triggered);
+    ++runs;
+    did = true;
+    if (!recorded.ok()) {
+      spdlog::warn("rule {}: run for {} not recorded: {}", rule.id(), contact_id,
+                   recorded.ToString());
+      return true;
+    }
+  }
+  last_scan_[rule.id()] = now;
   return did;
 }
 

@@ -50,7 +50,8 @@ struct EngineOptions {
   absl::Duration idle_poll = absl::Milliseconds(200);
   // How often a rule's read position is recorded when it only passed events it does not take.
   absl::Duration cursor_record_interval = absl::Seconds(30);
-  // How often time triggers (no purchase for N days, anniversaries) are looked for.
+  // How often time triggers (no purchase for N days, anniversaries, churn risk, SLA breaches)
+  // and segment changes are looked for.
   absl::Duration time_scan_interval = absl::Hours(1);
 };
 
@@ -86,6 +87,13 @@ class Engine {
                        bool rule_enabled);
   // Looks for the customers a time trigger falls due for and records their runs.
   bool ScanTime(const std::string& tenant, const crm::analytics::v1::RuleRecord& rule);
+  // Whether a scan of the rule is due (the scan interval passed) and the projection has caught
+  // up with the log, so what a scan reads is as new as the log.
+  bool ScanDue(const std::string& rule_id, absl::Time now);
+  // Compares a SegmentChangeTrigger's segment with the members the rule last saw and records the
+  // changes: those it acts on as runs, with the change; the others (all on the first look after
+  // enabling) as RuleSegmentScanned.
+  bool ScanSegment(const std::string& tenant, const crm::analytics::v1::RuleRecord& rule);
   // Reads the rule's topic and records the runs its events trigger.
   bool Decide(const std::string& tenant, const crm::analytics::v1::RuleRecord& rule);
   // Appends a rule event expecting the rule at the version it has now, and waits until applied.
@@ -124,7 +132,7 @@ class Engine {
   const EngineOptions options_;
 
   std::map<std::pair<std::string, std::string>, Reader> readers_;  // (rule id, topic)
-  std::map<std::string, absl::Time> last_scan_;      // rule id -> when its time trigger was scanned
+  std::map<std::string, absl::Time> last_scan_;      // rule id -> when its trigger was scanned
   std::map<std::string, absl::Time> campaign_wait_;  // campaign id -> not before (quiet, retry)
   std::mt19937_64 random_;
 

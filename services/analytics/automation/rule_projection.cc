@@ -24,6 +24,7 @@ constexpr char kRule = 'R';
 constexpr char kRun = 'U';
 constexpr char kPending = 'P';
 constexpr char kNotification = 'N';
+constexpr char kSegmentMember = 'G';
 
 std::string RunKey(char kind, std::string_view tenant, std::string_view rule_id,
                    std::string_view run_id) {
@@ -114,12 +115,14 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
     *rule.mutable_trigger() = updated->rule().trigger();
     *rule.mutable_actions() = updated->rule().actions();
     *rule.mutable_update_time() = event.occurred_at();
+    rule.clear_segment_watch_time();  // the segment may be another: look afresh
   } else if (type == "crm.analytics.v1.RuleEnabled") {
     absl::StatusOr<av1::RuleEnabled> enabled = projection::UnpackPayload<av1::RuleEnabled>(event);
     if (!enabled.ok()) return enabled.status();
     rule.set_enabled(true);
     *next.mutable_enable_time() = event.occurred_at();
     next.clear_cursors();
+    rule.clear_segment_watch_time();  // who moved while disabled is not acted on
     for (const auto& [topic, cursor] : enabled->start_cursors()) {
       (*next.mutable_cursors())[topic] = cursor;
     }
@@ -158,6 +161,17 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
     if (rule.enabled() && !triggered->topic().empty()) {
       (*next.mutable_cursors())[triggered->topic()] = triggered->cursor_after();
     }
+    if (triggered->has_segment_move()) {
+      RETURN_IF_ERROR(MoveMember(tenant, id, triggered->segment_move(), batch));
+    }
+  } else if (type == "crm.analytics.v1.RuleSegmentScanned") {
+    absl::StatusOr<av1::RuleSegmentScanned> scanned =
+        projection::UnpackPayload<av1::RuleSegmentScanned>(event);
+    if (!scanned.ok()) return scanned.status();
+    for (const av1::SegmentMove& move : scanned->moves()) {
+      RETURN_IF_ERROR(MoveMember(tenant, id, move, batch));
+    }
+    if (scanned->baseline_complete()) *rule.mutable_segment_watch_time() = event.occurred_at();
   } else if (type == "crm.analytics.v1.RuleRunAttempted") {
     absl::StatusOr<av1::RuleRunAttempted> attempted =
         projection::UnpackPayload<av1::RuleRunAttempted>(event);
@@ -188,6 +202,41 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
   // Any other rule event (of a later version) moves the version on and changes nothing else.
   put(key, next);
   return absl::OkStatus();
+}
+
+absl::Status RuleProjection::MoveMember(std::string_view tenant, std::string_view rule_id,
+                                        const av1::SegmentMove& move,
+                                        store::ProjectionStore::Batch& batch) {
+  const std::string key = RunKey(kSegmentMember, tenant, rule_id, move.contact_id());
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  ASSIGN_OR_RETURN(std::optional<av1::SegmentMemberRecord> record,
+                   projection::ParseRecord<av1::SegmentMemberRecord>(raw, "segment member"));
+  av1::SegmentMemberRecord next = record.value_or(av1::SegmentMemberRecord());
+  next.set_member(move.member());
+  next.set_changes(next.changes() + 1);
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(next));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, av1::SegmentMemberRecord>> RuleProjection::SegmentMembers(
+    std::string_view tenant, std::string_view rule_id) const {
+  const std::string prefix = store::KindPrefix(kSegmentMember, tenant, rule_id);
+  std::map<std::string, av1::SegmentMemberRecord> out;
+  absl::Status error;
+  RETURN_IF_ERROR(
+      store_->Scan(Cf::kState, prefix, "", [&](std::string_view key, std::string_view value) {
+        av1::SegmentMemberRecord record;
+        if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          error = absl::DataLossError(
+              absl::StrCat("segment member ", std::string(key.substr(prefix.size())), " of rule ",
+                           std::string(rule_id), " does not decode"));
+          return false;
+        }
+        out.emplace(std::string(key.substr(prefix.size())), std::move(record));
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  return out;
 }
 
 absl::StatusOr<std::optional<av1::RuleRecord>> RuleProjection::GetRule(std::string_view tenant,

@@ -9,12 +9,15 @@
 //   kState "R/" tenant \0 rule_id              -> RuleRecord
 //   kState "U/" tenant \0 rule_id \0 run_id    -> RuleRunRecord (run_id: the event's id)
 //   kState "N/" tenant \0 rule_id:run_id:index -> "" (a RuleNotification published)
+//   kState "G/" tenant \0 rule_id \0 contact_id -> SegmentMemberRecord (as a SegmentChangeTrigger
+//                                                 last saw the customer)
 //   kIndex "P/" tenant \0 rule_id \0 due(BE64 ns) run_id -> "" (a run whose actions are to be
 //                                                 done: the outbox, soonest first)
 //
 // Apply runs on the projector thread; the reads are thread-safe.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/store/projection_store.h"
+#include "crm/analytics/v1/events.pb.h"
 #include "crm/analytics/v1/projection.pb.h"
 #include "crm/common/v1/envelope.pb.h"
 
@@ -65,11 +69,19 @@ class RuleProjection {
   absl::StatusOr<RunPage> ListRuns(std::string_view tenant, std::string_view rule_id,
                                    crm::analytics::v1::RuleRunState state, std::string_view after,
                                    size_t limit, size_t max_scanned) const;
+  // The customers the rule's SegmentChangeTrigger has seen, by contact id.
+  absl::StatusOr<std::map<std::string, crm::analytics::v1::SegmentMemberRecord>> SegmentMembers(
+      std::string_view tenant, std::string_view rule_id) const;
   // The rule's pending runs (actions to be done), at most `limit`, the soonest due first.
   absl::StatusOr<std::vector<crm::analytics::v1::RuleRunRecord>> PendingRuns(
       std::string_view tenant, std::string_view rule_id, size_t limit) const;
 
  private:
+  // Records `move` on the customer's SegmentMemberRecord, counting the change.
+  static absl::Status MoveMember(std::string_view tenant, std::string_view rule_id,
+                                 const crm::analytics::v1::SegmentMove& move,
+                                 store::ProjectionStore::Batch& batch);
+
   store::ProjectionStore* const store_;
 };
 

@@ -1,5 +1,7 @@
 #include "services/analytics/automation/time_triggers.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/projection/aggregate.h"
 
@@ -8,7 +10,8 @@ namespace crm::analytics::automation {
 namespace av1 = crm::analytics::v1;
 
 bool IsTimeTrigger(const av1::RuleTrigger& trigger) {
-  return trigger.has_no_purchase() || trigger.has_anniversary() || trigger.has_case_sla_breach();
+  return trigger.has_no_purchase() || trigger.has_anniversary() || trigger.has_case_sla_breach() ||
+         trigger.has_churn_risk();
 }
 
 bool ReadsCases(const av1::RuleTrigger& trigger) { return trigger.has_case_sla_breach(); }
@@ -42,7 +45,7 @@ std::vector<TimeDue> CaseBreaches(const av1::CaseSlaBreachTrigger& trigger,
 }
 
 bool ReadsPurchases(const av1::RuleTrigger& trigger) {
-  return trigger.has_no_purchase() ||
+  return trigger.has_no_purchase() || trigger.has_churn_risk() ||
          (trigger.has_anniversary() &&
           trigger.anniversary().kind() == av1::ANNIVERSARY_KIND_FIRST_PURCHASE);
 }
@@ -61,6 +64,34 @@ std::vector<TimeDue> DueMoments(const av1::RuleTrigger& trigger, const CustomerH
       if (due < from || due > to) continue;
       out.push_back(
           {absl::StrCat(customer.contact_id, ":lapse:", bought[i].second), due, bought[i].second});
+    }
+    return out;
+  }
+  if (trigger.has_churn_risk()) {
+    const int32_t threshold = trigger.churn_risk().threshold_bp();
+    if (!customer.churn_risk_bp) return out;
+    const auto& risk = customer.churn_risk_bp;
+    const size_t first = current_only && !bought.empty() ? bought.size() - 1 : 0;
+    for (size_t i = first; i < bought.size(); ++i) {
+      // The lapse after purchase i, within [from, to]: the risk grows through it.
+      const absl::Time bought_at = bought[i].first;
+      const absl::Time start = std::max(bought_at, from);
+      absl::Time end = to;
+      if (i + 1 < bought.size()) end = std::min(end, bought[i + 1].first - absl::Nanoseconds(1));
+      if (start > end || risk(end) < threshold) continue;
+      absl::Time below = start;
+      if (risk(start) >= threshold) {
+        if (start > bought_at) continue;  // reached before `from`
+        below = start - absl::Nanoseconds(1);
+      }
+      // The first second at the threshold: risk(below) < threshold <= risk(at).
+      absl::Time at = end;
+      while (at - below > absl::Seconds(1)) {
+        const absl::Time mid = below + (at - below) / 2;
+        (risk(mid) >= threshold ? at : below) = mid;
+      }
+      out.push_back(
+          {absl::StrCat(customer.contact_id, ":churn:", bought[i].second), at, bought[i].second});
     }
     return out;
   }
@@ -90,6 +121,7 @@ crm::common::v1::EventEnvelope TimeEvent(const std::string& tenant, const av1::R
   event.set_event_id(due.run_id);
   event.set_tenant(tenant);
   event.set_event_type(trigger.has_no_purchase()       ? "time.no_purchase"
+                       : trigger.has_churn_risk()      ? "time.churn_risk"
                        : trigger.has_case_sla_breach() ? "time.case_sla_breach"
                                                        : "time.anniversary");
   event.set_aggregate_type(trigger.has_case_sla_breach() ? "case" : "contact");

@@ -1,9 +1,12 @@
 // Time triggers: rules that fire when time passes rather than on an event — a customer who has
-// not bought for N days (NoPurchaseTrigger), a customer's anniversary (AnniversaryTrigger). The
+// not bought for N days (NoPurchaseTrigger), a customer's anniversary (AnniversaryTrigger), a
+// customer's churn risk rising to a threshold (ChurnRiskTrigger), a case breaching its SLA. The
 // pure part: when each falls due for a customer, and the stand-in event a due moment is planned
 // from (PlanRun), so a time run is decided, recorded and performed like any other run.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,15 +25,20 @@ struct CustomerHistory {
   std::vector<std::pair<absl::Time, std::string>> purchases;
   // When the contact was created (InfinitePast when unknown).
   absl::Time created = absl::InfinitePast();
+  // The customer's churn risk in basis points at a time, from their purchases up to then (set
+  // with the purchases; valid while the call that gave this history runs). It does not fall
+  // between two purchases.
+  std::function<int32_t(absl::Time)> churn_risk_bp;
 };
 
 // One moment a time trigger falls due for a customer.
 struct TimeDue {
-  // The run's id: "<contact>:lapse:<order id>" or "<contact>:anniversary:<years>" — one run per
-  // lapse or anniversary, whatever is scanned again.
+  // The run's id: "<contact>:lapse:<order id>", "<contact>:churn:<order id>" or
+  // "<contact>:anniversary:<years>" — one run per lapse or anniversary, whatever is scanned
+  // again.
   std::string run_id;
   absl::Time due;
-  // For a lapse: the last order before it.
+  // For a lapse or a churn risk: the last order before it.
   std::string order_id;
 };
 
@@ -42,7 +50,9 @@ bool ReadsPurchases(const crm::analytics::v1::RuleTrigger& trigger);
 
 // The moments `trigger` falls due for `customer` within [from, to], oldest first. With
 // `current_only` (what the engine acts on): only the lapse after the last purchase (one a later
-// purchase ended is not acted on) and only the latest anniversary.
+// purchase ended is not acted on) and only the latest anniversary. A churn risk falls due when it
+// first reaches the threshold after a purchase (to the second); one that reached it before
+// `from` does not fall due again until the customer buys again.
 std::vector<TimeDue> DueMoments(const crm::analytics::v1::RuleTrigger& trigger,
                                 const CustomerHistory& customer, absl::Time from, absl::Time to,
                                 bool current_only);
@@ -56,7 +66,8 @@ std::vector<TimeDue> CaseBreaches(const crm::analytics::v1::CaseSlaBreachTrigger
                                   absl::Time to, bool current_only);
 
 // The event a due moment stands for, to plan its run from: id the run id, type
-// "time.no_purchase", "time.anniversary" or "time.case_sla_breach", aggregate `aggregate_id`
+// "time.no_purchase", "time.churn_risk", "time.anniversary" or "time.case_sla_breach", aggregate
+// `aggregate_id`
 // (the customer, the case), occurred at the due time.
 crm::common::v1::EventEnvelope TimeEvent(const std::string& tenant,
                                          const crm::analytics::v1::RuleTrigger& trigger,

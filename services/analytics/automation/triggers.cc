@@ -62,9 +62,11 @@ std::vector<std::string> TriggerEventTypes(const av1::RuleTrigger& trigger) {
       return {kOrderPlaced};
     case av1::RuleTrigger::kDealStageEntered:
       return {kDealCreated, kDealStageMoved};
-    case av1::RuleTrigger::kNoPurchase:  // time triggers read no topic
+    case av1::RuleTrigger::kNoPurchase:  // time and segment triggers read no topic
     case av1::RuleTrigger::kAnniversary:
     case av1::RuleTrigger::kCaseSlaBreach:
+    case av1::RuleTrigger::kChurnRisk:
+    case av1::RuleTrigger::kSegmentChange:
     case av1::RuleTrigger::KIND_NOT_SET:
       break;
   }
@@ -125,6 +127,15 @@ std::string FillTemplate(const std::string& text, const av1::Rule& rule, const M
                                     {"{deal_id}", match.deal_id},
                                     {"{case_id}", match.case_id},
                                     {"{rule_name}", rule.name()}});
+}
+
+absl::StatusOr<av1::Segment> SegmentOf(const Facts& facts, const std::string& tenant,
+                                       const std::string& segment_id, const char* field) {
+  std::optional<av1::Segment> segment = facts.segment(tenant, segment_id);
+  if (!segment) {
+    return absl::NotFoundError(absl::StrCat(field, ": segment ", segment_id, " does not exist"));
+  }
+  return *std::move(segment);
 }
 
 av1::RuleTriggered PlanRun(const av1::Rule& rule, const EventEnvelope& event, const Match& match) {

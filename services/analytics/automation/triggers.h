@@ -40,10 +40,16 @@ struct Facts {
   std::function<std::optional<crm::contact::v1::Contact>(const std::string& tenant,
                                                          const std::string& contact_id)>
       contact;
-  // A segment's members now, at most `limit`; NOT_FOUND (naming `field`) for no such segment.
-  std::function<absl::StatusOr<std::vector<crm::contact::v1::Contact>>(
-      const std::string& tenant, const std::string& segment_id, size_t limit, const char* field)>
-      segment_members;
+  // A segment as the projection holds it.
+  std::function<std::optional<crm::analytics::v1::Segment>(const std::string& tenant,
+                                                           const std::string& segment_id)>
+      segment;
+  // Calls `fn` for each customer meeting `filter` at `as_of` (merged and deleted contacts are not
+  // members), in contact id order, until it returns false.
+  std::function<absl::Status(const std::string& tenant,
+                             const crm::analytics::v1::SegmentFilter& filter, absl::Time as_of,
+                             const std::function<bool(const crm::contact::v1::Contact&)>& fn)>
+      members;
   // Calls `fn` for every customer of the tenant: those who bought, with their purchases
   // (`with_purchases`), else every contact with its creation time.
   std::function<absl::Status(const std::string& tenant, bool with_purchases,
@@ -54,6 +60,11 @@ struct Facts {
                              const std::function<void(const crm::interaction::v1::Case&)>& fn)>
       cases;
 };
+
+// Segment `segment_id` of `tenant`; NOT_FOUND naming `field` when there is none.
+absl::StatusOr<crm::analytics::v1::Segment> SegmentOf(const Facts& facts, const std::string& tenant,
+                                                      const std::string& segment_id,
+                                                      const char* field);
 
 // The run a matching event starts: its identity and the customer concerned.
 struct Match {

@@ -166,6 +166,21 @@ RfmScores ScoreRfm(const RfmKey& me, const std::vector<RfmKey>& population) {
   return s;
 }
 
+int32_t ChurnRiskBp(const CustomerFacts& f, const std::optional<PurchaseModel>& model,
+                    int64_t as_of_nanos) {
+  double risk = 0;
+  if (model && f.purchases > 0) {
+    const BgNbdParams bg{model->bgnbd_r(), model->bgnbd_alpha(), model->bgnbd_a(),
+                         model->bgnbd_b()};
+    risk = 1 - ProbabilityAlive(bg, f.repeat.x, f.repeat.t_x, f.repeat.T);
+  } else if (f.purchases >= 2 && f.typical_interval_seconds > 0) {
+    const double days_since = static_cast<double>(as_of_nanos - f.last_nanos) * kDaysPerNano;
+    risk =
+        std::min(1.0, days_since * 86400 / (3.0 * static_cast<double>(f.typical_interval_seconds)));
+  }
+  return static_cast<int32_t>(std::nearbyint(10000 * risk));
+}
+
 absl::StatusOr<CustomerMetrics> BuildMetrics(const MetricsInput& in) {
   const CustomerFacts& f = in.facts;
   CustomerMetrics m;
@@ -203,7 +218,6 @@ absl::StatusOr<CustomerMetrics> BuildMetrics(const MetricsInput& in) {
   };
   const double days_since =
       f.purchases > 0 ? static_cast<double>(in.as_of_nanos - f.last_nanos) * kDaysPerNano : 0;
-  double risk = 0;
   if (in.model && f.purchases > 0) {
     const PurchaseModel& model = *in.model;
     const BgNbdParams bg{model.bgnbd_r(), model.bgnbd_alpha(), model.bgnbd_a(), model.bgnbd_b()};
@@ -219,17 +233,13 @@ absl::StatusOr<CustomerMetrics> BuildMetrics(const MetricsInput& in) {
       ASSIGN_OR_RETURN(*m.mutable_predicted_clv(),
                        FromMajor(f.currency_code, f.digits, spend * m.expected_purchases()));
     }
-    risk = 1 - m.probability_alive();
     if (m.probability_alive() < 0.5) {
       reason("LOW_P_ALIVE", absl::StrFormat("the purchase model gives a %.0f%% chance that the "
                                             "customer still buys",
                                             100 * m.probability_alive()));
     }
-  } else if (f.purchases >= 2 && f.typical_interval_seconds > 0) {
-    risk =
-        std::min(1.0, days_since * 86400 / (3.0 * static_cast<double>(f.typical_interval_seconds)));
   }
-  m.set_churn_risk_bp(static_cast<int32_t>(std::nearbyint(10000 * risk)));
+  m.set_churn_risk_bp(ChurnRiskBp(f, in.model, in.as_of_nanos));
   if (f.purchases >= 2 && f.typical_interval_seconds > 0 &&
       days_since * 86400 > 2.0 * static_cast<double>(f.typical_interval_seconds)) {
     reason("OVERDUE",

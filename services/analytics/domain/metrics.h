@@ -71,6 +71,11 @@ struct MetricsInput {
   EngagementFacts engagement;
 };
 
+// Churn risk in basis points at `as_of_nanos` (see CustomerMetrics.churn_risk_bp), from `facts`
+// taken at that time. While no purchase is added it does not fall as as_of_nanos grows.
+int32_t ChurnRiskBp(const CustomerFacts& facts, const std::optional<PurchaseModel>& model,
+                    int64_t as_of_nanos);
+
 // The figures; OUT_OF_RANGE if an amount overflows.
 absl::StatusOr<CustomerMetrics> BuildMetrics(const MetricsInput& in);
 

@@ -11,8 +11,10 @@
 #include "services/analytics/automation/campaigns.h"
 #include "services/analytics/automation/messages.h"
 #include "services/analytics/automation/rule_projection.h"
+#include "services/analytics/automation/segment_triggers.h"
 #include "services/analytics/automation/time_triggers.h"
 #include "services/analytics/automation/triggers.h"
+#include "services/analytics/domain/metrics.h"
 #include "tests/testing/testing.h"
 
 namespace crm::analytics::automation {
@@ -707,7 +709,7 @@ TEST(TimeTriggerTest, ALapseFallsDueNDaysAfterTheLastPurchaseOncePerLapse) {
   EXPECT_TRUE(DueMoments(NoPurchase(30), c, Day(2026, 1, 1), Day(2026, 4, 30), true).empty());
   EXPECT_TRUE(DueMoments(NoPurchase(30), c, Day(2026, 5, 2), Day(2026, 6, 1), true).empty());
   // No purchase at all: no lapse.
-  EXPECT_TRUE(DueMoments(NoPurchase(30), CustomerHistory{"C2", {}, absl::InfinitePast()},
+  EXPECT_TRUE(DueMoments(NoPurchase(30), CustomerHistory{"C2", {}, absl::InfinitePast(), {}},
                          Day(2020, 1, 1), Day(2030, 1, 1), false)
                   .empty());
 }
@@ -768,6 +770,115 @@ TEST(TimeTriggerTest, ACaseBreachesWhenItsDueTimePassesWithoutAnAnswerOrResoluti
   // Resolved: nothing to act on.
   c.set_status(crm::interaction::v1::CASE_STATUS_RESOLVED);
   EXPECT_TRUE(CaseBreaches(either, c, Day(2026, 1, 1), Day(2026, 4, 1), true).empty());
+}
+
+// A churn-risk curve from real purchases and the real metrics (no model fitted: the risk grows
+// with the time since the last purchase over three times the typical interval).
+TEST(TimeTriggerTest, AChurnRiskFallsDueWhenItFirstReachesTheThresholdOncePerLapse) {
+  std::vector<crm::analytics::v1::LedgerPurchase> ledger;
+  CustomerHistory c;
+  c.contact_id = "C1";
+  for (const auto& [at, id] : std::vector<std::pair<absl::Time, std::string>>{
+           {Day(2026, 1, 1), "O1"}, {Day(2026, 1, 11), "O2"}, {Day(2026, 3, 1), "O3"}}) {
+    c.purchases.emplace_back(at, id);
+    auto& p = ledger.emplace_back();
+    p.set_order_id(id);
+    projection::SetTimestamp(at, p.mutable_order_time());
+    p.mutable_net()->set_currency_code("EUR");
+    p.mutable_net()->set_minor_units(1000);
+  }
+  c.churn_risk_bp = [&](absl::Time at) {
+    return ChurnRiskBp(*FactsOf(ledger, "EUR", absl::ToUnixNanos(at)), std::nullopt,
+                       absl::ToUnixNanos(at));
+  };
+  av1::RuleTrigger half;
+  half.mutable_churn_risk()->set_threshold_bp(5000);
+  // After O2 the typical interval is 10 days: 50 % at 15 days, before O3 came. After O3 the
+  // gaps are 10 and 49 days (typical 10: the lower middle): 50 % on 16 March. (Basis points are
+  // rounded: 5000 is reached at 4999.5, two minutes before.)
+  auto due = DueMoments(half, c, Day(2025, 1, 1), Day(2027, 1, 1), false);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].run_id, "C1:churn:O2");
+  EXPECT_LE(absl::AbsDuration(due[0].due - Day(2026, 1, 26)), absl::Minutes(3));
+  EXPECT_EQ(due[1].run_id, "C1:churn:O3");
+  EXPECT_LE(absl::AbsDuration(due[1].due - Day(2026, 3, 16)), absl::Minutes(3));
+  EXPECT_EQ(c.churn_risk_bp(due[1].due), 5000);
+  EXPECT_LT(c.churn_risk_bp(due[1].due - absl::Seconds(1)), 5000);
+  // The engine: the current lapse, once reached; not when reached before the enabling.
+  due = DueMoments(half, c, Day(2026, 1, 1), Day(2026, 3, 20), true);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].order_id, "O3");
+  EXPECT_TRUE(DueMoments(half, c, Day(2026, 1, 1), Day(2026, 3, 15), true).empty());
+  EXPECT_TRUE(DueMoments(half, c, Day(2026, 3, 17), Day(2026, 6, 1), true).empty());
+  // One purchase: no interval, no risk.
+  c.purchases.resize(1);
+  ledger.resize(1);
+  EXPECT_TRUE(DueMoments(half, c, Day(2025, 1, 1), Day(2030, 1, 1), false).empty());
+  const TimeDue lapse{"C1:churn:O1", Day(2026, 2, 1), "O1"};
+  EXPECT_EQ(TimeEvent("t", half, "C1", lapse).event_type(), "time.churn_risk");
+}
+
+TEST(SegmentTriggerTest, MovesAreTheDifferenceFromWhatTheRuleLastSaw) {
+  std::map<std::string, av1::SegmentMemberRecord> seen;
+  seen["A"].set_member(true);
+  seen["B"].set_member(false);  // left once
+  seen["C"].set_member(true);
+  const SegmentMoves moves = DiffMembers(seen, {"A", "B", "D"});
+  EXPECT_EQ(moves.joined, (std::vector<std::string>{"B", "D"}));
+  EXPECT_EQ(moves.left, (std::vector<std::string>{"C"}));
+  EXPECT_EQ(SegmentRunId("B", true, 3), "B:joined:3");
+  const EventEnvelope e = SegmentEvent("t", "C", false, 2, Day(2026, 5, 1));
+  EXPECT_EQ(e.event_id(), "C:left:2");
+  EXPECT_EQ(e.event_type(), "segment.left");
+  EXPECT_EQ(e.aggregate_id(), "C");
+}
+
+TEST_F(RuleProjectionTest, ASegmentTriggerKeepsTheMembersItSawAndLooksAfreshWhenEnabled) {
+  av1::RuleCreated created;
+  *created.mutable_rule() = TaskRule("sam");
+  created.mutable_rule()->mutable_trigger()->mutable_segment_change()->set_segment_id("S1");
+  created.mutable_rule()->mutable_trigger()->mutable_segment_change()->set_change(
+      av1::SEGMENT_CHANGE_JOINED);
+  ASSERT_TRUE(Apply(Event("V1", "R1", created, 0)).ok());
+  ASSERT_TRUE(Apply(Event("V2", "R1", av1::RuleEnabled(), 1)).ok());
+  EXPECT_FALSE(Rule().has_segment_watch_time());
+  // The first look, in two chunks: A and B are members; acting starts after the last chunk.
+  av1::RuleSegmentScanned look;
+  auto* a = look.add_moves();
+  a->set_contact_id("A");
+  a->set_member(true);
+  ASSERT_TRUE(Apply(Event("V3", "R1", look, 2)).ok());
+  EXPECT_FALSE(Rule().has_segment_watch_time());
+  look.mutable_moves(0)->set_contact_id("B");
+  look.set_baseline_complete(true);
+  ASSERT_TRUE(Apply(Event("V4", "R1", look, 3)).ok());
+  EXPECT_EQ(Rule().segment_watch_time().seconds(), 1700000000);
+  // C joins: a run, recorded with the move in one event.
+  av1::RuleTriggered triggered = PlanRun(Rule(), SegmentEvent("t", "C", true, 1, Day(2026, 5, 1)),
+                                         Match{"C", "", "", "", "sam"});
+  triggered.mutable_segment_move()->set_contact_id("C");
+  triggered.mutable_segment_move()->set_member(true);
+  ASSERT_TRUE(Apply(Event("V5", "R1", triggered, 4)).ok());
+  EXPECT_EQ(Rule().run_count(), 1);
+  ASSERT_TRUE(rules_->GetRun("t", "R1", "C:joined:1")->has_value());
+  // B leaves (not acted on by a JOINED rule).
+  av1::RuleSegmentScanned left;
+  left.add_moves()->set_contact_id("B");
+  ASSERT_TRUE(Apply(Event("V6", "R1", left, 5)).ok());
+  auto members = rules_->SegmentMembers("t", "R1");
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 3u);
+  EXPECT_TRUE(members->at("A").member());
+  EXPECT_FALSE(members->at("B").member());
+  EXPECT_EQ(members->at("B").changes(), 2);
+  EXPECT_TRUE(members->at("C").member());
+  EXPECT_EQ(members->at("C").changes(), 1);
+  // Disabled and enabled again: the members stay, and the next look is a first look again.
+  ASSERT_TRUE(Apply(Event("V7", "R1", av1::RuleDisabled(), 6)).ok());
+  ASSERT_TRUE(Apply(Event("V8", "R1", av1::RuleEnabled(), 7)).ok());
+  EXPECT_FALSE(Rule().has_segment_watch_time());
+  EXPECT_EQ(rules_->SegmentMembers("t", "R1")->size(), 3u);
+  EXPECT_TRUE(rules_->SegmentMembers("t", "R2")->empty());
 }
 
 }  // namespace

@@ -114,6 +114,19 @@ automation::Facts AnalyticsService::AutomationFacts() const {
         projection_.GetSegment(tenant, segment_id);
     return segment.ok() ? *segment : std::nullopt;
   };
+  facts.is_member = [this](const std::string& tenant, const av1::SegmentFilter& filter,
+                           const std::string& contact_id,
+                           absl::Time as_of) -> absl::StatusOr<bool> {
+    bool member = false;
+    RETURN_IF_ERROR(ForEachMember(
+        tenant, filter, absl::ToUnixNanos(as_of), "",
+        [&](const crm::contact::v1::Contact&, const CustomerView&) {
+          member = true;
+          return false;
+        },
+        contact_id));
+    return member;
+  };
   facts.members = [this](const std::string& tenant, const av1::SegmentFilter& filter,
                          absl::Time as_of,
                          const std::function<bool(const crm::contact::v1::Contact&)>& fn) {

@@ -1305,6 +1305,34 @@ const std::vector<Row>& Rows() {
               actions { tag_contact { tag: "t" } }
             })pb",
        grpc::StatusCode::NOT_FOUND, "rule.trigger.segment_change.segment_id"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger {
+                                                order_placed {}
+                                                customer_segment_id: "has space"
+                                              }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.customer_segment_id"},
+      {"AutomationService/CreateRule",
+       R"pb(rule {
+              name: "r"
+              trigger {
+                segment_change { segment_id: "$NOID" change: SEGMENT_CHANGE_JOINED }
+                customer_segment_id: "$NOID"
+              }
+              actions { tag_contact { tag: "t" } }
+            })pb",
+       grpc::StatusCode::INVALID_ARGUMENT, "rule.trigger.customer_segment_id"},
+      {"AutomationService/CreateRule", R"pb(rule {
+                                              name: "r"
+                                              trigger {
+                                                order_placed {}
+                                                customer_segment_id: "$NOID"
+                                              }
+                                              actions { tag_contact { tag: "t" } }
+                                            })pb",
+       grpc::StatusCode::NOT_FOUND, "rule.trigger.customer_segment_id"},
       {"AutomationService/ListMessages", R"pb(campaign_id: "nope")pb",
        grpc::StatusCode::INVALID_ARGUMENT, "campaign_id"},
       {"AutomationService/LaunchCampaign", "", grpc::StatusCode::INVALID_ARGUMENT, "campaign"},

@@ -395,6 +395,11 @@ TEST_F(CrmctlTest, RulesAreCreatedEnabledListedAndTheirRunsShown) {
                                    "--segment", segment_id, "--add-tag", "welcome"});
   ASSERT_EQ(joins.exit_code, 0) << joins.err;
   EXPECT_EQ(Field(joins.out, "on"), "joining segment " + segment_id) << joins.out;
+  const CommandResult in_segment =
+      Ctl({"rule", "create", "--name", "Their orders", "--on", "order-placed", "--customers-in",
+           segment_id, "--add-tag", "buyer"});
+  ASSERT_EQ(in_segment.exit_code, 0) << in_segment.err;
+  EXPECT_EQ(Field(in_segment.out, "customers in"), segment_id) << in_segment.out;
   EXPECT_EQ(Ctl({"rule", "create", "--name", "x", "--on", "segment-left", "--segment", "nope",
                  "--add-tag", "t"})
                 .exit_code,

@@ -47,6 +47,7 @@ void PrintRule(const v1::Rule& r) {
     PrintRow("on", "anniversary of " +
                        EnumWord(v1::AnniversaryKind_descriptor(), t.anniversary().kind()));
   }
+  if (!t.customer_segment_id().empty()) PrintRow("customers in", t.customer_segment_id());
   if (t.has_delay()) PrintRow("delay", std::to_string(t.delay().seconds()) + " s");
   if (r.has_segment_watch_time()) {
     PrintRow("watching since", google::protobuf::util::TimeUtil::ToString(r.segment_watch_time()));
@@ -82,7 +83,7 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   struct Flags {
     std::string id, name, on, stage, currency = "EUR", task_title, task_description, task_assignee,
                                      request_id, state, page_token, from, to, add_tag, set_stage,
-                                     notify, send, subject, body, of, segment;
+                                     notify, send, subject, body, of, segment, customers_in;
     std::vector<std::string> products, categories;
     int64_t min_total = -1;
     int64_t delay_days = 0;
@@ -108,6 +109,9 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
   create->add_option("--threshold-bp", f->threshold_bp,
                      "churn-risk: the risk in basis points, 1 to 10000 (5000 = 50%)");
   create->add_option("--segment", f->segment, "segment-joined, segment-left: the segment id");
+  create->add_option("--customers-in", f->customers_in,
+                     "only for customers in this segment when the run is decided (a condition on "
+                     "their state)");
   create->add_option("--days", f->days, "no-purchase: days since the last purchase");
   create->add_option("--of", f->of, "anniversary: first-purchase or contact-created");
   create->add_option("--product", f->products, "order-placed: an order with this product id");
@@ -146,6 +150,7 @@ void RegisterRuleCommands(CLI::App& app, Client& client, int& exit_code) {
     v1::Rule& r = *req.mutable_rule();
     r.set_name(f->name);
     if (f->delay_days > 0) r.mutable_trigger()->mutable_delay()->set_seconds(f->delay_days * 86400);
+    r.mutable_trigger()->set_customer_segment_id(f->customers_in);
     if (f->on == "order-placed") {
       v1::OrderPlacedTrigger& t = *r.mutable_trigger()->mutable_order_placed();
       for (const std::string& p : f->products) t.add_product_ids(p);

@@ -159,10 +159,9 @@ grpc::ServerUnaryReactor* AutomationGrpc::ListMessages(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<validation::ValidPage> valid = ValidateListMessages(*request);
   if (!valid.ok()) return FinishNow(reactor, valid.status());
-  absl::StatusOr<automation::Automation::MessagePage> page =
-      automation_->ListMessages(
-          Context(context), {request->contact_id(), request->rule_id(), request->campaign_id()},
-          valid->resume_after, valid->page_size);
+  absl::StatusOr<automation::Automation::MessagePage> page = automation_->ListMessages(
+      Context(context), {request->contact_id(), request->rule_id(), request->campaign_id()},
+      valid->resume_after, valid->page_size);
   if (page.ok()) {
     for (auto& m : page->messages) *response->add_messages() = std::move(m);
     if (!page->resume_after.empty()) {

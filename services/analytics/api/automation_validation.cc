@@ -38,6 +38,13 @@ absl::Status CheckTrigger(const av1::RuleTrigger& t) {
                      absl::StrCat("must be whole seconds, 0 to ", kMaxDueDays, " days"));
     }
   }
+  if (!t.customer_segment_id().empty()) {
+    RETURN_IF_ERROR(CheckRef("rule.trigger.customer_segment_id", t.customer_segment_id()));
+    if (t.has_segment_change()) {
+      return Invalid("rule.trigger.customer_segment_id",
+                     "must be empty with segment_change (its segment is the trigger)");
+    }
+  }
   switch (t.kind_case()) {
     case av1::RuleTrigger::kOrderPlaced: {
       const av1::OrderPlacedTrigger& o = t.order_placed();

@@ -35,6 +35,8 @@ absl::Status NoRule(const char* field, const std::string& id) {
 }
 
 // `answer` with its customers: how many, and the `max_customers` with the most runs.
+constexpr absl::Duration kCatchUpWait = absl::Seconds(30);
+
 av1::TestRuleResponse Ranked(av1::TestRuleResponse answer,
                              const std::map<std::string, int64_t>& runs_of, size_t max_customers) {
   answer.set_customers(static_cast<int64_t>(runs_of.size()));
@@ -76,6 +78,11 @@ void Automation::Stop() {
 }
 
 absl::Status Automation::CheckRefs(const CallContext& ctx, const av1::RuleTrigger& trigger) const {
+  if (!trigger.customer_segment_id().empty()) {
+    RETURN_IF_ERROR(SegmentOf(facts_, ctx.tenant, trigger.customer_segment_id(),
+                              "rule.trigger.customer_segment_id")
+                        .status());
+  }
   if (!trigger.has_segment_change()) return absl::OkStatus();
   return SegmentOf(facts_, ctx.tenant, trigger.segment_change().segment_id(),
                    "rule.trigger.segment_change.segment_id")
@@ -200,19 +207,29 @@ absl::StatusOr<av1::TestRuleResponse> Automation::Test(const CallContext& ctx,
                                                        absl::Time end, size_t max_customers) const {
   constexpr int64_t kMaxEvents = 1000000;
   constexpr size_t kPerRead = 512;
+  // What the trial reads besides the log (ledgers, contacts, cases, segments) is as new as the
+  // log when it is called.
+  RETURN_IF_ERROR(
+      projector_->WaitUntilCaughtUp(std::min(ctx.deadline, absl::Now() + kCatchUpWait)));
   av1::TestRuleResponse answer;
   answer.set_complete(true);
   std::map<std::string, int64_t> runs_of;  // contact -> runs
   if (ReadsCases(rule.trigger())) {
     // Every breach in the period, also of cases answered or resolved since (events_read: cases).
+    absl::Status unmet;
     RETURN_IF_ERROR(facts_.cases(ctx.tenant, [&](const crm::interaction::v1::Case& c) {
       answer.set_events_read(answer.events_read() + 1);
-      const auto due = CaseBreaches(rule.trigger().case_sla_breach(), c, start,
-                                    end - absl::Nanoseconds(1), /*current_only=*/false);
-      if (due.empty()) return;
-      answer.set_runs(answer.runs() + static_cast<int64_t>(due.size()));
-      runs_of[c.contact_id()] += static_cast<int64_t>(due.size());
+      for (const TimeDue& due : CaseBreaches(rule.trigger().case_sla_breach(), c, start,
+                                             end - absl::Nanoseconds(1), /*current_only=*/false)) {
+        absl::StatusOr<bool> meets =
+            MeetsCustomerCondition(rule.trigger(), facts_, ctx.tenant, c.contact_id(), due.due);
+        if (!meets.ok()) unmet.Update(meets.status());
+        if (!meets.ok() || !*meets) continue;
+        answer.set_runs(answer.runs() + 1);
+        ++runs_of[c.contact_id()];
+      }
     }));
+    RETURN_IF_ERROR(unmet);
     return Ranked(std::move(answer), runs_of, max_customers);
   }
   if (rule.trigger().has_segment_change()) {
@@ -246,15 +263,22 @@ absl::StatusOr<av1::TestRuleResponse> Automation::Test(const CallContext& ctx,
   if (IsTimeTrigger(rule.trigger())) {
     // Every lapse, churn-risk crossing or anniversary of every customer in the period (events_read:
     // customers read).
+    absl::Status unmet;
     RETURN_IF_ERROR(facts_.customers(
         ctx.tenant, ReadsPurchases(rule.trigger()), [&](const CustomerHistory& customer) {
           answer.set_events_read(answer.events_read() + 1);
-          const auto due = DueMoments(rule.trigger(), customer, start, end - absl::Nanoseconds(1),
-                                      /*current_only=*/false);
-          if (due.empty()) return;
-          answer.set_runs(answer.runs() + static_cast<int64_t>(due.size()));
-          runs_of[customer.contact_id] += static_cast<int64_t>(due.size());
+          for (const TimeDue& due :
+               DueMoments(rule.trigger(), customer, start, end - absl::Nanoseconds(1),
+                          /*current_only=*/false)) {
+            absl::StatusOr<bool> meets = MeetsCustomerCondition(rule.trigger(), facts_, ctx.tenant,
+                                                                customer.contact_id, due.due);
+            if (!meets.ok()) unmet.Update(meets.status());
+            if (!meets.ok() || !*meets) continue;
+            answer.set_runs(answer.runs() + 1);
+            ++runs_of[customer.contact_id];
+          }
         }));
+    RETURN_IF_ERROR(unmet);
     return Ranked(std::move(answer), runs_of, max_customers);
   }
   feed::FeedQuery query;

@@ -209,11 +209,18 @@ bool Engine::ScanTime(const std::string& tenant, const av1::RuleRecord& record) 
   };
   std::vector<Found> found;
   bool more = false;
-  // Keeps `d` unless its run was decided already; false once the scan's bound is reached.
+  // Keeps `d` unless its run was decided already or the customer does not meet the rule's
+  // condition; false once the scan's bound is reached.
   auto keep = [&](TimeDue d, std::string aggregate_id, Match match) {
     absl::StatusOr<std::optional<av1::RuleRunRecord>> run =
         projection_->GetRun(tenant, rule.id(), d.run_id);
     if (!run.ok() || run->has_value()) return true;  // decided already (or unreadable)
+    const absl::StatusOr<bool> meets =
+        MeetsCustomerCondition(rule.trigger(), facts_, tenant, match.contact_id, d.due);
+    if (!meets.ok()) {
+      spdlog::warn("rule {}: {} skipped: {}", rule.id(), d.run_id, meets.status().ToString());
+    }
+    if (!meets.ok() || !*meets) return true;
     if (found.size() >= kRunsPerScan) {
       more = true;
       return false;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/projection/aggregate.h"
 #include "common/projection/records.h"
+#include "common/status/status_macros.h"
 #include "crm/sales/v1/events.pb.h"
 
 namespace crm::analytics::automation {
@@ -49,36 +50,9 @@ bool OrderMatches(const av1::OrderPlacedTrigger& t, const std::string& tenant,
   return true;
 }
 
-}  // namespace
-
-const std::vector<std::string>& RuleTopics() {
-  static const auto* topics = new std::vector<std::string>{"crm.sales.v1"};
-  return *topics;
-}
-
-std::vector<std::string> TriggerEventTypes(const av1::RuleTrigger& trigger) {
-  switch (trigger.kind_case()) {
-    case av1::RuleTrigger::kOrderPlaced:
-      return {kOrderPlaced};
-    case av1::RuleTrigger::kDealStageEntered:
-      return {kDealCreated, kDealStageMoved};
-    case av1::RuleTrigger::kNoPurchase:  // time and segment triggers read no topic
-    case av1::RuleTrigger::kAnniversary:
-    case av1::RuleTrigger::kCaseSlaBreach:
-    case av1::RuleTrigger::kChurnRisk:
-    case av1::RuleTrigger::kSegmentChange:
-    case av1::RuleTrigger::KIND_NOT_SET:
-      break;
-  }
-  return {};
-}
-
-std::string TriggerTopic(const av1::RuleTrigger& trigger) {
-  return trigger.has_order_placed() || trigger.has_deal_stage_entered() ? "crm.sales.v1" : "";
-}
-
-absl::StatusOr<std::optional<Match>> MatchTrigger(const av1::RuleTrigger& trigger,
-                                                  const EventEnvelope& event, const Facts& facts) {
+// MatchTrigger without the customer condition.
+absl::StatusOr<std::optional<Match>> MatchEvent(const av1::RuleTrigger& trigger,
+                                                const EventEnvelope& event, const Facts& facts) {
   const std::string& type = event.event_type();
   Match match;
   if (trigger.has_order_placed() && type == kOrderPlaced) {
@@ -119,6 +93,56 @@ absl::StatusOr<std::optional<Match>> MatchTrigger(const av1::RuleTrigger& trigge
     return match;
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<std::string>& RuleTopics() {
+  static const auto* topics = new std::vector<std::string>{"crm.sales.v1"};
+  return *topics;
+}
+
+std::vector<std::string> TriggerEventTypes(const av1::RuleTrigger& trigger) {
+  switch (trigger.kind_case()) {
+    case av1::RuleTrigger::kOrderPlaced:
+      return {kOrderPlaced};
+    case av1::RuleTrigger::kDealStageEntered:
+      return {kDealCreated, kDealStageMoved};
+    case av1::RuleTrigger::kNoPurchase:  // time and segment triggers read no topic
+    case av1::RuleTrigger::kAnniversary:
+    case av1::RuleTrigger::kCaseSlaBreach:
+    case av1::RuleTrigger::kChurnRisk:
+    case av1::RuleTrigger::kSegmentChange:
+    case av1::RuleTrigger::KIND_NOT_SET:
+      break;
+  }
+  return {};
+}
+
+std::string TriggerTopic(const av1::RuleTrigger& trigger) {
+  return trigger.has_order_placed() || trigger.has_deal_stage_entered() ? "crm.sales.v1" : "";
+}
+
+absl::StatusOr<std::optional<Match>> MatchTrigger(const av1::RuleTrigger& trigger,
+                                                  const EventEnvelope& event, const Facts& facts) {
+  ASSIGN_OR_RETURN(std::optional<Match> match, MatchEvent(trigger, event, facts));
+  if (!match || trigger.customer_segment_id().empty()) return match;
+  ASSIGN_OR_RETURN(const bool meets,
+                   MeetsCustomerCondition(trigger, facts, event.tenant(), match->contact_id,
+                                          projection::TimeOf(event.occurred_at())));
+  if (!meets) return std::nullopt;
+  return match;
+}
+
+absl::StatusOr<bool> MeetsCustomerCondition(const av1::RuleTrigger& trigger, const Facts& facts,
+                                            const std::string& tenant,
+                                            const std::string& contact_id, absl::Time at) {
+  if (trigger.customer_segment_id().empty()) return true;
+  if (contact_id.empty()) return false;
+  ASSIGN_OR_RETURN(
+      const av1::Segment segment,
+      SegmentOf(facts, tenant, trigger.customer_segment_id(), "rule.trigger.customer_segment_id"));
+  return facts.is_member(tenant, segment.filter(), contact_id, at);
 }
 
 std::string FillTemplate(const std::string& text, const av1::Rule& rule, const Match& match) {

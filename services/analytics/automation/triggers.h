@@ -44,6 +44,11 @@ struct Facts {
   std::function<std::optional<crm::analytics::v1::Segment>(const std::string& tenant,
                                                            const std::string& segment_id)>
       segment;
+  // Whether customer `contact_id` meets `filter` at `as_of`.
+  std::function<absl::StatusOr<bool>(const std::string& tenant,
+                                     const crm::analytics::v1::SegmentFilter& filter,
+                                     const std::string& contact_id, absl::Time as_of)>
+      is_member;
   // Calls `fn` for each customer meeting `filter` at `as_of` (merged and deleted contacts are not
   // members), in contact id order, until it returns false.
   std::function<absl::Status(const std::string& tenant,
@@ -61,6 +66,12 @@ struct Facts {
       cases;
 };
 
+// Whether customer `contact_id` meets the trigger's customer_segment_id condition at `at` (true
+// without one); NOT_FOUND when the segment no longer exists.
+absl::StatusOr<bool> MeetsCustomerCondition(const crm::analytics::v1::RuleTrigger& trigger,
+                                            const Facts& facts, const std::string& tenant,
+                                            const std::string& contact_id, absl::Time at);
+
 // Segment `segment_id` of `tenant`; NOT_FOUND naming `field` when there is none.
 absl::StatusOr<crm::analytics::v1::Segment> SegmentOf(const Facts& facts, const std::string& tenant,
                                                       const std::string& segment_id,
@@ -75,8 +86,9 @@ struct Match {
   std::string owner;  // of the deal or case, else of the contact
 };
 
-// Whether `event` matches `trigger`; nullopt when it does not. INVALID_ARGUMENT when the
-// event's payload does not decode.
+// Whether `event` matches `trigger` (its customer_segment_id condition too, at the event's time);
+// nullopt when it does not. INVALID_ARGUMENT when the event's payload does not decode, NOT_FOUND
+// when the condition's segment no longer exists.
 absl::StatusOr<std::optional<Match>> MatchTrigger(const crm::analytics::v1::RuleTrigger& trigger,
                                                   const crm::common::v1::EventEnvelope& event,
                                                   const Facts& facts);

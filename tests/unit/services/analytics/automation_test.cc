@@ -3,6 +3,7 @@
 // (on a real RocksDB).
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "common/projection/aggregate.h"
 #include "common/store/projection_store.h"
 #include "crm/analytics/v1/events.pb.h"
@@ -101,6 +102,37 @@ TEST(TriggerTest, AnOrderMatchesEveryConditionSetAndOnlyWithAContact) {
   // Another event type never matches an order trigger.
   sv1::OrderPaid paid;
   EXPECT_FALSE(Matches(OrderTrigger({}, {}), Event("E2", "O1", paid)));
+}
+
+TEST(TriggerTest, ACustomerConditionHoldsOnlyForTheSegmentsMembersAtTheEventsTime) {
+  Facts facts = TestFacts();
+  facts.segment = [](const std::string&, const std::string& id) -> std::optional<av1::Segment> {
+    if (id != "S-vip") return std::nullopt;
+    av1::Segment s;
+    s.mutable_filter()->add_tags("vip");
+    return s;
+  };
+  absl::Time asked_at;
+  facts.is_member = [&](const std::string&, const av1::SegmentFilter& filter,
+                        const std::string& contact, absl::Time at) -> absl::StatusOr<bool> {
+    asked_at = at;
+    return filter.tags(0) == "vip" && contact == "C1";
+  };
+  av1::RuleTrigger t = OrderTrigger({}, {});
+  t.set_customer_segment_id("S-vip");
+  auto match = MatchTrigger(t, Order("O1", "C1", {"P1"}, 100), facts);
+  ASSERT_TRUE(match.ok()) << match.status();
+  EXPECT_TRUE(match->has_value());
+  EXPECT_EQ(asked_at, absl::FromUnixSeconds(1700000000));  // the event's time
+  match = MatchTrigger(t, Order("O2", "C2", {"P1"}, 100), facts);
+  ASSERT_TRUE(match.ok());
+  EXPECT_FALSE(match->has_value());
+  // Without the condition everyone; with a segment deleted since, an error naming it.
+  EXPECT_TRUE(*MeetsCustomerCondition(OrderTrigger({}, {}), facts, "t", "C2", absl::Now()));
+  t.set_customer_segment_id("S-gone");
+  match = MatchTrigger(t, Order("O1", "C1", {"P1"}, 100), facts);
+  EXPECT_TRUE(absl::IsNotFound(match.status()));
+  EXPECT_TRUE(absl::StrContains(match.status().message(), "rule.trigger.customer_segment_id"));
 }
 
 TEST(TriggerTest, ADealEntersAStageWhenMovedThereOrCreatedInIt) {

@@ -5,13 +5,20 @@
 #   CRM_FUZZ_SECONDS=3600 ./scripts/fuzz.sh
 # New inputs that reach new code go to build-fuzz/corpus/<target>/ (kept between runs); a
 # crashing input is written to build-fuzz/artifacts/ and fails the script.
+# Short runs (60 s or less a target, as in CI) build at -O0: most of their time is the build,
+# which -O0 halves; longer runs build at -O1, which fuzzes about twice as fast. CRM_FUZZ_OPT
+# overrides (e.g. CRM_FUZZ_OPT=-O1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${CRM_FUZZ_SECONDS:-20}"
 targets=(fuzz_requests fuzz_apply fuzz_log)
-# -O1 with line tables: fast to build, fast enough to fuzz, and stack traces name the line.
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_CXX_FLAGS_FUZZ="-O1 -gline-tables-only" \
-  -DCMAKE_C_FLAGS_FUZZ="-O1" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+opt="${CRM_FUZZ_OPT:-}"
+if [[ -z "$opt" ]]; then
+  if ((seconds <= 60)); then opt=-O0; else opt=-O1; fi
+fi
+# Line tables only: stack traces name the line without the cost of full debug info.
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_CXX_FLAGS_FUZZ="$opt -gline-tables-only" \
+  -DCMAKE_C_FLAGS_FUZZ="$opt" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCRM_FUZZ=ON > /dev/null
 cmake --build build-fuzz -j "${CRM_BUILD_JOBS:-2}" --target "${targets[@]}"
 mkdir -p build-fuzz/artifacts

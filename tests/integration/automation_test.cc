@@ -98,6 +98,36 @@ class AutomationTest : public ::testing::Test {
     return rule;
   }
 
+  // A rule on `trigger` that tags the customer with `tag`, enabled.
+  av1::Rule TaggingRule(const std::string& name, const av1::RuleTrigger& trigger,
+                        const std::string& tag) {
+    av1::CreateRuleRequest create;
+    create.mutable_rule()->set_name(name);
+    *create.mutable_rule()->mutable_trigger() = trigger;
+    create.mutable_rule()->add_actions()->mutable_tag_contact()->set_tag(tag);
+    av1::Rule rule;
+    grpc::Status s = rules_->CreateRule(Ctx().get(), create, &rule);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    av1::EnableRuleRequest enable;
+    enable.set_id(rule.id());
+    s = rules_->EnableRule(Ctx().get(), enable, &rule);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return rule;
+  }
+
+  // TestRule of `request` (a rule id or a rule) over [start, end), listing up to 1000 customers;
+  // expects it to answer and to have read everything.
+  av1::TestRuleResponse Tried(av1::TestRuleRequest request, absl::Time start, absl::Time end) {
+    request.mutable_start_time()->set_seconds(absl::ToUnixSeconds(start));
+    request.mutable_end_time()->set_seconds(absl::ToUnixSeconds(end));
+    request.set_max_customers(1000);
+    av1::TestRuleResponse out;
+    const grpc::Status s = rules_->TestRule(Ctx().get(), request, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(out.complete());
+    return out;
+  }
+
   std::vector<av1::RuleRun> Runs(const std::string& rule,
                                  av1::RuleRunState state = av1::RULE_RUN_STATE_UNSPECIFIED) {
     av1::ListRuleRunsRequest request;
@@ -727,25 +757,12 @@ TEST_F(AutomationTest, TimeTriggersFireOnceForLapsesAndAnniversariesAlsoAcrossAR
   ASSERT_TRUE(CreateContact(node_, "Carol", "Lee", "", &carol).ok());
   ASSERT_TRUE(CreateContact(node_, "Dan", "Lee", "", &dan).ok());
   const sv1::Product boots = Product("BOOTS", "Footwear");
-  auto rule_of = [&](const std::string& name, const av1::RuleTrigger& trigger,
-                     const std::string& tag) {
-    av1::CreateRuleRequest create;
-    create.mutable_rule()->set_name(name);
-    *create.mutable_rule()->mutable_trigger() = trigger;
-    create.mutable_rule()->add_actions()->mutable_tag_contact()->set_tag(tag);
-    av1::Rule rule;
-    EXPECT_TRUE(rules_->CreateRule(Ctx().get(), create, &rule).ok());
-    av1::EnableRuleRequest enable;
-    enable.set_id(rule.id());
-    EXPECT_TRUE(rules_->EnableRule(Ctx().get(), enable, &rule).ok());
-    return rule;
-  };
   av1::RuleTrigger lapse;
   lapse.mutable_no_purchase()->set_days(1);
-  const av1::Rule win_back = rule_of("Win back", lapse, "lapsed");
+  const av1::Rule win_back = TaggingRule("Win back", lapse, "lapsed");
   av1::RuleTrigger anniversary;
   anniversary.mutable_anniversary()->set_kind(av1::ANNIVERSARY_KIND_FIRST_PURCHASE);
-  const av1::Rule thanks = rule_of("A year with us", anniversary, "anniversary");
+  const av1::Rule thanks = TaggingRule("A year with us", anniversary, "anniversary");
 
   const absl::Time now = absl::Now();
   // Bob lapsed an hour before the rule was enabled: not acted on. Ann lapses two seconds from
@@ -785,13 +802,9 @@ TEST_F(AutomationTest, TimeTriggersFireOnceForLapsesAndAnniversariesAlsoAcrossAR
   // TestRule finds every lapse in a period, Bob's too.
   av1::TestRuleRequest test;
   test.set_rule_id(win_back.id());
-  test.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(48)));
-  test.mutable_end_time()->set_seconds(absl::ToUnixSeconds(now + absl::Hours(48)));
-  av1::TestRuleResponse tried;
-  ASSERT_TRUE(rules_->TestRule(Ctx().get(), test, &tried).ok());
+  const av1::TestRuleResponse tried = Tried(test, now - absl::Hours(48), now + absl::Hours(48));
   EXPECT_EQ(tried.runs(), 3);
   EXPECT_EQ(tried.customers(), 3);
-  EXPECT_TRUE(tried.complete());
 }
 
 TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabling) {
@@ -812,27 +825,12 @@ TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabl
     const grpc::Status s = node_.contacts->UpdateContact(Ctx().get(), update, &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
   };
-  auto enabled_rule = [&](const std::string& name, const av1::RuleTrigger& trigger,
-                          const std::string& tag) {
-    av1::CreateRuleRequest create;
-    create.mutable_rule()->set_name(name);
-    *create.mutable_rule()->mutable_trigger() = trigger;
-    create.mutable_rule()->add_actions()->mutable_tag_contact()->set_tag(tag);
-    av1::Rule rule;
-    grpc::Status s = rules_->CreateRule(Ctx().get(), create, &rule);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    av1::EnableRuleRequest enable;
-    enable.set_id(rule.id());
-    s = rules_->EnableRule(Ctx().get(), enable, &rule);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return rule;
-  };
 
   // Churn risk at 50 %: with no purchase model fitted (too few customers) the risk is the time
   // since the last purchase over three typical intervals (here one hour): 50 % after 90 minutes.
   av1::RuleTrigger churn;
   churn.mutable_churn_risk()->set_threshold_bp(5000);
-  const av1::Rule at_risk = enabled_rule("At risk", churn, "at-risk");
+  const av1::Rule at_risk = TaggingRule("At risk", churn, "at-risk");
   const absl::Time now = absl::Now();
   // Bob crossed half an hour before the rule was enabled; Ann crosses three seconds from now.
   Order(bob.id(), boots, now - absl::Hours(3));
@@ -851,10 +849,10 @@ TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabl
   av1::RuleTrigger joined;
   joined.mutable_segment_change()->set_segment_id(vips.id());
   joined.mutable_segment_change()->set_change(av1::SEGMENT_CHANGE_JOINED);
-  const av1::Rule welcome = enabled_rule("Welcome VIPs", joined, "welcome");
+  const av1::Rule welcome = TaggingRule("Welcome VIPs", joined, "welcome");
   av1::RuleTrigger left = joined;
   left.mutable_segment_change()->set_change(av1::SEGMENT_CHANGE_LEFT);
-  const av1::Rule farewell = enabled_rule("VIPs who left", left, "farewell");
+  const av1::Rule farewell = TaggingRule("VIPs who left", left, "farewell");
   // Each rule first notes who is a member (Carol), acting on no one.
   auto watching = [&](const av1::Rule& rule) {
     return WaitFor(
@@ -871,7 +869,7 @@ TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabl
   av1::RuleTrigger vip_orders;
   vip_orders.mutable_order_placed();
   vip_orders.set_customer_segment_id(vips.id());
-  const av1::Rule vip_order_rule = enabled_rule("VIP orders", vip_orders, "vip-buyer");
+  const av1::Rule vip_order_rule = TaggingRule("VIP orders", vip_orders, "vip-buyer");
   ASSERT_TRUE(watching(welcome)) << node_.process->Log();
   ASSERT_TRUE(watching(farewell)) << node_.process->Log();
   set_tags(dan, {"vip"});
@@ -912,10 +910,7 @@ TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabl
   // TestRule finds both crossings in a period around them.
   av1::TestRuleRequest test;
   test.set_rule_id(at_risk.id());
-  test.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(4)));
-  test.mutable_end_time()->set_seconds(absl::ToUnixSeconds(now + absl::Hours(4)));
-  av1::TestRuleResponse tried;
-  ASSERT_TRUE(rules_->TestRule(Ctx().get(), test, &tried).ok());
+  const av1::TestRuleResponse tried = Tried(test, now - absl::Hours(4), now + absl::Hours(4));
   EXPECT_EQ(tried.runs(), 2);
   EXPECT_EQ(tried.customers(), 2);
 
@@ -1004,14 +999,7 @@ TEST_F(AutomationTest, TestRuleOnAGeneratedHistoryCountsWhatABruteForceCountDoes
     av1::TestRuleRequest request;
     *request.mutable_rule()->mutable_trigger() = trigger;
     request.mutable_rule()->add_actions()->mutable_tag_contact()->set_tag("t");
-    request.mutable_start_time()->set_seconds(absl::ToUnixSeconds(start));
-    request.mutable_end_time()->set_seconds(absl::ToUnixSeconds(end));
-    request.set_max_customers(1000);
-    av1::TestRuleResponse out;
-    const grpc::Status s = rules_->TestRule(Ctx().get(), request, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    EXPECT_TRUE(out.complete());
-    return out;
+    return Tried(request, start, end);
   };
   auto expect_same = [](const av1::TestRuleResponse& got, const Count& want, const char* what) {
     EXPECT_EQ(got.runs(), want.runs) << what;

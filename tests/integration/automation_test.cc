@@ -98,6 +98,17 @@ class AutomationTest : public ::testing::Test {
     return rule;
   }
 
+  // Sets the contact's tags to `tags`.
+  void SetTags(const Contact& c, const std::vector<std::string>& tags) {
+    crm::contact::v1::UpdateContactRequest update;
+    update.mutable_contact()->set_id(c.id());
+    for (const std::string& t : tags) update.mutable_contact()->add_tags(t);
+    update.mutable_update_mask()->add_paths("tags");
+    Contact out;
+    const grpc::Status s = node_.contacts->UpdateContact(Ctx().get(), update, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+
   // A rule on `trigger` that tags the customer with `tag`, enabled.
   av1::Rule TaggingRule(const std::string& name, const av1::RuleTrigger& trigger,
                         const std::string& tag) {
@@ -816,15 +827,6 @@ TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabl
   ASSERT_TRUE(CreateContact(node_, "Carol", "Lee", "", &carol).ok());
   ASSERT_TRUE(CreateContact(node_, "Dan", "Lee", "", &dan).ok());
   const sv1::Product boots = Product("BOOTS", "Footwear");
-  auto set_tags = [&](const Contact& c, const std::vector<std::string>& tags) {
-    crm::contact::v1::UpdateContactRequest update;
-    update.mutable_contact()->set_id(c.id());
-    for (const std::string& t : tags) update.mutable_contact()->add_tags(t);
-    update.mutable_update_mask()->add_paths("tags");
-    Contact out;
-    const grpc::Status s = node_.contacts->UpdateContact(Ctx().get(), update, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-  };
 
   // Churn risk at 50 %: with no purchase model fitted (too few customers) the risk is the time
   // since the last purchase over three typical intervals (here one hour): 50 % after 90 minutes.
@@ -845,7 +847,7 @@ TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabl
   create_segment.mutable_segment()->mutable_filter()->add_tags("vip");
   av1::Segment vips;
   ASSERT_TRUE(analytics->CreateSegment(Ctx().get(), create_segment, &vips).ok());
-  set_tags(carol, {"vip"});
+  SetTags(carol, {"vip"});
   av1::RuleTrigger joined;
   joined.mutable_segment_change()->set_segment_id(vips.id());
   joined.mutable_segment_change()->set_change(av1::SEGMENT_CHANGE_JOINED);
@@ -872,8 +874,8 @@ TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabl
   const av1::Rule vip_order_rule = TaggingRule("VIP orders", vip_orders, "vip-buyer");
   ASSERT_TRUE(watching(welcome)) << node_.process->Log();
   ASSERT_TRUE(watching(farewell)) << node_.process->Log();
-  set_tags(dan, {"vip"});
-  set_tags(carol, {});
+  SetTags(dan, {"vip"});
+  SetTags(carol, {});
   Order(carol.id(), boots);  // no longer a VIP: not acted on
   const sv1::Order dan_order = Order(dan.id(), boots);
   ASSERT_TRUE(RunOnce(vip_order_rule.id(), dan_order, av1::RULE_RUN_STATE_SUCCEEDED).has_value())
@@ -901,7 +903,7 @@ TEST_F(AutomationTest, ChurnRiskAndSegmentTriggersActOnceOnWhatChangesAfterEnabl
   // fires twice.
   node_.process->Kill();
   ASSERT_NO_FATAL_FAILURE(Start({"--automation-scan-interval-ms", "200"}));
-  set_tags(dan, {"welcome"});
+  SetTags(dan, {"welcome"});
   ASSERT_TRUE(SucceededFor(farewell.id(), dan.id()).has_value()) << node_.process->Log();
   EXPECT_EQ(Runs(farewell.id()).size(), 2u);
   EXPECT_EQ(Runs(welcome.id()).size(), 1u);  // not Carol, a member before it was enabled
@@ -948,12 +950,7 @@ TEST_F(AutomationTest, TestRuleOnAGeneratedHistoryCountsWhatABruteForceCountDoes
     Contact contact;
     ASSERT_TRUE(CreateContact(node_, "Customer", absl::StrCat("No", c), "", &contact).ok());
     if (c % 3 == 0) {
-      crm::contact::v1::UpdateContactRequest update;
-      update.mutable_contact()->set_id(contact.id());
-      update.mutable_contact()->add_tags("vip");
-      update.mutable_update_mask()->add_paths("tags");
-      Contact out;
-      ASSERT_TRUE(node_.contacts->UpdateContact(Ctx().get(), update, &out).ok());
+      SetTags(contact, {"vip"});
       vips.insert(contact.id());
     }
     std::vector<Bought>& orders = history[contact.id()];

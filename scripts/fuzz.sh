@@ -6,8 +6,8 @@
 # New inputs that reach new code go to build-fuzz/corpus/<target>/ (kept between runs); a
 # crashing input is written to build-fuzz/artifacts/ and fails the script.
 # Short runs (60 s or less a target, as in CI) build at -O0: most of their time is the build,
-# which -O0 halves; longer runs build at -O1, which fuzzes about twice as fast. CRM_FUZZ_OPT
-# overrides (e.g. CRM_FUZZ_OPT=-O1).
+# which -O0 halves; longer runs build at -O1, which fuzzes about four times as fast (fuzz_requests:
+# ~100,000 inputs/s against ~25,000 on the 2-core VM). CRM_FUZZ_OPT overrides (CRM_FUZZ_OPT=-O1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${CRM_FUZZ_SECONDS:-20}"

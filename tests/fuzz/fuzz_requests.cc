@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/grpc/admin_service.h"
 #include "common/store/checkpoint.h"
+#include "services/analytics/api/automation_validation.h"
 #include "services/analytics/api/validation.h"
 #include "services/contact/api/validation.h"
 #include "services/interaction/api/validation.h"
@@ -144,6 +145,15 @@ constexpr void (*kCheckers[])(const uint8_t*, size_t) = {
     &Check<av1::FitModelRequest, crm::analytics::ValidateFitModel>,
     &Check<crm::admin::v1::ReadLogRequest, crm::grpcutil::ValidateReadLog>,
     &Check<crm::admin::v1::CreateCheckpointRequest, CheckpointName>,
+    &Check<av1::CreateRuleRequest, crm::analytics::ValidateCreateRule>,
+    &Check<av1::UpdateRuleRequest, crm::analytics::ValidateUpdateRule>,
+    &Check<av1::TestRuleRequest, crm::analytics::ValidateTestRule>,
+    &Check<av1::ListRuleRunsRequest, crm::analytics::ValidateListRuleRuns>,
+    &Check<av1::UpdateMessagingPolicyRequest, crm::analytics::ValidateUpdateMessagingPolicy>,
+    &Check<av1::ListMessagesRequest, crm::analytics::ValidateListMessages>,
+    &Check<av1::ReportMessageStatusRequest, crm::analytics::ValidateReportMessageStatus>,
+    &Check<av1::LaunchCampaignRequest, crm::analytics::ValidateLaunchCampaign>,
+    &Check<av1::ListCampaignsRequest, crm::analytics::ValidateListCampaigns>,
 };
 
 }  // namespace

@@ -807,7 +807,12 @@ absl::Status AnalyticsService::ForEachMember(
   if (UsesRfm(filter)) {
     ASSIGN_OR_RETURN(ranking, Ranking(tenant, filter.currency_code(), as_of, rfm_staleness));
   }
-  ASSIGN_OR_RETURN(const auto categories, Categories(tenant));
+  // The catalog is read only for a filter on a category (a one-customer check, such as a rule's
+  // customer condition on each event, would otherwise read every product each time).
+  std::map<std::string, std::string> categories;
+  if (!filter.bought_category().empty()) {
+    ASSIGN_OR_RETURN(categories, Categories(tenant));
+  }
   std::map<std::string, std::string> industries;  // company -> lower-case industry
   const std::vector<LedgerPurchase> none;
   absl::Status error;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/eventlog/embedded_format.h"
+#include "common/process/thread_name.h"
 #include "common/status/status_macros.h"
 #include "common/store/memory.h"
 #include "rocksdb/table.h"
@@ -125,7 +126,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedEventLog>> EmbeddedEventLog::Open(
 EmbeddedEventLog::EmbeddedEventLog(std::unique_ptr<rocksdb::DB> db, int32_t partitions,
                                    std::map<TopicPartition, int64_t> ends)
     : db_(std::move(db)), partitions_(partitions), ends_(std::move(ends)) {
-  writer_ = std::thread([this] { WriterLoop(); });
+  writer_ = std::thread([this] {
+    process::NameThisThread("log-writer");
+    WriterLoop();
+  });
 }
 
 EmbeddedEventLog::~EmbeddedEventLog() {

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/process/thread_name.h"
 
 namespace crm::eventlog {
 namespace {
@@ -127,7 +128,10 @@ absl::StatusOr<std::unique_ptr<KafkaEventLog>> KafkaEventLog::Open(
 
 KafkaEventLog::KafkaEventLog(KafkaEventLogOptions options, rd_kafka_s* producer)
     : options_(std::move(options)), producer_(producer) {
-  poller_ = std::thread([this] { PollLoop(); });
+  poller_ = std::thread([this] {
+    process::NameThisThread("kafka-poll");
+    PollLoop();
+  });
 }
 
 KafkaEventLog::~KafkaEventLog() {

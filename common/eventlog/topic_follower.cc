@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/process/thread_name.h"
 
 namespace crm::eventlog {
 
@@ -32,7 +33,10 @@ absl::StatusOr<std::unique_ptr<TopicFollower>> TopicFollower::Start(EventLog* lo
   absl::StatusOr<std::unique_ptr<LogReader>> reader = log->OpenReader(std::move(starts));
   if (!reader.ok()) return reader.status();
   follower->reader_ = *std::move(reader);
-  follower->follower_ = std::thread([f = follower.get()] { f->Follow(); });
+  follower->follower_ = std::thread([f = follower.get()] {
+    process::NameThisThread("follow");
+    f->Follow();
+  });
   if (!follower->WaitFor(*ends, absl::Now() + catch_up)) {
     return absl::UnavailableError(absl::StrCat(
         "topic ", follower->topic_, " could not be read within ", absl::FormatDuration(catch_up)));

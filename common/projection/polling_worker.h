@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/time/time.h"
+#include "common/process/thread_name.h"
 #include "common/projection/projector.h"
 
 namespace crm::projection {
@@ -24,9 +25,13 @@ class PollingWorker {
   PollingWorker(const PollingWorker&) = delete;
   PollingWorker& operator=(const PollingWorker&) = delete;
 
-  // `pass` returns true if it did anything (then the next pass follows at once).
-  void Start(Projector* projector, absl::Duration idle_poll, std::function<bool()> pass) {
-    thread_ = std::thread([this, projector, idle_poll, pass = std::move(pass)] {
+  // `pass` returns true if it did anything (then the next pass follows at once). `name` names
+  // the thread (at most 15 bytes shown).
+  void Start(std::string name, Projector* projector, absl::Duration idle_poll,
+             std::function<bool()> pass) {
+    thread_ = std::thread([this, name = std::move(name), projector, idle_poll,
+                           pass = std::move(pass)] {
+      process::NameThisThread(name);
       while (!Stopping() && !projector->WaitUntilCaughtUp(absl::Now() + absl::Seconds(1)).ok()) {
       }
       while (!Stopping()) {

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/process/thread_name.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
 
@@ -149,6 +150,7 @@ void Projector::Stop() {
 }
 
 void Projector::Run() {
+  process::NameThisThread(absl::StrCat("proj-", options_.name));
   for (;;) {
     bool rebuild = false;
     bool rebuilding = false;

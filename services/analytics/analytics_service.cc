@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
 #include "common/money/money.h"
+#include "common/process/thread_name.h"
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
@@ -186,7 +187,10 @@ automation::Facts AnalyticsService::AutomationFacts() const {
 }
 
 void AnalyticsService::StartRefits(absl::Duration interval) {
-  refits_ = std::thread([this, interval] { RefitLoop(interval); });
+  refits_ = std::thread([this, interval] {
+    process::NameThisThread("refits");
+    RefitLoop(interval);
+  });
 }
 
 absl::StatusOr<std::set<std::string>> AnalyticsService::Currencies(std::string_view tenant) const {

@@ -79,7 +79,7 @@ Engine::Engine(const RuleProjection* projection, const MessageProjection* messag
 Engine::~Engine() { Stop(); }
 
 void Engine::Start() {
-  worker_.Start(projector_, options_.idle_poll, [this] { return Pass(); });
+  worker_.Start("automation", projector_, options_.idle_poll, [this] { return Pass(); });
 }
 
 void Engine::Stop() { worker_.Stop(); }

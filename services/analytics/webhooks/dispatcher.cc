@@ -45,7 +45,7 @@ Dispatcher::Dispatcher(const WebhookProjection* projection, eventlog::EventLog* 
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
-  worker_.Start(projector_, options_.idle_poll, [this] { return Pass(); });
+  worker_.Start("webhooks", projector_, options_.idle_poll, [this] { return Pass(); });
 }
 
 void Dispatcher::Stop() { worker_.Stop(); }

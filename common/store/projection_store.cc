@@ -318,9 +318,39 @@ absl::Status ProjectionStore::Checkpoint(const std::string& dir) const {
 }
 
 absl::Status ProjectionStore::Commit(Batch& batch, bool sync) {
+  // The batch's index holds the last write of each key in key order. Written in that order,
+  // each key lands next to the one before it in the memtable's skip list, whose insert starts
+  // from where the previous one ended, instead of searching from the top for keys scattered
+  // over the key space (an event writes a record, its history, search terms, duplicate blocks
+  // and outcome, far apart). A key written twice in the batch (a position, a counter) is
+  // inserted once. Measured (crm-bench --scenario rebuild, five runs each way): the commit's
+  // share of a rebuild's CPU fell from 31 % to 23 %, rebuilds ran 5 % (contact) to 15 % (sales)
+  // faster; the online write path showed no difference (its batches are a few events).
+  rocksdb::WriteBatch sorted;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    std::unique_ptr<rocksdb::WBWIIterator> it(batch.wb_.NewIterator(handle));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const rocksdb::WriteEntry e = it->Entry();
+      rocksdb::Status s;
+      switch (e.type) {
+        case rocksdb::kPutRecord:
+          s = sorted.Put(handle, e.key, e.value);
+          break;
+        case rocksdb::kDeleteRecord:
+          s = sorted.Delete(handle, e.key);
+          break;
+        default:  // Batch writes only puts and deletes.
+          return absl::InternalError(absl::StrCat(
+              "projection store: commit: unexpected write type ", static_cast<int>(e.type)));
+      }
+      RETURN_IF_ERROR(FromRocks(s, "commit"));
+    }
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return FromRocks(db_->Write(wo, batch.wb_.GetWriteBatch()), "commit");
+  RETURN_IF_ERROR(FromRocks(db_->Write(wo, &sorted), "commit"));
+  keys_written_.fetch_add(sorted.Count(), std::memory_order_relaxed);
+  return absl::OkStatus();
 }
 
 }  // namespace crm::store

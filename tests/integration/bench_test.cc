@@ -62,7 +62,12 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   for (const auto& s : rebuild_report["scenarios"]) {
     rebuild_names.push_back(s["name"]);
     EXPECT_GT(s["throughput_per_s"].get<double>(), 0) << s["name"];
+    // Every event a projection reads writes at least its outcome and its position.
+    EXPECT_GE(s["keys_per_event"].get<double>(), 1.0) << s["name"];
   }
+  EXPECT_EQ(rebuild_report["scenarios"][4]["keys_per_event"].get<double>(), 1.0);
+  // A new contact writes its record, history, search terms, duplicate blocks and outcomes.
+  EXPECT_GT(rebuild_report["scenarios"][0]["keys_per_event"].get<double>(), 5.0);
   EXPECT_EQ(rebuild_names,
             (std::vector<std::string>{"rebuild_contact", "rebuild_interaction", "rebuild_sales",
                                       "rebuild_analytics", "rocksdb_ingest"}));

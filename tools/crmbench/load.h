@@ -28,6 +28,9 @@ struct LoadResult {
   // shared machine disturbs far less than the rate.
   double client_cpu_s = 0;
   double server_cpu_s = 0;
+  // Rebuild scenarios: keys the projection wrote per event it read (0 elsewhere). The raw
+  // ingest writes one per record, so a projection's rate can be at most about 1/keys of it.
+  double keys_per_event = 0;
 
   double ThroughputPerSecond() const { return seconds > 0 ? calls / seconds : 0; }
   // Nearest-rank percentile of the latencies in milliseconds (0 without calls).

@@ -37,6 +37,8 @@ absl::StatusOr<LoadResult> TimeRebuild(const std::string& name, int64_t events, 
   r.name = name;
   r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   r.calls = events;
+  r.keys_per_event = static_cast<double>((*service)->projector()->store().keys_written()) /
+                     static_cast<double>(events);
   (*service)->Stop();
   return r;
 }
@@ -63,6 +65,7 @@ absl::StatusOr<LoadResult> RawIngest(const std::string& path, int64_t records, s
   r.name = "rocksdb_ingest";
   r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   r.calls = records;
+  r.keys_per_event = 1;
   return r;
 }
 

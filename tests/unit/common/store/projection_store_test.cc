@@ -28,6 +28,47 @@ TEST(ProjectionStore, BatchReadsItsOwnWritesAndCommitsAtomically) {
   EXPECT_EQ(*(*store)->Get(Cf::kIndex, "a"), std::nullopt);
 }
 
+// Commit writes each key's last write in key order: a key rewritten, deleted after a put or put
+// after a delete in one batch ends as its last write said, and counts once.
+TEST(ProjectionStore, CommitKeepsTheLastWriteOfEachKey) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto first = store->NewBatch();
+  for (const char* k : {"gone", "back", "same"}) first.Put(Cf::kIndex, k, "old");
+  ASSERT_TRUE(store->Commit(first).ok());
+  EXPECT_EQ(store->keys_written(), 3u);
+
+  auto batch = store->NewBatch();
+  batch.Put(Cf::kLog, "pos", "1");
+  batch.Put(Cf::kIndex, "z", "1");
+  batch.Put(Cf::kLog, "pos", "2");
+  batch.Put(Cf::kIndex, "new-then-gone", "x");
+  batch.Delete(Cf::kIndex, "new-then-gone");
+  batch.Delete(Cf::kIndex, "back");
+  batch.Put(Cf::kIndex, "back", "again");
+  batch.Put(Cf::kIndex, "gone", "x");
+  batch.Delete(Cf::kIndex, "gone");
+  batch.Put(Cf::kIndex, "a", "1");
+  batch.Put(Cf::kLog, "pos", "3");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_EQ(*store->Get(Cf::kLog, "pos"), std::optional<std::string>("3"));
+  EXPECT_EQ(*store->Get(Cf::kIndex, "new-then-gone"), std::nullopt);
+  EXPECT_EQ(*store->Get(Cf::kIndex, "gone"), std::nullopt);
+  EXPECT_EQ(*store->Get(Cf::kIndex, "back"), std::optional<std::string>("again"));
+  EXPECT_EQ(*store->Get(Cf::kIndex, "same"), std::optional<std::string>("old"));
+  std::vector<std::string> keys;
+  ASSERT_TRUE(store
+                  ->Scan(Cf::kIndex, "", "",
+                         [&](std::string_view k, std::string_view) {
+                           keys.emplace_back(k);
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "back", "same", "z"}));
+  // pos, z, new-then-gone, back, gone, a: six keys, each once.
+  EXPECT_EQ(store->keys_written(), 3u + 6u);
+}
+
 TEST(ProjectionStore, ScanStaysInsideThePrefixFromTheStart) {
   testing::TempDir dir;
   auto store = *ProjectionStore::Open(dir.Sub("p"));

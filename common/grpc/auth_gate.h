@@ -37,5 +37,9 @@ void GateMethods(grpc::Service& service);
 // server without the interceptor.
 auth::Principal CallerOf(const grpc::ServerContextBase& context,
                          const std::string& fallback_tenant);
+// The same without the scopes (left empty): the tenant and subject every service call needs,
+// without parsing the scope list on each call.
+auth::Principal IdentityOf(const grpc::ServerContextBase& context,
+                           const std::string& fallback_tenant);
 
 }  // namespace crm::grpcutil

@@ -52,7 +52,7 @@ inline absl::Time CallDeadline(grpc::CallbackServerContext* context, absl::Durat
 inline projection::CallContext MakeCallContext(grpc::CallbackServerContext* context,
                                                const std::string& tenant, absl::Duration max_wait) {
   projection::CallContext ctx;
-  auth::Principal caller = CallerOf(*context, tenant);
+  auth::Principal caller = IdentityOf(*context, tenant);
   ctx.tenant = std::move(caller.tenant);
   ctx.actor = std::move(caller.subject);
   ctx.deadline = CallDeadline(context, max_wait);

@@ -31,40 +31,56 @@ class EmbeddedEventLog::Reader final : public LogReader {
 
   absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records, absl::Duration timeout) override {
     std::vector<LogRecord> out;
-    log_->WaitForRecords(next_, absl::Now() + timeout);
-    std::map<TopicPartition, int64_t> ends;
-    {
-      absl::MutexLock lock(&log_->mu_);
-      for (const auto& [tp, _] : next_) ends[tp] = log_->EndLocked(tp);
-    }
-    // Visit partitions round-robin from a rotating start so no partition starves.
     const size_t n = next_.size();
     if (n == 0) return out;
-    auto it = next_.begin();
-    std::advance(it, static_cast<long>(rotation_++ % n));
-    // One iterator serves every partition: it sees at least what `ends` promises, because the
-    // writer publishes an end only after the records are written.
-    std::unique_ptr<rocksdb::Iterator> iter;
-    for (size_t visited = 0; visited < n && out.size() < max_records; ++visited) {
-      auto& [tp, next] = *it;
-      const int64_t end = ends[tp];
-      if (next < end) {
-        if (iter == nullptr) iter.reset(log_->db_->NewIterator(rocksdb::ReadOptions()));
-        const std::string prefix = PartitionPrefix('r', tp.first, tp.second);
-        for (iter->Seek(RecordKey(tp.first, tp.second, next));
-             iter->Valid() && out.size() < max_records && next < end; iter->Next()) {
-          const std::string_view k(iter->key().data(), iter->key().size());
-          if (!k.starts_with(prefix)) break;
-          ASSIGN_OR_RETURN(const int64_t offset, embedded::DecodeRecordOffset(k, prefix));
-          ASSIGN_OR_RETURN(const auto record, embedded::DecodeRecord(std::string_view(
-                                                  iter->value().data(), iter->value().size())));
-          out.push_back(LogRecord{tp.first, tp.second, offset, std::string(record.first),
-                                  std::string(record.second)});
-          next = offset + 1;
+    // Partitions whose next records are no longer in memory, with the end to read them to.
+    std::vector<std::pair<std::map<TopicPartition, int64_t>::iterator, int64_t>> behind;
+    {
+      absl::MutexLock lock(&log_->mu_);
+      log_->WaitForRecordsLocked(next_, absl::Now() + timeout);
+      // Visit partitions round-robin from a rotating start so no partition starves.
+      auto it = next_.begin();
+      std::advance(it, static_cast<long>(rotation_++ % n));
+      for (size_t visited = 0; visited < n && out.size() < max_records; ++visited) {
+        auto& [tp, next] = *it;
+        const int64_t end = log_->EndLocked(tp);
+        if (next < end) {
+          const auto tail = log_->tails_.find(tp);
+          if (tail != log_->tails_.end() && !tail->second.records.empty() &&
+              tail->second.records.front().offset <= next) {
+            const auto& records = tail->second.records;
+            for (auto r = records.begin() + (next - records.front().offset);
+                 r != records.end() && out.size() < max_records; ++r) {
+              out.push_back(LogRecord{tp.first, tp.second, r->offset, r->key, r->value});
+              next = r->offset + 1;
+            }
+          } else {
+            behind.emplace_back(it, end);
+          }
         }
-        if (!iter->status().ok()) return FromRocks(iter->status(), "read");
+        if (++it == next_.end()) it = next_.begin();
       }
-      if (++it == next_.end()) it = next_.begin();
+    }
+    // One iterator serves every partition behind: it sees at least what `end` promises, because
+    // the writer publishes an end only after the records are written.
+    std::unique_ptr<rocksdb::Iterator> iter;
+    for (auto& [entry, end] : behind) {
+      if (out.size() >= max_records) break;
+      auto& [tp, next] = *entry;
+      if (iter == nullptr) iter.reset(log_->db_->NewIterator(rocksdb::ReadOptions()));
+      const std::string prefix = PartitionPrefix('r', tp.first, tp.second);
+      for (iter->Seek(RecordKey(tp.first, tp.second, next));
+           iter->Valid() && out.size() < max_records && next < end; iter->Next()) {
+        const std::string_view k(iter->key().data(), iter->key().size());
+        if (!k.starts_with(prefix)) break;
+        ASSIGN_OR_RETURN(const int64_t offset, embedded::DecodeRecordOffset(k, prefix));
+        ASSIGN_OR_RETURN(const auto record, embedded::DecodeRecord(std::string_view(
+                                                iter->value().data(), iter->value().size())));
+        out.push_back(LogRecord{tp.first, tp.second, offset, std::string(record.first),
+                                std::string(record.second)});
+        next = offset + 1;
+      }
+      if (!iter->status().ok()) return FromRocks(iter->status(), "read");
     }
     return out;
   }
@@ -120,12 +136,17 @@ absl::StatusOr<std::unique_ptr<EmbeddedEventLog>> EmbeddedEventLog::Open(
   RETURN_IF_ERROR(FromRocks(it->status(), "scan end offsets"));
   it.reset();
   return std::unique_ptr<EmbeddedEventLog>(
-      new EmbeddedEventLog(std::move(db), options.partitions, std::move(ends)));
+      new EmbeddedEventLog(std::move(db), options, std::move(ends)));
 }
 
-EmbeddedEventLog::EmbeddedEventLog(std::unique_ptr<rocksdb::DB> db, int32_t partitions,
+EmbeddedEventLog::EmbeddedEventLog(std::unique_ptr<rocksdb::DB> db,
+                                   const EmbeddedEventLogOptions& options,
                                    std::map<TopicPartition, int64_t> ends)
-    : db_(std::move(db)), partitions_(partitions), ends_(std::move(ends)) {
+    : db_(std::move(db)),
+      partitions_(options.partitions),
+      tail_records_(options.tail_records),
+      tail_bytes_(options.tail_bytes),
+      ends_(std::move(ends)) {
   writer_ = std::thread([this] {
     process::NameThisThread("log-writer");
     WriterLoop();
@@ -204,6 +225,11 @@ void EmbeddedEventLog::WriterLoop() {
     if (written.ok()) {
       absl::MutexLock lock(&mu_);
       for (const auto& [tp, end] : ends) ends_[tp] = end;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        AddToTailLocked({positions[i].topic, positions[i].partition}, positions[i].offset,
+                        std::move(batch[i].key), std::move(batch[i].value));
+      }
+      published_ += static_cast<int64_t>(batch.size());
     }
     for (size_t i = 0; i < batch.size(); ++i) {
       if (written.ok()) {
@@ -222,17 +248,43 @@ int64_t EmbeddedEventLog::EndLocked(const TopicPartition& tp) const {
   return it == ends_.end() ? 0 : it->second;
 }
 
-void EmbeddedEventLog::WaitForRecords(const std::map<TopicPartition, int64_t>& next,
-                                      absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  auto has_records = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (stopping_) return true;
-    for (const auto& [tp, offset] : next) {
-      if (EndLocked(tp) > offset) return true;
-    }
-    return false;
+void EmbeddedEventLog::AddToTailLocked(const TopicPartition& tp, int64_t offset, std::string key,
+                                       std::string value) {
+  if (tail_records_ == 0) return;
+  Tail& tail = tails_[tp];
+  tail.bytes += key.size() + value.size();
+  tail.records.push_back(Tail::Record{offset, std::move(key), std::move(value)});
+  while (tail.records.size() > tail_records_ ||
+         (tail.bytes > tail_bytes_ && tail.records.size() > 1)) {
+    tail.bytes -= tail.records.front().key.size() + tail.records.front().value.size();
+    tail.records.pop_front();
+  }
+}
+
+void EmbeddedEventLog::WaitForRecordsLocked(const std::map<TopicPartition, int64_t>& next,
+                                            absl::Time deadline) {
+  // Waits for the next publication, then looks whether it was for one of `next`'s partitions.
+  // The wait's condition is evaluated on every unlock of mu_ (appends, other readers), so it is
+  // one comparison, not a walk of the partitions.
+  struct Seen {
+    const EmbeddedEventLog* log;
+    int64_t published;
   };
-  mu_.AwaitWithDeadline(absl::Condition(&has_records), deadline);
+  for (;;) {
+    if (stopping_) return;
+    for (const auto& [tp, offset] : next) {
+      if (EndLocked(tp) > offset) return;
+    }
+    Seen seen{this, published_};
+    if (!mu_.AwaitWithDeadline(absl::Condition(
+                                   +[](Seen* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                     return s->log->stopping_ || s->log->published_ != s->published;
+                                   },
+                                   &seen),
+                               deadline)) {
+      return;
+    }
+  }
 }
 
 absl::StatusOr<int32_t> EmbeddedEventLog::PartitionCount(std::string_view topic) {

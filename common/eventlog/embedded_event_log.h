@@ -8,6 +8,12 @@
 //
 // Every topic has `partitions` partitions, created on first use; the partition is chosen by a
 // stable hash of the key. Lifecycle: Open() -> use from any thread -> destroy (drains appends).
+//
+// The newest records of each partition (`tail_records`) are also kept in memory once durable: a
+// reader that keeps up, as every projection of a running node does, takes them from there under
+// the lock it already holds to learn the partition's end, instead of opening a RocksDB iterator
+// and seeking for a handful of records. A reader further behind (a rebuild, a new replica) reads
+// RocksDB as before.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +35,10 @@ struct EmbeddedEventLogOptions {
   std::string path;
   // Partitions per topic. Must stay the same for the life of the data directory.
   int32_t partitions = 8;
+  // Newest records per partition kept in memory for readers that keep up (0: none). Each is
+  // also bounded to `tail_bytes` of keys and values.
+  size_t tail_records = 256;
+  size_t tail_bytes = 1 << 20;
 };
 
 class EmbeddedEventLog final : public EventLog {
@@ -63,21 +73,41 @@ class EmbeddedEventLog final : public EventLog {
     AppendCallback done;
   };
   using TopicPartition = std::pair<std::string, int32_t>;
+  // The newest durable records of one partition, oldest first, at consecutive offsets.
+  struct Tail {
+    struct Record {
+      int64_t offset;
+      std::string key;
+      std::string value;
+    };
+    std::deque<Record> records;
+    size_t bytes = 0;
+  };
 
-  EmbeddedEventLog(std::unique_ptr<rocksdb::DB> db, int32_t partitions,
+  EmbeddedEventLog(std::unique_ptr<rocksdb::DB> db, const EmbeddedEventLogOptions& options,
                    std::map<TopicPartition, int64_t> ends);
   void WriterLoop();
-  // Blocks until some partition in `starts` has records past its position, or `deadline`.
-  void WaitForRecords(const std::map<TopicPartition, int64_t>& next, absl::Time deadline);
+  // Blocks until some partition in `next` has records past its position, or `deadline`.
+  void WaitForRecordsLocked(const std::map<TopicPartition, int64_t>& next, absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t EndLocked(const TopicPartition& tp) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps a record just made durable in its partition's tail, dropping the oldest beyond the
+  // bounds.
+  void AddToTailLocked(const TopicPartition& tp, int64_t offset, std::string key, std::string value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::unique_ptr<rocksdb::DB> db_;
   const int32_t partitions_;
+  const size_t tail_records_;
+  const size_t tail_bytes_;
 
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   // Offsets of the next record per partition, for durable records only.
   std::map<TopicPartition, int64_t> ends_ ABSL_GUARDED_BY(mu_);
+  // Records made durable since Open, over all partitions: a waiting reader wakes when it moves.
+  int64_t published_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<TopicPartition, Tail> tails_ ABSL_GUARDED_BY(mu_);
   int64_t appends_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread writer_;

@@ -224,6 +224,118 @@ TEST(EmbeddedEventLog, RefusesAChangedPartitionCount) {
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// Reads with `max` records per poll until `want` records came or the deadline passed.
+std::vector<LogRecord> ReadInPolls(LogReader& reader, size_t want, size_t max) {
+  std::vector<LogRecord> out;
+  testing::WaitFor([&] {
+    auto batch = reader.Poll(max, absl::Milliseconds(50));
+    EXPECT_TRUE(batch.ok()) << batch.status();
+    if (batch.ok()) out.insert(out.end(), batch->begin(), batch->end());
+    return out.size() >= want;
+  });
+  return out;
+}
+
+// Every partition's records, in the order read, must be its offsets from `from` on, each once,
+// with the value appended at that offset.
+void ExpectEachPartitionInOrder(const std::vector<LogRecord>& records,
+                                const std::map<std::pair<int32_t, int64_t>, std::string>& appended,
+                                std::map<int32_t, int64_t> from) {
+  for (const LogRecord& r : records) {
+    ASSERT_EQ(r.offset, from[r.partition]) << "partition " << r.partition;
+    ++from[r.partition];
+    const auto it = appended.find({r.partition, r.offset});
+    ASSERT_NE(it, appended.end());
+    EXPECT_EQ(r.value, it->second) << "partition " << r.partition << " offset " << r.offset;
+  }
+}
+
+// A reader that keeps up takes the newest records from memory; one further behind than the
+// memory holds reads the stored records and then continues from memory, across the boundary,
+// with neither gaps nor repeats, whichever mix of partitions one poll touches.
+TEST(EmbeddedEventLog, ReadersBehindAndAtTheTailSeeEveryRecordOnce) {
+  for (const size_t tail_records : {size_t{0}, size_t{1}, size_t{4}, size_t{256}}) {
+    SCOPED_TRACE(::testing::Message() << "tail_records " << tail_records);
+    testing::TempDir dir;
+    EmbeddedEventLogOptions options{dir.Sub("log"), kPartitions};
+    options.tail_records = tail_records;
+    auto log = EmbeddedEventLog::Open(options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    std::map<std::pair<int32_t, int64_t>, std::string> appended;
+    auto append = [&](const std::string& key, int version) {
+      auto e = Event(key, version);
+      auto pos = AppendAndWait(**log, kTopic, e);
+      ASSERT_TRUE(pos.ok()) << pos.status();
+      appended[{pos->partition, pos->offset}] = e.SerializeAsString();
+    };
+    auto keep_up = (*log)->OpenReader(AllFromStart());
+    ASSERT_TRUE(keep_up.ok());
+    std::vector<LogRecord> kept;
+    for (int v = 1; v <= 30; ++v) {
+      append("hot", v);
+      if (v % 3 == 1) append("other-" + std::to_string(v), 1);
+      // Reads as it goes, a few at a time.
+      const auto more = ReadInPolls(**keep_up, 1, 2);
+      kept.insert(kept.end(), more.begin(), more.end());
+    }
+    const size_t total = appended.size();
+    auto rest = ReadInPolls(**keep_up, total - kept.size(), 3);
+    kept.insert(kept.end(), rest.begin(), rest.end());
+    EXPECT_EQ(kept.size(), total);
+    ExpectEachPartitionInOrder(kept, appended, {});
+
+    // From the start, long after: the oldest records are only on disk.
+    auto late = (*log)->OpenReader(AllFromStart());
+    ASSERT_TRUE(late.ok());
+    const auto all = ReadInPolls(**late, total, 5);
+    EXPECT_EQ(all.size(), total);
+    ExpectEachPartitionInOrder(all, appended, {});
+
+    // From the middle of the hot partition: inside memory when it holds enough.
+    const int32_t hot = EmbeddedEventLog::PartitionFor("hot", kPartitions);
+    auto middle = (*log)->OpenReader({{kTopic, hot, 27}});
+    ASSERT_TRUE(middle.ok());
+    size_t in_hot = 0;
+    for (const auto& [at, value] : appended) in_hot += at.first == hot ? 1 : 0;
+    const auto tail = ReadInPolls(**middle, in_hot - 27, 100);
+    EXPECT_EQ(tail.size(), in_hot - 27);
+    ExpectEachPartitionInOrder(tail, appended, {{hot, 27}});
+
+    // After a restart memory is empty; new appends continue the offsets and are read after the
+    // stored ones.
+    log->reset();
+    log = EmbeddedEventLog::Open(options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    append("hot", 31);
+    auto reopened = (*log)->OpenReader({{kTopic, hot, 20}});
+    ASSERT_TRUE(reopened.ok());
+    const auto after = ReadInPolls(**reopened, in_hot + 1 - 20, 4);
+    EXPECT_EQ(after.size(), in_hot + 1 - 20);
+    ExpectEachPartitionInOrder(after, appended, {{hot, 20}});
+  }
+}
+
+// A tail larger than its byte bound keeps only its newest record: reads stay complete.
+TEST(EmbeddedEventLog, TheMemoryTailKeepsToItsByteBound) {
+  testing::TempDir dir;
+  EmbeddedEventLogOptions options{dir.Sub("log"), 1};
+  options.tail_bytes = 1;
+  auto log = EmbeddedEventLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  std::map<std::pair<int32_t, int64_t>, std::string> appended;
+  for (int v = 1; v <= 10; ++v) {
+    auto e = Event("k", v);
+    auto pos = AppendAndWait(**log, kTopic, e);
+    ASSERT_TRUE(pos.ok()) << pos.status();
+    appended[{pos->partition, pos->offset}] = e.SerializeAsString();
+  }
+  auto reader = (*log)->OpenReader({{kTopic, 0, 0}});
+  ASSERT_TRUE(reader.ok());
+  const auto all = ReadInPolls(**reader, 10, 3);
+  EXPECT_EQ(all.size(), 10u);
+  ExpectEachPartitionInOrder(all, appended, {});
+}
+
 TEST(KafkaEventLog, UnknownTopicIsNotFound) {
   auto cluster = MockKafkaCluster::Start(1);
   ASSERT_TRUE(cluster.ok());

@@ -290,9 +290,14 @@ absl::StatusOr<std::vector<Hit<Contact>>> ContactService::Search(
 
 absl::StatusOr<std::vector<crm::contact::v1::DuplicateMatch>> ContactService::FindDuplicates(
     const CallContext& ctx, const std::string& id, size_t limit) const {
-  RETURN_IF_ERROR(Get(ctx, id).status());
+  ASSIGN_OR_RETURN(const Contact contact, Get(ctx, id));
+  return FindDuplicatesOf(ctx, contact, limit);
+}
+
+absl::StatusOr<std::vector<crm::contact::v1::DuplicateMatch>> ContactService::FindDuplicatesOf(
+    const CallContext& ctx, const Contact& contact, size_t limit) const {
   ASSIGN_OR_RETURN(std::vector<crm::contact::v1::DuplicatePair> pairs,
-                   projection_.DuplicatesOf(ctx.tenant, id));
+                   projection_.DuplicatesOf(ctx.tenant, contact.id()));
   std::vector<crm::contact::v1::DuplicateMatch> out;
   for (const auto& pair : pairs) {
     if (out.size() >= limit) break;

@@ -97,6 +97,9 @@ class ContactService {
   // Likely duplicates of a contact, best first, at most `limit`. NOT_FOUND for an unknown id.
   absl::StatusOr<std::vector<crm::contact::v1::DuplicateMatch>> FindDuplicates(
       const CallContext& ctx, const std::string& id, size_t limit) const;
+  // The same for a contact the caller has just read or written (not read again).
+  absl::StatusOr<std::vector<crm::contact::v1::DuplicateMatch>> FindDuplicatesOf(
+      const CallContext& ctx, const Contact& contact, size_t limit) const;
   absl::StatusOr<Page<crm::contact::v1::DuplicatePair>> ListDuplicateCandidates(
       const CallContext& ctx, const std::string& resume_after, double min_score,
       size_t page_size) const;

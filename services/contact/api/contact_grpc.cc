@@ -59,7 +59,7 @@ grpc::ServerUnaryReactor* ContactGrpc::CreateContact(grpc::CallbackServerContext
                      }
                      // The projection has applied the create, duplicates included.
                      absl::StatusOr<std::vector<v1::DuplicateMatch>> likely =
-                         service_->FindDuplicates(ctx, created->id(), kMaxLikelyDuplicates);
+                         service_->FindDuplicatesOf(ctx, *created, kMaxLikelyDuplicates);
                      *response->mutable_contact() = std::move(*created);
                      if (likely.ok()) {
                        for (auto& m : *likely) *response->add_likely_duplicates() = std::move(m);

@@ -38,7 +38,7 @@ struct EmbeddedEventLogOptions {
   // Newest records per partition kept in memory for readers that keep up (0: none). Each is
   // also bounded to `tail_bytes` of keys and values.
   size_t tail_records = 256;
-  size_t tail_bytes = 1 << 20;
+  size_t tail_bytes = 256 << 10;
 };
 
 class EmbeddedEventLog final : public EventLog {

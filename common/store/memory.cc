@@ -1,5 +1,6 @@
 #include "common/store/memory.h"
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -36,6 +37,11 @@ const Shared& Get() {
 void SetMemoryBudget(size_t bytes) {
   std::lock_guard<std::mutex> lock(mu);
   budget = bytes;
+}
+
+size_t ProjectionMemtableBytes() {
+  std::lock_guard<std::mutex> lock(mu);
+  return std::clamp(budget / 16, size_t{4} << 20, size_t{64} << 20);
 }
 
 void UseSharedMemory(rocksdb::DBOptions& db, rocksdb::BlockBasedTableOptions& table) {

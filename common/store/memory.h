@@ -30,4 +30,11 @@ void SetMemoryBudget(size_t bytes);
 // Points `db` and `table` at the process's shared block cache and write buffer manager.
 void UseSharedMemory(rocksdb::DBOptions& db, rocksdb::BlockBasedTableOptions& table);
 
+// The memtable size of a projection store's column family: a sixteenth of the budget, from 4 to
+// 64 MiB (16 MiB at the default budget). The busy stores then each flush at their own size
+// before their sum reaches the write buffer manager's half of the budget; past that, the manager
+// makes every store flush its memtable, however small, on its next write, and in the measured
+// runs (docs/performance.md) those flush cascades came with the analytics lag's outliers.
+size_t ProjectionMemtableBytes();
+
 }  // namespace crm::store

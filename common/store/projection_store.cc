@@ -61,6 +61,7 @@ rocksdb::ColumnFamilyOptions CfOptions(rocksdb::DBOptions& db) {
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   t.whole_key_filtering = true;
   o.prefix_extractor = std::make_shared<RecordPrefix>();
+  o.write_buffer_size = ProjectionMemtableBytes();
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/store/checkpoint.h"
+#include "common/store/memory.h"
 #include "tests/testing/testing.h"
 
 namespace crm::store {
@@ -331,6 +332,20 @@ TEST(Checkpoint, RestoreRefusesWhatIsNotACheckpointOrHoldsNothingOfUs) {
   refused = RestoreCheckpoint(written->path, dir.Sub("data"), {"notes"});
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("holds: sales"), std::string::npos) << refused.status();
+}
+
+// A projection store's memtables are a sixteenth of the process's RocksDB budget, within 4 to
+// 64 MiB, so that the busy stores flush at their own size before the shared budget is reached.
+TEST(ProjectionStoreMemory, MemtablesAreASixteenthOfTheBudgetWithinBounds) {
+  SetMemoryBudget(kDefaultMemoryBudget);
+  EXPECT_EQ(ProjectionMemtableBytes(), size_t{16} << 20);
+  SetMemoryBudget(size_t{1} << 30);
+  EXPECT_EQ(ProjectionMemtableBytes(), size_t{64} << 20);
+  SetMemoryBudget(size_t{4} << 30);
+  EXPECT_EQ(ProjectionMemtableBytes(), size_t{64} << 20);
+  SetMemoryBudget(size_t{32} << 20);
+  EXPECT_EQ(ProjectionMemtableBytes(), size_t{4} << 20);
+  SetMemoryBudget(kDefaultMemoryBudget);
 }
 
 }  // namespace

@@ -125,28 +125,59 @@ absl::Status CheckLinkable(const std::optional<ContactDirectoryEntry>& entry,
   return absl::OkStatus();
 }
 
+namespace {
+
+absl::StatusOr<std::optional<ContactDirectoryEntry>> ParseEntry(
+    const std::optional<std::string>& raw) {
+  if (!raw) return std::nullopt;
+  ContactDirectoryEntry entry;
+  if (!entry.ParseFromString(*raw)) return absl::DataLossError("corrupt directory entry");
+  return entry;
+}
+
+// The stored entry of `key` as `batch` sees it (a survivor's placeholder included).
+absl::StatusOr<std::optional<ContactDirectoryEntry>> ReadEntry(store::ProjectionStore::Batch& batch,
+                                                               const std::string& key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+  return ParseEntry(raw);
+}
+
+// Adds `delta` to the merged_count of `survivor`'s entry, creating a placeholder if the
+// survivor's own events are not applied yet. Additions commute, so the count does not depend on
+// the order in which the partitions of the survivor and of its merged contacts are applied.
+absl::Status AddMerged(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                       std::string_view survivor, int delta) {
+  const std::string key = EntryKey(tenant, survivor);
+  ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, ReadEntry(batch, key));
+  if (!entry) entry.emplace();
+  entry->set_merged_count(entry->merged_count() + delta);
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*entry));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ContactDirectory::Apply(const EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) const {
   const std::string key = EntryKey(event.tenant(), event.aggregate_id());
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
-  std::optional<ContactDirectoryEntry> current;
-  if (raw) {
-    current.emplace();
-    if (!current->ParseFromString(*raw)) return absl::DataLossError("corrupt directory entry");
-  }
+  ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> current, ReadEntry(batch, key));
   std::optional<ContactDirectoryEntry> next = ApplyContactEvent(current, event);
   if (!next) return absl::OkStatus();
+  // Written before the survivors' counts: a contact merged into itself is refused by the contact
+  // service, but if one came, its count must not be overwritten.
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   const std::string old_survivor = current ? current->merged_into() : "";
   if (old_survivor != next->merged_into()) {
     if (!old_survivor.empty()) {
       batch.Delete(Cf::kIndex, MergedPrefix(event.tenant(), old_survivor) + next->contact_id());
+      RETURN_IF_ERROR(AddMerged(batch, event.tenant(), old_survivor, -1));
     }
     if (!next->merged_into().empty()) {
       batch.Put(Cf::kIndex, MergedPrefix(event.tenant(), next->merged_into()) + next->contact_id(),
                 "");
+      RETURN_IF_ERROR(AddMerged(batch, event.tenant(), next->merged_into(), +1));
     }
   }
-  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   return absl::OkStatus();
 }
 
@@ -154,21 +185,17 @@ absl::StatusOr<bool> ContactDirectory::Erased(store::ProjectionStore::Batch& bat
                                               std::string_view tenant,
                                               std::string_view contact_id) const {
   if (contact_id.empty()) return false;
-  ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                   batch.Get(Cf::kState, EntryKey(tenant, contact_id)));
-  if (!raw) return false;
-  ContactDirectoryEntry entry;
-  if (!entry.ParseFromString(*raw)) return absl::DataLossError("corrupt directory entry");
-  return entry.erased();
+  ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry,
+                   ReadEntry(batch, EntryKey(tenant, contact_id)));
+  return entry && entry->erased();
 }
 
 absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Get(
     std::string_view tenant, std::string_view contact_id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, EntryKey(tenant, contact_id)));
-  if (!raw) return std::nullopt;
-  ContactDirectoryEntry entry;
-  if (!entry.ParseFromString(*raw)) return absl::DataLossError("corrupt directory entry");
+  ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, ParseEntry(raw));
+  if (entry && entry->contact_id().empty()) return std::nullopt;  // a survivor not created yet
   return entry;
 }
 
@@ -198,6 +225,12 @@ absl::StatusOr<std::set<std::string>> ContactDirectory::Survivors(std::string_vi
     return true;
   }));
   return out;
+}
+
+absl::StatusOr<std::vector<std::string>> ContactDirectory::WithMerged(
+    std::string_view tenant, const ContactDirectoryEntry& entry) const {
+  if (entry.merged_count() == 0) return std::vector<std::string>{entry.contact_id()};
+  return WithMerged(tenant, entry.contact_id());
 }
 
 absl::StatusOr<std::vector<std::string>> ContactDirectory::WithMerged(

@@ -4,10 +4,12 @@
 // them here and follow merges with it.
 //
 // Keys it owns in the service's store (the service must not use these kinds):
-//   kState "k/" tenant \0 contact_or_company_id   -> crm.common.v1.ContactDirectoryEntry
+//   kState "k/" tenant \0 contact_or_company_id   -> crm.common.v1.ContactDirectoryEntry (with a
+//                                                   count of the contacts merged into it)
 //   kIndex "z/" tenant \0 survivor_id \0 merged_id -> "" (contacts merged into a survivor)
 //
-// Apply is deterministic: an entry depends only on its own contact's events.
+// Apply is deterministic: an entry depends only on its own contact's events, but for its count of
+// merged contacts, a sum over the merged contacts' events (the same in any order).
 #pragma once
 
 #include <optional>
@@ -75,6 +77,10 @@ class ContactDirectory {
   // The contact and every contact merged into it, transitively (at most 1000).
   absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,
                                                       std::string_view contact_id) const;
+  // The same for a contact whose entry the caller has read: no lookup when nothing was merged
+  // into it (merged_count 0), which is almost always.
+  absl::StatusOr<std::vector<std::string>> WithMerged(std::string_view tenant,
+                                                      const ContactDirectoryEntry& entry) const;
 
  private:
   store::ProjectionStore* const store_;

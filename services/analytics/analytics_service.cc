@@ -280,8 +280,8 @@ void AnalyticsService::RefitTenant(const std::string& tenant) {
   }
 }
 
-absl::StatusOr<std::string> AnalyticsService::Survivor(std::string_view tenant,
-                                                       const std::string& contact_id) const {
+absl::StatusOr<directory::ContactDirectoryEntry> AnalyticsService::Survivor(
+    std::string_view tenant, const std::string& contact_id) const {
   std::string id = contact_id;
   for (int depth = 0; depth < kMaxMergeDepth; ++depth) {
     ASSIGN_OR_RETURN(std::optional<directory::ContactDirectoryEntry> entry,
@@ -290,7 +290,7 @@ absl::StatusOr<std::string> AnalyticsService::Survivor(std::string_view tenant,
       return absl::NotFoundError(
           absl::StrCat("contact_id: contact ", contact_id, " does not exist"));
     }
-    if (entry->merged_into().empty()) return id;
+    if (entry->merged_into().empty()) return *std::move(entry);
     id = entry->merged_into();
   }
   return absl::InternalError(absl::StrCat("contact ", contact_id, ": merge chain too long"));
@@ -455,7 +455,8 @@ absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenan
 }
 
 absl::StatusOr<AnalyticsService::CustomerRecords> AnalyticsService::ReadCustomer(
-    std::string_view tenant, const std::string& survivor, size_t interactions) const {
+    std::string_view tenant, const directory::ContactDirectoryEntry& survivor,
+    size_t interactions) const {
   CustomerRecords r;
   ASSIGN_OR_RETURN(r.contacts, projection_.directory().WithMerged(tenant, survivor));
   ASSIGN_OR_RETURN(r.purchases, projection_.Purchases(tenant, r.contacts));
@@ -510,10 +511,11 @@ absl::StatusOr<CustomerMetrics> AnalyticsService::Metrics(
 absl::StatusOr<CustomerMetrics> AnalyticsService::GetCustomerMetrics(
     const CallContext& ctx, const std::string& contact_id, int64_t as_of_nanos,
     const std::string& currency_code, int horizon_days) const {
-  ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
+  ASSIGN_OR_RETURN(const directory::ContactDirectoryEntry survivor,
+                   Survivor(ctx.tenant, contact_id));
   ASSIGN_OR_RETURN(CustomerRecords records, ReadCustomer(ctx.tenant, survivor, kLatest));
-  return Metrics(ctx.tenant, survivor, records, as_of_nanos, currency_code, horizon_days,
-                 absl::ZeroDuration());
+  return Metrics(ctx.tenant, survivor.contact_id(), records, as_of_nanos, currency_code,
+                 horizon_days, absl::ZeroDuration());
 }
 
 std::string AnalyticsService::NameOf(const CallContext& ctx, const std::string& id) const {
@@ -535,13 +537,14 @@ absl::StatusOr<nlohmann::json> AnalyticsService::ExportPersonalData(
 absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& ctx,
                                                              const std::string& contact_id,
                                                              int64_t as_of_nanos) const {
-  ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
+  ASSIGN_OR_RETURN(const directory::ContactDirectoryEntry entry, Survivor(ctx.tenant, contact_id));
+  const std::string& survivor = entry.contact_id();
   ASSIGN_OR_RETURN(std::optional<crm::contact::v1::Contact> contact,
                    projection_.GetContact(ctx.tenant, survivor));
   if (!contact) {
     return absl::NotFoundError(absl::StrCat("contact_id: contact ", contact_id, " does not exist"));
   }
-  ASSIGN_OR_RETURN(CustomerRecords records, ReadCustomer(ctx.tenant, survivor, kLatest));
+  ASSIGN_OR_RETURN(CustomerRecords records, ReadCustomer(ctx.tenant, entry, kLatest));
   const std::vector<std::string>& contacts = records.contacts;
   Customer360 out;
   if (!contact->affiliations().empty()) {
@@ -617,9 +620,9 @@ absl::StatusOr<std::vector<ProductAssociation>> AnalyticsService::ListProductAss
 
 absl::StatusOr<std::vector<Recommendation>> AnalyticsService::GetRecommendations(
     const CallContext& ctx, const std::string& contact_id, int64_t min_orders, size_t limit) const {
-  ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
+  ASSIGN_OR_RETURN(const directory::ContactDirectoryEntry entry, Survivor(ctx.tenant, contact_id));
   ASSIGN_OR_RETURN(std::vector<std::string> contacts,
-                   projection_.directory().WithMerged(ctx.tenant, survivor));
+                   projection_.directory().WithMerged(ctx.tenant, entry));
   ASSIGN_OR_RETURN(std::vector<LedgerPurchase> purchases,
                    projection_.Purchases(ctx.tenant, contacts));
   return RecommendFor(ctx.tenant, purchases, min_orders, limit, absl::ZeroDuration());
@@ -712,9 +715,10 @@ absl::StatusOr<av1::ServiceReport> AnalyticsService::GetServiceReport(const Call
 
 absl::StatusOr<av1::EngagementTrend> AnalyticsService::GetEngagementTrend(
     const CallContext& ctx, const std::string& contact_id, int months, int64_t as_of) const {
-  ASSIGN_OR_RETURN(std::string survivor, Survivor(ctx.tenant, contact_id));
+  ASSIGN_OR_RETURN(const directory::ContactDirectoryEntry entry, Survivor(ctx.tenant, contact_id));
+  const std::string& survivor = entry.contact_id();
   ASSIGN_OR_RETURN(std::vector<std::string> contacts,
-                   projection_.directory().WithMerged(ctx.tenant, survivor));
+                   projection_.directory().WithMerged(ctx.tenant, entry));
   ASSIGN_OR_RETURN(std::vector<iv1::Interaction> interactions,
                    projection_.LatestInteractions(ctx.tenant, contacts, kScanInteractions));
   return ComputeEngagement(survivor, interactions, months, as_of);

@@ -174,9 +174,10 @@ class AnalyticsService {
   // "Given Family" from PersonalOf.
   std::string NameOf(const CallContext& ctx, const std::string& id) const;
   PersonalDataSource personal_;
-  // The surviving contact of `contact_id` (itself unless merged); NOT_FOUND if unknown.
-  absl::StatusOr<std::string> Survivor(std::string_view tenant,
-                                       const std::string& contact_id) const;
+  // The directory entry of the surviving contact of `contact_id` (its own unless merged);
+  // NOT_FOUND if unknown.
+  absl::StatusOr<directory::ContactDirectoryEntry> Survivor(std::string_view tenant,
+                                                            const std::string& contact_id) const;
   // Calls `fn(survivor, purchases)` once for every live customer with purchases: its own and
   // those of the contacts merged into it; archived survivors are left out. Streams the ledgers,
   // holding only the customers that absorbed merged contacts (who come last), so a population of
@@ -196,7 +197,8 @@ class AnalyticsService {
     std::vector<crm::interaction::v1::Interaction> interactions;  // newest first
     bool interactions_complete = false;  // every interaction, not just the newest
   };
-  absl::StatusOr<CustomerRecords> ReadCustomer(std::string_view tenant, const std::string& survivor,
+  absl::StatusOr<CustomerRecords> ReadCustomer(std::string_view tenant,
+                                               const directory::ContactDirectoryEntry& survivor,
                                                size_t interactions) const;
   // The figures of `survivor` from its records.
   absl::StatusOr<CustomerMetrics> Metrics(std::string_view tenant, const std::string& survivor,

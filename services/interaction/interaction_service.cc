@@ -315,7 +315,7 @@ absl::StatusOr<TimelinePage> InteractionService::Timeline(
           absl::StrCat("contact_id: contact ", contact_id, " does not exist"));
     }
     ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                     projection_.directory().WithMerged(ctx.tenant, contact_id));
+                     projection_.directory().WithMerged(ctx.tenant, *entry));
     return projection_.Timeline(ctx.tenant, 't', ids, filter, resume_after, page_size,
                                 kMaxTimelineScan);
   }

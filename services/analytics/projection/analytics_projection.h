@@ -64,8 +64,9 @@ namespace crm::analytics {
 inline constexpr char kTopic[] = "crm.analytics.v1";
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection).
-inline constexpr char kProjectionLayout[] = "analytics/3";
+// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
+// count the contacts merged into them.
+inline constexpr char kProjectionLayout[] = "analytics/4";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 

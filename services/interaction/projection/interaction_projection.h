@@ -17,8 +17,9 @@ namespace crm::interaction {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection).
-inline constexpr char kProjectionLayout[] = "interaction/1";
+// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
+// count the contacts merged into them.
+inline constexpr char kProjectionLayout[] = "interaction/2";
 
 struct TimelineFilter {
   std::set<int> channels;              // empty: all

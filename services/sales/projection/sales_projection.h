@@ -33,8 +33,9 @@ namespace crm::sales {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection).
-inline constexpr char kProjectionLayout[] = "sales/1";
+// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
+// count the contacts merged into them.
+inline constexpr char kProjectionLayout[] = "sales/2";
 
 struct ProductPage {
   std::vector<Product> products;

@@ -24,6 +24,20 @@ EventEnvelope Event(const google::protobuf::Message& payload, const std::string&
   return e;
 }
 
+// A directory over a store of its own, each event applied and committed on its own.
+struct StoredDirectory {
+  explicit StoredDirectory(const std::string& path)
+      : store(std::move(*store::ProjectionStore::Open(path))), directory(store.get()) {}
+  void Apply(const google::protobuf::Message& payload, const std::string& id) {
+    auto batch = store->NewBatch();
+    ASSERT_TRUE(directory.Apply(Event(payload, id, ++events), batch).ok());
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  std::unique_ptr<store::ProjectionStore> store;
+  ContactDirectory directory;
+  int events = 0;
+};
+
 TEST(ApplyContactEvent, FollowsTheContactsLifecycle) {
   crm::contact::v1::ContactCreated created;
   created.mutable_contact()->mutable_personal()->set_given_name("Mary Ann");
@@ -99,13 +113,10 @@ TEST(CheckLinkable, RefusesUnknownArchivedAndMerged) {
 
 TEST(ContactDirectory, KeepsEntriesAndMergesInTheStore) {
   testing::TempDir dir;
-  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
-  ContactDirectory directory(store.get());
-  int n = 0;
+  StoredDirectory stored(dir.Sub("p"));
+  const ContactDirectory& directory = stored.directory;
   auto apply = [&](const google::protobuf::Message& payload, const std::string& id) {
-    auto batch = store->NewBatch();
-    ASSERT_TRUE(directory.Apply(Event(payload, id, ++n), batch).ok());
-    ASSERT_TRUE(store->Commit(batch).ok());
+    stored.Apply(payload, id);
   };
   crm::contact::v1::ContactCreated created;
   for (const char* id : {kAnn, kBob, kCid}) apply(created, id);
@@ -143,14 +154,10 @@ TEST(ContactDirectory, CountsMergedContactsWhateverOrderThePartitionsApplyIn) {
   std::vector<std::string> checksums;
   for (const auto* steps : {&survivor_first, &survivor_last}) {
     SCOPED_TRACE(steps == &survivor_first ? "survivor created first" : "survivor created last");
-    auto store =
-        std::move(*store::ProjectionStore::Open(dir.Sub(std::to_string(checksums.size()))));
-    ContactDirectory directory(store.get());
-    int n = 0;
+    StoredDirectory stored(dir.Sub(std::to_string(checksums.size())));
+    const ContactDirectory& directory = stored.directory;
     auto apply = [&](const google::protobuf::Message& payload, const std::string& id) {
-      auto batch = store->NewBatch();
-      ASSERT_TRUE(directory.Apply(Event(payload, id, ++n), batch).ok());
-      ASSERT_TRUE(store->Commit(batch).ok());
+      stored.Apply(payload, id);
     };
     for (const Step& step : *steps) {
       if (steps == &survivor_last && step.id == kAnn) {
@@ -167,7 +174,7 @@ TEST(ContactDirectory, CountsMergedContactsWhateverOrderThePartitionsApplyIn) {
     ASSERT_TRUE(bob);
     EXPECT_EQ(bob->merged_count(), 0);
     EXPECT_EQ(*directory.WithMerged("t", *bob), (std::vector<std::string>{kBob}));
-    checksums.push_back(*store->Latest().Checksum());
+    checksums.push_back(*stored.store->Latest().Checksum());
     // Unmerged one by one: the count follows.
     apply(crm::contact::v1::ContactUnmerged(), kCid);
     ann = *directory.Get("t", kAnn);

@@ -98,6 +98,8 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     EXPECT_EQ(m["interactions"].get<int64_t>(), 3 * contacts);
     EXPECT_EQ(m["orders"].get<int64_t>(), contacts);
     EXPECT_EQ(m["events"].get<int64_t>(), 5 * contacts);
+    // The reads waited for the node to be idle after its catch-up: a second at least.
+    EXPECT_GE(m["settle_seconds"].get<double>(), 1.0);
     EXPECT_GT(m["rss_bytes"].get<int64_t>(), 0);
     EXPECT_GE(m["peak_rss_bytes"].get<int64_t>(), m["rss_bytes"].get<int64_t>());
     EXPECT_GT(m["disk_bytes_per_record"].get<double>(), 0);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/eventlog/embedded_event_log.h"
+#include "common/process/proc_stat.h"
 #include "tests/testing/testing.h"
 #include "tools/crmbench/generate.h"
 
@@ -61,6 +62,24 @@ bool Serving(const std::shared_ptr<grpc::Channel>& channel) {
   if (!response.TrySingleSlice(&slice).ok()) return false;
   // HealthCheckResponse{status: SERVING} is field 1 varint 1.
   return slice.size() == 2 && slice.begin()[0] == 0x08 && slice.begin()[1] == 0x01;
+}
+
+// Waits until `pid` has used under 5 % of a core over a second (a node with no calls to serve
+// and its storage's background work done), at most `timeout`; the seconds waited.
+double WaitUntilIdle(pid_t pid, absl::Duration timeout) {
+  const absl::Time start = absl::Now();
+  auto cpu = [pid] {
+    const std::optional<process::ProcStat> stat = process::ReadProcStat(pid);
+    return stat ? stat->cpu_seconds : 0.0;
+  };
+  double before = cpu();
+  while (absl::Now() - start < timeout) {
+    absl::SleepFor(absl::Seconds(1));  // polling a condition with a deadline
+    const double now = cpu();
+    if (now - before < 0.05) break;
+    before = now;
+  }
+  return absl::ToDoubleSeconds(absl::Now() - start);
 }
 
 absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts,
@@ -114,6 +133,8 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
   result.catch_up_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   std::cerr << "scale: the node serves " << contacts << " contacts after "
             << result.catch_up_seconds << " s of catch-up\n";
+  result.settle_seconds = WaitUntilIdle(node.pid(), options.settle_timeout);
+  std::cerr << "scale: the node was idle " << result.settle_seconds << " s later\n";
 
   WatchServerCpu(node.pid());
   result.reads = reads(channel, std::move(ids));

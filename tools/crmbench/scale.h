@@ -1,8 +1,9 @@
 // crm-bench's scale scenario: for each data-set size, a log of generated events (per contact a
 // ContactCreated, its orders and its interactions) is written to a fresh node data directory, a
-// crm-node is started on it and timed until it serves (every projection caught up), the reads
-// are measured, and the node's resident memory and the bytes on disk per record are taken.
-// Running the same reads at a small and a large size in one run shows what size costs.
+// crm-node is started on it and timed until it serves (every projection caught up), then until
+// it is idle (background flushes and compactions done), the reads are measured, and the node's
+// resident memory and the bytes on disk per record are taken. Running the same reads at a small and
+// a large size in one run shows what size costs.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -31,6 +32,9 @@ struct ScaleOptions {
   int orders_per_contact = 1;
   // How long a node may take to catch up with its log before the run fails.
   absl::Duration catch_up_timeout = absl::Hours(1);
+  // After the catch-up, the reads wait until the node is idle (its flushes and compactions of
+  // the catch-up's writes done), at most this long: the reads measure a settled store.
+  absl::Duration settle_timeout = absl::Minutes(5);
 };
 
 struct ScaleResult {
@@ -40,6 +44,7 @@ struct ScaleResult {
   int64_t events = 0;
   double generate_seconds = 0;  // writing the log
   double catch_up_seconds = 0;  // node start until SERVING
+  double settle_seconds = 0;    // then until the node was idle (ScaleOptions::settle_timeout)
   int64_t rss_bytes = 0;        // the node's resident memory after the reads
   int64_t peak_rss_bytes = 0;   // its peak (catch-up included)
   // Bytes on disk after an orderly stop: "log" and each projection.

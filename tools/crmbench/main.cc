@@ -25,7 +25,8 @@
 //   scale  no target: crm-node started on generated data sets of --scale-baseline and
 //          --scale-contacts contacts; catch-up time, resident memory, bytes on disk per record
 //          (the report's "scale" array), and ping and the read scenarios at each size, once the
-//          node is idle after its catch-up (the time that took: "settle_seconds")
+//          node is idle after its catch-up (the time that took: "settle_seconds"), and a search
+//          for a whole given name (one match at any size) [search_contacts_by_name]
 //          [scale_<contacts>_ping, scale_<contacts>_get_contact, ...]
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -255,6 +256,21 @@ class Bench {
           std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
           std::move(finish));
     });
+  }
+
+  // A search for a contact's whole given name: one match whatever the data set's size, so the
+  // scale scenario compares the same work at both sizes (a three-letter prefix matches about
+  // one contact in ten thousand and a hundred in a million, and the page read grows with it).
+  LoadResult SearchByName() {
+    return RunLoad(
+        "search_contacts_by_name", concurrency_, duration_, [this](int slot, Finish finish) {
+          cv1::SearchContactsRequest req;
+          req.set_query(ContactGivenName(static_cast<int64_t>(Rand(slot) % ids_.size())));
+          req.set_page_size(10);
+          Start<cv1::SearchContactsResponse>(
+              std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
+              std::move(finish));
+        });
   }
 
   LoadResult Timeline() {
@@ -597,6 +613,7 @@ int main(int argc, char** argv) {
             // The raw gRPC baseline on the same node, so each size's reads have their own ratio.
             std::vector<crm::bench::LoadResult> measured = {reads.Ping()};
             for (auto& r : reads.Reads()) measured.push_back(std::move(r));
+            measured.push_back(reads.SearchByName());
             return measured;
           });
       if (!measured.ok()) {

@@ -17,6 +17,10 @@ namespace {
 
 std::string Prefix(char kind, std::string_view tenant) { return store::KindPrefix(kind, tenant); }
 
+std::string EntryKey(std::string_view tenant, std::string_view id) {
+  return Prefix('k', tenant).append(id);
+}
+
 std::string MergedPrefix(std::string_view tenant, std::string_view survivor) {
   std::string k = Prefix('z', tenant).append(survivor);
   k.push_back('\0');
@@ -131,32 +135,27 @@ absl::StatusOr<std::optional<ContactDirectoryEntry>> ParseEntry(
   return entry;
 }
 
-}  // namespace
-
-std::string ContactDirectory::EntryKey(std::string_view tenant, std::string_view id) const {
-  return store::KindKey(placement_.kind, tenant, id);
-}
-
 // The stored entry of `key` as `batch` sees it (a survivor's placeholder included).
-absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::ReadEntry(
-    store::ProjectionStore::Batch& batch, const std::string& key) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(placement_.cf, key));
+absl::StatusOr<std::optional<ContactDirectoryEntry>> ReadEntry(store::ProjectionStore::Batch& batch,
+                                                               const std::string& key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   return ParseEntry(raw);
 }
 
 // Adds `delta` to the merged_count of `survivor`'s entry, creating a placeholder if the
 // survivor's own events are not applied yet. Additions commute, so the count does not depend on
 // the order in which the partitions of the survivor and of its merged contacts are applied.
-absl::Status ContactDirectory::AddMerged(store::ProjectionStore::Batch& batch,
-                                         std::string_view tenant, std::string_view survivor,
-                                         int delta) const {
+absl::Status AddMerged(store::ProjectionStore::Batch& batch, std::string_view tenant,
+                       std::string_view survivor, int delta) {
   const std::string key = EntryKey(tenant, survivor);
   ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, ReadEntry(batch, key));
   if (!entry) entry.emplace();
   entry->set_merged_count(entry->merged_count() + delta);
-  batch.Put(placement_.cf, key, projection::SerializeDeterministic(*entry));
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*entry));
   return absl::OkStatus();
 }
+
+}  // namespace
 
 absl::Status ContactDirectory::Apply(const EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) const {
@@ -166,7 +165,7 @@ absl::Status ContactDirectory::Apply(const EventEnvelope& event,
   if (!next) return absl::OkStatus();
   // Written before the survivors' counts: a contact merged into itself is refused by the contact
   // service, but if one came, its count must not be overwritten.
-  batch.Put(placement_.cf, key, projection::SerializeDeterministic(*next));
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   const std::string old_survivor = current ? current->merged_into() : "";
   if (old_survivor != next->merged_into()) {
     if (!old_survivor.empty()) {
@@ -194,7 +193,7 @@ absl::StatusOr<bool> ContactDirectory::Erased(store::ProjectionStore::Batch& bat
 absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Get(
     std::string_view tenant, std::string_view contact_id) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                   store_->Get(placement_.cf, EntryKey(tenant, contact_id)));
+                   store_->Get(Cf::kState, EntryKey(tenant, contact_id)));
   ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, ParseEntry(raw));
   if (entry && entry->contact_id().empty()) return std::nullopt;  // a survivor not created yet
   return entry;

@@ -3,11 +3,9 @@
 // kept locally). Services that link records to contacts (interactions, cases, deals, orders) check
 // them here and follow merges with it.
 //
-// Keys it owns in the service's store (the service must not use these kinds for anything else):
+// Keys it owns in the service's store (the service must not use these kinds):
 //   kState "k/" tenant \0 contact_or_company_id   -> crm.common.v1.ContactDirectoryEntry (with a
-//                                                   count of the contacts merged into it); the
-//                                                   service may place these elsewhere
-//                                                   (EntryPlacement)
+//                                                   count of the contacts merged into it)
 //   kIndex "z/" tenant \0 survivor_id \0 merged_id -> "" (contacts merged into a survivor)
 //
 // Apply is deterministic: an entry depends only on its own contact's events, but for its count of
@@ -51,21 +49,9 @@ absl::Status CheckLinkable(const std::optional<ContactDirectoryEntry>& entry,
                            const std::string& field, const std::string& id,
                            Kind kind = Kind::kContact);
 
-// Where a service keeps the directory's entries: KindKey(kind, tenant, id) in `cf`. By default
-// under a kind of their own; a service that reads a contact's records from a per-contact range
-// KindPrefix(kind, tenant, id) ("kind/tenant\0id\0...") can put the entry under that kind, in that
-// column family: the entry's key then sorts just before the range, so reading the entry and then
-// the records reads one block from disk where two apart would each miss the block cache. The
-// entry's key has no trailing NUL, so a scan of the range never sees it.
-struct EntryPlacement {
-  store::Cf cf = store::Cf::kState;
-  char kind = 'k';
-};
-
 class ContactDirectory {
  public:
-  explicit ContactDirectory(store::ProjectionStore* store, EntryPlacement placement = {})
-      : store_(store), placement_(placement) {}
+  explicit ContactDirectory(store::ProjectionStore* store) : store_(store) {}
 
   // Applies a contact-service event into `batch`.
   absl::Status Apply(const crm::common::v1::EventEnvelope& event,
@@ -97,14 +83,7 @@ class ContactDirectory {
                                                       const ContactDirectoryEntry& entry) const;
 
  private:
-  std::string EntryKey(std::string_view tenant, std::string_view id) const;
-  absl::StatusOr<std::optional<ContactDirectoryEntry>> ReadEntry(
-      store::ProjectionStore::Batch& batch, const std::string& key) const;
-  absl::Status AddMerged(store::ProjectionStore::Batch& batch, std::string_view tenant,
-                         std::string_view survivor, int delta) const;
-
   store::ProjectionStore* const store_;
-  const EntryPlacement placement_;
 };
 
 }  // namespace crm::directory

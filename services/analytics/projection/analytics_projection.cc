@@ -39,15 +39,6 @@ std::string Prefix(char kind, std::string_view tenant, std::string_view id) {
   return store::KindPrefix(kind, tenant, id);
 }
 
-// A customer's records, next to each other in kIndex: "C/" tenant \0 contact_id \0 and the kind
-// of record. Reading a 360 at a size the block cache does not hold then reads a block or two
-// from disk instead of one per kind.
-std::string CustomerPrefix(std::string_view tenant, std::string_view contact_id, char kind) {
-  std::string k = Prefix('C', tenant, contact_id);
-  k.push_back(kind);
-  return k;
-}
-
 // Newest first: the inverted time, then the id.
 std::string NewestFirst(int64_t nanos, std::string_view id) {
   std::string k;
@@ -83,19 +74,19 @@ absl::StatusOr<std::optional<T>> ReadFrom(const store::ProjectionStore& store,
 // A record's entries in a per-contact index: (contact id, key suffix after the contact).
 using IndexEntries = std::vector<std::pair<std::string, std::string>>;
 
-// Moves a record's entries under the customer index `kind` from `old_entries` to
-// `new_entries`, each holding the record itself (`record`, serialized): a covering index, so
-// reading a customer's latest records is one scan with no lookup per record.
+// Moves a record's entries under the index `kind` from `old_entries` to `new_entries`, each
+// holding the record itself (`record`, serialized): a covering index, so reading a customer's
+// latest records is one scan with no lookup per record.
 void IndexRecord(store::ProjectionStore::Batch& batch, char kind, std::string_view tenant,
                  const IndexEntries& old_entries, const IndexEntries& new_entries,
                  std::string_view record) {
   for (const auto& e : old_entries) {
     if (std::find(new_entries.begin(), new_entries.end(), e) == new_entries.end()) {
-      batch.Delete(Cf::kIndex, CustomerPrefix(tenant, e.first, kind) + e.second);
+      batch.Delete(Cf::kIndex, Prefix(kind, tenant, e.first) + e.second);
     }
   }
   for (const auto& e : new_entries) {
-    batch.Put(Cf::kIndex, CustomerPrefix(tenant, e.first, kind) + e.second, record);
+    batch.Put(Cf::kIndex, Prefix(kind, tenant, e.first) + e.second, record);
   }
 }
 
@@ -170,15 +161,14 @@ absl::Status EraseFreeTextOf(store::ProjectionStore::Batch& batch, std::string_v
                              std::string_view contact_id) {
   const auto [state, index] = KindsOf(T());
   std::vector<std::string> ids;
-  RETURN_IF_ERROR(
-      batch.Scan(Cf::kIndex, CustomerPrefix(tenant, contact_id, index),
-                 [&](std::string_view, std::string_view value) {
-                   T record;
-                   if (record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-                     ids.push_back(record.id());
-                   }
-                   return true;
-                 }));
+  RETURN_IF_ERROR(batch.Scan(
+      Cf::kIndex, Prefix(index, tenant, contact_id), [&](std::string_view, std::string_view value) {
+        T record;
+        if (record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          ids.push_back(record.id());
+        }
+        return true;
+      }));
   for (const std::string& id : ids) {
     ASSIGN_OR_RETURN(std::optional<T> current, ReadIn<T>(batch, Key(state, tenant, id)));
     if (!current) continue;
@@ -549,7 +539,7 @@ absl::StatusOr<std::vector<T>> IndexedRecords(const store::ProjectionStore& stor
                                               size_t limit) {
   std::vector<std::pair<std::string, std::string>> found;  // position, record
   for (const std::string& c : contacts) {
-    const std::string prefix = CustomerPrefix(tenant, c, kind);
+    const std::string prefix = Prefix(kind, tenant, c);
     size_t taken = 0;
     RETURN_IF_ERROR(
         store.Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view value) {

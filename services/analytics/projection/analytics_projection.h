@@ -4,7 +4,7 @@
 //
 // Keys (every one tenant-prefixed):
 //   kState "c/" tenant \0 contact_id   -> crm.contact.v1.Contact (folded as the contact service
-//                                         folds it; contact_fold.h; scanned whole for segments)
+//                                         folds it; contact_fold.h)
 //   kState "m/" tenant \0 company_id   -> crm.contact.v1.Company
 //   kState "r/" tenant \0 order_id     -> crm.sales.v1.Order
 //   kState "l/" tenant \0 deal_id      -> crm.sales.v1.Deal
@@ -23,18 +23,14 @@
 //   "M/", "Q/", "Y/": messages and each tenant's messaging policy (automation/messages.h)
 //   "K/", "A/", "O/", "B/": campaigns, their targets and results (automation/campaigns.h)
 //   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
-// A customer's records, next to each other (kIndex "C/" tenant \0 contact_id, then):
-//   "C/" tenant \0 contact_id                        -> the contact directory's entry
-//                                                     (ContactDirectoryEntry; common/directory)
-//   "C/" tenant \0 contact_id \0 "a" case_id         -> Case
-//   "C/" tenant \0 contact_id \0 "b" task_id         -> Task
-//   "C/" tenant \0 contact_id \0 "e" deal_id         -> Deal
-//   "C/" tenant \0 contact_id \0 "h" ~time id        -> Order (newest first)
-//   "C/" tenant \0 contact_id \0 "i" ~time id        -> Interaction (newest first)
+//   kIndex "h/" tenant \0 contact_id \0 ~time id     -> Order (newest first)
+//   kIndex "i/" tenant \0 contact_id \0 ~time id     -> Interaction (newest first)
+//   kIndex "e/" tenant \0 contact_id \0 deal_id      -> Deal
+//   kIndex "a/" tenant \0 contact_id \0 case_id      -> Case
+//   kIndex "b/" tenant \0 contact_id \0 task_id      -> Task
 // The per-contact indexes cover: each entry holds the record as its kState key does, so a
-// customer's 360 reads each kind with one scan instead of a lookup per record; and as they sit
-// together, a 360 that misses the block cache reads a block or two from disk, not one per kind.
-// The contact directory also owns "z/", the projector "o/" in kIndex.
+// customer's 360 reads each kind with one scan instead of a lookup per record.
+// The contact directory owns "k/" and "z/"; the projector "o/" in kIndex.
 //
 // Merges are followed at read: a customer's records are those of the contact and of every
 // contact merged into it (ContactDirectory::WithMerged), so apply never moves records and an
@@ -68,9 +64,9 @@ namespace crm::analytics {
 inline constexpr char kTopic[] = "crm.analytics.v1";
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection). Last bumped when a customer's records moved next to each
-// other (the "C/" range).
-inline constexpr char kProjectionLayout[] = "analytics/5";
+// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
+// count the contacts merged into them.
+inline constexpr char kProjectionLayout[] = "analytics/4";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 
@@ -78,7 +74,7 @@ class AnalyticsProjection final : public projection::EventApplier {
  public:
   explicit AnalyticsProjection(store::ProjectionStore* store)
       : store_(store),
-        directory_(store, {store::Cf::kIndex, 'C'}),
+        directory_(store),
         webhooks_(store),
         rules_(store),
         messages_(store),

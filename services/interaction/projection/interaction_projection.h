@@ -17,9 +17,9 @@ namespace crm::interaction {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries moved next
-// to each contact's timeline.
-inline constexpr char kProjectionLayout[] = "interaction/3";
+// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
+// count the contacts merged into them.
+inline constexpr char kProjectionLayout[] = "interaction/2";
 
 struct TimelineFilter {
   std::set<int> channels;              // empty: all
@@ -55,7 +55,7 @@ struct TimelinePage {
 class InteractionProjection final : public projection::EventApplier {
  public:
   explicit InteractionProjection(store::ProjectionStore* store)
-      : store_(store), directory_(store, {store::Cf::kIndex, 't'}) {}
+      : store_(store), directory_(store) {}
 
   bool Handles(std::string_view event_type) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,

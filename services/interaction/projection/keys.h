@@ -10,9 +10,7 @@
 //   "e/" tenant \0 contact_id \0 case_id              -> "" (cases by contact)
 //   "a/" tenant \0 assignee \0 when(BE64) task_id     -> "" (open tasks by due time)
 // A case's events show in timelines as "<case id>#<version>" entries.
-// The contact directory (common/directory) keeps its entries next to the timelines, at
-// kIndex "t/" tenant \0 contact_id (no trailing NUL: just before the contact's timeline, outside
-// it), so a timeline read finds the entry and the newest items in one block; and owns kIndex "z/".
+// "k/" (kState) and "z/" (kIndex) belong to the contact directory (common/directory).
 // ~time is 2^64-1 minus the nanoseconds since 1970, so a forward scan is newest first.
 #pragma once
 

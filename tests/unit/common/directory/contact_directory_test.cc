@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "common/store/keys.h"
 #include "crm/contact/v1/events.pb.h"
 #include "tests/testing/testing.h"
 
@@ -27,8 +26,8 @@ EventEnvelope Event(const google::protobuf::Message& payload, const std::string&
 
 // A directory over a store of its own, each event applied and committed on its own.
 struct StoredDirectory {
-  explicit StoredDirectory(const std::string& path, EntryPlacement placement = {})
-      : store(std::move(*store::ProjectionStore::Open(path))), directory(store.get(), placement) {}
+  explicit StoredDirectory(const std::string& path)
+      : store(std::move(*store::ProjectionStore::Open(path))), directory(store.get()) {}
   void Apply(const google::protobuf::Message& payload, const std::string& id) {
     auto batch = store->NewBatch();
     ASSERT_TRUE(directory.Apply(Event(payload, id, ++events), batch).ok());
@@ -132,45 +131,6 @@ TEST(ContactDirectory, KeepsEntriesAndMergesInTheStore) {
   EXPECT_EQ(*directory.WithMerged("t", kAnn), (std::vector<std::string>{kAnn}));
   EXPECT_TRUE(directory.Get("t", kBob)->has_value());
   EXPECT_FALSE(directory.Get("t", "NOBODY")->has_value());
-}
-
-// A service that reads a contact's records from a per-contact range places the entries there:
-// each one sorts just before its contact's range (so both are read from one block) and outside
-// it (so a scan of the range sees only the records).
-TEST(ContactDirectory, KeepsEntriesJustBeforeEachContactsRangeWhenPlacedThere) {
-  testing::TempDir dir;
-  StoredDirectory stored(dir.Sub("p"), {store::Cf::kIndex, 'r'});
-  constexpr char kAnna[] = "ANNA";  // ANN's id is a prefix of hers
-  crm::contact::v1::ContactCreated created;
-  for (const char* id : {kAnna, kAnn}) stored.Apply(created, id);
-  crm::contact::v1::ContactMergedInto into;
-  into.set_survivor_id(kAnn);
-  stored.Apply(into, kAnna);
-  auto batch = stored.store->NewBatch();
-  batch.Put(store::Cf::kIndex, store::KindPrefix('r', "t", kAnn) + "record", "ann's");
-  batch.Put(store::Cf::kIndex, store::KindPrefix('r', "t", kAnna) + "record", "anna's");
-  ASSERT_TRUE(stored.store->Commit(batch).ok());
-
-  const absl::StatusOr<std::optional<ContactDirectoryEntry>> ann = stored.directory.Get("t", kAnn);
-  ASSERT_TRUE(ann.ok() && ann->has_value());
-  EXPECT_EQ((*ann)->merged_count(), 1);
-  EXPECT_EQ(*stored.directory.WithMerged("t", **ann), (std::vector<std::string>{kAnn, kAnna}));
-  std::vector<std::string> keys;
-  auto collect = [&](std::string_view key, std::string_view) {
-    keys.emplace_back(key);
-    return true;
-  };
-  ASSERT_TRUE(stored.store->Scan(store::Cf::kState, "", "", collect).ok());
-  EXPECT_EQ(keys, std::vector<std::string>{}) << "nothing in the default place";
-  ASSERT_TRUE(
-      stored.store->Scan(store::Cf::kIndex, store::KindPrefix('r', "t", kAnn), "", collect).ok());
-  EXPECT_EQ(keys, std::vector<std::string>{store::KindPrefix('r', "t", kAnn) + "record"});
-  keys.clear();
-  ASSERT_TRUE(stored.store->Scan(store::Cf::kIndex, store::KindPrefix('r', "t"), "", collect).ok());
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{
-                store::KindKey('r', "t", kAnn), store::KindPrefix('r', "t", kAnn) + "record",
-                store::KindKey('r', "t", kAnna), store::KindPrefix('r', "t", kAnna) + "record"}));
 }
 
 // A survivor's entry counts the contacts merged into it, so that reads skip looking for merged

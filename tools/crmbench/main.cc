@@ -635,7 +635,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::cout << std::left << std::setw(30) << "SCENARIO" << std::right << std::setw(10) << "CALLS/S"
+  std::cout << std::left << std::setw(38) << "SCENARIO" << std::right << std::setw(10) << "CALLS/S"
             << std::setw(10) << "P50 MS" << std::setw(10) << "P90 MS" << std::setw(10) << "P99 MS"
             << std::setw(10) << "MAX MS" << std::setw(8) << "ERRORS" << std::setw(12) << "CLIENT US"
             << std::setw(12) << "SERVER US" << std::setw(9) << "KEYS/EV"
@@ -649,7 +649,7 @@ int main(int argc, char** argv) {
   report["duration_s"] = duration;
   report["scenarios"] = nlohmann::json::array();
   for (const auto& r : results) {
-    std::cout << std::left << std::setw(30) << r.name << std::right << std::fixed
+    std::cout << std::left << std::setw(38) << r.name << std::right << std::fixed
               << std::setprecision(0) << std::setw(10) << r.ThroughputPerSecond()
               << std::setprecision(2) << std::setw(10) << r.PercentileMs(50) << std::setw(10)
               << r.PercentileMs(90) << std::setw(10) << r.PercentileMs(99) << std::setw(10)

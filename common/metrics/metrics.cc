@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/process/proc_stat.h"
+#include "common/store/memory.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
@@ -208,8 +209,38 @@ class Metrics::Scraped final : public prometheus::Collectable {
       ++fds;
     }
     std::vector<prometheus::MetricFamily> out = {lag, events, dead, unknown, keys, sst, memtables};
+    const store::StorageCounters storage = store::ReadStorageCounters();
+    auto d = [](uint64_t v) { return static_cast<double>(v); };
     for (auto [name, help, type, value] :
-         {std::tuple{"process_cpu_seconds_total", "user and system CPU time", MetricType::Counter,
+         {std::tuple{"crm_rocksdb_block_cache_hits_total",
+                     "data blocks RocksDB found in the process's block cache", MetricType::Counter,
+                     d(storage.block_cache_hits)},
+          std::tuple{"crm_rocksdb_block_cache_misses_total",
+                     "data blocks RocksDB had to read from a file (not in the block cache)",
+                     MetricType::Counter, d(storage.block_cache_misses)},
+          std::tuple{"crm_rocksdb_bloom_filter_useful_total",
+                     "lookups a bloom filter answered without reading a data block",
+                     MetricType::Counter, d(storage.bloom_filter_useful)},
+          std::tuple{"crm_rocksdb_flush_write_bytes_total", "bytes RocksDB's flushes wrote",
+                     MetricType::Counter, d(storage.flush_write_bytes)},
+          std::tuple{"crm_rocksdb_compaction_read_bytes_total", "bytes RocksDB's compactions read",
+                     MetricType::Counter, d(storage.compaction_read_bytes)},
+          std::tuple{"crm_rocksdb_compaction_write_bytes_total",
+                     "bytes RocksDB's compactions wrote", MetricType::Counter,
+                     d(storage.compaction_write_bytes)},
+          std::tuple{"crm_rocksdb_write_stall_seconds_total",
+                     "time writes waited for RocksDB's flushes or compactions to catch up",
+                     MetricType::Counter, d(storage.write_stall_micros) / 1e6},
+          std::tuple{"crm_rocksdb_block_cache_capacity_bytes",
+                     "the process's RocksDB memory budget (--rocksdb-memory-mib)",
+                     MetricType::Gauge, d(storage.cache_capacity_bytes)},
+          std::tuple{"crm_rocksdb_block_cache_usage_bytes",
+                     "what the block cache holds: data blocks and the memtables charged to it",
+                     MetricType::Gauge, d(storage.cache_usage_bytes)},
+          std::tuple{"crm_rocksdb_memtable_bytes",
+                     "memory of every RocksDB memtable of the process", MetricType::Gauge,
+                     d(storage.memtable_bytes)},
+          std::tuple{"process_cpu_seconds_total", "user and system CPU time", MetricType::Counter,
                      stat.cpu_seconds},
           std::tuple{"process_resident_memory_bytes", "resident memory", MetricType::Gauge,
                      stat.resident_bytes},

@@ -8,10 +8,17 @@
 //                                                                     is events per second)
 //   crm_projection_dead_letters_total, crm_projection_unknown_events_total{projection}
 //   crm_store_estimated_keys, crm_store_sst_bytes, crm_store_memtable_bytes{projection, cf}
+//   crm_rocksdb_block_cache_hits_total, crm_rocksdb_block_cache_misses_total   data blocks of
+//                                                                     every store of the process
+//   crm_rocksdb_bloom_filter_useful_total, crm_rocksdb_write_stall_seconds_total,
+//   crm_rocksdb_flush_write_bytes_total, crm_rocksdb_compaction_{read,write}_bytes_total,
+//   crm_rocksdb_block_cache_{capacity,usage}_bytes, crm_rocksdb_memtable_bytes
+//                                                                     its shared RocksDB memory
 //   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
 //   process_open_fds, process_start_time_seconds                      the usual process metrics
 //
-// Projection and process metrics are read when scraped, so they cost nothing between scrapes.
+// Projection, storage and process metrics are read when scraped, so they cost nothing between
+// scrapes.
 //
 //   ASSIGN_OR_RETURN(auto metrics, Metrics::Start("0.0.0.0:9464"));
 //   metrics->AddProjector(service->projector());

@@ -10,10 +10,16 @@
 //   rocksdb::BlockBasedTableOptions table;
 //   store::UseSharedMemory(options, table);       // for every database the process opens
 //
+// The same call gives every database the process's one RocksDB statistics object (counters only,
+// no timers or histograms: a relaxed add per event), read as a whole by StorageCounters():
+//
+//   StorageCounters c = ReadStorageCounters();   // e.g. for /metrics
+//
 // Thread-safe.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -29,6 +35,31 @@ void SetMemoryBudget(size_t bytes);
 
 // Points `db` and `table` at the process's shared block cache and write buffer manager.
 void UseSharedMemory(rocksdb::DBOptions& db, rocksdb::BlockBasedTableOptions& table);
+
+// What the process's databases did since it started, and what their shared memory holds now.
+struct StorageCounters {
+  // Data blocks read through the block cache: found there, or read from a file (a miss). Index
+  // and filter blocks stay with their tables (UseSharedMemory) and are not counted.
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  // Lookups a bloom filter answered "not in this file" without reading a data block.
+  uint64_t bloom_filter_useful = 0;
+  // Bytes flushes wrote, and compactions read and wrote: the storage's background work.
+  uint64_t flush_write_bytes = 0;
+  uint64_t compaction_read_bytes = 0;
+  uint64_t compaction_write_bytes = 0;
+  // Time writes were held back because flushes or compactions lagged behind.
+  uint64_t write_stall_micros = 0;
+  // The shared block cache: its budget, and what it holds now (blocks, and the memtables
+  // charged to it).
+  size_t cache_capacity_bytes = 0;
+  size_t cache_usage_bytes = 0;
+  // Memory of the memtables of every database.
+  size_t memtable_bytes = 0;
+};
+
+// The counters now. All zero but the capacity before any database opened.
+StorageCounters ReadStorageCounters();
 
 // The memtable size of a projection store's column family: a sixteenth of the budget, from 4 to
 // 64 MiB (16 MiB at the default budget). The busy stores then each flush at their own size

@@ -13,15 +13,20 @@ namespace {
 
 TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   TempDir dir;
-  Server node = StartServer("crm-node", {"--listen", "127.0.0.1:0", "--data-dir", dir.Sub("data")},
-                            dir.path());
+  Server node = StartServer(
+      "crm-node",
+      {"--listen", "127.0.0.1:0", "--data-dir", dir.Sub("data"), "--metrics-listen", "127.0.0.1:0"},
+      dir.path());
   ASSERT_FALSE(node.addr.empty());
+  const std::string metrics_line = node.process->ReadLine();
+  ASSERT_EQ(metrics_line.rfind("metrics on ", 0), 0u) << metrics_line;
   const std::string report_path = dir.Sub("bench.json");
   CommandResult r =
       RunCommand(BinaryPath("crm-bench"),
                  {"--target", node.addr, "--scenario", "ping,write,read,mixed,lag", "--duration",
                   "0.5", "--concurrency", "4", "--preload", "20", "--interactions", "2", "--json",
-                  report_path, "--server-pid", std::to_string(node.process->pid())});
+                  report_path, "--server-pid", std::to_string(node.process->pid()),
+                  "--server-metrics", metrics_line.substr(std::string("metrics on ").size())});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(report_path);
   const nlohmann::json report = nlohmann::json::parse(in);
@@ -37,6 +42,12 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     // CPU per call: crm-bench's own always, the node's because its pid was given.
     EXPECT_GT(s["client_cpu_us_per_call"].get<double>(), 0) << s["name"];
     server_cpu += s["server_cpu_us_per_call"].get<double>();
+    // Block reads per call, because its metrics endpoint was given: none for the health check.
+    if (s["name"] == "ping") {
+      EXPECT_EQ(s["server_block_reads_per_call"], 0.0);
+    } else {
+      EXPECT_GE(s["server_block_reads_per_call"].get<double>(), 0) << s["name"];
+    }
     EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
     EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
     EXPECT_GE(s["p99_ms"].get<double>(), s["p50_ms"].get<double>()) << s["name"];
@@ -64,6 +75,8 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     EXPECT_GT(s["throughput_per_s"].get<double>(), 0) << s["name"];
     // Every event a projection reads writes at least its outcome and its position.
     EXPECT_GE(s["keys_per_event"].get<double>(), 1.0) << s["name"];
+    // No server, so no block reads measured.
+    EXPECT_TRUE(s["server_block_reads_per_call"].is_null()) << s["name"];
   }
   EXPECT_EQ(rebuild_report["scenarios"][4]["keys_per_event"].get<double>(), 1.0);
   // A new contact writes its record, history, search terms, duplicate blocks and outcomes.
@@ -84,6 +97,9 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   std::vector<std::string> scale_names;
   for (const auto& s : scale_report["scenarios"]) {
     scale_names.push_back(s["name"]);
+    // The node crm-bench started is measured: its CPU and its block reads per call.
+    EXPECT_GT(s["server_cpu_us_per_call"].get<double>(), 0) << s["name"];
+    EXPECT_GE(s["server_block_reads_per_call"].get<double>(), 0) << s["name"];
     EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
     EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
   }

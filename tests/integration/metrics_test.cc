@@ -1,58 +1,18 @@
 // The Prometheus endpoint (--metrics-listen) of the real node, scraped over HTTP with libcurl:
 // every call counted and timed by method and code, appends timed, projections' lag, events and
-// store sizes, process metrics; a bad address refused at start.
-#include <curl/curl.h>
+// store sizes, the process's RocksDB counters and memory, process metrics; a bad address refused
+// at start.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <optional>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "tests/integration/contact_client.h"
+#include "tests/testing/scrape.h"
 
 namespace crm::testing {
 namespace {
-
-// The body of GET `url`, or nullopt.
-std::optional<std::string> HttpGet(const std::string& url) {
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return std::nullopt;
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t n, void* out) {
-        static_cast<std::string*>(out)->append(data, size * n);
-        return size * n;
-      });
-  const CURLcode code = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(curl);
-  if (code != CURLE_OK || status != 200) return std::nullopt;
-  return body;
-}
-
-// The value of the sample of `name` whose labels include every one of `labels`, or nullopt.
-std::optional<double> Sample(const std::string& text, const std::string& name,
-                             const std::map<std::string, std::string>& labels = {}) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (!absl::StartsWith(line, name) || line.size() <= name.size()) continue;
-    const char next = line[name.size()];
-    if (next != '{' && next != ' ') continue;
-    bool all = true;
-    for (const auto& [k, v] : labels) {
-      all = all && absl::StrContains(line, k + "=\"" + v + "\"");
-    }
-    if (!all) continue;
-    double value = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) return value;
-  }
-  return std::nullopt;
-}
 
 TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
   TempDir dir;
@@ -106,6 +66,18 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
   EXPECT_GT(Sample(*text, "crm_store_memtable_bytes", {{"projection", "contact"}, {"cf", "state"}})
                 .value_or(0),
             0);
+  // The process's RocksDB: its budget (the 256 MiB default), the memtables charged to it, and
+  // counters of its reads and background work, present from the start.
+  EXPECT_EQ(Sample(*text, "crm_rocksdb_block_cache_capacity_bytes"), 256 << 20);
+  EXPECT_GT(Sample(*text, "crm_rocksdb_block_cache_usage_bytes").value_or(0), 0);
+  EXPECT_GT(Sample(*text, "crm_rocksdb_memtable_bytes").value_or(0), 0);
+  for (const char* counter :
+       {"crm_rocksdb_block_cache_hits_total", "crm_rocksdb_block_cache_misses_total",
+        "crm_rocksdb_bloom_filter_useful_total", "crm_rocksdb_flush_write_bytes_total",
+        "crm_rocksdb_compaction_read_bytes_total", "crm_rocksdb_compaction_write_bytes_total",
+        "crm_rocksdb_write_stall_seconds_total"}) {
+    EXPECT_GE(Sample(*text, counter).value_or(-1), 0) << counter;
+  }
   EXPECT_GT(Sample(*text, "process_resident_memory_bytes").value_or(0), 1 << 20);
   EXPECT_GT(Sample(*text, "process_open_fds").value_or(0), 3);
   EXPECT_GT(Sample(*text, "process_cpu_seconds_total").value_or(0), 0);

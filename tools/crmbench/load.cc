@@ -11,6 +11,7 @@
 
 #include "absl/time/clock.h"
 #include "common/process/proc_stat.h"
+#include "tests/testing/scrape.h"
 
 namespace crm::bench {
 
@@ -31,6 +32,21 @@ double LoadResult::MaxMs() const {
 namespace {
 
 std::atomic<int> server_pid{0};
+std::mutex metrics_mu;
+std::string metrics_address;  // guarded by metrics_mu
+
+// The server's block cache misses so far; -1 when not watched or not readable.
+double ServerBlockReads() {
+  std::string address;
+  {
+    std::lock_guard<std::mutex> lock(metrics_mu);
+    address = metrics_address;
+  }
+  if (address.empty()) return -1;
+  const std::optional<std::string> text = testing::HttpGet("http://" + address + "/metrics");
+  if (!text) return -1;
+  return testing::Sample(*text, "crm_rocksdb_block_cache_misses_total").value_or(-1);
+}
 
 double OwnCpuSeconds() {
   timespec t{};
@@ -50,6 +66,13 @@ struct CpuMark {
   double server = ProcessCpuSeconds(server_pid.load());
 };
 
+// What a run measures on the server besides time, taken at its start and end: the block reads
+// first and last, so that scraping them is not counted in the CPU times.
+struct Marks {
+  double block_reads = ServerBlockReads();
+  CpuMark cpu;
+};
+
 struct Run {
   std::mutex mu;
   std::condition_variable idle;
@@ -60,7 +83,7 @@ struct Run {
   absl::Time end;
   int64_t max_calls = 0;
   const Issue* issue = nullptr;
-  CpuMark cpu;
+  Marks marks;
 };
 
 // Records the outcome of a call issued at `issued`.
@@ -85,8 +108,12 @@ LoadResult Report(const std::string& name, absl::Time start, Run& run, int64_t e
   r.calls = static_cast<int64_t>(r.latencies_ns.size());
   r.errors = run.errors.load() + extra_errors;
   const CpuMark now;
-  r.client_cpu_s = now.client - run.cpu.client;
-  r.server_cpu_s = server_pid.load() > 0 ? now.server - run.cpu.server : 0;
+  r.client_cpu_s = now.client - run.marks.cpu.client;
+  r.server_cpu_s = server_pid.load() > 0 ? now.server - run.marks.cpu.server : 0;
+  const double block_reads = ServerBlockReads();
+  if (block_reads >= 0 && run.marks.block_reads >= 0) {
+    r.server_block_reads = block_reads - run.marks.block_reads;
+  }
   return r;
 }
 
@@ -108,6 +135,11 @@ void Next(const std::shared_ptr<Run>& run, int slot) {
 }  // namespace
 
 void WatchServerCpu(int pid) { server_pid.store(pid); }
+
+void WatchServerMetrics(const std::string& address) {
+  std::lock_guard<std::mutex> lock(metrics_mu);
+  metrics_address = address;
+}
 
 LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration duration,
                    const Issue& issue, int64_t max_calls) {

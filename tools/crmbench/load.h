@@ -28,6 +28,10 @@ struct LoadResult {
   // shared machine disturbs far less than the rate.
   double client_cpu_s = 0;
   double server_cpu_s = 0;
+  // Data blocks the server read from its files during the run (its block cache misses, from
+  // the endpoint given to WatchServerMetrics; -1 when none): per call, what a read costs in
+  // storage reads, a count that does not depend on the machine's speed or its neighbours.
+  double server_block_reads = -1;
   // Rebuild scenarios: keys the projection wrote per event it read (0 elsewhere). The raw
   // ingest writes one per record, so a projection's rate can be at most about 1/keys of it.
   double keys_per_event = 0;
@@ -39,11 +43,20 @@ struct LoadResult {
   // CPU microseconds per successful call (0 without calls or without a measurement).
   double ClientCpuUsPerCall() const { return calls > 0 ? client_cpu_s * 1e6 / calls : 0; }
   double ServerCpuUsPerCall() const { return calls > 0 ? server_cpu_s * 1e6 / calls : 0; }
+  // Block reads per successful call; -1 without a measurement.
+  double ServerBlockReadsPerCall() const {
+    return server_block_reads < 0 ? -1 : calls > 0 ? server_block_reads / calls : 0;
+  }
 };
 
 // Every run from now on also measures the CPU time of process `pid` (the server under test on
 // this machine; Linux /proc). 0 stops.
 void WatchServerCpu(int pid);
+
+// Every run from now on also reads crm_rocksdb_block_cache_misses_total from the Prometheus
+// endpoint at `address` (host:port, the server's --metrics-listen) before and after it. ""
+// stops.
+void WatchServerMetrics(const std::string& address);
 
 using Finish = std::function<void(bool ok)>;
 using Issue = std::function<void(int slot, Finish finish)>;

@@ -28,6 +28,9 @@
 //          node is idle after its catch-up (the time that took: "settle_seconds"), and a search
 //          for a whole given name (one match at any size) [search_contacts_by_name]
 //          [scale_<contacts>_ping, scale_<contacts>_get_contact, ...]
+// With --server-pid, every scenario reports the target's CPU time per call (SERVER US); with
+// --server-metrics, the data blocks it read from its files per call ("server_block_reads_per_call",
+// BLK/CALL: its block cache misses). The scale scenario measures both on the node it starts.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -118,6 +121,9 @@ nlohmann::json ToJson(const LoadResult& r, int concurrency) {
           {"offered_rate_per_s", r.offered_rate_per_s},
           {"client_cpu_us_per_call", r.ClientCpuUsPerCall()},
           {"server_cpu_us_per_call", r.ServerCpuUsPerCall()},
+          {"server_block_reads_per_call", r.ServerBlockReadsPerCall() < 0
+                                              ? nlohmann::json(nullptr)
+                                              : nlohmann::json(r.ServerBlockReadsPerCall())},
           {"keys_per_event", r.keys_per_event}};
 }
 
@@ -520,6 +526,14 @@ int main(int argc, char** argv) {
   app.add_option("--server-pid", server_pid,
                  "process id of the target on this machine: its CPU time per call is reported "
                  "(the scale scenario measures the node it starts)");
+  std::string server_metrics;
+  app.add_option("--server-metrics", server_metrics,
+                 "the target's Prometheus endpoint (HOST:PORT of its --metrics-listen): the data "
+                 "blocks it reads from its files per call are reported (the scale scenario "
+                 "measures the node it starts)");
+  app.add_option("--scale-rocksdb-memory-mib", scale.rocksdb_memory_mib,
+                 "--rocksdb-memory-mib of the scale scenario's node (default: the node's own)")
+      ->check(CLI::Range(16, 1048576));
   app.add_option("--node-binary", scale.node_binary,
                  "crm-node for the scale scenario (default: beside crm-bench)");
   CLI11_PARSE(app, argc, argv);
@@ -529,12 +543,14 @@ int main(int argc, char** argv) {
   }
   scale.work_dir = work_dir;
   crm::bench::WatchServerCpu(server_pid);
+  crm::bench::WatchServerMetrics(server_metrics);
   auto loopback = [](const std::string& address) {
     return address.rfind("127.0.0.1:", 0) == 0 || address.rfind("localhost:", 0) == 0 ||
            address.rfind("[::1]:", 0) == 0;
   };
-  for (const auto& [flag, address] :
-       {std::pair{"--target", target}, {"--analytics", analytics_target}}) {
+  for (const auto& [flag, address] : {std::pair{"--target", target},
+                                      {"--analytics", analytics_target},
+                                      {"--server-metrics", server_metrics}}) {
     if (!address.empty() && !loopback(address)) {
       std::cerr << flag << " " << address << ": crm-bench only drives loopback deployments\n";
       return 2;
@@ -638,7 +654,8 @@ int main(int argc, char** argv) {
   std::cout << std::left << std::setw(38) << "SCENARIO" << std::right << std::setw(10) << "CALLS/S"
             << std::setw(10) << "P50 MS" << std::setw(10) << "P90 MS" << std::setw(10) << "P99 MS"
             << std::setw(10) << "MAX MS" << std::setw(8) << "ERRORS" << std::setw(12) << "CLIENT US"
-            << std::setw(12) << "SERVER US" << std::setw(9) << "KEYS/EV"
+            << std::setw(12) << "SERVER US" << std::setw(10) << "BLK/CALL" << std::setw(9)
+            << "KEYS/EV"
             << "\n";
   nlohmann::json report;
   report["target"] = target;
@@ -654,7 +671,11 @@ int main(int argc, char** argv) {
               << std::setprecision(2) << std::setw(10) << r.PercentileMs(50) << std::setw(10)
               << r.PercentileMs(90) << std::setw(10) << r.PercentileMs(99) << std::setw(10)
               << r.MaxMs() << std::setw(8) << r.errors << std::setprecision(1) << std::setw(12)
-              << r.ClientCpuUsPerCall() << std::setw(12) << r.ServerCpuUsPerCall() << std::setw(9)
+              << r.ClientCpuUsPerCall() << std::setw(12) << r.ServerCpuUsPerCall() << std::setw(10)
+              << (r.ServerBlockReadsPerCall() >= 0
+                      ? absl::StrFormat("%.2f", r.ServerBlockReadsPerCall())
+                      : "-")
+              << std::setw(9)
               << (r.keys_per_event > 0 ? absl::StrFormat("%.1f", r.keys_per_event) : "-") << "\n";
     report["scenarios"].push_back(crm::bench::ToJson(r, concurrency));
   }

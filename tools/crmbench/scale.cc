@@ -112,16 +112,23 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
             << result.generate_seconds << " s; starting the node\n";
 
   const absl::Time start = absl::Now();
-  testing::Process node(options.node_binary,
-                        {"--listen", "127.0.0.1:0", "--data-dir", dir.string(), "--log-partitions",
-                         std::to_string(kPartitions)},
-                        {}, dir.string());
+  std::vector<std::string> flags = {"--listen",         "127.0.0.1:0",
+                                    "--data-dir",       dir.string(),
+                                    "--log-partitions", std::to_string(kPartitions),
+                                    "--metrics-listen", "127.0.0.1:0"};
+  if (options.rocksdb_memory_mib > 0) {
+    flags.insert(flags.end(), {"--rocksdb-memory-mib", std::to_string(options.rocksdb_memory_mib)});
+  }
+  testing::Process node(options.node_binary, flags, {}, dir.string());
+  // "listening on HOST:PORT", then "metrics on HOST:PORT".
   const std::string line = node.ReadLine(absl::Minutes(5));
-  if (!absl::StartsWith(line, "listening on ")) {
+  const std::string metrics_line = node.ReadLine(absl::Seconds(30));
+  if (!absl::StartsWith(line, "listening on ") || !absl::StartsWith(metrics_line, "metrics on ")) {
     return absl::UnavailableError(
         absl::StrCat(options.node_binary, " did not start:\n", node.Log()));
   }
   const std::string address = line.substr(std::string_view("listening on ").size());
+  const std::string metrics = metrics_line.substr(std::string_view("metrics on ").size());
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   while (!Serving(channel)) {
     if (absl::Now() - start > options.catch_up_timeout || !node.running()) {
@@ -137,8 +144,10 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
   std::cerr << "scale: the node was idle " << result.settle_seconds << " s later\n";
 
   WatchServerCpu(node.pid());
+  WatchServerMetrics(metrics);
   result.reads = reads(channel, std::move(ids));
   WatchServerCpu(0);
+  WatchServerMetrics("");
   result.rss_bytes = ProcStatusBytes(node.pid(), "VmRSS:");
   result.peak_rss_bytes = ProcStatusBytes(node.pid(), "VmHWM:");
   if (node.Stop(SIGTERM, absl::Minutes(2)) != 0) {

@@ -30,6 +30,8 @@ struct ScaleOptions {
   std::vector<int64_t> sizes;
   int interactions_per_contact = 3;
   int orders_per_contact = 1;
+  // The node's --rocksdb-memory-mib; 0 leaves the node's default.
+  int rocksdb_memory_mib = 0;
   // How long a node may take to catch up with its log before the run fails.
   absl::Duration catch_up_timeout = absl::Hours(1);
   // After the catch-up, the reads wait until the node is idle (its flushes and compactions of

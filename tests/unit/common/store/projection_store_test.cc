@@ -348,5 +348,42 @@ TEST(ProjectionStoreMemory, MemtablesAreASixteenthOfTheBudgetWithinBounds) {
   SetMemoryBudget(kDefaultMemoryBudget);
 }
 
+// The process's storage counters see a store's flush, a data block read from its file (a
+// miss), the same block read again from the cache (a hit) and a lookup its bloom filter
+// answered; the memory gauges show the budget and what it holds.
+TEST(ProjectionStoreMemory, CountersSeeFlushesCacheMissesHitsAndFilters) {
+  testing::TempDir dir;
+  auto store = ProjectionStore::Open(dir.Sub("p"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto batch = (*store)->NewBatch();
+  for (int i = 0; i < 100; ++i) batch.Put(Cf::kState, "key" + std::to_string(i), "value");
+  ASSERT_TRUE((*store)->Commit(batch).ok());
+  const StorageCounters before = ReadStorageCounters();
+  // A checkpoint flushes the memtables: the keys are in a table file from now on.
+  ASSERT_TRUE((*store)->Checkpoint(dir.Sub("copy")).ok());
+  const StorageCounters flushed = ReadStorageCounters();
+  EXPECT_GT(flushed.flush_write_bytes, before.flush_write_bytes);
+
+  EXPECT_EQ(*(*store)->Get(Cf::kState, "key7"), std::optional<std::string>("value"));
+  const StorageCounters first = ReadStorageCounters();
+  EXPECT_EQ(first.block_cache_misses, flushed.block_cache_misses + 1);
+  EXPECT_EQ(first.block_cache_hits, flushed.block_cache_hits);
+
+  EXPECT_EQ(*(*store)->Get(Cf::kState, "key8"), std::optional<std::string>("value"));
+  const StorageCounters second = ReadStorageCounters();
+  EXPECT_EQ(second.block_cache_misses, first.block_cache_misses);
+  EXPECT_EQ(second.block_cache_hits, first.block_cache_hits + 1);
+
+  EXPECT_EQ(*(*store)->Get(Cf::kState, "absent"), std::nullopt);
+  const StorageCounters absent = ReadStorageCounters();
+  EXPECT_EQ(absent.bloom_filter_useful, second.bloom_filter_useful + 1);
+  EXPECT_EQ(absent.block_cache_misses + absent.block_cache_hits,
+            second.block_cache_misses + second.block_cache_hits);
+
+  EXPECT_GT(absent.cache_capacity_bytes, 0u);
+  EXPECT_GT(absent.cache_usage_bytes, 0u);
+  EXPECT_LE(absent.cache_usage_bytes, absent.cache_capacity_bytes);
+}
+
 }  // namespace
 }  // namespace crm::store

@@ -42,11 +42,13 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     // CPU per call: crm-bench's own always, the node's because its pid was given.
     EXPECT_GT(s["client_cpu_us_per_call"].get<double>(), 0) << s["name"];
     server_cpu += s["server_cpu_us_per_call"].get<double>();
-    // Block reads per call, because its metrics endpoint was given: none for the health check.
-    if (s["name"] == "ping") {
-      EXPECT_EQ(s["server_block_reads_per_call"], 0.0);
-    } else {
-      EXPECT_GE(s["server_block_reads_per_call"].get<double>(), 0) << s["name"];
+    // Blocks per call, because its metrics endpoint was given: none for the health check.
+    for (const char* blocks : {"server_block_reads_per_call", "server_block_cache_hits_per_call"}) {
+      if (s["name"] == "ping") {
+        EXPECT_EQ(s[blocks], 0.0);
+      } else {
+        EXPECT_GE(s[blocks].get<double>(), 0) << s["name"];
+      }
     }
     EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
     EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
@@ -77,6 +79,7 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     EXPECT_GE(s["keys_per_event"].get<double>(), 1.0) << s["name"];
     // No server, so no block reads measured.
     EXPECT_TRUE(s["server_block_reads_per_call"].is_null()) << s["name"];
+    EXPECT_TRUE(s["server_block_cache_hits_per_call"].is_null()) << s["name"];
   }
   EXPECT_EQ(rebuild_report["scenarios"][4]["keys_per_event"].get<double>(), 1.0);
   // A new contact writes its record, history, search terms, duplicate blocks and outcomes.
@@ -100,6 +103,7 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     // The node crm-bench started is measured: its CPU and its block reads per call.
     EXPECT_GT(s["server_cpu_us_per_call"].get<double>(), 0) << s["name"];
     EXPECT_GE(s["server_block_reads_per_call"].get<double>(), 0) << s["name"];
+    EXPECT_GE(s["server_block_cache_hits_per_call"].get<double>(), 0) << s["name"];
     EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
     EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
   }

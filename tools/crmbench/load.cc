@@ -35,17 +35,23 @@ std::atomic<int> server_pid{0};
 std::mutex metrics_mu;
 std::string metrics_address;  // guarded by metrics_mu
 
-// The server's block cache misses so far; -1 when not watched or not readable.
-double ServerBlockReads() {
+// The server's block cache counters so far.
+struct BlockCounts {
+  double hits = -1;    // data blocks found in its cache; -1 when not watched or not readable
+  double misses = -1;  // read from its files
+};
+
+BlockCounts ServerBlocks() {
   std::string address;
   {
     std::lock_guard<std::mutex> lock(metrics_mu);
     address = metrics_address;
   }
-  if (address.empty()) return -1;
+  if (address.empty()) return {};
   const std::optional<std::string> text = testing::HttpGet("http://" + address + "/metrics");
-  if (!text) return -1;
-  return testing::Sample(*text, "crm_rocksdb_block_cache_misses_total").value_or(-1);
+  if (!text) return {};
+  return {testing::Sample(*text, "crm_rocksdb_block_cache_hits_total").value_or(-1),
+          testing::Sample(*text, "crm_rocksdb_block_cache_misses_total").value_or(-1)};
 }
 
 double OwnCpuSeconds() {
@@ -69,7 +75,7 @@ struct CpuMark {
 // What a run measures on the server besides time, taken at its start and end: the block reads
 // first and last, so that scraping them is not counted in the CPU times.
 struct Marks {
-  double block_reads = ServerBlockReads();
+  BlockCounts blocks = ServerBlocks();
   CpuMark cpu;
 };
 
@@ -110,9 +116,11 @@ LoadResult Report(const std::string& name, absl::Time start, Run& run, int64_t e
   const CpuMark now;
   r.client_cpu_s = now.client - run.marks.cpu.client;
   r.server_cpu_s = server_pid.load() > 0 ? now.server - run.marks.cpu.server : 0;
-  const double block_reads = ServerBlockReads();
-  if (block_reads >= 0 && run.marks.block_reads >= 0) {
-    r.server_block_reads = block_reads - run.marks.block_reads;
+  const BlockCounts blocks = ServerBlocks();
+  if (blocks.misses >= 0 && run.marks.blocks.misses >= 0 && blocks.hits >= 0 &&
+      run.marks.blocks.hits >= 0) {
+    r.server_block_reads = blocks.misses - run.marks.blocks.misses;
+    r.server_block_hits = blocks.hits - run.marks.blocks.hits;
   }
   return r;
 }

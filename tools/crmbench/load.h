@@ -32,6 +32,9 @@ struct LoadResult {
   // the endpoint given to WatchServerMetrics; -1 when none): per call, what a read costs in
   // storage reads, a count that does not depend on the machine's speed or its neighbours.
   double server_block_reads = -1;
+  // Data blocks it found in its block cache (-1 likewise); hits plus reads are the blocks a
+  // call touched (none when everything it reads is still in the memtables).
+  double server_block_hits = -1;
   // Rebuild scenarios: keys the projection wrote per event it read (0 elsewhere). The raw
   // ingest writes one per record, so a projection's rate can be at most about 1/keys of it.
   double keys_per_event = 0;
@@ -43,10 +46,11 @@ struct LoadResult {
   // CPU microseconds per successful call (0 without calls or without a measurement).
   double ClientCpuUsPerCall() const { return calls > 0 ? client_cpu_s * 1e6 / calls : 0; }
   double ServerCpuUsPerCall() const { return calls > 0 ? server_cpu_s * 1e6 / calls : 0; }
-  // Block reads per successful call; -1 without a measurement.
-  double ServerBlockReadsPerCall() const {
-    return server_block_reads < 0 ? -1 : calls > 0 ? server_block_reads / calls : 0;
-  }
+  // Block reads and block cache hits per successful call; -1 without a measurement.
+  double ServerBlockReadsPerCall() const { return PerCall(server_block_reads); }
+  double ServerBlockHitsPerCall() const { return PerCall(server_block_hits); }
+  // `count` per successful call; -1 if `count` is (not measured).
+  double PerCall(double count) const { return count < 0 ? -1 : calls > 0 ? count / calls : 0; }
 };
 
 // Every run from now on also measures the CPU time of process `pid` (the server under test on

@@ -30,7 +30,9 @@
 //          [scale_<contacts>_ping, scale_<contacts>_get_contact, ...]
 // With --server-pid, every scenario reports the target's CPU time per call (SERVER US); with
 // --server-metrics, the data blocks it read from its files per call ("server_block_reads_per_call",
-// BLK/CALL: its block cache misses). The scale scenario measures both on the node it starts.
+// BLK/CALL: its block cache misses) and those it found in its block cache
+// ("server_block_cache_hits_per_call"). The scale scenario measures all three on the node it
+// starts.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -107,6 +109,9 @@ std::string CpuModel() {
   return "unknown";
 }
 
+// `v`, or null where it was not measured (negative).
+nlohmann::json OrNull(double v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v); }
+
 nlohmann::json ToJson(const LoadResult& r, int concurrency) {
   return {{"name", r.name},
           {"concurrency", concurrency},
@@ -121,9 +126,8 @@ nlohmann::json ToJson(const LoadResult& r, int concurrency) {
           {"offered_rate_per_s", r.offered_rate_per_s},
           {"client_cpu_us_per_call", r.ClientCpuUsPerCall()},
           {"server_cpu_us_per_call", r.ServerCpuUsPerCall()},
-          {"server_block_reads_per_call", r.ServerBlockReadsPerCall() < 0
-                                              ? nlohmann::json(nullptr)
-                                              : nlohmann::json(r.ServerBlockReadsPerCall())},
+          {"server_block_reads_per_call", OrNull(r.ServerBlockReadsPerCall())},
+          {"server_block_cache_hits_per_call", OrNull(r.ServerBlockHitsPerCall())},
           {"keys_per_event", r.keys_per_event}};
 }
 

@@ -132,6 +132,22 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("scale") + "/contacts-30"));
   // Loopback only.
   EXPECT_EQ(RunCommand(BinaryPath("crm-bench"), {"--target", "10.0.0.1:7070"}).exit_code, 2);
+  CommandResult remote_metrics = RunCommand(
+      BinaryPath("crm-bench"),
+      {"--target", node.addr, "--scenario", "ping", "--server-metrics", "10.0.0.1:9464"});
+  EXPECT_EQ(remote_metrics.exit_code, 2);
+  EXPECT_NE(remote_metrics.err.find("--server-metrics 10.0.0.1:9464"), std::string::npos)
+      << remote_metrics.err;
+  // A metrics address where no Prometheus endpoint answers (the gRPC port) is refused by name
+  // before anything runs, rather than leaving the block counts out of the report.
+  CommandResult no_metrics = RunCommand(
+      BinaryPath("crm-bench"), {"--target", node.addr, "--scenario", "ping", "--duration", "0.1",
+                                "--server-metrics", node.addr, "--json", dir.Sub("none.json")});
+  EXPECT_EQ(no_metrics.exit_code, 2);
+  EXPECT_NE(no_metrics.err.find("--server-metrics " + node.addr + ": no Prometheus endpoint"),
+            std::string::npos)
+      << no_metrics.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("none.json")));
 }
 
 }  // namespace

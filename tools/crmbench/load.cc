@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/process/proc_stat.h"
 #include "tests/testing/scrape.h"
@@ -41,17 +42,17 @@ struct BlockCounts {
   double misses = -1;  // read from its files
 };
 
-BlockCounts ServerBlocks() {
-  std::string address;
-  {
-    std::lock_guard<std::mutex> lock(metrics_mu);
-    address = metrics_address;
-  }
+BlockCounts ReadBlocks(const std::string& address) {
   if (address.empty()) return {};
   const std::optional<std::string> text = testing::HttpGet("http://" + address + "/metrics");
   if (!text) return {};
   return {testing::Sample(*text, "crm_rocksdb_block_cache_hits_total").value_or(-1),
           testing::Sample(*text, "crm_rocksdb_block_cache_misses_total").value_or(-1)};
+}
+
+BlockCounts ServerBlocks() {
+  std::lock_guard<std::mutex> lock(metrics_mu);
+  return ReadBlocks(metrics_address);
 }
 
 double OwnCpuSeconds() {
@@ -144,9 +145,19 @@ void Next(const std::shared_ptr<Run>& run, int slot) {
 
 void WatchServerCpu(int pid) { server_pid.store(pid); }
 
-void WatchServerMetrics(const std::string& address) {
+absl::Status WatchServerMetrics(const std::string& address) {
   std::lock_guard<std::mutex> lock(metrics_mu);
+  metrics_address.clear();
+  if (address.empty()) return absl::OkStatus();
+  const BlockCounts blocks = ReadBlocks(address);
+  if (blocks.hits < 0 || blocks.misses < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("no Prometheus endpoint with crm_rocksdb_block_cache_hits_total and "
+                     "crm_rocksdb_block_cache_misses_total answers at http://",
+                     address, "/metrics"));
+  }
   metrics_address = address;
+  return absl::OkStatus();
 }
 
 LoadResult RunLoad(const std::string& name, int concurrency, absl::Duration duration,

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace crm::bench {
@@ -57,10 +58,10 @@ struct LoadResult {
 // this machine; Linux /proc). 0 stops.
 void WatchServerCpu(int pid);
 
-// Every run from now on also reads crm_rocksdb_block_cache_misses_total from the Prometheus
-// endpoint at `address` (host:port, the server's --metrics-listen) before and after it. ""
-// stops.
-void WatchServerMetrics(const std::string& address);
+// Every run from now on also reads the block cache counters from the Prometheus endpoint at
+// `address` (host:port, the server's --metrics-listen) before and after it. "" stops.
+// UNAVAILABLE, watching nothing, if no endpoint there serves those counters.
+absl::Status WatchServerMetrics(const std::string& address);
 
 using Finish = std::function<void(bool ok)>;
 using Issue = std::function<void(int slot, Finish finish)>;

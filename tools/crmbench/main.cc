@@ -533,8 +533,8 @@ int main(int argc, char** argv) {
   std::string server_metrics;
   app.add_option("--server-metrics", server_metrics,
                  "the target's Prometheus endpoint (HOST:PORT of its --metrics-listen): the data "
-                 "blocks it reads from its files per call are reported (the scale scenario "
-                 "measures the node it starts)");
+                 "blocks it reads from its files, and those it finds in its block cache, are "
+                 "reported per call (the scale scenario measures the node it starts)");
   app.add_option("--scale-rocksdb-memory-mib", scale.rocksdb_memory_mib,
                  "--rocksdb-memory-mib of the scale scenario's node (default: the node's own)")
       ->check(CLI::Range(16, 1048576));
@@ -547,7 +547,6 @@ int main(int argc, char** argv) {
   }
   scale.work_dir = work_dir;
   crm::bench::WatchServerCpu(server_pid);
-  crm::bench::WatchServerMetrics(server_metrics);
   auto loopback = [](const std::string& address) {
     return address.rfind("127.0.0.1:", 0) == 0 || address.rfind("localhost:", 0) == 0 ||
            address.rfind("[::1]:", 0) == 0;
@@ -559,6 +558,10 @@ int main(int argc, char** argv) {
       std::cerr << flag << " " << address << ": crm-bench only drives loopback deployments\n";
       return 2;
     }
+  }
+  if (absl::Status watched = crm::bench::WatchServerMetrics(server_metrics); !watched.ok()) {
+    std::cerr << "--server-metrics " << server_metrics << ": " << watched.message() << "\n";
+    return 2;
   }
 
   grpc::ChannelArguments args;

@@ -144,10 +144,13 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
   std::cerr << "scale: the node was idle " << result.settle_seconds << " s later\n";
 
   WatchServerCpu(node.pid());
-  WatchServerMetrics(metrics);
+  if (absl::Status watched = WatchServerMetrics(metrics); !watched.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the node's metrics: ", watched.message(), "\n", node.Log()));
+  }
   result.reads = reads(channel, std::move(ids));
   WatchServerCpu(0);
-  WatchServerMetrics("");
+  (void)WatchServerMetrics("");
   result.rss_bytes = ProcStatusBytes(node.pid(), "VmRSS:");
   result.peak_rss_bytes = ProcStatusBytes(node.pid(), "VmHWM:");
   if (node.Stop(SIGTERM, absl::Minutes(2)) != 0) {

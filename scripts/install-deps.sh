@@ -15,7 +15,7 @@ packages=(
   librdkafka-dev librocksdb-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
-  libcurl4-openssl-dev libjwt-dev libcpp-httplib-dev
+  libcurl4-openssl-dev libjwt-dev libcpp-httplib-dev libjemalloc-dev
 )
 if ! $build_only; then
   packages+=(yamllint shellcheck python3-yaml clang-14 libclang-rt-14-dev)

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/process/allocator.h"
 #include "common/process/proc_stat.h"
 #include "common/store/memory.h"
 #include "prometheus/collectable.h"
@@ -210,6 +211,8 @@ class Metrics::Scraped final : public prometheus::Collectable {
     }
     std::vector<prometheus::MetricFamily> out = {lag, events, dead, unknown, keys, sst, memtables};
     const store::StorageCounters storage = store::ReadStorageCounters();
+    const process::AllocatorStats heap =
+        process::ReadAllocatorStats().value_or(process::AllocatorStats{});
     auto d = [](uint64_t v) { return static_cast<double>(v); };
     for (auto [name, help, type, value] :
          {std::tuple{"crm_rocksdb_block_cache_hits_total",
@@ -240,6 +243,12 @@ class Metrics::Scraped final : public prometheus::Collectable {
           std::tuple{"crm_rocksdb_memtable_bytes",
                      "memory of every RocksDB memtable of the process", MetricType::Gauge,
                      d(storage.memtable_bytes)},
+          std::tuple{"crm_allocator_allocated_bytes",
+                     "memory the process has allocated (jemalloc's count)", MetricType::Gauge,
+                     d(heap.allocated_bytes)},
+          std::tuple{"crm_allocator_resident_bytes",
+                     "the allocator's pages in memory: allocated, free and its own",
+                     MetricType::Gauge, d(heap.resident_bytes)},
           std::tuple{"process_cpu_seconds_total", "user and system CPU time", MetricType::Counter,
                      stat.cpu_seconds},
           std::tuple{"process_resident_memory_bytes", "resident memory", MetricType::Gauge,

@@ -14,6 +14,8 @@
 //   crm_rocksdb_flush_write_bytes_total, crm_rocksdb_compaction_{read,write}_bytes_total,
 //   crm_rocksdb_block_cache_{capacity,usage}_bytes, crm_rocksdb_memtable_bytes
 //                                                                     its shared RocksDB memory
+//   crm_allocator_allocated_bytes, crm_allocator_resident_bytes      the heap (jemalloc): what is
+//                                                                     allocated, what it holds
 //   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
 //   process_open_fds, process_start_time_seconds                      the usual process metrics
 //

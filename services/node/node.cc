@@ -1,6 +1,5 @@
 #include "services/node/node.h"
 
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -23,6 +22,7 @@
 #include "common/grpc/server.h"
 #include "common/http/json_gateway.h"
 #include "common/metrics/metrics.h"
+#include "common/process/allocator.h"
 #include "common/status/status_macros.h"
 #include "common/store/checkpoint.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
@@ -225,6 +225,7 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     metrics = std::move(*started);
     *log = metrics->Meter(*std::move(log));
   }
+  spdlog::info("memory allocator: {}", process::AllocatorVersion());
   if (cfg.log == "embedded") {
     spdlog::info("event log: embedded, durable under {}/log", cfg.data_dir);
   } else {
@@ -572,8 +573,8 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
       }
     }
     // A catch-up's batches are the process's largest transient allocations: give the freed heap
-    // back to the system instead of keeping it in the allocator's per-thread arenas.
-    malloc_trim(0);
+    // back to the system now rather than as the allocator's free pages age.
+    process::ReleaseFreeMemory();
     bool serving = false;
     absl::MutexLock lock(&health_mu);
     do {

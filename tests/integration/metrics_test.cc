@@ -79,6 +79,10 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
     EXPECT_GE(Sample(*text, counter).value_or(-1), 0) << counter;
   }
   EXPECT_GT(Sample(*text, "process_resident_memory_bytes").value_or(0), 1 << 20);
+  // The node's heap is jemalloc's, which counts what it holds.
+  const double allocated = Sample(*text, "crm_allocator_allocated_bytes").value_or(0);
+  EXPECT_GT(allocated, 1 << 20);
+  EXPECT_GE(Sample(*text, "crm_allocator_resident_bytes").value_or(0), allocated);
   EXPECT_GT(Sample(*text, "process_open_fds").value_or(0), 3);
   EXPECT_GT(Sample(*text, "process_cpu_seconds_total").value_or(0), 0);
   EXPECT_GT(Sample(*text, "process_start_time_seconds").value_or(0), 1.7e9);

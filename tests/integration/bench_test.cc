@@ -1,5 +1,6 @@
 // crm-bench's smoke test: a short run against the node gives a complete report. No timing is
 // asserted here (speed is measured by running crm-bench, see docs/performance.md).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -89,11 +90,12 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
                                       "rebuild_analytics", "rocksdb_ingest"}));
   // Scale: two small data sets, each on a crm-node that crm-bench starts and stops itself.
   const std::string scale_path = dir.Sub("scale.json");
-  CommandResult scaled = RunCommand(
-      BinaryPath("crm-bench"),
-      {"--scenario", "scale", "--scale-baseline", "30", "--scale-contacts", "60", "--duration",
-       "0.3", "--concurrency", "2", "--work-dir", dir.Sub("scale"), "--json", scale_path},
-      {}, absl::Seconds(120));
+  CommandResult scaled =
+      RunCommand(BinaryPath("crm-bench"),
+                 {"--scenario", "scale", "--scale-baseline", "30", "--scale-contacts", "60",
+                  "--scale-hot-contacts", "20", "--duration", "0.3", "--concurrency", "2",
+                  "--work-dir", dir.Sub("scale"), "--json", scale_path},
+                 {}, absl::Seconds(120));
   ASSERT_EQ(scaled.exit_code, 0) << scaled.err;
   std::ifstream scale_in(scale_path);
   const nlohmann::json scale_report = nlohmann::json::parse(scale_in);
@@ -114,6 +116,8 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
           "scale_30_list_timeline", "scale_30_customer_360", "scale_30_search_contacts_by_name",
           "scale_60_ping", "scale_60_get_contact", "scale_60_search_contacts",
           "scale_60_list_timeline", "scale_60_customer_360", "scale_60_search_contacts_by_name"}));
+  // The reads went to a fixed working set of 20 contacts at both sizes.
+  EXPECT_EQ(scale_report["scale_hot_contacts"], 20);
   ASSERT_EQ(scale_report["scale"].size(), 2u);
   for (const auto& m : scale_report["scale"]) {
     const int64_t contacts = m["contacts"].get<int64_t>();
@@ -130,6 +134,11 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     }
   }
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("scale") + "/contacts-30"));
+  // A working set of no contacts is refused by name.
+  CommandResult no_hot =
+      RunCommand(BinaryPath("crm-bench"), {"--scenario", "scale", "--scale-hot-contacts", "0"});
+  EXPECT_NE(no_hot.exit_code, 0);
+  EXPECT_THAT(no_hot.err, ::testing::HasSubstr("--scale-hot-contacts"));
   // Loopback only.
   EXPECT_EQ(RunCommand(BinaryPath("crm-bench"), {"--target", "10.0.0.1:7070"}).exit_code, 2);
   CommandResult remote_metrics = RunCommand(

@@ -27,7 +27,9 @@
 //          (the report's "scale" array), and ping and the read scenarios at each size, once the
 //          node is idle after its catch-up (the time that took: "settle_seconds"), and a search
 //          for a whole given name (one match at any size) [search_contacts_by_name]
-//          [scale_<contacts>_ping, scale_<contacts>_get_contact, ...]
+//          [scale_<contacts>_ping, scale_<contacts>_get_contact, ...]; the reads choose among
+//          every contact, or with --scale-hot-contacts N among the same number N at each size
+//          (the report's "scale_hot_contacts")
 // With --server-pid, every scenario reports the target's CPU time per call (SERVER US); with
 // --server-metrics, the data blocks it read from its files per call ("server_block_reads_per_call",
 // BLK/CALL: its block cache misses) and those it found in its block cache
@@ -241,8 +243,12 @@ class Bench {
     return r.errors == 0 && !ids_.empty();
   }
 
-  // Reads go to these contacts (contact i named ContactGivenName(i)) instead of a preload.
-  void UseContacts(std::vector<std::string> ids) { ids_ = std::move(ids); }
+  // Reads go to these contacts instead of a preload: ids[k] is named ContactGivenName(names[k]),
+  // or ContactGivenName(k) when `names` is empty.
+  void UseContacts(std::vector<std::string> ids, std::vector<int64_t> names = {}) {
+    ids_ = std::move(ids);
+    names_ = std::move(names);
+  }
 
   // The read scenarios: GetContact, SearchContacts, ListTimeline, GetCustomer360.
   std::vector<LoadResult> Reads() { return {GetContact(), Search(), Timeline(), Customer360()}; }
@@ -260,7 +266,7 @@ class Bench {
   LoadResult Search() {
     return RunLoad("search_contacts", concurrency_, duration_, [this](int slot, Finish finish) {
       cv1::SearchContactsRequest req;
-      req.set_query(ContactGivenName(static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 3));
+      req.set_query(ContactGivenName(PickName(slot)).substr(0, 3));
       req.set_page_size(10);
       Start<cv1::SearchContactsResponse>(
           std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
@@ -275,7 +281,7 @@ class Bench {
     return RunLoad(
         "search_contacts_by_name", concurrency_, duration_, [this](int slot, Finish finish) {
           cv1::SearchContactsRequest req;
-          req.set_query(ContactGivenName(static_cast<int64_t>(Rand(slot) % ids_.size())));
+          req.set_query(ContactGivenName(PickName(slot)));
           req.set_page_size(10);
           Start<cv1::SearchContactsResponse>(
               std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
@@ -326,8 +332,7 @@ class Bench {
       }
       if (pick < 80) {
         cv1::SearchContactsRequest req;
-        req.set_query(
-            ContactGivenName(static_cast<int64_t>(Rand(slot) % ids_.size())).substr(0, 3));
+        req.set_query(ContactGivenName(PickName(slot)).substr(0, 3));
         req.set_page_size(10);
         return Start<cv1::SearchContactsResponse>(
             std::move(req), [this](auto... a) { contacts_->async()->SearchContacts(a...); },
@@ -414,6 +419,11 @@ class Bench {
   }
 
   const std::string& Pick(int slot) { return ids_[Rand(slot) % ids_.size()]; }
+  // The name of a contact the reads go to (a search finds it by that name).
+  int64_t PickName(int slot) {
+    const size_t k = Rand(slot) % ids_.size();
+    return names_.empty() ? static_cast<int64_t>(k) : names_[k];
+  }
 
   void LogInteractions(const std::string& contact, int left, Finish finish) {
     if (left == 0) return finish(true);
@@ -442,6 +452,7 @@ class Bench {
   std::atomic<int64_t> next_{0};
   int64_t run_ = 0;
   std::vector<std::string> ids_;  // written by the preload only, read after it
+  std::vector<int64_t> names_;    // ContactGivenName index of each of ids_; empty: the position
 };
 
 }  // namespace
@@ -535,6 +546,11 @@ int main(int argc, char** argv) {
                  "the target's Prometheus endpoint (HOST:PORT of its --metrics-listen): the data "
                  "blocks it reads from its files, and those it finds in its block cache, are "
                  "reported per call (the scale scenario measures the node it starts)");
+  int64_t scale_hot_contacts = 0;
+  app.add_option("--scale-hot-contacts", scale_hot_contacts,
+                 "the scale scenario's reads go to this many contacts at each size, spread evenly "
+                 "over the data set (a fixed working set; default: every contact, uniformly)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   app.add_option("--scale-rocksdb-memory-mib", scale.rocksdb_memory_mib,
                  "--rocksdb-memory-mib of the scale scenario's node (default: the node's own)")
       ->check(CLI::Range(16, 1048576));
@@ -632,7 +648,20 @@ int main(int argc, char** argv) {
       absl::StatusOr<std::vector<crm::bench::ScaleResult>> measured = crm::bench::RunScale(
           scale, [&](std::shared_ptr<grpc::Channel> node, std::vector<std::string> ids) {
             crm::bench::Bench reads(node, concurrency, absl::Seconds(duration));
-            reads.UseContacts(std::move(ids));
+            if (scale_hot_contacts > 0 && static_cast<int64_t>(ids.size()) > scale_hot_contacts) {
+              // The same number of contacts at each size, spread evenly over the data set as
+              // active customers are: what a larger database costs with the working set fixed.
+              std::vector<std::string> hot;
+              std::vector<int64_t> names;
+              const auto size = static_cast<int64_t>(ids.size());
+              for (int64_t i = 0; i < scale_hot_contacts; ++i) {
+                names.push_back(i * size / scale_hot_contacts);
+                hot.push_back(ids[names.back()]);
+              }
+              reads.UseContacts(std::move(hot), std::move(names));
+            } else {
+              reads.UseContacts(std::move(ids));
+            }
             // The raw gRPC baseline on the same node, so each size's reads have their own ratio.
             std::vector<crm::bench::LoadResult> measured = {reads.Ping()};
             for (auto& r : reads.Reads()) measured.push_back(std::move(r));
@@ -670,6 +699,7 @@ int main(int argc, char** argv) {
   report["machine"] = {{"cores", std::thread::hardware_concurrency()},
                        {"cpu_model", crm::bench::CpuModel()}};
   report["concurrency"] = concurrency;
+  if (scale_hot_contacts > 0) report["scale_hot_contacts"] = scale_hot_contacts;
   report["duration_s"] = duration;
   report["scenarios"] = nlohmann::json::array();
   for (const auto& r : results) {

@@ -4,7 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
+#include <set>
 
+#include "absl/strings/escaping.h"
 #include "common/store/checkpoint.h"
 #include "common/store/memory.h"
 #include "tests/testing/testing.h"
@@ -205,6 +209,86 @@ TEST(ProjectionStoreBatch, ScanSeesCommittedAndPendingWritesMerged) {
                         })
                   .ok());
   EXPECT_EQ(seen, (std::vector<std::string>{"x/1=overwritten", "x/2=batch"}));
+}
+
+// The batch against a model (std::map) over many random writes on top of committed data: every
+// read through the batch, point or scan, whole prefix or stopped early, sees the model's state;
+// the column families stay apart; Count is the number of distinct keys written.
+TEST(ProjectionStoreBatch, ReadsThroughTheBatchMatchAModel) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  std::mt19937 rng(7);
+  // Record-shaped keys (kind/tenant\0id\0rest, the scans' prefix mode) and plain ones.
+  std::vector<std::string> keys;
+  for (const char* id : {"a", "ab", "b"}) {
+    for (const char* rest : {"", "1", "2", "20", "3"}) {
+      keys.push_back(std::string("x/t\0", 4) + id + std::string(1, '\0') + rest);
+    }
+  }
+  for (const char* k : {"y", "y/1", "y/2", "y0", "z"}) keys.emplace_back(k);
+  std::map<std::string, std::string> model;
+  auto first = store->NewBatch();
+  for (const std::string& k : keys) {
+    if (rng() % 2 == 0) continue;
+    first.Put(Cf::kIndex, k, "db:" + k);
+    model[k] = "db:" + k;
+  }
+  first.Put(Cf::kState, "y/1", "other family");
+  ASSERT_TRUE(store->Commit(first).ok());
+
+  auto batch = store->NewBatch();
+  std::set<std::string> written;
+  for (int i = 0; i < 400; ++i) {
+    const std::string& k = keys[rng() % keys.size()];
+    written.insert(k);
+    if (rng() % 3 == 0) {
+      batch.Delete(Cf::kIndex, k);
+      model.erase(k);
+    } else {
+      const std::string v = "batch:" + std::to_string(i);
+      batch.Put(Cf::kIndex, k, v);
+      model[k] = v;
+    }
+    if (i % 50 != 49) continue;
+    for (const std::string& key : keys) {
+      const auto want = model.contains(key) ? std::optional(model[key]) : std::nullopt;
+      EXPECT_EQ(*batch.Get(Cf::kIndex, key), want) << i << " " << key;
+    }
+    for (const std::string& prefix :
+         {std::string("x/t\0a\0", 6), std::string("x/t\0ab\0", 7), std::string("x/"),
+          std::string("y"), std::string("y/"), std::string("")}) {
+      std::vector<std::pair<std::string, std::string>> want;
+      for (const auto& [k, v] : model) {
+        if (k.starts_with(prefix)) want.emplace_back(k, v);
+      }
+      for (size_t stop : {size_t{1}, size_t{2}, want.size() + 1}) {
+        std::vector<std::pair<std::string, std::string>> seen;
+        ASSERT_TRUE(batch
+                        .Scan(Cf::kIndex, prefix,
+                              [&](std::string_view k, std::string_view v) {
+                                seen.emplace_back(k, v);
+                                return seen.size() < stop;
+                              })
+                        .ok());
+        const auto expected = std::vector(want.begin(), want.begin() + std::min(stop, want.size()));
+        EXPECT_EQ(seen, expected) << i << " prefix " << absl::CEscape(prefix) << " stop " << stop;
+      }
+    }
+  }
+  EXPECT_EQ(batch.Count(), written.size());
+  EXPECT_EQ(*batch.Get(Cf::kState, "y/1"), std::optional<std::string>("other family"));
+  EXPECT_EQ(*batch.Get(Cf::kLog, "y/1"), std::nullopt);
+  // And committed, the store holds the model.
+  ASSERT_TRUE(store->Commit(batch).ok());
+  std::map<std::string, std::string> stored;
+  ASSERT_TRUE(store
+                  ->Scan(Cf::kIndex, "", "",
+                         [&](std::string_view k, std::string_view v) {
+                           stored.emplace(k, v);
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(stored, model);
 }
 
 TEST(ProjectionStore, ClearEmptiesEverythingButTheLayoutAndWritesTheMark) {

@@ -62,6 +62,13 @@ rocksdb::ColumnFamilyOptions CfOptions(rocksdb::DBOptions& db) {
   t.whole_key_filtering = true;
   o.prefix_extractor = std::make_shared<RecordPrefix>();
   o.write_buffer_size = ProjectionMemtableBytes();
+  // A bloom filter in each memtable (a tenth of its size, charged to it) answers a point read of
+  // a key the memtable lacks without searching its skip list — most of what a projection reads
+  // while it applies events (a new event's outcome key, a record not yet written). Measured
+  // (crm-bench --scenario rebuild, six alternating runs each way, 2026-12-06): rebuilds a tenth
+  // (interaction) to a third (sales) faster.
+  o.memtable_prefix_bloom_size_ratio = 0.1;
+  o.memtable_whole_key_filtering = true;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
 }

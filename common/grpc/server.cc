@@ -124,6 +124,10 @@ absl::StatusOr<RunningServer> StartServer(const std::string& listen,
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, credentials, &port);
+  // gRPC sets SO_REUSEPORT by default: a second server on a port in use would start and the
+  // kernel would share the connections between the two (say, an old node still shutting down
+  // and its replacement, each with its own data). Refused instead: the address is in use.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   for (grpc::Service* s : services) {
     if (options.authenticator) GateMethods(*s);
@@ -158,6 +162,7 @@ absl::StatusOr<RunningServer> StartServer(const std::string& listen,
     grpc::ServerBuilder health;
     int health_port = 0;
     health.AddListeningPort(options.health_listen, grpc::InsecureServerCredentials(), &health_port);
+    health.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     running.health_server = health.BuildAndStart();
     if (!running.health_server || health_port == 0) {
       running.server->Shutdown();

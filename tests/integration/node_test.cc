@@ -1,4 +1,5 @@
 // crm-node, the real binary, on loopback: the contact API end to end on the embedded log.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -83,6 +84,18 @@ TEST_F(NodeTest, CreateReadUpdateSearchDelete) {
   search.set_show_archived(true);
   ASSERT_TRUE(node_.contacts->SearchContacts(Ctx().get(), search, &found).ok());
   EXPECT_EQ(found.matches_size(), 1);
+}
+
+TEST_F(NodeTest, ASecondNodeOnAnAddressInUseRefusesToStart) {
+  Start();
+  TempDir other;
+  const CommandResult second =
+      RunCommand(BinaryPath("crm-node"), {"--listen", node_.addr, "--data-dir", other.Sub("data")});
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_THAT(second.err, ::testing::HasSubstr("cannot listen on \"" + node_.addr + "\""));
+  // The first node still answers alone.
+  Contact c;
+  EXPECT_TRUE(CreateContact(node_, "Ada", "Lovelace", "ada@example.org", &c).ok());
 }
 
 TEST_F(NodeTest, ListFiltersAndPagesThroughEveryContactOnce) {

@@ -1013,16 +1013,35 @@ absl::StatusOr<AnalyticsService::MemberPage> AnalyticsService::ListSegmentMember
   return page;
 }
 
+absl::StatusOr<std::shared_ptr<const std::vector<av1::Segment>>> AnalyticsService::SegmentList(
+    std::string_view tenant) const {
+  // The generation first, then the store: a list read across a change is filed under the
+  // generation before it, which that change's end makes stale.
+  const uint64_t generation = projection_.segments_generation();
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    const auto it = segment_lists_.find(tenant);
+    if (it != segment_lists_.end() && it->second.generation == generation) {
+      return it->second.segments;
+    }
+  }
+  auto segments = std::make_shared<std::vector<av1::Segment>>();
+  RETURN_IF_ERROR(projection_.ForEachRecord<av1::Segment>('j', tenant, [&](const av1::Segment& s) {
+    segments->push_back(s);
+    return segments->size() < kMaxSegmentsIn360;
+  }));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  segment_lists_[std::string(tenant)] = {generation, segments};
+  return segments;
+}
+
 absl::StatusOr<std::vector<av1::Segment>> AnalyticsService::SegmentsOf(std::string_view tenant,
                                                                        const std::string& survivor,
                                                                        int64_t as_of) const {
-  std::vector<av1::Segment> segments;
-  RETURN_IF_ERROR(projection_.ForEachRecord<av1::Segment>('j', tenant, [&](const av1::Segment& s) {
-    segments.push_back(s);
-    return segments.size() < kMaxSegmentsIn360;
-  }));
+  ASSIGN_OR_RETURN(const std::shared_ptr<const std::vector<av1::Segment>> segments,
+                   SegmentList(tenant));
   std::vector<av1::Segment> out;
-  for (av1::Segment& s : segments) {
+  for (const av1::Segment& s : *segments) {
     bool member = false;
     RETURN_IF_ERROR(ForEachMember(
         tenant, s.filter(), as_of, "",

@@ -253,6 +253,11 @@ class AnalyticsService {
       std::string_view tenant, const std::string& product_id, const std::string& category,
       int month, const std::string& currency, int64_t as_of,
       const std::function<void(const crm::contact::v1::Contact&, SeasonalBuyer)>& fn) const;
+  // The tenant's segments (at most the first kMaxSegmentsIn360), from a cache kept while
+  // no segment is created or deleted: a 360 would otherwise seek for them in every level of the
+  // store (their keys are outside the prefix filters), though most tenants have few or none.
+  absl::StatusOr<std::shared_ptr<const std::vector<crm::analytics::v1::Segment>>> SegmentList(
+      std::string_view tenant) const;
   // The segments `survivor` belongs to at `as_of_nanos`.
   absl::StatusOr<std::vector<crm::analytics::v1::Segment>> SegmentsOf(std::string_view tenant,
                                                                       const std::string& survivor,
@@ -292,6 +297,11 @@ class AnalyticsService {
     std::shared_ptr<const ProductStats> stats;
   };
   mutable std::map<std::string, CachedStats, std::less<>> product_stats_;
+  struct CachedSegments {
+    uint64_t generation = 0;  // AnalyticsProjection::segments_generation
+    std::shared_ptr<const std::vector<crm::analytics::v1::Segment>> segments;
+  };
+  mutable std::map<std::string, CachedSegments, std::less<>> segment_lists_;
 
   std::mutex mu_;
   std::condition_variable stop_cv_;

@@ -245,6 +245,10 @@ TEST_F(AnalyticsTest, OrdersShowInThe360AndMetricsAcrossMergesFitsAndRebuild) {
   ASSERT_TRUE(analytics_->DeleteSegment(Ctx().get(), delete_segment, &deleted).ok());
   EXPECT_EQ(analytics_->GetSegment(Ctx().get(), get_segment, &segment).error_code(),
             grpc::StatusCode::NOT_FOUND);
+  // The 360s read before each change (the service keeps the segment list between changes) do
+  // not hide it: the segment appeared in the 360 at once above, and is gone at once now.
+  ASSERT_TRUE(analytics_->GetCustomer360(Ctx().get(), file_req, &file).ok());
+  EXPECT_EQ(file.segments_size(), 0);
 
   // Killed and restarted, then rebuilt: the same projection and the same answers.
   crm::admin::v1::GetProjectionStatusResponse before, after;

@@ -210,9 +210,14 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
 }
 
 void AnalyticsProjection::Committed() {
-  if (!purchases_changed_) return;
-  purchases_changed_ = false;
-  generation_.fetch_add(1, std::memory_order_release);
+  if (purchases_changed_) {
+    purchases_changed_ = false;
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  if (segments_changed_) {
+    segments_changed_ = false;
+    segments_generation_.fetch_add(1, std::memory_order_release);
+  }
 }
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(
@@ -384,6 +389,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyProductEvent(
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplySegmentEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
   const std::string key = Key('j', event.tenant(), event.aggregate_id());
+  segments_changed_ = true;
   ASSIGN_OR_RETURN(std::optional<av1::Segment> current, ReadIn<av1::Segment>(batch, key));
   if (absl::Status s = projection::CheckEventVersion(current, event, "segment"); !s.ok()) return s;
   if (event.event_type() == "crm.analytics.v1.SegmentDeleted") {

@@ -88,6 +88,11 @@ class AnalyticsProjection final : public projection::EventApplier {
   // Grows after every committed change to purchases or to who is a customer (orders, contacts,
   // merges): a population derived from the store at generation g is current while it is g.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // Grows after every committed change to a segment's definition (created, deleted): a list of
+  // segments read at generation g is current while it is g. Read it before the store.
+  uint64_t segments_generation() const {
+    return segments_generation_.load(std::memory_order_acquire);
+  }
 
   const directory::ContactDirectory& directory() const { return directory_; }
   // Partners' webhooks and their deliveries (keys "v/", "d/", "y/").
@@ -203,6 +208,8 @@ class AnalyticsProjection final : public projection::EventApplier {
   automation::CampaignProjection campaigns_;
   bool purchases_changed_ = false;  // in the batch being applied (projector thread)
   std::atomic<uint64_t> generation_{0};
+  bool segments_changed_ = false;  // in the batch being applied
+  std::atomic<uint64_t> segments_generation_{0};
 };
 
 }  // namespace crm::analytics

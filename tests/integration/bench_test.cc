@@ -33,6 +33,7 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   const nlohmann::json report = nlohmann::json::parse(in);
   EXPECT_GE(report["machine"]["cores"].get<int>(), 1);
   EXPECT_FALSE(report["machine"]["cpu_model"].get<std::string>().empty());
+  EXPECT_THAT(report["allocator"].get<std::string>(), ::testing::StartsWith("jemalloc "));
   std::vector<std::string> names;
   double server_cpu = 0;
   for (const auto& s : report["scenarios"]) {

@@ -36,7 +36,7 @@
 // --server-metrics, the data blocks it read from its files per call ("server_block_reads_per_call",
 // BLK/CALL: its block cache misses) and those it found in its block cache
 // ("server_block_cache_hits_per_call"). The scale scenario measures all three on the node it
-// starts.
+// starts. crm-bench allocates with jemalloc, as the services do (the report's "allocator").
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -57,6 +57,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/grpc/client.h"
+#include "common/process/allocator.h"
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "crm/interaction/v1/interaction_service.grpc.pb.h"
@@ -761,6 +762,8 @@ int main(int argc, char** argv) {
   report["deployment"] = deployment;
   report["machine"] = {{"cores", std::thread::hardware_concurrency()},
                        {"cpu_model", crm::bench::CpuModel()}};
+  // crm-bench's own: the load generator's CPU per call and the in-process rebuild depend on it.
+  report["allocator"] = crm::process::AllocatorVersion();
   report["concurrency"] = concurrency;
   if (scale_hot_contacts > 0) report["scale_hot_contacts"] = scale_hot_contacts;
   if (scale_warm_up > 0) report["scale_warm_up_limit_s"] = scale_warm_up;

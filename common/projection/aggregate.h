@@ -66,6 +66,36 @@ absl::Status CheckEventVersion(const std::optional<T>& current,
   return absl::OkStatus();
 }
 
+// For aggregates a background worker also writes to (a rule's runs, a webhook's deliveries),
+// whose own fields last changed at `defined_at` (0: not known, taken as `version`).
+//
+// Decide side: a caller's pinned version (non-zero) is refused with ABORTED only if the
+// aggregate's own fields changed after it — the worker's records move the version on, but a
+// caller who read the rule before them read the same rule.
+inline absl::Status CheckDefinedVersion(int64_t version, int64_t defined_at, const char* field,
+                                        const char* kind, const std::string& id,
+                                        int64_t expected_version) {
+  const int64_t defined = defined_at == 0 ? version : defined_at;
+  if (expected_version == 0 || (expected_version >= defined && expected_version <= version)) {
+    return absl::OkStatus();
+  }
+  return absl::AbortedError(absl::StrCat(field, ": ", kind, " ", id, " is at version ", version,
+                                         " (last changed at ", defined, "), not ", expected_version,
+                                         "; read it again and retry"));
+}
+
+// Apply side: whether `event` takes effect on the aggregate now at `version`: at exactly the
+// version it expects, or — when rebasable (the envelope's field) — past it through the worker's
+// records alone. An event without the field (every event written before it was) is held to its
+// exact version, so a rebuild decides as the first apply did.
+inline bool TakesEffect(const crm::common::v1::EventEnvelope& event, int64_t version,
+                        int64_t defined_at) {
+  if (event.expected_version() == version) return true;
+  const int64_t defined = defined_at == 0 ? version : defined_at;
+  return event.rebasable() && event.expected_version() >= defined &&
+         event.expected_version() < version;
+}
+
 // When a change takes effect: the event's time, or the previous change's if that is later, so a
 // record's time never goes backwards.
 template <typename T>

@@ -58,6 +58,7 @@ void CommandWriter::Write(const Command& command, const google::protobuf::Messag
                                                           : command.correlation_id);
   event.set_causation_id(command.request_id);
   event.set_command(command.command);
+  event.set_rebasable(command.rebasable);
   event.set_source(command.source);
   event.mutable_payload()->PackFrom(payload);
 

@@ -44,6 +44,9 @@ class CommandWriter {
     absl::Time deadline;
     // Where the command came from: "api", "import", "merge", "integration".
     std::string source = "api";
+    // The envelope's rebasable: decided on the aggregate's own fields only, so it also takes
+    // effect past background records (common/projection/aggregate.h, TakesEffect).
+    bool rebasable = false;
   };
 
   CommandWriter(eventlog::EventLog* log, Projector* projector, std::string topic,
@@ -129,6 +132,11 @@ class CommandWriter {
 // given (aggregate id, expected version and time are filled by CommandWriter::Run).
 CommandWriter::Command CommandFor(const CallContext& ctx, std::string command,
                                   std::string aggregate_type, std::string request_id);
+// `command`, marked rebasable: it decides on the aggregate's own fields only.
+inline CommandWriter::Command Rebasable(CommandWriter::Command command) {
+  command.rebasable = true;
+  return command;
+}
 
 template <typename Event>
 CommandWriter::Decision Take(absl::StatusOr<Event> event, CommandWriter::Payload& payload,

@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -297,6 +298,82 @@ TEST_F(AutomationTest, AMatchingOrderGivesItsOwnerOneTaskAlsoAcrossARestart) {
   ASSERT_TRUE(rules_->ListRules(Ctx().get(), list, &listed).ok());
   ASSERT_EQ(listed.rules_size(), 1);
   EXPECT_EQ(listed.rules(0).id(), rule.id());
+}
+
+// The engine records each run as a new version of its rule. A change that meets one of those
+// records still takes effect (it is rebasable): the rule is renamed over and over while the
+// engine runs a stream of matching orders, then disabled while it runs more. A caller's pinned
+// version holds across the engine's records, not across another change.
+TEST_F(AutomationTest, AChangeToARunningRuleIsNotRefusedForTheEnginesOwnRecords) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Contact ann;
+  ASSERT_TRUE(CreateContact(node_, "Ann", "Lee", "", &ann).ok());
+  const sv1::Product boots = Product("BOOTS", "Footwear");
+  const av1::Rule rule = FootwearRule();
+  constexpr int kOrders = 20;
+  std::thread orders([&] {
+    for (int i = 0; i < kOrders; ++i) Order(ann.id(), boots);
+  });
+  auto succeeded = [&] { return Runs(rule.id(), av1::RULE_RUN_STATE_SUCCEEDED).size(); };
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  int renames = 0;
+  std::vector<std::string> refused;
+  while (succeeded() < static_cast<size_t>(kOrders) && absl::Now() < deadline) {
+    av1::UpdateRuleRequest update;
+    update.mutable_rule()->set_id(rule.id());
+    update.mutable_rule()->set_name(absl::StrCat("Boots follow-up ", ++renames));
+    update.mutable_update_mask()->add_paths("name");
+    av1::Rule updated;
+    const grpc::Status s = rules_->UpdateRule(Ctx().get(), update, &updated);
+    if (!s.ok()) refused.push_back(s.error_message());
+  }
+  orders.join();
+  EXPECT_EQ(succeeded(), static_cast<size_t>(kOrders)) << node_.process->Log();
+  EXPECT_GT(renames, 1);
+  EXPECT_TRUE(refused.empty()) << refused.size() << " of " << renames << ": "
+                               << (refused.empty() ? "" : refused.front());
+
+  std::thread more([&] {
+    for (int i = 0; i < kOrders; ++i) Order(ann.id(), boots);
+  });
+  ASSERT_TRUE(
+      WaitFor([&] { return succeeded() > static_cast<size_t>(kOrders); }, absl::Seconds(30)));
+  av1::DisableRuleRequest disable;
+  disable.set_id(rule.id());
+  av1::Rule now;
+  const grpc::Status s = rules_->DisableRule(Ctx().get(), disable, &now);
+  more.join();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(now.enabled());
+
+  // Pinned to the version read before runs moved it on: taken. The same pin again, now that the
+  // rule changed after it: refused, naming the field.
+  av1::EnableRuleRequest enable;
+  enable.set_id(rule.id());
+  enable.set_expected_version(now.version());
+  ASSERT_TRUE(rules_->EnableRule(Ctx().get(), enable, &now).ok());
+  const int64_t enabled_at = now.version();
+  const size_t ran = succeeded();
+  const sv1::Order last = Order(ann.id(), boots);
+  ASSERT_TRUE(RunOnce(rule.id(), last, av1::RULE_RUN_STATE_SUCCEEDED).has_value());
+  av1::GetRuleRequest get;
+  get.set_id(rule.id());
+  ASSERT_TRUE(rules_->GetRule(Ctx().get(), get, &now).ok());
+  EXPECT_GT(succeeded(), ran);
+  ASSERT_GT(now.version(), enabled_at);  // the run's records came after
+  av1::UpdateRuleRequest pinned;
+  pinned.mutable_rule()->set_id(rule.id());
+  pinned.mutable_rule()->set_name("Pinned");
+  pinned.mutable_update_mask()->add_paths("name");
+  pinned.set_expected_version(enabled_at);
+  av1::Rule renamed;
+  grpc::Status p = rules_->UpdateRule(Ctx().get(), pinned, &renamed);
+  ASSERT_TRUE(p.ok()) << p.error_message();
+  EXPECT_EQ(renamed.name(), "Pinned");
+  pinned.mutable_rule()->set_name("Pinned again");
+  p = rules_->UpdateRule(Ctx().get(), pinned, &renamed);
+  EXPECT_EQ(p.error_code(), grpc::StatusCode::ABORTED) << p.error_message();
+  EXPECT_TRUE(p.error_message().starts_with("expected_version: ")) << p.error_message();
 }
 
 TEST_F(AutomationTest, ARunDecidedBeforeACrashIsDoneOnceAfterIt) {

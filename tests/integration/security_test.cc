@@ -1069,8 +1069,7 @@ TEST_F(SecurityTest, ApiKeysCarryTheirScopesAndTenantAndStopWorkingWhenRevokedOr
   ASSERT_TRUE(admin->ReadLog(ctx.get(), read, &log).ok());
   ASSERT_GE(log.entries_size(), 1);
   for (const auto& e : log.entries()) {
-    EXPECT_EQ(e.event().SerializeAsString().find(secret),
-              std::string::npos);
+    EXPECT_EQ(e.event().SerializeAsString().find(secret), std::string::npos);
   }
 
   // Revoked: refused at once, and a second revocation says so.

@@ -319,7 +319,8 @@ TEST_F(WebhookTest, DeliversSignedEventsInOrderRetriesAndKeepsThemAcrossARebuild
   av1::DeleteWebhookRequest remove;
   remove.set_id(hook.id());
   google::protobuf::Empty empty;
-  ASSERT_TRUE(hooks_->DeleteWebhook(Ctx().get(), remove, &empty).ok());
+  const grpc::Status deleted = hooks_->DeleteWebhook(Ctx().get(), remove, &empty);
+  ASSERT_TRUE(deleted.ok()) << deleted.error_message();
   av1::GetWebhookRequest get;
   get.set_id(hook.id());
   av1::Webhook gone;
@@ -346,6 +347,40 @@ TEST_F(WebhookTest, DeliversSignedEventsInOrderRetriesAndKeepsThemAcrossARebuild
   ASSERT_EQ(hooks.webhooks_size(), 1);
   EXPECT_EQ(hooks.webhooks(0).id(), second.id());
   EXPECT_TRUE(hooks.webhooks(0).secret().empty());
+}
+
+// The dispatcher records each attempt as a new version of the webhook. A delete that meets such
+// a record still takes effect (it is rebasable): the receiver holds a delivery, and the delete
+// goes in the moment it is answered, while the sender records it. Every other round pins the
+// version the webhook was created at, which the sender's records have moved on from since.
+TEST_F(WebhookTest, ADeleteThatMeetsTheSendersRecordOfADeliveryStillDeletes) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    const av1::Webhook hook =
+        Create({"crm.contact.v1.ContactCreated"}, absl::StrCat("race-", round));
+    ASSERT_FALSE(hook.id().empty());
+    const size_t answered = rx_.All().size();
+    rx_.HoldAfter(static_cast<int>(answered));
+    Contact c;
+    ASSERT_TRUE(CreateContact(node_, "Race", absl::StrCat("Round", round), "", &c).ok());
+    ASSERT_TRUE(WaitFor([&] { return rx_.Holding(); }, absl::Seconds(30))) << node_.process->Log();
+    rx_.Release();
+    av1::DeleteWebhookRequest remove;
+    remove.set_id(hook.id());
+    remove.set_request_id(absl::StrCat("race-delete-", round));
+    if (round % 2 == 1) remove.set_expected_version(hook.version());
+    google::protobuf::Empty empty;
+    const grpc::Status deleted = hooks_->DeleteWebhook(Ctx().get(), remove, &empty);
+    ASSERT_TRUE(deleted.ok()) << "round " << round << ": " << deleted.error_message();
+    av1::GetWebhookRequest get;
+    get.set_id(hook.id());
+    av1::Webhook gone;
+    EXPECT_EQ(hooks_->GetWebhook(Ctx().get(), get, &gone).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    // The held request is answered before the next round holds another.
+    ASSERT_TRUE(WaitFor([&] { return rx_.All().size() > answered; }, absl::Seconds(30)));
+  }
 }
 
 TEST_F(WebhookTest, GivesUpAfterTheLastAttemptAndReplaysFromTheDeadLetterList) {

@@ -112,16 +112,15 @@ void Automation::Update(const CallContext& ctx, const av1::Rule& rule,
                         const std::string& request_id, projection::Done<av1::Rule> done) {
   const std::string id = rule.id();
   writer_.Run<av1::Rule>(
-      projection::CommandFor(ctx, "UpdateRule", kRuleAggregateType, request_id),
+      projection::Rebasable(
+          projection::CommandFor(ctx, "UpdateRule", kRuleAggregateType, request_id)),
       [&](absl::Time, Payload& payload) -> Decided {
         ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current,
                          projection_->GetRule(ctx.tenant, id));
         if (!current) return NoRule("rule.id", id);
         const int64_t version = current->rule().version();
-        if (expected_version != 0 && expected_version != version) {
-          return absl::AbortedError(absl::StrCat("expected_version: rule ", id, " is at version ",
-                                                 version, ", not ", expected_version));
-        }
+        RETURN_IF_ERROR(projection::CheckDefinedVersion(
+            version, current->defined_version(), "expected_version", "rule", id, expected_version));
         av1::RuleUpdated event;
         av1::Rule& r = *event.mutable_rule();
         r.set_name(current->rule().name());
@@ -152,17 +151,15 @@ void Automation::SetEnabled(const CallContext& ctx, const std::string& id, bool 
     return;
   }
   writer_.Run<av1::Rule>(
-      projection::CommandFor(ctx, enabled ? "EnableRule" : "DisableRule", kRuleAggregateType,
-                             request_id),
+      projection::Rebasable(projection::CommandFor(ctx, enabled ? "EnableRule" : "DisableRule",
+                                                   kRuleAggregateType, request_id)),
       [&](absl::Time, Payload& payload) -> Decided {
         ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current,
                          projection_->GetRule(ctx.tenant, id));
         if (!current) return NoRule("id", id);
         const int64_t version = current->rule().version();
-        if (expected_version != 0 && expected_version != version) {
-          return absl::AbortedError(absl::StrCat("expected_version: rule ", id, " is at version ",
-                                                 version, ", not ", expected_version));
-        }
+        RETURN_IF_ERROR(projection::CheckDefinedVersion(
+            version, current->defined_version(), "expected_version", "rule", id, expected_version));
         if (current->rule().enabled() == enabled) {
           return absl::FailedPreconditionError(
               absl::StrCat("id: rule ", id, " is already ", enabled ? "enabled" : "disabled"));

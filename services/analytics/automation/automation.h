@@ -43,7 +43,9 @@ class Automation {
   void Create(const projection::CallContext& ctx, const crm::analytics::v1::Rule& rule,
               const std::string& request_id, projection::Done<crm::analytics::v1::Rule> done);
   // Sets the fields of `mask` (name, trigger, actions; validated by the caller) from `rule`.
-  // NOT_FOUND, ABORTED on a stale expected version.
+  // NOT_FOUND; ABORTED if the rule changed since the expected version (the engine's records of
+  // its runs move the version on but do not count, here or in SetEnabled: both are rebasable
+  // commands, common/projection/aggregate.h).
   void Update(const projection::CallContext& ctx, const crm::analytics::v1::Rule& rule,
               const google::protobuf::FieldMask& mask, int64_t expected_version,
               const std::string& request_id, projection::Done<crm::analytics::v1::Rule> done);

@@ -75,7 +75,7 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
   ASSIGN_OR_RETURN(std::optional<av1::RuleRecord> current,
                    projection::ParseRecord<av1::RuleRecord>(raw, "rule"));
   const int64_t at = current ? current->rule().version() : 0;
-  if (at != event.expected_version()) {
+  if (!projection::TakesEffect(event, at, current ? current->defined_version() : 0)) {
     if (!current && event.expected_version() != 0) {
       return absl::NotFoundError(absl::StrCat("rule ", id, " does not exist"));
     }
@@ -83,6 +83,10 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
         absl::StrCat("rule ", id, " is at version ", at, ", not ", event.expected_version()));
   }
   const std::string& type = event.event_type();
+  // The rule's own fields, as against the engine's records of its runs.
+  const bool defines =
+      type == "crm.analytics.v1.RuleCreated" || type == "crm.analytics.v1.RuleUpdated" ||
+      type == "crm.analytics.v1.RuleEnabled" || type == "crm.analytics.v1.RuleDisabled";
   auto put = [&](const std::string& k, const google::protobuf::Message& value) {
     batch.Put(Cf::kState, k, projection::SerializeDeterministic(value));
   };
@@ -96,7 +100,8 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
     *r.mutable_trigger() = created->rule().trigger();
     *r.mutable_actions() = created->rule().actions();
     r.set_id(id);
-    r.set_version(event.aggregate_version());
+    r.set_version(at + 1);
+    record.set_defined_version(at + 1);
     *r.mutable_create_time() = event.occurred_at();
     *r.mutable_update_time() = event.occurred_at();
     put(key, record);
@@ -106,7 +111,8 @@ absl::StatusOr<absl::Status> RuleProjection::Apply(const EventEnvelope& event,
   if (!current) return absl::NotFoundError(absl::StrCat("rule ", id, " does not exist"));
   av1::RuleRecord next = *current;
   av1::Rule& rule = *next.mutable_rule();
-  rule.set_version(event.aggregate_version());
+  rule.set_version(at + 1);
+  if (defines) next.set_defined_version(at + 1);
 
   if (type == "crm.analytics.v1.RuleUpdated") {
     absl::StatusOr<av1::RuleUpdated> updated = projection::UnpackPayload<av1::RuleUpdated>(event);

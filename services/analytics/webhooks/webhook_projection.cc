@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/projection/aggregate.h"
 #include "common/projection/projector.h"
 #include "common/status/status_macros.h"
 #include "common/store/keys.h"
@@ -74,7 +75,7 @@ absl::StatusOr<absl::Status> WebhookProjection::Apply(const EventEnvelope& event
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<av1::WebhookRecord> current, Parse<av1::WebhookRecord>(raw));
   const int64_t at = current ? current->webhook().version() : 0;
-  if (at != event.expected_version()) {
+  if (!projection::TakesEffect(event, at, current ? current->defined_version() : 0)) {
     if (!current && event.expected_version() != 0) {
       return absl::NotFoundError(absl::StrCat("webhook ", id, " does not exist"));
     }
@@ -91,7 +92,8 @@ absl::StatusOr<absl::Status> WebhookProjection::Apply(const EventEnvelope& event
     av1::Webhook& w = *record.mutable_webhook();
     w.set_id(id);
     w.clear_secret();
-    w.set_version(event.aggregate_version());
+    w.set_version(at + 1);
+    record.set_defined_version(at + 1);
     *w.mutable_create_time() = event.occurred_at();
     record.set_secret(created.secret());
     for (const auto& [topic, cursor] : created.start_cursors())
@@ -102,7 +104,7 @@ absl::StatusOr<absl::Status> WebhookProjection::Apply(const EventEnvelope& event
 
   if (!current) return absl::NotFoundError(absl::StrCat("webhook ", id, " does not exist"));
   av1::WebhookRecord next = *current;
-  next.mutable_webhook()->set_version(event.aggregate_version());
+  next.mutable_webhook()->set_version(at + 1);
 
   if (type == "crm.analytics.v1.WebhookDeleted") {
     batch.Delete(Cf::kState, key);

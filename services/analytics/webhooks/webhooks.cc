@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/feed/change_feed.h"
 #include "common/ids/ids.h"
+#include "common/projection/aggregate.h"
 #include "common/projection/paging.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
@@ -101,17 +102,16 @@ void Webhooks::Delete(const CallContext& ctx, const std::string& id, int64_t exp
                       const std::string& request_id,
                       projection::Done<google::protobuf::Empty> done) {
   writer_.Run<google::protobuf::Empty>(
-      projection::CommandFor(ctx, "DeleteWebhook", kWebhookAggregateType, request_id),
+      projection::Rebasable(
+          projection::CommandFor(ctx, "DeleteWebhook", kWebhookAggregateType, request_id)),
       [&](absl::Time, Payload& payload) -> Decided {
         ASSIGN_OR_RETURN(std::optional<av1::WebhookRecord> current,
                          projection_->GetWebhook(ctx.tenant, id));
         if (!current) return NoWebhook("id", id);
         const int64_t version = current->webhook().version();
-        if (expected_version != 0 && expected_version != version) {
-          return absl::AbortedError(absl::StrCat("expected_version: webhook ", id,
-                                                 " is at version ", version, ", not ",
-                                                 expected_version));
-        }
+        RETURN_IF_ERROR(projection::CheckDefinedVersion(version, current->defined_version(),
+                                                        "expected_version", "webhook", id,
+                                                        expected_version));
         return projection::Take(absl::StatusOr<av1::WebhookDeleted>(av1::WebhookDeleted()), payload,
                                 id, version);
       },
@@ -123,21 +123,10 @@ void Webhooks::Delete(const CallContext& ctx, const std::string& id, int64_t exp
 
 void Webhooks::Replay(const CallContext& ctx, const std::string& webhook_id,
                       const std::string& delivery_id, const std::string& request_id,
-                      projection::Done<av1::WebhookDelivery> done, int attempt) {
-  constexpr int kAttempts = 4;
-  const std::string attempt_id = attempt == 1 || request_id.empty()
-                                     ? request_id
-                                     : absl::StrCat(request_id, "#attempt", attempt);
-  auto retry = [this, ctx, webhook_id, delivery_id, request_id, attempt,
-                done](absl::StatusOr<av1::WebhookDelivery> replayed) mutable {
-    if (absl::IsAborted(replayed.status()) && attempt < kAttempts) {
-      Replay(ctx, webhook_id, delivery_id, request_id, std::move(done), attempt + 1);
-      return;
-    }
-    done(std::move(replayed));
-  };
+                      projection::Done<av1::WebhookDelivery> done) {
   writer_.Run<av1::WebhookDelivery>(
-      projection::CommandFor(ctx, "ReplayWebhookDelivery", kWebhookAggregateType, attempt_id),
+      projection::Rebasable(
+          projection::CommandFor(ctx, "ReplayWebhookDelivery", kWebhookAggregateType, request_id)),
       [&](absl::Time, Payload& payload) -> Decided {
         ASSIGN_OR_RETURN(std::optional<av1::WebhookRecord> current,
                          projection_->GetWebhook(ctx.tenant, webhook_id));
@@ -164,7 +153,7 @@ void Webhooks::Replay(const CallContext& ctx, const std::string& webhook_id,
         }
         return delivery->delivery();
       },
-      std::move(retry));
+      std::move(done));
 }
 
 absl::StatusOr<av1::Webhook> Webhooks::Get(const CallContext& ctx, const std::string& id) const {

@@ -41,16 +41,15 @@ class Webhooks {
   // secret is generated when empty. Answers with the webhook and its secret.
   void Create(const projection::CallContext& ctx, crm::analytics::v1::Webhook webhook,
               const std::string& request_id, projection::Done<crm::analytics::v1::Webhook> done);
-  // NOT_FOUND, ABORTED on a stale expected version.
+  // NOT_FOUND; ABORTED if the webhook changed since the expected version (the dispatcher's
+  // records of its deliveries move the version on but do not count, here or for Replay: both
+  // are rebasable commands, common/projection/aggregate.h).
   void Delete(const projection::CallContext& ctx, const std::string& id, int64_t expected_version,
               const std::string& request_id, projection::Done<google::protobuf::Empty> done);
-  // NOT_FOUND for a webhook or delivery the tenant does not have. The dispatcher writes to the
-  // same webhook as it delivers: a replay that meets one of its writes is decided again (a few
-  // times, each attempt with a request id of its own, so a repeated request walks the same
-  // attempts and gets the same answer).
+  // NOT_FOUND for a webhook or delivery the tenant does not have.
   void Replay(const projection::CallContext& ctx, const std::string& webhook_id,
               const std::string& delivery_id, const std::string& request_id,
-              projection::Done<crm::analytics::v1::WebhookDelivery> done, int attempt = 1);
+              projection::Done<crm::analytics::v1::WebhookDelivery> done);
 
   // The webhook without its secret; NOT_FOUND if the tenant has none of that id.
   absl::StatusOr<crm::analytics::v1::Webhook> Get(const projection::CallContext& ctx,

@@ -294,6 +294,68 @@ class RuleProjectionTest : public ::testing::Test {
   std::unique_ptr<RuleProjection> rules_;
 };
 
+// A user's change decided at one version still takes effect when only the engine's records came
+// after it (it is rebasable), not when another change to the rule did; the engine's own records
+// and events from before `rebasable` existed are held to their exact version.
+TEST_F(RuleProjectionTest, AChangeTakesEffectPastTheEnginesRecordsButNotPastAnotherChange) {
+  auto rebasable = [](EventEnvelope e) {
+    e.set_rebasable(true);
+    return e;
+  };
+  av1::RuleCreated created;
+  *created.mutable_rule() = TaskRule("sam");
+  ASSERT_TRUE(Apply(Event("V1", "R1", created, 0)).ok());
+  av1::RuleEnabled enabled;
+  (*enabled.mutable_start_cursors())["crm.sales.v1"] = "c0";
+  ASSERT_TRUE(Apply(rebasable(Event("V2", "R1", enabled, 1))).ok());
+  EXPECT_EQ((*rules_->GetRule("t", "R1"))->defined_version(), 2);
+  av1::RuleCursorAdvanced advanced;
+  advanced.set_topic("crm.sales.v1");
+  advanced.set_cursor("c1");
+  ASSERT_TRUE(Apply(Event("V3", "R1", advanced, 2)).ok());  // the engine, at version 3
+  EXPECT_EQ((*rules_->GetRule("t", "R1"))->defined_version(), 2);
+
+  // Decided at 2: takes effect at 4, past the engine's record; the cursor it moved is kept.
+  av1::RuleUpdated updated;
+  *updated.mutable_rule() = TaskRule("sam");
+  updated.mutable_rule()->set_name("Renamed");
+  ASSERT_TRUE(Apply(rebasable(Event("V4", "R1", updated, 2))).ok());
+  EXPECT_EQ(Rule().name(), "Renamed");
+  EXPECT_EQ(Rule().version(), 4);
+  EXPECT_EQ((*rules_->GetRule("t", "R1"))->defined_version(), 4);
+  EXPECT_EQ((*rules_->GetRule("t", "R1"))->cursors().at("crm.sales.v1"), "c1");
+
+  // Decided at 3, before that change: refused, rebasable or not; so is one from the future.
+  av1::RuleDisabled disabled;
+  EXPECT_TRUE(absl::IsAborted(Apply(rebasable(Event("V5a", "R1", disabled, 3)))));
+  EXPECT_TRUE(absl::IsAborted(Apply(rebasable(Event("V5b", "R1", disabled, 9)))));
+  // The engine's record decided at 3 is refused too, and one without the field past a record.
+  advanced.set_cursor("c2");
+  EXPECT_TRUE(absl::IsAborted(Apply(Event("V5c", "R1", advanced, 3))));
+  ASSERT_TRUE(Apply(Event("V5", "R1", advanced, 4)).ok());
+  EXPECT_TRUE(absl::IsAborted(Apply(Event("V6a", "R1", disabled, 4))));
+  EXPECT_TRUE(Rule().enabled());
+  ASSERT_TRUE(Apply(rebasable(Event("V6", "R1", disabled, 4))).ok());
+  EXPECT_FALSE(Rule().enabled());
+  EXPECT_EQ(Rule().version(), 6);
+
+  // The decide side: a caller's pin is good from the last change on, up to the version now.
+  EXPECT_TRUE(projection::CheckDefinedVersion(6, 6, "expected_version", "rule", "R1", 0).ok());
+  EXPECT_TRUE(projection::CheckDefinedVersion(9, 6, "expected_version", "rule", "R1", 6).ok());
+  EXPECT_TRUE(projection::CheckDefinedVersion(9, 6, "expected_version", "rule", "R1", 9).ok());
+  const absl::Status stale =
+      projection::CheckDefinedVersion(9, 6, "expected_version", "rule", "R1", 5);
+  EXPECT_TRUE(absl::IsAborted(stale));
+  EXPECT_TRUE(absl::StartsWith(stale.message(), "expected_version: rule R1 is at version 9"))
+      << stale;
+  EXPECT_TRUE(
+      absl::IsAborted(projection::CheckDefinedVersion(9, 6, "expected_version", "rule", "R1", 10)));
+  // A record kept before the last change's version was: only the version now will do.
+  EXPECT_TRUE(
+      absl::IsAborted(projection::CheckDefinedVersion(9, 0, "expected_version", "rule", "R1", 8)));
+  EXPECT_TRUE(projection::CheckDefinedVersion(9, 0, "expected_version", "rule", "R1", 9).ok());
+}
+
 TEST_F(RuleProjectionTest, KeepsRulesRunsAndThePendingOutbox) {
   av1::RuleCreated created;
   *created.mutable_rule() = TaskRule("sam");

@@ -52,6 +52,23 @@ class RecordPrefix final : public rocksdb::SliceTransform {
   }
 };
 
+// The prefix of one kind of record of one tenant: a key up to and including its first NUL
+// byte, "kind/tenant\0".
+class KindPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "crm.KindPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), Length(std::string_view(key.data(), key.size())));
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return Length(std::string_view(key.data(), key.size())) > 0;
+  }
+  static size_t Length(std::string_view key) {
+    const size_t first = key.find('\0');
+    return first == std::string_view::npos ? 0 : first + 1;
+  }
+};
+
 rocksdb::ColumnFamilyOptions CfOptions(rocksdb::DBOptions& db) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
@@ -69,6 +86,12 @@ rocksdb::ColumnFamilyOptions CfOptions(rocksdb::DBOptions& db) {
   // (interaction) to a third (sales) faster.
   o.memtable_prefix_bloom_size_ratio = 0.1;
   o.memtable_whole_key_filtering = true;
+  // Ids are time-ordered (ids.h), so the records of one kind arrive at ever higher keys: the
+  // memtable keeps, per kind and tenant, where its last insert went and starts the next one
+  // there rather than from the top of the skip list. Measured (crm-bench --scenario rebuild,
+  // three alternating runs each way, 2026-12-06): rebuilds 6 % (interaction) to 10 % (analytics)
+  // faster; contact within the spread.
+  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<KindPrefix>();
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
 }

@@ -21,6 +21,13 @@ std::string EntryKey(std::string_view tenant, std::string_view id) {
   return Prefix('k', tenant).append(id);
 }
 
+// Present (empty) for an erased contact. Most contacts are not erased, and a key that is absent
+// is answered by the bloom filters alone, where the entry's key would be found and read: apply
+// asks for every interaction, case, task and order of a contact.
+std::string ErasedKey(std::string_view tenant, std::string_view id) {
+  return Prefix('k', tenant).append(id);  // in Cf::kIndex; the entry is in Cf::kState
+}
+
 std::string MergedPrefix(std::string_view tenant, std::string_view survivor) {
   std::string k = Prefix('z', tenant).append(survivor);
   k.push_back('\0');
@@ -166,6 +173,9 @@ absl::Status ContactDirectory::Apply(const EventEnvelope& event,
   // Written before the survivors' counts: a contact merged into itself is refused by the contact
   // service, but if one came, its count must not be overwritten.
   batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  if (next->erased() && !(current && current->erased())) {
+    batch.Put(Cf::kIndex, ErasedKey(event.tenant(), event.aggregate_id()), "");
+  }
   const std::string old_survivor = current ? current->merged_into() : "";
   if (old_survivor != next->merged_into()) {
     if (!old_survivor.empty()) {
@@ -185,9 +195,9 @@ absl::StatusOr<bool> ContactDirectory::Erased(store::ProjectionStore::Batch& bat
                                               std::string_view tenant,
                                               std::string_view contact_id) const {
   if (contact_id.empty()) return false;
-  ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry,
-                   ReadEntry(batch, EntryKey(tenant, contact_id)));
-  return entry && entry->erased();
+  ASSIGN_OR_RETURN(std::optional<std::string> marker,
+                   batch.Get(Cf::kIndex, ErasedKey(tenant, contact_id)));
+  return marker.has_value();
 }
 
 absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Get(

@@ -66,7 +66,7 @@ inline constexpr char kTopic[] = "crm.analytics.v1";
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
 // count the contacts merged into them.
-inline constexpr char kProjectionLayout[] = "analytics/4";
+inline constexpr char kProjectionLayout[] = "analytics/5";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 

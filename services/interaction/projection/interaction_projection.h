@@ -19,7 +19,7 @@ namespace crm::interaction {
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
 // count the contacts merged into them.
-inline constexpr char kProjectionLayout[] = "interaction/2";
+inline constexpr char kProjectionLayout[] = "interaction/3";
 
 struct TimelineFilter {
   std::set<int> channels;              // empty: all

@@ -35,7 +35,7 @@ namespace crm::sales {
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
 // count the contacts merged into them.
-inline constexpr char kProjectionLayout[] = "sales/2";
+inline constexpr char kProjectionLayout[] = "sales/3";
 
 struct ProductPage {
   std::vector<Product> products;

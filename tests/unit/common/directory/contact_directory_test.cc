@@ -131,6 +131,28 @@ TEST(ContactDirectory, KeepsEntriesAndMergesInTheStore) {
   EXPECT_EQ(*directory.WithMerged("t", kAnn), (std::vector<std::string>{kAnn}));
   EXPECT_TRUE(directory.Get("t", kBob)->has_value());
   EXPECT_FALSE(directory.Get("t", "NOBODY")->has_value());
+
+  // Erased, as apply sees it: in the batch that erases, in those after, and for nobody else.
+  auto erased = [&](const std::string& id) {
+    auto batch = stored.store->NewBatch();
+    return *directory.Erased(batch, "t", id);
+  };
+  EXPECT_FALSE(erased(kCid));
+  {
+    auto batch = stored.store->NewBatch();
+    ASSERT_TRUE(
+        directory.Apply(Event(crm::contact::v1::ContactErased(), kCid, ++stored.events), batch)
+            .ok());
+    EXPECT_TRUE(*directory.Erased(batch, "t", kCid));
+    ASSERT_TRUE(stored.store->Commit(batch).ok());
+  }
+  EXPECT_TRUE(erased(kCid));
+  EXPECT_TRUE((*directory.Get("t", kCid))->erased());
+  apply(crm::contact::v1::ContactUnmerged(), kCid);  // later events keep it erased
+  EXPECT_TRUE(erased(kCid));
+  EXPECT_FALSE(erased(kAnn));
+  EXPECT_FALSE(erased("NOBODY"));
+  EXPECT_FALSE(erased(""));
 }
 
 // A survivor's entry counts the contacts merged into it, so that reads skip looking for merged

@@ -30,13 +30,17 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
-// The prefix most scans share: a key up to and including its second NUL byte, i.e.
-// "kind/tenant\0id\0" (what hangs under one record, see keys.h). Keys with fewer NULs are
-// outside the domain. With it in the bloom filters, a scan under one record skips every file
-// that holds nothing of that record, instead of seeking in each level.
-class RecordPrefix final : public rocksdb::SliceTransform {
+// The prefix of a key up to and including its `kNuls`-th NUL byte; keys with fewer NULs are
+// outside the domain.
+//   RecordPrefix, two: "kind/tenant\0id\0", what hangs under one record (see keys.h), the
+//     prefix most scans share. In the bloom filters, a scan under one record skips every file
+//     that holds nothing of that record, instead of seeking in each level.
+//   KindPrefix, one: "kind/tenant\0", one kind of record of one tenant.
+template <int kNuls>
+class NulPrefix final : public rocksdb::SliceTransform {
  public:
-  const char* Name() const override { return "crm.RecordPrefix"; }
+  // Recorded in the table files: kept as they were first named.
+  const char* Name() const override { return kNuls == 2 ? "crm.RecordPrefix" : "crm.KindPrefix"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
     return rocksdb::Slice(key.data(), Length(std::string_view(key.data(), key.size())));
   }
@@ -45,29 +49,17 @@ class RecordPrefix final : public rocksdb::SliceTransform {
   }
   // Length of the prefix of `key`, 0 outside the domain.
   static size_t Length(std::string_view key) {
-    const size_t first = key.find('\0');
-    if (first == std::string_view::npos) return 0;
-    const size_t second = key.find('\0', first + 1);
-    return second == std::string_view::npos ? 0 : second + 1;
+    size_t end = 0;
+    for (int i = 0; i < kNuls; ++i) {
+      const size_t at = key.find('\0', end);
+      if (at == std::string_view::npos) return 0;
+      end = at + 1;
+    }
+    return end;
   }
 };
-
-// The prefix of one kind of record of one tenant: a key up to and including its first NUL
-// byte, "kind/tenant\0".
-class KindPrefix final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "crm.KindPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), Length(std::string_view(key.data(), key.size())));
-  }
-  bool InDomain(const rocksdb::Slice& key) const override {
-    return Length(std::string_view(key.data(), key.size())) > 0;
-  }
-  static size_t Length(std::string_view key) {
-    const size_t first = key.find('\0');
-    return first == std::string_view::npos ? 0 : first + 1;
-  }
-};
+using RecordPrefix = NulPrefix<2>;
+using KindPrefix = NulPrefix<1>;
 
 rocksdb::ColumnFamilyOptions CfOptions(rocksdb::DBOptions& db) {
   rocksdb::ColumnFamilyOptions o;

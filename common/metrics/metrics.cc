@@ -168,6 +168,11 @@ class Metrics::Scraped final : public prometheus::Collectable {
     prometheus::MetricFamily memtables =
         family("crm_store_memtable_bytes", "bytes of a store's column family in memtables",
                MetricType::Gauge);
+    prometheus::MetricFamily runs =
+        family("crm_store_sorted_runs",
+               "sorted runs of a store's column family a read may look in besides its memtables "
+               "(level-0 table files and non-empty deeper levels)",
+               MetricType::Gauge);
     for (projection::Projector* p : projectors_) {
       auto progress = p->Progress();
       if (progress.ok()) {
@@ -200,6 +205,9 @@ class Metrics::Scraped final : public prometheus::Collectable {
                                         static_cast<double>(*v), MetricType::Gauge));
           }
         }
+        runs.metric.push_back(Value({{"projection", p->name()}, {"cf", cf_name}},
+                                    static_cast<double>(p->store().SortedRuns(cf)),
+                                    MetricType::Gauge));
       }
     }
     const process::ProcStat stat = process::ReadProcStat(getpid()).value_or(process::ProcStat{});
@@ -209,7 +217,8 @@ class Metrics::Scraped final : public prometheus::Collectable {
          !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
       ++fds;
     }
-    std::vector<prometheus::MetricFamily> out = {lag, events, dead, unknown, keys, sst, memtables};
+    std::vector<prometheus::MetricFamily> out = {lag,  events, dead,      unknown,
+                                                 keys, sst,    memtables, runs};
     const store::StorageCounters storage = store::ReadStorageCounters();
     const process::AllocatorStats heap =
         process::ReadAllocatorStats().value_or(process::AllocatorStats{});

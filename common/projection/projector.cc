@@ -98,6 +98,7 @@ absl::Status Projector::Start() {
   std::vector<eventlog::PartitionStart> starts;
   std::map<TopicPartition, int64_t> next;
   const absl::Time deadline = absl::Now() + options_.start_timeout;
+  bool empty = true;
   for (const std::string& topic : options_.topics) {
     absl::StatusOr<int32_t> partitions = log_->PartitionCount(topic);
     while (absl::IsUnavailable(partitions.status()) && absl::Now() < deadline) {
@@ -115,6 +116,7 @@ absl::Status Projector::Start() {
       ASSIGN_OR_RETURN(std::optional<std::string> stored,
                        store_->Unchecked().Get(Cf::kLog, keys::Position(topic, p)));
       const int64_t offset = stored ? DecodeInt64(*stored) : 0;
+      empty = empty && offset == 0;
       starts.push_back({topic, p, offset});
       next[{topic, p}] = offset;
     }
@@ -128,6 +130,7 @@ absl::Status Projector::Start() {
         absl::StrCat("projection ", options_.name, " is being rebuilt from the log; retry later"));
     rebuild_began_ = absl::Now();
   }
+  applied_since_empty_ = empty || rebuilding ? 0 : -1;
   {
     absl::MutexLock lock(&mu_);
     next_ = std::move(next);
@@ -145,6 +148,10 @@ void Projector::Stop() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  if (compactor_.joinable()) {
+    store_->CancelCompaction();
+    compactor_.join();
+  }
   NotifyWaiters(/*stopping=*/true);
   reader_.reset();
 }
@@ -193,6 +200,9 @@ void Projector::Run() {
         spdlog::critical("projection {}: {}; stopping the process", options_.name, s.ToString());
         std::abort();
       }
+      if (applied_since_empty_ >= 0) applied_since_empty_ += static_cast<int64_t>(records->size());
+    } else if (!rebuilding && applied_since_empty_ >= 0) {
+      MaybeCompact();
     }
     NotifyWaiters(false);
   }
@@ -244,6 +254,7 @@ absl::Status Projector::BeginRebuild() {
   reader_ = std::move(reader);
   rebuild_target_.clear();
   rebuild_began_ = absl::Now();
+  applied_since_empty_ = 0;
   applier_->Committed();
   {
     absl::MutexLock lock(&mu_);
@@ -284,6 +295,26 @@ absl::Status Projector::MaybeEndRebuild() {
   spdlog::info("projection {}: rebuilt from the log in {}", options_.name,
                absl::FormatDuration(absl::Now() - rebuild_began_));
   return absl::OkStatus();
+}
+
+void Projector::MaybeCompact() {
+  const int64_t applied = applied_since_empty_;
+  applied_since_empty_ = -1;  // once per build from empty
+  if (options_.compact_after_records <= 0 || applied < options_.compact_after_records) return;
+  if (compactor_.joinable()) compactor_.join();  // one after an earlier rebuild: rare
+  spdlog::info("projection {}: caught up after {} records into an empty store; compacting it",
+               options_.name, applied);
+  compactor_ = std::thread([this] {
+    process::NameThisThread(absl::StrCat("compact-", options_.name));
+    const absl::Time start = absl::Now();
+    if (absl::Status s = store_->Compact(); !s.ok()) {
+      // Nothing is lost: the store stays as it was, only spread over more sorted runs.
+      spdlog::warn("projection {}: {}", options_.name, s.ToString());
+      return;
+    }
+    spdlog::info("projection {}: compacted in {}", options_.name,
+                 absl::FormatDuration(absl::Now() - start));
+  });
 }
 
 absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& records) {

@@ -75,6 +75,11 @@ struct ProjectorOptions {
   size_t max_batch = 512;
   // How long Start() retries a log that cannot be reached.
   absl::Duration start_timeout = absl::Seconds(30);
+  // Once a projection built from an empty store (a first start, a new layout, a rebuild) has
+  // caught up with the log, having applied at least this many records, its store is compacted
+  // into one sorted run in the background (ProjectionStore::Compact): a store filled in one go
+  // otherwise keeps its records spread over every level for a long time. 0: never.
+  int64_t compact_after_records = 100000;
 };
 
 class Projector {
@@ -157,6 +162,8 @@ class Projector {
   absl::Status ApplyOne(const eventlog::LogRecord& record, store::ProjectionStore::Batch& batch,
                         std::map<std::string, int64_t>& counters);
   void NotifyWaiters(bool stopping);
+  // Starts the compaction of a store built from empty (see compact_after_records), once.
+  void MaybeCompact();
   absl::StatusOr<crm::common::v1::CommandOutcome> ReadOutcome(std::string_view event_id) const;
 
   const ProjectorOptions options_;
@@ -176,6 +183,10 @@ class Projector {
   // The end offsets a rebuild must reach; empty until taken. Projector thread only.
   std::map<TopicPartition, int64_t> rebuild_target_;
   absl::Time rebuild_began_;  // projector thread only
+  // Records applied since the store was empty, while it has not been compacted since; -1 once
+  // it has been, or when the store was not empty at start. Projector thread only.
+  int64_t applied_since_empty_ = -1;
+  std::thread compactor_;  // the compaction after a build from empty, if one was started
 };
 
 // Serialises `message` with deterministic map order, so equal messages give equal bytes: what

@@ -329,6 +329,35 @@ ProjectionStore::~ProjectionStore() {
   delete db_;
 }
 
+absl::Status ProjectionStore::Compact() {
+  rocksdb::CompactRangeOptions options;
+  options.exclusive_manual_compaction = false;  // flushes and automatic compactions go on
+  for (Cf cf : {Cf::kState, Cf::kIndex, Cf::kLog}) {
+    const rocksdb::Status s = db_->CompactRange(options, Handle(cf), nullptr, nullptr);
+    if (s.IsIncomplete() && s.IsManualCompactionPaused()) {
+      return absl::CancelledError("projection store: compaction cancelled");
+    }
+    RETURN_IF_ERROR(FromRocks(s, "compact"));
+  }
+  return absl::OkStatus();
+}
+
+void ProjectionStore::CancelCompaction() { db_->DisableManualCompaction(); }
+
+int ProjectionStore::SortedRuns(Cf cf) const {
+  rocksdb::ColumnFamilyMetaData meta;
+  db_->GetColumnFamilyMetaData(Handle(cf), &meta);
+  int runs = 0;
+  for (const rocksdb::LevelMetaData& level : meta.levels) {
+    if (level.level == 0) {
+      runs += static_cast<int>(level.files.size());
+    } else if (!level.files.empty()) {
+      ++runs;
+    }
+  }
+  return runs;
+}
+
 std::optional<uint64_t> ProjectionStore::IntProperty(Cf cf, const std::string& name) const {
   uint64_t value = 0;
   if (!db_->GetIntProperty(Handle(cf), name, &value)) return std::nullopt;

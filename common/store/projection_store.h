@@ -140,6 +140,18 @@ class ProjectionStore {
   // `key` = `value` in kLog, in one atomic, synced write.
   absl::Status Clear(std::string_view key, std::string_view value);
 
+  // Compacts every column family into one sorted run (its last level), on RocksDB's background
+  // threads; reads and writes go on meanwhile. Blocks the caller until done, or until
+  // CancelCompaction() (CANCELLED). A store filled in one go — built from the log — holds its
+  // records in several levels and the newest files of level 0, each a place every seek must look
+  // in; afterwards a read looks in the memtables and one level.
+  absl::Status Compact();
+  // Ends a Compact() under way, and refuses later ones. For shutdown.
+  void CancelCompaction();
+  // The sorted runs of a column family's table files — each level-0 file and each non-empty
+  // deeper level — every one a place a seek looks in besides the memtables.
+  int SortedRuns(Cf cf) const;
+
   // Writes a consistent copy of the store to `dir` (which must not exist), hard-linking files
   // where the file system allows. INTERNAL with RocksDB's reason if it cannot.
   absl::Status Checkpoint(const std::string& dir) const;

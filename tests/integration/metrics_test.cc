@@ -62,6 +62,8 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
     EXPECT_TRUE(
         Sample(*text, "crm_store_estimated_keys", {{"projection", p}, {"cf", "state"}}).has_value())
         << p;
+    // A new store's few records are all in its memtables.
+    EXPECT_EQ(Sample(*text, "crm_store_sorted_runs", {{"projection", p}, {"cf", "index"}}), 0) << p;
   }
   EXPECT_GT(Sample(*text, "crm_store_memtable_bytes", {{"projection", "contact"}, {"cf", "state"}})
                 .value_or(0),

@@ -25,7 +25,8 @@
 //   scale  no target: crm-node started on generated data sets of --scale-baseline and
 //          --scale-contacts contacts; catch-up time, resident memory, bytes on disk per record
 //          (the report's "scale" array), and ping and the read scenarios at each size, once the
-//          node is idle after its catch-up (the time that took: "settle_seconds"), and a search
+//          node is idle after its catch-up (the time that took: "settle_seconds"; the sorted
+//          runs of each projection's store then: "sorted_runs"), and a search
 //          for a whole given name (one match at any size) [search_contacts_by_name]
 //          [scale_<contacts>_ping, scale_<contacts>_get_contact, ...]; the reads choose among
 //          every contact, or with --scale-hot-contacts N among the same number N at each size
@@ -808,6 +809,7 @@ int main(int argc, char** argv) {
          {"rss_bytes", m.rss_bytes},
          {"peak_rss_bytes", m.peak_rss_bytes},
          {"disk_bytes", m.disk_bytes},
+         {"sorted_runs", m.sorted_runs},
          {"disk_bytes_per_record", per_record},
          {"log_bytes_per_event", static_cast<double>(m.disk_bytes.at("log")) / records},
          {"projection_bytes_per_record", static_cast<double>(projections) / records}});

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "common/eventlog/embedded_event_log.h"
 #include "common/process/proc_stat.h"
+#include "tests/testing/scrape.h"
 #include "tests/testing/testing.h"
 #include "tools/crmbench/generate.h"
 
@@ -147,6 +148,17 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
   if (absl::Status watched = WatchServerMetrics(metrics); !watched.ok()) {
     return absl::UnavailableError(
         absl::StrCat("the node's metrics: ", watched.message(), "\n", node.Log()));
+  }
+  if (const std::optional<std::string> text = testing::HttpGet("http://" + metrics + "/metrics")) {
+    for (const char* projection : {"contact", "interaction", "sales", "analytics"}) {
+      double runs = 0;
+      for (const char* cf : {"state", "index", "log"}) {
+        runs += testing::Sample(*text, "crm_store_sorted_runs",
+                                {{"projection", projection}, {"cf", cf}})
+                    .value_or(0);
+      }
+      result.sorted_runs[projection] = static_cast<int64_t>(runs);
+    }
   }
   result.reads = reads(channel, std::move(ids));
   WatchServerCpu(0);

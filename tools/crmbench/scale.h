@@ -51,6 +51,9 @@ struct ScaleResult {
   int64_t peak_rss_bytes = 0;   // its peak (catch-up included)
   // Bytes on disk after an orderly stop: "log" and each projection.
   std::map<std::string, int64_t> disk_bytes;
+  // Sorted runs of each projection's store (its column families' together) when the node was
+  // idle, before the reads: the places a read looks in besides the memtables.
+  std::map<std::string, int64_t> sorted_runs;
   std::vector<LoadResult> reads;
 };
 

@@ -81,13 +81,16 @@ class ProjectorTest : public ::testing::Test {
     OpenProjection();
   }
 
-  void OpenProjection(size_t max_batch = 512) {
+  void OpenProjection(size_t max_batch = 512, int64_t compact_after_records = 100000) {
     projector_.reset();
     store_.reset();
     store_ = std::move(*store::ProjectionStore::Open(dir_.Sub("projection")));
     projector_ = std::make_unique<Projector>(
-        ProjectorOptions{
-            .name = "note", .topics = {kTopic}, .own_topic = kTopic, .max_batch = max_batch},
+        ProjectorOptions{.name = "note",
+                         .topics = {kTopic},
+                         .own_topic = kTopic,
+                         .max_batch = max_batch,
+                         .compact_after_records = compact_after_records},
         log_.get(), store_.get(), &applier_);
     ASSERT_TRUE(projector_->Start().ok());
   }
@@ -215,6 +218,28 @@ TEST_F(ProjectorTest, RebuildFromTheLogGivesTheSameChecksum) {
   OpenProjection();
   ASSERT_TRUE(projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_EQ(Status().checksum(), before);
+}
+
+// A store built from an empty one in one go is compacted once the projection has caught up,
+// so that its reads look in one sorted run; what it holds does not change.
+TEST_F(ProjectorTest, AStoreBuiltFromEmptyIsCompactedIntoOneSortedRunOnceCaughtUp) {
+  for (int v = 0; v < 150; ++v) {
+    ASSERT_TRUE(AppendApplied(projection::Note("a" + std::to_string(v), "a", v, "x")).ok());
+  }
+  // Below the threshold (the default): nothing compacted, all still in the memtables.
+  EXPECT_EQ(store_->SortedRuns(Cf::kState), 0);
+  const std::string before = Status().checksum();
+  projector_.reset();
+  store_.reset();
+  ASSERT_TRUE(store::ProjectionStore::Destroy(dir_.Sub("projection")).ok());
+  OpenProjection(/*max_batch=*/16, /*compact_after_records=*/100);
+  ASSERT_TRUE(projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return store_->SortedRuns(Cf::kState) == 1 && store_->SortedRuns(Cf::kIndex) == 1 &&
+           store_->SortedRuns(Cf::kLog) == 1;
+  }));
+  EXPECT_EQ(Status().checksum(), before);
+  EXPECT_EQ(Note("a"), std::optional<std::string>("150:x"));
 }
 
 TEST_F(ProjectorTest, InPlaceRebuildRefusesReadsUntilCaughtUpThenMatches) {

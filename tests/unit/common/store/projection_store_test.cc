@@ -444,6 +444,39 @@ TEST(ProjectionStore, TheMemtableBloomFilterAnswersMisses) {
   EXPECT_GE(misses, 90u);
 }
 
+// Compact leaves each column family in one sorted run with the same contents; once cancelled,
+// a compaction is refused with CANCELLED.
+TEST(ProjectionStore, CompactLeavesOneSortedRunAndCanBeCancelled) {
+  testing::TempDir dir;
+  auto store = ProjectionStore::Open(dir.Sub("p"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->SortedRuns(Cf::kState), 0);
+  for (int round = 0; round < 3; ++round) {
+    auto batch = (*store)->NewBatch();
+    for (int i = 0; i < 100; ++i) {
+      batch.Put(Cf::kState, "key" + std::to_string(i), "value" + std::to_string(round));
+    }
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+    // A checkpoint flushes the memtables: one more level-0 file.
+    ASSERT_TRUE((*store)->Checkpoint(dir.Sub("copy" + std::to_string(round))).ok());
+    EXPECT_EQ((*store)->SortedRuns(Cf::kState), round + 1);
+  }
+  const std::string before = *(*store)->Latest().Checksum();
+  ASSERT_TRUE((*store)->Compact().ok());
+  EXPECT_EQ((*store)->SortedRuns(Cf::kState), 1);
+  EXPECT_EQ(*(*store)->Latest().Checksum(), before);
+  EXPECT_EQ(*(*store)->Get(Cf::kState, "key7"), std::optional<std::string>("value2"));
+
+  auto batch = (*store)->NewBatch();
+  batch.Put(Cf::kState, "key7", "value3");
+  ASSERT_TRUE((*store)->Commit(batch).ok());
+  ASSERT_TRUE((*store)->Checkpoint(dir.Sub("copy3")).ok());
+  (*store)->CancelCompaction();
+  EXPECT_EQ((*store)->Compact().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ((*store)->SortedRuns(Cf::kState), 2);
+  EXPECT_EQ(*(*store)->Get(Cf::kState, "key7"), std::optional<std::string>("value3"));
+}
+
 // A projection store's memtables are a sixteenth of the process's RocksDB budget, within 4 to
 // 64 MiB, so that the busy stores flush at their own size before the shared budget is reached.
 TEST(ProjectionStoreMemory, MemtablesAreASixteenthOfTheBudgetWithinBounds) {

@@ -256,6 +256,12 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std
   rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
+  // The write-ahead log is kept until every column family it holds writes of has flushed them.
+  // The default column family is written once (the layout) and would otherwise hold on to the log
+  // until it reached RocksDB's own limit, four times all the memtables (some 900 MiB a store):
+  // disk, and a restart replaying all of it. Past four memtables' worth, the column families
+  // holding the oldest log are flushed instead.
+  options.max_total_wal_size = 4 * ProjectionMemtableBytes();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
   for (const char* name : kCfNames) cfs.emplace_back(name, CfOptions(options));

@@ -444,6 +444,35 @@ TEST(ProjectionStore, TheMemtableBloomFilterAnswersMisses) {
   EXPECT_GE(misses, 90u);
 }
 
+// The write-ahead log stays within four memtables' worth although the default column family
+// (the layout's) is written only once: RocksDB flushes what holds the oldest log instead of
+// keeping the log for it.
+TEST(ProjectionStoreMemory, TheWriteAheadLogStaysWithinFourMemtables) {
+  SetMemoryBudget(size_t{32} << 20);  // 4 MiB memtables: a 16 MiB log
+  testing::TempDir dir;
+  auto store = ProjectionStore::OpenProjection(dir.Sub("p"), "test/1", /*rebuild=*/false);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto wal_bytes = [&] {
+    uintmax_t bytes = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir.Sub("p"))) {
+      if (f.path().extension() == ".log") bytes += f.file_size();
+    }
+    return bytes;
+  };
+  const std::string value(1000, 'v');
+  uintmax_t most = 0;
+  for (int round = 0; round < 64; ++round) {  // 64 MiB in all
+    auto batch = (*store)->NewBatch();
+    for (int i = 0; i < 1024; ++i) {
+      batch.Put(Cf::kState, "key" + std::to_string(round * 1024 + i), value);
+    }
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+    most = std::max(most, wal_bytes());
+  }
+  SetMemoryBudget(kDefaultMemoryBudget);
+  EXPECT_LT(most, uintmax_t{32} << 20);
+}
+
 // Compact leaves each column family in one sorted run with the same contents; once cancelled,
 // a compaction is refused with CANCELLED.
 TEST(ProjectionStore, CompactLeavesOneSortedRunAndCanBeCancelled) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "common/store/memory.h"
@@ -366,8 +367,11 @@ int ProjectionStore::SortedRuns(Cf cf) const {
 
 std::optional<uint64_t> ProjectionStore::IntProperty(Cf cf, const std::string& name) const {
   uint64_t value = 0;
-  if (!db_->GetIntProperty(Handle(cf), name, &value)) return std::nullopt;
-  return value;
+  if (db_->GetIntProperty(Handle(cf), name, &value)) return value;
+  // Some integer properties are served only as text (e.g. "rocksdb.num-files-at-level0").
+  std::string text;
+  if (db_->GetProperty(Handle(cf), name, &text) && absl::SimpleAtoi(text, &value)) return value;
+  return std::nullopt;
 }
 
 void ProjectionStore::SetUnavailable(std::string reason) {

@@ -167,8 +167,9 @@ class ProjectionStore {
 
   const std::string& path() const { return path_; }
 
-  // A RocksDB integer property of one column family (e.g. "rocksdb.estimate-num-keys"), or
-  // nullopt if RocksDB does not know it.
+  // A RocksDB integer property of one column family (e.g. "rocksdb.estimate-num-keys", or
+  // "rocksdb.num-files-at-level0", which RocksDB serves as text), or nullopt if RocksDB does not
+  // know it.
   std::optional<uint64_t> IntProperty(Cf cf, const std::string& name) const;
 
  private:

@@ -242,6 +242,27 @@ TEST_F(ProjectorTest, AStoreBuiltFromEmptyIsCompactedIntoOneSortedRunOnceCaughtU
   EXPECT_EQ(Note("a"), std::optional<std::string>("150:x"));
 }
 
+// The same after a rebuild in place; a restart on a store that is not empty compacts nothing.
+TEST_F(ProjectorTest, ARebuildInPlaceIsCompactedOnceCaughtUpARestartIsNot) {
+  for (int v = 0; v < 150; ++v) {
+    ASSERT_TRUE(AppendApplied(projection::Note("a" + std::to_string(v), "a", v, "x")).ok());
+  }
+  // Reopened, the store's write-ahead log is flushed into one level-0 file per column family.
+  OpenProjection(/*max_batch=*/16, /*compact_after_records=*/100);
+  ASSERT_TRUE(projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
+  ASSERT_TRUE(AppendApplied(projection::Note("a150", "a", 150, "y")).ok());
+  auto level0 = [&](Cf cf) { return store_->IntProperty(cf, "rocksdb.num-files-at-level0"); };
+  EXPECT_EQ(level0(Cf::kState), 1u);
+  const std::string before = Status().checksum();
+  ASSERT_TRUE(projector_->RequestRebuild(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return !projector_->rebuilding() && level0(Cf::kState) == 0u && level0(Cf::kIndex) == 0u &&
+           store_->SortedRuns(Cf::kState) == 1 && store_->SortedRuns(Cf::kIndex) == 1;
+  }));
+  EXPECT_EQ(Status().checksum(), before);
+  EXPECT_EQ(Note("a"), std::optional<std::string>("151:y"));
+}
+
 TEST_F(ProjectorTest, InPlaceRebuildRefusesReadsUntilCaughtUpThenMatches) {
   for (int v = 0; v < 10; ++v) {
     ASSERT_TRUE(AppendApplied(projection::Note("a" + std::to_string(v), "a", v, "x")).ok());

@@ -22,7 +22,9 @@
 //   "R/", "U/", "P/": automation rules and their runs (automation/rule_projection.h)
 //   "M/", "Q/", "Y/": messages and each tenant's messaging policy (automation/messages.h)
 //   "K/", "A/", "O/", "B/": campaigns, their targets and results (automation/campaigns.h)
-//   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (for unmerge)
+//   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (while the contact holds
+//                                                       merged contacts, for unmerge;
+//                                                       contact_fold.h)
 //   kIndex "h/" tenant \0 contact_id \0 ~time id     -> Order (newest first)
 //   kIndex "i/" tenant \0 contact_id \0 ~time id     -> Interaction (newest first)
 //   kIndex "e/" tenant \0 contact_id \0 deal_id      -> Deal
@@ -64,9 +66,9 @@ namespace crm::analytics {
 inline constexpr char kTopic[] = "crm.analytics.v1";
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
-// count the contacts merged into them.
-inline constexpr char kProjectionLayout[] = "analytics/5";
+// (ProjectionStore::OpenProjection). Last bumped when a contact's events began to be kept only
+// while it holds merged contacts.
+inline constexpr char kProjectionLayout[] = "analytics/6";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 

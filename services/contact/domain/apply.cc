@@ -315,7 +315,7 @@ absl::StatusOr<Contact> Apply(const std::optional<Contact>& current, const Event
 }
 
 absl::StatusOr<Contact> ApplyUnmerge(const std::optional<Contact>& current,
-                                     const EventEnvelope& event,
+                                     const EventEnvelope& event, const std::optional<Contact>& base,
                                      const std::vector<EventEnvelope>& history) {
   if (absl::Status s = CheckApplies(current, event, false, "contact"); !s.ok()) return s;
   if (absl::Status s = CheckMergeState(*current, event); !s.ok()) return s;
@@ -334,7 +334,7 @@ absl::StatusOr<Contact> ApplyUnmerge(const std::optional<Contact>& current,
     if (!earlier.ok()) return earlier.status();
     reversed.insert(earlier->merged_id());
   }
-  std::optional<Contact> state;
+  std::optional<Contact> state = base;
   std::vector<Contribution> contributions;
   for (const EventEnvelope& e : history) {
     if (e.event_type() == kContactsUnmergedType) continue;

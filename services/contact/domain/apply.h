@@ -22,12 +22,14 @@ namespace crm::contact {
 absl::StatusOr<Contact> Apply(const std::optional<Contact>& current,
                               const crm::common::v1::EventEnvelope& event);
 
-// The survivor after a ContactsUnmerged `event`: its own events (`history`, oldest first, all
-// before `event`) folded again without the merges that were reversed (this one and earlier
-// ones), then without what those merges contributed to the unioned lists — so it is what it
-// would be had the merges never happened, with every other change kept.
+// The survivor after a ContactsUnmerged `event`: its own events since it last held no merged
+// contact (`history`, oldest first, all before `event`) folded again over `base` — the survivor
+// as it was just before the first of them — without the merges that were reversed (this one and
+// earlier ones in `history`), then without what those merges contributed to the unioned lists:
+// what it would be had those merges never happened, with every other change kept.
 absl::StatusOr<Contact> ApplyUnmerge(const std::optional<Contact>& current,
                                      const crm::common::v1::EventEnvelope& event,
+                                     const std::optional<Contact>& base,
                                      const std::vector<crm::common::v1::EventEnvelope>& history);
 
 // `survivor` with `merged` absorbed: unions of emails, phones, addresses, tags, affiliations

@@ -13,34 +13,65 @@ namespace crm::contact {
 using crm::common::v1::EventEnvelope;
 using store::Cf;
 
+namespace {
+
+std::string HistoryKey(const std::string& prefix, uint64_t version) {
+  std::string key = prefix;
+  store::PutBigEndian(key, version);
+  return key;
+}
+
+}  // namespace
+
 absl::StatusOr<absl::StatusOr<Contact>> FoldContactEvent(const std::optional<Contact>& current,
                                                          const EventEnvelope& event,
                                                          store::ProjectionStore::Batch& batch,
                                                          char history_kind) {
   const std::string prefix = store::KindPrefix(history_kind, event.tenant(), event.aggregate_id());
+  const bool held_merged = current && !current->merged_ids().empty();
   absl::StatusOr<Contact> next = absl::InternalError("unset");
   if (event.event_type() == kContactsUnmergedType) {
+    std::optional<Contact> base;
     std::vector<EventEnvelope> history;
     absl::Status error;
-    RETURN_IF_ERROR(batch.Scan(Cf::kIndex, prefix, [&](std::string_view, std::string_view value) {
-      EventEnvelope e;
-      if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        error = absl::DataLossError("corrupt contact event");
-        return false;
-      }
-      history.push_back(std::move(e));
-      return true;
-    }));
+    RETURN_IF_ERROR(
+        batch.Scan(Cf::kIndex, prefix, [&](std::string_view key, std::string_view value) {
+          const bool is_base = store::GetBigEndian(key.substr(key.size() - 8)) == kHistoryBase;
+          bool parsed = false;
+          if (is_base) {
+            base.emplace();
+            parsed = base->ParseFromArray(value.data(), static_cast<int>(value.size()));
+          } else {
+            parsed =
+                history.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()));
+          }
+          if (!parsed) {
+            error = absl::DataLossError("corrupt contact history");
+            return false;
+          }
+          return true;
+        }));
     RETURN_IF_ERROR(error);
-    next = ApplyUnmerge(current, event, history);
+    next = ApplyUnmerge(current, event, base, history);
   } else {
     next = Apply(current, event);
   }
-  if (next.ok()) {
-    std::string key = prefix;
-    store::PutBigEndian(key, static_cast<uint64_t>(next->version()));
-    batch.Put(Cf::kIndex, key, projection::SerializeDeterministic(event));
+  if (!next.ok()) return next;
+  if (next->merged_ids().empty()) {
+    // Nothing left to unmerge: nothing to fold again.
+    if (held_merged) {
+      RETURN_IF_ERROR(
+          ForgetContactEvents(batch, event.tenant(), event.aggregate_id(), history_kind));
+    }
+    return next;
   }
+  if (!held_merged && current) {
+    // Its first merged contact: an unmerge folds again from the contact as it was before.
+    batch.Put(Cf::kIndex, HistoryKey(prefix, kHistoryBase),
+              projection::SerializeDeterministic(*current));
+  }
+  batch.Put(Cf::kIndex, HistoryKey(prefix, static_cast<uint64_t>(next->version())),
+            projection::SerializeDeterministic(event));
   return next;
 }
 

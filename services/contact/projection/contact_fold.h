@@ -1,15 +1,22 @@
 // FoldContactEvent: a contact record after one of its events, for any projection that keeps
 // whole contacts (the contact service's own, analytics' customer files). Plain events go
-// through the domain's Apply; an unmerge folds the contact's own events again, so each
-// projection keeps those events under a history kind of its choosing:
+// through the domain's Apply; an unmerge folds the survivor's events again. So while a contact
+// holds merged contacts — and only then: most never do, and a copy of every event would be a
+// key per event — each projection keeps its history under a kind of its choosing:
 //
-//   kIndex kind/tenant\0contact_id\0 version(BE64) -> EventEnvelope
+//   kIndex kind/tenant\0contact_id\0 0(BE64)       -> Contact: as it was before the first merge
+//                                                    since it last held none (absent when the
+//                                                    history starts with its creation)
+//   kIndex kind/tenant\0contact_id\0 version(BE64) -> EventEnvelope: each event since
+//
+// and drops it when the last merged contact leaves (or the contact is erased).
 //
 //   ASSIGN_OR_RETURN(absl::StatusOr<Contact> next,
 //                    FoldContactEvent(current, event, batch, 'g'));
 //   if (!next.ok()) return next.status();   // refused by the domain: write nothing
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,8 +29,11 @@
 
 namespace crm::contact {
 
-// The contact after `event` (inner status: the domain's refusal, nothing written), having put
-// `event` into the contact's history under `history_kind`. Outer status: a storage error.
+// The version slot of a history's base record (events start at version 1).
+inline constexpr uint64_t kHistoryBase = 0;
+
+// The contact after `event` (inner status: the domain's refusal, nothing written), having kept
+// its history under `history_kind` as above. Outer status: a storage error.
 absl::StatusOr<absl::StatusOr<Contact>> FoldContactEvent(
     const std::optional<Contact>& current, const crm::common::v1::EventEnvelope& event,
     store::ProjectionStore::Batch& batch, char history_kind);

@@ -25,8 +25,9 @@ namespace crm::contact {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection).
-inline constexpr char kProjectionLayout[] = "contact/4";
+// (ProjectionStore::OpenProjection). Last bumped when a contact's events began to be kept only
+// while it holds merged contacts.
+inline constexpr char kProjectionLayout[] = "contact/5";
 
 using crm::contact::v1::HistoryEntry;
 

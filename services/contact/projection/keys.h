@@ -12,8 +12,10 @@
 //   "r/" tenant \0 related_id \0 company_id \0 t  -> Relationship (incoming, t = type byte)
 //   "v/" tenant \0 id \0 time(BE64 ns) version(BE64) -> the record after that change (as_of)
 //   "h/" tenant \0 id \0 version(BE64)            -> HistoryEntry
-//   "g/" tenant \0 contact_id \0 version(BE64)    -> EventEnvelope (a contact's own events, for
-//                                                   unmerge to fold again; contact_fold.h)
+//   "g/" tenant \0 contact_id \0 version(BE64)    -> EventEnvelope (a contact's own events while it
+//                                                   holds merged contacts, after its state before
+//                                                   the first at version 0, for unmerge to fold
+//                                                   again; contact_fold.h)
 //   "y/" tenant \0 applicable(BE16) missing(BE16) \0 contact_id -> "" (contacts by quality checks)
 //   "x/" tenant \0 block key \0 contact_id        -> Contact (its DuplicateSignature: duplicate
 //                                                   blocking, who to compare and with what)

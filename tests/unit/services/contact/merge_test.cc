@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "common/status/status_macros.h"
+#include "common/store/big_endian.h"
+#include "common/store/keys.h"
 #include "common/store/projection_store.h"
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/decide.h"
+#include "services/contact/projection/contact_fold.h"
 #include "services/contact/projection/contact_projection.h"
 #include "tests/testing/testing.h"
 #include "tests/unit/services/contact/test_keys.h"
@@ -91,6 +94,19 @@ class MergeTest : public ::testing::Test {
     c.clear_version();
     c.clear_update_time();
     return c.SerializeAsString();
+  }
+
+  // The keys of a contact's history ('g': its state before its first merge, then its events).
+  int HistoryKeys(const std::string& id) {
+    int n = 0;
+    EXPECT_TRUE(store_
+                    ->Scan(store::Cf::kIndex, store::KindPrefix('g', "t", id), "",
+                           [&](std::string_view, std::string_view) {
+                             ++n;
+                             return true;
+                           })
+                    .ok());
+    return n;
   }
 
   testing::TempDir dir_;
@@ -193,6 +209,52 @@ TEST_F(MergeTest, TwoMergesUnmergedInEitherOrder) {
   EXPECT_EQ(Read("S").tags(0), "two");
   ASSERT_TRUE(Unmerge("M2").ok());
   EXPECT_EQ(Essence(Read("S")), s_before);
+}
+
+TEST_F(MergeTest, EventsAreKeptOnlyWhileTheContactHoldsMergedContacts) {
+  Create("S", "Sam", "Hill", {"s@x.io"}, {});
+  Create("M", "Max", "Hill", {"m@x.io"}, {"golf"});
+  SetJob("S", "Clerk");
+  EXPECT_EQ(HistoryKeys("S"), 0);  // never merged: nothing to fold again
+  ASSERT_TRUE(Merge("S", "M").ok());
+  EXPECT_EQ(HistoryKeys("S"), 2);  // its state before the merge, and the merge
+  EXPECT_EQ(HistoryKeys("M"), 0);  // merged into another, holding none
+  SetJob("S", "Manager");
+  EXPECT_EQ(HistoryKeys("S"), 3);
+  ASSERT_TRUE(Unmerge("M").ok());
+  EXPECT_EQ(HistoryKeys("S"), 0);  // the last merged contact left
+  EXPECT_EQ(Read("S").job_title(), "Manager");
+  EXPECT_TRUE(Read("S").tags().empty());
+
+  // Merged again after changes: the unmerge folds from the state before this merge.
+  SetJob("S", "Director");
+  const std::string s_before = Essence(Read("S"));
+  ASSERT_TRUE(Merge("S", "M").ok());
+  EXPECT_EQ(Read("S").tags(0), "golf");
+  ASSERT_TRUE(Unmerge("M").ok());
+  EXPECT_EQ(Essence(Read("S")), s_before);
+  EXPECT_EQ(HistoryKeys("S"), 0);
+}
+
+TEST_F(MergeTest, AnErasedSurvivorKeepsNoStateFromBeforeItsMerge) {
+  Create("S", "Sam", "Hill", {"s@x.io"}, {});
+  Create("M", "Max", "Hill", {"m@x.io"}, {});
+  ASSERT_TRUE(Merge("S", "M").ok());
+  ASSERT_EQ(HistoryKeys("S"), 2);
+  auto erase = DecideErase(Read("S"), "S");
+  ASSERT_TRUE(erase.ok()) << erase.status();
+  ASSERT_TRUE(Apply(*erase, "S").ok());
+  // Only the erasure itself: the state before the merge held the personal data.
+  int bases = 0;
+  ASSERT_TRUE(store_
+                  ->Scan(store::Cf::kIndex, store::KindPrefix('g', "t", "S"), "",
+                         [&](std::string_view key, std::string_view) {
+                           bases += store::GetBigEndian(key.substr(key.size() - 8)) == kHistoryBase;
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(bases, 0);
+  EXPECT_LE(HistoryKeys("S"), 1);
 }
 
 TEST(MergeDecide, RefusesSelfArchivedAndMissing) {

@@ -308,8 +308,13 @@ void Projector::MaybeCompact() {
     process::NameThisThread(absl::StrCat("compact-", options_.name));
     const absl::Time start = absl::Now();
     if (absl::Status s = store_->Compact(); !s.ok()) {
-      // Nothing is lost: the store stays as it was, only spread over more sorted runs.
-      spdlog::warn("projection {}: {}", options_.name, s.ToString());
+      // Nothing is lost: the store stays as it was, only spread over more sorted runs. Stop
+      // cancels it: that is no fault.
+      if (absl::IsCancelled(s)) {
+        spdlog::info("projection {}: compaction stopped with the service", options_.name);
+      } else {
+        spdlog::warn("projection {}: {}", options_.name, s.ToString());
+      }
       return;
     }
     spdlog::info("projection {}: compacted in {}", options_.name,

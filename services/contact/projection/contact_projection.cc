@@ -389,8 +389,10 @@ constexpr int64_t kBlockCap = static_cast<int64_t>(kMaxDuplicateBlock);
 // phone, is no evidence and would make every write O(block)). Whenever a contact changes its
 // pairs are recomputed, and so are those of every member of a block that crossed the limit. So
 // the final pairs do not depend on the order in which partitions interleave, and a rebuild
-// reproduces them. Each block keeps its member count beside its entries, so a block over the
-// limit is neither scanned nor parsed: a write costs O(limit) however common its name.
+// reproduces them. A block over the limit keeps its member count beside its entries, so it is
+// neither scanned nor parsed: a write costs O(limit) however common its name. A block within
+// the limit — nearly every one — keeps no count: it is read whole anyway, and its size is what
+// that scan finds.
 absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& batch,
                                                  std::string_view tenant,
                                                  const std::optional<Contact>& current,
@@ -417,11 +419,11 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   auto cross = [&](const std::vector<BlockMember>& members) {
     for (const auto& [id, sig] : members) crossed.emplace(id, sig);
   };
-  auto resize = [&](const std::string& k, int64_t size) {
-    if (size == 0) {
-      batch.Delete(Cf::kIndex, keys::DuplicateBlockSize(tenant, k));
-    } else {
+  auto resize = [&](const std::string& k, int64_t was, int64_t size) {
+    if (size > kBlockCap) {
       batch.Put(Cf::kIndex, keys::DuplicateBlockSize(tenant, k), store::EncodeInt64(size));
+    } else if (was > kBlockCap) {
+      batch.Delete(Cf::kIndex, keys::DuplicateBlockSize(tenant, k));
     }
   };
   for (const std::string& k : old_keys) {
@@ -429,7 +431,7 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
     ASSIGN_OR_RETURN(Block block, ReadBlock(batch, tenant, k, kBlockCap + 1));
     if (block.size == kBlockCap + 1) cross(block.members);
     batch.Delete(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()));
-    resize(k, block.size - 1);
+    resize(k, block.size, block.size - 1);
   }
   // The blocks `next` joins, as they were without it: its own pairs are computed from them.
   std::map<std::string, Block> joined;
@@ -443,7 +445,7 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
     ASSIGN_OR_RETURN(Block block, ReadBlock(batch, tenant, k, kBlockCap));
     if (block.size == kBlockCap) cross(block.members);
     batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
-    resize(k, block.size + 1);
+    resize(k, block.size, block.size + 1);
     ++block.size;  // with `next`, as RecomputePairs counts
     joined.emplace(k, std::move(block));
   }
@@ -467,18 +469,22 @@ absl::StatusOr<ContactProjection::Block> ContactProjection::ReadBlock(
   Block block;
   ASSIGN_OR_RETURN(std::optional<std::string> size,
                    batch.Get(Cf::kIndex, keys::DuplicateBlockSize(tenant, key)));
-  block.size = size ? store::DecodeInt64(*size) : 0;
-  if (block.size == 0 || block.size > read_up_to) return block;
-  block.members.reserve(static_cast<size_t>(block.size));
+  if (size) {  // over the limit
+    block.size = store::DecodeInt64(*size);
+    if (block.size > read_up_to) return block;
+  }
   RETURN_IF_ERROR(batch.Scan(Cf::kIndex, keys::Prefix2('x', tenant, key),
                              [&](std::string_view k, std::string_view value) {
                                block.members.emplace_back(k.substr(k.rfind('\0') + 1), value);
                                return true;
                              }));
-  if (static_cast<int64_t>(block.members.size()) != block.size) {
-    return absl::DataLossError(absl::StrCat("duplicate block ", key, ": ", block.members.size(),
-                                            " members, its count says ", block.size));
+  const auto members = static_cast<int64_t>(block.members.size());
+  if (size ? members != block.size : members > kBlockCap) {
+    return absl::DataLossError(absl::StrCat(
+        "duplicate block ", key, ": ", members, " members, ",
+        size ? absl::StrCat("its count says ", block.size) : "over the limit without a count"));
   }
+  block.size = members;
   return block;
 }
 

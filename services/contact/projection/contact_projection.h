@@ -25,9 +25,9 @@ namespace crm::contact {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection). Last bumped when a contact's events began to be kept only
-// while it holds merged contacts.
-inline constexpr char kProjectionLayout[] = "contact/5";
+// (ProjectionStore::OpenProjection). Last bumped when duplicate blocks began to keep their
+// member count only while over the cap.
+inline constexpr char kProjectionLayout[] = "contact/6";
 
 using crm::contact::v1::HistoryEntry;
 
@@ -184,7 +184,7 @@ class ContactProjection final : public projection::EventApplier {
     std::vector<BlockMember> members;
   };
   // Blocking key `key`'s count, and its members only if there are at most `read_up_to` of them
-  // (a block over the cap is never scanned).
+  // (a block over the cap is never scanned: its count is kept; within it, the scan counts).
   static absl::StatusOr<Block> ReadBlock(store::ProjectionStore::Batch& batch,
                                          std::string_view tenant, const std::string& key,
                                          int64_t read_up_to);

@@ -19,8 +19,9 @@
 //   "y/" tenant \0 applicable(BE16) missing(BE16) \0 contact_id -> "" (contacts by quality checks)
 //   "x/" tenant \0 block key \0 contact_id        -> Contact (its DuplicateSignature: duplicate
 //                                                   blocking, who to compare and with what)
-//   "z/" tenant \0 block key                    -> its "x/" entries' count (BE64; absent at 0),
-//                                                   so a block over the cap is never scanned
+//   "z/" tenant \0 block key                    -> its "x/" entries' count (BE64), kept only
+//                                                   while over the cap (kMaxDuplicateBlock), so
+//                                                   such a block is never scanned
 //   "q/" tenant \0 contact_id \0 other_id          -> DuplicatePair (likely duplicates of one)
 //   "w/" tenant \0 ~score(BE32) \0 low_id \0 high_id -> DuplicatePair (all pairs, best first)
 //   "i/" tenant \0 import_id \0 id               -> ImportLedgerEntry (what an import did to a

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "common/store/keys.h"
 #include "common/store/projection_store.h"
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/decide.h"
@@ -521,6 +522,19 @@ std::set<std::string> PairedWith(const ContactProjection& projection, const std:
   return out;
 }
 
+// The duplicate blocks that keep a member count ("z/"): only those over the limit.
+int CountedBlocks(const store::ProjectionStore& store) {
+  int n = 0;
+  EXPECT_TRUE(store
+                  .Scan(store::Cf::kIndex, store::KindPrefix('z', "t"), "",
+                        [&](std::string_view, std::string_view) {
+                          ++n;
+                          return true;
+                        })
+                  .ok());
+  return n;
+}
+
 TEST(DuplicatePairsInTheProjection, ABlockTooCommonToBeEvidencePairsNoOneUntilItShrinks) {
   testing::TempDir dir;
   auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
@@ -535,6 +549,7 @@ TEST(DuplicatePairsInTheProjection, ABlockTooCommonToBeEvidencePairsNoOneUntilIt
   for (size_t i = 0; i + 1 < lists.size(); ++i) apply(lists[i][0]);
   // The name blocks hold kMaxDuplicateBlock - 1 contacts: the similar names pair.
   EXPECT_EQ(PairedWith(projection, "C"), (std::set<std::string>{"A", "B"}));
+  EXPECT_EQ(CountedBlocks(*store), 0);  // every block within the limit: none keeps a count
   EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B", "C"}));
   // One more makes them too common: only the exact full name still pairs A and B.
   apply(lists.back()[0]);
@@ -564,9 +579,12 @@ TEST(DuplicatePairsInTheProjection, ABlockFarOverTheLimitPairsAgainWhenItShrinks
   const auto lists = CommonNameScenario(static_cast<int>(kMaxDuplicateBlock) - 3 + over, over);
   for (const auto& list : lists) apply(list[0]);
   EXPECT_TRUE(PairedWith(projection, "C").empty());
+  EXPECT_EQ(CountedBlocks(*store), 2);  // the two name blocks over the limit
   for (int i = 0; i + 1 < over; ++i) apply(lists[3 + static_cast<size_t>(i)][1]);
   EXPECT_TRUE(PairedWith(projection, "C").empty());  // still one over
+  EXPECT_EQ(CountedBlocks(*store), 2);
   apply(lists[3 + over - 1][1]);
+  EXPECT_EQ(CountedBlocks(*store), 0);
   EXPECT_EQ(PairedWith(projection, "C"), (std::set<std::string>{"A", "B"}));
   EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B", "C"}));
 }

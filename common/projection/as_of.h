@@ -1,10 +1,12 @@
-// Point-in-time reads of an aggregate ("as it stood at the end of last quarter"). Apply writes
-// the aggregate's state after every change under a key that sorts by the change's time; a read
-// at time T seeks to the last key at or before T.
+// Point-in-time reads of an aggregate ("as it stood at the end of last quarter"). The aggregate's
+// current state is its state key (kState); apply keeps every state a change supersedes under a
+// key that sorts by that state's own change time. A read at time T is the last stored state at
+// or before T, the current one included — so a record that never changed costs no copy.
 //
-//   batch.Put(Cf::kIndex, AsOfKey('v', tenant, id, TimestampNanos(next.update_time()),
-//                                 next.version()), SerializeDeterministic(next));   // apply
-//   ASSIGN_OR_RETURN(std::optional<Deal> d, ReadAsOf<Deal>(store, 'v', tenant, id, as_of));
+//   if (current) KeepSuperseded(batch, 'v', tenant, *current, current_bytes);   // apply
+//   batch.Put(Cf::kState, state_key, SerializeDeterministic(next));
+//   ASSIGN_OR_RETURN(std::optional<Deal> d,
+//                    ReadAsOf<Deal>(store, 'v', tenant, id, state_key, as_of));
 //
 // Key: kind/tenant\0id\0 time(BE64 ns) version(BE64), in kIndex (it is part of the checksum:
 // a rebuild writes the same history).
@@ -38,15 +40,44 @@ inline std::string AsOfKey(char kind, std::string_view tenant, std::string_view 
   return k;
 }
 
-// The aggregate as it stood at `as_of` (its last change at or before it); nullopt if it did
-// not exist yet. DATA_LOSS if the stored state does not parse.
+// Apply: keeps `current` (its stored bytes `bytes`), which the change being applied supersedes.
+template <typename T>
+void KeepSuperseded(store::ProjectionStore::Batch& batch, char kind, std::string_view tenant,
+                    const T& current, std::string_view bytes) {
+  batch.Put(
+      store::Cf::kIndex,
+      AsOfKey(kind, tenant, current.id(), TimestampNanos(current.update_time()), current.version()),
+      bytes);
+}
+
+// The aggregate as it stood at `as_of` (its last change at or before it, by time then version);
+// nullopt if it did not exist yet. DATA_LOSS if a stored state does not parse.
 template <typename T>
 absl::StatusOr<std::optional<T>> ReadAsOf(const store::ProjectionStore& store, char kind,
                                           std::string_view tenant, std::string_view id,
+                                          std::string_view state_key,
                                           const google::protobuf::Timestamp& as_of) {
-  const std::string target = AsOfKey(kind, tenant, id, TimestampNanos(as_of), INT64_MAX);
-  ASSIGN_OR_RETURN(auto found, store.Latest().FindLastAtOrBefore(
-                                   store::Cf::kIndex, AsOfPrefix(kind, tenant, id), target));
+  const store::ReadView view = store.Snapshot();
+  const int64_t at = TimestampNanos(as_of);
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(store::Cf::kState, state_key));
+  std::optional<T> now;
+  if (raw) {
+    now.emplace();
+    if (!now->ParseFromString(*raw)) return absl::DataLossError("corrupt record in projection");
+    if (TimestampNanos(now->update_time()) > at) now.reset();  // changed after `as_of`
+  }
+  ASSIGN_OR_RETURN(auto found,
+                   view.FindLastAtOrBefore(store::Cf::kIndex, AsOfPrefix(kind, tenant, id),
+                                           AsOfKey(kind, tenant, id, at, INT64_MAX)));
+  if (now) {
+    if (!found) return now;
+    // By time, then version: the current state is the latest version, so it comes last unless a
+    // state it superseded bears a later time.
+    const std::string_view found_key = found->first;
+    const auto found_time =
+        static_cast<int64_t>(store::GetBigEndian(found_key.substr(found_key.size() - 16)));
+    if (TimestampNanos(now->update_time()) >= found_time) return now;
+  }
   if (!found) return std::nullopt;
   T record;
   if (!record.ParseFromString(found->second)) {
@@ -55,16 +86,23 @@ absl::StatusOr<std::optional<T>> ReadAsOf(const store::ProjectionStore& store, c
   return record;
 }
 
-// The aggregate as `version` left it; nullopt if no stored state has that version. Walks the
-// aggregate's stored states, so it is for the rare read of an exact version (the answer to a
-// repeated request), not for hot paths.
+// The aggregate as `version` left it; nullopt if no stored state has that version. The current
+// state first; else walks the superseded ones, so it is for the rare read of an exact version
+// (the answer to a repeated request), not for hot paths.
 template <typename T>
 absl::StatusOr<std::optional<T>> ReadVersion(const store::ProjectionStore& store, char kind,
                                              std::string_view tenant, std::string_view id,
-                                             int64_t version) {
+                                             std::string_view state_key, int64_t version) {
+  const store::ReadView view = store.Snapshot();
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(store::Cf::kState, state_key));
+  if (raw) {
+    T now;
+    if (!now.ParseFromString(*raw)) return absl::DataLossError("corrupt record in projection");
+    if (now.version() == version) return now;
+  }
   std::optional<T> found;
   bool corrupt = false;
-  RETURN_IF_ERROR(store.Scan(
+  RETURN_IF_ERROR(view.Scan(
       store::Cf::kIndex, AsOfPrefix(kind, tenant, id), "",
       [&](std::string_view key, std::string_view value) {
         if (static_cast<int64_t>(store::GetBigEndian(key.substr(key.size() - 8))) != version) {

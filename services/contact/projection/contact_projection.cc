@@ -91,34 +91,41 @@ void UpdateTerms(store::ProjectionStore::Batch& batch, char kind, std::string_vi
   }
 }
 
-// What every record change writes: the state, its version for as_of reads and its history
-// entry (who, when, why; the changed fields are derived from the stored states when read).
+// What every record change writes: the state, the state it supersedes (`superseded`, if any)
+// for as_of reads, and its history entry (who, when, why; the changed fields are derived from
+// the stored states when read).
 template <typename T>
 void WriteRecord(store::ProjectionStore::Batch& batch, const EventEnvelope& event,
-                 const std::string& state_key, const T& next) {
-  const std::string bytes = projection::SerializeDeterministic(next);
-  batch.Put(Cf::kState, state_key, bytes);
-  batch.Put(Cf::kIndex,
-            projection::AsOfKey(keys::kAsOfKind, event.tenant(), next.id(),
-                                projection::TimestampNanos(next.update_time()), next.version()),
-            bytes);
+                 const std::string& state_key, const T* superseded, const T& next) {
+  if (superseded != nullptr) {
+    projection::KeepSuperseded(batch, keys::kAsOfKind, event.tenant(), *superseded,
+                               projection::SerializeDeterministic(*superseded));
+  }
+  batch.Put(Cf::kState, state_key, projection::SerializeDeterministic(next));
   const HistoryEntry entry = MakeHistoryEntry(event, next.version(), next.update_time());
   batch.Put(Cf::kIndex, keys::History(event.tenant(), next.id(), next.version()),
             projection::SerializeDeterministic(entry));
 }
 
-// Every stored state of record `id`, by version (the as_of entries WriteRecord writes).
+// Every stored state of record `id` (state key `state_key`), by version: the states
+// WriteRecord kept as superseded and the current one.
+template <typename T>
 absl::StatusOr<std::map<int64_t, std::string>> StatesByVersion(const store::ProjectionStore& store,
                                                                std::string_view tenant,
-                                                               std::string_view id) {
+                                                               std::string_view id,
+                                                               const std::string& state_key) {
+  const store::ReadView view = store.Snapshot();
   std::map<int64_t, std::string> states;
-  RETURN_IF_ERROR(store.Scan(Cf::kIndex, projection::AsOfPrefix(keys::kAsOfKind, tenant, id), "",
-                             [&](std::string_view key, std::string_view value) {
-                               const auto version = static_cast<int64_t>(
-                                   store::GetBigEndian(key.substr(key.size() - 8)));
-                               states.emplace(version, std::string(value));
-                               return true;
-                             }));
+  RETURN_IF_ERROR(view.Scan(Cf::kIndex, projection::AsOfPrefix(keys::kAsOfKind, tenant, id), "",
+                            [&](std::string_view key, std::string_view value) {
+                              const auto version = static_cast<int64_t>(
+                                  store::GetBigEndian(key.substr(key.size() - 8)));
+                              states.emplace(version, std::string(value));
+                              return true;
+                            }));
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, view.Get(Cf::kState, state_key));
+  ASSIGN_OR_RETURN(std::optional<T> now, Decode<T>(raw));
+  if (now) states.emplace(now->version(), std::move(*raw));
   return states;
 }
 
@@ -131,7 +138,8 @@ absl::Status FillChanges(const store::ProjectionStore& store, std::string_view t
   for (HistoryEntry& entry : entries) {
     auto record = states.find(entry.record_id());
     if (record == states.end()) {
-      ASSIGN_OR_RETURN(auto all, StatesByVersion(store, tenant, entry.record_id()));
+      ASSIGN_OR_RETURN(auto all, StatesByVersion<T>(store, tenant, entry.record_id(),
+                                                    StateKey<T>(tenant, entry.record_id())));
       record = states.emplace(entry.record_id(), std::move(all)).first;
     }
     const auto after = record->second.find(entry.version());
@@ -170,7 +178,7 @@ absl::StatusOr<std::optional<T>> ReadRecord(const store::ProjectionStore& store,
     ASSIGN_OR_RETURN(std::optional<std::string> raw, store.Get(Cf::kState, state_key));
     return Decode<T>(raw);
   }
-  return projection::ReadAsOf<T>(store, keys::kAsOfKind, tenant, id, *as_of);
+  return projection::ReadAsOf<T>(store, keys::kAsOfKind, tenant, id, state_key, *as_of);
 }
 
 // Scores `words` against `terms`: every word must prefix-match a term. 0 if one does not.
@@ -362,7 +370,9 @@ absl::Status ContactProjection::StoreContact(store::ProjectionStore::Batch& batc
       batch.Put(Cf::kIndex, keys::Affiliation(tenant, company, next.id()), "");
     }
   }
-  WriteRecord(batch, event, key, next);
+  // An erasure keeps no earlier state: they held the personal data (Forget dropped them).
+  const bool erasure = event.event_type() == kContactErasedType;
+  WriteRecord(batch, event, key, current && !erasure ? &*current : nullptr, next);
   RETURN_IF_ERROR(UpdateDuplicates(batch, tenant, current, next));
   // Quality group: live contacts only (archived and merged ones are not work to do).
   auto live = [](const Contact& c) { return !c.archived() && c.merged_into().empty(); };
@@ -605,7 +615,7 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyCompany(const EventEnvelope
   for (const auto& [k, r] : new_rels) {
     if (!old_rels.contains(k)) batch.Put(Cf::kIndex, k, projection::SerializeDeterministic(*r));
   }
-  WriteRecord(batch, event, key, *next);
+  WriteRecord(batch, event, key, current ? &*current : nullptr, *next);
   return absl::OkStatus();
 }
 

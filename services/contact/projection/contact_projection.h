@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common/projection/as_of.h"
@@ -25,11 +26,21 @@ namespace crm::contact {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection). Last bumped when duplicate blocks began to keep their
-// member count only while over the cap.
-inline constexpr char kProjectionLayout[] = "contact/6";
+// (ProjectionStore::OpenProjection). Last bumped when a record's point-in-time states began to
+// be kept only once superseded (the current one is its state key).
+inline constexpr char kProjectionLayout[] = "contact/7";
 
 using crm::contact::v1::HistoryEntry;
+
+// The state key of a contact or a company.
+template <typename T>
+std::string StateKey(std::string_view tenant, std::string_view id) {
+  if constexpr (std::is_same_v<T, Company>) {
+    return keys::Company(tenant, id);
+  } else {
+    return keys::Contact(tenant, id);
+  }
+}
 
 // The search terms of a contact with the kind of field each came from ('n', 'e' or 'p').
 std::map<std::string, char> SearchTerms(const Contact& contact);
@@ -84,7 +95,8 @@ class ContactProjection final : public projection::EventApplier {
   template <typename T>
   absl::StatusOr<std::optional<T>> GetVersion(std::string_view tenant, std::string_view id,
                                               int64_t version) const {
-    return projection::ReadVersion<T>(*store_, keys::kAsOfKind, tenant, id, version);
+    return projection::ReadVersion<T>(*store_, keys::kAsOfKind, tenant, id, StateKey<T>(tenant, id),
+                                      version);
   }
 
   // Lists after `resume_after` (exclusive) in id order, examining at most `max_scan` records so

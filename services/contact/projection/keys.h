@@ -10,7 +10,9 @@
 //   "n/" tenant \0 term \0 company_id             -> field kind ('n' name, 'd' domain)
 //   "a/" tenant \0 company_id \0 contact_id       -> "" (affiliation: contacts by company)
 //   "r/" tenant \0 related_id \0 company_id \0 t  -> Relationship (incoming, t = type byte)
-//   "v/" tenant \0 id \0 time(BE64 ns) version(BE64) -> the record after that change (as_of)
+//   "v/" tenant \0 id \0 time(BE64 ns) version(BE64) -> the record after that change, once a
+//                                                   later one superseded it (as_of; the current
+//                                                   state is its "c/" or "m/" key)
 //   "h/" tenant \0 id \0 version(BE64)            -> HistoryEntry
 //   "g/" tenant \0 contact_id \0 version(BE64)    -> EventEnvelope (a contact's own events while it
 //                                                   holds merged contacts, after its state before

@@ -119,12 +119,8 @@ absl::StatusOr<absl::Status> SalesProjection::ApplyDealEvent(const EventEnvelope
     if (!was_open.empty()) batch.Delete(Cf::kIndex, was_open);
     if (!is_open.empty()) batch.Put(Cf::kIndex, is_open, "");
   }
-  const std::string state = projection::SerializeDeterministic(*next);
-  batch.Put(Cf::kIndex,
-            projection::AsOfKey(kDealAsOfKind, event.tenant(), next->id(),
-                                projection::TimestampNanos(next->update_time()), next->version()),
-            state);
-  batch.Put(Cf::kState, key, state);
+  if (current) projection::KeepSuperseded(batch, kDealAsOfKind, event.tenant(), *current, *raw);
+  batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
   return absl::OkStatus();
 }
 
@@ -273,13 +269,17 @@ absl::StatusOr<OrderPage> SalesProjection::ListOrders(std::string_view tenant,
 absl::StatusOr<std::optional<Deal>> SalesProjection::GetDealVersion(std::string_view tenant,
                                                                     std::string_view id,
                                                                     int64_t version) const {
-  return projection::ReadVersion<Deal>(*store_, kDealAsOfKind, tenant, id, version);
+  return projection::ReadVersion<Deal>(*store_, kDealAsOfKind, tenant, id,
+                                       Prefix('d', tenant).append(id), version);
 }
 
 absl::StatusOr<std::optional<Deal>> SalesProjection::GetDeal(
     std::string_view tenant, std::string_view id,
     const std::optional<google::protobuf::Timestamp>& as_of) const {
-  if (as_of) return projection::ReadAsOf<Deal>(*store_, kDealAsOfKind, tenant, id, *as_of);
+  if (as_of) {
+    return projection::ReadAsOf<Deal>(*store_, kDealAsOfKind, tenant, id,
+                                      Prefix('d', tenant).append(id), *as_of);
+  }
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
                    store_->Get(Cf::kState, Prefix('d', tenant).append(id)));
   if (!raw) return std::nullopt;

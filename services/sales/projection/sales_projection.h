@@ -9,7 +9,8 @@
 //   kIndex "g/" tenant \0 category (lower) \0 product_id -> "" (products by category)
 //   kIndex "c/" tenant \0 contact_id \0 deal_id         -> "" (deals by contact)
 //   kIndex "s/" tenant \0 pipeline \0 stage \0 deal_id  -> "" (open deals by stage)
-//   kIndex "v/" tenant \0 deal_id \0 time version       -> Deal (as_of; common/projection/as_of.h)
+//   kIndex "v/" tenant \0 deal_id \0 time version       -> Deal, once superseded (as_of;
+//                                                          common/projection/as_of.h)
 //   kIndex "h/" tenant \0 contact_id \0 ~order_time(BE64) order_id -> "" (purchase history,
 //                                                          newest first)
 //   kIndex "i/" tenant \0 import_id \0 record_id       -> ImportLedgerEntry (what an import did to
@@ -33,9 +34,9 @@ namespace crm::sales {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
-// count the contacts merged into them.
-inline constexpr char kProjectionLayout[] = "sales/3";
+// (ProjectionStore::OpenProjection). Last bumped when a deal's point-in-time states began to be
+// kept only once superseded (the current one is its state key).
+inline constexpr char kProjectionLayout[] = "sales/4";
 
 struct ProductPage {
   std::vector<Product> products;

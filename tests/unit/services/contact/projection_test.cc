@@ -81,6 +81,19 @@ TEST_F(ProjectionTest, AsOfReturnsEveryVersionExactly) {
   Contact c;
   c.mutable_personal()->set_given_name("V0");
   ASSERT_TRUE(Apply(*DecideCreate(c, "C1", absl::Now(), Facts{}), "C1", 0, 1000).ok());
+  // Point-in-time copies ("v/"): only of states a later change superseded.
+  auto copies = [&] {
+    int n = 0;
+    EXPECT_TRUE(store_
+                    ->Scan(store::Cf::kIndex, store::KindPrefix('v', "t", "C1"), "",
+                           [&](std::string_view, std::string_view) {
+                             ++n;
+                             return true;
+                           })
+                    .ok());
+    return n;
+  };
+  EXPECT_EQ(copies(), 0);
   std::vector<std::pair<int64_t, std::string>> states;  // (time, serialized state)
   states.emplace_back(1000, projection_->GetContact("t", "C1")->value().SerializeAsString());
   int64_t t = 1000;
@@ -107,7 +120,13 @@ TEST_F(ProjectionTest, AsOfReturnsEveryVersionExactly) {
     const int64_t until = i + 1 < states.size() ? states[i + 1].first - 1 : states[i].first + 1000;
     EXPECT_EQ(projection_->GetContact("t", "C1", At(until))->value().version(),
               static_cast<int64_t>(i + 1));
+    // And by its version (the current one included).
+    const auto exact = projection_->GetVersion<Contact>("t", "C1", static_cast<int64_t>(i + 1));
+    ASSERT_TRUE(exact.ok() && exact->has_value());
+    EXPECT_EQ((*exact)->SerializeAsString(), states[i].second);
   }
+  EXPECT_EQ(copies(), static_cast<int>(states.size()) - 1);
+  EXPECT_EQ(*projection_->GetVersion<Contact>("t", "C1", 41), std::nullopt);
 }
 
 // Every key and value of the projection, as one string.

@@ -18,7 +18,7 @@ packages=(
   libcurl4-openssl-dev libjwt-dev libcpp-httplib-dev libjemalloc-dev
 )
 if ! $build_only; then
-  packages+=(yamllint shellcheck python3-yaml clang-14 libclang-rt-14-dev)
+  packages+=(yamllint shellcheck python3-yaml clang-14 libclang-rt-14-dev ccache)
   # Node.js and npm for buf (proto lint and `buf curl`) and the Kubernetes schemas; keep an
   # existing installation.
   if ! command -v npm > /dev/null 2>&1; then

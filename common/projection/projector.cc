@@ -244,6 +244,12 @@ absl::Status Projector::BeginRebuild() {
   }
   ASSIGN_OR_RETURN(std::unique_ptr<eventlog::LogReader> reader,
                    log_->OpenReader(std::move(starts)));
+  // A compaction of the data about to go is wasted work: end it (the rebuild compacts anew).
+  if (compactor_.joinable()) {
+    store_->CancelCompaction();
+    compactor_.join();
+    store_->ResumeCompaction();
+  }
   store_->SetUnavailable(
       absl::StrCat("projection ", options_.name, " is being rebuilt from the log; retry later"));
   if (absl::Status s = store_->Clear(keys::Rebuilding(), "1"); !s.ok()) {
@@ -301,7 +307,7 @@ void Projector::MaybeCompact() {
   const int64_t applied = applied_since_empty_;
   applied_since_empty_ = -1;  // once per build from empty
   if (options_.compact_after_records <= 0 || applied < options_.compact_after_records) return;
-  if (compactor_.joinable()) compactor_.join();  // one after an earlier rebuild: rare
+  if (compactor_.joinable()) compactor_.join();  // done: a rebuild ended any under way
   spdlog::info("projection {}: caught up after {} records into an empty store; compacting it",
                options_.name, applied);
   compactor_ = std::thread([this] {

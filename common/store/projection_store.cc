@@ -351,6 +351,8 @@ absl::Status ProjectionStore::Compact() {
 
 void ProjectionStore::CancelCompaction() { db_->DisableManualCompaction(); }
 
+void ProjectionStore::ResumeCompaction() { db_->EnableManualCompaction(); }
+
 int ProjectionStore::SortedRuns(Cf cf) const {
   rocksdb::ColumnFamilyMetaData meta;
   db_->GetColumnFamilyMetaData(Handle(cf), &meta);

@@ -146,8 +146,9 @@ class ProjectionStore {
   // records in several levels and the newest files of level 0, each a place every seek must look
   // in; afterwards a read looks in the memtables and one level.
   absl::Status Compact();
-  // Ends a Compact() under way, and refuses later ones. For shutdown.
+  // Ends a Compact() under way, and refuses later ones (shutdown) until ResumeCompaction().
   void CancelCompaction();
+  void ResumeCompaction();
   // The sorted runs of a column family's table files — each level-0 file and each non-empty
   // deeper level — every one a place a seek looks in besides the memtables.
   int SortedRuns(Cf cf) const;

@@ -475,7 +475,7 @@ TEST(ProjectionStoreMemory, TheWriteAheadLogStaysWithinFourMemtables) {
 
 // Compact leaves each column family in one sorted run with the same contents; once cancelled,
 // a compaction is refused with CANCELLED.
-TEST(ProjectionStore, CompactLeavesOneSortedRunAndCanBeCancelled) {
+TEST(ProjectionStore, CompactLeavesOneSortedRunAndCanBeCancelledAndResumed) {
   testing::TempDir dir;
   auto store = ProjectionStore::Open(dir.Sub("p"));
   ASSERT_TRUE(store.ok()) << store.status();
@@ -503,6 +503,11 @@ TEST(ProjectionStore, CompactLeavesOneSortedRunAndCanBeCancelled) {
   (*store)->CancelCompaction();
   EXPECT_EQ((*store)->Compact().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ((*store)->SortedRuns(Cf::kState), 2);
+  EXPECT_EQ(*(*store)->Get(Cf::kState, "key7"), std::optional<std::string>("value3"));
+  // Resumed (a rebuild cancels the compaction of the data it empties, then compacts anew).
+  (*store)->ResumeCompaction();
+  ASSERT_TRUE((*store)->Compact().ok());
+  EXPECT_EQ((*store)->SortedRuns(Cf::kState), 1);
   EXPECT_EQ(*(*store)->Get(Cf::kState, "key7"), std::optional<std::string>("value3"));
 }
 

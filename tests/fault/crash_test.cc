@@ -330,6 +330,18 @@ TEST_F(CrashTest, NodeKeepsEveryAcknowledgedWriteThroughKillNine) {
   node = StartServer("crm-node", rebuild, dir_.path());
   ASSERT_FALSE(node.addr.empty());
   EXPECT_EQ(Checksums(node, all), before);
+
+  // kill -9 while the node rebuilds its projections from the log: the next start continues
+  // the rebuilds, to the same state.
+  ASSERT_EQ(node.process->Stop(SIGTERM), 0);
+  {
+    Process building(BinaryPath("crm-node"), rebuild, {}, dir_.path());
+    EXPECT_FALSE(ReadListenAddress(building).empty()) << building.Log();
+    building.Kill();
+  }
+  node = StartServer("crm-node", args, dir_.path());
+  ASSERT_FALSE(node.addr.empty());
+  EXPECT_EQ(Checksums(node, all), before);
 }
 
 TEST_F(CrashTest, ServicesOnTheBrokerKeepEveryAcknowledgedWriteAndReplicasAgree) {

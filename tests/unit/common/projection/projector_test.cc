@@ -30,6 +30,11 @@ class NoteApplier : public EventApplier {
     absl::MutexLock lock(&mu_);
     open_ = open;
   }
+  // Whether an event waits at the closed gate.
+  bool Holding() {
+    absl::MutexLock lock(&mu_);
+    return held_ > 0;
+  }
   bool Handles(std::string_view type) const override {
     return type == "google.protobuf.StringValue";
   }
@@ -37,7 +42,9 @@ class NoteApplier : public EventApplier {
                                      store::ProjectionStore::Batch& batch) override {
     {
       absl::MutexLock lock(&mu_);
+      ++held_;
       mu_.Await(absl::Condition(&open_));
+      --held_;
     }
     auto current = batch.Get(Cf::kState, "n/" + e.aggregate_id());
     if (!current.ok()) return current.status();
@@ -54,6 +61,7 @@ class NoteApplier : public EventApplier {
  private:
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
+  int held_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 EventEnvelope Note(const std::string& event_id, const std::string& id, int64_t expected,
@@ -303,6 +311,7 @@ TEST_F(ProjectorTest, RebuildGivesTheSameChecksumAndARestartPartWayContinuesIt) 
   applier_.SetGate(false);
   ASSERT_TRUE(projector_->RequestRebuild(absl::Now() + absl::Seconds(10)).ok());
   // Stop while the replay holds its first event, then let that one batch finish.
+  ASSERT_TRUE(testing::WaitFor([&] { return applier_.Holding(); }));
   std::thread stop([&] { projector_->Stop(); });
   ASSERT_TRUE(testing::WaitFor([&] {
     // Once stopping, the projector refuses new waiters at once.

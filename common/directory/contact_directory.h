@@ -7,6 +7,7 @@
 //   kState "k/" tenant \0 contact_or_company_id   -> crm.common.v1.ContactDirectoryEntry (with a
 //                                                   count of the contacts merged into it)
 //   kIndex "z/" tenant \0 survivor_id \0 merged_id -> "" (contacts merged into a survivor)
+//   kIndex "k/" tenant \0 contact_id              -> "" (the contact was erased)
 //
 // Apply is deterministic: an entry depends only on its own contact's events, but for its count of
 // merged contacts, a sum over the merged contacts' events (the same in any order).
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
@@ -60,7 +62,8 @@ class ContactDirectory {
   absl::StatusOr<std::optional<ContactDirectoryEntry>> Get(std::string_view tenant,
                                                            std::string_view contact_id) const;
 
-  // True if the contact was erased, as `batch` sees it (for apply).
+  // True if the contact was erased, as `batch` sees it (for apply: on the projector's thread,
+  // as Apply). No read at all while the tenant has no erased contact, which is almost always.
   absl::StatusOr<bool> Erased(store::ProjectionStore::Batch& batch, std::string_view tenant,
                               std::string_view contact_id) const;
 
@@ -84,6 +87,11 @@ class ContactDirectory {
 
  private:
   store::ProjectionStore* const store_;
+  // Per tenant, whether its erased-contact markers were found to exist (one seek, at the
+  // tenant's first Erased), then kept true by Apply when it erases. Only Apply adds a marker, and
+  // a rebuild only removes them, so false is never wrong (true at worst costs a read). Apply
+  // side only.
+  mutable absl::btree_map<std::string, bool, std::less<>> tenant_has_erasures_;
 };
 
 }  // namespace crm::directory

@@ -155,6 +155,34 @@ TEST(ContactDirectory, KeepsEntriesAndMergesInTheStore) {
   EXPECT_FALSE(erased(""));
 }
 
+// Erasures are found per tenant by a directory opened on a store that holds them (its first
+// question about a tenant looks for that tenant's markers), and one tenant's are not another's.
+TEST(ContactDirectory, FindsErasuresPerTenantAfterARestart) {
+  testing::TempDir dir;
+  {
+    StoredDirectory stored(dir.Sub("p"));
+    stored.Apply(crm::contact::v1::ContactCreated(), kAnn);
+    stored.Apply(crm::contact::v1::ContactCreated(), kBob);
+    stored.Apply(crm::contact::v1::ContactErased(), kBob);
+  }
+  StoredDirectory reopened(dir.Sub("p"));
+  auto batch = reopened.store->NewBatch();
+  EXPECT_TRUE(*reopened.directory.Erased(batch, "t", kBob));
+  EXPECT_FALSE(*reopened.directory.Erased(batch, "t", kAnn));
+  EXPECT_FALSE(*reopened.directory.Erased(batch, "other", kBob));
+  // Another tenant's first erasure, in the batch that asks.
+  auto apply_other = [&](const google::protobuf::Message& payload) {
+    EventEnvelope e = Event(payload, kCid, ++reopened.events);
+    e.set_tenant("other");
+    ASSERT_TRUE(reopened.directory.Apply(e, batch).ok());
+  };
+  apply_other(crm::contact::v1::ContactCreated());
+  apply_other(crm::contact::v1::ContactErased());
+  EXPECT_TRUE(*reopened.directory.Erased(batch, "other", kCid));
+  EXPECT_FALSE(*reopened.directory.Erased(batch, "other", kBob));
+  EXPECT_FALSE(*reopened.directory.Erased(batch, "t", kCid));
+}
+
 // A survivor's entry counts the contacts merged into it, so that reads skip looking for merged
 // contacts when there are none. The count comes from other contacts' events, which may be on
 // other partitions of the log and applied before the survivor's own creation: the state must be

@@ -93,11 +93,17 @@ rocksdb::ColumnFamilyOptions CfOptions(rocksdb::DBOptions& db) {
   return o;
 }
 
-// Read options for iterating from `seek` while keys start with `prefix`: prefix mode (bloom
-// filters skip files) when `prefix` covers a whole record prefix, total order otherwise.
-rocksdb::ReadOptions IterationOptions(rocksdb::ReadOptions ro, std::string_view prefix) {
+// Whether keys starting with `prefix` are read in prefix mode (bloom filters skip files): when
+// `prefix` covers a whole record prefix.
+bool PrefixMode(std::string_view prefix) {
   const size_t length = RecordPrefix::Length(prefix);
-  if (length > 0 && length <= prefix.size()) {
+  return length > 0 && length <= prefix.size();
+}
+
+// Read options for iterating from `seek` while keys start with `prefix`: prefix mode when
+// PrefixMode(prefix), total order otherwise.
+rocksdb::ReadOptions IterationOptions(rocksdb::ReadOptions ro, std::string_view prefix) {
+  if (PrefixMode(prefix)) {
     ro.prefix_same_as_start = true;
   } else {
     ro.total_order_seek = true;
@@ -206,8 +212,12 @@ absl::Status ProjectionStore::Batch::Scan(Cf cf, std::string_view prefix, const 
   const auto& writes = writes_[static_cast<size_t>(cf)];
   auto mine = writes.lower_bound(prefix);
   auto mine_valid = [&] { return mine != writes.end() && mine->first.starts_with(prefix); };
-  std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(
-      IterationOptions(rocksdb::ReadOptions(), prefix), store_->Handle(cf)));
+  std::unique_ptr<rocksdb::Iterator>& it =
+      iterators_[2 * static_cast<size_t>(cf) + (PrefixMode(prefix) ? 1 : 0)];
+  if (it == nullptr) {
+    it.reset(store_->db_->NewIterator(IterationOptions(rocksdb::ReadOptions(), prefix),
+                                      store_->Handle(cf)));
+  }
   it->Seek(ToSlice(prefix));
   auto base_valid = [&] { return it->Valid() && it->key().starts_with(ToSlice(prefix)); };
   // A merge of the two sorted sequences; where both hold a key, the batch's write wins (and a
@@ -432,6 +442,7 @@ absl::Status ProjectionStore::Commit(Batch& batch, bool sync) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
+  for (auto& it : batch.iterators_) it.reset();  // they would not see this commit
   RETURN_IF_ERROR(FromRocks(db_->Write(wo, &sorted), "commit"));
   keys_written_.fetch_add(sorted.Count(), std::memory_order_relaxed);
   return absl::OkStatus();

@@ -58,8 +58,15 @@ bool IsContactEvent(std::string_view event_type) {
 std::optional<ContactDirectoryEntry> ApplyContactEvent(
     const std::optional<ContactDirectoryEntry>& current, const EventEnvelope& event) {
   const std::string& type = event.event_type();
+  if (type == "crm.contact.v1.DataQualityRulesSet") return std::nullopt;  // a tenant's settings
+  // Lost a race: the contact service refused it at apply, so it changes nothing here either.
+  if (current && event.expected_version() < current->version()) return std::nullopt;
+  const bool creates =
+      type == "crm.contact.v1.ContactCreated" || type == "crm.contact.v1.CompanyCreated";
+  if (!creates && !current) return std::nullopt;
   ContactDirectoryEntry next = current.value_or(ContactDirectoryEntry());
   next.set_contact_id(event.aggregate_id());
+  next.set_version(event.aggregate_version());
   if (type == "crm.contact.v1.ContactCreated") {
     crm::contact::v1::ContactCreated created;
     if (!event.payload().UnpackTo(&created)) return std::nullopt;
@@ -67,48 +74,40 @@ std::optional<ContactDirectoryEntry> ApplyContactEvent(
     next.set_family_name(created.contact().personal().family_name());
   } else if (type == "crm.contact.v1.ContactUpdated") {
     crm::contact::v1::ContactUpdated updated;
-    if (!current || !event.payload().UnpackTo(&updated)) return std::nullopt;
-    bool touched = false;  // Only a name change matters here.
-    for (const std::string& path : updated.update_mask().paths()) {
+    if (!event.payload().UnpackTo(&updated)) return std::nullopt;
+    for (const std::string& path : updated.update_mask().paths()) {  // only names matter here
       if (path == "personal.given_name" || path == "personal") {
         next.set_given_name(updated.contact().personal().given_name());
-        touched = true;
       }
       if (path == "personal.family_name" || path == "personal") {
         next.set_family_name(updated.contact().personal().family_name());
-        touched = true;
       }
     }
-    if (!touched) return std::nullopt;
   } else if (type == "crm.contact.v1.CompanyCreated") {
     crm::contact::v1::CompanyCreated created;
     if (!event.payload().UnpackTo(&created)) return std::nullopt;
     next.set_company(true);
     next.set_display_name(created.company().name());
-    return next;
   } else if (type == "crm.contact.v1.CompanyUpdated") {
     crm::contact::v1::CompanyUpdated updated;
-    if (!current || !event.payload().UnpackTo(&updated)) return std::nullopt;
+    if (!event.payload().UnpackTo(&updated)) return std::nullopt;
     const auto& paths = updated.update_mask().paths();
-    if (std::find(paths.begin(), paths.end(), "name") == paths.end()) return std::nullopt;
-    next.set_display_name(updated.company().name());
-    return next;
+    if (std::find(paths.begin(), paths.end(), "name") != paths.end()) {
+      next.set_display_name(updated.company().name());
+    }
   } else if (type == "crm.contact.v1.ContactArchived" || type == "crm.contact.v1.CompanyArchived") {
-    if (!current) return std::nullopt;
     next.set_archived(true);
   } else if (type == "crm.contact.v1.ContactErased") {
-    if (!current) return std::nullopt;
     Erase(next);
   } else if (type == "crm.contact.v1.ContactMergedInto") {
     crm::contact::v1::ContactMergedInto into;
-    if (!current || !event.payload().UnpackTo(&into)) return std::nullopt;
+    if (!event.payload().UnpackTo(&into)) return std::nullopt;
     next.set_merged_into(into.survivor_id());
   } else if (type == "crm.contact.v1.ContactUnmerged") {
-    if (!current) return std::nullopt;
     next.clear_merged_into();
-  } else {
-    return std::nullopt;
   }
+  // Any other event of a contact or company (relationships, a survivor's merges) moves only its
+  // version.
   if (!next.company()) next.set_display_name(DisplayName(next.given_name(), next.family_name()));
   return next;
 }

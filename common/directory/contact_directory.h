@@ -10,7 +10,8 @@
 //   kIndex "k/" tenant \0 contact_id              -> "" (the contact was erased)
 //
 // Apply is deterministic: an entry depends only on its own contact's events, but for its count of
-// merged contacts, a sum over the merged contacts' events (the same in any order).
+// merged contacts, a sum over the merged contacts' events (the same in any order). It takes the
+// events the contact service took, no others: an entry keeps its contact's version.
 #pragma once
 
 #include <optional>
@@ -35,8 +36,12 @@ inline constexpr char kContactTopic[] = "crm.contact.v1";
 // True for every event type of the contact service (the directory takes what it needs).
 bool IsContactEvent(std::string_view event_type);
 
-// The entry after a contact-service event; nullopt when the event does not concern the
-// directory. Never refuses: the contact service already decided.
+// The entry after a contact-service event; nullopt when the event changes nothing here: not a
+// contact's or company's, or one the contact service refused at apply. Of those refusals only
+// a lost race can reach the log (the event was decided against the state at the version it
+// expects, so at that version it passes every other check): an event expecting a version older
+// than the entry's changes nothing, as in the contact projection. One expecting a newer version
+// follows events this build does not know (a newer contact service's) and applies.
 std::optional<ContactDirectoryEntry> ApplyContactEvent(
     const std::optional<ContactDirectoryEntry>& current,
     const crm::common::v1::EventEnvelope& event);

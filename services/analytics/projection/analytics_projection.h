@@ -66,9 +66,9 @@ namespace crm::analytics {
 inline constexpr char kTopic[] = "crm.analytics.v1";
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection). Last bumped when a contact's events began to be kept only
-// while it holds merged contacts.
-inline constexpr char kProjectionLayout[] = "analytics/6";
+// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
+// keep their contact's version (an event that lost a race changes nothing).
+inline constexpr char kProjectionLayout[] = "analytics/7";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 

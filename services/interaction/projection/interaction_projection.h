@@ -18,8 +18,8 @@ namespace crm::interaction {
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
-// count the contacts merged into them.
-inline constexpr char kProjectionLayout[] = "interaction/3";
+// keep their contact's version (an event that lost a race changes nothing).
+inline constexpr char kProjectionLayout[] = "interaction/4";
 
 struct TimelineFilter {
   std::set<int> channels;              // empty: all

@@ -34,9 +34,9 @@ namespace crm::sales {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection). Last bumped when a deal's point-in-time states began to be
-// kept only once superseded (the current one is its state key).
-inline constexpr char kProjectionLayout[] = "sales/4";
+// (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
+// keep their contact's version (an event that lost a race changes nothing).
+inline constexpr char kProjectionLayout[] = "sales/5";
 
 struct ProductPage {
   std::vector<Product> products;

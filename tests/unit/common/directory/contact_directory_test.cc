@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "crm/contact/v1/events.pb.h"
 #include "tests/testing/testing.h"
 
@@ -14,28 +16,37 @@ constexpr char kAnn[] = "ANN";
 constexpr char kBob[] = "BOB";
 constexpr char kCid[] = "CID";
 
-EventEnvelope Event(const google::protobuf::Message& payload, const std::string& id, int n) {
+// Event `n` of the log, decided against version `expected` of `id`.
+EventEnvelope Event(const google::protobuf::Message& payload, const std::string& id, int n,
+                    int64_t expected = 0) {
   EventEnvelope e;
   e.set_event_id("e" + std::to_string(n));
   e.set_tenant("t");
   e.set_aggregate_id(id);
+  e.set_expected_version(expected);
+  e.set_aggregate_version(expected + 1);
   e.set_event_type(payload.GetDescriptor()->full_name());
   e.mutable_payload()->PackFrom(payload);
   return e;
 }
 
-// A directory over a store of its own, each event applied and committed on its own.
+// A directory over a store of its own, each event applied and committed on its own, decided
+// against the version the last one made.
 struct StoredDirectory {
   explicit StoredDirectory(const std::string& path)
       : store(std::move(*store::ProjectionStore::Open(path))), directory(store.get()) {}
+  EventEnvelope Next(const google::protobuf::Message& payload, const std::string& id) {
+    return Event(payload, id, ++events, versions[id]++);
+  }
   void Apply(const google::protobuf::Message& payload, const std::string& id) {
     auto batch = store->NewBatch();
-    ASSERT_TRUE(directory.Apply(Event(payload, id, ++events), batch).ok());
+    ASSERT_TRUE(directory.Apply(Next(payload, id), batch).ok());
     ASSERT_TRUE(store->Commit(batch).ok());
   }
   std::unique_ptr<store::ProjectionStore> store;
   ContactDirectory directory;
   int events = 0;
+  std::map<std::string, int64_t> versions;
 };
 
 TEST(ApplyContactEvent, FollowsTheContactsLifecycle) {
@@ -48,22 +59,55 @@ TEST(ApplyContactEvent, FollowsTheContactsLifecycle) {
   crm::contact::v1::ContactUpdated renamed;
   renamed.mutable_contact()->mutable_personal()->set_family_name("Cross");
   renamed.mutable_update_mask()->add_paths("personal.family_name");
-  entry = ApplyContactEvent(entry, Event(renamed, kAnn, 2));
+  entry = ApplyContactEvent(entry, Event(renamed, kAnn, 2, 1));
   EXPECT_EQ(entry->display_name(), "Mary Ann Cross");
+  EXPECT_EQ(entry->version(), 2);
+  // A change of nothing the directory shows moves only the version.
   crm::contact::v1::ContactUpdated job;
   job.mutable_update_mask()->add_paths("job_title");
-  EXPECT_FALSE(ApplyContactEvent(entry, Event(job, kAnn, 3)));
+  entry = ApplyContactEvent(entry, Event(job, kAnn, 3, 2));
+  EXPECT_EQ(entry->display_name(), "Mary Ann Cross");
+  EXPECT_EQ(entry->version(), 3);
   crm::contact::v1::ContactMergedInto into;
   into.set_survivor_id(kBob);
-  entry = ApplyContactEvent(entry, Event(into, kAnn, 4));
+  entry = ApplyContactEvent(entry, Event(into, kAnn, 4, 3));
   EXPECT_EQ(entry->merged_into(), kBob);
-  entry = ApplyContactEvent(entry, Event(crm::contact::v1::ContactUnmerged(), kAnn, 5));
+  entry = ApplyContactEvent(entry, Event(crm::contact::v1::ContactUnmerged(), kAnn, 5, 4));
   EXPECT_TRUE(entry->merged_into().empty());
-  entry = ApplyContactEvent(entry, Event(crm::contact::v1::ContactArchived(), kAnn, 6));
+  entry = ApplyContactEvent(entry, Event(crm::contact::v1::ContactArchived(), kAnn, 6, 5));
   EXPECT_TRUE(entry->archived());
-  // Relationship events are not the directory's business.
-  EXPECT_FALSE(
-      ApplyContactEvent(entry, Event(crm::contact::v1::CompanyRelationshipAdded(), kAnn, 7)));
+  EXPECT_EQ(entry->version(), 6);
+  // A tenant's data-quality rules are not a contact.
+  EXPECT_FALSE(ApplyContactEvent(entry, Event(crm::contact::v1::DataQualityRulesSet(), kAnn, 7)));
+}
+
+// The contact service refuses at apply an event decided against a version that another change
+// has moved on from (two writers raced); the directory takes from the log only what the contact
+// service took.
+TEST(ApplyContactEvent, ChangesNothingForAnEventThatLostARace) {
+  crm::contact::v1::ContactCreated created;
+  created.mutable_contact()->mutable_personal()->set_given_name("Ann");
+  auto entry = ApplyContactEvent(std::nullopt, Event(created, kAnn, 1));
+  crm::contact::v1::ContactUpdated renamed;
+  renamed.mutable_contact()->mutable_personal()->set_family_name("Evans");
+  renamed.mutable_update_mask()->add_paths("personal.family_name");
+  entry = ApplyContactEvent(entry, Event(renamed, kAnn, 2, 1));
+  ASSERT_EQ(entry->version(), 2);
+  renamed.mutable_contact()->mutable_personal()->set_family_name("Cross");
+  EXPECT_FALSE(ApplyContactEvent(entry, Event(renamed, kAnn, 3, 1)));
+  EXPECT_FALSE(ApplyContactEvent(entry, Event(crm::contact::v1::ContactArchived(), kAnn, 4, 1)));
+  crm::contact::v1::ContactMergedInto into;
+  into.set_survivor_id(kBob);
+  EXPECT_FALSE(ApplyContactEvent(entry, Event(into, kAnn, 5, 1)));
+  EXPECT_FALSE(ApplyContactEvent(entry, Event(crm::contact::v1::ContactErased(), kAnn, 6, 0)));
+  EXPECT_FALSE(ApplyContactEvent(entry, Event(created, kAnn, 7, 0)));  // the same id again
+  // One that follows events this build does not know (a newer contact service's) applies.
+  auto later = ApplyContactEvent(entry, Event(crm::contact::v1::ContactArchived(), kAnn, 8, 5));
+  ASSERT_TRUE(later);
+  EXPECT_TRUE(later->archived());
+  EXPECT_EQ(later->version(), 6);
+  // A change to a contact the directory never saw created is not a contact it knows.
+  EXPECT_FALSE(ApplyContactEvent(std::nullopt, Event(renamed, kBob, 9, 1)));
 }
 
 TEST(ApplyContactEvent, KeepsCompaniesByName) {
@@ -75,13 +119,18 @@ TEST(ApplyContactEvent, KeepsCompaniesByName) {
   EXPECT_EQ(entry->display_name(), "Acme");
   crm::contact::v1::CompanyUpdated industry;
   industry.mutable_update_mask()->add_paths("industry");
-  EXPECT_FALSE(ApplyContactEvent(entry, Event(industry, kCid, 2)));
+  entry = ApplyContactEvent(entry, Event(industry, kCid, 2, 1));
+  EXPECT_EQ(entry->display_name(), "Acme");
+  // Relationships are not the directory's business, but move the version.
+  entry = ApplyContactEvent(entry, Event(crm::contact::v1::CompanyRelationshipAdded(), kCid, 3, 2));
+  EXPECT_EQ(entry->version(), 3);
   crm::contact::v1::CompanyUpdated renamed;
   renamed.mutable_company()->set_name("Acme Corp");
   renamed.mutable_update_mask()->add_paths("name");
-  entry = ApplyContactEvent(entry, Event(renamed, kCid, 2));
+  EXPECT_FALSE(ApplyContactEvent(entry, Event(renamed, kCid, 4, 1)));  // lost a race
+  entry = ApplyContactEvent(entry, Event(renamed, kCid, 4, 3));
   EXPECT_EQ(entry->display_name(), "Acme Corp");
-  entry = ApplyContactEvent(entry, Event(crm::contact::v1::CompanyArchived(), kCid, 3));
+  entry = ApplyContactEvent(entry, Event(crm::contact::v1::CompanyArchived(), kCid, 5, 4));
   EXPECT_TRUE(entry->archived());
   EXPECT_EQ(entry->display_name(), "Acme Corp");
   // A company is not a contact, and a contact is not a company.
@@ -140,9 +189,7 @@ TEST(ContactDirectory, KeepsEntriesAndMergesInTheStore) {
   EXPECT_FALSE(erased(kCid));
   {
     auto batch = stored.store->NewBatch();
-    ASSERT_TRUE(
-        directory.Apply(Event(crm::contact::v1::ContactErased(), kCid, ++stored.events), batch)
-            .ok());
+    ASSERT_TRUE(directory.Apply(stored.Next(crm::contact::v1::ContactErased(), kCid), batch).ok());
     EXPECT_TRUE(*directory.Erased(batch, "t", kCid));
     ASSERT_TRUE(stored.store->Commit(batch).ok());
   }
@@ -172,7 +219,7 @@ TEST(ContactDirectory, FindsErasuresPerTenantAfterARestart) {
   EXPECT_FALSE(*reopened.directory.Erased(batch, "other", kBob));
   // Another tenant's first erasure, in the batch that asks.
   auto apply_other = [&](const google::protobuf::Message& payload) {
-    EventEnvelope e = Event(payload, kCid, ++reopened.events);
+    EventEnvelope e = reopened.Next(payload, kCid);
     e.set_tenant("other");
     ASSERT_TRUE(reopened.directory.Apply(e, batch).ok());
   };

@@ -90,7 +90,14 @@ std::string SerializeDeterministic(const google::protobuf::Message& message) {
 
 Projector::Projector(ProjectorOptions options, eventlog::EventLog* log,
                      store::ProjectionStore* store, EventApplier* applier)
-    : options_(std::move(options)), log_(log), store_(store), applier_(applier) {}
+    : options_(std::move(options)), log_(log), store_(store), applier_(applier) {
+  AwaitOutcomesOf(options_.own_topic);
+}
+
+void Projector::AwaitOutcomesOf(std::string_view topic) {
+  absl::MutexLock lock(&awaited_mu_);
+  awaited_.emplace(topic);
+}
 
 Projector::~Projector() { Stop(); }
 
@@ -368,9 +375,18 @@ absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
                  options_.name, record.topic, record.partition, record.offset);
     return absl::OkStatus();
   }
-  const std::string event_key = keys::EventOutcome(event.event_id());
-  ASSIGN_OR_RETURN(std::optional<std::string> seen, batch.Get(Cf::kIndex, event_key));
-  if (seen) return absl::OkStatus();  // A second copy of an event: already applied.
+  const bool own = record.topic == options_.own_topic;
+  // Whether this event's outcome is recorded (EventApplier::IdempotentForOtherTopics).
+  bool recorded = !applier_->IdempotentForOtherTopics();
+  if (!recorded) {
+    absl::ReaderMutexLock lock(&awaited_mu_);
+    recorded = awaited_.contains(record.topic);
+  }
+  const std::string event_key = recorded ? keys::EventOutcome(event.event_id()) : std::string();
+  if (recorded) {
+    ASSIGN_OR_RETURN(std::optional<std::string> seen, batch.Get(Cf::kIndex, event_key));
+    if (seen) return absl::OkStatus();  // A second copy of an event: already applied.
+  }
   ++counters[kEventsSeen];
 
   CommandOutcome outcome;
@@ -379,7 +395,7 @@ absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
   outcome.set_aggregate_id(event.aggregate_id());
 
   std::string request_key;
-  if (!event.request_id().empty() && record.topic == options_.own_topic) {
+  if (!event.request_id().empty() && own) {
     request_key = keys::RequestOutcome(event.tenant(), event.request_id());
     ASSIGN_OR_RETURN(std::optional<std::string> first, batch.Get(Cf::kIndex, request_key));
     if (first) {
@@ -407,10 +423,11 @@ absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
     ++counters[kUnknownEvents];
     outcome.set_code(static_cast<int>(absl::StatusCode::kUnimplemented));
     outcome.set_message(absl::StrCat("event type ", event.event_type(), " is not known here"));
-    batch.Put(Cf::kIndex, event_key, SerializeDeterministic(outcome));
+    if (recorded) batch.Put(Cf::kIndex, event_key, SerializeDeterministic(outcome));
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(absl::Status decision, applier_->Apply(event, batch));
+  if (!recorded) return absl::OkStatus();
   outcome.set_code(static_cast<int>(decision.code()));
   outcome.set_message(std::string(decision.message()));
   outcome.set_version(decision.ok() ? event.aggregate_version() : event.expected_version());

@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -61,6 +62,14 @@ class EventApplier {
   // Called on the projector thread after a batch of applied events is committed: readers see
   // it from now on (a place to invalidate caches of derived state).
   virtual void Committed() {}
+
+  // True if a second copy of an event from another service's topic changes nothing: each of
+  // its appliers refuses an event its aggregate has moved on from (they all check the version
+  // the event expects), and what else they do is the same on a second run. The projector then
+  // keeps no outcome record of those events, which served only to recognise such a copy — a
+  // read and a write less per event. The topics a CommandWriter waits on through this projector
+  // (its own, and any other it writes to) keep theirs: Projector::AwaitOutcomesOf.
+  virtual bool IdempotentForOtherTopics() const { return false; }
 };
 
 struct ProjectorOptions {
@@ -98,6 +107,11 @@ class Projector {
   absl::Status Start();
   // Stops applying; waiters still pending get UNAVAILABLE. Idempotent.
   void Stop();
+
+  // Records the outcome of every event of `topic` (besides the own topic's), whatever the
+  // applier's IdempotentForOtherTopics: a CommandWriter writing to `topic` waits on them.
+  // CommandWriter's constructor calls it.
+  void AwaitOutcomesOf(std::string_view topic);
 
   // Runs `done` once the record at `position` is applied, with the outcome recorded for
   // `event_id`; or with DEADLINE_EXCEEDED at `deadline`; or UNAVAILABLE on Stop(). Runs on
@@ -174,6 +188,9 @@ class Projector {
   std::thread thread_;
 
   mutable absl::Mutex mu_;
+  // The topics whose events' outcomes are recorded whatever the applier says (AwaitOutcomesOf).
+  mutable absl::Mutex awaited_mu_;
+  std::set<std::string, std::less<>> awaited_ ABSL_GUARDED_BY(awaited_mu_);
   std::map<TopicPartition, int64_t> next_ ABSL_GUARDED_BY(mu_);
   std::map<TopicPartition, std::vector<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -67,8 +67,9 @@ inline constexpr char kTopic[] = "crm.analytics.v1";
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
-// keep their contact's version (an event that lost a race changes nothing).
-inline constexpr char kProjectionLayout[] = "analytics/7";
+// keep their contact's version (an event that lost a race changes nothing), then when other
+// services' events stopped leaving an outcome record (EventApplier::IdempotentForOtherTopics).
+inline constexpr char kProjectionLayout[] = "analytics/8";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 
@@ -83,6 +84,11 @@ class AnalyticsProjection final : public projection::EventApplier {
         campaigns_(store) {}
 
   bool Handles(std::string_view event_type) const override;
+  // Every other service's event goes through that service's own apply (its version check) and
+  // the contact directory (the same); what follows an applied one — ledgers, counts, indexes —
+  // follows only it, and an erasure's scrub leaves scrubbed records as they are. (The outbound
+  // messages' topic keeps its outcomes: automation writes to it and waits on them.)
+  bool IdempotentForOtherTopics() const override { return true; }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
   void Committed() override;

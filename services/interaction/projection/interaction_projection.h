@@ -18,8 +18,9 @@ namespace crm::interaction {
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
-// keep their contact's version (an event that lost a race changes nothing).
-inline constexpr char kProjectionLayout[] = "interaction/4";
+// keep their contact's version (an event that lost a race changes nothing), then when other
+// services' events stopped leaving an outcome record (EventApplier::IdempotentForOtherTopics).
+inline constexpr char kProjectionLayout[] = "interaction/5";
 
 struct TimelineFilter {
   std::set<int> channels;              // empty: all
@@ -58,6 +59,9 @@ class InteractionProjection final : public projection::EventApplier {
       : store_(store), directory_(store) {}
 
   bool Handles(std::string_view event_type) const override;
+  // The contact service's events go to the contact directory, which refuses those its entry's
+  // version has moved on from, and an erasure's scrub leaves scrubbed records as they are.
+  bool IdempotentForOtherTopics() const override { return true; }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
 

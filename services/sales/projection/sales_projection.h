@@ -35,8 +35,9 @@ namespace crm::sales {
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
-// keep their contact's version (an event that lost a race changes nothing).
-inline constexpr char kProjectionLayout[] = "sales/5";
+// keep their contact's version (an event that lost a race changes nothing), then when other
+// services' events stopped leaving an outcome record (EventApplier::IdempotentForOtherTopics).
+inline constexpr char kProjectionLayout[] = "sales/6";
 
 struct ProductPage {
   std::vector<Product> products;
@@ -70,6 +71,9 @@ class SalesProjection final : public projection::EventApplier {
   explicit SalesProjection(store::ProjectionStore* store) : store_(store), directory_(store) {}
 
   bool Handles(std::string_view event_type) const override;
+  // The contact service's events go to the contact directory only, which refuses those its
+  // entry's version has moved on from.
+  bool IdempotentForOtherTopics() const override { return true; }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
 

@@ -38,6 +38,9 @@ class NoteApplier : public EventApplier {
   bool Handles(std::string_view type) const override {
     return type == "google.protobuf.StringValue";
   }
+  // A note refuses an event it has moved on from, so a second copy changes nothing.
+  bool IdempotentForOtherTopics() const override { return idempotent_for_other_topics; }
+  bool idempotent_for_other_topics = false;
   absl::StatusOr<absl::Status> Apply(const EventEnvelope& e,
                                      store::ProjectionStore::Batch& batch) override {
     {
@@ -156,6 +159,46 @@ TEST_F(ProjectorTest, AnEventInTheLogTwiceIsAppliedOnce) {
   EXPECT_EQ(second->code(), 0);
   EXPECT_EQ(Note("a"), std::optional<std::string>("1:once"));
   EXPECT_EQ(Status().events_seen(), 1);
+}
+
+// Another topic's events keep no outcome record where the applier refuses a second copy of one
+// by itself, and a copy changes nothing. The own topic's keep theirs, and so do those of any
+// topic a CommandWriter writes to through the projector: the writer waits on them.
+TEST_F(ProjectorTest, AnotherTopicsEventKeepsNoOutcomeWhereTheApplierRefusesACopy) {
+  constexpr char kOther[] = "crm.other.v1";
+  constexpr char kWritten[] = "crm.written.v1";
+  for (bool idempotent : {false, true}) {
+    SCOPED_TRACE(idempotent ? "idempotent for other topics" : "not declared idempotent");
+    testing::TempDir dir;
+    auto log = std::move(*eventlog::EmbeddedEventLog::Open({dir.Sub("log"), 2}));
+    auto store = std::move(*store::ProjectionStore::Open(dir.Sub("projection")));
+    NoteApplier applier;
+    applier.idempotent_for_other_topics = idempotent;
+    Projector projector({.name = "note", .topics = {kTopic, kOther, kWritten}, .own_topic = kTopic},
+                        log.get(), store.get(), &applier);
+    CommandWriter writer(log.get(), &projector, kWritten, "note");
+    ASSERT_TRUE(projector.Start().ok());
+    const EventEnvelope theirs = projection::Note("theirs", "b", 0, "x");
+    ASSERT_TRUE(eventlog::AppendAndWait(*log, kOther, theirs).ok());
+    ASSERT_TRUE(eventlog::AppendAndWait(*log, kOther, projection::Note("later", "b", 1, "y")).ok());
+    ASSERT_TRUE(eventlog::AppendAndWait(*log, kOther, theirs).ok());  // a second copy
+    ASSERT_TRUE(eventlog::AppendAndWait(*log, kTopic, projection::Note("ours", "a", 0, "z")).ok());
+    ASSERT_TRUE(projector.WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
+    EXPECT_EQ(*store->Get(Cf::kState, "n/b"), std::optional<std::string>("2:y"));
+    EXPECT_EQ(store->Get(Cf::kIndex, keys::EventOutcome("theirs"))->has_value(), !idempotent);
+    EXPECT_EQ(store->Get(Cf::kIndex, keys::EventOutcome("later"))->has_value(), !idempotent);
+    EXPECT_TRUE(store->Get(Cf::kIndex, keys::EventOutcome("ours"))->has_value());
+    CommandWriter::Command cmd;
+    cmd.tenant = "t";
+    cmd.command = "SetNote";
+    cmd.aggregate_id = "w";
+    cmd.deadline = absl::Now() + absl::Seconds(10);
+    google::protobuf::StringValue text;
+    text.set_value("written");
+    EXPECT_TRUE(writer.WriteAndWait(cmd, text).ok());
+    EXPECT_EQ(*store->Get(Cf::kState, "n/w"), std::optional<std::string>("1:written"));
+    projector.Stop();
+  }
 }
 
 TEST_F(ProjectorTest, RepeatedRequestIdGetsTheFirstOutcomeAndNoEffect) {

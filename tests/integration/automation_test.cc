@@ -646,6 +646,8 @@ TEST_F(AutomationTest, MessagesGoWithConsentWithinTheCapOutsideQuietHoursAndAreR
   const sv1::Order first = Order(ada.id(), boots);
   std::optional<av1::RuleRun> run = RunOnce(rule.id(), first, av1::RULE_RUN_STATE_SUCCEEDED);
   ASSERT_TRUE(run.has_value()) << node_.process->Log();
+  // Queued at the first attempt: the engine's write to the outbound topic had its outcome.
+  EXPECT_EQ(run->attempts(), 1);
   const std::string id = rule.id() + ":" + run->id() + ":0";
   EXPECT_EQ(run->results(0).resource(), "messages/" + id);
   av1::GetMessageRequest get;

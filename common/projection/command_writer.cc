@@ -76,16 +76,60 @@ void CommandWriter::Write(const Command& command, const google::protobuf::Messag
                });
 }
 
+namespace {
+
+std::string RunningKey(const CommandWriter::Command& command) {
+  std::string key = command.tenant;
+  key.push_back('\0');
+  return key.append(command.request_id);
+}
+
+absl::Status UsedFor(std::string_view request_id, std::string_view command) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("request_id: \"", absl::string_view(request_id.data(), request_id.size()),
+                   "\" was already used for ", absl::string_view(command.data(), command.size()),
+                   "; use a new request id"));
+}
+
+}  // namespace
+
+absl::StatusOr<bool> CommandWriter::JoinRunning(const Command& command,
+                                                const Projector::OutcomeCallback& finish) {
+  absl::MutexLock lock(&running_->mu);
+  auto [it, added] = running_->requests.try_emplace(RunningKey(command));
+  if (added) {
+    it->second.command = command.command;
+    return false;
+  }
+  if (it->second.command != command.command) return UsedFor(command.request_id, it->second.command);
+  it->second.repeats.push_back(finish);
+  return true;
+}
+
+Projector::OutcomeCallback CommandWriter::Leading(const Command& command,
+                                                  Projector::OutcomeCallback finish) {
+  return [running = running_, key = RunningKey(command), finish = std::move(finish)](
+             absl::StatusOr<crm::common::v1::CommandOutcome> outcome) mutable {
+    std::vector<Projector::OutcomeCallback> repeats;
+    {
+      absl::MutexLock lock(&running->mu);
+      auto it = running->requests.find(key);
+      if (it != running->requests.end()) {
+        repeats = std::move(it->second.repeats);
+        running->requests.erase(it);
+      }
+    }
+    for (Projector::OutcomeCallback& repeat : repeats) repeat(outcome);
+    finish(std::move(outcome));
+  };
+}
+
 absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> CommandWriter::FindEarlier(
     std::string_view tenant, std::string_view request_id, std::string_view command) const {
   if (request_id.empty()) return std::nullopt;
   ASSIGN_OR_RETURN(std::optional<crm::common::v1::CommandOutcome> earlier,
                    projector_->FindRequest(tenant, request_id));
-  if (earlier && earlier->command() != command) {
-    return absl::InvalidArgumentError(absl::StrCat("request_id: \"", std::string(request_id),
-                                                   "\" was already used for ", earlier->command(),
-                                                   "; use a new request id"));
-  }
+  if (earlier && earlier->command() != command) return UsedFor(request_id, earlier->command());
   return earlier;
 }
 

@@ -10,11 +10,14 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/eventlog/event_log.h"
 #include "common/projection/call_context.h"
@@ -74,27 +77,39 @@ class CommandWriter {
   using Payload = std::unique_ptr<google::protobuf::Message>;
 
   // The write path every command shares. A repeated request id is answered with its first
-  // outcome. Otherwise `decide` (run now, on the caller's thread) returns the aggregate and the
-  // version it expects and fills `payload` with the event, or refuses; the event is written and,
-  // once applied, `done` gets `read(aggregate id, version)` — the aggregate as the command left
-  // it, at the version the outcome records (a repeated request is answered with the version its
-  // first run made, not whatever came after) — or the refusal recorded at apply.
-  // `command` supplies tenant, actor, request id, command name, aggregate type, deadline and
-  // source; its aggregate id, expected version and time are filled here.
+  // outcome — also while the first is still running in this process: the repeat waits for it
+  // rather than deciding again (a creation decided twice would name two aggregates). Otherwise
+  // `decide` (run now, on the caller's thread) returns the aggregate and the version it expects and
+  // fills `payload` with the event, or refuses; the event is written and, once applied, `done` gets
+  // `read(aggregate id, version)` — the aggregate as the command left it, at the version the
+  // outcome records (a repeated request is answered with the version its first run made, not
+  // whatever came after) — or the refusal recorded at apply. `command` supplies tenant, actor,
+  // request id, command name, aggregate type, deadline and source; its aggregate id, expected
+  // version and time are filled here.
   template <typename T>
   void Run(Command command, const std::function<Decision(absl::Time now, Payload& payload)>& decide,
            std::function<absl::StatusOr<T>(const std::string& id, int64_t version)> read,
            std::function<void(absl::StatusOr<T>)> done) {
-    auto finish = [read = std::move(read), done = std::move(done)](
-                      absl::StatusOr<crm::common::v1::CommandOutcome> outcome) mutable {
-      if (!outcome.ok()) {
-        done(outcome.status());
-      } else if (absl::Status s = OutcomeStatus(*outcome); !s.ok()) {
-        done(s);
-      } else {
-        done(read(outcome->aggregate_id(), outcome->version()));
+    Projector::OutcomeCallback finish =
+        [read = std::move(read),
+         done = std::move(done)](absl::StatusOr<crm::common::v1::CommandOutcome> outcome) mutable {
+          if (!outcome.ok()) {
+            done(outcome.status());
+          } else if (absl::Status s = OutcomeStatus(*outcome); !s.ok()) {
+            done(s);
+          } else {
+            done(read(outcome->aggregate_id(), outcome->version()));
+          }
+        };
+    if (!command.request_id.empty()) {
+      absl::StatusOr<bool> joined = JoinRunning(command, finish);
+      if (!joined.ok()) {
+        finish(joined.status());
+        return;
       }
-    };
+      if (*joined) return;  // `finish` runs with the first's outcome
+      finish = Leading(command, std::move(finish));
+    }
     absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> earlier =
         FindEarlier(command.tenant, command.request_id, command.command);
     if (!earlier.ok()) {
@@ -123,10 +138,30 @@ class CommandWriter {
       std::string_view tenant, std::string_view request_id, std::string_view command) const;
 
  private:
+  // The requests this writer is running (from decide until their outcome), by tenant and
+  // request id, with the repeats waiting for them. Shared with the callbacks, which may run
+  // after the writer is gone (a projector's Stop answers its waiters).
+  struct Running {
+    absl::Mutex mu;
+    struct Request {
+      std::string command;
+      std::vector<Projector::OutcomeCallback> repeats;
+    };
+    std::map<std::string, Request> requests ABSL_GUARDED_BY(mu);
+  };
+
+  // True (and `finish` kept, to run with its outcome) if `command`'s request is running;
+  // INVALID_ARGUMENT if it runs for another command. Otherwise false, and it is marked running.
+  absl::StatusOr<bool> JoinRunning(const Command& command,
+                                   const Projector::OutcomeCallback& finish);
+  // `finish`, preceded by marking the request no longer running and followed by its repeats.
+  Projector::OutcomeCallback Leading(const Command& command, Projector::OutcomeCallback finish);
+
   eventlog::EventLog* const log_;
   Projector* const projector_;
   const std::string topic_;
   const std::string aggregate_type_;
+  const std::shared_ptr<Running> running_ = std::make_shared<Running>();
 };
 
 // Moves a decided event into `payload` and returns (aggregate id, expected version).

@@ -419,5 +419,56 @@ TEST_F(ProjectorTest, CommandWriterWritesAndReportsTheAppliedOutcome) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A client that retries while its first call is still running (its deadline passed, or it
+// retried on another connection) gets the first call's outcome, and nothing is written twice:
+// a creation decided again would have named a second aggregate.
+TEST_F(ProjectorTest, ARepeatOfARequestStillRunningWaitsForItsOutcomeAndWritesNothing) {
+  CommandWriter writer(log_.get(), projector_.get(), kTopic, "note");
+  using Result = absl::StatusOr<std::string>;
+  auto run = [&](const std::string& command, const std::string& id, std::atomic<int>* decided) {
+    auto promise = std::make_shared<std::promise<Result>>();
+    CommandWriter::Command cmd;
+    cmd.tenant = "t";
+    cmd.command = command;
+    cmd.request_id = "create-once";
+    cmd.deadline = absl::Now() + absl::Seconds(10);
+    writer.Run<std::string>(
+        cmd,
+        [&, id](absl::Time, CommandWriter::Payload& payload) -> CommandWriter::Decision {
+          ++*decided;
+          auto text = std::make_unique<google::protobuf::StringValue>();
+          text->set_value(id);
+          payload = std::move(text);
+          return std::make_pair(id, int64_t{0});
+        },
+        [](const std::string& id, int64_t version) -> Result {
+          return id + "@" + std::to_string(version);
+        },
+        [promise](Result r) { promise->set_value(std::move(r)); });
+    return promise->get_future();
+  };
+  std::atomic<int> first_decided = 0, repeat_decided = 0, other_decided = 0;
+  applier_.SetGate(false);
+  auto first = run("CreateNote", "a1", &first_decided);
+  ASSERT_TRUE(testing::WaitFor([&] { return applier_.Holding(); }));  // in the log, not applied
+  auto repeat = run("CreateNote", "a2", &repeat_decided);
+  auto other = run("DeleteNote", "a3", &other_decided);
+  // Another command under the same request id is refused at once (the gate is still closed).
+  const bool refused_at_once =
+      other.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  applier_.SetGate(true);
+  ASSERT_TRUE(refused_at_once);
+  EXPECT_EQ(other.get().status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(first.get().value_or("refused"), "a1@1");
+  EXPECT_EQ(repeat.get().value_or("refused"), "a1@1");
+  EXPECT_EQ(first_decided, 1);
+  EXPECT_EQ(repeat_decided + other_decided, 0);
+  EXPECT_EQ(Note("a2"), std::nullopt);
+  EXPECT_EQ(Status().events_seen(), 1);
+  // Once it has its outcome, a repeat is answered from the projection, as before.
+  EXPECT_EQ(run("CreateNote", "a4", &repeat_decided).get().value_or("refused"), "a1@1");
+  EXPECT_EQ(repeat_decided, 0);
+}
+
 }  // namespace
 }  // namespace crm::projection

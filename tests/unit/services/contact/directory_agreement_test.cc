@@ -13,6 +13,7 @@
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/decide.h"
 #include "services/contact/projection/contact_projection.h"
+#include "tests/testing/events.h"
 #include "tests/testing/testing.h"
 #include "tests/unit/services/contact/test_keys.h"
 
@@ -37,15 +38,9 @@ class DirectoryAgreementTest : public ::testing::Test {
   // applies it to both; returns the contact projection's decision.
   absl::Status Apply(const google::protobuf::Message& payload, const std::string& id,
                      int64_t expected) {
-    EventEnvelope e;
-    e.set_event_id("e" + std::to_string(++events_));
-    e.set_tenant(kTenant);
-    e.set_aggregate_id(id);
-    e.set_expected_version(expected);
-    e.set_aggregate_version(expected + 1);
-    e.set_event_type(payload.GetDescriptor()->full_name());
-    e.mutable_payload()->PackFrom(payload);
-    e.mutable_occurred_at()->set_seconds(1000 + events_);
+    ++events_;
+    const EventEnvelope e = testing::MakeTestEvent(payload, id, expected, 1000 + events_,
+                                                   "e" + std::to_string(events_), kTenant);
     auto contact_batch = contact_store_->NewBatch();
     absl::StatusOr<absl::Status> decision = projection_->Apply(e, contact_batch);
     EXPECT_TRUE(decision.ok()) << decision.status();

@@ -374,7 +374,10 @@ void Automation::ReportStatus(const CallContext& ctx, const std::string& message
                               av1::MessageState state, const std::string& detail, absl::Time time,
                               const std::string& request_id, projection::Done<av1::Message> done) {
   writer_.Run<av1::Message>(
-      projection::CommandFor(ctx, "ReportMessageStatus", kMessageAggregateType, request_id),
+      // A report is the provider's fact, not a change based on what the adapter read: it takes
+      // effect past other reports (two racing for one message both count).
+      projection::Rebasable(
+          projection::CommandFor(ctx, "ReportMessageStatus", kMessageAggregateType, request_id)),
       [&](absl::Time now, Payload& payload) -> Decided {
         ASSIGN_OR_RETURN(av1::Message current, GetMessage(ctx, message_id, "message_id"));
         av1::MessageStatusReported event;

@@ -156,7 +156,9 @@ absl::StatusOr<absl::Status> MessageProjection::Apply(const EventEnvelope& event
   }
   if (type != kReportedType) return absl::OkStatus();
   if (!current) return absl::NotFoundError(absl::StrCat("message ", id, " does not exist"));
-  if (current->version() != event.expected_version()) {
+  // The message's own fields are its queueing's (version 1); reports are records past it, so a
+  // rebasable report (every one written since they are) takes effect past other reports.
+  if (!projection::TakesEffect(event, current->version(), /*defined_at=*/1)) {
     return absl::AbortedError(absl::StrCat("message ", id, " is at version ", current->version(),
                                            ", not ", event.expected_version()));
   }
@@ -169,7 +171,7 @@ absl::StatusOr<absl::Status> MessageProjection::Apply(const EventEnvelope& event
     current->set_state(reported->state());
   }
   current->set_status_detail(reported->detail());
-  current->set_version(event.aggregate_version());
+  current->set_version(current->version() + 1);
   *current->mutable_update_time() = reported->time();
   put(key, *current);
   return absl::OkStatus();

@@ -643,6 +643,35 @@ TEST_F(MessageProjectionTest, ReportsMoveAMessageOnAndOpenedIsNotUndoneByALateDe
   EXPECT_TRUE(absl::IsNotFound(Apply(Event("S5", "M9", r, 1))));
 }
 
+// A provider's reports are facts, not changes based on what the adapter read: two decided
+// against the same version (sent at once) both take effect, in log order. A report written
+// before reports were rebasable is held to its exact version, as when it was first applied.
+TEST_F(MessageProjectionTest, ReportsRacingForOneMessageBothTakeEffect) {
+  ASSERT_TRUE(Queue("M1", "C1", 1000).ok());
+  av1::MessageStatusReported r;
+  r.set_state(av1::MESSAGE_STATE_DELIVERED);
+  r.set_detail("250 OK");
+  r.mutable_time()->set_seconds(1100);
+  auto report = [&](const std::string& event_id, int64_t expected, bool rebasable) {
+    EventEnvelope e = Event(event_id, "M1", r, expected);
+    e.set_rebasable(rebasable);
+    return Apply(e);
+  };
+  ASSERT_TRUE(report("S1", 1, true).ok());
+  r.set_state(av1::MESSAGE_STATE_OPENED);
+  r.set_detail("");
+  r.mutable_time()->set_seconds(1200);
+  ASSERT_TRUE(report("S2", 1, true).ok());  // decided at version 1 too
+  av1::Message m = **messages_->GetMessage("t", "M1");
+  EXPECT_EQ(m.state(), av1::MESSAGE_STATE_OPENED);
+  EXPECT_EQ(m.version(), 3);
+  EXPECT_EQ(m.update_time().seconds(), 1200);
+  r.set_state(av1::MESSAGE_STATE_FAILED);
+  EXPECT_TRUE(absl::IsAborted(report("S3", 1, false)));  // an old, exact report
+  EXPECT_TRUE(absl::IsAborted(report("S4", 4, true)));   // a version not reached
+  EXPECT_EQ((*messages_->GetMessage("t", "M1"))->version(), 3);
+}
+
 TEST_F(MessageProjectionTest, AnErasedCustomersMessagesKeepNoAddressOrText) {
   ASSERT_TRUE(Queue("M1", "C1", 1000).ok());
   ASSERT_TRUE(Queue("M2", "C2", 1000).ok());

@@ -32,6 +32,7 @@ void PrintMessage(const v1::Message& m) {
   PrintRow("rule", m.rule_id());
   PrintRow("state", EnumWord(v1::MessageState_descriptor(), m.state()));
   if (!m.status_detail().empty()) PrintRow("detail", m.status_detail());
+  if (m.has_status_time()) PrintRow("reported", TimeUtil::ToString(m.status_time()));
   PrintRow("queued", TimeUtil::ToString(m.queue_time()));
   PrintRow("version", std::to_string(m.version()));
   std::cout << std::flush;

@@ -165,14 +165,22 @@ absl::StatusOr<absl::Status> MessageProjection::Apply(const EventEnvelope& event
   absl::StatusOr<av1::MessageStatusReported> reported =
       projection::UnpackPayload<av1::MessageStatusReported>(event);
   if (!reported.ok()) return reported.status();
-  // An opened message stays opened when its delivery is reported late.
-  if (!(current->state() == av1::MESSAGE_STATE_OPENED &&
-        reported->state() == av1::MESSAGE_STATE_DELIVERED)) {
-    current->set_state(reported->state());
+  // Providers' reports arrive out of order: one older than the report that set the state does
+  // not replace it (equal times go in log order), and an opened message stays opened when its
+  // delivery is reported later still. Either way the report is taken: the version moves on.
+  const int64_t at = projection::TimestampNanos(reported->time());
+  if (!current->has_status_time() || at >= projection::TimestampNanos(current->status_time())) {
+    if (!(current->state() == av1::MESSAGE_STATE_OPENED &&
+          reported->state() == av1::MESSAGE_STATE_DELIVERED)) {
+      current->set_state(reported->state());
+    }
+    current->set_status_detail(reported->detail());
+    *current->mutable_status_time() = reported->time();
   }
-  current->set_status_detail(reported->detail());
+  if (at > projection::TimestampNanos(current->update_time())) {
+    *current->mutable_update_time() = reported->time();
+  }
   current->set_version(current->version() + 1);
-  *current->mutable_update_time() = reported->time();
   put(key, *current);
   return absl::OkStatus();
 }

@@ -68,8 +68,9 @@ inline constexpr char kTopic[] = "crm.analytics.v1";
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
 // keep their contact's version (an event that lost a race changes nothing), then when other
-// services' events stopped leaving an outcome record (EventApplier::IdempotentForOtherTopics).
-inline constexpr char kProjectionLayout[] = "analytics/8";
+// services' events stopped leaving an outcome record (EventApplier::IdempotentForOtherTopics),
+// then when a message's state became its latest report's by time (Message.status_time).
+inline constexpr char kProjectionLayout[] = "analytics/9";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 

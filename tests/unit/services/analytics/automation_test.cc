@@ -672,6 +672,47 @@ TEST_F(MessageProjectionTest, ReportsRacingForOneMessageBothTakeEffect) {
   EXPECT_EQ((*messages_->GetMessage("t", "M1"))->version(), 3);
 }
 
+// Providers send their reports out of order: the state is the latest report's by its time, and
+// a report arriving after a newer one is taken (the version moves) without undoing it.
+TEST_F(MessageProjectionTest, AReportArrivingAfterANewerOneDoesNotUndoIt) {
+  ASSERT_TRUE(Queue("M1", "C1", 1000).ok());
+  EXPECT_FALSE((*messages_->GetMessage("t", "M1"))->has_status_time());
+  av1::MessageStatusReported r;
+  auto report = [&](const std::string& event_id, av1::MessageState state, std::string detail,
+                    int64_t at_seconds) {
+    r.set_state(state);
+    r.set_detail(std::move(detail));
+    r.mutable_time()->set_seconds(at_seconds);
+    const int64_t version = (*messages_->GetMessage("t", "M1"))->version();
+    return Apply(Event(event_id, "M1", r, version));
+  };
+  ASSERT_TRUE(report("S1", av1::MESSAGE_STATE_FAILED, "550 mailbox full", 1300).ok());
+  ASSERT_TRUE(report("S2", av1::MESSAGE_STATE_DELIVERED, "250 OK", 1200).ok());  // late
+  av1::Message m = **messages_->GetMessage("t", "M1");
+  EXPECT_EQ(m.state(), av1::MESSAGE_STATE_FAILED);
+  EXPECT_EQ(m.status_detail(), "550 mailbox full");
+  EXPECT_EQ(m.status_time().seconds(), 1300);
+  EXPECT_EQ(m.update_time().seconds(), 1300);  // not moved back
+  EXPECT_EQ(m.version(), 3);
+  // A provider's clock behind the service's: its first report still counts.
+  ASSERT_TRUE(Queue("M2", "C1", 2000).ok());
+  r.set_state(av1::MESSAGE_STATE_DELIVERED);
+  r.mutable_time()->set_seconds(1990);
+  ASSERT_TRUE(Apply(Event("S3", "M2", r, 1)).ok());
+  m = **messages_->GetMessage("t", "M2");
+  EXPECT_EQ(m.state(), av1::MESSAGE_STATE_DELIVERED);
+  EXPECT_EQ(m.status_time().seconds(), 1990);
+  EXPECT_EQ(m.update_time().seconds(), 2000);
+  // Newer again: it replaces.
+  ASSERT_TRUE(report("S4", av1::MESSAGE_STATE_OPENED, "", 1400).ok());
+  m = **messages_->GetMessage("t", "M1");
+  EXPECT_EQ(m.state(), av1::MESSAGE_STATE_OPENED);
+  EXPECT_EQ(m.status_detail(), "");
+  EXPECT_EQ(m.status_time().seconds(), 1400);
+  EXPECT_EQ(m.update_time().seconds(), 1400);
+  EXPECT_EQ(m.version(), 4);
+}
+
 TEST_F(MessageProjectionTest, AnErasedCustomersMessagesKeepNoAddressOrText) {
   ASSERT_TRUE(Queue("M1", "C1", 1000).ok());
   ASSERT_TRUE(Queue("M2", "C2", 1000).ok());

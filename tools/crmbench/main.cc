@@ -7,7 +7,9 @@
 // Every scenario is bounded in time (and the preload in count) and talks to the target only.
 // Scenarios (JSON names in brackets):
 //   ping   grpc.health.v1.Health/Check, the raw baseline [ping]
-//   write  CreateContact with fresh names [write_contact]
+//   write  CreateContact with fresh names [write_contact]; then LogInteraction, an email to one of
+//          the contacts just created [write_interaction], and PlaceOrder, two lines, by one of
+//          them [write_order], each for --duration
 //   import new contacts through one ImportRecords stream, --import-batch rows a message, one
 //          message in flight [import_contacts: a call is a row; latencies are whole batches]
 //   read   over a preloaded set: GetContact [get_contact], SearchContacts by prefix
@@ -63,6 +65,7 @@
 #include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "crm/interaction/v1/interaction_service.grpc.pb.h"
+#include "crm/sales/v1/sales_service.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tools/crmbench/generate.h"
 #include "tools/crmbench/load.h"
@@ -75,6 +78,7 @@ namespace {
 namespace av1 = crm::analytics::v1;
 namespace cv1 = crm::contact::v1;
 namespace iv1 = crm::interaction::v1;
+namespace sv1 = crm::sales::v1;
 
 constexpr auto kCallTimeout = std::chrono::seconds(10);
 
@@ -184,6 +188,7 @@ class Bench {
         contacts_(cv1::ContactService::NewStub(channel)),
         interactions_(iv1::InteractionService::NewStub(channel)),
         analytics_(av1::AnalyticsService::NewStub(channel)),
+        sales_(sv1::SalesService::NewStub(channel)),
         concurrency_(concurrency),
         duration_(duration) {}
 
@@ -195,6 +200,7 @@ class Bench {
     });
   }
 
+  // New contacts; the first kMaxCreated are remembered for WriteInteraction and WriteOrder.
   LoadResult Write(const std::string& name, absl::Duration duration, int64_t max_calls) {
     return RunLoad(
         name, concurrency_, duration,
@@ -202,9 +208,52 @@ class Bench {
           cv1::CreateContactRequest req = NewContact(next_.fetch_add(1));
           Start<cv1::CreateContactResponse>(
               std::move(req), [this](auto... a) { contacts_->async()->CreateContact(a...); },
-              std::move(finish));
+              [this, finish](bool ok, const cv1::CreateContactResponse& created) {
+                if (ok) {
+                  absl::MutexLock lock(&created_mu_);
+                  if (created_.size() < kMaxCreated) created_.push_back(created.contact().id());
+                }
+                finish(ok);
+              });
         },
         max_calls);
+  }
+
+  // LogInteraction: an email to one of the contacts created (by Write, else by the preload).
+  LoadResult WriteInteraction() {
+    const std::vector<std::string> contacts = CreatedContacts();
+    if (contacts.empty()) return Unmeasured("write_interaction");
+    return RunLoad("write_interaction", concurrency_, duration_,
+                   [this, &contacts](int slot, Finish finish) {
+                     Start<iv1::Interaction>(
+                         Interaction(contacts[Rand(slot) % contacts.size()], 1),
+                         [this](auto... a) { interactions_->async()->LogInteraction(a...); },
+                         std::move(finish));
+                   });
+  }
+
+  // PlaceOrder: two lines out of 20 products, by one of the contacts created.
+  LoadResult WriteOrder() {
+    const std::vector<std::string> contacts = CreatedContacts();
+    if (contacts.empty()) return Unmeasured("write_order");
+    return RunLoad(
+        "write_order", concurrency_, duration_, [this, &contacts](int slot, Finish finish) {
+          const uint64_t n = Rand(slot);
+          sv1::PlaceOrderRequest req;
+          sv1::Order* order = req.mutable_order();
+          order->set_contact_id(contacts[n % contacts.size()]);
+          order->mutable_order_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+          for (const uint64_t product : {n % 20, (n % 20 + 1 + (n / 20) % 19) % 20}) {
+            sv1::LineItem* line = order->add_line_items();
+            line->set_product_id("bench-product-" + std::to_string(product));
+            line->set_quantity(1 + static_cast<int64_t>(product % 3));
+            line->mutable_unit_price()->set_currency_code("EUR");
+            line->mutable_unit_price()->set_minor_units(500 + static_cast<int64_t>(product) * 100);
+          }
+          Start<sv1::Order>(
+              std::move(req), [this](auto... a) { sales_->async()->PlaceOrder(a...); },
+              std::move(finish));
+        });
   }
 
   // Bulk import: new contacts streamed through one ImportRecords stream in batches of `batch`
@@ -466,17 +515,38 @@ class Bench {
     return names_.empty() ? static_cast<int64_t>(k) : names_[k];
   }
 
-  void LogInteractions(const std::string& contact, int left, Finish finish) {
-    if (left == 0) return finish(true);
+  // An outbound email to `contact`, `hours_ago` hours ago.
+  static iv1::LogInteractionRequest Interaction(const std::string& contact, int hours_ago) {
     iv1::LogInteractionRequest req;
     req.mutable_interaction()->add_contact_ids(contact);
     req.mutable_interaction()->set_channel(iv1::CHANNEL_EMAIL);
     req.mutable_interaction()->set_direction(iv1::DIRECTION_OUTBOUND);
-    req.mutable_interaction()->set_subject("bench " + std::to_string(left));
+    req.mutable_interaction()->set_subject("bench " + std::to_string(hours_ago));
     req.mutable_interaction()->mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) -
-                                                                  left * 3600);
+                                                                  hours_ago * 3600);
+    return req;
+  }
+
+  // The contacts Write created, or else the preloaded ones.
+  std::vector<std::string> CreatedContacts() {
+    absl::MutexLock lock(&created_mu_);
+    return created_.empty() ? ids_ : created_;
+  }
+
+  // A scenario that could not run (no contacts to write for): one error, no calls.
+  static LoadResult Unmeasured(std::string name) {
+    std::cerr << name << ": no contacts were created to write for\n";
+    LoadResult r;
+    r.name = std::move(name);
+    r.errors = 1;
+    return r;
+  }
+
+  void LogInteractions(const std::string& contact, int left, Finish finish) {
+    if (left == 0) return finish(true);
     Start<iv1::Interaction>(
-        std::move(req), [this](auto... a) { interactions_->async()->LogInteraction(a...); },
+        Interaction(contact, left),
+        [this](auto... a) { interactions_->async()->LogInteraction(a...); },
         [this, contact, left, finish](bool ok) {
           if (!ok) return finish(false);
           LogInteractions(contact, left - 1, finish);
@@ -493,12 +563,16 @@ class Bench {
   std::unique_ptr<cv1::ContactService::Stub> contacts_;
   std::unique_ptr<iv1::InteractionService::Stub> interactions_;
   std::unique_ptr<av1::AnalyticsService::Stub> analytics_;
+  std::unique_ptr<sv1::SalesService::Stub> sales_;
   const int concurrency_;
   const absl::Duration duration_;
   std::atomic<int64_t> next_{0};
   int64_t run_ = 0;
   std::vector<std::string> ids_;  // written by the preload only, read after it
   std::vector<int64_t> names_;    // ContactGivenName index of each of ids_; empty: the position
+  static constexpr size_t kMaxCreated = 100000;
+  absl::Mutex created_mu_;
+  std::vector<std::string> created_ ABSL_GUARDED_BY(created_mu_);  // by Write, for the writes after
 };
 
 }  // namespace
@@ -668,6 +742,8 @@ int main(int argc, char** argv) {
       results.push_back(bench.Ping());
     } else if (s == "write") {
       results.push_back(bench.Write("write_contact", absl::Seconds(duration), 0));
+      results.push_back(bench.WriteInteraction());
+      results.push_back(bench.WriteOrder());
     } else if (s == "import") {
       results.push_back(bench.Import(absl::Seconds(duration), import_batch));
     } else if (s == "read") {

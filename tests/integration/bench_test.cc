@@ -1,5 +1,6 @@
-// crm-bench's smoke test: a short run against the node gives a complete report. No timing is
-// asserted here (speed is measured by running crm-bench, see docs/performance.md).
+// crm-bench's smoke test: a short run against the node, and one against the services run
+// separately on the dev broker, give complete reports. No timing is asserted here (speed is
+// measured by running crm-bench, see docs/performance.md).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -173,6 +174,61 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
             std::string::npos)
       << no_metrics.err;
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("none.json")));
+}
+
+// The services run separately on the dev broker, as the second kind of deployment: each
+// call goes to its own service, and the CPU of all four processes is reported together.
+TEST(BenchSmoke, SeparateServicesOnTheDevBroker) {
+  TempDir dir;
+  const DevBroker broker = StartDevBroker(dir.path());
+  ASSERT_FALSE(broker.brokers.empty());
+  auto args = [&](const std::string& data, std::vector<std::string> extra = {}) {
+    return KafkaServiceArgs(dir.Sub(data), broker.brokers, std::move(extra));
+  };
+  Server contact = StartServer("crm-contact", args("c"), dir.path());
+  ASSERT_FALSE(contact.addr.empty());
+  Server interaction = StartServer("crm-interaction", args("i"), dir.path());
+  Server sales = StartServer("crm-sales", args("s"), dir.path());
+  Server analytics =
+      StartServer("crm-analytics", args("a", {"--contact-address", contact.addr}), dir.path());
+  ASSERT_FALSE(interaction.addr.empty());
+  ASSERT_FALSE(sales.addr.empty());
+  ASSERT_FALSE(analytics.addr.empty());
+  std::string pids;
+  for (const Server* s : {&contact, &interaction, &sales, &analytics}) {
+    pids += (pids.empty() ? "" : ",") + std::to_string(s->process->pid());
+  }
+  const std::string report_path = dir.Sub("bench.json");
+  CommandResult r =
+      RunCommand(BinaryPath("crm-bench"),
+                 {"--target",     contact.addr, "--interaction",  interaction.addr,
+                  "--sales",      sales.addr,   "--analytics",    analytics.addr,
+                  "--server-pid", pids,         "--scenario",     "ping,write,read,lag",
+                  "--duration",   "0.5",        "--concurrency",  "4",
+                  "--preload",    "10",         "--interactions", "2",
+                  "--json",       report_path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(report_path);
+  const nlohmann::json report = nlohmann::json::parse(in);
+  EXPECT_EQ(report["deployment"], "separate services");
+  EXPECT_EQ(report["targets"]["interaction"], interaction.addr);
+  EXPECT_EQ(report["targets"]["analytics"], analytics.addr);
+  EXPECT_EQ(report["server_pids"].size(), 4u);
+  std::vector<std::string> names;
+  for (const auto& s : report["scenarios"]) {
+    names.push_back(s["name"]);
+    EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
+    EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
+    EXPECT_GT(s["server_cpu_us_per_call"].get<double>(), 0) << s["name"];
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"ping", "write_contact", "write_interaction",
+                                             "write_order", "get_contact", "search_contacts",
+                                             "list_timeline", "customer_360", "analytics_lag"}));
+  // A service's address off loopback is refused by its flag's name.
+  CommandResult remote =
+      RunCommand(BinaryPath("crm-bench"), {"--target", contact.addr, "--sales", "10.0.0.1:7070"});
+  EXPECT_EQ(remote.exit_code, 2);
+  EXPECT_THAT(remote.err, ::testing::HasSubstr("--sales 10.0.0.1:7070"));
 }
 
 }  // namespace

@@ -32,7 +32,8 @@ double LoadResult::MaxMs() const {
 
 namespace {
 
-std::atomic<int> server_pid{0};
+std::mutex server_pids_mu;
+std::vector<int> server_pids;  // guarded by server_pids_mu
 std::mutex metrics_mu;
 std::string metrics_address;  // guarded by metrics_mu
 
@@ -61,16 +62,23 @@ double OwnCpuSeconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
-// User plus system time of `pid`; 0 when it cannot be read.
-double ProcessCpuSeconds(int pid) {
-  if (pid <= 0) return 0;
-  const std::optional<process::ProcStat> stat = process::ReadProcStat(pid);
-  return stat ? stat->cpu_seconds : 0;
+// User plus system time of the watched servers together; -1 when none is watched (a process
+// that cannot be read counts 0).
+double ServerCpuSeconds() {
+  std::lock_guard<std::mutex> lock(server_pids_mu);
+  if (server_pids.empty()) return -1;
+  double seconds = 0;
+  for (const int pid : server_pids) {
+    if (const std::optional<process::ProcStat> stat = process::ReadProcStat(pid)) {
+      seconds += stat->cpu_seconds;
+    }
+  }
+  return seconds;
 }
 
 struct CpuMark {
   double client = OwnCpuSeconds();
-  double server = ProcessCpuSeconds(server_pid.load());
+  double server = ServerCpuSeconds();
 };
 
 // What a run measures on the server besides time, taken at its start and end: the block reads
@@ -116,7 +124,8 @@ LoadResult Report(const std::string& name, absl::Time start, Run& run, int64_t e
   r.errors = run.errors.load() + extra_errors;
   const CpuMark now;
   r.client_cpu_s = now.client - run.marks.cpu.client;
-  r.server_cpu_s = server_pid.load() > 0 ? now.server - run.marks.cpu.server : 0;
+  r.server_cpu_s =
+      now.server >= 0 && run.marks.cpu.server >= 0 ? now.server - run.marks.cpu.server : 0;
   const BlockCounts blocks = ServerBlocks();
   if (blocks.misses >= 0 && run.marks.blocks.misses >= 0 && blocks.hits >= 0 &&
       run.marks.blocks.hits >= 0) {
@@ -143,7 +152,10 @@ void Next(const std::shared_ptr<Run>& run, int slot) {
 
 }  // namespace
 
-void WatchServerCpu(int pid) { server_pid.store(pid); }
+void WatchServerCpu(std::vector<int> pids) {
+  std::lock_guard<std::mutex> lock(server_pids_mu);
+  server_pids = std::move(pids);
+}
 
 absl::Status WatchServerMetrics(const std::string& address) {
   std::lock_guard<std::mutex> lock(metrics_mu);

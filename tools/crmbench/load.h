@@ -54,9 +54,10 @@ struct LoadResult {
   double PerCall(double count) const { return count < 0 ? -1 : calls > 0 ? count / calls : 0; }
 };
 
-// Every run from now on also measures the CPU time of process `pid` (the server under test on
-// this machine; Linux /proc). 0 stops.
-void WatchServerCpu(int pid);
+// Every run from now on also measures the CPU time of processes `pids` together (the servers
+// under test on this machine: the node, or each service of a deployment; Linux /proc). Empty
+// stops.
+void WatchServerCpu(std::vector<int> pids);
 
 // Every run from now on also reads the block cache counters from the Prometheus endpoint at
 // `address` (host:port, the server's --metrics-listen) before and after it. "" stops.

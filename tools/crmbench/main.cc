@@ -4,7 +4,11 @@
 //   crm-bench --target 127.0.0.1:7070 --scenario ping,write,read --duration 10
 //             --concurrency 16 --json bench.json
 //
-// Every scenario is bounded in time (and the preload in count) and talks to the target only.
+// The services run separately (on the dev broker or Kafka): --target is the contact service's
+// address (the ping goes there too), --interaction, --sales and --analytics the others', and
+// --server-pid names each process, whose CPU is then reported together.
+//
+// Every scenario is bounded in time (and the preload in count) and talks to loopback only.
 // Scenarios (JSON names in brackets):
 //   ping   grpc.health.v1.Health/Check, the raw baseline [ping]
 //   write  CreateContact with fresh names [write_contact]; then LogInteraction, an email to one of
@@ -17,7 +21,7 @@
 //          as for the ping, only a read's status is looked at, its answer is not parsed
 //   mixed  over the preloaded set: 35 % timelines, 25 % 360s, 20 % searches, 10 % contact reads,
 //          10 % new contacts [mixed]
-//   lag    CreateContact acknowledged -> its 360 visible in analytics (--analytics), with new
+//   lag    CreateContact acknowledged -> its 360 visible in analytics, with new
 //          contacts arriving at --lag-rate per second (by default half the write rate measured
 //          earlier in the run) [analytics_lag]
 //   rebuild  in process, no target: each projection rebuilt from a generated log
@@ -36,7 +40,7 @@
 //          (the report's "scale_hot_contacts"); with --scale-warm-up S each of those contacts is
 //          first read once by each read, for at most S seconds [scale_<contacts>_warm_up], so the
 //          timed reads find a warm server
-// With --server-pid, every scenario reports the target's CPU time per call (SERVER US); with
+// With --server-pid, every scenario reports the servers' CPU time per call (SERVER US); with
 // --server-metrics, the data blocks it read from its files per call ("server_block_reads_per_call",
 // BLK/CALL: its block cache misses) and those it found in its block cache
 // ("server_block_cache_hits_per_call"). The scale scenario measures all three on the node it
@@ -180,23 +184,36 @@ nlohmann::json ToJson(const LoadResult& r, int concurrency) {
           {"keys_per_event", r.keys_per_event}};
 }
 
+// Where each service of the deployment answers: all at the node's address, or each service at
+// its own (--target for the contact service and the ping, --interaction, --sales, --analytics).
+struct Deployment {
+  std::shared_ptr<grpc::Channel> contact;
+  std::shared_ptr<grpc::Channel> interaction;
+  std::shared_ptr<grpc::Channel> sales;
+  std::shared_ptr<grpc::Channel> analytics;
+};
+
 class Bench {
  public:
-  Bench(std::shared_ptr<grpc::Channel> channel, int concurrency, absl::Duration duration)
-      : channel_(channel),
-        generic_(channel),
-        contacts_(cv1::ContactService::NewStub(channel)),
-        interactions_(iv1::InteractionService::NewStub(channel)),
-        analytics_(av1::AnalyticsService::NewStub(channel)),
-        sales_(sv1::SalesService::NewStub(channel)),
+  Bench(const Deployment& deployment, int concurrency, absl::Duration duration)
+      : generic_contact_(deployment.contact),
+        generic_interaction_(deployment.interaction),
+        generic_analytics_(deployment.analytics),
+        contacts_(cv1::ContactService::NewStub(deployment.contact)),
+        interactions_(iv1::InteractionService::NewStub(deployment.interaction)),
+        analytics_(av1::AnalyticsService::NewStub(deployment.analytics)),
+        sales_(sv1::SalesService::NewStub(deployment.sales)),
         concurrency_(concurrency),
         duration_(duration) {}
+  // A node: every service at one address.
+  Bench(const std::shared_ptr<grpc::Channel>& node, int concurrency, absl::Duration duration)
+      : Bench(Deployment{node, node, node, node}, concurrency, duration) {}
 
   LoadResult Ping() { return Ping(duration_); }
   LoadResult Ping(absl::Duration duration) {
     return RunLoad("ping", concurrency_, duration, [this](int, Finish finish) {
       // HealthCheckRequest{service: ""} is empty.
-      CallUnparsed(generic_, kHealthCheck, grpc::ByteBuffer(nullptr, 0), std::move(finish));
+      CallUnparsed(generic_contact_, kHealthCheck, grpc::ByteBuffer(nullptr, 0), std::move(finish));
     });
   }
 
@@ -417,19 +434,19 @@ class Bench {
     });
   }
 
-  // Time from a CreateContact's acknowledgement until the analytics service (`analytics`, the
-  // target itself in the node) shows the contact's 360: new contacts at `rate` per second
-  // (open loop), or closed-loop on `concurrency` writers when `rate` is 0.
-  LoadResult Lag(av1::AnalyticsService::Stub* analytics, double rate, int concurrency) {
+  // Time from a CreateContact's acknowledgement until the analytics service shows the contact's
+  // 360: new contacts at `rate` per second (open loop), or closed-loop on `concurrency` writers
+  // when `rate` is 0.
+  LoadResult Lag(double rate, int concurrency) {
     std::mutex mu;
     std::vector<int64_t> lags;
-    const Issue issue = [&, analytics](int, Finish finish) {
+    const Issue issue = [&](int, Finish finish) {
       Start<cv1::CreateContactResponse>(
           NewContact(next_.fetch_add(1)),
           [this](auto... a) { contacts_->async()->CreateContact(a...); },
-          [&, analytics, finish](bool ok, const cv1::CreateContactResponse& created) {
+          [&, finish](bool ok, const cv1::CreateContactResponse& created) {
             if (!ok) return finish(false);
-            PollUntilVisible(analytics, created.contact().id(), absl::Now(),
+            PollUntilVisible(created.contact().id(), absl::Now(),
                              [&, finish](bool seen, int64_t lag_ns) {
                                if (seen) {
                                  std::lock_guard<std::mutex> lock(mu);
@@ -458,24 +475,24 @@ class Bench {
   void GetContact(const std::string& id, Finish finish) {
     cv1::GetContactRequest req;
     req.set_id(id);
-    CallUnparsed(generic_, kGetContact, Bytes(req), std::move(finish));
+    CallUnparsed(generic_contact_, kGetContact, Bytes(req), std::move(finish));
   }
   void Search(const std::string& query, Finish finish) {
     cv1::SearchContactsRequest req;
     req.set_query(query);
     req.set_page_size(10);
-    CallUnparsed(generic_, kSearchContacts, Bytes(req), std::move(finish));
+    CallUnparsed(generic_contact_, kSearchContacts, Bytes(req), std::move(finish));
   }
   void Timeline(const std::string& contact_id, Finish finish) {
     iv1::ListTimelineRequest req;
     req.set_contact_id(contact_id);
     req.set_page_size(20);
-    CallUnparsed(generic_, kListTimeline, Bytes(req), std::move(finish));
+    CallUnparsed(generic_interaction_, kListTimeline, Bytes(req), std::move(finish));
   }
   void Customer360(const std::string& contact_id, Finish finish) {
     av1::GetCustomer360Request req;
     req.set_contact_id(contact_id);
-    CallUnparsed(generic_, kGetCustomer360, Bytes(req), std::move(finish));
+    CallUnparsed(generic_analytics_, kGetCustomer360, Bytes(req), std::move(finish));
   }
 
   cv1::CreateContactRequest NewContact(int64_t n) const {
@@ -489,17 +506,16 @@ class Bench {
   }
 
   // Asks for the contact's 360 until it is there (or 10 s pass); `done(seen, lag)`.
-  void PollUntilVisible(av1::AnalyticsService::Stub* analytics, std::string id, absl::Time acked,
-                        std::function<void(bool, int64_t)> done) {
+  void PollUntilVisible(std::string id, absl::Time acked, std::function<void(bool, int64_t)> done) {
     av1::GetCustomer360Request req;
     req.set_contact_id(id);
     Start<av1::Customer360>(
-        std::move(req), [analytics](auto... a) { analytics->async()->GetCustomer360(a...); },
-        [this, analytics, id, acked, done](bool ok, const av1::Customer360&) {
+        std::move(req), [this](auto... a) { analytics_->async()->GetCustomer360(a...); },
+        [this, id, acked, done](bool ok, const av1::Customer360&) {
           const absl::Duration lag = absl::Now() - acked;
           if (ok) return done(true, absl::ToInt64Nanoseconds(lag));
           if (lag > absl::Seconds(10)) return done(false, 0);
-          PollUntilVisible(analytics, id, acked, done);
+          PollUntilVisible(id, acked, done);
         });
   }
 
@@ -558,8 +574,9 @@ class Bench {
   const std::string kSearchContacts = MethodPath<cv1::ContactService>("SearchContacts");
   const std::string kListTimeline = MethodPath<iv1::InteractionService>("ListTimeline");
   const std::string kGetCustomer360 = MethodPath<av1::AnalyticsService>("GetCustomer360");
-  std::shared_ptr<grpc::Channel> channel_;
-  grpc::GenericStub generic_;
+  grpc::GenericStub generic_contact_;  // also the ping's
+  grpc::GenericStub generic_interaction_;
+  grpc::GenericStub generic_analytics_;
   std::unique_ptr<cv1::ContactService::Stub> contacts_;
   std::unique_ptr<iv1::InteractionService::Stub> interactions_;
   std::unique_ptr<av1::AnalyticsService::Stub> analytics_;
@@ -616,7 +633,9 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", crm::bench::security.tls_cert,
                  "PEM client certificate (a target with --tls-client-ca)");
   app.add_option("--tls-key", crm::bench::security.tls_key, "PEM key of --tls-cert");
-  app.add_option("--deployment", deployment, "what the target is, recorded in the report")
+  app.add_option("--deployment", deployment,
+                 "what the target is, recorded in the report (with --interaction, --sales or "
+                 "--analytics: \"separate services\" unless given)")
       ->capture_default_str();
   app.add_option("--preload", preload, "contacts created for the read scenarios")
       ->check(CLI::Range(int64_t{1}, int64_t{10000000}))
@@ -624,10 +643,18 @@ int main(int argc, char** argv) {
   app.add_option("--interactions", interactions, "interactions logged per preloaded contact")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  std::string interaction_target;
+  std::string sales_target;
   std::string analytics_target;
-  app.add_option(
-      "--analytics", analytics_target,
-      "host:port of the analytics service for lag (default: the target, as in the node)");
+  app.add_option("--interaction", interaction_target,
+                 "host:port of the interaction service, for services run separately (default: "
+                 "the target, as in the node)");
+  app.add_option("--sales", sales_target,
+                 "host:port of the sales service, for services run separately (default: the "
+                 "target)");
+  app.add_option("--analytics", analytics_target,
+                 "host:port of the analytics service, for services run separately (default: the "
+                 "target)");
   double lag_rate = 0;
   app.add_option("--lag-rate", lag_rate,
                  "new contacts per second during lag (default: half the write_contact rate "
@@ -657,10 +684,12 @@ int main(int argc, char** argv) {
                  "orders per contact in the scale data sets")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
-  int server_pid = 0;
-  app.add_option("--server-pid", server_pid,
-                 "process id of the target on this machine: its CPU time per call is reported "
-                 "(the scale scenario measures the node it starts)");
+  std::vector<int> server_pids;
+  app.add_option("--server-pid", server_pids,
+                 "process id of the target on this machine: its CPU time per call is reported; "
+                 "repeated for services run separately, their CPU together (the scale scenario "
+                 "measures the node it starts)")
+      ->delimiter(',');
   std::string server_metrics;
   app.add_option("--server-metrics", server_metrics,
                  "the target's Prometheus endpoint (HOST:PORT of its --metrics-listen): the data "
@@ -688,12 +717,18 @@ int main(int argc, char** argv) {
         (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "crm-node").string();
   }
   scale.work_dir = work_dir;
-  crm::bench::WatchServerCpu(server_pid);
+  if (app.count("--deployment") == 0 &&
+      !(interaction_target.empty() && sales_target.empty() && analytics_target.empty())) {
+    deployment = "separate services";
+  }
+  crm::bench::WatchServerCpu(server_pids);
   auto loopback = [](const std::string& address) {
     return address.rfind("127.0.0.1:", 0) == 0 || address.rfind("localhost:", 0) == 0 ||
            address.rfind("[::1]:", 0) == 0;
   };
   for (const auto& [flag, address] : {std::pair{"--target", target},
+                                      {"--interaction", interaction_target},
+                                      {"--sales", sales_target},
                                       {"--analytics", analytics_target},
                                       {"--server-metrics", server_metrics}}) {
     if (!address.empty() && !loopback(address)) {
@@ -714,17 +749,29 @@ int main(int argc, char** argv) {
     std::cerr << credentials.status().message() << "\n";
     return 2;
   }
-  auto channel = grpc::CreateCustomChannel(target, *credentials, args);
   bool remote = false;  // rebuild and scale need no target
   for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
     remote |= s != "rebuild" && s != "scale";
   }
-  if (remote &&
-      !channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-    std::cerr << "--target " << target << ": cannot connect\n";
+  // Each service's channel: the target's unless the service has an address of its own.
+  auto channel = grpc::CreateCustomChannel(target, *credentials, args);
+  auto connect = [&](const char* flag,
+                     const std::string& address) -> std::shared_ptr<grpc::Channel> {
+    auto c = address.empty() ? channel : grpc::CreateCustomChannel(address, *credentials, args);
+    if (remote &&
+        !c->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+      std::cerr << flag << " " << (address.empty() ? target : address) << ": cannot connect\n";
+      return nullptr;
+    }
+    return c;
+  };
+  const crm::bench::Deployment services{
+      connect("--target", ""), connect("--interaction", interaction_target),
+      connect("--sales", sales_target), connect("--analytics", analytics_target)};
+  if (!services.contact || !services.interaction || !services.sales || !services.analytics) {
     return 1;
   }
-  crm::bench::Bench bench(channel, concurrency, absl::Seconds(duration));
+  crm::bench::Bench bench(services, concurrency, absl::Seconds(duration));
   // A second of pings, not reported, so that the first scenario does not pay for the
   // connection's and the server's thread pools warming up (it did: ping, measured first, ran at
   // half the rate of the reads after it).
@@ -733,10 +780,6 @@ int main(int argc, char** argv) {
   std::vector<crm::bench::LoadResult> results;
   std::vector<crm::bench::ScaleResult> scale_results;
   bool preloaded = false;
-  auto analytics_channel = analytics_target.empty()
-                               ? channel
-                               : grpc::CreateCustomChannel(analytics_target, *credentials, args);
-  auto analytics_stub = crm::analytics::v1::AnalyticsService::NewStub(analytics_channel);
   for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
     if (s == "ping") {
       results.push_back(bench.Ping());
@@ -763,7 +806,7 @@ int main(int argc, char** argv) {
       for (const auto& r : results) {
         if (rate == 0 && r.name == "write_contact") rate = r.ThroughputPerSecond() / 2;
       }
-      results.push_back(bench.Lag(analytics_stub.get(), rate, std::max(1, concurrency / 2)));
+      results.push_back(bench.Lag(rate, std::max(1, concurrency / 2)));
     } else if (s == "rebuild") {
       absl::StatusOr<std::vector<crm::bench::LoadResult>> rebuilt =
           crm::bench::RunRebuild(work_dir, rebuild_events);
@@ -825,6 +868,11 @@ int main(int argc, char** argv) {
             << "\n";
   nlohmann::json report;
   report["target"] = target;
+  report["targets"] = {{"contact", target},
+                       {"interaction", interaction_target.empty() ? target : interaction_target},
+                       {"sales", sales_target.empty() ? target : sales_target},
+                       {"analytics", analytics_target.empty() ? target : analytics_target}};
+  report["server_pids"] = server_pids;
   report["deployment"] = deployment;
   report["machine"] = {{"cores", std::thread::hardware_concurrency()},
                        {"cpu_model", crm::bench::CpuModel()}};

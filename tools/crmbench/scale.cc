@@ -144,7 +144,7 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
   result.settle_seconds = WaitUntilIdle(node.pid(), options.settle_timeout);
   std::cerr << "scale: the node was idle " << result.settle_seconds << " s later\n";
 
-  WatchServerCpu(node.pid());
+  WatchServerCpu({node.pid()});
   if (absl::Status watched = WatchServerMetrics(metrics); !watched.ok()) {
     return absl::UnavailableError(
         absl::StrCat("the node's metrics: ", watched.message(), "\n", node.Log()));
@@ -161,7 +161,7 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
     }
   }
   result.reads = reads(channel, std::move(ids));
-  WatchServerCpu(0);
+  WatchServerCpu({});
   (void)WatchServerMetrics("");
   result.rss_bytes = ProcStatusBytes(node.pid(), "VmRSS:");
   result.peak_rss_bytes = ProcStatusBytes(node.pid(), "VmHWM:");

@@ -43,13 +43,13 @@ void Erase(ContactDirectoryEntry& entry) {
   entry.clear_display_name();
 }
 
+}  // namespace
+
 std::string DisplayName(const std::string& given, const std::string& family) {
   if (given.empty()) return family;
   if (family.empty()) return given;
   return absl::StrCat(given, " ", family);
 }
-
-}  // namespace
 
 bool IsContactEvent(std::string_view event_type) {
   return event_type.starts_with("crm.contact.v1.");

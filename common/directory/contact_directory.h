@@ -36,6 +36,9 @@ inline constexpr char kContactTopic[] = "crm.contact.v1";
 // True for every event type of the contact service (the directory takes what it needs).
 bool IsContactEvent(std::string_view event_type);
 
+// "Given Family", or the one of them there is ("" without either).
+std::string DisplayName(const std::string& given, const std::string& family);
+
 // The entry after a contact-service event; nullopt when the event changes nothing here: not a
 // contact's or company's, or one the contact service refused at apply. Of those refusals only
 // a lost race can reach the log (the event was decided against the state at the version it

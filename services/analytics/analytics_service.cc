@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/ids/ids.h"
 #include "common/money/money.h"
 #include "common/process/thread_name.h"
@@ -518,25 +519,62 @@ absl::StatusOr<CustomerMetrics> AnalyticsService::GetCustomerMetrics(
                  horizon_days, absl::ZeroDuration());
 }
 
-std::string AnalyticsService::NameOf(const CallContext& ctx, const std::string& id) const {
-  const crm::contact::v1::PersonalData p = PersonalOf(ctx, id);
-  return absl::StrCat(p.given_name(), " ", p.family_name());
+std::vector<std::string> AnalyticsService::NamesOf(const CallContext& ctx,
+                                                   const std::vector<std::string>& ids) const {
+  constexpr size_t kInFlight = 32;  // the most asked of the contact service at once
+  std::vector<crm::contact::v1::PersonalData> found(ids.size());
+  for (size_t first = 0; personal_ && first < ids.size(); first += kInFlight) {
+    const size_t end = std::min(ids.size(), first + kInFlight);
+    absl::Mutex mu;
+    size_t left = end - first;
+    for (size_t i = first; i < end; ++i) {
+      personal_(ctx, ids[i], [&, i](crm::contact::v1::PersonalData p) {
+        absl::MutexLock lock(&mu);
+        found[i] = std::move(p);
+        --left;
+      });
+    }
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](size_t* n) { return *n == 0; }, &left));
+  }
+  std::vector<std::string> names;
+  names.reserve(ids.size());
+  for (const auto& p : found)
+    names.push_back(directory::DisplayName(p.given_name(), p.family_name()));
+  return names;
 }
 
 absl::StatusOr<nlohmann::json> AnalyticsService::ExportPersonalData(
     const CallContext& ctx, const std::vector<std::string>& contact_ids) const {
   if (contact_ids.empty()) return nlohmann::json::object();
   absl::StatusOr<Customer360> file =
-      GetCustomer360(ctx, contact_ids.front(), absl::ToUnixNanos(absl::Now()));
+      CustomerFile(ctx, contact_ids.front(), absl::ToUnixNanos(absl::Now()));
   if (absl::IsNotFound(file.status())) return nlohmann::json::object();  // not seen here yet
   if (!file.ok()) return file.status();
   file->clear_contact();  // the contact service's part has it
   return nlohmann::json{{"customer_360", projection::ToJson(*file)}};
 }
 
-absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& ctx,
-                                                             const std::string& contact_id,
-                                                             int64_t as_of_nanos) const {
+void AnalyticsService::GetCustomer360(const CallContext& ctx, const std::string& contact_id,
+                                      int64_t as_of_nanos,
+                                      std::function<void(absl::StatusOr<Customer360>)> done) const {
+  absl::StatusOr<Customer360> file = CustomerFile(ctx, contact_id, as_of_nanos);
+  if (!file.ok() || !personal_) return done(std::move(file));
+  auto shared = std::make_shared<Customer360>(*std::move(file));
+  const std::string survivor = shared->contact().id();
+  personal_(ctx, survivor,
+            [shared, done = std::move(done)](crm::contact::v1::PersonalData personal) {
+              if (personal.ByteSizeLong() > 0) {
+                *shared->mutable_contact()->mutable_personal() = std::move(personal);
+              }
+              done(std::move(*shared));
+            });
+}
+
+absl::StatusOr<Customer360> AnalyticsService::CustomerFile(const CallContext& ctx,
+                                                           const std::string& contact_id,
+                                                           int64_t as_of_nanos) const {
   ASSIGN_OR_RETURN(const directory::ContactDirectoryEntry entry, Survivor(ctx.tenant, contact_id));
   const std::string& survivor = entry.contact_id();
   ASSIGN_OR_RETURN(std::optional<crm::contact::v1::Contact> contact,
@@ -553,8 +591,7 @@ absl::StatusOr<Customer360> AnalyticsService::GetCustomer360(const CallContext& 
     if (company) *out.mutable_company() = *std::move(company);
   }
   *out.mutable_contact() = *std::move(contact);
-  *out.mutable_contact()->mutable_personal() = PersonalOf(ctx, survivor);
-  if (out.contact().personal().ByteSizeLong() == 0) out.mutable_contact()->clear_personal();
+  out.mutable_contact()->clear_personal();  // this projection keeps none (GetCustomer360 adds it)
   for (size_t i = 1; i < contacts.size(); ++i) out.add_merged_contact_ids(contacts[i]);
   ASSIGN_OR_RETURN(*out.mutable_metrics(),
                    Metrics(ctx.tenant, survivor, records, as_of_nanos, "", 365, k360Staleness));
@@ -769,7 +806,10 @@ absl::StatusOr<std::vector<SeasonalBuyer>> AnalyticsService::ListSeasonalBuyers(
   std::sort(buyers.begin(), buyers.end(), BetterSeasonal);
   if (buyers.size() > limit) buyers.resize(limit);
   // Names for the few listed only: they may come from another service.
-  for (SeasonalBuyer& b : buyers) b.set_display_name(NameOf(ctx, b.contact_id()));
+  std::vector<std::string> ids;
+  for (const SeasonalBuyer& b : buyers) ids.push_back(b.contact_id());
+  std::vector<std::string> names = NamesOf(ctx, ids);
+  for (size_t i = 0; i < buyers.size(); ++i) buyers[i].set_display_name(std::move(names[i]));
   return buyers;
 }
 
@@ -791,8 +831,11 @@ absl::StatusOr<CampaignSuggestion> AnalyticsService::SuggestCampaign(
                                   }));
   CampaignSuggestion suggestion =
       SuggestCampaignFor(std::move(consenting), without_consent, month, as_of, digits, limit);
-  for (auto& target : *suggestion.mutable_targets()) {
-    target.mutable_buyer()->set_display_name(NameOf(ctx, target.buyer().contact_id()));
+  std::vector<std::string> ids;
+  for (const auto& target : suggestion.targets()) ids.push_back(target.buyer().contact_id());
+  std::vector<std::string> names = NamesOf(ctx, ids);
+  for (int i = 0; i < suggestion.targets_size(); ++i) {
+    suggestion.mutable_targets(i)->mutable_buyer()->set_display_name(std::move(names[i]));
   }
   return suggestion;
 }
@@ -1007,9 +1050,14 @@ absl::StatusOr<AnalyticsService::MemberPage> AnalyticsService::ListSegmentMember
                                   }
                                   av1::SegmentMember& m = page.members.emplace_back();
                                   m.set_contact_id(c.id());
-                                  m.set_display_name(NameOf(ctx, c.id()));
                                   return true;
                                 }));
+  std::vector<std::string> ids;
+  for (const av1::SegmentMember& m : page.members) ids.push_back(m.contact_id());
+  std::vector<std::string> names = NamesOf(ctx, ids);
+  for (size_t i = 0; i < page.members.size(); ++i) {
+    page.members[i].set_display_name(std::move(names[i]));
+  }
   return page;
 }
 

@@ -61,9 +61,12 @@ class AnalyticsService {
   // history has grown.
   void StartRefits(absl::Duration interval);
 
-  // The personal data of a contact (empty when unknown or erased).
-  using PersonalDataSource = std::function<crm::contact::v1::PersonalData(
-      const CallContext& ctx, const std::string& contact_id)>;
+  // Passes the personal data of a contact (empty when unknown or erased) to `done`: at once from
+  // a contact service in the same process, when the answer arrives from one elsewhere (so a
+  // caller waiting for it holds no thread).
+  using PersonalDataSource =
+      std::function<void(const CallContext& ctx, const std::string& contact_id,
+                         std::function<void(crm::contact::v1::PersonalData)> done)>;
   // Where the 360 view and the lists of customers (segment members, seasonal buyers) take
   // personal data from: analytics keeps none (the contact service's events carry it sealed), so
   // the node passes the contact service's projection here. Without one (a separate crm-analytics
@@ -71,9 +74,13 @@ class AnalyticsService {
   // contact service with the caller's credential). Call before serving.
   void TakePersonalDataFrom(PersonalDataSource source) { personal_ = std::move(source); }
 
+  // Passes the 360 to `done`, once the contact's personal data is there (PersonalDataSource).
   // NOT_FOUND for an unknown contact. A merged contact answers with its survivor.
-  absl::StatusOr<Customer360> GetCustomer360(const CallContext& ctx, const std::string& contact_id,
-                                             int64_t as_of_nanos) const;
+  void GetCustomer360(const CallContext& ctx, const std::string& contact_id, int64_t as_of_nanos,
+                      std::function<void(absl::StatusOr<Customer360>)> done) const;
+  // The 360 from this service's projection alone: all but the contact's personal data.
+  absl::StatusOr<Customer360> CustomerFile(const CallContext& ctx, const std::string& contact_id,
+                                           int64_t as_of_nanos) const;
   // Everything this service holds on the person with `contact_ids` (the survivor first): the
   // customer's 360 view — metrics, segments, orders, recommendations (ExportContactData).
   absl::StatusOr<nlohmann::json> ExportPersonalData(
@@ -168,11 +175,10 @@ class AnalyticsService {
 
  private:
   AnalyticsService(std::unique_ptr<store::ProjectionStore> store, eventlog::EventLog* log);
-  crm::contact::v1::PersonalData PersonalOf(const CallContext& ctx, const std::string& id) const {
-    return personal_ ? personal_(ctx, id) : crm::contact::v1::PersonalData();
-  }
-  // "Given Family" from PersonalOf.
-  std::string NameOf(const CallContext& ctx, const std::string& id) const;
+  // The display name (directory::DisplayName) of each of `ids`, in order, from
+  // PersonalDataSource ("" where it has none): asked for a few dozen at a time and waited for.
+  std::vector<std::string> NamesOf(const CallContext& ctx,
+                                   const std::vector<std::string>& ids) const;
   PersonalDataSource personal_;
   // The directory entry of the surviving contact of `contact_id` (its own unless merged);
   // NOT_FOUND if unknown.

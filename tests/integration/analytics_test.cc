@@ -519,6 +519,13 @@ TEST_F(AnalyticsTest, SeparateProcessesOnTheDevBroker) {
       << exported.json();
   // ...and, told where they are, asks them on the caller's behalf.
   ASSERT_EQ(contacts.process->Stop(SIGTERM), 0) << contacts.process->Log();
+  // With the contact service away, the 360 and the lists still answer, without personal data.
+  ASSERT_TRUE(analytics_stub->GetCustomer360(Ctx().get(), file_req, &file).ok());
+  EXPECT_FALSE(file.contact().has_personal());
+  EXPECT_EQ(file.latest_orders_size(), 2);
+  ASSERT_TRUE(analytics_stub->ListSeasonalBuyers(Ctx().get(), seasonal, &buyers).ok());
+  ASSERT_EQ(buyers.buyers_size(), 1);
+  EXPECT_EQ(buyers.buyers(0).display_name(), "");
   std::vector<std::string> contact_args = args("c");
   contact_args.insert(contact_args.end(),
                       {"--sales-address", sales.addr, "--analytics-address", analytics.addr});

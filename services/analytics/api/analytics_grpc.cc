@@ -23,8 +23,8 @@ grpc::ServerUnaryReactor* AnalyticsGrpc::GetCustomer360(grpc::CallbackServerCont
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<int64_t> as_of = ValidateGetCustomer360(*request);
   if (!as_of.ok()) return FinishNow(reactor, as_of.status());
-  FinishWith(reactor,
-             response)(service_->GetCustomer360(Context(context), request->contact_id(), *as_of));
+  service_->GetCustomer360(Context(context), request->contact_id(), *as_of,
+                           FinishWith(reactor, response));
   return reactor;
 }
 

@@ -663,7 +663,7 @@ TEST_F(RecomputeTest, EveryFigureMatchesABruteForceRecomputation) {
   // The 360 of a chain's survivor carries the chain and the newest orders first.
   const std::string chain_survivor = truth_.contacts[1000];
   absl::StatusOr<Customer360> file =
-      service_->GetCustomer360(ctx_, chain_survivor, kEnd * 1000000000);
+      service_->CustomerFile(ctx_, chain_survivor, kEnd * 1000000000);
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ(
       std::set<std::string>(file->merged_contact_ids().begin(), file->merged_contact_ids().end()),

@@ -139,6 +139,86 @@ TEST(KeyedIdsTest, HandsOutNewIdsWhoseKeysAreAlreadyDurable) {
   EXPECT_EQ(std::find(handed.begin(), handed.end(), *next), handed.end());
 }
 
+// A real vault whose CreateMany waits while the gate is closed: what a slow crm.keys.v1 round
+// trip looks like to KeyedIds.
+class GatedKeys final : public DataKeys {
+ public:
+  explicit GatedKeys(DataKeys* real) : real_(real) {}
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  void Open() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  int batches_asked() {
+    absl::MutexLock lock(&mu_);
+    return asked_;
+  }
+  absl::Status CreateMany(std::string_view tenant, const std::vector<std::string>& ids) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++asked_;
+      mu_.Await(absl::Condition(&open_));
+    }
+    return real_->CreateMany(tenant, ids);
+  }
+  absl::StatusOr<std::string> GetOrCreate(std::string_view tenant, std::string_view id) override {
+    return real_->GetOrCreate(tenant, id);
+  }
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view tenant,
+                                                 std::string_view id) override {
+    return real_->Get(tenant, id);
+  }
+  absl::StatusOr<bool> Destroyed(std::string_view tenant, std::string_view id) override {
+    return real_->Destroyed(tenant, id);
+  }
+  absl::Status Destroy(std::string_view tenant, std::string_view id) override {
+    return real_->Destroy(tenant, id);
+  }
+  absl::Status Forget(std::string_view tenant, std::string_view id) override {
+    return real_->Forget(tenant, id);
+  }
+  absl::Status Checkpoint(const std::string& dir) override { return real_->Checkpoint(dir); }
+
+ private:
+  DataKeys* const real_;
+  absl::Mutex mu_;
+  bool open_ = true;
+  int asked_ = 0;
+};
+
+// The next batch is keyed while half of the current one is still to hand out: creations do not
+// wait for a round trip every `batch` of them, only when they outrun the keying.
+TEST(KeyedIdsTest, KeysTheNextBatchWhileHalfOfTheCurrentOneRemains) {
+  testing::TempDir dir;
+  absl::StatusOr<std::unique_ptr<KeyVault>> vault = KeyVault::Open(dir.path());
+  ASSERT_TRUE(vault.ok()) << vault.status();
+  GatedKeys keys(vault->get());
+  std::vector<std::string> handed;
+  {
+    KeyedIds ids(&keys, /*batch=*/4);
+    ASSERT_TRUE(ids.Next("acme").ok());  // the first batch, waited for
+    EXPECT_EQ(keys.batches_asked(), 1);
+    keys.Close();  // the next round trip takes long
+    handed.push_back(*ids.Next("acme"));
+    handed.push_back(*ids.Next("acme"));  // one left: the next batch is asked for
+    ASSERT_TRUE(testing::WaitFor([&] { return keys.batches_asked() == 2; }));
+    handed.push_back(*ids.Next("acme"));  // the last of the first batch, without waiting
+    absl::StatusOr<std::string> fifth;
+    std::thread waiting([&] { fifth = ids.Next("acme"); });  // this one waits for the keys
+    keys.Open();
+    waiting.join();
+    ASSERT_TRUE(fifth.ok()) << fifth.status();
+    EXPECT_EQ(std::find(handed.begin(), handed.end(), *fifth), handed.end());
+    handed.push_back(*fifth);
+  }
+  for (const std::string& id : handed) {
+    EXPECT_TRUE((*vault)->Get("acme", id)->has_value()) << id;
+  }
+}
+
 // Replicas of the contact service sharing keys through crm.keys.v1, on the embedded log (the
 // Kafka path runs in the contact service's Kafka integration test).
 class ReplicatedKeyVaultTest : public ::testing::Test {

@@ -20,12 +20,12 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/key_vault.h"
@@ -61,7 +61,8 @@ class KeyedIds {
   DataKeys* const keys_;
   const int batch_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Tenant> tenants_ ABSL_GUARDED_BY(mu_);
+  // A map whose entries stay put: Next waits (mu_ released) holding a reference to one.
+  std::map<std::string, Tenant> tenants_ ABSL_GUARDED_BY(mu_);
   // Batches to key: tenant and ids.
   std::deque<std::pair<std::string, std::vector<std::string>>> to_key_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -10,7 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "common/ids/ids.h"
 #include "common/money/money.h"
 #include "common/process/thread_name.h"
@@ -525,18 +525,15 @@ std::vector<std::string> AnalyticsService::NamesOf(const CallContext& ctx,
   std::vector<crm::contact::v1::PersonalData> found(ids.size());
   for (size_t first = 0; personal_ && first < ids.size(); first += kInFlight) {
     const size_t end = std::min(ids.size(), first + kInFlight);
-    absl::Mutex mu;
-    size_t left = end - first;
+    // Safe to destroy once Wait returns, though the last answer's thread may still be leaving.
+    absl::BlockingCounter answered(static_cast<int>(end - first));
     for (size_t i = first; i < end; ++i) {
       personal_(ctx, ids[i], [&, i](crm::contact::v1::PersonalData p) {
-        absl::MutexLock lock(&mu);
         found[i] = std::move(p);
-        --left;
+        answered.DecrementCount();
       });
     }
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(
-        +[](size_t* n) { return *n == 0; }, &left));
+    answered.Wait();
   }
   std::vector<std::string> names;
   names.reserve(ids.size());

@@ -9,6 +9,14 @@ import sys
 import yaml
 
 SERVICES = ["contact", "interaction", "sales", "analytics"]
+# Who asks whom over gRPC: the analytics service the contact service (personal data, automation
+# actions) and the interaction service (tasks); the contact service the other three
+# (ExportContactData).
+PEERS = {
+    "analytics": {"CRM_CONTACT_ADDRESS": "contact", "CRM_INTERACTION_ADDRESS": "interaction"},
+    "contact": {"CRM_INTERACTION_ADDRESS": "interaction", "CRM_SALES_ADDRESS": "sales",
+                "CRM_ANALYTICS_ADDRESS": "analytics"},
+}
 TOPICS = [
     "crm.contact.v1", "crm.interaction.v1", "crm.sales.v1", "crm.analytics.v1", "crm.access.v1",
     "crm.keys.v1", "crm.outbound.v1"
@@ -93,6 +101,12 @@ def main():
             need(any(r.get("configMapRef") for r in c.get("envFrom", [])),
                  f"{where}: configuration not from a ConfigMap")
             need("CRM_KAFKA_PROPERTIES" in env, f"{where}: Kafka secrets not from the Secret")
+            # The services that ask others: each address names a ClusterIP Service of the peer.
+            values = {e["name"]: e.get("value", "") for e in c.get("env", [])}
+            for variable, peer in PEERS.get(svc, {}).items():
+                need(values.get(variable) == f"crm-{peer}:7070"
+                     and named("Service", f"crm-{peer}") is not None,
+                     f"{where}: {variable} does not name the {peer} service (crm-{peer}:7070)")
     config = by_kind.get("ConfigMap", [{}])[0].get("data", {})
     need(config.get("CRM_LOG") == "kafka", "the services do not use Kafka")
     need(config.get("CRM_METRICS_LISTEN", "").endswith(":9464"), "metrics are not served")

@@ -31,8 +31,8 @@ absl::StatusOr<std::string> KeyedIds::Next(std::string_view tenant_id) {
   }
   std::string id = std::move(t.ready.front());
   t.ready.pop_front();
-  // Half a batch left: the next one is keyed meanwhile.
-  if (t.ready.size() < static_cast<size_t>(batch_ / 2) && !t.keying) StartBatch(tenant, t);
+  // Less than a batch left: the next one is keyed meanwhile.
+  if (t.ready.size() < static_cast<size_t>(batch_) && !t.keying) StartBatch(tenant, t);
   return id;
 }
 

@@ -5,10 +5,11 @@
 // at a time, that is a synced write (or, across replicas, a round trip through crm.keys.v1) on
 // every creation. KeyedIds instead hands out ids (ids::NewId) whose keys were made and stored in
 // one step for a batch of them (DataKeys::CreateMany), so creations find their key ready. The
-// next batch is keyed in the background once half of the current one is handed out, so a
-// creation waits for a batch only when they come faster than a batch is keyed (or for the
-// first one): before, every creation arriving while a batch was keyed waited for it — a round
-// trip through crm.keys.v1 for every `batch` creations, in the tail of every creation's latency.
+// next batch is keyed in the background as soon as the current one is opened (up to two batches
+// are ready), so a creation waits for a batch only when creations come faster than a batch is
+// keyed (or for the first one): before, every creation arriving while a batch was keyed waited
+// for it — a round trip through crm.keys.v1 every `batch` creations, in every creation's tail
+// latency (keying at half a batch left still showed there on the dev broker).
 //
 //   KeyedIds ids(vault);
 //   ASSIGN_OR_RETURN(std::string id, ids.Next("acme"));   // vault->Get("acme", id) has a key

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -56,7 +57,11 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
     EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
     EXPECT_GE(s["p99_ms"].get<double>(), s["p50_ms"].get<double>()) << s["name"];
+    // Each against the ping of the same run; one round, so no per-round figures.
+    EXPECT_GT(s["share_of_ping"].get<double>(), 0) << s["name"];
+    EXPECT_FALSE(s.contains("rounds_throughput_per_s")) << s["name"];
   }
+  EXPECT_EQ(report["scenarios"][0]["share_of_ping"], 1.0);
   EXPECT_EQ(names,
             (std::vector<std::string>{"ping", "write_contact", "write_interaction", "write_order",
                                       "get_contact", "search_contacts", "list_timeline",
@@ -67,6 +72,30 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   const auto& lag = report["scenarios"][9];
   EXPECT_NEAR(lag["offered_rate_per_s"].get<double>(), writes["throughput_per_s"].get<double>() / 2,
               1e-6);
+  // In rounds: each scenario's rounds together, its rate per round and its share of each round's
+  // ping, with the median of those shares.
+  const std::string rounds_path = dir.Sub("rounds.json");
+  CommandResult in_rounds =
+      RunCommand(BinaryPath("crm-bench"),
+                 {"--target", node.addr, "--scenario", "ping,read", "--rounds", "3", "--duration",
+                  "0.2", "--concurrency", "2", "--preload", "5", "--json", rounds_path});
+  ASSERT_EQ(in_rounds.exit_code, 0) << in_rounds.err;
+  std::ifstream rounds_in(rounds_path);
+  const nlohmann::json rounds = nlohmann::json::parse(rounds_in);
+  EXPECT_EQ(rounds["rounds"], 3);
+  ASSERT_EQ(rounds["scenarios"].size(), 5u);  // ping and the four reads, once each
+  for (const auto& s : rounds["scenarios"]) {
+    const std::vector<double> rates = s["rounds_throughput_per_s"];
+    std::vector<double> shares = s["share_of_ping_per_round"];
+    ASSERT_EQ(rates.size(), 3u) << s["name"];
+    ASSERT_EQ(shares.size(), 3u) << s["name"];
+    for (double rate : rates) EXPECT_GT(rate, 0) << s["name"];
+    std::sort(shares.begin(), shares.end());
+    EXPECT_DOUBLE_EQ(s["share_of_ping"].get<double>(), shares[1]) << s["name"];
+    EXPECT_EQ(s["errors"], 0) << s["name"];
+  }
+  EXPECT_EQ(rounds["scenarios"][0]["share_of_ping_per_round"],
+            nlohmann::json::array({1.0, 1.0, 1.0}));
   // The in-process rebuild beside the raw RocksDB ingest.
   const std::string rebuild_path = dir.Sub("rebuild.json");
   CommandResult rebuilt =

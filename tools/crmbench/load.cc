@@ -25,6 +25,32 @@ double LoadResult::PercentileMs(double p) const {
   return static_cast<double>(sorted[rank - 1]) / 1e6;
 }
 
+LoadResult Combine(const std::vector<LoadResult>& runs, std::vector<double>* round_rates) {
+  LoadResult all;
+  if (runs.empty()) return all;
+  all.name = runs.front().name;
+  all.server_block_reads = 0;
+  all.server_block_hits = 0;
+  for (const LoadResult& r : runs) {
+    all.calls += r.calls;
+    all.errors += r.errors;
+    all.seconds += r.seconds;
+    all.latencies_ns.insert(all.latencies_ns.end(), r.latencies_ns.begin(), r.latencies_ns.end());
+    all.offered_rate_per_s += r.offered_rate_per_s / static_cast<double>(runs.size());
+    all.client_cpu_s += r.client_cpu_s;
+    all.server_cpu_s += r.server_cpu_s;
+    all.server_block_reads = r.server_block_reads < 0 || all.server_block_reads < 0
+                                 ? -1
+                                 : all.server_block_reads + r.server_block_reads;
+    all.server_block_hits = r.server_block_hits < 0 || all.server_block_hits < 0
+                                ? -1
+                                : all.server_block_hits + r.server_block_hits;
+    all.keys_per_event += r.keys_per_event / static_cast<double>(runs.size());
+    if (round_rates != nullptr) round_rates->push_back(r.ThroughputPerSecond());
+  }
+  return all;
+}
+
 double LoadResult::MaxMs() const {
   if (latencies_ns.empty()) return 0;
   return static_cast<double>(*std::max_element(latencies_ns.begin(), latencies_ns.end())) / 1e6;

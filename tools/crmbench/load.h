@@ -54,6 +54,11 @@ struct LoadResult {
   double PerCall(double count) const { return count < 0 ? -1 : calls > 0 ? count / calls : 0; }
 };
 
+// One result of the runs of one scenario (same name, in rounds): their calls, errors, time,
+// latencies and CPU together, their block counts summed (-1 if any run has none), keys per event
+// averaged, and the rate of each run in `round_rates`.
+LoadResult Combine(const std::vector<LoadResult>& runs, std::vector<double>* round_rates);
+
 // Every run from now on also measures the CPU time of processes `pids` together (the servers
 // under test on this machine: the node, or each service of a deployment; Linux /proc). Empty
 // stops.

@@ -40,6 +40,10 @@
 //          (the report's "scale_hot_contacts"); with --scale-warm-up S each of those contacts is
 //          first read once by each read, for at most S seconds [scale_<contacts>_warm_up], so the
 //          timed reads find a warm server
+// With --rounds N, the scenarios run N times in turn and each reports its rounds together, its
+// rate per round ("rounds_throughput_per_s") and its share of the same round's ping, per round
+// and the median ("share_of_ping", the OF PING column, also with one round): on a machine whose
+// speed drifts, a ratio to the ping measured next to it.
 // With --server-pid, every scenario reports the servers' CPU time per call (SERVER US); with
 // --server-metrics, the data blocks it read from its files per call ("server_block_reads_per_call",
 // BLK/CALL: its block cache misses) and those it found in its block cache
@@ -615,6 +619,13 @@ int main(int argc, char** argv) {
                  "comma-separated: ping, write, read, mixed, lag, rebuild (in process), scale "
                  "(starts crm-node itself)")
       ->capture_default_str();
+  int rounds = 1;
+  app.add_option("--rounds", rounds,
+                 "run the scenarios this many times in turn; each reports its rounds together, "
+                 "its rate per round and its median share of the same round's ping (rebuild and "
+                 "scale run once)")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   app.add_option("--duration", duration, "seconds per scenario")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
@@ -777,94 +788,129 @@ int main(int argc, char** argv) {
   // half the rate of the reads after it).
   if (remote) bench.Ping(std::min(absl::Seconds(1), absl::Seconds(duration)));
   bench.set_run(absl::ToUnixNanos(absl::Now()));
-  std::vector<crm::bench::LoadResult> results;
+  std::vector<std::vector<crm::bench::LoadResult>> runs(rounds);
   std::vector<crm::bench::ScaleResult> scale_results;
   bool preloaded = false;
-  for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
-    if (s == "ping") {
-      results.push_back(bench.Ping());
-    } else if (s == "write") {
-      results.push_back(bench.Write("write_contact", absl::Seconds(duration), 0));
-      results.push_back(bench.WriteInteraction());
-      results.push_back(bench.WriteOrder());
-    } else if (s == "import") {
-      results.push_back(bench.Import(absl::Seconds(duration), import_batch));
-    } else if (s == "read") {
-      if (!preloaded && !(preloaded = bench.Preload(preload, interactions))) {
-        std::cerr << "read: the preload failed\n";
-        return 1;
-      }
-      for (auto& r : bench.Reads()) results.push_back(std::move(r));
-    } else if (s == "mixed") {
-      if (!preloaded && !(preloaded = bench.Preload(preload, interactions))) {
-        std::cerr << "mixed: the preload failed\n";
-        return 1;
-      }
-      results.push_back(bench.Mixed());
-    } else if (s == "lag") {
-      double rate = lag_rate;
-      for (const auto& r : results) {
-        if (rate == 0 && r.name == "write_contact") rate = r.ThroughputPerSecond() / 2;
-      }
-      results.push_back(bench.Lag(rate, std::max(1, concurrency / 2)));
-    } else if (s == "rebuild") {
-      absl::StatusOr<std::vector<crm::bench::LoadResult>> rebuilt =
-          crm::bench::RunRebuild(work_dir, rebuild_events);
-      if (!rebuilt.ok()) {
-        std::cerr << "rebuild: " << rebuilt.status() << "\n";
-        return 1;
-      }
-      for (auto& r : *rebuilt) results.push_back(std::move(r));
-    } else if (s == "scale") {
-      absl::StatusOr<std::vector<crm::bench::ScaleResult>> measured = crm::bench::RunScale(
-          scale, [&](std::shared_ptr<grpc::Channel> node, std::vector<std::string> ids) {
-            crm::bench::Bench reads(node, concurrency, absl::Seconds(duration));
-            if (scale_hot_contacts > 0 && static_cast<int64_t>(ids.size()) > scale_hot_contacts) {
-              // The same number of contacts at each size, spread evenly over the data set as
-              // active customers are: what a larger database costs with the working set fixed.
-              std::vector<std::string> hot;
-              std::vector<int64_t> names;
-              const auto size = static_cast<int64_t>(ids.size());
-              for (int64_t i = 0; i < scale_hot_contacts; ++i) {
-                names.push_back(i * size / scale_hot_contacts);
-                hot.push_back(ids[names.back()]);
-              }
-              reads.UseContacts(std::move(hot), std::move(names));
-            } else {
-              reads.UseContacts(std::move(ids));
-            }
-            std::vector<crm::bench::LoadResult> measured;
-            if (scale_warm_up > 0) measured.push_back(reads.WarmUp(absl::Seconds(scale_warm_up)));
-            // The raw gRPC baseline on the same node, so each size's reads have their own ratio.
-            measured.push_back(reads.Ping());
-            for (auto& r : reads.Reads()) measured.push_back(std::move(r));
-            measured.push_back(reads.SearchByName());
-            return measured;
-          });
-      if (!measured.ok()) {
-        std::cerr << "scale: " << measured.status() << "\n";
-        return 1;
-      }
-      for (auto& m : *measured) {
-        for (auto& r : m.reads) {
-          r.name = absl::StrCat("scale_", m.contacts, "_", r.name);
-          results.push_back(std::move(r));
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<crm::bench::LoadResult>& results = runs[round];
+    for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
+      if (round > 0 && (s == "rebuild" || s == "scale")) continue;  // once, in the first round
+      if (s == "ping") {
+        results.push_back(bench.Ping());
+      } else if (s == "write") {
+        results.push_back(bench.Write("write_contact", absl::Seconds(duration), 0));
+        results.push_back(bench.WriteInteraction());
+        results.push_back(bench.WriteOrder());
+      } else if (s == "import") {
+        results.push_back(bench.Import(absl::Seconds(duration), import_batch));
+      } else if (s == "read") {
+        if (!preloaded && !(preloaded = bench.Preload(preload, interactions))) {
+          std::cerr << "read: the preload failed\n";
+          return 1;
         }
-        m.reads.clear();
-        scale_results.push_back(std::move(m));
+        for (auto& r : bench.Reads()) results.push_back(std::move(r));
+      } else if (s == "mixed") {
+        if (!preloaded && !(preloaded = bench.Preload(preload, interactions))) {
+          std::cerr << "mixed: the preload failed\n";
+          return 1;
+        }
+        results.push_back(bench.Mixed());
+      } else if (s == "lag") {
+        double rate = lag_rate;
+        for (const auto& r : results) {
+          if (rate == 0 && r.name == "write_contact") rate = r.ThroughputPerSecond() / 2;
+        }
+        results.push_back(bench.Lag(rate, std::max(1, concurrency / 2)));
+      } else if (s == "rebuild") {
+        absl::StatusOr<std::vector<crm::bench::LoadResult>> rebuilt =
+            crm::bench::RunRebuild(work_dir, rebuild_events);
+        if (!rebuilt.ok()) {
+          std::cerr << "rebuild: " << rebuilt.status() << "\n";
+          return 1;
+        }
+        for (auto& r : *rebuilt) results.push_back(std::move(r));
+      } else if (s == "scale") {
+        absl::StatusOr<std::vector<crm::bench::ScaleResult>> measured = crm::bench::RunScale(
+            scale, [&](std::shared_ptr<grpc::Channel> node, std::vector<std::string> ids) {
+              crm::bench::Bench reads(node, concurrency, absl::Seconds(duration));
+              if (scale_hot_contacts > 0 && static_cast<int64_t>(ids.size()) > scale_hot_contacts) {
+                // The same number of contacts at each size, spread evenly over the data set as
+                // active customers are: what a larger database costs with the working set fixed.
+                std::vector<std::string> hot;
+                std::vector<int64_t> names;
+                const auto size = static_cast<int64_t>(ids.size());
+                for (int64_t i = 0; i < scale_hot_contacts; ++i) {
+                  names.push_back(i * size / scale_hot_contacts);
+                  hot.push_back(ids[names.back()]);
+                }
+                reads.UseContacts(std::move(hot), std::move(names));
+              } else {
+                reads.UseContacts(std::move(ids));
+              }
+              std::vector<crm::bench::LoadResult> measured;
+              if (scale_warm_up > 0) measured.push_back(reads.WarmUp(absl::Seconds(scale_warm_up)));
+              // The raw gRPC baseline on the same node, so each size's reads have their own ratio.
+              measured.push_back(reads.Ping());
+              for (auto& r : reads.Reads()) measured.push_back(std::move(r));
+              measured.push_back(reads.SearchByName());
+              return measured;
+            });
+        if (!measured.ok()) {
+          std::cerr << "scale: " << measured.status() << "\n";
+          return 1;
+        }
+        for (auto& m : *measured) {
+          for (auto& r : m.reads) {
+            r.name = absl::StrCat("scale_", m.contacts, "_", r.name);
+            results.push_back(std::move(r));
+          }
+          m.reads.clear();
+          scale_results.push_back(std::move(m));
+        }
+      } else {
+        std::cerr << "--scenario: unknown scenario \"" << s
+                  << "\" (ping, write, import, read, mixed, lag, rebuild, scale)\n";
+        return 2;
       }
-    } else {
-      std::cerr << "--scenario: unknown scenario \"" << s
-                << "\" (ping, write, import, read, mixed, lag, rebuild, scale)\n";
-      return 2;
     }
+  }
+  // One entry per scenario, its rounds together; each round's rate, and its share of the same
+  // round's ping (the baseline measured next to it, on a machine whose speed drifts).
+  std::vector<crm::bench::LoadResult> results;
+  std::vector<nlohmann::json> per_round;
+  for (const crm::bench::LoadResult& first : runs.front()) {
+    std::vector<crm::bench::LoadResult> same;
+    std::vector<double> shares;
+    for (const auto& round : runs) {
+      const auto it = std::find_if(round.begin(), round.end(),
+                                   [&](const auto& r) { return r.name == first.name; });
+      if (it == round.end()) continue;
+      same.push_back(*it);
+      const auto ping =
+          std::find_if(round.begin(), round.end(), [](const auto& r) { return r.name == "ping"; });
+      if (ping != round.end() && ping->ThroughputPerSecond() > 0) {
+        shares.push_back(it->ThroughputPerSecond() / ping->ThroughputPerSecond());
+      }
+    }
+    std::vector<double> rates;
+    results.push_back(crm::bench::Combine(same, &rates));
+    nlohmann::json extra = nlohmann::json::object();
+    if (rounds > 1) extra["rounds_throughput_per_s"] = rates;
+    if (!shares.empty()) {
+      if (rounds > 1) extra["share_of_ping_per_round"] = shares;
+      std::vector<double> sorted = shares;
+      std::sort(sorted.begin(), sorted.end());
+      const size_t n = sorted.size();
+      extra["share_of_ping"] = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+    per_round.push_back(std::move(extra));
   }
 
   std::cout << std::left << std::setw(38) << "SCENARIO" << std::right << std::setw(10) << "CALLS/S"
             << std::setw(10) << "P50 MS" << std::setw(10) << "P90 MS" << std::setw(10) << "P99 MS"
             << std::setw(10) << "MAX MS" << std::setw(8) << "ERRORS" << std::setw(12) << "CLIENT US"
             << std::setw(12) << "SERVER US" << std::setw(10) << "BLK/CALL" << std::setw(9)
-            << "KEYS/EV"
+            << "KEYS/EV" << std::setw(9) << "OF PING"
             << "\n";
   nlohmann::json report;
   report["target"] = target;
@@ -882,8 +928,10 @@ int main(int argc, char** argv) {
   if (scale_hot_contacts > 0) report["scale_hot_contacts"] = scale_hot_contacts;
   if (scale_warm_up > 0) report["scale_warm_up_limit_s"] = scale_warm_up;
   report["duration_s"] = duration;
+  report["rounds"] = rounds;
   report["scenarios"] = nlohmann::json::array();
-  for (const auto& r : results) {
+  for (size_t i = 0; i < results.size(); ++i) {
+    const crm::bench::LoadResult& r = results[i];
     std::cout << std::left << std::setw(38) << r.name << std::right << std::fixed
               << std::setprecision(0) << std::setw(10) << r.ThroughputPerSecond()
               << std::setprecision(2) << std::setw(10) << r.PercentileMs(50) << std::setw(10)
@@ -894,8 +942,15 @@ int main(int argc, char** argv) {
                       ? absl::StrFormat("%.2f", r.ServerBlockReadsPerCall())
                       : "-")
               << std::setw(9)
-              << (r.keys_per_event > 0 ? absl::StrFormat("%.1f", r.keys_per_event) : "-") << "\n";
-    report["scenarios"].push_back(crm::bench::ToJson(r, concurrency));
+              << (r.keys_per_event > 0 ? absl::StrFormat("%.1f", r.keys_per_event) : "-")
+              << std::setw(9)
+              << (per_round[i].contains("share_of_ping")
+                      ? absl::StrFormat("%.1f%%", 100 * per_round[i]["share_of_ping"].get<double>())
+                      : "-")
+              << "\n";
+    nlohmann::json entry = crm::bench::ToJson(r, concurrency);
+    entry.update(per_round[i]);
+    report["scenarios"].push_back(std::move(entry));
   }
   if (!scale_results.empty()) {
     report["scale"] = nlohmann::json::array();

@@ -286,7 +286,8 @@ class Bench {
     grpc::ClientContext ctx;
     grpcutil::Authorize(ctx, security);
     auto stream = contacts_->ImportRecords(&ctx);
-    const std::string import_id = "bench-" + std::to_string(run_);
+    // One import per call (a round of --rounds is a new import, not a repeat of the last).
+    const std::string import_id = absl::StrCat("bench-", run_, "-", imports_.fetch_add(1));
     const absl::Time start = absl::Now();
     int64_t row = 0;
     while (absl::Now() - start < duration) {
@@ -588,6 +589,7 @@ class Bench {
   const int concurrency_;
   const absl::Duration duration_;
   std::atomic<int64_t> next_{0};
+  std::atomic<int64_t> imports_{0};
   int64_t run_ = 0;
   std::vector<std::string> ids_;  // written by the preload only, read after it
   std::vector<int64_t> names_;    // ContactGivenName index of each of ids_; empty: the position

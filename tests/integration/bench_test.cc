@@ -212,6 +212,7 @@ TEST(BenchSmoke, SeparateServicesOnTheDevBroker) {
   const DevBroker broker = StartDevBroker(dir.path());
   ASSERT_FALSE(broker.brokers.empty());
   auto args = [&](const std::string& data, std::vector<std::string> extra = {}) {
+    extra.insert(extra.end(), {"--metrics-listen", "127.0.0.1:0"});
     return KafkaServiceArgs(dir.Sub(data), broker.brokers, std::move(extra));
   };
   Server contact = StartServer("crm-contact", args("c"), dir.path());
@@ -224,18 +225,26 @@ TEST(BenchSmoke, SeparateServicesOnTheDevBroker) {
   ASSERT_FALSE(sales.addr.empty());
   ASSERT_FALSE(analytics.addr.empty());
   std::string pids;
+  std::string metrics;
   for (const Server* s : {&contact, &interaction, &sales, &analytics}) {
     pids += (pids.empty() ? "" : ",") + std::to_string(s->process->pid());
+    const std::string line = s->process->ReadLine();
+    ASSERT_EQ(line.rfind("metrics on ", 0), 0u) << line;
+    metrics += (metrics.empty() ? "" : ",") + line.substr(std::string("metrics on ").size());
   }
   const std::string report_path = dir.Sub("bench.json");
-  CommandResult r =
-      RunCommand(BinaryPath("crm-bench"),
-                 {"--target",     contact.addr, "--interaction",  interaction.addr,
-                  "--sales",      sales.addr,   "--analytics",    analytics.addr,
-                  "--server-pid", pids,         "--scenario",     "ping,write,read,lag",
-                  "--duration",   "0.5",        "--concurrency",  "4",
-                  "--preload",    "10",         "--interactions", "2",
-                  "--json",       report_path});
+  CommandResult r = RunCommand(BinaryPath("crm-bench"), {"--target",         contact.addr,
+                                                         "--interaction",    interaction.addr,
+                                                         "--sales",          sales.addr,
+                                                         "--analytics",      analytics.addr,
+                                                         "--server-pid",     pids,
+                                                         "--server-metrics", metrics,
+                                                         "--scenario",       "ping,write,read,lag",
+                                                         "--duration",       "0.5",
+                                                         "--concurrency",    "4",
+                                                         "--preload",        "10",
+                                                         "--interactions",   "2",
+                                                         "--json",           report_path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(report_path);
   const nlohmann::json report = nlohmann::json::parse(in);
@@ -249,6 +258,9 @@ TEST(BenchSmoke, SeparateServicesOnTheDevBroker) {
     EXPECT_GT(s["calls"].get<int64_t>(), 0) << s["name"];
     EXPECT_EQ(s["errors"].get<int64_t>(), 0) << s["name"];
     EXPECT_GT(s["server_cpu_us_per_call"].get<double>(), 0) << s["name"];
+    // The four services' block counts together: measured for every scenario.
+    EXPECT_GE(s["server_block_reads_per_call"].get<double>(), 0) << s["name"];
+    EXPECT_GE(s["server_block_cache_hits_per_call"].get<double>(), 0) << s["name"];
   }
   EXPECT_EQ(names, (std::vector<std::string>{"ping", "write_contact", "write_interaction",
                                              "write_order", "get_contact", "search_contacts",

@@ -61,7 +61,7 @@ namespace {
 std::mutex server_pids_mu;
 std::vector<int> server_pids;  // guarded by server_pids_mu
 std::mutex metrics_mu;
-std::string metrics_address;  // guarded by metrics_mu
+std::vector<std::string> metrics_addresses;  // guarded by metrics_mu
 
 // The server's block cache counters so far.
 struct BlockCounts {
@@ -77,9 +77,18 @@ BlockCounts ReadBlocks(const std::string& address) {
           testing::Sample(*text, "crm_rocksdb_block_cache_misses_total").value_or(-1)};
 }
 
+// The watched servers' counts together; unknown (-1) if one cannot be read.
 BlockCounts ServerBlocks() {
   std::lock_guard<std::mutex> lock(metrics_mu);
-  return ReadBlocks(metrics_address);
+  if (metrics_addresses.empty()) return {};
+  BlockCounts all{0, 0};
+  for (const std::string& address : metrics_addresses) {
+    const BlockCounts one = ReadBlocks(address);
+    if (one.hits < 0 || one.misses < 0) return {};
+    all.hits += one.hits;
+    all.misses += one.misses;
+  }
+  return all;
 }
 
 double OwnCpuSeconds() {
@@ -183,18 +192,20 @@ void WatchServerCpu(std::vector<int> pids) {
   server_pids = std::move(pids);
 }
 
-absl::Status WatchServerMetrics(const std::string& address) {
+absl::Status WatchServerMetrics(const std::vector<std::string>& addresses) {
   std::lock_guard<std::mutex> lock(metrics_mu);
-  metrics_address.clear();
-  if (address.empty()) return absl::OkStatus();
-  const BlockCounts blocks = ReadBlocks(address);
-  if (blocks.hits < 0 || blocks.misses < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("no Prometheus endpoint with crm_rocksdb_block_cache_hits_total and "
-                     "crm_rocksdb_block_cache_misses_total answers at http://",
-                     address, "/metrics"));
+  metrics_addresses.clear();
+  for (const std::string& address : addresses) {
+    const BlockCounts blocks = ReadBlocks(address);
+    if (blocks.hits < 0 || blocks.misses < 0) {
+      return absl::UnavailableError(
+          absl::StrCat(address,
+                       ": no Prometheus endpoint with crm_rocksdb_block_cache_hits_total and "
+                       "crm_rocksdb_block_cache_misses_total answers at http://",
+                       address, "/metrics"));
+    }
   }
-  metrics_address = address;
+  metrics_addresses = addresses;
   return absl::OkStatus();
 }
 

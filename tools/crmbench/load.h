@@ -64,10 +64,11 @@ LoadResult Combine(const std::vector<LoadResult>& runs, std::vector<double>* rou
 // stops.
 void WatchServerCpu(std::vector<int> pids);
 
-// Every run from now on also reads the block cache counters from the Prometheus endpoint at
-// `address` (host:port, the server's --metrics-listen) before and after it. "" stops.
-// UNAVAILABLE, watching nothing, if no endpoint there serves those counters.
-absl::Status WatchServerMetrics(const std::string& address);
+// Every run from now on also reads the block cache counters from the Prometheus endpoints at
+// `addresses` (host:port, each server's --metrics-listen) before and after it, summed. Empty
+// stops. UNAVAILABLE ("ADDRESS: ..."), watching nothing, if one of them does not serve those
+// counters.
+absl::Status WatchServerMetrics(const std::vector<std::string>& addresses);
 
 using Finish = std::function<void(bool ok)>;
 using Issue = std::function<void(int slot, Finish finish)>;

@@ -5,8 +5,9 @@
 //             --concurrency 16 --json bench.json
 //
 // The services run separately (on the dev broker or Kafka): --target is the contact service's
-// address (the ping goes there too), --interaction, --sales and --analytics the others', and
-// --server-pid names each process, whose CPU is then reported together.
+// address (the ping goes there too), --interaction, --sales and --analytics the others',
+// --server-pid names each process and --server-metrics each metrics endpoint, whose CPU and block
+// counts are then reported together.
 //
 // Every scenario is bounded in time (and the preload in count) and talks to loopback only.
 // Scenarios (JSON names in brackets):
@@ -703,11 +704,13 @@ int main(int argc, char** argv) {
                  "repeated for services run separately, their CPU together (the scale scenario "
                  "measures the node it starts)")
       ->delimiter(',');
-  std::string server_metrics;
+  std::vector<std::string> server_metrics;
   app.add_option("--server-metrics", server_metrics,
                  "the target's Prometheus endpoint (HOST:PORT of its --metrics-listen): the data "
                  "blocks it reads from its files, and those it finds in its block cache, are "
-                 "reported per call (the scale scenario measures the node it starts)");
+                 "reported per call; repeated for services run separately, their blocks together "
+                 "(the scale scenario measures the node it starts)")
+      ->delimiter(',');
   int64_t scale_hot_contacts = 0;
   app.add_option("--scale-hot-contacts", scale_hot_contacts,
                  "the scale scenario's reads go to this many contacts at each size, spread evenly "
@@ -739,18 +742,20 @@ int main(int argc, char** argv) {
     return address.rfind("127.0.0.1:", 0) == 0 || address.rfind("localhost:", 0) == 0 ||
            address.rfind("[::1]:", 0) == 0;
   };
-  for (const auto& [flag, address] : {std::pair{"--target", target},
-                                      {"--interaction", interaction_target},
-                                      {"--sales", sales_target},
-                                      {"--analytics", analytics_target},
-                                      {"--server-metrics", server_metrics}}) {
+  std::vector<std::pair<std::string, std::string>> addresses = {
+      {"--target", target},
+      {"--interaction", interaction_target},
+      {"--sales", sales_target},
+      {"--analytics", analytics_target}};
+  for (const std::string& m : server_metrics) addresses.emplace_back("--server-metrics", m);
+  for (const auto& [flag, address] : addresses) {
     if (!address.empty() && !loopback(address)) {
       std::cerr << flag << " " << address << ": crm-bench only drives loopback deployments\n";
       return 2;
     }
   }
   if (absl::Status watched = crm::bench::WatchServerMetrics(server_metrics); !watched.ok()) {
-    std::cerr << "--server-metrics " << server_metrics << ": " << watched.message() << "\n";
+    std::cerr << "--server-metrics " << watched.message() << "\n";
     return 2;
   }
 

@@ -145,7 +145,7 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
   std::cerr << "scale: the node was idle " << result.settle_seconds << " s later\n";
 
   WatchServerCpu({node.pid()});
-  if (absl::Status watched = WatchServerMetrics(metrics); !watched.ok()) {
+  if (absl::Status watched = WatchServerMetrics({metrics}); !watched.ok()) {
     return absl::UnavailableError(
         absl::StrCat("the node's metrics: ", watched.message(), "\n", node.Log()));
   }
@@ -162,7 +162,7 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
   }
   result.reads = reads(channel, std::move(ids));
   WatchServerCpu({});
-  (void)WatchServerMetrics("");
+  (void)WatchServerMetrics({});
   result.rss_bytes = ProcStatusBytes(node.pid(), "VmRSS:");
   result.peak_rss_bytes = ProcStatusBytes(node.pid(), "VmHWM:");
   if (node.Stop(SIGTERM, absl::Minutes(2)) != 0) {

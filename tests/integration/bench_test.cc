@@ -96,6 +96,23 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   }
   EXPECT_EQ(rounds["scenarios"][0]["share_of_ping_per_round"],
             nlohmann::json::array({1.0, 1.0, 1.0}));
+  // One read alone, by its name in the report.
+  const std::string one_path = dir.Sub("one.json");
+  CommandResult one =
+      RunCommand(BinaryPath("crm-bench"),
+                 {"--target", node.addr, "--scenario", "ping,list_timeline", "--duration", "0.2",
+                  "--concurrency", "2", "--preload", "5", "--json", one_path});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  std::ifstream one_in(one_path);
+  const nlohmann::json one_report = nlohmann::json::parse(one_in);
+  ASSERT_EQ(one_report["scenarios"].size(), 2u);
+  EXPECT_EQ(one_report["scenarios"][1]["name"], "list_timeline");
+  EXPECT_GT(one_report["scenarios"][1]["throughput_per_s"].get<double>(), 0);
+  EXPECT_EQ(one_report["scenarios"][1]["errors"], 0);
+  CommandResult unknown =
+      RunCommand(BinaryPath("crm-bench"), {"--target", node.addr, "--scenario", "ping,timeline"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, ::testing::HasSubstr("unknown scenario \"timeline\""));
   // The in-process rebuild beside the raw RocksDB ingest.
   const std::string rebuild_path = dir.Sub("rebuild.json");
   CommandResult rebuilt =

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <limits>
 #include <map>
@@ -556,23 +557,46 @@ absl::StatusOr<nlohmann::json> AnalyticsService::ExportPersonalData(
 void AnalyticsService::GetCustomer360(const CallContext& ctx, const std::string& contact_id,
                                       int64_t as_of_nanos,
                                       std::function<void(absl::StatusOr<Customer360>)> done) const {
-  absl::StatusOr<Customer360> file = CustomerFile(ctx, contact_id, as_of_nanos);
-  if (!file.ok() || !personal_) return done(std::move(file));
-  auto shared = std::make_shared<Customer360>(*std::move(file));
-  const std::string survivor = shared->contact().id();
-  personal_(ctx, survivor,
-            [shared, done = std::move(done)](crm::contact::v1::PersonalData personal) {
-              if (personal.ByteSizeLong() > 0) {
-                *shared->mutable_contact()->mutable_personal() = std::move(personal);
-              }
-              done(std::move(*shared));
-            });
+  absl::StatusOr<directory::ContactDirectoryEntry> entry = Survivor(ctx.tenant, contact_id);
+  if (!entry.ok()) return done(entry.status());
+  if (!personal_) return done(CustomerFile(ctx, *entry, contact_id, as_of_nanos));
+  // The personal data is asked for first and the file read while it comes; whichever is there
+  // last passes the 360 on.
+  struct Join {
+    std::function<void(absl::StatusOr<Customer360>)> done;
+    // The two parts, each stored once before its Arrived.
+    absl::StatusOr<Customer360> file;
+    crm::contact::v1::PersonalData personal;
+    std::atomic<int> pending{2};
+    // The last of the two to arrive passes the 360 on.
+    void Arrived() {
+      if (pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+      if (file.ok() && personal.ByteSizeLong() > 0) {
+        *file->mutable_contact()->mutable_personal() = std::move(personal);
+      }
+      done(std::move(file));
+    }
+  };
+  auto join = std::make_shared<Join>();
+  join->done = std::move(done);
+  personal_(ctx, entry->contact_id(), [join](crm::contact::v1::PersonalData personal) {
+    join->personal = std::move(personal);
+    join->Arrived();
+  });
+  join->file = CustomerFile(ctx, *entry, contact_id, as_of_nanos);
+  join->Arrived();
 }
 
 absl::StatusOr<Customer360> AnalyticsService::CustomerFile(const CallContext& ctx,
                                                            const std::string& contact_id,
                                                            int64_t as_of_nanos) const {
   ASSIGN_OR_RETURN(const directory::ContactDirectoryEntry entry, Survivor(ctx.tenant, contact_id));
+  return CustomerFile(ctx, entry, contact_id, as_of_nanos);
+}
+
+absl::StatusOr<Customer360> AnalyticsService::CustomerFile(
+    const CallContext& ctx, const directory::ContactDirectoryEntry& entry,
+    const std::string& contact_id, int64_t as_of_nanos) const {
   const std::string& survivor = entry.contact_id();
   ASSIGN_OR_RETURN(std::optional<crm::contact::v1::Contact> contact,
                    projection_.GetContact(ctx.tenant, survivor));

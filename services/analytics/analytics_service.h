@@ -74,7 +74,8 @@ class AnalyticsService {
   // contact service with the caller's credential). Call before serving.
   void TakePersonalDataFrom(PersonalDataSource source) { personal_ = std::move(source); }
 
-  // Passes the 360 to `done`, once the contact's personal data is there (PersonalDataSource).
+  // Passes the 360 to `done`, once the contact's personal data is there (PersonalDataSource; asked
+  // for before the rest is read, so that a contact service elsewhere answers while it is).
   // NOT_FOUND for an unknown contact. A merged contact answers with its survivor.
   void GetCustomer360(const CallContext& ctx, const std::string& contact_id, int64_t as_of_nanos,
                       std::function<void(absl::StatusOr<Customer360>)> done) const;
@@ -184,6 +185,11 @@ class AnalyticsService {
   // NOT_FOUND if unknown.
   absl::StatusOr<directory::ContactDirectoryEntry> Survivor(std::string_view tenant,
                                                             const std::string& contact_id) const;
+  // CustomerFile of the survivor `entry` (Survivor of `contact_id`, which errors name).
+  absl::StatusOr<Customer360> CustomerFile(const CallContext& ctx,
+                                           const directory::ContactDirectoryEntry& entry,
+                                           const std::string& contact_id,
+                                           int64_t as_of_nanos) const;
   // Calls `fn(survivor, purchases)` once for every live customer with purchases: its own and
   // those of the contacts merged into it; archived survivors are left out. Streams the ledgers,
   // holding only the customers that absorbed merged contacts (who come last), so a population of

@@ -2,6 +2,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/process/thread_name.h"
@@ -43,27 +45,34 @@ absl::Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::stri
   return absl::OkStatus();
 }
 
-void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
-  std::unique_ptr<AppendCallback> done(static_cast<AppendCallback*>(msg->_private));
-  if (!done) return;
-  if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    (*done)(FromKafka(msg->err, "append"));
-    return;
-  }
-  (*done)(LogPosition{rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset});
-}
-
 void Quiet(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   // librdkafka's own log; warnings and worse go to stderr.
   if (level <= 4) fprintf(stderr, "rdkafka %s: %s\n", fac, buf);
+}
+
+std::string Bytes(const void* data, size_t size) {
+  return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
 }
 
 }  // namespace
 
 class KafkaEventLog::Reader final : public LogReader {
  public:
-  explicit Reader(rd_kafka_t* consumer) : consumer_(consumer) {}
+  Reader(KafkaEventLog* log, rd_kafka_t* consumer, std::map<TopicPartition, int64_t> next)
+      : log_(log),
+        consumer_(consumer),
+        queue_(rd_kafka_queue_get_consumer(consumer)),
+        next_(std::move(next)) {
+    for (const auto& [tp, offset] : next_) partitions_.insert(tp);
+    absl::MutexLock lock(&log_->own_mu_);
+    log_->readers_.insert(this);
+  }
   ~Reader() override {
+    {
+      absl::MutexLock lock(&log_->own_mu_);
+      log_->readers_.erase(this);
+    }
+    rd_kafka_queue_destroy(queue_);
     rd_kafka_consumer_close(consumer_);
     rd_kafka_destroy(consumer_);
   }
@@ -71,15 +80,28 @@ class KafkaEventLog::Reader final : public LogReader {
   absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records, absl::Duration timeout) override {
     std::vector<LogRecord> out;
     absl::Status error;
-    int wait_ms = Millis(timeout);
+    const absl::Time deadline = absl::Now() + timeout;
     while (out.size() < max_records) {
+      log_->TakeOwn(next_, max_records, out);
+      if (out.size() >= max_records) break;
+      // Only the first record is waited for; then take what is buffered. A wait ends early when
+      // this process's own append is acknowledged (Wake).
+      const int wait_ms = out.empty() ? std::max(0, Millis(deadline - absl::Now())) : 0;
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, wait_ms);
-      if (m == nullptr) break;
-      wait_ms = 0;  // Only the first record is waited for; then take what is buffered.
+      if (m == nullptr) {
+        if (out.empty() && wait_ms > 0) {
+          if (absl::Now() < deadline) continue;  // woken
+          log_->TakeOwn(next_, max_records, out);
+        }
+        break;
+      }
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        out.push_back(LogRecord{rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-                                std::string(static_cast<const char*>(m->key), m->key_len),
-                                std::string(static_cast<const char*>(m->payload), m->len)});
+        int64_t& next = next_[{rd_kafka_topic_name(m->rkt), m->partition}];
+        if (m->offset >= next) {  // else taken from memory already
+          out.push_back(LogRecord{rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                                  Bytes(m->key, m->key_len), Bytes(m->payload, m->len)});
+          next = m->offset + 1;
+        }
       } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         error = FromKafka(m->err, "fetch");
       }
@@ -89,9 +111,57 @@ class KafkaEventLog::Reader final : public LogReader {
     return out;
   }
 
+  // Whether it reads `tp` (any thread: the set does not change).
+  bool Reads(const TopicPartition& tp) const { return partitions_.contains(tp); }
+  // Ends a wait in Poll.
+  void Wake() { rd_kafka_queue_yield(queue_); }
+
  private:
+  KafkaEventLog* const log_;
   rd_kafka_t* const consumer_;
+  rd_kafka_queue_t* const queue_;
+  std::set<TopicPartition> partitions_;     // those it was opened on
+  std::map<TopicPartition, int64_t> next_;  // the offset each of them continues with
 };
+
+void KafkaEventLog::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  std::unique_ptr<AppendCallback> done(static_cast<AppendCallback*>(msg->_private));
+  if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (done) (*done)(FromKafka(msg->err, "append"));
+    return;
+  }
+  // Kept for this process's readers before the appender hears of it, so that a reader asked to
+  // wait for the position finds the record.
+  static_cast<KafkaEventLog*>(opaque)->Acknowledged({rd_kafka_topic_name(msg->rkt), msg->partition},
+                                                    msg->offset, Bytes(msg->key, msg->key_len),
+                                                    Bytes(msg->payload, msg->len));
+  if (done) (*done)(LogPosition{rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset});
+}
+
+void KafkaEventLog::Acknowledged(const TopicPartition& tp, int64_t offset, std::string key,
+                                 std::string value) {
+  absl::MutexLock lock(&own_mu_);
+  std::map<int64_t, OwnRecord>& kept = own_[tp];
+  kept[offset] = OwnRecord{std::move(key), std::move(value)};
+  while (kept.size() > kOwnRecordsPerPartition) kept.erase(kept.begin());
+  for (Reader* r : readers_) {
+    if (r->Reads(tp)) r->Wake();
+  }
+}
+
+void KafkaEventLog::TakeOwn(std::map<TopicPartition, int64_t>& next, size_t max_records,
+                            std::vector<LogRecord>& out) {
+  absl::MutexLock lock(&own_mu_);
+  for (auto& [tp, offset] : next) {
+    auto kept = own_.find(tp);
+    if (kept == own_.end()) continue;
+    for (auto it = kept->second.find(offset);
+         it != kept->second.end() && it->first == offset && out.size() < max_records; ++it) {
+      out.push_back(LogRecord{tp.first, tp.second, offset, it->second.key, it->second.value});
+      ++offset;
+    }
+  }
+}
 
 absl::StatusOr<std::unique_ptr<KafkaEventLog>> KafkaEventLog::Open(
     const KafkaEventLogOptions& options) {
@@ -117,17 +187,23 @@ absl::StatusOr<std::unique_ptr<KafkaEventLog>> KafkaEventLog::Open(
   }
   rd_kafka_conf_set_dr_msg_cb(conf, &OnDelivery);
   rd_kafka_conf_set_log_cb(conf, &Quiet);
+  // The delivery reports' opaque: the log, whose constructor starts serving them.
+  auto log = std::unique_ptr<KafkaEventLog>(new KafkaEventLog(options));
+  rd_kafka_conf_set_opaque(conf, log.get());
   char err[512];
   rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
   if (producer == nullptr) {
     rd_kafka_conf_destroy(conf);
     return absl::InvalidArgumentError(absl::StrCat("kafka: ", err));
   }
-  return std::unique_ptr<KafkaEventLog>(new KafkaEventLog(options, producer));
+  log->Start(producer);
+  return log;
 }
 
-KafkaEventLog::KafkaEventLog(KafkaEventLogOptions options, rd_kafka_s* producer)
-    : options_(std::move(options)), producer_(producer) {
+KafkaEventLog::KafkaEventLog(KafkaEventLogOptions options) : options_(std::move(options)) {}
+
+void KafkaEventLog::Start(rd_kafka_s* producer) {
+  producer_ = producer;
   poller_ = std::thread([this] {
     process::NameThisThread("kafka-poll");
     PollLoop();
@@ -135,6 +211,7 @@ KafkaEventLog::KafkaEventLog(KafkaEventLogOptions options, rd_kafka_s* producer)
 }
 
 KafkaEventLog::~KafkaEventLog() {
+  if (producer_ == nullptr) return;  // Open failed before Start
   rd_kafka_flush(producer_, Millis(options_.delivery_timeout));
   stopping_ = true;
   poller_.join();
@@ -246,7 +323,9 @@ absl::StatusOr<std::unique_ptr<LogReader>> KafkaEventLog::OpenReader(
     rd_kafka_conf_destroy(conf);
     return absl::InvalidArgumentError(absl::StrCat("kafka: ", err));
   }
-  auto reader = std::make_unique<Reader>(consumer);
+  std::map<TopicPartition, int64_t> next;
+  for (const PartitionStart& s : starts) next[{s.topic, s.partition}] = s.offset;
+  auto reader = std::make_unique<Reader>(this, consumer, std::move(next));
   rd_kafka_poll_set_consumer(consumer);
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(starts.size()));

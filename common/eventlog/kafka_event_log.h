@@ -10,6 +10,13 @@
 // opens its reader at those positions. Fetch settings favour latency (a write waits for its own
 // projection to apply it).
 //
+// A reader in the process that appended a record gets it from memory once the append is
+// acknowledged, at its acknowledged offset, rather than when its next fetch brings it back (the
+// fetch's copy is then passed over): a write waiting for its own projection waits for the
+// broker's acknowledgement only, not for a fetch after it as well. Records appended by other
+// processes, and any a reader is not yet up to, come from the fetches as before. The process
+// keeps its last kOwnRecordsPerPartition acknowledged appends per partition for this.
+//
 // A lost produce acknowledgement makes librdkafka resend; a broker that does not de-duplicate
 // (librdkafka's mock cluster does not) then holds the record twice. Projections de-duplicate by
 // event id.
@@ -18,14 +25,19 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
+#include "absl/synchronization/mutex.h"
 #include "common/eventlog/event_log.h"
 
 struct rd_kafka_s;
+struct rd_kafka_message_s;
 
 namespace crm::eventlog {
 
@@ -57,13 +69,34 @@ class KafkaEventLog final : public EventLog {
       std::vector<PartitionStart> starts) override;
   absl::Status Flush(absl::Duration timeout) override;
 
+  // Acknowledged appends kept per partition for this process's readers.
+  static constexpr size_t kOwnRecordsPerPartition = 256;
+
  private:
   class Reader;
-  KafkaEventLog(KafkaEventLogOptions options, rd_kafka_s* producer);
+  using TopicPartition = std::pair<std::string, int32_t>;
+  struct OwnRecord {
+    std::string key;
+    std::string value;
+  };
+  explicit KafkaEventLog(KafkaEventLogOptions options);
+  // Takes `producer` (whose delivery reports come to this log) and starts polling it.
+  void Start(rd_kafka_s* producer);
   void PollLoop();
+  // librdkafka's delivery report of an append (the log is its opaque): answers the appender.
+  static void OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg, void* opaque);
+  // From the delivery report of an acknowledged append: keeps it and wakes the readers.
+  void Acknowledged(const TopicPartition& tp, int64_t offset, std::string key, std::string value);
+  // Appends to `out` (up to `max_records` in all) the kept records each of `next`'s partitions
+  // continues with, advancing `next`.
+  void TakeOwn(std::map<TopicPartition, int64_t>& next, size_t max_records,
+               std::vector<LogRecord>& out);
 
   const KafkaEventLogOptions options_;
-  rd_kafka_s* const producer_;
+  rd_kafka_s* producer_ = nullptr;  // set once, by Start
+  absl::Mutex own_mu_;
+  std::map<TopicPartition, std::map<int64_t, OwnRecord>> own_ ABSL_GUARDED_BY(own_mu_);
+  std::set<Reader*> readers_ ABSL_GUARDED_BY(own_mu_);
   std::atomic<bool> stopping_{false};
   std::thread poller_;
 };

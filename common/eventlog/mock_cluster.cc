@@ -62,8 +62,10 @@ absl::Status MockKafkaCluster::BrokerUp(int broker_id) {
 }
 
 namespace {
-// Kafka protocol API key of Produce (librdkafka's RD_KAFKAP_Produce is not in its public headers).
+// Kafka protocol API keys of Produce and Fetch (librdkafka's RD_KAFKAP_* are not in its public
+// headers).
 constexpr int16_t kProduceApiKey = 0;
+constexpr int16_t kFetchApiKey = 1;
 
 absl::Status FromMock(rd_kafka_resp_err_t e) {
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::InternalError(rd_kafka_err2str(e));
@@ -76,9 +78,17 @@ absl::Status MockKafkaCluster::SetRtt(int broker_id, int rtt_ms) {
 }
 
 absl::Status MockKafkaCluster::FailProduces(int count, int error) {
+  return FailRequests(kProduceApiKey, count, error);
+}
+
+absl::Status MockKafkaCluster::FailFetches(int count, int error) {
+  return FailRequests(kFetchApiKey, count, error);
+}
+
+absl::Status MockKafkaCluster::FailRequests(int16_t api_key, int count, int error) {
   std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count),
                                           static_cast<rd_kafka_resp_err_t>(error));
-  rd_kafka_mock_push_request_errors_array(cluster_, kProduceApiKey, errors.size(), errors.data());
+  rd_kafka_mock_push_request_errors_array(cluster_, api_key, errors.size(), errors.data());
   return absl::OkStatus();
 }
 

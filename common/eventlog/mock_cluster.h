@@ -9,6 +9,7 @@
 // Lifecycle: Start() -> use from any thread -> destroy (closes the listeners).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,8 @@ class MockKafkaCluster {
   // The next `count` Produce requests, to any broker, fail with Kafka error code `error`
   // (e.g. 6 NOT_LEADER_OR_FOLLOWER, 7 REQUEST_TIMED_OUT, 19 NOT_ENOUGH_REPLICAS).
   absl::Status FailProduces(int count, int error);
+  // The next `count` Fetch requests, to any broker, fail with Kafka error code `error`.
+  absl::Status FailFetches(int count, int error);
   // The next `count` Produce requests to broker `broker_id` succeed, but their responses come
   // `rtt_ms` late: past the client's request timeout, the client sends them again and the mock
   // (which does not de-duplicate) keeps the records twice.
@@ -54,6 +57,7 @@ class MockKafkaCluster {
 
  private:
   MockKafkaCluster(rd_kafka_s* handle, rd_kafka_mock_cluster_s* cluster);
+  absl::Status FailRequests(int16_t api_key, int count, int error);
   rd_kafka_s* const handle_;
   rd_kafka_mock_cluster_s* const cluster_;
   std::string bootstrap_;

@@ -1,6 +1,7 @@
 // One contract, both implementations: every EventLog behaves the same to its users.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
 #include <map>
 #include <set>
@@ -364,6 +365,86 @@ TEST(KafkaEventLog, AppendFailsWithinTheDeliveryTimeoutWhenTheBrokerIsDown) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(pos.status()) || absl::IsUnavailable(pos.status()))
       << pos.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+// The records of one partition a reader returns within `deadline`, until it has `count`.
+std::vector<LogRecord> ReadUntil(LogReader& reader, size_t count, absl::Time deadline) {
+  std::vector<LogRecord> out;
+  while (out.size() < count && absl::Now() < deadline) {
+    auto polled = reader.Poll(count - out.size(), absl::Milliseconds(100));
+    if (!polled.ok()) continue;  // UNAVAILABLE: retried, as a projector does
+    for (LogRecord& r : *polled) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// A reader in the appending process takes its acknowledged appends from memory: it has them
+// while no fetch succeeds.
+TEST(KafkaEventLog, AReaderInTheAppendingProcessHasItsAppendsWithoutAFetch) {
+  auto cluster = MockKafkaCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  ASSERT_TRUE((*cluster)->CreateTopic(kTopic, 1).ok());
+  KafkaEventLogOptions options;
+  options.brokers = (*cluster)->bootstrap_servers();
+  auto log = KafkaEventLog::Open(options);
+  ASSERT_TRUE(log.ok());
+  auto reader = (*log)->OpenReader({{kTopic, 0, 0}});
+  ASSERT_TRUE(reader.ok());
+  // Every fetch fails for far longer than the reads below wait (each failure is followed by the
+  // consumer's 20 ms fetch.error.backoff.ms).
+  ASSERT_TRUE((*cluster)->FailFetches(2000, 6 /* NOT_LEADER_OR_FOLLOWER */).ok());
+  auto first = AppendAndWait(**log, kTopic, Event("a", 1));
+  ASSERT_TRUE(first.ok()) << first.status();
+  std::vector<LogRecord> got = ReadUntil(**reader, 1, absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].offset, first->offset);
+  EXPECT_EQ(got[0].key, "a");
+  // A reader waiting when the append is acknowledged is woken for it (its wait is far longer).
+  auto waiting =
+      std::async(std::launch::async, [&] { return (*reader)->Poll(10, absl::Seconds(60)); });
+  auto second = AppendAndWait(**log, kTopic, Event("a", 2));
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto woken = waiting.get();
+  ASSERT_TRUE(woken.ok()) << woken.status();
+  ASSERT_EQ(woken->size(), 1u);
+  EXPECT_EQ((*woken)[0].offset, second->offset);
+}
+
+// Another process's records come from fetches, in offset order with the appending process's own;
+// each record once, whichever way it came.
+TEST(KafkaEventLog, OwnAndOtherAppendsComeInOffsetOrderOnce) {
+  auto cluster = MockKafkaCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  ASSERT_TRUE((*cluster)->CreateTopic(kTopic, 1).ok());
+  KafkaEventLogOptions options;
+  options.brokers = (*cluster)->bootstrap_servers();
+  auto mine = KafkaEventLog::Open(options);
+  auto other = KafkaEventLog::Open(options);
+  ASSERT_TRUE(mine.ok() && other.ok());
+  std::vector<std::string> keys;
+  for (int i = 0; i < 6; ++i) {  // other, mine, other, mine, ...
+    const std::string key = (i % 2 == 0 ? "other-" : "mine-") + std::to_string(i);
+    auto pos = AppendAndWait(i % 2 == 0 ? **other : **mine, kTopic, Event(key, 1));
+    ASSERT_TRUE(pos.ok()) << pos.status();
+    ASSERT_EQ(pos->offset, i);
+    keys.push_back(key);
+  }
+  for (int64_t start : {0, 3}) {
+    SCOPED_TRACE(start);
+    auto reader = (*mine)->OpenReader({{kTopic, 0, start}});
+    ASSERT_TRUE(reader.ok());
+    std::vector<LogRecord> got = ReadUntil(**reader, 6 - start, absl::Now() + absl::Seconds(10));
+    ASSERT_EQ(got.size(), static_cast<size_t>(6 - start));
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].offset, start + static_cast<int64_t>(i));
+      EXPECT_EQ(got[i].key, keys[start + i]);
+    }
+    // Nothing more: the fetched copies of the records taken from memory are passed over.
+    auto rest = (*reader)->Poll(10, absl::Milliseconds(300));
+    ASSERT_TRUE(rest.ok());
+    EXPECT_TRUE(rest->empty()) << rest->size() << " more, the first at " << (*rest)[0].offset;
+  }
 }
 
 }  // namespace

@@ -50,8 +50,9 @@ void Quiet(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   if (level <= 4) fprintf(stderr, "rdkafka %s: %s\n", fac, buf);
 }
 
-std::string Bytes(const void* data, size_t size) {
-  return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
+std::string_view View(const void* data, size_t size) {
+  return data == nullptr ? std::string_view()
+                         : std::string_view(static_cast<const char*>(data), size);
 }
 
 }  // namespace
@@ -99,7 +100,8 @@ class KafkaEventLog::Reader final : public LogReader {
         int64_t& next = next_[{rd_kafka_topic_name(m->rkt), m->partition}];
         if (m->offset >= next) {  // else taken from memory already
           out.push_back(LogRecord{rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-                                  Bytes(m->key, m->key_len), Bytes(m->payload, m->len)});
+                                  std::string(View(m->key, m->key_len)),
+                                  std::string(View(m->payload, m->len))});
           next = m->offset + 1;
         }
       } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -133,16 +135,21 @@ void KafkaEventLog::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*
   // Kept for this process's readers before the appender hears of it, so that a reader asked to
   // wait for the position finds the record.
   static_cast<KafkaEventLog*>(opaque)->Acknowledged({rd_kafka_topic_name(msg->rkt), msg->partition},
-                                                    msg->offset, Bytes(msg->key, msg->key_len),
-                                                    Bytes(msg->payload, msg->len));
+                                                    msg->offset, View(msg->key, msg->key_len),
+                                                    View(msg->payload, msg->len));
   if (done) (*done)(LogPosition{rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset});
 }
 
-void KafkaEventLog::Acknowledged(const TopicPartition& tp, int64_t offset, std::string key,
-                                 std::string value) {
+void KafkaEventLog::Acknowledged(const TopicPartition& tp, int64_t offset, std::string_view key,
+                                 std::string_view value) {
   absl::MutexLock lock(&own_mu_);
+  bool read_here = false;
+  for (Reader* r : readers_) {
+    if (r->Reads(tp)) read_here = true;
+  }
+  if (!read_here) return;  // a topic this process only writes
   std::map<int64_t, OwnRecord>& kept = own_[tp];
-  kept[offset] = OwnRecord{std::move(key), std::move(value)};
+  kept[offset] = OwnRecord{std::string(key), std::string(value)};
   while (kept.size() > kOwnRecordsPerPartition) kept.erase(kept.begin());
   for (Reader* r : readers_) {
     if (r->Reads(tp)) r->Wake();

@@ -85,8 +85,10 @@ class KafkaEventLog final : public EventLog {
   void PollLoop();
   // librdkafka's delivery report of an append (the log is its opaque): answers the appender.
   static void OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg, void* opaque);
-  // From the delivery report of an acknowledged append: keeps it and wakes the readers.
-  void Acknowledged(const TopicPartition& tp, int64_t offset, std::string key, std::string value);
+  // From the delivery report of an acknowledged append: keeps it for the readers of its
+  // partition, if this process has any, and wakes them.
+  void Acknowledged(const TopicPartition& tp, int64_t offset, std::string_view key,
+                    std::string_view value);
   // Appends to `out` (up to `max_records` in all) the kept records each of `next`'s partitions
   // continues with, advancing `next`.
   void TakeOwn(std::map<TopicPartition, int64_t>& next, size_t max_records,

@@ -422,6 +422,9 @@ TEST(KafkaEventLog, OwnAndOtherAppendsComeInOffsetOrderOnce) {
   auto mine = KafkaEventLog::Open(options);
   auto other = KafkaEventLog::Open(options);
   ASSERT_TRUE(mine.ok() && other.ok());
+  // A reader of the partition in this process (a projection's), so that its appends are kept.
+  auto projection = (*mine)->OpenReader({{kTopic, 0, 0}});
+  ASSERT_TRUE(projection.ok());
   std::vector<std::string> keys;
   for (int i = 0; i < 6; ++i) {  // other, mine, other, mine, ...
     const std::string key = (i % 2 == 0 ? "other-" : "mine-") + std::to_string(i);

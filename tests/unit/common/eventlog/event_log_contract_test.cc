@@ -378,22 +378,37 @@ std::vector<LogRecord> ReadUntil(LogReader& reader, size_t count, absl::Time dea
   return out;
 }
 
+// A mock broker with kTopic in one partition, and logs on it (each as another process would).
+class OnePartition : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = MockKafkaCluster::Start(1);
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = std::move(*cluster);
+    ASSERT_TRUE(cluster_->CreateTopic(kTopic, 1).ok());
+  }
+  std::unique_ptr<KafkaEventLog> Open() {
+    KafkaEventLogOptions options;
+    options.brokers = cluster_->bootstrap_servers();
+    auto log = KafkaEventLog::Open(options);
+    EXPECT_TRUE(log.ok()) << log.status();
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+  std::unique_ptr<MockKafkaCluster> cluster_;
+};
+using KafkaOwnAppends = OnePartition;
+
 // A reader in the appending process takes its acknowledged appends from memory: it has them
 // while no fetch succeeds.
-TEST(KafkaEventLog, AReaderInTheAppendingProcessHasItsAppendsWithoutAFetch) {
-  auto cluster = MockKafkaCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
-  ASSERT_TRUE((*cluster)->CreateTopic(kTopic, 1).ok());
-  KafkaEventLogOptions options;
-  options.brokers = (*cluster)->bootstrap_servers();
-  auto log = KafkaEventLog::Open(options);
-  ASSERT_TRUE(log.ok());
-  auto reader = (*log)->OpenReader({{kTopic, 0, 0}});
+TEST_F(KafkaOwnAppends, AReaderInTheAppendingProcessHasThemWithoutAFetch) {
+  std::unique_ptr<KafkaEventLog> log = Open();
+  ASSERT_NE(log, nullptr);
+  auto reader = log->OpenReader({{kTopic, 0, 0}});
   ASSERT_TRUE(reader.ok());
   // Every fetch fails for far longer than the reads below wait (each failure is followed by the
   // consumer's 20 ms fetch.error.backoff.ms).
-  ASSERT_TRUE((*cluster)->FailFetches(2000, 6 /* NOT_LEADER_OR_FOLLOWER */).ok());
-  auto first = AppendAndWait(**log, kTopic, Event("a", 1));
+  ASSERT_TRUE(cluster_->FailFetches(2000, 6 /* NOT_LEADER_OR_FOLLOWER */).ok());
+  auto first = AppendAndWait(*log, kTopic, Event("a", 1));
   ASSERT_TRUE(first.ok()) << first.status();
   std::vector<LogRecord> got = ReadUntil(**reader, 1, absl::Now() + absl::Seconds(5));
   ASSERT_EQ(got.size(), 1u);
@@ -402,7 +417,7 @@ TEST(KafkaEventLog, AReaderInTheAppendingProcessHasItsAppendsWithoutAFetch) {
   // A reader waiting when the append is acknowledged is woken for it (its wait is far longer).
   auto waiting =
       std::async(std::launch::async, [&] { return (*reader)->Poll(10, absl::Seconds(60)); });
-  auto second = AppendAndWait(**log, kTopic, Event("a", 2));
+  auto second = AppendAndWait(*log, kTopic, Event("a", 2));
   ASSERT_TRUE(second.ok()) << second.status();
   ASSERT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   auto woken = waiting.get();
@@ -413,29 +428,24 @@ TEST(KafkaEventLog, AReaderInTheAppendingProcessHasItsAppendsWithoutAFetch) {
 
 // Another process's records come from fetches, in offset order with the appending process's own;
 // each record once, whichever way it came.
-TEST(KafkaEventLog, OwnAndOtherAppendsComeInOffsetOrderOnce) {
-  auto cluster = MockKafkaCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
-  ASSERT_TRUE((*cluster)->CreateTopic(kTopic, 1).ok());
-  KafkaEventLogOptions options;
-  options.brokers = (*cluster)->bootstrap_servers();
-  auto mine = KafkaEventLog::Open(options);
-  auto other = KafkaEventLog::Open(options);
-  ASSERT_TRUE(mine.ok() && other.ok());
+TEST_F(KafkaOwnAppends, ComeInOffsetOrderWithOtherProcessesOnce) {
+  std::unique_ptr<KafkaEventLog> mine = Open();
+  std::unique_ptr<KafkaEventLog> other = Open();
+  ASSERT_TRUE(mine != nullptr && other != nullptr);
   // A reader of the partition in this process (a projection's), so that its appends are kept.
-  auto projection = (*mine)->OpenReader({{kTopic, 0, 0}});
+  auto projection = mine->OpenReader({{kTopic, 0, 0}});
   ASSERT_TRUE(projection.ok());
   std::vector<std::string> keys;
   for (int i = 0; i < 6; ++i) {  // other, mine, other, mine, ...
     const std::string key = (i % 2 == 0 ? "other-" : "mine-") + std::to_string(i);
-    auto pos = AppendAndWait(i % 2 == 0 ? **other : **mine, kTopic, Event(key, 1));
+    auto pos = AppendAndWait(i % 2 == 0 ? *other : *mine, kTopic, Event(key, 1));
     ASSERT_TRUE(pos.ok()) << pos.status();
     ASSERT_EQ(pos->offset, i);
     keys.push_back(key);
   }
   for (int64_t start : {0, 3}) {
     SCOPED_TRACE(start);
-    auto reader = (*mine)->OpenReader({{kTopic, 0, start}});
+    auto reader = mine->OpenReader({{kTopic, 0, start}});
     ASSERT_TRUE(reader.ok());
     std::vector<LogRecord> got = ReadUntil(**reader, 6 - start, absl::Now() + absl::Seconds(10));
     ASSERT_EQ(got.size(), static_cast<size_t>(6 - start));

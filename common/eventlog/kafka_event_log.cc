@@ -194,7 +194,7 @@ absl::StatusOr<std::unique_ptr<KafkaEventLog>> KafkaEventLog::Open(
   }
   rd_kafka_conf_set_dr_msg_cb(conf, &OnDelivery);
   rd_kafka_conf_set_log_cb(conf, &Quiet);
-  // The delivery reports' opaque: the log, whose constructor starts serving them.
+  // The delivery reports' opaque: the log, whose Start then polls the producer for them.
   auto log = std::unique_ptr<KafkaEventLog>(new KafkaEventLog(options));
   rd_kafka_conf_set_opaque(conf, log.get());
   char err[512];

@@ -74,7 +74,7 @@ absl::StatusOr<std::string> KeyVault::GetOrCreate(std::string_view tenant, std::
 }
 
 absl::StatusOr<std::string> KeyVault::Adopt(std::string_view tenant, std::string_view id,
-                                            const std::string& key) {
+                                            const std::string& key, Durability durability) {
   const std::string k = VaultKey(tenant, id);
   absl::MutexLock write(&WriteMutex(k));
   absl::StatusOr<std::optional<std::string>> stored = Read(k);
@@ -86,9 +86,9 @@ absl::StatusOr<std::string> KeyVault::Adopt(std::string_view tenant, std::string
     }
     return **stored;
   }
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  if (rocksdb::Status s = db_->Put(sync, k, key); !s.ok()) return Internal(s, "write");
+  rocksdb::WriteOptions options;
+  options.sync = durability == Durability::kSynced;
+  if (rocksdb::Status s = db_->Put(options, k, key); !s.ok()) return Internal(s, "write");
   absl::MutexLock lock(&mu_);
   cache_[k] = key;
   return key;

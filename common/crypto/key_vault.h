@@ -9,7 +9,8 @@
 //
 // A destroyed key leaves a tombstone, so it is never made again for the same person, and its
 // bytes are compacted out of the vault's files (and its write-ahead log) before Destroy returns.
-// Every write is synced: an acknowledged key survives a crash.
+// Every write is synced — an acknowledged key survives a crash — but for copies of keys kept
+// elsewhere (Adopt with kCopy: a ReplicatedKeyVault's, read again from crm.keys.v1 at every start).
 //
 // Thread-safe. Keys are cached in memory after their first read.
 #pragma once
@@ -75,11 +76,15 @@ class KeyVault final : public DataKeys {
   }
   absl::Status Checkpoint(const std::string& dir) override;
 
+  // How a write reaches the disk: kSynced before the call returns; kCopy whenever RocksDB flushes
+  // (for a copy of what is kept durably elsewhere and read again after a crash).
+  enum class Durability { kSynced, kCopy };
   // Stores `key` for (`tenant`, `id`) unless a key or a tombstone is there already; returns
   // whatever is there then (the key, or FAILED_PRECONDITION if destroyed). For keys made
   // elsewhere (ReplicatedKeyVault): the first key a person got is theirs.
   absl::StatusOr<std::string> Adopt(std::string_view tenant, std::string_view id,
-                                    const std::string& key);
+                                    const std::string& key,
+                                    Durability durability = Durability::kSynced);
 
  private:
   explicit KeyVault(std::unique_ptr<rocksdb::DB> db);

@@ -81,7 +81,10 @@ void ReplicatedKeyVault::Apply(const eventlog::LogRecord& record) {
       }
       key = *std::move(unwrapped);
     }
-    absl::StatusOr<std::string> adopted = local_->Adopt(e.tenant(), e.aggregate_id(), key);
+    // Not synced: the topic holds the key durably, and Start reads it again from the topic's
+    // beginning before this vault answers (a sync per key was an fsync per new contact).
+    absl::StatusOr<std::string> adopted =
+        local_->Adopt(e.tenant(), e.aggregate_id(), key, KeyVault::Durability::kCopy);
     // FAILED_PRECONDITION: destroyed before this (late) key arrived; nothing to keep.
     if (!adopted.ok() && !absl::IsFailedPrecondition(adopted.status())) {
       applied = adopted.status();

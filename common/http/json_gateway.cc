@@ -202,6 +202,27 @@ std::string ToJson(const pb::Descriptor* type, const std::string& bytes) {
   return json;
 }
 
+// A stream's place among the streams the gateway allows at once. It is given back once: when the
+// stream has ended, before the client is told so (a client may open its next stream as soon as it
+// has read the end), or when the client went away, whichever comes first.
+class StreamSlot {
+ public:
+  StreamSlot(std::shared_ptr<StreamReader> reader, std::shared_ptr<std::atomic<int>> streams)
+      : reader_(std::move(reader)), streams_(std::move(streams)) {}
+
+  // Ends the call if it is still on, waits for gRPC to be done with it, and gives the place back.
+  void Release() {
+    if (released_.exchange(true)) return;
+    reader_->Finish().IgnoreError();
+    streams_->fetch_sub(1);
+  }
+
+ private:
+  std::shared_ptr<StreamReader> reader_;
+  std::shared_ptr<std::atomic<int>> streams_;
+  std::atomic<bool> released_{false};
+};
+
 // Answers a server-streaming method as newline-delimited JSON, one message per line, for as long
 // as the stream and the HTTP client last. A stream refused at once (bad request, no scope) is
 // answered like a unary error; one that fails later ends with a line {"error": {...}}.
@@ -216,6 +237,7 @@ void Stream(grpc::GenericStub& stub, const std::string& path,
         absl::StrCat("at most ", max_streams, " streams over HTTP at once; more over gRPC"));
   }
   auto reader = std::make_shared<StreamReader>(stub, path, requests, std::move(ctx));
+  auto slot = std::make_shared<StreamSlot>(reader, streams);
   // A refusal comes at once; otherwise the stream is on, whether or not a message came yet.
   auto first = std::make_shared<std::optional<std::string>>();
   std::string bytes;
@@ -224,8 +246,8 @@ void Stream(grpc::GenericStub& stub, const std::string& path,
       *first = std::move(bytes);
       break;
     case StreamReader::Next::kEnded: {
-      const grpc::Status status = reader->Finish();
-      streams->fetch_sub(1);
+      const grpc::Status status = reader->status();
+      slot->Release();
       if (!status.ok()) return AnswerError(res, status.error_code(), status.error_message());
       return Answer(res, 200, "");
     }
@@ -235,7 +257,7 @@ void Stream(grpc::GenericStub& stub, const std::string& path,
   res.status = 200;
   res.set_chunked_content_provider(
       "application/x-ndjson",
-      [reader, first, type](size_t, httplib::DataSink& sink) {
+      [reader, slot, first, type](size_t, httplib::DataSink& sink) {
         auto write = [&sink, type](const std::string& message) {
           const std::string line = ToJson(type, message) + "\n";
           return sink.write(line.data(), line.size());
@@ -262,13 +284,11 @@ void Stream(grpc::GenericStub& stub, const std::string& path,
               "\n";
           sink.write(line.data(), line.size());
         }
+        slot->Release();  // before the end goes out: the client's next stream finds the place
         sink.done();
         return true;
       },
-      [reader, streams](bool) {
-        reader->Finish().IgnoreError();
-        streams->fetch_sub(1);
-      });
+      [slot](bool) { slot->Release(); });
 }
 
 }  // namespace

@@ -178,6 +178,20 @@ TEST_F(GatewayTest, AnImportTakesOneRequestPerLineAndAnswersOneLinePerBatch) {
   EXPECT_TRUE(error["message"].get<std::string>().starts_with("rows: ")) << error;
 }
 
+TEST_F(GatewayTest, AStreamThatEndedLeavesItsPlaceBeforeTheClientReadsTheEnd) {
+  // --max-feed-streams 1: each import may start only once the one before has given its place back,
+  // which it must have done by the time its client has read the end of it.
+  for (int i = 0; i < 400; ++i) {
+    const std::string body = absl::StrCat(
+        R"({"importId": "again-)", i,
+        R"(", "rows": [{"row": 1, "contact": {"personal": {"familyName": "N"}}}]})", "\n");
+    auto res = http_->Post("/v1/crm.contact.v1.ContactService/ImportRecords", body,
+                           "application/x-ndjson");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    ASSERT_EQ(res->status, 200) << "import " << i << ": " << res->body;
+  }
+}
+
 TEST_F(GatewayTest, AChangeFeedStreamsAsJsonLines) {
   std::vector<std::string> ids;
   for (const char* name : {"Hopper", "Lamarr"}) {

@@ -172,6 +172,7 @@ absl::Status ContactDirectory::Apply(const EventEnvelope& event,
   // Written before the survivors' counts: a contact merged into itself is refused by the contact
   // service, but if one came, its count must not be overwritten.
   batch.Put(Cf::kState, key, projection::SerializeDeterministic(*next));
+  changed_.push_back(key);
   if (next->erased() && !(current && current->erased())) {
     batch.Put(Cf::kIndex, ErasedKey(event.tenant(), event.aggregate_id()), "");
     tenant_has_erasures_.insert_or_assign(event.tenant(), true);
@@ -181,11 +182,13 @@ absl::Status ContactDirectory::Apply(const EventEnvelope& event,
     if (!old_survivor.empty()) {
       batch.Delete(Cf::kIndex, MergedPrefix(event.tenant(), old_survivor) + next->contact_id());
       RETURN_IF_ERROR(AddMerged(batch, event.tenant(), old_survivor, -1));
+      changed_.push_back(EntryKey(event.tenant(), old_survivor));
     }
     if (!next->merged_into().empty()) {
       batch.Put(Cf::kIndex, MergedPrefix(event.tenant(), next->merged_into()) + next->contact_id(),
                 "");
       RETURN_IF_ERROR(AddMerged(batch, event.tenant(), next->merged_into(), +1));
+      changed_.push_back(EntryKey(event.tenant(), next->merged_into()));
     }
   }
   return absl::OkStatus();
@@ -212,11 +215,56 @@ absl::StatusOr<bool> ContactDirectory::Erased(store::ProjectionStore::Batch& bat
 
 absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Get(
     std::string_view tenant, std::string_view contact_id) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                   store_->Get(Cf::kState, EntryKey(tenant, contact_id)));
+  return Read(tenant, contact_id, /*keep=*/true);
+}
+
+absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::GetOnce(
+    std::string_view tenant, std::string_view contact_id) const {
+  return Read(tenant, contact_id, /*keep=*/false);
+}
+
+absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Read(
+    std::string_view tenant, std::string_view contact_id, bool keep) const {
+  std::string key = EntryKey(tenant, contact_id);
+  uint64_t generation = 0;
+  // While the store is unavailable (being rebuilt) its own answer is given: UNAVAILABLE.
+  if (store_->available()) {
+    absl::ReaderMutexLock lock(&mu_);
+    if (auto it = cached_.find(key); it != cached_.end()) return it->second;
+    generation = generation_;
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, ParseEntry(raw));
-  if (entry && entry->contact_id().empty()) return std::nullopt;  // a survivor not created yet
-  return entry;
+  if (entry && entry->contact_id().empty()) entry.reset();  // a survivor not created yet
+  if (!keep) return entry;
+  absl::flat_hash_map<std::string, std::optional<ContactDirectoryEntry>> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    // Kept only if no commit changed an entry since the read began: one that did may have
+    // changed this one after the read and dropped it before it was kept here.
+    if (generation_ == generation) {
+      if (cached_.size() >= kCachedEntries) dropped.swap(cached_);
+      cached_.try_emplace(std::move(key), entry);
+    }
+  }
+  return entry;  // `dropped` is freed here, outside the lock
+}
+
+void ContactDirectory::Committed() const {
+  const uint64_t emptied = store_->emptied();
+  if (changed_.empty() && emptied == emptied_) return;
+  absl::flat_hash_map<std::string, std::optional<ContactDirectoryEntry>> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    ++generation_;
+    if (emptied != emptied_) {
+      dropped.swap(cached_);
+    } else {
+      for (const std::string& key : changed_) cached_.erase(key);
+    }
+  }
+  emptied_ = emptied;
+  changed_.clear();
 }
 
 absl::Status ContactDirectory::CheckLinkableWaiting(projection::Projector& projector,

@@ -12,15 +12,23 @@
 // Apply is deterministic: an entry depends only on its own contact's events, but for its count of
 // merged contacts, a sum over the merged contacts' events (the same in any order). It takes the
 // events the contact service took, no others: an entry keeps its contact's version.
+//
+// Get keeps the entries it read in memory (at most kCachedEntries; a timeline, a 360 and every
+// link check of a write start with one), each dropped when a committed batch changes it: the
+// owner calls Committed after each commit, before waiting writers are answered, so a read after
+// an acknowledged write never finds an entry older than the store's.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
 #include "crm/common/v1/directory.pb.h"
@@ -67,8 +75,22 @@ class ContactDirectory {
   absl::Status Apply(const crm::common::v1::EventEnvelope& event,
                      store::ProjectionStore::Batch& batch) const;
 
+  // The contact's (or company's) entry; nullopt if it is not known. From memory when it was read
+  // before and has not changed since.
   absl::StatusOr<std::optional<ContactDirectoryEntry>> Get(std::string_view tenant,
                                                            std::string_view contact_id) const;
+  // The same, not keeping what it reads: for a pass over every contact of a tenant, which would
+  // only push out the entries that reads come back to.
+  absl::StatusOr<std::optional<ContactDirectoryEntry>> GetOnce(std::string_view tenant,
+                                                               std::string_view contact_id) const;
+
+  // To be called on the applying thread after each commit of the store (and after it was emptied
+  // for a rebuild): the entries Apply changed, or all after an emptying, are read from the store
+  // again from now on.
+  void Committed() const;
+
+  // Most entries Get keeps in memory; once there are this many it starts again from none.
+  static constexpr size_t kCachedEntries = 16384;
 
   // True if the contact was erased, as `batch` sees it (for apply: on the projector's thread,
   // as Apply). No read at all while the tenant has no erased contact, which is almost always.
@@ -100,6 +122,22 @@ class ContactDirectory {
   // a rebuild only removes them, so false is never wrong (true at worst costs a read). Apply
   // side only.
   mutable absl::btree_map<std::string, bool, std::less<>> tenant_has_erasures_;
+  // Keys of the entries written by Apply since the last Committed. Apply side only.
+  mutable std::vector<std::string> changed_;
+  // The store's emptyings (ProjectionStore::emptied) as of the last Committed. Apply side only.
+  mutable uint64_t emptied_ = 0;
+
+  absl::StatusOr<std::optional<ContactDirectoryEntry>> Read(std::string_view tenant,
+                                                            std::string_view contact_id,
+                                                            bool keep) const;
+
+  // Entries read (by key, including those not found); generation counts the Committed calls that
+  // changed or dropped any, so that a Get whose store read began before one does not keep what
+  // it read.
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, std::optional<ContactDirectoryEntry>> cached_
+      ABSL_GUARDED_BY(mu_);
+  mutable uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace crm::directory

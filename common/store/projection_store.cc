@@ -411,7 +411,9 @@ absl::Status ProjectionStore::Clear(std::string_view key, std::string_view value
   RETURN_IF_ERROR(FromRocks(wb.Put(Handle(Cf::kLog), ToSlice(key), ToSlice(value)), "clear"));
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocks(db_->Write(wo, &wb), "clear");
+  RETURN_IF_ERROR(FromRocks(db_->Write(wo, &wb), "clear"));
+  emptied_.fetch_add(1, std::memory_order_release);
+  return absl::OkStatus();
 }
 
 absl::Status ProjectionStore::Checkpoint(const std::string& dir) const {

@@ -146,6 +146,8 @@ class ProjectionStore {
   // Empties the projection (every key of kState, kIndex and kLog; the layout stays) and writes
   // `key` = `value` in kLog, in one atomic, synced write.
   absl::Status Clear(std::string_view key, std::string_view value);
+  // How many times Clear emptied the store since it was opened (for caches of what it holds).
+  uint64_t emptied() const { return emptied_.load(std::memory_order_acquire); }
 
   // Compacts every column family into one sorted run (its last level), on RocksDB's background
   // threads; reads and writes go on meanwhile. Blocks the caller until done, or until
@@ -192,6 +194,7 @@ class ProjectionStore {
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
   std::atomic<bool> unavailable_{false};
   std::atomic<uint64_t> keys_written_{0};
+  std::atomic<uint64_t> emptied_{0};
   mutable absl::Mutex reason_mu_;
   std::string reason_ ABSL_GUARDED_BY(reason_mu_);
 };

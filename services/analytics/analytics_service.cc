@@ -313,7 +313,7 @@ absl::Status AnalyticsService::ForEachCustomer(
         std::string id(contact);
         for (int depth = 0; depth < kMaxMergeDepth; ++depth) {
           absl::StatusOr<std::optional<directory::ContactDirectoryEntry>> entry =
-              projection_.directory().Get(tenant, id);
+              projection_.directory().GetOnce(tenant, id);
           if (!entry.ok()) {
             error = entry.status();
             return;

@@ -210,6 +210,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
 }
 
 void AnalyticsProjection::Committed() {
+  directory_.Committed();
   if (purchases_changed_) {
     purchases_changed_ = false;
     generation_.fetch_add(1, std::memory_order_release);

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 
+#include "common/store/keys.h"
 #include "crm/contact/v1/events.pb.h"
 #include "tests/testing/testing.h"
 
@@ -42,6 +45,7 @@ struct StoredDirectory {
     auto batch = store->NewBatch();
     ASSERT_TRUE(directory.Apply(Next(payload, id), batch).ok());
     ASSERT_TRUE(store->Commit(batch).ok());
+    directory.Committed();
   }
   std::unique_ptr<store::ProjectionStore> store;
   ContactDirectory directory;
@@ -192,6 +196,7 @@ TEST(ContactDirectory, KeepsEntriesAndMergesInTheStore) {
     ASSERT_TRUE(directory.Apply(stored.Next(crm::contact::v1::ContactErased(), kCid), batch).ok());
     EXPECT_TRUE(*directory.Erased(batch, "t", kCid));
     ASSERT_TRUE(stored.store->Commit(batch).ok());
+    directory.Committed();
   }
   EXPECT_TRUE(erased(kCid));
   EXPECT_TRUE((*directory.Get("t", kCid))->erased());
@@ -283,6 +288,82 @@ TEST(ContactDirectory, CountsMergedContactsWhateverOrderThePartitionsApplyIn) {
     EXPECT_EQ(*directory.WithMerged("t", *ann), (std::vector<std::string>{kAnn}));
   }
   EXPECT_EQ(checksums[0], checksums[1]);
+}
+
+// Get keeps what it read: an entry changed in the store behind the directory's back is not seen
+// (which shows it answers from memory), one changed by a committed Apply is, as is a contact
+// created after a Get found none; a store being rebuilt answers for itself, and once emptied
+// nothing read before it is kept.
+TEST(ContactDirectory, KeepsWhatItReadUntilACommitChangesIt) {
+  testing::TempDir dir;
+  StoredDirectory stored(dir.Sub("p"));
+  const ContactDirectory& directory = stored.directory;
+  crm::contact::v1::ContactCreated created;
+  created.mutable_contact()->mutable_personal()->set_family_name("Evans");
+  stored.Apply(created, kAnn);
+  ASSERT_EQ((*directory.Get("t", kAnn))->display_name(), "Evans");
+  ASSERT_FALSE(directory.Get("t", kBob)->has_value());
+
+  ContactDirectoryEntry behind;
+  behind.set_contact_id(kAnn);
+  behind.set_display_name("written behind its back");
+  auto batch = stored.store->NewBatch();
+  batch.Put(store::Cf::kState, store::KindPrefix('k', "t").append(kAnn),
+            behind.SerializeAsString());
+  ASSERT_TRUE(stored.store->Commit(batch).ok());
+  directory.Committed();  // a commit that changed no entry through Apply
+  EXPECT_EQ((*directory.Get("t", kAnn))->display_name(), "Evans");
+
+  crm::contact::v1::ContactUpdated renamed;
+  renamed.mutable_contact()->mutable_personal()->set_family_name("Cross");
+  renamed.mutable_update_mask()->add_paths("personal.family_name");
+  stored.Apply(renamed, kAnn);
+  EXPECT_EQ((*directory.Get("t", kAnn))->display_name(), "Cross");
+  EXPECT_EQ((*directory.Get("t", kAnn))->version(), 2);
+  stored.Apply(created, kBob);
+  EXPECT_TRUE(directory.Get("t", kBob)->has_value());
+
+  stored.store->SetUnavailable("being rebuilt");
+  EXPECT_EQ(directory.Get("t", kAnn).status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(stored.store->Clear("rebuilding", "1").ok());
+  directory.Committed();
+  stored.store->SetAvailable();
+  EXPECT_FALSE(directory.Get("t", kAnn)->has_value());
+  EXPECT_FALSE(directory.Get("t", kBob)->has_value());
+}
+
+// Readers racing the applier: a Get that begins after a change was committed never answers an
+// older entry, though a read that began before the commit may end after it.
+TEST(ContactDirectory, AReadNeverAnswersAnEntryOlderThanTheLastCommit) {
+  testing::TempDir dir;
+  StoredDirectory stored(dir.Sub("p"));
+  const ContactDirectory& directory = stored.directory;
+  stored.Apply(crm::contact::v1::ContactCreated(), kAnn);
+  std::atomic<int64_t> committed{1};
+  std::atomic<bool> done{false};
+  std::atomic<int> older{0};
+  std::atomic<int> reads{0};
+  auto read = [&] {
+    while (!done) {
+      const int64_t before = committed.load();
+      absl::StatusOr<std::optional<ContactDirectoryEntry>> entry = directory.Get("t", kAnn);
+      if (!entry.ok() || !entry->has_value() || (*entry)->version() < before) ++older;
+      ++reads;
+    }
+  };
+  std::thread reader1(read);
+  std::thread reader2(read);
+  crm::contact::v1::ContactUpdated job;
+  job.mutable_update_mask()->add_paths("job_title");
+  for (int i = 0; i < 3000; ++i) {
+    stored.Apply(job, kAnn);
+    committed = stored.versions[kAnn];
+  }
+  done = true;
+  reader1.join();
+  reader2.join();
+  EXPECT_EQ(older.load(), 0) << "of " << reads.load() << " reads";
+  EXPECT_GT(reads.load(), 0);
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ class DirectoryAgreementTest : public ::testing::Test {
     auto directory_batch = directory_store_->NewBatch();
     EXPECT_TRUE(directory_->Apply(e, directory_batch).ok());
     EXPECT_TRUE(directory_store_->Commit(directory_batch).ok());
+    directory_->Committed();
     return decision.ok() ? *decision : decision.status();
   }
 

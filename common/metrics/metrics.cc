@@ -173,7 +173,20 @@ class Metrics::Scraped final : public prometheus::Collectable {
                "sorted runs of a store's column family a read may look in besides its memtables "
                "(level-0 table files and non-empty deeper levels)",
                MetricType::Gauge);
+    prometheus::MetricFamily cache_hits =
+        family("crm_store_read_cache_hits_total",
+               "reads of a store's records answered from its read cache", MetricType::Counter);
+    prometheus::MetricFamily cache_misses =
+        family("crm_store_read_cache_misses_total",
+               "reads of a store's records that went to RocksDB (then kept in the read cache)",
+               MetricType::Counter);
     for (projection::Projector* p : projectors_) {
+      cache_hits.metric.push_back(Value({{"projection", p->name()}},
+                                        static_cast<double>(p->store().read_cache_hits()),
+                                        MetricType::Counter));
+      cache_misses.metric.push_back(Value({{"projection", p->name()}},
+                                          static_cast<double>(p->store().read_cache_misses()),
+                                          MetricType::Counter));
       auto progress = p->Progress();
       if (progress.ok()) {
         for (const auto& part : progress->partitions()) {
@@ -217,8 +230,8 @@ class Metrics::Scraped final : public prometheus::Collectable {
          !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
       ++fds;
     }
-    std::vector<prometheus::MetricFamily> out = {lag,  events, dead,      unknown,
-                                                 keys, sst,    memtables, runs};
+    std::vector<prometheus::MetricFamily> out = {lag, events,    dead, unknown,    keys,
+                                                 sst, memtables, runs, cache_hits, cache_misses};
     const store::StorageCounters storage = store::ReadStorageCounters();
     const process::AllocatorStats heap =
         process::ReadAllocatorStats().value_or(process::AllocatorStats{});

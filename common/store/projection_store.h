@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
@@ -166,6 +167,16 @@ class ProjectionStore {
   // where the file system allows. INTERNAL with RocksDB's reason if it cannot.
   absl::Status Checkpoint(const std::string& dir) const;
 
+  // Point reads of records (kState) in the latest state (Latest(), not snapshots) are kept in
+  // memory, found values and absent keys alike, up to kReadCacheBytes of keys and values (then it
+  // starts again from none). Commit drops the keys it wrote before it returns, so a reader told of
+  // a commit never reads an older value; Clear drops everything; a read that began before a commit
+  // keeps nothing. A value of more than a 64th of kReadCacheBytes is not kept. Hits and misses
+  // since the store was opened (for /metrics):
+  uint64_t read_cache_hits() const { return read_cache_hits_.load(std::memory_order_relaxed); }
+  uint64_t read_cache_misses() const { return read_cache_misses_.load(std::memory_order_relaxed); }
+  static constexpr size_t kReadCacheBytes = size_t{8} << 20;
+
   // Convenience for Latest().Get / Latest().Scan.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const {
     return Latest().Get(cf, key);
@@ -188,6 +199,13 @@ class ProjectionStore {
                   std::vector<rocksdb::ColumnFamilyHandle*> handles);
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
 
+  // The value of `key` in the latest state, from the read cache or the database (keeping it).
+  absl::StatusOr<std::optional<std::string>> GetLatest(Cf cf, std::string_view key) const;
+  // Drops what the read cache holds of the keys `batch` wrote (all of it: `all`).
+  void ForgetCached(const Batch* batch, bool all);
+
+  using CachedValues = std::array<absl::flat_hash_map<std::string, std::optional<std::string>>, 3>;
+
   const std::string path_;
   rocksdb::DB* db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -195,6 +213,14 @@ class ProjectionStore {
   std::atomic<bool> unavailable_{false};
   std::atomic<uint64_t> keys_written_{0};
   std::atomic<uint64_t> emptied_{0};
+  // The read cache, per column family; generation counts the commits and clears since the store
+  // was opened (a read keeps what it read only if none came between its start and its end).
+  mutable absl::Mutex cache_mu_;
+  mutable CachedValues cached_ ABSL_GUARDED_BY(cache_mu_);
+  mutable size_t cached_bytes_ ABSL_GUARDED_BY(cache_mu_) = 0;
+  uint64_t cache_generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
+  mutable std::atomic<uint64_t> read_cache_hits_{0};
+  mutable std::atomic<uint64_t> read_cache_misses_{0};
   mutable absl::Mutex reason_mu_;
   std::string reason_ ABSL_GUARDED_BY(reason_mu_);
 };

@@ -30,6 +30,10 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
   Contact bad;
   ExpectInvalid(CreateContact(node, "", "", "", &bad), "contact");
   ASSERT_TRUE(WaitCaughtUp(node, absl::Seconds(30), "contact"));
+  for (int i = 0; i < 2; ++i) {  // the second from the contact store's read cache
+    Contact read;
+    ASSERT_TRUE(GetContact(node, ann.id(), &read).ok());
+  }
 
   const std::optional<std::string> text = HttpGet(url);
   ASSERT_TRUE(text.has_value()) << url;
@@ -62,9 +66,13 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
     EXPECT_TRUE(
         Sample(*text, "crm_store_estimated_keys", {{"projection", p}, {"cf", "state"}}).has_value())
         << p;
+    EXPECT_TRUE(Sample(*text, "crm_store_read_cache_misses_total", {{"projection", p}}).has_value())
+        << p;
     // A new store's few records are all in its memtables.
     EXPECT_EQ(Sample(*text, "crm_store_sorted_runs", {{"projection", p}, {"cf", "index"}}), 0) << p;
   }
+  EXPECT_GE(
+      Sample(*text, "crm_store_read_cache_hits_total", {{"projection", "contact"}}).value_or(0), 1);
   EXPECT_GT(Sample(*text, "crm_store_memtable_bytes", {{"projection", "contact"}, {"cf", "state"}})
                 .value_or(0),
             0);
@@ -96,7 +104,7 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(Sample(*again, "grpc_server_handled_total",
                    {{"grpc_method", "GetContact"}, {"grpc_code", "OK"}}),
-            1);
+            3);  // the two before the first scrape, and this one
 }
 
 TEST(Metrics, ABadAddressIsRefusedAtStartByName) {

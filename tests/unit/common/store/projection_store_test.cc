@@ -2,13 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/store/checkpoint.h"
 #include "common/store/memory.h"
 #include "rocksdb/perf_context.h"
@@ -359,6 +363,117 @@ TEST(ProjectionStore, AnUnavailableStoreRefusesCheckedReadsOnly) {
   ASSERT_TRUE(store->Commit(more).ok());
   store->SetAvailable();
   EXPECT_EQ(*store->Get(Cf::kState, "b"), std::optional<std::string>("2"));
+}
+
+// Reads of records are kept: a second read of a key is a hit (found or absent alike) until a
+// commit writes the key; indexes, snapshots and unchecked reads are not kept; a store being
+// rebuilt still refuses, and one emptied keeps nothing it held.
+TEST(ProjectionStoreReadCache, KeepsRecordsUntilACommitWritesThem) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto put = [&](Cf cf, const std::string& key, std::optional<std::string> value) {
+    auto batch = store->NewBatch();
+    if (value) {
+      batch.Put(cf, key, *value);
+    } else {
+      batch.Delete(cf, key);
+    }
+    ASSERT_TRUE(store->Commit(batch).ok());
+  };
+  auto get = [&](const std::string& key) { return *store->Get(Cf::kState, key); };
+  put(Cf::kState, "a", "1");
+  put(Cf::kIndex, "i", "1");
+  EXPECT_EQ(get("a"), "1");
+  EXPECT_EQ(store->read_cache_hits(), 0u);
+  EXPECT_EQ(get("a"), "1");
+  EXPECT_EQ(get("absent"), std::nullopt);
+  EXPECT_EQ(get("absent"), std::nullopt);
+  EXPECT_EQ(store->read_cache_hits(), 2u);
+  EXPECT_EQ(store->read_cache_misses(), 2u);
+
+  const ReadView before = store->Snapshot();
+  put(Cf::kState, "a", "2");
+  put(Cf::kState, "absent", "now");
+  EXPECT_EQ(get("a"), "2");
+  EXPECT_EQ(get("absent"), "now");
+  EXPECT_EQ(*before.Get(Cf::kState, "a"), "1");
+  put(Cf::kState, "a", std::nullopt);
+  EXPECT_EQ(get("a"), std::nullopt);
+  EXPECT_EQ(store->read_cache_hits(), 2u);
+
+  // Not kept: indexes, unchecked reads.
+  const uint64_t misses = store->read_cache_misses();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(*store->Get(Cf::kIndex, "i"), "1");
+    EXPECT_EQ(*store->Unchecked().Get(Cf::kState, "absent"), "now");
+  }
+  EXPECT_EQ(store->read_cache_hits(), 2u);
+  EXPECT_EQ(store->read_cache_misses(), misses);
+
+  EXPECT_EQ(get("absent"), "now");  // kept
+  store->SetUnavailable("being rebuilt");
+  EXPECT_EQ(store->Get(Cf::kState, "absent").status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(store->Clear("rebuilding", "1").ok());
+  store->SetAvailable();
+  EXPECT_EQ(get("absent"), std::nullopt);
+}
+
+// Readers racing commits of one key: a read that begins after a commit never answers an older
+// value, though a read that began before it may end after it.
+TEST(ProjectionStoreReadCache, AReadNeverAnswersAValueOlderThanTheLastCommit) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  std::atomic<int> committed{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> older{0};
+  std::atomic<int> reads{0};
+  auto commit = [&](int v) {
+    auto batch = store->NewBatch();
+    batch.Put(Cf::kState, "k", std::to_string(v));
+    ASSERT_TRUE(store->Commit(batch).ok());
+    committed = v;
+  };
+  commit(0);
+  auto read = [&] {
+    while (!done) {
+      const int before = committed.load();
+      absl::StatusOr<std::optional<std::string>> got = store->Get(Cf::kState, "k");
+      int v = -1;
+      if (!got.ok() || !got->has_value() || !absl::SimpleAtoi(**got, &v) || v < before) ++older;
+      ++reads;
+    }
+  };
+  std::thread reader1(read);
+  std::thread reader2(read);
+  for (int v = 1; v <= 3000; ++v) commit(v);
+  done = true;
+  reader1.join();
+  reader2.join();
+  EXPECT_EQ(older.load(), 0) << "of " << reads.load() << " reads";
+  EXPECT_GT(store->read_cache_hits(), 0u);
+}
+
+// More than kReadCacheBytes read: every read still right, and reads are kept again after.
+TEST(ProjectionStoreReadCache, StaysWithinItsBytes) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  const std::string big(64 << 10, 'x');
+  const int n = static_cast<int>(ProjectionStore::kReadCacheBytes / big.size()) + 20;
+  auto batch = store->NewBatch();
+  for (int i = 0; i < n; ++i) batch.Put(Cf::kState, absl::StrCat("k", i), absl::StrCat(i, big));
+  ASSERT_TRUE(store->Commit(batch).ok());
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(*store->Get(Cf::kState, absl::StrCat("k", i)), absl::StrCat(i, big)) << i;
+    }
+  }
+  // Both rounds overflowed the bytes: the last keys read are kept, the first are not.
+  const uint64_t hits = store->read_cache_hits();
+  const uint64_t misses = store->read_cache_misses();
+  EXPECT_EQ(*store->Get(Cf::kState, absl::StrCat("k", n - 1)), absl::StrCat(n - 1, big));
+  EXPECT_EQ(store->read_cache_hits(), hits + 1);
+  EXPECT_EQ(*store->Get(Cf::kState, "k0"), absl::StrCat(0, big));
+  EXPECT_EQ(store->read_cache_misses(), misses + 1);
 }
 
 TEST(Checkpoint, CopiesAStoreConsistentlyAndRestoresItOnce) {

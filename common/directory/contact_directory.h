@@ -19,7 +19,6 @@
 // an acknowledged write never finds an entry older than the store's.
 #pragma once
 
-#include <atomic>
 #include <optional>
 #include <set>
 #include <string>

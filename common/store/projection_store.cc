@@ -137,7 +137,7 @@ absl::StatusOr<std::optional<std::string>> ReadView::Get(Cf cf, std::string_view
   RETURN_IF_ERROR(CheckAvailable());
   // Records (kState) read by the services; not the projector's bookkeeping nor indexes, most of
   // whose point reads (outcomes, request ids) look once for a key written once.
-  if (snapshot_ == nullptr && checked_ && cf == Cf::kState) return store_->GetLatest(cf, key);
+  if (snapshot_ == nullptr && checked_ && cf == Cf::kState) return store_->GetRecord(key);
   std::string value;
   const rocksdb::Status s = store_->db_->Get(Options(), store_->Handle(cf), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -199,65 +199,83 @@ absl::StatusOr<std::string> ReadView::Checksum() const {
       absl::string_view(reinterpret_cast<const char*>(digest), static_cast<size_t>(len)));
 }
 
-absl::StatusOr<std::optional<std::string>> ProjectionStore::GetLatest(Cf cf,
-                                                                      std::string_view key) const {
-  const size_t c = static_cast<size_t>(cf);
+namespace {
+
+// What the read cache counts for a key and its value: about what they take, with the map's slot.
+size_t CachedBytes(std::string_view key, const std::optional<std::string>& value) {
+  return key.size() + (value ? value->size() : 0) + 64;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> ProjectionStore::GetRecord(std::string_view key) const {
+  const absl::string_view k(key.data(), key.size());
   uint64_t generation = 0;
+  std::optional<std::string> result;
+  bool found = false;
   {
     absl::ReaderMutexLock lock(&cache_mu_);
-    const auto& cached = cached_[c];
-    if (auto it = cached.find(absl::string_view(key.data(), key.size())); it != cached.end()) {
+    if (auto it = young_.find(k); it != young_.end()) {
       read_cache_hits_.fetch_add(1, std::memory_order_relaxed);
       return it->second;
     }
+    if (auto it = old_.find(k); it != old_.end()) {
+      result = it->second;  // kept again among the young, below
+      found = true;
+    }
     generation = cache_generation_;
   }
-  read_cache_misses_.fetch_add(1, std::memory_order_relaxed);
-  std::optional<std::string> result;
-  std::string value;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Handle(cf), ToSlice(key), &value);
-  if (!s.IsNotFound()) {
-    RETURN_IF_ERROR(FromRocks(s, "get"));
-    result = std::move(value);
+  if (found) {
+    read_cache_hits_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    read_cache_misses_.fetch_add(1, std::memory_order_relaxed);
+    std::string value;
+    const rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), Handle(Cf::kState), ToSlice(key), &value);
+    if (!s.IsNotFound()) {
+      RETURN_IF_ERROR(FromRocks(s, "get"));
+      result = std::move(value);
+    }
   }
-  const size_t bytes = key.size() + (result ? result->size() : 0) + 64;  // about, with the slot
+  const size_t bytes = CachedBytes(key, result);
   if (bytes > kReadCacheBytes / 64) return result;  // one large value does not push out the rest
-  CachedValues dropped;
+  CachedRecords dropped;
   {
     absl::MutexLock lock(&cache_mu_);
     // A commit since the read began may have written the key after the read and dropped it
     // before it was kept here: keep nothing then.
     if (cache_generation_ == generation) {
-      if (cached_bytes_ + bytes > kReadCacheBytes) {
-        dropped.swap(cached_);
-        cached_bytes_ = 0;
+      if (young_bytes_ + bytes > kReadCacheBytes / 2) {
+        // The young become the old; the old go. What was read since the last turn stays.
+        dropped.swap(old_);
+        old_.swap(young_);
+        young_bytes_ = 0;
       }
-      if (cached_[c].try_emplace(std::string(key), result).second) cached_bytes_ += bytes;
+      if (young_.try_emplace(k, result).second) young_bytes_ += bytes;
     }
   }
   return result;  // `dropped` is freed here, outside the lock
 }
 
-void ProjectionStore::ForgetCached(const Batch* batch, bool all) {
-  CachedValues dropped;
+void ProjectionStore::ForgetCached(const Batch* batch) {
+  CachedRecords dropped_young;
+  CachedRecords dropped_old;
   absl::MutexLock lock(&cache_mu_);
   ++cache_generation_;
-  if (all) {
-    dropped.swap(cached_);
-    cached_bytes_ = 0;
+  if (batch == nullptr) {
+    dropped_young.swap(young_);
+    dropped_old.swap(old_);
+    young_bytes_ = 0;
     return;
   }
-  if (cached_bytes_ == 0) return;  // nothing kept (e.g. while rebuilding)
-  for (size_t cf = 0; cf < cached_.size(); ++cf) {
-    if (cached_[cf].empty()) continue;
-    for (const auto& [key, value] : batch->writes_[cf]) {
-      if (auto it = cached_[cf].find(absl::string_view(key.data(), key.size()));
-          it != cached_[cf].end()) {
-        cached_bytes_ -=
-            std::min(cached_bytes_, key.size() + (it->second ? it->second->size() : 0) + 64);
-        cached_[cf].erase(it);
-      }
+  if (young_.empty() && old_.empty()) return;
+  for (const auto& [key, value] : batch->writes_[static_cast<size_t>(Cf::kState)]) {
+    const absl::string_view k(key.data(), key.size());
+    if (auto it = young_.find(k); it != young_.end()) {
+      young_bytes_ -= std::min(young_bytes_, CachedBytes(key, it->second));
+      young_.erase(it);
     }
+    old_.erase(k);
   }
 }
 
@@ -477,7 +495,7 @@ absl::Status ProjectionStore::Clear(std::string_view key, std::string_view value
   rocksdb::WriteOptions wo;
   wo.sync = true;
   RETURN_IF_ERROR(FromRocks(db_->Write(wo, &wb), "clear"));
-  ForgetCached(nullptr, /*all=*/true);
+  ForgetCached(nullptr);
   emptied_.fetch_add(1, std::memory_order_release);
   return absl::OkStatus();
 }
@@ -512,7 +530,7 @@ absl::Status ProjectionStore::Commit(Batch& batch, bool sync) {
   wo.sync = sync;
   for (auto& it : batch.iterators_) it.reset();  // they would not see this commit
   RETURN_IF_ERROR(FromRocks(db_->Write(wo, &sorted), "commit"));
-  ForgetCached(&batch, /*all=*/false);
+  ForgetCached(&batch);
   keys_written_.fetch_add(sorted.Count(), std::memory_order_relaxed);
   return absl::OkStatus();
 }

@@ -168,14 +168,14 @@ class ProjectionStore {
   absl::Status Checkpoint(const std::string& dir) const;
 
   // Point reads of records (kState) in the latest state (Latest(), not snapshots) are kept in
-  // memory, found values and absent keys alike, up to kReadCacheBytes of keys and values (then it
-  // starts again from none). Commit drops the keys it wrote before it returns, so a reader told of
-  // a commit never reads an older value; Clear drops everything; a read that began before a commit
-  // keeps nothing. A value of more than a 64th of kReadCacheBytes is not kept. Hits and misses
-  // since the store was opened (for /metrics):
+  // memory, found values and absent keys alike, up to kReadCacheBytes of keys and values (those
+  // read least recently go first). Commit drops the keys it wrote before it returns, so a reader
+  // told of a commit never reads an older value; Clear drops everything; a read that began before a
+  // commit keeps nothing. A value of more than a 64th of kReadCacheBytes is not kept. Hits and
+  // misses since the store was opened (for /metrics):
   uint64_t read_cache_hits() const { return read_cache_hits_.load(std::memory_order_relaxed); }
   uint64_t read_cache_misses() const { return read_cache_misses_.load(std::memory_order_relaxed); }
-  static constexpr size_t kReadCacheBytes = size_t{8} << 20;
+  static constexpr size_t kReadCacheBytes = size_t{32} << 20;
 
   // Convenience for Latest().Get / Latest().Scan.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const {
@@ -199,12 +199,13 @@ class ProjectionStore {
                   std::vector<rocksdb::ColumnFamilyHandle*> handles);
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const { return handles_[static_cast<int>(cf)]; }
 
-  // The value of `key` in the latest state, from the read cache or the database (keeping it).
-  absl::StatusOr<std::optional<std::string>> GetLatest(Cf cf, std::string_view key) const;
-  // Drops what the read cache holds of the keys `batch` wrote (all of it: `all`).
-  void ForgetCached(const Batch* batch, bool all);
+  // The record at `key` (kState) in the latest state, from the read cache or the database
+  // (keeping it).
+  absl::StatusOr<std::optional<std::string>> GetRecord(std::string_view key) const;
+  // Drops what the read cache holds of the records `batch` wrote; all of it without a batch.
+  void ForgetCached(const Batch* batch);
 
-  using CachedValues = std::array<absl::flat_hash_map<std::string, std::optional<std::string>>, 3>;
+  using CachedRecords = absl::flat_hash_map<std::string, std::optional<std::string>>;
 
   const std::string path_;
   rocksdb::DB* db_;
@@ -213,11 +214,15 @@ class ProjectionStore {
   std::atomic<bool> unavailable_{false};
   std::atomic<uint64_t> keys_written_{0};
   std::atomic<uint64_t> emptied_{0};
-  // The read cache, per column family; generation counts the commits and clears since the store
-  // was opened (a read keeps what it read only if none came between its start and its end).
+  // The read cache of records, in two halves: the young, kept since the last turn, and the old,
+  // kept in the turn before (a record read from them is kept again among the young). When the
+  // young fill their half, they become the old and the old go: what is read again within a turn
+  // stays. Generation counts the commits and clears since the store was opened (a read keeps
+  // what it read only if none came between its start and its end).
   mutable absl::Mutex cache_mu_;
-  mutable CachedValues cached_ ABSL_GUARDED_BY(cache_mu_);
-  mutable size_t cached_bytes_ ABSL_GUARDED_BY(cache_mu_) = 0;
+  mutable CachedRecords young_ ABSL_GUARDED_BY(cache_mu_);
+  mutable CachedRecords old_ ABSL_GUARDED_BY(cache_mu_);
+  mutable size_t young_bytes_ ABSL_GUARDED_BY(cache_mu_) = 0;
   uint64_t cache_generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
   mutable std::atomic<uint64_t> read_cache_hits_{0};
   mutable std::atomic<uint64_t> read_cache_misses_{0};

@@ -453,7 +453,8 @@ TEST(ProjectionStoreReadCache, AReadNeverAnswersAValueOlderThanTheLastCommit) {
   EXPECT_GT(store->read_cache_hits(), 0u);
 }
 
-// More than kReadCacheBytes read: every read still right, and reads are kept again after.
+// More than kReadCacheBytes read: every read still right, the records read least recently
+// pushed out, one read again and again kept.
 TEST(ProjectionStoreReadCache, StaysWithinItsBytes) {
   testing::TempDir dir;
   auto store = *ProjectionStore::Open(dir.Sub("p"));
@@ -462,11 +463,24 @@ TEST(ProjectionStoreReadCache, StaysWithinItsBytes) {
   auto batch = store->NewBatch();
   for (int i = 0; i < n; ++i) batch.Put(Cf::kState, absl::StrCat("k", i), absl::StrCat(i, big));
   ASSERT_TRUE(store->Commit(batch).ok());
+  // A record read again every 100 reads stays kept throughout: what is read again while the
+  // others come and go is not pushed out.
+  batch = store->NewBatch();
+  batch.Put(Cf::kState, "hot", "h");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  ASSERT_EQ(*store->Get(Cf::kState, "hot"), "h");
+  int hot_misses = 0;
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < n; ++i) {
       ASSERT_EQ(*store->Get(Cf::kState, absl::StrCat("k", i)), absl::StrCat(i, big)) << i;
+      if (i % 100 == 0) {
+        const uint64_t before = store->read_cache_misses();
+        ASSERT_EQ(*store->Get(Cf::kState, "hot"), "h");
+        hot_misses += static_cast<int>(store->read_cache_misses() - before);
+      }
     }
   }
+  EXPECT_EQ(hot_misses, 0);
   // Both rounds overflowed the bytes: the last keys read are kept, the first are not.
   const uint64_t hits = store->read_cache_hits();
   const uint64_t misses = store->read_cache_misses();
@@ -474,6 +488,11 @@ TEST(ProjectionStoreReadCache, StaysWithinItsBytes) {
   EXPECT_EQ(store->read_cache_hits(), hits + 1);
   EXPECT_EQ(*store->Get(Cf::kState, "k0"), absl::StrCat(0, big));
   EXPECT_EQ(store->read_cache_misses(), misses + 1);
+  // A commit drops what it writes from either half.
+  batch = store->NewBatch();
+  for (int i = 0; i < n; ++i) batch.Put(Cf::kState, absl::StrCat("k", i), "new");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  for (int i = 0; i < n; ++i) ASSERT_EQ(*store->Get(Cf::kState, absl::StrCat("k", i)), "new") << i;
 }
 
 TEST(Checkpoint, CopiesAStoreConsistentlyAndRestoresItOnce) {

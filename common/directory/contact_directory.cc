@@ -225,43 +225,27 @@ absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::GetOnce(
 
 absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Read(
     std::string_view tenant, std::string_view contact_id, bool keep) const {
-  std::string key = EntryKey(tenant, contact_id);
+  const std::string key = EntryKey(tenant, contact_id);
   uint64_t generation = 0;
   // While the store is unavailable (being rebuilt) its own answer is given: UNAVAILABLE.
   if (store_->available()) {
-    absl::ReaderMutexLock lock(&mu_);
-    if (auto it = cached_.find(key); it != cached_.end()) return it->second;
-    generation = generation_;
+    if (auto kept = cached_.Find(key, &generation)) return *std::move(kept);
   }
   ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, ParseEntry(raw));
   if (entry && entry->contact_id().empty()) entry.reset();  // a survivor not created yet
-  if (!keep) return entry;
-  absl::flat_hash_map<std::string, std::optional<ContactDirectoryEntry>> dropped;
-  {
-    absl::MutexLock lock(&mu_);
-    // Kept only if no commit changed an entry since the read began: one that did may have
-    // changed this one after the read and dropped it before it was kept here.
-    if (generation_ == generation) {
-      if (cached_.size() >= kCachedEntries) dropped.swap(cached_);
-      cached_.try_emplace(std::move(key), entry);
-    }
-  }
-  return entry;  // `dropped` is freed here, outside the lock
+  if (keep) cached_.Keep(key, entry, generation);
+  return entry;
 }
 
 void ContactDirectory::Committed() const {
   const uint64_t emptied = store_->emptied();
-  if (changed_.empty() && emptied == emptied_) return;
-  absl::flat_hash_map<std::string, std::optional<ContactDirectoryEntry>> dropped;
-  {
-    absl::MutexLock lock(&mu_);
-    ++generation_;
-    if (emptied != emptied_) {
-      dropped.swap(cached_);
-    } else {
-      for (const std::string& key : changed_) cached_.erase(key);
-    }
+  if (emptied != emptied_) {
+    cached_.ForgetAll();
+  } else if (!changed_.empty()) {
+    cached_.Forget([this](const std::function<void(std::string_view)>& drop) {
+      for (const std::string& key : changed_) drop(key);
+    });
   }
   emptied_ = emptied;
   changed_.clear();

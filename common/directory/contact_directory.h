@@ -25,11 +25,10 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
+#include "common/store/read_cache.h"
 #include "crm/common/v1/directory.pb.h"
 #include "crm/common/v1/envelope.pb.h"
 
@@ -88,7 +87,7 @@ class ContactDirectory {
   // again from now on.
   void Committed() const;
 
-  // Most entries Get keeps in memory; once there are this many it starts again from none.
+  // Most entries Get keeps in memory (those read least recently go first).
   static constexpr size_t kCachedEntries = 16384;
 
   // True if the contact was erased, as `batch` sees it (for apply: on the projector's thread,
@@ -130,13 +129,10 @@ class ContactDirectory {
                                                             std::string_view contact_id,
                                                             bool keep) const;
 
-  // Entries read (by key, including those not found); generation counts the Committed calls that
-  // changed or dropped any, so that a Get whose store read began before one does not keep what
-  // it read.
-  mutable absl::Mutex mu_;
-  mutable absl::flat_hash_map<std::string, std::optional<ContactDirectoryEntry>> cached_
-      ABSL_GUARDED_BY(mu_);
-  mutable uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // Entries read, including those not found (store::ReadCache: at most kCachedEntries).
+  mutable store::ReadCache<std::optional<ContactDirectoryEntry>> cached_{
+      kCachedEntries,
+      [](std::string_view, const std::optional<ContactDirectoryEntry>&) { return size_t{1}; }};
 };
 
 }  // namespace crm::directory

@@ -209,74 +209,18 @@ size_t CachedBytes(std::string_view key, const std::optional<std::string>& value
 }  // namespace
 
 absl::StatusOr<std::optional<std::string>> ProjectionStore::GetRecord(std::string_view key) const {
-  const absl::string_view k(key.data(), key.size());
   uint64_t generation = 0;
+  if (auto kept = cache_.Find(key, &generation)) return *std::move(kept);
   std::optional<std::string> result;
-  bool found = false;
-  {
-    absl::ReaderMutexLock lock(&cache_mu_);
-    if (auto it = young_.find(k); it != young_.end()) {
-      read_cache_hits_.fetch_add(1, std::memory_order_relaxed);
-      return it->second;
-    }
-    if (auto it = old_.find(k); it != old_.end()) {
-      result = it->second;  // kept again among the young, below
-      found = true;
-    }
-    generation = cache_generation_;
+  std::string value;
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), Handle(Cf::kState), ToSlice(key), &value);
+  if (!s.IsNotFound()) {
+    RETURN_IF_ERROR(FromRocks(s, "get"));
+    result = std::move(value);
   }
-  if (found) {
-    read_cache_hits_.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    read_cache_misses_.fetch_add(1, std::memory_order_relaxed);
-    std::string value;
-    const rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), Handle(Cf::kState), ToSlice(key), &value);
-    if (!s.IsNotFound()) {
-      RETURN_IF_ERROR(FromRocks(s, "get"));
-      result = std::move(value);
-    }
-  }
-  const size_t bytes = CachedBytes(key, result);
-  if (bytes > kReadCacheBytes / 64) return result;  // one large value does not push out the rest
-  CachedRecords dropped;
-  {
-    absl::MutexLock lock(&cache_mu_);
-    // A commit since the read began may have written the key after the read and dropped it
-    // before it was kept here: keep nothing then.
-    if (cache_generation_ == generation) {
-      if (young_bytes_ + bytes > kReadCacheBytes / 2) {
-        // The young become the old; the old go. What was read since the last turn stays.
-        dropped.swap(old_);
-        old_.swap(young_);
-        young_bytes_ = 0;
-      }
-      if (young_.try_emplace(k, result).second) young_bytes_ += bytes;
-    }
-  }
-  return result;  // `dropped` is freed here, outside the lock
-}
-
-void ProjectionStore::ForgetCached(const Batch* batch) {
-  CachedRecords dropped_young;
-  CachedRecords dropped_old;
-  absl::MutexLock lock(&cache_mu_);
-  ++cache_generation_;
-  if (batch == nullptr) {
-    dropped_young.swap(young_);
-    dropped_old.swap(old_);
-    young_bytes_ = 0;
-    return;
-  }
-  if (young_.empty() && old_.empty()) return;
-  for (const auto& [key, value] : batch->writes_[static_cast<size_t>(Cf::kState)]) {
-    const absl::string_view k(key.data(), key.size());
-    if (auto it = young_.find(k); it != young_.end()) {
-      young_bytes_ -= std::min(young_bytes_, CachedBytes(key, it->second));
-      young_.erase(it);
-    }
-    old_.erase(k);
-  }
+  cache_.Keep(key, result, generation);
+  return result;
 }
 
 absl::StatusOr<std::optional<std::string>> ProjectionStore::Batch::Get(Cf cf,
@@ -415,7 +359,7 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenProjection
 
 ProjectionStore::ProjectionStore(std::string path, rocksdb::DB* db,
                                  std::vector<rocksdb::ColumnFamilyHandle*> handles)
-    : path_(std::move(path)), db_(db) {
+    : path_(std::move(path)), db_(db), cache_(kReadCacheBytes, CachedBytes) {
   // handles[0] is "default"; keep ours in Cf order.
   for (size_t i = 1; i < handles.size(); ++i) handles_.push_back(handles[i]);
   default_handle_ = handles[0];
@@ -495,7 +439,7 @@ absl::Status ProjectionStore::Clear(std::string_view key, std::string_view value
   rocksdb::WriteOptions wo;
   wo.sync = true;
   RETURN_IF_ERROR(FromRocks(db_->Write(wo, &wb), "clear"));
-  ForgetCached(nullptr);
+  cache_.ForgetAll();
   emptied_.fetch_add(1, std::memory_order_release);
   return absl::OkStatus();
 }
@@ -530,7 +474,9 @@ absl::Status ProjectionStore::Commit(Batch& batch, bool sync) {
   wo.sync = sync;
   for (auto& it : batch.iterators_) it.reset();  // they would not see this commit
   RETURN_IF_ERROR(FromRocks(db_->Write(wo, &sorted), "commit"));
-  ForgetCached(&batch);
+  cache_.Forget([&batch](const std::function<void(std::string_view)>& drop) {
+    for (const auto& [key, value] : batch.writes_[static_cast<size_t>(Cf::kState)]) drop(key);
+  });
   keys_written_.fetch_add(sorted.Count(), std::memory_order_relaxed);
   return absl::OkStatus();
 }

@@ -30,9 +30,9 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/store/read_cache.h"
 #include "rocksdb/db.h"
 
 namespace crm::store {
@@ -173,8 +173,8 @@ class ProjectionStore {
   // told of a commit never reads an older value; Clear drops everything; a read that began before a
   // commit keeps nothing. A value of more than a 64th of kReadCacheBytes is not kept. Hits and
   // misses since the store was opened (for /metrics):
-  uint64_t read_cache_hits() const { return read_cache_hits_.load(std::memory_order_relaxed); }
-  uint64_t read_cache_misses() const { return read_cache_misses_.load(std::memory_order_relaxed); }
+  uint64_t read_cache_hits() const { return cache_.hits(); }
+  uint64_t read_cache_misses() const { return cache_.misses(); }
   static constexpr size_t kReadCacheBytes = size_t{32} << 20;
 
   // Convenience for Latest().Get / Latest().Scan.
@@ -202,10 +202,6 @@ class ProjectionStore {
   // The record at `key` (kState) in the latest state, from the read cache or the database
   // (keeping it).
   absl::StatusOr<std::optional<std::string>> GetRecord(std::string_view key) const;
-  // Drops what the read cache holds of the records `batch` wrote; all of it without a batch.
-  void ForgetCached(const Batch* batch);
-
-  using CachedRecords = absl::flat_hash_map<std::string, std::optional<std::string>>;
 
   const std::string path_;
   rocksdb::DB* db_;
@@ -214,18 +210,8 @@ class ProjectionStore {
   std::atomic<bool> unavailable_{false};
   std::atomic<uint64_t> keys_written_{0};
   std::atomic<uint64_t> emptied_{0};
-  // The read cache of records, in two halves: the young, kept since the last turn, and the old,
-  // kept in the turn before (a record read from them is kept again among the young). When the
-  // young fill their half, they become the old and the old go: what is read again within a turn
-  // stays. Generation counts the commits and clears since the store was opened (a read keeps
-  // what it read only if none came between its start and its end).
-  mutable absl::Mutex cache_mu_;
-  mutable CachedRecords young_ ABSL_GUARDED_BY(cache_mu_);
-  mutable CachedRecords old_ ABSL_GUARDED_BY(cache_mu_);
-  mutable size_t young_bytes_ ABSL_GUARDED_BY(cache_mu_) = 0;
-  uint64_t cache_generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
-  mutable std::atomic<uint64_t> read_cache_hits_{0};
-  mutable std::atomic<uint64_t> read_cache_misses_{0};
+  // Point reads of records (kState), kept until a commit writes them.
+  mutable ReadCache<std::optional<std::string>> cache_;
   mutable absl::Mutex reason_mu_;
   std::string reason_ ABSL_GUARDED_BY(reason_mu_);
 };

@@ -180,7 +180,21 @@ class Metrics::Scraped final : public prometheus::Collectable {
         family("crm_store_read_cache_misses_total",
                "reads of a store's records that went to RocksDB (then kept in the read cache)",
                MetricType::Counter);
+    prometheus::MetricFamily scan_hits = family(
+        "crm_store_scan_cache_hits_total",
+        "scans of a store from a prefix's start answered from its scan cache", MetricType::Counter);
+    prometheus::MetricFamily scan_misses =
+        family("crm_store_scan_cache_misses_total",
+               "scans of a store from a prefix's start that went to RocksDB (then kept in the "
+               "scan cache)",
+               MetricType::Counter);
     for (projection::Projector* p : projectors_) {
+      scan_hits.metric.push_back(Value({{"projection", p->name()}},
+                                       static_cast<double>(p->store().scan_cache_hits()),
+                                       MetricType::Counter));
+      scan_misses.metric.push_back(Value({{"projection", p->name()}},
+                                         static_cast<double>(p->store().scan_cache_misses()),
+                                         MetricType::Counter));
       cache_hits.metric.push_back(Value({{"projection", p->name()}},
                                         static_cast<double>(p->store().read_cache_hits()),
                                         MetricType::Counter));
@@ -231,7 +245,7 @@ class Metrics::Scraped final : public prometheus::Collectable {
       ++fds;
     }
     std::vector<prometheus::MetricFamily> out = {lag, events,    dead, unknown,    keys,
-                                                 sst, memtables, runs, cache_hits, cache_misses};
+                                                 sst, memtables, runs, cache_hits, cache_misses, scan_hits, scan_misses};
     const store::StorageCounters storage = store::ReadStorageCounters();
     const process::AllocatorStats heap =
         process::ReadAllocatorStats().value_or(process::AllocatorStats{});

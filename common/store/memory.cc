@@ -49,6 +49,11 @@ size_t ProjectionMemtableBytes() {
   return std::clamp(budget / 16, size_t{4} << 20, size_t{64} << 20);
 }
 
+size_t ProjectionCacheBytes() {
+  std::lock_guard<std::mutex> lock(mu);
+  return std::clamp(budget / 8, size_t{2} << 20, size_t{128} << 20);
+}
+
 void UseSharedMemory(rocksdb::DBOptions& db, rocksdb::BlockBasedTableOptions& table) {
   const Shared& s = Get();
   db.write_buffer_manager = s.write_buffers;

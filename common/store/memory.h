@@ -68,4 +68,10 @@ StorageCounters ReadStorageCounters();
 // runs (docs/performance.md) those flush cascades came with the analytics lag's outliers.
 size_t ProjectionMemtableBytes();
 
+// The size of each of a projection store's two read caches (its records, and its scans from a
+// prefix's start; see ProjectionStore): an eighth of the budget, from 2 to 128 MiB (32 MiB at the
+// default budget). They hold what the services read, outside RocksDB's block cache, so what a
+// read costs is a lookup in memory rather than a search of the memtables and table files.
+size_t ProjectionCacheBytes();
+
 }  // namespace crm::store

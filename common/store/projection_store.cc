@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include <bit>
 #include <filesystem>
 
 #include "absl/strings/escaping.h"
@@ -145,18 +146,30 @@ absl::StatusOr<std::optional<std::string>> ReadView::Get(Cf cf, std::string_view
   return value;
 }
 
-absl::Status ReadView::Scan(Cf cf, std::string_view prefix, std::string_view start,
-                            const ScanFn& fn) const {
-  RETURN_IF_ERROR(CheckAvailable());
-  const rocksdb::ReadOptions ro = IterationOptions(Options(), prefix);
-  std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(ro, store_->Handle(cf)));
-  const std::string_view seek = start.empty() || start < prefix ? prefix : start;
+namespace {
+
+// Visits the entries of `handle` whose key starts with `prefix`, from the first key >= `seek`,
+// until `fn` returns false.
+absl::Status ScanDatabase(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* handle,
+                          const rocksdb::ReadOptions& options, std::string_view prefix,
+                          std::string_view seek, const ScanFn& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(IterationOptions(options, prefix), handle));
   for (it->Seek(ToSlice(seek)); it->Valid(); it->Next()) {
     const std::string_view k(it->key().data(), it->key().size());
-    if (k.substr(0, prefix.size()) != prefix) break;
+    if (!k.starts_with(prefix)) break;
     if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
   }
   return FromRocks(it->status(), "scan");
+}
+
+}  // namespace
+
+absl::Status ReadView::Scan(Cf cf, std::string_view prefix, std::string_view start,
+                            const ScanFn& fn) const {
+  RETURN_IF_ERROR(CheckAvailable());
+  const std::string_view seek = start.empty() || start < prefix ? prefix : start;
+  if (snapshot_ == nullptr && checked_ && seek == prefix) return store_->ScanLatest(cf, prefix, fn);
+  return ScanDatabase(store_->db_, store_->Handle(cf), Options(), prefix, seek, fn);
 }
 
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>> ReadView::FindLastAtOrBefore(
@@ -221,6 +234,120 @@ absl::StatusOr<std::optional<std::string>> ProjectionStore::GetRecord(std::strin
   }
   cache_.Keep(key, result, generation);
   return result;
+}
+
+namespace {
+
+// The scan cache's key: the column family's number, then the prefix.
+std::string ScanKey(size_t cf, std::string_view prefix) {
+  std::string key(1, static_cast<char>(cf));
+  key.append(prefix);
+  return key;
+}
+
+}  // namespace
+
+absl::Status ProjectionStore::ScanLatest(Cf cf, std::string_view prefix, const ScanFn& fn) const {
+  const bool may_keep = MayKeepScan(cf, prefix);
+  const std::string key = may_keep ? ScanKey(static_cast<size_t>(cf), prefix) : std::string();
+  uint64_t generation = 0;
+  if (may_keep) {
+    if (const auto kept = scans_.Find(key, &generation)) {
+      const ScanRun& run = **kept;
+      const std::string_view data = run.data;
+      uint32_t from = 0;
+      for (const auto& [key_end, value_end] : run.ends) {
+        if (!fn(data.substr(from, key_end - from), data.substr(key_end, value_end - key_end))) {
+          return absl::OkStatus();
+        }
+        from = value_end;
+      }
+      if (run.complete) return absl::OkStatus();
+      // More wanted than was kept: on in the database, after the last entry kept.
+      const uint32_t last = run.ends.size() > 1 ? run.ends[run.ends.size() - 2].second : 0;
+      std::string next(data.substr(last, run.ends.back().first - last));
+      next.push_back('\0');
+      return ScanDatabase(db_, Handle(cf), rocksdb::ReadOptions(), prefix, next, fn);
+    }
+  }
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(IterationOptions(rocksdb::ReadOptions(), prefix), Handle(cf)));
+  auto run = std::make_shared<ScanRun>();
+  bool keeping = may_keep;  // every entry read so far is in `run`
+  bool wanted = true;       // `fn` has not said stop
+  bool ended = false;       // the scan reached the end of the prefix
+  size_t ahead = 0;         // entries read past `fn`'s stop, for the next scan
+  for (it->Seek(ToSlice(prefix));; it->Next()) {
+    if (!it->Valid() || !it->key().starts_with(ToSlice(prefix))) {
+      ended = it->status().ok();
+      break;
+    }
+    const std::string_view k(it->key().data(), it->key().size());
+    const std::string_view v(it->value().data(), it->value().size());
+    if (keeping) {
+      if (run->ends.size() < kScanRunEntries &&
+          run->data.size() + k.size() + v.size() <= cache_bytes_ / 128) {
+        run->data.append(k);
+        const auto key_end = static_cast<uint32_t>(run->data.size());
+        run->data.append(v);
+        run->ends.emplace_back(key_end, static_cast<uint32_t>(run->data.size()));
+      } else {
+        keeping = false;
+      }
+    }
+    if (wanted) {
+      wanted = fn(k, v);
+    } else {
+      ++ahead;
+    }
+    if (!wanted && (!keeping || ahead >= kScanReadAhead)) break;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan"));
+  run->complete = keeping && ended;
+  if (may_keep && (run->complete || !run->ends.empty())) {
+    run->data.shrink_to_fit();
+    scans_.Keep(key, std::shared_ptr<const ScanRun>(std::move(run)), generation);
+  }
+  return absl::OkStatus();
+}
+
+bool ProjectionStore::MayKeepScan(Cf cf, std::string_view prefix) const {
+  if (prefix.size() > kScanPrefixMax) return false;
+  auto& words = scan_lengths_[static_cast<size_t>(cf)];
+  std::atomic<uint64_t>& word = words[prefix.size() / 64];
+  const uint64_t bit = uint64_t{1} << (prefix.size() % 64);
+  if ((word.load(std::memory_order_relaxed) & bit) != 0) return true;
+  int lengths = 0;
+  for (const auto& w : words) lengths += std::popcount(w.load(std::memory_order_relaxed));
+  if (lengths >= kScanPrefixLengths) return false;
+  // Before the scan is kept: Commit reads the lengths under the scan cache's lock, which Keep
+  // takes after this.
+  word.fetch_or(bit, std::memory_order_relaxed);
+  return true;
+}
+
+void ProjectionStore::ForgetScans(const Batch& batch) {
+  scans_.Forget([&](const std::function<void(std::string_view)>& drop) {
+    std::string candidate;
+    std::vector<size_t> lengths;
+    for (size_t cf = 0; cf < batch.writes_.size(); ++cf) {
+      lengths.clear();
+      for (size_t w = 0; w < scan_lengths_[cf].size(); ++w) {
+        for (uint64_t bits = scan_lengths_[cf][w].load(std::memory_order_relaxed); bits != 0;
+             bits &= bits - 1) {
+          lengths.push_back(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
+        }
+      }
+      if (lengths.empty()) continue;
+      for (const auto& [key, value] : batch.writes_[cf]) {
+        for (const size_t n : lengths) {  // ascending
+          if (n > key.size()) break;
+          candidate = ScanKey(cf, std::string_view(key).substr(0, n));
+          drop(candidate);
+        }
+      }
+    }
+  });
 }
 
 absl::StatusOr<std::optional<std::string>> ProjectionStore::Batch::Get(Cf cf,
@@ -359,7 +486,15 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenProjection
 
 ProjectionStore::ProjectionStore(std::string path, rocksdb::DB* db,
                                  std::vector<rocksdb::ColumnFamilyHandle*> handles)
-    : path_(std::move(path)), db_(db), cache_(kReadCacheBytes, CachedBytes) {
+    : path_(std::move(path)),
+      db_(db),
+      cache_bytes_(ProjectionCacheBytes()),
+      cache_(cache_bytes_, CachedBytes),
+      // What a kept scan counts: about what it takes.
+      scans_(cache_bytes_, [](std::string_view key, const std::shared_ptr<const ScanRun>& run) {
+        return key.size() + sizeof(*run) + run->data.capacity() +
+               run->ends.capacity() * sizeof(run->ends[0]) + 64;
+      }) {
   // handles[0] is "default"; keep ours in Cf order.
   for (size_t i = 1; i < handles.size(); ++i) handles_.push_back(handles[i]);
   default_handle_ = handles[0];
@@ -440,6 +575,7 @@ absl::Status ProjectionStore::Clear(std::string_view key, std::string_view value
   wo.sync = true;
   RETURN_IF_ERROR(FromRocks(db_->Write(wo, &wb), "clear"));
   cache_.ForgetAll();
+  scans_.ForgetAll();
   emptied_.fetch_add(1, std::memory_order_release);
   return absl::OkStatus();
 }
@@ -477,6 +613,7 @@ absl::Status ProjectionStore::Commit(Batch& batch, bool sync) {
   cache_.Forget([&batch](const std::function<void(std::string_view)>& drop) {
     for (const auto& [key, value] : batch.writes_[static_cast<size_t>(Cf::kState)]) drop(key);
   });
+  ForgetScans(batch);
   keys_written_.fetch_add(sorted.Count(), std::memory_order_relaxed);
   return absl::OkStatus();
 }

@@ -168,14 +168,33 @@ class ProjectionStore {
   absl::Status Checkpoint(const std::string& dir) const;
 
   // Point reads of records (kState) in the latest state (Latest(), not snapshots) are kept in
-  // memory, found values and absent keys alike, up to kReadCacheBytes of keys and values (those
+  // memory, found values and absent keys alike, up to cache_bytes() of keys and values (those
   // read least recently go first). Commit drops the keys it wrote before it returns, so a reader
   // told of a commit never reads an older value; Clear drops everything; a read that began before a
-  // commit keeps nothing. A value of more than a 64th of kReadCacheBytes is not kept. Hits and
+  // commit keeps nothing. A value of more than a 64th of cache_bytes() is not kept. Hits and
   // misses since the store was opened (for /metrics):
   uint64_t read_cache_hits() const { return cache_.hits(); }
   uint64_t read_cache_misses() const { return cache_.misses(); }
-  static constexpr size_t kReadCacheBytes = size_t{32} << 20;
+
+  // Scans of the latest state (Latest()) from the start of their prefix are kept in memory too,
+  // up to cache_bytes() more: the first kScanRunEntries entries under the prefix (those the scan
+  // visited and up to kScanReadAhead more), or all of them if fewer, if they take at most a 128th
+  // of cache_bytes(). A later scan of the same prefix visits them from memory and, if it wants
+  // more than were kept, goes on in the database after the last one. Commit drops every kept
+  // scan whose prefix a key it wrote starts with, before it returns; the same guards as for
+  // records apply. Scans from a later `start`, through snapshots or unchecked, and of prefixes
+  // longer than kScanPrefixMax bytes are not kept; nor, once a column family's kept prefixes have
+  // kScanPrefixLengths different lengths, those of yet another length (each is a lookup per key
+  // a commit writes). Hits and misses since the store was opened (for /metrics):
+  uint64_t scan_cache_hits() const { return scans_.hits(); }
+  uint64_t scan_cache_misses() const { return scans_.misses(); }
+  static constexpr size_t kScanRunEntries = 64;
+  static constexpr size_t kScanReadAhead = 16;
+  static constexpr size_t kScanPrefixMax = 255;
+  static constexpr int kScanPrefixLengths = 16;
+
+  // The bytes of each of the two caches: ProjectionCacheBytes() (memory.h) when the store opened.
+  size_t cache_bytes() const { return cache_bytes_; }
 
   // Convenience for Latest().Get / Latest().Scan.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const {
@@ -203,6 +222,22 @@ class ProjectionStore {
   // (keeping it).
   absl::StatusOr<std::optional<std::string>> GetRecord(std::string_view key) const;
 
+  // The first entries under a prefix, as a scan kept them: keys and values one after another
+  // in `data`, each entry's two ends in `ends`.
+  struct ScanRun {
+    std::string data;
+    std::vector<std::pair<uint32_t, uint32_t>> ends;  // end of the key, end of the value
+    bool complete = false;                            // every entry under the prefix
+  };
+  // Latest().Scan from the start of `prefix`: from the scan cache, or the database (keeping
+  // what it read when it may).
+  absl::Status ScanLatest(Cf cf, std::string_view prefix, const ScanFn& fn) const;
+  // Whether scans of `prefix` in `cf` may be kept: registers its length.
+  bool MayKeepScan(Cf cf, std::string_view prefix) const;
+  // Drops every kept scan whose prefix a key `batch` wrote starts with. Writer only, after the
+  // commit.
+  void ForgetScans(const Batch& batch);
+
   const std::string path_;
   rocksdb::DB* db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -210,8 +245,15 @@ class ProjectionStore {
   std::atomic<bool> unavailable_{false};
   std::atomic<uint64_t> keys_written_{0};
   std::atomic<uint64_t> emptied_{0};
+  const size_t cache_bytes_;
   // Point reads of records (kState), kept until a commit writes them.
   mutable ReadCache<std::optional<std::string>> cache_;
+  // Scans from a prefix's start, keyed by the column family's number and the prefix, kept until a
+  // commit writes under the prefix.
+  mutable ReadCache<std::shared_ptr<const ScanRun>> scans_;
+  // Per column family, a bit for each length of prefix (0 to kScanPrefixMax) whose scans may be
+  // kept: the lengths Commit looks up each key it writes at.
+  mutable std::array<std::array<std::atomic<uint64_t>, 4>, 3> scan_lengths_{};
   mutable absl::Mutex reason_mu_;
   std::string reason_ ABSL_GUARDED_BY(reason_mu_);
 };

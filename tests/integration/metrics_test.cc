@@ -34,6 +34,13 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
     Contact read;
     ASSERT_TRUE(GetContact(node, ann.id(), &read).ok());
   }
+  ASSERT_TRUE(WaitCaughtUp(node, absl::Seconds(30), "interaction"));
+  for (int i = 0; i < 2; ++i) {  // the second from the interaction store's scan cache
+    crm::interaction::v1::ListTimelineRequest timeline;
+    timeline.set_contact_id(ann.id());
+    crm::interaction::v1::ListTimelineResponse page;
+    ASSERT_TRUE(node.interactions->ListTimeline(Ctx().get(), timeline, &page).ok());
+  }
 
   const std::optional<std::string> text = HttpGet(url);
   ASSERT_TRUE(text.has_value()) << url;
@@ -68,11 +75,16 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
         << p;
     EXPECT_TRUE(Sample(*text, "crm_store_read_cache_misses_total", {{"projection", p}}).has_value())
         << p;
+    EXPECT_TRUE(Sample(*text, "crm_store_scan_cache_misses_total", {{"projection", p}}).has_value())
+        << p;
     // A new store's few records are all in its memtables.
     EXPECT_EQ(Sample(*text, "crm_store_sorted_runs", {{"projection", p}, {"cf", "index"}}), 0) << p;
   }
   EXPECT_GE(
       Sample(*text, "crm_store_read_cache_hits_total", {{"projection", "contact"}}).value_or(0), 1);
+  EXPECT_GE(
+      Sample(*text, "crm_store_scan_cache_hits_total", {{"projection", "interaction"}}).value_or(0),
+      1);
   EXPECT_GT(Sample(*text, "crm_store_memtable_bytes", {{"projection", "contact"}, {"cf", "state"}})
                 .value_or(0),
             0);

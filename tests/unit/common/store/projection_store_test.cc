@@ -453,13 +453,13 @@ TEST(ProjectionStoreReadCache, AReadNeverAnswersAValueOlderThanTheLastCommit) {
   EXPECT_GT(store->read_cache_hits(), 0u);
 }
 
-// More than kReadCacheBytes read: every read still right, the records read least recently
+// More than cache_bytes() read: every read still right, the records read least recently
 // pushed out, one read again and again kept.
 TEST(ProjectionStoreReadCache, StaysWithinItsBytes) {
   testing::TempDir dir;
   auto store = *ProjectionStore::Open(dir.Sub("p"));
   const std::string big(64 << 10, 'x');
-  const int n = static_cast<int>(ProjectionStore::kReadCacheBytes / big.size()) + 20;
+  const int n = static_cast<int>(store->cache_bytes() / big.size()) + 20;
   auto batch = store->NewBatch();
   for (int i = 0; i < n; ++i) batch.Put(Cf::kState, absl::StrCat("k", i), absl::StrCat(i, big));
   ASSERT_TRUE(store->Commit(batch).ok());
@@ -493,6 +493,195 @@ TEST(ProjectionStoreReadCache, StaysWithinItsBytes) {
   for (int i = 0; i < n; ++i) batch.Put(Cf::kState, absl::StrCat("k", i), "new");
   ASSERT_TRUE(store->Commit(batch).ok());
   for (int i = 0; i < n; ++i) ASSERT_EQ(*store->Get(Cf::kState, absl::StrCat("k", i)), "new") << i;
+}
+
+// What a scan of `prefix` visits, as "rest of the key=value", stopping after `most` entries.
+std::vector<std::string> Visit(const ReadView& view, Cf cf, std::string_view prefix,
+                               std::string_view start = "", size_t most = SIZE_MAX) {
+  std::vector<std::string> out;
+  const absl::Status s = view.Scan(cf, prefix, start, [&](std::string_view k, std::string_view v) {
+    out.push_back(std::string(k.substr(prefix.size())).append("=").append(v));
+    return out.size() < most;
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+// Scans from a prefix's start are kept: a second scan is a hit, and reads no memtable, until a
+// commit writes a key under the prefix (in the same column family); later starts, snapshots and
+// unchecked scans are not kept; a store being rebuilt refuses, one emptied keeps nothing.
+TEST(ProjectionStoreScanCache, KeepsAScanUntilACommitWritesUnderItsPrefix) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto write = [&](Cf cf, std::map<std::string, std::optional<std::string>> writes) {
+    auto batch = store->NewBatch();
+    for (const auto& [k, v] : writes) v ? batch.Put(cf, k, *v) : batch.Delete(cf, k);
+    ASSERT_TRUE(store->Commit(batch).ok());
+  };
+  const std::string a("t/a\0", 4);
+  const std::string b("t/b\0", 4);
+  write(Cf::kIndex, {{a + "1", "x"}, {a + "2", "y"}, {b + "1", "z"}});
+  const ReadView latest = store->Latest();
+  using Lines = std::vector<std::string>;
+  EXPECT_EQ(Visit(latest, Cf::kIndex, a), (Lines{"1=x", "2=y"}));
+  EXPECT_EQ(store->scan_cache_misses(), 1u);
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  EXPECT_EQ(Visit(latest, Cf::kIndex, a), (Lines{"1=x", "2=y"}));
+  EXPECT_EQ(rocksdb::get_perf_context()->seek_on_memtable_count, 0u);
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  EXPECT_EQ(store->scan_cache_hits(), 1u);
+
+  // Writes elsewhere keep it; writes under it, puts and deletes, drop it.
+  write(Cf::kIndex, {{b + "2", "w"}});
+  write(Cf::kState, {{a + "1", "s"}});
+  EXPECT_EQ(Visit(latest, Cf::kIndex, a), (Lines{"1=x", "2=y"}));
+  EXPECT_EQ(store->scan_cache_hits(), 2u);
+  EXPECT_EQ(Visit(latest, Cf::kState, a), (Lines{"1=s"}));
+  write(Cf::kIndex, {{a + "0", "w"}});
+  EXPECT_EQ(Visit(latest, Cf::kIndex, a), (Lines{"0=w", "1=x", "2=y"}));
+  write(Cf::kIndex, {{a + "1", std::nullopt}});
+  EXPECT_EQ(Visit(latest, Cf::kIndex, a), (Lines{"0=w", "2=y"}));
+  // A wider prefix, dropped by a write under a narrower one it holds.
+  EXPECT_EQ(Visit(latest, Cf::kIndex, "t/"),
+            (Lines{"a" + std::string(1, '\0') + "0=w", "a" + std::string(1, '\0') + "2=y",
+                   "b" + std::string(1, '\0') + "1=z", "b" + std::string(1, '\0') + "2=w"}));
+  write(Cf::kIndex, {{b + "3", "v"}});
+  EXPECT_EQ(Visit(latest, Cf::kIndex, "t/").size(), 5u);
+  EXPECT_EQ(Visit(latest, Cf::kIndex, b), (Lines{"1=z", "2=w", "3=v"}));
+
+  // Not kept: a later start, a snapshot, an unchecked view.
+  const uint64_t hits = store->scan_cache_hits();
+  const uint64_t misses = store->scan_cache_misses();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Visit(latest, Cf::kIndex, b, b + "2"), (Lines{"2=w", "3=v"}));
+    EXPECT_EQ(Visit(store->Snapshot(), Cf::kIndex, b).size(), 3u);
+    EXPECT_EQ(Visit(store->Unchecked(), Cf::kIndex, b).size(), 3u);
+  }
+  EXPECT_EQ(store->scan_cache_hits(), hits);
+  EXPECT_EQ(store->scan_cache_misses(), misses);
+
+  EXPECT_EQ(Visit(latest, Cf::kIndex, b).size(), 3u);  // kept
+  store->SetUnavailable("being rebuilt");
+  EXPECT_EQ(latest.Scan(Cf::kIndex, b, "", [](auto, auto) { return true; }).code(),
+            absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(store->Clear("rebuilding", "1").ok());
+  store->SetAvailable();
+  EXPECT_EQ(Visit(latest, Cf::kIndex, b), Lines{});
+}
+
+// A prefix with more entries than a scan keeps: a scan that wants more goes on in the database
+// after the last entry kept; one that stopped early kept a few more than it visited.
+TEST(ProjectionStoreScanCache, GoesOnInTheDatabasePastWhatItKept) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto batch = store->NewBatch();
+  std::vector<std::string> all;
+  const int n = static_cast<int>(ProjectionStore::kScanRunEntries) * 2;
+  for (int i = 0; i < n; ++i) {
+    const std::string k = absl::StrCat(absl::Dec(i, absl::kZeroPad3));
+    batch.Put(Cf::kIndex, "c/" + k, k);
+    all.push_back(absl::StrCat(k, "=", k));
+  }
+  batch.Put(Cf::kIndex, "d/1", "1");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  const ReadView latest = store->Latest();
+  EXPECT_EQ(Visit(latest, Cf::kIndex, "c/"), all);
+  EXPECT_EQ(Visit(latest, Cf::kIndex, "c/"), all);
+  EXPECT_EQ(Visit(latest, Cf::kIndex, "c/", "", 3),
+            std::vector<std::string>(all.begin(), all.begin() + 3));
+  const size_t past = ProjectionStore::kScanRunEntries + 3;
+  EXPECT_EQ(Visit(latest, Cf::kIndex, "c/", "", past),
+            std::vector<std::string>(all.begin(), all.begin() + past));
+  EXPECT_EQ(store->scan_cache_hits(), 3u);
+
+  // A scan that stops after one of a few entries keeps them all: the next reads no memtable.
+  batch = store->NewBatch();
+  for (int i = 0; i < 5; ++i) batch.Put(Cf::kIndex, absl::StrCat("e/", i), "v");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_EQ(Visit(latest, Cf::kIndex, "e/", "", 1).size(), 1u);
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  EXPECT_EQ(Visit(latest, Cf::kIndex, "e/").size(), 5u);
+  EXPECT_EQ(rocksdb::get_perf_context()->seek_on_memtable_count, 0u);
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+}
+
+// Random commits and scans of prefixes of several lengths, some with more entries than a scan
+// keeps and some values large: every scan of the latest state visits what an uncached scan does.
+TEST(ProjectionStoreScanCache, AnswersWhatTheDatabaseHolds) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::string nul(1, '\0');
+  auto key = [&] {
+    return absl::StrCat("p/", std::string(1, static_cast<char>('a' + pick(2))), nul,
+                        std::string(1 + pick(2), static_cast<char>('x' + pick(2))), nul, pick(120));
+  };
+  const std::vector<std::string> prefixes = {"p/",
+                                             "p/a",
+                                             "p/a" + nul,
+                                             "p/b" + nul,
+                                             "p/a" + nul + "x",
+                                             "p/a" + nul + "x" + nul,
+                                             "p/b" + nul + "yy" + nul,
+                                             "q/"};
+  for (int op = 0; op < 3000; ++op) {
+    if (pick(3) == 0) {
+      auto batch = store->NewBatch();
+      for (int i = 1 + pick(4); i > 0; --i) {
+        if (pick(4) == 0) {
+          batch.Delete(Cf::kIndex, key());
+        } else {
+          batch.Put(Cf::kIndex, key(), std::string(pick(20) == 0 ? 20000 : 8, 'v'));
+        }
+      }
+      ASSERT_TRUE(store->Commit(batch).ok());
+      continue;
+    }
+    const std::string& prefix = prefixes[pick(static_cast<int>(prefixes.size()))];
+    const size_t most = pick(3) == 0 ? SIZE_MAX : 1 + pick(100);
+    ASSERT_EQ(Visit(store->Latest(), Cf::kIndex, prefix, "", most),
+              Visit(store->Unchecked(), Cf::kIndex, prefix, "", most))
+        << "op " << op << " prefix " << absl::CEscape(prefix) << " most " << most;
+  }
+  EXPECT_GT(store->scan_cache_hits(), 500u);
+}
+
+// Readers scanning a prefix while commits rewrite the key under it: a scan that begins after a
+// commit never visits an older value.
+TEST(ProjectionStoreScanCache, AScanNeverVisitsAValueOlderThanTheLastCommit) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  std::atomic<int> committed{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> older{0};
+  std::atomic<int> scans{0};
+  auto commit = [&](int v) {
+    auto batch = store->NewBatch();
+    batch.Put(Cf::kIndex, "s/k", std::to_string(v));
+    ASSERT_TRUE(store->Commit(batch).ok());
+    committed = v;
+  };
+  commit(0);
+  auto read = [&] {
+    while (!done) {
+      const int before = committed.load();
+      const std::vector<std::string> seen = Visit(store->Latest(), Cf::kIndex, "s/");
+      int v = -1;
+      if (seen.size() != 1 || !absl::SimpleAtoi(seen[0].substr(2), &v) || v < before) ++older;
+      ++scans;
+    }
+  };
+  std::thread reader1(read);
+  std::thread reader2(read);
+  for (int v = 1; v <= 3000; ++v) commit(v);
+  done = true;
+  reader1.join();
+  reader2.join();
+  EXPECT_EQ(older.load(), 0) << "of " << scans.load() << " scans";
+  EXPECT_GT(store->scan_cache_hits(), 0u);
 }
 
 TEST(Checkpoint, CopiesAStoreConsistentlyAndRestoresItOnce) {

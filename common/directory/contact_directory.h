@@ -13,7 +13,8 @@
 // merged contacts, a sum over the merged contacts' events (the same in any order). It takes the
 // events the contact service took, no others: an entry keeps its contact's version.
 //
-// Get keeps the entries it read in memory (at most kCachedEntries; a timeline, a 360 and every
+// Get keeps the entries it read in memory (up to a quarter of the store's cache_bytes(), 8 MiB at
+// the default --rocksdb-memory-mib: some 40,000 entries; a timeline, a 360 and every
 // link check of a write start with one), each dropped when a committed batch changes it: the
 // owner calls Committed after each commit, before waiting writers are answered, so a read after
 // an acknowledged write never finds an entry older than the store's.
@@ -67,7 +68,12 @@ absl::Status CheckLinkable(const std::optional<ContactDirectoryEntry>& entry,
 
 class ContactDirectory {
  public:
-  explicit ContactDirectory(store::ProjectionStore* store) : store_(store) {}
+  explicit ContactDirectory(store::ProjectionStore* store)
+      : store_(store),
+        cached_(store->cache_bytes() / 4,
+                [](std::string_view key, const std::optional<ContactDirectoryEntry>& entry) {
+                  return key.size() + (entry ? entry->SpaceUsedLong() : 0) + 64;
+                }) {}
 
   // Applies a contact-service event into `batch`.
   absl::Status Apply(const crm::common::v1::EventEnvelope& event,
@@ -86,9 +92,6 @@ class ContactDirectory {
   // for a rebuild): the entries Apply changed, or all after an emptying, are read from the store
   // again from now on.
   void Committed() const;
-
-  // Most entries Get keeps in memory (those read least recently go first).
-  static constexpr size_t kCachedEntries = 16384;
 
   // True if the contact was erased, as `batch` sees it (for apply: on the projector's thread,
   // as Apply). No read at all while the tenant has no erased contact, which is almost always.
@@ -129,10 +132,9 @@ class ContactDirectory {
                                                             std::string_view contact_id,
                                                             bool keep) const;
 
-  // Entries read, including those not found (store::ReadCache: at most kCachedEntries).
-  mutable store::ReadCache<std::optional<ContactDirectoryEntry>> cached_{
-      kCachedEntries,
-      [](std::string_view, const std::optional<ContactDirectoryEntry>&) { return size_t{1}; }};
+  // Entries read, including those not found, by their bytes in memory (those read least
+  // recently go first).
+  mutable store::ReadCache<std::optional<ContactDirectoryEntry>> cached_;
 };
 
 }  // namespace crm::directory

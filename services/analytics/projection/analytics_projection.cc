@@ -211,11 +211,14 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
 
 void AnalyticsProjection::Committed() {
   directory_.Committed();
-  if (purchases_changed_) {
+  const uint64_t emptied = store_->emptied();
+  const bool was_emptied = emptied != emptied_;
+  emptied_ = emptied;
+  if (purchases_changed_ || was_emptied) {
     purchases_changed_ = false;
     generation_.fetch_add(1, std::memory_order_release);
   }
-  if (segments_changed_) {
+  if (segments_changed_ || was_emptied) {
     segments_changed_ = false;
     segments_generation_.fetch_add(1, std::memory_order_release);
   }

@@ -95,10 +95,12 @@ class AnalyticsProjection final : public projection::EventApplier {
   void Committed() override;
 
   // Grows after every committed change to purchases or to who is a customer (orders, contacts,
-  // merges): a population derived from the store at generation g is current while it is g.
+  // merges), and when the store is emptied for a rebuild: a population derived from the store at
+  // generation g is current while it is g.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-  // Grows after every committed change to a segment's definition (created, deleted): a list of
-  // segments read at generation g is current while it is g. Read it before the store.
+  // Grows after every committed change to a segment's definition (created, deleted), and when
+  // the store is emptied: a list of segments read at generation g is current while it is g. Read
+  // it before the store.
   uint64_t segments_generation() const {
     return segments_generation_.load(std::memory_order_acquire);
   }
@@ -219,6 +221,9 @@ class AnalyticsProjection final : public projection::EventApplier {
   std::atomic<uint64_t> generation_{0};
   bool segments_changed_ = false;  // in the batch being applied
   std::atomic<uint64_t> segments_generation_{0};
+  // The store's emptyings (ProjectionStore::emptied) as of the last Committed: an emptying for a
+  // rebuild makes everything derived from the store before it stale (projector thread).
+  uint64_t emptied_ = 0;
 };
 
 }  // namespace crm::analytics

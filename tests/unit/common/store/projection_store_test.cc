@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -418,38 +419,56 @@ TEST(ProjectionStoreReadCache, KeepsRecordsUntilACommitWritesThem) {
   EXPECT_EQ(get("absent"), std::nullopt);
 }
 
+// Two readers racing 3,000 commits that write 1, 2, ... at `key`: how many of `read`'s answers
+// (nullopt: none, or not a number) were older than the last commit made before the read began;
+// `reads` gets how many reads there were.
+int OlderAnswersRacingCommits(ProjectionStore& store, Cf cf, const std::string& key,
+                              const std::function<std::optional<int>()>& read, int* reads) {
+  std::atomic<int> committed{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> older{0};
+  std::atomic<int> count{0};
+  auto commit = [&](int v) {
+    auto batch = store.NewBatch();
+    batch.Put(cf, key, std::to_string(v));
+    EXPECT_TRUE(store.Commit(batch).ok());
+    committed = v;
+  };
+  commit(0);
+  auto reader = [&] {
+    while (!done) {
+      const int before = committed.load();
+      const std::optional<int> v = read();
+      if (!v || *v < before) ++older;
+      ++count;
+    }
+  };
+  std::thread reader1(reader);
+  std::thread reader2(reader);
+  for (int v = 1; v <= 3000; ++v) commit(v);
+  done = true;
+  reader1.join();
+  reader2.join();
+  *reads = count;
+  return older;
+}
+
 // Readers racing commits of one key: a read that begins after a commit never answers an older
 // value, though a read that began before it may end after it.
 TEST(ProjectionStoreReadCache, AReadNeverAnswersAValueOlderThanTheLastCommit) {
   testing::TempDir dir;
   auto store = *ProjectionStore::Open(dir.Sub("p"));
-  std::atomic<int> committed{0};
-  std::atomic<bool> done{false};
-  std::atomic<int> older{0};
-  std::atomic<int> reads{0};
-  auto commit = [&](int v) {
-    auto batch = store->NewBatch();
-    batch.Put(Cf::kState, "k", std::to_string(v));
-    ASSERT_TRUE(store->Commit(batch).ok());
-    committed = v;
-  };
-  commit(0);
-  auto read = [&] {
-    while (!done) {
-      const int before = committed.load();
-      absl::StatusOr<std::optional<std::string>> got = store->Get(Cf::kState, "k");
-      int v = -1;
-      if (!got.ok() || !got->has_value() || !absl::SimpleAtoi(**got, &v) || v < before) ++older;
-      ++reads;
-    }
-  };
-  std::thread reader1(read);
-  std::thread reader2(read);
-  for (int v = 1; v <= 3000; ++v) commit(v);
-  done = true;
-  reader1.join();
-  reader2.join();
-  EXPECT_EQ(older.load(), 0) << "of " << reads.load() << " reads";
+  int reads = 0;
+  const int older = OlderAnswersRacingCommits(
+      *store, Cf::kState, "k",
+      [&]() -> std::optional<int> {
+        absl::StatusOr<std::optional<std::string>> got = store->Get(Cf::kState, "k");
+        int v = 0;
+        if (!got.ok() || !got->has_value() || !absl::SimpleAtoi(**got, &v)) return std::nullopt;
+        return v;
+      },
+      &reads);
+  EXPECT_EQ(older, 0) << "of " << reads << " reads";
   EXPECT_GT(store->read_cache_hits(), 0u);
 }
 
@@ -654,33 +673,17 @@ TEST(ProjectionStoreScanCache, AnswersWhatTheDatabaseHolds) {
 TEST(ProjectionStoreScanCache, AScanNeverVisitsAValueOlderThanTheLastCommit) {
   testing::TempDir dir;
   auto store = *ProjectionStore::Open(dir.Sub("p"));
-  std::atomic<int> committed{0};
-  std::atomic<bool> done{false};
-  std::atomic<int> older{0};
-  std::atomic<int> scans{0};
-  auto commit = [&](int v) {
-    auto batch = store->NewBatch();
-    batch.Put(Cf::kIndex, "s/k", std::to_string(v));
-    ASSERT_TRUE(store->Commit(batch).ok());
-    committed = v;
-  };
-  commit(0);
-  auto read = [&] {
-    while (!done) {
-      const int before = committed.load();
-      const std::vector<std::string> seen = Visit(store->Latest(), Cf::kIndex, "s/");
-      int v = -1;
-      if (seen.size() != 1 || !absl::SimpleAtoi(seen[0].substr(2), &v) || v < before) ++older;
-      ++scans;
-    }
-  };
-  std::thread reader1(read);
-  std::thread reader2(read);
-  for (int v = 1; v <= 3000; ++v) commit(v);
-  done = true;
-  reader1.join();
-  reader2.join();
-  EXPECT_EQ(older.load(), 0) << "of " << scans.load() << " scans";
+  int scans = 0;
+  const int older = OlderAnswersRacingCommits(
+      *store, Cf::kIndex, "s/k",
+      [&]() -> std::optional<int> {
+        const std::vector<std::string> seen = Visit(store->Latest(), Cf::kIndex, "s/");
+        int v = 0;
+        if (seen.size() != 1 || !absl::SimpleAtoi(seen[0].substr(2), &v)) return std::nullopt;
+        return v;
+      },
+      &scans);
+  EXPECT_EQ(older, 0) << "of " << scans << " scans";
   EXPECT_GT(store->scan_cache_hits(), 0u);
 }
 

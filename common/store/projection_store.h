@@ -178,9 +178,9 @@ class ProjectionStore {
 
   // Scans of the latest state (Latest()) from the start of their prefix are kept in memory too,
   // up to cache_bytes() more: the first kScanRunEntries entries under the prefix (those the scan
-  // visited and up to kScanReadAhead more), or all of them if fewer, if they take at most a 128th
-  // of cache_bytes(). A later scan of the same prefix visits them from memory and, if it wants
-  // more than were kept, goes on in the database after the last one. Commit drops every kept
+  // visited and up to kScanReadAhead more), or all of them if fewer, as far as they take at most a
+  // 128th of cache_bytes(). A later scan of the same prefix visits them from memory and, if it
+  // wants more than were kept, goes on in the database after the last one. Commit drops every kept
   // scan whose prefix a key it wrote starts with, before it returns; the same guards as for
   // records apply. Scans from a later `start`, through snapshots or unchecked, and of prefixes
   // longer than kScanPrefixMax bytes are not kept; nor, once a column family's kept prefixes have

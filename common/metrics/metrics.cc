@@ -188,7 +188,18 @@ class Metrics::Scraped final : public prometheus::Collectable {
                "scans of a store from a prefix's start that went to RocksDB (then kept in the "
                "scan cache)",
                MetricType::Counter);
+    prometheus::MetricFamily cache_bytes =
+        family("crm_store_cache_bytes",
+               "about the bytes a store's read caches hold (cache: records or scans), at most an "
+               "eighth of --rocksdb-memory-mib each",
+               MetricType::Gauge);
     for (projection::Projector* p : projectors_) {
+      cache_bytes.metric.push_back(Value({{"projection", p->name()}, {"cache", "records"}},
+                                         static_cast<double>(p->store().read_cache_bytes()),
+                                         MetricType::Gauge));
+      cache_bytes.metric.push_back(Value({{"projection", p->name()}, {"cache", "scans"}},
+                                         static_cast<double>(p->store().scan_cache_bytes()),
+                                         MetricType::Gauge));
       scan_hits.metric.push_back(Value({{"projection", p->name()}},
                                        static_cast<double>(p->store().scan_cache_hits()),
                                        MetricType::Counter));
@@ -244,8 +255,9 @@ class Metrics::Scraped final : public prometheus::Collectable {
          !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
       ++fds;
     }
-    std::vector<prometheus::MetricFamily> out = {lag, events,    dead, unknown,    keys,
-                                                 sst, memtables, runs, cache_hits, cache_misses, scan_hits, scan_misses};
+    std::vector<prometheus::MetricFamily> out = {
+        lag,  events,     dead,         unknown,   keys,        sst,        memtables,
+        runs, cache_hits, cache_misses, scan_hits, scan_misses, cache_bytes};
     const store::StorageCounters storage = store::ReadStorageCounters();
     const process::AllocatorStats heap =
         process::ReadAllocatorStats().value_or(process::AllocatorStats{});

@@ -188,6 +188,9 @@ class ProjectionStore {
   // a commit writes). Hits and misses since the store was opened (for /metrics):
   uint64_t scan_cache_hits() const { return scans_.hits(); }
   uint64_t scan_cache_misses() const { return scans_.misses(); }
+  // About the bytes each cache holds now (for /metrics).
+  size_t read_cache_bytes() const { return cache_.cost(); }
+  size_t scan_cache_bytes() const { return scans_.cost(); }
   static constexpr size_t kScanRunEntries = 64;
   static constexpr size_t kScanReadAhead = 16;
   static constexpr size_t kScanPrefixMax = 255;

@@ -75,6 +75,7 @@ class ReadCache {
     if (newer_cost_ + cost > budget_ / 2) {
       dropped.swap(older_);
       older_.swap(newer_);
+      older_cost_ = newer_cost_;
       newer_cost_ = 0;
     }
     if (newer_.try_emplace(absl::string_view(key.data(), key.size()), value).second) {
@@ -94,7 +95,10 @@ class ReadCache {
         newer_cost_ -= std::min(newer_cost_, cost_(key, it->second));
         newer_.erase(it);
       }
-      older_.erase(k);
+      if (auto it = older_.find(k); it != older_.end()) {
+        older_cost_ -= std::min(older_cost_, cost_(key, it->second));
+        older_.erase(it);
+      }
     });
   }
 
@@ -107,6 +111,14 @@ class ReadCache {
     newer.swap(newer_);
     older.swap(older_);
     newer_cost_ = 0;
+    older_cost_ = 0;
+  }
+
+  // What the cache holds now, in `cost` units (a value kept again among the newer while its older
+  // copy is still there counts twice: both are in memory).
+  size_t cost() {
+    absl::ReaderMutexLock lock(&mu_);
+    return newer_cost_ + older_cost_;
   }
 
   // Lookups answered from memory, and not, since the cache was made.
@@ -122,6 +134,7 @@ class ReadCache {
   Map newer_ ABSL_GUARDED_BY(mu_);
   Map older_ ABSL_GUARDED_BY(mu_);
   size_t newer_cost_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t older_cost_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};

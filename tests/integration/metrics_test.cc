@@ -85,6 +85,14 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
   EXPECT_GE(
       Sample(*text, "crm_store_scan_cache_hits_total", {{"projection", "interaction"}}).value_or(0),
       1);
+  EXPECT_GT(
+      Sample(*text, "crm_store_cache_bytes", {{"projection", "interaction"}, {"cache", "scans"}})
+          .value_or(0),
+      0);
+  EXPECT_GT(
+      Sample(*text, "crm_store_cache_bytes", {{"projection", "contact"}, {"cache", "records"}})
+          .value_or(0),
+      0);
   EXPECT_GT(Sample(*text, "crm_store_memtable_bytes", {{"projection", "contact"}, {"cf", "state"}})
                 .value_or(0),
             0);

@@ -511,6 +511,7 @@ TEST(ProjectionStoreReadCache, StaysWithinItsBytes) {
   batch = store->NewBatch();
   for (int i = 0; i < n; ++i) batch.Put(Cf::kState, absl::StrCat("k", i), "new");
   ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_LT(store->read_cache_bytes(), 1024u);  // "hot" alone left, in either half or both
   for (int i = 0; i < n; ++i) ASSERT_EQ(*store->Get(Cf::kState, absl::StrCat("k", i)), "new") << i;
 }
 
@@ -685,6 +686,38 @@ TEST(ProjectionStoreScanCache, AScanNeverVisitsAValueOlderThanTheLastCommit) {
       &scans);
   EXPECT_EQ(older, 0) << "of " << scans << " scans";
   EXPECT_GT(store->scan_cache_hits(), 0u);
+}
+
+// The bytes both caches hold: what reads kept, less what commits dropped; none once emptied.
+TEST(ProjectionStoreScanCache, BothCachesCountTheBytesTheyHold) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto put = [&](std::map<std::string, std::string> writes) {
+    auto batch = store->NewBatch();
+    for (const auto& [k, v] : writes)
+      batch.Put(k.starts_with("i/") ? Cf::kIndex : Cf::kState, k, v);
+    ASSERT_TRUE(store->Commit(batch).ok());
+  };
+  put({{"a", std::string(1000, 'a')}, {"i/1", "x"}});
+  EXPECT_EQ(store->read_cache_bytes(), 0u);
+  EXPECT_EQ(store->scan_cache_bytes(), 0u);
+  ASSERT_TRUE(store->Get(Cf::kState, "a").ok());
+  const size_t one = store->read_cache_bytes();
+  EXPECT_GT(one, 1000u);
+  ASSERT_TRUE(store->Get(Cf::kState, "absent").ok());
+  EXPECT_GT(store->read_cache_bytes(), one);
+  EXPECT_EQ(Visit(store->Latest(), Cf::kIndex, "i/").size(), 1u);
+  EXPECT_GT(store->scan_cache_bytes(), 0u);
+  put({{"a", "new"}});
+  EXPECT_LT(store->read_cache_bytes(), one);  // "absent" only
+  put({{"absent", "now"}, {"i/2", "y"}});
+  EXPECT_EQ(store->read_cache_bytes(), 0u);
+  EXPECT_EQ(store->scan_cache_bytes(), 0u);
+  ASSERT_TRUE(store->Get(Cf::kState, "a").ok());
+  EXPECT_EQ(Visit(store->Latest(), Cf::kIndex, "i/").size(), 2u);
+  ASSERT_TRUE(store->Clear("rebuilding", "1").ok());
+  EXPECT_EQ(store->read_cache_bytes(), 0u);
+  EXPECT_EQ(store->scan_cache_bytes(), 0u);
 }
 
 TEST(Checkpoint, CopiesAStoreConsistentlyAndRestoresItOnce) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -194,24 +195,19 @@ class Metrics::Scraped final : public prometheus::Collectable {
                "eighth of --rocksdb-memory-mib each",
                MetricType::Gauge);
     for (projection::Projector* p : projectors_) {
-      cache_bytes.metric.push_back(Value({{"projection", p->name()}, {"cache", "records"}},
-                                         static_cast<double>(p->store().read_cache_bytes()),
-                                         MetricType::Gauge));
-      cache_bytes.metric.push_back(Value({{"projection", p->name()}, {"cache", "scans"}},
-                                         static_cast<double>(p->store().scan_cache_bytes()),
-                                         MetricType::Gauge));
-      scan_hits.metric.push_back(Value({{"projection", p->name()}},
-                                       static_cast<double>(p->store().scan_cache_hits()),
-                                       MetricType::Counter));
-      scan_misses.metric.push_back(Value({{"projection", p->name()}},
-                                         static_cast<double>(p->store().scan_cache_misses()),
-                                         MetricType::Counter));
-      cache_hits.metric.push_back(Value({{"projection", p->name()}},
-                                        static_cast<double>(p->store().read_cache_hits()),
-                                        MetricType::Counter));
-      cache_misses.metric.push_back(Value({{"projection", p->name()}},
-                                          static_cast<double>(p->store().read_cache_misses()),
-                                          MetricType::Counter));
+      const store::ProjectionStore& st = p->store();
+      // The two caches' counters and sizes: family, the cache's label (if any), value.
+      for (const auto& [out, cache, value] :
+           {std::tuple{&cache_hits, "", st.read_cache_hits()},
+            std::tuple{&cache_misses, "", st.read_cache_misses()},
+            std::tuple{&scan_hits, "", st.scan_cache_hits()},
+            std::tuple{&scan_misses, "", st.scan_cache_misses()},
+            std::tuple{&cache_bytes, "records", uint64_t{st.read_cache_bytes()}},
+            std::tuple{&cache_bytes, "scans", uint64_t{st.scan_cache_bytes()}}}) {
+        std::vector<prometheus::ClientMetric::Label> labels = {{"projection", p->name()}};
+        if (*cache != '\0') labels.push_back({"cache", cache});
+        out->metric.push_back(Value(labels, static_cast<double>(value), out->type));
+      }
       auto progress = p->Progress();
       if (progress.ok()) {
         for (const auto& part : progress->partitions()) {

@@ -59,6 +59,12 @@ bool ServerSideFailure(grpc::StatusCode code) {
   }
 }
 
+// Protobuf's log into ours, once for the process.
+void RouteProtobufLog() {
+  static std::once_flag once;
+  std::call_once(once, [] { google::protobuf::SetLogHandler(&ProtobufLog); });
+}
+
 class RequestLogInterceptor final : public grpc::experimental::Interceptor {
  public:
   explicit RequestLogInterceptor(const char* method) : method_(method), start_(absl::Now()) {}
@@ -69,9 +75,9 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
       // The request did not parse. gRPC 1.51's callback server would answer UNIMPLEMENTED with
       // no message; say what is wrong instead (below, when the status goes out).
       unparsable_ = true;
-      if (!last_invalid_utf8_field.empty())
-        invalid_utf8_field_ = std::move(last_invalid_utf8_field);
-      last_invalid_utf8_field.clear();
+      if (std::string field = TakeInvalidUtf8Field(); !field.empty()) {
+        invalid_utf8_field_ = std::move(field);
+      }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       const auto* metadata = methods->GetRecvInitialMetadata();
@@ -88,12 +94,8 @@ class RequestLogInterceptor final : public grpc::experimental::Interceptor {
       // protobuf names) tells them apart.
       if (unparsable_ && (status.error_code() == grpc::StatusCode::UNIMPLEMENTED ||
                           (status.ok() && !invalid_utf8_field_.empty()))) {
-        status = grpc::Status(
-            grpc::StatusCode::INVALID_ARGUMENT,
-            invalid_utf8_field_.empty()
-                ? "request: cannot be parsed as this method's request message (damaged or not "
-                  "protobuf)"
-                : invalid_utf8_field_ + ": not valid UTF-8 (string fields must be UTF-8)");
+        const absl::Status why = UnparsableRequest(invalid_utf8_field_);
+        status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(why.message()));
         methods->ModifySendStatus(status);
       }
       const spdlog::level::level_enum level =
@@ -130,6 +132,20 @@ class RequestLogInterceptorFactory final
 
 }  // namespace
 
+std::string TakeInvalidUtf8Field() {
+  RouteProtobufLog();  // so that protobuf's words reach last_invalid_utf8_field
+  std::string field = std::move(last_invalid_utf8_field);
+  last_invalid_utf8_field.clear();
+  return field;
+}
+
+absl::Status UnparsableRequest(const std::string& invalid_utf8_field) {
+  return absl::InvalidArgumentError(
+      invalid_utf8_field.empty()
+          ? "request: cannot be parsed as this method's request message (damaged or not protobuf)"
+          : invalid_utf8_field + ": not valid UTF-8 (string fields must be UTF-8)");
+}
+
 std::string UsableId(std::string_view value) {
   if (value.empty() || value.size() > 128) return "";
   const bool usable = std::all_of(value.begin(), value.end(), [](char c) {
@@ -146,8 +162,7 @@ std::string CorrelationIdOf(const grpc::ServerContextBase& context) {
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RequestLogInterceptors() {
-  static std::once_flag once;
-  std::call_once(once, [] { google::protobuf::SetLogHandler(&ProtobufLog); });
+  RouteProtobufLog();
   return std::make_unique<RequestLogInterceptorFactory>();
 }
 

@@ -19,6 +19,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
+
 namespace crm::grpcutil {
 
 // Metadata keys of the request and correlation ids.
@@ -33,6 +35,14 @@ std::string UsableId(std::string_view value);
 // The call's correlation id: x-correlation-id if usable, else x-request-id if usable, else empty
 // (a command then correlates its events by its first event's id).
 std::string CorrelationIdOf(const grpc::ServerContextBase& context);
+
+// The full name of the string field protobuf last found not UTF-8 while parsing on this thread
+// (empty if none since the last take), and forgets it. (Routes protobuf's log into ours, as
+// RequestLogInterceptors does, so that the next parse's complaint is heard.)
+std::string TakeInvalidUtf8Field();
+// INVALID_ARGUMENT for a request that does not parse: naming the field when it is a string that
+// is not UTF-8 (`invalid_utf8_field`, from TakeInvalidUtf8Field), else saying it is damaged.
+absl::Status UnparsableRequest(const std::string& invalid_utf8_field);
 
 // Logs every call as above; install on every server.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RequestLogInterceptors();

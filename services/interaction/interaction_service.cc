@@ -333,7 +333,8 @@ absl::StatusOr<nlohmann::json> InteractionService::ExportPersonalData(
     std::string resume;
     for (int page = 0; page < projection::kMaxExportPages; ++page) {
       ASSIGN_OR_RETURN(TimelinePage items, Timeline(ctx, contact_id, "", {}, resume, 1000));
-      for (const TimelineItem& item : items.items) {
+      for (const std::string& encoded : items.items) {
+        ASSIGN_OR_RETURN(const TimelineItem item, ParseTimelineItem(encoded));
         if (!seen.insert(item.id()).second) continue;
         if (item.kind() == crm::interaction::v1::TIMELINE_KIND_INTERACTION) {
           ASSIGN_OR_RETURN(Interaction i, Get(ctx, item.id()));

@@ -1536,5 +1536,35 @@ TEST_F(BadInputTest, InvalidUtf8IsRefusedByNameInEveryMethodAndWritesNothing) {
   EXPECT_EQ(LogEnd(), end);
 }
 
+// Bytes that are not protobuf at all, to every unary method — those gRPC parses and those served
+// raw (grpcutil::ParseRequest) alike: the same INVALID_ARGUMENT, and nothing written.
+TEST_F(BadInputTest, DamagedBytesAreRefusedInEveryUnaryMethodAndWriteNothing) {
+  for (const char* p : {"contact", "interaction", "sales", "analytics"}) {
+    ASSERT_TRUE(WaitCaughtUp(node_, absl::Seconds(30), p)) << p;
+  }
+  const int64_t end = LogEnd();
+  int tried = 0;
+  for (const char* service : kServices) {
+    const pb::ServiceDescriptor* s =
+        pb::DescriptorPool::generated_pool()->FindServiceByName(service);
+    ASSERT_NE(s, nullptr) << service;
+    for (int i = 0; i < s->method_count(); ++i) {
+      const pb::MethodDescriptor& method = *s->method(i);
+      if (method.client_streaming() || method.server_streaming()) continue;
+      const grpc::Status status = CallRaw(method, std::string("\xff\xff\xff\xff", 4));
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << method.full_name() << ": " << status.error_message();
+      EXPECT_EQ(status.error_message(),
+                "request: cannot be parsed as this method's request message (damaged or not "
+                "protobuf)")
+          << method.full_name();
+      ++tried;
+    }
+  }
+  RecordProperty("methods_tried", tried);
+  EXPECT_GT(tried, 80);
+  EXPECT_EQ(LogEnd(), end);
+}
+
 }  // namespace
 }  // namespace crm::testing

@@ -4,6 +4,7 @@
 #include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
 #include "common/grpc/status.h"
+#include "common/grpc/wire.h"
 #include "services/interaction/api/validation.h"
 
 namespace crm::interaction {
@@ -62,19 +63,26 @@ grpc::ServerUnaryReactor* InteractionGrpc::DeleteInteraction(
 }
 
 grpc::ServerUnaryReactor* InteractionGrpc::ListTimeline(grpc::CallbackServerContext* context,
-                                                        const v1::ListTimelineRequest* request,
-                                                        v1::ListTimelineResponse* response) {
+                                                        const grpc::ByteBuffer* raw_request,
+                                                        grpc::ByteBuffer* raw_response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<ValidTimeline> valid = ValidateTimeline(*request);
+  v1::ListTimelineRequest request;
+  if (absl::Status s = grpcutil::ParseRequest(*raw_request, request); !s.ok()) {
+    return FinishNow(reactor, s);
+  }
+  absl::StatusOr<ValidTimeline> valid = ValidateTimeline(request);
   if (!valid.ok()) return FinishNow(reactor, valid.status());
   absl::StatusOr<TimelinePage> page =
-      service_->Timeline(Context(context), request->contact_id(), request->company_id(),
+      service_->Timeline(Context(context), request.contact_id(), request.company_id(),
                          valid->filter, valid->resume_after, valid->page_size);
   if (page.ok()) {
-    for (auto& item : page->items) *response->add_items() = std::move(item);
+    // ListTimelineResponse: repeated TimelineItem items = 1; string next_page_token = 2.
+    grpcutil::WireWriter out;
+    for (const std::string& item : page->items) out.Add(1, item);
     if (!page->resume_after.empty()) {
-      response->set_next_page_token(TimelinePageToken(*request, page->resume_after));
+      out.Add(2, TimelinePageToken(request, page->resume_after));
     }
+    *raw_response = std::move(out).Finish();
   }
   return FinishNow(reactor, page.status());
 }

@@ -8,7 +8,10 @@
 
 namespace crm::interaction {
 
-class InteractionGrpc final : public crm::interaction::v1::InteractionService::CallbackService {
+// ListTimeline is served raw (grpcutil::WireWriter): its items go out as stored.
+class InteractionGrpc final
+    : public crm::interaction::v1::InteractionService::WithRawCallbackMethod_ListTimeline<
+          crm::interaction::v1::InteractionService::CallbackService> {
  public:
   InteractionGrpc(InteractionService* service, std::string tenant)
       : service_(service), tenant_(std::move(tenant)) {}
@@ -27,10 +30,10 @@ class InteractionGrpc final : public crm::interaction::v1::InteractionService::C
       grpc::CallbackServerContext* context,
       const crm::interaction::v1::DeleteInteractionRequest* request,
       Interaction* response) override;
-  grpc::ServerUnaryReactor* ListTimeline(
-      grpc::CallbackServerContext* context,
-      const crm::interaction::v1::ListTimelineRequest* request,
-      crm::interaction::v1::ListTimelineResponse* response) override;
+  // A crm.interaction.v1.ListTimelineRequest in, a ListTimelineResponse out, in wire form.
+  grpc::ServerUnaryReactor* ListTimeline(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* OpenCase(grpc::CallbackServerContext* context,
                                      const crm::interaction::v1::OpenCaseRequest* request,

@@ -395,6 +395,14 @@ absl::StatusOr<TaskPage> InteractionProjection::OpenTasks(
   return page;
 }
 
+absl::StatusOr<TimelineItem> ParseTimelineItem(std::string_view encoded) {
+  TimelineItem item;
+  if (!item.ParseFromArray(encoded.data(), static_cast<int>(encoded.size()))) {
+    return absl::DataLossError("corrupt timeline item");
+  }
+  return item;
+}
+
 absl::StatusOr<TimelinePage> InteractionProjection::Timeline(std::string_view tenant, char kind,
                                                              const std::vector<std::string>& owners,
                                                              const TimelineFilter& filter,
@@ -404,8 +412,10 @@ absl::StatusOr<TimelinePage> InteractionProjection::Timeline(std::string_view te
   // Each owner's timeline is already newest first; take up to a page from each, then merge.
   struct Entry {
     std::string position;
-    TimelineItem item;
+    std::string item;  // as stored
   };
+  const bool filtered =
+      !filter.channels.empty() || !filter.kinds.empty() || filter.start_nanos || filter.end_nanos;
   std::vector<Entry> entries;
   bool truncated = false;
   // When a scan is cut short: the last position examined there. Everything up to it was seen
@@ -435,17 +445,21 @@ absl::StatusOr<TimelinePage> InteractionProjection::Timeline(std::string_view te
             return false;
           }
           last_examined = std::string(key.substr(prefix.size()));
-          TimelineItem item;
-          if (!item.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            error = absl::DataLossError("corrupt timeline item");
-            return false;
+          if (filtered) {
+            absl::StatusOr<TimelineItem> item = ParseTimelineItem(value);
+            if (!item.ok()) {
+              error = item.status();
+              return false;
+            }
+            const int64_t nanos = projection::TimestampNanos(item->occurred_at());
+            if (filter.end_nanos && nanos >= *filter.end_nanos) return true;
+            if (filter.start_nanos && nanos < *filter.start_nanos) return false;  // Older: done.
+            if (!filter.channels.empty() && !filter.channels.contains(item->channel())) {
+              return true;
+            }
+            if (!filter.kinds.empty() && !filter.kinds.contains(item->kind())) return true;
           }
-          const int64_t nanos = projection::TimestampNanos(item.occurred_at());
-          if (filter.end_nanos && nanos >= *filter.end_nanos) return true;
-          if (filter.start_nanos && nanos < *filter.start_nanos) return false;  // Older: done.
-          if (!filter.channels.empty() && !filter.channels.contains(item.channel())) return true;
-          if (!filter.kinds.empty() && !filter.kinds.contains(item.kind())) return true;
-          entries.push_back({std::string(key.substr(prefix.size())), std::move(item)});
+          entries.push_back({last_examined, std::string(value)});
           ++taken;
           return true;
         }));

@@ -48,10 +48,15 @@ struct TaskPage {
 };
 
 struct TimelinePage {
-  std::vector<TimelineItem> items;
+  // Each a TimelineItem in its wire form, as stored: ListTimeline sends them on as they are.
+  // ParseTimelineItem reads one.
+  std::vector<std::string> items;
   // The position after which the next page starts; empty at the end.
   std::string resume_after;
 };
+
+// One of TimelinePage's items; DATA_LOSS if it does not parse.
+absl::StatusOr<TimelineItem> ParseTimelineItem(std::string_view encoded);
 
 class InteractionProjection final : public projection::EventApplier {
  public:
@@ -88,7 +93,8 @@ class InteractionProjection final : public projection::EventApplier {
                                      size_t page_size) const;
 
   // Items of the timelines of `owners` (contacts with kind 't', a company with 'u'), newest
-  // first, after position `resume_after`; at most `max_scan` entries examined per owner.
+  // first, after position `resume_after`; at most `max_scan` entries examined per owner. Only a
+  // filtered page parses the items it examines.
   absl::StatusOr<TimelinePage> Timeline(std::string_view tenant, char kind,
                                         const std::vector<std::string>& owners,
                                         const TimelineFilter& filter, std::string_view resume_after,

@@ -119,13 +119,15 @@ TEST(Timeline, MergesOwnersDedupesAndResumesAfterATruncatedScan) {
   log({kAnn, kBob}, 200);
   auto page = *projection.Timeline("t", 't', {kAnn, kBob}, TimelineFilter{}, "", 100, 1000);
   ASSERT_EQ(page.items.size(), 8u);  // The shared one once.
-  EXPECT_EQ(page.items[0].occurred_at().seconds(), 200);
+  EXPECT_EQ(ParseTimelineItem(page.items[0])->occurred_at().seconds(), 200);
   // With a scan bound of 2 per owner, pages come back short but complete in order.
   std::vector<int64_t> seconds;
   std::string resume;
   for (int pages = 0; pages < 20; ++pages) {
     auto p = *projection.Timeline("t", 't', {kAnn, kBob}, TimelineFilter{}, resume, 100, 2);
-    for (const auto& item : p.items) seconds.push_back(item.occurred_at().seconds());
+    for (const auto& item : p.items) {
+      seconds.push_back(ParseTimelineItem(item)->occurred_at().seconds());
+    }
     resume = p.resume_after;
     if (resume.empty()) break;
   }

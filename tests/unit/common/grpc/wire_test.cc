@@ -1,0 +1,91 @@
+// A response written from serialised parts is the message gRPC would have sent; a raw request is
+// parsed as a typed one is, and refused with the same words.
+#include "common/grpc/wire.h"
+
+#include <grpcpp/support/slice.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "crm/interaction/v1/interaction_service.pb.h"
+
+namespace crm::grpcutil {
+namespace {
+
+namespace iv1 = crm::interaction::v1;
+
+std::string Bytes(grpc::ByteBuffer buffer) {
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(buffer.Dump(&slices).ok());
+  std::string out;
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+grpc::ByteBuffer Buffer(const std::vector<std::string>& parts) {
+  std::vector<grpc::Slice> slices(parts.begin(), parts.end());
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+TEST(WireWriter, WritesWhatTheTypedMessageSerialisesTo) {
+  iv1::ListTimelineResponse typed;
+  WireWriter raw;
+  // Sizes on both sides of a one-byte length (127), and an item with nothing set.
+  for (size_t n : {0, 1, 100, 127, 128, 300, 20000}) {
+    iv1::TimelineItem* item = typed.add_items();
+    if (n > 0) item->set_id("I");
+    item->set_subject(std::string(n, 's'));
+    raw.Add(1, item->SerializeAsString());
+  }
+  typed.set_next_page_token("token");
+  raw.Add(2, "token");
+  EXPECT_EQ(Bytes(std::move(raw).Finish()), typed.SerializeAsString());
+  // A field number past 15 takes a two-byte tag.
+  WireWriter high;
+  high.Add(2047, "x");
+  iv1::ListTimelineResponse parsed;
+  const std::string bytes = Bytes(std::move(high).Finish());
+  EXPECT_EQ(bytes.size(), 4u);  // two-byte tag, one-byte length, the byte
+  EXPECT_TRUE(parsed.ParseFromString(bytes));
+  EXPECT_EQ(parsed.GetReflection()->GetUnknownFields(parsed).field(0).number(), 2047);
+}
+
+TEST(ParseRequest, ReadsARequestInOneSliceOrMany) {
+  iv1::ListTimelineRequest sent;
+  sent.set_contact_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  sent.set_page_size(7);
+  const std::string bytes = sent.SerializeAsString();
+  for (const std::vector<std::string>& parts :
+       {std::vector<std::string>{bytes},
+        std::vector<std::string>{bytes.substr(0, 3), bytes.substr(3, 10), bytes.substr(13)}}) {
+    iv1::ListTimelineRequest got;
+    ASSERT_TRUE(ParseRequest(Buffer(parts), got).ok());
+    EXPECT_EQ(got.contact_id(), sent.contact_id());
+    EXPECT_EQ(got.page_size(), 7);
+  }
+  iv1::ListTimelineRequest empty;
+  EXPECT_TRUE(ParseRequest(grpc::ByteBuffer(), empty).ok());  // an empty request is all defaults
+}
+
+TEST(ParseRequest, RefusesDamagedBytesAndNamesAStringThatIsNotUtf8) {
+  iv1::ListTimelineRequest got;
+  absl::Status damaged = ParseRequest(Buffer({std::string("\xff\xff\xff\xff", 4)}), got);
+  EXPECT_EQ(damaged.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(damaged.message(),
+            "request: cannot be parsed as this method's request message (damaged or not protobuf)");
+  // contact_id (field 1) holding two bytes that are not UTF-8.
+  absl::Status utf8 = ParseRequest(Buffer({std::string("\x0a\x02\xff\xfe", 4)}), got);
+  EXPECT_EQ(utf8.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(utf8.message(),
+            "crm.interaction.v1.ListTimelineRequest.contact_id: not valid UTF-8 (string fields "
+            "must be UTF-8)");
+  // What one refusal learnt is not said of the next.
+  damaged = ParseRequest(Buffer({std::string("\xff\xff\xff\xff", 4)}), got);
+  EXPECT_EQ(damaged.message(),
+            "request: cannot be parsed as this method's request message (damaged or not protobuf)");
+}
+
+}  // namespace
+}  // namespace crm::grpcutil

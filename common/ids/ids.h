@@ -10,7 +10,8 @@
 
 namespace crm::ids {
 
-// Returns a new id for `now`. Thread-safe. Randomness comes from OpenSSL's CSPRNG.
+// Returns a new id for `now`. Thread-safe. Randomness comes from OpenSSL's CSPRNG (drawn in
+// blocks per thread; a forked child draws its own).
 std::string NewId(absl::Time now = absl::Now());
 
 // Returns an id of the same shape derived from `seed` (SHA-256): the same seed always gives the

@@ -1,8 +1,13 @@
 #include "common/ids/ids.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace crm::ids {
 namespace {
@@ -18,6 +23,52 @@ TEST(Ids, AreWellFormedUniqueAndSortByTime) {
     EXPECT_LT(previous, id);
     previous = id;
   }
+}
+
+// The random part: the last 16 digits (80 bits).
+std::string RandomPart(const std::string& id) { return id.substr(10); }
+
+TEST(Ids, AreDistinctAcrossThreadsAndBlocks) {
+  // Four threads, each past several of its blocks of randomness.
+  constexpr int kThreads = 4;
+  constexpr int kEach = 2000;  // 20,000 random bytes: five blocks
+  std::vector<std::vector<std::string>> made(kThreads);
+  std::vector<std::thread> threads;
+  const absl::Time t0 = absl::FromUnixMillis(1700000000000);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&made, t, t0] {
+      for (int i = 0; i < kEach; ++i) made[t].push_back(NewId(t0));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<std::string> seen;
+  for (const auto& ids : made) {
+    for (const std::string& id : ids) EXPECT_TRUE(seen.insert(RandomPart(id)).second) << id;
+  }
+  EXPECT_EQ(seen.size(), size_t{kThreads * kEach});
+}
+
+TEST(Ids, AForkedChildDoesNotRepeatItsParentsIds) {
+  NewId();  // the parent has a block of randomness, most of it unused
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string id = NewId();
+    const ssize_t written = write(pipe_fds[1], id.data(), id.size());
+    _exit(written == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  close(pipe_fds[1]);
+  const std::string parents = NewId();
+  std::string childs(26, '\0');
+  ASSERT_EQ(read(pipe_fds[0], childs.data(), childs.size()), 26);
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(IsWellFormed(childs)) << childs;
+  EXPECT_NE(RandomPart(childs), RandomPart(parents));
 }
 
 TEST(Ids, RejectsOtherShapes) {

@@ -1,13 +1,13 @@
 #include "common/crypto/sealing.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <cstdlib>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/ids/random.h"
 
 namespace crm::crypto {
 namespace {
@@ -43,9 +43,7 @@ std::string DeriveKey(std::string_view material) {
 
 std::string NewDataKey() {
   std::string key(kDataKeySize, '\0');
-  if (RAND_bytes(Bytes(key), static_cast<int>(key.size())) != 1) {
-    std::abort();  // No randomness: sealing would be unsafe.
-  }
+  ids::RandomBytes(key.data(), key.size());
   return key;
 }
 
@@ -53,7 +51,7 @@ absl::StatusOr<SealedData> Seal(std::string_view key, std::string_view key_id, s
                                 std::string_view plaintext) {
   if (absl::Status s = CheckKey(key); !s.ok()) return s;
   std::string nonce(kNonceSize, '\0');
-  if (RAND_bytes(Bytes(nonce), kNonceSize) != 1) std::abort();
+  ids::RandomBytes(nonce.data(), nonce.size());
   Cipher ctx(EVP_CIPHER_CTX_new());
   std::string out(plaintext.size() + kTagSize, '\0');
   int n = 0;

@@ -1,15 +1,11 @@
 #include "common/ids/ids.h"
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
-#include <pthread.h>
 
 #include <array>
-#include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
+
+#include "common/ids/random.h"
 
 namespace crm::ids {
 namespace {
@@ -30,47 +26,13 @@ std::string Encode(const std::array<uint8_t, 16>& bytes) {
   return out;
 }
 
-// Random bytes from OpenSSL's CSPRNG, drawn a block at a time per thread: each RAND_bytes call
-// costs a getpid system call (OpenSSL's fork check) and a lock — several µs on a VM, about 3 %
-// of a write's CPU when every id made its own call. A forked child draws a fresh block (its copy
-// of the parent's would repeat the parent's next ids); bytes handed out are wiped from the block.
-constexpr size_t kRandomBlock = 4096;
-std::atomic<uint64_t> forks{0};
-
-struct RandomBlock {
-  std::array<uint8_t, kRandomBlock> bytes;
-  size_t used = kRandomBlock;  // nothing drawn yet
-  uint64_t forks = 0;
-};
-
-void TakeRandom(uint8_t* out, size_t n) {
-  static const bool watching = [] {
-    pthread_atfork(nullptr, nullptr, [] { forks.fetch_add(1, std::memory_order_relaxed); });
-    return true;
-  }();
-  (void)watching;
-  thread_local RandomBlock block;
-  const uint64_t now_forks = forks.load(std::memory_order_relaxed);
-  if (block.used + n > kRandomBlock || block.forks != now_forks) {
-    if (RAND_bytes(block.bytes.data(), kRandomBlock) != 1) {
-      // The CSPRNG failing is not something a caller can handle.
-      std::abort();
-    }
-    block.used = 0;
-    block.forks = now_forks;
-  }
-  std::memcpy(out, block.bytes.data() + block.used, n);
-  OPENSSL_cleanse(block.bytes.data() + block.used, n);
-  block.used += n;
-}
-
 }  // namespace
 
 std::string NewId(absl::Time now) {
   std::array<uint8_t, 16> bytes{};
   const uint64_t millis = static_cast<uint64_t>(absl::ToUnixMillis(now));
   for (int i = 0; i < 6; ++i) bytes[i] = static_cast<uint8_t>(millis >> (8 * (5 - i)));
-  TakeRandom(bytes.data() + 6, 10);
+  RandomBytes(bytes.data() + 6, 10);
   return Encode(bytes);
 }
 

@@ -10,8 +10,7 @@
 
 namespace crm::ids {
 
-// Returns a new id for `now`. Thread-safe. Randomness comes from OpenSSL's CSPRNG (drawn in
-// blocks per thread; a forked child draws its own).
+// Returns a new id for `now`. Thread-safe. Randomness comes from OpenSSL's CSPRNG (RandomBytes).
 std::string NewId(absl::Time now = absl::Now());
 
 // Returns an id of the same shape derived from `seed` (SHA-256): the same seed always gives the

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/ids/random.h"
+
 namespace crm::ids {
 namespace {
 
@@ -69,6 +71,19 @@ TEST(Ids, AForkedChildDoesNotRepeatItsParentsIds) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_TRUE(IsWellFormed(childs)) << childs;
   EXPECT_NE(RandomPart(childs), RandomPart(parents));
+}
+
+TEST(RandomBytes, FillsWhatItIsAskedForAndNeverRepeats) {
+  // Sizes of a nonce, a data key, and past the pooled path's limit (straight from OpenSSL).
+  for (size_t n : {size_t{12}, size_t{32}, size_t{5000}}) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 300; ++i) {  // 300 × 32 bytes: past a 4 KB block
+      std::string bytes(n, '\0');
+      RandomBytes(bytes.data(), bytes.size());
+      EXPECT_NE(bytes, std::string(n, '\0'));
+      EXPECT_TRUE(seen.insert(bytes).second) << n;
+    }
+  }
 }
 
 TEST(Ids, RejectsOtherShapes) {

@@ -4,12 +4,12 @@
 // again. What the caller receives is the same message on the wire.
 //
 //   v1::ListTimelineRequest request;
-//   if (absl::Status s = ParseRequest(*raw_request, request); !s.ok()) return FinishNow(reactor,
-//   s);
+//   absl::Status parsed = ParseRequest(*raw_request, request);
+//   if (!parsed.ok()) return FinishNow(reactor, parsed);
 //   ...
-//   WireWriter out;
-//   for (const std::string& item : page->items) out.Add(1, item);  // repeated TimelineItem items =
-//   1 *raw_response = std::move(out).Finish();
+//   WireWriter out;  // ListTimelineResponse: repeated TimelineItem items = 1
+//   for (const std::string& item : page->items) out.Add(1, item);
+//   *raw_response = std::move(out).Finish();
 #pragma once
 
 #include <grpcpp/support/byte_buffer.h>

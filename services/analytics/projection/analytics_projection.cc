@@ -547,6 +547,25 @@ absl::StatusOr<std::vector<T>> IndexedRecords(const store::ProjectionStore& stor
                                               std::string_view tenant,
                                               const std::vector<std::string>& contacts,
                                               size_t limit) {
+  std::vector<T> out;
+  auto parse = [&out, kind](std::string_view value) -> absl::Status {
+    if (!out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return absl::DataLossError(absl::StrCat("corrupt index entry under ", std::string(1, kind)));
+    }
+    return absl::OkStatus();
+  };
+  if (contacts.size() == 1) {
+    // One index, already in position order: parsed as it is scanned, nothing copied.
+    absl::Status parsed;
+    RETURN_IF_ERROR(store.Scan(Cf::kIndex, Prefix(kind, tenant, contacts[0]), "",
+                               [&](std::string_view, std::string_view value) {
+                                 parsed = parse(value);
+                                 return parsed.ok() && out.size() < limit;
+                               }));
+    RETURN_IF_ERROR(parsed);
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
   std::vector<std::pair<std::string, std::string>> found;  // position, record
   for (const std::string& c : contacts) {
     const std::string prefix = Prefix(kind, tenant, c);
@@ -559,13 +578,8 @@ absl::StatusOr<std::vector<T>> IndexedRecords(const store::ProjectionStore& stor
   }
   std::sort(found.begin(), found.end());
   if (found.size() > limit) found.resize(limit);
-  std::vector<T> out;
   out.reserve(found.size());
-  for (const auto& [position, value] : found) {
-    if (!out.emplace_back().ParseFromString(value)) {
-      return absl::DataLossError(absl::StrCat("corrupt index entry under ", std::string(1, kind)));
-    }
-  }
+  for (const auto& [position, value] : found) RETURN_IF_ERROR(parse(value));
   return out;
 }
 

@@ -234,7 +234,11 @@ absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Read(
   ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<ContactDirectoryEntry> entry, ParseEntry(raw));
   if (entry && entry->contact_id().empty()) entry.reset();  // a survivor not created yet
-  if (keep) cached_.Keep(key, entry, generation);
+  if (keep) {
+    cached_.Keep(key, entry, generation);
+  } else {
+    store::UnrecordedRead();
+  }
   return entry;
 }
 

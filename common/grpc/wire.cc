@@ -5,14 +5,9 @@
 #include <vector>
 
 #include "common/grpc/request_log.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/wire_format_lite.h"
+#include "common/projection/wire_field.h"
 
 namespace crm::grpcutil {
-
-namespace {
-using google::protobuf::internal::WireFormatLite;
-}  // namespace
 
 absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::MessageLite& request) {
   TakeInvalidUtf8Field();  // nothing from an earlier parse on this thread
@@ -36,13 +31,7 @@ absl::Status ParseRequest(const grpc::ByteBuffer& raw, google::protobuf::Message
 }
 
 void WireWriter::Add(int field, std::string_view serialized) {
-  uint8_t head[10];  // a tag and a length: at most five bytes each
-  uint8_t* end =
-      WireFormatLite::WriteTagToArray(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, head);
-  end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
-      static_cast<uint32_t>(serialized.size()), end);
-  out_.append(reinterpret_cast<const char*>(head), static_cast<size_t>(end - head));
-  out_.append(serialized);
+  projection::AppendField(out_, field, serialized);
 }
 
 grpc::ByteBuffer WireWriter::Finish() && {

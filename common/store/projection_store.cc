@@ -139,6 +139,7 @@ absl::StatusOr<std::optional<std::string>> ReadView::Get(Cf cf, std::string_view
   // Records (kState) read by the services; not the projector's bookkeeping nor indexes, most of
   // whose point reads (outcomes, request ids) look once for a key written once.
   if (snapshot_ == nullptr && checked_ && cf == Cf::kState) return store_->GetRecord(key);
+  UnrecordedRead();
   std::string value;
   const rocksdb::Status s = store_->db_->Get(Options(), store_->Handle(cf), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -169,12 +170,14 @@ absl::Status ReadView::Scan(Cf cf, std::string_view prefix, std::string_view sta
   RETURN_IF_ERROR(CheckAvailable());
   const std::string_view seek = start.empty() || start < prefix ? prefix : start;
   if (snapshot_ == nullptr && checked_ && seek == prefix) return store_->ScanLatest(cf, prefix, fn);
+  UnrecordedRead();
   return ScanDatabase(store_->db_, store_->Handle(cf), Options(), prefix, seek, fn);
 }
 
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>> ReadView::FindLastAtOrBefore(
     Cf cf, std::string_view prefix, std::string_view target) const {
   RETURN_IF_ERROR(CheckAvailable());
+  UnrecordedRead();
   const rocksdb::ReadOptions ro = IterationOptions(Options(), prefix);
   std::unique_ptr<rocksdb::Iterator> it(store_->db_->NewIterator(ro, store_->Handle(cf)));
   it->SeekForPrev(ToSlice(target));
@@ -307,6 +310,8 @@ absl::Status ProjectionStore::ScanLatest(Cf cf, std::string_view prefix, const S
   if (may_keep && (run->complete || !run->ends.empty())) {
     run->data.shrink_to_fit();
     scans_.Keep(key, std::shared_ptr<const ScanRun>(std::move(run)), generation);
+  } else {
+    UnrecordedRead();
   }
   return absl::OkStatus();
 }

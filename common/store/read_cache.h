@@ -11,6 +11,10 @@
 // what was kept since the last turn; a key found among the older is kept again among the newer;
 // when the newer half is full it becomes the older and the older goes. What is read again stays.
 //
+// Each kept entry has a mark (read_recorder.h), set when the entry is dropped — forgotten by the
+// writer, or gone with the older half — and given to the thread's active ReadRecorder with every
+// read it answers; a read it does not keep spoils the recording.
+//
 //   ReadCache<std::optional<std::string>> cache(32 << 20, cost);
 //   uint64_t generation;
 //   if (auto hit = cache.Find(key, &generation)) return *hit;
@@ -31,6 +35,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/store/read_recorder.h"
 
 namespace crm::store {
 
@@ -45,12 +50,13 @@ class ReadCache {
   // The value kept for `key`, if any; else nullopt and, in `generation`, what to give Keep.
   std::optional<Value> Find(std::string_view key, uint64_t* generation) {
     const absl::string_view k(key.data(), key.size());
-    std::optional<Value> older;
+    std::optional<Entry> older;
     {
       absl::ReaderMutexLock lock(&mu_);
       if (auto it = newer_.find(k); it != newer_.end()) {
         hits_.fetch_add(1, std::memory_order_relaxed);
-        return it->second;
+        if (ReadRecorder* r = ReadRecorder::Current()) r->Depend(it->second.dropped);
+        return it->second.value;
       }
       *generation = generation_;
       if (auto it = older_.find(k); it != older_.end()) older = it->second;
@@ -60,27 +66,54 @@ class ReadCache {
       return std::nullopt;
     }
     hits_.fetch_add(1, std::memory_order_relaxed);
-    Keep(key, *older, *generation);  // read again: among the newer
-    return older;
+    // Read again: among the newer, with the same mark (so the older copy going drops nothing).
+    // Forgotten since the lookup, it is set already; kept or not, the read depends on it.
+    const DropMark kept = KeepEntry(key, *older, *generation);
+    if (ReadRecorder* r = ReadRecorder::Current()) r->Depend(kept ? kept : older->dropped);
+    return std::move(older->value);
   }
 
   // Keeps `value` for `key`, read from the store after Find gave `generation`, unless the writer
-  // dropped anything since. A value costing more than a 64th of the budget is not kept.
+  // dropped anything since. A value costing more than a 64th of the budget is not kept. The read
+  // that gave `value` is recorded (read_recorder.h): with the kept entry's mark, or, not kept, as
+  // unwatched.
   void Keep(std::string_view key, const Value& value, uint64_t generation) {
-    const size_t cost = cost_(key, value);
+    const DropMark kept =
+        KeepEntry(key, Entry{value, std::make_shared<std::atomic<bool>>(false)}, generation);
+    if (ReadRecorder* recorder = ReadRecorder::Current()) {
+      if (kept) {
+        recorder->Depend(kept);
+      } else {
+        recorder->Spoil();
+      }
+    }
+  }
+
+  // Keeps `value` for `key` in place of whatever is kept for it, whatever the writer dropped
+  // since: for values that carry their own validity (an answer with the Dependencies it was read
+  // under, read_recorder.h), in a cache no writer forgets. Not recorded.
+  void Put(std::string_view key, Value value) {
+    const size_t cost = cost_(key, value);  // before `value` is moved
     if (cost > budget_ / 64) return;
-    Map dropped;  // freed after the lock is let go
+    Map dropped;  // these three freed after the lock is let go
+    std::optional<Entry> replaced;
+    Entry entry{std::move(value), std::make_shared<std::atomic<bool>>(false)};
+    const absl::string_view k(key.data(), key.size());
     absl::MutexLock lock(&mu_);
-    if (generation_ != generation) return;
-    if (newer_cost_ + cost > budget_ / 2) {
-      dropped.swap(older_);
-      older_.swap(newer_);
-      older_cost_ = newer_cost_;
-      newer_cost_ = 0;
+    if (auto it = older_.find(k); it != older_.end()) {
+      older_cost_ -= std::min(older_cost_, cost_(key, it->second.value));
+      it->second.dropped->store(true, std::memory_order_release);
+      replaced = std::move(it->second);
+      older_.erase(it);
     }
-    if (newer_.try_emplace(absl::string_view(key.data(), key.size()), value).second) {
-      newer_cost_ += cost;
+    MakeRoomLocked(cost, dropped);
+    const auto [it, added] = newer_.try_emplace(k, entry);
+    if (!added) {
+      newer_cost_ -= std::min(newer_cost_, cost_(key, it->second.value));
+      it->second.dropped->store(true, std::memory_order_release);
+      std::swap(it->second, entry);
     }
+    newer_cost_ += cost;
   }
 
   // Drops each key `for_each` gives (it calls its argument once per key). Writer only, after the
@@ -92,11 +125,13 @@ class ReadCache {
     for_each([this](std::string_view key) {
       const absl::string_view k(key.data(), key.size());
       if (auto it = newer_.find(k); it != newer_.end()) {
-        newer_cost_ -= std::min(newer_cost_, cost_(key, it->second));
+        newer_cost_ -= std::min(newer_cost_, cost_(key, it->second.value));
+        it->second.dropped->store(true, std::memory_order_release);
         newer_.erase(it);
       }
       if (auto it = older_.find(k); it != older_.end()) {
-        older_cost_ -= std::min(older_cost_, cost_(key, it->second));
+        older_cost_ -= std::min(older_cost_, cost_(key, it->second.value));
+        it->second.dropped->store(true, std::memory_order_release);
         older_.erase(it);
       }
     });
@@ -108,6 +143,9 @@ class ReadCache {
     Map older;
     absl::MutexLock lock(&mu_);
     ++generation_;
+    for (Map* m : {&newer_, &older_}) {
+      for (auto& [key, entry] : *m) entry.dropped->store(true, std::memory_order_release);
+    }
     newer.swap(newer_);
     older.swap(older_);
     newer_cost_ = 0;
@@ -126,7 +164,53 @@ class ReadCache {
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 
  private:
-  using Map = absl::flat_hash_map<std::string, Value>;
+  struct Entry {
+    Value value;
+    DropMark dropped;  // shared by the older and newer copies of one entry
+  };
+  using Map = absl::flat_hash_map<std::string, Entry>;
+
+  // Turns the halves if the newer has no room for `cost` more: the older goes (into `dropped`),
+  // its entries dropped but for those read again since (a copy with the same mark among the
+  // newer). So a mark stays unset only while an entry with it is kept, where Forget finds it.
+  // `keeping`: the entry about to be kept among the newer (its older copy, if any, stays watched).
+  void MakeRoomLocked(size_t cost, Map& dropped, std::string_view key = {},
+                      const Entry* keeping = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (newer_cost_ + cost <= budget_ / 2) return;
+    for (auto& [k, e] : older_) {
+      if (keeping != nullptr && e.dropped == keeping->dropped && k == key) continue;
+      const auto again = newer_.find(k);
+      if (again == newer_.end() || again->second.dropped != e.dropped) {
+        e.dropped->store(true, std::memory_order_release);
+      }
+    }
+    dropped.swap(older_);
+    older_.swap(newer_);
+    older_cost_ = newer_cost_;
+    newer_cost_ = 0;
+  }
+
+  // Keeps `entry` unless the writer dropped anything since `generation` or it costs too much.
+  // The mark of the entry now kept for `key` — this one, or one kept since `generation` by
+  // another read, which holds the same value — or null if none is.
+  DropMark KeepEntry(std::string_view key, const Entry& entry, uint64_t generation) {
+    const size_t cost = cost_(key, entry.value);
+    if (cost > budget_ / 64) return nullptr;
+    Map dropped;  // freed after the lock is let go
+    absl::MutexLock lock(&mu_);
+    if (generation_ != generation) return nullptr;
+    MakeRoomLocked(cost, dropped, key, &entry);
+    const auto [it, added] = newer_.try_emplace(absl::string_view(key.data(), key.size()), entry);
+    if (added) {
+      newer_cost_ += cost;
+      // An older copy pushed out since it was found: the value is current (nothing was forgotten
+      // since), its mark is not.
+      if (it->second.dropped->load(std::memory_order_acquire)) {
+        it->second.dropped = std::make_shared<std::atomic<bool>>(false);
+      }
+    }
+    return it->second.dropped;
+  }
 
   const size_t budget_;
   const Cost cost_;

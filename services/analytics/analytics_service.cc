@@ -16,6 +16,7 @@
 #include "common/money/money.h"
 #include "common/process/thread_name.h"
 #include "common/projection/aggregate.h"
+#include "common/projection/wire_field.h"
 #include "common/status/status_macros.h"
 #include "crm/analytics/v1/events.pb.h"
 #include "services/analytics/domain/reports.h"
@@ -71,7 +72,13 @@ AnalyticsService::AnalyticsService(std::unique_ptr<store::ProjectionStore> store
       writer_(log, &projector_, kTopic, kModelAggregateType),
       webhooks_(&projection_.webhooks(), log, &projector_),
       automation_(&projection_.rules(), &projection_.messages(), &projection_.campaigns(),
-                  AutomationFacts(), log, &projector_) {}
+                  AutomationFacts(), log, &projector_),
+      kept_360s_(store_->cache_bytes() / 2,
+                 [](std::string_view key, const std::shared_ptr<const File360>& f) {
+                   return key.size() + f->survivor.size() + f->contact.size() + f->rest.size() +
+                          f->depends.marks.size() * sizeof(store::DropMark) +
+                          f->depends.conditions.size() * 64 + 256;
+                 }) {}
 
 AnalyticsService::~AnalyticsService() { Stop(); }
 
@@ -372,13 +379,24 @@ absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(
     auto old_will_do = [&] {
       return max_staleness > absl::ZeroDuration() && c.built_once && as_of >= c.latest_purchase;
     };
+    // An answer kept with this ranking (read_recorder.h) holds while the ranking would serve.
+    auto served = [&] {
+      if (store::ReadRecorder* r = store::ReadRecorder::Current()) {
+        r->Require([this, g = c.generation, built = c.built, staleness] {
+          return projection_.generation() == g || absl::Now() - built < staleness;
+        });
+      }
+      return c.ranking;
+    };
     while (c.rebuilding && !usable()) {
-      if (old_will_do()) return c.ranking;
+      if (old_will_do()) return served();
       ranking_built_.wait(lock);
     }
-    if (usable()) return c.ranking;
+    if (usable()) return served();
     c.rebuilding = true;
   }
+  // Its own reads are many and watched as a whole, by its generation.
+  store::ReadRecorder::Paused whole;
   // Far in the future every purchase counts; ranks hold for any as_of after the latest one.
   constexpr int64_t kFuture = std::numeric_limits<int64_t>::max() / 2;
   const absl::Time started = absl::Now();
@@ -400,7 +418,13 @@ absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(
     c.ranking = ranking;
     c.built_once = true;
   }
-  if (as_of >= latest) return ranking;
+  if (as_of >= latest) {
+    if (store::ReadRecorder* r = whole.paused()) {
+      r->Require([this, generation] { return projection_.generation() == generation; });
+    }
+    return ranking;
+  }
+  if (store::ReadRecorder* r = whole.paused()) r->Spoil();
   ASSIGN_OR_RETURN(Population then, PopulationOf(tenant, currency, as_of));  // a past as_of
   return RfmRanking{std::make_shared<const RfmScorer>(then.rfm), as_of};
 }
@@ -408,20 +432,33 @@ absl::StatusOr<AnalyticsService::RfmRanking> AnalyticsService::Ranking(
 absl::StatusOr<std::shared_ptr<const AnalyticsService::ProductStats>>
 AnalyticsService::ProductStatsOf(std::string_view tenant, absl::Duration max_staleness) const {
   const uint64_t generation = projection_.generation();
+  // An answer kept with these figures (read_recorder.h) holds while they would serve.
+  auto served = [&](const CachedStats& c) {
+    if (store::ReadRecorder* r = store::ReadRecorder::Current()) {
+      r->Require([this, g = c.generation, built = c.built, max_staleness] {
+        return projection_.generation() == g || absl::Now() - built < max_staleness;
+      });
+    }
+    return c.stats;
+  };
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     const auto it = product_stats_.find(tenant);
     if (it != product_stats_.end() &&
         (it->second.generation == generation || absl::Now() - it->second.built < max_staleness)) {
-      return it->second.stats;
+      return served(it->second);
     }
   }
   auto stats = std::make_shared<ProductStats>();
-  ASSIGN_OR_RETURN(stats->orders, projection_.PurchaseCount(tenant));
-  ASSIGN_OR_RETURN(stats->counts, projection_.ProductCounts(tenant));
+  {
+    store::ReadRecorder::Paused whole;  // watched as a whole, by the generation
+    ASSIGN_OR_RETURN(stats->orders, projection_.PurchaseCount(tenant));
+    ASSIGN_OR_RETURN(stats->counts, projection_.ProductCounts(tenant));
+  }
   std::lock_guard<std::mutex> lock(cache_mu_);
-  product_stats_[std::string(tenant)] = {generation, absl::Now(), stats};
-  return stats;
+  CachedStats& c = product_stats_[std::string(tenant)];
+  c = {generation, absl::Now(), stats};
+  return served(c);
 }
 
 absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenant,
@@ -554,36 +591,89 @@ absl::StatusOr<nlohmann::json> AnalyticsService::ExportPersonalData(
   return nlohmann::json{{"customer_360", projection::ToJson(*file)}};
 }
 
+std::string AnalyticsService::Customer360Wire(const File360& file,
+                                              const crm::contact::v1::PersonalData& personal) {
+  std::string contact = file.contact;
+  if (personal.ByteSizeLong() > 0)
+    projection::AppendField(contact, 2, personal.SerializeAsString());
+  std::string out;
+  out.reserve(contact.size() + file.rest.size() + 8);
+  projection::AppendField(out, 1, contact);
+  out.append(file.rest);
+  return out;
+}
+
 void AnalyticsService::GetCustomer360(const CallContext& ctx, const std::string& contact_id,
-                                      int64_t as_of_nanos,
-                                      std::function<void(absl::StatusOr<Customer360>)> done) const {
+                                      std::optional<int64_t> as_of_nanos,
+                                      std::function<void(absl::StatusOr<std::string>)> done) const {
+  std::shared_ptr<const File360> kept;
+  const std::string key = absl::StrCat(ctx.tenant, absl::string_view("\0", 1), contact_id);
+  if (!as_of_nanos) {
+    uint64_t generation = 0;
+    if (auto found = kept_360s_.Find(key, &generation); found && (*found)->depends.Hold()) {
+      kept = *std::move(found);
+    }
+  }
+  if (kept != nullptr) kept_360s_served_.fetch_add(1, std::memory_order_relaxed);
+  if (kept != nullptr && !personal_) return done(Customer360Wire(*kept, {}));
+  if (kept != nullptr) {
+    personal_(ctx, kept->survivor,
+              [kept, done = std::move(done)](crm::contact::v1::PersonalData personal) {
+                done(Customer360Wire(*kept, personal));
+              });
+    return;
+  }
+  // Not kept: read (as of now, recording what from: read_recorder.h). The survivor first, for
+  // its personal data to be asked for while the rest is read.
+  std::optional<store::ReadRecorder> recorder;
+  if (!as_of_nanos) recorder.emplace();
   absl::StatusOr<directory::ContactDirectoryEntry> entry = Survivor(ctx.tenant, contact_id);
   if (!entry.ok()) return done(entry.status());
-  if (!personal_) return done(CustomerFile(ctx, *entry, contact_id, as_of_nanos));
-  // The personal data is asked for first and the file read while it comes; whichever is there
-  // last passes the 360 on.
+  // The last of the two parts to arrive passes the 360 on.
   struct Join {
-    std::function<void(absl::StatusOr<Customer360>)> done;
+    std::function<void(absl::StatusOr<std::string>)> done;
     // The two parts, each stored once before its Arrived.
-    absl::StatusOr<Customer360> file;
+    absl::StatusOr<std::shared_ptr<const File360>> file;
     crm::contact::v1::PersonalData personal;
     std::atomic<int> pending{2};
-    // The last of the two to arrive passes the 360 on.
     void Arrived() {
       if (pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-      if (file.ok() && personal.ByteSizeLong() > 0) {
-        *file->mutable_contact()->mutable_personal() = std::move(personal);
-      }
-      done(std::move(file));
+      if (!file.ok()) return done(file.status());
+      done(Customer360Wire(**file, personal));
     }
   };
   auto join = std::make_shared<Join>();
   join->done = std::move(done);
-  personal_(ctx, entry->contact_id(), [join](crm::contact::v1::PersonalData personal) {
-    join->personal = std::move(personal);
+  if (personal_) {
+    store::ReadRecorder::Paused other_service;  // its reads are not this answer's
+    personal_(ctx, entry->contact_id(), [join](crm::contact::v1::PersonalData personal) {
+      join->personal = std::move(personal);
+      join->Arrived();
+    });
+  } else {
     join->Arrived();
-  });
-  join->file = CustomerFile(ctx, *entry, contact_id, as_of_nanos);
+  }
+  const int64_t as_of = as_of_nanos.value_or(absl::ToUnixNanos(absl::Now()));
+  const absl::Time now = absl::FromUnixNanos(as_of);
+  absl::StatusOr<Customer360> file = CustomerFile(ctx, *entry, contact_id, as_of);
+  if (!file.ok()) {
+    join->file = file.status();
+  } else {
+    auto parts = std::make_shared<File360>();
+    parts->survivor = entry->contact_id();
+    parts->contact = file->contact().SerializeAsString();
+    file->clear_contact();
+    parts->rest = file->SerializeAsString();
+    if (recorder && !recorder->spoiled()) {
+      // Its figures as of now hold for k360Staleness.
+      recorder->Require([now] { return absl::Now() - now < k360Staleness; });
+      parts->depends = std::move(*recorder).Take();
+      recorder.reset();
+      kept_360s_.Put(key, parts);
+    }
+    join->file = std::move(parts);
+  }
+  recorder.reset();
   join->Arrived();
 }
 
@@ -1087,6 +1177,10 @@ absl::StatusOr<std::shared_ptr<const std::vector<av1::Segment>>> AnalyticsServic
   // The generation first, then the store: a list read across a change is filed under the
   // generation before it, which that change's end makes stale.
   const uint64_t generation = projection_.segments_generation();
+  // An answer kept with this list (read_recorder.h) holds while it is current.
+  if (store::ReadRecorder* r = store::ReadRecorder::Current()) {
+    r->Require([this, generation] { return projection_.segments_generation() == generation; });
+  }
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     const auto it = segment_lists_.find(tenant);
@@ -1095,6 +1189,7 @@ absl::StatusOr<std::shared_ptr<const std::vector<av1::Segment>>> AnalyticsServic
     }
   }
   auto segments = std::make_shared<std::vector<av1::Segment>>();
+  store::ReadRecorder::Paused whole;  // watched as a whole, by the generation
   RETURN_IF_ERROR(projection_.ForEachRecord<av1::Segment>('j', tenant, [&](const av1::Segment& s) {
     segments->push_back(s);
     return segments->size() < kMaxSegmentsIn360;

@@ -6,11 +6,13 @@
 // Lifecycle: Open() -> projector()->Start() -> StartRefits() -> serve -> Stop(). Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -22,6 +24,8 @@
 #include "common/projection/personal_export.h"
 #include "common/projection/projector.h"
 #include "common/store/projection_store.h"
+#include "common/store/read_cache.h"
+#include "common/store/read_recorder.h"
 #include "crm/analytics/v1/analytics_service.pb.h"
 #include "crm/analytics/v1/resources.pb.h"
 #include "google/protobuf/empty.pb.h"
@@ -74,11 +78,20 @@ class AnalyticsService {
   // contact service with the caller's credential). Call before serving.
   void TakePersonalDataFrom(PersonalDataSource source) { personal_ = std::move(source); }
 
-  // Passes the 360 to `done`, once the contact's personal data is there (PersonalDataSource; asked
-  // for before the rest is read, so that a contact service elsewhere answers while it is).
-  // NOT_FOUND for an unknown contact. A merged contact answers with its survivor.
-  void GetCustomer360(const CallContext& ctx, const std::string& contact_id, int64_t as_of_nanos,
-                      std::function<void(absl::StatusOr<Customer360>)> done) const;
+  // Passes the 360 as of `as_of_nanos` (nullopt: now) to `done`, in its wire form (a serialised
+  // Customer360), once the contact's personal data is there (PersonalDataSource; asked for before
+  // the rest is read, so that a contact service elsewhere answers while it is). NOT_FOUND for an
+  // unknown contact. A merged contact answers with its survivor.
+  // A 360 as of now is kept, all but its personal data (asked for on every call), and served again
+  // while nothing it was read from has changed (read_recorder.h: every record, scan and directory
+  // entry; the segment list; the rankings' and product figures' own staleness) and for at most
+  // k360Staleness (5 s: its figures as of now, such as days since the last purchase, may be that
+  // old, as its rankings already may).
+  void GetCustomer360(const CallContext& ctx, const std::string& contact_id,
+                      std::optional<int64_t> as_of_nanos,
+                      std::function<void(absl::StatusOr<std::string>)> done) const;
+  // 360s GetCustomer360 answered from a kept one since the service was opened.
+  uint64_t kept_360s_served() const { return kept_360s_served_.load(std::memory_order_relaxed); }
   // The 360 from this service's projection alone: all but the contact's personal data.
   absl::StatusOr<Customer360> CustomerFile(const CallContext& ctx, const std::string& contact_id,
                                            int64_t as_of_nanos) const;
@@ -185,6 +198,17 @@ class AnalyticsService {
   // NOT_FOUND if unknown.
   absl::StatusOr<directory::ContactDirectoryEntry> Survivor(std::string_view tenant,
                                                             const std::string& contact_id) const;
+  // A 360 without its personal data, in its wire form, as GetCustomer360 keeps it.
+  struct File360 {
+    std::string survivor;         // whose personal data goes in it
+    std::string contact;          // its Contact (without personal data), serialised
+    std::string rest;             // the rest of its Customer360 (all but the contact), serialised
+    store::Dependencies depends;  // kept as of now: what it holds while
+  };
+  // Customer360's wire form from a File360's parts and the personal data: the contact (field 1)
+  // with its personal data (Contact field 2) after its other fields, then the rest.
+  static std::string Customer360Wire(const File360& file,
+                                     const crm::contact::v1::PersonalData& personal);
   // CustomerFile of the survivor `entry` (Survivor of `contact_id`, which errors name).
   absl::StatusOr<Customer360> CustomerFile(const CallContext& ctx,
                                            const directory::ContactDirectoryEntry& entry,
@@ -314,6 +338,9 @@ class AnalyticsService {
     std::shared_ptr<const std::vector<crm::analytics::v1::Segment>> segments;
   };
   mutable std::map<std::string, CachedSegments, std::less<>> segment_lists_;
+  // 360s as of now (CustomerFile360), by tenant and the contact id asked for.
+  mutable store::ReadCache<std::shared_ptr<const File360>> kept_360s_;
+  mutable std::atomic<uint64_t> kept_360s_served_{0};
 
   std::mutex mu_;
   std::condition_variable stop_cv_;

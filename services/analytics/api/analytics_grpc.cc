@@ -3,6 +3,7 @@
 #include "common/grpc/export_stream.h"
 #include "common/grpc/feed_stream.h"
 #include "common/grpc/reactor.h"
+#include "common/grpc/wire.h"
 #include "services/analytics/api/validation.h"
 
 namespace crm::analytics {
@@ -18,13 +19,24 @@ CallContext AnalyticsGrpc::Context(grpc::CallbackServerContext* context) const {
 }
 
 grpc::ServerUnaryReactor* AnalyticsGrpc::GetCustomer360(grpc::CallbackServerContext* context,
-                                                        const v1::GetCustomer360Request* request,
-                                                        Customer360* response) {
+                                                        const grpc::ByteBuffer* raw_request,
+                                                        grpc::ByteBuffer* raw_response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<int64_t> as_of = ValidateGetCustomer360(*request);
+  v1::GetCustomer360Request request;
+  if (absl::Status s = grpcutil::ParseRequest(*raw_request, request); !s.ok()) {
+    return FinishNow(reactor, s);
+  }
+  absl::StatusOr<int64_t> as_of = ValidateGetCustomer360(request);
   if (!as_of.ok()) return FinishNow(reactor, as_of.status());
-  service_->GetCustomer360(Context(context), request->contact_id(), *as_of,
-                           FinishWith(reactor, response));
+  service_->GetCustomer360(Context(context), request.contact_id(),
+                           request.has_as_of() ? std::optional<int64_t>(*as_of) : std::nullopt,
+                           [reactor, raw_response](absl::StatusOr<std::string> wire) {
+                             if (wire.ok()) {
+                               const grpc::Slice slice(*wire);
+                               *raw_response = grpc::ByteBuffer(&slice, 1);
+                             }
+                             FinishNow(reactor, wire.status());
+                           });
   return reactor;
 }
 

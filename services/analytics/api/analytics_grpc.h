@@ -8,14 +8,18 @@
 
 namespace crm::analytics {
 
-class AnalyticsGrpc final : public crm::analytics::v1::AnalyticsService::CallbackService {
+// GetCustomer360 is served raw (its answer is kept in wire form: AnalyticsService).
+class AnalyticsGrpc final
+    : public crm::analytics::v1::AnalyticsService::WithRawCallbackMethod_GetCustomer360<
+          crm::analytics::v1::AnalyticsService::CallbackService> {
  public:
   AnalyticsGrpc(AnalyticsService* service, std::string tenant)
       : service_(service), tenant_(std::move(tenant)) {}
 
+  // A crm.analytics.v1.GetCustomer360Request in, a Customer360 out, in wire form.
   grpc::ServerUnaryReactor* GetCustomer360(grpc::CallbackServerContext* context,
-                                           const crm::analytics::v1::GetCustomer360Request* request,
-                                           Customer360* response) override;
+                                           const grpc::ByteBuffer* raw_request,
+                                           grpc::ByteBuffer* raw_response) override;
   grpc::ServerUnaryReactor* GetCustomerMetrics(
       grpc::CallbackServerContext* context,
       const crm::analytics::v1::GetCustomerMetricsRequest* request,

@@ -16,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/store/checkpoint.h"
 #include "common/store/memory.h"
+#include "common/store/read_cache.h"
+#include "common/store/read_recorder.h"
 #include "rocksdb/perf_context.h"
 #include "rocksdb/perf_level.h"
 #include "tests/testing/testing.h"
@@ -794,6 +796,147 @@ TEST(Checkpoint, RestoreRefusesWhatIsNotACheckpointOrHoldsNothingOfUs) {
 // A point read of a key the memtable does not hold is answered by the memtable's bloom filter
 // instead of a search of its skip list (most of a projection's reads are such misses: a new
 // event's outcome key, a new record); a key it holds still reads through, in the batch too.
+// What a recorded answer was read from (read_recorder.h): every record and scan it read is
+// watched by the mark of the cache entry that answered it, set by the commit that writes under it
+// (before Commit returns) and by the store's emptying; a commit elsewhere leaves it.
+TEST(ProjectionStoreRecorder, MarksAreSetByTheCommitThatWritesWhatWasRead) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto put = [&](Cf cf, const std::string& key) {
+    auto batch = store->NewBatch();
+    batch.Put(cf, key, "v");
+    ASSERT_TRUE(store->Commit(batch).ok());
+  };
+  put(Cf::kState, "rec");
+  put(Cf::kIndex, "pre/1");
+  // Each read recorded on its own, twice: from the database (kept), then from the cache.
+  auto watch = [&](const std::function<void()>& read) {
+    std::vector<Dependencies> out;
+    for (int i = 0; i < 2; ++i) {
+      ReadRecorder recorder;
+      read();
+      EXPECT_FALSE(recorder.spoiled());
+      out.push_back(std::move(recorder).Take());
+      EXPECT_EQ(out.back().marks.size(), 1u);
+    }
+    return out;
+  };
+  auto record = watch([&] { ASSERT_TRUE(store->Get(Cf::kState, "rec").ok()); });
+  auto absent = watch([&] { ASSERT_EQ(*store->Get(Cf::kState, "absent"), std::nullopt); });
+  auto scan = watch([&] {
+    ASSERT_TRUE(store->Scan(Cf::kIndex, "pre/", "", [](auto, auto) { return true; }).ok());
+  });
+  auto holds = [](const std::vector<Dependencies>& d) { return d[0].Hold() && d[1].Hold(); };
+  auto dropped = [](const std::vector<Dependencies>& d) { return !d[0].Hold() && !d[1].Hold(); };
+  EXPECT_TRUE(holds(record) && holds(absent) && holds(scan));
+
+  put(Cf::kState, "elsewhere");
+  put(Cf::kIndex, "pref");  // not under "pre/"
+  EXPECT_TRUE(holds(record) && holds(absent) && holds(scan));
+
+  put(Cf::kIndex, "pre/2");  // a new entry under the scanned prefix
+  EXPECT_TRUE(dropped(scan));
+  EXPECT_TRUE(holds(record) && holds(absent));
+  put(Cf::kState, "absent");  // what was read as absent is there now
+  EXPECT_TRUE(dropped(absent));
+  EXPECT_TRUE(holds(record));
+  put(Cf::kState, "rec");
+  EXPECT_TRUE(dropped(record));
+
+  auto again = watch([&] { ASSERT_TRUE(store->Get(Cf::kState, "rec").ok()); });
+  EXPECT_TRUE(holds(again));
+  ASSERT_TRUE(store->Clear("rebuilding", "1").ok());
+  EXPECT_TRUE(dropped(again));
+}
+
+// A read that no kept entry answers cannot be watched: the recording is spoiled.
+TEST(ProjectionStoreRecorder, ReadsNoMarkWatchesSpoilTheRecording) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto batch = store->NewBatch();
+  batch.Put(Cf::kState, "a", "1");
+  batch.Put(Cf::kIndex, "i/1", "1");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  const std::vector<std::pair<std::string, std::function<void()>>> reads = {
+      {"an index", [&] { ASSERT_TRUE(store->Get(Cf::kIndex, "i/1").ok()); }},
+      {"a snapshot", [&] { ASSERT_TRUE(store->Snapshot().Get(Cf::kState, "a").ok()); }},
+      {"unchecked", [&] { ASSERT_TRUE(store->Unchecked().Get(Cf::kState, "a").ok()); }},
+      {"a scan from a later key",
+       [&] {
+         ASSERT_TRUE(store->Scan(Cf::kIndex, "i/", "i/0", [](auto, auto) { return true; }).ok());
+       }},
+      {"the last entry before a key",
+       [&] { ASSERT_TRUE(store->Latest().FindLastAtOrBefore(Cf::kIndex, "i/", "i/2").ok()); }},
+  };
+  for (const auto& [what, read] : reads) {
+    ReadRecorder recorder;
+    ASSERT_TRUE(store->Get(Cf::kState, "a").ok());  // watched
+    EXPECT_FALSE(recorder.spoiled()) << what;
+    read();
+    EXPECT_TRUE(recorder.spoiled()) << what;
+    EXPECT_TRUE(std::move(recorder).Take().marks.empty()) << what;
+  }
+  // Not recorded while paused; a recorder inside another spoils the outer one.
+  {
+    ReadRecorder recorder;
+    {
+      ReadRecorder::Paused paused;
+      EXPECT_EQ(paused.paused(), &recorder);
+      ASSERT_TRUE(store->Get(Cf::kIndex, "i/1").ok());
+    }
+    EXPECT_FALSE(recorder.spoiled());
+    { ReadRecorder inner; }
+    EXPECT_TRUE(recorder.spoiled());
+  }
+  EXPECT_EQ(ReadRecorder::Current(), nullptr);
+}
+
+// The cache's own dropping: an entry pushed out with the older half has its mark set, unless it
+// was read again (its copy among the newer shares the mark); Put replaces an entry, setting the
+// old one's mark; a value too large to keep spoils the recording.
+TEST(ReadCacheMarks, AreSetWhenAnEntryLeavesTheCacheAndOnlyThen) {
+  ReadCache<std::string> cache(64 * 100, [](std::string_view, const std::string&) { return 100; });
+  auto keep = [&](const std::string& key) {
+    uint64_t generation = 0;
+    EXPECT_FALSE(cache.Find(key, &generation).has_value()) << key;
+    ReadRecorder recorder;
+    cache.Keep(key, "v", generation);
+    EXPECT_FALSE(recorder.spoiled());
+    return std::move(recorder).Take();
+  };
+  auto find = [&](const std::string& key) {
+    uint64_t generation = 0;
+    ReadRecorder recorder;
+    EXPECT_TRUE(cache.Find(key, &generation).has_value()) << key;
+    return std::move(recorder).Take();
+  };
+  // Halves of 32 entries each.
+  std::vector<Dependencies> first;
+  for (int i = 0; i < 32; ++i) first.push_back(keep(absl::StrCat("k", i)));
+  const Dependencies read_again = find("k0");                // still among the newer: the same mark
+  for (int i = 32; i < 64; ++i) keep(absl::StrCat("k", i));  // the first 32 are now the older
+  const Dependencies from_older = find("k1");  // kept again among the newer, the same mark
+  for (int i = 64; i < 96; ++i) keep(absl::StrCat("k", i));  // the first 32 go
+  EXPECT_FALSE(first[2].Hold());                             // gone
+  EXPECT_FALSE(first[0].Hold());  // gone too: read again only while it was among the newer
+  EXPECT_FALSE(read_again.Hold());
+  EXPECT_TRUE(first[1].Hold());  // read from the older: its copy among the newer stays
+  EXPECT_TRUE(from_older.Hold());
+  EXPECT_TRUE(find("k1").Hold());
+
+  cache.Put("k1", "replaced");
+  EXPECT_FALSE(first[1].Hold());
+  uint64_t generation = 0;
+  EXPECT_EQ(cache.Find("k1", &generation), "replaced");
+
+  ReadCache<std::string> small(64 * 10,
+                               [](std::string_view, const std::string& v) { return v.size(); });
+  ReadRecorder recorder;
+  ASSERT_FALSE(small.Find("big", &generation).has_value());
+  small.Keep("big", std::string(11, 'x'), generation);  // more than a 64th of the budget
+  EXPECT_TRUE(recorder.spoiled());
+}
+
 TEST(ProjectionStore, TheMemtableBloomFilterAnswersMisses) {
   testing::TempDir dir;
   auto store = *ProjectionStore::Open(dir.Sub("p"));

@@ -1,13 +1,18 @@
 // GetCustomer360 with its personal data from elsewhere (PersonalDataSource): the 360 is passed on
-// once both the file and the personal data are there, whichever comes last. The service runs for
-// real: events on the embedded log, its projector, RocksDB.
+// once both the file and the personal data are there, whichever comes last; a 360 as of now kept
+// until what it was read from changes. The service runs for real: events on the embedded log, its
+// projector, RocksDB.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <optional>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/eventlog/embedded_event_log.h"
 #include "common/ids/ids.h"
 #include "crm/contact/v1/events.pb.h"
+#include "crm/interaction/v1/events.pb.h"
 #include "services/analytics/analytics_service.h"
 #include "tests/testing/events.h"
 #include "tests/testing/testing.h"
@@ -16,6 +21,7 @@ namespace crm::analytics {
 namespace {
 
 namespace cv1 = crm::contact::v1;
+namespace iv1 = crm::interaction::v1;
 
 constexpr char kTenant[] = "t";
 
@@ -44,6 +50,51 @@ class Customer360Test : public ::testing::Test {
     return p;
   }
 
+  // The 360 GetCustomer360 passed on in its wire form.
+  static absl::StatusOr<Customer360> Parse(const absl::StatusOr<std::string>& wire) {
+    if (!wire.ok()) return wire.status();
+    Customer360 file;
+    if (!file.ParseFromString(*wire)) return absl::DataLossError("not a Customer360");
+    return file;
+  }
+
+  // The 360 of `id` (as of now unless `as_of_nanos`), with personal data answered at once; its
+  // wire form in `wire` if given.
+  absl::StatusOr<Customer360> Get360(const std::string& id,
+                                     std::optional<int64_t> as_of_nanos = std::nullopt,
+                                     std::string* wire = nullptr) {
+    std::optional<absl::StatusOr<std::string>> got;
+    service_->GetCustomer360(ctx_, id, as_of_nanos,
+                             [&](absl::StatusOr<std::string> r) { got = std::move(r); });
+    if (!got) return absl::InternalError("not passed on at once");
+    if (wire != nullptr && got->ok()) *wire = **got;
+    return Parse(*got);
+  }
+
+  // Appends `payload` for aggregate `id` to `topic` and waits until the service has applied it.
+  void Apply(const std::string& topic, const google::protobuf::Message& payload,
+             const std::string& id, int64_t expected, int64_t seconds) {
+    absl::Status appended = absl::UnknownError("not appended");
+    log_->Append(topic, crm::testing::MakeTestEvent(payload, id, expected, seconds, "", kTenant),
+                 [&](absl::StatusOr<eventlog::LogPosition> p) { appended = p.status(); });
+    ASSERT_TRUE(log_->Flush(absl::Seconds(10)).ok());
+    ASSERT_TRUE(appended.ok()) << appended;
+    ASSERT_TRUE(service_->projector()->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
+  }
+
+  // An interaction with the contact, logged at `seconds`.
+  void LogCall(const std::string& id, const std::string& subject, int64_t seconds) {
+    iv1::InteractionLogged logged;
+    iv1::Interaction& i = *logged.mutable_interaction();
+    i.set_id(id);
+    i.set_channel(iv1::CHANNEL_CALL);
+    i.set_direction(iv1::DIRECTION_INBOUND);
+    i.set_subject(subject);
+    i.mutable_occurred_at()->set_seconds(seconds);
+    i.add_contact_ids(contact_);
+    Apply("crm.interaction.v1", logged, id, 0, seconds);
+  }
+
   crm::testing::TempDir dir_;
   const std::string contact_ = ids::IdFor("contact/ada");
   std::unique_ptr<eventlog::EmbeddedEventLog> log_;
@@ -60,7 +111,8 @@ TEST_F(Customer360Test, PersonalDataArrivingLastCompletesThe360) {
         answer = std::move(done);  // answered later, as a contact service elsewhere does
       });
   std::optional<absl::StatusOr<Customer360>> got;
-  service_->GetCustomer360(ctx_, contact_, 0, [&](absl::StatusOr<Customer360> r) { got = r; });
+  service_->GetCustomer360(ctx_, contact_, std::nullopt,
+                           [&](absl::StatusOr<std::string> r) { got = Parse(r); });
   EXPECT_EQ(asked_for, contact_);
   ASSERT_TRUE(answer);
   EXPECT_FALSE(got.has_value()) << "passed on before its personal data came";
@@ -78,7 +130,8 @@ TEST_F(Customer360Test, PersonalDataAnsweredAtOnceIsInThe360) {
         done(Personal("Ada in the same process"));
       });
   std::optional<absl::StatusOr<Customer360>> got;
-  service_->GetCustomer360(ctx_, contact_, 0, [&](absl::StatusOr<Customer360> r) { got = r; });
+  service_->GetCustomer360(ctx_, contact_, std::nullopt,
+                           [&](absl::StatusOr<std::string> r) { got = Parse(r); });
   ASSERT_TRUE(got.has_value());
   ASSERT_TRUE(got->ok()) << got->status();
   EXPECT_EQ((*got)->contact().personal().given_name(), "Ada in the same process");
@@ -90,7 +143,8 @@ TEST_F(Customer360Test, PersonalDataThatCannotBeHadLeavesTheRest) {
         done(cv1::PersonalData());  // the contact service is unavailable
       });
   std::optional<absl::StatusOr<Customer360>> got;
-  service_->GetCustomer360(ctx_, contact_, 0, [&](absl::StatusOr<Customer360> r) { got = r; });
+  service_->GetCustomer360(ctx_, contact_, std::nullopt,
+                           [&](absl::StatusOr<std::string> r) { got = Parse(r); });
   ASSERT_TRUE(got.has_value());
   ASSERT_TRUE(got->ok()) << got->status();
   EXPECT_EQ((*got)->contact().id(), contact_);
@@ -106,11 +160,82 @@ TEST_F(Customer360Test, AnUnknownContactIsNotFoundAndAsksForNothing) {
       });
   const std::string unknown = ids::IdFor("contact/nobody");
   std::optional<absl::StatusOr<Customer360>> got;
-  service_->GetCustomer360(ctx_, unknown, 0, [&](absl::StatusOr<Customer360> r) { got = r; });
+  service_->GetCustomer360(ctx_, unknown, std::nullopt,
+                           [&](absl::StatusOr<std::string> r) { got = Parse(r); });
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(got->status().message().find("contact_id"), std::string::npos) << got->status();
   EXPECT_EQ(asked, 0);
+}
+
+// A 360 as of now is kept and served again — its personal data still asked for each time —
+// until an event changes what it was read from; one as of a given time is never kept.
+TEST_F(Customer360Test, AKept360IsServedUntilAnEventChangesWhatItWasReadFrom) {
+  int asked = 0;
+  service_->TakePersonalDataFrom(
+      [&](const CallContext&, const std::string&, std::function<void(cv1::PersonalData)> done) {
+        done(Personal(absl::StrCat("Ada, asked ", ++asked, " times")));
+      });
+  std::string first, second;
+  ASSERT_TRUE(Get360(contact_, std::nullopt, &first).ok());
+  const uint64_t served = service_->kept_360s_served();
+  absl::StatusOr<Customer360> kept = Get360(contact_, std::nullopt, &second);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(service_->kept_360s_served(), served + 1);
+  EXPECT_EQ(kept->contact().personal().given_name(), "Ada, asked 2 times");
+  EXPECT_EQ(kept->contact().id(), contact_);
+  EXPECT_EQ(kept->latest_interactions_size(), 0);
+
+  LogCall("I1", "First call", 1700000100);
+  absl::StatusOr<Customer360> after = Get360(contact_);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(service_->kept_360s_served(), served + 1) << "served a 360 the event made stale";
+  ASSERT_EQ(after->latest_interactions_size(), 1);
+  EXPECT_EQ(after->latest_interactions(0).subject(), "First call");
+  EXPECT_EQ(after->contact().personal().given_name(), "Ada, asked 3 times");
+  ASSERT_TRUE(Get360(contact_).ok());
+  EXPECT_EQ(service_->kept_360s_served(), served + 2);
+
+  // As of a given time: read each time, and not kept for as of now.
+  absl::StatusOr<Customer360> then = Get360(contact_, int64_t{1700000050} * 1000000000);
+  ASSERT_TRUE(then.ok()) << then.status();
+  EXPECT_EQ(service_->kept_360s_served(), served + 2);
+  ASSERT_TRUE(Get360(contact_).ok());
+  EXPECT_EQ(service_->kept_360s_served(), served + 3);
+  // Kept per contact asked for: an unknown one is NOT_FOUND each time, never kept.
+  const std::string unknown = ids::IdFor("contact/nobody");
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(Get360(unknown).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(service_->kept_360s_served(), served + 3);
+}
+
+// Reads racing the events that change them: however the two interleave, once the events are
+// applied the 360 shows the last of them (a kept answer built across an event's commit must not
+// be served after it).
+TEST_F(Customer360Test, KeptAnswersDoNotOutliveTheEventsRacingThem) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0};
+  std::atomic<int> failures{0};
+  std::thread reader([&] {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (!stop.load() && absl::Now() < deadline) {
+      if (!Get360(contact_).ok()) failures.fetch_add(1);
+      reads.fetch_add(1);
+    }
+  });
+  constexpr int kCalls = 60;
+  for (int n = 1; n <= kCalls; ++n) {
+    LogCall(absl::StrCat("I", n), absl::StrCat("call ", n), 1700000000 + n);
+    if (HasFatalFailure()) break;
+  }
+  stop = true;
+  reader.join();
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(failures.load(), 0);
+  absl::StatusOr<Customer360> last = Get360(contact_);
+  ASSERT_TRUE(last.ok()) << last.status();
+  ASSERT_GT(last->latest_interactions_size(), 0);
+  EXPECT_EQ(last->latest_interactions(0).subject(), absl::StrCat("call ", kCalls));
 }
 
 }  // namespace

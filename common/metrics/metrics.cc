@@ -5,6 +5,7 @@
 #include <array>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -306,11 +307,26 @@ class Metrics::Scraped final : public prometheus::Collectable {
       f.metric.push_back(Value({}, value, type));
       out.push_back(std::move(f));
     }
+    for (const Reading& r : readings_) {
+      const MetricType type = r.counter ? MetricType::Counter : MetricType::Gauge;
+      prometheus::MetricFamily f = family(r.name, r.help, type);
+      f.metric.push_back(Value({}, r.read(), type));
+      out.push_back(std::move(f));
+    }
     return out;
   }
 
+  struct Reading {
+    std::string name;
+    std::string help;
+    bool counter;
+    std::function<double()> read;
+  };
+  void Add(Reading reading) { readings_.push_back(std::move(reading)); }
+
  private:
   std::vector<projection::Projector*> projectors_;
+  std::vector<Reading> readings_;
 };
 
 // The event log with its appends timed.
@@ -406,6 +422,14 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& liste
 Metrics::~Metrics() { exposer_.reset(); }
 
 void Metrics::AddProjector(projection::Projector* projector) { scraped_->Add(projector); }
+
+void Metrics::AddCounter(std::string name, std::string help, std::function<double()> read) {
+  scraped_->Add({std::move(name), std::move(help), true, std::move(read)});
+}
+
+void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
+  scraped_->Add({std::move(name), std::move(help), false, std::move(read)});
+}
 
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
 Metrics::ServerInterceptors() {

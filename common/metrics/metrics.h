@@ -18,6 +18,10 @@
 //                                                                     allocated, what it holds
 //   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
 //   process_open_fds, process_start_time_seconds                      the usual process metrics
+//   crm_analytics_customer360_kept_served_total, crm_analytics_customer360_kept_bytes
+//                                                                     the analytics service's kept
+//                                                                     360s: answers served from
+//                                                                     them, memory they hold
 //
 // Projection, storage and process metrics are read when scraped, so they cost nothing between
 // scrapes.
@@ -30,6 +34,7 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +62,10 @@ class Metrics {
 
   // Reports `projector`'s lag, counters and store sizes at every scrape. Before serving.
   void AddProjector(projection::Projector* projector);
+  // A service's own counter or gauge, without labels, `read` at every scrape (from the scraping
+  // thread: it must be thread-safe). Before serving.
+  void AddCounter(std::string name, std::string help, std::function<double()> read);
+  void AddGauge(std::string name, std::string help, std::function<double()> read);
 
   // Interceptor factories that count and time every call of a gRPC server (StartServer).
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

@@ -92,6 +92,8 @@ class AnalyticsService {
                       std::function<void(absl::StatusOr<std::string>)> done) const;
   // 360s GetCustomer360 answered from a kept one since the service was opened.
   uint64_t kept_360s_served() const { return kept_360s_served_.load(std::memory_order_relaxed); }
+  // About the bytes the kept 360s hold now.
+  size_t kept_360s_bytes() const { return kept_360s_.cost(); }
   // The 360 from this service's projection alone: all but the contact's personal data.
   absl::StatusOr<Customer360> CustomerFile(const CallContext& ctx, const std::string& contact_id,
                                            int64_t as_of_nanos) const;

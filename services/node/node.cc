@@ -363,7 +363,18 @@ int RunNode(int argc, char** argv, const NodeOptions& options) {
     analytics_grpc =
         std::make_unique<analytics::AnalyticsGrpc>(analytics_service.get(), cfg.tenant);
     admin.Register(analytics_service->projector());
-    if (metrics) metrics->AddProjector(analytics_service->projector());
+    if (metrics) {
+      metrics->AddProjector(analytics_service->projector());
+      analytics::AnalyticsService* const a = analytics_service.get();
+      metrics->AddCounter("crm_analytics_customer360_kept_served_total",
+                          "GetCustomer360 calls answered from a kept 360 (nothing it was read "
+                          "from had changed)",
+                          [a] { return static_cast<double>(a->kept_360s_served()); });
+      metrics->AddGauge("crm_analytics_customer360_kept_bytes",
+                        "about the bytes of the 360s the analytics service keeps (at most a "
+                        "sixteenth of --rocksdb-memory-mib)",
+                        [a] { return static_cast<double>(a->kept_360s_bytes()); });
+    }
     services.push_back(analytics_grpc.get());
     webhook_grpc = std::make_unique<analytics::WebhookGrpc>(analytics_service->webhooks(),
                                                             cfg.tenant, cfg.webhook_allow_http);

@@ -1,13 +1,14 @@
 // The Prometheus endpoint (--metrics-listen) of the real node, scraped over HTTP with libcurl:
 // every call counted and timed by method and code, appends timed, projections' lag, events and
-// store sizes, the process's RocksDB counters and memory, process metrics; a bad address refused
-// at start.
+// store sizes, the analytics service's kept 360s, the process's RocksDB counters and memory,
+// process metrics; a bad address refused at start.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <optional>
 
 #include "absl/strings/match.h"
+#include "crm/analytics/v1/analytics_service.grpc.pb.h"
 #include "tests/integration/contact_client.h"
 #include "tests/testing/scrape.h"
 
@@ -40,6 +41,14 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
     timeline.set_contact_id(ann.id());
     crm::interaction::v1::ListTimelineResponse page;
     ASSERT_TRUE(node.interactions->ListTimeline(Ctx().get(), timeline, &page).ok());
+  }
+  ASSERT_TRUE(WaitCaughtUp(node, absl::Seconds(30), "analytics"));
+  auto analytics = crm::analytics::v1::AnalyticsService::NewStub(node.channel);
+  for (int i = 0; i < 2; ++i) {  // the second from the kept 360
+    crm::analytics::v1::GetCustomer360Request file_req;
+    file_req.set_contact_id(ann.id());
+    crm::analytics::v1::Customer360 file;
+    ASSERT_TRUE(analytics->GetCustomer360(Ctx().get(), file_req, &file).ok());
   }
 
   const std::optional<std::string> text = HttpGet(url);
@@ -93,6 +102,8 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
       Sample(*text, "crm_store_cache_bytes", {{"projection", "contact"}, {"cache", "records"}})
           .value_or(0),
       0);
+  EXPECT_EQ(Sample(*text, "crm_analytics_customer360_kept_served_total"), 1);
+  EXPECT_GT(Sample(*text, "crm_analytics_customer360_kept_bytes").value_or(0), 0);
   EXPECT_GT(Sample(*text, "crm_store_memtable_bytes", {{"projection", "contact"}, {"cf", "state"}})
                 .value_or(0),
             0);

@@ -13,7 +13,10 @@
 #include "common/ids/ids.h"
 #include "crm/contact/v1/events.pb.h"
 #include "crm/interaction/v1/events.pb.h"
+#include "crm/sales/v1/events.pb.h"
 #include "services/analytics/analytics_service.h"
+#include "services/sales/domain/order.h"
+#include "services/sales/domain/product.h"
 #include "tests/testing/events.h"
 #include "tests/testing/testing.h"
 
@@ -22,6 +25,7 @@ namespace {
 
 namespace cv1 = crm::contact::v1;
 namespace iv1 = crm::interaction::v1;
+namespace sv1 = crm::sales::v1;
 
 constexpr char kTenant[] = "t";
 
@@ -207,6 +211,67 @@ TEST_F(Customer360Test, AKept360IsServedUntilAnEventChangesWhatItWasReadFrom) {
   for (int i = 0; i < 2; ++i)
     EXPECT_EQ(Get360(unknown).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(service_->kept_360s_served(), served + 3);
+}
+
+// A customer with purchases and offers is kept too (the ledger, the product records, the pair
+// counts and the product figures all watched); renaming an offered product shows in the next 360.
+TEST_F(Customer360Test, AKept360WithOffersShowsAProductChange) {
+  std::vector<std::string> products;
+  for (const char* name : {"Apples", "Pears"}) {
+    sv1::ProductCreated created;
+    created.mutable_product()->set_sku(name);
+    created.mutable_product()->set_name(name);
+    created.mutable_product()->mutable_unit_price()->set_currency_code("EUR");
+    created.mutable_product()->mutable_unit_price()->set_minor_units(100);
+    products.push_back(sales::ProductId(kTenant, name));
+    Apply("crm.sales.v1", created, products.back(), 0, 1700000000);
+  }
+  // Someone else buys both twice; Ada buys apples: pears are what to offer her.
+  const std::string other = ids::IdFor("contact/other");
+  int n = 0;
+  auto order = [&](const std::string& buyer, const std::vector<std::string>& lines) {
+    sv1::Order requested;
+    requested.set_contact_id(buyer);
+    requested.mutable_order_time()->set_seconds(1700000100 + n);
+    for (const std::string& p : lines) {
+      auto* line = requested.add_line_items();
+      line->set_product_id(p);
+      line->set_quantity(1);
+      line->mutable_unit_price()->set_currency_code("EUR");
+      line->mutable_unit_price()->set_minor_units(100);
+    }
+    const std::string id = ids::IdFor(absl::StrCat("order/", n++));
+    auto placed = sales::DecidePlaceOrder(
+        requested, id,
+        [](const std::string&, const std::string&, sales::Link) { return absl::OkStatus(); });
+    ASSERT_TRUE(placed.ok()) << placed.status();
+    Apply("crm.sales.v1", *placed, id, 0, 1700000100 + n);
+  };
+  cv1::ContactCreated created;
+  created.mutable_contact()->set_id(other);
+  Apply("crm.contact.v1", created, other, 0, 1700000000);
+  for (int i = 0; i < 2; ++i) order(other, products);
+  order(contact_, {products[0]});
+  if (HasFatalFailure()) return;
+
+  ASSERT_TRUE(Get360(contact_).ok());
+  const uint64_t served = service_->kept_360s_served();
+  absl::StatusOr<Customer360> kept = Get360(contact_);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(service_->kept_360s_served(), served + 1) << "a 360 with purchases not kept";
+  EXPECT_EQ(kept->latest_orders_size(), 1);
+  ASSERT_GT(kept->recommended_offers_size(), 0) << kept->DebugString();
+  EXPECT_EQ(kept->recommended_offers(0).product_name(), "Pears");
+
+  sv1::ProductUpdated renamed;
+  renamed.mutable_product()->set_name("Conference pears");
+  renamed.mutable_update_mask()->add_paths("name");
+  Apply("crm.sales.v1", renamed, products[1], 1, 1700000200);
+  absl::StatusOr<Customer360> after = Get360(contact_);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(service_->kept_360s_served(), served + 1) << "served a 360 the renaming made stale";
+  ASSERT_GT(after->recommended_offers_size(), 0);
+  EXPECT_EQ(after->recommended_offers(0).product_name(), "Conference pears");
 }
 
 // Reads racing the events that change them: however the two interleave, once the events are

@@ -7,6 +7,7 @@
 #include "common/process/thread_name.h"
 #include "common/status/status_macros.h"
 #include "common/store/memory.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
@@ -16,6 +17,23 @@ namespace {
 
 using embedded::PartitionPrefix;
 using embedded::RecordKey;
+
+// A key's partition: "r<topic>\0<partition>" of a record key (PartitionPrefix, then the offset),
+// the whole key otherwise. A partition's records arrive at ever higher offsets, so the memtable
+// keeps, per partition, where its last insert went and starts the next one there, rather than
+// from the top of the skip list: an append batch interleaves partitions, and without a hint each
+// insert searched the whole list.
+class PartitionOfKey final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "crm.LogPartition"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const std::string_view k(key.data(), key.size());
+    const size_t nul = k.find('\0');
+    const size_t end = nul == std::string_view::npos ? k.size() : std::min(k.size(), nul + 5);
+    return rocksdb::Slice(key.data(), end);
+  }
+  bool InDomain(const rocksdb::Slice&) const override { return true; }
+};
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -102,6 +120,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedEventLog>> EmbeddedEventLog::Open(
   rocksdb::BlockBasedTableOptions table;
   store::UseSharedMemory(db_options, table);
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  db_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<PartitionOfKey>();
   rocksdb::DB* raw = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, &raw),
                             absl::StrCat("open ", options.path)));

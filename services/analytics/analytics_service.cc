@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
@@ -665,8 +666,13 @@ void AnalyticsService::GetCustomer360(const CallContext& ctx, const std::string&
     file->clear_contact();
     parts->rest = file->SerializeAsString();
     if (recorder && !recorder->spoiled()) {
-      // Its figures as of now hold for k360Staleness.
-      recorder->Require([now] { return absl::Now() - now < k360Staleness; });
+      // Its figures as of now hold for k360Staleness — for a random three quarters to all of it:
+      // the 360s first read together (a dashboard, a campaign, a restart) would otherwise all be
+      // read again together, every 5 s.
+      thread_local absl::BitGen spread;
+      const absl::Duration holds =
+          k360Staleness * (0.75 + 0.25 * absl::Uniform<double>(spread, 0.0, 1.0));
+      recorder->Require([now, holds] { return absl::Now() - now < holds; });
       parts->depends = std::move(*recorder).Take();
       recorder.reset();
       kept_360s_.Put(key, parts);

@@ -11,9 +11,10 @@
 // what was kept since the last turn; a key found among the older is kept again among the newer;
 // when the newer half is full it becomes the older and the older goes. What is read again stays.
 //
-// Each kept entry has a mark (read_recorder.h), set when the entry is dropped — forgotten by the
-// writer, or gone with the older half — and given to the thread's active ReadRecorder with every
-// read it answers; a read it does not keep spoils the recording.
+// An entry a recorded read (read_recorder.h) used has a mark, made by that read and set when the
+// entry is dropped — forgotten by the writer, or gone with the older half; the thread's active
+// ReadRecorder is given it with every read the entry answers. A read the cache does not keep
+// spoils the recording. Entries no recorded read used carry no mark (no cost).
 //
 //   ReadCache<std::optional<std::string>> cache(32 << 20, cost);
 //   uint64_t generation;
@@ -53,23 +54,36 @@ class ReadCache {
     std::optional<Entry> older;
     {
       absl::ReaderMutexLock lock(&mu_);
-      if (auto it = newer_.find(k); it != newer_.end()) {
-        hits_.fetch_add(1, std::memory_order_relaxed);
-        if (ReadRecorder* r = ReadRecorder::Current()) r->Depend(it->second.dropped);
-        return it->second.value;
-      }
       *generation = generation_;
-      if (auto it = older_.find(k); it != older_.end()) older = it->second;
+      if (auto it = newer_.find(k); it != newer_.end()) {
+        ReadRecorder* const r = ReadRecorder::Current();
+        if (r == nullptr || it->second.dropped) {
+          hits_.fetch_add(1, std::memory_order_relaxed);
+          if (r != nullptr) r->Depend(it->second.dropped);
+          return it->second.value;
+        }
+        older = it->second;  // a recorded read of an entry without a mark yet: made below
+      } else if (auto old = older_.find(k); old != older_.end()) {
+        older = old->second;
+      }
     }
     if (!older) {
       misses_.fetch_add(1, std::memory_order_relaxed);
       return std::nullopt;
     }
     hits_.fetch_add(1, std::memory_order_relaxed);
-    // Read again: among the newer, with the same mark (so the older copy going drops nothing).
-    // Forgotten since the lookup, it is set already; kept or not, the read depends on it.
-    const DropMark kept = KeepEntry(key, *older, *generation);
-    if (ReadRecorder* r = ReadRecorder::Current()) r->Depend(kept ? kept : older->dropped);
+    // Read again: among the newer, with the same mark (so the older copy going drops nothing);
+    // for a recorded read, with a mark made if it has none. Not kept (the writer forgot anything
+    // since the lookup), it may be stale: a recorded read is then unwatched.
+    ReadRecorder* const r = ReadRecorder::Current();
+    const std::optional<DropMark> kept = KeepEntry(key, *older, *generation, r != nullptr);
+    if (r != nullptr) {
+      if (kept) {
+        r->Depend(*kept);
+      } else {
+        r->Spoil();
+      }
+    }
     return std::move(older->value);
   }
 
@@ -78,11 +92,12 @@ class ReadCache {
   // that gave `value` is recorded (read_recorder.h): with the kept entry's mark, or, not kept, as
   // unwatched.
   void Keep(std::string_view key, const Value& value, uint64_t generation) {
-    const DropMark kept =
-        KeepEntry(key, Entry{value, std::make_shared<std::atomic<bool>>(false)}, generation);
-    if (ReadRecorder* recorder = ReadRecorder::Current()) {
+    ReadRecorder* const recorder = ReadRecorder::Current();
+    const std::optional<DropMark> kept =
+        KeepEntry(key, Entry{value, nullptr}, generation, recorder != nullptr);
+    if (recorder != nullptr) {
       if (kept) {
-        recorder->Depend(kept);
+        recorder->Depend(*kept);
       } else {
         recorder->Spoil();
       }
@@ -97,12 +112,12 @@ class ReadCache {
     if (cost > budget_ / 64) return;
     Map dropped;  // these three freed after the lock is let go
     std::optional<Entry> replaced;
-    Entry entry{std::move(value), std::make_shared<std::atomic<bool>>(false)};
+    Entry entry{std::move(value), nullptr};
     const absl::string_view k(key.data(), key.size());
     absl::MutexLock lock(&mu_);
     if (auto it = older_.find(k); it != older_.end()) {
       older_cost_ -= std::min(older_cost_, cost_(key, it->second.value));
-      it->second.dropped->store(true, std::memory_order_release);
+      it->second.Drop();
       replaced = std::move(it->second);
       older_.erase(it);
     }
@@ -110,7 +125,7 @@ class ReadCache {
     const auto [it, added] = newer_.try_emplace(k, entry);
     if (!added) {
       newer_cost_ -= std::min(newer_cost_, cost_(key, it->second.value));
-      it->second.dropped->store(true, std::memory_order_release);
+      it->second.Drop();
       std::swap(it->second, entry);
     }
     newer_cost_ += cost;
@@ -126,12 +141,12 @@ class ReadCache {
       const absl::string_view k(key.data(), key.size());
       if (auto it = newer_.find(k); it != newer_.end()) {
         newer_cost_ -= std::min(newer_cost_, cost_(key, it->second.value));
-        it->second.dropped->store(true, std::memory_order_release);
+        it->second.Drop();
         newer_.erase(it);
       }
       if (auto it = older_.find(k); it != older_.end()) {
         older_cost_ -= std::min(older_cost_, cost_(key, it->second.value));
-        it->second.dropped->store(true, std::memory_order_release);
+        it->second.Drop();
         older_.erase(it);
       }
     });
@@ -144,7 +159,7 @@ class ReadCache {
     absl::MutexLock lock(&mu_);
     ++generation_;
     for (Map* m : {&newer_, &older_}) {
-      for (auto& [key, entry] : *m) entry.dropped->store(true, std::memory_order_release);
+      for (auto& [key, entry] : *m) entry.Drop();
     }
     newer.swap(newer_);
     older.swap(older_);
@@ -166,7 +181,10 @@ class ReadCache {
  private:
   struct Entry {
     Value value;
-    DropMark dropped;  // shared by the older and newer copies of one entry
+    DropMark dropped;  // shared by the older and newer copies of one entry; null: none yet
+    void Drop() const {
+      if (dropped) dropped->store(true, std::memory_order_release);
+    }
   };
   using Map = absl::flat_hash_map<std::string, Entry>;
 
@@ -180,9 +198,7 @@ class ReadCache {
     for (auto& [k, e] : older_) {
       if (keeping != nullptr && e.dropped == keeping->dropped && k == key) continue;
       const auto again = newer_.find(k);
-      if (again == newer_.end() || again->second.dropped != e.dropped) {
-        e.dropped->store(true, std::memory_order_release);
-      }
+      if (again == newer_.end() || again->second.dropped != e.dropped) e.Drop();
     }
     dropped.swap(older_);
     older_.swap(newer_);
@@ -190,26 +206,26 @@ class ReadCache {
     newer_cost_ = 0;
   }
 
-  // Keeps `entry` unless the writer dropped anything since `generation` or it costs too much.
-  // The mark of the entry now kept for `key` — this one, or one kept since `generation` by
-  // another read, which holds the same value — or null if none is.
-  DropMark KeepEntry(std::string_view key, const Entry& entry, uint64_t generation) {
+  // Keeps `entry` unless the writer dropped anything since `generation` or it costs too much:
+  // nullopt then. Else the mark of the entry now kept for `key` — this one, or one kept since
+  // `generation` by another read, which holds the same value — made if `marked` and it has none
+  // (null if not `marked` and it has none).
+  std::optional<DropMark> KeepEntry(std::string_view key, const Entry& entry, uint64_t generation,
+                                    bool marked) {
     const size_t cost = cost_(key, entry.value);
-    if (cost > budget_ / 64) return nullptr;
+    if (cost > budget_ / 64) return std::nullopt;
     Map dropped;  // freed after the lock is let go
     absl::MutexLock lock(&mu_);
-    if (generation_ != generation) return nullptr;
+    if (generation_ != generation) return std::nullopt;
     MakeRoomLocked(cost, dropped, key, &entry);
     const auto [it, added] = newer_.try_emplace(absl::string_view(key.data(), key.size()), entry);
-    if (added) {
-      newer_cost_ += cost;
-      // An older copy pushed out since it was found: the value is current (nothing was forgotten
-      // since), its mark is not.
-      if (it->second.dropped->load(std::memory_order_acquire)) {
-        it->second.dropped = std::make_shared<std::atomic<bool>>(false);
-      }
-    }
-    return it->second.dropped;
+    if (added) newer_cost_ += cost;
+    // A mark set (an older copy pushed out since it was found) watches nothing: the value is
+    // current (nothing was forgotten since), and gets a mark of its own.
+    DropMark& mark = it->second.dropped;
+    if (mark && mark->load(std::memory_order_acquire)) mark = nullptr;
+    if (marked && !mark) mark = std::make_shared<std::atomic<bool>>(false);
+    return mark;
   }
 
   const size_t budget_;

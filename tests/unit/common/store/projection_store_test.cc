@@ -847,6 +847,24 @@ TEST(ProjectionStoreRecorder, MarksAreSetByTheCommitThatWritesWhatWasRead) {
   EXPECT_TRUE(holds(again));
   ASSERT_TRUE(store->Clear("rebuilding", "1").ok());
   EXPECT_TRUE(dropped(again));
+
+  // An entry kept by a read no recorder saw has no mark; a recorded read of it makes one, which
+  // the commit that writes it sets.
+  put(Cf::kState, "plain");
+  ASSERT_TRUE(store->Get(Cf::kState, "plain").ok());  // kept, unrecorded
+  const uint64_t hits = store->read_cache_hits();
+  Dependencies plain;
+  {
+    ReadRecorder recorder;
+    ASSERT_TRUE(store->Get(Cf::kState, "plain").ok());
+    EXPECT_FALSE(recorder.spoiled());
+    plain = std::move(recorder).Take();
+  }
+  EXPECT_EQ(store->read_cache_hits(), hits + 1);
+  ASSERT_EQ(plain.marks.size(), 1u);
+  EXPECT_TRUE(plain.Hold());
+  put(Cf::kState, "plain");
+  EXPECT_FALSE(plain.Hold());
 }
 
 // A read that no kept entry answers cannot be watched: the recording is spoiled.

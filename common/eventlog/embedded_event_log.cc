@@ -248,7 +248,7 @@ void EmbeddedEventLog::WriterLoop() {
         AddToTailLocked({positions[i].topic, positions[i].partition}, positions[i].offset,
                         std::move(batch[i].key), std::move(batch[i].value));
       }
-      published_ += static_cast<int64_t>(batch.size());
+      for (const Pending& p : batch) ++published_[p.topic];
     }
     for (size_t i = 0; i < batch.size(); ++i) {
       if (written.ok()) {
@@ -282,28 +282,51 @@ void EmbeddedEventLog::AddToTailLocked(const TopicPartition& tp, int64_t offset,
 
 void EmbeddedEventLog::WaitForRecordsLocked(const std::map<TopicPartition, int64_t>& next,
                                             absl::Time deadline) {
-  // Waits for the next publication, then looks whether it was for one of `next`'s partitions.
-  // The wait's condition is evaluated on every unlock of mu_ (appends, other readers), so it is
-  // one comparison, not a walk of the partitions.
+  // Waits for the next publication to one of `next`'s topics, then looks whether it was for one
+  // of its partitions. The wait's condition is evaluated on every unlock of mu_ (appends, other
+  // readers), so it compares a count per topic, not the partitions' ends.
   struct Seen {
     const EmbeddedEventLog* log;
-    int64_t published;
+    std::vector<std::pair<const int64_t*, int64_t>> counts;  // a topic's count, as it was
   };
-  for (;;) {
+  Seen seen{this, {}};
+  const std::string* last_topic = nullptr;  // `next` is in topic order
+  for (const auto& [tp, offset] : next) {
+    if (last_topic != nullptr && *last_topic == tp.first) continue;
+    last_topic = &tp.first;
+    seen.counts.emplace_back(&published_.try_emplace(tp.first, 0).first->second, 0);
+  }
+  for (bool woke = false;; woke = true) {
     if (stopping_) return;
     for (const auto& [tp, offset] : next) {
       if (EndLocked(tp) > offset) return;
     }
-    Seen seen{this, published_};
-    if (!mu_.AwaitWithDeadline(absl::Condition(
-                                   +[](Seen* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                     return s->log->stopping_ || s->log->published_ != s->published;
-                                   },
-                                   &seen),
-                               deadline)) {
-      return;
-    }
+    if (woke) ++idle_wakeups_;
+    for (auto& [count, was] : seen.counts) was = *count;
+    ++waiting_readers_;
+    const bool woken = mu_.AwaitWithDeadline(absl::Condition(
+                                                 +[](Seen* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                                   if (s->log->stopping_) return true;
+                                                   for (const auto& [count, was] : s->counts) {
+                                                     if (*count != was) return true;
+                                                   }
+                                                   return false;
+                                                 },
+                                                 &seen),
+                                             deadline);
+    --waiting_readers_;
+    if (!woken) return;
   }
+}
+
+int64_t EmbeddedEventLog::waiting_readers() {
+  absl::MutexLock lock(&mu_);
+  return waiting_readers_;
+}
+
+int64_t EmbeddedEventLog::idle_wakeups() {
+  absl::MutexLock lock(&mu_);
+  return idle_wakeups_;
 }
 
 absl::StatusOr<int32_t> EmbeddedEventLog::PartitionCount(std::string_view topic) {

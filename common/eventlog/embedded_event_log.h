@@ -63,6 +63,12 @@ class EmbeddedEventLog final : public EventLog {
   // Returns the partition `key` maps to for a topic of `partitions` partitions.
   static int32_t PartitionFor(std::string_view key, int32_t partitions);
 
+  // Readers waiting in Poll now, and the times a waiting reader woke to find none of its
+  // partitions had grown (appends to other topics wake no reader; a reader of a topic wakes for
+  // its other partitions). For tests and diagnostics.
+  int64_t waiting_readers();
+  int64_t idle_wakeups();
+
  private:
   class Reader;
   struct Pending {
@@ -105,8 +111,12 @@ class EmbeddedEventLog final : public EventLog {
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   // Offsets of the next record per partition, for durable records only.
   std::map<TopicPartition, int64_t> ends_ ABSL_GUARDED_BY(mu_);
-  // Records made durable since Open, over all partitions: a waiting reader wakes when it moves.
-  int64_t published_ ABSL_GUARDED_BY(mu_) = 0;
+  // Records made durable since Open, per topic: a waiting reader wakes when one of its topics'
+  // count moves, not for every append (the node's readers each read a few of its topics). An
+  // entry, once made, stays (a waiter holds its address).
+  std::map<std::string, int64_t, std::less<>> published_ ABSL_GUARDED_BY(mu_);
+  int64_t waiting_readers_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t idle_wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<TopicPartition, Tail> tails_ ABSL_GUARDED_BY(mu_);
   int64_t appends_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

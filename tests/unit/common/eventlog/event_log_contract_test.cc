@@ -337,6 +337,42 @@ TEST(EmbeddedEventLog, TheMemoryTailKeepsToItsByteBound) {
   ExpectEachPartitionInOrder(all, appended, {});
 }
 
+// A reader waiting for records sleeps through appends to topics it does not read, and wakes for
+// each topic it does, one never written before it began waiting included.
+TEST(EmbeddedEventLog, AWaitingReaderWakesOnlyForItsTopics) {
+  testing::TempDir dir;
+  auto opened = EmbeddedEventLog::Open({dir.Sub("log"), 2});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EmbeddedEventLog& log = **opened;
+  const std::vector<std::string> topics = {"crm.a.v1", "crm.b.v1"};
+  std::vector<PartitionStart> starts;
+  for (const std::string& topic : topics) {
+    for (int32_t p = 0; p < 2; ++p) starts.push_back({topic, p, 0});
+  }
+  auto reader = log.OpenReader(starts);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  int version = 0;
+  for (const std::string& topic : topics) {
+    SCOPED_TRACE(topic);
+    auto polled =
+        std::async(std::launch::async, [&] { return (*reader)->Poll(10, absl::Seconds(60)); });
+    ASSERT_TRUE(testing::WaitFor([&] { return log.waiting_readers() == 1; }));
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(AppendAndWait(log, "crm.other.v1", Event("o", ++version)).ok());
+    }
+    EXPECT_EQ(log.idle_wakeups(), 0);
+    EXPECT_EQ(log.waiting_readers(), 1);
+    ASSERT_TRUE(AppendAndWait(log, topic, Event("k", 1)).ok());
+    ASSERT_EQ(polled.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    const auto records = polled.get();
+    ASSERT_TRUE(records.ok()) << records.status();
+    ASSERT_EQ(records->size(), 1u);
+    EXPECT_EQ((*records)[0].topic, topic);
+  }
+  EXPECT_EQ(log.idle_wakeups(), 0);
+  EXPECT_EQ(log.waiting_readers(), 0);
+}
+
 TEST(KafkaEventLog, UnknownTopicIsNotFound) {
   auto cluster = MockKafkaCluster::Start(1);
   ASSERT_TRUE(cluster.ok());

@@ -242,17 +242,26 @@ absl::StatusOr<std::optional<ContactDirectoryEntry>> ContactDirectory::Read(
   return entry;
 }
 
+void ContactDirectory::Built() const {
+  if (built_.empty()) {
+    built_.swap(changed_);
+  } else {
+    for (std::string& key : changed_) built_.push_back(std::move(key));
+    changed_.clear();
+  }
+}
+
 void ContactDirectory::Committed() const {
   const uint64_t emptied = store_->emptied();
   if (emptied != emptied_) {
     cached_.ForgetAll();
-  } else if (!changed_.empty()) {
+  } else if (!built_.empty()) {
     cached_.Forget([this](const std::function<void(std::string_view)>& drop) {
-      for (const std::string& key : changed_) drop(key);
+      for (const std::string& key : built_) drop(key);
     });
   }
   emptied_ = emptied;
-  changed_.clear();
+  built_.clear();
 }
 
 absl::Status ContactDirectory::CheckLinkableWaiting(projection::Projector& projector,

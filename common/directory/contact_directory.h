@@ -88,9 +88,12 @@ class ContactDirectory {
   absl::StatusOr<std::optional<ContactDirectoryEntry>> GetOnce(std::string_view tenant,
                                                                std::string_view contact_id) const;
 
+  // To be called on the applying thread once a batch is built, before its commit: the entries
+  // Apply changed in it are those the Committed after that commit is about.
+  void Built() const;
   // To be called on the applying thread after each commit of the store (and after it was emptied
-  // for a rebuild): the entries Apply changed, or all after an emptying, are read from the store
-  // again from now on.
+  // for a rebuild): the entries changed in the batches built before it, or all after an
+  // emptying, are read from the store again from now on.
   void Committed() const;
 
   // True if the contact was erased, as `batch` sees it (for apply: on the projector's thread,
@@ -123,8 +126,10 @@ class ContactDirectory {
   // a rebuild only removes them, so false is never wrong (true at worst costs a read). Apply
   // side only.
   mutable absl::btree_map<std::string, bool, std::less<>> tenant_has_erasures_;
-  // Keys of the entries written by Apply since the last Committed. Apply side only.
+  // Keys of the entries written by Apply since the last Built, and those of the batches built
+  // since the last Committed. Apply side only.
   mutable std::vector<std::string> changed_;
+  mutable std::vector<std::string> built_;
   // The store's emptyings (ProjectionStore::emptied) as of the last Committed. Apply side only.
   mutable uint64_t emptied_ = 0;
 

@@ -154,7 +154,12 @@ void Projector::Stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) thread_.join();  // it ends the commit under way, if any
+  {
+    absl::MutexLock lock(&commit_mu_);
+    committer_stopping_ = true;
+  }
+  if (committer_.joinable()) committer_.join();
   if (compactor_.joinable()) {
     store_->CancelCompaction();
     compactor_.join();
@@ -165,16 +170,29 @@ void Projector::Stop() {
 
 void Projector::Run() {
   process::NameThisThread(absl::StrCat("proj-", options_.name));
+  // Ends the commit under way, if any (a batch applied while the next was built).
+  auto finish_committing = [this] {
+    if (absl::Status s = FinishCommitting(); !s.ok()) {
+      spdlog::critical("projection {}: {}; stopping the process", options_.name, s.ToString());
+      std::abort();
+    }
+  };
   for (;;) {
+    bool stop = false;
     bool rebuild = false;
     bool rebuilding = false;
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) return;
+      stop = stopping_;
       rebuild = rebuild_requested_;
       rebuilding = rebuilding_;
     }
+    if (stop) {
+      finish_committing();
+      return;
+    }
     if (rebuild) {
+      finish_committing();
       if (absl::Status s = BeginRebuild(); !s.ok()) {
         spdlog::warn("projection {}: cannot begin the rebuild yet: {}", options_.name,
                      s.ToString());
@@ -194,6 +212,7 @@ void Projector::Run() {
     if (!records.ok()) {
       spdlog::warn("projection {}: reading the log failed: {}", options_.name,
                    records.status().ToString());
+      finish_committing();
       NotifyWaiters(false);
       // A failure that returns at once (a damaged record, a broker refusing) must not spin:
       // wait a little, or until Stop.
@@ -208,8 +227,9 @@ void Projector::Run() {
         std::abort();
       }
       if (applied_since_empty_ >= 0) applied_since_empty_ += static_cast<int64_t>(records->size());
-    } else if (!rebuilding && applied_since_empty_ >= 0) {
-      MaybeCompact();
+    } else {
+      finish_committing();  // caught up: what was applied is committed before waiting for more
+      if (!rebuilding && applied_since_empty_ >= 0) MaybeCompact();
     }
     NotifyWaiters(false);
   }
@@ -295,6 +315,7 @@ absl::Status Projector::MaybeEndRebuild() {
   for (const auto& [tp, end] : rebuild_target_) {
     if (next[tp] < end) return absl::OkStatus();
   }
+  RETURN_IF_ERROR(FinishCommitting());  // one past the target may be under way
   store::ProjectionStore::Batch batch = store_->NewBatch();
   batch.Delete(Cf::kLog, keys::Rebuilding());
   RETURN_IF_ERROR(store_->Commit(batch, /*sync=*/true));
@@ -337,6 +358,7 @@ void Projector::MaybeCompact() {
 
 absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& records) {
   store::ProjectionStore::Batch batch = store_->NewBatch();
+  if (committing_ != nullptr) batch.ReadThrough(&committing_->batch);
   std::map<std::string, int64_t> counters;
   std::map<TopicPartition, int64_t> advanced;
   for (const eventlog::LogRecord& r : records) {
@@ -348,11 +370,60 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
     ASSIGN_OR_RETURN(std::optional<std::string> old, batch.Get(Cf::kLog, keys::Counter(name)));
     batch.Put(Cf::kLog, keys::Counter(name), EncodeInt64((old ? DecodeInt64(*old) : 0) + delta));
   }
+  // Commits stay in log order: the one under way ends first.
+  RETURN_IF_ERROR(FinishCommitting());
+  batch.ReadThrough(nullptr);
+  applier_->Built();
+  if (options_.pipelined_commits && records.size() >= options_.max_batch) {
+    committing_ = std::make_unique<Committing>(
+        Committing{std::move(batch), std::move(advanced), absl::OkStatus(), false});
+    if (!committer_.joinable()) committer_ = std::thread([this] { CommitLoop(); });
+    absl::MutexLock lock(&commit_mu_);
+    to_commit_ = committing_.get();
+    return absl::OkStatus();
+  }
   RETURN_IF_ERROR(store_->Commit(batch));
+  Committed(advanced);
+  return absl::OkStatus();
+}
+
+absl::Status Projector::FinishCommitting() {
+  if (committing_ == nullptr) return absl::OkStatus();
+  const std::unique_ptr<Committing> c = std::move(committing_);
+  {
+    absl::MutexLock lock(&commit_mu_);
+    commit_mu_.Await(absl::Condition(&c->committed));
+  }
+  RETURN_IF_ERROR(c->status);
+  Committed(c->advanced);
+  return absl::OkStatus();
+}
+
+void Projector::CommitLoop() {
+  process::NameThisThread(absl::StrCat("commit-", options_.name));
+  for (;;) {
+    Committing* c = nullptr;
+    {
+      absl::MutexLock lock(&commit_mu_);
+      commit_mu_.Await(absl::Condition(
+          +[](Projector* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->commit_mu_) {
+            return p->to_commit_ != nullptr || p->committer_stopping_;
+          },
+          this));
+      if (to_commit_ == nullptr) return;  // stopping, nothing left
+      c = std::exchange(to_commit_, nullptr);
+    }
+    absl::Status status = store_->Commit(c->batch);
+    absl::MutexLock lock(&commit_mu_);
+    c->status = std::move(status);
+    c->committed = true;
+  }
+}
+
+void Projector::Committed(const std::map<TopicPartition, int64_t>& advanced) {
   applier_->Committed();
   absl::MutexLock lock(&mu_);
   for (const auto& [tp, offset] : advanced) next_[tp] = offset;
-  return absl::OkStatus();
 }
 
 absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,

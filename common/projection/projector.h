@@ -59,8 +59,13 @@ class EventApplier {
   virtual absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                              store::ProjectionStore::Batch& batch) = 0;
 
+  // Called on the projector thread once a batch of applied events is built, before its commit:
+  // what Apply noted for caches of derived state is set aside for the Committed after that
+  // commit. (The commit of a full batch runs while the next batch is applied, so Apply may note
+  // the next batch's changes before the Committed of this one.)
+  virtual void Built() {}
   // Called on the projector thread after a batch of applied events is committed: readers see
-  // it from now on (a place to invalidate caches of derived state).
+  // it from now on (a place to invalidate caches of derived state: what was set aside at Built).
   virtual void Committed() {}
 
   // True if a second copy of an event from another service's topic changes nothing: each of
@@ -82,6 +87,11 @@ struct ProjectorOptions {
   std::string own_topic;
   // Records per atomic batch.
   size_t max_batch = 512;
+  // A full batch (the projector is behind the log: a rebuild, a catch-up) is committed on a
+  // thread of its own while the next batch is applied, reading through it, so building and
+  // committing use two cores. Batches that are not full (a running service keeping up) are
+  // committed before the projector goes on, as every batch is when this is off.
+  bool pipelined_commits = true;
   // How long Start() retries a log that cannot be reached.
   absl::Duration start_timeout = absl::Seconds(30);
   // Once a projection built from an empty store (a first start, a new layout, a rebuild) has
@@ -173,6 +183,10 @@ class Projector {
   absl::Status MaybeEndRebuild();
   // Applies `records` in one batch and commits. Returns a storage failure.
   absl::Status ApplyBatch(const std::vector<eventlog::LogRecord>& records);
+  // Waits for the commit under way, if any, then ends it as ApplyBatch ends a commit: `advanced`
+  // becomes the positions waiters are answered from.
+  absl::Status FinishCommitting();
+  void Committed(const std::map<TopicPartition, int64_t>& advanced);
   absl::Status ApplyOne(const eventlog::LogRecord& record, store::ProjectionStore::Batch& batch,
                         std::map<std::string, int64_t>& counters);
   void NotifyWaiters(bool stopping);
@@ -204,6 +218,21 @@ class Projector {
   // it has been, or when the store was not empty at start. Projector thread only.
   int64_t applied_since_empty_ = -1;
   std::thread compactor_;  // the compaction after a build from empty, if one was started
+  // A full batch being committed on a thread of its own (see pipelined_commits), with the
+  // positions it takes each partition to. Projector thread only.
+  struct Committing {
+    store::ProjectionStore::Batch batch;
+    std::map<TopicPartition, int64_t> advanced;
+    absl::Status status;  // set by the committer with `committed`
+    bool committed = false;
+  };
+  std::unique_ptr<Committing> committing_;
+  // The committer thread, started with the first pipelined commit: commits `to_commit_`.
+  void CommitLoop();
+  std::thread committer_;
+  absl::Mutex commit_mu_;
+  Committing* to_commit_ ABSL_GUARDED_BY(commit_mu_) = nullptr;
+  bool committer_stopping_ ABSL_GUARDED_BY(commit_mu_) = false;
 };
 
 // Serialises `message` with deterministic map order, so equal messages give equal bytes: what

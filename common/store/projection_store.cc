@@ -359,6 +359,10 @@ absl::StatusOr<std::optional<std::string>> ProjectionStore::Batch::Get(Cf cf,
                                                                        std::string_view key) {
   const auto& writes = writes_[static_cast<size_t>(cf)];
   if (const auto it = writes.find(key); it != writes.end()) return it->second;
+  if (below_ != nullptr) {
+    const auto& under = below_->writes_[static_cast<size_t>(cf)];
+    if (const auto it = under.find(key); it != under.end()) return it->second;
+  }
   std::string value;
   const rocksdb::Status s =
       store_->db_->Get(rocksdb::ReadOptions(), store_->Handle(cf), ToSlice(key), &value);
@@ -367,34 +371,67 @@ absl::StatusOr<std::optional<std::string>> ProjectionStore::Batch::Get(Cf cf,
   return value;
 }
 
+namespace {
+
+// The writes of one batch under `prefix`, in key order.
+class WritesUnder {
+ public:
+  using Writes = absl::btree_map<std::string, std::optional<std::string>, std::less<>>;
+  WritesUnder(const Writes* writes, std::string_view prefix) : writes_(writes), prefix_(prefix) {
+    if (writes_ != nullptr) at_ = writes_->lower_bound(prefix);
+  }
+  bool Valid() const {
+    return writes_ != nullptr && at_ != writes_->end() && at_->first.starts_with(prefix_);
+  }
+  std::string_view key() const { return at_->first; }
+  const std::optional<std::string>& value() const { return at_->second; }
+  void Next() { ++at_; }
+
+ private:
+  const Writes* writes_;
+  std::string_view prefix_;
+  Writes::const_iterator at_;
+};
+
+}  // namespace
+
 absl::Status ProjectionStore::Batch::Scan(Cf cf, std::string_view prefix, const ScanFn& fn) {
-  const auto& writes = writes_[static_cast<size_t>(cf)];
-  auto mine = writes.lower_bound(prefix);
-  auto mine_valid = [&] { return mine != writes.end() && mine->first.starts_with(prefix); };
-  std::unique_ptr<rocksdb::Iterator>& it =
-      iterators_[2 * static_cast<size_t>(cf) + (PrefixMode(prefix) ? 1 : 0)];
+  const size_t c = static_cast<size_t>(cf);
+  WritesUnder mine(&writes_[c], prefix);
+  WritesUnder below(below_ != nullptr ? &below_->writes_[c] : nullptr, prefix);
+  std::unique_ptr<rocksdb::Iterator>& it = iterators_[2 * c + (PrefixMode(prefix) ? 1 : 0)];
   if (it == nullptr) {
     it.reset(store_->db_->NewIterator(IterationOptions(rocksdb::ReadOptions(), prefix),
                                       store_->Handle(cf)));
   }
   it->Seek(ToSlice(prefix));
   auto base_valid = [&] { return it->Valid() && it->key().starts_with(ToSlice(prefix)); };
-  // A merge of the two sorted sequences; where both hold a key, the batch's write wins (and a
-  // delete hides the key).
+  // A merge of the three sorted sequences: this batch's writes over the batch below's over the
+  // database; where several hold a key, the uppermost wins (a delete hides the key).
   while (true) {
     const bool base = base_valid();
-    if (!base && !mine_valid()) break;
     const std::string_view base_key =
         base ? std::string_view(it->key().data(), it->key().size()) : std::string_view();
-    if (mine_valid() && (!base || mine->first <= base_key)) {
-      if (base && mine->first == base_key) it->Next();
-      const auto& [key, value] = *mine;
-      ++mine;
-      if (value && !fn(key, *value)) break;
+    // The smallest key of the three, and whether a batch holds it.
+    const WritesUnder* top = nullptr;
+    for (WritesUnder* w : {&mine, &below}) {
+      if (w->Valid() && (top == nullptr || w->key() < top->key())) top = w;
+    }
+    if (top == nullptr && !base) break;
+    if (top == nullptr || (base && base_key < top->key())) {
+      if (!fn(base_key, std::string_view(it->value().data(), it->value().size()))) break;
+      it->Next();
       continue;
     }
-    if (!fn(base_key, std::string_view(it->value().data(), it->value().size()))) break;
-    it->Next();
+    const std::string_view key = top->key();
+    const std::optional<std::string>& value =
+        mine.Valid() && mine.key() == key ? mine.value() : below.value();
+    // Every sequence at this key moves past it.
+    if (base && base_key == key) it->Next();
+    for (WritesUnder* w : {&mine, &below}) {
+      if (w->Valid() && w->key() == key) w->Next();
+    }
+    if (value && !fn(key, *value)) break;
   }
   return FromRocks(it->status(), "batch scan");
 }

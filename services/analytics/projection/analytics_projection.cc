@@ -209,17 +209,25 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
   return absl::OkStatus();  // pipelines: not needed here
 }
 
+void AnalyticsProjection::Built() {
+  directory_.Built();
+  purchases_built_ = purchases_built_ || purchases_changed_;
+  purchases_changed_ = false;
+  segments_built_ = segments_built_ || segments_changed_;
+  segments_changed_ = false;
+}
+
 void AnalyticsProjection::Committed() {
   directory_.Committed();
   const uint64_t emptied = store_->emptied();
   const bool was_emptied = emptied != emptied_;
   emptied_ = emptied;
-  if (purchases_changed_ || was_emptied) {
-    purchases_changed_ = false;
+  if (purchases_built_ || was_emptied) {
+    purchases_built_ = false;
     generation_.fetch_add(1, std::memory_order_release);
   }
-  if (segments_changed_ || was_emptied) {
-    segments_changed_ = false;
+  if (segments_built_ || was_emptied) {
+    segments_built_ = false;
     segments_generation_.fetch_add(1, std::memory_order_release);
   }
 }

@@ -92,6 +92,7 @@ class AnalyticsProjection final : public projection::EventApplier {
   bool IdempotentForOtherTopics() const override { return true; }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
+  void Built() override;
   void Committed() override;
 
   // Grows after every committed change to purchases or to who is a customer (orders, contacts,
@@ -217,9 +218,13 @@ class AnalyticsProjection final : public projection::EventApplier {
   automation::RuleProjection rules_;
   automation::MessageProjection messages_;
   automation::CampaignProjection campaigns_;
-  bool purchases_changed_ = false;  // in the batch being applied (projector thread)
+  // Changed in the batch being applied, and in those built since the last Committed (projector
+  // thread).
+  bool purchases_changed_ = false;
+  bool purchases_built_ = false;
   std::atomic<uint64_t> generation_{0};
-  bool segments_changed_ = false;  // in the batch being applied
+  bool segments_changed_ = false;
+  bool segments_built_ = false;
   std::atomic<uint64_t> segments_generation_{0};
   // The store's emptyings (ProjectionStore::emptied) as of the last Committed: an emptying for a
   // rebuild makes everything derived from the store before it stale (projector thread).

@@ -67,6 +67,7 @@ class InteractionProjection final : public projection::EventApplier {
   // The contact service's events go to the contact directory, which refuses those its entry's
   // version has moved on from, and an erasure's scrub leaves scrubbed records as they are.
   bool IdempotentForOtherTopics() const override { return true; }
+  void Built() override { directory_.Built(); }
   void Committed() override { directory_.Committed(); }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;

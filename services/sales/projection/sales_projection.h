@@ -74,6 +74,7 @@ class SalesProjection final : public projection::EventApplier {
   // The contact service's events go to the contact directory only, which refuses those its
   // entry's version has moved on from.
   bool IdempotentForOtherTopics() const override { return true; }
+  void Built() override { directory_.Built(); }
   void Committed() override { directory_.Committed(); }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;

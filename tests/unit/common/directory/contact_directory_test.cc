@@ -44,6 +44,7 @@ struct StoredDirectory {
   void Apply(const google::protobuf::Message& payload, const std::string& id) {
     auto batch = store->NewBatch();
     ASSERT_TRUE(directory.Apply(Next(payload, id), batch).ok());
+    directory.Built();
     ASSERT_TRUE(store->Commit(batch).ok());
     directory.Committed();
   }
@@ -195,6 +196,7 @@ TEST(ContactDirectory, KeepsEntriesAndMergesInTheStore) {
     auto batch = stored.store->NewBatch();
     ASSERT_TRUE(directory.Apply(stored.Next(crm::contact::v1::ContactErased(), kCid), batch).ok());
     EXPECT_TRUE(*directory.Erased(batch, "t", kCid));
+    directory.Built();
     ASSERT_TRUE(stored.store->Commit(batch).ok());
     directory.Committed();
   }
@@ -330,6 +332,40 @@ TEST(ContactDirectory, KeepsWhatItReadUntilACommitChangesIt) {
   stored.store->SetAvailable();
   EXPECT_FALSE(directory.Get("t", kAnn)->has_value());
   EXPECT_FALSE(directory.Get("t", kBob)->has_value());
+}
+
+// A projector behind the log commits a full batch while it applies the next (reading through
+// it): the next batch's changes are forgotten at the commit after which readers see them, not at
+// the one before it, after which a reader keeps what it read.
+TEST(ContactDirectory, AChangeInTheBatchBuiltDuringACommitIsSeenAfterItsOwnCommit) {
+  testing::TempDir dir;
+  StoredDirectory stored(dir.Sub("p"));
+  const ContactDirectory& directory = stored.directory;
+  crm::contact::v1::ContactCreated created;
+  created.mutable_contact()->mutable_personal()->set_family_name("Evans");
+  stored.Apply(created, kAnn);
+  EXPECT_EQ((*directory.Get("t", kAnn))->display_name(), "Evans");
+  auto renamed = [](const std::string& name) {
+    crm::contact::v1::ContactUpdated u;
+    u.mutable_contact()->mutable_personal()->set_family_name(name);
+    u.mutable_update_mask()->add_paths("personal.family_name");
+    return u;
+  };
+  auto first = stored.store->NewBatch();
+  ASSERT_TRUE(directory.Apply(stored.Next(renamed("Cross"), kAnn), first).ok());
+  directory.Built();
+  auto second = stored.store->NewBatch();
+  second.ReadThrough(&first);
+  ASSERT_TRUE(directory.Apply(stored.Next(renamed("Dale"), kAnn), second).ok());
+  ASSERT_TRUE(stored.store->Commit(first).ok());
+  directory.Committed();
+  EXPECT_EQ((*directory.Get("t", kAnn))->display_name(), "Cross");  // read, and kept
+  second.ReadThrough(nullptr);
+  directory.Built();
+  ASSERT_TRUE(stored.store->Commit(second).ok());
+  directory.Committed();
+  EXPECT_EQ((*directory.Get("t", kAnn))->display_name(), "Dale");
+  EXPECT_EQ((*directory.Get("t", kAnn))->version(), 3);
 }
 
 // Readers racing the applier: a Get that begins after a change was committed never answers an

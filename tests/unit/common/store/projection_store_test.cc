@@ -232,14 +232,8 @@ TEST(ProjectionStoreBatch, ScanSeesCommittedAndPendingWritesMerged) {
   EXPECT_EQ(seen, (std::vector<std::string>{"x/1=overwritten", "x/2=batch"}));
 }
 
-// The batch against a model (std::map) over many random writes on top of committed data: every
-// read through the batch, point or scan, whole prefix or stopped early, sees the model's state;
-// the column families stay apart; Count is the number of distinct keys written.
-TEST(ProjectionStoreBatch, ReadsThroughTheBatchMatchAModel) {
-  testing::TempDir dir;
-  auto store = *ProjectionStore::Open(dir.Sub("p"));
-  std::mt19937 rng(7);
-  // Record-shaped keys (kind/tenant\0id\0rest, the scans' prefix mode) and plain ones.
+// Record-shaped keys (kind/tenant\0id\0rest, the scans' prefix mode) and plain ones.
+std::vector<std::string> ModelKeys() {
   std::vector<std::string> keys;
   for (const char* id : {"a", "ab", "b"}) {
     for (const char* rest : {"", "1", "2", "20", "3"}) {
@@ -247,6 +241,83 @@ TEST(ProjectionStoreBatch, ReadsThroughTheBatchMatchAModel) {
     }
   }
   for (const char* k : {"y", "y/1", "y/2", "y0", "z"}) keys.emplace_back(k);
+  return keys;
+}
+
+// Every key's Get and every prefix's Scan through `batch` (stopped after one, two and all) give
+// what `model` holds.
+void ExpectReadsMatch(ProjectionStore::Batch& batch, const std::vector<std::string>& keys,
+                      const std::map<std::string, std::string>& model, const std::string& when) {
+  for (const std::string& key : keys) {
+    const auto found = model.find(key);
+    const auto want = found != model.end() ? std::optional(found->second) : std::nullopt;
+    EXPECT_EQ(*batch.Get(Cf::kIndex, key), want) << when << " " << key;
+  }
+  for (const std::string& prefix :
+       {std::string("x/t\0a\0", 6), std::string("x/t\0ab\0", 7), std::string("x/"),
+        std::string("y"), std::string("y/"), std::string("")}) {
+    std::vector<std::pair<std::string, std::string>> want;
+    for (const auto& [k, v] : model) {
+      if (k.starts_with(prefix)) want.emplace_back(k, v);
+    }
+    for (size_t stop : {size_t{1}, size_t{2}, want.size() + 1}) {
+      std::vector<std::pair<std::string, std::string>> seen;
+      ASSERT_TRUE(batch
+                      .Scan(Cf::kIndex, prefix,
+                            [&](std::string_view k, std::string_view v) {
+                              seen.emplace_back(k, v);
+                              return seen.size() < stop;
+                            })
+                      .ok());
+      const auto expected = std::vector(want.begin(), want.begin() + std::min(stop, want.size()));
+      EXPECT_EQ(seen, expected) << when << " prefix " << absl::CEscape(prefix) << " stop " << stop;
+    }
+  }
+}
+
+// `n` random puts and deletes of `keys` into `batch`, each also made to `model`; the reads
+// checked every 50. `midway`, if given, runs after the first half.
+void WriteAtRandom(ProjectionStore::Batch& batch, const std::vector<std::string>& keys,
+                   std::map<std::string, std::string>& model, std::mt19937& rng, int n,
+                   std::set<std::string>* written = nullptr,
+                   const std::function<void()>& midway = nullptr) {
+  for (int i = 0; i < n; ++i) {
+    if (i == n / 2 && midway) midway();
+    const std::string& k = keys[rng() % keys.size()];
+    if (written != nullptr) written->insert(k);
+    if (rng() % 3 == 0) {
+      batch.Delete(Cf::kIndex, k);
+      model.erase(k);
+    } else {
+      const std::string v = "batch:" + std::to_string(rng());
+      batch.Put(Cf::kIndex, k, v);
+      model[k] = v;
+    }
+    if (i % 50 == 49) ExpectReadsMatch(batch, keys, model, "write " + std::to_string(i));
+  }
+}
+
+// What the store holds in kIndex.
+std::map<std::string, std::string> IndexOf(const ProjectionStore& store) {
+  std::map<std::string, std::string> stored;
+  EXPECT_TRUE(store
+                  .Scan(Cf::kIndex, "", "",
+                        [&](std::string_view k, std::string_view v) {
+                          stored.emplace(k, v);
+                          return true;
+                        })
+                  .ok());
+  return stored;
+}
+
+// The batch against a model (std::map) over many random writes on top of committed data: every
+// read through the batch, point or scan, whole prefix or stopped early, sees the model's state;
+// the column families stay apart; Count is the number of distinct keys written.
+TEST(ProjectionStoreBatch, ReadsThroughTheBatchMatchAModel) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  std::mt19937 rng(7);
+  const std::vector<std::string> keys = ModelKeys();
   std::map<std::string, std::string> model;
   auto first = store->NewBatch();
   for (const std::string& k : keys) {
@@ -259,57 +330,48 @@ TEST(ProjectionStoreBatch, ReadsThroughTheBatchMatchAModel) {
 
   auto batch = store->NewBatch();
   std::set<std::string> written;
-  for (int i = 0; i < 400; ++i) {
-    const std::string& k = keys[rng() % keys.size()];
-    written.insert(k);
-    if (rng() % 3 == 0) {
-      batch.Delete(Cf::kIndex, k);
-      model.erase(k);
-    } else {
-      const std::string v = "batch:" + std::to_string(i);
-      batch.Put(Cf::kIndex, k, v);
-      model[k] = v;
-    }
-    if (i % 50 != 49) continue;
-    for (const std::string& key : keys) {
-      const auto want = model.contains(key) ? std::optional(model[key]) : std::nullopt;
-      EXPECT_EQ(*batch.Get(Cf::kIndex, key), want) << i << " " << key;
-    }
-    for (const std::string& prefix :
-         {std::string("x/t\0a\0", 6), std::string("x/t\0ab\0", 7), std::string("x/"),
-          std::string("y"), std::string("y/"), std::string("")}) {
-      std::vector<std::pair<std::string, std::string>> want;
-      for (const auto& [k, v] : model) {
-        if (k.starts_with(prefix)) want.emplace_back(k, v);
-      }
-      for (size_t stop : {size_t{1}, size_t{2}, want.size() + 1}) {
-        std::vector<std::pair<std::string, std::string>> seen;
-        ASSERT_TRUE(batch
-                        .Scan(Cf::kIndex, prefix,
-                              [&](std::string_view k, std::string_view v) {
-                                seen.emplace_back(k, v);
-                                return seen.size() < stop;
-                              })
-                        .ok());
-        const auto expected = std::vector(want.begin(), want.begin() + std::min(stop, want.size()));
-        EXPECT_EQ(seen, expected) << i << " prefix " << absl::CEscape(prefix) << " stop " << stop;
-      }
-    }
-  }
+  WriteAtRandom(batch, keys, model, rng, 400, &written);
   EXPECT_EQ(batch.Count(), written.size());
   EXPECT_EQ(*batch.Get(Cf::kState, "y/1"), std::optional<std::string>("other family"));
   EXPECT_EQ(*batch.Get(Cf::kLog, "y/1"), std::nullopt);
   // And committed, the store holds the model.
   ASSERT_TRUE(store->Commit(batch).ok());
-  std::map<std::string, std::string> stored;
-  ASSERT_TRUE(store
-                  ->Scan(Cf::kIndex, "", "",
-                         [&](std::string_view k, std::string_view v) {
-                           stored.emplace(k, v);
-                           return true;
-                         })
-                  .ok());
-  EXPECT_EQ(stored, model);
+  EXPECT_EQ(IndexOf(*store), model);
+}
+
+// A batch built while the one below it is committed (Projector's pipelined commits) reads its
+// own writes over the batch below's over the database — before that commit, after it, and with
+// either batch deleting what another holds — and, committed after it, leaves the store as the
+// model.
+TEST(ProjectionStoreBatch, ReadsThroughTheBatchBelowMatchAModelBeforeAndAfterItsCommit) {
+  for (const unsigned seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE(seed);
+    testing::TempDir dir;
+    auto store = *ProjectionStore::Open(dir.Sub("p"));
+    std::mt19937 rng(seed);
+    const std::vector<std::string> keys = ModelKeys();
+    std::map<std::string, std::string> model;
+    auto first = store->NewBatch();
+    for (const std::string& k : keys) {
+      if (rng() % 2 == 0) continue;
+      first.Put(Cf::kIndex, k, "db:" + k);
+      model[k] = "db:" + k;
+    }
+    ASSERT_TRUE(store->Commit(first).ok());
+    auto below = store->NewBatch();
+    WriteAtRandom(below, keys, model, rng, 100);
+    const std::map<std::string, std::string> with_below = model;
+
+    auto batch = store->NewBatch();
+    batch.ReadThrough(&below);
+    ExpectReadsMatch(batch, keys, model, "before any write");
+    WriteAtRandom(batch, keys, model, rng, 400, nullptr,
+                  [&] { ASSERT_TRUE(store->Commit(below).ok()); });
+    EXPECT_EQ(IndexOf(*store), with_below);  // the batch below, committed midway
+    batch.ReadThrough(nullptr);
+    ASSERT_TRUE(store->Commit(batch).ok());
+    EXPECT_EQ(IndexOf(*store), model);
+  }
 }
 
 TEST(ProjectionStore, ClearEmptiesEverythingButTheLayoutAndWritesTheMark) {

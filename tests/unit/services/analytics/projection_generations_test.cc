@@ -5,13 +5,43 @@
 #include "absl/strings/str_cat.h"
 #include "common/store/big_endian.h"
 #include "common/store/projection_store.h"
+#include "crm/analytics/v1/events.pb.h"
 #include "services/analytics/projection/analytics_projection.h"
+#include "tests/testing/events.h"
 #include "tests/testing/testing.h"
 
 namespace crm::analytics {
 namespace {
 
 using store::Cf;
+
+// A batch applied while the one before it is committed (a projector behind the log): its
+// segment change moves the generation at its own commit's Committed, not at the one before,
+// after which a reader may still derive from the store without it.
+TEST(AnalyticsProjectionGenerations, MoveAtTheCommitOfTheBatchThatChangedThem) {
+  testing::TempDir dir;
+  auto store = *store::ProjectionStore::Open(dir.Sub("analytics"));
+  AnalyticsProjection projection(store.get());
+  crm::analytics::v1::SegmentCreated created;
+  created.mutable_segment()->set_name("best");
+  auto first = store->NewBatch();
+  first.Put(Cf::kLog, "position", "1");
+  projection.Built();
+  auto second = store->NewBatch();
+  second.ReadThrough(&first);
+  const auto applied =
+      projection.Apply(crm::testing::MakeTestEvent(created, "S1", 0, 1000), second);
+  ASSERT_TRUE(applied.ok() && applied->ok());
+  const uint64_t segments = projection.segments_generation();
+  ASSERT_TRUE(store->Commit(first).ok());
+  projection.Committed();
+  EXPECT_EQ(projection.segments_generation(), segments);  // the segment is not in the store yet
+  second.ReadThrough(nullptr);
+  projection.Built();
+  ASSERT_TRUE(store->Commit(second).ok());
+  projection.Committed();
+  EXPECT_EQ(projection.segments_generation(), segments + 1);
+}
 
 // What was derived from the store before it was emptied for a rebuild is stale after it: both
 // generations grow once at the emptying's Committed, as at a committed change; a commit that

@@ -47,6 +47,7 @@ class DirectoryAgreementTest : public ::testing::Test {
     EXPECT_TRUE(contact_store_->Commit(contact_batch).ok());
     auto directory_batch = directory_store_->NewBatch();
     EXPECT_TRUE(directory_->Apply(e, directory_batch).ok());
+    directory_->Built();
     EXPECT_TRUE(directory_store_->Commit(directory_batch).ok());
     directory_->Committed();
     return decision.ok() ? *decision : decision.status();

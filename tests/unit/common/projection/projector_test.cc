@@ -2,6 +2,8 @@
 // applier: a "note" aggregate whose events set its text (google.protobuf.StringValue).
 #include "common/projection/projector.h"
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/wrappers.pb.h>
 #include <gtest/gtest.h>
 
@@ -136,6 +138,32 @@ class ProjectorTest : public ::testing::Test {
   std::unique_ptr<store::ProjectionStore> store_;
   std::unique_ptr<Projector> projector_;
 };
+
+// Equal messages give equal bytes whatever order their maps were filled in, and the bytes parse
+// back to the message; a message without maps gives protobuf's own serialisation.
+TEST(SerializeDeterministic, GivesEqualBytesForEqualMessagesAndParsesBack) {
+  google::protobuf::Struct forward;
+  google::protobuf::Struct backward;
+  for (int i = 0; i < 50; ++i) {
+    (*forward.mutable_fields())["key" + std::to_string(i)].set_number_value(i);
+    (*backward.mutable_fields())["key" + std::to_string(49 - i)].set_number_value(49 - i);
+  }
+  (*forward.mutable_fields())["nested"].mutable_struct_value()->mutable_fields()->insert(
+      {"inner", google::protobuf::Value()});
+  (*backward.mutable_fields())["nested"].mutable_struct_value()->mutable_fields()->insert(
+      {"inner", google::protobuf::Value()});
+  const std::string bytes = SerializeDeterministic(forward);
+  EXPECT_EQ(SerializeDeterministic(backward), bytes);
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parsed, forward));
+  EXPECT_EQ(bytes.size(), forward.ByteSizeLong());
+
+  google::protobuf::StringValue plain;
+  plain.set_value(std::string(300, 'x'));
+  EXPECT_EQ(SerializeDeterministic(plain), plain.SerializeAsString());
+  EXPECT_EQ(SerializeDeterministic(google::protobuf::StringValue()), "");
+}
 
 TEST_F(ProjectorTest, AppliesAndAnswersWaitersAfterTheCommit) {
   auto outcome = AppendApplied(projection::Note("e1", "a", 0, "hello", "r1"));

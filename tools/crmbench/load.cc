@@ -56,6 +56,12 @@ double LoadResult::MaxMs() const {
   return static_cast<double>(*std::max_element(latencies_ns.begin(), latencies_ns.end())) / 1e6;
 }
 
+double OwnCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
 namespace {
 
 std::mutex server_pids_mu;
@@ -89,12 +95,6 @@ BlockCounts ServerBlocks() {
     all.misses += one.misses;
   }
   return all;
-}
-
-double OwnCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 // User plus system time of the watched servers together; -1 when none is watched (a process

@@ -70,6 +70,9 @@ void WatchServerCpu(std::vector<int> pids);
 // counters.
 absl::Status WatchServerMetrics(const std::vector<std::string>& addresses);
 
+// CPU time crm-bench itself has used so far, every thread, in seconds.
+double OwnCpuSeconds();
+
 using Finish = std::function<void(bool ok)>;
 using Issue = std::function<void(int slot, Finish finish)>;
 

@@ -30,7 +30,9 @@
 //          [rebuild_contact, rebuild_interaction, rebuild_sales, rebuild_analytics], beside a raw
 //          RocksDB WriteBatch ingest of as many records of the same size [rocksdb_ingest]; each
 //          reports the keys it wrote per event ("keys_per_event", the KEYS/EV column; the raw
-//          ingest writes one per record)
+//          ingest writes one per record) and the CPU time crm-bench used per event, every thread
+//          (CLIENT US: a projection behind the log commits a batch while it applies the next,
+//          on a second core)
 //   scale  no target: crm-node started on generated data sets of --scale-baseline and
 //          --scale-contacts contacts; catch-up time, resident memory, bytes on disk per record
 //          (the report's "scale" array), and ping and the read scenarios at each size, once the

@@ -33,6 +33,14 @@ EventEnvelope Event(const google::protobuf::Message& payload, const std::string&
   return e;
 }
 
+// A change of the family name alone.
+crm::contact::v1::ContactUpdated Renamed(const std::string& family_name) {
+  crm::contact::v1::ContactUpdated u;
+  u.mutable_contact()->mutable_personal()->set_family_name(family_name);
+  u.mutable_update_mask()->add_paths("personal.family_name");
+  return u;
+}
+
 // A directory over a store of its own, each event applied and committed on its own, decided
 // against the version the last one made.
 struct StoredDirectory {
@@ -40,6 +48,12 @@ struct StoredDirectory {
       : store(std::move(*store::ProjectionStore::Open(path))), directory(store.get()) {}
   EventEnvelope Next(const google::protobuf::Message& payload, const std::string& id) {
     return Event(payload, id, ++events, versions[id]++);
+  }
+  // Creates contact `id` with only a family name.
+  void Create(const std::string& id, const std::string& family_name) {
+    crm::contact::v1::ContactCreated created;
+    created.mutable_contact()->mutable_personal()->set_family_name(family_name);
+    Apply(created, id);
   }
   void Apply(const google::protobuf::Message& payload, const std::string& id) {
     auto batch = store->NewBatch();
@@ -300,9 +314,7 @@ TEST(ContactDirectory, KeepsWhatItReadUntilACommitChangesIt) {
   testing::TempDir dir;
   StoredDirectory stored(dir.Sub("p"));
   const ContactDirectory& directory = stored.directory;
-  crm::contact::v1::ContactCreated created;
-  created.mutable_contact()->mutable_personal()->set_family_name("Evans");
-  stored.Apply(created, kAnn);
+  stored.Create(kAnn, "Evans");
   ASSERT_EQ((*directory.Get("t", kAnn))->display_name(), "Evans");
   ASSERT_FALSE(directory.Get("t", kBob)->has_value());
 
@@ -316,13 +328,10 @@ TEST(ContactDirectory, KeepsWhatItReadUntilACommitChangesIt) {
   directory.Committed();  // a commit that changed no entry through Apply
   EXPECT_EQ((*directory.Get("t", kAnn))->display_name(), "Evans");
 
-  crm::contact::v1::ContactUpdated renamed;
-  renamed.mutable_contact()->mutable_personal()->set_family_name("Cross");
-  renamed.mutable_update_mask()->add_paths("personal.family_name");
-  stored.Apply(renamed, kAnn);
+  stored.Apply(Renamed("Cross"), kAnn);
   EXPECT_EQ((*directory.Get("t", kAnn))->display_name(), "Cross");
   EXPECT_EQ((*directory.Get("t", kAnn))->version(), 2);
-  stored.Apply(created, kBob);
+  stored.Create(kBob, "Evans");
   EXPECT_TRUE(directory.Get("t", kBob)->has_value());
 
   stored.store->SetUnavailable("being rebuilt");
@@ -341,22 +350,14 @@ TEST(ContactDirectory, AChangeInTheBatchBuiltDuringACommitIsSeenAfterItsOwnCommi
   testing::TempDir dir;
   StoredDirectory stored(dir.Sub("p"));
   const ContactDirectory& directory = stored.directory;
-  crm::contact::v1::ContactCreated created;
-  created.mutable_contact()->mutable_personal()->set_family_name("Evans");
-  stored.Apply(created, kAnn);
+  stored.Create(kAnn, "Evans");
   EXPECT_EQ((*directory.Get("t", kAnn))->display_name(), "Evans");
-  auto renamed = [](const std::string& name) {
-    crm::contact::v1::ContactUpdated u;
-    u.mutable_contact()->mutable_personal()->set_family_name(name);
-    u.mutable_update_mask()->add_paths("personal.family_name");
-    return u;
-  };
   auto first = stored.store->NewBatch();
-  ASSERT_TRUE(directory.Apply(stored.Next(renamed("Cross"), kAnn), first).ok());
+  ASSERT_TRUE(directory.Apply(stored.Next(Renamed("Cross"), kAnn), first).ok());
   directory.Built();
   auto second = stored.store->NewBatch();
   second.ReadThrough(&first);
-  ASSERT_TRUE(directory.Apply(stored.Next(renamed("Dale"), kAnn), second).ok());
+  ASSERT_TRUE(directory.Apply(stored.Next(Renamed("Dale"), kAnn), second).ok());
   ASSERT_TRUE(stored.store->Commit(first).ok());
   directory.Committed();
   EXPECT_EQ((*directory.Get("t", kAnn))->display_name(), "Cross");  // read, and kept

@@ -297,6 +297,18 @@ void WriteAtRandom(ProjectionStore::Batch& batch, const std::vector<std::string>
   }
 }
 
+// Commits about half of `keys` to kIndex (each as "db:<key>"), and makes them to `model`.
+void CommitAboutHalf(ProjectionStore& store, const std::vector<std::string>& keys,
+                     std::map<std::string, std::string>& model, std::mt19937& rng) {
+  auto batch = store.NewBatch();
+  for (const std::string& k : keys) {
+    if (rng() % 2 == 0) continue;
+    batch.Put(Cf::kIndex, k, "db:" + k);
+    model[k] = "db:" + k;
+  }
+  ASSERT_TRUE(store.Commit(batch).ok());
+}
+
 // What the store holds in kIndex.
 std::map<std::string, std::string> IndexOf(const ProjectionStore& store) {
   std::map<std::string, std::string> stored;
@@ -319,14 +331,10 @@ TEST(ProjectionStoreBatch, ReadsThroughTheBatchMatchAModel) {
   std::mt19937 rng(7);
   const std::vector<std::string> keys = ModelKeys();
   std::map<std::string, std::string> model;
-  auto first = store->NewBatch();
-  for (const std::string& k : keys) {
-    if (rng() % 2 == 0) continue;
-    first.Put(Cf::kIndex, k, "db:" + k);
-    model[k] = "db:" + k;
-  }
-  first.Put(Cf::kState, "y/1", "other family");
-  ASSERT_TRUE(store->Commit(first).ok());
+  CommitAboutHalf(*store, keys, model, rng);
+  auto other = store->NewBatch();
+  other.Put(Cf::kState, "y/1", "other family");
+  ASSERT_TRUE(store->Commit(other).ok());
 
   auto batch = store->NewBatch();
   std::set<std::string> written;
@@ -351,13 +359,7 @@ TEST(ProjectionStoreBatch, ReadsThroughTheBatchBelowMatchAModelBeforeAndAfterIts
     std::mt19937 rng(seed);
     const std::vector<std::string> keys = ModelKeys();
     std::map<std::string, std::string> model;
-    auto first = store->NewBatch();
-    for (const std::string& k : keys) {
-      if (rng() % 2 == 0) continue;
-      first.Put(Cf::kIndex, k, "db:" + k);
-      model[k] = "db:" + k;
-    }
-    ASSERT_TRUE(store->Commit(first).ok());
+    CommitAboutHalf(*store, keys, model, rng);
     auto below = store->NewBatch();
     WriteAtRandom(below, keys, model, rng, 100);
     const std::map<std::string, std::string> with_below = model;

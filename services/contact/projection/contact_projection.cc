@@ -477,17 +477,20 @@ absl::StatusOr<ContactProjection::Block> ContactProjection::ReadBlock(
     store::ProjectionStore::Batch& batch, std::string_view tenant, const std::string& key,
     int64_t read_up_to) {
   Block block;
-  ASSIGN_OR_RETURN(std::optional<std::string> size,
-                   batch.Get(Cf::kIndex, keys::DuplicateBlockSize(tenant, key)));
-  if (size) {  // over the limit
-    block.size = store::DecodeInt64(*size);
-    if (block.size > read_up_to) return block;
-  }
-  RETURN_IF_ERROR(batch.Scan(Cf::kIndex, keys::Prefix2('x', tenant, key),
-                             [&](std::string_view k, std::string_view value) {
-                               block.members.emplace_back(k.substr(k.rfind('\0') + 1), value);
-                               return true;
-                             }));
+  // One scan: the member count, kept only while the block is over the limit, comes first (it is
+  // the prefix itself); a block too large to read stops there.
+  const std::string prefix = keys::Prefix2('x', tenant, key);
+  std::optional<int64_t> size;
+  RETURN_IF_ERROR(batch.Scan(Cf::kIndex, prefix, [&](std::string_view k, std::string_view value) {
+    if (k.size() == prefix.size()) {
+      size = store::DecodeInt64(value);
+      block.size = *size;
+      return block.size <= read_up_to;
+    }
+    block.members.emplace_back(k.substr(prefix.size()), value);
+    return true;
+  }));
+  if (size && *size > read_up_to) return block;
   const auto members = static_cast<int64_t>(block.members.size());
   if (size ? members != block.size : members > kBlockCap) {
     return absl::DataLossError(absl::StrCat(
@@ -1014,11 +1017,11 @@ absl::StatusOr<std::optional<Contact>> ContactProjection::FindByPhone(
 absl::StatusOr<std::optional<Contact>> ContactProjection::FindInBlock(
     std::string_view tenant, const std::string& block) const {
   std::string first;
-  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, keys::Prefix2('x', tenant, block), "",
-                               [&](std::string_view key, std::string_view) {
-                                 first = std::string(key.substr(key.rfind('\0') + 1));
-                                 return false;
-                               }));
+  const std::string prefix = keys::Prefix2('x', tenant, block);
+  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view) {
+    first = std::string(key.substr(prefix.size()));
+    return first.empty();  // the block's member count, kept while it is over the limit: past it
+  }));
   if (first.empty()) return std::nullopt;
   return GetContact(tenant, first);
 }

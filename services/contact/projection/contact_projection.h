@@ -26,9 +26,9 @@ namespace crm::contact {
 
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
-// (ProjectionStore::OpenProjection). Last bumped when a record's point-in-time states began to
-// be kept only once superseded (the current one is its state key).
-inline constexpr char kProjectionLayout[] = "contact/7";
+// (ProjectionStore::OpenProjection). Last bumped when a duplicate block's member count moved to
+// the head of the block's own prefix (keys::DuplicateBlockSize).
+inline constexpr char kProjectionLayout[] = "contact/8";
 
 using crm::contact::v1::HistoryEntry;
 

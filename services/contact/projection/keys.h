@@ -127,8 +127,11 @@ inline std::string DuplicateBlock(std::string_view tenant, std::string_view bloc
   return k;
 }
 
+// A block's member count, kept only while it is over the limit: the block's prefix itself, so
+// the scan that reads a block meets it first (before every member, whose id follows the prefix)
+// and no separate read is needed to learn whether to read the members at all.
 inline std::string DuplicateBlockSize(std::string_view tenant, std::string_view block) {
-  return Prefix2('z', tenant, block);
+  return Prefix2('x', tenant, block);
 }
 
 inline std::string DuplicateOf(std::string_view tenant, std::string_view id,

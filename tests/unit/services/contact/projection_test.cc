@@ -542,16 +542,47 @@ std::set<std::string> PairedWith(const ContactProjection& projection, const std:
 }
 
 // The duplicate blocks that keep a member count ("z/"): only those over the limit.
+// Blocks keeping a member count: the keys that are a block's prefix itself (members add an id).
 int CountedBlocks(const store::ProjectionStore& store) {
   int n = 0;
   EXPECT_TRUE(store
-                  .Scan(store::Cf::kIndex, store::KindPrefix('z', "t"), "",
-                        [&](std::string_view, std::string_view) {
-                          ++n;
+                  .Scan(store::Cf::kIndex, store::KindPrefix('x', "t"), "",
+                        [&](std::string_view key, std::string_view) {
+                          n += key.ends_with(std::string_view("\0", 1)) ? 1 : 0;
                           return true;
                         })
                   .ok());
   return n;
+}
+
+// A contact looked up by an email or a phone many contacts share is the first of them, however
+// many: past the limit the block keeps its count at its head, which the lookup steps over.
+TEST(DuplicatePairsInTheProjection, AnEmailSharedPastTheLimitStillFindsItsFirstContact) {
+  testing::TempDir dir;
+  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
+  TestKeys keys(dir.Sub("keys"));
+  ContactProjection projection(store.get(), &keys.sealer);
+  Scenario s;
+  for (int i = 0; i <= static_cast<int>(kMaxDuplicateBlock); ++i) {
+    Contact c = Person("Given" + std::string(1, static_cast<char>('a' + i % 26)),
+                       "Family" + std::to_string(i), "shared@example.com");
+    c.mutable_personal()->add_phones()->set_number("+14155550100");
+    s.Create("F" + std::to_string(1000 + i), c);
+  }
+  for (const auto& list : s.lists) {
+    auto batch = store->NewBatch();
+    ASSERT_TRUE(projection.Apply(list[0], batch).ok());
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  EXPECT_GE(CountedBlocks(*store), 2);  // the email's and the phone's blocks keep a count
+  const auto by_email = projection.FindByEmail("t", "shared@example.com");
+  ASSERT_TRUE(by_email.ok()) << by_email.status();
+  ASSERT_TRUE(by_email->has_value());
+  EXPECT_EQ((*by_email)->id(), "F1000");
+  const auto by_phone = projection.FindByPhone("t", "+14155550100");
+  ASSERT_TRUE(by_phone.ok() && by_phone->has_value());
+  EXPECT_EQ((*by_phone)->id(), "F1000");
+  EXPECT_FALSE(projection.FindByEmail("t", "other@example.com")->has_value());
 }
 
 TEST(DuplicatePairsInTheProjection, ABlockTooCommonToBeEvidencePairsNoOneUntilItShrinks) {

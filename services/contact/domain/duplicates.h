@@ -47,6 +47,13 @@ Contact DuplicateSignature(const Contact& contact);
 // the exact full name (nickname resolved).
 std::vector<std::string> BlockingKeys(const Contact& contact);
 
+// Which kind of blocking key `key` is. A full-name block holds only contacts that are in both
+// name blocks of each of its members too (the keys come from the same folded names): whoever has
+// read one of those name blocks has read every member of the full-name block, and knows the
+// full-name block is no larger.
+inline bool IsNameBlock(std::string_view key) { return key.starts_with("n:"); }
+inline bool IsFullNameBlock(std::string_view key) { return key.starts_with("f:"); }
+
 // Similarity of two names in [0, 1]: 1 - Damerau-Levenshtein distance / longer length, on
 // folded names with nicknames resolved.
 double NameSimilarity(std::string_view a, std::string_view b);

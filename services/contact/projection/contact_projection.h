@@ -194,6 +194,9 @@ class ContactProjection final : public projection::EventApplier {
   struct Block {
     int64_t size = 0;
     std::vector<BlockMember> members;
+    // Not read: a full-name block known to be within a name block that was (IsFullNameBlock),
+    // so under the limit, its members among that block's.
+    bool within_name_block = false;
   };
   // Blocking key `key`'s count, and its members only if there are at most `read_up_to` of them
   // (a block over the cap is never scanned: its count is kept; within it, the scan counts).

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 namespace crm::contact {
 namespace {
@@ -84,11 +85,67 @@ TEST(ScoreDuplicate, SameNameAtTheSameCompany) {
   EXPECT_NEAR(s.score, 0.85, 1e-9);
 }
 
+// The contact projection reads a new contact's full-name block only when none of its name blocks
+// is under the limit, relying on this: contacts with the same full-name key have the same name
+// keys, whatever spelling, case, accents, spacing or nickname brought them there.
+TEST(BlockingKeys, ContactsSharingAFullNameBlockShareTheirNameBlocks) {
+  const std::vector<Contact> people = {Person("Bob", "Marley"),
+                                       Person("Robert", "Marley"),
+                                       Person("ROBERT", "marley"),
+                                       Person("Bobby", " Marley "),
+                                       Person("José", "Núñez"),
+                                       Person("Jose", "Nunez"),
+                                       Person("Al", "Li"),
+                                       Person("Albert", "Li"),
+                                       Person("Mary Ann", "de la Cruz"),
+                                       Person("mary  ann", "De La Cruz"),
+                                       Person("Zoë", "O'Neil"),
+                                       Person("Zoe", "O Neil"),
+                                       Person("Jo", "Ng"),
+                                       Person("J", "X"),
+                                       Person("Liz", "Taylor-Burton"),
+                                       Person("Elizabeth", "Taylor Burton")};
+  auto split = [](const Contact& c) {
+    std::string full;
+    std::set<std::string> names;
+    for (const std::string& k : BlockingKeys(c)) {
+      if (IsFullNameBlock(k)) full = k;
+      if (IsNameBlock(k)) names.insert(k);
+    }
+    return std::make_pair(full, names);
+  };
+  int shared = 0;
+  for (const Contact& a : people) {
+    const auto [full_a, names_a] = split(a);
+    ASSERT_FALSE(full_a.empty());
+    EXPECT_FALSE(names_a.empty());
+    for (const Contact& b : people) {
+      const auto [full_b, names_b] = split(b);
+      if (&a == &b || full_a != full_b) continue;
+      ++shared;
+      EXPECT_EQ(names_a, names_b) << full_a;
+    }
+  }
+  EXPECT_GE(shared, 12);  // the list does bring different spellings to one full-name key
+}
+
 TEST(NameSimilarity, ResolvesNicknamesAndFolds) {
   EXPECT_DOUBLE_EQ(NameSimilarity("Bill", "William"), 1.0);
   EXPECT_DOUBLE_EQ(NameSimilarity("Zoë", "zoe"), 1.0);
   EXPECT_LT(NameSimilarity("Anna", "Bob"), 0.5);
   EXPECT_EQ(CanonicalGivenName("Liz"), "elizabeth");
+}
+
+// 1 - the optimal-string-alignment distance / the longer length: an edit, an insertion, a
+// transposition of neighbours each count one; a letter is not edited again after a transposition.
+TEST(NameSimilarity, IsOneMinusTheAlignmentDistanceOverTheLongerName) {
+  EXPECT_DOUBLE_EQ(NameSimilarity("kitten", "sitting"), 1 - 3.0 / 7);
+  EXPECT_DOUBLE_EQ(NameSimilarity("abcd", "acbd"), 1 - 1.0 / 4);
+  EXPECT_DOUBLE_EQ(NameSimilarity("abcdef", "badcfe"), 1 - 3.0 / 6);
+  EXPECT_DOUBLE_EQ(NameSimilarity("ca", "abc"), 0.0);  // 3: no edit after the transposition
+  EXPECT_DOUBLE_EQ(NameSimilarity("aaaa", "aa"), 0.5);
+  EXPECT_DOUBLE_EQ(NameSimilarity("x", "y"), 0.0);
+  EXPECT_DOUBLE_EQ(NameSimilarity("x", ""), 0.0);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <spdlog/spdlog.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/process/thread_name.h"
 #include "common/status/status_macros.h"
@@ -69,10 +70,17 @@ constexpr absl::Duration kPollRetryDelay = absl::Milliseconds(200);
 constexpr char kUnknownEvents[] = "unknown_events";
 constexpr char kDeadLetters[] = "dead_letters";
 
-// Whether this build has a schema for `event_type` (event types are message names).
+// Whether this build has a schema for `event_type` (event types are message names). Asked for
+// every event: the answers for the few types a log holds are kept per thread (the pool's lookup
+// takes a lock and hashes the name each time).
 bool KnownToThisBuild(const std::string& event_type) {
-  return google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(event_type) !=
-         nullptr;
+  thread_local absl::flat_hash_map<std::string, bool> known;
+  const auto it = known.find(event_type);
+  if (it != known.end()) return it->second;
+  const bool found = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+                         event_type) != nullptr;
+  if (known.size() < 4096) known.emplace(event_type, found);  // a bound against junk types
+  return found;
 }
 
 }  // namespace
@@ -430,7 +438,8 @@ void Projector::Committed(const std::map<TopicPartition, int64_t>& advanced) {
 absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
                                  store::ProjectionStore::Batch& batch,
                                  std::map<std::string, int64_t>& counters) {
-  EventEnvelope event;
+  // One envelope parsed into again and again: its strings keep their buffers between events.
+  EventEnvelope& event = parsed_;
   if (!event.ParseFromString(record.value) || event.event_id().empty()) {
     crm::common::v1::DeadLetter dl;
     dl.set_topic(record.topic);

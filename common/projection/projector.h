@@ -200,6 +200,7 @@ class Projector {
   EventApplier* const applier_;
   std::unique_ptr<eventlog::LogReader> reader_;
   std::thread thread_;
+  crm::common::v1::EventEnvelope parsed_;  // the event ApplyOne applies; projector thread only
 
   mutable absl::Mutex mu_;
   // The topics whose events' outcomes are recorded whatever the applier says (AwaitOutcomesOf).

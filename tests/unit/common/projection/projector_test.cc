@@ -38,8 +38,11 @@ class NoteApplier : public EventApplier {
     return held_ > 0;
   }
   bool Handles(std::string_view type) const override {
-    return type == "google.protobuf.StringValue";
+    return type == "google.protobuf.StringValue" ||
+           (handles_all_of_protobuf && type.starts_with("google.protobuf."));
   }
+  // Takes every google.protobuf.* type, as an applier takes a whole prefix ("crm.contact.v1.").
+  bool handles_all_of_protobuf = false;
   // A note refuses an event it has moved on from, so a second copy changes nothing.
   bool IdempotentForOtherTopics() const override { return idempotent_for_other_topics; }
   bool idempotent_for_other_topics = false;
@@ -272,6 +275,26 @@ TEST_F(ProjectorTest, UnknownEventTypeIsSkippedAndCounted) {
   EXPECT_EQ(outcome->code(), static_cast<int>(absl::StatusCode::kUnimplemented));
   EXPECT_EQ(Note("a"), std::nullopt);
   EXPECT_EQ(Status().unknown_events(), 1);
+}
+
+// A type under a prefix the applier takes whole that this build has no schema for (a newer
+// producer's) is not applied, every time it comes: the projector keeps what it learnt of a type,
+// and a known type beside it is applied.
+TEST_F(ProjectorTest, ATypeUnderAHandledPrefixThatThisBuildLacksIsNeverApplied) {
+  applier_.handles_all_of_protobuf = true;
+  for (const std::string id : {"u1", "u2"}) {
+    auto e = projection::Note(id, "a", 0, "from a newer producer");
+    e.set_event_type("google.protobuf.NoSuchMessageYet");
+    auto outcome = AppendApplied(e);
+    ASSERT_TRUE(outcome.ok()) << outcome.status();
+    EXPECT_EQ(outcome->code(), static_cast<int>(absl::StatusCode::kUnimplemented)) << id;
+  }
+  EXPECT_EQ(Note("a"), std::nullopt);
+  auto known = AppendApplied(projection::Note("k1", "a", 0, "known"));
+  ASSERT_TRUE(known.ok());
+  EXPECT_EQ(known->code(), 0);
+  EXPECT_EQ(Note("a"), std::optional<std::string>("1:known"));
+  EXPECT_EQ(Status().unknown_events(), 2);
 }
 
 TEST_F(ProjectorTest, RestartResumesWithoutApplyingTwice) {

@@ -106,5 +106,14 @@ TEST(IdFor, IsStableWellFormedAndDistinct) {
   EXPECT_TRUE(IsWellFormed(IdFor("anything")));
 }
 
+// IdFor's ids are stored (the same seed must name the same record on every build): the first 16
+// bytes of the seed's SHA-256 as 26 Crockford base32 digits, most significant first — values
+// computed independently of this code.
+TEST(IdFor, KeepsItsEncoding) {
+  EXPECT_EQ(IdFor("alice"), "1BV03CJZRE02QHM7Y36A7TERX9");
+  EXPECT_EQ(IdFor("tenant/contact-1"), "1HSKY66MVY702M2SB05AV3F43E");
+  EXPECT_EQ(IdFor(""), "73P324567W3GA9NYZMS2CPZE94");
+}
+
 }  // namespace
 }  // namespace crm::ids

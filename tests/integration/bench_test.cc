@@ -132,6 +132,25 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
     EXPECT_TRUE(s["server_block_cache_hits_per_call"].is_null()) << s["name"];
   }
   EXPECT_EQ(rebuild_report["scenarios"][4]["keys_per_event"].get<double>(), 1.0);
+  // The raw ingest runs before each rebuild and after the last; each rebuild's share is of the
+  // two runs beside it.
+  const nlohmann::json& ingest = rebuild_report["scenarios"][4];
+  ASSERT_EQ(ingest["runs_throughput_per_s"].size(), 5u);
+  EXPECT_FALSE(ingest.contains("share_of_rocksdb_ingest"));
+  for (size_t i = 0; i < 4; ++i) {
+    const nlohmann::json& rebuild = rebuild_report["scenarios"][i];
+    const double beside = (ingest["runs_throughput_per_s"][i].get<double>() +
+                           ingest["runs_throughput_per_s"][i + 1].get<double>()) /
+                          2;
+    ASSERT_TRUE(rebuild.contains("share_of_rocksdb_ingest")) << rebuild["name"];
+    EXPECT_DOUBLE_EQ(rebuild["share_of_rocksdb_ingest"].get<double>(),
+                     rebuild["throughput_per_s"].get<double>() / beside)
+        << rebuild["name"];
+    EXPECT_FALSE(rebuild.contains("runs_throughput_per_s")) << rebuild["name"];
+  }
+  // Five runs of as many records as the log holds events (400: contacts, interactions, orders).
+  EXPECT_EQ(ingest["calls"].get<int64_t>(), 5 * 400);
+  EXPECT_THAT(rebuilt.out, ::testing::HasSubstr("OF RAW"));
   // A new contact writes its record, history, search terms, duplicate blocks and outcomes.
   EXPECT_GT(rebuild_report["scenarios"][0]["keys_per_event"].get<double>(), 5.0);
   EXPECT_EQ(rebuild_names,

@@ -31,6 +31,7 @@ LoadResult Combine(const std::vector<LoadResult>& runs, std::vector<double>* rou
   all.name = runs.front().name;
   all.server_block_reads = 0;
   all.server_block_hits = 0;
+  all.share_of_raw_ingest = 0;
   for (const LoadResult& r : runs) {
     all.calls += r.calls;
     all.errors += r.errors;
@@ -46,6 +47,12 @@ LoadResult Combine(const std::vector<LoadResult>& runs, std::vector<double>* rou
                                 ? -1
                                 : all.server_block_hits + r.server_block_hits;
     all.keys_per_event += r.keys_per_event / static_cast<double>(runs.size());
+    all.share_of_raw_ingest =
+        r.share_of_raw_ingest < 0 || all.share_of_raw_ingest < 0
+            ? -1
+            : all.share_of_raw_ingest + r.share_of_raw_ingest / static_cast<double>(runs.size());
+    all.run_rates_per_s.insert(all.run_rates_per_s.end(), r.run_rates_per_s.begin(),
+                               r.run_rates_per_s.end());
     if (round_rates != nullptr) round_rates->push_back(r.ThroughputPerSecond());
   }
   return all;

@@ -39,6 +39,12 @@ struct LoadResult {
   // Rebuild scenarios: keys the projection wrote per event it read (0 elsewhere). The raw
   // ingest writes one per record, so a projection's rate can be at most about 1/keys of it.
   double keys_per_event = 0;
+  // Rebuild scenarios: the rate against the raw ingest's run just before it and just after it
+  // (their mean rate), so each rebuild has the baseline measured beside it (-1 elsewhere).
+  double share_of_raw_ingest = -1;
+  // The rates of the runs this result combines within one round (the raw ingest's, one beside
+  // each rebuild); empty when it is one run.
+  std::vector<double> run_rates_per_s;
 
   double ThroughputPerSecond() const { return seconds > 0 ? calls / seconds : 0; }
   // Nearest-rank percentile of the latencies in milliseconds (0 without calls).
@@ -56,7 +62,8 @@ struct LoadResult {
 
 // One result of the runs of one scenario (same name, in rounds): their calls, errors, time,
 // latencies and CPU together, their block counts summed (-1 if any run has none), keys per event
-// averaged, and the rate of each run in `round_rates`.
+// and shares of the raw ingest averaged (-1 if any run has none), the rates of their own runs
+// joined, and the rate of each run in `round_rates`.
 LoadResult Combine(const std::vector<LoadResult>& runs, std::vector<double>* round_rates);
 
 // Every run from now on also measures the CPU time of processes `pids` together (the servers

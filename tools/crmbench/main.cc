@@ -28,8 +28,11 @@
 //          earlier in the run) [analytics_lag]
 //   rebuild  in process, no target: each projection rebuilt from a generated log
 //          [rebuild_contact, rebuild_interaction, rebuild_sales, rebuild_analytics], beside a raw
-//          RocksDB WriteBatch ingest of as many records of the same size [rocksdb_ingest]; each
-//          reports the keys it wrote per event ("keys_per_event", the KEYS/EV column; the raw
+//          RocksDB WriteBatch ingest of as many records of the same size [rocksdb_ingest], run
+//          before each rebuild and after the last (its rate over those five runs; each run's in
+//          "runs_throughput_per_s"); each rebuild reports its rate over the mean rate of the
+//          ingests run just before and just after it ("share_of_rocksdb_ingest", the OF RAW
+//          column), the keys it wrote per event ("keys_per_event", the KEYS/EV column; the raw
 //          ingest writes one per record) and the CPU time crm-bench used per event, every thread
 //          (CLIENT US: a projection behind the log commits a batch while it applies the next,
 //          on a second core)
@@ -176,22 +179,25 @@ std::string CpuModel() {
 nlohmann::json OrNull(double v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v); }
 
 nlohmann::json ToJson(const LoadResult& r, int concurrency) {
-  return {{"name", r.name},
-          {"concurrency", concurrency},
-          {"calls", r.calls},
-          {"errors", r.errors},
-          {"seconds", r.seconds},
-          {"throughput_per_s", r.ThroughputPerSecond()},
-          {"p50_ms", r.PercentileMs(50)},
-          {"p90_ms", r.PercentileMs(90)},
-          {"p99_ms", r.PercentileMs(99)},
-          {"max_ms", r.MaxMs()},
-          {"offered_rate_per_s", r.offered_rate_per_s},
-          {"client_cpu_us_per_call", r.ClientCpuUsPerCall()},
-          {"server_cpu_us_per_call", r.ServerCpuUsPerCall()},
-          {"server_block_reads_per_call", OrNull(r.ServerBlockReadsPerCall())},
-          {"server_block_cache_hits_per_call", OrNull(r.ServerBlockHitsPerCall())},
-          {"keys_per_event", r.keys_per_event}};
+  nlohmann::json out = {{"name", r.name},
+                        {"concurrency", concurrency},
+                        {"calls", r.calls},
+                        {"errors", r.errors},
+                        {"seconds", r.seconds},
+                        {"throughput_per_s", r.ThroughputPerSecond()},
+                        {"p50_ms", r.PercentileMs(50)},
+                        {"p90_ms", r.PercentileMs(90)},
+                        {"p99_ms", r.PercentileMs(99)},
+                        {"max_ms", r.MaxMs()},
+                        {"offered_rate_per_s", r.offered_rate_per_s},
+                        {"client_cpu_us_per_call", r.ClientCpuUsPerCall()},
+                        {"server_cpu_us_per_call", r.ServerCpuUsPerCall()},
+                        {"server_block_reads_per_call", OrNull(r.ServerBlockReadsPerCall())},
+                        {"server_block_cache_hits_per_call", OrNull(r.ServerBlockHitsPerCall())},
+                        {"keys_per_event", r.keys_per_event}};
+  if (r.share_of_raw_ingest >= 0) out["share_of_rocksdb_ingest"] = r.share_of_raw_ingest;
+  if (!r.run_rates_per_s.empty()) out["runs_throughput_per_s"] = r.run_rates_per_s;
+  return out;
 }
 
 // Where each service of the deployment answers: all at the node's address, or each service at
@@ -934,7 +940,7 @@ int main(int argc, char** argv) {
             << std::setw(10) << "P50 MS" << std::setw(10) << "P90 MS" << std::setw(10) << "P99 MS"
             << std::setw(10) << "MAX MS" << std::setw(8) << "ERRORS" << std::setw(12) << "CLIENT US"
             << std::setw(12) << "SERVER US" << std::setw(10) << "BLK/CALL" << std::setw(9)
-            << "KEYS/EV" << std::setw(9) << "OF PING"
+            << "KEYS/EV" << std::setw(9) << "OF PING" << std::setw(9) << "OF RAW"
             << "\n";
   nlohmann::json report;
   report["target"] = target;
@@ -970,6 +976,10 @@ int main(int argc, char** argv) {
               << std::setw(9)
               << (per_round[i].contains("share_of_ping")
                       ? absl::StrFormat("%.1f%%", 100 * per_round[i]["share_of_ping"].get<double>())
+                      : "-")
+              << std::setw(9)
+              << (r.share_of_raw_ingest >= 0
+                      ? absl::StrFormat("%.1f%%", 100 * r.share_of_raw_ingest)
                       : "-")
               << "\n";
     nlohmann::json entry = crm::bench::ToJson(r, concurrency);

@@ -97,9 +97,9 @@ absl::StatusOr<std::vector<LoadResult>> RunRebuild(const std::string& work_dir, 
   // The raw ingest runs before each rebuild and after the last, each into a store of its own, and
   // a rebuild's share is its rate over the mean rate of the ingests on either side of it: this
   // machine's speed drifts within a run, so the baseline is measured beside each rebuild rather
-  // than once. The first ingest in a process runs a fifth slower than the next (it touches its
-  // memory for the first time: twice the page faults, each costly on a VM), so an untimed one
-  // goes first.
+  // than once. The first ingest in a process runs a fifth to a third slower than the next (it
+  // touches its memory for the first time: twice the page faults, each costly on a VM), so an
+  // untimed one goes first.
   std::vector<LoadResult> raws;
   auto raw = [&]() -> absl::Status {
     const std::string path = absl::StrCat(work_dir, "/raw-", raws.size());

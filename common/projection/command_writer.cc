@@ -65,10 +65,12 @@ void CommandWriter::Write(const Command& command, const google::protobuf::Messag
   Projector* projector = projector_;
   std::string event_id = event.event_id();
   const absl::Time deadline = command.deadline;
+  projector->Expect(event_id);  // its outcome is kept for WhenApplied
   log_->Append(topic_, event,
                [projector, event_id = std::move(event_id), deadline,
                 done = std::move(done)](absl::StatusOr<eventlog::LogPosition> position) mutable {
                  if (!position.ok()) {
+                   projector->Unexpect(event_id);
                    done(position.status());
                    return;
                  }
@@ -84,13 +86,6 @@ std::string RunningKey(const CommandWriter::Command& command) {
   return key.append(command.request_id);
 }
 
-absl::Status UsedFor(std::string_view request_id, std::string_view command) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("request_id: \"", absl::string_view(request_id.data(), request_id.size()),
-                   "\" was already used for ", absl::string_view(command.data(), command.size()),
-                   "; use a new request id"));
-}
-
 }  // namespace
 
 absl::StatusOr<bool> CommandWriter::JoinRunning(const Command& command,
@@ -101,7 +96,8 @@ absl::StatusOr<bool> CommandWriter::JoinRunning(const Command& command,
     it->second.command = command.command;
     return false;
   }
-  if (it->second.command != command.command) return UsedFor(command.request_id, it->second.command);
+  if (it->second.command != command.command)
+    return RequestIdUsedFor(command.request_id, it->second.command);
   it->second.repeats.push_back(finish);
   return true;
 }
@@ -129,7 +125,8 @@ absl::StatusOr<std::optional<crm::common::v1::CommandOutcome>> CommandWriter::Fi
   if (request_id.empty()) return std::nullopt;
   ASSIGN_OR_RETURN(std::optional<crm::common::v1::CommandOutcome> earlier,
                    projector_->FindRequest(tenant, request_id));
-  if (earlier && earlier->command() != command) return UsedFor(request_id, earlier->command());
+  if (earlier && earlier->command() != command)
+    return RequestIdUsedFor(request_id, earlier->command());
   return earlier;
 }
 

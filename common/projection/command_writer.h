@@ -57,9 +57,7 @@ class CommandWriter {
       : log_(log),
         projector_(projector),
         topic_(std::move(topic)),
-        aggregate_type_(std::move(aggregate_type)) {
-    projector_->AwaitOutcomesOf(topic_);  // what Write waits on
-  }
+        aggregate_type_(std::move(aggregate_type)) {}
 
   // Appends `payload` as the event of `command` and runs `done` with the outcome recorded at
   // apply (check it with OutcomeStatus), or UNAVAILABLE / DEADLINE_EXCEEDED from the log or the

@@ -97,15 +97,72 @@ std::string SerializeDeterministic(const google::protobuf::Message& message) {
   return out;
 }
 
-Projector::Projector(ProjectorOptions options, eventlog::EventLog* log,
-                     store::ProjectionStore* store, EventApplier* applier)
-    : options_(std::move(options)), log_(log), store_(store), applier_(applier) {
-  AwaitOutcomesOf(options_.own_topic);
+namespace {
+
+// absl's containers take absl::string_view, which Debian's abseil does not alias to std's.
+absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+std::vector<std::string> RecordedTopics(const std::vector<std::string>& topics,
+                                        const EventApplier& applier) {
+  std::vector<std::string> recorded;
+  for (const std::string& topic : topics) {
+    if (!applier.SecondCopyChangesNothing(topic)) recorded.push_back(topic);
+  }
+  return recorded;
 }
 
-void Projector::AwaitOutcomesOf(std::string_view topic) {
-  absl::MutexLock lock(&awaited_mu_);
-  awaited_.emplace(topic);
+}  // namespace
+
+absl::Status RequestIdUsedFor(std::string_view request_id, std::string_view command) {
+  return absl::InvalidArgumentError(absl::StrCat("request_id: \"", AbslView(request_id),
+                                                 "\" was already used for ", AbslView(command),
+                                                 "; use a new request id"));
+}
+
+Projector::Projector(ProjectorOptions options, eventlog::EventLog* log,
+                     store::ProjectionStore* store, EventApplier* applier)
+    : options_(std::move(options)),
+      log_(log),
+      store_(store),
+      applier_(applier),
+      recorded_topics_(RecordedTopics(options_.topics, *applier)) {}
+
+bool Projector::Recorded(std::string_view topic) const {
+  for (const std::string& t : recorded_topics_) {
+    if (t == topic) return true;
+  }
+  return false;
+}
+
+void Projector::Expect(std::string_view event_id) {
+  absl::MutexLock lock(&expected_mu_);
+  if (expected_.try_emplace(AbslView(event_id)).second)
+    expecting_.fetch_add(1, std::memory_order_release);
+}
+
+void Projector::Unexpect(std::string_view event_id) {
+  absl::MutexLock lock(&expected_mu_);
+  if (expected_.erase(AbslView(event_id)) > 0) expecting_.fetch_sub(1, std::memory_order_release);
+}
+
+void Projector::Deliver(std::string_view event_id, const CommandOutcome& outcome) {
+  absl::MutexLock lock(&expected_mu_);
+  const auto it = expected_.find(AbslView(event_id));
+  if (it != expected_.end() && !it->second) it->second = outcome;
+}
+
+absl::StatusOr<CommandOutcome> Projector::TakeOutcome(std::string_view event_id) {
+  {
+    absl::MutexLock lock(&expected_mu_);
+    const auto it = expected_.find(AbslView(event_id));
+    if (it != expected_.end()) {
+      std::optional<CommandOutcome> kept = std::move(it->second);
+      expected_.erase(it);
+      expecting_.fetch_sub(1, std::memory_order_release);
+      if (kept) return *std::move(kept);
+    }
+  }
+  return ReadOutcome(event_id);
 }
 
 Projector::~Projector() { Stop(); }
@@ -456,65 +513,81 @@ absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
                  options_.name, record.topic, record.partition, record.offset);
     return absl::OkStatus();
   }
-  const bool own = record.topic == options_.own_topic;
-  // Whether this event's outcome is recorded (EventApplier::IdempotentForOtherTopics).
-  bool recorded = !applier_->IdempotentForOtherTopics();
-  if (!recorded) {
-    absl::ReaderMutexLock lock(&awaited_mu_);
-    recorded = awaited_.contains(record.topic);
-  }
+  const bool recorded = Recorded(record.topic);
   const std::string event_key = recorded ? keys::EventOutcome(event.event_id()) : std::string();
   if (recorded) {
     ASSIGN_OR_RETURN(std::optional<std::string> seen, batch.Get(Cf::kIndex, event_key));
     if (seen) return absl::OkStatus();  // A second copy of an event: already applied.
   }
-  ++counters[kEventsSeen];
-
-  CommandOutcome outcome;
-  outcome.set_event_id(event.event_id());
-  outcome.set_command(event.command());
-  outcome.set_aggregate_id(event.aggregate_id());
-
+  // Whether a caller may be waiting on this event's outcome (Expect); rarely so in a rebuild.
+  const bool telling = expecting_.load(std::memory_order_acquire) > 0;
+  // A request id is recognised on the own topic only: other services' request ids are theirs.
   std::string request_key;
-  if (!event.request_id().empty() && own) {
+  std::optional<CommandOutcome> earlier;
+  if (!event.request_id().empty() && record.topic == options_.own_topic) {
     request_key = keys::RequestOutcome(event.tenant(), event.request_id());
     ASSIGN_OR_RETURN(std::optional<std::string> first, batch.Get(Cf::kIndex, request_key));
     if (first) {
-      CommandOutcome earlier;
-      if (!earlier.ParseFromString(*first)) {
+      earlier.emplace();
+      if (!earlier->ParseFromString(*first)) {
         return absl::DataLossError(
             absl::StrCat("corrupt outcome for request ", event.request_id()));
       }
-      if (earlier.command() == event.command()) {
-        outcome = earlier;  // The first outcome stands; this event takes no effect.
-      } else {
-        outcome.set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
-        outcome.set_message(absl::StrCat("request_id: \"", event.request_id(),
-                                         "\" was already used for ", earlier.command(),
-                                         "; use a new request id"));
+      if (earlier->event_id() == event.event_id()) {
+        // A second copy of the event that took the request, where no event record is kept.
+        if (telling) Deliver(event.event_id(), *earlier);
+        return absl::OkStatus();
       }
-      batch.Put(Cf::kIndex, event_key, SerializeDeterministic(outcome));
-      return absl::OkStatus();
     }
+  }
+  ++counters[kEventsSeen];
+
+  CommandOutcome outcome;
+  // Records `outcome` where it is kept: under the event id where the topic keeps such records,
+  // under the request id if `request` (the request's first outcome), for a waiting caller.
+  auto record_outcome = [&](bool request) {
+    if (recorded || request) {
+      const std::string value = SerializeDeterministic(outcome);
+      if (recorded) batch.Put(Cf::kIndex, event_key, value);
+      if (request) batch.Put(Cf::kIndex, request_key, value);
+    }
+    if (telling) Deliver(event.event_id(), outcome);
+  };
+  auto begin_outcome = [&] {
+    outcome.set_event_id(event.event_id());
+    outcome.set_command(event.command());
+    outcome.set_aggregate_id(event.aggregate_id());
+  };
+  if (earlier) {
+    if (earlier->command() == event.command()) {
+      outcome = *std::move(earlier);  // The first outcome stands; this event takes no effect.
+    } else {
+      begin_outcome();
+      const absl::Status refused = RequestIdUsedFor(event.request_id(), earlier->command());
+      outcome.set_code(static_cast<int>(refused.code()));
+      outcome.set_message(std::string(refused.message()));
+    }
+    record_outcome(false);
+    return absl::OkStatus();
   }
 
   // A type this projection does not apply, or one this build has no schema for at all (a newer
   // producer's, even under a prefix the projection takes whole, such as "crm.contact.v1.").
   if (!applier_->Handles(event.event_type()) || !KnownToThisBuild(event.event_type())) {
     ++counters[kUnknownEvents];
+    begin_outcome();
     outcome.set_code(static_cast<int>(absl::StatusCode::kUnimplemented));
     outcome.set_message(absl::StrCat("event type ", event.event_type(), " is not known here"));
-    if (recorded) batch.Put(Cf::kIndex, event_key, SerializeDeterministic(outcome));
+    record_outcome(false);
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(absl::Status decision, applier_->Apply(event, batch));
-  if (!recorded) return absl::OkStatus();
+  if (!recorded && request_key.empty() && !telling) return absl::OkStatus();
+  begin_outcome();
   outcome.set_code(static_cast<int>(decision.code()));
   outcome.set_message(std::string(decision.message()));
   outcome.set_version(decision.ok() ? event.aggregate_version() : event.expected_version());
-  const std::string value = SerializeDeterministic(outcome);
-  batch.Put(Cf::kIndex, event_key, value);
-  if (!request_key.empty()) batch.Put(Cf::kIndex, request_key, value);
+  record_outcome(!request_key.empty());
   return absl::OkStatus();
 }
 
@@ -553,8 +626,9 @@ void Projector::NotifyWaiters(bool stopping) {
   }
   for (Ready& r : ready) {
     if (r.status.ok()) {
-      r.done(ReadOutcome(r.event_id));
+      r.done(TakeOutcome(r.event_id));
     } else {
+      Unexpect(r.event_id);
       r.done(r.status);
     }
   }
@@ -579,11 +653,12 @@ void Projector::WhenApplied(const eventlog::LogPosition& position, std::string e
     }
   }
   if (!refused.ok()) {
+    Unexpect(event_id);
     done(refused);
     return;
   }
   // Already applied: answer on the caller's thread.
-  done(ReadOutcome(event_id));
+  done(TakeOutcome(event_id));
 }
 
 absl::StatusOr<CommandOutcome> Projector::ReadOutcome(std::string_view event_id) const {

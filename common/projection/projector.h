@@ -3,12 +3,15 @@
 // A projector owns one thread. It reads the partitions of its topics from the positions stored
 // in the projection, and for every record, in one ProjectionStore batch:
 //   - decodes the envelope; a record that cannot be decoded becomes a dead letter;
-//   - skips an event id it has seen before (the log may hold an event twice);
-//   - recognises a repeated request id (on the service's own topic) and records the first
-//     outcome for the new event;
+//   - skips an event id it has seen before (the log may hold an event twice), by the outcome
+//     recorded under the event id, or under its request id; a topic whose applier refuses a
+//     second copy by itself (EventApplier::SecondCopyChangesNothing) keeps no record per event;
+//   - recognises a repeated request id (on the service's own topic): the first outcome stands
+//     and the new event takes no effect;
 //   - skips and counts an event type the applier does not handle;
 //   - otherwise asks the EventApplier to decide and apply, and records the outcome under the
-//     event id and the request id;
+//     request id (if any) and, where the topic keeps them, the event id;
+//   - hands the outcome to a command waiting on the event (Expect), in memory;
 //   - advances the partition's stored position.
 // A batch of up to `max_batch` records commits atomically with its positions, so a crash at
 // any point loses nothing and applies nothing twice. Only after the commit are the waiters of
@@ -23,17 +26,18 @@
 // Lifecycle: construct -> Start() -> Stop() (or destroy). Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "common/eventlog/event_log.h"
 #include "common/store/projection_store.h"
@@ -68,13 +72,18 @@ class EventApplier {
   // it from now on (a place to invalidate caches of derived state: what was set aside at Built).
   virtual void Committed() {}
 
-  // True if a second copy of an event from another service's topic changes nothing: each of
-  // its appliers refuses an event its aggregate has moved on from (they all check the version
-  // the event expects), and what else they do is the same on a second run. The projector then
-  // keeps no outcome record of those events, which served only to recognise such a copy — a
-  // read and a write less per event. The topics a CommandWriter waits on through this projector
-  // (its own, and any other it writes to) keep theirs: Projector::AwaitOutcomesOf.
-  virtual bool IdempotentForOtherTopics() const { return false; }
+  // True if a second copy of an event of `topic` changes nothing: each of its appliers refuses
+  // an event its aggregate has moved on from (they all check the version the event expects, and
+  // no aggregate's record is ever removed, so a creation's copy finds what it created), and what
+  // else they do is the same on a second run. The projector then keeps no outcome record per
+  // event of that topic, which served only to recognise such a copy: a read and a write less per
+  // event. A waiting command is told its outcome in memory (Projector::Expect), and on the own
+  // topic an event with a request id keeps the request's record whatever this says (a repeated
+  // request needs it; it recognises a copy of the event too).
+  virtual bool SecondCopyChangesNothing(std::string_view topic) const {
+    (void)topic;
+    return false;
+  }
 };
 
 struct ProjectorOptions {
@@ -118,14 +127,18 @@ class Projector {
   // Stops applying; waiters still pending get UNAVAILABLE. Idempotent.
   void Stop();
 
-  // Records the outcome of every event of `topic` (besides the own topic's), whatever the
-  // applier's IdempotentForOtherTopics: a CommandWriter writing to `topic` waits on them.
-  // CommandWriter's constructor calls it.
-  void AwaitOutcomesOf(std::string_view topic);
+  // Called before appending an event whose outcome a caller will wait for (WhenApplied): the
+  // projector keeps that event's outcome in memory when it applies it (the first copy's, if the
+  // log holds two), so the wait needs no record of it in the store. Each Expect ends with one
+  // WhenApplied for the event, or with Unexpect if the append failed. CommandWriter::Write
+  // calls both.
+  void Expect(std::string_view event_id);
+  void Unexpect(std::string_view event_id);
 
-  // Runs `done` once the record at `position` is applied, with the outcome recorded for
-  // `event_id`; or with DEADLINE_EXCEEDED at `deadline`; or UNAVAILABLE on Stop(). Runs on
-  // the projector thread or, if already applied, on the caller's; must not block.
+  // Runs `done` once the record at `position` is applied, with the outcome of `event_id`: the
+  // one kept since Expect, else the one recorded in the store (UNAVAILABLE if there is none); or
+  // with DEADLINE_EXCEEDED at `deadline`; or UNAVAILABLE on Stop(). Runs on the projector
+  // thread or, if already applied, on the caller's; must not block.
   void WhenApplied(const eventlog::LogPosition& position, std::string event_id, absl::Time deadline,
                    OutcomeCallback done);
 
@@ -190,6 +203,12 @@ class Projector {
   absl::Status ApplyOne(const eventlog::LogRecord& record, store::ProjectionStore::Batch& batch,
                         std::map<std::string, int64_t>& counters);
   void NotifyWaiters(bool stopping);
+  // Whether `topic`'s events get an outcome record under their event id.
+  bool Recorded(std::string_view topic) const;
+  // Keeps `outcome` for a caller that expects `event_id` (Expect), unless one is kept already.
+  void Deliver(std::string_view event_id, const crm::common::v1::CommandOutcome& outcome);
+  // The outcome kept for an expected event, ending the Expect; else the recorded one.
+  absl::StatusOr<crm::common::v1::CommandOutcome> TakeOutcome(std::string_view event_id);
   // Starts the compaction of a store built from empty (see compact_after_records), once.
   void MaybeCompact();
   absl::StatusOr<crm::common::v1::CommandOutcome> ReadOutcome(std::string_view event_id) const;
@@ -202,10 +221,16 @@ class Projector {
   std::thread thread_;
   crm::common::v1::EventEnvelope parsed_;  // the event ApplyOne applies; projector thread only
 
+  // The topics whose events' outcomes are recorded under their event id (Recorded).
+  const std::vector<std::string> recorded_topics_;
+  // The events callers expect (Expect), with their outcomes once applied. `expecting_` is its
+  // size, read on the projector thread without the lock: most events have no one waiting.
+  absl::Mutex expected_mu_;
+  absl::flat_hash_map<std::string, std::optional<crm::common::v1::CommandOutcome>> expected_
+      ABSL_GUARDED_BY(expected_mu_);
+  std::atomic<size_t> expecting_{0};
+
   mutable absl::Mutex mu_;
-  // The topics whose events' outcomes are recorded whatever the applier says (AwaitOutcomesOf).
-  mutable absl::Mutex awaited_mu_;
-  std::set<std::string, std::less<>> awaited_ ABSL_GUARDED_BY(awaited_mu_);
   std::map<TopicPartition, int64_t> next_ ABSL_GUARDED_BY(mu_);
   std::map<TopicPartition, std::vector<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -239,6 +264,9 @@ class Projector {
 // Serialises `message` with deterministic map order, so equal messages give equal bytes: what
 // the projection checksum and rebuild-equality rely on.
 std::string SerializeDeterministic(const google::protobuf::Message& message);
+
+// The refusal of a request id used before for another command.
+absl::Status RequestIdUsedFor(std::string_view request_id, std::string_view command);
 
 // Key helpers shared by the projector and its tests.
 namespace keys {

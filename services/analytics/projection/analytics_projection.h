@@ -68,7 +68,7 @@ inline constexpr char kTopic[] = "crm.analytics.v1";
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
 // keep their contact's version (an event that lost a race changes nothing), then when other
-// services' events stopped leaving an outcome record (EventApplier::IdempotentForOtherTopics),
+// services' events stopped leaving an outcome record (EventApplier::SecondCopyChangesNothing),
 // then when a message's state became its latest report's by time (Message.status_time).
 inline constexpr char kProjectionLayout[] = "analytics/9";
 inline constexpr char kModelAggregateType[] = "model";
@@ -87,9 +87,12 @@ class AnalyticsProjection final : public projection::EventApplier {
   bool Handles(std::string_view event_type) const override;
   // Every other service's event goes through that service's own apply (its version check) and
   // the contact directory (the same); what follows an applied one — ledgers, counts, indexes —
-  // follows only it, and an erasure's scrub leaves scrubbed records as they are. (The outbound
-  // messages' topic keeps its outcomes: automation writes to it and waits on them.)
-  bool IdempotentForOtherTopics() const override { return true; }
+  // follows only it, and an erasure's scrub leaves scrubbed records as they are. Its own topic
+  // and the outbound messages' keep their outcome records: a copy of a rebasable record (a rule
+  // run's report, a message's delivery report) would take effect again past the first.
+  bool SecondCopyChangesNothing(std::string_view topic) const override {
+    return topic != kTopic && topic != automation::kOutboundTopic;
+  }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
   void Built() override;

@@ -19,8 +19,9 @@ namespace crm::interaction {
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
 // keep their contact's version (an event that lost a race changes nothing), then when other
-// services' events stopped leaving an outcome record (EventApplier::IdempotentForOtherTopics).
-inline constexpr char kProjectionLayout[] = "interaction/5";
+// services' events stopped leaving an outcome record (EventApplier::SecondCopyChangesNothing),
+// then when its own events did too (only a request's record stays).
+inline constexpr char kProjectionLayout[] = "interaction/6";
 
 struct TimelineFilter {
   std::set<int> channels;              // empty: all
@@ -65,8 +66,10 @@ class InteractionProjection final : public projection::EventApplier {
 
   bool Handles(std::string_view event_type) const override;
   // The contact service's events go to the contact directory, which refuses those its entry's
-  // version has moved on from, and an erasure's scrub leaves scrubbed records as they are.
-  bool IdempotentForOtherTopics() const override { return true; }
+  // version has moved on from, and an erasure's scrub leaves scrubbed records as they are. Its
+  // own events (interactions, cases, tasks) are each refused unless their aggregate is at the
+  // version they expect, and none of those records is ever removed (a deletion is a flag).
+  bool SecondCopyChangesNothing(std::string_view) const override { return true; }
   void Built() override { directory_.Built(); }
   void Committed() override { directory_.Committed(); }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,

@@ -36,8 +36,9 @@ namespace crm::sales {
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
 // keep their contact's version (an event that lost a race changes nothing), then when other
-// services' events stopped leaving an outcome record (EventApplier::IdempotentForOtherTopics).
-inline constexpr char kProjectionLayout[] = "sales/6";
+// services' events stopped leaving an outcome record (EventApplier::SecondCopyChangesNothing),
+// then when its own events did too (only a request's record stays).
+inline constexpr char kProjectionLayout[] = "sales/7";
 
 struct ProductPage {
   std::vector<Product> products;
@@ -72,8 +73,11 @@ class SalesProjection final : public projection::EventApplier {
 
   bool Handles(std::string_view event_type) const override;
   // The contact service's events go to the contact directory only, which refuses those its
-  // entry's version has moved on from.
-  bool IdempotentForOtherTopics() const override { return true; }
+  // entry's version has moved on from. Its own events (products, pipelines, deals, orders) are
+  // each refused unless their aggregate is at the version they expect, none of those records is
+  // ever removed, and what follows an applied one (indexes, history, the import ledger) follows
+  // only it.
+  bool SecondCopyChangesNothing(std::string_view) const override { return true; }
   void Built() override { directory_.Built(); }
   void Committed() override { directory_.Committed(); }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,

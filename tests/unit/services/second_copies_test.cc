@@ -1,9 +1,12 @@
-// The interaction, sales and analytics projections say that a second copy of another service's
-// event changes nothing (EventApplier::IdempotentForOtherTopics), so their projectors keep no
-// outcome record of those events. Here each is built, through its real projector and RocksDB,
-// from a log of contact, interaction and order events — merges, archives and erasures included —
-// and from the same log holding a third of them twice (what a producer's retry leaves): the two
-// stores must be the same, byte for byte.
+// The interaction and sales projections say that a second copy of any event they read changes
+// nothing, the analytics projection of every other service's event
+// (EventApplier::SecondCopyChangesNothing), so their projectors keep no outcome record of those
+// events. Here each is built, through its real projector and RocksDB, from a log of contact,
+// interaction and sales events — merges, archives and erasures, every interaction, case, task,
+// product, pipeline, deal and order event type included — and from the same log holding a third
+// of them twice (what a producer's retry leaves): the two stores must be the same, byte for byte,
+// and every copy of the interaction and sales projections' own events must have reached the
+// projection and been refused there.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -12,6 +15,7 @@
 #include "common/projection/projector.h"
 #include "crm/contact/v1/events.pb.h"
 #include "crm/interaction/v1/events.pb.h"
+#include "crm/sales/v1/events.pb.h"
 #include "services/analytics/projection/analytics_projection.h"
 #include "services/interaction/projection/interaction_projection.h"
 #include "services/sales/domain/order.h"
@@ -82,6 +86,130 @@ Log History() {
     EXPECT_TRUE(placed.ok()) << placed.status();
     if (placed.ok()) add(kSalesTopic, *placed, order_id);
   }
+  for (int i = 0; i < 12; ++i) {  // the interaction service's other events
+    const std::string interaction = "I" + std::to_string(100 + i);
+    if (i % 3 == 0) {
+      iv1::InteractionUpdated updated;
+      updated.set_interaction_id(interaction);
+      updated.mutable_interaction()->set_subject("re: order " + std::to_string(i));
+      updated.mutable_update_mask()->add_paths("subject");
+      add(kInteractionTopic, updated, interaction);
+    }
+    if (i % 4 == 1) {
+      iv1::InteractionDeleted deleted;
+      deleted.set_interaction_id(interaction);
+      add(kInteractionTopic, deleted, interaction);
+    }
+    const std::string case_id = "K" + std::to_string(100 + i);
+    iv1::CaseOpened opened;
+    opened.mutable_case_()->set_id(case_id);
+    opened.mutable_case_()->set_subject("broken " + std::to_string(i));
+    opened.mutable_case_()->set_contact_id(contact(i));
+    opened.mutable_case_()->set_priority(iv1::PRIORITY_NORMAL);
+    add(kInteractionTopic, opened, case_id);
+    iv1::CaseAssigned assigned;
+    assigned.set_owner("agent" + std::to_string(i % 3));
+    add(kInteractionTopic, assigned, case_id);
+    iv1::CaseCommented commented;
+    commented.mutable_comment()->set_author("agent");
+    commented.mutable_comment()->set_body("looking into it");
+    add(kInteractionTopic, commented, case_id);
+    iv1::CasePriorityChanged priority;
+    priority.set_priority(iv1::PRIORITY_HIGH);
+    add(kInteractionTopic, priority, case_id);
+    iv1::CaseStatusChanged status;
+    status.set_status(iv1::CASE_STATUS_OPEN);
+    add(kInteractionTopic, status, case_id);
+    const std::string task_id = "T" + std::to_string(100 + i);
+    iv1::TaskCreated task;
+    task.mutable_task()->set_id(task_id);
+    task.mutable_task()->set_kind(i % 2 == 0 ? iv1::TASK_KIND_TASK : iv1::TASK_KIND_APPOINTMENT);
+    task.mutable_task()->set_title("call back " + std::to_string(i));
+    task.mutable_task()->set_assignee("agent");
+    task.mutable_task()->set_contact_id(contact(i));
+    task.mutable_task()->mutable_due_time()->set_seconds(seconds + 86400);
+    add(kInteractionTopic, task, task_id);
+    iv1::TaskRescheduled rescheduled;
+    rescheduled.mutable_due_time()->set_seconds(seconds + 2 * 86400);
+    add(kInteractionTopic, rescheduled, task_id);
+    if (i % 2 == 0) {
+      add(kInteractionTopic, iv1::TaskCompleted(), task_id);
+    } else {
+      add(kInteractionTopic, iv1::TaskCancelled(), task_id);
+    }
+  }
+  for (int i = 0; i < 12; ++i) {  // the sales service's other events
+    const std::string product = "P" + std::to_string(200 + i);
+    sv1::ProductCreated created;
+    created.mutable_product()->set_id(product);
+    created.mutable_product()->set_sku("SKU-" + std::to_string(i));
+    created.mutable_product()->set_name("Widget " + std::to_string(i));
+    created.mutable_product()->set_category(i % 2 == 0 ? "tools" : "parts");
+    add(kSalesTopic, created, product);
+    sv1::ProductUpdated renamed;
+    renamed.mutable_product()->set_category("spares");
+    renamed.mutable_update_mask()->add_paths("category");
+    add(kSalesTopic, renamed, product);
+    if (i % 3 == 0) add(kSalesTopic, sv1::ProductDeactivated(), product);
+    const std::string pipeline = "L" + std::to_string(100 + i);
+    sv1::PipelineCreated pipe;
+    pipe.mutable_pipeline()->set_id(pipeline);
+    pipe.mutable_pipeline()->set_name("Pipeline " + std::to_string(i));
+    for (const char* stage : {"lead", "offer"}) {
+      auto* s = pipe.mutable_pipeline()->add_stages();
+      s->set_id(stage);
+      s->set_name(stage);
+      s->set_probability_bp(2000);
+    }
+    add(kSalesTopic, pipe, pipeline);
+    sv1::PipelineUpdated repiped;
+    *repiped.mutable_pipeline() = pipe.pipeline();
+    repiped.mutable_pipeline()->set_name("Renamed pipeline " + std::to_string(i));
+    add(kSalesTopic, repiped, pipeline);
+    const std::string deal = "D" + std::to_string(100 + i);
+    sv1::DealCreated opened;
+    opened.mutable_deal()->set_id(deal);
+    opened.mutable_deal()->set_title("Deal " + std::to_string(i));
+    opened.mutable_deal()->set_contact_id(contact(i));
+    opened.mutable_deal()->set_pipeline_id(pipeline);
+    opened.mutable_deal()->set_stage_id("lead");
+    opened.mutable_deal()->mutable_amount()->set_currency_code("EUR");
+    opened.mutable_deal()->mutable_amount()->set_minor_units(50000 + i);
+    add(kSalesTopic, opened, deal);
+    sv1::DealUpdated retitled;
+    retitled.mutable_deal()->set_title("Big deal " + std::to_string(i));
+    retitled.mutable_update_mask()->add_paths("title");
+    add(kSalesTopic, retitled, deal);
+    sv1::DealStageMoved moved;
+    moved.set_stage_id("offer");
+    moved.set_probability_bp(6000);
+    add(kSalesTopic, moved, deal);
+    if (i % 2 == 0) {
+      add(kSalesTopic, sv1::DealWon(), deal);
+    } else {
+      sv1::DealLost lost;
+      lost.set_reason("price");
+      add(kSalesTopic, lost, deal);
+      sv1::DealReopened reopened;
+      reopened.set_stage_id("lead");
+      reopened.set_probability_bp(1000);
+      add(kSalesTopic, reopened, deal);
+    }
+    const std::string order = "O" + std::to_string(100 + i);
+    if (i % 3 == 2) {
+      add(kSalesTopic, sv1::OrderCancelled(), order);
+      continue;
+    }
+    add(kSalesTopic, sv1::OrderPaid(), order);
+    if (i % 3 == 0) {
+      sv1::OrderRefunded refunded;
+      refunded.mutable_amount()->set_currency_code("EUR");
+      refunded.mutable_amount()->set_minor_units(100);
+      add(kSalesTopic, refunded, order);
+    } else {
+      add(kSalesTopic, sv1::OrderFulfilled(), order);
+    }
+  }
   for (int k = 0; k < 5; ++k) {  // contact 2k+1 merged into 2k
     const std::string survivor = contact(2 * k);
     const std::string merged = contact(2 * k + 1);
@@ -103,6 +231,29 @@ Log History() {
 struct Built {
   std::string checksum;
   int64_t events_seen = 0;
+  int64_t refused = 0;  // events the projection refused
+};
+
+// The projection under test, its every call passed on, counting the events it refuses.
+class Counting final : public projection::EventApplier {
+ public:
+  explicit Counting(std::unique_ptr<projection::EventApplier> inner) : inner_(std::move(inner)) {}
+  bool Handles(std::string_view type) const override { return inner_->Handles(type); }
+  bool SecondCopyChangesNothing(std::string_view topic) const override {
+    return inner_->SecondCopyChangesNothing(topic);
+  }
+  absl::StatusOr<absl::Status> Apply(const EventEnvelope& event,
+                                     store::ProjectionStore::Batch& batch) override {
+    absl::StatusOr<absl::Status> decision = inner_->Apply(event, batch);
+    if (decision.ok() && !decision->ok()) ++refused;
+    return decision;
+  }
+  void Built() override { inner_->Built(); }
+  void Committed() override { inner_->Committed(); }
+  int64_t refused = 0;
+
+ private:
+  const std::unique_ptr<projection::EventApplier> inner_;
 };
 
 // Builds a projection of `applier` (made over the store) from `log`, through its projector.
@@ -118,35 +269,47 @@ Built Build(
   }
   EXPECT_TRUE(events->Flush(absl::Seconds(30)).ok());
   auto store = std::move(*store::ProjectionStore::Open(dir + "projection"));
-  std::unique_ptr<projection::EventApplier> applier = make(store.get());
+  Counting applier(make(store.get()));
   projection::Projector projector({.name = "p", .topics = topics, .own_topic = own_topic},
-                                  events.get(), store.get(), applier.get());
+                                  events.get(), store.get(), &applier);
   EXPECT_TRUE(projector.Start().ok());
   EXPECT_TRUE(projector.WaitUntilCaughtUp(absl::Now() + absl::Seconds(60)).ok());
   Built built;
   built.events_seen = projector.Status()->events_seen();
   projector.Stop();
+  built.refused = applier.refused;
   built.checksum = *store->Latest().Checksum();
   return built;
 }
 
+// `own_copies_refused`: the projection keeps no outcome record of its own topic's events either,
+// so each copy of one reaches it, and it refuses the copy.
 void ExpectSecondCopiesChangeNothing(
-    const std::vector<std::string>& topics, const std::string& own_topic,
+    const std::vector<std::string>& topics, const std::string& own_topic, bool own_copies_refused,
     const std::function<std::unique_ptr<projection::EventApplier>(store::ProjectionStore*)>& make) {
   const Log once = History();
   Log twice = once;
-  for (size_t i = 0; i < once.size(); i += 3) twice.push_back(once[i]);  // later in the log
+  int64_t own_copies = 0;
+  for (size_t i = 0; i < once.size(); i += 3) {
+    twice.push_back(once[i]);  // later in the log
+    if (once[i].first == own_topic) ++own_copies;
+  }
   testing::TempDir dir;
   const Built a = Build(dir.Sub("once-"), once, topics, own_topic, make);
   const Built b = Build(dir.Sub("twice-"), twice, topics, own_topic, make);
   EXPECT_EQ(a.checksum, b.checksum);
   // The copies of other services' events reached the applier (no outcome record stopped them).
   EXPECT_GT(b.events_seen, a.events_seen);
+  if (own_copies_refused) {
+    EXPECT_EQ(a.refused, 0);  // every event of the history takes effect once
+    EXPECT_GT(own_copies, 50);
+    EXPECT_EQ(b.refused, own_copies);
+  }
 }
 
 TEST(SecondCopies, ChangeNothingInTheInteractionProjection) {
   ExpectSecondCopiesChangeNothing(
-      {kInteractionTopic, kContactTopic}, kInteractionTopic,
+      {kInteractionTopic, kContactTopic}, kInteractionTopic, /*own_copies_refused=*/true,
       [](store::ProjectionStore* s) -> std::unique_ptr<projection::EventApplier> {
         return std::make_unique<interaction::InteractionProjection>(s);
       });
@@ -154,7 +317,7 @@ TEST(SecondCopies, ChangeNothingInTheInteractionProjection) {
 
 TEST(SecondCopies, ChangeNothingInTheSalesProjection) {
   ExpectSecondCopiesChangeNothing(
-      {kSalesTopic, kContactTopic}, kSalesTopic,
+      {kSalesTopic, kContactTopic}, kSalesTopic, /*own_copies_refused=*/true,
       [](store::ProjectionStore* s) -> std::unique_ptr<projection::EventApplier> {
         return std::make_unique<sales::SalesProjection>(s);
       });
@@ -163,6 +326,7 @@ TEST(SecondCopies, ChangeNothingInTheSalesProjection) {
 TEST(SecondCopies, ChangeNothingInTheAnalyticsProjection) {
   ExpectSecondCopiesChangeNothing(
       {analytics::kTopic, kContactTopic, kInteractionTopic, kSalesTopic}, analytics::kTopic,
+      /*own_copies_refused=*/false,
       [](store::ProjectionStore* s) -> std::unique_ptr<projection::EventApplier> {
         return std::make_unique<analytics::AnalyticsProjection>(s);
       });

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "common/eventlog/embedded_event_log.h"
@@ -43,9 +44,12 @@ class NoteApplier : public EventApplier {
   }
   // Takes every google.protobuf.* type, as an applier takes a whole prefix ("crm.contact.v1.").
   bool handles_all_of_protobuf = false;
-  // A note refuses an event it has moved on from, so a second copy changes nothing.
-  bool IdempotentForOtherTopics() const override { return idempotent_for_other_topics; }
-  bool idempotent_for_other_topics = false;
+  // A note refuses an event it has moved on from, so a second copy changes nothing: said of
+  // these topics (read when the projector is made).
+  bool SecondCopyChangesNothing(std::string_view topic) const override {
+    return copies_change_nothing_in.contains(std::string(topic));
+  }
+  std::set<std::string> copies_change_nothing_in;
   absl::StatusOr<absl::Status> Apply(const EventEnvelope& e,
                                      store::ProjectionStore::Batch& batch) override {
     {
@@ -113,8 +117,10 @@ class ProjectorTest : public ::testing::Test {
     ASSERT_TRUE(projector_->Start().ok());
   }
 
-  // Appends and waits for the projection to apply; returns the outcome.
+  // Appends and waits for the projection to apply; returns the outcome (kept in memory if
+  // `expect_`, as for a CommandWriter's event, else read from the store).
   absl::StatusOr<CommandOutcome> AppendApplied(const EventEnvelope& e) {
+    if (expect_) projector_->Expect(e.event_id());
     auto pos = eventlog::AppendAndWait(*log_, kTopic, e);
     if (!pos.ok()) return pos.status();
     return WaitApplied(*pos, e.event_id());
@@ -135,8 +141,22 @@ class ProjectorTest : public ::testing::Test {
 
   crm::admin::v1::GetProjectionStatusResponse Status() { return *projector_->Status(); }
 
+  // How many outcomes are recorded under an event id.
+  int EventRecords() {
+    int n = 0;
+    EXPECT_TRUE(store_
+                    ->Scan(Cf::kIndex, "o/e/", "",
+                           [&](std::string_view, std::string_view) {
+                             ++n;
+                             return true;
+                           })
+                    .ok());
+    return n;
+  }
+
   testing::TempDir dir_;
   NoteApplier applier_;
+  bool expect_ = false;
   std::unique_ptr<eventlog::EmbeddedEventLog> log_;
   std::unique_ptr<store::ProjectionStore> store_;
   std::unique_ptr<Projector> projector_;
@@ -168,7 +188,48 @@ TEST(SerializeDeterministic, GivesEqualBytesForEqualMessagesAndParsesBack) {
   EXPECT_EQ(SerializeDeterministic(google::protobuf::StringValue()), "");
 }
 
-TEST_F(ProjectorTest, AppliesAndAnswersWaitersAfterTheCommit) {
+// How a waiter learns its event's outcome.
+enum class Outcomes {
+  kRecordedAndRead,  // recorded under the event id; the waiter did not Expect it
+  kRecordedAndKept,  // recorded, and kept in memory for the waiter who Expected it
+  kKeptOnly,         // the applier refuses a copy by itself: no record per event, kept in memory
+};
+
+// The outcome tests, run with each: the waiter's answers are the same.
+class OutcomeTest : public ProjectorTest, public ::testing::WithParamInterface<Outcomes> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Outcomes::kKeptOnly) applier_.copies_change_nothing_in = {kTopic};
+    expect_ = GetParam() != Outcomes::kRecordedAndRead;
+    ProjectorTest::SetUp();
+  }
+  void TearDown() override {
+    // An event's outcome is recorded under its id exactly where the topic keeps such records.
+    if (GetParam() == Outcomes::kKeptOnly) {
+      EXPECT_EQ(EventRecords(), 0);
+    } else {
+      EXPECT_GT(EventRecords(), 0);
+    }
+  }
+  bool recorded() const { return GetParam() != Outcomes::kKeptOnly; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Waiters, OutcomeTest,
+                         ::testing::Values(Outcomes::kRecordedAndRead, Outcomes::kRecordedAndKept,
+                                           Outcomes::kKeptOnly),
+                         [](const ::testing::TestParamInfo<Outcomes>& info) {
+                           switch (info.param) {
+                             case Outcomes::kRecordedAndRead:
+                               return "RecordedAndRead";
+                             case Outcomes::kRecordedAndKept:
+                               return "RecordedAndKept";
+                             case Outcomes::kKeptOnly:
+                               return "KeptOnly";
+                           }
+                           return "";
+                         });
+
+TEST_P(OutcomeTest, AppliesAndAnswersWaitersAfterTheCommit) {
   auto outcome = AppendApplied(projection::Note("e1", "a", 0, "hello", "r1"));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->code(), 0);
@@ -176,7 +237,7 @@ TEST_F(ProjectorTest, AppliesAndAnswersWaitersAfterTheCommit) {
   EXPECT_EQ(Note("a"), std::optional<std::string>("1:hello"));
 }
 
-TEST_F(ProjectorTest, StaleExpectedVersionIsRejectedAndChangesNothing) {
+TEST_P(OutcomeTest, StaleExpectedVersionIsRejectedAndChangesNothing) {
   ASSERT_TRUE(AppendApplied(projection::Note("e1", "a", 0, "one")).ok());
   auto outcome = AppendApplied(projection::Note("e2", "a", 0, "racer"));
   ASSERT_TRUE(outcome.ok());
@@ -184,29 +245,47 @@ TEST_F(ProjectorTest, StaleExpectedVersionIsRejectedAndChangesNothing) {
   EXPECT_EQ(Note("a"), std::optional<std::string>("1:one"));
 }
 
-TEST_F(ProjectorTest, AnEventInTheLogTwiceIsAppliedOnce) {
+// A second copy is what a producer retry after a lost ack leaves behind. Where the topic keeps
+// an outcome record per event, the record recognises it; where not, it reaches the applier,
+// which refuses it (the note is past the version it expects).
+TEST_P(OutcomeTest, AnEventInTheLogTwiceIsAppliedOnce) {
   const auto e = projection::Note("dup", "a", 0, "once");
   ASSERT_TRUE(AppendApplied(e).ok());
-  auto second = AppendApplied(e);  // What a producer retry after a lost ack leaves behind.
+  auto second = AppendApplied(e);
   ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->code(),
+            static_cast<int>(recorded() ? absl::StatusCode::kOk : absl::StatusCode::kAborted));
+  EXPECT_EQ(Note("a"), std::optional<std::string>("1:once"));
+  EXPECT_EQ(Status().events_seen(), recorded() ? 1 : 2);
+}
+
+// With a request id, the request's record recognises a copy, whatever the topic keeps.
+TEST_P(OutcomeTest, ACopyOfAnEventWithARequestIdIsRecognisedByItsRequest) {
+  const auto e = projection::Note("dup", "a", 0, "once", "req");
+  ASSERT_TRUE(AppendApplied(e).ok());
+  auto second = AppendApplied(e);
+  ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->code(), 0);
+  EXPECT_EQ(second->version(), 1);
+  EXPECT_EQ(second->event_id(), "dup");
   EXPECT_EQ(Note("a"), std::optional<std::string>("1:once"));
   EXPECT_EQ(Status().events_seen(), 1);
 }
 
-// Another topic's events keep no outcome record where the applier refuses a second copy of one
-// by itself, and a copy changes nothing. The own topic's keep theirs, and so do those of any
-// topic a CommandWriter writes to through the projector: the writer waits on them.
-TEST_F(ProjectorTest, AnotherTopicsEventKeepsNoOutcomeWhereTheApplierRefusesACopy) {
+// A topic's events keep no outcome record under their event id where the applier refuses a
+// second copy of one by itself, and a copy changes nothing; it is said per topic, and a topic a
+// CommandWriter writes to through the projector is no exception: the writer is told its outcome
+// in memory, applied or refused. A request id keeps its record on the own topic either way.
+TEST_F(ProjectorTest, ATopicsEventsKeepNoOutcomeRecordWhereTheApplierRefusesACopy) {
   constexpr char kOther[] = "crm.other.v1";
   constexpr char kWritten[] = "crm.written.v1";
   for (bool idempotent : {false, true}) {
-    SCOPED_TRACE(idempotent ? "idempotent for other topics" : "not declared idempotent");
+    SCOPED_TRACE(idempotent ? "copies change nothing" : "not declared");
     testing::TempDir dir;
     auto log = std::move(*eventlog::EmbeddedEventLog::Open({dir.Sub("log"), 2}));
     auto store = std::move(*store::ProjectionStore::Open(dir.Sub("projection")));
     NoteApplier applier;
-    applier.idempotent_for_other_topics = idempotent;
+    if (idempotent) applier.copies_change_nothing_in = {kTopic, kOther, kWritten};
     Projector projector({.name = "note", .topics = {kTopic, kOther, kWritten}, .own_topic = kTopic},
                         log.get(), store.get(), &applier);
     CommandWriter writer(log.get(), &projector, kWritten, "note");
@@ -216,11 +295,17 @@ TEST_F(ProjectorTest, AnotherTopicsEventKeepsNoOutcomeWhereTheApplierRefusesACop
     ASSERT_TRUE(eventlog::AppendAndWait(*log, kOther, projection::Note("later", "b", 1, "y")).ok());
     ASSERT_TRUE(eventlog::AppendAndWait(*log, kOther, theirs).ok());  // a second copy
     ASSERT_TRUE(eventlog::AppendAndWait(*log, kTopic, projection::Note("ours", "a", 0, "z")).ok());
+    const EventEnvelope requested = projection::Note("asked", "c", 0, "r", "req-1");
+    ASSERT_TRUE(eventlog::AppendAndWait(*log, kTopic, requested).ok());
+    ASSERT_TRUE(eventlog::AppendAndWait(*log, kTopic, requested).ok());  // a second copy
     ASSERT_TRUE(projector.WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
     EXPECT_EQ(*store->Get(Cf::kState, "n/b"), std::optional<std::string>("2:y"));
-    EXPECT_EQ(store->Get(Cf::kIndex, keys::EventOutcome("theirs"))->has_value(), !idempotent);
-    EXPECT_EQ(store->Get(Cf::kIndex, keys::EventOutcome("later"))->has_value(), !idempotent);
-    EXPECT_TRUE(store->Get(Cf::kIndex, keys::EventOutcome("ours"))->has_value());
+    EXPECT_EQ(*store->Get(Cf::kState, "n/c"), std::optional<std::string>("1:r"));
+    for (const char* event_id : {"theirs", "later", "ours", "asked"}) {
+      EXPECT_EQ(store->Get(Cf::kIndex, keys::EventOutcome(event_id))->has_value(), !idempotent)
+          << event_id;
+    }
+    EXPECT_TRUE(store->Get(Cf::kIndex, keys::RequestOutcome("t", "req-1"))->has_value());
     CommandWriter::Command cmd;
     cmd.tenant = "t";
     cmd.command = "SetNote";
@@ -230,11 +315,25 @@ TEST_F(ProjectorTest, AnotherTopicsEventKeepsNoOutcomeWhereTheApplierRefusesACop
     text.set_value("written");
     EXPECT_TRUE(writer.WriteAndWait(cmd, text).ok());
     EXPECT_EQ(*store->Get(Cf::kState, "n/w"), std::optional<std::string>("1:written"));
+    // Refused: the note is at version 1 now.
+    EXPECT_EQ(writer.WriteAndWait(cmd, text).code(), absl::StatusCode::kAborted);
+    EXPECT_EQ(*store->Get(Cf::kState, "n/w"), std::optional<std::string>("1:written"));
     projector.Stop();
   }
 }
 
-TEST_F(ProjectorTest, RepeatedRequestIdGetsTheFirstOutcomeAndNoEffect) {
+// A waiter on an event no one expected (Projector::Expect) is answered from the store: on a
+// topic that keeps no record per event, with UNAVAILABLE (the event was applied; its outcome
+// is not known).
+TEST_F(ProjectorTest, AnUnexpectedEventsWaiterOnATopicWithoutRecordsIsTold) {
+  applier_.copies_change_nothing_in = {kTopic};
+  OpenProjection();
+  auto outcome = AppendApplied(projection::Note("e1", "a", 0, "x"));
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Note("a"), std::optional<std::string>("1:x"));
+}
+
+TEST_P(OutcomeTest, RepeatedRequestIdGetsTheFirstOutcomeAndNoEffect) {
   auto first = AppendApplied(projection::Note("e1", "a", 0, "first", "req"));
   ASSERT_TRUE(first.ok());
   auto repeat = AppendApplied(projection::Note("e2", "b", 0, "second", "req"));
@@ -247,7 +346,7 @@ TEST_F(ProjectorTest, RepeatedRequestIdGetsTheFirstOutcomeAndNoEffect) {
   EXPECT_EQ((*found)->event_id(), "e1");
 }
 
-TEST_F(ProjectorTest, RequestIdReusedForAnotherCommandIsRefused) {
+TEST_P(OutcomeTest, RequestIdReusedForAnotherCommandIsRefused) {
   ASSERT_TRUE(AppendApplied(projection::Note("e1", "a", 0, "x", "req", "SetNote")).ok());
   auto other = AppendApplied(projection::Note("e2", "b", 0, "y", "req", "OtherCommand"));
   ASSERT_TRUE(other.ok());
@@ -267,7 +366,7 @@ TEST_F(ProjectorTest, UndecodableRecordBecomesADeadLetterAndTheProjectionMovesOn
   EXPECT_EQ(Status().dead_letters(), 1);
 }
 
-TEST_F(ProjectorTest, UnknownEventTypeIsSkippedAndCounted) {
+TEST_P(OutcomeTest, UnknownEventTypeIsSkippedAndCounted) {
   auto e = projection::Note("e1", "a", 0, "x");
   e.set_event_type("crm.future.v9.SomethingNew");
   auto outcome = AppendApplied(e);
@@ -280,7 +379,7 @@ TEST_F(ProjectorTest, UnknownEventTypeIsSkippedAndCounted) {
 // A type under a prefix the applier takes whole that this build has no schema for (a newer
 // producer's) is not applied, every time it comes: the projector keeps what it learnt of a type,
 // and a known type beside it is applied.
-TEST_F(ProjectorTest, ATypeUnderAHandledPrefixThatThisBuildLacksIsNeverApplied) {
+TEST_P(OutcomeTest, ATypeUnderAHandledPrefixThatThisBuildLacksIsNeverApplied) {
   applier_.handles_all_of_protobuf = true;
   for (const std::string id : {"u1", "u2"}) {
     auto e = projection::Note(id, "a", 0, "from a newer producer");
@@ -478,7 +577,7 @@ TEST_F(ProjectorTest, WaiterGetsDeadlineExceededWhenTheEventIsNotApplied) {
   EXPECT_EQ(future.get().status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
-TEST_F(ProjectorTest, CommandWriterWritesAndReportsTheAppliedOutcome) {
+TEST_P(OutcomeTest, CommandWriterWritesAndReportsTheAppliedOutcome) {
   CommandWriter writer(log_.get(), projector_.get(), kTopic, "note");
   CommandWriter::Command cmd;
   cmd.tenant = "t";
@@ -505,7 +604,7 @@ TEST_F(ProjectorTest, CommandWriterWritesAndReportsTheAppliedOutcome) {
 // A client that retries while its first call is still running (its deadline passed, or it
 // retried on another connection) gets the first call's outcome, and nothing is written twice:
 // a creation decided again would have named a second aggregate.
-TEST_F(ProjectorTest, ARepeatOfARequestStillRunningWaitsForItsOutcomeAndWritesNothing) {
+TEST_P(OutcomeTest, ARepeatOfARequestStillRunningWaitsForItsOutcomeAndWritesNothing) {
   CommandWriter writer(log_.get(), projector_.get(), kTopic, "note");
   using Result = absl::StatusOr<std::string>;
   auto run = [&](const std::string& command, const std::string& id, std::atomic<int>* decided) {

@@ -27,8 +27,9 @@ namespace crm::contact {
 // The layout of this projection's keys and values: bump the number with any change to either,
 // and a store of the old layout is emptied and rebuilt from the log at start
 // (ProjectionStore::OpenProjection). Last bumped when a duplicate block's member count moved to
-// the head of the block's own prefix (keys::DuplicateBlockSize).
-inline constexpr char kProjectionLayout[] = "contact/8";
+// the head of the block's own prefix (keys::DuplicateBlockSize), then when its events stopped
+// leaving an outcome record (only a request's record stays).
+inline constexpr char kProjectionLayout[] = "contact/9";
 
 using crm::contact::v1::HistoryEntry;
 
@@ -81,6 +82,12 @@ class ContactProjection final : public projection::EventApplier {
       : store_(store), sealer_(sealer) {}
 
   bool Handles(std::string_view event_type) const override;
+  // Every event (contacts, companies, the data-quality rules) is refused unless its aggregate is
+  // at the version the event expects, before anything is written: opening its sealed personal
+  // data only reads the key vault, and an erasure shreds the key only once the erasure is
+  // decided. No contact or company record is ever removed (an erased contact keeps its id, times
+  // and version), so a creation's copy finds what it created.
+  bool SecondCopyChangesNothing(std::string_view) const override { return true; }
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
 

@@ -134,6 +134,8 @@ class Projector {
   // calls both.
   void Expect(std::string_view event_id);
   void Unexpect(std::string_view event_id);
+  // How many expected events' outcomes are held (until their waiters are answered).
+  size_t expecting() const { return expecting_.load(std::memory_order_acquire); }
 
   // Runs `done` once the record at `position` is applied, with the outcome of `event_id`: the
   // one kept since Expect, else the one recorded in the store (UNAVAILABLE if there is none); or

@@ -569,6 +569,40 @@ TEST_F(ProjectorTest, RebuildOfAStoppedProjectorIsRefused) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+// What Expect holds goes once its waiter is answered, whatever the answer: applied, refused,
+// a position the projection does not read, the deadline, the projector stopping.
+TEST_F(ProjectorTest, AnExpectedOutcomeIsHeldOnlyUntilItsWaiterIsAnswered) {
+  applier_.copies_change_nothing_in = {kTopic};
+  expect_ = true;
+  OpenProjection();
+  ASSERT_TRUE(AppendApplied(projection::Note("e1", "a", 0, "one")).ok());
+  EXPECT_EQ(projector_->expecting(), 0u);
+  auto refused = AppendApplied(projection::Note("e2", "a", 0, "stale"));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->code(), static_cast<int>(absl::StatusCode::kAborted));
+  EXPECT_EQ(projector_->expecting(), 0u);
+  auto answer = [&](const eventlog::LogPosition& pos, const std::string& event_id,
+                    absl::Duration wait) {
+    projector_->Expect(event_id);
+    EXPECT_EQ(projector_->expecting(), 1u);
+    auto promise = std::make_shared<std::promise<absl::StatusOr<CommandOutcome>>>();
+    auto future = promise->get_future();
+    projector_->WhenApplied(pos, event_id, absl::Now() + wait,
+                            [promise](absl::StatusOr<CommandOutcome> o) { promise->set_value(o); });
+    return future;
+  };
+  EXPECT_EQ(answer({"crm.elsewhere.v1", 0, 0}, "x1", absl::Seconds(10)).get().status().code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(projector_->expecting(), 0u);
+  EXPECT_EQ(answer({kTopic, 0, 1000}, "x2", absl::Milliseconds(100)).get().status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(projector_->expecting(), 0u);
+  auto pending = answer({kTopic, 0, 2000}, "x3", absl::Seconds(30));
+  projector_->Stop();
+  EXPECT_EQ(pending.get().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(projector_->expecting(), 0u);
+}
+
 TEST_F(ProjectorTest, WaiterGetsDeadlineExceededWhenTheEventIsNotApplied) {
   auto promise = std::make_shared<std::promise<absl::StatusOr<CommandOutcome>>>();
   auto future = promise->get_future();

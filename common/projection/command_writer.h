@@ -59,9 +59,10 @@ class CommandWriter {
         topic_(std::move(topic)),
         aggregate_type_(std::move(aggregate_type)) {}
 
-  // Appends `payload` as the event of `command` and runs `done` with the outcome recorded at
-  // apply (check it with OutcomeStatus), or UNAVAILABLE / DEADLINE_EXCEEDED from the log or the
-  // wait. `done` runs on a log or projector thread and must not block.
+  // Appends `payload` as the event of `command` and runs `done` with the outcome the projection
+  // decided at apply (kept for it in memory: Projector::Expect; check it with OutcomeStatus), or
+  // UNAVAILABLE / DEADLINE_EXCEEDED from the log or the wait. `done` runs on a log or projector
+  // thread and must not block.
   void Write(const Command& command, const google::protobuf::Message& payload,
              Projector::OutcomeCallback done);
 

@@ -163,6 +163,13 @@ absl::Status AddMerged(store::ProjectionStore::Batch& batch, std::string_view te
 
 }  // namespace
 
+void ContactDirectory::WillRead(const EventEnvelope& event,
+                                std::vector<std::string>& state_keys) const {
+  if (IsContactEvent(event.event_type())) {
+    state_keys.push_back(EntryKey(event.tenant(), event.aggregate_id()));
+  }
+}
+
 absl::Status ContactDirectory::Apply(const EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) const {
   const std::string key = EntryKey(event.tenant(), event.aggregate_id());

@@ -78,6 +78,9 @@ class ContactDirectory {
   // Applies a contact-service event into `batch`.
   absl::Status Apply(const crm::common::v1::EventEnvelope& event,
                      store::ProjectionStore::Batch& batch) const;
+  // The key Apply reads first for `event`, if a contact-service event (EventApplier::WillRead).
+  void WillRead(const crm::common::v1::EventEnvelope& event,
+                std::vector<std::string>& state_keys) const;
 
   // The contact's (or company's) entry; nullopt if it is not known. From memory when it was read
   // before and has not changed since.

@@ -5,6 +5,8 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/process/thread_name.h"
@@ -427,10 +429,25 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
   if (committing_ != nullptr) batch.ReadThrough(&committing_->batch);
   std::map<std::string, int64_t> counters;
   std::map<TopicPartition, int64_t> advanced;
-  for (const eventlog::LogRecord& r : records) {
-    RETURN_IF_ERROR(ApplyOne(r, batch, counters));
-    advanced[{r.topic, r.partition}] = r.offset + 1;
-    batch.Put(Cf::kLog, keys::Position(r.topic, r.partition), EncodeInt64(r.offset + 1));
+  // The records go in runs of kReadAhead: each run's envelopes are parsed first, so that what
+  // the applier will read for the whole run is read in one go (EventApplier::WillRead). A run
+  // small enough that its envelopes stay in the core's caches until they are applied.
+  if (parsed_.size() < kReadAhead) parsed_.resize(kReadAhead);
+  for (size_t run = 0; run < records.size(); run += kReadAhead) {
+    const size_t n = std::min(kReadAhead, records.size() - run);
+    std::vector<std::string> ahead;
+    for (size_t i = 0; i < n; ++i) {
+      EventEnvelope& event = parsed_[i];
+      parsed_ok_[i] = event.ParseFromString(records[run + i].value) && !event.event_id().empty();
+      if (parsed_ok_[i]) applier_->WillRead(event, ahead);
+    }
+    RETURN_IF_ERROR(batch.ReadAhead(Cf::kState, std::move(ahead)));
+    for (size_t i = 0; i < n; ++i) {
+      const eventlog::LogRecord& r = records[run + i];
+      RETURN_IF_ERROR(ApplyOne(r, parsed_ok_[i], parsed_[i], batch, counters));
+      advanced[{r.topic, r.partition}] = r.offset + 1;
+      batch.Put(Cf::kLog, keys::Position(r.topic, r.partition), EncodeInt64(r.offset + 1));
+    }
   }
   for (const auto& [name, delta] : counters) {
     ASSIGN_OR_RETURN(std::optional<std::string> old, batch.Get(Cf::kLog, keys::Counter(name)));
@@ -492,12 +509,10 @@ void Projector::Committed(const std::map<TopicPartition, int64_t>& advanced) {
   for (const auto& [tp, offset] : advanced) next_[tp] = offset;
 }
 
-absl::Status Projector::ApplyOne(const eventlog::LogRecord& record,
-                                 store::ProjectionStore::Batch& batch,
+absl::Status Projector::ApplyOne(const eventlog::LogRecord& record, bool parsed,
+                                 EventEnvelope& event, store::ProjectionStore::Batch& batch,
                                  std::map<std::string, int64_t>& counters) {
-  // One envelope parsed into again and again: its strings keep their buffers between events.
-  EventEnvelope& event = parsed_;
-  if (!event.ParseFromString(record.value) || event.event_id().empty()) {
+  if (!parsed) {
     crm::common::v1::DeadLetter dl;
     dl.set_topic(record.topic);
     dl.set_partition(record.partition);

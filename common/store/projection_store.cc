@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <bit>
 #include <filesystem>
 
@@ -363,12 +364,49 @@ absl::StatusOr<std::optional<std::string>> ProjectionStore::Batch::Get(Cf cf,
     const auto& under = below_->writes_[static_cast<size_t>(cf)];
     if (const auto it = under.find(key); it != under.end()) return it->second;
   }
+  if (const auto& ahead = ahead_[static_cast<size_t>(cf)]; !ahead.empty()) {
+    // (absl's string_view is not std's on this platform.)
+    if (const auto it = ahead.find(absl::string_view(key.data(), key.size())); it != ahead.end()) {
+      return it->second;
+    }
+  }
+  store_->single_reads_[static_cast<size_t>(cf)].fetch_add(1, std::memory_order_relaxed);
   std::string value;
   const rocksdb::Status s =
       store_->db_->Get(rocksdb::ReadOptions(), store_->Handle(cf), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
   RETURN_IF_ERROR(FromRocks(s, "batch get"));
   return value;
+}
+
+absl::Status ProjectionStore::Batch::ReadAhead(Cf cf, std::vector<std::string> keys) {
+  const size_t c = static_cast<size_t>(cf);
+  auto& ahead = ahead_[c];
+  ahead.clear();
+  // (What this batch or the one below holds is read from there by Get before it looks here.)
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  if (keys.empty()) return absl::OkStatus();
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& key : keys) slices.push_back(ToSlice(key));
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  store_->db_->MultiGet(rocksdb::ReadOptions(), store_->Handle(cf), keys.size(), slices.data(),
+                        values.data(), statuses.data(), /*sorted_input=*/true);
+  ahead.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      ahead.emplace(std::move(keys[i]), std::nullopt);
+      continue;
+    }
+    if (!statuses[i].ok()) {
+      ahead.clear();
+      return FromRocks(statuses[i], "batch read-ahead");
+    }
+    ahead.emplace(std::move(keys[i]), values[i].ToString());
+  }
+  return absl::OkStatus();
 }
 
 namespace {

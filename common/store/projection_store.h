@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/store/read_cache.h"
@@ -77,6 +78,13 @@ class ProjectionStore {
    public:
     // Reads through the batch: its own writes first, then the database.
     absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
+    // Reads `keys` of `cf` from the database together (one MultiGet: RocksDB probes the
+    // memtables' and table files' filters of many keys at once, overlapping their cache misses,
+    // where a Get waits for each), for the Gets of this batch that follow; a key this batch or
+    // the batch below writes is still answered from there. The database does not change under a
+    // batch but through the batch below (see ReadThrough), so what was read stays true. Replaces
+    // what an earlier call read.
+    absl::Status ReadAhead(Cf cf, std::vector<std::string> keys);
     // Scans through the batch: its own writes merged over the database, in key order. `fn`
     // must not write to the batch (collect, then write).
     absl::Status Scan(Cf cf, std::string_view prefix, const ScanFn& fn);
@@ -102,6 +110,8 @@ class ProjectionStore {
     // overwrite, then to insert): rebuilds ran a fifth to a third faster (crm-bench --scenario
     // rebuild, three runs each way, 2026-12-06; docs/performance.md).
     std::array<absl::btree_map<std::string, std::optional<std::string>, std::less<>>, 3> writes_;
+    // What ReadAhead read (nullopt: absent), per column family.
+    std::array<absl::flat_hash_map<std::string, std::optional<std::string>>, 3> ahead_;
     // Scan's iterators over the database, one per column family and read mode (prefix, total
     // order), made by the batch's first scan of each and sought again by the next ones: the
     // database does not change while a batch is built (its projector is its only writer; a
@@ -134,6 +144,12 @@ class ProjectionStore {
   // Keys put or deleted by the commits since the store was opened (a key written twice in one
   // batch counts once): what a projection costs per event, for crm-bench's rebuild report.
   uint64_t keys_written() const { return keys_written_.load(std::memory_order_relaxed); }
+  // Keys of `cf` read through batches one at a time from the database (Batch::Get of a key no
+  // batch holds and ReadAhead did not read), since the store was opened: what a projection's
+  // EventApplier::WillRead leaves to single lookups.
+  uint64_t single_reads(Cf cf) const {
+    return single_reads_[static_cast<size_t>(cf)].load(std::memory_order_relaxed);
+  }
 
   // The latest committed state.
   ReadView Latest() const { return ReadView(this, nullptr, /*checked=*/true); }
@@ -255,6 +271,7 @@ class ProjectionStore {
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
   std::atomic<bool> unavailable_{false};
   std::atomic<uint64_t> keys_written_{0};
+  std::array<std::atomic<uint64_t>, 3> single_reads_{};
   std::atomic<uint64_t> emptied_{0};
   const size_t cache_bytes_;
   // Point reads of records (kState), kept until a commit writes them.

@@ -125,6 +125,32 @@ absl::Status AddCount(store::ProjectionStore::Batch& batch, const std::string& k
   return absl::OkStatus();
 }
 
+// The record an event of another service reads and writes here, its aggregate's ("" for none).
+std::string RecordKey(const EventEnvelope& event) {
+  const std::string& t = event.event_type();
+  char kind = 0;
+  if (contact::IsCompanyEvent(t)) {
+    kind = 'm';
+  } else if (IsContactRecordEvent(t)) {
+    kind = 'c';
+  } else if (sales::IsOrderEvent(t)) {
+    kind = 'r';
+  } else if (sales::IsDealEvent(t)) {
+    kind = 'l';
+  } else if (IsInteractionEvent(t)) {
+    kind = 'n';
+  } else if (interaction::IsCaseEvent(t)) {
+    kind = 's';
+  } else if (interaction::IsTaskEvent(t)) {
+    kind = 't';
+  } else if (sales::IsProductEvent(t)) {
+    kind = 'p';
+  } else {
+    return "";
+  }
+  return Key(kind, event.tenant(), event.aggregate_id());
+}
+
 bool Counts(const sv1::Order& o) {
   return o.status() != sv1::ORDER_STATUS_CANCELLED && o.net().minor_units() > 0;
 }
@@ -187,6 +213,12 @@ bool AnalyticsProjection::Handles(std::string_view t) const {
          t.starts_with("crm.sales.v1.") || t.starts_with("crm.analytics.v1.");
 }
 
+void AnalyticsProjection::WillRead(const EventEnvelope& event,
+                                   std::vector<std::string>& state_keys) const {
+  directory_.WillRead(event, state_keys);
+  if (std::string key = RecordKey(event); !key.empty()) state_keys.push_back(std::move(key));
+}
+
 absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& event,
                                                         store::ProjectionStore::Batch& batch) {
   const std::string& t = event.event_type();
@@ -246,7 +278,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(
     }
   }
   if (contact::IsCompanyEvent(t)) {
-    const std::string key = Key('m', event.tenant(), event.aggregate_id());
+    const std::string key = RecordKey(event);
     ASSIGN_OR_RETURN(std::optional<cv1::Company> current, ReadIn<cv1::Company>(batch, key));
     absl::StatusOr<cv1::Company> next = contact::ApplyCompany(current, event);
     if (!next.ok()) return next.status();
@@ -254,7 +286,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(
     return absl::OkStatus();
   }
   if (!IsContactRecordEvent(t)) return absl::OkStatus();
-  const std::string key = Key('c', event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<cv1::Contact> current, ReadIn<cv1::Contact>(batch, key));
   // Erasure: only the contact's id and times stay; purchase aggregates keep no personal data.
   ASSIGN_OR_RETURN(absl::StatusOr<cv1::Contact> next,
@@ -271,7 +303,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyContactEvent(
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = Key('r', event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<sv1::Order> current, ReadIn<sv1::Order>(batch, key));
   absl::StatusOr<sv1::Order> next = sales::ApplyOrder(current, event);
   if (!next.ok()) return next.status();
@@ -337,7 +369,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyDealEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = Key('l', event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<sv1::Deal> current, ReadIn<sv1::Deal>(batch, key));
   absl::StatusOr<sv1::Deal> next = sales::ApplyDeal(current, event);
   if (!next.ok()) return next.status();
@@ -349,7 +381,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyDealEvent(
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyInteractionEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = Key('n', event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<iv1::Interaction> current, ReadIn<iv1::Interaction>(batch, key));
   absl::StatusOr<iv1::Interaction> next = interaction::Apply(current, event);
   if (!next.ok()) return next.status();
@@ -366,7 +398,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyInteractionEvent(
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyCaseEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = Key('s', event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<iv1::Case> current, ReadIn<iv1::Case>(batch, key));
   absl::StatusOr<iv1::Case> next = interaction::ApplyCase(current, event);
   if (!next.ok()) return next.status();
@@ -378,7 +410,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyCaseEvent(
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyTaskEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = Key('t', event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<iv1::Task> current, ReadIn<iv1::Task>(batch, key));
   absl::StatusOr<iv1::Task> next = interaction::ApplyTask(current, event);
   if (!next.ok()) return next.status();
@@ -390,7 +422,7 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyTaskEvent(
 
 absl::StatusOr<absl::Status> AnalyticsProjection::ApplyProductEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = Key('p', event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<sv1::Product> current, ReadIn<sv1::Product>(batch, key));
   absl::StatusOr<sv1::Product> next = sales::ApplyProduct(current, event);
   if (!next.ok()) return next.status();

@@ -93,6 +93,9 @@ class AnalyticsProjection final : public projection::EventApplier {
   bool SecondCopyChangesNothing(std::string_view topic) const override {
     return topic != kTopic && topic != automation::kOutboundTopic;
   }
+  // The directory entry of a contact event and the record of another service's event here.
+  void WillRead(const crm::common::v1::EventEnvelope& event,
+                std::vector<std::string>& state_keys) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
   void Built() override;

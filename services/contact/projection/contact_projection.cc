@@ -257,6 +257,18 @@ absl::StatusOr<Page<T>> ScanPage(const store::ProjectionStore& store, Cf cf,
   return page;
 }
 
+// The record an event reads first and writes: its contact's or company's, or the data-quality
+// rules' version.
+std::string RecordKey(const EventEnvelope& event) {
+  if (event.event_type() == kDataQualityRulesSetType) {
+    return keys::Settings(event.tenant(), "version");
+  }
+  if (IsCompanyEvent(event.event_type())) {
+    return keys::Company(event.tenant(), event.aggregate_id());
+  }
+  return keys::Contact(event.tenant(), event.aggregate_id());
+}
+
 }  // namespace
 
 std::map<std::string, char> SearchTerms(const Contact& c) {
@@ -305,6 +317,11 @@ bool ContactProjection::Handles(std::string_view event_type) const {
          event_type == kDataQualityRulesSetType || IsCompanyEvent(event_type);
 }
 
+void ContactProjection::WillRead(const EventEnvelope& event,
+                                 std::vector<std::string>& state_keys) const {
+  if (Handles(event.event_type())) state_keys.push_back(RecordKey(event));
+}
+
 absl::StatusOr<absl::Status> ContactProjection::Apply(const EventEnvelope& event,
                                                       store::ProjectionStore::Batch& batch) {
   if (event.event_type() == kDataQualityRulesSetType) return ApplySettings(event, batch);
@@ -334,7 +351,7 @@ absl::Status ContactProjection::Forget(store::ProjectionStore::Batch& batch,
 absl::StatusOr<absl::Status> ContactProjection::ApplyContact(const EventEnvelope& event,
                                                              store::ProjectionStore::Batch& batch) {
   const std::string& tenant = event.tenant();
-  const std::string key = keys::Contact(tenant, event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Contact> current, Decode<Contact>(raw));
   if (event.event_type() == kContactErasedType) {
@@ -589,7 +606,7 @@ absl::Status ContactProjection::RecomputePairs(store::ProjectionStore::Batch& ba
 
 absl::StatusOr<absl::Status> ContactProjection::ApplySettings(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string version_key = keys::Settings(event.tenant(), "version");
+  const std::string version_key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, version_key));
   const int64_t at = raw ? store::DecodeInt64(*raw) : 0;
   if (at != event.expected_version()) {
@@ -609,7 +626,7 @@ absl::StatusOr<absl::Status> ContactProjection::ApplySettings(
 absl::StatusOr<absl::Status> ContactProjection::ApplyCompany(const EventEnvelope& event,
                                                              store::ProjectionStore::Batch& batch) {
   const std::string& tenant = event.tenant();
-  const std::string key = keys::Company(tenant, event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Company> current, Decode<Company>(raw));
   absl::StatusOr<Company> next = contact::ApplyCompany(current, event);

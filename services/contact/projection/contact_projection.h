@@ -88,6 +88,9 @@ class ContactProjection final : public projection::EventApplier {
   // decided. No contact or company record is ever removed (an erased contact keeps its id, times
   // and version), so a creation's copy finds what it created.
   bool SecondCopyChangesNothing(std::string_view) const override { return true; }
+  // The record of a contact or company event; the rules' version of a data-quality rules event.
+  void WillRead(const crm::common::v1::EventEnvelope& event,
+                std::vector<std::string>& state_keys) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
 

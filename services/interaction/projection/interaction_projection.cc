@@ -53,6 +53,13 @@ std::map<std::string, TimelineItem> TimelineEntries(std::string_view tenant,
   return out;
 }
 
+// The record an interaction, case or task event reads and writes: its aggregate's.
+std::string RecordKey(const EventEnvelope& event) {
+  if (IsCaseEvent(event.event_type())) return keys::CaseKey(event.tenant(), event.aggregate_id());
+  if (IsTaskEvent(event.event_type())) return keys::TaskKey(event.tenant(), event.aggregate_id());
+  return keys::Interaction(event.tenant(), event.aggregate_id());
+}
+
 }  // namespace
 
 bool InteractionProjection::Handles(std::string_view event_type) const {
@@ -60,6 +67,15 @@ bool InteractionProjection::Handles(std::string_view event_type) const {
   return event_type == kInteractionLoggedType || event_type == kInteractionUpdatedType ||
          event_type == kInteractionDeletedType || IsCaseEvent(event_type) ||
          IsTaskEvent(event_type) || event_type.starts_with("crm.contact.v1.");
+}
+
+void InteractionProjection::WillRead(const EventEnvelope& event,
+                                     std::vector<std::string>& state_keys) const {
+  if (directory::IsContactEvent(event.event_type())) {
+    directory_.WillRead(event, state_keys);
+  } else if (Handles(event.event_type())) {
+    state_keys.push_back(RecordKey(event));
+  }
 }
 
 absl::StatusOr<absl::Status> InteractionProjection::Apply(const EventEnvelope& event,
@@ -109,7 +125,7 @@ std::map<std::string, std::string> TaskEntries(std::string_view tenant,
 
 absl::StatusOr<absl::Status> InteractionProjection::ApplyTaskEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = keys::TaskKey(event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Task> current, Decode<Task>(raw));
   absl::StatusOr<Task> next = ApplyTask(current, event);
@@ -134,7 +150,7 @@ void InteractionProjection::StoreTask(store::ProjectionStore::Batch& batch, std:
 absl::StatusOr<absl::Status> InteractionProjection::ApplyCaseEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
   const std::string& tenant = event.tenant();
-  const std::string key = keys::CaseKey(tenant, event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Case> current, Decode<Case>(raw));
   absl::StatusOr<Case> next = ApplyCase(current, event);
@@ -180,7 +196,7 @@ absl::StatusOr<absl::Status> InteractionProjection::ApplyCaseEvent(
 
 absl::StatusOr<absl::Status> InteractionProjection::ApplyInteraction(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = keys::Interaction(event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Interaction> current, Decode<Interaction>(raw));
   absl::StatusOr<Interaction> next = interaction::Apply(current, event);

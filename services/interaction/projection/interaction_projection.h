@@ -72,6 +72,9 @@ class InteractionProjection final : public projection::EventApplier {
   bool SecondCopyChangesNothing(std::string_view) const override { return true; }
   void Built() override { directory_.Built(); }
   void Committed() override { directory_.Committed(); }
+  // The directory entry of a contact event; the record of an interaction, case or task event.
+  void WillRead(const crm::common::v1::EventEnvelope& event,
+                std::vector<std::string>& state_keys) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
 

@@ -55,11 +55,29 @@ absl::StatusOr<std::optional<Product>> Decode(const std::optional<std::string>& 
   return p;
 }
 
+// The record an event of this service's own reads and writes: its aggregate's.
+std::string RecordKey(const EventEnvelope& event) {
+  const std::string& t = event.event_type();
+  if (IsPipelineEvent(t)) return Prefix('l', event.tenant()).append(event.aggregate_id());
+  if (IsDealEvent(t)) return Prefix('d', event.tenant()).append(event.aggregate_id());
+  if (IsOrderEvent(t)) return Prefix('r', event.tenant()).append(event.aggregate_id());
+  return ProductKey(event.tenant(), event.aggregate_id());
+}
+
 }  // namespace
 
 bool SalesProjection::Handles(std::string_view event_type) const {
   return IsProductEvent(event_type) || IsPipelineEvent(event_type) || IsDealEvent(event_type) ||
          IsOrderEvent(event_type) || directory::IsContactEvent(event_type);
+}
+
+void SalesProjection::WillRead(const EventEnvelope& event,
+                               std::vector<std::string>& state_keys) const {
+  if (directory::IsContactEvent(event.event_type())) {
+    directory_.WillRead(event, state_keys);
+  } else if (Handles(event.event_type())) {
+    state_keys.push_back(RecordKey(event));
+  }
 }
 
 absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
@@ -75,7 +93,7 @@ absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
     if (applied.ok()) RETURN_IF_ERROR(projection::RecordImport(batch, kImportKind, event, {}));
     return applied;
   }
-  const std::string key = ProductKey(event.tenant(), event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   ASSIGN_OR_RETURN(std::optional<Product> current, Decode(raw));
   absl::StatusOr<Product> next = ApplyProduct(current, event);
@@ -99,7 +117,7 @@ absl::StatusOr<absl::Status> SalesProjection::Apply(const EventEnvelope& event,
 
 absl::StatusOr<absl::Status> SalesProjection::ApplyDealEvent(const EventEnvelope& event,
                                                              store::ProjectionStore::Batch& batch) {
-  const std::string key = Prefix('d', event.tenant()).append(event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   std::optional<Deal> current;
   if (raw) {
@@ -126,7 +144,7 @@ absl::StatusOr<absl::Status> SalesProjection::ApplyDealEvent(const EventEnvelope
 
 absl::StatusOr<absl::Status> SalesProjection::ApplyPipelineEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = Prefix('l', event.tenant()).append(event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   std::optional<Pipeline> current;
   if (raw) {
@@ -205,7 +223,7 @@ std::string HistoryPosition(const Order& o) {
 
 absl::StatusOr<absl::Status> SalesProjection::ApplyOrderEvent(
     const EventEnvelope& event, store::ProjectionStore::Batch& batch) {
-  const std::string key = Prefix('r', event.tenant()).append(event.aggregate_id());
+  const std::string key = RecordKey(event);
   ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
   std::optional<Order> current;
   if (raw) {

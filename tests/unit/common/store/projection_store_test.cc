@@ -275,13 +275,26 @@ void ExpectReadsMatch(ProjectionStore::Batch& batch, const std::vector<std::stri
   }
 }
 
+// Reads about half of `keys` ahead (kIndex) into `batch`, and a key no one writes.
+void ReadAboutHalfAhead(ProjectionStore::Batch& batch, const std::vector<std::string>& keys,
+                        std::mt19937& rng) {
+  std::vector<std::string> ahead = {"x/never"};
+  for (const std::string& k : keys) {
+    if (rng() % 2 == 0) ahead.push_back(k);
+  }
+  ASSERT_TRUE(batch.ReadAhead(Cf::kIndex, std::move(ahead)).ok());
+}
+
 // `n` random puts and deletes of `keys` into `batch`, each also made to `model`; the reads
-// checked every 50. `midway`, if given, runs after the first half.
+// checked every 50, and about half the keys read ahead (ProjectionStore::Batch::ReadAhead) every
+// 50 too, between the checks: what was read ahead must not hide what the batch (or the batch
+// below, or its commit) wrote since. `midway`, if given, runs after the first half.
 void WriteAtRandom(ProjectionStore::Batch& batch, const std::vector<std::string>& keys,
                    std::map<std::string, std::string>& model, std::mt19937& rng, int n,
                    std::set<std::string>* written = nullptr,
                    const std::function<void()>& midway = nullptr) {
   for (int i = 0; i < n; ++i) {
+    if (i % 50 == 25) ReadAboutHalfAhead(batch, keys, rng);
     if (i == n / 2 && midway) midway();
     const std::string& k = keys[rng() % keys.size()];
     if (written != nullptr) written->insert(k);
@@ -366,6 +379,7 @@ TEST(ProjectionStoreBatch, ReadsThroughTheBatchBelowMatchAModelBeforeAndAfterIts
 
     auto batch = store->NewBatch();
     batch.ReadThrough(&below);
+    ReadAboutHalfAhead(batch, keys, rng);  // before the batch below is committed
     ExpectReadsMatch(batch, keys, model, "before any write");
     WriteAtRandom(batch, keys, model, rng, 400, nullptr,
                   [&] { ASSERT_TRUE(store->Commit(below).ok()); });
@@ -374,6 +388,50 @@ TEST(ProjectionStoreBatch, ReadsThroughTheBatchBelowMatchAModelBeforeAndAfterIts
     ASSERT_TRUE(store->Commit(batch).ok());
     EXPECT_EQ(IndexOf(*store), model);
   }
+}
+
+// What was read ahead answers the batch's reads of those keys without a single lookup, found
+// and absent alike, in its own column family only; a key read ahead and then written is read
+// as written; a key not read ahead is looked up alone.
+TEST(ProjectionStoreBatch, ReadAheadAnswersLaterReadsWithoutASingleLookup) {
+  testing::TempDir dir;
+  auto store = *ProjectionStore::Open(dir.Sub("p"));
+  auto seed = store->NewBatch();
+  seed.Put(Cf::kState, "r/1", "one");
+  seed.Put(Cf::kState, "r/2", "two");
+  seed.Put(Cf::kIndex, "r/1", "index one");
+  ASSERT_TRUE(store->Commit(seed).ok());
+
+  auto batch = store->NewBatch();
+  ASSERT_TRUE(batch.ReadAhead(Cf::kState, {"r/2", "r/1", "r/absent", "r/1"}).ok());
+  const uint64_t before = store->single_reads(Cf::kState);
+  EXPECT_EQ(*batch.Get(Cf::kState, "r/1"), std::optional<std::string>("one"));
+  EXPECT_EQ(*batch.Get(Cf::kState, "r/2"), std::optional<std::string>("two"));
+  EXPECT_EQ(*batch.Get(Cf::kState, "r/absent"), std::nullopt);
+  EXPECT_EQ(store->single_reads(Cf::kState), before);
+  batch.Put(Cf::kState, "r/1", "one, rewritten");
+  batch.Delete(Cf::kState, "r/2");
+  batch.Put(Cf::kState, "r/absent", "made");
+  EXPECT_EQ(*batch.Get(Cf::kState, "r/1"), std::optional<std::string>("one, rewritten"));
+  EXPECT_EQ(*batch.Get(Cf::kState, "r/2"), std::nullopt);
+  EXPECT_EQ(*batch.Get(Cf::kState, "r/absent"), std::optional<std::string>("made"));
+  EXPECT_EQ(store->single_reads(Cf::kState), before);
+  // Another column family's key of the same name, and a key not read ahead: one lookup each.
+  const uint64_t index_before = store->single_reads(Cf::kIndex);
+  EXPECT_EQ(*batch.Get(Cf::kIndex, "r/1"), std::optional<std::string>("index one"));
+  EXPECT_EQ(store->single_reads(Cf::kIndex), index_before + 1);
+  EXPECT_EQ(*batch.Get(Cf::kState, "r/3"), std::nullopt);
+  EXPECT_EQ(store->single_reads(Cf::kState), before + 1);
+  // A later read-ahead replaces the earlier one.
+  ASSERT_TRUE(batch.ReadAhead(Cf::kState, {"r/3"}).ok());
+  EXPECT_EQ(*batch.Get(Cf::kState, "r/3"), std::nullopt);
+  EXPECT_EQ(store->single_reads(Cf::kState), before + 1);
+  ASSERT_TRUE(batch.ReadAhead(Cf::kState, {}).ok());
+  EXPECT_EQ(*batch.Get(Cf::kState, "r/3"), std::nullopt);
+  EXPECT_EQ(store->single_reads(Cf::kState), before + 2);
+  ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_EQ(*store->Get(Cf::kState, "r/1"), std::optional<std::string>("one, rewritten"));
+  EXPECT_EQ(*store->Get(Cf::kState, "r/2"), std::nullopt);
 }
 
 TEST(ProjectionStore, ClearEmptiesEverythingButTheLayoutAndWritesTheMark) {

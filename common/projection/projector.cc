@@ -431,7 +431,9 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
   std::map<TopicPartition, int64_t> advanced;
   // The records go in runs of kReadAhead: each run's envelopes are parsed first, so that what
   // the applier will read for the whole run is read in one go (EventApplier::WillRead). A run
-  // small enough that its envelopes stay in the core's caches until they are applied.
+  // small enough that its envelopes stay in the core's caches until they are applied. A service
+  // keeping up with its writes applies a record or two at a time: nothing to read together, so
+  // runs of fewer than kReadAheadFrom records read one by one.
   if (parsed_.size() < kReadAhead) parsed_.resize(kReadAhead);
   for (size_t run = 0; run < records.size(); run += kReadAhead) {
     const size_t n = std::min(kReadAhead, records.size() - run);
@@ -439,9 +441,9 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
     for (size_t i = 0; i < n; ++i) {
       EventEnvelope& event = parsed_[i];
       parsed_ok_[i] = event.ParseFromString(records[run + i].value) && !event.event_id().empty();
-      if (parsed_ok_[i]) applier_->WillRead(event, ahead);
+      if (parsed_ok_[i] && n >= kReadAheadFrom) applier_->WillRead(event, ahead);
     }
-    RETURN_IF_ERROR(batch.ReadAhead(Cf::kState, std::move(ahead)));
+    if (n >= kReadAheadFrom) RETURN_IF_ERROR(batch.ReadAhead(Cf::kState, std::move(ahead)));
     for (size_t i = 0; i < n; ++i) {
       const eventlog::LogRecord& r = records[run + i];
       RETURN_IF_ERROR(ApplyOne(r, parsed_ok_[i], parsed_[i], batch, counters));

@@ -13,6 +13,8 @@
 //     request id (if any) and, where the topic keeps them, the event id;
 //   - hands the outcome to a command waiting on the event (Expect), in memory;
 //   - advances the partition's stored position.
+// The records go through that in runs of up to 32: a run's envelopes are decoded first and the
+// records their events will read (EventApplier::WillRead) are read in one go.
 // A batch of up to `max_batch` records commits atomically with its positions, so a crash at
 // any point loses nothing and applies nothing twice. Only after the commit are the waiters of
 // those positions told (read-your-writes for the command that appended them).
@@ -238,6 +240,7 @@ class Projector {
   // The envelopes of the run of records being applied (ApplyBatch), parsed into again and again
   // (their strings keep their buffers), and whether each record parsed. Projector thread only.
   static constexpr size_t kReadAhead = 32;
+  static constexpr size_t kReadAheadFrom = 4;
   std::vector<crm::common::v1::EventEnvelope> parsed_;
   std::array<bool, kReadAhead> parsed_ok_{};
 

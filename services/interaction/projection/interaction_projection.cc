@@ -28,9 +28,9 @@ absl::StatusOr<std::optional<T>> Decode(const std::optional<std::string>& raw) {
   return value;
 }
 
-// The timeline entries an interaction contributes: key -> item.
-std::map<std::string, TimelineItem> TimelineEntries(std::string_view tenant,
-                                                    const std::optional<Interaction>& i) {
+// The timeline entries an interaction contributes (none without one): key -> item. (A pointer,
+// not an optional: an optional would copy the interaction.)
+std::map<std::string, TimelineItem> TimelineEntries(std::string_view tenant, const Interaction* i) {
   std::map<std::string, TimelineItem> out;
   if (!i || i->deleted()) return out;
   TimelineItem item;
@@ -95,9 +95,8 @@ absl::StatusOr<absl::Status> InteractionProjection::Apply(const EventEnvelope& e
 
 namespace {
 
-// The index and timeline entries a task contributes: key -> value.
-std::map<std::string, std::string> TaskEntries(std::string_view tenant,
-                                               const std::optional<Task>& t) {
+// The index and timeline entries a task contributes (none without one): key -> value.
+std::map<std::string, std::string> TaskEntries(std::string_view tenant, const Task* t) {
   std::map<std::string, std::string> out;
   if (!t || t->status() == crm::interaction::v1::TASK_STATUS_CANCELLED) return out;
   const int64_t nanos = projection::TimestampNanos(When(*t));
@@ -138,8 +137,8 @@ absl::StatusOr<absl::Status> InteractionProjection::ApplyTaskEvent(
 
 void InteractionProjection::StoreTask(store::ProjectionStore::Batch& batch, std::string_view tenant,
                                       const std::optional<Task>& current, const Task& next) {
-  const auto old_entries = TaskEntries(tenant, current);
-  const auto new_entries = TaskEntries(tenant, next);
+  const auto old_entries = TaskEntries(tenant, current ? &*current : nullptr);
+  const auto new_entries = TaskEntries(tenant, &next);
   for (const auto& [k, v] : old_entries) {
     if (!new_entries.contains(k)) batch.Delete(Cf::kIndex, k);
   }
@@ -216,8 +215,8 @@ void InteractionProjection::StoreInteraction(store::ProjectionStore::Batch& batc
                                              std::string_view tenant,
                                              const std::optional<Interaction>& current,
                                              const Interaction& next) {
-  const auto old_entries = TimelineEntries(tenant, current);
-  const auto new_entries = TimelineEntries(tenant, next);
+  const auto old_entries = TimelineEntries(tenant, current ? &*current : nullptr);
+  const auto new_entries = TimelineEntries(tenant, &next);
   for (const auto& [k, item] : old_entries) {
     if (!new_entries.contains(k)) batch.Delete(Cf::kIndex, k);
   }

@@ -161,6 +161,11 @@ class Metrics::Scraped final : public prometheus::Collectable {
     prometheus::MetricFamily unknown =
         family("crm_projection_unknown_events_total",
                "events of a type this build does not know, skipped", MetricType::Counter);
+    prometheus::MetricFamily waiting =
+        family("crm_projection_commands_waiting",
+               "commands of this process waiting for a projection to apply their event before "
+               "they answer (read-your-writes)",
+               MetricType::Gauge);
     prometheus::MetricFamily keys =
         family("crm_store_estimated_keys",
                "RocksDB's estimate of the keys in a store's column family", MetricType::Gauge);
@@ -209,6 +214,8 @@ class Metrics::Scraped final : public prometheus::Collectable {
         if (*cache != '\0') labels.push_back({"cache", cache});
         out->metric.push_back(Value(labels, static_cast<double>(value), out->type));
       }
+      waiting.metric.push_back(Value({{"projection", p->name()}},
+                                     static_cast<double>(p->expecting()), MetricType::Gauge));
       auto progress = p->Progress();
       if (progress.ok()) {
         for (const auto& part : progress->partitions()) {
@@ -253,8 +260,8 @@ class Metrics::Scraped final : public prometheus::Collectable {
       ++fds;
     }
     std::vector<prometheus::MetricFamily> out = {
-        lag,  events,     dead,         unknown,   keys,        sst,        memtables,
-        runs, cache_hits, cache_misses, scan_hits, scan_misses, cache_bytes};
+        lag,       events, dead,       unknown,      waiting,   keys,        sst,
+        memtables, runs,   cache_hits, cache_misses, scan_hits, scan_misses, cache_bytes};
     const store::StorageCounters storage = store::ReadStorageCounters();
     const process::AllocatorStats heap =
         process::ReadAllocatorStats().value_or(process::AllocatorStats{});

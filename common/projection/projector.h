@@ -148,7 +148,8 @@ class Projector {
   // calls both.
   void Expect(std::string_view event_id);
   void Unexpect(std::string_view event_id);
-  // How many expected events' outcomes are held (until their waiters are answered).
+  // How many expected events' outcomes are held (until their waiters are answered): the
+  // commands waiting for this projection (crm_projection_commands_waiting on /metrics).
   size_t expecting() const { return expecting_.load(std::memory_order_acquire); }
 
   // Runs `done` once the record at `position` is applied, with the outcome of `event_id`: the

@@ -79,6 +79,8 @@ TEST(Metrics, TheNodeCountsCallsAppendsProjectionsAndItself) {
     EXPECT_GE(Sample(*text, "crm_projection_events_total", {{"projection", p}}).value_or(0), 1)
         << p;
     EXPECT_EQ(Sample(*text, "crm_projection_dead_letters_total", {{"projection", p}}), 0) << p;
+    // The create's wait for its projections ended with its answer.
+    EXPECT_EQ(Sample(*text, "crm_projection_commands_waiting", {{"projection", p}}), 0) << p;
     EXPECT_TRUE(
         Sample(*text, "crm_store_estimated_keys", {{"projection", p}, {"cf", "state"}}).has_value())
         << p;

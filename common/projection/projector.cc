@@ -433,7 +433,8 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
   // the applier will read for the whole run is read in one go (EventApplier::WillRead). A run
   // small enough that its envelopes stay in the core's caches until they are applied. A service
   // keeping up with its writes applies a record or two at a time: nothing to read together, so
-  // runs of fewer than kReadAheadFrom records read one by one.
+  // a batch of fewer than kReadAheadFrom records reads one by one.
+  const bool read_ahead = records.size() >= kReadAheadFrom;
   if (parsed_.size() < kReadAhead) parsed_.resize(kReadAhead);
   for (size_t run = 0; run < records.size(); run += kReadAhead) {
     const size_t n = std::min(kReadAhead, records.size() - run);
@@ -441,9 +442,9 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
     for (size_t i = 0; i < n; ++i) {
       EventEnvelope& event = parsed_[i];
       parsed_ok_[i] = event.ParseFromString(records[run + i].value) && !event.event_id().empty();
-      if (parsed_ok_[i] && n >= kReadAheadFrom) applier_->WillRead(event, ahead);
+      if (parsed_ok_[i] && read_ahead) applier_->WillRead(event, ahead);
     }
-    if (n >= kReadAheadFrom) RETURN_IF_ERROR(batch.ReadAhead(Cf::kState, std::move(ahead)));
+    if (read_ahead) RETURN_IF_ERROR(batch.ReadAhead(Cf::kState, std::move(ahead)));
     for (size_t i = 0; i < n; ++i) {
       const eventlog::LogRecord& r = records[run + i];
       RETURN_IF_ERROR(ApplyOne(r, parsed_ok_[i], parsed_[i], batch, counters));

@@ -47,10 +47,26 @@ class EmbeddedEventLog::Reader final : public LogReader {
   Reader(EmbeddedEventLog* log, std::map<TopicPartition, int64_t> next)
       : log_(log), next_(std::move(next)) {}
 
-  absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records, absl::Duration timeout) override {
-    std::vector<LogRecord> out;
+  absl::Status PollInto(std::vector<LogRecord>& out, size_t max_records,
+                        absl::Duration timeout) override {
+    // The records of `out` before `used` are this poll's; those after it are last poll's,
+    // whose strings are assigned to (keeping their capacity) rather than made anew.
+    size_t used = 0;
+    auto put = [&](const std::string& topic, int32_t partition, int64_t offset,
+                   std::string_view key, std::string_view value) {
+      if (used == out.size()) out.emplace_back();
+      LogRecord& r = out[used++];
+      r.topic.assign(topic);
+      r.partition = partition;
+      r.offset = offset;
+      r.key.assign(key);
+      r.value.assign(value);
+    };
     const size_t n = next_.size();
-    if (n == 0) return out;
+    if (n == 0) {
+      out.clear();
+      return absl::OkStatus();
+    }
     // Partitions whose next records are no longer in memory, with the end to read them to.
     std::vector<std::pair<std::map<TopicPartition, int64_t>::iterator, int64_t>> behind;
     {
@@ -59,7 +75,7 @@ class EmbeddedEventLog::Reader final : public LogReader {
       // Visit partitions round-robin from a rotating start so no partition starves.
       auto it = next_.begin();
       std::advance(it, static_cast<long>(rotation_++ % n));
-      for (size_t visited = 0; visited < n && out.size() < max_records; ++visited) {
+      for (size_t visited = 0; visited < n && used < max_records; ++visited) {
         auto& [tp, next] = *it;
         const int64_t end = log_->EndLocked(tp);
         if (next < end) {
@@ -68,8 +84,8 @@ class EmbeddedEventLog::Reader final : public LogReader {
               tail->second.records.front().offset <= next) {
             const auto& records = tail->second.records;
             for (auto r = records.begin() + (next - records.front().offset);
-                 r != records.end() && out.size() < max_records; ++r) {
-              out.push_back(LogRecord{tp.first, tp.second, r->offset, r->key, r->value});
+                 r != records.end() && used < max_records; ++r) {
+              put(tp.first, tp.second, r->offset, r->key, r->value);
               next = r->offset + 1;
             }
           } else {
@@ -82,25 +98,35 @@ class EmbeddedEventLog::Reader final : public LogReader {
     // One iterator serves every partition behind: it sees at least what `end` promises, because
     // the writer publishes an end only after the records are written.
     std::unique_ptr<rocksdb::Iterator> iter;
+    absl::Status status;
     for (auto& [entry, end] : behind) {
-      if (out.size() >= max_records) break;
+      if (used >= max_records || !status.ok()) break;
       auto& [tp, next] = *entry;
       if (iter == nullptr) iter.reset(log_->db_->NewIterator(rocksdb::ReadOptions()));
       const std::string prefix = PartitionPrefix('r', tp.first, tp.second);
       for (iter->Seek(RecordKey(tp.first, tp.second, next));
-           iter->Valid() && out.size() < max_records && next < end; iter->Next()) {
+           iter->Valid() && used < max_records && next < end; iter->Next()) {
         const std::string_view k(iter->key().data(), iter->key().size());
         if (!k.starts_with(prefix)) break;
-        ASSIGN_OR_RETURN(const int64_t offset, embedded::DecodeRecordOffset(k, prefix));
-        ASSIGN_OR_RETURN(const auto record, embedded::DecodeRecord(std::string_view(
-                                                iter->value().data(), iter->value().size())));
-        out.push_back(LogRecord{tp.first, tp.second, offset, std::string(record.first),
-                                std::string(record.second)});
-        next = offset + 1;
+        absl::StatusOr<int64_t> offset = embedded::DecodeRecordOffset(k, prefix);
+        absl::StatusOr<std::pair<std::string_view, std::string_view>> record =
+            offset.ok() ? embedded::DecodeRecord(
+                              std::string_view(iter->value().data(), iter->value().size()))
+                        : offset.status();
+        if (!record.ok()) {
+          status = record.status();
+          break;
+        }
+        put(tp.first, tp.second, *offset, record->first, record->second);
+        next = *offset + 1;
       }
-      if (!iter->status().ok()) return FromRocks(iter->status(), "read");
+      if (status.ok()) status = FromRocks(iter->status(), "read");
     }
-    return out;
+    // A damaged record fails the poll that reaches it with nothing read before it: the records
+    // this poll read before it are returned (their positions have moved past them) and the next
+    // poll starts at the damaged one.
+    out.resize(used);
+    return used > 0 ? absl::OkStatus() : status;
   }
 
  private:

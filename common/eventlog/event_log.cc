@@ -18,6 +18,12 @@ void EventLog::Append(std::string_view topic, const crm::common::v1::EventEnvelo
   AppendRaw(topic, event.aggregate_id(), value, std::move(done));
 }
 
+absl::StatusOr<std::vector<LogRecord>> LogReader::Poll(size_t max_records, absl::Duration timeout) {
+  std::vector<LogRecord> out;
+  if (absl::Status s = PollInto(out, max_records, timeout); !s.ok()) return s;
+  return out;
+}
+
 absl::Status EventLog::Checkpoint(const std::string& /*dir*/) {
   return absl::UnimplementedError(
       "this event log is kept outside the process; back it up by its own means");

@@ -63,11 +63,16 @@ class LogReader {
  public:
   virtual ~LogReader() = default;
 
-  // Returns up to `max_records` records that follow the ones already returned, waiting up to
-  // `timeout` for the first one. An empty vector means nothing arrived in time. UNAVAILABLE if
-  // the log cannot be reached (the caller retries; the reader keeps its positions).
-  virtual absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records,
-                                                      absl::Duration timeout) = 0;
+  // Puts in `out`, replacing what it held, up to `max_records` records that follow the ones
+  // already returned, waiting up to `timeout` for the first one. Empty means nothing arrived in
+  // time. UNAVAILABLE if the log cannot be reached (the caller retries; the reader keeps its
+  // positions; `out` is then empty). A reader may reuse the storage of the records `out` held:
+  // the embedded log's does, so a caller polling into one vector copies records into strings
+  // it already has instead of allocating three per record.
+  virtual absl::Status PollInto(std::vector<LogRecord>& out, size_t max_records,
+                                absl::Duration timeout) = 0;
+  // The same, into a new vector.
+  absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records, absl::Duration timeout);
 };
 
 // The log. All methods are thread-safe.

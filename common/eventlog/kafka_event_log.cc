@@ -78,8 +78,9 @@ class KafkaEventLog::Reader final : public LogReader {
     rd_kafka_destroy(consumer_);
   }
 
-  absl::StatusOr<std::vector<LogRecord>> Poll(size_t max_records, absl::Duration timeout) override {
-    std::vector<LogRecord> out;
+  absl::Status PollInto(std::vector<LogRecord>& out, size_t max_records,
+                        absl::Duration timeout) override {
+    out.clear();
     absl::Status error;
     const absl::Time deadline = absl::Now() + timeout;
     while (out.size() < max_records) {
@@ -109,8 +110,8 @@ class KafkaEventLog::Reader final : public LogReader {
       }
       rd_kafka_message_destroy(m);
     }
-    if (out.empty() && !error.ok()) return error;
-    return out;
+    if (out.empty()) return error;
+    return absl::OkStatus();
   }
 
   // Whether it reads `tp` (any thread: the set does not change).

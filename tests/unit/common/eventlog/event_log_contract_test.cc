@@ -7,9 +7,11 @@
 #include <set>
 
 #include "common/eventlog/embedded_event_log.h"
+#include "common/eventlog/embedded_format.h"
 #include "common/eventlog/event_log.h"
 #include "common/eventlog/kafka_event_log.h"
 #include "common/eventlog/mock_cluster.h"
+#include "rocksdb/db.h"
 #include "tests/testing/testing.h"
 
 namespace crm::eventlog {
@@ -215,6 +217,53 @@ TEST_P(EventLogContract, AcknowledgedAppendsSurviveReopen) {
   EXPECT_EQ(pos->offset, 3);
 }
 
+// Polling again and again into one vector (as the projector does) replaces its records each
+// time — longer and shorter keys and values than the strings it reuses, fewer records than the
+// poll before, none when nothing came — and every record is read once, in order.
+TEST_P(EventLogContract, PollingIntoOneVectorReplacesItsRecordsEachTime) {
+  std::map<std::pair<int32_t, int64_t>, std::pair<std::string, std::string>> appended;
+  for (int i = 0; i < 12; ++i) {
+    const std::string key = i % 2 == 0 ? "k" : "a-much-longer-key-" + std::to_string(i);
+    const std::string value(static_cast<size_t>(i % 3 == 0 ? 3 : 300 - 20 * i), 'a' + i);
+    auto promise = std::make_shared<std::promise<absl::StatusOr<LogPosition>>>();
+    auto future = promise->get_future();
+    log_->AppendRaw(kTopic, key, value,
+                    [promise](absl::StatusOr<LogPosition> p) { promise->set_value(std::move(p)); });
+    const absl::StatusOr<LogPosition> pos = future.get();
+    ASSERT_TRUE(pos.ok()) << pos.status();
+    appended[{pos->partition, pos->offset}] = {key, value};
+  }
+  auto reader = log_->OpenReader(AllFromStart());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  // What a caller's vector holds before its first poll is replaced too.
+  std::vector<LogRecord> polled(5, LogRecord{"old", 9, 99, std::string(100, 'x'), "old"});
+  std::map<int32_t, int64_t> next;
+  size_t read = 0;
+  testing::WaitFor([&] {
+    const absl::Status s = (*reader)->PollInto(polled, 5, absl::Milliseconds(50));
+    EXPECT_TRUE(s.ok()) << s;
+    EXPECT_LE(polled.size(), 5u);
+    for (const LogRecord& r : polled) {
+      EXPECT_EQ(r.topic, kTopic);
+      EXPECT_EQ(r.offset, next[r.partition]) << "partition " << r.partition;
+      next[r.partition] = r.offset + 1;
+      const auto it = appended.find({r.partition, r.offset});
+      if (it == appended.end()) {
+        ADD_FAILURE() << "no record was appended at " << r.partition << "/" << r.offset;
+        continue;
+      }
+      EXPECT_EQ(r.key, it->second.first);
+      EXPECT_EQ(r.value, it->second.second);
+      ++read;
+    }
+    return read >= appended.size();
+  });
+  EXPECT_EQ(read, appended.size());
+  // Nothing more: the vector is emptied.
+  ASSERT_TRUE((*reader)->PollInto(polled, 5, absl::Milliseconds(20)).ok());
+  EXPECT_TRUE(polled.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EventLogContract, ::testing::Values("embedded", "kafka"),
                          [](const auto& info) { return info.param; });
 
@@ -313,6 +362,47 @@ TEST(EmbeddedEventLog, ReadersBehindAndAtTheTailSeeEveryRecordOnce) {
     const auto after = ReadInPolls(**reopened, in_hot + 1 - 20, 4);
     EXPECT_EQ(after.size(), in_hot + 1 - 20);
     ExpectEachPartitionInOrder(after, appended, {{hot, 20}});
+  }
+}
+
+// A damaged stored record fails the poll that reaches it, and only that one: the records before
+// it in the same partition are read (not skipped), and the reader stays at the damaged record.
+TEST(EmbeddedEventLog, ADamagedRecordFailsThePollThatReachesItAfterTheRecordsBefore) {
+  testing::TempDir dir;
+  EmbeddedEventLogOptions options{dir.Sub("log"), kPartitions};
+  options.tail_records = 0;  // read from the stored records
+  int32_t partition = 0;
+  {
+    auto log = EmbeddedEventLog::Open(options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int v = 1; v <= 5; ++v) {
+      auto pos = AppendAndWait(**log, kTopic, Event("d", v));
+      ASSERT_TRUE(pos.ok()) << pos.status();
+      partition = pos->partition;
+    }
+  }
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), options.path, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    // Its framing says the key is longer than the record.
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), embedded::RecordKey(kTopic, partition, 3),
+                        std::string("\xff\xff\xff\xff!", 5))
+                    .ok());
+  }
+  auto log = EmbeddedEventLog::Open(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto reader = (*log)->OpenReader({{kTopic, partition, 0}});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  std::vector<LogRecord> polled;
+  ASSERT_TRUE((*reader)->PollInto(polled, 100, absl::Seconds(5)).ok());
+  std::vector<int64_t> offsets;
+  for (const LogRecord& r : polled) offsets.push_back(r.offset);
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2}));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const absl::Status s = (*reader)->PollInto(polled, 100, absl::Milliseconds(20));
+    EXPECT_TRUE(absl::IsDataLoss(s)) << s;
+    EXPECT_TRUE(polled.empty());
   }
 }
 

@@ -275,11 +275,9 @@ void Projector::Run() {
         spdlog::warn("projection {}: rebuild: {}", options_.name, s.ToString());
       }
     }
-    absl::StatusOr<std::vector<eventlog::LogRecord>> records =
-        reader_->Poll(options_.max_batch, absl::Milliseconds(50));
-    if (!records.ok()) {
-      spdlog::warn("projection {}: reading the log failed: {}", options_.name,
-                   records.status().ToString());
+    if (absl::Status s = reader_->PollInto(polled_, options_.max_batch, absl::Milliseconds(50));
+        !s.ok()) {
+      spdlog::warn("projection {}: reading the log failed: {}", options_.name, s.ToString());
       finish_committing();
       NotifyWaiters(false);
       // A failure that returns at once (a damaged record, a broker refusing) must not spin:
@@ -288,13 +286,13 @@ void Projector::Run() {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), kPollRetryDelay);
       continue;
     }
-    if (!records->empty()) {
-      if (absl::Status s = ApplyBatch(*records); !s.ok()) {
+    if (!polled_.empty()) {
+      if (absl::Status s = ApplyBatch(polled_); !s.ok()) {
         // The projection's own storage failed: continuing could only diverge from the log.
         spdlog::critical("projection {}: {}; stopping the process", options_.name, s.ToString());
         std::abort();
       }
-      if (applied_since_empty_ >= 0) applied_since_empty_ += static_cast<int64_t>(records->size());
+      if (applied_since_empty_ >= 0) applied_since_empty_ += static_cast<int64_t>(polled_.size());
     } else {
       finish_committing();  // caught up: what was applied is committed before waiting for more
       if (!rebuilding && applied_since_empty_ >= 0) MaybeCompact();
@@ -429,6 +427,7 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
   if (committing_ != nullptr) batch.ReadThrough(&committing_->batch);
   std::map<std::string, int64_t> counters;
   std::map<TopicPartition, int64_t> advanced;
+  std::pair<const TopicPartition, int64_t>* at = nullptr;  // the last record's in `advanced`
   // The records go in runs of kReadAhead: each run's envelopes are parsed first, so that what
   // the applier will read for the whole run is read in one go (EventApplier::WillRead). A run
   // small enough that its envelopes stay in the core's caches until they are applied. A service
@@ -448,9 +447,18 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
     for (size_t i = 0; i < n; ++i) {
       const eventlog::LogRecord& r = records[run + i];
       RETURN_IF_ERROR(ApplyOne(r, parsed_ok_[i], parsed_[i], batch, counters));
-      advanced[{r.topic, r.partition}] = r.offset + 1;
-      batch.Put(Cf::kLog, keys::Position(r.topic, r.partition), EncodeInt64(r.offset + 1));
+      // A poll returns its records partition by partition: the entry of the record before is
+      // nearly always this one's.
+      if (at == nullptr || at->first.second != r.partition || at->first.first != r.topic) {
+        at = &*advanced.try_emplace(TopicPartition(r.topic, r.partition), 0).first;
+      }
+      at->second = r.offset + 1;
     }
+  }
+  // Each partition's position once, where its last record leaves it (read back only from the
+  // committed store).
+  for (const auto& [tp, next] : advanced) {
+    batch.Put(Cf::kLog, keys::Position(tp.first, tp.second), EncodeInt64(next));
   }
   for (const auto& [name, delta] : counters) {
     ASSIGN_OR_RETURN(std::optional<std::string> old, batch.Get(Cf::kLog, keys::Counter(name)));

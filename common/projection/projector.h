@@ -238,6 +238,9 @@ class Projector {
   EventApplier* const applier_;
   std::unique_ptr<eventlog::LogReader> reader_;
   std::thread thread_;
+  // The records of the last poll, polled into again and again (LogReader::PollInto reuses their
+  // strings' buffers). Projector thread only.
+  std::vector<eventlog::LogRecord> polled_;
   // The envelopes of the run of records being applied (ApplyBatch), parsed into again and again
   // (their strings keep their buffers), and whether each record parsed. Projector thread only.
   static constexpr size_t kReadAhead = 32;

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/eventlog/embedded_event_log.h"
 #include "common/projection/command_writer.h"
 #include "tests/testing/testing.h"
@@ -412,6 +413,45 @@ TEST_F(ProjectorTest, RestartResumesWithoutApplyingTwice) {
   EXPECT_EQ(after.events_seen(), 20);
   EXPECT_EQ(after.checksum(), before.checksum());
   EXPECT_EQ(Note("a"), std::optional<std::string>("20:v"));
+}
+
+// A batch that takes records of several partitions keeps where each of them ends: a restart
+// resumes every partition there, applying nothing twice and skipping nothing.
+TEST_F(ProjectorTest, ARestartAfterABatchOfSeveralPartitionsResumesEachWhereItEnded) {
+  projector_.reset();  // the records wait in the log, to be taken in one batch
+  std::set<int32_t> partitions;
+  for (int v = 0; v < 3; ++v) {
+    for (int a = 0; a < 10; ++a) {
+      const std::string id = "p" + std::to_string(a);
+      auto pos = eventlog::AppendAndWait(
+          *log_, kTopic, projection::Note(absl::StrCat("e", a, "-", v), id, v, "v"));
+      ASSERT_TRUE(pos.ok()) << pos.status();
+      partitions.insert(pos->partition);
+    }
+  }
+  ASSERT_EQ(partitions.size(), 2u);
+  // Every partition's stored position is its end (what a restart resumes from).
+  auto expect_at_the_ends = [&](const std::string& when) {
+    const auto status = Status();
+    ASSERT_EQ(status.partitions_size(), 2) << when;
+    for (const auto& p : status.partitions()) {
+      EXPECT_GT(p.end_offset(), 0) << when << " partition " << p.partition();
+      EXPECT_EQ(p.next_offset(), p.end_offset()) << when << " partition " << p.partition();
+    }
+  };
+  OpenProjection();
+  ASSERT_TRUE(projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(Status().events_seen(), 30);
+  expect_at_the_ends("caught up");
+  OpenProjection();
+  ASSERT_TRUE(projector_->WaitUntilCaughtUp(absl::Now() + absl::Seconds(10)).ok());
+  EXPECT_EQ(Status().events_seen(), 30);  // none read again
+  expect_at_the_ends("restarted");
+  ASSERT_TRUE(AppendApplied(projection::Note("e0-3", "p0", 3, "w")).ok());
+  EXPECT_EQ(Status().events_seen(), 31);
+  for (int a = 0; a < 10; ++a) {
+    EXPECT_EQ(Note("p" + std::to_string(a)), std::optional<std::string>(a == 0 ? "4:w" : "3:v"));
+  }
 }
 
 TEST_F(ProjectorTest, RebuildFromTheLogGivesTheSameChecksum) {

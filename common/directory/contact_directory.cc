@@ -182,7 +182,7 @@ absl::Status ContactDirectory::Apply(const EventEnvelope& event,
   changed_.push_back(key);
   if (next->erased() && !(current && current->erased())) {
     batch.Put(Cf::kIndex, ErasedKey(event.tenant(), event.aggregate_id()), "");
-    tenant_has_erasures_.insert_or_assign(event.tenant(), true);
+    erasures_.Added(event.tenant());
   }
   const std::string old_survivor = current ? current->merged_into() : "";
   if (old_survivor != next->merged_into()) {
@@ -205,16 +205,8 @@ absl::StatusOr<bool> ContactDirectory::Erased(store::ProjectionStore::Batch& bat
                                               std::string_view tenant,
                                               std::string_view contact_id) const {
   if (contact_id.empty()) return false;
-  auto known = tenant_has_erasures_.find(tenant);
-  if (known == tenant_has_erasures_.end()) {
-    bool any = false;
-    RETURN_IF_ERROR(batch.Scan(Cf::kIndex, ErasedKey(tenant, ""), [&](auto, auto) {
-      any = true;
-      return false;
-    }));
-    known = tenant_has_erasures_.emplace(std::string(tenant), any).first;
-  }
-  if (!known->second) return false;
+  ASSIGN_OR_RETURN(const bool any, erasures_.Any(batch, tenant));
+  if (!any) return false;
   ASSIGN_OR_RETURN(std::optional<std::string> marker,
                    batch.Get(Cf::kIndex, ErasedKey(tenant, contact_id)));
   return marker.has_value();

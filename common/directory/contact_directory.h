@@ -28,8 +28,10 @@
 #include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "common/projection/projector.h"
+#include "common/store/keys.h"
 #include "common/store/projection_store.h"
 #include "common/store/read_cache.h"
+#include "common/store/tenant_flags.h"
 #include "crm/common/v1/directory.pb.h"
 #include "crm/common/v1/envelope.pb.h"
 
@@ -124,11 +126,10 @@ class ContactDirectory {
 
  private:
   store::ProjectionStore* const store_;
-  // Per tenant, whether its erased-contact markers were found to exist (one seek, at the
-  // tenant's first Erased), then kept true by Apply when it erases. Only Apply adds a marker, and
-  // a rebuild only removes them, so false is never wrong (true at worst costs a read). Apply
-  // side only.
-  mutable absl::btree_map<std::string, bool, std::less<>> tenant_has_erasures_;
+  // Per tenant, whether it has erased-contact markers (kIndex "k/" tenant \0): found at the
+  // tenant's first Erased, then kept true by Apply when it erases. Apply side only.
+  mutable store::TenantFlags erasures_{
+      store::Cf::kIndex, [](std::string_view tenant) { return store::KindPrefix('k', tenant); }};
   // Keys of the entries written by Apply since the last Built, and those of the batches built
   // since the last Committed. Apply side only.
   mutable std::vector<std::string> changed_;

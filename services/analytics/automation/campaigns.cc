@@ -55,6 +55,11 @@ void AddRevenue(google::protobuf::RepeatedPtrField<crm::common::v1::Money>& reve
 
 bool IsCampaignEvent(std::string_view t) { return t == kLaunchedType || t == kSentType; }
 
+CampaignProjection::CampaignProjection(store::ProjectionStore* store)
+    : store_(store), with_members_(Cf::kIndex, [](std::string_view tenant) {
+        return store::KindPrefix(kOfContact, tenant);
+      }) {}
+
 absl::StatusOr<absl::Status> CampaignProjection::Apply(const EventEnvelope& event,
                                                        store::ProjectionStore::Batch& batch) {
   const std::string& tenant = event.tenant();
@@ -88,6 +93,7 @@ absl::StatusOr<absl::Status> CampaignProjection::Apply(const EventEnvelope& even
       Put(batch, store::KindPrefix(kMember, tenant, id).append(target.contact_id()), member);
       batch.Put(Cf::kIndex, store::KindPrefix(kOfContact, tenant, target.contact_id()).append(id),
                 "");
+      with_members_.Added(tenant);
       if (!target.holdout()) {
         batch.Put(Cf::kIndex, store::KindPrefix(kToSend, tenant, id).append(target.contact_id()),
                   "");
@@ -128,6 +134,8 @@ absl::Status CampaignProjection::CountPurchase(std::string_view tenant,
                                                const crm::sales::v1::Order& order, int delta,
                                                store::ProjectionStore::Batch& batch) {
   if (order.contact_id().empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const bool any, with_members_.Any(batch, tenant));
+  if (!any) return absl::OkStatus();
   const std::string prefix = store::KindPrefix(kOfContact, tenant, order.contact_id());
   std::vector<std::string> campaigns;
   RETURN_IF_ERROR(batch.Scan(Cf::kIndex, prefix, [&](std::string_view k, std::string_view) {

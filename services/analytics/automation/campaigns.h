@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/store/projection_store.h"
+#include "common/store/tenant_flags.h"
 #include "crm/analytics/v1/projection.pb.h"
 #include "crm/analytics/v1/resources.pb.h"
 #include "crm/common/v1/envelope.pb.h"
@@ -38,7 +39,7 @@ bool IsCampaignEvent(std::string_view event_type);
 
 class CampaignProjection {
  public:
-  explicit CampaignProjection(store::ProjectionStore* store) : store_(store) {}
+  explicit CampaignProjection(store::ProjectionStore* store);
 
   // Applies CampaignLaunched (ABORTED when the campaign exists) or CampaignMessageSent (ABORTED
   // on another version, NOT_FOUND for an unknown campaign or target).
@@ -67,6 +68,9 @@ class CampaignProjection {
 
  private:
   store::ProjectionStore* const store_;
+  // Per tenant, whether any contact is a member of one of its campaigns (kIndex, kOfContact):
+  // an order of a tenant without campaigns looks for none. Apply side only.
+  store::TenantFlags with_members_;
 };
 
 }  // namespace crm::analytics::automation

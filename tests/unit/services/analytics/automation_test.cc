@@ -837,6 +837,25 @@ TEST_F(CampaignProjectionTest, SendsTheTreatmentAndAttributesOrdersInTheWindowTo
   EXPECT_EQ(Campaign().holdout().orders(), 0);
 }
 
+// A tenant's orders look for its campaigns only once it has launched one: an order before any
+// launch counts nowhere, the next order after the launch counts, and so does one read by a
+// projection opened again on the same store (the launch found there).
+TEST_F(CampaignProjectionTest, OrdersAfterTheTenantsFirstLaunchAreAttributed) {
+  ASSERT_NO_FATAL_FAILURE(Purchase("C1", 300, 1700000000 + 60, 1));  // no campaign yet
+  av1::CampaignLaunched launched;
+  launched.mutable_campaign()->mutable_attribution_window()->set_seconds(10 * 86400);
+  launched.add_recipients()->set_contact_id("C1");
+  ASSERT_TRUE(Apply(Event("L1", "K1", launched, 0)).ok());  // launched at 1700000000
+  ASSERT_NO_FATAL_FAILURE(Purchase("C1", 1000, 1700000000 + 3600, 1));
+  EXPECT_EQ(Campaign().treatment().orders(), 1);
+  EXPECT_EQ(Campaign().treatment().converted(), 1);
+  campaigns_ = std::make_unique<CampaignProjection>(store_.get());
+  ASSERT_NO_FATAL_FAILURE(Purchase("C1", 500, 1700000000 + 7200, 1));
+  EXPECT_EQ(Campaign().treatment().orders(), 2);
+  ASSERT_EQ(Campaign().treatment().revenue_size(), 1);
+  EXPECT_EQ(Campaign().treatment().revenue(0).minor_units(), 1500);
+}
+
 absl::Time Day(int y, int m, int d, int h = 12) {
   return absl::FromCivil(absl::CivilHour(y, m, d, h), absl::UTCTimeZone());
 }

@@ -44,23 +44,31 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 class EmbeddedEventLog::Reader final : public LogReader {
  public:
+  // The most a reused record string keeps between polls (PollInto).
+  static constexpr size_t kKeptCapacity = 64 * 1024;
+
   Reader(EmbeddedEventLog* log, std::map<TopicPartition, int64_t> next)
       : log_(log), next_(std::move(next)) {}
 
   absl::Status PollInto(std::vector<LogRecord>& out, size_t max_records,
                         absl::Duration timeout) override {
     // The records of `out` before `used` are this poll's; those after it are last poll's,
-    // whose strings are assigned to (keeping their capacity) rather than made anew.
+    // whose strings are assigned to (keeping their capacity) rather than made anew — except a
+    // string one large record grew past kKeptCapacity, which is not kept for small ones.
     size_t used = 0;
+    auto set = [](std::string& s, std::string_view v) {
+      if (s.capacity() > kKeptCapacity && v.size() <= kKeptCapacity) std::string().swap(s);
+      s.assign(v);
+    };
     auto put = [&](const std::string& topic, int32_t partition, int64_t offset,
                    std::string_view key, std::string_view value) {
       if (used == out.size()) out.emplace_back();
       LogRecord& r = out[used++];
-      r.topic.assign(topic);
+      set(r.topic, topic);
       r.partition = partition;
       r.offset = offset;
-      r.key.assign(key);
-      r.value.assign(value);
+      set(r.key, key);
+      set(r.value, value);
     };
     const size_t n = next_.size();
     if (n == 0) {

@@ -406,6 +406,29 @@ TEST(EmbeddedEventLog, ADamagedRecordFailsThePollThatReachesItAfterTheRecordsBef
   }
 }
 
+// A record string one large record grew is not kept for the small records polled after it: a
+// reader polling into one vector holds on to no more than a poll of ordinary records needs.
+TEST(EmbeddedEventLog, ALargeRecordsBufferIsNotKeptForTheSmallOnesAfterIt) {
+  testing::TempDir dir;
+  auto log = EmbeddedEventLog::Open({dir.Sub("log"), kPartitions});
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto reader = (*log)->OpenReader(AllFromStart());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  std::vector<LogRecord> polled;
+  for (const size_t size : {size_t{300 * 1024}, size_t{200}}) {
+    auto promise = std::make_shared<std::promise<absl::StatusOr<LogPosition>>>();
+    auto future = promise->get_future();
+    (*log)->AppendRaw(
+        kTopic, "k", std::string(size, 'v'),
+        [promise](absl::StatusOr<LogPosition> p) { promise->set_value(std::move(p)); });
+    ASSERT_TRUE(future.get().ok());
+    ASSERT_TRUE((*reader)->PollInto(polled, 1, absl::Seconds(5)).ok());
+    ASSERT_EQ(polled.size(), 1u);
+    EXPECT_EQ(polled[0].value, std::string(size, 'v'));
+  }
+  EXPECT_LT(polled[0].value.capacity(), size_t{100 * 1024});
+}
+
 // A tail larger than its byte bound keeps only its newest record: reads stay complete.
 TEST(EmbeddedEventLog, TheMemoryTailKeepsToItsByteBound) {
   testing::TempDir dir;

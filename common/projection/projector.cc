@@ -465,7 +465,8 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
     batch.Put(Cf::kLog, keys::Counter(name), EncodeInt64((old ? DecodeInt64(*old) : 0) + delta));
   }
   // Commits stay in log order: the one under way ends first.
-  RETURN_IF_ERROR(FinishCommitting());
+  std::unique_ptr<Committing> done;
+  RETURN_IF_ERROR(FinishCommitting(&done));
   batch.ReadThrough(nullptr);
   applier_->Built();
   if (options_.pipelined_commits && records.size() >= options_.max_batch) {
@@ -474,6 +475,7 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
     if (!committer_.joinable()) committer_ = std::thread([this] { CommitLoop(); });
     absl::MutexLock lock(&commit_mu_);
     to_commit_ = committing_.get();
+    to_retire_ = std::move(done);
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(store_->Commit(batch));
@@ -481,15 +483,16 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
   return absl::OkStatus();
 }
 
-absl::Status Projector::FinishCommitting() {
+absl::Status Projector::FinishCommitting(std::unique_ptr<Committing>* done) {
   if (committing_ == nullptr) return absl::OkStatus();
-  const std::unique_ptr<Committing> c = std::move(committing_);
+  std::unique_ptr<Committing> c = std::move(committing_);
   {
     absl::MutexLock lock(&commit_mu_);
     commit_mu_.Await(absl::Condition(&c->committed));
   }
   RETURN_IF_ERROR(c->status);
   Committed(c->advanced);
+  if (done != nullptr) *done = std::move(c);
   return absl::OkStatus();
 }
 
@@ -497,6 +500,7 @@ void Projector::CommitLoop() {
   process::NameThisThread(absl::StrCat("commit-", options_.name));
   for (;;) {
     Committing* c = nullptr;
+    std::unique_ptr<Committing> retired;
     {
       absl::MutexLock lock(&commit_mu_);
       commit_mu_.Await(absl::Condition(
@@ -506,11 +510,15 @@ void Projector::CommitLoop() {
           this));
       if (to_commit_ == nullptr) return;  // stopping, nothing left
       c = std::exchange(to_commit_, nullptr);
+      retired = std::move(to_retire_);
     }
     absl::Status status = store_->Commit(c->batch);
-    absl::MutexLock lock(&commit_mu_);
-    c->status = std::move(status);
-    c->committed = true;
+    {
+      absl::MutexLock lock(&commit_mu_);
+      c->status = std::move(status);
+      c->committed = true;
+    }
+    retired.reset();  // once the applying thread can go on
   }
 }
 

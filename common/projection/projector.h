@@ -214,8 +214,10 @@ class Projector {
   // Applies `records` in one batch and commits. Returns a storage failure.
   absl::Status ApplyBatch(const std::vector<eventlog::LogRecord>& records);
   // Waits for the commit under way, if any, then ends it as ApplyBatch ends a commit: `advanced`
-  // becomes the positions waiters are answered from.
-  absl::Status FinishCommitting();
+  // becomes the positions waiters are answered from. The committed batch is moved to `*done`
+  // when given (ApplyBatch hands it to the committer to destroy), destroyed here otherwise.
+  struct Committing;
+  absl::Status FinishCommitting(std::unique_ptr<Committing>* done = nullptr);
   void Committed(const std::map<TopicPartition, int64_t>& advanced);
   // Applies `record`, whose envelope is `event` if `parsed` (a dead letter otherwise).
   absl::Status ApplyOne(const eventlog::LogRecord& record, bool parsed,
@@ -280,11 +282,14 @@ class Projector {
     bool committed = false;
   };
   std::unique_ptr<Committing> committing_;
-  // The committer thread, started with the first pipelined commit: commits `to_commit_`.
+  // The committer thread, started with the first pipelined commit: commits `to_commit_`, then
+  // destroys `to_retire_`, the batch committed before it. Freeing a full batch's thousands of
+  // keys and values took 3 % of the analytics projector's applying thread, the busier one.
   void CommitLoop();
   std::thread committer_;
   absl::Mutex commit_mu_;
   Committing* to_commit_ ABSL_GUARDED_BY(commit_mu_) = nullptr;
+  std::unique_ptr<Committing> to_retire_ ABSL_GUARDED_BY(commit_mu_);
   bool committer_stopping_ ABSL_GUARDED_BY(commit_mu_) = false;
 };
 

@@ -406,6 +406,79 @@ absl::Status ContactProjection::StoreContact(store::ProjectionStore::Batch& batc
   return absl::OkStatus();
 }
 
+const std::vector<DuplicateBlockCache::Member>* DuplicateBlockCache::Find(
+    const std::string& prefix) const {
+  const auto it = blocks_.find(prefix);
+  return it == blocks_.end() ? nullptr : &it->second;
+}
+
+void DuplicateBlockCache::Keep(const std::string& prefix, std::vector<Member> members) {
+  size_t cost = prefix.size() + 64;
+  for (const Member& m : members) cost += Cost(m);
+  if (bytes_ + cost > kBytes) {
+    blocks_.clear();
+    bytes_ = 0;
+    complete_ = false;
+    if (cost > kBytes) return;
+  }
+  Forget(prefix);
+  blocks_.emplace(prefix, std::move(members));
+  bytes_ += cost;
+}
+
+void DuplicateBlockCache::Put(const std::string& prefix, std::string_view id,
+                              std::string_view signature) {
+  const auto it = blocks_.find(prefix);
+  if (it == blocks_.end()) return;
+  std::vector<Member>& members = it->second;
+  auto at = std::lower_bound(members.begin(), members.end(), id,
+                             [](const Member& m, std::string_view k) { return m.first < k; });
+  if (at != members.end() && at->first == id) {
+    bytes_ -= at->second.size();
+    at->second.assign(signature);
+    bytes_ += at->second.size();
+    return;
+  }
+  at = members.emplace(at, std::string(id), std::string(signature));
+  bytes_ += Cost(*at);
+}
+
+void DuplicateBlockCache::Erase(const std::string& prefix, std::string_view id) {
+  const auto it = blocks_.find(prefix);
+  if (it == blocks_.end()) return;
+  std::vector<Member>& members = it->second;
+  const auto at = std::lower_bound(members.begin(), members.end(), id,
+                                   [](const Member& m, std::string_view k) { return m.first < k; });
+  if (at == members.end() || at->first != id) return;
+  bytes_ -= Cost(*at);
+  members.erase(at);
+}
+
+void DuplicateBlockCache::Drop(const std::string& prefix) {
+  Forget(prefix);
+  complete_ = false;  // a block it does not hold is not empty any more
+}
+
+void DuplicateBlockCache::Forget(const std::string& prefix) {
+  const auto it = blocks_.find(prefix);
+  if (it == blocks_.end()) return;
+  bytes_ -= prefix.size() + 64;
+  for (const Member& m : it->second) bytes_ -= Cost(m);
+  blocks_.erase(it);
+}
+
+bool DuplicateBlockCache::Follow(uint64_t emptied) {
+  if (emptied != emptied_ || !followed_) {
+    followed_ = true;
+    emptied_ = emptied;
+    blocks_.clear();
+    bytes_ = 0;
+    complete_ = false;
+    return true;
+  }
+  return false;
+}
+
 namespace {
 constexpr int64_t kBlockCap = static_cast<int64_t>(kMaxDuplicateBlock);
 }  // namespace
@@ -434,6 +507,16 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
     }
     return keys;
   };
+  if (blocks_.Follow(store_->emptied())) {
+    // A store without any block (built from empty): every block is in blocks_ from now on, as
+    // long as none passes the limit and it keeps within its bytes.
+    bool any = false;
+    RETURN_IF_ERROR(batch.Scan(Cf::kIndex, "x/", [&](std::string_view, std::string_view) {
+      any = true;
+      return false;
+    }));
+    if (!any) blocks_.SetComplete();
+  }
   const std::set<std::string> old_keys = live_keys(current);
   const std::set<std::string> new_keys = live_keys(next);
   const Contact signature = DuplicateSignature(next);
@@ -446,9 +529,16 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   auto cross = [&](const std::vector<BlockMember>& members) {
     for (const auto& [id, sig] : members) crossed.emplace(id, sig);
   };
+  // Every write to a block goes to blocks_ too.
+  auto put = [&](const std::string& k) {
+    batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
+    blocks_.Put(keys::DuplicateBlockSize(tenant, k), next.id(), value);
+  };
   auto resize = [&](const std::string& k, int64_t was, int64_t size) {
     if (size > kBlockCap) {
-      batch.Put(Cf::kIndex, keys::DuplicateBlockSize(tenant, k), store::EncodeInt64(size));
+      const std::string count = keys::DuplicateBlockSize(tenant, k);
+      batch.Put(Cf::kIndex, count, store::EncodeInt64(size));
+      blocks_.Drop(count);
     } else if (was > kBlockCap) {
       batch.Delete(Cf::kIndex, keys::DuplicateBlockSize(tenant, k));
     }
@@ -458,6 +548,7 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
     ASSIGN_OR_RETURN(Block block, ReadBlock(batch, tenant, k, kBlockCap + 1));
     if (block.size == kBlockCap + 1) cross(block.members);
     batch.Delete(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()));
+    blocks_.Erase(keys::DuplicateBlockSize(tenant, k), next.id());
     resize(k, block.size, block.size - 1);
   }
   // The blocks `next` joins, as they were without it: its own pairs are computed from them.
@@ -472,20 +563,18 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   std::map<std::string, Block> joined;
   for (const std::string& k : joining) {
     if (old_keys.contains(k)) {
-      if (signature_changed) {
-        batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
-      }
+      if (signature_changed) put(k);
       continue;
     }
     if (within_a_name_block && IsFullNameBlock(k)) {
-      batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
+      put(k);
       joined.emplace(k, Block{.size = 0, .members = {}, .within_name_block = true});
       continue;
     }
     ASSIGN_OR_RETURN(Block block, ReadBlock(batch, tenant, k, kBlockCap));
     within_a_name_block |= IsNameBlock(k) && block.size < kBlockCap;
     if (block.size == kBlockCap) cross(block.members);
-    batch.Put(Cf::kIndex, keys::DuplicateBlock(tenant, k, next.id()), value);
+    put(k);
     resize(k, block.size, block.size + 1);
     ++block.size;  // with `next`, as RecomputePairs counts
     joined.emplace(k, std::move(block));
@@ -508,9 +597,18 @@ absl::StatusOr<ContactProjection::Block> ContactProjection::ReadBlock(
     store::ProjectionStore::Batch& batch, std::string_view tenant, const std::string& key,
     int64_t read_up_to) {
   Block block;
+  const std::string prefix = keys::DuplicateBlockSize(tenant, key);
+  if (const std::vector<BlockMember>* kept = blocks_.Find(prefix)) {
+    block.members = *kept;
+    block.size = static_cast<int64_t>(kept->size());
+    return block;
+  }
+  if (blocks_.complete()) {  // a block it does not hold has no member
+    blocks_.Keep(prefix, {});
+    return block;
+  }
   // One scan: the member count, kept only while the block is over the limit, comes first (it is
   // the prefix itself); a block too large to read stops there.
-  const std::string prefix = keys::Prefix2('x', tenant, key);
   std::optional<int64_t> size;
   RETURN_IF_ERROR(batch.Scan(Cf::kIndex, prefix, [&](std::string_view k, std::string_view value) {
     if (k.size() == prefix.size()) {
@@ -529,6 +627,7 @@ absl::StatusOr<ContactProjection::Block> ContactProjection::ReadBlock(
         size ? absl::StrCat("its count says ", block.size) : "over the limit without a count"));
   }
   block.size = members;
+  if (!size) blocks_.Keep(prefix, block.members);
   return block;
 }
 

@@ -650,5 +650,139 @@ TEST(DuplicatePairsInTheProjection, ABlockCrossingTheLimitDoesNotDependOnTheOrde
   }
 }
 
+// Applies the lists' events, interleaved by `seed`, `per_batch` to a batch. `fresh`: a new
+// projection for each event, which keeps nothing in memory from one event to the next (every
+// duplicate block read from the batch and the store); otherwise one projection for all of them.
+std::string ApplyInBatches(const std::string& dir, std::vector<std::vector<EventEnvelope>> lists,
+                           unsigned seed, size_t per_batch, bool fresh) {
+  auto store = std::move(*store::ProjectionStore::Open(dir));
+  TestKeys keys(dir + "-keys");
+  auto projection = std::make_unique<ContactProjection>(store.get(), &keys.sealer);
+  std::mt19937 rng(seed);
+  std::vector<size_t> next(lists.size(), 0);
+  for (bool more = true; more;) {
+    auto batch = store->NewBatch();
+    for (size_t n = 0; n < per_batch; ++n) {
+      std::vector<size_t> ready;
+      for (size_t i = 0; i < lists.size(); ++i) {
+        if (next[i] < lists[i].size()) ready.push_back(i);
+      }
+      more = !ready.empty();
+      if (!more) break;
+      const size_t pick = ready[rng() % ready.size()];
+      if (fresh) projection = std::make_unique<ContactProjection>(store.get(), &keys.sealer);
+      EXPECT_TRUE(projection->Apply(lists[pick][next[pick]++], batch).ok());
+    }
+    EXPECT_TRUE(store->Commit(batch).ok());
+  }
+  return *store->Latest().Checksum();
+}
+
+TEST(DuplicatePairsInTheProjection, BlocksKeptInMemoryGiveWhatReadingThemAgainGives) {
+  testing::TempDir dir;
+  const int fillers = static_cast<int>(kMaxDuplicateBlock) - 1;
+  // Blocks joined, left (archived), re-signed (an email changed), and crossing the limit both
+  // ways, several events to a batch and one.
+  int run = 0;
+  for (const auto& lists : {DuplicateScenario(), CommonNameScenario(fillers, 2)}) {
+    for (size_t per_batch : {size_t{1}, size_t{7}}) {
+      for (unsigned seed : {1u, 2u}) {
+        const std::string name = std::to_string(run++);
+        EXPECT_EQ(ApplyInBatches(dir.Sub("kept" + name), lists, seed, per_batch, false),
+                  ApplyInBatches(dir.Sub("read" + name), lists, seed, per_batch, true))
+            << "run " << name << ", " << per_batch << " events a batch, seed " << seed;
+      }
+    }
+  }
+}
+
+TEST(DuplicatePairsInTheProjection, ARebuildForgetsTheBlocksKeptFromBeforeIt) {
+  testing::TempDir dir;
+  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
+  TestKeys keys(dir.Sub("keys"));
+  ContactProjection projection(store.get(), &keys.sealer);
+  auto apply = [&](const EventEnvelope& e) {
+    auto batch = store->NewBatch();
+    EXPECT_TRUE(projection.Apply(e, batch).ok());
+    EXPECT_TRUE(store->Commit(batch).ok());
+  };
+  for (const auto& list : DuplicateScenario()) {
+    for (const EventEnvelope& e : list) apply(e);
+  }
+  EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B", "C"}));
+  ASSERT_TRUE(store->Clear("rebuilding", "1").ok());
+  // John Smith again, with A's email: nobody else is in the emptied store.
+  apply(crm::testing::MakeTestEvent(
+      *DecideCreate(Person("John", "Smith", "john@x.io"), "Z", absl::Now(), Facts{}), "Z", 0, 2000,
+      "z1"));
+  EXPECT_TRUE(PairedWith(projection, "Z").empty());
+}
+
+TEST(DuplicateBlockCache, HoldsBlocksAsTheirWritesLeaveThem) {
+  DuplicateBlockCache cache;
+  EXPECT_TRUE(cache.Follow(0));  // the first call: a store not seen before
+  const std::string block("x/t\0n:smi|j\0", 12);
+  EXPECT_EQ(cache.Find(block), nullptr);
+  cache.Keep(block, {{"b", "sig-b"}, {"d", "sig-d"}});
+  cache.Put(block, "c", "sig-c");  // joins, in id order
+  cache.Put(block, "a", "sig-a");
+  cache.Put(block, "d", "sig-d2");  // re-signed
+  cache.Erase(block, "b");          // leaves
+  cache.Erase(block, "zz");         // was never in it
+  cache.Put("other", "a", "s");     // a block not held stays not held
+  ASSERT_NE(cache.Find(block), nullptr);
+  EXPECT_EQ(*cache.Find(block), (std::vector<DuplicateBlockCache::Member>{
+                                    {"a", "sig-a"}, {"c", "sig-c"}, {"d", "sig-d2"}}));
+  EXPECT_EQ(cache.Find("other"), nullptr);
+  EXPECT_EQ(cache.blocks(), 1u);
+  cache.Drop(block);  // passed the limit
+  EXPECT_EQ(cache.Find(block), nullptr);
+  EXPECT_EQ(cache.bytes(), 0u);
+
+  cache.Keep(block, {{"a", "s"}});
+  EXPECT_FALSE(cache.Follow(0));  // the store was not emptied
+  EXPECT_NE(cache.Find(block), nullptr);
+  EXPECT_TRUE(cache.Follow(1));  // it was
+  EXPECT_EQ(cache.Find(block), nullptr);
+  EXPECT_EQ(cache.bytes(), 0u);
+}
+
+TEST(DuplicateBlockCache, IsCompleteUntilABlockPassesTheLimitOrItOverflowsOrTheStoreIsEmptied) {
+  DuplicateBlockCache cache;
+  cache.Follow(0);
+  EXPECT_FALSE(cache.complete());
+  cache.SetComplete();
+  cache.Keep("a", {});
+  cache.Put("a", "c1", "s");
+  EXPECT_TRUE(cache.complete());
+  cache.Drop("a");  // passed the limit: not empty, and not held
+  EXPECT_FALSE(cache.complete());
+
+  cache.SetComplete();
+  cache.Keep("big", {{"a", std::string(DuplicateBlockCache::kBytes / 2 + 1, 's')}});
+  EXPECT_TRUE(cache.complete());
+  cache.Keep("bigger", {{"b", std::string(DuplicateBlockCache::kBytes / 2 + 1, 's')}});
+  EXPECT_FALSE(cache.complete());  // "big" went to make room: it is no longer known
+
+  cache.SetComplete();
+  cache.Follow(1);
+  EXPECT_FALSE(cache.complete());
+}
+
+TEST(DuplicateBlockCache, StaysWithinItsBytes) {
+  DuplicateBlockCache cache;
+  const std::string big(DuplicateBlockCache::kBytes / 2 + 1, 's');
+  cache.Keep("first", {{"a", big}});
+  EXPECT_NE(cache.Find("first"), nullptr);
+  cache.Keep("second", {{"b", big}});  // both would not fit: emptied first
+  EXPECT_EQ(cache.Find("first"), nullptr);
+  ASSERT_NE(cache.Find("second"), nullptr);
+  EXPECT_EQ(cache.blocks(), 1u);
+  EXPECT_LE(cache.bytes(), DuplicateBlockCache::kBytes);
+  cache.Keep("huge", {{"c", std::string(DuplicateBlockCache::kBytes, 's')}});  // never fits
+  EXPECT_EQ(cache.Find("huge"), nullptr);
+  EXPECT_LE(cache.bytes(), DuplicateBlockCache::kBytes);
+}
+
 }  // namespace
 }  // namespace crm::contact

@@ -581,8 +581,10 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   }
   crossed.erase(next.id());
   // A contact that did not exist has no pairs to drop.
+  // `new_keys` are the signature's blocking keys (it keeps every field they come from) when
+  // `next` is live; otherwise RecomputePairs only drops pairs.
   RETURN_IF_ERROR(RecomputePairs(batch, tenant, live(next) ? signature : next,
-                                 /*had_pairs=*/current.has_value(), &joined));
+                                 /*had_pairs=*/current.has_value(), &joined, &new_keys));
   for (const auto& [id, sig] : crossed) {
     Contact member;
     if (!member.ParseFromString(sig)) {
@@ -634,7 +636,8 @@ absl::StatusOr<ContactProjection::Block> ContactProjection::ReadBlock(
 absl::Status ContactProjection::RecomputePairs(store::ProjectionStore::Batch& batch,
                                                std::string_view tenant, const Contact& contact,
                                                bool had_pairs,
-                                               const std::map<std::string, Block>* known) {
+                                               const std::map<std::string, Block>* known,
+                                               const std::set<std::string>* blocking_keys) {
   // Drop every pair of this contact.
   std::vector<crm::contact::v1::DuplicatePair> old_pairs;
   absl::Status error;
@@ -664,17 +667,23 @@ absl::Status ContactProjection::RecomputePairs(store::ProjectionStore::Batch& ba
   // contacts' signatures, which is all the score reads; each is parsed once.
   std::map<std::string, std::string_view> candidates;
   std::list<Block> read;  // what `candidates` points into
-  for (const std::string& k : BlockingKeys(contact)) {
+  auto add_block = [&](const std::string& k) -> absl::Status {
     const Block* block = nullptr;  // its size counts `contact`
     if (known != nullptr && known->contains(k)) {
       block = &known->at(k);
-      if (block->within_name_block) continue;  // its members come with the name block's
+      if (block->within_name_block) return absl::OkStatus();  // with the name block's members
     } else {
       ASSIGN_OR_RETURN(Block scanned, ReadBlock(batch, tenant, k, kBlockCap));
       block = &read.emplace_back(std::move(scanned));
     }
-    if (block->size > kBlockCap) continue;
+    if (block->size > kBlockCap) return absl::OkStatus();
     for (const auto& [id, sig] : block->members) candidates.emplace(id, sig);
+    return absl::OkStatus();
+  };
+  if (blocking_keys != nullptr) {
+    for (const std::string& k : *blocking_keys) RETURN_IF_ERROR(add_block(k));
+  } else {
+    for (const std::string& k : BlockingKeys(contact)) RETURN_IF_ERROR(add_block(k));
   }
   candidates.erase(contact.id());
   Contact other;

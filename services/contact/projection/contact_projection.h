@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -259,10 +260,11 @@ class ContactProjection final : public projection::EventApplier {
   // Drops the pairs of `contact` (if it `had_pairs`) and, if it is live, pairs it again with
   // every contact it shares a block of at most kMaxDuplicateBlock members with.
   // `known` (optional) holds blocks already read in this apply: sizes with `contact`, members
-  // without it.
+  // without it; `blocking_keys` (optional), BlockingKeys(contact) if the caller has them.
   absl::Status RecomputePairs(store::ProjectionStore::Batch& batch, std::string_view tenant,
                               const Contact& contact, bool had_pairs,
-                              const std::map<std::string, Block>* known = nullptr);
+                              const std::map<std::string, Block>* known = nullptr,
+                              const std::set<std::string>* blocking_keys = nullptr);
   absl::StatusOr<absl::Status> ApplySettings(const crm::common::v1::EventEnvelope& event,
                                              store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyCompany(const crm::common::v1::EventEnvelope& event,

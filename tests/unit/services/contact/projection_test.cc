@@ -585,58 +585,60 @@ TEST(DuplicatePairsInTheProjection, AnEmailSharedPastTheLimitStillFindsItsFirstC
   EXPECT_FALSE(projection.FindByEmail("t", "other@example.com")->has_value());
 }
 
+// A contact projection on a store of its own, each event applied in a batch of its own.
+struct ProjectionOnAStore {
+  explicit ProjectionOnAStore(const testing::TempDir& dir)
+      : store(std::move(*store::ProjectionStore::Open(dir.Sub("p")))),
+        keys(dir.Sub("keys")),
+        projection(store.get(), &keys.sealer) {}
+  void Apply(const EventEnvelope& e) {
+    auto batch = store->NewBatch();
+    EXPECT_TRUE(projection.Apply(e, batch).ok());
+    EXPECT_TRUE(store->Commit(batch).ok());
+  }
+  std::unique_ptr<store::ProjectionStore> store;
+  TestKeys keys;
+  ContactProjection projection;
+};
+
 TEST(DuplicatePairsInTheProjection, ABlockTooCommonToBeEvidencePairsNoOneUntilItShrinks) {
   testing::TempDir dir;
-  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
-  TestKeys keys(dir.Sub("keys"));
-  ContactProjection projection(store.get(), &keys.sealer);
-  auto apply = [&](const EventEnvelope& e) {
-    auto batch = store->NewBatch();
-    ASSERT_TRUE(projection.Apply(e, batch).ok());
-    ASSERT_TRUE(store->Commit(batch).ok());
-  };
+  ProjectionOnAStore on(dir);
   const auto lists = CommonNameScenario(static_cast<int>(kMaxDuplicateBlock) - 2, 1);
-  for (size_t i = 0; i + 1 < lists.size(); ++i) apply(lists[i][0]);
+  for (size_t i = 0; i + 1 < lists.size(); ++i) on.Apply(lists[i][0]);
   // The name blocks hold kMaxDuplicateBlock - 1 contacts: the similar names pair.
-  EXPECT_EQ(PairedWith(projection, "C"), (std::set<std::string>{"A", "B"}));
-  EXPECT_EQ(CountedBlocks(*store), 0);  // every block within the limit: none keeps a count
-  EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B", "C"}));
+  EXPECT_EQ(PairedWith(on.projection, "C"), (std::set<std::string>{"A", "B"}));
+  EXPECT_EQ(CountedBlocks(*on.store), 0);  // every block within the limit: none keeps a count
+  EXPECT_EQ(PairedWith(on.projection, "A"), (std::set<std::string>{"B", "C"}));
   // One more makes them too common: only the exact full name still pairs A and B.
-  apply(lists.back()[0]);
-  EXPECT_TRUE(PairedWith(projection, "C").empty());
-  EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B"}));
-  EXPECT_EQ(PairedWith(projection, "B"), (std::set<std::string>{"A"}));
-  EXPECT_EQ(projection.DuplicatePairs("t", "", 0.5, 100)->items.size(), 1u);
+  on.Apply(lists.back()[0]);
+  EXPECT_TRUE(PairedWith(on.projection, "C").empty());
+  EXPECT_EQ(PairedWith(on.projection, "A"), (std::set<std::string>{"B"}));
+  EXPECT_EQ(PairedWith(on.projection, "B"), (std::set<std::string>{"A"}));
+  EXPECT_EQ(on.projection.DuplicatePairs("t", "", 0.5, 100)->items.size(), 1u);
   // One archived: back to the limit, and the pairs come back.
-  apply(lists[3][1]);
-  EXPECT_EQ(PairedWith(projection, "C"), (std::set<std::string>{"A", "B"}));
-  EXPECT_EQ(projection.DuplicatePairs("t", "", 0.5, 100)->items.size(), 3u);
+  on.Apply(lists[3][1]);
+  EXPECT_EQ(PairedWith(on.projection, "C"), (std::set<std::string>{"A", "B"}));
+  EXPECT_EQ(on.projection.DuplicatePairs("t", "", 0.5, 100)->items.size(), 3u);
 }
 
 TEST(DuplicatePairsInTheProjection, ABlockFarOverTheLimitPairsAgainWhenItShrinksToIt) {
   testing::TempDir dir;
-  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
-  TestKeys keys(dir.Sub("keys"));
-  ContactProjection projection(store.get(), &keys.sealer);
-  auto apply = [&](const EventEnvelope& e) {
-    auto batch = store->NewBatch();
-    ASSERT_TRUE(projection.Apply(e, batch).ok());
-    ASSERT_TRUE(store->Commit(batch).ok());
-  };
+  ProjectionOnAStore on(dir);
   // The name blocks grow to kMaxDuplicateBlock + 11 (their count kept, their members no longer
   // read), then shrink one archived filler at a time.
   const int over = 11;
   const auto lists = CommonNameScenario(static_cast<int>(kMaxDuplicateBlock) - 3 + over, over);
-  for (const auto& list : lists) apply(list[0]);
-  EXPECT_TRUE(PairedWith(projection, "C").empty());
-  EXPECT_EQ(CountedBlocks(*store), 2);  // the two name blocks over the limit
-  for (int i = 0; i + 1 < over; ++i) apply(lists[3 + static_cast<size_t>(i)][1]);
-  EXPECT_TRUE(PairedWith(projection, "C").empty());  // still one over
-  EXPECT_EQ(CountedBlocks(*store), 2);
-  apply(lists[3 + over - 1][1]);
-  EXPECT_EQ(CountedBlocks(*store), 0);
-  EXPECT_EQ(PairedWith(projection, "C"), (std::set<std::string>{"A", "B"}));
-  EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B", "C"}));
+  for (const auto& list : lists) on.Apply(list[0]);
+  EXPECT_TRUE(PairedWith(on.projection, "C").empty());
+  EXPECT_EQ(CountedBlocks(*on.store), 2);  // the two name blocks over the limit
+  for (int i = 0; i + 1 < over; ++i) on.Apply(lists[3 + static_cast<size_t>(i)][1]);
+  EXPECT_TRUE(PairedWith(on.projection, "C").empty());  // still one over
+  EXPECT_EQ(CountedBlocks(*on.store), 2);
+  on.Apply(lists[3 + over - 1][1]);
+  EXPECT_EQ(CountedBlocks(*on.store), 0);
+  EXPECT_EQ(PairedWith(on.projection, "C"), (std::set<std::string>{"A", "B"}));
+  EXPECT_EQ(PairedWith(on.projection, "A"), (std::set<std::string>{"B", "C"}));
 }
 
 TEST(DuplicatePairsInTheProjection, ABlockCrossingTheLimitDoesNotDependOnTheOrder) {
@@ -698,24 +700,17 @@ TEST(DuplicatePairsInTheProjection, BlocksKeptInMemoryGiveWhatReadingThemAgainGi
 
 TEST(DuplicatePairsInTheProjection, ARebuildForgetsTheBlocksKeptFromBeforeIt) {
   testing::TempDir dir;
-  auto store = std::move(*store::ProjectionStore::Open(dir.Sub("p")));
-  TestKeys keys(dir.Sub("keys"));
-  ContactProjection projection(store.get(), &keys.sealer);
-  auto apply = [&](const EventEnvelope& e) {
-    auto batch = store->NewBatch();
-    EXPECT_TRUE(projection.Apply(e, batch).ok());
-    EXPECT_TRUE(store->Commit(batch).ok());
-  };
+  ProjectionOnAStore on(dir);
   for (const auto& list : DuplicateScenario()) {
-    for (const EventEnvelope& e : list) apply(e);
+    for (const EventEnvelope& e : list) on.Apply(e);
   }
-  EXPECT_EQ(PairedWith(projection, "A"), (std::set<std::string>{"B", "C"}));
-  ASSERT_TRUE(store->Clear("rebuilding", "1").ok());
+  EXPECT_EQ(PairedWith(on.projection, "A"), (std::set<std::string>{"B", "C"}));
+  ASSERT_TRUE(on.store->Clear("rebuilding", "1").ok());
   // John Smith again, with A's email: nobody else is in the emptied store.
-  apply(crm::testing::MakeTestEvent(
+  on.Apply(crm::testing::MakeTestEvent(
       *DecideCreate(Person("John", "Smith", "john@x.io"), "Z", absl::Now(), Facts{}), "Z", 0, 2000,
       "z1"));
-  EXPECT_TRUE(PairedWith(projection, "Z").empty());
+  EXPECT_TRUE(PairedWith(on.projection, "Z").empty());
 }
 
 TEST(DuplicateBlockCache, HoldsBlocksAsTheirWritesLeaveThem) {

@@ -429,7 +429,12 @@ void DuplicateBlockCache::Keep(const std::string& prefix, std::vector<Member> me
 void DuplicateBlockCache::Put(const std::string& prefix, std::string_view id,
                               std::string_view signature) {
   const auto it = blocks_.find(prefix);
-  if (it == blocks_.end()) return;
+  if (it == blocks_.end()) {
+    // Complete: a block it does not hold was empty (a full-name block written without being
+    // read, say), and holds this member now.
+    if (complete_) Keep(prefix, {Member(id, signature)});
+    return;
+  }
   std::vector<Member>& members = it->second;
   auto at = std::lower_bound(members.begin(), members.end(), id,
                              [](const Member& m, std::string_view k) { return m.first < k; });

@@ -43,7 +43,8 @@ class DuplicateBlockCache {
   const std::vector<Member>* Find(const std::string& prefix) const;
   // Holds `members` (as scanned, in id order) as the block under `prefix`.
   void Keep(const std::string& prefix, std::vector<Member> members);
-  // A member written (added, or its signature changed) or removed, in a block held or not.
+  // A member written (added, or its signature changed) or removed, in a block held or not (a
+  // block not held is held from now on if the cache is complete: it was empty).
   void Put(const std::string& prefix, std::string_view id, std::string_view signature);
   void Erase(const std::string& prefix, std::string_view id);
   // The block under `prefix` passed the limit: not held any more, and the cache not complete.

@@ -429,12 +429,7 @@ void DuplicateBlockCache::Keep(const std::string& prefix, std::vector<Member> me
 void DuplicateBlockCache::Put(const std::string& prefix, std::string_view id,
                               std::string_view signature) {
   const auto it = blocks_.find(prefix);
-  if (it == blocks_.end()) {
-    // Complete: a block it does not hold was empty (a full-name block written without being
-    // read, say), and holds this member now.
-    if (complete_) Keep(prefix, {Member(id, signature)});
-    return;
-  }
+  if (it == blocks_.end()) return;
   std::vector<Member>& members = it->second;
   auto at = std::lower_bound(members.begin(), members.end(), id,
                              [](const Member& m, std::string_view k) { return m.first < k; });
@@ -610,7 +605,9 @@ absl::StatusOr<ContactProjection::Block> ContactProjection::ReadBlock(
     block.size = static_cast<int64_t>(kept->size());
     return block;
   }
-  if (blocks_.complete()) {  // a block it does not hold has no member
+  // Complete: a block it does not hold has no member — but for a full-name block, which
+  // UpdateDuplicates writes without reading it while a name block is small.
+  if (blocks_.complete() && !IsFullNameBlock(key)) {
     blocks_.Keep(prefix, {});
     return block;
   }

@@ -30,9 +30,9 @@ namespace crm::contact {
 // members (contact id, serialized DuplicateSignature) in id order, as a scan of the block
 // finds them. Only blocks within the limit (no member count kept) are held: one that passes
 // it is dropped. Up to kBytes of keys and members; past that, emptied and filled anew.
-// Complete, while it holds every block the store has (set when the store had none, as when a
-// projection is built from empty): a block it does not hold then has no member, and is not
-// read. Not thread-safe.
+// Complete, while it holds every block the store has that was read before it was written (set
+// when the store had none, as when a projection is built from empty): such a block it does not
+// hold then has no member, and is not read. Not thread-safe.
 class DuplicateBlockCache {
  public:
   using Member = std::pair<std::string, std::string>;
@@ -43,8 +43,7 @@ class DuplicateBlockCache {
   const std::vector<Member>* Find(const std::string& prefix) const;
   // Holds `members` (as scanned, in id order) as the block under `prefix`.
   void Keep(const std::string& prefix, std::vector<Member> members);
-  // A member written (added, or its signature changed) or removed, in a block held or not (a
-  // block not held is held from now on if the cache is complete: it was empty).
+  // A member written (added, or its signature changed) or removed, in a block held or not.
   void Put(const std::string& prefix, std::string_view id, std::string_view signature);
   void Erase(const std::string& prefix, std::string_view id);
   // The block under `prefix` passed the limit: not held any more, and the cache not complete.
@@ -275,7 +274,8 @@ class ContactProjection final : public projection::EventApplier {
   const PersonalDataSealer* const sealer_;
   // Duplicate blocks within the limit, whole, as the batches applied so far hold them (committed
   // or not): those ReadBlock read, kept up to date by UpdateDuplicates, the only writer of
-  // blocks; while building from an empty store, every block. A scan of a block — a seek in
+  // blocks; while building from an empty store, every block read before it was written (all
+  // but the full-name blocks UpdateDuplicates writes unread). A scan of a block — a seek in
   // every memtable and table file that may hold it, two per new contact — was 28 % of the
   // contact rebuild's applying thread. Applying thread only. It relies on what the projector
   // does: every batch built is committed (or the process stops) before the next one is

@@ -278,8 +278,8 @@ class ContactProjection final : public projection::EventApplier {
   // but the full-name blocks UpdateDuplicates writes unread). A scan of a block — a seek in
   // every memtable and table file that may hold it, two per new contact — was 28 % of the
   // contact rebuild's applying thread. Applying thread only. It relies on what the projector
-  // does: every batch built is committed (or the process stops) before the next one is
-  // applied, and a rebuild empties the store first (which empties this too).
+  // does: every batch built is committed, in the order built (a failed commit stops the
+  // process; none is dropped), and a rebuild empties the store first (which empties this too).
   DuplicateBlockCache blocks_;
 };
 

@@ -11,6 +11,7 @@
 #include "common/projection/aggregate.h"
 #include "common/status/status_macros.h"
 #include "services/sales/domain/deal.h"
+#include "services/sales/domain/order.h"
 
 namespace crm::analytics {
 
@@ -45,10 +46,6 @@ int64_t Percentile(const std::vector<int64_t>& sorted, int p) {
   if (sorted.empty()) return 0;
   const size_t rank = (static_cast<size_t>(p) * sorted.size() + 99) / 100;
   return sorted[std::max<size_t>(rank, 1) - 1];
-}
-
-bool Counts(const sv1::Order& o) {
-  return o.status() != sv1::ORDER_STATUS_CANCELLED && o.net().minor_units() > 0;
 }
 
 struct Sum {
@@ -156,16 +153,15 @@ absl::StatusOr<SalesReport> ComputeSalesReport(const SalesInput& in) {
   std::map<std::string, Sum> by_month, by_product, by_category, by_owner;
   Sum total;
   for (const sv1::Order& o : in.orders) {
-    if (!Counts(o) || o.net().currency_code() != in.currency_code || !in_period(o.order_time())) {
+    if (!sales::IsPurchase(o) || o.net().currency_code() != in.currency_code ||
+        !in_period(o.order_time())) {
       continue;
     }
     RETURN_IF_ERROR(Add(total, o.net().minor_units()));
     RETURN_IF_ERROR(
         Add(by_month[MonthKey(MonthOf(TimestampNanos(o.order_time())))], o.net().minor_units()));
     for (const sv1::LineItem& line : o.line_items()) {
-      sv1::Deal one;  // the order's own line arithmetic
-      *one.add_line_items() = line;
-      ASSIGN_OR_RETURN(Money amount, sales::LineTotal(one, "line"));
+      ASSIGN_OR_RETURN(Money amount, sales::LineAmount(line));
       const auto product = in.products.find(line.product_id());
       Sum& p = by_product[line.product_id()];
       if (product != in.products.end()) p.name = product->second.name();

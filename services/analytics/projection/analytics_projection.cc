@@ -151,10 +151,6 @@ std::string RecordKey(const EventEnvelope& event) {
   return Key(kind, event.tenant(), event.aggregate_id());
 }
 
-bool Counts(const sv1::Order& o) {
-  return o.status() != sv1::ORDER_STATUS_CANCELLED && o.net().minor_units() > 0;
-}
-
 // Where each kind of interaction record lives: state kind, index kind (by contact), entries.
 IndexEntries EntriesOf(const iv1::Interaction& i) {
   IndexEntries out;
@@ -307,39 +303,10 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
   ASSIGN_OR_RETURN(std::optional<sv1::Order> current, ReadIn<sv1::Order>(batch, key));
   absl::StatusOr<sv1::Order> next = sales::ApplyOrder(current, event);
   if (!next.ok()) return next.status();
-  // The buyer's ledger: the order is in it while it counts as a purchase.
-  const std::string ledger_key = Key('u', event.tenant(), next->contact_id());
-  ASSIGN_OR_RETURN(std::optional<av1::PurchaseLedger> ledger,
-                   ReadIn<av1::PurchaseLedger>(batch, ledger_key));
-  av1::PurchaseLedger updated;
-  bool placed = false;
-  auto add = [&]() -> absl::Status {
-    av1::LedgerPurchase* p = updated.add_purchases();
-    p->set_order_id(next->id());
-    *p->mutable_order_time() = next->order_time();
-    *p->mutable_net() = next->net();
-    for (const sv1::LineItem& line : next->line_items()) {
-      av1::LedgerLine* l = p->add_lines();
-      l->set_product_id(line.product_id());
-      l->set_quantity(line.quantity());
-      sv1::Deal one;  // the order's own line arithmetic (LineTotal works on a deal's lines)
-      *one.add_line_items() = line;
-      ASSIGN_OR_RETURN(*l->mutable_amount(), sales::LineTotal(one, "line"));
-    }
-    placed = true;
-    return absl::OkStatus();
-  };
-  if (ledger) {
-    for (const av1::LedgerPurchase& p : ledger->purchases()) {
-      if (!placed && p.order_id() >= next->id() && Counts(*next)) RETURN_IF_ERROR(add());
-      if (p.order_id() != next->id()) *updated.add_purchases() = p;
-    }
-  }
-  if (!placed && Counts(*next)) RETURN_IF_ERROR(add());
   // Co-purchase counts change when the order starts or stops counting as a purchase.
-  const bool counted = current && Counts(*current);
-  if (counted != Counts(*next)) {
-    const int64_t delta = Counts(*next) ? 1 : -1;
+  const bool counted = current && sales::IsPurchase(*current);
+  if (counted != sales::IsPurchase(*next)) {
+    const int64_t delta = sales::IsPurchase(*next) ? 1 : -1;
     RETURN_IF_ERROR(
         campaigns_.CountPurchase(event.tenant(), *next, static_cast<int>(delta), batch));
     std::set<std::string> products;
@@ -351,11 +318,6 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
         if (a != b) RETURN_IF_ERROR(AddCount(batch, Prefix('w', event.tenant(), a) + b, delta));
       }
     }
-  }
-  if (updated.purchases().empty()) {
-    batch.Delete(Cf::kState, ledger_key);
-  } else {
-    batch.Put(Cf::kState, ledger_key, projection::SerializeDeterministic(updated));
   }
   auto entries = [](const sv1::Order& o) -> IndexEntries {
     return {{o.contact_id(), NewestFirst(TimestampNanos(o.order_time()), o.id())}};
@@ -529,53 +491,127 @@ absl::StatusOr<std::vector<AnalyticsProjection::PairCount>> AnalyticsProjection:
   return out;
 }
 
+namespace {
+
+// A purchase as the analytics reads it, from its order (which must count: sales::IsPurchase).
+absl::StatusOr<av1::LedgerPurchase> PurchaseOf(const sv1::Order& order) {
+  av1::LedgerPurchase p;
+  p.set_order_id(order.id());
+  *p.mutable_order_time() = order.order_time();
+  *p.mutable_net() = order.net();
+  for (const sv1::LineItem& line : order.line_items()) {
+    av1::LedgerLine* l = p.add_lines();
+    l->set_product_id(line.product_id());
+    l->set_quantity(line.quantity());
+    ASSIGN_OR_RETURN(*l->mutable_amount(), sales::LineAmount(line));
+  }
+  return p;
+}
+
+// The purchases among a contact's orders as the index "h/" holds them (`value` one entry):
+// adds it to `ledger` if it counts.
+absl::Status AddPurchase(std::string_view value, av1::PurchaseLedger& ledger) {
+  sv1::Order order;
+  if (!order.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError("corrupt order in the analytics projection's order index");
+  }
+  if (!sales::IsPurchase(order)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(*ledger.add_purchases(), PurchaseOf(order));
+  return absl::OkStatus();
+}
+
+// A ledger's purchases in order id order, as PurchaseLedger promises (the index holds them
+// newest first).
+void SortById(av1::PurchaseLedger& ledger) {
+  std::sort(ledger.mutable_purchases()->pointer_begin(), ledger.mutable_purchases()->pointer_end(),
+            [](const av1::LedgerPurchase* a, const av1::LedgerPurchase* b) {
+              return a->order_id() < b->order_id();
+            });
+}
+
+}  // namespace
+
+absl::StatusOr<av1::PurchaseLedger> AnalyticsProjection::Ledger(std::string_view tenant,
+                                                                std::string_view contact) const {
+  av1::PurchaseLedger ledger;
+  absl::Status added;
+  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, Prefix('h', tenant, contact), "",
+                               [&](std::string_view, std::string_view value) {
+                                 added = AddPurchase(value, ledger);
+                                 return added.ok();
+                               }));
+  RETURN_IF_ERROR(added);
+  SortById(ledger);
+  return ledger;
+}
+
 absl::StatusOr<std::vector<av1::LedgerPurchase>> AnalyticsProjection::Purchases(
     std::string_view tenant, const std::vector<std::string>& contacts) const {
   std::vector<av1::LedgerPurchase> out;
   for (const std::string& c : contacts) {
-    ASSIGN_OR_RETURN(std::optional<av1::PurchaseLedger> ledger,
-                     ReadFrom<av1::PurchaseLedger>(*store_, Key('u', tenant, c)));
-    if (!ledger) continue;
-    for (const av1::LedgerPurchase& p : ledger->purchases()) out.push_back(p);
+    ASSIGN_OR_RETURN(av1::PurchaseLedger ledger, Ledger(tenant, c));
+    for (av1::LedgerPurchase& p : *ledger.mutable_purchases()) out.push_back(std::move(p));
   }
   return out;
 }
 
 absl::StatusOr<std::set<std::string>> AnalyticsProjection::TenantsWithPurchases() const {
-  // Ledger keys are "u/<tenant>\0<contact>": one seek past each tenant's keys finds the next.
-  const std::string root = "u/";
+  // Order index keys are "h/<tenant>\0<contact>\0...": one seek past each tenant's keys finds
+  // the next; its orders are read until one counts (nearly always the first).
+  const std::string root = "h/";
   std::set<std::string> tenants;
   std::string start;
   for (;;) {
     std::optional<std::string> found;
+    bool purchase = false;
+    absl::Status added;
     RETURN_IF_ERROR(
-        store_->Scan(Cf::kState, root, start, [&](std::string_view key, std::string_view) {
+        store_->Scan(Cf::kIndex, root, start, [&](std::string_view key, std::string_view value) {
           const std::string_view rest = key.substr(root.size());
-          found.emplace(rest.substr(0, rest.find('\0')));
-          return false;
+          const std::string_view tenant = rest.substr(0, rest.find('\0'));
+          if (found && *found != tenant) return false;
+          found.emplace(tenant);
+          av1::PurchaseLedger one;
+          added = AddPurchase(value, one);
+          purchase = !one.purchases().empty();
+          return added.ok() && !purchase;
         }));
+    RETURN_IF_ERROR(added);
     if (!found) return tenants;
     start = root + *found + '\x01';  // past "<tenant>\0..."
-    tenants.insert(*std::move(found));
+    if (purchase) tenants.insert(*std::move(found));
   }
 }
 
 absl::Status AnalyticsProjection::ForEachLedger(
     std::string_view tenant,
     const std::function<void(std::string_view, const av1::PurchaseLedger&)>& fn) const {
-  const std::string prefix = Key('u', tenant, "");
-  absl::Status error;
+  // The index "h/" holds each contact's orders together ("h/<tenant>\0<contact>\0..."), contacts
+  // in id order: a contact's ledger is complete when the scan reaches the next contact.
+  const std::string prefix = Key('h', tenant, "");
+  std::string contact;
+  av1::PurchaseLedger ledger;
+  auto done = [&] {
+    if (ledger.purchases().empty()) return;
+    SortById(ledger);
+    fn(contact, ledger);
+    ledger.Clear();
+  };
+  absl::Status added;
   RETURN_IF_ERROR(
-      store_->Scan(Cf::kState, prefix, "", [&](std::string_view key, std::string_view value) {
-        av1::PurchaseLedger ledger;
-        if (!ledger.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          error = absl::DataLossError("corrupt purchase ledger");
-          return false;
+      store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view value) {
+        const std::string_view rest = key.substr(prefix.size());
+        const std::string_view of = rest.substr(0, rest.find('\0'));
+        if (of != contact) {
+          done();
+          contact.assign(of);
         }
-        fn(key.substr(prefix.size()), ledger);
-        return true;
+        added = AddPurchase(value, ledger);
+        return added.ok();
       }));
-  return error;
+  RETURN_IF_ERROR(added);
+  done();
+  return absl::OkStatus();
 }
 
 namespace {

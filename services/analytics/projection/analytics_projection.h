@@ -11,7 +11,6 @@
 //   kState "n/" tenant \0 interaction  -> crm.interaction.v1.Interaction
 //   kState "s/" tenant \0 case_id      -> crm.interaction.v1.Case
 //   kState "t/" tenant \0 task_id      -> crm.interaction.v1.Task
-//   kState "u/" tenant \0 contact_id   -> PurchaseLedger (the contact's own purchases)
 //   kState "f/" tenant \0 currency     -> PurchaseModel (the latest fit)
 //   kState "p/" tenant \0 product_id   -> crm.sales.v1.Product
 //   kState "q/" tenant \0 product_id   -> n(product): purchases holding it (BE64)
@@ -25,7 +24,9 @@
 //   kIndex "g/" tenant \0 contact_id \0 version      -> EventEnvelope (while the contact holds
 //                                                       merged contacts, for unmerge;
 //                                                       contact_fold.h)
-//   kIndex "h/" tenant \0 contact_id \0 ~time id     -> Order (newest first)
+//   kIndex "h/" tenant \0 contact_id \0 ~time id     -> Order (newest first; also each
+//                                                       contact's purchases, read as a
+//                                                       PurchaseLedger)
 //   kIndex "i/" tenant \0 contact_id \0 ~time id     -> Interaction (newest first)
 //   kIndex "e/" tenant \0 contact_id \0 deal_id      -> Deal
 //   kIndex "a/" tenant \0 contact_id \0 case_id      -> Case
@@ -69,8 +70,9 @@ inline constexpr char kTopic[] = "crm.analytics.v1";
 // (ProjectionStore::OpenProjection). Last bumped when the contact directory's entries began to
 // keep their contact's version (an event that lost a race changes nothing), then when other
 // services' events stopped leaving an outcome record (EventApplier::SecondCopyChangesNothing),
-// then when a message's state became its latest report's by time (Message.status_time).
-inline constexpr char kProjectionLayout[] = "analytics/9";
+// then when a message's state became its latest report's by time (Message.status_time), then
+// when the purchase ledgers ("u/") gave way to the order index they copied.
+inline constexpr char kProjectionLayout[] = "analytics/10";
 inline constexpr char kModelAggregateType[] = "model";
 inline constexpr char kSegmentAggregateType[] = "segment";
 
@@ -127,12 +129,14 @@ class AnalyticsProjection final : public projection::EventApplier {
                                                                       std::string_view id) const;
   absl::StatusOr<std::optional<crm::contact::v1::Company>> GetCompany(std::string_view tenant,
                                                                       std::string_view id) const;
-  // The purchases of `contacts` (their own ledgers, concatenated).
+  // The purchases of `contacts` (their own ledgers, concatenated): their orders that count
+  // (sales::IsPurchase), each contact's by order id.
   absl::StatusOr<std::vector<crm::analytics::v1::LedgerPurchase>> Purchases(
       std::string_view tenant, const std::vector<std::string>& contacts) const;
   // Every tenant with at least one customer with purchases, in order.
   absl::StatusOr<std::set<std::string>> TenantsWithPurchases() const;
-  // Calls `fn(contact_id, ledger)` for every contact with purchases, in contact id order.
+  // Calls `fn(contact_id, ledger)` for every contact with purchases, in contact id order; a
+  // ledger holds the contact's own purchases by order id.
   absl::Status ForEachLedger(
       std::string_view tenant,
       const std::function<void(std::string_view, const crm::analytics::v1::PurchaseLedger&)>& fn)
@@ -199,6 +203,9 @@ class AnalyticsProjection final : public projection::EventApplier {
       std::string_view tenant, std::string_view currency) const;
 
  private:
+  // The purchases of one contact (not of those merged into it).
+  absl::StatusOr<crm::analytics::v1::PurchaseLedger> Ledger(std::string_view tenant,
+                                                            std::string_view contact) const;
   absl::StatusOr<absl::Status> ApplyContactEvent(const crm::common::v1::EventEnvelope& event,
                                                  store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyOrderEvent(const crm::common::v1::EventEnvelope& event,

@@ -77,11 +77,15 @@ absl::StatusOr<Money> LineTotal(const Deal& deal, const std::string& field) {
           field, "[", i, "].unit_price: ", line.unit_price().currency_code(),
           " differs from the deal's ", total.currency_code(), "; one currency per deal"));
     }
-    ASSIGN_OR_RETURN(Money gross, money::Multiply(line.unit_price(), line.quantity()));
-    ASSIGN_OR_RETURN(Money net, money::ApplyDiscount(gross, line.discount_bp()));
+    ASSIGN_OR_RETURN(Money net, LineAmount(line));
     ASSIGN_OR_RETURN(total, money::Add(total, net));
   }
   return total;
+}
+
+absl::StatusOr<Money> LineAmount(const v1::LineItem& line) {
+  ASSIGN_OR_RETURN(Money gross, money::Multiply(line.unit_price(), line.quantity()));
+  return money::ApplyDiscount(gross, line.discount_bp());
 }
 
 absl::StatusOr<v1::DealCreated> DecideCreateDeal(const Deal& requested, const std::string& id,

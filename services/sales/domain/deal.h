@@ -22,6 +22,9 @@ inline constexpr char kDealAggregateType[] = "deal";
 // The sum of the line items (quantity × unit price less discount). INVALID_ARGUMENT naming
 // `field` if they mix currencies; OUT_OF_RANGE on overflow.
 absl::StatusOr<crm::common::v1::Money> LineTotal(const Deal& deal, const std::string& field);
+// One line's amount: quantity × unit price less its discount, in the unit price's currency.
+// OUT_OF_RANGE on overflow.
+absl::StatusOr<crm::common::v1::Money> LineAmount(const crm::sales::v1::LineItem& line);
 
 // A contact or company check: `kind` says which the id must name.
 enum class Link { kContact, kCompany };

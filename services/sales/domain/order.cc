@@ -108,6 +108,10 @@ bool IsOrderEvent(std::string_view t) {
          t == "crm.sales.v1.OrderRefunded";
 }
 
+bool IsPurchase(const Order& order) {
+  return order.status() != v1::ORDER_STATUS_CANCELLED && order.net().minor_units() > 0;
+}
+
 absl::StatusOr<Order> ApplyOrder(const std::optional<Order>& current, const EventEnvelope& event) {
   RETURN_IF_ERROR(projection::CheckEventVersion(current, event, "order"));
   const Timestamp t = projection::EffectiveTime(current, event);

@@ -38,4 +38,8 @@ absl::StatusOr<Order> ApplyOrder(const std::optional<Order>& current,
 
 bool IsOrderEvent(std::string_view event_type);
 
+// Whether the order counts as a purchase: neither cancelled nor wholly refunded (its net is
+// above zero).
+bool IsPurchase(const Order& order);
+
 }  // namespace crm::sales

@@ -1,5 +1,6 @@
 // The analytics projection's generations, which tell the service's cached rankings, product
-// statistics and segment lists whether they are still current; its per-contact indexes.
+// statistics and segment lists whether they are still current; its per-contact indexes; the
+// purchases it reads from its index of orders.
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,7 @@
 #include "common/store/projection_store.h"
 #include "crm/analytics/v1/events.pb.h"
 #include "services/analytics/projection/analytics_projection.h"
+#include "services/sales/domain/order.h"
 #include "tests/testing/events.h"
 #include "tests/testing/testing.h"
 
@@ -116,6 +118,105 @@ TEST(AnalyticsProjectionIndexes, GiveTheNewestFirstUpToTheLimitFromOneContactOrS
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(projection.LatestInteractions("t", {"A", "C"}, 10).status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+// A contact's purchases are its orders that count (not cancelled, not wholly refunded), read
+// from the index of its orders: each contact's by order id whatever their times, the contacts
+// in id order, the line amounts less their discounts; a tenant whose orders all stopped counting
+// has no purchases.
+TEST(AnalyticsProjectionPurchases, AreTheOrdersThatCountByOrderIdFromTheOrderIndex) {
+  testing::TempDir dir;
+  auto store = *store::ProjectionStore::Open(dir.Sub("analytics"));
+  AnalyticsProjection projection(store.get());
+  auto batch = store->NewBatch();
+  std::map<std::string, sales::Order> orders;
+  auto apply = [&](const std::string& tenant, const std::string& id,
+                   const google::protobuf::Message& payload, int64_t seconds) {
+    const int64_t version = orders.contains(id) ? orders[id].version() : 0;
+    const auto event = crm::testing::MakeTestEvent(payload, id, version, seconds, "", tenant);
+    const auto applied = projection.Apply(event, batch);
+    ASSERT_TRUE(applied.ok() && applied->ok()) << id;
+    std::optional<sales::Order> current;
+    if (orders.contains(id)) current = orders[id];
+    orders[id] = *sales::ApplyOrder(current, event);
+  };
+  auto place = [&](const std::string& tenant, const std::string& id, const std::string& contact,
+                   int64_t seconds, int64_t price, int32_t discount_bp = 0) {
+    sales::Order o;
+    o.set_contact_id(contact);
+    o.mutable_order_time()->set_seconds(seconds);
+    for (const char* product : {"P1", "P2"}) {
+      auto* line = o.add_line_items();
+      line->set_product_id(product);
+      line->set_quantity(2);
+      line->mutable_unit_price()->set_currency_code("EUR");
+      line->mutable_unit_price()->set_minor_units(price);
+      line->set_discount_bp(discount_bp);
+    }
+    const auto placed = sales::DecidePlaceOrder(
+        o, id,
+        [](const std::string&, const std::string&, sales::Link) { return absl::OkStatus(); });
+    ASSERT_TRUE(placed.ok()) << placed.status();
+    apply(tenant, id, *placed, seconds);
+  };
+  auto act = [&](const std::string& tenant, const std::string& id, sales::OrderAction action) {
+    const auto event = sales::DecideOrderAction(orders[id], id, action, orders[id].version());
+    ASSERT_TRUE(event.ok()) << event.status();
+    apply(tenant, id, **event, 1000);
+  };
+  // A: three orders placed out of id order, one cancelled; B: one wholly refunded; C: one with
+  // a discount. Tenant "u" has only a cancelled order, "v" one that counts.
+  place("t", "O3", "A", 20, 100);
+  place("t", "O1", "A", 10, 100);
+  place("t", "O2", "A", 5, 100);
+  act("t", "O2", sales::OrderAction::kCancel);
+  place("t", "O4", "B", 10, 300);
+  act("t", "O4", sales::OrderAction::kPay);
+  const auto refunded =
+      sales::DecideRefund(orders["O4"], "O4", orders["O4"].total(), orders["O4"].version());
+  ASSERT_TRUE(refunded.ok()) << refunded.status();
+  apply("t", "O4", *refunded, 30);
+  place("t", "O5", "C", 40, 1000, 2500);
+  place("u", "O6", "D", 10, 100);
+  act("u", "O6", sales::OrderAction::kCancel);
+  place("v", "O7", "E", 10, 100);
+  ASSERT_TRUE(store->Commit(batch).ok());
+
+  auto ids = [](const std::vector<crm::analytics::v1::LedgerPurchase>& purchases) {
+    std::vector<std::string> out;
+    for (const auto& p : purchases) out.push_back(p.order_id());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  const auto a = projection.Purchases("t", {"A"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(ids(*a), (V{"O1", "O3"}));
+  EXPECT_EQ((*a)[0].order_time().seconds(), 10);
+  EXPECT_EQ((*a)[0].net().minor_units(), 400);
+  EXPECT_EQ(ids(*projection.Purchases("t", {"B"})), V{});
+  const auto c = projection.Purchases("t", {"C", "A"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(ids(*c), (V{"O5", "O1", "O3"}));
+  ASSERT_EQ((*c)[0].lines_size(), 2);
+  EXPECT_EQ((*c)[0].lines(1).product_id(), "P2");
+  EXPECT_EQ((*c)[0].lines(1).quantity(), 2);
+  EXPECT_EQ((*c)[0].lines(1).amount().minor_units(), 1500);  // 2 × 1000 less a quarter
+  EXPECT_EQ((*c)[0].lines(1).amount().currency_code(), "EUR");
+
+  std::vector<std::pair<std::string, V>> ledgers;
+  ASSERT_TRUE(
+      projection
+          .ForEachLedger(
+              "t",
+              [&](std::string_view contact, const crm::analytics::v1::PurchaseLedger& ledger) {
+                ledgers.emplace_back(std::string(contact),
+                                     ids({ledger.purchases().begin(), ledger.purchases().end()}));
+              })
+          .ok());
+  EXPECT_EQ(ledgers, (std::vector<std::pair<std::string, V>>{{"A", {"O1", "O3"}}, {"C", {"O5"}}}));
+  const auto tenants = projection.TenantsWithPurchases();
+  ASSERT_TRUE(tenants.ok()) << tenants.status();
+  EXPECT_EQ(*tenants, (std::set<std::string>{"t", "v"}));
 }
 
 }  // namespace

@@ -495,11 +495,12 @@ absl::StatusOr<Population> AnalyticsService::PopulationOf(std::string_view tenan
 }
 
 absl::StatusOr<AnalyticsService::CustomerRecords> AnalyticsService::ReadCustomer(
-    std::string_view tenant, const directory::ContactDirectoryEntry& survivor,
-    size_t interactions) const {
+    std::string_view tenant, const directory::ContactDirectoryEntry& survivor, size_t interactions,
+    size_t orders) const {
   CustomerRecords r;
   ASSIGN_OR_RETURN(r.contacts, projection_.directory().WithMerged(tenant, survivor));
-  ASSIGN_OR_RETURN(r.purchases, projection_.Purchases(tenant, r.contacts));
+  ASSIGN_OR_RETURN(r.purchases, projection_.Purchases(tenant, r.contacts,
+                                                      orders > 0 ? &r.orders : nullptr, orders));
   ASSIGN_OR_RETURN(r.cases, projection_.Cases(tenant, r.contacts, kScanItems));
   ASSIGN_OR_RETURN(r.interactions,
                    projection_.LatestInteractions(tenant, r.contacts, interactions));
@@ -699,7 +700,7 @@ absl::StatusOr<Customer360> AnalyticsService::CustomerFile(
   if (!contact) {
     return absl::NotFoundError(absl::StrCat("contact_id: contact ", contact_id, " does not exist"));
   }
-  ASSIGN_OR_RETURN(CustomerRecords records, ReadCustomer(ctx.tenant, entry, kLatest));
+  ASSIGN_OR_RETURN(CustomerRecords records, ReadCustomer(ctx.tenant, entry, kLatest, kLatest));
   const std::vector<std::string>& contacts = records.contacts;
   Customer360 out;
   if (!contact->affiliations().empty()) {
@@ -712,10 +713,8 @@ absl::StatusOr<Customer360> AnalyticsService::CustomerFile(
   for (size_t i = 1; i < contacts.size(); ++i) out.add_merged_contact_ids(contacts[i]);
   ASSIGN_OR_RETURN(*out.mutable_metrics(),
                    Metrics(ctx.tenant, survivor, records, as_of_nanos, "", 365, k360Staleness));
-  ASSIGN_OR_RETURN(std::vector<sv1::Order> orders,
-                   projection_.LatestOrders(ctx.tenant, contacts, kLatest));
-  for (sv1::Order& o : orders) *out.add_latest_orders() = std::move(o);
-  // The metrics above were their last reader: moved, not copied.
+  // The metrics above were the records' last reader: moved, not copied.
+  for (sv1::Order& o : records.orders) *out.add_latest_orders() = std::move(o);
   for (iv1::Interaction& i : records.interactions) *out.add_latest_interactions() = std::move(i);
   ASSIGN_OR_RETURN(std::vector<sv1::Deal> deals,
                    projection_.Deals(ctx.tenant, contacts, kScanItems));

@@ -231,13 +231,14 @@ class AnalyticsService {
   struct CustomerRecords {
     std::vector<std::string> contacts;  // the survivor first, then those merged into it
     std::vector<LedgerPurchase> purchases;
+    std::vector<crm::sales::v1::Order> orders;  // newest first, as many as asked
     std::vector<crm::interaction::v1::Case> cases;
     std::vector<crm::interaction::v1::Interaction> interactions;  // newest first
     bool interactions_complete = false;  // every interaction, not just the newest
   };
   absl::StatusOr<CustomerRecords> ReadCustomer(std::string_view tenant,
                                                const directory::ContactDirectoryEntry& survivor,
-                                               size_t interactions) const;
+                                               size_t interactions, size_t orders = 0) const;
   // The figures of `survivor` from its records.
   absl::StatusOr<CustomerMetrics> Metrics(std::string_view tenant, const std::string& survivor,
                                           const CustomerRecords& records, int64_t as_of_nanos,

@@ -508,13 +508,17 @@ absl::StatusOr<av1::LedgerPurchase> PurchaseOf(const sv1::Order& order) {
   return p;
 }
 
-// The purchases among a contact's orders as the index "h/" holds them (`value` one entry):
-// adds it to `ledger` if it counts.
-absl::Status AddPurchase(std::string_view value, av1::PurchaseLedger& ledger) {
+// An order as the index "h/" holds it.
+absl::StatusOr<sv1::Order> ParseOrder(std::string_view value) {
   sv1::Order order;
   if (!order.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return absl::DataLossError("corrupt order in the analytics projection's order index");
   }
+  return order;
+}
+
+// Adds the order to `ledger` if it counts as a purchase.
+absl::Status AddPurchase(const sv1::Order& order, av1::PurchaseLedger& ledger) {
   if (!sales::IsPurchase(order)) return absl::OkStatus();
   ASSIGN_OR_RETURN(*ledger.add_purchases(), PurchaseOf(order));
   return absl::OkStatus();
@@ -531,26 +535,41 @@ void SortById(av1::PurchaseLedger& ledger) {
 
 }  // namespace
 
-absl::StatusOr<av1::PurchaseLedger> AnalyticsProjection::Ledger(std::string_view tenant,
-                                                                std::string_view contact) const {
-  av1::PurchaseLedger ledger;
-  absl::Status added;
-  RETURN_IF_ERROR(store_->Scan(Cf::kIndex, Prefix('h', tenant, contact), "",
-                               [&](std::string_view, std::string_view value) {
-                                 added = AddPurchase(value, ledger);
-                                 return added.ok();
-                               }));
-  RETURN_IF_ERROR(added);
-  SortById(ledger);
-  return ledger;
-}
-
 absl::StatusOr<std::vector<av1::LedgerPurchase>> AnalyticsProjection::Purchases(
-    std::string_view tenant, const std::vector<std::string>& contacts) const {
+    std::string_view tenant, const std::vector<std::string>& contacts,
+    std::vector<sv1::Order>* latest, size_t limit) const {
   std::vector<av1::LedgerPurchase> out;
+  std::vector<std::pair<std::string, sv1::Order>> newest;  // position in the index, order
   for (const std::string& c : contacts) {
-    ASSIGN_OR_RETURN(av1::PurchaseLedger ledger, Ledger(tenant, c));
+    const std::string prefix = Prefix('h', tenant, c);
+    av1::PurchaseLedger ledger;
+    size_t taken = 0;
+    absl::Status read;
+    RETURN_IF_ERROR(
+        store_->Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view value) {
+          absl::StatusOr<sv1::Order> order = ParseOrder(value);
+          read = order.ok() ? AddPurchase(*order, ledger) : order.status();
+          if (!read.ok()) return false;
+          if (latest != nullptr && taken < limit) {
+            ++taken;
+            newest.emplace_back(key.substr(prefix.size()), *std::move(order));
+          }
+          return true;
+        }));
+    RETURN_IF_ERROR(read);
+    SortById(ledger);
     for (av1::LedgerPurchase& p : *ledger.mutable_purchases()) out.push_back(std::move(p));
+  }
+  if (latest != nullptr) {
+    // Each contact's are newest first already; several contacts' are merged by position.
+    if (contacts.size() > 1) {
+      std::sort(newest.begin(), newest.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
+    if (newest.size() > limit) newest.resize(limit);
+    latest->clear();
+    latest->reserve(newest.size());
+    for (auto& [position, order] : newest) latest->push_back(std::move(order));
   }
   return out;
 }
@@ -571,9 +590,9 @@ absl::StatusOr<std::set<std::string>> AnalyticsProjection::TenantsWithPurchases(
           const std::string_view tenant = rest.substr(0, rest.find('\0'));
           if (found && *found != tenant) return false;
           found.emplace(tenant);
-          av1::PurchaseLedger one;
-          added = AddPurchase(value, one);
-          purchase = !one.purchases().empty();
+          absl::StatusOr<sv1::Order> order = ParseOrder(value);
+          added = order.status();
+          purchase = order.ok() && sales::IsPurchase(*order);
           return added.ok() && !purchase;
         }));
     RETURN_IF_ERROR(added);
@@ -606,7 +625,8 @@ absl::Status AnalyticsProjection::ForEachLedger(
           done();
           contact.assign(of);
         }
-        added = AddPurchase(value, ledger);
+        absl::StatusOr<sv1::Order> order = ParseOrder(value);
+        added = order.ok() ? AddPurchase(*order, ledger) : order.status();
         return added.ok();
       }));
   RETURN_IF_ERROR(added);
@@ -660,11 +680,6 @@ absl::StatusOr<std::vector<T>> IndexedRecords(const store::ProjectionStore& stor
 }
 
 }  // namespace
-
-absl::StatusOr<std::vector<sv1::Order>> AnalyticsProjection::LatestOrders(
-    std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
-  return IndexedRecords<sv1::Order>(*store_, 'h', tenant, contacts, limit);
-}
 
 absl::StatusOr<std::vector<iv1::Interaction>> AnalyticsProjection::LatestInteractions(
     std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {

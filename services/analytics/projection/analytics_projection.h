@@ -130,9 +130,11 @@ class AnalyticsProjection final : public projection::EventApplier {
   absl::StatusOr<std::optional<crm::contact::v1::Company>> GetCompany(std::string_view tenant,
                                                                       std::string_view id) const;
   // The purchases of `contacts` (their own ledgers, concatenated): their orders that count
-  // (sales::IsPurchase), each contact's by order id.
+  // (sales::IsPurchase), each contact's by order id. With `latest`, also their newest `limit`
+  // orders, counting or not, newest first, from the same reads.
   absl::StatusOr<std::vector<crm::analytics::v1::LedgerPurchase>> Purchases(
-      std::string_view tenant, const std::vector<std::string>& contacts) const;
+      std::string_view tenant, const std::vector<std::string>& contacts,
+      std::vector<crm::sales::v1::Order>* latest = nullptr, size_t limit = 0) const;
   // Every tenant with at least one customer with purchases, in order.
   absl::StatusOr<std::set<std::string>> TenantsWithPurchases() const;
   // Calls `fn(contact_id, ledger)` for every contact with purchases, in contact id order; a
@@ -142,9 +144,7 @@ class AnalyticsProjection final : public projection::EventApplier {
       const std::function<void(std::string_view, const crm::analytics::v1::PurchaseLedger&)>& fn)
       const;
 
-  // The newest `limit` orders / interactions of `contacts`, newest first.
-  absl::StatusOr<std::vector<crm::sales::v1::Order>> LatestOrders(
-      std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
+  // The newest `limit` interactions of `contacts`, newest first.
   absl::StatusOr<std::vector<crm::interaction::v1::Interaction>> LatestInteractions(
       std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
   // The deals, cases and tasks of `contacts` (at most `limit` each kind), in id order.
@@ -203,9 +203,6 @@ class AnalyticsProjection final : public projection::EventApplier {
       std::string_view tenant, std::string_view currency) const;
 
  private:
-  // The purchases of one contact (not of those merged into it).
-  absl::StatusOr<crm::analytics::v1::PurchaseLedger> Ledger(std::string_view tenant,
-                                                            std::string_view contact) const;
   absl::StatusOr<absl::Status> ApplyContactEvent(const crm::common::v1::EventEnvelope& event,
                                                  store::ProjectionStore::Batch& batch);
   absl::StatusOr<absl::Status> ApplyOrderEvent(const crm::common::v1::EventEnvelope& event,

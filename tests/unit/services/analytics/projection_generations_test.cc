@@ -123,7 +123,7 @@ TEST(AnalyticsProjectionIndexes, GiveTheNewestFirstUpToTheLimitFromOneContactOrS
 // A contact's purchases are its orders that count (not cancelled, not wholly refunded), read
 // from the index of its orders: each contact's by order id whatever their times, the contacts
 // in id order, the line amounts less their discounts; a tenant whose orders all stopped counting
-// has no purchases.
+// has no purchases. Read together with them, a customer's newest orders.
 TEST(AnalyticsProjectionPurchases, AreTheOrdersThatCountByOrderIdFromTheOrderIndex) {
   testing::TempDir dir;
   auto store = *store::ProjectionStore::Open(dir.Sub("analytics"));
@@ -202,6 +202,20 @@ TEST(AnalyticsProjectionPurchases, AreTheOrdersThatCountByOrderIdFromTheOrderInd
   EXPECT_EQ((*c)[0].lines(1).quantity(), 2);
   EXPECT_EQ((*c)[0].lines(1).amount().minor_units(), 1500);  // 2 × 1000 less a quarter
   EXPECT_EQ((*c)[0].lines(1).amount().currency_code(), "EUR");
+
+  // The same reads give the newest orders, counting or not, merged by time across contacts.
+  auto latest = [&](const std::vector<std::string>& contacts, size_t limit) {
+    std::vector<sales::Order> orders;
+    const auto purchases = projection.Purchases("t", contacts, &orders, limit);
+    EXPECT_TRUE(purchases.ok()) << purchases.status();
+    V out;
+    for (const auto& o : orders) out.push_back(o.id());
+    return out;
+  };
+  EXPECT_EQ(latest({"A"}, 2), (V{"O3", "O1"}));
+  EXPECT_EQ(latest({"A"}, 10), (V{"O3", "O1", "O2"}));
+  EXPECT_EQ(latest({"C", "A", "B"}, 4), (V{"O5", "O3", "O1", "O4"}));  // O1, O4: same time
+  EXPECT_EQ(latest({"A"}, 0), V{});
 
   std::vector<std::pair<std::string, V>> ledgers;
   ASSERT_TRUE(

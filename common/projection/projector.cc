@@ -455,6 +455,7 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
       at->second = r.offset + 1;
     }
   }
+  RETURN_IF_ERROR(applier_->Finish(batch));
   // Each partition's position once, where its last record leaves it (read back only from the
   // committed store).
   for (const auto& [tp, next] : advanced) {

@@ -77,6 +77,15 @@ class EventApplier {
     (void)state_keys;
   }
 
+  // Called on the projector thread after the last Apply of a batch, before the batch is
+  // committed: an applier that gathers what several of a batch's events change (a count each of
+  // them moves, say) writes it into `batch` now, once. An error is a storage failure, which
+  // stops the projector.
+  virtual absl::Status Finish(store::ProjectionStore::Batch& batch) {
+    (void)batch;
+    return absl::OkStatus();
+  }
+
   // Called on the projector thread once a batch of applied events is built, before its commit:
   // what Apply noted for caches of derived state is set aside for the Committed after that
   // commit. (The commit of a full batch runs while the next batch is applied, so Apply may note

@@ -113,18 +113,6 @@ bool IsContactRecordEvent(std::string_view t) {
          t == contact::kContactUnmergedType || t == contact::kContactErasedType;
 }
 
-// Adds `delta` to the count under `key` (removed at zero, so a rebuild writes the same keys).
-absl::Status AddCount(store::ProjectionStore::Batch& batch, const std::string& key, int64_t delta) {
-  ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
-  const int64_t n = (raw ? store::DecodeInt64(*raw) : 0) + delta;
-  if (n == 0) {
-    batch.Delete(Cf::kState, key);
-  } else {
-    batch.Put(Cf::kState, key, store::EncodeInt64(n));
-  }
-  return absl::OkStatus();
-}
-
 // The record an event of another service reads and writes here, its aggregate's ("" for none).
 std::string RecordKey(const EventEnvelope& event) {
   const std::string& t = event.event_type();
@@ -237,6 +225,21 @@ absl::StatusOr<absl::Status> AnalyticsProjection::Apply(const EventEnvelope& eve
   return absl::OkStatus();  // pipelines: not needed here
 }
 
+absl::Status AnalyticsProjection::Finish(store::ProjectionStore::Batch& batch) {
+  for (const auto& [key, delta] : counts_) {
+    if (delta == 0) continue;
+    ASSIGN_OR_RETURN(std::optional<std::string> raw, batch.Get(Cf::kState, key));
+    const int64_t n = (raw ? store::DecodeInt64(*raw) : 0) + delta;
+    if (n == 0) {
+      batch.Delete(Cf::kState, key);  // removed at zero, so a rebuild writes the same keys
+    } else {
+      batch.Put(Cf::kState, key, store::EncodeInt64(n));
+    }
+  }
+  counts_.clear();
+  return absl::OkStatus();
+}
+
 void AnalyticsProjection::Built() {
   directory_.Built();
   purchases_built_ = purchases_built_ || purchases_changed_;
@@ -311,11 +314,11 @@ absl::StatusOr<absl::Status> AnalyticsProjection::ApplyOrderEvent(
         campaigns_.CountPurchase(event.tenant(), *next, static_cast<int>(delta), batch));
     std::set<std::string> products;
     for (const sv1::LineItem& line : next->line_items()) products.insert(line.product_id());
-    RETURN_IF_ERROR(AddCount(batch, Key('x', event.tenant(), ""), delta));
+    counts_[Key('x', event.tenant(), "")] += delta;
     for (const std::string& a : products) {
-      RETURN_IF_ERROR(AddCount(batch, Key('q', event.tenant(), a), delta));
+      counts_[Key('q', event.tenant(), a)] += delta;
       for (const std::string& b : products) {
-        if (a != b) RETURN_IF_ERROR(AddCount(batch, Prefix('w', event.tenant(), a) + b, delta));
+        if (a != b) counts_[Prefix('w', event.tenant(), a) + b] += delta;
       }
     }
   }

@@ -48,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "common/directory/contact_directory.h"
 #include "common/projection/projector.h"
 #include "common/store/keys.h"
@@ -100,6 +101,8 @@ class AnalyticsProjection final : public projection::EventApplier {
                 std::vector<std::string>& state_keys) const override;
   absl::StatusOr<absl::Status> Apply(const crm::common::v1::EventEnvelope& event,
                                      store::ProjectionStore::Batch& batch) override;
+  // Writes the purchase counts the batch's orders moved ("x/", "q/", "w/"), each once.
+  absl::Status Finish(store::ProjectionStore::Batch& batch) override;
   void Built() override;
   void Committed() override;
 
@@ -228,6 +231,10 @@ class AnalyticsProjection final : public projection::EventApplier {
   automation::RuleProjection rules_;
   automation::MessageProjection messages_;
   automation::CampaignProjection campaigns_;
+  // How much the batch being applied moved each purchase count ("x/", "q/", "w/" keys), written
+  // at Finish: an order moves the tenant's count and each of its products', which most orders of
+  // a batch share, so each is read and written once per batch (projector thread).
+  absl::flat_hash_map<std::string, int64_t> counts_;
   // Changed in the batch being applied, and in those built since the last Committed (projector
   // thread).
   bool purchases_changed_ = false;

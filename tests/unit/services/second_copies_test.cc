@@ -287,6 +287,9 @@ class Counting final : public projection::EventApplier {
     if (decision.ok() && !decision->ok()) ++refused;
     return decision;
   }
+  absl::Status Finish(store::ProjectionStore::Batch& batch) override {
+    return inner_->Finish(batch);
+  }
   void Built() override { inner_->Built(); }
   void Committed() override { inner_->Committed(); }
   int64_t refused = 0;

@@ -3,6 +3,9 @@
 // purchases it reads from its index of orders.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "common/store/big_endian.h"
 #include "common/store/projection_store.h"
@@ -120,28 +123,24 @@ TEST(AnalyticsProjectionIndexes, GiveTheNewestFirstUpToTheLimitFromOneContactOrS
             absl::StatusCode::kDataLoss);
 }
 
-// A contact's purchases are its orders that count (not cancelled, not wholly refunded), read
-// from the index of its orders: each contact's by order id whatever their times, the contacts
-// in id order, the line amounts less their discounts; a tenant whose orders all stopped counting
-// has no purchases. Read together with them, a customer's newest orders.
-TEST(AnalyticsProjectionPurchases, AreTheOrdersThatCountByOrderIdFromTheOrderIndex) {
-  testing::TempDir dir;
-  auto store = *store::ProjectionStore::Open(dir.Sub("analytics"));
-  AnalyticsProjection projection(store.get());
-  auto batch = store->NewBatch();
-  std::map<std::string, sales::Order> orders;
-  auto apply = [&](const std::string& tenant, const std::string& id,
-                   const google::protobuf::Message& payload, int64_t seconds) {
-    const int64_t version = orders.contains(id) ? orders[id].version() : 0;
+// Orders applied to an analytics projection as its projector would: events in batches, each
+// finished (EventApplier::Finish) and committed.
+class OrdersOnAProjection : public ::testing::Test {
+ protected:
+  // Applies an order event to the batch being built.
+  void Apply(const std::string& tenant, const std::string& id,
+             const google::protobuf::Message& payload, int64_t seconds) {
+    const int64_t version = orders_.contains(id) ? orders_[id].version() : 0;
     const auto event = crm::testing::MakeTestEvent(payload, id, version, seconds, "", tenant);
-    const auto applied = projection.Apply(event, batch);
+    const auto applied = projection_.Apply(event, batch_);
     ASSERT_TRUE(applied.ok() && applied->ok()) << id;
     std::optional<sales::Order> current;
-    if (orders.contains(id)) current = orders[id];
-    orders[id] = *sales::ApplyOrder(current, event);
-  };
-  auto place = [&](const std::string& tenant, const std::string& id, const std::string& contact,
-                   int64_t seconds, int64_t price, int32_t discount_bp = 0) {
+    if (orders_.contains(id)) current = orders_[id];
+    orders_[id] = *sales::ApplyOrder(current, event);
+  }
+  // Places an order of two lines (P1, P2, two of each at `price`, less `discount_bp`).
+  void Place(const std::string& tenant, const std::string& id, const std::string& contact,
+             int64_t seconds, int64_t price, int32_t discount_bp = 0) {
     sales::Order o;
     o.set_contact_id(contact);
     o.mutable_order_time()->set_seconds(seconds);
@@ -157,30 +156,54 @@ TEST(AnalyticsProjectionPurchases, AreTheOrdersThatCountByOrderIdFromTheOrderInd
         o, id,
         [](const std::string&, const std::string&, sales::Link) { return absl::OkStatus(); });
     ASSERT_TRUE(placed.ok()) << placed.status();
-    apply(tenant, id, *placed, seconds);
-  };
-  auto act = [&](const std::string& tenant, const std::string& id, sales::OrderAction action) {
-    const auto event = sales::DecideOrderAction(orders[id], id, action, orders[id].version());
+    Apply(tenant, id, *placed, seconds);
+  }
+  void Act(const std::string& tenant, const std::string& id, sales::OrderAction action) {
+    const auto event = sales::DecideOrderAction(orders_[id], id, action, orders_[id].version());
     ASSERT_TRUE(event.ok()) << event.status();
-    apply(tenant, id, **event, 1000);
-  };
+    Apply(tenant, id, **event, 1000);
+  }
+  void RefundAll(const std::string& tenant, const std::string& id) {
+    const auto refunded =
+        sales::DecideRefund(orders_[id], id, orders_[id].total(), orders_[id].version());
+    ASSERT_TRUE(refunded.ok()) << refunded.status();
+    Apply(tenant, id, *refunded, 30);
+  }
+  // Finishes and commits the batch being built; the next events go to a new one.
+  void Commit() {
+    ASSERT_TRUE(projection_.Finish(batch_).ok());
+    ASSERT_TRUE(store_->Commit(batch_).ok());
+    batch_ = store_->NewBatch();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<store::ProjectionStore> store_ =
+      *store::ProjectionStore::Open(dir_.Sub("analytics"));
+  AnalyticsProjection projection_{store_.get()};
+  store::ProjectionStore::Batch batch_ = store_->NewBatch();
+  std::map<std::string, sales::Order> orders_;
+};
+
+// A contact's purchases are its orders that count (not cancelled, not wholly refunded), read
+// from the index of its orders: each contact's by order id whatever their times, the contacts
+// in id order, the line amounts less their discounts; a tenant whose orders all stopped counting
+// has no purchases. Read together with them, a customer's newest orders.
+TEST_F(OrdersOnAProjection, PurchasesAreTheOrdersThatCountByOrderIdFromTheOrderIndex) {
+  AnalyticsProjection& projection = projection_;
   // A: three orders placed out of id order, one cancelled; B: one wholly refunded; C: one with
   // a discount. Tenant "u" has only a cancelled order, "v" one that counts.
-  place("t", "O3", "A", 20, 100);
-  place("t", "O1", "A", 10, 100);
-  place("t", "O2", "A", 5, 100);
-  act("t", "O2", sales::OrderAction::kCancel);
-  place("t", "O4", "B", 10, 300);
-  act("t", "O4", sales::OrderAction::kPay);
-  const auto refunded =
-      sales::DecideRefund(orders["O4"], "O4", orders["O4"].total(), orders["O4"].version());
-  ASSERT_TRUE(refunded.ok()) << refunded.status();
-  apply("t", "O4", *refunded, 30);
-  place("t", "O5", "C", 40, 1000, 2500);
-  place("u", "O6", "D", 10, 100);
-  act("u", "O6", sales::OrderAction::kCancel);
-  place("v", "O7", "E", 10, 100);
-  ASSERT_TRUE(store->Commit(batch).ok());
+  Place("t", "O3", "A", 20, 100);
+  Place("t", "O1", "A", 10, 100);
+  Place("t", "O2", "A", 5, 100);
+  Act("t", "O2", sales::OrderAction::kCancel);
+  Place("t", "O4", "B", 10, 300);
+  Act("t", "O4", sales::OrderAction::kPay);
+  RefundAll("t", "O4");
+  Place("t", "O5", "C", 40, 1000, 2500);
+  Place("u", "O6", "D", 10, 100);
+  Act("u", "O6", sales::OrderAction::kCancel);
+  Place("v", "O7", "E", 10, 100);
+  Commit();
 
   auto ids = [](const std::vector<crm::analytics::v1::LedgerPurchase>& purchases) {
     std::vector<std::string> out;
@@ -231,6 +254,43 @@ TEST(AnalyticsProjectionPurchases, AreTheOrdersThatCountByOrderIdFromTheOrderInd
   const auto tenants = projection.TenantsWithPurchases();
   ASSERT_TRUE(tenants.ok()) << tenants.status();
   EXPECT_EQ(*tenants, (std::set<std::string>{"t", "v"}));
+}
+
+// The purchase counts (all purchases, each product's, each pair's) that a batch's orders move are
+// written once per batch, at Finish: several orders of a batch add up, an order placed and
+// cancelled in one batch leaves them as they were, and a count that falls to zero is removed.
+TEST_F(OrdersOnAProjection, PurchaseCountsAddUpOverABatchAndGoAtZero) {
+  using Pairs = std::vector<std::tuple<std::string, std::string, int64_t>>;
+  auto pairs = [&] {
+    Pairs out;
+    const auto found = projection_.PairCounts("t", "", 100);
+    EXPECT_TRUE(found.ok()) << found.status();
+    for (const auto& p : *found) out.emplace_back(p.a, p.b, p.n);
+    return out;
+  };
+  Place("t", "O1", "A", 10, 100);
+  Place("t", "O2", "B", 20, 100);
+  Place("t", "O3", "C", 30, 100);
+  Act("t", "O3", sales::OrderAction::kCancel);
+  Commit();
+  EXPECT_EQ(*projection_.PurchaseCount("t"), 2);
+  EXPECT_EQ(*projection_.ProductCounts("t"), (std::map<std::string, int64_t>{{"P1", 2}, {"P2", 2}}));
+  EXPECT_EQ(pairs(), (Pairs{{"P1", "P2", 2}, {"P2", "P1", 2}}));
+
+  Act("t", "O1", sales::OrderAction::kCancel);
+  Commit();
+  EXPECT_EQ(*projection_.PurchaseCount("t"), 1);
+  EXPECT_EQ(*projection_.ProductCounts("t"), (std::map<std::string, int64_t>{{"P1", 1}, {"P2", 1}}));
+  EXPECT_EQ(pairs(), (Pairs{{"P1", "P2", 1}, {"P2", "P1", 1}}));
+
+  Act("t", "O2", sales::OrderAction::kCancel);
+  Place("t", "O4", "D", 40, 100);
+  Act("t", "O4", sales::OrderAction::kCancel);
+  Commit();
+  EXPECT_EQ(*projection_.PurchaseCount("t"), 0);
+  EXPECT_EQ(*projection_.ProductCounts("t"), (std::map<std::string, int64_t>{}));
+  EXPECT_EQ(pairs(), Pairs{});
+  EXPECT_EQ(*projection_.PurchaseCount("u"), 0);  // another tenant's never moved
 }
 
 }  // namespace

@@ -205,17 +205,21 @@ class AnalyticsService {
     std::string survivor;         // whose personal data goes in it
     std::string contact;          // its Contact (without personal data), serialised
     std::string rest;             // the rest of its Customer360 (all but the contact), serialised
+                                  // (the latest interactions appended as stored)
     store::Dependencies depends;  // kept as of now: what it holds while
   };
   // Customer360's wire form from a File360's parts and the personal data: the contact (field 1)
-  // with its personal data (Contact field 2) after its other fields, then the rest.
+  // with its personal data (Contact field 2) after its other fields, then the rest (whose
+  // latest interactions, field 7, come after its other fields).
   static std::string Customer360Wire(const File360& file,
                                      const crm::contact::v1::PersonalData& personal);
-  // CustomerFile of the survivor `entry` (Survivor of `contact_id`, which errors name).
-  absl::StatusOr<Customer360> CustomerFile(const CallContext& ctx,
-                                           const directory::ContactDirectoryEntry& entry,
-                                           const std::string& contact_id,
-                                           int64_t as_of_nanos) const;
+  // CustomerFile of the survivor `entry` (Survivor of `contact_id`, which errors name). With
+  // `stored_interactions`, its latest interactions are left there as stored (newest first, for a
+  // wire form to carry as they are), not parsed into it.
+  absl::StatusOr<Customer360> CustomerFile(
+      const CallContext& ctx, const directory::ContactDirectoryEntry& entry,
+      const std::string& contact_id, int64_t as_of_nanos,
+      std::vector<AnalyticsProjection::StoredInteraction>* stored_interactions = nullptr) const;
   // Calls `fn(survivor, purchases)` once for every live customer with purchases: its own and
   // those of the contacts merged into it; archived survivors are left out. Streams the ledgers,
   // holding only the customers that absorbed merged contacts (who come last), so a population of
@@ -233,7 +237,7 @@ class AnalyticsService {
     std::vector<LedgerPurchase> purchases;
     std::vector<crm::sales::v1::Order> orders;  // newest first, as many as asked
     std::vector<crm::interaction::v1::Case> cases;
-    std::vector<crm::interaction::v1::Interaction> interactions;  // newest first
+    std::vector<AnalyticsProjection::StoredInteraction> interactions;  // newest first
     bool interactions_complete = false;  // every interaction, not just the newest
   };
   absl::StatusOr<CustomerRecords> ReadCustomer(std::string_view tenant,

@@ -47,6 +47,14 @@ std::string NewestFirst(int64_t nanos, std::string_view id) {
   return k;
 }
 
+// The time NewestFirst put before the id in `position`.
+absl::StatusOr<int64_t> NanosOfNewestFirst(std::string_view position) {
+  if (position.size() < 8) {
+    return absl::DataLossError("corrupt index entry: its position holds no time");
+  }
+  return static_cast<int64_t>(UINT64_MAX - store::GetBigEndian(position.substr(0, 8)));
+}
+
 template <typename T>
 absl::StatusOr<std::optional<T>> Parse(const std::optional<std::string>& raw) {
   if (!raw) return std::nullopt;
@@ -639,31 +647,24 @@ absl::Status AnalyticsProjection::ForEachLedger(
 
 namespace {
 
-// The records under the index `kind` of each contact: up to `limit` per contact, merged by
-// position, at most `limit` in all.
-template <typename T>
-absl::StatusOr<std::vector<T>> IndexedRecords(const store::ProjectionStore& store, char kind,
-                                              std::string_view tenant,
-                                              const std::vector<std::string>& contacts,
-                                              size_t limit) {
-  std::vector<T> out;
-  auto parse = [&out, kind](std::string_view value) -> absl::Status {
-    if (!out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      return absl::DataLossError(absl::StrCat("corrupt index entry under ", std::string(1, kind)));
-    }
-    return absl::OkStatus();
-  };
+// The entries under the index `kind` of each contact: up to `limit` per contact, merged by
+// position, at most `limit` in all, each given to `take(position, record)` in position order.
+absl::Status IndexedEntries(
+    const store::ProjectionStore& store, char kind, std::string_view tenant,
+    const std::vector<std::string>& contacts, size_t limit,
+    const std::function<absl::Status(std::string_view, std::string_view)>& take) {
+  if (limit == 0) return absl::OkStatus();
   if (contacts.size() == 1) {
-    // One index, already in position order: parsed as it is scanned, nothing copied.
-    absl::Status parsed;
-    RETURN_IF_ERROR(store.Scan(Cf::kIndex, Prefix(kind, tenant, contacts[0]), "",
-                               [&](std::string_view, std::string_view value) {
-                                 parsed = parse(value);
-                                 return parsed.ok() && out.size() < limit;
-                               }));
-    RETURN_IF_ERROR(parsed);
-    if (out.size() > limit) out.resize(limit);
-    return out;
+    // One index, already in position order: taken as it is scanned, nothing copied.
+    const std::string prefix = Prefix(kind, tenant, contacts[0]);
+    absl::Status taken;
+    size_t count = 0;
+    RETURN_IF_ERROR(
+        store.Scan(Cf::kIndex, prefix, "", [&](std::string_view key, std::string_view value) {
+          taken = take(key.substr(prefix.size()), value);
+          return taken.ok() && ++count < limit;
+        }));
+    return taken;
   }
   std::vector<std::pair<std::string, std::string>> found;  // position, record
   for (const std::string& c : contacts) {
@@ -677,8 +678,25 @@ absl::StatusOr<std::vector<T>> IndexedRecords(const store::ProjectionStore& stor
   }
   std::sort(found.begin(), found.end());
   if (found.size() > limit) found.resize(limit);
-  out.reserve(found.size());
-  for (const auto& [position, value] : found) RETURN_IF_ERROR(parse(value));
+  for (const auto& [position, value] : found) RETURN_IF_ERROR(take(position, value));
+  return absl::OkStatus();
+}
+
+// IndexedEntries' records, parsed.
+template <typename T>
+absl::StatusOr<std::vector<T>> IndexedRecords(const store::ProjectionStore& store, char kind,
+                                              std::string_view tenant,
+                                              const std::vector<std::string>& contacts,
+                                              size_t limit) {
+  std::vector<T> out;
+  RETURN_IF_ERROR(IndexedEntries(
+      store, kind, tenant, contacts, limit, [&](std::string_view, std::string_view value) {
+        if (!out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return absl::DataLossError(
+              absl::StrCat("corrupt index entry under ", std::string(1, kind)));
+        }
+        return absl::OkStatus();
+      }));
   return out;
 }
 
@@ -687,6 +705,21 @@ absl::StatusOr<std::vector<T>> IndexedRecords(const store::ProjectionStore& stor
 absl::StatusOr<std::vector<iv1::Interaction>> AnalyticsProjection::LatestInteractions(
     std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const {
   return IndexedRecords<iv1::Interaction>(*store_, 'i', tenant, contacts, limit);
+}
+
+absl::StatusOr<std::vector<AnalyticsProjection::StoredInteraction>>
+AnalyticsProjection::LatestStoredInteractions(std::string_view tenant,
+                                              const std::vector<std::string>& contacts,
+                                              size_t limit) const {
+  std::vector<StoredInteraction> out;
+  RETURN_IF_ERROR(
+      IndexedEntries(*store_, 'i', tenant, contacts, limit,
+                     [&](std::string_view position, std::string_view value) -> absl::Status {
+                       ASSIGN_OR_RETURN(const int64_t nanos, NanosOfNewestFirst(position));
+                       out.push_back({nanos, std::string(value)});
+                       return absl::OkStatus();
+                     }));
+  return out;
 }
 
 absl::StatusOr<std::vector<sv1::Deal>> AnalyticsProjection::Deals(

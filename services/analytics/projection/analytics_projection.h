@@ -150,6 +150,15 @@ class AnalyticsProjection final : public projection::EventApplier {
   // The newest `limit` interactions of `contacts`, newest first.
   absl::StatusOr<std::vector<crm::interaction::v1::Interaction>> LatestInteractions(
       std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
+  // An interaction as the projection stores it: when it occurred, and its serialised form.
+  struct StoredInteraction {
+    int64_t occurred_at_nanos = 0;
+    std::string bytes;  // a crm.interaction.v1.Interaction
+  };
+  // LatestInteractions as stored, not parsed: for an answer that carries them as they are (a
+  // 360's wire form) or needs only their times.
+  absl::StatusOr<std::vector<StoredInteraction>> LatestStoredInteractions(
+      std::string_view tenant, const std::vector<std::string>& contacts, size_t limit) const;
   // The deals, cases and tasks of `contacts` (at most `limit` each kind), in id order.
   absl::StatusOr<std::vector<crm::sales::v1::Deal>> Deals(std::string_view tenant,
                                                           const std::vector<std::string>& contacts,

@@ -174,6 +174,74 @@ TEST_F(Customer360Test, AnUnknownContactIsNotFoundAndAsksForNothing) {
 
 // A 360 as of now is kept and served again — its personal data still asked for each time —
 // until an event changes what it was read from; one as of a given time is never kept.
+// Whether `metrics` gives "no interaction in the last 90 days" as a churn reason.
+bool Quiet(const CustomerMetrics& metrics) {
+  for (const auto& r : metrics.churn_reasons()) {
+    if (r.code() == "NO_RECENT_CONTACT") return true;
+  }
+  return false;
+}
+
+// A 360 carries its customer's interactions as the projection stores them, in its wire form:
+// they must read back as the ten newest, newest first, as logged, and as CustomerFile (which
+// parses them) gives them; their times still drive the metrics, the latest before an early as_of
+// found beyond the ten.
+TEST_F(Customer360Test, The360CarriesTheTenNewestInteractionsAsLoggedNewestFirst) {
+  constexpr int64_t kDay = 86400;
+  constexpr int64_t kStart = 1700000000;
+  // Two early calls, then twelve a day apart, logged out of time order.
+  LogCall(ids::IdFor("call/early-0"), "early 0", kStart);
+  LogCall(ids::IdFor("call/early-1"), "early 1", kStart + kDay);
+  for (int n : {3, 0, 11, 7, 1, 10, 4, 9, 2, 8, 6, 5}) {
+    LogCall(ids::IdFor(absl::StrCat("call/", n)), absl::StrCat("call ", n),
+            kStart + (200 + n) * kDay);
+  }
+  const int64_t now = absl::ToUnixNanos(absl::Now());
+  const absl::StatusOr<Customer360> file = Get360(contact_, now);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->latest_interactions_size(), 10);
+  for (int k = 0; k < 10; ++k) {
+    const iv1::Interaction& i = file->latest_interactions(k);
+    EXPECT_EQ(i.subject(), absl::StrCat("call ", 11 - k));
+    EXPECT_EQ(i.id(), ids::IdFor(absl::StrCat("call/", 11 - k)));
+    EXPECT_EQ(i.occurred_at().seconds(), kStart + (211 - k) * kDay);
+    EXPECT_EQ(i.channel(), iv1::CHANNEL_CALL);
+    ASSERT_EQ(i.contact_ids_size(), 1);
+    EXPECT_EQ(i.contact_ids(0), contact_);
+  }
+  // The same 360 as CustomerFile builds it, interactions parsed (the personal data aside).
+  const absl::StatusOr<Customer360> parsed = service_->CustomerFile(ctx_, contact_, now);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  Customer360 served = *file;
+  served.mutable_contact()->clear_personal();
+  EXPECT_EQ(served.SerializeAsString(), parsed->SerializeAsString());
+  // As of now, then kept: the same wire form, the same ten.
+  std::string wire;
+  const absl::StatusOr<Customer360> current = Get360(contact_, std::nullopt, &wire);
+  ASSERT_TRUE(current.ok()) << current.status();
+  ASSERT_EQ(current->latest_interactions_size(), 10);
+  EXPECT_EQ(current->latest_interactions(0).subject(), "call 11");
+  const uint64_t kept = service_->kept_360s_served();
+  std::string again;
+  ASSERT_TRUE(Get360(contact_, std::nullopt, &again).ok());
+  EXPECT_EQ(service_->kept_360s_served(), kept + 1);
+  EXPECT_EQ(again, wire);
+
+  // Their times: the newest call was a day before now (as_of), so the customer is not quiet.
+  const int64_t newest = kStart + 211 * kDay;
+  const absl::StatusOr<Customer360> recent = Get360(contact_, (newest + kDay) * 1000000000);
+  ASSERT_TRUE(recent.ok()) << recent.status();
+  EXPECT_FALSE(Quiet(recent->metrics()));
+  // As of day 50 none of the ten newest had happened: the latest before it is "early 1" (49 days
+  // earlier), read beyond the ten — not quiet; as of day 100 it is 99 days old — quiet.
+  const absl::StatusOr<Customer360> early = Get360(contact_, (kStart + 50 * kDay) * 1000000000);
+  ASSERT_TRUE(early.ok()) << early.status();
+  EXPECT_FALSE(Quiet(early->metrics()));
+  const absl::StatusOr<Customer360> later = Get360(contact_, (kStart + 100 * kDay) * 1000000000);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_TRUE(Quiet(later->metrics()));
+}
+
 TEST_F(Customer360Test, AKept360IsServedUntilAnEventChangesWhatItWasReadFrom) {
   int asked = 0;
   service_->TakePersonalDataFrom(

@@ -5,6 +5,11 @@
 //
 //   std::string contact = kept_contact;                        // a Contact, serialised
 //   AppendField(contact, 2, personal.SerializeAsString());   // + PersonalData personal = 2
+//
+// And read back one embedded message of a serialised one without parsing the rest:
+//
+//   PersonalData personal;
+//   MergeField(stored_contact, 2, personal);                  // Contact.personal only
 #pragma once
 
 #include <cstdint>
@@ -25,6 +30,31 @@ inline void AppendField(std::string& out, int field, std::string_view bytes) {
       static_cast<uint32_t>(bytes.size()), end);
   out.append(reinterpret_cast<const char*>(head), static_cast<size_t>(end - head));
   out.append(bytes);
+}
+
+// Merges into `into` the embedded message field `field` of the serialised message `message`,
+// as parsing the whole message would give it (every occurrence merged, in order), skipping the
+// other fields unparsed. False if `message` or the field is malformed.
+inline bool MergeField(std::string_view message, int field, google::protobuf::MessageLite& into) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(message.data()),
+                                            static_cast<int>(message.size()));
+  while (const uint32_t tag = in.ReadTag()) {
+    if (WireFormatLite::GetTagFieldNumber(tag) != field ||
+        WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&in, tag)) return false;
+      continue;
+    }
+    uint32_t length = 0;
+    if (!in.ReadVarint32(&length) ||
+        length > message.size() - static_cast<size_t>(in.CurrentPosition())) {
+      return false;  // past the end (a limit past it would read to the end and pass)
+    }
+    const auto limit = in.PushLimit(static_cast<int>(length));
+    if (!into.MergeFromCodedStream(&in) || !in.ConsumedEntireMessage()) return false;
+    in.PopLimit(limit);
+  }
+  return in.ConsumedEntireMessage();
 }
 
 }  // namespace crm::projection

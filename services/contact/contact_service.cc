@@ -229,9 +229,10 @@ void ContactService::EraseNext(const CallContext& ctx, const std::string& id,
 
 crm::contact::v1::PersonalData ContactService::PersonalData(std::string_view tenant,
                                                             const std::string& id) const {
-  absl::StatusOr<std::optional<Contact>> c = projection_.GetContact(tenant, id);
-  if (!c.ok() || !*c) return {};
-  return (**c).personal();
+  absl::StatusOr<std::optional<crm::contact::v1::PersonalData>> p =
+      projection_.GetPersonalData(tenant, id);
+  if (!p.ok() || !*p) return {};
+  return **std::move(p);
 }
 
 absl::StatusOr<nlohmann::json> ContactService::ExportPersonalData(

@@ -10,6 +10,7 @@
 #include "common/projection/aggregate.h"
 #include "common/projection/as_of.h"
 #include "common/projection/import_ledger.h"
+#include "common/projection/wire_field.h"
 #include "common/status/status_macros.h"
 #include "common/validation/text_fold.h"
 #include "services/contact/domain/apply.h"
@@ -767,6 +768,18 @@ absl::StatusOr<absl::Status> ContactProjection::ApplyCompany(const EventEnvelope
 absl::StatusOr<std::optional<Contact>> ContactProjection::GetContact(
     std::string_view tenant, std::string_view id, const std::optional<Timestamp>& as_of) const {
   return ReadRecord<Contact>(*store_, tenant, id, keys::Contact(tenant, id), as_of);
+}
+
+absl::StatusOr<std::optional<crm::contact::v1::PersonalData>> ContactProjection::GetPersonalData(
+    std::string_view tenant, std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store_->Get(Cf::kState, keys::Contact(tenant, id)));
+  if (!raw) return std::nullopt;
+  crm::contact::v1::PersonalData personal;
+  if (!projection::MergeField(*raw, Contact::kPersonalFieldNumber, personal)) {
+    return absl::DataLossError(absl::StrCat("contact ", std::string(id), ": corrupt record"));
+  }
+  return personal;
 }
 
 absl::StatusOr<std::optional<Company>> ContactProjection::GetCompany(

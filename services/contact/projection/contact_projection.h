@@ -145,6 +145,10 @@ class ContactProjection final : public projection::EventApplier {
   absl::StatusOr<std::optional<Company>> GetCompany(
       std::string_view tenant, std::string_view id,
       const std::optional<google::protobuf::Timestamp>& as_of = std::nullopt) const;
+  // The personal data of the contact now (nullopt: no such contact), read out of its record
+  // without parsing the rest.
+  absl::StatusOr<std::optional<crm::contact::v1::PersonalData>> GetPersonalData(
+      std::string_view tenant, std::string_view id) const;
   // The record as `version` left it (nullopt if no such version is stored).
   template <typename T>
   absl::StatusOr<std::optional<T>> GetVersion(std::string_view tenant, std::string_view id,

@@ -8,11 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "common/projection/wire_field.h"
+#include "crm/contact/v1/resources.pb.h"
 #include "crm/interaction/v1/interaction_service.pb.h"
 
 namespace crm::grpcutil {
 namespace {
 
+namespace cv1 = crm::contact::v1;
 namespace iv1 = crm::interaction::v1;
 
 std::string Bytes(grpc::ByteBuffer buffer) {
@@ -85,6 +88,78 @@ TEST(ParseRequest, RefusesDamagedBytesAndNamesAStringThatIsNotUtf8) {
   damaged = ParseRequest(Buffer({std::string("\xff\xff\xff\xff", 4)}), got);
   EXPECT_EQ(damaged.message(),
             "request: cannot be parsed as this method's request message (damaged or not protobuf)");
+}
+
+// MergeField (common/projection/wire_field.h): one embedded message read out of a serialised
+// message gives what parsing the whole of it gives, the other fields passed over unparsed.
+TEST(MergeField, ReadsOneEmbeddedMessageAsAFullParseDoes) {
+  cv1::Contact contact;
+  contact.set_id("C1");
+  contact.set_job_title("Engineer");
+  contact.set_lifecycle_stage(cv1::LIFECYCLE_STAGE_CUSTOMER);  // varint
+  contact.set_archived(true);
+  contact.set_version(300);
+  contact.mutable_create_time()->set_seconds(1700000000);  // an embedded message before it
+  (*contact.mutable_attributes())["tier"] = "gold";
+  contact.add_affiliations()->set_company_id("M1");  // repeated embedded messages after it
+  contact.add_affiliations()->set_company_id("M2");
+  cv1::PersonalData& personal = *contact.mutable_personal();
+  personal.set_given_name("Ada");
+  personal.set_family_name(std::string(300, 'L'));  // a length over one byte
+  personal.add_emails()->set_address("ada@example.com");
+  std::string bytes = contact.SerializeAsString();
+
+  cv1::PersonalData read;
+  ASSERT_TRUE(projection::MergeField(bytes, cv1::Contact::kPersonalFieldNumber, read));
+  EXPECT_EQ(read.SerializeAsString(), personal.SerializeAsString());
+
+  // A field given twice is merged, as a parser merges it: the later name, both emails.
+  cv1::PersonalData more;
+  more.set_given_name("Augusta");
+  more.add_emails()->set_address("augusta@example.com");
+  projection::AppendField(bytes, cv1::Contact::kPersonalFieldNumber, more.SerializeAsString());
+  cv1::Contact whole;
+  ASSERT_TRUE(whole.ParseFromString(bytes));
+  cv1::PersonalData merged;
+  ASSERT_TRUE(projection::MergeField(bytes, cv1::Contact::kPersonalFieldNumber, merged));
+  EXPECT_EQ(merged.SerializeAsString(), whole.personal().SerializeAsString());
+  EXPECT_EQ(merged.given_name(), "Augusta");
+  EXPECT_EQ(merged.emails_size(), 2);
+
+  // Without the field: nothing merged, and no error.
+  contact.clear_personal();
+  cv1::PersonalData none;
+  ASSERT_TRUE(projection::MergeField(contact.SerializeAsString(),
+                                     cv1::Contact::kPersonalFieldNumber, none));
+  EXPECT_EQ(none.ByteSizeLong(), 0u);
+  ASSERT_TRUE(projection::MergeField("", cv1::Contact::kPersonalFieldNumber, none));
+}
+
+TEST(MergeField, RefusesDamagedBytes) {
+  cv1::Contact contact;
+  contact.set_id("C1");
+  contact.mutable_personal()->set_given_name("Ada");
+  contact.set_version(7);
+  const std::string bytes = contact.SerializeAsString();
+  cv1::PersonalData read;
+  // Cut anywhere inside: in the field read, or in one passed over.
+  for (size_t cut = 1; cut < bytes.size(); ++cut) {
+    cv1::PersonalData p;
+    cv1::Contact whole;
+    if (whole.ParseFromString(bytes.substr(0, cut))) continue;  // a cut a parser accepts too
+    EXPECT_FALSE(
+        projection::MergeField(bytes.substr(0, cut), cv1::Contact::kPersonalFieldNumber, p))
+        << "cut at " << cut;
+  }
+  // The field's own bytes damaged: a length past its end.
+  std::string damaged;
+  projection::AppendField(damaged, cv1::Contact::kPersonalFieldNumber,
+                          "\x0a\x09"
+                          "Ada");
+  EXPECT_FALSE(projection::MergeField(damaged, cv1::Contact::kPersonalFieldNumber, read));
+  // A zero tag.
+  EXPECT_FALSE(
+      projection::MergeField(std::string("\0", 1), cv1::Contact::kPersonalFieldNumber, read));
 }
 
 }  // namespace

@@ -161,11 +161,9 @@ absl::Status FillChanges(const store::ProjectionStore& store, std::string_view t
   return absl::OkStatus();
 }
 
-std::set<std::string> AffiliatedCompanies(const std::optional<Contact>& c) {
+std::set<std::string> AffiliatedCompanies(const Contact& c) {
   std::set<std::string> ids;
-  if (c) {
-    for (const auto& a : c->affiliations()) ids.insert(a.company_id());
-  }
+  for (const auto& a : c.affiliations()) ids.insert(a.company_id());
   return ids;
 }
 
@@ -376,7 +374,8 @@ absl::Status ContactProjection::StoreContact(store::ProjectionStore::Batch& batc
   const std::string key = keys::Contact(tenant, next.id());
   UpdateTerms(batch, 's', tenant, next.id(),
               current ? SearchTerms(*current) : std::map<std::string, char>{}, SearchTerms(next));
-  const std::set<std::string> old_companies = AffiliatedCompanies(current);
+  const std::set<std::string> old_companies =
+      current ? AffiliatedCompanies(*current) : std::set<std::string>{};
   const std::set<std::string> new_companies = AffiliatedCompanies(next);
   for (const std::string& company : old_companies) {
     if (!new_companies.contains(company)) {
@@ -498,16 +497,18 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
                                                  std::string_view tenant,
                                                  const std::optional<Contact>& current,
                                                  const Contact& next) {
-  auto live = [](const std::optional<Contact>& c) {
-    return c && !c->archived() && c->merged_into().empty();
+  // By pointer: an optional made of `next` would copy the whole contact.
+  auto live = [](const Contact* c) {
+    return c != nullptr && !c->archived() && c->merged_into().empty();
   };
-  auto live_keys = [&](const std::optional<Contact>& c) {
+  auto live_keys = [&](const Contact* c) {
     std::set<std::string> keys;
     if (live(c)) {
       for (std::string& k : BlockingKeys(*c)) keys.insert(std::move(k));
     }
     return keys;
   };
+  const Contact* const was = current ? &*current : nullptr;
   if (blocks_.Follow(store_->emptied())) {
     // A store without any block (built from empty): every block is in blocks_ from now on, as
     // long as none passes the limit and it keeps within its bytes.
@@ -518,13 +519,13 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
     }));
     if (!any) blocks_.SetComplete();
   }
-  const std::set<std::string> old_keys = live_keys(current);
-  const std::set<std::string> new_keys = live_keys(next);
+  const std::set<std::string> old_keys = live_keys(was);
+  const std::set<std::string> new_keys = live_keys(&next);
   const Contact signature = DuplicateSignature(next);
   const std::string value = projection::SerializeDeterministic(signature);
   // A block member's entry carries its signature: rewritten where it stays if that changed.
   const bool signature_changed =
-      !live(current) || projection::SerializeDeterministic(DuplicateSignature(*current)) != value;
+      !live(was) || projection::SerializeDeterministic(DuplicateSignature(*current)) != value;
   // Members of blocks that cross the limit as `next` leaves or joins them.
   std::map<std::string, std::string> crossed;
   auto cross = [&](const std::vector<BlockMember>& members) {
@@ -584,7 +585,7 @@ absl::Status ContactProjection::UpdateDuplicates(store::ProjectionStore::Batch& 
   // A contact that did not exist has no pairs to drop.
   // `new_keys` are the signature's blocking keys (it keeps every field they come from) when
   // `next` is live; otherwise RecomputePairs only drops pairs.
-  RETURN_IF_ERROR(RecomputePairs(batch, tenant, live(next) ? signature : next,
+  RETURN_IF_ERROR(RecomputePairs(batch, tenant, live(&next) ? signature : next,
                                  /*had_pairs=*/current.has_value(), &joined, &new_keys));
   for (const auto& [id, sig] : crossed) {
     Contact member;

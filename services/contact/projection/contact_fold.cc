@@ -27,15 +27,18 @@ absl::StatusOr<absl::StatusOr<Contact>> FoldContactEvent(const std::optional<Con
                                                          const EventEnvelope& event,
                                                          store::ProjectionStore::Batch& batch,
                                                          char history_kind) {
-  const std::string prefix = store::KindPrefix(history_kind, event.tenant(), event.aggregate_id());
+  // Made only where a history is read or written: most contacts never hold merged ones.
+  auto prefix = [&] {
+    return store::KindPrefix(history_kind, event.tenant(), event.aggregate_id());
+  };
   const bool held_merged = current && !current->merged_ids().empty();
-  absl::StatusOr<Contact> next = absl::InternalError("unset");
+  absl::StatusOr<Contact> next;
   if (event.event_type() == kContactsUnmergedType) {
     std::optional<Contact> base;
     std::vector<EventEnvelope> history;
     absl::Status error;
     RETURN_IF_ERROR(
-        batch.Scan(Cf::kIndex, prefix, [&](std::string_view key, std::string_view value) {
+        batch.Scan(Cf::kIndex, prefix(), [&](std::string_view key, std::string_view value) {
           const bool is_base = store::GetBigEndian(key.substr(key.size() - 8)) == kHistoryBase;
           bool parsed = false;
           if (is_base) {
@@ -65,12 +68,13 @@ absl::StatusOr<absl::StatusOr<Contact>> FoldContactEvent(const std::optional<Con
     }
     return next;
   }
+  const std::string history = prefix();
   if (!held_merged && current) {
     // Its first merged contact: an unmerge folds again from the contact as it was before.
-    batch.Put(Cf::kIndex, HistoryKey(prefix, kHistoryBase),
+    batch.Put(Cf::kIndex, HistoryKey(history, kHistoryBase),
               projection::SerializeDeterministic(*current));
   }
-  batch.Put(Cf::kIndex, HistoryKey(prefix, static_cast<uint64_t>(next->version())),
+  batch.Put(Cf::kIndex, HistoryKey(history, static_cast<uint64_t>(next->version())),
             projection::SerializeDeterministic(event));
   return next;
 }

@@ -10,6 +10,7 @@
 
 #include "nlohmann/json.hpp"
 #include "tests/integration/contact_client.h"
+#include "tests/testing/scrape.h"
 
 namespace crm::testing {
 namespace {
@@ -109,6 +110,36 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   EXPECT_EQ(one_report["scenarios"][1]["name"], "list_timeline");
   EXPECT_GT(one_report["scenarios"][1]["throughput_per_s"].get<double>(), 0);
   EXPECT_EQ(one_report["scenarios"][1]["errors"], 0);
+  // A 360 as of the call's time is read afresh every time: the node answers none of them from a
+  // kept 360, where 360s asked for without a time, over contacts just as new, are answered from
+  // kept ones once read.
+  const std::string metrics_url =
+      "http://" + metrics_line.substr(std::string("metrics on ").size()) + "/metrics";
+  auto kept_served = [&]() -> double {
+    const std::optional<std::string> text = HttpGet(metrics_url);
+    if (!text) return -1;
+    return Sample(*text, "crm_analytics_customer360_kept_served_total").value_or(-1);
+  };
+  const double kept_before = kept_served();
+  ASSERT_GE(kept_before, 0);
+  const std::string unkept_path = dir.Sub("unkept.json");
+  CommandResult unkept =
+      RunCommand(BinaryPath("crm-bench"),
+                 {"--target", node.addr, "--scenario", "ping,customer_360_unkept", "--duration",
+                  "0.3", "--concurrency", "2", "--preload", "3", "--json", unkept_path});
+  ASSERT_EQ(unkept.exit_code, 0) << unkept.err;
+  std::ifstream unkept_in(unkept_path);
+  const nlohmann::json unkept_report = nlohmann::json::parse(unkept_in);
+  ASSERT_EQ(unkept_report["scenarios"].size(), 2u);
+  EXPECT_EQ(unkept_report["scenarios"][1]["name"], "customer_360_unkept");
+  EXPECT_GT(unkept_report["scenarios"][1]["calls"].get<int64_t>(), 3);
+  EXPECT_EQ(unkept_report["scenarios"][1]["errors"], 0);
+  EXPECT_EQ(kept_served(), kept_before);
+  CommandResult kept = RunCommand(
+      BinaryPath("crm-bench"), {"--target", node.addr, "--scenario", "customer_360", "--duration",
+                                "0.3", "--concurrency", "2", "--preload", "3"});
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_GT(kept_served(), kept_before);
   CommandResult unknown =
       RunCommand(BinaryPath("crm-bench"), {"--target", node.addr, "--scenario", "ping,timeline"});
   EXPECT_EQ(unknown.exit_code, 2);

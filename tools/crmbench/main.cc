@@ -21,6 +21,10 @@
 //          [search_contacts], ListTimeline [list_timeline], GetCustomer360 [customer_360];
 //          as for the ping, only a read's status is looked at, its answer is not parsed;
 //          each of the four also runs alone by its JSON name (--scenario ping,list_timeline)
+//   customer_360_unkept  over the preloaded set: GetCustomer360 as of the call's time, which the
+//          service reads afresh every time (it keeps only 360s asked for without as_of): the work
+//          of a customer's first 360, where customer_360 mostly measures kept ones
+//          [customer_360_unkept]
 //   mixed  over the preloaded set: 35 % timelines, 25 % 360s, 20 % searches, 10 % contact reads,
 //          10 % new contacts [mixed]
 //   lag    CreateContact acknowledged -> its 360 visible in analytics, with new
@@ -65,6 +69,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 #include <type_traits>
@@ -435,6 +440,13 @@ class Bench {
                    [this](int slot, Finish finish) { Customer360(Pick(slot), std::move(finish)); });
   }
 
+  // GetCustomer360 as of the call's time: never answered from a kept 360.
+  LoadResult Customer360Unkept() {
+    return RunLoad("customer_360_unkept", concurrency_, duration_, [this](int slot, Finish finish) {
+      Customer360(Pick(slot), std::move(finish), absl::Now());
+    });
+  }
+
   // Mostly reads, as a CRM is used: 35 % timelines, 25 % customer files, 20 % searches, 10 %
   // contact reads, 10 % new contacts.
   LoadResult Mixed() {
@@ -506,9 +518,15 @@ class Bench {
     req.set_page_size(20);
     CallUnparsed(generic_interaction_, kListTimeline, Bytes(req), std::move(finish));
   }
-  void Customer360(const std::string& contact_id, Finish finish) {
+  void Customer360(const std::string& contact_id, Finish finish,
+                   std::optional<absl::Time> as_of = std::nullopt) {
     av1::GetCustomer360Request req;
     req.set_contact_id(contact_id);
+    if (as_of) {
+      const int64_t nanos = absl::ToUnixNanos(*as_of);
+      req.mutable_as_of()->set_seconds(nanos / 1000000000);
+      req.mutable_as_of()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+    }
     CallUnparsed(generic_analytics_, kGetCustomer360, Bytes(req), std::move(finish));
   }
 
@@ -631,7 +649,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--scenario", scenarios,
                  "comma-separated: ping, write, import, read (or one of its reads: "
-                 "get_contact, search_contacts, list_timeline, customer_360), mixed, lag, "
+                 "get_contact, search_contacts, list_timeline, customer_360), "
+                 "customer_360_unkept, mixed, lag, "
                  "rebuild (in process), scale (starts crm-node itself)")
       ->capture_default_str();
   int rounds = 1;
@@ -782,8 +801,11 @@ int main(int argc, char** argv) {
   bool remote = false;  // rebuild and scale need no target
   for (absl::string_view s : absl::StrSplit(scenarios, ',', absl::SkipEmpty())) {
     constexpr absl::string_view kScenarios[] = {
-        "ping",          "write",        "import", "read", "get_contact", "search_contacts",
-        "list_timeline", "customer_360", "mixed",  "lag",  "rebuild",     "scale"};
+        "ping",          "write",        "import",
+        "read",          "get_contact",  "search_contacts",
+        "list_timeline", "customer_360", "customer_360_unkept",
+        "mixed",         "lag",          "rebuild",
+        "scale"};
     if (!absl::c_linear_search(kScenarios, s)) {
       std::cerr << "--scenario: unknown scenario \"" << s << "\" ("
                 << absl::StrJoin(kScenarios, ", ") << ")\n";
@@ -824,7 +846,8 @@ int main(int argc, char** argv) {
       if (round > 0 && (s == "rebuild" || s == "scale")) continue;  // once, in the first round
       // The reads and the mix go to a preloaded set, loaded before the first of them.
       const bool over_preload = s == "read" || s == "get_contact" || s == "search_contacts" ||
-                                s == "list_timeline" || s == "customer_360" || s == "mixed";
+                                s == "list_timeline" || s == "customer_360" ||
+                                s == "customer_360_unkept" || s == "mixed";
       if (over_preload && !preloaded && !(preloaded = bench.Preload(preload, interactions))) {
         std::cerr << s << ": the preload failed\n";
         return 1;
@@ -847,6 +870,8 @@ int main(int argc, char** argv) {
         results.push_back(bench.Timeline());
       } else if (s == "customer_360") {
         results.push_back(bench.Customer360());
+      } else if (s == "customer_360_unkept") {
+        results.push_back(bench.Customer360Unkept());
       } else if (s == "mixed") {
         results.push_back(bench.Mixed());
       } else if (s == "lag") {

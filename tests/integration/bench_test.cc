@@ -97,19 +97,28 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   }
   EXPECT_EQ(rounds["scenarios"][0]["share_of_ping_per_round"],
             nlohmann::json::array({1.0, 1.0, 1.0}));
+  // ping and one other scenario for a moment, over a few new contacts: that scenario's entry in
+  // the report (null if the run or its report failed).
+  auto one_scenario = [&](const std::string& scenario) {
+    const std::string path = dir.Sub(scenario + ".json");
+    CommandResult r =
+        RunCommand(BinaryPath("crm-bench"),
+                   {"--target", node.addr, "--scenario", "ping," + scenario, "--duration", "0.3",
+                    "--concurrency", "2", "--preload", "5", "--json", path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::ifstream in(path);
+    const nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
+    if (report.is_discarded() || !report.contains("scenarios") || report["scenarios"].size() != 2) {
+      return nlohmann::json();
+    }
+    EXPECT_EQ(report["scenarios"][1]["name"], scenario);
+    return report["scenarios"][1];
+  };
   // One read alone, by its name in the report.
-  const std::string one_path = dir.Sub("one.json");
-  CommandResult one =
-      RunCommand(BinaryPath("crm-bench"),
-                 {"--target", node.addr, "--scenario", "ping,list_timeline", "--duration", "0.2",
-                  "--concurrency", "2", "--preload", "5", "--json", one_path});
-  ASSERT_EQ(one.exit_code, 0) << one.err;
-  std::ifstream one_in(one_path);
-  const nlohmann::json one_report = nlohmann::json::parse(one_in);
-  ASSERT_EQ(one_report["scenarios"].size(), 2u);
-  EXPECT_EQ(one_report["scenarios"][1]["name"], "list_timeline");
-  EXPECT_GT(one_report["scenarios"][1]["throughput_per_s"].get<double>(), 0);
-  EXPECT_EQ(one_report["scenarios"][1]["errors"], 0);
+  const nlohmann::json timeline = one_scenario("list_timeline");
+  ASSERT_TRUE(timeline.is_object());
+  EXPECT_GT(timeline["throughput_per_s"].get<double>(), 0);
+  EXPECT_EQ(timeline["errors"], 0);
   // A 360 as of the call's time is read afresh every time: the node answers none of them from a
   // kept 360, where 360s asked for without a time, over contacts just as new, are answered from
   // kept ones once read.
@@ -122,22 +131,14 @@ TEST(BenchSmoke, AShortRunReportsEveryScenario) {
   };
   const double kept_before = kept_served();
   ASSERT_GE(kept_before, 0);
-  const std::string unkept_path = dir.Sub("unkept.json");
-  CommandResult unkept =
-      RunCommand(BinaryPath("crm-bench"),
-                 {"--target", node.addr, "--scenario", "ping,customer_360_unkept", "--duration",
-                  "0.3", "--concurrency", "2", "--preload", "3", "--json", unkept_path});
-  ASSERT_EQ(unkept.exit_code, 0) << unkept.err;
-  std::ifstream unkept_in(unkept_path);
-  const nlohmann::json unkept_report = nlohmann::json::parse(unkept_in);
-  ASSERT_EQ(unkept_report["scenarios"].size(), 2u);
-  EXPECT_EQ(unkept_report["scenarios"][1]["name"], "customer_360_unkept");
-  EXPECT_GT(unkept_report["scenarios"][1]["calls"].get<int64_t>(), 3);
-  EXPECT_EQ(unkept_report["scenarios"][1]["errors"], 0);
+  const nlohmann::json unkept = one_scenario("customer_360_unkept");
+  ASSERT_TRUE(unkept.is_object());
+  EXPECT_GT(unkept["calls"].get<int64_t>(), 5);
+  EXPECT_EQ(unkept["errors"], 0);
   EXPECT_EQ(kept_served(), kept_before);
   CommandResult kept = RunCommand(
       BinaryPath("crm-bench"), {"--target", node.addr, "--scenario", "customer_360", "--duration",
-                                "0.3", "--concurrency", "2", "--preload", "3"});
+                                "0.3", "--concurrency", "2", "--preload", "5"});
   ASSERT_EQ(kept.exit_code, 0) << kept.err;
   EXPECT_GT(kept_served(), kept_before);
   CommandResult unknown =

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/process/thread_name.h"
+#include "common/projection/records.h"
 #include "common/status/status_macros.h"
 #include "common/store/big_endian.h"
 
@@ -440,7 +441,7 @@ absl::Status Projector::ApplyBatch(const std::vector<eventlog::LogRecord>& recor
     std::vector<std::string> ahead;
     for (size_t i = 0; i < n; ++i) {
       EventEnvelope& event = parsed_[i];
-      parsed_ok_[i] = event.ParseFromString(records[run + i].value) && !event.event_id().empty();
+      parsed_ok_[i] = ParseEnvelope(records[run + i].value, event) && !event.event_id().empty();
       if (parsed_ok_[i] && read_ahead) applier_->WillRead(event, ahead);
     }
     if (read_ahead) RETURN_IF_ERROR(batch.ReadAhead(Cf::kState, std::move(ahead)));

@@ -26,6 +26,36 @@ absl::StatusOr<T> UnpackPayload(const crm::common::v1::EventEnvelope& event) {
   return payload;
 }
 
+// `bytes` parsed into `event`, as `event.ParseFromString(bytes)` would but for one thing: the
+// payload and the time of the event parsed into it before are reused, not freed and made again
+// (with their strings' room) — freeing them was a sixth of parsing an envelope, and a projector
+// parses every record it reads into the same few envelopes. An empty payload or time (all
+// fields zero) reads as absent, as every accessor reads an absent one: `has_payload()` and
+// `has_occurred_at()` alone can tell an empty one from none, and nothing asks that of an event.
+inline bool ParseEnvelope(const std::string& bytes, crm::common::v1::EventEnvelope& event) {
+  google::protobuf::Any* payload = event.release_payload();
+  google::protobuf::Timestamp* time = event.release_occurred_at();
+  event.Clear();  // the strings keep their room
+  if (payload != nullptr) {
+    payload->Clear();
+    event.set_allocated_payload(payload);
+  }
+  if (time != nullptr) {
+    time->Clear();
+    event.set_allocated_occurred_at(time);
+  }
+  const bool parsed = event.MergeFromString(bytes);  // onto the cleared fields: a parse
+  if (event.has_payload() && event.payload().type_url().empty() &&
+      event.payload().value().empty()) {
+    event.clear_payload();
+  }
+  if (event.has_occurred_at() && event.occurred_at().seconds() == 0 &&
+      event.occurred_at().nanos() == 0) {
+    event.clear_occurred_at();
+  }
+  return parsed;
+}
+
 // `raw` parsed as T (nullopt when absent); DATA_LOSS naming `what` when it does not parse.
 template <typename T>
 absl::StatusOr<std::optional<T>> ParseRecord(const std::optional<std::string>& raw,

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/eventlog/embedded_event_log.h"
 #include "common/projection/command_writer.h"
+#include "common/projection/records.h"
 #include "tests/testing/testing.h"
 
 namespace crm::projection {
@@ -192,6 +193,68 @@ TEST(SerializeDeterministic, GivesEqualBytesForEqualMessagesAndParsesBack) {
   plain.set_value(std::string(300, 'x'));
   EXPECT_EQ(SerializeDeterministic(plain), plain.SerializeAsString());
   EXPECT_EQ(SerializeDeterministic(google::protobuf::StringValue()), "");
+}
+
+// Envelopes parsed one after another into one envelope, the way a projector parses the records
+// it reads, come out as each parsed on its own: no field of one is left in the next (strings,
+// numbers, the payload and the time each present, then absent, then back), and damaged bytes
+// are refused.
+TEST(ParseEnvelope, GivesWhatAFreshParseGivesWhateverWasParsedIntoItBefore) {
+  using crm::common::v1::EventEnvelope;
+  EventEnvelope full;
+  full.set_event_id("01J0000000000000000000000A");
+  full.set_tenant("acme");
+  full.set_aggregate_type("contact");
+  full.set_aggregate_id(std::string(40, 'c'));
+  full.set_expected_version(3);
+  full.set_aggregate_version(4);
+  full.set_event_type("crm.contact.v1.ContactUpdated");
+  full.mutable_occurred_at()->set_seconds(1'700'000'000);
+  full.mutable_occurred_at()->set_nanos(5);
+  full.set_actor("user:ada");
+  full.set_request_id("req-1");
+  full.set_correlation_id("corr-1");
+  full.set_causation_id("cause-1");
+  google::protobuf::StringValue inner;
+  inner.set_value(std::string(200, 'p'));
+  full.mutable_payload()->PackFrom(inner);
+  full.set_command("UpdateContact");
+  full.set_source("import");
+  full.set_rebasable(true);
+
+  EventEnvelope bare;  // no payload, no time, nothing but an id
+  bare.set_event_id("01J0000000000000000000000B");
+  EventEnvelope other = full;  // other strings, a shorter payload, a time at a whole second
+  other.set_tenant("globex");
+  other.clear_actor();
+  other.set_expected_version(0);
+  other.set_rebasable(false);
+  other.mutable_occurred_at()->set_nanos(0);
+  inner.set_value("q");
+  other.mutable_payload()->PackFrom(inner);
+  EventEnvelope empty_parts = bare;  // a payload and a time present but empty: as absent
+  empty_parts.mutable_payload();
+  empty_parts.mutable_occurred_at();
+
+  EventEnvelope into;
+  for (const EventEnvelope* e : {&full, &bare, &other, &full, &empty_parts, &other, &bare}) {
+    const std::string bytes = e->SerializeAsString();
+    EventEnvelope fresh;
+    ASSERT_TRUE(fresh.ParseFromString(bytes));
+    ASSERT_TRUE(ParseEnvelope(bytes, into)) << e->event_id();
+    EXPECT_EQ(into.SerializeAsString(), e == &empty_parts ? bare.SerializeAsString() : bytes);
+    EXPECT_TRUE(
+        google::protobuf::util::MessageDifferencer::Equals(into, e == &empty_parts ? bare : fresh));
+    EXPECT_EQ(into.has_payload(), e->payload().ByteSizeLong() > 0);
+    EXPECT_EQ(into.has_occurred_at(), e->occurred_at().ByteSizeLong() > 0);
+  }
+  std::string cut = full.SerializeAsString();
+  cut.resize(cut.size() / 2);  // inside the payload
+  ASSERT_FALSE(EventEnvelope().ParseFromString(cut));
+  EXPECT_FALSE(ParseEnvelope(cut, into));
+  EXPECT_FALSE(ParseEnvelope(std::string("\xff\xff\xff", 3), into));
+  ASSERT_TRUE(ParseEnvelope(other.SerializeAsString(), into));  // and it parses on after that
+  EXPECT_EQ(into.SerializeAsString(), other.SerializeAsString());
 }
 
 // How a waiter learns its event's outcome.

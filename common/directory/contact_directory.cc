@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/projection/projector.h"
+#include "common/projection/wire_field.h"
 #include "common/status/status_macros.h"
 #include "common/store/keys.h"
 #include "crm/contact/v1/events.pb.h"
@@ -68,10 +69,21 @@ std::optional<ContactDirectoryEntry> ApplyContactEvent(
   next.set_contact_id(event.aggregate_id());
   next.set_version(event.aggregate_version());
   if (type == "crm.contact.v1.ContactCreated") {
-    crm::contact::v1::ContactCreated created;
-    if (!event.payload().UnpackTo(&created)) return std::nullopt;
-    next.set_given_name(created.contact().personal().given_name());
-    next.set_family_name(created.contact().personal().family_name());
+    // Its names alone, read out of the payload (ContactCreated.contact.personal, every copy
+    // merged as a parse would), the rest of it skipped unparsed: parsing the whole contact for
+    // them was two thirds of this function, in three projections for every new contact.
+    if (!event.payload().Is<crm::contact::v1::ContactCreated>()) return std::nullopt;
+    crm::contact::v1::PersonalData personal;
+    if (!projection::ForEachField(
+            event.payload().value(), crm::contact::v1::ContactCreated::kContactFieldNumber,
+            [&](std::string_view contact) {
+              return projection::MergeField(
+                  contact, crm::contact::v1::Contact::kPersonalFieldNumber, personal);
+            })) {
+      return std::nullopt;
+    }
+    next.set_given_name(personal.given_name());
+    next.set_family_name(personal.family_name());
   } else if (type == "crm.contact.v1.ContactUpdated") {
     crm::contact::v1::ContactUpdated updated;
     if (!event.payload().UnpackTo(&updated)) return std::nullopt;

@@ -32,10 +32,11 @@ inline void AppendField(std::string& out, int field, std::string_view bytes) {
   out.append(bytes);
 }
 
-// Merges into `into` the embedded message field `field` of the serialised message `message`,
-// as parsing the whole message would give it (every occurrence merged, in order), skipping the
-// other fields unparsed. False if `message` or the field is malformed.
-inline bool MergeField(std::string_view message, int field, google::protobuf::MessageLite& into) {
+// Calls `fn` with the bytes of every occurrence of the length-delimited field `field` (an
+// embedded message, a string, bytes) of the serialised message `message`, in order, skipping the
+// other fields unparsed. False if `message` is malformed where it is read or `fn` returns false.
+template <typename Fn>
+bool ForEachField(std::string_view message, int field, Fn&& fn) {
   using google::protobuf::internal::WireFormatLite;
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(message.data()),
                                             static_cast<int>(message.size()));
@@ -48,13 +49,23 @@ inline bool MergeField(std::string_view message, int field, google::protobuf::Me
     uint32_t length = 0;
     if (!in.ReadVarint32(&length) ||
         length > message.size() - static_cast<size_t>(in.CurrentPosition())) {
-      return false;  // past the end (a limit past it would read to the end and pass)
+      return false;  // past the end
     }
-    const auto limit = in.PushLimit(static_cast<int>(length));
-    if (!into.MergeFromCodedStream(&in) || !in.ConsumedEntireMessage()) return false;
-    in.PopLimit(limit);
+    const auto from = static_cast<size_t>(in.CurrentPosition());
+    if (!fn(message.substr(from, length)) || !in.Skip(static_cast<int>(length))) return false;
   }
   return in.ConsumedEntireMessage();
+}
+
+// Merges into `into` the embedded message field `field` of the serialised message `message`,
+// as parsing the whole message would give it (every occurrence merged, in order), skipping the
+// other fields unparsed. False if `message` or the field is malformed.
+inline bool MergeField(std::string_view message, int field, google::protobuf::MessageLite& into) {
+  return ForEachField(message, field, [&into](std::string_view bytes) {
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                              static_cast<int>(bytes.size()));
+    return into.MergeFromCodedStream(&in) && in.ConsumedEntireMessage();
+  });
 }
 
 }  // namespace crm::projection

@@ -100,6 +100,53 @@ TEST(ApplyContactEvent, FollowsTheContactsLifecycle) {
   EXPECT_FALSE(ApplyContactEvent(entry, Event(crm::contact::v1::DataQualityRulesSet(), kAnn, 7)));
 }
 
+// A new contact's names are read out of its payload without parsing the rest of it: the same
+// names a parse gives, whatever else the contact carries (sealed personal data, tags, emails),
+// copies of the contact field merged in order as a parser merges them; a payload that is not a
+// ContactCreated, or is cut short, makes no entry.
+TEST(ApplyContactEvent, ReadsANewContactsNamesAsAParseOfItsPayloadWould) {
+  crm::contact::v1::ContactCreated first;
+  first.mutable_contact()->set_id(kAnn);
+  first.mutable_contact()->set_job_title("Novelist");
+  first.mutable_contact()->add_tags("vip");
+  (*first.mutable_contact()->mutable_attributes())["pen_name"] = "George Eliot";
+  first.mutable_contact()->mutable_personal()->set_given_name("Mary");
+  first.mutable_contact()->mutable_personal()->add_emails()->set_address("mae@example.com");
+  first.mutable_sealed_personal()->set_key_id(kAnn);
+  first.mutable_sealed_personal()->set_ciphertext(std::string(64, 'x'));
+  crm::contact::v1::ContactCreated second;  // the contact field again: merged into the first
+  second.mutable_contact()->mutable_personal()->set_given_name("Mary Ann");
+  second.mutable_contact()->mutable_personal()->set_family_name("Evans");
+  second.mutable_contact()->set_owner("user:1");
+  EventEnvelope event = Event(first, kAnn, 1);
+  event.mutable_payload()->set_value(first.SerializeAsString() + second.SerializeAsString());
+  crm::contact::v1::ContactCreated parsed;
+  ASSERT_TRUE(event.payload().UnpackTo(&parsed));
+  ASSERT_EQ(parsed.contact().personal().given_name(), "Mary Ann");
+  const auto entry = ApplyContactEvent(std::nullopt, event);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->given_name(), parsed.contact().personal().given_name());
+  EXPECT_EQ(entry->family_name(), parsed.contact().personal().family_name());
+  EXPECT_EQ(entry->display_name(), "Mary Ann Evans");
+  EXPECT_EQ(entry->contact_id(), kAnn);
+  EXPECT_EQ(entry->version(), 1);
+  // Sealed, as the contact service writes it: no names, an entry all the same.
+  crm::contact::v1::ContactCreated sealed = first;
+  sealed.mutable_contact()->clear_personal();
+  const auto unnamed = ApplyContactEvent(std::nullopt, Event(sealed, kBob, 2));
+  ASSERT_TRUE(unnamed);
+  EXPECT_EQ(unnamed->display_name(), "");
+  EXPECT_EQ(unnamed->contact_id(), kBob);
+
+  EventEnvelope cut = event;
+  cut.mutable_payload()->mutable_value()->resize(first.ByteSizeLong() / 2);
+  ASSERT_FALSE(cut.payload().UnpackTo(&parsed));
+  EXPECT_FALSE(ApplyContactEvent(std::nullopt, cut));
+  EventEnvelope not_created = Event(Renamed("Evans"), kAnn, 3);
+  not_created.set_event_type("crm.contact.v1.ContactCreated");
+  EXPECT_FALSE(ApplyContactEvent(std::nullopt, not_created));
+}
+
 // The contact service refuses at apply an event decided against a version that another change
 // has moved on from (two writers raced); the directory takes from the log only what the contact
 // service took.

@@ -1,6 +1,7 @@
 #include "tools/crmbench/generate.h"
 
 #include <atomic>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/ids/ids.h"
@@ -8,6 +9,7 @@
 #include "crm/contact/v1/events.pb.h"
 #include "crm/interaction/v1/events.pb.h"
 #include "crm/sales/v1/events.pb.h"
+#include "services/contact/projection/sealing.h"
 #include "services/sales/domain/order.h"
 #include "tools/crmbench/load.h"
 
@@ -19,10 +21,13 @@ namespace iv1 = crm::interaction::v1;
 namespace sv1 = crm::sales::v1;
 using crm::common::v1::EventEnvelope;
 
-constexpr char kTenant[] = "default";
+constexpr const char* kTenant = kGeneratedTenant;
 constexpr int64_t kStart = 1735689600;  // 2025-01-01
 // Appends in flight before waiting for the log: bounds the memory a large run holds.
 constexpr int64_t kWindow = 20000;
+// Contacts whose data keys are made together (one sync), as the contact service makes them
+// ahead of need.
+constexpr size_t kKeysAhead = 1000;
 
 EventEnvelope Envelope(const google::protobuf::Message& payload, const std::string& id,
                        int64_t seconds) {
@@ -57,13 +62,24 @@ absl::StatusOr<GeneratedLog> GenerateLog(eventlog::EventLog& log, const Generate
     in_flight = 0;
     return log.Flush(absl::Minutes(5));
   };
+  std::optional<contact::PersonalDataSealer> sealer;
+  if (options.seal_with != nullptr) sealer.emplace(options.seal_with);
+  std::vector<std::string> keyed;  // ids whose keys are made, the next at keyed[next_keyed]
+  size_t next_keyed = 0;
   for (int64_t i = 0; i < options.contacts; ++i) {
-    const std::string contact = ids::NewId();
+    if (sealer && next_keyed == keyed.size()) {
+      keyed.clear();
+      next_keyed = 0;
+      for (size_t k = 0; k < kKeysAhead; ++k) keyed.push_back(ids::NewId());
+      RETURN_IF_ERROR(options.seal_with->CreateMany(kTenant, keyed));
+    }
+    const std::string contact = sealer ? std::move(keyed[next_keyed++]) : ids::NewId();
     const int64_t day = kStart + (i % 365) * 86400;
     cv1::ContactCreated created;
     created.mutable_contact()->set_id(contact);
     created.mutable_contact()->mutable_personal()->set_given_name(ContactGivenName(i));
     created.mutable_contact()->mutable_personal()->set_family_name(ContactFamilyName(i));
+    if (sealer) RETURN_IF_ERROR(sealer->Seal(kTenant, created));
     RETURN_IF_ERROR(append("crm.contact.v1", Envelope(created, contact, day)));
     ++out.contacts;
     for (int k = 0; k < options.orders_per_contact; ++k) {
@@ -96,6 +112,7 @@ absl::StatusOr<GeneratedLog> GenerateLog(eventlog::EventLog& log, const Generate
       RETURN_IF_ERROR(append("crm.interaction.v1", Envelope(logged, id, day + 7200 + k * 3600)));
       ++out.interactions;
     }
+    if (i == 0) out.first_contact_id = contact;
     if (options.keep_ids) out.contact_ids.push_back(contact);
   }
   RETURN_IF_ERROR(log.Flush(absl::Minutes(10)));

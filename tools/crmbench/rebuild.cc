@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -25,8 +26,10 @@ namespace {
 // Opens a service on a fresh projection and times its catch-up with the whole log: from the
 // projector's start, as the raw ingest is timed from its first write (neither counts creating
 // its empty store).
+// `check`, if given, then looks at the rebuilt service (outside the timing).
 template <typename Service, typename Open>
-absl::StatusOr<LoadResult> TimeRebuild(const std::string& name, int64_t events, Open open) {
+absl::StatusOr<LoadResult> TimeRebuild(const std::string& name, int64_t events, Open open,
+                                       std::function<absl::Status(Service&)> check = nullptr) {
   absl::StatusOr<std::unique_ptr<Service>> service = open();
   if (!service.ok()) return service.status();
   const absl::Time start = absl::Now();
@@ -43,6 +46,7 @@ absl::StatusOr<LoadResult> TimeRebuild(const std::string& name, int64_t events, 
   r.calls = events;
   r.keys_per_event = static_cast<double>((*service)->projector()->store().keys_written()) /
                      static_cast<double>(events);
+  if (check) RETURN_IF_ERROR(check(**service));
   (*service)->Stop();
   return r;
 }
@@ -83,10 +87,18 @@ absl::StatusOr<std::vector<LoadResult>> RunRebuild(const std::string& work_dir, 
   absl::StatusOr<std::unique_ptr<eventlog::EmbeddedEventLog>> log =
       eventlog::EmbeddedEventLog::Open({work_dir + "/log", 8});
   if (!log.ok()) return log.status();
-  // Per contact a ContactCreated, an OrderPlaced and two InteractionLogged.
-  GenerateOptions generate;
-  generate.contacts = (events + 3) / 4;
-  absl::StatusOr<GeneratedLog> generated = GenerateLog(**log, generate);
+  // Per contact a ContactCreated, an OrderPlaced and two InteractionLogged; personal data sealed
+  // with the keys the contact service rebuilt below opens it with.
+  const std::string keys_dir = work_dir + "/contact-keys";
+  absl::StatusOr<GeneratedLog> generated;
+  {
+    absl::StatusOr<std::unique_ptr<crypto::KeyVault>> keys = crypto::KeyVault::Open(keys_dir);
+    if (!keys.ok()) return keys.status();
+    GenerateOptions generate;
+    generate.contacts = (events + 3) / 4;
+    generate.seal_with = keys->get();
+    generated = GenerateLog(**log, generate);
+  }  // the vault is closed: the contact service opens it
   if (!generated.ok()) return generated.status();
   const int64_t bytes = generated->bytes;
   const int64_t n = generated->events;
@@ -125,8 +137,19 @@ absl::StatusOr<std::vector<LoadResult>> RunRebuild(const std::string& work_dir, 
         "rebuild_contact", generated->contacts,
         [&]() -> absl::StatusOr<std::unique_ptr<contact::ContactService>> {
           ASSIGN_OR_RETURN(std::unique_ptr<crypto::KeyVault> keys,
-                           crypto::KeyVault::Open(work_dir + "/contact-keys"));
+                           crypto::KeyVault::Open(keys_dir));
           return contact::ContactService::Open(work_dir + "/contact", std::move(keys), l, true);
+        },
+        // The sealed personal data opened: the first contact has the name it was made with.
+        [&](contact::ContactService& service) -> absl::Status {
+          const std::string& id = generated->first_contact_id;
+          const std::string given = service.PersonalData(kGeneratedTenant, id).given_name();
+          if (given != ContactGivenName(0)) {
+            return absl::DataLossError(
+                absl::StrCat("rebuild_contact: contact ", id, " has the given name '", given,
+                             "', not '", ContactGivenName(0), "' (sealed, not opened?)"));
+          }
+          return absl::OkStatus();
         }));
   }
   if (s.ok()) {

@@ -11,8 +11,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/crypto/key_vault.h"
 #include "common/eventlog/embedded_event_log.h"
 #include "common/process/proc_stat.h"
+#include "common/status/status_macros.h"
+#include "crm/contact/v1/contact_service.grpc.pb.h"
 #include "tests/testing/scrape.h"
 #include "tests/testing/testing.h"
 #include "tools/crmbench/generate.h"
@@ -83,6 +86,29 @@ double WaitUntilIdle(pid_t pid, absl::Duration timeout) {
   return absl::ToDoubleSeconds(absl::Now() - start);
 }
 
+// The node reads the first generated contact with the name it was generated with: its sealed
+// personal data opened with the keys generated beside the log.
+absl::Status CheckFirstContact(const std::shared_ptr<grpc::Channel>& channel,
+                               const std::string& id) {
+  auto stub = crm::contact::v1::ContactService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  crm::contact::v1::GetContactRequest req;
+  req.set_id(id);
+  crm::contact::v1::Contact contact;
+  const grpc::Status status = stub->GetContact(&ctx, req, &contact);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("GetContact ", id, " on the node: ", status.error_message()));
+  }
+  if (contact.personal().given_name() != ContactGivenName(0)) {
+    return absl::DataLossError(absl::StrCat("the node reads contact ", id, " as given name '",
+                                            contact.personal().given_name(), "', not '",
+                                            ContactGivenName(0), "' (sealed, not opened?)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts,
                                    const ScaleReads& reads) {
   const fs::path dir = fs::path(options.work_dir) / absl::StrCat("contacts-", contacts);
@@ -94,11 +120,16 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
     absl::StatusOr<std::unique_ptr<eventlog::EmbeddedEventLog>> log =
         eventlog::EmbeddedEventLog::Open({(dir / "log").string(), kPartitions});
     if (!log.ok()) return log.status();
+    // Sealed with the keys the node's contact service opens (<data-dir>/contact-keys).
+    absl::StatusOr<std::unique_ptr<crypto::KeyVault>> keys =
+        crypto::KeyVault::Open((dir / "contact-keys").string());
+    if (!keys.ok()) return keys.status();
     GenerateOptions generate;
     generate.contacts = contacts;
     generate.interactions_per_contact = options.interactions_per_contact;
     generate.orders_per_contact = options.orders_per_contact;
     generate.keep_ids = true;
+    generate.seal_with = keys->get();
     const absl::Time start = absl::Now();
     absl::StatusOr<GeneratedLog> generated = GenerateLog(**log, generate);
     if (!generated.ok()) return generated.status();
@@ -108,7 +139,7 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
     result.orders = generated->orders;
     result.events = generated->events;
     ids = std::move(generated->contact_ids);
-  }  // the log is closed: the node opens it next
+  }  // the log and the vault are closed: the node opens them next
   std::cerr << "scale: " << result.events << " events for " << contacts << " contacts written in "
             << result.generate_seconds << " s; starting the node\n";
 
@@ -160,6 +191,7 @@ absl::StatusOr<ScaleResult> RunOne(const ScaleOptions& options, int64_t contacts
       result.sorted_runs[projection] = static_cast<int64_t>(runs);
     }
   }
+  RETURN_IF_ERROR(CheckFirstContact(channel, ids.front()));
   result.reads = reads(channel, std::move(ids));
   WatchServerCpu({});
   (void)WatchServerMetrics({});

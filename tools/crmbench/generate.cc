@@ -26,7 +26,7 @@ constexpr int64_t kStart = 1735689600;  // 2025-01-01
 // Appends in flight before waiting for the log: bounds the memory a large run holds.
 constexpr int64_t kWindow = 20000;
 // Contacts whose data keys are made together (one sync), as the contact service makes them
-// ahead of need.
+// ahead of need; their events wait for it.
 constexpr size_t kKeysAhead = 1000;
 
 EventEnvelope Envelope(const google::protobuf::Message& payload, const std::string& id,
@@ -62,25 +62,43 @@ absl::StatusOr<GeneratedLog> GenerateLog(eventlog::EventLog& log, const Generate
     in_flight = 0;
     return log.Flush(absl::Minutes(5));
   };
+  // Sealing, a run of contacts' events waits in `held` until their keys are made together; the
+  // ids are drawn in the same order either way.
   std::optional<contact::PersonalDataSealer> sealer;
   if (options.seal_with != nullptr) sealer.emplace(options.seal_with);
-  std::vector<std::string> keyed;  // ids whose keys are made, the next at keyed[next_keyed]
-  size_t next_keyed = 0;
-  for (int64_t i = 0; i < options.contacts; ++i) {
-    if (sealer && next_keyed == keyed.size()) {
-      keyed.clear();
-      next_keyed = 0;
-      for (size_t k = 0; k < kKeysAhead; ++k) keyed.push_back(ids::NewId());
-      RETURN_IF_ERROR(options.seal_with->CreateMany(kTenant, keyed));
+  std::vector<std::pair<std::string, EventEnvelope>> held;
+  std::vector<std::string> held_contacts;
+  auto release = [&]() -> absl::Status {
+    if (!held_contacts.empty()) {
+      RETURN_IF_ERROR(options.seal_with->CreateMany(kTenant, held_contacts));
+      held_contacts.clear();
     }
-    const std::string contact = sealer ? std::move(keyed[next_keyed++]) : ids::NewId();
+    for (auto& [topic, e] : held) {
+      cv1::ContactCreated created;
+      if (sealer && e.payload().UnpackTo(&created)) {
+        RETURN_IF_ERROR(sealer->Seal(kTenant, created));
+        e.mutable_payload()->PackFrom(created);
+      }
+      RETURN_IF_ERROR(append(topic, e));
+    }
+    held.clear();
+    return absl::OkStatus();
+  };
+  auto add = [&](const std::string& topic, EventEnvelope e) -> absl::Status {
+    if (!sealer) return append(topic, e);
+    held.emplace_back(topic, std::move(e));
+    return absl::OkStatus();
+  };
+  for (int64_t i = 0; i < options.contacts; ++i) {
+    if (held_contacts.size() == kKeysAhead) RETURN_IF_ERROR(release());
+    const std::string contact = ids::NewId();
+    if (sealer) held_contacts.push_back(contact);
     const int64_t day = kStart + (i % 365) * 86400;
     cv1::ContactCreated created;
     created.mutable_contact()->set_id(contact);
     created.mutable_contact()->mutable_personal()->set_given_name(ContactGivenName(i));
     created.mutable_contact()->mutable_personal()->set_family_name(ContactFamilyName(i));
-    if (sealer) RETURN_IF_ERROR(sealer->Seal(kTenant, created));
-    RETURN_IF_ERROR(append("crm.contact.v1", Envelope(created, contact, day)));
+    RETURN_IF_ERROR(add("crm.contact.v1", Envelope(created, contact, day)));
     ++out.contacts;
     for (int k = 0; k < options.orders_per_contact; ++k) {
       sv1::Order order;
@@ -96,7 +114,7 @@ absl::StatusOr<GeneratedLog> GenerateLog(eventlog::EventLog& log, const Generate
           order, order_id,
           [](const std::string&, const std::string&, sales::Link) { return absl::OkStatus(); });
       if (!placed.ok()) return placed.status();
-      RETURN_IF_ERROR(append("crm.sales.v1", Envelope(*placed, order_id, day + 3600 + k * 86400)));
+      RETURN_IF_ERROR(add("crm.sales.v1", Envelope(*placed, order_id, day + 3600 + k * 86400)));
       ++out.orders;
     }
     for (int k = 0; k < options.interactions_per_contact; ++k) {
@@ -109,12 +127,13 @@ absl::StatusOr<GeneratedLog> GenerateLog(eventlog::EventLog& log, const Generate
       logged.mutable_interaction()->set_subject(absl::StrCat("follow-up ", k + 1));
       logged.mutable_interaction()->add_contact_ids(contact);
       logged.mutable_interaction()->mutable_occurred_at()->set_seconds(day + 7200 + k * 3600);
-      RETURN_IF_ERROR(append("crm.interaction.v1", Envelope(logged, id, day + 7200 + k * 3600)));
+      RETURN_IF_ERROR(add("crm.interaction.v1", Envelope(logged, id, day + 7200 + k * 3600)));
       ++out.interactions;
     }
     if (i == 0) out.first_contact_id = contact;
     if (options.keep_ids) out.contact_ids.push_back(contact);
   }
+  RETURN_IF_ERROR(release());
   RETURN_IF_ERROR(log.Flush(absl::Minutes(10)));
   if (failed.load() > 0) {
     return absl::InternalError(

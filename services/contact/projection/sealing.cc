@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/sealing.h"
+#include "common/projection/wire_field.h"
 #include "common/status/status_macros.h"
-#include "google/protobuf/descriptor.h"
 #include "services/contact/domain/apply.h"
 #include "services/contact/domain/contact.h"
 
@@ -37,38 +37,51 @@ absl::Status SealInto(crypto::DataKeys& vault, std::string_view tenant, const st
   return absl::OkStatus();
 }
 
-// Opens `sealed` into `personal`; leaves it empty if the key is gone (erased).
+// Opens `sealed` into `personal` (PersonalData, serialised); leaves it empty if the key is gone
+// (erased).
 absl::Status OpenInto(crypto::DataKeys& vault, std::string_view tenant, const SealedData& sealed,
-                      PersonalData& personal) {
+                      std::string& personal) {
   ASSIGN_OR_RETURN(std::optional<std::string> key, vault.Get(tenant, sealed.key_id()));
   if (!key) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::string bytes, crypto::Open(*key, sealed, Aad(tenant, sealed.key_id())));
-  if (!personal.ParseFromString(bytes)) {
+  ASSIGN_OR_RETURN(personal, crypto::Open(*key, sealed, Aad(tenant, sealed.key_id())));
+  if (!PersonalData().ParseFromString(personal)) {
     return absl::DataLossError(
         absl::StrCat("sealed personal data of ", sealed.key_id(), " does not decode"));
   }
   return absl::OkStatus();
 }
 
-// `event` (of type T) with its sealed field opened into its personal data; `fields` gives both
-// of a T. nullopt when nothing is sealed, or the payload does not decode (apply reports that).
-template <typename T, typename Fields>
+// `event` (of type T) with its sealed field, number `sealed_field`, opened into the personal data
+// of its contact, field `contact_field`. nullopt when nothing is sealed, or the payload does not
+// decode (apply reports that). Done on the payload's wire form: the sealed field left out, and
+// the contact's field appended once more holding only its personal data, which parsers merge
+// into the contact (sealing left it without any) — parsing the whole payload, clearing the field
+// and serialising it again was a third of the opening.
+template <typename T>
 absl::StatusOr<std::optional<EventEnvelope>> Reopen(crypto::DataKeys& vault,
-                                                    const EventEnvelope& event, Fields fields) {
-  T message;
-  if (!event.payload().UnpackTo(&message)) return std::nullopt;
-  auto [sealed, personal] = fields(message);
-  if (sealed->ciphertext().empty()) return std::nullopt;
-  RETURN_IF_ERROR(OpenInto(vault, event.tenant(), *sealed, *personal));
+                                                    const EventEnvelope& event, int contact_field,
+                                                    int sealed_field) {
+  if (!event.payload().Is<T>()) return std::nullopt;
+  const std::string& value = event.payload().value();
+  SealedData sealed;
+  std::string opened_value;  // the payload without its sealed field, then with its personal data
+  opened_value.reserve(value.size());
+  if (!projection::SplitField(value, sealed_field, &opened_value, [&](std::string_view bytes) {
+        return projection::MergeBytes(bytes, sealed);
+      })) {
+    return std::nullopt;
+  }
+  if (sealed.ciphertext().empty()) return std::nullopt;
+  std::string personal;
+  RETURN_IF_ERROR(OpenInto(vault, event.tenant(), sealed, personal));
   // The sealed field goes: what apply stores holds the personal data once, opened.
-  const google::protobuf::Descriptor* descriptor = T::descriptor();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    if (descriptor->field(i)->message_type() == SealedData::descriptor()) {
-      message.GetReflection()->ClearField(&message, descriptor->field(i));
-    }
+  if (!personal.empty()) {
+    std::string contact;
+    projection::AppendField(contact, Contact::kPersonalFieldNumber, personal);
+    projection::AppendField(opened_value, contact_field, contact);
   }
   EventEnvelope opened = event;
-  opened.mutable_payload()->PackFrom(message);
+  opened.mutable_payload()->set_value(std::move(opened_value));
   return opened;
 }
 
@@ -95,20 +108,16 @@ absl::StatusOr<std::optional<EventEnvelope>> PersonalDataSealer::Open(
     const EventEnvelope& event) const {
   const std::string& type = event.event_type();
   if (type == kContactCreatedType) {
-    return Reopen<ContactCreated>(*vault_, event, [](ContactCreated& e) {
-      return std::make_pair(e.mutable_sealed_personal(), e.mutable_contact()->mutable_personal());
-    });
+    return Reopen<ContactCreated>(*vault_, event, ContactCreated::kContactFieldNumber,
+                                  ContactCreated::kSealedPersonalFieldNumber);
   }
   if (type == kContactUpdatedType) {
-    return Reopen<ContactUpdated>(*vault_, event, [](ContactUpdated& e) {
-      return std::make_pair(e.mutable_sealed_personal(), e.mutable_contact()->mutable_personal());
-    });
+    return Reopen<ContactUpdated>(*vault_, event, ContactUpdated::kContactFieldNumber,
+                                  ContactUpdated::kSealedPersonalFieldNumber);
   }
   if (type == kContactsMergedType) {
-    return Reopen<ContactsMerged>(*vault_, event, [](ContactsMerged& e) {
-      return std::make_pair(e.mutable_sealed_merged_personal(),
-                            e.mutable_merged()->mutable_personal());
-    });
+    return Reopen<ContactsMerged>(*vault_, event, ContactsMerged::kMergedFieldNumber,
+                                  ContactsMerged::kSealedMergedPersonalFieldNumber);
   }
   return std::nullopt;
 }

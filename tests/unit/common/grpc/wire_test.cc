@@ -135,6 +135,56 @@ TEST(MergeField, ReadsOneEmbeddedMessageAsAFullParseDoes) {
   ASSERT_TRUE(projection::MergeField("", cv1::Contact::kPersonalFieldNumber, none));
 }
 
+// A message split at one field: every copy of the field handed over in order, and the rest
+// exactly the message without it (every other field's bytes as they stood, in their order).
+TEST(SplitField, HandsOverEachCopyOfAFieldAndKeepsTheRestAsItStood) {
+  cv1::Contact contact;
+  contact.set_id("C1");
+  contact.set_version(300);
+  contact.mutable_create_time()->set_seconds(1700000000);
+  (*contact.mutable_attributes())["tier"] = "gold";
+  contact.add_tags("vip");
+  contact.mutable_personal()->set_given_name("Ada");
+  contact.add_affiliations()->set_company_id("M1");
+  std::string bytes = contact.SerializeAsString();
+  cv1::PersonalData more;
+  more.set_family_name("Lovelace");
+  projection::AppendField(bytes, cv1::Contact::kPersonalFieldNumber, more.SerializeAsString());
+  bytes += cv1::Contact().SerializeAsString();  // nothing: a message may end anywhere
+  cv1::Contact tail;
+  tail.set_job_title("Countess");
+  bytes += tail.SerializeAsString();
+
+  std::vector<std::string> copies;
+  std::string rest;
+  ASSERT_TRUE(projection::SplitField(bytes, cv1::Contact::kPersonalFieldNumber, &rest,
+                                     [&](std::string_view b) {
+                                       copies.emplace_back(b);
+                                       return true;
+                                     }));
+  EXPECT_EQ(copies, (std::vector<std::string>{contact.personal().SerializeAsString(),
+                                              more.SerializeAsString()}));
+  cv1::Contact without = contact;
+  without.clear_personal();
+  EXPECT_EQ(rest, without.SerializeAsString() + tail.SerializeAsString());
+  // No rest asked for, or the callback refusing.
+  int seen = 0;
+  EXPECT_TRUE(projection::ForEachField(bytes, cv1::Contact::kPersonalFieldNumber,
+                                       [&](std::string_view) { return ++seen > 0; }));
+  EXPECT_EQ(seen, 2);
+  EXPECT_FALSE(projection::SplitField(bytes, cv1::Contact::kPersonalFieldNumber, &rest,
+                                      [](std::string_view) { return false; }));
+  // Cut inside: refused wherever a parser refuses it.
+  for (size_t cut = 1; cut < bytes.size(); ++cut) {
+    cv1::Contact whole;
+    if (whole.ParseFromString(bytes.substr(0, cut))) continue;
+    std::string r;
+    EXPECT_FALSE(projection::SplitField(bytes.substr(0, cut), cv1::Contact::kPersonalFieldNumber,
+                                        &r, [](std::string_view) { return true; }))
+        << "cut at " << cut;
+  }
+}
+
 TEST(MergeField, RefusesDamagedBytes) {
   cv1::Contact contact;
   contact.set_id("C1");

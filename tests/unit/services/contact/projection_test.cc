@@ -1,5 +1,6 @@
 // The contact projection on a real RocksDB store: as_of reads at every point of a generated
 // history, the audit trail with field diffs, affiliations, relationships and search.
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -142,6 +143,77 @@ std::string Dump(const store::ProjectionStore& store) {
                     .ok());
   }
   return all;
+}
+
+// Each sealed event opens to the payload it was before sealing: its contact's personal data back
+// in place, its sealed field gone, every other field as it was; with the key destroyed, to the
+// payload without personal data. Nothing sealed, or a payload that does not decode, opens to
+// nothing (apply takes the event as it is, and reports a payload that does not decode).
+TEST_F(ProjectionTest, ASealedEventOpensToThePayloadItWasBeforeSealing) {
+  crm::contact::v1::PersonalData personal;
+  personal.set_given_name("Zephyrine");
+  personal.set_family_name("Quist");
+  personal.add_emails()->set_address("zq@acme.example");
+  Contact contact;
+  contact.set_id("A");
+  contact.set_job_title("Pilot");
+  contact.add_tags("vip");
+  *contact.mutable_personal() = personal;
+  ContactCreated created;
+  *created.mutable_contact() = contact;
+  ContactUpdated updated;
+  updated.set_contact_id("A");
+  *updated.mutable_contact() = contact;
+  updated.mutable_update_mask()->add_paths("personal");
+  ContactsMerged merged;
+  merged.set_merged_id("A");
+  merged.set_merge_id("m1");
+  *merged.mutable_merged() = contact;
+  merged.mutable_update_mask()->add_paths("personal.emails");
+  auto envelope = [](const google::protobuf::Message& payload) {
+    EventEnvelope e;
+    e.set_event_id("e1");
+    e.set_tenant("t");
+    e.set_aggregate_id("A");
+    e.set_event_type(payload.GetDescriptor()->full_name());
+    e.mutable_payload()->PackFrom(payload);
+    return e;
+  };
+  std::vector<std::unique_ptr<google::protobuf::Message>> clear;
+  for (const google::protobuf::Message* m :
+       std::initializer_list<const google::protobuf::Message*>{&created, &updated, &merged}) {
+    std::unique_ptr<google::protobuf::Message> sealed(m->New());
+    sealed->CopyFrom(*m);
+    ASSERT_TRUE(keys_->sealer.Seal("t", *sealed).ok());
+    const EventEnvelope event = envelope(*sealed);
+    ASSERT_EQ(event.payload().value().find("Zephyrine"), std::string::npos);
+    absl::StatusOr<std::optional<EventEnvelope>> opened = keys_->sealer.Open(event);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    ASSERT_TRUE(opened->has_value()) << m->GetTypeName();
+    std::unique_ptr<google::protobuf::Message> back(m->New());
+    ASSERT_TRUE((*opened)->payload().UnpackTo(back.get()));
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*back, *m))
+        << m->GetTypeName() << ": " << back->ShortDebugString();
+    EXPECT_EQ((*opened)->event_id(), "e1");
+    EXPECT_EQ((*opened)->payload().type_url(), event.payload().type_url());
+    // Nothing sealed (a payload from before sealing): nothing to open.
+    EXPECT_FALSE(*keys_->sealer.Open(envelope(*m)));
+    // Cut short: nothing opened.
+    EventEnvelope cut = event;
+    cut.mutable_payload()->mutable_value()->resize(event.payload().value().size() - 5);
+    EXPECT_FALSE(*keys_->sealer.Open(cut)) << m->GetTypeName();
+    clear.push_back(std::move(sealed));
+  }
+  // The key destroyed: opens to the payload without personal data.
+  ASSERT_TRUE(keys_->vault->Forget("t", "A").ok());
+  absl::StatusOr<std::optional<EventEnvelope>> erased = keys_->sealer.Open(envelope(*clear[0]));
+  ASSERT_TRUE(erased.ok() && erased->has_value());
+  ContactCreated without;
+  ASSERT_TRUE((*erased)->payload().UnpackTo(&without));
+  ContactCreated expected = created;
+  expected.mutable_contact()->clear_personal();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(without, expected))
+      << without.ShortDebugString();
 }
 
 TEST_F(ProjectionTest, SealedPersonalDataOpensAtApplyAndErasureLeavesNoTrace) {

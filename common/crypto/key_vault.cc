@@ -1,5 +1,6 @@
 #include "common/crypto/key_vault.h"
 
+#include <functional>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -23,7 +24,8 @@ absl::Status Internal(const rocksdb::Status& s, std::string_view what) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KeyVault>> KeyVault::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<KeyVault>> KeyVault::Open(const std::string& dir,
+                                                         size_t cache_bytes) {
   rocksdb::Options options;
   options.create_if_missing = true;
   // Deleted write-ahead logs are removed, not archived: a destroyed key must leave no copy.
@@ -32,10 +34,13 @@ absl::StatusOr<std::unique_ptr<KeyVault>> KeyVault::Open(const std::string& dir)
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &db);
   if (!s.ok()) return Internal(s, absl::StrCat("cannot open ", dir));
-  return std::unique_ptr<KeyVault>(new KeyVault(std::unique_ptr<rocksdb::DB>(db)));
+  return std::unique_ptr<KeyVault>(new KeyVault(std::unique_ptr<rocksdb::DB>(db), cache_bytes));
 }
 
-KeyVault::KeyVault(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+KeyVault::KeyVault(std::unique_ptr<rocksdb::DB> db, size_t cache_bytes)
+    : db_(std::move(db)), cache_(cache_bytes, [](std::string_view k, const std::string& value) {
+        return k.size() + value.size() + 64;  // and the map's slot and the strings' headers
+      }) {}
 
 KeyVault::~KeyVault() = default;
 
@@ -44,16 +49,13 @@ absl::Mutex& KeyVault::WriteMutex(const std::string& k) {
 }
 
 absl::StatusOr<std::optional<std::string>> KeyVault::Read(const std::string& k) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (auto it = cache_.find(k); it != cache_.end()) return it->second;
-  }
+  uint64_t generation = 0;
+  if (std::optional<std::string> kept = cache_.Find(k, &generation)) return kept;
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), k, &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return Internal(s, "read");
-  absl::MutexLock lock(&mu_);
-  cache_[k] = value;
+  cache_.Keep(k, value, generation);
   return value;
 }
 
@@ -89,8 +91,7 @@ absl::StatusOr<std::string> KeyVault::Adopt(std::string_view tenant, std::string
   rocksdb::WriteOptions options;
   options.sync = durability == Durability::kSynced;
   if (rocksdb::Status s = db_->Put(options, k, key); !s.ok()) return Internal(s, "write");
-  absl::MutexLock lock(&mu_);
-  cache_[k] = key;
+  cache_.Put(k, key);
   return key;
 }
 
@@ -107,8 +108,7 @@ absl::Status KeyVault::CreateMany(std::string_view tenant, const std::vector<std
   rocksdb::WriteOptions sync;
   sync.sync = true;
   if (rocksdb::Status s = db_->Write(sync, &batch); !s.ok()) return Internal(s, "write");
-  absl::MutexLock lock(&mu_);
-  for (auto& [k, key] : made) cache_[std::move(k)] = std::move(key);
+  for (auto& [k, key] : made) cache_.Put(k, std::move(key));
   return absl::OkStatus();
 }
 
@@ -135,10 +135,8 @@ absl::Status KeyVault::Destroy(std::string_view tenant, std::string_view id) {
   rocksdb::WriteOptions sync;
   sync.sync = true;
   if (rocksdb::Status s = db_->Put(sync, k, ""); !s.ok()) return Internal(s, "write");
-  {
-    absl::MutexLock lock(&mu_);
-    cache_[k] = "";
-  }
+  cache_.Forget([&k](const std::function<void(std::string_view)>& drop) { drop(k); });
+  cache_.Put(k, "");
   // The old value still sits in the memtable, the write-ahead log and maybe an SST file: flush
   // (which retires the log) and compact the key's range to the bottom, so the bytes are gone.
   if (rocksdb::Status s = db_->Flush(rocksdb::FlushOptions()); !s.ok()) return Internal(s, "flush");

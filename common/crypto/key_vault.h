@@ -12,7 +12,9 @@
 // Every write is synced — an acknowledged key survives a crash — but for copies of keys kept
 // elsewhere (Adopt with kCopy: a ReplicatedKeyVault's, read again from crm.keys.v1 at every start).
 //
-// Thread-safe. Keys are cached in memory after their first read.
+// Thread-safe. Keys read or written are kept in memory, up to a budget (Open's `cache_bytes`):
+// applying a log reads every person's key once, and a cache of every key ever read grew with the
+// number of persons.
 #pragma once
 
 #include <array>
@@ -22,9 +24,9 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/store/read_cache.h"
 
 namespace rocksdb {
 class DB;
@@ -60,8 +62,12 @@ class DataKeys {
 
 class KeyVault final : public DataKeys {
  public:
-  // Opens (creating) the vault in `dir`. INTERNAL if RocksDB cannot open it.
-  static absl::StatusOr<std::unique_ptr<KeyVault>> Open(const std::string& dir);
+  // About 100,000 persons' keys.
+  static constexpr size_t kCacheBytes = 16 << 20;
+  // Opens (creating) the vault in `dir`, keeping up to about `cache_bytes` of keys in memory.
+  // INTERNAL if RocksDB cannot open it.
+  static absl::StatusOr<std::unique_ptr<KeyVault>> Open(const std::string& dir,
+                                                        size_t cache_bytes = kCacheBytes);
   ~KeyVault() override;
 
   absl::StatusOr<std::string> GetOrCreate(std::string_view tenant, std::string_view id) override;
@@ -75,6 +81,8 @@ class KeyVault final : public DataKeys {
     return Destroy(tenant, id);
   }
   absl::Status Checkpoint(const std::string& dir) override;
+  // About the bytes of the keys kept in memory.
+  size_t cached_bytes() { return cache_.cost(); }
 
   // How a write reaches the disk: kSynced before the call returns; kCopy whenever RocksDB flushes
   // (for a copy of what is kept durably elsewhere and read again after a crash).
@@ -87,17 +95,18 @@ class KeyVault final : public DataKeys {
                                     Durability durability = Durability::kSynced);
 
  private:
-  explicit KeyVault(std::unique_ptr<rocksdb::DB> db);
+  KeyVault(std::unique_ptr<rocksdb::DB> db, size_t cache_bytes);
   // The stored value: the key, "" for a tombstone, nullopt for none. Fills the cache.
-  absl::StatusOr<std::optional<std::string>> Read(const std::string& k) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::optional<std::string>> Read(const std::string& k);
 
   std::unique_ptr<rocksdb::DB> db_;
-  absl::Mutex mu_;
   // Serialise the read-then-write of Adopt and Destroy per key (striped by the key's hash): writes
   // of different keys proceed together, so RocksDB commits their syncs as a group.
   absl::Mutex& WriteMutex(const std::string& k);
   std::array<absl::Mutex, 64> write_mu_;
-  absl::flat_hash_map<std::string, std::string> cache_ ABSL_GUARDED_BY(mu_);
+  // The stored values ("" a tombstone) of keys read or written. A key destroyed is forgotten
+  // (read_cache.h): a read of it begun before cannot keep the key afterwards.
+  store::ReadCache<std::string> cache_;
 };
 
 }  // namespace crm::crypto

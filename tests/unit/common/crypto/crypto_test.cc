@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <thread>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "common/crypto/key_vault.h"
@@ -103,6 +104,40 @@ TEST(KeyVaultTest, KeepsKeysAcrossRestartsAndDestroysThemForGood) {
   EXPECT_EQ((*vault)->GetOrCreate("acme", "c1").status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE((*vault)->Get("globex", "c1")->has_value());
+}
+
+// The keys kept in memory stay within the vault's budget however many persons it holds (a log
+// applied reads each person's key once); every key still reads back as stored, and a key destroyed
+// after it was kept reads as destroyed.
+TEST(KeyVaultTest, KeepsKeysInMemoryWithinItsBudget) {
+  testing::TempDir dir;
+  constexpr size_t kBudget = 64 << 10;  // about 500 keys
+  absl::StatusOr<std::unique_ptr<KeyVault>> vault = KeyVault::Open(dir.path(), kBudget);
+  ASSERT_TRUE(vault.ok()) << vault.status();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4000; ++i) ids.push_back(ids::NewId());
+  for (size_t from = 0; from < ids.size(); from += 1000) {
+    ASSERT_TRUE((*vault)
+                    ->CreateMany("acme", std::vector<std::string>(ids.begin() + from,
+                                                                  ids.begin() + from + 1000))
+                    .ok());
+    EXPECT_LE((*vault)->cached_bytes(), kBudget);
+  }
+  std::vector<std::string> keys;
+  for (const std::string& id : ids) {
+    absl::StatusOr<std::optional<std::string>> key = (*vault)->Get("acme", id);
+    ASSERT_TRUE(key.ok() && key->has_value()) << id;
+    keys.push_back(**key);
+  }
+  EXPECT_LE((*vault)->cached_bytes(), kBudget);
+  EXPECT_GT((*vault)->cached_bytes(), kBudget / 4);
+  // Read again, from memory or from the vault: the same keys.
+  for (size_t i = 0; i < ids.size(); i += 7) EXPECT_EQ(**(*vault)->Get("acme", ids[i]), keys[i]);
+  // The last key read is kept; destroyed, it reads as destroyed.
+  ASSERT_TRUE((*vault)->Destroy("acme", ids.back()).ok());
+  EXPECT_FALSE((*vault)->Get("acme", ids.back())->has_value());
+  EXPECT_TRUE(*(*vault)->Destroyed("acme", ids.back()));
+  EXPECT_EQ(**(*vault)->Get("acme", ids.front()), keys.front());
 }
 
 TEST(KeyedIdsTest, HandsOutNewIdsWhoseKeysAreAlreadyDurable) {

@@ -30,8 +30,8 @@ absl::StatusOr<T> UnpackPayload(const crm::common::v1::EventEnvelope& event) {
 // payload and the time of the event parsed into it before are reused, not freed and made again
 // (with their strings' room) — freeing them was a sixth of parsing an envelope, and a projector
 // parses every record it reads into the same few envelopes. An empty payload or time (all
-// fields zero) reads as absent, as every accessor reads an absent one: `has_payload()` and
-// `has_occurred_at()` alone can tell an empty one from none, and nothing asks that of an event.
+// fields zero) reads as absent, as every accessor reads an absent one: only `has_payload()` and
+// `has_occurred_at()` could tell them apart, and no service writes an event with either empty.
 inline bool ParseEnvelope(const std::string& bytes, crm::common::v1::EventEnvelope& event) {
   google::protobuf::Any* payload = event.release_payload();
   google::protobuf::Timestamp* time = event.release_occurred_at();

@@ -30,7 +30,8 @@
 //   lag    CreateContact acknowledged -> its 360 visible in analytics, with new
 //          contacts arriving at --lag-rate per second (by default half the write rate measured
 //          earlier in the run) [analytics_lag]
-//   rebuild  in process, no target: each projection rebuilt from a generated log
+//   rebuild  in process, no target: each projection rebuilt from a generated log (contacts'
+//          personal data sealed, as the contact service writes it)
 //          [rebuild_contact, rebuild_interaction, rebuild_sales, rebuild_analytics], beside a raw
 //          RocksDB WriteBatch ingest of as many records of the same size [rocksdb_ingest], run
 //          before each rebuild and after the last (its rate over those five runs; each run's in
